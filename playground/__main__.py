@@ -1,0 +1,3 @@
+from playground.cli.main import main
+
+raise SystemExit(main())

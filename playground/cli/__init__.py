@@ -1,0 +1,1 @@
+"""The headless command line: a thin shell over playground.core."""

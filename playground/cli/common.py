@@ -1,0 +1,32 @@
+"""Pieces shared by the commands: model options and a terminal progress line."""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_model_options(p) -> None:
+    p.add_argument("--model", default="bundled",
+                   help="'bundled' (default), a local model folder, or a Hugging Face id")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--dtype", default="auto", help="auto, float32, float16 or bfloat16")
+    p.add_argument("--allow-pickle", action="store_true", help="allow .bin pickle weights (trusted sources only)")
+
+
+def terminal_progress(fraction, message: str) -> None:
+    if not sys.stderr.isatty():
+        return
+    pct = "" if fraction is None else f"{fraction * 100:5.1f}% "
+    sys.stderr.write(f"\r{pct}{message[:70]:<70}")
+    sys.stderr.flush()
+    if fraction is not None and fraction >= 1.0:
+        sys.stderr.write("\n")
+
+
+def load_from_args(args):
+    from playground.core.handle import TaskHandle
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    source = ModelSource.parse(args.model, allow_pickle=args.allow_pickle)
+    return load_model(source, device=args.device, dtype=args.dtype, handle=TaskHandle(terminal_progress))

@@ -1,0 +1,59 @@
+"""`playground`: no arguments starts the GUI; subcommands do the same work headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module has add_parser(subparsers) and run(args) -> int. Later features add a line.
+COMMAND_MODULES = [
+    "playground.cli.generate_cmd",
+    "playground.cli.models_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from playground import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="playground",
+        description="LLM Playground: see and feel how large language models work. "
+                    "With no command, the desktop app starts.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="start the app, load the bundled model, generate a few tokens, open every tab, exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from playground.qt.app import main as gui_main
+
+        return gui_main(smoke_test=args.smoke_test)
+    from playground.core.errors import PlaygroundError, describe_exception
+
+    try:
+        return int(args.run(args) or 0)
+    except PlaygroundError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+    except Exception as exc:  # plain words, not a traceback, for a terminal user
+        msg, hint = describe_exception(exc)
+        print(f"error: {msg} {hint}".strip(), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""`playground models`: list the models the app can load here."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("models", help="list the bundled model and local / Hugging Face cache models")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from playground.core.bundled import BUNDLED_NAME, bundled_cache_dir, bundled_is_cached, find_bundled_gguf
+    from playground.core.errors import PlaygroundError
+    from playground.core.model_sources import list_cached_hub_models
+    from playground.core.settings import Settings
+
+    print("Bundled:")
+    try:
+        gguf = find_bundled_gguf()
+        state = f"cached at {bundled_cache_dir()}" if bundled_is_cached() else "not converted yet (first load converts it)"
+        print(f"  {BUNDLED_NAME}  ({gguf.name}; {state})")
+    except PlaygroundError as exc:
+        print(f"  {BUNDLED_NAME}: {exc}")
+    recent = Settings().get("recent_folders", []) or []
+    print("Local folders used before:")
+    for folder in recent:
+        print(f"  {folder}")
+    if not recent:
+        print("  (none)")
+    print("Hugging Face cache:")
+    cached = list_cached_hub_models()
+    for repo in cached:
+        print(f"  {repo}")
+    if not cached:
+        print("  (none)")
+    return 0

@@ -1,0 +1,1 @@
+"""Pure Python + torch/transformers/peft. Nothing here imports Qt."""

@@ -1,0 +1,204 @@
+"""Streaming text generation with a KV cache, a seed, Stop between tokens and the top-N per step."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterator
+
+from playground.core.errors import InputError, PlaygroundError
+from playground.core.models import ENCODER_ONLY, LoadedModel
+
+
+@dataclass
+class GenerationSettings:
+    """The knobs of generation, named as in transformers."""
+
+    max_new_tokens: int = 64
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int | None = 0
+    top_n: int = 20
+    stop_at_eos: bool = True
+
+    def validate(self) -> None:
+        if self.max_new_tokens < 1:
+            raise InputError("Max new tokens must be at least 1.")
+        if self.do_sample and self.temperature <= 0:
+            raise InputError("Temperature must be above 0.", "Use greedy decoding for 'always the most likely token'.")
+        if not 0.0 < self.top_p <= 1.0 and self.do_sample:
+            raise InputError("Top-p must be between 0 and 1.")
+        if self.top_k < 0:
+            raise InputError("Top-k cannot be negative (0 turns it off).")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TokenStep:
+    """One generated token and the distribution it was drawn from."""
+
+    index: int
+    token_id: int
+    text: str              # the new text this token adds (may be '' while a character is incomplete)
+    prob: float            # the model's probability of this token (plain softmax)
+    top_ids: list[int] = field(default_factory=list)
+    top_probs: list[float] = field(default_factory=list)
+    top_tokens: list[str] = field(default_factory=list)
+    elapsed: float = 0.0   # seconds since generation started
+    is_eos: bool = False
+
+
+def count_tokens(loaded: LoadedModel, text: str) -> int:
+    return len(loaded.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+def format_prompt(loaded: LoadedModel, text: str, use_chat_template: bool) -> str:
+    """Wrap a user message in the model's chat template when asked and one exists."""
+    if not text or not text.strip():
+        raise InputError("The prompt is empty.", "Type some text first.")
+    tok = loaded.tokenizer
+    if use_chat_template and getattr(tok, "chat_template", None) and not loaded.is_encoder_decoder:
+        return tok.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                       add_generation_prompt=True)
+    return text
+
+
+def check_prompt(loaded: LoadedModel, prompt: str, max_new_tokens: int = 0) -> list[int]:
+    """Token ids of a prompt, refusing empty or too-long prompts with a plain message."""
+    if loaded.info.kind == ENCODER_ONLY:
+        raise PlaygroundError(f"{loaded.info.name} is an encoder-only model: it reads text but does not generate it.",
+                              "Load a decoder-only or encoder-decoder model to generate.")
+    if not prompt or not prompt.strip():
+        raise InputError("The prompt is empty.", "Type some text first.")
+    ids = loaded.tokenizer(prompt, add_special_tokens=not _has_template_specials(loaded, prompt))["input_ids"]
+    limit = loaded.info.context_window
+    need = len(ids) + (0 if loaded.is_encoder_decoder else max_new_tokens)
+    if len(ids) > limit or need > limit:
+        extra = "" if loaded.is_encoder_decoder else f" plus {max_new_tokens} new tokens"
+        raise InputError(
+            f"The prompt is {len(ids)} tokens{extra}, but this model's context window is {limit} tokens.",
+            "Shorten the prompt or lower 'max new tokens'.",
+        )
+    return ids
+
+
+def _has_template_specials(loaded: LoadedModel, prompt: str) -> bool:
+    bos = loaded.tokenizer.bos_token
+    return bool(bos) and prompt.startswith(bos)
+
+
+class _Detokenizer:
+    """Turns a growing list of token ids into text pieces without breaking multi-byte characters."""
+
+    def __init__(self, tokenizer) -> None:
+        self.tok = tokenizer
+        self.ids: list[int] = []
+        self.emitted = ""
+
+    def push(self, token_id: int) -> str:
+        self.ids.append(token_id)
+        text = self.tok.decode(self.ids, skip_special_tokens=True)
+        if text.endswith("\ufffd"):
+            return ""  # wait for the rest of the character
+        if text.startswith(self.emitted):
+            piece = text[len(self.emitted):]
+        else:
+            piece = text[len(self.emitted):] if len(text) > len(self.emitted) else ""
+        self.emitted = text
+        return piece
+
+
+def stream_generate(loaded: LoadedModel, prompt: str, settings: GenerationSettings,
+                    cancelled: Callable[[], bool] | None = None) -> Iterator[TokenStep]:
+    """Generate token by token, yielding each with the top-N of its distribution.
+
+    Uses the KV cache (each step feeds only the new token), a seeded generator when sampling,
+    and checks ``cancelled`` between tokens.
+    """
+    import torch
+
+    from playground.core.sampling import sample_token, warp_logits
+
+    settings.validate()
+    ids = check_prompt(loaded, prompt, settings.max_new_tokens)
+    model, tok = loaded.model, loaded.tokenizer
+    device = next(model.parameters()).device
+    gen = torch.Generator(device="cpu")
+    if settings.seed is not None:
+        gen.manual_seed(int(settings.seed))
+    eos_ids = _eos_ids(model, tok) if settings.stop_at_eos else set()
+    detok = _Detokenizer(tok)
+    top_n = max(0, int(settings.top_n))
+    start = time.perf_counter()
+
+    with torch.inference_mode():
+        input_ids = torch.tensor([ids], device=device)
+        if loaded.is_encoder_decoder:
+            encoder_outputs = model.get_encoder()(input_ids=input_ids)
+            start_id = model.config.decoder_start_token_id
+            if start_id is None:
+                start_id = model.config.pad_token_id or 0
+            step_input = torch.tensor([[start_id]], device=device)
+            kwargs = {"encoder_outputs": encoder_outputs}
+        else:
+            step_input = input_ids
+            kwargs = {}
+        past = None
+        for i in range(settings.max_new_tokens):
+            if cancelled is not None and cancelled():
+                return
+            if loaded.is_encoder_decoder:
+                out = model(decoder_input_ids=step_input, past_key_values=past, use_cache=True, **kwargs)
+            else:
+                out = model(input_ids=step_input, past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            logits = out.logits[0, -1].float().cpu()
+            if not torch.isfinite(logits).all():
+                raise PlaygroundError("The model produced invalid numbers (NaN or infinity).",
+                                      "The model may be broken, or the precision too low: try float32.")
+            probs = logits.softmax(-1)
+            if settings.do_sample:
+                warped = warp_logits(logits, settings.temperature, settings.top_k, settings.top_p)
+                token = sample_token(warped.softmax(-1), gen)
+            else:
+                token = int(torch.argmax(logits))
+            if top_n:
+                tp, ti = torch.topk(probs, min(top_n, probs.shape[-1]))
+                top_ids, top_probs = ti.tolist(), tp.tolist()
+            else:
+                top_ids, top_probs = [], []
+            is_eos = token in eos_ids
+            piece = "" if is_eos else detok.push(token)
+            yield TokenStep(
+                index=i, token_id=token, text=piece, prob=float(probs[token]),
+                top_ids=top_ids, top_probs=top_probs,
+                top_tokens=[tok.decode([t]) for t in top_ids],
+                elapsed=time.perf_counter() - start, is_eos=is_eos,
+            )
+            if is_eos:
+                return
+            step_input = torch.tensor([[token]], device=device)
+
+
+def _eos_ids(model, tok) -> set[int]:
+    out: set[int] = set()
+    for src in (getattr(model, "generation_config", None), model.config):
+        eos = getattr(src, "eos_token_id", None) if src is not None else None
+        if isinstance(eos, int):
+            out.add(eos)
+        elif isinstance(eos, (list, tuple)):
+            out.update(int(e) for e in eos)
+    if tok.eos_token_id is not None:
+        out.add(int(tok.eos_token_id))
+    return out
+
+
+def generate_text(loaded: LoadedModel, prompt: str, settings: GenerationSettings | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> str:
+    """The whole completion as one string."""
+    settings = settings or GenerationSettings()
+    return "".join(step.text for step in stream_generate(loaded, prompt, settings, cancelled))

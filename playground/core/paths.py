@@ -1,0 +1,63 @@
+"""Where the app keeps its settings, data and caches.
+
+Everything lives under platformdirs' user dirs. ``PLAYGROUND_HOME`` moves all of them under one
+folder (the tests use it so they never touch the real user dirs).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_DIR_NAME = "llm-playground"
+
+
+@dataclass(frozen=True)
+class UserDirs:
+    config: Path
+    data: Path
+    cache: Path
+
+    @property
+    def models_cache(self) -> Path:
+        return self.cache / "models"
+
+
+def user_dirs() -> UserDirs:
+    """The app's user folders (created on demand by the callers that write)."""
+    home = os.environ.get("PLAYGROUND_HOME")
+    if home:
+        base = Path(home)
+        return UserDirs(base / "config", base / "data", base / "cache")
+    import platformdirs
+
+    return UserDirs(
+        Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False)),
+        Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False)),
+        Path(platformdirs.user_cache_dir(APP_DIR_NAME, appauthor=False)),
+    )
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that a crash leaves either the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))

@@ -1,0 +1,1 @@
+"""Everything that imports PySide6. Heavy libraries (torch, transformers...) load lazily here."""

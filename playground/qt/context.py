@@ -1,0 +1,61 @@
+"""What every panel shares: the model session, the task runner and the settings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from playground.core.model_sources import ModelSource
+from playground.core.models import LoadedModel, ModelSession
+from playground.core.settings import Settings
+from playground.qt.runner import Task, TaskRunner
+
+
+class AppContext(QObject):
+    """Shared state. Panels read ``session.current`` and listen to the signals below."""
+
+    sig_model_changed = Signal(object)
+    """the new LoadedModel, after a load succeeded"""
+    sig_model_loading = Signal(str)
+    """the display name of the model a load has started for"""
+    sig_model_load_failed = Signal(str, str)
+    """(message, hint) of a failed load; the previous model stays"""
+    sig_error = Signal(str, str, str)
+    """(title, message, hint) any panel wants shown to the user"""
+    sig_busy = Signal(str, object)
+    """(message, fraction or None) of the long work running; ('', None) when idle"""
+
+    def __init__(self, settings: Settings | None = None, runner: TaskRunner | None = None) -> None:
+        super().__init__()
+        self.session = ModelSession()
+        self.settings = settings or Settings()
+        self.runner = runner or TaskRunner(parent=self)
+        self.load_task: Task | None = None
+
+    def load_model(self, source: ModelSource, device: str = "auto", dtype: str = "auto") -> Task:
+        """Load a model in the background; replace the session's model only on success."""
+        from playground.core.models import load_model
+
+        if self.load_task is not None and not self.load_task.finished:
+            self.load_task.cancel()
+        task = self.runner.submit(f"load {source.display_name}",
+                                  lambda h: load_model(source, device=device, dtype=dtype, handle=h))
+        self.load_task = task
+        self.sig_model_loading.emit(source.display_name)
+        task.sig_progress.connect(lambda p, m: self.sig_busy.emit(m, p))
+        task.sig_done.connect(self._on_loaded)
+        task.sig_failed.connect(self._on_load_failed)
+        task.sig_finished.connect(lambda: self.sig_busy.emit("", None))
+        return task
+
+    def _on_loaded(self, loaded: LoadedModel) -> None:
+        self.session.set(loaded)
+        self.settings.set("model", {"source": loaded.source.to_dict(), "device": loaded.info.device,
+                                    "dtype": loaded.info.dtype})
+        self.sig_model_changed.emit(loaded)
+
+    def _on_load_failed(self, message: str, hint: str) -> None:
+        self.sig_model_load_failed.emit(message, hint)
+        self.sig_error.emit("The model could not be loaded", message, hint)
+
+    def report_error(self, title: str, message: str, hint: str = "") -> None:
+        self.sig_error.emit(title, message, hint)

@@ -1,0 +1,3 @@
+from playground.qt.generate.panel import GeneratePanel
+
+__all__ = ["GeneratePanel"]

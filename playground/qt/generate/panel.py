@@ -1,0 +1,275 @@
+"""The Generate tab: type a prompt, watch the completion stream in, token by token."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+    QPlainTextEdit, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+)
+
+from playground.core.generation import GenerationSettings
+from playground.qt.panel import Panel
+
+LESSON = (
+    "<b>Prompt → completion.</b> The model reads your prompt as tokens (pieces of words) and "
+    "predicts the next token, again and again: that is <i>inference</i>. Each new token is added "
+    "to the input, and everything must fit in the model's <i>context window</i>. Greedy decoding "
+    "always takes the most likely token; sampling draws one at random, shaped by temperature, "
+    "top-k and top-p."
+)
+
+
+class GeneratePanel(Panel):
+    title = "Generate"
+
+    sig_generation_finished = Signal(str)
+    """the whole completion when a generation ends (also after Stop)"""
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.task = None
+        self.output_text = ""
+        self.tokens = 0
+        self._started = 0.0
+
+        self.prompt_edit = QPlainTextEdit()
+        self.prompt_edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter…")
+        self.prompt_edit.setToolTip("The prompt: the text the model continues. Ctrl+Enter generates, Esc stops.")
+        self.chat_check = QCheckBox("Use the model's chat template")
+        self.chat_check.setChecked(True)
+        self.chat_check.setToolTip("Instruction-tuned models were trained on conversations wrapped in special "
+                                   "tokens. The template wraps your prompt the same way.")
+        self.token_meter = QLabel("")
+        self.token_meter.setToolTip("Prompt tokens against the context window: the most tokens the model can see.")
+
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(1, 4096)
+        self.max_tokens.setValue(64)
+        self.max_tokens.setToolTip("Max new tokens: generation stops after this many tokens, or at end-of-text.")
+        self.mode = QComboBox()
+        self.mode.addItems(["Greedy", "Sampling"])
+        self.mode.setToolTip("Greedy always picks the most likely next token (same output every time). "
+                             "Sampling draws at random from the distribution.")
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.05, 2.0)
+        self.temperature.setSingleStep(0.05)
+        self.temperature.setValue(0.7)
+        self.temperature.setToolTip("Temperature divides the scores before softmax: below 1 makes likely tokens "
+                                    "likelier (safer), above 1 flattens the distribution (more creative).")
+        self.top_k = QSpinBox()
+        self.top_k.setRange(0, 1000)
+        self.top_k.setValue(50)
+        self.top_k.setToolTip("Top-k keeps only the k most likely tokens (0 = off).")
+        self.top_p = QDoubleSpinBox()
+        self.top_p.setRange(0.01, 1.0)
+        self.top_p.setSingleStep(0.05)
+        self.top_p.setValue(0.95)
+        self.top_p.setToolTip("Top-p keeps the smallest set of likely tokens whose probabilities add up to p "
+                              "(1.0 = off).")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("The seed fixes the random draws: the same seed and settings give the same text.")
+        self._restore_settings()
+        self.mode.currentIndexChanged.connect(self._update_enabled)
+
+        form = QFormLayout()
+        form.addRow("Max new tokens", self.max_tokens)
+        form.addRow("Decoding", self.mode)
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Top-k", self.top_k)
+        form.addRow("Top-p", self.top_p)
+        form.addRow("Seed", self.seed)
+        settings_box = QGroupBox("Generation settings")
+        settings_box.setLayout(form)
+
+        self.generate_button = QPushButton("Generate  (Ctrl+Enter)")
+        self.generate_button.setToolTip("Run the model on the prompt and stream the completion.")
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_button = QPushButton("Stop  (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+
+        self.output_edit = QPlainTextEdit()
+        self.output_edit.setReadOnly(True)
+        self.output_edit.setPlaceholderText("The completion appears here, token by token.")
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.output_edit.setFont(mono)
+        self.stats_label = QLabel("")
+        self.candidates_label = QLabel("")
+        self.candidates_label.setToolTip("The model's five most likely next tokens at the last step, with probabilities.")
+        self.candidates_label.setWordWrap(True)
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("color: #b00020;")
+
+        left = QVBoxLayout()
+        left.addWidget(self.lesson(LESSON))
+        left.addWidget(QLabel("<b>Prompt</b>"))
+        left.addWidget(self.prompt_edit, 2)
+        row = QHBoxLayout()
+        row.addWidget(self.chat_check)
+        row.addStretch(1)
+        row.addWidget(self.token_meter)
+        left.addLayout(row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.stop_button)
+        left.addLayout(buttons)
+        left.addWidget(self.message_label)
+        left.addWidget(QLabel("<b>Completion</b>"))
+        left.addWidget(self.output_edit, 3)
+        left.addWidget(self.stats_label)
+        left.addWidget(self.candidates_label)
+        left_w = QWidget()
+        left_w.setLayout(left)
+        right = QVBoxLayout()
+        right.addWidget(settings_box)
+        right.addStretch(1)
+        right_w = QWidget()
+        right_w.setLayout(right)
+        split = QSplitter()
+        split.addWidget(left_w)
+        split.addWidget(right_w)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        outer = QVBoxLayout(self)
+        outer.addWidget(split)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(self.generate)
+        self._meter_timer = QTimer(self)
+        self._meter_timer.setSingleShot(True)
+        self._meter_timer.setInterval(150)
+        self._meter_timer.timeout.connect(self.update_token_meter)
+        self.prompt_edit.textChanged.connect(self._meter_timer.start)
+        self.chat_check.toggled.connect(self._meter_timer.start)
+        self.max_tokens.valueChanged.connect(self._meter_timer.start)
+        self._update_enabled()
+
+    # settings -----------------------------------------------------------------------------
+    def settings_from_controls(self) -> GenerationSettings:
+        return GenerationSettings(
+            max_new_tokens=self.max_tokens.value(), do_sample=self.mode.currentIndex() == 1,
+            temperature=self.temperature.value(), top_k=self.top_k.value(), top_p=self.top_p.value(),
+            seed=self.seed.value(),
+        )
+
+    def _restore_settings(self) -> None:
+        saved = self.context.settings.get("generation", {}) or {}
+        try:
+            self.max_tokens.setValue(int(saved.get("max_new_tokens", 64)))
+            self.mode.setCurrentIndex(1 if saved.get("do_sample") else 0)
+            self.temperature.setValue(float(saved.get("temperature", 0.7)))
+            self.top_k.setValue(int(saved.get("top_k", 50)))
+            self.top_p.setValue(float(saved.get("top_p", 0.95)))
+            self.seed.setValue(int(saved.get("seed", 0)))
+        except (TypeError, ValueError):
+            pass
+
+    def _update_enabled(self) -> None:
+        sampling = self.mode.currentIndex() == 1
+        for w in (self.temperature, self.top_k, self.top_p, self.seed):
+            w.setEnabled(sampling)
+
+    def on_model_changed(self, loaded) -> None:
+        has_template = loaded.info.has_chat_template and not loaded.is_encoder_decoder
+        self.chat_check.setEnabled(has_template)
+        self.update_token_meter()
+
+    def full_prompt(self) -> str:
+        from playground.core.generation import format_prompt
+
+        loaded = self.context.session.require()
+        return format_prompt(loaded, self.prompt_edit.toPlainText(), self.chat_check.isChecked())
+
+    def update_token_meter(self) -> None:
+        loaded = self.context.session.current
+        if loaded is None:
+            self.token_meter.setText("")
+            return
+        from playground.core.generation import count_tokens
+
+        text = self.prompt_edit.toPlainText()
+        n = count_tokens(loaded, self.full_prompt()) if text.strip() else 0
+        limit = loaded.info.context_window
+        over = n + (0 if loaded.is_encoder_decoder else self.max_tokens.value()) > limit
+        colour = "#b00020" if over else "palette(text)"
+        self.token_meter.setText(f"<span style='color:{colour}'>{n:,} prompt tokens / {limit:,} context</span>")
+
+    # generation ---------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.task is not None and not self.task.finished
+
+    def generate(self) -> None:
+        if self.busy:
+            return
+        self.message_label.setText("")
+        loaded = self.context.session.current
+        if loaded is None:
+            self.message_label.setText("The model is still loading. Try again in a moment.")
+            return
+        settings = self.settings_from_controls()
+        self.context.settings.set("generation", settings.to_dict())
+        try:
+            prompt = self.full_prompt()
+            from playground.core.generation import check_prompt
+
+            check_prompt(loaded, prompt, settings.max_new_tokens)
+        except Exception as exc:
+            from playground.core.errors import describe_exception
+
+            msg, hint = describe_exception(exc)
+            self.message_label.setText(f"{msg} {hint}".strip())
+            return
+        from playground.core.generation import stream_generate
+
+        self.output_edit.clear()
+        self.output_text = ""
+        self.tokens = 0
+        self._started = time.perf_counter()
+        self.task = self.context.runner.submit(
+            "generate", lambda h: stream_generate(loaded, prompt, settings, cancelled=h.cancelled))
+        self.task.sig_item.connect(self._on_step)
+        self.task.sig_failed.connect(self._on_failed)
+        self.task.sig_finished.connect(self._on_finished)
+        self.generate_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.stats_label.setText("Generating…")
+
+    def _on_step(self, step) -> None:
+        self.tokens += 1
+        if step.text:
+            self.output_text += step.text
+            cursor = self.output_edit.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(step.text)
+            self.output_edit.setTextCursor(cursor)
+        elapsed = max(step.elapsed, 1e-6)
+        self.stats_label.setText(f"{self.tokens} tokens · {self.tokens / elapsed:.1f} tokens/s")
+        cands = " · ".join(f"{t!r} {p:.0%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))
+        self.candidates_label.setText(f"<small>Next-token candidates at the last step: {cands}</small>")
+
+    def _on_failed(self, message: str, hint: str) -> None:
+        self.message_label.setText(f"{message} {hint}".strip())
+
+    def _on_finished(self) -> None:
+        outcome = self.task.outcome if self.task else "done"
+        elapsed = time.perf_counter() - self._started
+        rate = self.tokens / elapsed if elapsed > 0 else 0.0
+        note = " (stopped)" if outcome == "cancelled" else ""
+        self.stats_label.setText(f"{self.tokens} tokens in {elapsed:.1f} s · {rate:.1f} tokens/s{note}")
+        self.generate_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.sig_generation_finished.emit(self.output_text)
+
+    def stop(self) -> None:
+        if self.busy:
+            self.task.cancel()

@@ -1,0 +1,73 @@
+"""The bar above the tabs: which model is loaded, where it runs, in which precision, its size."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from playground.qt.context import AppContext
+
+
+class ModelBar(QWidget):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        self.name_label = QLabel("No model loaded")
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name_label.setToolTip("The model every tab uses. A language model predicts the next token "
+                                   "from the ones before it.")
+        self.details_label = QLabel("")
+        self.details_label.setToolTip(
+            "Parameters: the number of learned weights. Memory: weights × bytes per weight "
+            "(4 for float32, 2 for float16/bfloat16). Context: the most tokens the model can read at once.")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.change_button = QPushButton("Change model…")
+        self.change_button.setToolTip("Load the bundled model, a local folder, a model from the "
+                                      "Hugging Face cache, or download one from the Hub.")
+        layout.addWidget(QLabel("<b>Model:</b>"))
+        layout.addWidget(self.name_label)
+        layout.addWidget(self.details_label, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.change_button)
+        context.sig_model_loading.connect(self._on_loading)
+        context.sig_model_changed.connect(self._on_changed)
+        context.sig_model_load_failed.connect(self._on_failed)
+        context.sig_busy.connect(self._on_busy)
+
+    def _on_loading(self, name: str) -> None:
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(f"Loading {name}…")
+        if self.context.session.current is None:
+            self.name_label.setText(f"Loading {name}…")
+
+    def _on_busy(self, message: str, fraction) -> None:
+        if not message:
+            self.progress.setVisible(False)
+            return
+        self.progress.setVisible(True)
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(int(fraction * 100))
+        self.progress.setToolTip(message)
+
+    def _on_changed(self, loaded) -> None:
+        info = loaded.info
+        self.progress.setVisible(False)
+        self.name_label.setText(f"<b>{info.name}</b>")
+        chat = "chat template" if info.has_chat_template else "no chat template"
+        self.details_label.setText(
+            f"{info.kind} · {info.parameters / 1e6:,.0f}M parameters · {info.memory_bytes / 2**20:,.0f} MiB · "
+            f"{info.device} · {info.dtype} · context {info.context_window:,} tokens · "
+            f"vocabulary {info.vocab_size:,} · {chat}")
+
+    def _on_failed(self, message: str, hint: str) -> None:
+        self.progress.setVisible(False)
+        if self.context.session.current is None:
+            self.name_label.setText("No model loaded")

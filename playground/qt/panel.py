@@ -1,0 +1,53 @@
+"""The base of every tab: it gets the shared context and hears when the model changes."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from playground.qt.context import AppContext
+
+
+class Panel(QWidget):
+    """A tab. Subclasses build widgets in __init__ and react in ``on_model_changed``."""
+
+    title = "Panel"
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        context.sig_model_changed.connect(self.on_model_changed)
+
+    def on_model_changed(self, loaded) -> None:  # pragma: no cover - default does nothing
+        pass
+
+    def stop(self) -> None:
+        """Esc: stop this tab's long work, if any."""
+
+    @staticmethod
+    def lesson(text: str) -> QLabel:
+        """A short paragraph that teaches the concept beside the controls."""
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setObjectName("lesson")
+        label.setStyleSheet("QLabel#lesson { color: palette(placeholder-text); padding: 4px; }")
+        return label
+
+
+def run_panel_standalone(panel_cls) -> int:
+    """Open one panel alone for development: ``python -m playground.qt.<tab>``."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from playground.core.model_sources import ModelSource
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    context = AppContext()
+    panel = panel_cls(context)
+    panel.setWindowTitle(panel.title)
+    panel.resize(1000, 700)
+    panel.show()
+    context.load_model(ModelSource("bundled"))
+    code = app.exec()
+    context.runner.shutdown(wait=False)
+    return code

@@ -1,0 +1,147 @@
+"""The one task runner: long work runs in a thread pool, results return through the asyncio
+loop that qasync runs on the Qt event loop, and reach widgets only as signals on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from playground.core.errors import Cancelled, describe_exception
+from playground.core.handle import TaskHandle
+
+
+def ensure_loop() -> asyncio.AbstractEventLoop:
+    """The qasync event loop bound to the running QApplication (created once)."""
+    import qasync
+
+    loop = asyncio._get_running_loop()
+    if isinstance(loop, qasync.QEventLoop) and not loop.is_closed():
+        return loop
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("create the QApplication first")
+    # already_running: Qt's own exec() (or pytest-qt's waits) drive the loop.
+    loop = qasync.QEventLoop(app, already_running=True)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+class Task(QObject):
+    """One piece of work in the runner. Connect to its signals before the loop runs again."""
+
+    sig_progress = Signal(object, str)
+    """(fraction in [0, 1] or None when unknown, message)"""
+    sig_item = Signal(object)
+    """one item yielded by a generator task, in order"""
+    sig_done = Signal(object)
+    """the task's return value (None for generator tasks)"""
+    sig_failed = Signal(str, str)
+    """(plain message, hint) when the work raised"""
+    sig_cancelled = Signal()
+    """the user stopped the task; items already delivered stay valid"""
+    sig_finished = Signal()
+    """always last, whatever the outcome"""
+
+    def __init__(self, name: str, fn: Callable[[TaskHandle], Any]) -> None:
+        super().__init__()
+        self.name = name
+        self.fn = fn
+        self.handle = TaskHandle()
+        self.outcome = "pending"  # then: done, failed, cancelled
+        self.error: tuple[str, str] | None = None
+
+    def cancel(self) -> None:
+        self.handle.cancel()
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome != "pending"
+
+
+class TaskRunner(QObject):
+    """Runs core work off the GUI thread. The only way long work is started in the app."""
+
+    sig_active_changed = Signal(int)
+    """number of tasks now running"""
+
+    def __init__(self, max_workers: int = 3, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loop = ensure_loop()
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="playground-task")
+        self._tasks: set[Task] = set()
+        self._futures: set[asyncio.Future] = set()
+
+    @property
+    def active(self) -> list[Task]:
+        return [t for t in self._tasks if not t.finished]
+
+    def submit(self, name: str, fn: Callable[[TaskHandle], Any]) -> Task:
+        """Start ``fn(handle)`` in a worker. A generator's items arrive one by one as sig_item."""
+        task = Task(name, fn)
+        loop = self._loop
+        task.handle._on_progress = lambda p, m: loop.call_soon_threadsafe(_emit_live, task, task.sig_progress, p, m)
+        self._tasks.add(task)
+        fut = asyncio.ensure_future(self._run(task), loop=loop)
+        self._futures.add(fut)
+        fut.add_done_callback(self._futures.discard)
+        self.sig_active_changed.emit(len(self.active))
+        return task
+
+    async def _run(self, task: Task) -> None:
+        loop = self._loop
+
+        def work():
+            result = task.fn(task.handle)
+            if inspect.isgenerator(result):
+                try:
+                    for item in result:
+                        loop.call_soon_threadsafe(_emit_live, task, task.sig_item, item)
+                        if task.handle.cancelled():
+                            raise Cancelled()
+                finally:
+                    result.close()
+                if task.handle.cancelled():
+                    raise Cancelled()
+                return None
+            return result
+
+        try:
+            result = await loop.run_in_executor(self._executor, work)
+        except Cancelled:
+            task.outcome = "cancelled"
+            task.sig_cancelled.emit()
+        except BaseException as exc:  # every failure becomes a message, never a crash
+            task.outcome = "failed"
+            task.error = describe_exception(exc)
+            task.sig_failed.emit(*task.error)
+        else:
+            if task.handle.cancelled():
+                task.outcome = "cancelled"
+                task.sig_cancelled.emit()
+            else:
+                task.outcome = "done"
+                task.sig_done.emit(result)
+        finally:
+            task.sig_finished.emit()
+            self._tasks.discard(task)
+            self.sig_active_changed.emit(len(self.active))
+
+    def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop everything; with wait, block until the worker threads have ended."""
+        self.cancel_all()
+        self._executor.shutdown(wait=wait, cancel_futures=True)
+
+
+def _emit_live(task: Task, signal, *args) -> None:
+    if not task.finished or signal is task.sig_item:
+        signal.emit(*args)

@@ -1,0 +1,14 @@
+"""The tabs of the main window, in the order of a generative AI project's lifecycle.
+
+Each entry is (module, class); modules load when the window is built, after the first paint.
+"""
+
+TABS: list[tuple[str, str]] = [
+    ("playground.qt.generate", "GeneratePanel"),
+]
+
+
+def load_tab_classes() -> list[type]:
+    import importlib
+
+    return [getattr(importlib.import_module(mod), cls) for mod, cls in TABS]
