@@ -16,6 +16,16 @@ class Panel(QWidget):
         super().__init__(parent)
         self.context = context
         context.sig_model_changed.connect(self.on_model_changed)
+        # A panel created after the model loaded still hears about it (once its widgets exist).
+        if context.session.current is not None:
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self._initial_sync)
+
+    def _initial_sync(self) -> None:
+        loaded = self.context.session.current
+        if loaded is not None:
+            self.on_model_changed(loaded)
 
     def on_model_changed(self, loaded) -> None:  # pragma: no cover - default does nothing
         pass

@@ -144,6 +144,8 @@ class GeneratePanel(Panel):
             sc = QShortcut(QKeySequence(seq), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(self.generate)
+        # Also catch the keys in the prompt box itself: shortcuts only fire in an active window.
+        self.prompt_edit.installEventFilter(self)
         self._meter_timer = QTimer(self)
         self._meter_timer.setSingleShot(True)
         self._meter_timer.setInterval(150)
@@ -152,6 +154,19 @@ class GeneratePanel(Panel):
         self.chat_check.toggled.connect(self._meter_timer.start)
         self.max_tokens.valueChanged.connect(self._meter_timer.start)
         self._update_enabled()
+
+    def eventFilter(self, obj, event) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if obj is self.prompt_edit and event.type() == QEvent.Type.KeyPress:
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                    event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.generate()
+                return True
+            if event.key() == Qt.Key.Key_Escape:
+                self.stop()
+                return True
+        return super().eventFilter(obj, event)
 
     # settings -----------------------------------------------------------------------------
     def settings_from_controls(self) -> GenerationSettings:
