@@ -10,6 +10,7 @@ import sys
 COMMAND_MODULES = [
     "playground.cli.generate_cmd",
     "playground.cli.models_cmd",
+    "playground.cli.finetune_cmd",
 ]
 
 
