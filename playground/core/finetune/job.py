@@ -17,7 +17,7 @@ from playground.core.finetune.checkpoint import atomic_save_dir, latest_checkpoi
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
 from playground.core.finetune.evaluate import generate_summaries, rouge_scores
-from playground.core.finetune.events import DataEvent, DoneEvent, MethodEvent, RougeEvent, StageEvent
+from playground.core.finetune.events import DataEvent, DoneEvent, MethodEvent, RougeEvent, StageEvent, StoppedEvent
 from playground.core.finetune.loop import History, Trainer
 from playground.core.finetune.methods import apply_method, load_trained_weights, num_virtual_tokens, save_trained
 from playground.core.finetune.report import build_report, write_report
@@ -114,13 +114,22 @@ def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: 
     InputError, PlaygroundError
         Bad settings or data, an output folder in the way, out of memory (with what to change).
     """
+    handle = ensure_handle(handle)
+    where: dict = {}
+    try:
+        yield from _run(cfg, handle, resume, where)
+    except Cancelled:
+        trainer = where.get("trainer")
+        yield trainer.stopped_event() if trainer is not None else StoppedEvent(0, "")
+
+
+def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> Iterator[Any]:
     import torch
 
     from playground.core.model_sources import ModelSource
     from playground.core.models import load_model
 
     cfg.validate()
-    handle = ensure_handle(handle)
     acc = make_accelerator(cfg.model.device, cfg.model.precision)
     main = acc.is_main_process
     run_dir = prepare_run_dir(cfg, resume, main)
@@ -174,13 +183,10 @@ def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: 
 
     trainer = Trainer(acc, model, optimizer, cfg, data.train, data.validation, pad_id, enc_dec,
                       num_virtual_tokens(bare), run_dir, save_model, history, handle, training_state)
+    where["trainer"] = trainer
     yield StageEvent("train", f"Training for {trainer.total_steps} steps "
                               f"({trainer.plan.steps_per_epoch} per epoch, {acc.num_processes} process(es))")
-    try:
-        yield from trainer.run()
-    except Cancelled:
-        yield trainer.stopped_event()
-        return
+    yield from trainer.run()
 
     artifact = run_dir / ("model" if cfg.method.name == "full" else "adapter")
     if main:

@@ -120,7 +120,9 @@ def _take(result: ReadResult, line: int, row: dict, columns: dict[str, str]) -> 
 def _read_jsonl(path: Path, text: str, columns: dict[str, str]) -> ReadResult:
     result = ReadResult(path=str(path))
     checked = False
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    # split("\n"), not splitlines(): JSON strings may hold U+2028 and other characters that
+    # splitlines() treats as line breaks, which would cut a valid row in two.
+    for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
