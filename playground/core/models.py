@@ -157,6 +157,15 @@ def _check_memory(folder: Path) -> None:
 
 def load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
                handle: TaskHandle | None = None) -> LoadedModel:
+    """Load a model and its tokenizer (see :func:`_load_model`), keeping other threads responsive."""
+    from playground.core.runtime import quiet_loading
+
+    with quiet_loading():
+        return _load_model(source, device, dtype, handle)
+
+
+def _load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
+                handle: TaskHandle | None = None) -> LoadedModel:
     """Load a model and its tokenizer.
 
     Parameters
