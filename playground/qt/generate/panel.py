@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -269,7 +270,7 @@ class GeneratePanel(Panel):
             self.output_edit.setTextCursor(cursor)
         elapsed = max(step.elapsed, 1e-6)
         self.stats_label.setText(f"{self.tokens} tokens · {self.tokens / elapsed:.1f} tokens/s")
-        cands = " · ".join(f"{t!r} {p:.0%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))
+        cands = " · ".join(f"{html.escape(t)} {p:.0%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))
         self.candidates_label.setText(f"<small>Next-token candidates at the last step: {cands}</small>")
 
     def _on_failed(self, message: str, hint: str) -> None:
