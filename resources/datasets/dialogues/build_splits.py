@@ -25,7 +25,7 @@ SPLITS = ("train", "validation", "test")
 SEED = 20240607
 # Of every part of 110 dialogues: 20 test, 10 validation, the rest train (240/30/60 for 3 parts).
 PER_PART = {"test": 20, "validation": 10}
-KEYS = ("id", "topic", "dialogue", "summary")
+KEYS = ("id", "dialogue", "summary", "topic")
 
 
 def read_jsonl(path: Path) -> list[dict]:
