@@ -37,6 +37,8 @@ def run(args) -> int:
 
     if args.limit < 0 or args.shots < 0:
         raise InputError("--limit and --shots cannot be negative.")
+    if args.adapter and args.shots:
+        raise InputError("An adapter is evaluated zero-shot (as it was trained).", "Leave out --shots.")
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens, do_sample=False, top_n=0)
     settings.validate()
     data = (load_table(args.data, args.input_column, args.reference_column) if args.data

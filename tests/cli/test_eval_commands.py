@@ -81,17 +81,24 @@ def test_evaluate_command_on_a_user_file(tmp_path, tiny_llama_dir, capsys):
 
 
 def test_evaluate_command_on_the_bundled_split(tiny_t5_dir, capsys):
-    code = main(["evaluate", "--split", "test", "--limit", "2", "--shots", "1", "--model", str(tiny_t5_dir),
+    code = main(["evaluate", "--split", "test", "--limit", "2", "--model", str(tiny_t5_dir),
                  "--device", "cpu", "--max-new-tokens", "3"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "1-shot" in captured.out and "dialogues/test: 2 examples" in captured.err
+    assert "zero-shot" in captured.out and "dialogues/test: 2 examples" in captured.err
+    # One worked example doubles the prompt: past this model's 512-token window, a plain refusal.
+    code = main(["evaluate", "--split", "test", "--limit", "2", "--shots", "1", "--model", str(tiny_t5_dir),
+                 "--device", "cpu", "--max-new-tokens", "3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "context window is 512 tokens" in err
 
 
 def test_evaluate_command_bad_inputs(tmp_path, tiny_llama_dir, capsys):
     assert main(["evaluate", "--adapter", str(tmp_path), "--model", str(tiny_llama_dir), "--limit", "1",
                  "--data", str(write_lines(tmp_path / "x.csv", ["dialogue,summary", "a,b"]))]) == 2
     assert "not an adapter folder" in capsys.readouterr().err
+    assert main(["evaluate", "--adapter", str(tmp_path), "--shots", "2"]) == 2
+    assert "zero-shot" in capsys.readouterr().err
     empty = write_lines(tmp_path / "empty.csv", ["dialogue,summary"])
     assert main(["evaluate", "--data", str(empty), "--model", str(tiny_llama_dir)]) == 2
     assert "has no rows" in capsys.readouterr().err
