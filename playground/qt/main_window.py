@@ -6,7 +6,7 @@ import base64
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from playground import APP_NAME, __version__
 from playground.qt.context import AppContext
@@ -124,10 +124,20 @@ class MainWindow(QMainWindow):
         for cls in load_tab_classes():
             panel = cls(self.context)
             self.panels.append(panel)
-            self.tabs.addTab(panel, panel.title)
+            # A scroll area keeps every tab usable on a small window or at a large presenter zoom.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(panel)
+            self.tabs.addTab(scroll, panel.title)
         saved = self.context.settings.get("current_tab", 0)
         if isinstance(saved, int) and 0 <= saved < self.tabs.count():
             self.tabs.setCurrentIndex(saved)
+
+    def current_panel(self):
+        """The panel of the tab on show (None before the tabs exist)."""
+        index = self.tabs.currentIndex()
+        return self.panels[index] if 0 <= index < len(self.panels) else None
 
     def panel(self, cls_name: str):
         for p in self.panels:
@@ -197,7 +207,7 @@ class MainWindow(QMainWindow):
     def show_guide(self) -> None:
         from playground.qt.help import GuideDialog
 
-        widget = self.tabs.currentWidget()
+        widget = self.current_panel()
         dialog = GuideDialog(getattr(widget, "title", "LLM Playground"), self)
         dialog.open()
 
@@ -227,7 +237,7 @@ class MainWindow(QMainWindow):
                 self.show_error("The session could not be saved", str(exc), "Choose another folder.")
 
     def stop_current(self) -> None:
-        widget = self.tabs.currentWidget()
+        widget = self.current_panel()
         if widget is not None and hasattr(widget, "stop"):
             widget.stop()
 

@@ -17,7 +17,7 @@ def window(qtbot, context_with_tiny_llama):
 def font_sizes(w):
     sizes = {}
     for i in range(w.tabs.count()):
-        panel = w.tabs.widget(i)
+        panel = w.panels[i]
         widgets = panel.findChildren(QLabel) + panel.findChildren(QAbstractButton)
         sizes[panel.title] = [x.font().pointSizeF() for x in widgets][:30]
     return sizes
@@ -64,7 +64,7 @@ def test_guide_and_tour(qtbot, window):
     from playground.qt.help import GuideDialog
 
     dialog = window.findChildren(GuideDialog)[-1]
-    assert window.tabs.currentWidget().title in dialog.windowTitle()
+    assert window.current_panel().title in dialog.windowTitle()
     assert "No guide" not in dialog.browser.toPlainText()
     tour = window.show_tour()
     pages = tour.pages.count()
@@ -79,7 +79,7 @@ def test_every_tab_has_a_guide(window):
     from playground.qt.help import GUIDES
 
     for i in range(window.tabs.count()):
-        assert window.tabs.widget(i).title in GUIDES
+        assert window.panels[i].title in GUIDES
 
 
 def test_session_export_contains_the_runs_and_no_network(qtbot, window, tmp_path):
