@@ -17,9 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's playground, not an installed one
 
-WORDS = ("the meeting was moved to friday because tom is travelling and anna booked a table at the "
-         "restaurant near the station tickets cost twenty dollars she agreed he refused they talked about "
-         "rent running late the manager will call back tomorrow morning").split()
+WORDS = ["the", "meeting", "was", "moved", "to", "friday", "because", "tom", "is", "travelling", "and", "anna", "booked", "a", "table", "at", "the", "restaurant", "near", "the", "station", "tickets", "cost", "twenty", "dollars", "she", "agreed", "he", "refused", "they", "talked", "about", "rent", "running", "late", "the", "manager", "will", "call", "back", "tomorrow", "morning"]
 
 
 def make_pairs(n: int, seed: int = 0):

@@ -6,8 +6,8 @@ import csv
 import html
 import io
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from playground.core.evaluation import ExampleResult
 from playground.core.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, ScoreReport
@@ -48,7 +48,7 @@ def _bar_chart_svg(reports: dict[str, ScoreReport], width: int = 720, height: in
                                                   for k in METRIC_KEYS if k in rep.ci] +
                     [rep.value(k) for rep in reports.values() for k in METRIC_KEYS])
     ymax = max(10.0, (int(top_value / 10) + 1) * 10.0)
-    y = lambda v: top + plot_h * (1 - v / ymax)  # noqa: E731
+    y = lambda v: top + plot_h * (1 - v / ymax)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="11">']
     for tick in range(0, int(ymax) + 1, 10 if ymax <= 60 else 20):

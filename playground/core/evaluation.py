@@ -13,14 +13,20 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from playground.core.datasets import Example, load_predictions
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.handle import TaskHandle, ensure_handle
-from playground.core.metrics import PRF, ScoreReport, make_rouge_scorer, score_pair, score_predictions
+from playground.core.metrics import (
+    PRF,
+    ScoreReport,
+    make_rouge_scorer,
+    score_pair,
+    score_predictions,
+)
 from playground.core.text_tokens import DEFAULT
 
 ZERO_SHOT, K_SHOT, ADAPTER, FILE = "zero-shot", "k-shot", "adapter", "file"

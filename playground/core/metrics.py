@@ -8,11 +8,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from playground.core.errors import InputError
-from playground.core.text_tokens import DEFAULT, TOKENIZERS, UnicodeTokenizer, check_tokenizer
+from playground.core.text_tokens import (
+    DEFAULT,
+    TOKENIZERS,
+    UnicodeTokenizer,
+    check_tokenizer,
+)
 
 ROUGE_KEYS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 METRIC_KEYS = ROUGE_KEYS + ("bleu",)

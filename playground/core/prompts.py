@@ -9,8 +9,9 @@ none, one-shot one, few-shot k. Every example takes room in the context window.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from playground.core.errors import InputError
 
@@ -77,7 +78,7 @@ def _split(template: str) -> tuple[str, str, str]:
         text = text + "{summary}"
     before, _, rest = text.partition("{dialogue}")
     middle, _, after = rest.partition("{summary}")
-    un = lambda s: s.replace("{{", "{").replace("}}", "}")  # noqa: E731
+    un = lambda s: s.replace("{{", "{").replace("}}", "}")
     return un(before), un(middle), un(after)
 
 
@@ -162,7 +163,7 @@ def assemble(dialogue: str, shots: Sequence[ShotLike] = (), template: str = DEFA
 
 
 def _assemble_chat(dialogue, shots, before, middle, tokenizer) -> AssembledPrompt:
-    ask = lambda d: before + d + middle.rstrip()  # noqa: E731
+    ask = lambda d: before + d + middle.rstrip()
     messages = []
     for s in shots:
         messages += [{"role": "user", "content": ask(s.input.strip())},

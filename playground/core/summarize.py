@@ -8,7 +8,7 @@ model without a chat template, gets plain text ending in ``Summary:``.
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 from playground.core.datasets import Example
 from playground.core.errors import InputError

@@ -3,7 +3,12 @@ import json
 import pytest
 
 from playground.core.datasets import (
-    count_turns, guess_columns, load_predictions, load_table, read_records, read_texts,
+    count_turns,
+    guess_columns,
+    load_predictions,
+    load_table,
+    read_records,
+    read_texts,
 )
 from playground.core.errors import InputError
 

@@ -10,7 +10,13 @@ from playground.core.datasets import Example
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.eval_report import render_html, results_csv
 from playground.core.evaluation import (
-    ADAPTER, FILE, K_SHOT, ZERO_SHOT, SystemSpec, run_evaluation, score_results,
+    ADAPTER,
+    FILE,
+    K_SHOT,
+    ZERO_SHOT,
+    SystemSpec,
+    run_evaluation,
+    score_results,
 )
 from playground.core.generation import GenerationSettings, generate_text
 from playground.core.handle import TaskHandle

@@ -6,13 +6,18 @@ from rouge_score import rouge_scorer, tokenizers
 
 from playground.core.errors import InputError
 from playground.core.metrics import (
-    ROUGE_KEYS, bleu, bleu_with_ci, bootstrap_ci, explain_pair, format_table, rouge, score_predictions,
+    ROUGE_KEYS,
+    bleu,
+    bleu_with_ci,
+    bootstrap_ci,
+    explain_pair,
+    format_table,
+    rouge,
+    score_predictions,
 )
 from playground.core.text_tokens import token_spans
 
-WORDS = ("the meeting was moved to Friday because Tom is travelling and Anna booked a table at "
-         "restaurant near station tickets cost twenty dollars she agreed he refused they talked "
-         "running runs ran quickly-arranged 3pm 2024 O'Brien's e-mail").split()
+WORDS = ["the", "meeting", "was", "moved", "to", "Friday", "because", "Tom", "is", "travelling", "and", "Anna", "booked", "a", "table", "at", "restaurant", "near", "station", "tickets", "cost", "twenty", "dollars", "she", "agreed", "he", "refused", "they", "talked", "running", "runs", "ran", "quickly-arranged", "3pm", "2024", "O'Brien's", "e-mail"]
 
 
 def make_pairs(n, seed):

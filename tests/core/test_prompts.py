@@ -2,7 +2,13 @@ import pytest
 
 from playground.core.errors import InputError
 from playground.core.prompts import (
-    TEMPLATES, Shot, assemble, clean_summary, count_prompt_tokens, max_shots_that_fit, resolve_template,
+    TEMPLATES,
+    Shot,
+    assemble,
+    clean_summary,
+    count_prompt_tokens,
+    max_shots_that_fit,
+    resolve_template,
     select_shots,
 )
 

@@ -2,7 +2,12 @@ import pytest
 
 from playground.core.datasets import Example
 from playground.core.errors import InputError
-from playground.core.summarize import INSTRUCTION, build_prompt, clean_summary, pick_shots
+from playground.core.summarize import (
+    INSTRUCTION,
+    build_prompt,
+    clean_summary,
+    pick_shots,
+)
 
 POOL = [Example(f"t{i}", f"#Person1#: Question {i}?\n#Person2#: Answer {i}.", f"Summary number {i}.")
         for i in range(6)]
