@@ -84,6 +84,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.dialogue_edit = QPlainTextEdit()
         self.dialogue_edit.setToolTip("The conversation to summarize. You can paste your own.")
         self.reference_view = QLabel("")
+        self.reference_view.setTextFormat(Qt.TextFormat.PlainText)
         self.reference_view.setWordWrap(True)
         self.reference_view.setToolTip("The reference summary a person wrote; ROUGE compares the output to it.")
 
@@ -255,7 +256,7 @@ class PromptPanel(PromptRunsMixin, Panel):
     def _example_chosen(self) -> None:
         ex = self.current_example()
         self.dialogue_edit.setPlainText(ex.input if ex else "")
-        self.reference_view.setText(html.escape(ex.reference) if ex else "")
+        self.reference_view.setText(ex.reference if ex else "")
 
     def _random_example(self) -> None:
         import random
