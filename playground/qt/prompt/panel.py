@@ -349,9 +349,13 @@ class PromptPanel(PromptRunsMixin, Panel):
         window, answer = loaded.info.context_window, self.max_tokens.value()
         self.meter.set_counts(*parts, answer if not loaded.is_encoder_decoder else 0, window)
         total = sum(parts)
+        from playground.qt.prompt.token_meter import COLOURS
+
+        key = lambda name: f"<span style='color:{COLOURS[name].name()}'>■</span> {name}"  # noqa: E731
         split = ("edited by hand" if self.edited else
-                 f"instruction {parts[0]:,} · examples {parts[1]:,} · dialogue {parts[2]:,}")
-        self.meter_label.setText(f"{total:,} prompt tokens ({split}) + {answer} for the answer / "
+                 f"{key('instruction')} {parts[0]:,} · {key('examples')} {parts[1]:,} · "
+                 f"{key('dialogue')} {parts[2]:,}")
+        self.meter_label.setText(f"<b>{total:,}</b> prompt tokens ({split}) + {key('answer')} {answer} / "
                                  f"{window:,} context window")
         self.fit_button.setVisible(self.meter.over and self.shots_spin.value() > 0 and not self.edited)
         if self.meter.over:
