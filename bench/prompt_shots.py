@@ -21,6 +21,9 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=60)
     ap.add_argument("--no-chat", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--full-grid", action="store_true",
+                    help="every template at every shot count (default: choose the template at the first "
+                         "shot count, then run the other shot counts with the best one)")
     args = ap.parse_args()
     os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
     from playground.core.datasets import load_split
@@ -39,8 +42,8 @@ def main() -> None:
     print(f"model: {loaded.info.name}; {len(test)} test dialogues; greedy, max {args.max_new_tokens} new tokens; "
           f"chat template: {chat}; shots drawn from train with seed {args.seed}")
     results: dict[tuple[str, int], dict] = {}
-    for name in names:
-        for k in args.shots:
+
+    def run(name: str, k: int) -> None:
             t0 = time.perf_counter()
             scores = {"rouge1": [], "rouge2": [], "rougeL": []}
             tokens = []
@@ -56,8 +59,20 @@ def main() -> None:
             print(f"{name:12s} {k}-shot: ROUGE-1 {mean['rouge1']:.4f}  ROUGE-2 {mean['rouge2']:.4f}  "
                   f"ROUGE-L {mean['rougeL']:.4f}  mean prompt tokens {statistics.mean(tokens):7.1f}  "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    best = max(names, key=lambda n: statistics.mean(results[(n, k)]["rouge1"] for k in args.shots))
-    print(f"best template (mean ROUGE-1 over the shot counts): {best}")
+
+    if args.full_grid:
+        for name in names:
+            for k in args.shots:
+                run(name, k)
+        best = max(names, key=lambda n: statistics.mean(results[(n, k)]["rouge1"] for k in args.shots))
+        print(f"best template (mean ROUGE-1 over the shot counts): {best}")
+    else:
+        for name in names:
+            run(name, args.shots[0])
+        best = max(names, key=lambda n: results[(n, args.shots[0])]["rouge1"])
+        print(f"best template at {args.shots[0]}-shot: {best}")
+        for k in args.shots[1:]:
+            run(best, k)
     print("  " + "  ".join(f"{k}-shot ROUGE-1 {results[(best, k)]['rouge1']:.4f}" for k in args.shots))
 
 
