@@ -31,7 +31,7 @@ def pick_device(requested: str | None = "auto") -> str:
     if base not in ("cuda", "mps", "cpu"):
         raise PlaygroundError(f"Unknown device '{requested}'.", "Use auto, cuda, mps or cpu.")
     if base not in have:
-        names = {"cuda": "an NVIDIA GPU (CUDA)", "mps": "an Apple GPU (MPS)"}
+        names = {"cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (MPS)"}
         raise PlaygroundError(
             f"This computer has no {names.get(base, base)} that PyTorch can use.",
             f"Choose 'auto' or 'cpu'. Devices found: {', '.join(have)}. For CUDA, install a "

@@ -1,0 +1,58 @@
+from PySide6.QtWidgets import QMessageBox
+
+from playground.core.model_sources import ModelSource
+from playground.qt.main_window import MainWindow
+
+
+def make_window(qtbot, ctx):
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.build_tabs()
+    w.show()
+    return w
+
+
+def test_window_shows_model_after_load(qtbot, app_context, tiny_llama_dir):
+    w = make_window(qtbot, app_context)
+    assert w.tabs.count() >= 1 and w.tabs.tabText(0)
+    with qtbot.waitSignal(app_context.sig_model_changed, timeout=20000):
+        app_context.load_model(ModelSource("local", str(tiny_llama_dir)))
+    assert "tiny-llama" in w.model_bar.name_label.text()
+    assert "2M parameters" in w.model_bar.details_label.text() or "M parameters" in w.model_bar.details_label.text()
+    assert "context 256 tokens" in w.model_bar.details_label.text()
+    assert w.device_label.text().startswith("device: cpu")
+
+
+def test_load_error_is_shown_and_app_keeps_running(qtbot, context_with_tiny_llama, tmp_path):
+    w = make_window(qtbot, context_with_tiny_llama)
+    bad = tmp_path / "broken"
+    bad.mkdir()
+    with qtbot.waitSignal(context_with_tiny_llama.sig_model_load_failed, timeout=10000):
+        context_with_tiny_llama.load_model(ModelSource("local", str(bad)))
+    assert w.last_error[0] == "The model could not be loaded"
+    assert "config.json" in w.last_error[1]
+    boxes = [b for b in w.findChildren(QMessageBox) if b.isVisible()]
+    assert boxes and "config.json" in boxes[0].text()
+    assert context_with_tiny_llama.session.current is not None
+
+
+def test_geometry_and_tab_persist(qtbot, app_context):
+    w = make_window(qtbot, app_context)
+    w.resize(640, 480)
+    w.close()
+    saved = app_context.settings.get("window_geometry")
+    assert saved
+    from playground.core.settings import Settings
+
+    again = Settings(app_context.settings.path)
+    assert again.get("window_geometry") == saved
+    w2 = MainWindow(app_context)
+    qtbot.addWidget(w2)
+    assert (w2.width(), w2.height()) == (640, 480)
+
+
+def test_about_lists_versions(qtbot, context_with_tiny_llama):
+    w = make_window(qtbot, context_with_tiny_llama)
+    w.show_about()
+    box = [b for b in w.findChildren(QMessageBox) if b.isVisible()][-1]
+    assert "torch" in box.text() and "transformers" in box.text() and "Device in use: cpu" in box.text()

@@ -1,0 +1,82 @@
+import threading
+import time
+
+from playground.core.errors import InputError
+
+
+def test_result_returns_on_gui_thread(qtbot, app_context):
+    gui = threading.get_ident()
+    seen = {}
+
+    def work(handle):
+        seen["worker"] = threading.get_ident()
+        handle.report(0.5, "half")
+        return 42
+
+    task = app_context.runner.submit("answer", work)
+    done = []
+    task.sig_done.connect(lambda r: done.append((r, threading.get_ident())))
+    progress = []
+    task.sig_progress.connect(lambda p, m: progress.append((p, m)))
+    qtbot.waitUntil(lambda: task.finished, timeout=5000)
+    assert done == [(42, gui)]
+    assert seen["worker"] != gui
+    assert progress == [(0.5, "half")]
+    assert task.outcome == "done"
+
+
+def test_generator_items_arrive_in_order(qtbot, app_context):
+    task = app_context.runner.submit("count", lambda h: (i for i in range(50)))
+    items = []
+    task.sig_item.connect(items.append)
+    with qtbot.waitSignal(task.sig_finished, timeout=5000):
+        pass
+    assert items == list(range(50))
+
+
+def test_errors_become_plain_messages(qtbot, app_context):
+    def bad(handle):
+        raise InputError("The file is empty.", "Choose another file.")
+
+    task = app_context.runner.submit("bad", bad)
+    with qtbot.waitSignal(task.sig_failed, timeout=5000) as blocker:
+        pass
+    assert blocker.args == ["The file is empty.", "Choose another file."]
+    assert task.outcome == "failed"
+
+
+def test_unexpected_errors_do_not_crash(qtbot, app_context):
+    task = app_context.runner.submit("bug", lambda h: 1 / 0)
+    with qtbot.waitSignal(task.sig_failed, timeout=5000) as blocker:
+        pass
+    assert "division" in blocker.args[0] and "ZeroDivisionError" in blocker.args[1]
+
+
+def test_cancel_stops_a_generator_between_items(qtbot, app_context):
+    def slow(handle):
+        for i in range(1000):
+            time.sleep(0.01)
+            yield i
+
+    task = app_context.runner.submit("slow", slow)
+    items = []
+    task.sig_item.connect(items.append)
+    qtbot.waitUntil(lambda: len(items) >= 3, timeout=5000)
+    with qtbot.waitSignal(task.sig_cancelled, timeout=2000):
+        task.cancel()
+    assert task.outcome == "cancelled"
+    assert len(items) < 1000
+
+
+def test_failed_model_load_keeps_current_model(qtbot, context_with_tiny_llama, tmp_path):
+    from playground.core.model_sources import ModelSource
+
+    ctx = context_with_tiny_llama
+    before = ctx.session.current
+    errors = []
+    ctx.sig_error.connect(lambda *a: errors.append(a))
+    with qtbot.waitSignal(ctx.sig_model_load_failed, timeout=10000) as blocker:
+        ctx.load_model(ModelSource("local", str(tmp_path / "nope")))
+    assert "does not exist" in blocker.args[0]
+    assert ctx.session.current is before
+    assert errors and errors[0][0] == "The model could not be loaded"
