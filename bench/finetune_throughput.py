@@ -74,7 +74,7 @@ def run_baseline(args, tmp: str) -> dict:
     from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
     from playground.core.finetune.dataset import prepare_data
-    from playground.core.finetune.evaluate import loss_totals
+    from playground.core.finetune.loss import loss_totals
     from playground.core.model_sources import ModelSource
     from playground.core.models import load_model
 
