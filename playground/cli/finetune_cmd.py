@@ -72,7 +72,7 @@ class _Printer:
         elif isinstance(ev, ft.RougeEvent):
             s = ev.scores
             self.line(f"ROUGE {ev.when} fine-tuning ({ev.examples} test dialogues): rouge1 {s['rouge1']:.4f} "
-                      f"rouge2 {s['rouge2']:.4f} rougeL {s['rougeL']:.4f}")
+                      f"rouge2 {s['rouge2']:.4f} rougeL {s['rougeL']:.4f}; BLEU {ev.bleu:.1f}")
 
     def _step(self, ev) -> None:
         if not self.show:

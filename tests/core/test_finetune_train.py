@@ -241,3 +241,23 @@ def test_a_failed_save_leaves_the_previous_artifact_whole(tmp_path):
         atomic_save_dir(target, half_written)
     assert (target / "adapter_model.safetensors").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter"]  # no temporary folder left behind
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("gpt2", ["c_attn", "c_proj"]),
+    ("bart", ["q_proj", "k_proj", "v_proj", "out_proj"]),
+    ("gpt_neox", ["query_key_value", "dense"]),
+])
+def test_lora_targets_are_detected_per_architecture(kind, expected):
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    from playground.core.finetune import detect_lora_targets
+
+    small = {"gpt2": dict(n_layer=1, n_head=2, n_embd=16, vocab_size=64),
+             "bart": dict(encoder_layers=1, decoder_layers=1, d_model=16, encoder_attention_heads=2,
+                          decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, vocab_size=64),
+             "gpt_neox": dict(num_hidden_layers=1, num_attention_heads=2, hidden_size=16, intermediate_size=32,
+                              vocab_size=64)}[kind]
+    cfg = AutoConfig.for_model(kind, **small)
+    cls = AutoModelForSeq2SeqLM if kind == "bart" else AutoModelForCausalLM
+    assert detect_lora_targets(cls.from_config(cfg)) == expected
