@@ -23,7 +23,8 @@ def add_parser(sub) -> None:
     p.add_argument("--map", default="auto", choices=MAPS,
                    help="which attention of an encoder-decoder model (default: encoder; 'cross' for cross-attention)")
     p.add_argument("--target", default=None, help="encoder-decoder: the decoder's text (default: the model's own)")
-    p.add_argument("--memory-limit-mb", type=int, default=512, help="refuse (or downsample) attention above this")
+    p.add_argument("--memory-limit-mib", type=int, default=512,
+                   help="refuse (or downsample) attention weights above this many MiB (default 512)")
     p.add_argument("--downsample", action="store_true", help="past the limit, pool groups of tokens instead of refusing")
     add_model_options(p)
     p.set_defaults(run=run)
@@ -82,10 +83,10 @@ def run(args) -> int:
     text = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not text.strip():
         raise InputError("The prompt is empty.", "Pass some text with --prompt.")
-    if args.memory_limit_mb <= 0:
-        raise InputError("--memory-limit-mb must be above zero.")
+    if args.memory_limit_mib <= 0:
+        raise InputError("--memory-limit-mib must be above zero.")
     loaded = load_from_args(args)
-    result = extract_attention(loaded, text, target=args.target, limit_bytes=args.memory_limit_mb * 2**20,
+    result = extract_attention(loaded, text, target=args.target, limit_bytes=args.memory_limit_mib * 2**20,
                                over_limit="downsample" if args.downsample else "refuse", keep_hidden_states=False)
     name, amap, layer = _pick(result, args)
     head = "mean" if args.head is None else args.head

@@ -40,10 +40,10 @@ class MemoryPlan:
 
 def format_bytes(n: int) -> str:
     if n >= 2**30:
-        return f"{n / 2**30:.2f} GB"
+        return f"{n / 2**30:.2f} GiB"
     if n >= 2**20:
-        return f"{n / 2**20:.1f} MB"
-    return f"{n / 2**10:.0f} KB"
+        return f"{n / 2**20:.1f} MiB"
+    return f"{n / 2**10:.0f} KiB"
 
 
 def stack_sizes(config, info=None) -> dict[str, tuple[int, int]]:
@@ -102,7 +102,7 @@ def plan_memory(shapes: dict[str, tuple[int, int, int, int]], limit_bytes: int |
     shapes
         From :func:`attention_shapes`.
     limit_bytes
-        The user's limit (None: the default, 512 MB). Half the free memory caps it too.
+        The user's limit (None: the default, 512 MiB). Half the free memory caps it too.
     over_limit
         'refuse' or 'downsample'.
 

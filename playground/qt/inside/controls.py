@@ -20,7 +20,7 @@ class AnalysisControls(QWidget):
         saved = settings.get(SETTINGS_KEY, {}) or {}
         self.limit_spin = QSpinBox()
         self.limit_spin.setRange(1, 1_000_000)
-        self.limit_spin.setSuffix(" MB")
+        self.limit_spin.setSuffix(" MiB")
         self.limit_spin.setSingleStep(128)
         self.limit_spin.setToolTip("The most memory the attention weights may take. They need layers × heads × "
                                    "tokens² × 4 bytes: doubling the text makes them four times bigger.")
