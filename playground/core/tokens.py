@@ -58,7 +58,7 @@ def token_labels(tokenizer, ids) -> list[str]:
 
 
 def special_ids(tokenizer) -> set[int]:
-    ids = set(int(i) for i in (getattr(tokenizer, "all_special_ids", None) or []))
+    ids = {int(i) for i in (getattr(tokenizer, "all_special_ids", None) or [])}
     for tid, added in (getattr(tokenizer, "added_tokens_decoder", None) or {}).items():
         if getattr(added, "special", False):
             ids.add(int(tid))

@@ -12,17 +12,47 @@ The public names live here; the modules are split by concern:
 
 from playground.core.attention.aggregate import attention_rollout, mean_over_heads, pool_matrix
 from playground.core.attention.embeddings import (
-    EmbeddingResult, compare_embeddings, cosine_similarity, parse_words, pca_2d, word_vectors,
+    EmbeddingResult,
+    compare_embeddings,
+    cosine_similarity,
+    parse_words,
+    pca_2d,
+    word_vectors,
 )
 from playground.core.attention.extract import MAP_TITLES, AttentionMap, AttentionResult, extract_attention, summarize
 from playground.core.attention.lens import LogitLensResult, lens_for, logit_lens, logit_lens_from_hidden
 from playground.core.attention.memory import (
-    DEFAULT_LIMIT_BYTES, MemoryPlan, attention_bytes, attention_shapes, format_bytes, plan_memory,
+    DEFAULT_LIMIT_BYTES,
+    MemoryPlan,
+    attention_bytes,
+    attention_shapes,
+    format_bytes,
+    plan_memory,
 )
 
 __all__ = [
-    "AttentionMap", "AttentionResult", "DEFAULT_LIMIT_BYTES", "EmbeddingResult", "LogitLensResult", "MAP_TITLES",
-    "MemoryPlan", "attention_bytes", "attention_rollout", "attention_shapes", "compare_embeddings",
-    "cosine_similarity", "extract_attention", "format_bytes", "lens_for", "logit_lens", "logit_lens_from_hidden",
-    "mean_over_heads", "parse_words", "pca_2d", "plan_memory", "pool_matrix", "summarize", "word_vectors",
+    "DEFAULT_LIMIT_BYTES",
+    "MAP_TITLES",
+    "AttentionMap",
+    "AttentionResult",
+    "EmbeddingResult",
+    "LogitLensResult",
+    "MemoryPlan",
+    "attention_bytes",
+    "attention_rollout",
+    "attention_shapes",
+    "compare_embeddings",
+    "cosine_similarity",
+    "extract_attention",
+    "format_bytes",
+    "lens_for",
+    "logit_lens",
+    "logit_lens_from_hidden",
+    "mean_over_heads",
+    "parse_words",
+    "pca_2d",
+    "plan_memory",
+    "pool_matrix",
+    "summarize",
+    "word_vectors",
 ]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 # One extraction at a time: the hooks and the attention switch live on the shared model.
 # Re-entrant because the switch and the hooks are nested in the same thread.

@@ -22,7 +22,7 @@ def make_canvas(width: float = 6.0, height: float = 4.5):
     figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
     canvas = FigureCanvasQTAgg(figure)
     canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    canvas.setMinimumSize(320, 240)
+    canvas.setMinimumSize(260, 200)
     return figure, canvas
 
 

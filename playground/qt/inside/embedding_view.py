@@ -53,7 +53,7 @@ class EmbeddingView(QWidget):
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Look up each word's input embedding and compare them (Enter).")
         self.compare_button.clicked.connect(self._request)
-        self.figure, self.canvas = make_canvas(9.0, 4.6)
+        self.figure, self.canvas = make_canvas(8.0, 3.4)
         self.ax_sim = self.figure.add_subplot(1, 2, 1)
         self.ax_map = self.figure.add_subplot(1, 2, 2)
         self.sim_image = self.ax_sim.imshow(np.eye(2), cmap="RdBu_r", norm=Normalize(-1, 1), interpolation="nearest")
@@ -121,7 +121,7 @@ class EmbeddingView(QWidget):
         r = self.result
         if r is None or event.inaxes is not self.ax_sim or event.xdata is None:
             return
-        i, j = int(round(event.ydata)), int(round(event.xdata))
+        i, j = round(event.ydata), round(event.xdata)
         if 0 <= i < len(r.words) and 0 <= j < len(r.words):
             self.hover.setText(f"'{r.words[i]}' ↔ '{r.words[j]}': cosine similarity {float(r.similarity[i, j]):.3f}")
 

@@ -23,7 +23,7 @@ class HeadGridView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.figure, self.canvas = make_canvas(6.5, 6.0)
+        self.figure, self.canvas = make_canvas(5.5, 3.4)
         self.axes: list = []
         self.images: list = []
         self.weights = np.zeros((0, 1, 1), dtype=np.float32)

@@ -33,7 +33,7 @@ class HeatmapView(QWidget):
         self.row_labels: list[str] = [""]
         self.col_labels: list[str] = [""]
         self.title = ""
-        self.figure, self.canvas = make_canvas(6.5, 5.5)
+        self.figure, self.canvas = make_canvas(5.5, 3.4)
         self.ax = self.figure.add_subplot(111)
         # A square-root colour scale lets the many small weights show next to the few big ones;
         # the colour bar keeps the true values.
@@ -122,7 +122,7 @@ class HeatmapView(QWidget):
     def _on_motion(self, event) -> None:
         if event.inaxes is not self.ax or event.xdata is None:
             return
-        row, col = int(round(event.ydata)), int(round(event.xdata))
+        row, col = round(event.ydata), round(event.xdata)
         if 0 <= row < self.matrix.shape[0] and 0 <= col < self.matrix.shape[1]:
             self.hover.setText(self.cell_text(row, col))
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from playground.qt.inside.common import write_csv
@@ -32,11 +40,11 @@ class LensModel(QAbstractTableModel):
         self.result = result
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
-        return 0 if self.result is None or parent.isValid() else self.result.num_rows
+    def rowCount(self, parent=None) -> int:
+        return 0 if self.result is None or (parent is not None and parent.isValid()) else self.result.num_rows
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if self.result is None or parent.isValid() else len(self.result.positions)
+    def columnCount(self, parent=None) -> int:
+        return 0 if self.result is None or (parent is not None and parent.isValid()) else len(self.result.positions)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         r = self.result
@@ -65,7 +73,7 @@ class LensModel(QAbstractTableModel):
             return "\n".join(lines)
         return None
 
-    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         r = self.result
         if r is None:
             return None

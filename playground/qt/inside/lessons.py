@@ -18,7 +18,8 @@ ATTENTION = (
     "earlier token (the <i>keys</i>): the weights in a row add up to 1. A decoder model only looks back "
     "(the upper triangle is empty); an encoder looks both ways. Choose a layer and a head above, or the "
     "<i>mean of heads</i>, or the <i>rollout</i>: attention followed through all layers so far. Many heads "
-    "park spare attention on the first token."
+    "park spare attention on the first token. Encoder-decoder models add <i>cross-attention</i>: each "
+    "token the decoder writes looks at the encoder's input tokens."
 )
 
 HEADS = (

@@ -30,7 +30,7 @@ class LinesView(QWidget):
         self._rows_seen = 0
         self.shown_rows: list[int] = []
         self.shown_cols: list[int] = []
-        self.figure, self.canvas = make_canvas(6.5, 6.0)
+        self.figure, self.canvas = make_canvas(5.5, 3.4)
         self.ax = self.figure.add_subplot(111)
         self.ax.set_axis_off()
         self.ax.set_xlim(0, 1)
@@ -99,8 +99,9 @@ class LinesView(QWidget):
         else:
             self.shown_cols = sorted(np.argsort(weights)[::-1][:MAX_SHOWN].tolist())
         covered = float(weights[self.shown_cols].sum())
-        self._place(self.left, self.shown_rows, self.row_labels, lambda i: i == self.query)
-        self._place(self.right, self.shown_cols, self.col_labels, lambda i: False, weights)
+        # Past one screen, positions tell apart repeated words that are far from each other.
+        self._place(self.left, self.shown_rows, self.row_labels, lambda i: i == self.query, numbered=rows > MAX_SHOWN)
+        self._place(self.right, self.shown_cols, self.col_labels, lambda i: False, weights, numbered=cols > MAX_SHOWN)
         y_left = self._y(self.shown_rows.index(self.query), len(self.shown_rows))
         segments, widths, colours = [], [], []
         peak = max(float(weights.max()), 1e-9)
@@ -127,7 +128,7 @@ class LinesView(QWidget):
     def _y(i: int, n: int) -> float:
         return i / (n - 1) if n > 1 else 0.5
 
-    def _place(self, texts, indices, labels, bold, weights=None) -> None:
+    def _place(self, texts, indices, labels, bold, weights=None, numbered: bool = False) -> None:
         n = len(indices)
         small = 9 if n <= 24 else 7
         for k, text in enumerate(texts):
@@ -136,6 +137,8 @@ class LinesView(QWidget):
                 continue
             i = indices[k]
             label = short(labels[i], 18)
+            if numbered:
+                label = f"{label} #{i}" if weights is None else f"#{i} {label}"
             if weights is not None and weights[i] >= 0.01:
                 label = f"{label}  {weights[i]:.0%}"
             text.set_text(label)
@@ -144,7 +147,7 @@ class LinesView(QWidget):
             text.set_fontsize(small)
             chosen = bold(i)
             text.set_fontweight("bold" if chosen else "normal")
-            text.set_bbox(dict(boxstyle="round,pad=0.2", fc="#ffe0b2", ec="#ff6f00") if chosen else None)
+            text.set_bbox({"boxstyle": "round,pad=0.2", "fc": "#ffe0b2", "ec": "#ff6f00"} if chosen else None)
 
     def _on_spin(self, value: int) -> None:
         self.select_query(value)

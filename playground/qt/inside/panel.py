@@ -6,8 +6,18 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSlider,
-    QTabWidget, QVBoxLayout, QWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from playground.qt.inside import lessons
@@ -18,6 +28,7 @@ from playground.qt.inside.heads_view import HeadGridView
 from playground.qt.inside.heatmap_view import HeatmapView
 from playground.qt.inside.lens_view import LogitLensView
 from playground.qt.inside.lines_view import LinesView
+from playground.qt.inside.selection import SelectionBar
 from playground.qt.inside.token_view import TokenView
 from playground.qt.panel import Panel
 
@@ -71,29 +82,12 @@ class InsidePanel(Panel):
         self.message_label.setStyleSheet("color: #b00020;")
 
         # What to show: which map, layer and head (for the three attention views).
-        self.map_combo = QComboBox()
-        self.map_combo.setToolTip("Decoder-only models have one self-attention. Encoder-decoder models have "
-                                  "the encoder's, the decoder's, and cross-attention from decoder to encoder.")
-        self.layer_slider = QSlider(Qt.Orientation.Horizontal)
-        self.layer_slider.setToolTip("Layers run one after another; early layers see surface patterns, later "
-                                     "ones more abstract relations.")
-        self.layer_label = QLabel("Layer –")
-        self.layer_label.setMinimumWidth(90)
-        self.head_combo = QComboBox()
-        self.head_combo.setToolTip("One head, the mean of all heads of the layer, or the rollout: attention "
-                                   "multiplied through the layers so far (with the residual path).")
-        for w in (self.map_combo, self.head_combo):
-            w.currentIndexChanged.connect(self._schedule_refresh)
-        self.layer_slider.valueChanged.connect(self._on_layer_moved)
-        self.selection_row = QWidget()
-        sel = QHBoxLayout(self.selection_row)
-        sel.setContentsMargins(0, 0, 0, 0)
-        sel.addWidget(QLabel("Map"))
-        sel.addWidget(self.map_combo)
-        sel.addWidget(self.layer_label)
-        sel.addWidget(self.layer_slider, 1)
-        sel.addWidget(QLabel("Head"))
-        sel.addWidget(self.head_combo)
+        self.selection_row = SelectionBar()
+        self.selection_row.sig_changed.connect(self._schedule_refresh)
+        # Short names for the selection widgets (tests and the smoke test drive them like a person).
+        self.map_combo = self.selection_row.map_combo
+        self.layer_slider = self.selection_row.layer_slider
+        self.head_combo = self.selection_row.head_combo
 
         self.token_view = TokenView()
         self.heatmap = HeatmapView()
@@ -136,7 +130,15 @@ class InsidePanel(Panel):
         status.addWidget(self.status_label, 1)
         status.addWidget(self.png_button)
         status.addWidget(self.csv_button)
-        outer = QVBoxLayout(self)
+        # The views need room; on a small window the tab scrolls instead of forcing the window bigger.
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        QVBoxLayout(self).addWidget(scroll)
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(content)
         outer.addWidget(self.lesson(lessons.PANEL))
         outer.addLayout(top)
         outer.addWidget(self.message_label)
@@ -177,8 +179,7 @@ class InsidePanel(Panel):
         self.result = None
         self.lens_stale = True
         self.target_edit.setVisible(loaded.is_encoder_decoder)
-        self.map_combo.clear()
-        self.head_combo.clear()
+        self.selection_row.clear()
         self.lens.clear()
         self.update_tokens()
 
@@ -275,38 +276,14 @@ class InsidePanel(Panel):
         self.result = result
         self.lens_stale = True
         amap = result.main
-        self.summary = (f"{len(result.tokens):,} tokens · {amap.num_layers} layers × {amap.num_heads} heads"
+        decoder = f" → {len(result.target_ids):,} decoder tokens" if result.target_ids else ""
+        self.summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
                         f" · attention {result.plan.describe()}")
         self.status_label.setText(self.summary)
-        for combo in (self.map_combo, self.head_combo):
-            combo.blockSignals(True)
-        self.map_combo.clear()
-        from playground.core.attention import MAP_TITLES
-
-        for name in result.maps:
-            self.map_combo.addItem(MAP_TITLES[name], name)
-        self._fill_heads(amap.num_heads, amap.is_square)
-        self.layer_slider.blockSignals(True)
-        self.layer_slider.setRange(0, amap.num_layers - 1)
-        self.layer_slider.setValue(min(self.layer_slider.value(), amap.num_layers - 1))
-        self.layer_slider.blockSignals(False)
-        for combo in (self.map_combo, self.head_combo):
-            combo.blockSignals(False)
+        self.selection_row.set_maps(result.maps)
         self.lens.set_length(len(result.target_ids) or len(result.tokens))
-        self._update_layer_label()
         self.refresh()
         self.sig_analysis_finished.emit(result)
-
-    def _fill_heads(self, heads: int, square: bool) -> None:
-        keep = self.head_combo.currentData()
-        self.head_combo.clear()
-        for h in range(heads):
-            self.head_combo.addItem(f"Head {h}", h)
-        self.head_combo.addItem("Mean of heads", "mean")
-        if square:
-            self.head_combo.addItem("Rollout (layers 0…this)", "rollout")
-        index = self.head_combo.findData(keep)
-        self.head_combo.setCurrentIndex(index if index >= 0 else 0)
 
     def stop(self) -> None:
         if self.busy:
@@ -315,22 +292,9 @@ class InsidePanel(Panel):
 
     # selection and drawing -------------------------------------------------------------------
     def selection(self) -> tuple[str, int, int | str]:
-        return self.map_combo.currentData() or "self", self.layer_slider.value(), self.head_combo.currentData()
+        return self.selection_row.selection()
 
-    def _on_layer_moved(self, _value: int) -> None:
-        self._update_layer_label()
-        self._schedule_refresh()
-
-    def _update_layer_label(self) -> None:
-        self.layer_label.setText(f"Layer {self.layer_slider.value()} of 0–{self.layer_slider.maximum()}")
-
-    def _schedule_refresh(self, *_args) -> None:
-        if self.sender() is self.map_combo and self.result is not None:
-            amap = self.result.maps.get(self.map_combo.currentData())
-            if amap is not None:
-                self.head_combo.blockSignals(True)
-                self._fill_heads(amap.num_heads, amap.is_square)
-                self.head_combo.blockSignals(False)
+    def _schedule_refresh(self) -> None:
         self._refresh_timer.start()
 
     def _on_view_changed(self, _index: int) -> None:
@@ -339,7 +303,7 @@ class InsidePanel(Panel):
         self.refresh()
 
     def _on_head_clicked(self, head: int) -> None:
-        self.head_combo.setCurrentIndex(self.head_combo.findData(head))
+        self.selection_row.choose_head(head)
         self.view_tabs.setCurrentIndex(list(self.views).index("attention"))
 
     def refresh(self) -> None:

@@ -67,14 +67,17 @@ class TokenView(QWidget):
         parts = []
         for p in pieces:
             shown = p.text if p.text else p.label
-            body = html.escape(visible(shown).replace("↵", "↵\n")).replace("\n", "<br>")
+            body = html.escape(visible(shown))
             style = SPECIAL_STYLE if p.special else f"background:{PALETTE[p.index % len(PALETTE)]}; color:#000000;"
-            sub = f"<sub style='color:#555555'>{p.id}</sub>" if show_ids else ""
-            parts.append(f"<a href='tok:{p.index}' style='{style} text-decoration:none'>{body}{sub}</a>")
+            sub_colour = "#cfd8dc" if p.special else "#555555"
+            sub = f"<sub style='color:{sub_colour}'>{p.id}</sub>" if show_ids else ""
+            # A newline token ends its line after its id, as the text does.
+            breaks = "<br>" * shown.count("\n")
+            parts.append(f"<a href='tok:{p.index}' style='{style} text-decoration:none'>{body}{sub}</a>{breaks}")
         self.browser.setHtml("<div style='font-family:monospace; font-size:12pt; line-height:160%'>"
                              + "&#8203;".join(parts) + "</div>")
         splits = [s for s in word_splits(pieces, self.text) if len(s.pieces) > 1]
-        words = len(word_splits(pieces, self.text))
+        words = len(self.text.split())
         specials = sum(p.special for p in pieces)
         self.count_label.setText(
             f"<b>{len(pieces):,} tokens</b> for {len(self.text):,} characters and {words:,} words"
@@ -89,7 +92,12 @@ class TokenView(QWidget):
     def describe(self, index: int) -> str:
         p = self.pieces[index]
         kind = "special token" if p.special else "token"
-        where = f"characters {p.start}–{p.end}" if p.end > p.start else "added by the tokenizer"
+        if p.special and p.end <= p.start:
+            where = "added by the tokenizer"
+        elif not p.text:
+            where = "more bytes of a character split over several tokens"
+        else:
+            where = f"characters {p.start}–{p.end}"
         return f"{kind} #{p.index}: id {p.id}, piece '{p.piece}', {where}"
 
     def _on_hover(self, url: QUrl) -> None:
