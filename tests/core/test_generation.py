@@ -3,7 +3,12 @@ import torch
 
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.generation import (
-    GenerationSettings, check_prompt, count_tokens, format_prompt, generate_text, stream_generate,
+    GenerationSettings,
+    check_prompt,
+    count_tokens,
+    format_prompt,
+    generate_text,
+    stream_generate,
 )
 
 
@@ -118,3 +123,14 @@ def test_bundled_model_greedy_is_repeatable(bundled_model):
     first = generate_text(bundled_model, prompt, s)
     assert first == generate_text(bundled_model, prompt, s)
     assert "Paris" in first
+
+
+def test_token_labels_are_visible(tiny_llama):
+    from playground.core.generation import token_label
+
+    tok = tiny_llama.tokenizer
+    space_id = tok(" or", add_special_tokens=False)["input_ids"][0]
+    assert token_label(tok, space_id) == "␣or"
+    newline = tok("\n", add_special_tokens=False)["input_ids"][0]
+    assert token_label(tok, newline) == "↵"
+    assert token_label(tok, tok.eos_token_id) == tok.eos_token
