@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 
 from playground.core.errors import InputError
 
 # Visible stand-ins for characters that would be invisible in a plot label.
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
 _VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 
@@ -26,7 +29,8 @@ class TokenPiece:
     start: int
     end: int
     special: bool
-    word: int | None    # which word of the text it belongs to; None for special tokens
+    word: int | None    # which word of the text it belongs to; None for special tokens,
+                        # spaces and punctuation
     label: str
 
 
@@ -94,12 +98,16 @@ def tokenize_text(tokenizer, text: str, add_special_tokens: bool = True) -> list
     try:
         enc = tokenizer(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
         offsets = enc["offset_mapping"]
-        words = enc.word_ids() if hasattr(enc, "word_ids") else [None] * len(offsets)
+        has_offsets = True
     except (NotImplementedError, ValueError, TypeError):
         # A slow tokenizer knows no offsets: ids and labels still teach the idea.
         enc = tokenizer(text, add_special_tokens=add_special_tokens)
         offsets = [(0, 0)] * len(enc["input_ids"])
-        words = [None] * len(offsets)
+        has_offsets = False
+    # Words as a reader sees them (letters and digits, with inner apostrophes and hyphens), not
+    # the tokenizer's own pre-split, which would call "didn't" two words and hide the cut.
+    word_spans = [m.span() for m in _WORD.finditer(text)] if has_offsets else []
+    word_starts = [s for s, _ in word_spans]
     ids = [int(i) for i in enc["input_ids"]]
     raw = tokenizer.convert_ids_to_tokens(ids)
     pieces: list[TokenPiece] = []
@@ -114,9 +122,23 @@ def tokenize_text(tokenizer, text: str, add_special_tokens: bool = True) -> list
             covered = max(covered, end)
         pieces.append(TokenPiece(
             index=i, id=tid, piece=str(raw[i]), text=span, start=int(start), end=int(end),
-            special=special, word=None if special else words[i], label=token_label(tokenizer, tid),
+            special=special, word=None if special else _word_of(text, start, end, word_spans, word_starts),
+            label=token_label(tokenizer, tid),
         ))
     return pieces
+
+
+def _word_of(text: str, start: int, end: int, spans: list[tuple[int, int]], starts: list[int]) -> int | None:
+    """The index of the first word that text[start:end] touches (None: spaces or punctuation only).
+
+    A token with no characters of its own (later bytes of a split character) uses its offsets."""
+    if not spans:
+        return None
+    for pos in range(start, max(end, start + 1)):
+        k = bisect.bisect_right(starts, pos) - 1
+        if k >= 0 and spans[k][0] <= pos < spans[k][1]:
+            return k
+    return None
 
 
 def word_splits(pieces: list[TokenPiece], text: str) -> list[WordSplit]:
@@ -129,6 +151,6 @@ def word_splits(pieces: list[TokenPiece], text: str) -> list[WordSplit]:
     for _, group in sorted(groups.items()):
         start = min(p.start for p in group)
         end = max(p.end for p in group)
-        out.append(WordSplit(word=text[start:end], pieces=[p.label for p in group if p.text or not p.special],
+        out.append(WordSplit(word=text[start:end].strip(), pieces=[p.label for p in group if p.text or not p.special],
                              token_indices=[p.index for p in group]))
     return out

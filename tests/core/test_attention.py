@@ -5,7 +5,12 @@ import pytest
 import torch
 
 from playground.core.attention import (
-    attention_rollout, extract_attention, lens_for, logit_lens, mean_over_heads, pool_matrix,
+    attention_rollout,
+    extract_attention,
+    lens_for,
+    logit_lens,
+    mean_over_heads,
+    pool_matrix,
 )
 from playground.core.attention.taps import eager_attention, find_taps, listening
 from playground.core.errors import Cancelled, InputError, PlaygroundError
@@ -178,22 +183,6 @@ def test_bad_inputs(tiny_llama):
         extract_attention(tiny_llama, "word " * 300)
     with pytest.raises(InputError, match="refuse"):
         extract_attention(tiny_llama, TEXT, over_limit="explode")
-
-
-@pytest.fixture(scope="module")
-def tiny_mamba(tmp_path_factory, bundled_tokenizer):
-    """A model with no attention at all (a state-space model)."""
-    from transformers import MambaConfig, MambaForCausalLM
-
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-mamba")
-    MambaForCausalLM(MambaConfig(vocab_size=49152, hidden_size=32, num_hidden_layers=2, state_size=4)) \
-        .save_pretrained(str(folder))
-    bundled_tokenizer.save_pretrained(str(folder))
-    return load_model(ModelSource("local", str(folder)), device="cpu")
 
 
 def test_model_without_attention_outputs_is_explained(tiny_mamba):

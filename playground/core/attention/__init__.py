@@ -10,7 +10,11 @@ The public names live here; the modules are split by concern:
 - ``taps``: eager attention switched on for a while, and the hooks that listen to each layer
 """
 
-from playground.core.attention.aggregate import attention_rollout, mean_over_heads, pool_matrix
+from playground.core.attention.aggregate import (
+    attention_rollout,
+    mean_over_heads,
+    pool_matrix,
+)
 from playground.core.attention.embeddings import (
     EmbeddingResult,
     compare_embeddings,
@@ -19,8 +23,19 @@ from playground.core.attention.embeddings import (
     pca_2d,
     word_vectors,
 )
-from playground.core.attention.extract import MAP_TITLES, AttentionMap, AttentionResult, extract_attention, summarize
-from playground.core.attention.lens import LogitLensResult, lens_for, logit_lens, logit_lens_from_hidden
+from playground.core.attention.extract import (
+    MAP_TITLES,
+    AttentionMap,
+    AttentionResult,
+    extract_attention,
+    summarize,
+)
+from playground.core.attention.lens import (
+    LogitLensResult,
+    lens_for,
+    logit_lens,
+    logit_lens_from_hidden,
+)
 from playground.core.attention.memory import (
     DEFAULT_LIMIT_BYTES,
     MemoryPlan,

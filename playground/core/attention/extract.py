@@ -7,9 +7,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from playground.core.attention.aggregate import attention_rollout, group_spans, mean_over_heads, pool_attention
+from playground.core.attention.aggregate import (
+    attention_rollout,
+    group_spans,
+    mean_over_heads,
+    pool_attention,
+)
 from playground.core.attention.memory import MemoryPlan, attention_shapes, plan_memory
-from playground.core.attention.taps import eager_attention, find_taps, layer_input, listening, pick_output
+from playground.core.attention.taps import (
+    eager_attention,
+    find_taps,
+    layer_input,
+    listening,
+    pick_output,
+)
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.handle import TaskHandle, ensure_handle
 from playground.core.models import ENCODER_DECODER, LoadedModel

@@ -136,7 +136,12 @@ def logit_lens(loaded: LoadedModel, text: str, positions: list[int] | None = Non
     import torch
 
     from playground.core.attention.extract import _target_ids
-    from playground.core.attention.taps import find_taps, layer_input, listening, pick_output
+    from playground.core.attention.taps import (
+        find_taps,
+        layer_input,
+        listening,
+        pick_output,
+    )
     from playground.core.tokens import token_labels, tokenize_text
 
     handle = ensure_handle(handle)

@@ -43,6 +43,14 @@ def matrix_rows(matrix, row_labels: list[str], col_labels: list[str], corner: st
     return rows
 
 
+def position_text(spans: list[tuple[int, int]] | None, i: int) -> str:
+    """Where row/column ``i`` sits in the text: '#7' for one token, '#6–7' for a pooled group."""
+    if not spans:
+        return f"#{i}"
+    start, end = spans[i]
+    return f"#{start}" if end - start <= 1 else f"#{start}–{end - 1}"
+
+
 def short(label: str, width: int = 14) -> str:
     """A tick label cut to a readable width."""
     return label if len(label) <= width else label[: width - 1] + "…"

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from playground.qt.inside.common import hover_label, make_canvas, matrix_rows, short, write_csv
+from playground.qt.inside.common import (
+    hover_label,
+    make_canvas,
+    matrix_rows,
+    short,
+    write_csv,
+)
 
 DEFAULT_WORDS = "king, queen, man, woman, cat, dog, apple, banana, Paris, London"
 ANNOTATE_UP_TO = 14  # print the numbers in the cells when the matrix is this small
@@ -83,6 +97,24 @@ class EmbeddingView(QWidget):
     def _request(self) -> None:
         self.sig_compare_requested.emit(self.words_edit.text(), self.space_check.isChecked())
 
+    def clear(self) -> None:
+        """Forget the words' vectors (a new model has other embeddings)."""
+        if self.result is None:
+            return
+        self.result = None
+        for t in self.cell_texts + self.point_texts:
+            t.remove()
+        self.cell_texts, self.point_texts = [], []
+        self.sim_image.set_data(np.full((2, 2), np.nan))
+        self.scatter.set_offsets(np.zeros((0, 2)))
+        self.pieces_label.setText("A new model: press Compare to look the words up in its embeddings.")
+        self.hover.setText(" ")
+        self.canvas.draw_idle()
+
+    @property
+    def has_data(self) -> bool:
+        return self.result is not None
+
     def show_result(self, result) -> None:
         self.result = result
         n = len(result.words)
@@ -119,11 +151,26 @@ class EmbeddingView(QWidget):
 
     def _on_motion(self, event) -> None:
         r = self.result
-        if r is None or event.inaxes is not self.ax_sim or event.xdata is None:
+        if r is None or event.xdata is None:
             return
-        i, j = round(event.ydata), round(event.xdata)
-        if 0 <= i < len(r.words) and 0 <= j < len(r.words):
-            self.hover.setText(f"'{r.words[i]}' ↔ '{r.words[j]}': cosine similarity {float(r.similarity[i, j]):.3f}")
+        if event.inaxes is self.ax_sim:
+            i, j = round(event.ydata), round(event.xdata)
+            if 0 <= i < len(r.words) and 0 <= j < len(r.words):
+                self.hover.setText(f"'{r.words[i]}' ↔ '{r.words[j]}': cosine similarity "
+                                   f"{float(r.similarity[i, j]):.3f}")
+        elif event.inaxes is self.ax_map:
+            hit, info = self.scatter.contains(event)
+            if hit:
+                self.hover.setText(self.point_text(int(info["ind"][0])))
+
+    def point_text(self, i: int) -> str:
+        """What a point of the map stands for: its word, place and closest words by cosine similarity
+        (the map is only a flat shadow of the vectors, so the true neighbours are worth saying)."""
+        r = self.result
+        order = [j for j in np.argsort(-r.similarity[i]) if j != i][:3]
+        near = ", ".join(f"'{r.words[j]}' {float(r.similarity[i, j]):.2f}" for j in order)
+        x, y = (float(v) for v in r.coords[i])
+        return f"'{r.words[i]}' at ({x:.2f}, {y:.2f}); most alike: {near}"
 
     # export ----------------------------------------------------------------------------------
     def export_png(self, path: str) -> None:
@@ -131,8 +178,6 @@ class EmbeddingView(QWidget):
 
     def export_csv(self, path: str) -> None:
         r = self.result
-        if r is None:
-            raise OSError("nothing to export yet")
         rows = matrix_rows(r.similarity, r.words, r.words, corner="cosine similarity")
         rows += [[], ["word", "pca_x", "pca_y", "tokens"]]
         rows += [[w, f"{x:.6g}", f"{y:.6g}", " ".join(p)] for w, (x, y), p in zip(r.words, r.coords, r.pieces)]

@@ -9,7 +9,13 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from playground.core.attention import pool_matrix
-from playground.qt.inside.common import ATTENTION_CMAP, hover_label, make_canvas, matrix_rows, write_csv
+from playground.qt.inside.common import (
+    ATTENTION_CMAP,
+    hover_label,
+    make_canvas,
+    matrix_rows,
+    write_csv,
+)
 
 THUMB_SIDE = 96        # thumbnails are pooled to at most this many rows and columns
 SELECTED_COLOUR = "#ff6f00"
@@ -85,6 +91,18 @@ class HeadGridView(QWidget):
                 spine.set_edgecolor(SELECTED_COLOUR if h == head else "#b0bec5")
                 spine.set_linewidth(2.5 if h == head else 0.8)
         self.canvas.draw_idle()
+
+    def clear(self) -> None:
+        """Forget the layer (a new model)."""
+        self.weights = np.zeros((0, 1, 1), dtype=np.float32)
+        self.figure.clear()
+        self.axes, self.images = [], []
+        self.hover.setText(" ")
+        self.canvas.draw_idle()
+
+    @property
+    def has_data(self) -> bool:
+        return self.weights.shape[0] > 0
 
     def head_at(self, event) -> int | None:
         for h, ax in enumerate(self.axes):

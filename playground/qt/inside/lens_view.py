@@ -141,6 +141,10 @@ class LogitLensView(QWidget):
     def window(self) -> tuple[int, int]:
         return self.start_spin.value(), self.count_combo.currentData()
 
+    @property
+    def has_data(self) -> bool:
+        return self.result is not None
+
     def show_result(self, result) -> None:
         self.result = result
         self.model.set_result(result)
@@ -164,8 +168,6 @@ class LogitLensView(QWidget):
 
     def export_csv(self, path: str) -> None:
         r = self.result
-        if r is None:
-            raise OSError("nothing to export yet")
         k = r.top_ids.shape[-1]
         rows: list[list] = [["layer", "position", "input_token", "next_token"]
                             + [f"{kind}{i + 1}" for i in range(k) for kind in ("token", "prob")]]

@@ -6,7 +6,14 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from playground.qt.inside.common import hover_label, make_canvas, short, write_csv
+from playground.core.errors import InputError
+from playground.qt.inside.common import (
+    hover_label,
+    make_canvas,
+    position_text,
+    short,
+    write_csv,
+)
 
 MAX_SHOWN = 40           # tokens per column; longer texts show a window / the strongest keys
 LINE_COLOUR = (0.13, 0.40, 0.75)
@@ -26,6 +33,9 @@ class LinesView(QWidget):
         self.matrix = np.zeros((1, 1), dtype=np.float32)
         self.row_labels: list[str] = [""]
         self.col_labels: list[str] = [""]
+        self.row_spans: list[tuple[int, int]] | None = None
+        self.col_spans: list[tuple[int, int]] | None = None
+        self.has_data = False
         self.query = 0
         self._rows_seen = 0
         self.shown_rows: list[int] = []
@@ -53,11 +63,12 @@ class LinesView(QWidget):
         self.query_spin.setToolTip("The token whose attention is drawn (its position in the text).")
         self.query_spin.valueChanged.connect(self._on_spin)
         self.query_label = QLabel("")
+        self.spin_label = QLabel("Token")
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.hover = hover_label()
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Token"))
+        controls.addWidget(self.spin_label)
         controls.addWidget(self.query_spin)
         controls.addWidget(self.query_label, 1)
         layout = QVBoxLayout(self)
@@ -67,9 +78,16 @@ class LinesView(QWidget):
         layout.addWidget(self.hover)
 
     def show_attention(self, matrix: np.ndarray, row_labels: list[str], col_labels: list[str], title: str,
-                       query: int | None = None) -> None:
+                       query: int | None = None, row_spans: list[tuple[int, int]] | None = None,
+                       col_spans: list[tuple[int, int]] | None = None) -> None:
+        """Show the attention of one row (``query``) of a (rows, cols) matrix. The spans say which
+        tokens each row/column stands for when the map was downsampled into groups."""
         self.matrix = np.asarray(matrix, dtype=np.float32)
         self.row_labels, self.col_labels = row_labels, col_labels
+        pooled = any(e - s > 1 for s, e in (row_spans or []) + (col_spans or []))
+        self.row_spans, self.col_spans = (row_spans, col_spans) if pooled else (None, None)
+        self.spin_label.setText("Token group" if pooled else "Token")
+        self.has_data = True
         rows = self.matrix.shape[0]
         if query is None:
             # Keep the user's choice across layers and heads; a new text starts at its last token.
@@ -81,6 +99,22 @@ class LinesView(QWidget):
         self.query_spin.setValue(query)
         self.query_spin.blockSignals(False)
         self.select_query(query)
+
+    def clear(self) -> None:
+        """Forget the attention (a new model)."""
+        self.has_data = False
+        self.matrix = np.zeros((1, 1), dtype=np.float32)
+        self.row_labels, self.col_labels = [""], [""]
+        self.row_spans = self.col_spans = None
+        self._rows_seen = 0
+        self.lines.set_segments([])
+        for text in self.left + self.right:
+            text.set_visible(False)
+        self.title.set_text("")
+        self.query_label.setText("")
+        self.note.setText("")
+        self.hover.setText(" ")
+        self.canvas.draw_idle()
 
     def select_query(self, query: int) -> None:
         rows, cols = self.matrix.shape
@@ -115,14 +149,22 @@ class LinesView(QWidget):
         self.lines.set_segments(segments)
         self.lines.set_linewidths(widths)
         self.lines.set_colors(colours)
-        self.query_label.setText(f"'{self.row_labels[self.query]}' (#{self.query})")
+        self.query_label.setText(f"'{self.row_labels[self.query]}' ({self._where(True, self.query)})")
         note = ""
+        unit = "token groups" if self.col_spans else "tokens"
         if cols > MAX_SHOWN:
-            note = (f"Showing the {MAX_SHOWN} tokens this one attends to most (they hold {covered:.0%} of its "
+            note = (f"Showing the {MAX_SHOWN} {unit} this one attends to most (they hold {covered:.0%} of its "
                     f"attention), in text order.")
-        self.note.setText(note)
+        if self.row_spans:
+            size = self.row_spans[0][1] - self.row_spans[0][0]
+            note += (f" The map was downsampled to fit the memory limit: each line joins groups of {size} "
+                     f"tokens.")
+        self.note.setText(note.strip())
         self.canvas.draw_idle()
         self.sig_query_chosen.emit(self.query)
+
+    def _where(self, row: bool, i: int) -> str:
+        return position_text(self.row_spans if row else self.col_spans, i)
 
     @staticmethod
     def _y(i: int, n: int) -> float:
@@ -138,7 +180,8 @@ class LinesView(QWidget):
             i = indices[k]
             label = short(labels[i], 18)
             if numbered:
-                label = f"{label} #{i}" if weights is None else f"#{i} {label}"
+                where = position_text(self.col_spans if weights is not None else self.row_spans, i)
+                label = f"{label} {where}" if weights is None else f"{where} {label}"
             if weights is not None and weights[i] >= 0.01:
                 label = f"{label}  {weights[i]:.0%}"
             text.set_text(label)
@@ -162,9 +205,9 @@ class LinesView(QWidget):
         for k, text in enumerate(self.right[: len(self.shown_cols)]):
             if text.contains(event)[0]:
                 col = self.shown_cols[k]
-                self.hover.setText(f"'{self.row_labels[self.query]}' (#{self.query}) gives "
+                self.hover.setText(f"'{self.row_labels[self.query]}' ({self._where(True, self.query)}) gives "
                                    f"{float(self.matrix[self.query, col]):.4f} of its attention to "
-                                   f"'{self.col_labels[col]}' (#{col})")
+                                   f"'{self.col_labels[col]}' ({self._where(False, col)})")
                 return
 
     # export ----------------------------------------------------------------------------------
@@ -172,7 +215,12 @@ class LinesView(QWidget):
         self.figure.savefig(path, dpi=150)
 
     def export_csv(self, path: str) -> None:
-        rows: list[list] = [["query_index", "query", "key_index", "key", "weight"]]
-        for col, w in enumerate(self.matrix[self.query]):
-            rows.append([self.query, self.row_labels[self.query], col, self.col_labels[col], f"{float(w):.6g}"])
+        if not self.has_data:
+            raise InputError("There is no attention to save yet.", "Analyse a text first.")
+        # Positions in the text too: a downsampled row or column stands for several tokens.
+        rows: list[list] = [["query_index", "query_tokens", "query", "key_index", "key_tokens", "key", "weight"]]
+        q = self.query
+        for col, w in enumerate(self.matrix[q]):
+            rows.append([q, self._where(True, q).lstrip("#"), self.row_labels[q], col,
+                         self._where(False, col).lstrip("#"), self.col_labels[col], f"{float(w):.6g}"])
         write_csv(path, rows)

@@ -7,14 +7,12 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -34,6 +32,16 @@ from playground.qt.panel import Panel
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 ATTENTION_VIEWS = ("attention", "heads", "lines")
+NOTHING_HINT = {
+    "tokens": "type a text first.",
+    "lens": "analyse a text, then open the Logit lens.",
+    "embeddings": "type a few words and press Compare.",
+}
+
+
+def _hint_for(view: str, capital: bool = True) -> str:
+    hint = NOTHING_HINT.get(view, "analyse a text first.")
+    return hint[0].upper() + hint[1:] if capital else hint
 
 
 class InsidePanel(Panel):
@@ -54,6 +62,7 @@ class InsidePanel(Panel):
         self.task = None
         self.side_task = None  # the lens or the embeddings
         self.lens_stale = True
+        self.has_attention = True
         self.summary = ""  # the status line of the last analysis, shown again after side tasks
 
         self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
@@ -130,15 +139,8 @@ class InsidePanel(Panel):
         status.addWidget(self.status_label, 1)
         status.addWidget(self.png_button)
         status.addWidget(self.csv_button)
-        # The views need room; on a small window the tab scrolls instead of forcing the window bigger.
-        content = QWidget()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        QVBoxLayout(self).addWidget(scroll)
-        self.layout().setContentsMargins(0, 0, 0, 0)
-        outer = QVBoxLayout(content)
+        # On a small window the main window's scroll area around the tab lets it scroll.
+        outer = QVBoxLayout(self)
         outer.addWidget(self.lesson(lessons.PANEL))
         outer.addLayout(top)
         outer.addWidget(self.message_label)
@@ -180,7 +182,12 @@ class InsidePanel(Panel):
         self.lens_stale = True
         self.target_edit.setVisible(loaded.is_encoder_decoder)
         self.selection_row.clear()
-        self.lens.clear()
+        for view in (self.heatmap, self.heads, self.lines, self.lens, self.embeddings):
+            view.clear()
+        from playground.core.attention.taps import find_taps
+
+        # Known before anyone presses Analyse: a model without attention layers has no maps to show.
+        self.has_attention = any(t.key != "hidden_states" for t in find_taps(loaded.model, loaded.is_encoder_decoder))
         self.update_tokens()
 
     def current_view(self) -> str:
@@ -206,6 +213,11 @@ class InsidePanel(Panel):
             return
         self.token_view.show_tokens(pieces, text)
         n = len(pieces)
+        if not self.has_attention:
+            self.status_label.setText(f"<span style='color:#b00020'>{n:,} tokens · {loaded.info.name} has no "
+                                      "attention layers, so there are no attention maps to show. The tokens and "
+                                      "embeddings still work.</span>")
+            return
         shapes = attention_shapes(loaded.model.config, loaded.info, n, n if loaded.is_encoder_decoder else 0)
         need = attention_bytes(shapes)
         limit = self.controls.limit_bytes()
@@ -327,15 +339,17 @@ class InsidePanel(Panel):
         names = {"row_name": "attending token (query)", "col_name": "attended-to token (key)"}
         if name == "cross":
             names = {"row_name": "decoder token (query)", "col_name": "encoder token (key)"}
+        spans = {"row_spans": amap.query_spans, "col_spans": amap.key_spans}
         if view == "attention":
             self.heatmap.show_matrix(self.result.matrix(name, layer, head), amap.query_labels, amap.key_labels,
-                                     title, **names)
+                                     title, **names, **spans)
         elif view == "heads":
             self.heads.show_layer(amap.layer(layer), amap.query_labels, amap.key_labels,
                                   f"{amap.title} · layer {layer} · all {amap.num_heads} heads",
                                   selected=head if isinstance(head, int) else -1, square=amap.is_square)
         else:
-            self.lines.show_attention(self.result.matrix(name, layer, head), amap.query_labels, amap.key_labels, title)
+            self.lines.show_attention(self.result.matrix(name, layer, head), amap.query_labels, amap.key_labels, title,
+                                      **spans)
         self.sig_view_updated.emit(view)
 
     # the logit lens and the embeddings (side tasks) ------------------------------------------
@@ -392,22 +406,61 @@ class InsidePanel(Panel):
                                               self.sig_embeddings_finished.emit(None)))
         self.side_task = task
 
+    # the session handout -----------------------------------------------------------------------
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        """The analysed text and what was found, for the session handout."""
+        items: list[tuple[str, str]] = []
+        if self.result is not None:
+            items.append(("Text looked inside", self.result.text))
+            items.append(("Attention", self.summary))
+        if self.lens.result is not None:
+            r = self.lens.result
+            guesses = ", ".join(f"{lab} → {r.top_tokens[-1][c][0]} ({float(r.top_probs[-1, c, 0]):.0%})"
+                                for c, lab in enumerate(r.input_labels))
+            items.append(("Logit lens, last layer (token → top next-token guess)", guesses))
+        if self.embeddings.result is not None:
+            e = self.embeddings.result
+            items.append(("Embeddings compared", ", ".join(e.words)))
+        return items
+
+    def session_figures(self) -> list:
+        """The charts that show a result (never the empty ones of views not used yet)."""
+        figures = []
+        if self.result is not None:
+            figures += [v.figure for v in (self.heatmap, self.heads, self.lines) if v.has_data]
+        if self.embeddings.has_data:
+            figures.append(self.embeddings.figure)
+        return figures
+
     # export ----------------------------------------------------------------------------------
     def export_current(self, path: str, kind: str) -> None:
-        """Save the current view as 'png' (picture) or 'csv' (numbers)."""
+        """Save the current view as 'png' (picture) or 'csv' (numbers).
+
+        Raises InputError when the view shows nothing yet."""
+        from playground.core.errors import InputError
+
         view = self.views[self.current_view()]
+        if not view.has_data:
+            raise InputError(f"The {self.view_tabs.tabText(self.view_tabs.currentIndex())} view shows nothing "
+                             "to save yet.", _hint_for(self.current_view()))
         (view.export_png if kind == "png" else view.export_csv)(path)
 
     def _export_dialog(self, kind: str) -> None:
+        from playground.core.errors import PlaygroundError
+
         name = self.current_view()
+        if not self.views[name].has_data:
+            self.message_label.setText(f"Nothing to save yet: {_hint_for(name, capital=False)}")
+            return
         filters = "PNG image (*.png)" if kind == "png" else "CSV table (*.csv)"
         path, _ = QFileDialog.getSaveFileName(self, "Save the current view", f"{name}.{kind}", filters)
         if not path:
             return
         try:
             self.export_current(path, kind)
-        except OSError as exc:
+        except (OSError, PlaygroundError) as exc:
             self.message_label.setText(f"Could not save {path}: {exc}")
         else:
+            self.message_label.setText("")
             self.status_label.setText(f"Saved {path}")
 

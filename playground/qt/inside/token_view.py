@@ -6,7 +6,15 @@ import html
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTextBrowser, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QTextBrowser,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from playground.core.tokens import TokenPiece, visible, word_splits
 from playground.qt.inside.common import write_csv
@@ -52,6 +60,10 @@ class TokenView(QWidget):
     def show_tokens(self, pieces: list[TokenPiece], text: str) -> None:
         self.pieces, self.text = pieces, text
         self._render()
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.pieces)
 
     def clear(self, message: str = "") -> None:
         self.pieces, self.text = [], ""
