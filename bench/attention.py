@@ -10,6 +10,7 @@ alternating, so a busy machine slows both alike. With --long it also times a 1,0
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -121,9 +122,38 @@ def main() -> int:
         panel.resize(1280, 860)
         panel.show()
         app.processEvents()
-        panel._on_result(long_result)
-        for name in ("attention", "heads", "lines"):
+        panel.controls.policy_combo.setCurrentIndex(panel.controls.policy_combo.findData("downsample"))
+        panel.text_edit.setPlainText(long_text)
+        panel.update_tokens()
+        # Responsiveness: a 10 ms timer on the GUI thread while the analysis runs through the task
+        # runner, as in the app. The longest gap between ticks is the longest the window froze.
+        from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+        clock, ticks = QElapsedTimer(), []
+        clock.start()
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
+        finished = []
+        panel.sig_analysis_finished.connect(finished.append)
+        loop = QEventLoop()
+        panel.sig_analysis_finished.connect(loop.quit)
+        timer.start()
+        t0 = time.perf_counter()
+        panel.analyse()
+        loop.exec()
+        timer.stop()
+        gaps = sorted(b - a for a, b in itertools.pairwise(ticks))
+        print(f"1,024 tokens through the Inside tab: {time.perf_counter() - t0:.2f} s; GUI thread during it: "
+              f"{len(ticks)} ticks of a 10 ms timer, longest gap {gaps[-1] if gaps else 0} ms, "
+              f"99th percentile {gaps[int(0.99 * (len(gaps) - 1))] if gaps else 0} ms "
+              f"({'ok' if finished and finished[0] is not None else 'FAILED'})")
+        for name in ("tokens", "attention", "heads", "lines"):
             panel.view_tabs.setCurrentIndex(list(panel.views).index(name))
+            if name == "tokens":
+                t, _ = timed(lambda: (panel.update_tokens(), app.processEvents()))
+                print(f"1,024 tokens: GUI-thread tokenize + token view: {t * 1000:.0f} ms")
+                continue
             view = panel.views[name]
             for head in (0, "mean", "rollout") if name == "attention" else (0,):
                 panel.head_combo.setCurrentIndex(panel.head_combo.findData(head))

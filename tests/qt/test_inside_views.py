@@ -2,6 +2,7 @@
 
 import csv
 import html
+import itertools
 
 import numpy as np
 import pytest
@@ -112,7 +113,7 @@ def test_logit_lens_cells_are_coloured_by_probability(qtbot, context_with_tiny_l
         assert model.data(model.index(r, c)).endswith(f"{float(lens.top_probs[r, c, 0]):.0%}")
     # Surer is darker, all the way from white to deep blue.
     shades = [probability_colour(p).lightness() for p in np.linspace(0, 1, 11)]
-    assert all(a > b for a, b in zip(shades, shades[1:])) and shades[0] > 240 and shades[-1] < 80
+    assert all(a > b for a, b in itertools.pairwise(shades)) and shades[0] > 240 and shades[-1] < 80
 
 
 def test_embedding_matrix_and_map_show_values_on_hover(qtbot, context_with_tiny_llama):
@@ -171,7 +172,7 @@ def test_every_view_saves_a_picture_and_its_numbers(qtbot, context_with_tiny_lla
     elif view == "lens":
         assert rows[0][:5] == ["layer", "position", "input_token", "next_token", "token1"]
         assert len(rows) == 1 + 3 * t
-        last = [r for r in rows if r[0] == "layer 1" and r[1] == str(t - 1)][0]
+        last = next(r for r in rows if r[0] == "layer 1" and r[1] == str(t - 1))
         assert last[4] == panel.lens.result.top_tokens[-1][-1][0]
     elif view == "embeddings":
         assert rows[0][1:] == panel.embeddings.result.words

@@ -89,7 +89,7 @@ def _free_memory() -> int | None:
         import psutil
 
         return int(psutil.virtual_memory().available)
-    except Exception:  # psutil missing or unsupported platform: rely on the user's limit
+    except (ImportError, OSError, AttributeError):  # no psutil or no such figure here: rely on the limit
         return None
 
 

@@ -26,6 +26,31 @@ def make_canvas(width: float = 6.0, height: float = 4.5):
     return figure, canvas
 
 
+class LayoutOnce:
+    """Constrained layout, worked out only when it can change: when the canvas is resized or the
+    view says its labels changed. Working it out measures every tick label, which on a long text
+    costs more than drawing the map, and moving through layers and heads changes no label."""
+
+    def __init__(self, figure, canvas) -> None:
+        self.figure = figure
+        self.key = None
+        canvas.mpl_connect("resize_event", lambda _event: self.invalidate())
+        canvas.mpl_connect("draw_event", self._after_draw)
+
+    def invalidate(self) -> None:
+        self.figure.set_layout_engine("constrained")
+
+    def labels_are(self, key) -> None:
+        """Lay out again before the next draw if ``key`` (the labels on show) differs from last time."""
+        if key != self.key:
+            self.key = key
+            self.invalidate()
+
+    def _after_draw(self, _event) -> None:
+        if self.figure.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine":
+            self.figure.set_layout_engine("none")  # keeps the positions just computed
+
+
 def write_csv(path: str | Path, rows: list[list]) -> None:
     """Write rows as CSV atomically (a failed write never leaves half a file)."""
     from playground.core.paths import atomic_write_text

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from playground.core.attention import pool_matrix
 from playground.qt.inside.common import (
     ATTENTION_CMAP,
+    LayoutOnce,
     hover_label,
     make_canvas,
     matrix_rows,
@@ -37,6 +38,7 @@ class HeadGridView(QWidget):
         self.col_labels: list[str] = []
         self.selected = 0
         self.square = True
+        self.layout_once = LayoutOnce(self.figure, self.canvas)
         self.canvas.mpl_connect("button_press_event", self._on_click)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.setToolTip("Every head of the chosen layer. Heads learn different jobs: some look at the "
@@ -64,6 +66,7 @@ class HeadGridView(QWidget):
             self.axes.append(ax)
             self.images.append(image)
         self._title = self.figure.suptitle("", fontsize=10)
+        self.layout_once.invalidate()
 
     def show_layer(self, weights: np.ndarray, row_labels: list[str], col_labels: list[str], title: str,
                    selected: int = 0, square: bool = True) -> None:

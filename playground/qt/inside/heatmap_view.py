@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from playground.core.errors import InputError
 from playground.qt.inside.common import (
     ATTENTION_CMAP,
+    LayoutOnce,
     hover_label,
     make_canvas,
     matrix_rows,
@@ -26,6 +27,20 @@ from playground.qt.inside.common import (
 WINDOW_SIZES = [("All tokens", 0), ("32 tokens", 32), ("64 tokens", 64), ("128 tokens", 128)]
 FULL_LABELS = 48   # up to this many tokens, every one gets its label
 SMALL_LABELS = 96  # up to this many, small labels; beyond, every k-th
+
+
+def colour_ceiling(shown: np.ndarray) -> float:
+    """The weight drawn darkest. Small maps use their largest weight. On a long text each row's
+    attention is spread over hundreds of tokens, so the few big weights (often the first token)
+    would leave everything else white: the darkest colour starts at the top 0.5% of weights."""
+    if not shown.size:
+        return 1.0
+    peak = float(shown.max())
+    if min(shown.shape) > SMALL_LABELS:
+        positive = shown[shown > 0]
+        if positive.size:
+            peak = min(peak, float(np.quantile(positive, 0.995)))
+    return max(peak, 1e-6)
 
 
 def tick_positions(start: int, count: int) -> tuple[list[int], float]:
@@ -63,6 +78,7 @@ class HeatmapView(QWidget):
         self.colorbar.set_label("attention weight")
         self.ax.set_xlabel("attended-to token (key)")
         self.ax.set_ylabel("attending token (query)")
+        self.layout_once = LayoutOnce(self.figure, self.canvas)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.setToolTip("Each row is a token looking back at the text; the darker a cell, the more "
                                "of that row's attention goes to the column's token. Every row sums to 1.")
@@ -156,7 +172,10 @@ class HeatmapView(QWidget):
         self.image.set_extent((c0 - 0.5, c0 + nc - 0.5, r0 + nr - 0.5, r0 - 0.5))
         self.ax.set_xlim(c0 - 0.5, c0 + nc - 0.5)
         self.ax.set_ylim(r0 + nr - 0.5, r0 - 0.5)
-        self.norm.vmax = max(float(shown.max()) if shown.size else 1.0, 1e-6)
+        self.norm.vmax = colour_ceiling(shown)
+        peak = float(shown.max()) if shown.size else 0.0
+        self.colorbar.set_label("attention weight" if self.norm.vmax >= peak else
+                                f"attention weight (darkest: {self.norm.vmax:.2f} and above)")
         self.image.changed()
         xt, xfs = tick_positions(c0, nc)
         yt, yfs = tick_positions(r0, nr)
@@ -168,6 +187,9 @@ class HeatmapView(QWidget):
         self.ax.set_yticks(yt, [f"{self.row_spans[i][0]}" if dense_y else short(self.row_labels[i]) for i in yt],
                            fontsize=yfs)
         self.ax.set_title(self.title, fontsize=10)
+        self.layout_once.labels_are((tuple(t.get_text() for t in self.ax.get_xticklabels()),
+                                     tuple(t.get_text() for t in self.ax.get_yticklabels()),
+                                     self.ax.get_xlabel(), self.ax.get_ylabel(), self.colorbar.ax.get_ylabel()))
         self.canvas.draw_idle()
 
     def cell_text(self, row: int, col: int) -> str:

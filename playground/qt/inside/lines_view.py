@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 
 from playground.core.errors import InputError
 from playground.qt.inside.common import (
+    LayoutOnce,
     hover_label,
     make_canvas,
     position_text,
@@ -55,6 +56,8 @@ class LinesView(QWidget):
         self.title = self.ax.set_title("", fontsize=10)
         for x, ha, text in ((X_LEFT - 0.02, "right", "attending token"), (X_RIGHT + 0.02, "left", "attended-to token")):
             self.ax.text(x, -0.03, text, ha=ha, va="bottom", fontsize=8, color="#607d8b", style="italic")
+        # The tokens sit at fixed places on a bare axes: one layout per size is enough.
+        self.layout_once = LayoutOnce(self.figure, self.canvas)
         self.canvas.mpl_connect("pick_event", self._on_pick)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.setToolTip("Click a token on the left: lines go to the tokens it attends to, thicker for "

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.qt.inside import lessons
+from playground.qt.inside import lessons, saving
 from playground.qt.inside.common import ViewPage
 from playground.qt.inside.controls import AnalysisControls
 from playground.qt.inside.embedding_view import EmbeddingView
@@ -32,16 +31,6 @@ from playground.qt.panel import Panel
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 ATTENTION_VIEWS = ("attention", "heads", "lines")
-NOTHING_HINT = {
-    "tokens": "type a text first.",
-    "lens": "analyse a text, then open the Logit lens.",
-    "embeddings": "type a few words and press Compare.",
-}
-
-
-def _hint_for(view: str, capital: bool = True) -> str:
-    hint = NOTHING_HINT.get(view, "analyse a text first.")
-    return hint[0].upper() + hint[1:] if capital else hint
 
 
 class InsidePanel(Panel):
@@ -406,61 +395,18 @@ class InsidePanel(Panel):
                                               self.sig_embeddings_finished.emit(None)))
         self.side_task = task
 
-    # the session handout -----------------------------------------------------------------------
+    # the session handout and saving ----------------------------------------------------------
     def session_snapshot(self) -> list[tuple[str, str]]:
         """The analysed text and what was found, for the session handout."""
-        items: list[tuple[str, str]] = []
-        if self.result is not None:
-            items.append(("Text looked inside", self.result.text))
-            items.append(("Attention", self.summary))
-        if self.lens.result is not None:
-            r = self.lens.result
-            guesses = ", ".join(f"{lab} → {r.top_tokens[-1][c][0]} ({float(r.top_probs[-1, c, 0]):.0%})"
-                                for c, lab in enumerate(r.input_labels))
-            items.append(("Logit lens, last layer (token → top next-token guess)", guesses))
-        if self.embeddings.result is not None:
-            e = self.embeddings.result
-            items.append(("Embeddings compared", ", ".join(e.words)))
-        return items
+        return saving.snapshot(self)
 
     def session_figures(self) -> list:
         """The charts that show a result (never the empty ones of views not used yet)."""
-        figures = []
-        if self.result is not None:
-            figures += [v.figure for v in (self.heatmap, self.heads, self.lines) if v.has_data]
-        if self.embeddings.has_data:
-            figures.append(self.embeddings.figure)
-        return figures
+        return saving.figures(self)
 
-    # export ----------------------------------------------------------------------------------
     def export_current(self, path: str, kind: str) -> None:
-        """Save the current view as 'png' (picture) or 'csv' (numbers).
-
-        Raises InputError when the view shows nothing yet."""
-        from playground.core.errors import InputError
-
-        view = self.views[self.current_view()]
-        if not view.has_data:
-            raise InputError(f"The {self.view_tabs.tabText(self.view_tabs.currentIndex())} view shows nothing "
-                             "to save yet.", _hint_for(self.current_view()))
-        (view.export_png if kind == "png" else view.export_csv)(path)
+        """Save the current view as 'png' (picture) or 'csv' (numbers); InputError when it shows nothing."""
+        saving.export_view(self.views[self.current_view()], self.current_view(), path, kind)
 
     def _export_dialog(self, kind: str) -> None:
-        from playground.core.errors import PlaygroundError
-
-        name = self.current_view()
-        if not self.views[name].has_data:
-            self.message_label.setText(f"Nothing to save yet: {_hint_for(name, capital=False)}")
-            return
-        filters = "PNG image (*.png)" if kind == "png" else "CSV table (*.csv)"
-        path, _ = QFileDialog.getSaveFileName(self, "Save the current view", f"{name}.{kind}", filters)
-        if not path:
-            return
-        try:
-            self.export_current(path, kind)
-        except (OSError, PlaygroundError) as exc:
-            self.message_label.setText(f"Could not save {path}: {exc}")
-        else:
-            self.message_label.setText("")
-            self.status_label.setText(f"Saved {path}")
-
+        saving.export_with_dialog(self, kind)
