@@ -111,6 +111,38 @@ def test_logit_lens_last_layer_is_the_models_next_token_prediction(tiny_llama):
     np.testing.assert_array_equal(again.top_ids, lens.top_ids[:, 3:6])
 
 
+def test_layer_outputs_that_do_not_fit_beside_the_maps_are_read_again_for_the_lens(tiny_llama):
+    # Tiny Llama: maps take 2 × 4 × T² × 4 bytes, layer outputs 3 × T × 32 × 4. Find a text whose
+    # maps fit under 1 MiB but not together with the layer outputs.
+    limit = 2**20
+
+    def fits_only_the_maps(text):
+        t = len(tiny_llama.tokenizer(text)["input_ids"])
+        return 32 * t * t <= limit < 32 * t * t + 384 * t
+
+    text = next(t for t in ("word " * n for n in range(150, 200)) if fits_only_the_maps(t))
+    lean = extract_attention(tiny_llama, text, limit_bytes=limit)
+    assert lean.plan.hidden_skipped and not lean.hidden_states and not lean.plan.downsampled
+    assert "logit lens runs the model again" in lean.plan.describe()
+    full = extract_attention(tiny_llama, text)
+    assert not full.plan.hidden_skipped and full.plan.hidden_bytes == 3 * len(full.tokens) * 32 * 4
+    window = list(range(len(full.tokens) - 8, len(full.tokens)))
+    read_again, kept = lens_for(tiny_llama, lean, positions=window), lens_for(tiny_llama, full, positions=window)
+    assert read_again.positions == kept.positions == window
+    np.testing.assert_array_equal(read_again.top_ids, kept.top_ids)
+    np.testing.assert_allclose(read_again.top_probs, kept.top_probs, rtol=1e-4, atol=1e-6)
+    assert read_again.input_labels == kept.input_labels and read_again.next_labels == kept.next_labels
+
+
+def test_t5_lens_read_again_uses_the_same_decoder_text(tiny_t5):
+    result = extract_attention(tiny_t5, TEXT, target="Das Tier")
+    kept = lens_for(tiny_t5, result, positions=[1, 2])
+    result.hidden_states.clear()
+    again = lens_for(tiny_t5, result, positions=[1, 2])
+    np.testing.assert_array_equal(again.top_ids, kept.top_ids)
+    assert again.input_labels == kept.input_labels == result.target_labels[1:3]
+
+
 def test_logit_lens_reads_the_t5_decoder(tiny_t5):
     result = extract_attention(tiny_t5, TEXT, target="Das Tier")
     lens = lens_for(tiny_t5, result)

@@ -13,7 +13,12 @@ from playground.core.attention.aggregate import (
     mean_over_heads,
     pool_attention,
 )
-from playground.core.attention.memory import MemoryPlan, attention_shapes, plan_memory
+from playground.core.attention.memory import (
+    MemoryPlan,
+    attention_shapes,
+    hidden_state_bytes,
+    plan_memory,
+)
 from playground.core.attention.taps import (
     eager_attention,
     find_taps,
@@ -175,7 +180,8 @@ def extract_attention(loaded: LoadedModel, text: str, *, target: str | None = No
         'refuse' raises InputError past the limit; 'downsample' pools groups of tokens so the
         weights fit.
     keep_hidden_states
-        Keep each layer's hidden states (for the logit lens).
+        Keep each layer's hidden states (for the logit lens) when they fit under the limit beside
+        the maps; otherwise ``plan.hidden_skipped`` is set and :func:`lens_for` runs the model again.
     handle
         Progress per layer and Stop (checked between layers).
 
@@ -215,6 +221,9 @@ def extract_attention(loaded: LoadedModel, text: str, *, target: str | None = No
                              "Shorten the target text.")
     shapes = attention_shapes(model.config, loaded.info, len(source_ids), len(target_ids))
     plan = plan_memory(shapes, limit_bytes, over_limit)
+    if keep_hidden_states:
+        lens_shape = shapes.get("decoder") or shapes["self"]
+        keep_hidden_states = plan.fit_hidden(hidden_state_bytes(model.config, lens_shape[0], lens_shape[2]))
 
     n_src, n_tgt = len(source_ids), len(target_ids)
     f = plan.factor

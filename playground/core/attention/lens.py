@@ -127,11 +127,14 @@ def logit_lens_from_hidden(loaded: LoadedModel, hidden, labels: list[str], next_
 
 
 def logit_lens(loaded: LoadedModel, text: str, positions: list[int] | None = None, top_k: int = 5,
-               target: str | None = None, handle: TaskHandle | None = None) -> LogitLensResult:
+               target: str | None = None, handle: TaskHandle | None = None,
+               target_ids: list[int] | None = None) -> LogitLensResult:
     """Run the model on a text and read every layer through the final norm and LM head.
 
     For an encoder-decoder model the lens reads the decoder's layers, over the target text
-    (or the model's own greedy output when ``target`` is None).
+    (or the model's own greedy output when ``target`` is None; ``target_ids`` gives the decoder
+    input ids directly). Only the chosen positions of each layer are kept, so a window of a long
+    text needs little memory.
     """
     import torch
 
@@ -152,7 +155,14 @@ def logit_lens(loaded: LoadedModel, text: str, positions: list[int] | None = Non
         raise InputError(f"The text is {len(ids):,} tokens, but this model's context window is "
                          f"{loaded.info.context_window:,} tokens.", "Shorten the text.")
     enc_dec = loaded.is_encoder_decoder
-    target_ids = _target_ids(loaded, ids, target, 20) if enc_dec else []
+    if enc_dec and target_ids is None:
+        target_ids = _target_ids(loaded, ids, target, 20)
+    target_ids = list(target_ids or []) if enc_dec else []
+    length = len(target_ids) if enc_dec else len(ids)
+    positions = list(range(length)) if positions is None else [p for p in positions if 0 <= p < length]
+    if not positions:
+        raise InputError("No token positions were chosen for the logit lens.")
+    keep = None
     group = "decoder" if enc_dec else "self"
     taps = [t for t in find_taps(loaded.model, enc_dec) if t.key == "hidden_states" and t.group == group]
     if not taps:
@@ -160,10 +170,15 @@ def logit_lens(loaded: LoadedModel, text: str, positions: list[int] | None = Non
     states: list = []
 
     def on_output(tap, output, args, kwargs) -> None:
+        nonlocal keep
         handle.raise_if_cancelled()
-        if not states:
-            states.append(layer_input(args, kwargs)[0].detach().float().cpu())
-        states.append(pick_output(output, tap.index)[0].detach().float().cpu())
+        first = layer_input(args, kwargs)[0] if not states else None
+        out = pick_output(output, tap.index)[0]
+        if keep is None:
+            keep = torch.tensor(positions, device=out.device)
+        if first is not None:
+            states.append(first.detach().index_select(0, keep).float().cpu())
+        states.append(out.detach().index_select(0, keep).float().cpu())
 
     device = next(loaded.model.parameters()).device
     inputs = {"input_ids": torch.tensor([ids], device=device), "use_cache": False}
@@ -172,8 +187,11 @@ def logit_lens(loaded: LoadedModel, text: str, positions: list[int] | None = Non
     with torch.inference_mode(), listening(taps, on_output):
         loaded.model(**inputs)
     labels = token_labels(loaded.tokenizer, target_ids) if enc_dec else [p.label for p in pieces]
-    return logit_lens_from_hidden(loaded, torch.stack(states), labels, labels[1:] + [None],
-                                  positions=positions, top_k=top_k, handle=handle)
+    following = labels[1:] + [None]
+    result = logit_lens_from_hidden(loaded, torch.stack(states), [labels[p] for p in positions],
+                                    [following[p] for p in positions], top_k=top_k, handle=handle)
+    result.positions = positions
+    return result
 
 
 def lens_for(loaded: LoadedModel, result, positions: list[int] | None = None, top_k: int = 5,
@@ -182,7 +200,9 @@ def lens_for(loaded: LoadedModel, result, positions: list[int] | None = None, to
     group = "decoder" if result.target_ids else "self"
     hidden = result.hidden_states.get(group)
     if hidden is None:
-        raise PlaygroundError("The hidden states of this run were not kept.", "Run the analysis again.")
+        # Not kept (they would not fit beside the maps): read only these positions, afresh.
+        return logit_lens(loaded, result.text, positions=positions, top_k=top_k, handle=handle,
+                          target_ids=result.target_ids or None)
     labels = result.target_labels if result.target_ids else [p.label for p in result.tokens]
     next_labels: list[str | None] = labels[1:] + [None]
     return logit_lens_from_hidden(loaded, hidden, labels, next_labels, positions=positions, top_k=top_k,

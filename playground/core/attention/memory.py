@@ -25,6 +25,8 @@ class MemoryPlan:
     limit_bytes: int
     factor: int = 1          # 1 = every token its own row and column
     planned_bytes: int = 0   # what is kept after pooling
+    hidden_bytes: int = 0    # each layer's output, kept for the logit lens (0: not kept)
+    hidden_skipped: bool = False  # they would not fit beside the maps: the lens reads them again
 
     @property
     def downsampled(self) -> bool:
@@ -33,9 +35,22 @@ class MemoryPlan:
     def describe(self) -> str:
         full = f"{format_bytes(self.estimate_bytes)} at full size"
         if self.downsampled:
-            return (f"{full}; downsampled to groups of {self.factor} tokens "
+            text = (f"{full}; downsampled to groups of {self.factor} tokens "
                     f"({format_bytes(self.planned_bytes)}) to stay under {format_bytes(self.limit_bytes)}")
-        return f"{full} (limit {format_bytes(self.limit_bytes)})"
+        else:
+            text = f"{full} (limit {format_bytes(self.limit_bytes)})"
+        if self.hidden_skipped:
+            text += "; the layer outputs did not fit as well, so the logit lens runs the model again"
+        return text
+
+    def fit_hidden(self, hidden_bytes: int) -> bool:
+        """Whether the layer outputs (for the logit lens) also fit under the limit beside the maps;
+        records the answer."""
+        if self.planned_bytes + hidden_bytes <= self.limit_bytes:
+            self.hidden_bytes = int(hidden_bytes)
+            return True
+        self.hidden_skipped = True
+        return False
 
 
 def format_bytes(n: int) -> str:
@@ -44,6 +59,14 @@ def format_bytes(n: int) -> str:
     if n >= 2**20:
         return f"{n / 2**20:.1f} MiB"
     return f"{n / 2**10:.0f} KiB"
+
+
+def hidden_state_bytes(config, layers: int, tokens: int) -> int:
+    """Bytes of every layer's output for ``tokens`` positions: (layers + 1) × tokens × width × 4."""
+    text_cfg = config.get_text_config() if hasattr(config, "get_text_config") else config
+    width = (getattr(text_cfg, "hidden_size", None) or getattr(text_cfg, "d_model", None)
+             or getattr(text_cfg, "n_embd", None) or 0)
+    return (int(layers) + 1) * int(tokens) * int(width) * BYTES_PER_WEIGHT
 
 
 def stack_sizes(config, info=None) -> dict[str, tuple[int, int]]:
