@@ -14,10 +14,9 @@ from typing import Callable, Iterator
 import torch
 
 from playground.core.errors import InputError
-from playground.core.generation import _eos_ids, check_prompt
+from playground.core.generation import _eos_ids, check_prompt, token_text
 from playground.core.models import LoadedModel
 from playground.core.sampling import SamplingSettings, check_logits, make_generator, sample_token
-from playground.core.token_display import token_text
 
 
 @dataclass(frozen=True)
@@ -111,15 +110,25 @@ class TokenStepper:
         model = self.loaded.model
         ids = torch.tensor([token_ids], device=self._device())
         self.forward_passes += 1
-        with torch.inference_mode():
-            if self.loaded.is_encoder_decoder:
-                out = model(encoder_outputs=self._encoder_outputs, decoder_input_ids=ids,
-                            past_key_values=self._cache, use_cache=True)
-            else:
-                out = model(input_ids=ids, past_key_values=self._cache, use_cache=True)
-        self._cache = out.past_key_values
-        logits = out.logits[0, -1].float().cpu()
-        check_logits(logits)
+        before = self._cache.get_seq_length() if self._cache is not None else 0
+        try:
+            with torch.inference_mode():
+                if self.loaded.is_encoder_decoder:
+                    out = model(encoder_outputs=self._encoder_outputs, decoder_input_ids=ids,
+                                past_key_values=self._cache, use_cache=True)
+                else:
+                    out = model(input_ids=ids, past_key_values=self._cache, use_cache=True)
+            self._cache = out.past_key_values
+            logits = out.logits[0, -1].float().cpu()
+            check_logits(logits)
+        except BaseException:
+            # The cache grows in place during the forward: take the failed tokens back out so
+            # the history and the cache still line up.
+            if self._cache is not None:
+                extra = self._cache.get_seq_length() - before
+                if extra > 0:
+                    self._cache.crop(-extra)
+            raise
         return logits
 
     def start(self) -> Step:

@@ -18,6 +18,7 @@ from playground.core.sampling import (
     make_generator,
     next_token_distribution,
     sample_token,
+    sort_order,
     warp_logits,
 )
 
@@ -163,3 +164,25 @@ def test_minimum_temperature_works_as_greedy_and_says_so():
     assert any("greedy" in n for n in s.notes)
     above = SamplingSettings(do_sample=True, temperature=0.1, top_p=0.9).stages(logits)
     assert not above.greedy and not above.notes
+
+
+@pytest.mark.parametrize("temperature,top_k,top_p", SETTINGS)
+def test_a_kept_sort_order_gives_the_same_distribution(temperature, top_k, top_p):
+    """The panel sorts once per step; every slider position must still match transformers."""
+    logits = random_logits(11)
+    order = sort_order(logits)
+    kept = distribution_stages(logits, temperature=temperature, top_k=top_k, top_p=top_p, order=order)
+    assert torch.equal(kept.final, next_token_distribution(logits, temperature=temperature, top_k=top_k,
+                                                           top_p=top_p))
+    assert torch.allclose(kept.final, reference(logits, temperature, top_k, top_p), atol=1e-7, rtol=1e-5)
+
+
+def test_a_kept_sort_order_with_ties_keeps_the_same_number_of_tokens():
+    logits = torch.tensor([2.0, 5.0, 5.0, 5.0, 1.0, 5.0, -3.0, 0.0])
+    order = sort_order(logits)
+    for top_p in (0.1, 0.3, 0.6, 0.9):
+        a = distribution_stages(logits, top_p=top_p, order=order).final
+        b = reference(logits, top_p=top_p)
+        # which of several exactly tied tokens survives is arbitrary (as in transformers), not how many
+        assert int((a > 0).sum()) == int((b > 0).sum())
+        assert torch.allclose(a.sort().values, b.sort().values)
