@@ -8,6 +8,7 @@ the bars and lines on top (blitting), because drawing the ~60 labels again costs
 from __future__ import annotations
 
 import html
+import warnings
 
 import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -27,6 +28,10 @@ CUT_P = "#dadada"       # removed by top-p
 CUMULATIVE = "#3b6ea8"
 WIDTH = 0.42
 STATE_NAMES = ("kept", "cut by top-k (or greedy)", "cut by top-p")
+
+# Vocabularies hold tokens from every script; a glyph the font lacks is drawn as a box, which is
+# fine here, so its warning (repeated on every draw) is only noise.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
 
 
 def _rects(left: np.ndarray, width: float, heights: np.ndarray) -> np.ndarray:

@@ -59,7 +59,7 @@ class SamplingControls(QGroupBox):
         self.top_p_value = QLabel()
         for label in (self.temperature_value, self.top_k_value, self.top_p_value):
             # A fixed width: a label that grows would re-lay out the tab (and redraw the chart).
-            label.setFixedWidth(label.fontMetrics().horizontalAdvance("0.05 ⇒ greedy") + 6)
+            label.setFixedWidth(label.fontMetrics().horizontalAdvance("0.00") + 8)
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         grid = QGridLayout(self)
@@ -108,7 +108,9 @@ class SamplingControls(QGroupBox):
 
     def _update_labels(self) -> None:
         t = self.temperature.value() / 100
-        self.temperature_value.setText(f"{t:.2f}" + (" ⇒ greedy" if t <= MIN_TEMPERATURE else ""))
+        self.temperature_value.setText(f"{t:.2f}")
+        # The slider's end works as greedy (see SamplingSettings); the label says so in colour.
+        self.temperature_value.setStyleSheet("color: #8a5a00; font-weight: bold;" if t <= MIN_TEMPERATURE else "")
         self.top_k_value.setText(str(self.top_k.value()) if self.top_k.value() else "off")
         self.top_p_value.setText(f"{self.top_p.value() / 100:.2f}" if self.top_p.value() < 100 else "off")
         sampling = self.sample_radio.isChecked()

@@ -11,13 +11,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QSplitter,
-    QTextBrowser, QVBoxLayout, QWidget,
+    QCheckBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox,
+    QSplitter, QTextBrowser, QVBoxLayout, QWidget,
 )
 
 from playground.qt.panel import Panel
 from playground.qt.sampling.controls import SamplingControls
-from playground.qt.sampling.strip import TokenStrip, legend_html
+from playground.qt.sampling.strip import TokenStrip, legend_widget
 from playground.qt.sampling.view import SamplingView
 
 LESSON = (
@@ -120,13 +120,13 @@ class SamplingPanel(Panel, SamplingView):
         right.addWidget(self.stats_label)
         right.addWidget(self.notes_label)
         strip_head = QHBoxLayout()
-        strip_head.addWidget(QLabel("<b>Chosen tokens</b>"))
+        strip_head.addWidget(QLabel("<b>Chosen tokens</b> <small>(click one to see its step)</small>"))
         strip_head.addStretch(1)
-        strip_head.addWidget(QLabel(legend_html()))
+        strip_head.addWidget(legend_widget())
         right.addLayout(strip_head)
         right.addWidget(self.strip)
         self.rollouts_view = QTextBrowser()
-        self.rollouts_view.setMaximumHeight(150)
+        self.rollouts_view.setFixedHeight(132)
         self.rollouts_view.setPlaceholderText("“Run 5 times” shows five sampled continuations next to the "
                                               "greedy one here.")
         self.rollouts_view.setToolTip("Greedy is the same every time; each seed draws differently.")
@@ -138,8 +138,15 @@ class SamplingPanel(Panel, SamplingView):
         split.addWidget(right_w)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
+        # In a small window the tab scrolls instead of forcing the window to grow.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        split.setMinimumSize(900, 640)
+        scroll.setWidget(split)
         outer = QVBoxLayout(self)
-        outer.addWidget(split)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         for seq in ("Ctrl+Return", "Ctrl+Enter"):
             sc = QShortcut(QKeySequence(seq), self)

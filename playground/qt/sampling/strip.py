@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtWidgets import QTextBrowser
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QWidget
 
 from playground.core.generation import visible_text
 
@@ -21,10 +21,27 @@ def colour_for(prob: float) -> str:
     return BUCKETS[-1][1]
 
 
-def legend_html() -> str:
-    names = ["≥ 50%", "20–50%", "5–20%", "1–5%", "< 1%"]
-    chips = " ".join(f"<span style='background:{c}'>&nbsp;{n}&nbsp;</span>" for (_, c), n in zip(BUCKETS, names))
-    return f"<small>model's probability of each chosen token: {chips}</small>"
+def shade(colour: str, odd: bool) -> str:
+    """Neighbouring chips alternate between two shades so token boundaries stay visible."""
+    if not odd:
+        return colour
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#%02x%02x%02x" % (int(r * 0.9), int(g * 0.9), int(b * 0.9))
+
+
+def legend_widget() -> QWidget:
+    """'model's probability:' then one coloured chip per bucket (plain widgets: a rich-text QLabel
+    with backgrounds under-reports its width and gets clipped)."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(3)
+    row.addWidget(QLabel("<small>model's probability:</small>"))
+    for (_, colour), name in zip(BUCKETS, ["≥ 50%", "20–50%", "5–20%", "1–5%", "< 1%"]):
+        chip = QLabel(name)
+        chip.setStyleSheet(f"background: {colour}; color: #111; padding: 0 4px; font-size: 8pt;")
+        row.addWidget(chip)
+    return box
 
 
 class TokenStrip(QTextBrowser):
@@ -38,7 +55,7 @@ class TokenStrip(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._on_anchor)
-        self.setMinimumHeight(64)
+        self.setFixedHeight(70)
         self.setPlaceholderText("Chosen tokens appear here. Press “Sample next” or click a bar.")
         self.setToolTip("The tokens chosen so far, each coloured by the probability the model gave it. "
                         "Click one to see the distribution it was picked from.")
@@ -48,6 +65,7 @@ class TokenStrip(QTextBrowser):
         last = len(steps) - 1
         for step in steps:
             if step.chosen:
+                colour = shade(colour_for(step.prob), step.index % 2 == 1)
                 tip = f"step {step.index + 1}: model {step.prob:.1%}"
                 if step.final_prob == step.final_prob:  # not NaN
                     tip += f", after settings {step.final_prob:.1%}"
@@ -56,14 +74,14 @@ class TokenStrip(QTextBrowser):
                 forced = " border:1px solid black;" if step.how == "forced" else ""
                 text = html.escape(visible_text(step.text))
                 parts.append(f"<a href='step:{step.index}' title='{html.escape(tip)}' style='color:#111;"
-                             f"text-decoration:none; background:{colour_for(step.prob)};{forced}{weight}'>"
+                             f"text-decoration:none; background:{colour};{forced}{weight}'>"
                              f"{text}</a>")
             elif step.index == last:
-                weight = "font-weight:bold; text-decoration:underline;" if selected in (None, last) else ""
+                weight = "font-weight:bold;" if selected in (None, last) else ""
                 parts.append(f"<a href='step:{step.index}' style='color:#3b6ea8; text-decoration:none;{weight}'>"
                              "&nbsp;next&nbsp;▸</a>")
         self.setHtml("<div style='font-family:monospace; font-size:11pt; line-height:150%'>"
-                     + "&#8203;".join(parts) + "</div>")
+                     + "".join(parts) + "</div>")
         sb = self.verticalScrollBar()
         sb.setValue(sb.maximum())
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel
 
 from playground.core.errors import PlaygroundError
 from playground.qt.sampling.chart import DistributionChart
-from playground.qt.sampling.strip import TokenStrip, colour_for
+from playground.qt.sampling.strip import TokenStrip, colour_for, shade
 
 N_BARS = 30
 
@@ -32,7 +32,6 @@ class SamplingView:
         self.chart = DistributionChart(N_BARS)
         self.chart.sig_token_clicked.connect(self.force_token)
         self.strip = TokenStrip()
-        self.strip.setMaximumHeight(96)
         self.strip.sig_step_clicked.connect(self.show_step)
         self.where_label = QLabel("")
         self.where_label.setWordWrap(True)
@@ -100,11 +99,11 @@ class SamplingView:
         text = self.stepper.prompt + self.stepper.continuation(step.index)
         tail = visible_text(text[-70:])
         last = len(self.steps) - 1
-        head = (f"<b>Next token</b> (step {step.index + 1})" if step.index == last else
-                f"<b>Step {step.index + 1} of {last + 1}</b> · chosen: "
-                f"<code>{html.escape(visible_text(step.text))}</code> ({step.how}) · "
-                "click a bar to choose differently here")
-        self.where_label.setText(f"{head} after: <span style='color:#666'>…{html.escape(tail)}</span>")
+        head = (f"<b>Next token</b> (step {step.index + 1}) · click a bar to force that token" if step.index == last
+                else f"<b>Step {step.index + 1} of {last + 1}</b> · chosen here: "
+                f"<code>{html.escape(visible_text(step.text))}</code> ({html.escape(step.how)}) · "
+                "click a bar to choose differently (the later tokens are recomputed)")
+        self.where_label.setText(f"{head}<br><span style='color:#666'>after …{html.escape(tail)}</span>")
 
     def redraw(self) -> None:
         """Reshape the shown step's distribution with the current settings (no model run)."""
@@ -285,8 +284,9 @@ class SamplingView:
 
         tok = self.stepper.loaded.tokenizer
         chips = "".join(
-            f"<span style='background:{colour_for(p)}'>{html.escape(token_text(tok, t))}</span>"
-            for t, p in zip(rollout.token_ids, rollout.probs))
+            f"<span style='background:{shade(colour_for(p), i % 2 == 1)}'>"
+            f"{html.escape(token_text(tok, t).replace(chr(10), '↵'))}</span>"
+            for i, (t, p) in enumerate(zip(rollout.token_ids, rollout.probs)))
         style = "color:#3b6ea8" if rollout.label == "greedy" else "color:#444"
         self.rollouts_view.append(f"<b style='{style}'>{html.escape(rollout.label)}</b>: {chips or '∅'}")
 
