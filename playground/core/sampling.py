@@ -118,7 +118,8 @@ class DistributionStages:
     def entropy_bits(self) -> float:
         """Uncertainty of the final distribution: 0 bits = one sure token, n bits ≈ 2^n equal choices."""
         # xlogy(0, 0) is 0: no masking pass needed.
-        return float(-torch.special.xlogy(self.final, self.final).sum()) / math.log(2)
+        # max(): one sure token gives -0.0, which would print as "-0.00 bits".
+        return max(0.0, float(-torch.special.xlogy(self.final, self.final).sum()) / math.log(2))
 
     @property
     def removed(self) -> torch.Tensor:

@@ -172,29 +172,55 @@ def test_empty_prompt_gives_a_message(qtbot, context_with_tiny_llama):
     assert not panel.busy
 
 
-class _NanModel(torch.nn.Module):
-    def __init__(self, inner):
+class _WrappedModel(torch.nn.Module):
+    """The tiny model with its output changed: broken numbers, or a smaller vocabulary."""
+
+    def __init__(self, inner, bad=None, vocab=None):
         super().__init__()
-        self.inner = inner
+        self.inner, self.bad, self.vocab = inner, bad, vocab
         self.config = inner.config
 
     def forward(self, **kwargs):
         out = self.inner(**kwargs)
-        out.logits = torch.full_like(out.logits, float("nan"))
+        if self.vocab is not None:
+            out.logits = out.logits[..., : self.vocab]
+        if self.bad is not None:
+            out.logits = out.logits.clone()
+            out.logits[..., 7] = self.bad
         return out
 
 
-def test_a_broken_model_gives_a_message_not_a_crash(qtbot, app_context, tiny_llama):
-    app_context.session.set(replace(tiny_llama, model=_NanModel(tiny_llama.model)))
+def test_top_k_larger_than_the_vocabulary_keeps_every_token_and_says_so(qtbot, app_context, tiny_llama):
+    app_context.session.set(replace(tiny_llama, model=_WrappedModel(tiny_llama.model, vocab=150)))
+    panel = SamplingPanel(app_context)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.redraws > 0 and not panel.busy, timeout=20000)
+    assert kept(panel) == 150
+    press(qtbot, panel, panel.controls.top_k, Qt.Key.Key_End)
+    assert panel.controls.top_k.value() == 200
+    assert kept(panel) == 150
+    assert "not smaller than the vocabulary (150 tokens)" in panel.notes_label.text()
+    press(qtbot, panel, panel.controls.top_k, Qt.Key.Key_PageDown)  # 200 → 190: still every token
+    assert kept(panel) == 150 and "vocabulary" in panel.notes_label.text()
+    press(qtbot, panel, panel.controls.top_k, Qt.Key.Key_PageDown, times=6)  # 190 → 130
+    assert kept(panel) == 130 and panel.notes_label.text() == ""
+    with qtbot.waitSignal(panel.sig_steps_changed, timeout=10000):
+        qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
+    assert panel.stepper.tokens[0] < 130
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_broken_model_gives_a_message_not_a_crash(qtbot, app_context, tiny_llama, bad):
+    app_context.session.set(replace(tiny_llama, model=_WrappedModel(tiny_llama.model, bad=bad)))
     panel = SamplingPanel(app_context)
     qtbot.addWidget(panel)
     panel.show()
     qtbot.waitUntil(lambda: "invalid numbers" in panel.message_label.text(), timeout=20000)
     assert not panel.sample_button.isEnabled()
-    press_ok = panel.controls.temperature
-    press_ok.setValue(150)  # moving a slider with nothing to show does nothing bad
-    qtbot.wait(20)
-    assert "invalid numbers" in panel.message_label.text()
+    panel.controls.temperature.setValue(150)  # moving a slider with nothing to show does nothing bad
+    qtbot.waitUntil(lambda: not panel._redraw_timer.isActive())
+    assert "invalid numbers" in panel.message_label.text() and panel.redraws == 0
 
 
 def test_encoder_decoder_model_works_in_the_tab(qtbot, app_context, tiny_t5):
@@ -207,3 +233,46 @@ def test_encoder_decoder_model_works_in_the_tab(qtbot, app_context, tiny_t5):
     with qtbot.waitSignal(panel.sig_steps_changed, timeout=10000):
         qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
     assert len(panel.stepper.tokens) == 1
+
+
+def test_zoom_grows_the_fixed_height_parts(qtbot, context_with_tiny_llama):
+    from PySide6.QtWidgets import QApplication
+
+    from playground.qt.presenter import Presenter
+
+    panel = ready_panel(qtbot, context_with_tiny_llama)
+    heights = [w.height() for w in (panel.strip, panel.rollouts_view, panel.stats_label)]
+    presenter = Presenter(QApplication.instance())
+    try:
+        presenter.set_zoom(2.0, root=panel)
+        qtbot.waitUntil(lambda: panel.strip.height() > heights[0] * 1.5, timeout=3000)
+        assert panel.rollouts_view.height() > heights[1] * 1.5
+        assert panel.stats_label.height() > heights[2] * 1.5
+    finally:
+        presenter.set_zoom(1.0, root=panel)
+    qtbot.waitUntil(lambda: panel.strip.height() == heights[0], timeout=3000)
+
+
+def test_session_handout_has_the_chosen_tokens_and_the_bars(qtbot, context_with_tiny_llama):
+    import io
+
+    from matplotlib.image import imread
+
+    from playground.qt.session_export import canvas_pngs
+
+    panel = ready_panel(qtbot, context_with_tiny_llama)
+    assert panel.session_snapshot() == []
+    panel.steps_spin.setValue(3)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.busy and len(panel.steps) == 4, timeout=20000)
+    (heading, text), = panel.session_snapshot()
+    assert "3 tokens" in heading and text.startswith("The quick brown fox")
+    assert text.count(" model ") == 3
+    png, = canvas_pngs(panel)
+    rgb = imread(io.BytesIO(png))[..., :3]
+    orange = np.abs(rgb - np.array([0xE8, 0x77, 0x2E]) / 255).sum(-1) < 0.05
+    assert orange.sum() > 20, "the saved chart must show the bars drawn by blitting"
+    before = panel.redraws
+    panel.controls.temperature.setValue(150)  # still redraws after the save
+    qtbot.waitUntil(lambda: panel.redraws > before and panel.chart.painted_version == panel.chart.values_version,
+                    timeout=3000)

@@ -45,6 +45,26 @@ def _rects(left: np.ndarray, width: float, heights: np.ndarray) -> np.ndarray:
     return verts
 
 
+class _ChartFigure(Figure):
+    """A figure whose saved image (the session handout) includes the blitted bars and lines."""
+
+    animated: list = []
+
+    def savefig(self, *args, **kwargs):
+        # Animated artists are left out of a normal draw: they are painted only by the blit.
+        for artist in self.animated:
+            artist.set_animated(False)
+        try:
+            return super().savefig(*args, **kwargs)
+        finally:
+            for artist in self.animated:
+                artist.set_animated(True)
+            # Saving drew the figure at another size and dpi: the kept background is stale.
+            invalidate = getattr(self.canvas, "invalidate", None)
+            if invalidate is not None:
+                invalidate()
+
+
 class DistributionChart(FigureCanvasQTAgg):
     """Bars for the top ``n_bars`` tokens of one step, updated in place."""
 
@@ -53,7 +73,7 @@ class DistributionChart(FigureCanvasQTAgg):
 
     def __init__(self, n_bars: int = 30, parent=None) -> None:
         self.n_bars = n_bars
-        fig = Figure(figsize=(9, 4.2), dpi=100, facecolor="white")
+        fig = _ChartFigure(figsize=(9, 4.2), dpi=100, facecolor="white")
         super().__init__(fig)
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -86,6 +106,7 @@ class DistributionChart(FigureCanvasQTAgg):
                                      animated=True)
         self._animated = [self.plain_bars, self.final_bars, self.cumulative_line, self.top_p_line,
                           self.label_veils]
+        fig.animated = self._animated
         ax.set_xlim(-0.6, n_bars - 0.4)
         ax.set_ylim(0, 1.04)
         ax.set_ylabel("probability")
@@ -203,6 +224,11 @@ class DistributionChart(FigureCanvasQTAgg):
         self.restore_region(self._background)
         self._draw_animated()
         self.blit(self._blit_box)
+
+    def invalidate(self) -> None:
+        """Forget the kept background and draw everything again (soon)."""
+        self._background = None
+        self.draw_idle()
 
     def resizeEvent(self, event) -> None:
         self._background = None

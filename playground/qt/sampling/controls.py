@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QRadioButton, QSlider, QSpinBox, QWidget,
 )
@@ -58,9 +58,8 @@ class SamplingControls(QGroupBox):
         self.top_k_value = QLabel()
         self.top_p_value = QLabel()
         for label in (self.temperature_value, self.top_k_value, self.top_p_value):
-            # A fixed width: a label that grows would re-lay out the tab (and redraw the chart).
-            label.setFixedWidth(label.fontMetrics().horizontalAdvance("0.00") + 8)
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._fit_to_font()
 
         grid = QGridLayout(self)
         mode_row = QHBoxLayout()
@@ -89,6 +88,16 @@ class SamplingControls(QGroupBox):
         self.seed.valueChanged.connect(self._on_change)
         self.sample_radio.toggled.connect(self._on_change)
         self._update_labels()
+
+    def _fit_to_font(self) -> None:
+        # A fixed width: a label that grows would re-lay out the tab (and redraw the chart).
+        for label in (self.temperature_value, self.top_k_value, self.top_p_value):
+            label.setFixedWidth(label.fontMetrics().horizontalAdvance("0.00") + 8)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presenter zoom
+            self._fit_to_font()
 
     def settings(self) -> SamplingSettings:
         return SamplingSettings(do_sample=self.sample_radio.isChecked(),

@@ -8,11 +8,11 @@ that token alone, reusing the KV cache, in the task runner.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox,
-    QSplitter, QTextBrowser, QVBoxLayout, QWidget,
+    QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QSplitter,
+    QVBoxLayout, QWidget,
 )
 
 from playground.qt.panel import Panel
@@ -125,11 +125,6 @@ class SamplingPanel(Panel, SamplingView):
         strip_head.addWidget(legend_widget())
         right.addLayout(strip_head)
         right.addWidget(self.strip)
-        self.rollouts_view = QTextBrowser()
-        self.rollouts_view.setFixedHeight(132)
-        self.rollouts_view.setPlaceholderText("“Run 5 times” shows five sampled continuations next to the "
-                                              "greedy one here.")
-        self.rollouts_view.setToolTip("Greedy is the same every time; each seed draws differently.")
         right.addWidget(self.rollouts_view)
         right_w = QWidget()
         right_w.setLayout(right)
@@ -138,15 +133,11 @@ class SamplingPanel(Panel, SamplingView):
         split.addWidget(right_w)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        # In a small window the tab scrolls instead of forcing the window to grow.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # Below this size the main window's scroll area scrolls the tab instead of squeezing it.
         split.setMinimumSize(900, 640)
-        scroll.setWidget(split)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(split)
 
         for seq in ("Ctrl+Return", "Ctrl+Enter"):
             sc = QShortcut(QKeySequence(seq), self)
@@ -154,6 +145,11 @@ class SamplingPanel(Panel, SamplingView):
             sc.activated.connect(self.read_prompt)
         self._restore_settings()
         self._update_buttons()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presenter zoom: fixed heights follow the font
+            self.fit_to_font()
 
     # settings --------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -215,6 +211,21 @@ class SamplingPanel(Panel, SamplingView):
     def _viewing_finished(self) -> bool:
         step = self.shown_step()
         return step is None or (step.index == len(self.steps) - 1 and self.stepper.finished)
+
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        """The prompt, each chosen token with its probability, and the last 'Run 5 times'."""
+        chosen = [st for st in self.steps if st.chosen]
+        if self.stepper is None or not chosen:
+            return []
+        tok = self.stepper.loaded.tokenizer
+        text = tok.decode([st.token_id for st in chosen], skip_special_tokens=True)
+        lines = [f"{st.index + 1:>3}. {st.text!r:<16} model {st.prob:6.1%}  ({st.how})" for st in chosen]
+        items = [(f"Step by step: {len(chosen)} tokens (settings now: {self.controls.settings().describe()})",
+                  f"{self.prompt_edit.toPlainText()}\n\n→ {text}\n\n" + "\n".join(lines))]
+        rollouts = self.rollouts_view.toPlainText().strip()
+        if rollouts:
+            items.append(("Run 5 times", rollouts))
+        return items
 
     def stop(self) -> None:
         if self.busy:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QEvent, QUrl, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QWidget
 
 from playground.core.generation import visible_text
@@ -55,10 +56,25 @@ class TokenStrip(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._on_anchor)
-        self.setFixedHeight(70)
+        # A monospace font set on the widget (not in the HTML): token widths line up, and the
+        # presenter zoom scales it like every other font.
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(max(font.pointSizeF(), self.font().pointSizeF()) * 1.1)
+        self.setFont(font)
+        self._fit_to_font()
         self.setPlaceholderText("Chosen tokens appear here. Press “Sample next” or click a bar.")
         self.setToolTip("The tokens chosen so far, each coloured by the probability the model gave it. "
                         "Click one to see the distribution it was picked from.")
+
+    def _fit_to_font(self) -> None:
+        # Two lines of tokens at 150% line height and the frame: a fixed height, so the chart
+        # above keeps its size (and its quick blits) as tokens arrive.
+        self.setFixedHeight(int(self.fontMetrics().height() * 4.2) + 8)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presenter zoom
+            self._fit_to_font()
 
     def set_steps(self, prompt_tail: str, steps, selected: int | None) -> None:
         parts = [f"<span style='color:#8a8a8a'>{html.escape(prompt_tail)}</span>"]
@@ -80,7 +96,7 @@ class TokenStrip(QTextBrowser):
                 weight = "font-weight:bold;" if selected in (None, last) else ""
                 parts.append(f"<a href='step:{step.index}' style='color:#3b6ea8; text-decoration:none;{weight}'>"
                              "&nbsp;next&nbsp;▸</a>")
-        self.setHtml("<div style='font-family:monospace; font-size:11pt; line-height:150%'>"
+        self.setHtml("<div style='line-height:150%'>"
                      + "".join(parts) + "</div>")
         sb = self.verticalScrollBar()
         sb.setValue(sb.maximum())

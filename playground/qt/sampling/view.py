@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QTextBrowser
 
 from playground.core.errors import PlaygroundError
 from playground.qt.sampling.chart import DistributionChart
@@ -33,6 +33,11 @@ class SamplingView:
         self.chart.sig_token_clicked.connect(self.force_token)
         self.strip = TokenStrip()
         self.strip.sig_step_clicked.connect(self.show_step)
+        self.rollouts_view = QTextBrowser()
+        self.rollouts_view.setPlaceholderText("“Run 5 times” shows five sampled continuations next to the "
+                                              "greedy one here.")
+        self.rollouts_view.setToolTip("Five seeded samples from the end of the chosen tokens, under the greedy "
+                                      "continuation: greedy is the same every time, each seed draws differently.")
         self.where_label = QLabel("")
         self.where_label.setWordWrap(True)
         self.stats_label = QLabel("")
@@ -41,15 +46,23 @@ class SamplingView:
                                     "be picked with these settings.")
         self.notes_label = QLabel("")
         self.notes_label.setStyleSheet("color: #8a5a00;")
-        # Fixed heights: a label growing or shrinking as sliders move would resize the chart,
-        # forcing a full redraw instead of a quick blit.
-        for label in (self.stats_label, self.notes_label):
-            label.setFixedHeight(label.fontMetrics().height() + 6)
+        self.fit_to_font()
         # Slider moves arrive in bursts: coalesce them into one redraw per pass of the event loop.
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(0)
         self._redraw_timer.timeout.connect(self.redraw)
+
+    def fit_to_font(self) -> None:
+        """Fixed heights, measured in lines of the current font (again after a presenter zoom).
+
+        A label growing or shrinking as sliders move would resize the chart, forcing a full
+        redraw instead of a quick blit.
+        """
+        for label in (self.stats_label, self.notes_label):
+            label.setFixedHeight(label.fontMetrics().height() + 6)
+        # A heading, the greedy line and five seeds.
+        self.rollouts_view.setFixedHeight(int(self.rollouts_view.fontMetrics().height() * 7.6) + 10)
 
     # what is shown -------------------------------------------------------------------------
     @property
@@ -120,6 +133,7 @@ class SamplingView:
         except PlaygroundError as exc:
             self.chart.clear()
             self._shown_key = None
+            self._last_stages = None
             self.stats_label.setText("")
             self.message_label.setText(f"{exc.message} {exc.hint}".strip())
             return
@@ -133,7 +147,9 @@ class SamplingView:
             f"Entropy <b>{stages.entropy_bits:.2f} bits</b> · <b>{stages.kept:,}</b> of {vocab:,} tokens in play"
             f" · most likely <code>{html.escape(label)}</code>: model {float(stages.base[top]):.1%}"
             f" → {float(stages.final[top]):.1%} after your settings")
-        self.notes_label.setText(" ".join(stages.notes))
+        notes = " ".join(stages.notes)
+        self.notes_label.setText(notes)
+        self.notes_label.setToolTip(notes)  # the whole note, should a narrow window cut it
         self._last_stages = stages
         self.redraws += 1
         self.sig_redrawn.emit()
@@ -246,7 +262,7 @@ class SamplingView:
         if not self.steps or self.busy:
             return
         stepper, settings, n = self.stepper, self.controls.settings(), self.steps_spin.value()
-        self.rollouts_view.setHtml(f"<small>{n} tokens from the current point, {settings.describe()}:</small>")
+        self.rollouts_view.setHtml(f"<small>{n} tokens after the last chosen token, {settings.describe()}:</small>")
         self._start("run 5 times", lambda h: compare_rollouts(stepper, n, settings, 5, h.cancelled),
                     on_item=self._on_rollout, on_finished=self.sig_rollouts_finished.emit)
 
