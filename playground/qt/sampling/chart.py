@@ -27,6 +27,8 @@ CUT_K = "#b4b4b4"       # removed by top-k (or by greedy)
 CUT_P = "#dadada"       # removed by top-p
 CUMULATIVE = "#3b6ea8"
 WIDTH = 0.42
+LABEL_CHARS = 12         # longer token labels are cut with "…"
+LABEL_POINTS = 9
 STATE_NAMES = ("kept", "cut by top-k (or greedy)", "cut by top-p")
 
 # Vocabularies hold tokens from every script; a glyph the font lacks is drawn as a box, which is
@@ -78,8 +80,8 @@ class DistributionChart(FigureCanvasQTAgg):
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(300)
-        # Fixed margins: a layout engine would re-measure every label on every draw.
-        fig.subplots_adjust(left=0.065, right=0.99, top=0.88, bottom=0.2)
+        # Margins in points, set by _fit_margins: a layout engine would re-measure every label
+        # on every draw.
         ax = self.ax = fig.add_subplot(111)
         self._x = np.arange(n_bars, dtype=float)
         zeros = np.zeros(n_bars)
@@ -91,14 +93,10 @@ class DistributionChart(FigureCanvasQTAgg):
         ax.add_collection(self.plain_bars)
         ax.add_collection(self.final_bars)
         # White veils over the labels of cut tokens grey them out without redrawing the text.
-        below = blended_transform_factory(ax.transData, ax.transAxes)
-        veil = np.empty((n_bars, 4, 2))
-        veil[:, 0, 0] = veil[:, 1, 0] = self._x - 0.5
-        veil[:, 2, 0] = veil[:, 3, 0] = self._x + 0.5
-        veil[:, 0, 1] = veil[:, 3, 1] = -0.3
-        veil[:, 1, 1] = veil[:, 2, 1] = -0.004
-        self.label_veils = PolyCollection(veil, facecolors=(1, 1, 1, 0), edgecolors="none",
-                                          transform=below, clip_on=False, animated=True)
+        # They reach from the figure's bottom edge to the axes (see _fit_margins).
+        below = blended_transform_factory(ax.transData, fig.transFigure)
+        self.label_veils = PolyCollection(_rects(self._x - 0.5, 1.0, np.zeros(n_bars)), facecolors=(1, 1, 1, 0),
+                                          edgecolors="none", transform=below, clip_on=False, animated=True)
         ax.add_collection(self.label_veils, autolim=False)
         (self.cumulative_line,) = ax.plot(self._x, zeros, color=CUMULATIVE, linewidth=1.4, marker="o",
                                           markersize=2.5, zorder=4, animated=True)
@@ -111,21 +109,15 @@ class DistributionChart(FigureCanvasQTAgg):
         ax.set_ylim(0, 1.04)
         ax.set_ylabel("probability")
         ax.set_xticks(self._x)
-        ax.set_xticklabels([""] * n_bars, rotation=90, ha="center", va="top", fontsize=9, family="monospace")
+        ax.set_xticklabels([""] * n_bars, rotation=90, ha="center", va="top", fontsize=LABEL_POINTS,
+                           family="monospace")
         ax.tick_params(axis="x", length=0, pad=3)
         ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
         ax.set_axisbelow(True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        handles = [Patch(color=PLAIN, label="model (softmax)"),
-                   Patch(color=FINAL, label="after your settings"),
-                   Patch(color=CUT_K, label="cut by top-k / greedy"),
-                   Patch(color=CUT_P, label="cut by top-p"),
-                   Line2D([], [], color=CUMULATIVE, marker="o", markersize=3,
-                          label="cumulative (what top-p adds up)"),
-                   Line2D([], [], color=CUMULATIVE, linestyle="--", label="top-p cut-off")]
-        fig.legend(handles=handles, loc="upper right", ncols=6, fontsize=8, frameon=False,
-                   bbox_to_anchor=(0.99, 1.0), handlelength=1.2, columnspacing=1.2)
+        self._legend = None
+        self._legend_rows = 0
         self._plain_rgba = np.array([to_rgba(c) for c in (PLAIN, CUT_K, CUT_P)])
         self._background = None
         self.token_ids: list[int] = []
@@ -142,7 +134,7 @@ class DistributionChart(FigureCanvasQTAgg):
     def set_tokens(self, token_ids: list[int], labels: list[str], chosen: int | None = None) -> None:
         """Which tokens the bars stand for; changes only when the step shown changes (full draw)."""
         self.token_ids = list(token_ids)
-        self._labels = [lab if len(lab) <= 14 else lab[:13] + "…" for lab in labels]
+        self._labels = [lab if len(lab) <= LABEL_CHARS else lab[:LABEL_CHARS - 1] + "…" for lab in labels]
         shown = self._labels + [""] * (self.n_bars - len(self._labels))
         ticks = self.ax.set_xticklabels(shown[: self.n_bars])
         for i, t in enumerate(ticks):
@@ -204,13 +196,49 @@ class DistributionChart(FigureCanvasQTAgg):
         self.set_values(zeros, zeros, np.zeros(0, dtype=int), None, None)
 
     # drawing --------------------------------------------------------------------------------
+    def _set_legend(self, rows: int) -> None:
+        """The legend in one row, or in two when the chart is narrow."""
+        if rows == self._legend_rows:
+            return
+        if self._legend is not None:
+            self._legend.remove()
+        handles = [Patch(color=PLAIN, label="model (softmax)"),
+                   Patch(color=FINAL, label="after your settings"),
+                   Patch(color=CUT_K, label="cut by top-k / greedy"),
+                   Patch(color=CUT_P, label="cut by top-p"),
+                   Line2D([], [], color=CUMULATIVE, marker="o", markersize=3,
+                          label="cumulative (what top-p adds up)"),
+                   Line2D([], [], color=CUMULATIVE, linestyle="--", label="top-p cut-off")]
+        self._legend = self.figure.legend(handles=handles, loc="upper right", ncols=6 // rows, fontsize=8,
+                                          frameon=False, bbox_to_anchor=(0.99, 1.0), handlelength=1.2,
+                                          columnspacing=1.2)
+        self._legend_rows = rows
+
+    def _fit_margins(self) -> None:
+        """Margins that hold the legend, the y label and the longest token label at any size."""
+        fig = self.figure
+        w_pt, h_pt = fig.bbox.width * 72 / fig.dpi, fig.bbox.height * 72 / fig.dpi
+        if w_pt < 50 or h_pt < 50:
+            return
+        rows = 1 if w_pt >= 640 else 2  # one row of the legend is about 600 points wide
+        self._set_legend(rows)
+        labels_pt = LABEL_CHARS * 0.62 * LABEL_POINTS + 10  # monospace: ~0.6 em per character
+        bottom = min(0.45, labels_pt / h_pt)
+        fig.subplots_adjust(left=min(0.2, 46 / w_pt), right=1 - min(0.05, 8 / w_pt),
+                            top=1 - min(0.4, (14 + 14 * rows) / h_pt), bottom=bottom)
+        verts = _rects(self._x - 0.5, 1.0, np.full(self.n_bars, bottom - 0.002))
+        self.label_veils.set_verts(verts)
+
+    def draw(self) -> None:
+        self._fit_margins()
+        super().draw()
+
     def _on_draw(self, event) -> None:
         """After a full draw: keep the background, then paint the moving parts on it."""
         self._background = self.copy_from_bbox(self.figure.bbox)
         # Only the axes and the label veils below them change on a slider move: repaint that.
         box = self.ax.bbox
-        self._blit_box = Bbox.from_extents(box.x0 - 2, max(0, box.y0 - 0.3 * box.height - 2),
-                                           box.x1 + 2, min(self.figure.bbox.y1, box.y1 + 2))
+        self._blit_box = Bbox.from_extents(box.x0 - 2, 0, box.x1 + 2, min(self.figure.bbox.y1, box.y1 + 2))
         self._draw_animated()
 
     def _draw_animated(self) -> None:

@@ -103,7 +103,8 @@ class SamplingPanel(Panel, SamplingView):
         row2.addWidget(self.stop_button)
         sl.addLayout(row2)
         left = QVBoxLayout()
-        left.addWidget(self.lesson(LESSON))
+        self.lesson_label = self.lesson(LESSON)
+        left.addWidget(self.lesson_label)
         left.addWidget(prompt_box)
         left.addWidget(self.controls)
         left.addWidget(step_box)
@@ -113,6 +114,7 @@ class SamplingPanel(Panel, SamplingView):
         left_w.setLayout(left)
         left_w.setMinimumWidth(300)
         left_w.setMaximumWidth(420)
+        left_w.installEventFilter(self)  # its width decides how tall the wrapped lesson must be
 
         right = QVBoxLayout()
         right.addWidget(self.where_label)
@@ -133,8 +135,9 @@ class SamplingPanel(Panel, SamplingView):
         split.addWidget(right_w)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        # Below this size the main window's scroll area scrolls the tab instead of squeezing it.
-        split.setMinimumSize(900, 640)
+        # Narrower than this, the main window's scroll area scrolls the tab instead of squeezing
+        # it (heights come from the widgets' own minimums).
+        split.setMinimumWidth(900)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(split)
@@ -150,6 +153,19 @@ class SamplingPanel(Panel, SamplingView):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # presenter zoom: fixed heights follow the font
             self.fit_to_font()
+            self._fit_lesson()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit_lesson()
+        return super().eventFilter(watched, event)
+
+    def _fit_lesson(self) -> None:
+        # A wrapped label does not tell the layout how tall it gets at its width, so a short
+        # window would clip the lesson; with this minimum the window's scroll area scrolls.
+        label = self.lesson_label
+        if label.width() > 0:
+            label.setMinimumHeight(label.heightForWidth(label.width()))
 
     # settings --------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
