@@ -123,3 +123,22 @@ def test_nan_from_a_broken_model_is_a_plain_error(tiny_llama):
     stepper = TokenStepper(broken, PROMPT)
     with pytest.raises(PlaygroundError, match="invalid numbers"):
         stepper.start()
+
+
+def test_a_failed_step_leaves_the_history_and_cache_in_line(tiny_llama):
+    from dataclasses import replace
+
+    broken = _BrokenModel(tiny_llama.model)
+    healthy_forward = broken.forward
+    stepper = TokenStepper(replace(tiny_llama, model=broken), PROMPT)
+    broken.forward = lambda **kw: tiny_llama.model(**kw)  # healthy for now
+    stepper.start()
+    list(stepper.run(2, SamplingSettings(do_sample=False)))
+    before = stepper.steps
+    broken.forward = healthy_forward  # now it returns NaN
+    with pytest.raises(PlaygroundError, match="invalid numbers"):
+        stepper.append(5)
+    assert stepper.steps == before and stepper._cache.get_seq_length() == len(stepper.prompt_ids) + 2
+    broken.forward = lambda **kw: tiny_llama.model(**kw)
+    step = stepper.append(5)
+    assert torch.allclose(step.logits, fresh_logits(tiny_llama, stepper.prompt_ids, stepper.tokens), atol=1e-4)

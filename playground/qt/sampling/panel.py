@@ -79,6 +79,8 @@ class SamplingPanel(Panel, SamplingView):
         self.clear_button.clicked.connect(self.clear_tokens)
         self.stop_button = QPushButton("Stop  (Esc)")
         self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop 'Run N steps' or 'Run 5 times' after the current token; what was "
+                                    "chosen so far stays.")
         self.stop_button.clicked.connect(self.stop)
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
