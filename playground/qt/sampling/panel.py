@@ -112,10 +112,8 @@ class SamplingPanel(Panel, SamplingView):
         left.addWidget(step_box)
         left.addWidget(self.message_label)
         left.addStretch(1)
-        left_w = QWidget()
+        left_w = self.left_column = QWidget()
         left_w.setLayout(left)
-        left_w.setMinimumWidth(300)
-        left_w.setMaximumWidth(420)
         left_w.installEventFilter(self)  # its width decides how tall the wrapped lesson must be
 
         right = QVBoxLayout()
@@ -150,12 +148,20 @@ class SamplingPanel(Panel, SamplingView):
             sc.activated.connect(self.read_prompt)
         self._restore_settings()
         self._update_buttons()
+        self._fit_columns()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:  # presenter zoom: fixed heights follow the font
-            self.fit_to_font()
-            self._fit_lesson()
+        if event.type() == QEvent.Type.FontChange:  # presenter zoom: fixed sizes follow the font
+            # After the children (labels with style sheets among them) have their new fonts.
+            QTimer.singleShot(0, self._fit_columns)
+
+    def _fit_columns(self) -> None:
+        self.fit_to_font()
+        em = self.fontMetrics().averageCharWidth()
+        self.left_column.setMinimumWidth(43 * em)
+        self.left_column.setMaximumWidth(60 * em)
+        self._fit_lesson()
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.Resize:
