@@ -40,7 +40,10 @@ def legend_widget() -> QWidget:
     row.addWidget(QLabel("<small>model's probability:</small>"))
     for (_, colour), name in zip(BUCKETS, ["≥ 50%", "20–50%", "5–20%", "1–5%", "< 1%"]):
         chip = QLabel(name)
-        chip.setStyleSheet(f"background: {colour}; color: #111; padding: 0 4px; font-size: 8pt;")
+        chip.setStyleSheet(f"background: {colour}; color: #111; padding: 0 4px;")
+        small = chip.font()  # set on the widget, not in the style sheet, so the presenter zoom scales it
+        small.setPointSizeF(small.pointSizeF() * 0.85)
+        chip.setFont(small)
         row.addWidget(chip)
     return box
 
