@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def percentiles(values_ms: list[float]) -> str:
     v = sorted(values_ms)
-    p = lambda q: v[min(len(v) - 1, int(round(q * (len(v) - 1))))]  # noqa: E731
+    p = lambda q: v[min(len(v) - 1, round(q * (len(v) - 1)))]
     return f"p50 {p(0.50):6.2f} ms · p95 {p(0.95):6.2f} ms · max {v[-1]:6.2f} ms  (n={len(v)})"
 
 
@@ -80,11 +80,14 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    _app = QApplication.instance() or QApplication(sys.argv)  # kept alive for the whole run
     import torch
 
     from playground.core.sampling import (
-        SamplingSettings, distribution_stages, next_token_distribution, sort_order,
+        SamplingSettings,
+        distribution_stages,
+        next_token_distribution,
+        sort_order,
     )
     from playground.core.settings import Settings
     from playground.qt.context import AppContext
@@ -208,7 +211,7 @@ def main() -> int:
             loaded.model(input_ids=ids)
             forward_ms.append((time.perf_counter() - t0) * 1000)
 
-    p95 = sorted(latencies)[int(round(0.95 * (len(latencies) - 1)))]
+    p95 = sorted(latencies)[round(0.95 * (len(latencies) - 1))]
     fwd = statistics.median(forward_ms)
     print(f"model: {loaded.info.name} · vocabulary {vocab:,} tokens · prompt {len(ids[0])} tokens · "
           f"torch threads {torch.get_num_threads()} · PLAYGROUND_HOME {home}")

@@ -253,7 +253,7 @@ class SamplingSettings:
         return distribution_stages(logits, temperature=self.temperature, top_k=self.top_k,
                                    top_p=self.top_p, do_sample=self.do_sample, order=order)
 
-    def with_seed(self, seed: int | None) -> "SamplingSettings":
+    def with_seed(self, seed: int | None) -> SamplingSettings:
         return replace(self, seed=seed)
 
     def describe(self) -> str:

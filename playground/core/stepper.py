@@ -8,15 +8,20 @@ to an earlier step crops the cache instead of recomputing the prompt.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator
 
 import torch
 
 from playground.core.errors import InputError
 from playground.core.generation import _eos_ids, check_prompt, token_text
 from playground.core.models import LoadedModel
-from playground.core.sampling import SamplingSettings, check_logits, make_generator, sample_token
+from playground.core.sampling import (
+    SamplingSettings,
+    check_logits,
+    make_generator,
+    sample_token,
+)
 
 
 @dataclass(frozen=True)

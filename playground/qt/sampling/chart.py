@@ -50,7 +50,7 @@ def _rects(left: np.ndarray, width: float, heights: np.ndarray) -> np.ndarray:
 class _ChartFigure(Figure):
     """A figure whose saved image (the session handout) includes the blitted bars and lines."""
 
-    animated: list = []
+    animated: tuple = ()  # the chart's animated artists, set by DistributionChart
 
     def savefig(self, *args, **kwargs):
         # Animated artists are left out of a normal draw: they are painted only by the blit.
@@ -104,7 +104,7 @@ class DistributionChart(FigureCanvasQTAgg):
                                      animated=True)
         self._animated = [self.plain_bars, self.final_bars, self.cumulative_line, self.top_p_line,
                           self.label_veils]
-        fig.animated = self._animated
+        fig.animated = tuple(self._animated)
         ax.set_xlim(-0.6, n_bars - 0.4)
         ax.set_ylim(0, 1.04)
         ax.set_ylabel("probability")
@@ -270,7 +270,7 @@ class DistributionChart(FigureCanvasQTAgg):
     def _index_at(self, event) -> int | None:
         if event.inaxes is not self.ax or event.xdata is None:
             return None
-        i = int(round(event.xdata))
+        i = round(event.xdata)
         return i if 0 <= i < len(self.token_ids) else None
 
     def _on_click(self, event) -> None:

@@ -11,13 +11,21 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QSplitter,
-    QVBoxLayout, QWidget,
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
 from playground.qt.panel import Panel
 from playground.qt.sampling.controls import SamplingControls
-from playground.qt.sampling.strip import TokenStrip, legend_widget
+from playground.qt.sampling.strip import legend_widget
 from playground.qt.sampling.view import SamplingView
 
 LESSON = (

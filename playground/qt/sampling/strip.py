@@ -27,7 +27,7 @@ def shade(colour: str, odd: bool) -> str:
     if not odd:
         return colour
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return "#%02x%02x%02x" % (int(r * 0.9), int(g * 0.9), int(b * 0.9))
+    return f"#{int(r * 0.9):02x}{int(g * 0.9):02x}{int(b * 0.9):02x}"
 
 
 def legend_widget() -> QWidget:
