@@ -7,6 +7,7 @@ TABS: list[tuple[str, str]] = [
     ("playground.qt.prompt", "PromptPanel"),
     ("playground.qt.generate", "GeneratePanel"),
     ("playground.qt.sampling", "SamplingPanel"),
+    ("playground.qt.inside", "InsidePanel"),
     ("playground.qt.evaluate", "EvaluatePanel"),
 ]
 
