@@ -8,11 +8,10 @@ import pytest
 
 from playground.core.errors import InputError
 from playground.core.finetune.config import DataConfig, FinetuneConfig, load_config
-from playground.core.finetune.dataset import IGNORE, ExampleEncoder, prepare_data
-from playground.core.finetune.records import read_records
-from playground.core.templates import TEMPLATES, render_example, render_prompt, resolve_template
-
-COLS = {"dialogue": "dialogue", "summary": "summary"}
+from playground.core.datasets import Example as Row
+from playground.core.finetune.dataset import IGNORE, ExampleEncoder, load_split_rows, prepare_data
+from playground.core.generation import prompt_token_ids
+from playground.core.prompts import assemble, completion_text
 
 
 def write_jsonl(path, rows):
@@ -25,98 +24,114 @@ def dialogues(n, start=0):
              "summary": f"They meet at {i}."} for i in range(start, start + n)]
 
 
-# --- templates -----------------------------------------------------------------------------------
+# --- templates (the prompt lab's) ------------------------------------------------------------------
 
-def test_templates_render_and_move_the_trailing_space_to_the_completion():
-    prompt, completion = render_example("instruction", "A: hi", "They greet.")
+def test_training_prompt_is_the_prompt_labs_and_the_space_moves_to_the_completion():
+    prompt = assemble("A: hi", (), "instruction").text
     assert prompt == "Summarize the following conversation.\n\nA: hi\n\nSummary:"
-    assert completion == " They greet."
-    assert render_prompt("instruction", "A: hi") == prompt  # inference sees the training prompt
-    assert all("{dialogue}" in t for t in TEMPLATES.values())
+    assert completion_text("They greet.", "instruction") == " They greet."
+    assert completion_text("They greet.", "flan") == "They greet."
+    assert completion_text(" y ", "Talk: {dialogue}\nGist: {summary} <end>") == " y <end>"
+    assert completion_text("They greet.", "instruction", chat=True) == "They greet."
 
 
-def test_custom_template_with_summary_field_and_bad_templates():
-    prompt, completion = render_example("Talk: {dialogue}\nGist: {summary} <end>", "x", "y")
-    assert (prompt, completion) == ("Talk: x\nGist:", " y <end>")
-    with pytest.raises(InputError, match="neither a known name"):
-        resolve_template("no-such-template")
-    with pytest.raises(InputError, match="field"):
-        resolve_template("{dialogue} {speaker}")
+def test_a_bad_template_is_refused_by_the_job(tmp_path):
+    path = tmp_path / "job.toml"
+    path.write_text('[data]\ntemplate = "no-such-template"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="data.template.*no \\{dialogue\\} placeholder"):
+        load_config(path)
 
 
-# --- reading files -------------------------------------------------------------------------------
+# --- reading files (through core.datasets) ---------------------------------------------------------
 
-def test_corrupted_jsonl_row_is_reported_by_line(tmp_path):
+def test_corrupted_rows_are_reported_by_line(tmp_path):
     path = tmp_path / "d.jsonl"
     lines = [json.dumps(r) for r in dialogues(4)]
     lines[2] = '{"dialogue": "A: hi", "summary": "cut off'
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = DataConfig(source=str(path))
     with pytest.raises(InputError, match=r"Line 3 of d.jsonl is not valid JSON"):
-        read_records(path, COLS)
+        load_split_rows(cfg, 0)
+    csv_path = tmp_path / "d.csv"
+    csv_path.write_text('dialogue,summary\n"A: hi\nB: hello",They greet.\nA: x,y,z\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"Line 4 of d.csv has 3 fields but the header has 2"):
+        load_split_rows(DataConfig(source=str(csv_path)), 0)
 
 
-def test_missing_column_names_the_columns_found(tmp_path):
-    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "A: hi", "label": "hello"}])
-    with pytest.raises(InputError, match=r"no column 'dialogue'.*columns found: text, label"):
-        read_records(path, COLS)
-    res = read_records(path, {"dialogue": "text", "summary": "label"})
-    assert [r.fields for r in res.records] == [{"dialogue": "A: hi", "summary": "hello"}]
+def test_missing_column_names_the_columns_found_and_a_mapping_fixes_it(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [{"conv": "A: hi", "gist": "hello"}] * 4)
+    cfg = DataConfig(source=str(path), validation_fraction=0.0, test_fraction=0.0,
+                     columns={"dialogue": "dialogue", "summary": "gist"})
+    with pytest.raises(InputError, match=r"no column named 'dialogue'. Its columns are: 'conv', 'gist'"):
+        load_split_rows(cfg, 0)
+    cfg.columns = {"dialogue": "conv", "summary": "gist"}
+    rows = load_split_rows(cfg, 0)["train"][0]
+    assert [(r.input, r.reference) for r in rows] == [("A: hi", "hello")] * 4
 
 
-def test_empty_rows_are_skipped_and_counted(tmp_path):
+def test_empty_rows_are_skipped_and_counted_by_line(tmp_path):
     rows = dialogues(3)
     rows.insert(1, {"dialogue": "  ", "summary": "x"})
     rows.insert(3, {"dialogue": "A: hi", "summary": None})
-    res = read_records(write_jsonl(tmp_path / "d.jsonl", rows), COLS)
-    assert len(res.records) == 3
-    assert res.empty_lines == [2, 4]
-    assert [r.line for r in res.records] == [1, 3, 5]
+    cfg = DataConfig(source=str(write_jsonl(tmp_path / "d.jsonl", rows)), validation_fraction=0.0,
+                     test_fraction=0.0)
+    train, empty, _ = load_split_rows(cfg, 0)["train"]
+    assert len(train) == 3 and empty == [2, 4]
+    assert [r.line for r in train] == [1, 3, 5]
 
 
-def test_non_utf8_file_is_refused_with_its_line(tmp_path):
+def test_non_utf8_file_is_refused_in_plain_words(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(b"dialogue,summary\nA: hi,hello\nA: caf\xe9,coffee\n")
-    with pytest.raises(InputError, match=r"Line 3 of d.csv is not UTF-8") as err:
-        read_records(path, COLS)
+    with pytest.raises(InputError, match=r"d.csv is not UTF-8 text") as err:
+        load_split_rows(DataConfig(source=str(path)), 0)
     assert "UTF-8" in err.value.hint
 
 
-def test_csv_with_quoted_newlines_and_a_broken_row(tmp_path):
-    path = tmp_path / "d.csv"
-    path.write_text('dialogue,summary\n"A: hi\nB: hello",They greet.\n"A: bye",They part.\n', encoding="utf-8")
-    res = read_records(path, COLS)
-    assert [r.fields["dialogue"] for r in res.records] == ["A: hi\nB: hello", "A: bye"]
-    assert [r.line for r in res.records] == [2, 4]
-    path.write_text("dialogue,summary\nA: hi,hello\nA: x,y,z\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"Line 3 of d.csv has 3 fields"):
-        read_records(path, COLS)
-
-
-def test_parquet_with_a_column_mapping(tmp_path):
+def test_parquet_with_a_column_mapping_and_an_empty_cell(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table({"conv": ["A: hi", "", "A: yo"], "gist": ["greet", "x", "yo"], "n": [1, 2, 3]}), path)
-    res = read_records(path, {"dialogue": "conv", "summary": "gist"})
-    assert [r.fields["summary"] for r in res.records] == ["greet", "yo"]
-    assert res.skipped_empty == 1
-    with pytest.raises(InputError, match="no column 'dialogue'"):
-        read_records(path, COLS)
+    cfg = DataConfig(source=str(path), validation_fraction=0.0, test_fraction=0.0,
+                     columns={"dialogue": "conv", "summary": "gist"})
+    train, empty, _ = load_split_rows(cfg, 0)["train"]
+    assert [r.reference for r in train] == ["greet", "yo"] and empty == [2]
+
+
+def test_the_bundled_dialogues_come_with_their_splits():
+    splits = load_split_rows(DataConfig(source="bundled"), 0)
+    assert {k: len(v[0]) for k, v in splits.items()} == {"train": 240, "validation": 30, "test": 60}
 
 
 # --- tokens and labels ---------------------------------------------------------------------------
 
-def test_labels_mask_the_prompt_and_end_with_eos(bundled_tokenizer):
+def row(dialogue, summary, line=1):
+    return Row(id=str(line), input=dialogue, reference=summary, line=line)
+
+
+@pytest.mark.parametrize("template", ["instruction", "flan", "tldr"])
+def test_the_prompt_tokens_are_the_ones_generation_sees_and_labels_mask_them(bundled_tokenizer, template):
     tok = bundled_tokenizer
-    enc = ExampleEncoder(tok, "instruction", 512, "truncate_dialogue")
-    ex, status = enc.encode("#Person1#: Hello there.", "They greet.")
+    dialogue = "#Person1#: Hello there.\n#Person2#: Hi, Sam."
+    ex, status = ExampleEncoder(tok, template, 512, "truncate_dialogue").encode(row(dialogue, "They greet."))
     assert status == "ok"
-    prompt, completion = render_example("instruction", "#Person1#: Hello there.", "They greet.")
-    comp_ids = tok(completion, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    # Exactly what the evaluation core generates from (tokenizing the prompt in pieces would
+    # split "\n\n#" differently for the instruction template).
+    assert ex.prompt_ids == prompt_token_ids(tok, assemble(dialogue, (), template).text)
+    comp_ids = tok(completion_text("They greet.", template), add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     assert ex.labels[: ex.prompt_len] == [IGNORE] * ex.prompt_len
     assert ex.labels[ex.prompt_len:] == comp_ids == ex.input_ids[ex.prompt_len:]
-    assert tok.decode(ex.prompt_ids) == prompt
+
+
+def test_with_the_chat_template_the_summary_is_the_assistant_turn(bundled_tokenizer):
+    tok = bundled_tokenizer
+    enc = ExampleEncoder(tok, "instruction", 512, "truncate_dialogue", use_chat_template=True)
+    ex, _ = enc.encode(row("#Person1#: Hello there.", "They greet."))
+    prompt = tok.decode(ex.prompt_ids)
+    assert prompt.startswith("<|im_start|>") and prompt.endswith("<|im_start|>assistant\n")
+    assert tok.decode(ex.input_ids[ex.prompt_len:]) == "They greet.<|im_end|>"
 
 
 def test_truncation_policy_cuts_the_dialogue_or_drops(bundled_tokenizer, tmp_path):
@@ -130,6 +145,9 @@ def test_truncation_policy_cuts_the_dialogue_or_drops(bundled_tokenizer, tmp_pat
     cut = max(data.train, key=lambda e: e.prompt_len)
     assert len(cut.input_ids) <= 64
     assert bundled_tokenizer.decode(cut.prompt_ids).endswith("\n\nSummary:")  # the cue survives the cut
+    assert cut.row.input != long["dialogue"] and long["dialogue"].startswith(cut.row.input)
+    # The cut dialogue is what generation is asked to summarize: the same tokens again.
+    assert prompt_token_ids(bundled_tokenizer, assemble(cut.row.input, (), "instruction").text) == cut.prompt_ids
     cfg.truncation = "drop"
     data = prepare_data(cfg, bundled_tokenizer, encoder_decoder=False)
     assert data.stats["train"].dropped_too_long == 1 and data.stats["train"].dropped_lines == [7]

@@ -188,4 +188,15 @@ def test_rouge_before_and_after_and_an_encoder_decoder_model(tiny_t5_dir, data_d
     assert len(losses) == 4 and all(x == x for x in losses)  # no NaN
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["rouge"]["before"] is not None and report["rouge"]["after"] is not None
-    assert "| after |" in (tmp_path / "run" / "report.md").read_text()
+    assert "| after fine-tuning |" in (tmp_path / "run" / "report.md").read_text()
+    # The numbers are the evaluation core's, on the summaries kept in test_predictions.csv.
+    import csv
+
+    from playground.core.metrics import rouge as rouge_of
+    with open(tmp_path / "run" / "test_predictions.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and {"before output", "after output"} <= set(rows[0])
+    assert [r["after output"] for r in rows] == rouge["after"].predictions
+    expected = rouge_of([r["after output"] for r in rows], [r["reference"] for r in rows])
+    assert report["rouge"]["after"]["rouge1"] == pytest.approx(expected["rouge1"])
+    assert 0 <= report["rouge"]["after"]["bleu"] <= 100 and "rouge1" in report["rouge"]["after"]["intervals"]

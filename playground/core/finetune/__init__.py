@@ -8,22 +8,27 @@ Typical use::
         ...  # StageEvent, DataEvent, MethodEvent, StepEvent, EvalEvent, CheckpointEvent,
              # RougeEvent, then DoneEvent (or StoppedEvent after a Stop)
 
-Modules: config (the TOML job), records (reading files), dataset (tokens and labels), batching,
-methods (LoRA / full / prompt tuning), loop (the optimizer steps), checkpoint, evaluate (loss,
-ROUGE), report, job (the whole run).
+Modules: config (the TOML job), dataset (rows from core.datasets, prompts from core.prompts,
+tokens and labels), batching, methods (LoRA / full / prompt tuning), loss, loop (the optimizer
+steps), checkpoint, layout (the run folder), scoring (ROUGE before/after through
+core.evaluation), report, job (the whole run).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from playground.core.finetune.config import FinetuneConfig, dump_toml, load_config
+from playground.core.finetune.config import METHODS, FinetuneConfig, dump_toml, load_config
+from playground.core.finetune.dataset import prepare_data
 from playground.core.finetune.events import (CheckpointEvent, DataEvent, DoneEvent, EvalEvent, MethodEvent,
                                              RougeEvent, StageEvent, StepEvent, StoppedEvent)
 from playground.core.finetune.job import resume_config, run_finetune
+from playground.core.finetune.layout import RunFolder
+from playground.core.finetune.methods import LORA_TARGETS, count_parameters, detect_lora_targets
 
 __all__ = [
-    "FinetuneConfig", "load_config", "dump_toml", "run_finetune", "resume_config", "finetune",
+    "FinetuneConfig", "METHODS", "load_config", "dump_toml", "run_finetune", "resume_config", "finetune",
+    "RunFolder", "prepare_data", "detect_lora_targets", "count_parameters", "LORA_TARGETS",
     "StageEvent", "DataEvent", "MethodEvent", "StepEvent", "EvalEvent", "CheckpointEvent", "RougeEvent",
     "StoppedEvent", "DoneEvent",
 ]

@@ -10,7 +10,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from playground.core.finetune.dataset import IGNORE, Example
+from playground.core.finetune.dataset import IGNORE, TrainingExample
 
 # Length grouping sorts within windows of this many micro-batches: batches hold similar lengths
 # (little padding) while the order stays random at a coarser grain.
@@ -50,7 +50,7 @@ class StepPlan:
     micro-batches wait for the next shuffle, so every process always has the same work.
     """
 
-    def __init__(self, examples: list[Example], micro_batch_size: int, accumulation: int,
+    def __init__(self, examples: list[TrainingExample], micro_batch_size: int, accumulation: int,
                  world: int = 1, rank: int = 0, seed: int = 0, length_grouped: bool = True) -> None:
         self.lengths = [e.num_tokens for e in examples]
         self.label_counts = [sum(1 for x in e.labels if x != IGNORE) for e in examples]
@@ -87,7 +87,7 @@ class StepPlan:
         return StepBatches(epoch, mine, labels)
 
 
-def collate(examples: list[Example], pad_id: int, encoder_decoder: bool = False) -> dict:
+def collate(examples: list[TrainingExample], pad_id: int, encoder_decoder: bool = False) -> dict:
     """Pad a micro-batch to its longest example; labels pad with -100 so padding never counts."""
     import torch
 

@@ -14,10 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+from playground.core.finetune.layout import STATE_FILE, RunFolder
 from playground.core.paths import atomic_write_text
-
-STATE_FILE = "state.json"
-_PREFIX = "step-"
 
 
 def atomic_save_dir(target: Path, write: Callable[[Path], None]) -> Path:
@@ -59,26 +57,16 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def checkpoint_dir(run_dir: Path, step: int) -> Path:
-    return Path(run_dir) / "checkpoints" / f"{_PREFIX}{step:06d}"
+    return RunFolder(run_dir).checkpoint(step)
 
 
 def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """Complete checkpoints of a run as (step, folder), oldest first."""
-    folder = Path(run_dir) / "checkpoints"
-    out = []
-    if folder.is_dir():
-        for child in folder.iterdir():
-            if child.name.startswith(_PREFIX) and (child / STATE_FILE).is_file():
-                try:
-                    out.append((int(child.name[len(_PREFIX):]), child))
-                except ValueError:
-                    continue
-    return sorted(out)
+    return RunFolder(run_dir).list_checkpoints()
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    found = list_checkpoints(run_dir)
-    return found[-1][1] if found else None
+    return RunFolder(run_dir).latest_checkpoint()
 
 
 def save_checkpoint(run_dir: Path, step: int, save_model: Callable[[Path], None], optimizer, scheduler,

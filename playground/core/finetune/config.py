@@ -36,9 +36,10 @@ class DataConfig:
     source: str = "bundled"          # "bundled" (the sample dialogues) or a CSV / JSONL / Parquet file
     validation: str = ""             # optional separate validation file
     test: str = ""                   # optional separate test file
-    format: str = "auto"             # auto (from the suffix), csv, tsv, jsonl, json, parquet
-    columns: dict = field(default_factory=lambda: {"dialogue": "dialogue", "summary": "summary"})
-    template: str = "instruction"    # a name in playground.core.templates or a text with {dialogue}
+    # Which column holds the dialogue and which the summary ("" = guessed from the names).
+    columns: dict = field(default_factory=lambda: {"dialogue": "", "summary": ""})
+    template: str = "instruction"    # a name in playground.core.prompts.TEMPLATES or a text with {dialogue}
+    use_chat_template: bool = False  # wrap the prompt in the model's chat template (as the prompt lab can)
     validation_fraction: float = 0.1  # split off the training file when no validation file is given
     test_fraction: float = 0.1
     max_length: int = 512            # tokens per example (prompt + completion)
@@ -144,8 +145,14 @@ class FinetuneConfig:
         need(0 <= d.validation_fraction < 1 and 0 <= d.test_fraction < 1
              and d.validation_fraction + d.test_fraction < 1,
              "data.validation_fraction + test_fraction", "must be below 1")
-        need(set(d.columns) >= {"dialogue", "summary"}, "data.columns",
-             "must map both 'dialogue' and 'summary' to column names")
+        need(set(d.columns) <= {"dialogue", "summary"}, "data.columns",
+             "may only name the 'dialogue' and 'summary' columns")
+        from playground.core.prompts import resolve_template
+
+        try:
+            resolve_template(d.template)
+        except InputError as exc:
+            raise InputError(f"The setting data.template: {exc.message}", exc.hint) from None
         need(m.lora.rank >= 1 and m.lora.alpha > 0 and 0 <= m.lora.dropout < 1, "method.lora",
              "needs rank >= 1, alpha > 0 and 0 <= dropout < 1")
         need(m.prompt_tuning.virtual_tokens >= 1, "method.prompt_tuning.virtual_tokens", "must be at least 1")

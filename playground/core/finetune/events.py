@@ -75,12 +75,15 @@ class CheckpointEvent:
 
 @dataclass
 class RougeEvent:
-    """ROUGE on the test split, 'before' or 'after' fine-tuning, with a few examples to show."""
+    """Scores on the test split, 'before' or 'after' fine-tuning (from the evaluation core)."""
 
     when: str
-    scores: dict
+    scores: dict                                    # rouge1, rouge2, rougeL, rougeLsum: mean F1, 0-1
     examples: int
-    samples: list = field(default_factory=list)  # [{"reference", "prediction"}]
+    samples: list = field(default_factory=list)     # the first few: [{"id", "reference", "prediction"}]
+    bleu: float = 0.0                               # corpus BLEU, 0-100
+    intervals: dict = field(default_factory=dict)   # metric -> [low, high], 95% bootstrap
+    predictions: list = field(default_factory=list)  # every summary, in test-split order
 
 
 @dataclass
@@ -100,3 +103,4 @@ class DoneEvent:
     report: dict
     model: Any = None       # the trained (peft) model, for trying it right away
     tokenizer: Any = None
+    loaded: Any = None      # the same as a LoadedModel, for generation.stream_generate & co.

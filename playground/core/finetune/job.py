@@ -13,19 +13,18 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from playground.core.errors import Cancelled, InputError
-from playground.core.finetune.checkpoint import atomic_save_dir, latest_checkpoint, load_checkpoint_state
+from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
-from playground.core.finetune.evaluate import generate_summaries, rouge_scores
 from playground.core.finetune.events import DataEvent, DoneEvent, MethodEvent, RougeEvent, StageEvent, StoppedEvent
+from playground.core.finetune.layout import JOB_FILE, RunFolder
 from playground.core.finetune.loop import History, Trainer
 from playground.core.finetune.methods import apply_method, load_trained_weights, num_virtual_tokens, save_trained
 from playground.core.finetune.report import build_report, write_report
 from playground.core.finetune.resources import peak_memory_bytes
+from playground.core.finetune.scoring import as_loaded, predictions_csv, score_test_split
 from playground.core.handle import TaskHandle, ensure_handle
 from playground.core.paths import atomic_write_text
-
-JOB_FILE = "job.toml"
 
 
 def make_accelerator(device: str, precision: str):
@@ -81,20 +80,6 @@ def resume_config(run_dir: str | Path) -> FinetuneConfig:
     return cfg
 
 
-def _rouge_phase(model, tok, test, cfg, device, handle, when: str, predictions: list) -> Iterator[Any]:
-    n = len(test)
-    for i, text in enumerate(generate_summaries(model, tok, test, cfg.evaluation.max_new_tokens, device,
-                                                bool(getattr(model.config, "is_encoder_decoder", False)),
-                                                handle.cancelled), start=1):
-        predictions.append(text)
-        yield StageEvent(f"rouge_{when}", f"Summarizing test dialogue {i}/{n} ({when} fine-tuning)", i / n)
-    if handle.cancelled():
-        raise Cancelled()
-    scores = rouge_scores(predictions, [e.summary for e in test[:len(predictions)]])
-    samples = [{"reference": e.summary, "prediction": p} for e, p in zip(test[:3], predictions)]
-    yield RougeEvent(when, scores, len(predictions), samples)
-
-
 def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: bool = False) -> Iterator[Any]:
     """Run a fine-tuning job, yielding events (see playground.core.finetune.events).
 
@@ -132,34 +117,48 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     cfg.validate()
     acc = make_accelerator(cfg.model.device, cfg.model.precision)
     main = acc.is_main_process
-    run_dir = prepare_run_dir(cfg, resume, main)
+    run = RunFolder(prepare_run_dir(cfg, resume, main))
     acc.wait_for_everyone()
-    ckpt = latest_checkpoint(run_dir) if resume else None
-    if resume and (run_dir / "report.json").is_file() and ckpt is None:
-        raise InputError(f"The run in {run_dir} is already finished.", "Start a new run to train more.")
+    ckpt = run.latest_checkpoint() if resume else None
+    if resume and run.report_json.is_file() and ckpt is None:
+        raise InputError(f"The run in {run.path} is already finished.", "Start a new run to train more.")
 
     yield StageEvent("model", f"Loading {cfg.model.source} for training...")
-    with acc.main_process_first():
+    with acc.main_process_first():  # the first load may convert and cache the model: once
         loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
-    tok = loaded.tokenizer
-    enc_dec = loaded.is_encoder_decoder
+    tok, enc_dec = loaded.tokenizer, loaded.is_encoder_decoder
+    window = loaded.info.context_window
+    if window and cfg.data.max_length > window:
+        yield StageEvent("data", f"data.max_length {cfg.data.max_length} is beyond the model's context window: "
+                                 f"using {window} tokens")
+        cfg.data.max_length = window
     handle.raise_if_cancelled()
 
     yield StageEvent("data", "Reading and tokenizing the data...")
     data = prepare_data(cfg.data, tok, enc_dec, cfg.training.seed, cfg.evaluation.test_examples)
-    test = data.test[: cfg.evaluation.test_examples]
+    test_rows = data.test_rows(cfg.evaluation.test_examples) if cfg.evaluation.test_examples else []
     yield DataEvent({k: v.to_dict() for k, v in data.stats.items()})
 
-    torch.manual_seed(cfg.training.seed)  # the same adapter initialisation on every process and resume
-    model, info = apply_method(loaded.model, cfg, loaded.info.folder, enc_dec)
-    yield MethodEvent(info.method, info.trainable, info.total, info.target_modules, info.details)
-
-    history = History()
-    training_state = None
+    history, training_state = History(), None
     if ckpt is not None:
         state, training_state = load_checkpoint_state(ckpt)
-        load_trained_weights(model, ckpt / "model", cfg.method.name)
         history = History.from_dict(state)
+
+    if test_rows and cfg.evaluation.before and "rouge_before" not in history.extra:
+        if main:  # the base model, before any method touches it; the other processes wait
+            loaded.model.to(acc.device)
+            for ev in score_test_split(loaded, test_rows, cfg, "before", handle):
+                if isinstance(ev, RougeEvent):
+                    history.extra["rouge_before"] = _scores_of(ev)
+                    history.extra["predictions_before"] = ev.predictions
+                yield ev
+        acc.wait_for_everyone()
+
+    torch.manual_seed(cfg.training.seed)  # the same initialisation on every process and every resume
+    model, info = apply_method(loaded.model, cfg, loaded.info.folder, enc_dec)
+    yield MethodEvent(info.method, info.trainable, info.total, info.target_modules, info.details)
+    if ckpt is not None:
+        load_trained_weights(model, ckpt / "model", cfg.method.name)
         yield StageEvent("resume", f"Resuming at step {history.step} from {ckpt.name}")
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.training.weight_decay)
@@ -167,51 +166,54 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     bare = acc.unwrap_model(model)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
 
-    predictions_before: list[str] = []
-    if test and cfg.evaluation.before and "rouge_before" not in history.extra:
-        if main:
-            base = bare.get_base_model() if hasattr(bare, "get_base_model") else bare
-            for ev in _rouge_phase(base, tok, test, cfg, acc.device, handle, "before", predictions_before):
-                if isinstance(ev, RougeEvent):
-                    history.extra["rouge_before"] = ev.scores
-                    history.extra["predictions_before"] = predictions_before
-                yield ev
-        acc.wait_for_everyone()
-
     def save_model(folder: Path) -> None:
         save_trained(acc.unwrap_model(model), tok, folder, cfg.method.name)
 
     trainer = Trainer(acc, model, optimizer, cfg, data.train, data.validation, pad_id, enc_dec,
-                      num_virtual_tokens(bare), run_dir, save_model, history, handle, training_state)
+                      num_virtual_tokens(bare), run.path, save_model, history, handle, training_state)
     where["trainer"] = trainer
     yield StageEvent("train", f"Training for {trainer.total_steps} steps "
                               f"({trainer.plan.steps_per_epoch} per epoch, {acc.num_processes} process(es))")
     yield from trainer.run()
 
-    artifact = run_dir / ("model" if cfg.method.name == "full" else "adapter")
+    artifact = run.artifact(cfg.method.name)
     if main:
         yield StageEvent("save", f"Saving the trained weights to {artifact}")
         atomic_save_dir(artifact, save_model)
     acc.wait_for_everyone()
 
-    rouge_after, predictions_after = None, []
-    if test and main:
-        for ev in _rouge_phase(bare, tok, test, cfg, acc.device, handle, "after", predictions_after):
-            if isinstance(ev, RougeEvent):
-                rouge_after = ev.scores
-            yield ev
+    trained = as_loaded(loaded, bare, " (fine-tuned)")
+    rouge_after, predictions_after, status = None, [], "finished"
+    if test_rows and main:
+        try:
+            for ev in score_test_split(trained, test_rows, cfg, "after", handle):
+                if isinstance(ev, RougeEvent):
+                    rouge_after, predictions_after = _scores_of(ev), ev.predictions
+                yield ev
+        except Cancelled:  # the weights are saved: finish the run without the after-scores
+            status = "finished (test scoring stopped)"
+            yield StageEvent("rouge_after", "Scoring stopped: the report has no ROUGE after fine-tuning")
     report = {}
     if main:
+        yield StageEvent("report", f"Writing the report to {run.report_md}")
         before = history.extra.get("predictions_before", [])
-        samples = [{"reference": e.summary, "before": before[i] if i < len(before) else "",
+        samples = [{"id": r.id, "reference": r.reference, "before": before[i] if i < len(before) else "",
                     "after": predictions_after[i] if i < len(predictions_after) else ""}
-                   for i, e in enumerate(test[:5])]
+                   for i, r in enumerate(test_rows[:5])]
+        if before or predictions_after:
+            atomic_write_text(run.predictions_csv,
+                              predictions_csv(test_rows, {"before": before, "after": predictions_after}))
         report = build_report(cfg, info, {k: v.to_dict() for k, v in data.stats.items()}, history,
-                              status="finished", artifact=str(artifact), peak_memory=peak_memory_bytes(acc.device),
+                              status=status, artifact=str(artifact), peak_memory=peak_memory_bytes(acc.device),
                               processes=acc.num_processes, device=acc.device.type, precision=acc.mixed_precision,
                               rouge_before=history.extra.get("rouge_before"), rouge_after=rouge_after,
                               samples=samples)
-        write_report(run_dir, report)
-        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # the run is complete
+        write_report(run.path, report)
+        shutil.rmtree(run.checkpoints, ignore_errors=True)  # the run is complete
     acc.wait_for_everyone()
-    yield DoneEvent(str(run_dir), str(artifact), report, model=bare, tokenizer=tok)
+    yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)
+
+
+def _scores_of(ev: RougeEvent) -> dict:
+    """What the report keeps of a RougeEvent: mean F1s, BLEU and the intervals."""
+    return dict(ev.scores) | {"bleu": ev.bleu, "intervals": ev.intervals, "examples": ev.examples}

@@ -16,7 +16,7 @@ from playground.core.errors import Cancelled, PlaygroundError
 from playground.core.finetune.batching import StepPlan, collate
 from playground.core.finetune.checkpoint import save_checkpoint
 from playground.core.finetune.config import FinetuneConfig
-from playground.core.finetune.evaluate import batch_to, completion_loss_sum, loss_totals
+from playground.core.finetune.loss import batch_to, completion_loss_sum, loss_totals
 from playground.core.finetune.events import CheckpointEvent, EvalEvent, StepEvent, StoppedEvent
 from playground.core.finetune.resources import peak_memory_bytes
 from playground.core.handle import TaskHandle

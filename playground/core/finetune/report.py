@@ -52,12 +52,17 @@ def render_markdown(report: dict) -> str:
                      f"tokens per example median {st['total_tokens'].get('median', 0):.0f}, "
                      f"max {st['total_tokens'].get('max', 0)}")
     if r["before"] or r["after"]:
-        lines += ["", "| ROUGE (F1) | rouge1 | rouge2 | rougeL | rougeLsum |", "|---|---|---|---|---|"]
+        lines += ["", f"Test split, {r['test_examples']} dialogues, greedy, with the training template "
+                      "(ROUGE F1 x 100, 95% bootstrap interval; BLEU 0-100):", "",
+                  "| | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-Lsum | BLEU |", "|---|---|---|---|---|---|"]
         for when in ("before", "after"):
             s = r[when]
             if s:
-                lines.append(f"| {when} | " + " | ".join(f"{s[k]:.4f}" for k in
-                                                        ("rouge1", "rouge2", "rougeL", "rougeLsum")) + " |")
+                ci = s.get("intervals", {})
+                cells = [f"{s[k] * 100:.1f}" + (f" [{ci[k][0] * 100:.1f}, {ci[k][1] * 100:.1f}]" if k in ci else "")
+                         for k in ("rouge1", "rouge2", "rougeL", "rougeLsum")]
+                cells.append(f"{s.get('bleu', 0.0):.1f}")
+                lines.append(f"| {when} fine-tuning | " + " | ".join(cells) + " |")
     for s in r.get("samples", [])[:3]:
         lines += ["", f"> reference: {s['reference']}", f"> before: {s.get('before', '')}",
                   f"> after: {s.get('after', '')}"]
