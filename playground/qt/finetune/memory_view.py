@@ -56,6 +56,7 @@ class MemoryExplainer(QWidget):
         self.lora_rank = 8
         self.virtual_tokens = 20
         self.chosen = "lora"
+        self.loss_tokens: int | None = None  # positions whose logits the loss needs (None: all)
         self.measured: tuple[str, int, str] | None = None  # (method, bytes, where)
         self.estimates: dict = {}
 
@@ -153,10 +154,11 @@ class MemoryExplainer(QWidget):
 
     def set_training(self, *, method: str | None = None, batch_size: int | None = None, seq_len: int | None = None,
                      lora_rank: int | None = None, virtual_tokens: int | None = None,
-                     gradient_checkpointing: bool | None = None) -> None:
+                     gradient_checkpointing: bool | None = None, loss_tokens: int | None = None) -> None:
         """Follow the wizard's settings; the explainer's own controls stay free to play with."""
         if method is not None:
             self.chosen = method
+        self.loss_tokens = loss_tokens
         if lora_rank is not None:
             self.lora_rank = lora_rank
         if virtual_tokens is not None:
@@ -191,7 +193,8 @@ class MemoryExplainer(QWidget):
             return
         ests = estimate_all_methods(self.shape, self.dtype, self.batch_spin.value(), self.seq_spin.value(),
                                     lora_rank=self.lora_rank, virtual_tokens=self.virtual_tokens,
-                                    gradient_checkpointing=self.checkpoint_check.isChecked())
+                                    gradient_checkpointing=self.checkpoint_check.isChecked(),
+                                    loss_tokens=self.loss_tokens)
         self.estimates = ests
         gb = 2**30
         tops = []
