@@ -134,6 +134,9 @@ class DataPage(WizardPage):
         # what the data looks like -----------------------------------------------------------------
         self.status_label = self.note("")
         self.problem_label = self.error_label()
+        for label in (self.status_label, self.problem_label):  # no blank gap while they have nothing to say
+            label.setVisible(False)
+            label.setText = self._showing_setter(label)
         self.mapping_button = QPushButton("Change the column mapping")
         self.mapping_button.setToolTip("Pick which columns hold the conversation and the summary.")
         self.mapping_button.clicked.connect(self.focus_mapping)
@@ -178,6 +181,15 @@ class DataPage(WizardPage):
         self.template_combo.currentIndexChanged.connect(self._template_mode)
 
     # --- job ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _showing_setter(label):
+        plain = type(label).setText
+
+        def set_text(text: str) -> None:
+            plain(label, text)
+            label.setVisible(bool(text))
+        return set_text
 
     def load(self, job: dict) -> None:
         widgets = [self.source_combo, self.dialogue_combo, self.summary_combo, self.template_combo, self.free_edit,

@@ -45,7 +45,10 @@ def job_config(job: dict):
     """The core's FinetuneConfig for a job dict, checked (InputError names the bad key)."""
     from playground.core.finetune.config import FinetuneConfig
 
-    return FinetuneConfig.from_dict(job, "the wizard's settings").validate()
+    cfg = FinetuneConfig.from_dict(job, "the wizard's settings")
+    if not cfg.output.dir.strip():
+        cfg.output.dir = str(runs_root() / "unnamed")  # the real folder is chosen when a run starts
+    return cfg.validate()
 
 
 def new_run_dir(method: str) -> Path:

@@ -234,7 +234,7 @@ class MemoryExplainer(QWidget):
             self.format_texts[i].set_position((i, sizes[fmt] / gb))
             self.format_texts[i].set_text(format_bytes(sizes[fmt]))
         self.ax_formats.set_ylim(0, sizes["float32"] / gb * 1.22)
-        self.ax_formats.set_title(f"The weights alone ({self.shape.parameters / 1e6:,.0f}M parameters)", fontsize=9)
+        self.ax_formats.set_title(f"The weights alone\n({self.shape.parameters / 1e6:,.0f}M parameters)", fontsize=9)
         self.canvas.draw_idle()
         self.caption.setText(self._caption(ests))
         self.sig_estimates_changed.emit(ests)

@@ -4,6 +4,7 @@ allowed, every setting kept (also across restarts, as a draft of the job)."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -116,6 +117,22 @@ class FinetunePanel(Panel):
         for page in self.pages:
             page.load(self.job)
         self.save_draft()
+
+    def save_job_file(self, path: str, job: dict | None = None) -> str:
+        """Write a job as a TOML file the command line runs (``playground finetune PATH``).
+
+        The output folder is written relative to the file (``runs/<file name>``), so the job runs
+        anywhere. Returns the text written.
+        """
+        from playground.core.paths import atomic_write_text
+        from playground.qt.finetune.jobs import default_job, job_config, merge_job
+
+        job = merge_job(default_job(), job) if job else self.collect()
+        job["output"]["dir"] = f"runs/{Path(path).stem}"
+        job["output"]["overwrite"] = False
+        text = job_config(job).to_toml()
+        atomic_write_text(Path(path), text)
+        return text
 
     def save_draft(self) -> None:
         self.context.settings.set(DRAFT_KEY, self.collect())
