@@ -121,6 +121,11 @@ class DataPage(WizardPage):
         self.limit_spin.setSpecialValueText("all")
         self.limit_spin.setToolTip("Train on only the first N training examples (all: every one). Fewer "
                                    "examples train faster and teach less.")
+        self.val_limit_spin = QSpinBox()
+        self.val_limit_spin.setRange(0, 1_000_000)
+        self.val_limit_spin.setSpecialValueText("all")
+        self.val_limit_spin.setToolTip("Measure the validation loss on only the first N validation examples "
+                                       "(all: every one). Each measurement is a pass over them.")
         tform = QFormLayout()
         tform.addRow("Template", self.template_combo)
         tform.addRow("Own template", self.free_edit)
@@ -128,6 +133,7 @@ class DataPage(WizardPage):
         tform.addRow("Maximum length", self.max_spin)
         tform.addRow("Longer examples", self.trunc_combo)
         tform.addRow("Training examples", self.limit_spin)
+        tform.addRow("Validation examples", self.val_limit_spin)
         tbox = QGroupBox("Prompt template and length")
         tbox.setLayout(tform)
 
@@ -136,7 +142,6 @@ class DataPage(WizardPage):
         self.problem_label = self.error_label()
         for label in (self.status_label, self.problem_label):  # no blank gap while they have nothing to say
             label.setVisible(False)
-            label.setText = self._showing_setter(label)
         self.mapping_button = QPushButton("Change the column mapping")
         self.mapping_button.setToolTip("Pick which columns hold the conversation and the summary.")
         self.mapping_button.clicked.connect(self.focus_mapping)
@@ -174,7 +179,7 @@ class DataPage(WizardPage):
         self.source_combo.currentIndexChanged.connect(self._source_changed)
         for sig in (self.dialogue_combo.activated, self.summary_combo.activated, self.template_combo.currentIndexChanged,
                     self.free_edit.editingFinished, self.chat_check.toggled, self.val_spin.valueChanged,
-                    self.test_spin.valueChanged, self.limit_spin.valueChanged):
+                    self.test_spin.valueChanged, self.limit_spin.valueChanged, self.val_limit_spin.valueChanged):
             sig.connect(self._settings_changed)
         self.max_spin.valueChanged.connect(self._limits_changed)
         self.trunc_combo.currentIndexChanged.connect(self._limits_changed)
@@ -183,17 +188,14 @@ class DataPage(WizardPage):
     # --- job ------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _showing_setter(label):
-        plain = type(label).setText
-
-        def set_text(text: str) -> None:
-            plain(label, text)
-            label.setVisible(bool(text))
-        return set_text
+    def _say(label, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
 
     def load(self, job: dict) -> None:
         widgets = [self.source_combo, self.dialogue_combo, self.summary_combo, self.template_combo, self.free_edit,
-                   self.chat_check, self.max_spin, self.trunc_combo, self.limit_spin, self.val_spin, self.test_spin,
+                   self.chat_check, self.max_spin, self.trunc_combo, self.limit_spin, self.val_limit_spin,
+                   self.val_spin, self.test_spin,
                    self.path_edit]
         for w in widgets:
             w.blockSignals(True)
@@ -216,6 +218,7 @@ class DataPage(WizardPage):
         self.max_spin.setValue(int(get_path(job, "data.max_length", 512)))
         self.trunc_combo.setCurrentIndex(max(0, self.trunc_combo.findData(get_path(job, "data.truncation"))))
         self.limit_spin.setValue(int(get_path(job, "data.max_train_examples", 0)))
+        self.val_limit_spin.setValue(int(get_path(job, "data.max_validation_examples", 0)))
         self.val_spin.setValue(float(get_path(job, "data.validation_fraction", 0.1)))
         self.test_spin.setValue(float(get_path(job, "data.test_fraction", 0.1)))
         for w in widgets:
@@ -236,6 +239,7 @@ class DataPage(WizardPage):
         set_path(job, "data.max_length", self.max_spin.value())
         set_path(job, "data.truncation", self.trunc_combo.currentData())
         set_path(job, "data.max_train_examples", self.limit_spin.value())
+        set_path(job, "data.max_validation_examples", self.val_limit_spin.value())
         set_path(job, "data.validation_fraction", round(self.val_spin.value(), 4))
         set_path(job, "data.test_fraction", round(self.test_spin.value(), 4))
 
@@ -321,13 +325,13 @@ class DataPage(WizardPage):
         self._analyze_timer.stop()
         loaded = self.context.session.current
         if loaded is None:
-            self.status_label.setText("The data is tokenized with the model's tokenizer: waiting for the model.")
+            self._say(self.status_label, "The data is tokenized with the model's tokenizer: waiting for the model.")
             return
         if self.task is not None:
             self.task.cancel()
         job = self.wizard.collect()
         self.error = None
-        self.problem_label.setText("")
+        self._say(self.problem_label, "")
         self.mapping_button.setVisible(False)
         user = self.source_combo.currentData() == FILE
         path = self.path_edit.text().strip()
@@ -341,7 +345,7 @@ class DataPage(WizardPage):
 
             self._show_error(*describe_exception(exc))
             return
-        self.status_label.setText("Reading and tokenizing the data…")
+        self._say(self.status_label, "Reading and tokenizing the data…")
         tok, enc_dec = loaded.tokenizer, loaded.is_encoder_decoder
 
         def work(handle):
@@ -399,7 +403,7 @@ class DataPage(WizardPage):
             return
         self.preview = preview
         self.error = None
-        self.status_label.setText("")
+        self._say(self.status_label, "")
         self.histogram.set_lengths(preview.splits["train"].lengths, self.max_spin.value())
         self._show_outcome()
         self._show_samples()
@@ -408,11 +412,11 @@ class DataPage(WizardPage):
     def _show_error(self, message: str, hint: str) -> None:
         self.error = (message, hint)
         self.preview = None
-        self.status_label.setText("")
+        self._say(self.status_label, "")
         self.sizes_label.setText("")
         self.preview_view.clear()
         self.histogram.set_lengths([], self.max_spin.value())
-        self.problem_label.setText(f"<b>{html.escape(message)}</b><br>{html.escape(hint)}")
+        self._say(self.problem_label, f"<b>{html.escape(message)}</b><br>{html.escape(hint)}")
         column_trouble = "column" in message.lower() or "same column" in message.lower()
         self.mapping_button.setVisible(self.source_combo.currentData() == FILE and column_trouble)
 

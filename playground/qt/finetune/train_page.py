@@ -222,7 +222,7 @@ class TrainPage(WizardPage):
         set_path(job, "evaluation.max_new_tokens", self.tokens_spin.value())
 
     def problem(self) -> str:
-        return "Training is still running: wait for it, or Stop it." if self.busy else ""
+        return ""  # the Result step opens only once a run has a result
 
     def enter(self) -> None:
         self.runs.refresh(self.run_dir if self.busy else "")
