@@ -49,8 +49,9 @@ class MemoryExplainer(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
+
+        from playground.qt.finetune.charts import lazy_canvas
 
         self.shape: ModelShape | None = None
         self.lora_rank = 8
@@ -86,7 +87,7 @@ class MemoryExplainer(QWidget):
         controls.addStretch(1)
 
         self.figure = Figure(figsize=(7.5, 3.0), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = lazy_canvas(self.figure)
         self.canvas.setMinimumHeight(260)
         self.ax_methods, self.ax_formats = self.figure.subplots(1, 2, width_ratios=[3, 2])
         self._build_bars()

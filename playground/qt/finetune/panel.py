@@ -192,8 +192,14 @@ class FinetunePanel(Panel):
     # --- Panel ---------------------------------------------------------------------------------------
 
     def on_model_changed(self, loaded) -> None:
+        # Switching the adapter on or off keeps the base model: the wizard's settings, data and
+        # estimates all depend on the base model only.
+        base = self.context.session.base or loaded
+        if base is getattr(self, "_base", None):
+            return
+        self._base = base
         for page in self.pages:
-            page.on_model_changed(loaded)
+            page.on_model_changed(base)
 
     def stop(self) -> None:
         self.train_page.stop()

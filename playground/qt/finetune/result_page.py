@@ -55,18 +55,19 @@ class ResultPage(WizardPage):
         self.scores.setHorizontalHeaderLabels([m[1] for m in METRICS])
         self.scores.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.scores.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.scores.setMaximumHeight(130)
+        self.scores.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.scores.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
         self.scores.setToolTip("Scores on the held-out test dialogues (F1 × 100; BLEU 0–100), greedy decoding "
                                "with the training template. The brackets hold 95% bootstrap intervals.")
         self.samples = QTableWidget(0, 3)
-        self.samples.setHorizontalHeaderLabels(["Reference (written by a person)", "Before fine-tuning",
-                                                "After fine-tuning"])
+        self.samples.setHorizontalHeaderLabels(["Reference", "Before fine-tuning", "After fine-tuning"])
         self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.samples.setWordWrap(True)
         self.samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.samples.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.samples.setMinimumHeight(220)
-        self.samples.setToolTip("Summaries of test dialogues the model never trained on.")
+        self.samples.setToolTip("Summaries of test dialogues the model never trained on; the reference was "
+                                "written by a person.")
         self.chart = LossChart()
         self.report_view = QTextBrowser()
         self.report_view.setMinimumHeight(160)

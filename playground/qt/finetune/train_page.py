@@ -276,17 +276,19 @@ class TrainPage(WizardPage):
         self.chart.clear()
         self.log.clear()
         ckpt = RunFolder(run_dir).latest_checkpoint()
+        planned = 0
         if ckpt is not None:  # the curves so far, so the chart continues where it was
             try:
                 state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
                 self.chart.load_curves(state.get("losses", []), state.get("validation", []))
-            except (OSError, ValueError):
+                planned = int(state.get("total_steps", 0))
+            except (OSError, ValueError, TypeError):
                 pass
         self.banner.setVisible(False)
         self.wizard.go_to(3)
-        self._launch(cfg, resume=True)
+        self._launch(cfg, resume=True, planned=planned)
 
-    def _launch(self, cfg, resume: bool) -> None:
+    def _launch(self, cfg, resume: bool, planned: int = 0) -> None:
         from playground.core.finetune import run_finetune
 
         self.error.setText("")
@@ -298,6 +300,8 @@ class TrainPage(WizardPage):
         self.peak = 0
         self._started = time.perf_counter()
         self._log(f"{'Resuming' if resume else 'Starting'} {cfg.method.name} in {cfg.output.dir}")
+        # Lay the chart out now, while nothing trains: steps then only redraw the lines.
+        self.chart.set_total_steps(planned or self._planned_steps(cfg), peak_lr=cfg.learning_rate)
 
         def work(handle):
             inner = _RunHandle(handle, stop)
@@ -322,6 +326,20 @@ class TrainPage(WizardPage):
         task.sig_finished.connect(self._on_finished)
         self._set_busy(True)
         self.runs.refresh(self.run_dir)
+
+    def _planned_steps(self, cfg) -> int:
+        """The run's optimizer steps, as the job will count them (one process)."""
+        import math
+
+        t = cfg.training
+        if t.max_steps > 0:
+            return t.max_steps
+        preview = self.wizard.data_page.preview
+        if preview is None:
+            return 0
+        n = preview.sizes(cfg.data.max_length, cfg.data.truncation)["train"]
+        per_epoch = math.ceil(math.ceil(n / t.micro_batch_size) / t.gradient_accumulation_steps)
+        return max(1, math.ceil(t.epochs * per_epoch))
 
     def set_paused(self, paused: bool) -> None:
         if not self.busy:
@@ -397,7 +415,8 @@ class TrainPage(WizardPage):
     def _on_step(self, ev) -> None:
         self.last_step = ev
         self.peak = max(self.peak, ev.peak_memory_bytes)
-        self.chart.set_total_steps(ev.total_steps)
+        if ev.total_steps != self.chart.total_steps:
+            self.chart.set_total_steps(ev.total_steps)
         self.chart.add_step(ev.step, ev.loss, ev.learning_rate)
         self.progress.setValue(int(ev.step / max(1, ev.total_steps) * 1000))
         per_step = ev.elapsed_s / max(1, ev.step)  # training time only: pauses do not count
