@@ -96,6 +96,20 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     assert not ctx.session.adapter_on and not result.use_check.isChecked()
     assert _first_token_probs(ctx) == pytest.approx(before, rel=1e-5, abs=0)
 
+    # Save adapter: a complete copy, loadable elsewhere
+    saved = result.save_artifact(run.parent / "my-adapter")
+    assert (saved / "adapter_config.json").is_file() and (saved / "adapter_model.safetensors").is_file()
+
+    # a finished run opened from the runs list is used from its files (not from memory)
+    ctx.set_adapter(None)
+    train.runs.refresh()
+    train.runs.select_path(str(run))
+    qtbot.mouseClick(train.runs.show_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 4 and result.trained is None
+    qtbot.mouseClick(result.use_check, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctx.session.adapter_on, timeout=60_000)
+    assert _first_token_probs(ctx) == pytest.approx(after, rel=1e-4, abs=0)
+
     # the job as a file the command line reads back
     from playground.core.finetune import load_config
 
@@ -214,3 +228,54 @@ def test_settings_are_kept_back_and_forth_and_across_restarts(qtbot, wizard):
     qtbot.addWidget(again)
     assert again.method_page.method == "prompt_tuning" and again.method_page.vt_spin.value() == 12
     assert again.data_page.max_spin.value() == 200
+
+
+def test_a_training_crash_leaves_the_app_running_with_the_message(qtbot, wizard, monkeypatch):
+    import torch
+
+    from playground.core.finetune import loop
+
+    def out_of_memory(self):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(loop.Trainer, "_one_step", out_of_memory)
+    panel = wizard
+    _small_job(qtbot, panel, lr="auto")
+    panel.train_page.test_spin.setValue(0)
+    errors = []
+    panel.context.sig_error.connect(lambda *a: errors.append(a))
+    train = panel.train_page
+    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not train.busy, timeout=TRAIN_TIMEOUT)
+    text = train.error.text()
+    assert "ran out of memory" in text and "micro_batch_size" in text and "gradient_checkpointing" in text
+    assert errors and errors[0][0] == "Fine-tuning failed"
+    assert train.start_button.isEnabled() and panel.current == 3  # ready to try again
+
+
+def test_memory_explainer_bars_follow_the_settings(qtbot, wizard):
+    from playground.core.memory import METHODS, PARTS
+
+    panel = wizard
+    method = panel.method_page
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 2
+    explainer = method.explainer
+    qtbot.waitUntil(lambda: bool(explainer.estimates), timeout=10_000)
+    gb = 2**30
+    for i, m in enumerate(METHODS):
+        total = sum(explainer.stacks[p][i].get_height() for p in PARTS)
+        assert total * gb == pytest.approx(explainer.estimates[m].total, rel=1e-9)
+    weights = explainer.stacks["weights"][0].get_height()
+    explainer.dtype_combo.setCurrentIndex(explainer.dtype_combo.findData("bfloat16"))
+    qtbot.waitUntil(lambda: explainer.stacks["weights"][0].get_height() < weights, timeout=5_000)
+    assert explainer.stacks["weights"][0].get_height() == pytest.approx(weights / 2, rel=1e-9)
+    # LoRA's share is the one the issue quotes for this shape of model: trainable / (base + adapter)
+    est = explainer.estimates["lora"]
+    assert f"{est.trainable_share:.2%}" in method.share_label.text()
+    # the time per epoch, from a few steps timed on a copy of the model
+    qtbot.waitUntil(lambda: "per epoch" in method.time_label.text() and method.speed is not None, timeout=60_000)
+    assert method.speed.tokens_per_s > 0 and "tokens/s measured" in method.time_label.text()
+    explainer.set_measured("lora", 3 * gb, "(test)")
+    assert explainer.measured_bar.get_visible() and explainer.measured_bar.get_height() == pytest.approx(3)

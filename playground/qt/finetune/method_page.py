@@ -44,6 +44,10 @@ METHOD_TIPS = {
 }
 
 
+#: Below this size the Method step measures the training speed as soon as it is shown.
+AUTO_MEASURE_PARAMETERS = 400_000_000
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -276,6 +280,16 @@ class MethodPage(WizardPage):
                         f"{', '.join(self._linear_names())}.")
         return ""
 
+    def enter(self) -> None:
+        self.update_numbers()
+        # Time a few steps by itself for models small enough to copy in a moment; bigger ones wait
+        # for the button (the copy costs their size in memory).
+        loaded = self.context.session.base
+        small = loaded is not None and loaded.info.parameters < AUTO_MEASURE_PARAMETERS
+        if small and self.wizard.data_page.preview is not None and not self.wizard.train_page.busy \
+                and (self.speed is None or self.speed_key != self._speed_inputs()):
+            self.measure_speed()
+
     # --- numbers ------------------------------------------------------------------------------------------
 
     def on_model_changed(self, loaded) -> None:
@@ -408,12 +422,12 @@ class MethodPage(WizardPage):
             return
         tokens = self.epoch_tokens()
         key = self._speed_inputs()
-        base = self.context.session.base if hasattr(self.context.session, "base") else loaded
+        base = self.context.session.base or loaded
 
         def work(handle):
             from playground.core.finetune.speed import measure_training_speed
 
-            return measure_training_speed(base or loaded, cfg, tokens, handle=handle)
+            return measure_training_speed(base, cfg, tokens, handle=handle)
 
         self.measure_button.setEnabled(False)
         self.time_label.setText("Timing a few training steps on a copy of the model…")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
 )
@@ -138,6 +139,9 @@ class TrainPage(WizardPage):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.stage_label = self.note("")
+        # Two lines, always: a longer message must not change the page's layout while training.
+        self.stage_label.setFixedHeight(self.stage_label.fontMetrics().lineSpacing() * 2 + 6)
+        self.stage_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.error = self.error_label()
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
@@ -158,6 +162,9 @@ class TrainPage(WizardPage):
             name = QLabel(names[key] + ":")
             value = QLabel("–")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            # A fixed width: numbers changing every step must not move the chart (a resize means
+            # a full redraw of the figure on the GUI thread).
+            value.setFixedWidth(value.fontMetrics().horizontalAdvance("00000 / 00000"))
             for w in (name, value):
                 w.setToolTip(tips[key])
             grid.addWidget(name, i // 4, (i % 4) * 2)
@@ -165,12 +172,17 @@ class TrainPage(WizardPage):
             self.stat_labels[key] = value
 
         self.chart = LossChart()
+        # A fixed height: the log and the labels around it may change while training, the chart's
+        # size must not (a resize is a full redraw on the GUI thread).
+        self.chart.setFixedHeight(320)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(3000)
         self.log.setMinimumHeight(110)
         self.log.setToolTip("What the job did, step by step.")
         self.runs = RunsView()
+        # Its columns fit their text: that must not widen the column beside the chart mid-run.
+        self.runs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.runs.sig_resume.connect(self.resume)
         self.runs.sig_show.connect(self.wizard_show_run)
         self.runs.sig_load_job.connect(self._load_run_job)
@@ -187,7 +199,7 @@ class TrainPage(WizardPage):
         left.addWidget(runs_box, 1)
         right = QVBoxLayout()
         right.addLayout(grid)
-        right.addWidget(self.chart, 2)
+        right.addWidget(self.chart)
         right.addWidget(QLabel("Log"))
         right.addWidget(self.log, 1)
         top = QHBoxLayout()
