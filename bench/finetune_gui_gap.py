@@ -59,9 +59,15 @@ def main() -> None:
     gaps: dict[str, list[float]] = {}
     last = [time.perf_counter()]
 
+    recent = {"event": "", "at": time.perf_counter()}
+    big: list[tuple[float, str, str, float]] = []
+
     def tick() -> None:
         now = time.perf_counter()
-        gaps.setdefault(phase["name"], []).append((now - last[0]) * 1000)
+        gap = (now - last[0]) * 1000
+        gaps.setdefault(phase["name"], []).append(gap)
+        if gap > 50 and phase["name"] not in ("loading", "done"):
+            big.append((gap, phase["name"], recent["event"], (last[0] - recent["at"]) * 1000))
         last[0] = now
 
     timer = QTimer()
@@ -74,6 +80,7 @@ def main() -> None:
     def on_event(ev) -> None:
         from playground.core.finetune import events as E
 
+        recent["event"], recent["at"] = type(ev).__name__, time.perf_counter()
         if isinstance(ev, E.StageEvent):
             phase["name"] = "train" if ev.stage == "train" else ev.stage
         elif isinstance(ev, E.StepEvent):
@@ -124,6 +131,9 @@ def main() -> None:
             print(f"  {name:12s} {summary(gaps[name])}")
     during = [g for n, v in gaps.items() if n not in ("loading", "idle", "done") for g in v]
     print(f"  {'whole job':12s} {summary(during)}")
+    print("Gaps over 50 ms (gap, phase, the job's last event, ms from that event to the gap's start):")
+    for gap, name, event, after in sorted(big, reverse=True)[:10]:
+        print(f"  {gap:6.1f} ms  {name:12s} after {event or '-':15s} +{after:7.0f} ms")
     sys.stdout.flush()
 
 

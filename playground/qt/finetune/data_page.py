@@ -261,7 +261,7 @@ class DataPage(WizardPage):
         return ""
 
     def enter(self) -> None:
-        if self.preview is None and self.task is None:
+        if self.preview is None and self.error is None and self.task is None and not self._analyze_timer.isActive():
             self.analyze()
 
     def on_model_changed(self, loaded) -> None:
@@ -288,6 +288,9 @@ class DataPage(WizardPage):
 
     def _settings_changed(self, *_) -> None:
         self.preview = None
+        if self.task is not None:  # its result (and its column mapping) is out of date now
+            self.task.cancel()
+            self.task = None
         self._analyze_timer.start()
         self.sig_changed.emit()
 
