@@ -50,6 +50,7 @@ def child(args) -> None:
     t.eval_every, t.save_every = 0, 0
     cfg.evaluation.test_examples, cfg.evaluation.max_new_tokens = args.test_examples, args.max_new_tokens
     cfg.evaluation.before = args.before
+    cfg.data.template, cfg.data.use_chat_template = args.template, args.chat
     with tempfile.TemporaryDirectory(prefix="ft-table-") as tmp:
         cfg.output.dir = os.path.join(tmp, "run")
         out = {"method": args.method}
@@ -72,8 +73,10 @@ def child(args) -> None:
 
 
 def fmt_row(name, rouge, trainable="", seconds="", peak="", val="") -> str:
-    scores = " | ".join(f"{rouge[k] * 100:.1f}" for k in ("rouge1", "rouge2", "rougeL"))
-    return f"| {name} | {scores} | {trainable} | {seconds} | {peak} | {val} |"
+    ci = rouge.get("intervals", {})
+    scores = " | ".join(f"{rouge[k] * 100:.1f}" + (f" [{ci[k][0] * 100:.0f}-{ci[k][1] * 100:.0f}]" if k in ci else "")
+                        for k in ("rouge1", "rouge2", "rougeL"))
+    return f"| {name} | {scores} | {rouge.get('bleu', 0.0):.1f} | {trainable} | {seconds} | {peak} | {val} |"
 
 
 def main() -> None:
@@ -85,8 +88,10 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=8, help="examples per optimizer step")
     p.add_argument("--val", type=int, default=16, help="validation examples for the final loss")
     p.add_argument("--test-examples", type=int, default=20)
-    p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--max-new-tokens", type=int, default=128)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--template", default="instruction", help="a Prompt tab template name")
+    p.add_argument("--chat", action="store_true", help="wrap prompts in the model's chat template")
     for m, lr in LR.items():
         p.add_argument(f"--lr-{m.replace('_', '-')}", dest=f"lr_{m}", type=float, default=lr)
     p.add_argument("--method", help=argparse.SUPPRESS)
@@ -106,12 +111,14 @@ def main() -> None:
         os.unlink(out)
         print(f"{method} done in {time.time() - began:.0f} s wall", flush=True)
     print(f"\nmodel {args.model}; train: first {args.train_examples} examples of the train split x {args.epochs} "
-          f"epoch(s), batch {args.batch} (1 x {args.batch} accumulation), max_length 512, instruction template; "
+          f"epoch(s), batch {args.batch} (1 x {args.batch} accumulation), max_length 768, template {args.template}"
+          f"{' in the chat template' if args.chat else ''}; "
           f"test: first {args.test_examples} test dialogues, greedy, {args.max_new_tokens} new tokens max, first "
           f"line of the output; threads {args.threads or 'default'}; learning rates " +
           ", ".join(f"{m} {getattr(args, f'lr_{m}')}" for m in LR))
-    print("\n| model | ROUGE-1 | ROUGE-2 | ROUGE-L | trainable parameters | training time | peak RSS | val loss |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n(ROUGE F1 x 100 with 95% bootstrap interval, BLEU 0-100, from playground.core.evaluation)")
+    print("\n| model | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU | trainable parameters | training time | peak RSS | val loss |")
+    print("|---|---|---|---|---|---|---|---|---|")
     if rows and "rouge_before" in rows[0]:
         print(fmt_row("base, zero-shot", rows[0]["rouge_before"], "0", "-", "-", "-"))
     for r in rows:

@@ -63,7 +63,7 @@ def run_core(args, tmp: str) -> dict:
     cfg = job_config(args, os.path.join(tmp, "core"))
     done = [e for e in run_finetune(cfg) if isinstance(e, DoneEvent)][-1]
     tr = done.report["training"]
-    return {"tokens": tr["tokens_seen"], "processed": tr["tokens_seen"], "seconds": tr["train_seconds"],
+    return {"tokens": tr["tokens_seen"], "processed": tr["tokens_processed"], "seconds": tr["train_seconds"],
             "val_loss": tr["final_validation_loss"], "steps": tr["steps"],
             "losses": [c[1] for c in done.report["curves"]["train_loss"]]}
 
@@ -74,7 +74,7 @@ def run_baseline(args, tmp: str) -> dict:
     from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
     from playground.core.finetune.dataset import prepare_data
-    from playground.core.finetune.evaluate import loss_totals
+    from playground.core.finetune.loss import loss_totals
     from playground.core.model_sources import ModelSource
     from playground.core.models import load_model
 
@@ -176,10 +176,11 @@ def main() -> None:
     if {"core", "baseline"} <= set(results):
         for c, b in zip(results["core"], results["baseline"]):
             ratio = (c["tokens"] / c["seconds"]) / (b["tokens"] / b["seconds"])
-            print(f"throughput core / baseline = {ratio:.2f}x   val loss core {c['val_loss']:.4f} vs baseline "
-                  f"{b['val_loss']:.4f}   peak RSS core {c['peak_rss'] / 2**30:.2f} GiB vs baseline "
-                  f"{b['peak_rss'] / 2**30:.2f} GiB   baseline padding share "
-                  f"{1 - b['tokens'] / b['processed']:.0%}")
+            print(f"throughput core / baseline = {ratio:.2f}x (target >= 1.5)   val loss core {c['val_loss']:.4f} vs "
+                  f"baseline {b['val_loss']:.4f} ({'no worse' if c['val_loss'] <= b['val_loss'] + 1e-3 else 'WORSE'})"
+                  f"   peak RSS core {c['peak_rss'] / 2**30:.2f} GiB vs baseline {b['peak_rss'] / 2**30:.2f} GiB "
+                  f"({'no higher' if c['peak_rss'] <= b['peak_rss'] else 'HIGHER'})   padding share core "
+                  f"{1 - c['tokens'] / c['processed']:.0%}, baseline {1 - b['tokens'] / b['processed']:.0%}")
 
 
 if __name__ == "__main__":

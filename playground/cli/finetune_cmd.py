@@ -16,7 +16,7 @@ import warnings
 def add_parser(sub) -> None:
     p = sub.add_parser("finetune", help="fine-tune a model (LoRA, full or prompt tuning) from a TOML job file",
                        description="Fine-tune a model as described by a TOML job file "
-                                   "(see docs/finetune-config.md).")
+                                   "(see the README, 'Fine-tuning').")
     p.add_argument("config", nargs="?", help="the job file (TOML); not needed with --resume")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
@@ -72,7 +72,7 @@ class _Printer:
         elif isinstance(ev, ft.RougeEvent):
             s = ev.scores
             self.line(f"ROUGE {ev.when} fine-tuning ({ev.examples} test dialogues): rouge1 {s['rouge1']:.4f} "
-                      f"rouge2 {s['rouge2']:.4f} rougeL {s['rougeL']:.4f}")
+                      f"rouge2 {s['rouge2']:.4f} rougeL {s['rougeL']:.4f}; BLEU {ev.bleu:.1f}")
 
     def _step(self, ev) -> None:
         if not self.show:
@@ -109,7 +109,7 @@ def run(args) -> int:
         cfg = load_config(args.config)
     else:
         raise InputError("Name a job file, or a run folder with --resume.",
-                         "Example: playground finetune job.toml (see docs/finetune-config.md).")
+                         "Example: playground finetune job.toml (see the README, 'Fine-tuning').")
     if args.output:
         cfg.output.dir = os.path.abspath(args.output)
     if args.overwrite:

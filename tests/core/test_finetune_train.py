@@ -99,11 +99,16 @@ def test_stop_then_resume_gives_the_same_losses_as_one_run(tiny_llama_dir, data_
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    whole = make_config(tiny_llama_dir, data_dir, tmp_path / "whole", steps=7, save_every=3)
+    # Two warm-up steps then a cosine decay: the schedule's state must resume too.
+    whole = make_config(tiny_llama_dir, data_dir, tmp_path / "whole", steps=7, save_every=3, warmup_ratio=0.3)
     whole.method.lora.dropout = 0.1  # dropout draws random numbers: a resume must draw the same ones
-    ref = [e.loss for e in events_of(whole) if isinstance(e, StepEvent)]
+    ref_steps = [e for e in events_of(whole) if isinstance(e, StepEvent)]
+    ref = [e.loss for e in ref_steps]
+    lrs = [e.learning_rate for e in ref_steps]
+    assert lrs[:3] == pytest.approx([0.0, LR["lora"] / 2, LR["lora"]])
+    assert all(a > b for a, b in zip(lrs[2:], lrs[3:]))
 
-    part = make_config(tiny_llama_dir, data_dir, tmp_path / "part", steps=7, save_every=3)
+    part = make_config(tiny_llama_dir, data_dir, tmp_path / "part", steps=7, save_every=3, warmup_ratio=0.3)
     part.method.lora.dropout = 0.1
     handle = TaskHandle()
     first = []
@@ -122,6 +127,7 @@ def test_stop_then_resume_gives_the_same_losses_as_one_run(tiny_llama_dir, data_
     rest = [e for e in evs if isinstance(e, StepEvent)]
     assert [e.step for e in rest] == [5, 6, 7]
     assert first + [e.loss for e in rest] == pytest.approx(ref, abs=1e-6)
+    assert [e.learning_rate for e in rest] == pytest.approx(lrs[4:])
     assert isinstance(evs[-1], DoneEvent)
     report = json.loads((tmp_path / "part" / "report.json").read_text())
     assert [c[0] for c in report["curves"]["train_loss"]] == list(range(1, 8))
@@ -200,3 +206,58 @@ def test_rouge_before_and_after_and_an_encoder_decoder_model(tiny_t5_dir, data_d
     expected = rouge_of([r["after output"] for r in rows], [r["reference"] for r in rows])
     assert report["rouge"]["after"]["rouge1"] == pytest.approx(expected["rouge1"])
     assert 0 <= report["rouge"]["after"]["bleu"] <= 100 and "rouge1" in report["rouge"]["after"]["intervals"]
+
+
+def test_accumulated_single_examples_match_one_padded_batch_and_waste_no_padding(tiny_llama_dir, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = [{"dialogue": "#Person1#: " + " ".join(["word"] * (3 + 5 * (i % 4))) + "?\n#Person2#: Yes.",
+             "summary": "They talk" + " a lot" * (i % 3) + "."} for i in range(8)]
+    for name in ("train", "validation", "test"):
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    results = {}
+    for micro, accumulation in ((1, 4), (4, 1)):
+        cfg = make_config(tiny_llama_dir, folder, tmp_path / f"run{micro}", "full", steps=2, batching="random")
+        cfg.training.micro_batch_size, cfg.training.gradient_accumulation_steps = micro, accumulation
+        done = events_of(cfg)[-1]
+        results[micro] = ([c[1] for c in done.report["curves"]["train_loss"]], done.report["training"])
+    # The loss is the mean over every summary token of the step, however the step is split.
+    assert results[1][0] == pytest.approx(results[4][0], abs=1e-5)
+    assert results[1][1]["tokens_seen"] == results[4][1]["tokens_seen"]
+    assert results[1][1]["padding_share"] == 0.0 < results[4][1]["padding_share"]
+
+
+def test_a_failed_save_leaves_the_previous_artifact_whole(tmp_path):
+    from playground.core.finetune.checkpoint import atomic_save_dir
+
+    target = tmp_path / "adapter"
+    atomic_save_dir(target, lambda d: (d / "adapter_model.safetensors").write_bytes(b"old"))
+
+    def half_written(d):
+        (d / "adapter_model.safetensors").write_bytes(b"ne")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        atomic_save_dir(target, half_written)
+    assert (target / "adapter_model.safetensors").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter"]  # no temporary folder left behind
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("gpt2", ["c_attn", "c_proj"]),
+    ("bart", ["q_proj", "k_proj", "v_proj", "out_proj"]),
+    ("gpt_neox", ["query_key_value", "dense"]),
+])
+def test_lora_targets_are_detected_per_architecture(kind, expected):
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    from playground.core.finetune import detect_lora_targets
+
+    small = {"gpt2": dict(n_layer=1, n_head=2, n_embd=16, vocab_size=64),
+             "bart": dict(encoder_layers=1, decoder_layers=1, d_model=16, encoder_attention_heads=2,
+                          decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, vocab_size=64),
+             "gpt_neox": dict(num_hidden_layers=1, num_attention_heads=2, hidden_size=16, intermediate_size=32,
+                              vocab_size=64)}[kind]
+    cfg = AutoConfig.for_model(kind, **small)
+    cls = AutoModelForSeq2SeqLM if kind == "bart" else AutoModelForCausalLM
+    assert detect_lora_targets(cls.from_config(cfg)) == expected

@@ -88,7 +88,11 @@ class StepPlan:
 
 
 def collate(examples: list[TrainingExample], pad_id: int, encoder_decoder: bool = False) -> dict:
-    """Pad a micro-batch to its longest example; labels pad with -100 so padding never counts."""
+    """Pad a micro-batch to its longest example; labels pad with -100 so padding never counts.
+
+    ``real_tokens`` counts the tokens of the examples, ``processed_tokens`` those the model
+    computes on (padding included): their gap is the compute padding wastes.
+    """
     import torch
 
     width = max(len(e.input_ids) for e in examples)
@@ -102,4 +106,6 @@ def collate(examples: list[TrainingExample], pad_id: int, encoder_decoder: bool 
     for i, e in enumerate(examples):
         labels[i, :len(e.labels)] = torch.tensor(e.labels)
     real = int(mask.sum()) + (sum(len(e.labels) for e in examples) if encoder_decoder else 0)
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "real_tokens": real}
+    processed = ids.numel() + (labels.numel() if encoder_decoder else 0)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "real_tokens": real,
+            "processed_tokens": processed}

@@ -1,7 +1,7 @@
 """The settings of one fine-tuning job, read from and written to TOML.
 
 The command line reads a TOML file; the GUI wizard writes the same format. Every section and key
-is documented in docs/finetune-config.md. Unknown keys are refused by name, so a typo never
+is documented in the README ("Fine-tuning"). Unknown keys are refused by name, so a typo never
 silently falls back to a default.
 """
 
@@ -42,7 +42,7 @@ class DataConfig:
     use_chat_template: bool = False  # wrap the prompt in the model's chat template (as the prompt lab can)
     validation_fraction: float = 0.1  # split off the training file when no validation file is given
     test_fraction: float = 0.1
-    max_length: int = 512            # tokens per example (prompt + completion)
+    max_length: int = 768            # tokens per example (prompt + completion)
     truncation: str = "truncate_dialogue"  # or "drop"
     max_train_examples: int = 0      # 0 = all
     max_validation_examples: int = 0
@@ -93,7 +93,7 @@ class TrainingConfig:
 @dataclass
 class EvaluationConfig:
     test_examples: int = 20          # test dialogues to summarize and score (0 = skip)
-    max_new_tokens: int = 64
+    max_new_tokens: int = 128        # the bundled references are 30-115 tokens long
     before: bool = True              # also score the model before fine-tuning
 
 
@@ -211,7 +211,7 @@ def load_config(path: str | Path) -> FinetuneConfig:
         raise InputError(f"{path.name} is not UTF-8 text.", "Save it as UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path.name} is not valid TOML: {exc}.",
-                         "See docs/finetune-config.md for the format.") from None
+                         "The format is in the README, under \"Fine-tuning\".") from None
     cfg = FinetuneConfig.from_dict(data, path.name)
     return cfg.with_paths_resolved(path.parent.resolve()).validate()
 
@@ -224,7 +224,7 @@ def _build(cls, data, prefix: str, where: str):
     for key, value in data.items():
         if key not in names:
             raise InputError(f"Unknown setting '{prefix}{key}' in {where}.",
-                             f"Known settings here: {', '.join(names)}. See docs/finetune-config.md.")
+                             f"Known settings here: {', '.join(names)}. The README lists them under \"Fine-tuning\".")
         f = names[key]
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if dataclasses.is_dataclass(default):

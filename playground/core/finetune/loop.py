@@ -27,20 +27,22 @@ class History:
     """Curves and counters of a run; saved in every checkpoint so a resumed run keeps them."""
 
     step: int = 0
-    tokens_seen: int = 0
+    tokens_seen: int = 0       # real tokens (prompt + summary) trained on, all processes
+    tokens_processed: int = 0  # the same plus padding: what the model computed on
     train_seconds: float = 0.0
     losses: list = field(default_factory=list)       # [step, loss, learning rate]
     validation: list = field(default_factory=list)   # [step, validation loss]
     extra: dict = field(default_factory=dict)        # e.g. ROUGE before, carried across resumes
 
     def to_dict(self) -> dict:
-        return {"step": self.step, "tokens_seen": self.tokens_seen, "train_seconds": self.train_seconds,
+        return {"step": self.step, "tokens_seen": self.tokens_seen, "tokens_processed": self.tokens_processed,
+                "train_seconds": self.train_seconds,
                 "losses": self.losses, "validation": self.validation, "extra": self.extra}
 
     @staticmethod
     def from_dict(d: dict) -> "History":
-        return History(d["step"], d["tokens_seen"], d["train_seconds"], d["losses"], d["validation"],
-                       d.get("extra", {}))
+        return History(d["step"], d["tokens_seen"], d.get("tokens_processed", d["tokens_seen"]),
+                       d["train_seconds"], d["losses"], d["validation"], d.get("extra", {}))
 
 
 def make_schedule(optimizer, name: str, warmup: int, total: int):
@@ -103,8 +105,11 @@ class Trainer:
 
     # --- one step --------------------------------------------------------------------------------
 
-    def _one_step(self) -> tuple[float, int]:
-        """Forward/backward over this step's micro-batches, then the update. (loss, real tokens)."""
+    def _one_step(self) -> tuple[float, int, int]:
+        """Forward/backward over this step's micro-batches, then the update.
+
+        Returns (loss, real tokens, processed tokens), summed over every process.
+        """
         import torch
 
         step = self.history.step
@@ -114,10 +119,11 @@ class Trainer:
         # a mean over every completion token of the step, wherever it was computed.
         scale = self.acc.num_processes / max(1, work.label_tokens)
         loss_sum = torch.zeros((), device=self.device)
-        real = 0
+        real = processed = 0
         for i, mb in enumerate(work.micro_batches):
             batch = batch_to(collate([self.train[j] for j in mb], self.pad_id, self.encoder_decoder), self.device)
             real += batch.pop("real_tokens")
+            processed += batch.pop("processed_tokens")
             last = i == len(work.micro_batches) - 1
             ctx = self.acc.no_sync(self.model) if not last else _null()
             with ctx:
@@ -127,12 +133,13 @@ class Trainer:
         if self.cfg.training.max_grad_norm > 0:
             self.acc.clip_grad_norm_(self.model.parameters(), self.cfg.training.max_grad_norm)
         self.optimizer.step()
-        self.scheduler.step()
+        if not self.acc.optimizer_step_was_skipped:  # fp16: a step with inf gradients is skipped
+            self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        totals = torch.tensor([float(loss_sum), float(real)], device=self.device)
+        totals = torch.tensor([float(loss_sum), float(real), float(processed)], device=self.device)
         if self.acc.num_processes > 1:
             totals = self.acc.reduce(totals, reduction="sum")
-        return float(totals[0]) / max(1, work.label_tokens), int(totals[1])
+        return float(totals[0]) / max(1, work.label_tokens), int(totals[1]), int(totals[2])
 
     def _stop_requested(self) -> bool:
         """A Stop on any process stops every process at the same step (else they would wait forever)."""
@@ -194,13 +201,14 @@ class Trainer:
                 lr = self.scheduler.get_last_lr()[0]
                 began = time.perf_counter()
                 try:
-                    loss, real = self._one_step()
+                    loss, real, processed = self._one_step()
                 except torch.OutOfMemoryError:
                     raise out_of_memory_error(self.cfg, h.step) from None
                 spent = time.perf_counter() - began
                 h.step += 1
                 session_steps += 1
                 h.tokens_seen += real
+                h.tokens_processed += processed
                 h.train_seconds += spent
                 h.losses.append([h.step, loss, lr])
                 recent = (recent + [(spent, real)])[-20:]

@@ -23,6 +23,9 @@ def build_report(cfg, method_info, data_stats: dict, history, *, status: str, ar
         "training": {"steps": history.step, "train_seconds": round(seconds, 2),
                      "tokens_seen": history.tokens_seen,
                      "tokens_per_s": round(history.tokens_seen / seconds, 1) if seconds else 0.0,
+                     "tokens_processed": history.tokens_processed,
+                     "padding_share": round(1 - history.tokens_seen / history.tokens_processed, 4)
+                     if history.tokens_processed else 0.0,
                      "peak_memory_bytes": peak_memory, "processes": processes, "device": device,
                      "precision": precision,
                      "final_train_loss": history.losses[-1][1] if history.losses else None,
@@ -42,7 +45,8 @@ def render_markdown(report: dict) -> str:
     if m.get("target_modules"):
         lines.append(f"- LoRA on: {', '.join(m['target_modules'])} (rank {m.get('rank')}, alpha {m.get('alpha')})")
     lines += [f"- Steps: {t['steps']}, {t['tokens_seen']:,} tokens in {t['train_seconds']:.1f} s "
-              f"({t['tokens_per_s']:.1f} tokens/s) on {t['processes']} x {t['device']} ({t['precision']})",
+              f"({t['tokens_per_s']:.1f} tokens/s, {t.get('padding_share', 0) * 100:.1f}% padding) on "
+              f"{t['processes']} x {t['device']} ({t['precision']})",
               f"- Peak memory: {t['peak_memory_bytes'] / 2**20:.0f} MiB",
               f"- Final training loss: {_fmt(t['final_train_loss'])}, validation loss: "
               f"{_fmt(t['final_validation_loss'])}", f"- Artifact: `{report['artifact']}`", ""]
