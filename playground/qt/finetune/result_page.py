@@ -192,9 +192,24 @@ class ResultPage(WizardPage):
             self.context.use_adapter(True)
             return
         if self.trained is not None:
-            self._attach(self.trained)
+            try:
+                self._attach(self._playable(self.trained))
+            except Exception as exc:
+                from playground.core.errors import describe_exception
+
+                message, hint = describe_exception(exc)
+                self.message.setText(f"<b>{html.escape(message)}</b> {html.escape(hint)}")
+                self._set_check(False)
             return
         self._load_artifact()
+
+    def _playable(self, trained):
+        """What every tab can run: a prompt-tuned model becomes the app's model reading the soft prompt."""
+        if self.report.get("method", {}).get("name") != "prompt_tuning":
+            return trained
+        from playground.core.soft_prompt import with_soft_prompt
+
+        return with_soft_prompt(self.context.session.base, trained.model)
 
     def _attach(self, trained) -> None:
         from dataclasses import replace
@@ -215,7 +230,8 @@ class ResultPage(WizardPage):
             self.message.setText(html.escape(f"The trained weights are not in {folder} any more."))
             self._set_check(False)
             return
-        full = self.report.get("method", {}).get("name") == "full"
+        method = self.report.get("method", {}).get("name")
+        full = method == "full"
 
         def work(handle):
             if full:
@@ -226,7 +242,12 @@ class ResultPage(WizardPage):
                                   handle=handle)
             from playground.core.evaluation import load_adapter_copy
 
-            return load_adapter_copy(base, folder, handle)
+            adapted = load_adapter_copy(base, folder, handle)
+            if method == "prompt_tuning":  # keep only the soft prompt; the copy goes
+                from playground.core.soft_prompt import with_soft_prompt
+
+                return with_soft_prompt(base, adapted.model)
+            return adapted
 
         self.use_check.setEnabled(False)
         self.message.setText("")
