@@ -279,3 +279,25 @@ def test_memory_explainer_bars_follow_the_settings(qtbot, wizard):
     assert method.speed.tokens_per_s > 0 and "tokens/s measured" in method.time_label.text()
     explainer.set_measured("lora", 3 * gb, "(test)")
     assert explainer.measured_bar.get_visible() and explainer.measured_bar.get_height() == pytest.approx(3)
+
+
+def test_a_prompt_tuned_model_is_used_in_every_tab(qtbot, wizard):
+    panel, ctx = wizard, wizard.context
+    before = _first_token_probs(ctx)
+    _small_job(qtbot, panel, examples=4, accumulation=2, lr="auto")
+    panel.go_to(2)
+    qtbot.mouseClick(panel.method_page.method_buttons["prompt_tuning"], Qt.MouseButton.LeftButton)
+    panel.method_page.vt_spin.setValue(4)
+    panel.go_to(3)
+    train = panel.train_page
+    train.test_spin.setValue(0)
+    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.current == 4, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: not train.busy, timeout=30_000)
+    result = panel.result_page
+    assert (Path(result.run_dir) / "adapter" / "adapter_config.json").is_file()
+    qtbot.mouseClick(result.use_check, Qt.MouseButton.LeftButton)
+    assert ctx.session.adapter_on, result.message.text()
+    assert ctx.session.current.model.num_virtual_tokens == 4
+    assert ctx.session.current.model.base is ctx.session.base.model  # no copy of the model
+    assert _first_token_probs(ctx) != pytest.approx(before, rel=1e-3, abs=0)
