@@ -133,7 +133,7 @@ class LossChart(_Canvas):
         self.val_losses: list[float] = []
         self.total_steps = 0
         self.peak_lr = 0.0
-        self._y_fitted = False
+        self._y_fitted = self._lr_fitted = False
         self._update()
 
     def set_total_steps(self, total: int, peak_lr: float | None = None) -> None:
@@ -160,7 +160,7 @@ class LossChart(_Canvas):
         self.lrs = [float(c[2]) if len(c) > 2 else 0.0 for c in train]
         self.val_steps = [int(c[0]) for c in validation if c[1] is not None]
         self.val_losses = [float(c[1]) for c in validation if c[1] is not None]
-        self._y_fitted = False
+        self._y_fitted = self._lr_fitted = False
         self._update()
 
     # --- drawing ------------------------------------------------------------------------------------
@@ -193,8 +193,9 @@ class LossChart(_Canvas):
                 self._y_fitted = True
                 changed = True
         top = max([self.peak_lr, *self.lrs, 0.0])
-        if top > 0 and (top > self.lr_ax.get_ylim()[1] or self.lr_ax.get_ylim()[1] > 3 * top):
+        if top > 0 and (not self._lr_fitted or top > self.lr_ax.get_ylim()[1]):
             self.lr_ax.set_ylim(0, top * 1.15)
+            self._lr_fitted = True
             changed = True
         return changed
 

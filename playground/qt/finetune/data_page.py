@@ -406,6 +406,8 @@ class DataPage(WizardPage):
             return
         self.preview = preview
         self.error = None
+        self.histogram.setVisible(True)
+        self.preview_view.setVisible(True)
         self._say(self.status_label, "")
         self.histogram.set_lengths(preview.splits["train"].lengths, self.max_spin.value())
         self._show_outcome()
@@ -419,6 +421,8 @@ class DataPage(WizardPage):
         self.sizes_label.setText("")
         self.preview_view.clear()
         self.histogram.set_lengths([], self.max_spin.value())
+        self.histogram.setVisible(False)  # nothing to show until the data can be read
+        self.preview_view.setVisible(False)
         self._say(self.problem_label, f"<b>{html.escape(message)}</b><br>{html.escape(hint)}")
         column_trouble = "column" in message.lower() or "same column" in message.lower()
         self.mapping_button.setVisible(self.source_combo.currentData() == FILE and column_trouble)

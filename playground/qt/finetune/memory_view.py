@@ -133,13 +133,15 @@ class MemoryExplainer(QWidget):
 
         handles = [Patch(color=PART_COLOURS[p], label=PART_LABELS[p]) for p in reversed(PARTS)]
         handles.append(Patch(facecolor=MEASURED_COLOUR, hatch="//", edgecolor="white", label="Measured peak"))
-        ax.legend(handles=handles, fontsize=7, loc="upper right", frameon=False)
+        # Below the axes: bars of any height (and the measured one) never hide under it.
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2,
+                  frameon=False)
         ax.grid(axis="y", alpha=0.3)
 
         bx = self.ax_formats
         fx = np.arange(len(WEIGHT_FORMATS))
         self.format_bars = bx.bar(fx, [0] * len(WEIGHT_FORMATS), 0.6, color=PART_COLOURS["weights"])
-        self.format_texts = [bx.text(i, 0, "", ha="center", va="bottom", fontsize=8) for i in fx]
+        self.format_texts = [bx.text(i, 0, "", ha="center", va="bottom", fontsize=7) for i in fx]
         bx.set_xticks(fx, [FORMAT_LABELS[f] for f in WEIGHT_FORMATS], fontsize=8)
         bx.set_ylabel("memory (GB)", fontsize=8)
         bx.set_title("The weights alone", fontsize=9)

@@ -137,6 +137,7 @@ class ResultPage(WizardPage):
         self._fill_scores(report.get("rouge", {}))
         self._fill_samples(report.get("rouge", {}).get("samples", []))
         curves = report.get("curves", {})
+        self.chart.total_steps = int(t.get("steps", 0) or 0)
         self.chart.load_curves(curves.get("train_loss", []), curves.get("validation_loss", []))
         md = Path(run_dir) / "report.md"
         try:

@@ -164,11 +164,11 @@ class TrainPage(WizardPage):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             # A fixed width: numbers changing every step must not move the chart (a resize means
             # a full redraw of the figure on the GUI thread).
-            value.setFixedWidth(value.fontMetrics().horizontalAdvance("00000 / 00000"))
+            value.setFixedWidth(value.fontMetrics().horizontalAdvance("0000 / 0000 "))
             for w in (name, value):
                 w.setToolTip(tips[key])
-            grid.addWidget(name, i // 4, (i % 4) * 2)
-            grid.addWidget(value, i // 4, (i % 4) * 2 + 1)
+            grid.addWidget(name, i // 3, (i % 3) * 2)
+            grid.addWidget(value, i // 3, (i % 3) * 2 + 1)
             self.stat_labels[key] = value
 
         self.chart = LossChart()
