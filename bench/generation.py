@@ -21,7 +21,11 @@ def main() -> None:
     os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
     import torch
 
-    from playground.core.generation import GenerationSettings, format_prompt, stream_generate
+    from playground.core.generation import (
+        GenerationSettings,
+        format_prompt,
+        stream_generate,
+    )
     from playground.core.model_sources import ModelSource
     from playground.core.models import load_model
 

@@ -14,10 +14,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Keep a stray Hub cache from the developer's machine out of the tests.
 os.environ["HF_HOME"] = os.path.join(_SESSION_HOME, "hf-home")
 
-import shutil  # noqa: E402
-from pathlib import Path  # noqa: E402
+import shutil
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
 VOCAB = 49152  # the bundled tokenizer's vocabulary
 

@@ -23,9 +23,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from playground.core.generation import GenerationSettings, format_prompt, stream_generate
-
     from playground.core.errors import InputError
+    from playground.core.generation import (
+        GenerationSettings,
+        format_prompt,
+        stream_generate,
+    )
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():

@@ -10,6 +10,8 @@ import sys
 COMMAND_MODULES = [
     "playground.cli.generate_cmd",
     "playground.cli.models_cmd",
+    "playground.cli.rouge_cmd",
+    "playground.cli.evaluate_cmd",
 ]
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator
 
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.models import ENCODER_ONLY, LoadedModel

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from playground.core.errors import Cancelled
 
-ProgressFn = Callable[[Optional[float], str], None]
+ProgressFn = Callable[[float | None, str], None]
 
 
 class TaskHandle:

@@ -31,7 +31,7 @@ class ModelSource:
     allow_pickle: bool = False
 
     @staticmethod
-    def parse(text: str | None, allow_pickle: bool = False) -> "ModelSource":
+    def parse(text: str | None, allow_pickle: bool = False) -> ModelSource:
         """Guess the source from what a user typed: '', 'bundled', a path, or an 'org/name' id."""
         text = (text or "").strip()
         if text in ("", "bundled", "default"):
@@ -55,7 +55,7 @@ class ModelSource:
         return {"kind": self.kind, "ref": self.ref, "allow_pickle": self.allow_pickle}
 
     @staticmethod
-    def from_dict(d: dict) -> "ModelSource":
+    def from_dict(d: dict) -> ModelSource:
         return ModelSource(d.get("kind", "bundled"), d.get("ref", ""), bool(d.get("allow_pickle", False)))
 
 

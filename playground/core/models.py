@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from playground.core.errors import ModelLoadError, PlaygroundError
 from playground.core.handle import TaskHandle, ensure_handle
@@ -196,7 +197,13 @@ def _load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
     handle.report(0.92 if source.kind == "bundled" else 0.3, "Loading the weights...")
 
     import torch
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import (
+        AutoConfig,
+        AutoModel,
+        AutoModelForCausalLM,
+        AutoModelForSeq2SeqLM,
+        AutoTokenizer,
+    )
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the app shows its own progress

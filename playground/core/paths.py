@@ -53,6 +53,32 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "resources"
 
 
+def writable_user_dirs() -> tuple[UserDirs, str]:
+    """The user dirs, or a fallback under the temp folder when they cannot be written.
+
+    Returns the dirs to use and, on fallback, a plain message saying where things go instead.
+    """
+    dirs = user_dirs()
+    bad = []
+    for folder in (dirs.config, dirs.data, dirs.cache):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".write-test"
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError:
+            bad.append(str(folder))
+    if not bad:
+        return dirs, ""
+    base = Path(tempfile.gettempdir()) / f"{APP_DIR_NAME}-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    os.environ["PLAYGROUND_HOME"] = str(base)
+    fallback = user_dirs()
+    for folder in (fallback.config, fallback.data, fallback.cache):
+        folder.mkdir(parents=True, exist_ok=True)
+    return fallback, (f"The app cannot write to {', '.join(bad)}. Settings, history and the model cache go to "
+                      f"{base} for this session instead (it may be cleared when the computer restarts).")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that a crash leaves either the old file or the new one, never half."""
     path = Path(path)

@@ -22,11 +22,21 @@ def create_app(argv: list[str] | None = None):
 def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
     """Open the window at once; load torch, the tabs and the model after the first paint."""
     app = create_app(argv)
+    from playground.core.paths import writable_user_dirs
     from playground.qt.context import AppContext
     from playground.qt.main_window import MainWindow
+    from playground.qt.single_instance import InstanceServer, another_instance_running
 
+    _dirs, dir_problem = writable_user_dirs()
+    if not smoke_test and another_instance_running():
+        print("LLM Playground is already running: its window was brought to the front.")
+        return 0
+    instance = None if smoke_test else InstanceServer(parent=app)
     context = AppContext()
     window = MainWindow(context)
+    window.restore_view()
+    if instance is not None:
+        instance.sig_raise_requested.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
 
     def after_first_paint() -> None:
         window.build_tabs()
@@ -42,7 +52,16 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
             # If the last model is gone, fall back to the bundled one.
             task.sig_failed.connect(lambda *_: context.load_model(ModelSource("bundled")))
 
+    def first_run_notes() -> None:
+        if dir_problem:
+            window.show_error("Your user folder cannot be written", dir_problem)
+        if context.settings.load_problem:
+            window.statusBar().showMessage(context.settings.load_problem, 10000)
+        if not smoke_test and not context.settings.get("welcome_seen", False):
+            window.show_tour()
+
     window.sig_first_paint.connect(after_first_paint)
+    window.sig_first_paint.connect(first_run_notes)
     smoke = None
     if smoke_test:
         from playground.qt.smoke import SmokeTest

@@ -5,8 +5,16 @@ from __future__ import annotations
 import base64
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from playground import APP_NAME, __version__
 from playground.qt.context import AppContext
@@ -35,6 +43,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._build_menus()
+        self.theme_actions.get(self.theme, self.theme_actions["system"]).setChecked(True)
+        self.contrast_action.blockSignals(True)
+        self.contrast_action.setChecked(bool(context.settings.get("high_contrast", False)))
+        self.contrast_action.blockSignals(False)
         self.device_label = QLabel("device: –")
         self.memory_label = QLabel("memory: –")
         self.memory_label.setToolTip("Memory used by the app (resident set), and the model's weights.")
@@ -70,7 +82,43 @@ class MainWindow(QMainWindow):
         bundled = QAction("Load the &bundled model", self)
         bundled.triggered.connect(self.load_default_model)
         model_menu.addAction(bundled)
+        export = QAction("&Export session as HTML…", self)
+        export.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        export.setToolTip("Save the prompts, settings, outputs and charts of this session as one handout.")
+        export.triggered.connect(self.export_session_dialog)
+        file_menu.insertAction(quit_action, export)
+
+        view = self.menuBar().addMenu("&View")
+        for text, keys, step in (("Zoom &in", ["Ctrl+=", "Ctrl++"], 1), ("Zoom &out", ["Ctrl+-"], -1),
+                                 ("&Reset zoom", ["Ctrl+0"], 0)):
+            act = QAction(text, self)
+            act.setShortcuts([QKeySequence(k) for k in keys])
+            act.triggered.connect(lambda _=False, d=step: self.zoom(d))
+            view.addAction(act)
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        self.theme_actions = {}
+        group = QActionGroup(self)
+        for name in ("system", "light", "dark"):
+            act = QAction(name.capitalize() + (" (follow the system)" if name == "system" else ""), self)
+            act.setCheckable(True)
+            act.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            group.addAction(act)
+            theme_menu.addAction(act)
+            self.theme_actions[name] = act
+        self.contrast_action = QAction("&High contrast", self)
+        self.contrast_action.setCheckable(True)
+        self.contrast_action.toggled.connect(lambda on: self.set_theme(self.theme, on))
+        view.addAction(self.contrast_action)
+
         help_menu = self.menuBar().addMenu("&Help")
+        guide = QAction("&Guide for this tab", self)
+        guide.setShortcut(QKeySequence("F1"))
+        guide.triggered.connect(self.show_guide)
+        help_menu.addAction(guide)
+        tour = QAction("&Welcome tour", self)
+        tour.triggered.connect(self.show_tour)
+        help_menu.addAction(tour)
         about = QAction("&About", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
@@ -84,10 +132,20 @@ class MainWindow(QMainWindow):
         for cls in load_tab_classes():
             panel = cls(self.context)
             self.panels.append(panel)
-            self.tabs.addTab(panel, panel.title)
+            # A scroll area keeps every tab usable on a small window or at a large presenter zoom.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(panel)
+            self.tabs.addTab(scroll, panel.title)
         saved = self.context.settings.get("current_tab", 0)
         if isinstance(saved, int) and 0 <= saved < self.tabs.count():
             self.tabs.setCurrentIndex(saved)
+
+    def current_panel(self):
+        """The panel of the tab on show (None before the tabs exist)."""
+        index = self.tabs.currentIndex()
+        return self.panels[index] if 0 <= index < len(self.panels) else None
 
     def panel(self, cls_name: str):
         for p in self.panels:
@@ -111,8 +169,83 @@ class MainWindow(QMainWindow):
                 self.context.settings.set("recent_folders", [source.ref] + [r for r in recent if r != source.ref][:9])
             self.context.load_model(source, device=device, dtype=dtype)
 
+    # presenter mode, themes, help, handout ------------------------------------------------------
+    @property
+    def presenter(self):
+        if getattr(self, "_presenter", None) is None:
+            from PySide6.QtWidgets import QApplication
+
+            from playground.qt.presenter import Presenter
+
+            self._presenter = Presenter(QApplication.instance())
+        return self._presenter
+
+    def zoom(self, direction: int) -> float:
+        factor = self.presenter.step(direction)
+        self.context.settings.set("zoom", factor)
+        self.statusBar().showMessage(f"Zoom {factor:.0%}", 2000)
+        return factor
+
+    @property
+    def theme(self) -> str:
+        return self.context.settings.get("theme", "system")
+
+    def set_theme(self, name: str, high_contrast: bool | None = None) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from playground.qt.presenter import apply_theme
+
+        if high_contrast is None:
+            high_contrast = bool(self.context.settings.get("high_contrast", False))
+        self.context.settings.set("theme", name)
+        self.context.settings.set("high_contrast", high_contrast)
+        apply_theme(QApplication.instance(), name, high_contrast)
+        if name in self.theme_actions:
+            self.theme_actions[name].setChecked(True)
+        if self.contrast_action.isChecked() != high_contrast:
+            self.contrast_action.setChecked(high_contrast)
+
+    def restore_view(self) -> None:
+        """Theme and zoom as last used."""
+        self.set_theme(self.theme)
+        zoom = self.context.settings.get("zoom", 1.0)
+        if isinstance(zoom, (int, float)) and zoom != 1.0:
+            self.presenter.set_zoom(float(zoom))
+
+    def show_guide(self) -> None:
+        from playground.qt.help import GuideDialog
+
+        widget = self.current_panel()
+        dialog = GuideDialog(getattr(widget, "title", "LLM Playground"), self)
+        dialog.open()
+
+    def show_tour(self):
+        from playground.qt.help import WelcomeTour
+
+        tour = WelcomeTour(self)
+        tour.finished.connect(lambda _: self.context.settings.set("welcome_seen", True))
+        tour.open()
+        return tour
+
+    def export_session(self, path: str) -> None:
+        from playground.core.paths import atomic_write_text
+        from playground.qt.session_export import session_html
+
+        atomic_write_text(path, session_html(self.panels))
+
+    def export_session_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export session", "playground-session.html", "HTML (*.html)")
+        if path:
+            try:
+                self.export_session(path)
+                self.statusBar().showMessage(f"Session saved to {path}", 5000)
+            except OSError as exc:
+                self.show_error("The session could not be saved", str(exc), "Choose another folder.")
+
     def stop_current(self) -> None:
-        widget = self.tabs.currentWidget()
+        widget = self.current_panel()
         if widget is not None and hasattr(widget, "stop"):
             widget.stop()
 

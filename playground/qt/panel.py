@@ -33,6 +33,10 @@ class Panel(QWidget):
     def stop(self) -> None:
         """Esc: stop this tab's long work, if any."""
 
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        """(heading, text) items for the session handout; charts are added automatically."""
+        return []
+
     @staticmethod
     def lesson(text: str) -> QLabel:
         """A short paragraph that teaches the concept beside the controls."""

@@ -4,7 +4,9 @@ Each entry is (module, class); modules load when the window is built, after the 
 """
 
 TABS: list[tuple[str, str]] = [
+    ("playground.qt.prompt", "PromptPanel"),
     ("playground.qt.generate", "GeneratePanel"),
+    ("playground.qt.evaluate", "EvaluatePanel"),
 ]
 
 

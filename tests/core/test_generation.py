@@ -3,7 +3,12 @@ import torch
 
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.generation import (
-    GenerationSettings, check_prompt, count_tokens, format_prompt, generate_text, stream_generate,
+    GenerationSettings,
+    check_prompt,
+    count_tokens,
+    format_prompt,
+    generate_text,
+    stream_generate,
 )
 
 

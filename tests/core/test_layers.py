@@ -1,6 +1,6 @@
+import pkgutil
 import subprocess
 import sys
-import pkgutil
 
 import playground.core
 

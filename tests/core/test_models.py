@@ -6,7 +6,12 @@ import torch
 
 from playground.core.errors import ModelLoadError, PlaygroundError
 from playground.core.model_sources import ModelSource
-from playground.core.models import DECODER_ONLY, ENCODER_DECODER, ModelSession, load_model
+from playground.core.models import (
+    DECODER_ONLY,
+    ENCODER_DECODER,
+    ModelSession,
+    load_model,
+)
 
 
 def copy_model(src, dst):

@@ -64,3 +64,25 @@ def test_prompt_longer_than_context_window(qtbot, context_with_tiny_llama):
     text = panel.message_label.text()
     assert f"The prompt is {n} tokens" in text and "context window is 256 tokens" in text
     assert panel.task is None
+
+
+def test_generation_settings_persist(qtbot, context_with_tiny_llama):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.mode.setCurrentIndex(1)
+    panel.temperature.setValue(1.25)
+    panel.top_k.setValue(7)
+    panel.prompt_edit.setPlainText("Hi")
+    panel.max_tokens.setValue(2)
+    with qtbot.waitSignal(panel.sig_generation_finished, timeout=20000):
+        panel.generate_button.click()
+    again = GeneratePanel(context_with_tiny_llama)
+    qtbot.addWidget(again)
+    assert again.mode.currentIndex() == 1 and again.temperature.value() == 1.25 and again.top_k.value() == 7
+
+
+def test_sampling_controls_only_enabled_when_sampling(qtbot, context_with_tiny_llama):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.mode.setCurrentIndex(0)
+    assert not panel.temperature.isEnabled() and not panel.top_p.isEnabled()
+    panel.mode.setCurrentIndex(1)
+    assert panel.temperature.isEnabled() and panel.seed.isEnabled()

@@ -8,8 +8,19 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-    QPlainTextEdit, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
 from playground.core.generation import GenerationSettings
@@ -36,6 +47,7 @@ class GeneratePanel(Panel):
         self.output_text = ""
         self.tokens = 0
         self._started = 0.0
+        self.session_runs: list[tuple[str, str]] = []
 
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter…")
@@ -284,8 +296,17 @@ class GeneratePanel(Panel):
         self.stats_label.setText(f"{self.tokens} tokens in {elapsed:.1f} s · {rate:.1f} tokens/s{note}")
         self.generate_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+        if self.tokens:
+            s = self.settings_from_controls()
+            how = (f"sampling, temperature {s.temperature}, top-k {s.top_k}, top-p {s.top_p}, seed {s.seed}"
+                   if s.do_sample else "greedy")
+            self.session_runs.append((f"Prompt ({how}, {self.tokens} tokens{note})",
+                                      f"{self.prompt_edit.toPlainText()}\n\n→ {self.output_text}"))
         self.sig_generation_finished.emit(self.output_text)
 
     def stop(self) -> None:
         if self.busy:
             self.task.cancel()
+
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        return list(self.session_runs)

@@ -1,0 +1,85 @@
+"""`playground evaluate`: summarize the bundled dialogues with a model and print the scores."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def add_parser(sub) -> None:
+    from playground.cli.common import add_model_options
+
+    p = sub.add_parser("evaluate", help="generate summaries of the bundled dialogues and score them",
+                       description="Summarize a split of the bundled dialogue dataset (or your own file) "
+                                   "with a model, then print ROUGE and BLEU with 95% intervals.")
+    p.add_argument("--split", default="test", choices=["train", "validation", "test"])
+    p.add_argument("--data", default=None, help="your own CSV/JSONL/Parquet file instead of the bundled split")
+    p.add_argument("--input-column", default=None, help="the column of --data the model reads")
+    p.add_argument("--reference-column", default=None, help="the column of --data holding the references")
+    p.add_argument("--limit", type=int, default=0, help="evaluate only the first N examples (0: all)")
+    p.add_argument("--shots", type=int, default=0, help="worked examples from the train split in each prompt")
+    p.add_argument("--adapter", default=None, help="a saved adapter folder (with adapter_config.json)")
+    add_model_options(p)
+    p.add_argument("--max-new-tokens", type=int, default=60)
+    p.add_argument("--tokenizer", choices=["default", "unicode"], default="default", help="ROUGE tokenizer")
+    p.add_argument("--csv", default=None, help="also write every example and its scores to this CSV file")
+    p.add_argument("--html", default=None, help="also write a self-contained HTML report")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from playground.cli.common import load_from_args
+    from playground.core.datasets import load_split, load_table
+    from playground.core.errors import InputError
+    from playground.core.evaluation import (
+        ADAPTER,
+        K_SHOT,
+        ZERO_SHOT,
+        SystemSpec,
+        run_evaluation,
+        score_results,
+    )
+    from playground.core.generation import GenerationSettings
+    from playground.core.metrics import format_table
+
+    if args.limit < 0 or args.shots < 0:
+        raise InputError("--limit and --shots cannot be negative.")
+    if args.adapter and args.shots:
+        raise InputError("An adapter is evaluated zero-shot (as it was trained).", "Leave out --shots.")
+    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, do_sample=False, top_n=0)
+    settings.validate()
+    data = (load_table(args.data, args.input_column, args.reference_column) if args.data
+            else load_split(args.split))
+    examples = data.head(args.limit)
+    if args.adapter:
+        spec = SystemSpec(ADAPTER, adapter_dir=args.adapter)
+    else:
+        spec = SystemSpec(K_SHOT, shots=args.shots) if args.shots else SystemSpec(ZERO_SHOT)
+    train = load_split("train").examples if args.shots else None
+    loaded = load_from_args(args)
+    label = spec.display()
+    print(f"Evaluating {loaded.info.name} ({label}) on {data.name}: {len(examples)} examples, "
+          f"greedy, {args.max_new_tokens} new tokens at most.", file=sys.stderr)
+    results = []
+    start = time.perf_counter()
+    try:
+        for r in run_evaluation(loaded, examples, [spec], train=train, settings=settings, tokenizer=args.tokenizer):
+            results.append(r)
+            done = len(results)
+            rate = done / max(time.perf_counter() - start, 1e-9) * 60
+            print(f"\r{done}/{len(examples)} examples · {rate:.1f} examples/min", end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("\nStopped: scoring the examples finished so far.", file=sys.stderr)
+    print(file=sys.stderr)
+    reports = score_results(results, [label], tokenizer=args.tokenizer)
+    print(format_table(reports))
+    if args.csv:
+        from playground.core.eval_report import write_csv
+
+        write_csv(args.csv, results, [label])
+    if args.html:
+        from playground.core.eval_report import write_html
+
+        write_html(args.html, results, reports, title=f"Evaluation of {loaded.info.name}", dataset=data.name,
+                   model=loaded.info.name, tokenizer=args.tokenizer, stopped=len(results) < len(examples))
+    return 0

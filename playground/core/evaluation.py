@@ -1,0 +1,245 @@
+"""Run up to four systems over a dataset and score them, one example at a time.
+
+A *system* is something that produces a summary for each example: the current model zero-shot,
+the current model with k-shot prompts, the current model with a saved adapter (loaded with peft
+on a copy, so the model every tab shares is never changed), or a column of predictions from a
+file. ``run_evaluation`` is a generator: it yields one ``ExampleResult`` per example (every
+system's output and per-pair ROUGE) so a GUI can show progress and stop between examples; the
+results already yielded stay valid and can be scored.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from playground.core.datasets import Example, load_predictions
+from playground.core.errors import InputError, PlaygroundError
+from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.metrics import (
+    PRF,
+    ScoreReport,
+    make_rouge_scorer,
+    score_pair,
+    score_predictions,
+)
+from playground.core.text_tokens import DEFAULT
+
+ZERO_SHOT, K_SHOT, ADAPTER, FILE = "zero-shot", "k-shot", "adapter", "file"
+SYSTEM_KINDS = (ZERO_SHOT, K_SHOT, ADAPTER, FILE)
+MAX_SYSTEMS = 4
+DEFAULT_MAX_NEW_TOKENS = 60
+
+
+@dataclass
+class SystemSpec:
+    """One system to compare. ``label`` names it in tables (made up from the kind when empty)."""
+
+    kind: str
+    label: str = ""
+    shots: int = 0
+    adapter_dir: str = ""
+    predictions_path: str = ""
+    predictions_column: str = ""
+
+    def display(self) -> str:
+        if self.label:
+            return self.label
+        if self.kind == ZERO_SHOT:
+            return "zero-shot"
+        if self.kind == K_SHOT:
+            return f"{self.shots}-shot"
+        if self.kind == ADAPTER:
+            return f"adapter {Path(self.adapter_dir).name}"
+        return f"{Path(self.predictions_path).name}:{self.predictions_column}"
+
+    @property
+    def needs_model(self) -> bool:
+        return self.kind != FILE
+
+
+@dataclass
+class ExampleResult:
+    """Every system's output for one example, with its per-pair ROUGE and seconds taken."""
+
+    index: int
+    example: Example
+    outputs: dict[str, str]
+    scores: dict[str, dict[str, PRF]]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None = None):
+    """The current model with a saved peft adapter, built on a deep copy of the model.
+
+    The shared model stays untouched (peft injects its layers into the model it is given).
+
+    Raises
+    ------
+    InputError
+        The folder is not an adapter (no adapter_config.json) or cannot be read.
+    PlaygroundError
+        The adapter does not fit the loaded model.
+    """
+    folder = Path(adapter_dir)
+    cfg_path = folder / "adapter_config.json"
+    if not folder.is_dir() or not cfg_path.exists():
+        raise InputError(f"{folder} is not an adapter folder (it has no adapter_config.json).",
+                         "Choose the folder the Fine-tune tab saved the adapter in.")
+    try:
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"adapter_config.json in {folder.name} cannot be read ({exc}).") from None
+    ensure_handle(handle).report(None, f"Loading the adapter {folder.name}…")
+    from peft import PeftModel
+
+    base = copy.deepcopy(loaded.model)
+    try:
+        model = PeftModel.from_pretrained(base, str(folder), is_trainable=False)
+    except Exception as exc:  # peft raises ValueError, RuntimeError (shapes), KeyError...
+        trained_on = cfg.get("base_model_name_or_path") or "another model"
+        raise PlaygroundError(f"The adapter {folder.name} does not fit {loaded.info.name}: {exc}",
+                              f"It was trained on {trained_on}; load that model first.") from None
+    model.eval()
+    info = replace(loaded.info, name=f"{loaded.info.name} + {folder.name}")
+    from playground.core.models import LoadedModel
+
+    return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=info, source=loaded.source,
+                       extras={"adapter_dir": str(folder), "peft_type": cfg.get("peft_type", "")})
+
+
+def _generate(model_loaded, prompt: str, settings, cancelled: Callable[[], bool]) -> str:
+    from playground.core.generation import check_prompt, generate_text
+
+    peft_cfg = getattr(model_loaded.model, "active_peft_config", None)
+    if peft_cfg is not None and getattr(peft_cfg, "is_prompt_learning", False):
+        # Soft prompts are prepended on every forward call; only transformers' generate (through
+        # peft's prepare_inputs_for_generation) handles them with a KV cache correctly.
+        import torch
+
+        ids = check_prompt(model_loaded, prompt, settings.max_new_tokens)
+        model = model_loaded.model
+        device = next(model.parameters()).device
+        input_ids = torch.tensor([ids], device=device)
+        with torch.inference_mode():
+            out = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                                 max_new_tokens=settings.max_new_tokens, do_sample=False,
+                                 pad_token_id=model_loaded.tokenizer.pad_token_id)
+        new = out[0] if model_loaded.is_encoder_decoder else out[0, input_ids.shape[1]:]
+        return model_loaded.tokenizer.decode(new, skip_special_tokens=True)
+    return generate_text(model_loaded, prompt, settings, cancelled)
+
+
+class _PreparedSystem:
+    def __init__(self, spec: SystemSpec, predict: Callable[[int, Example, Callable[[], bool]], str]):
+        self.spec = spec
+        self.label = spec.display()
+        self.predict = predict
+
+
+def _prepare(loaded, spec: SystemSpec, examples: list[Example], train: Sequence[Example] | None,
+             settings, handle: TaskHandle) -> _PreparedSystem:
+    from playground.core.summarize import build_prompt, clean_summary, pick_shots
+
+    if spec.kind not in SYSTEM_KINDS:
+        raise InputError(f"Unknown kind of system '{spec.kind}'.")
+    if spec.kind == FILE:
+        if not spec.predictions_path or not spec.predictions_column:
+            raise InputError("A predictions file and the column holding the predictions are needed.")
+        preds = load_predictions(spec.predictions_path, spec.predictions_column, examples)
+        return _PreparedSystem(spec, lambda i, ex, c: preds[i])
+    if loaded is None:
+        raise PlaygroundError("No model is loaded yet.", "Load a model, or compare prediction files only.")
+    shots = spec.shots if spec.kind == K_SHOT else 0
+    if shots and not train:
+        raise InputError("k-shot prompts need training examples to show.")
+    model = load_adapter_copy(loaded, spec.adapter_dir, handle) if spec.kind == ADAPTER else loaded
+
+    def predict(i: int, ex: Example, cancelled) -> str:
+        prompt = build_prompt(model, ex.input, pick_shots(train or [], shots, exclude=ex))
+        return clean_summary(_generate(model, prompt, settings, cancelled))
+
+    return _PreparedSystem(spec, predict)
+
+
+def check_systems(systems: Sequence[SystemSpec]) -> None:
+    if not systems:
+        raise InputError("Choose at least one system to evaluate.")
+    if len(systems) > MAX_SYSTEMS:
+        raise InputError(f"At most {MAX_SYSTEMS} systems can be compared at once.")
+    labels = [s.display() for s in systems]
+    dup = {x for x in labels if labels.count(x) > 1}
+    if dup:
+        raise InputError(f"Two systems have the same name ({', '.join(sorted(dup))}).",
+                         "Give them different settings or labels.")
+
+
+def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[SystemSpec], *,
+                   train: Sequence[Example] | None = None, settings=None, tokenizer: str = DEFAULT,
+                   use_stemmer: bool = True, handle: TaskHandle | None = None) -> Iterator[ExampleResult]:
+    """Generate with every system on every example, yielding one ExampleResult per example.
+
+    Parameters
+    ----------
+    loaded
+        The current LoadedModel (None is fine when every system is a predictions file).
+    examples
+        The rows to evaluate, in order.
+    systems
+        Up to four SystemSpecs.
+    train
+        The pool k-shot examples are drawn from (never the example itself).
+    settings
+        GenerationSettings; greedy with 60 new tokens when None.
+    tokenizer, use_stemmer
+        How the per-pair ROUGE is computed.
+    handle
+        Progress (examples done / total) and Stop, checked between tokens and examples. An
+        example interrupted by Stop is not yielded, so every yielded result is complete.
+    """
+    from playground.core.generation import GenerationSettings
+
+    handle = ensure_handle(handle)
+    examples = list(examples)
+    if not examples:
+        raise InputError("The dataset has no rows to evaluate.", "Choose another split or file.")
+    check_systems(systems)
+    settings = settings or GenerationSettings(max_new_tokens=DEFAULT_MAX_NEW_TOKENS, do_sample=False, top_n=0)
+    settings.validate()
+    scorer = make_rouge_scorer(use_stemmer, tokenizer)
+    prepared = []
+    for spec in systems:
+        handle.raise_if_cancelled()
+        prepared.append(_prepare(loaded, spec, examples, train, settings, handle))
+    n = len(examples)
+    handle.report(0.0, f"0 / {n} examples")
+    for i, ex in enumerate(examples):
+        outputs, scores, seconds = {}, {}, {}
+        for system in prepared:
+            if handle.cancelled():
+                return
+            t0 = time.perf_counter()
+            out = system.predict(i, ex, handle.cancelled)
+            if handle.cancelled():
+                return  # a half-generated output would be scored unfairly: drop the example
+            seconds[system.label] = time.perf_counter() - t0
+            outputs[system.label] = out
+            scores[system.label] = score_pair(scorer, out, ex.reference)
+        yield ExampleResult(index=i, example=ex, outputs=outputs, scores=scores, seconds=seconds)
+        handle.report((i + 1) / n, f"{i + 1} / {n} examples")
+
+
+def score_results(results: Sequence[ExampleResult], labels: Sequence[str], *, tokenizer: str = DEFAULT,
+                  use_stemmer: bool = True, n_resamples: int = 1000, seed: int = 0) -> dict[str, ScoreReport]:
+    """The aggregate table (ROUGE, BLEU, intervals) of each system over the results so far."""
+    if not results:
+        raise InputError("No example has finished yet, so there is nothing to score.",
+                         "Let the evaluation run for at least one example.")
+    references = [r.example.reference for r in results]
+    return {label: score_predictions([r.outputs[label] for r in results], references, tokenizer=tokenizer,
+                                     use_stemmer=use_stemmer, n_resamples=n_resamples, seed=seed)
+            for label in labels}

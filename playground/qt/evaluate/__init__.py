@@ -1,0 +1,3 @@
+from playground.qt.evaluate.panel import EvaluatePanel
+
+__all__ = ["EvaluatePanel"]

@@ -1,0 +1,411 @@
+"""The Evaluate tab: summarize dialogues with up to four systems, score them with ROUGE and BLEU,
+and see which words matched."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.datasets import SPLITS
+from playground.core.errors import InputError, describe_exception
+from playground.core.evaluation import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
+from playground.qt.evaluate.results import ResultsView
+from playground.qt.evaluate.systems import SystemRow
+from playground.qt.panel import Panel
+
+LESSON = (
+    "<b>Scoring summaries.</b> ROUGE compares an output with a reference written by a person. "
+    "<i>ROUGE-1</i> counts the words they share, <i>ROUGE-2</i> the pairs of neighbouring words, "
+    "<i>ROUGE-L</i> the longest run of words found in both in the same order (gaps allowed); each is "
+    "the F1 of precision (how much of the output matches) and recall (how much of the reference is "
+    "recovered). <i>BLEU</i>, from translation, multiplies the precisions of 1- to 4-word n-grams and "
+    "penalises short outputs. Their limits: they count surface words, so a correct summary in other "
+    "words (synonyms, 'agreed' for 'said yes') scores low, and ROUGE-1 ignores word order ('the dog bit "
+    "the man' = 'the man bit the dog'). Compare systems on the same examples, mind the intervals, and "
+    "read the outputs too."
+)
+USER_FILE = "user"
+
+
+class EvaluatePanel(Panel):
+    title = "Evaluate"
+
+    sig_evaluation_finished = Signal(object)
+    """dict label -> ScoreReport once a run is scored (also after Stop); {} when nothing finished"""
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.task = None
+        self.score_task = None
+        self.user_data = None
+        self.labels: list[str] = []
+        self.total = 0
+        self._started = 0.0
+        self.stopped = False
+        self.reports: dict = {}
+        self.run_info: dict = {}
+
+        # data -------------------------------------------------------------------------------
+        self.data_combo = QComboBox()
+        for split in SPLITS:
+            self.data_combo.addItem(f"Bundled dialogues: {split}", split)
+        self.data_combo.addItem("Your own file…", USER_FILE)
+        self.data_combo.setCurrentIndex(SPLITS.index("test"))
+        self.data_combo.setToolTip("The bundled dataset: short everyday conversations, each with a summary "
+                                   "written by a person. Or a CSV, JSONL or Parquet file of your own.")
+        self.open_button = QPushButton("Open…")
+        self.open_button.clicked.connect(self.choose_data_file)
+        self.input_column = QComboBox()
+        self.input_column.setToolTip("The column the model reads (the text to summarize).")
+        self.reference_column = QComboBox()
+        self.reference_column.setToolTip("The column holding the reference (the summary a person wrote).")
+        self.data_label = QLabel("")
+        self.data_label.setWordWrap(True)
+        self.count_spin = QSpinBox()
+        self.count_spin.setRange(1, 100000)
+        self.count_spin.setValue(10)
+        self.count_spin.setToolTip("How many examples to evaluate, from the top of the split. Generation "
+                                   "takes seconds per example on a CPU.")
+        data_form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.data_combo, 1)
+        row.addWidget(self.open_button)
+        data_form.addRow("Data", row)
+        data_form.addRow("Input column", self.input_column)
+        data_form.addRow("Reference column", self.reference_column)
+        data_form.addRow("Examples", self.count_spin)
+        data_form.addRow(self.data_label)
+        data_box = QGroupBox("Dataset")
+        data_box.setLayout(data_form)
+
+        # systems ----------------------------------------------------------------------------
+        defaults = [(ZERO_SHOT, True), (K_SHOT, False), (ADAPTER, False), (FILE, False)]
+        self.system_rows = [SystemRow(i + 1, kind, on) for i, (kind, on) in enumerate(defaults[:MAX_SYSTEMS])]
+        sys_layout = QVBoxLayout()
+        for r in self.system_rows:
+            sys_layout.addWidget(r)
+        sys_box = QGroupBox("Systems to compare (up to 4)")
+        sys_box.setLayout(sys_layout)
+
+        # generation & scoring ---------------------------------------------------------------
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(4, 512)
+        self.max_tokens.setValue(60)
+        self.max_tokens.setToolTip("Max new tokens per summary (greedy decoding: always the most likely token).")
+        self.tokenizer_combo = QComboBox()
+        self.tokenizer_combo.addItem("rouge-score (ASCII, comparable)", "default")
+        self.tokenizer_combo.addItem("Unicode-aware", "unicode")
+        self.tokenizer_combo.setToolTip("How ROUGE splits text into words. rouge-score's own tokenizer keeps only "
+                                        "ASCII letters and digits (accents, Cyrillic, CJK vanish, scoring 0) so "
+                                        "scores compare with published ones; Unicode-aware keeps every script.")
+        self.stemmer_check = QCheckBox("Stem words (talked = talks)")
+        self.stemmer_check.setChecked(True)
+        self.stemmer_check.setToolTip("Porter stemming: words are cut to their stem before matching, as "
+                                      "rouge-score's use_stemmer.")
+        gen_form = QFormLayout()
+        gen_form.addRow("Max new tokens", self.max_tokens)
+        gen_form.addRow("ROUGE tokenizer", self.tokenizer_combo)
+        gen_form.addRow(self.stemmer_check)
+        gen_box = QGroupBox("Generation and scoring")
+        gen_box.setLayout(gen_form)
+
+        # run --------------------------------------------------------------------------------
+        self.run_button = QPushButton("Evaluate  (Ctrl+Enter)")
+        self.run_button.setToolTip("Generate a summary with every system for each example, then score them.")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button = QPushButton("Stop  (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop after the current token; the examples already finished are scored.")
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.rate_label = QLabel("")
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("color: #b00020;")
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.setToolTip("Every example: dialogue, reference, each output and its ROUGE.")
+        self.csv_button.clicked.connect(self._ask_export_csv)
+        self.html_button = QPushButton("Export HTML report…")
+        self.html_button.setToolTip("One self-contained page: settings, scores, chart and every example.")
+        self.html_button.clicked.connect(self._ask_export_html)
+        for b in (self.csv_button, self.html_button):
+            b.setEnabled(False)
+
+        controls = QVBoxLayout()
+        controls.addWidget(self.lesson(LESSON))
+        controls.addWidget(data_box)
+        controls.addWidget(sys_box)
+        controls.addWidget(gen_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        controls.addLayout(buttons)
+        controls.addWidget(self.progress)
+        controls.addWidget(self.rate_label)
+        controls.addWidget(self.message_label)
+        exports = QHBoxLayout()
+        exports.addWidget(self.csv_button)
+        exports.addWidget(self.html_button)
+        controls.addLayout(exports)
+        controls.addStretch(1)
+        left = QWidget()
+        left.setLayout(controls)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(440)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.results_view = ResultsView()
+        split = QSplitter()
+        split.addWidget(scroll)
+        split.addWidget(self.results_view)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 5)
+        outer = QVBoxLayout(self)
+        outer.addWidget(split)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(self.run)
+        self.data_combo.currentIndexChanged.connect(self._data_changed)
+        self._data_changed()
+
+    # data ---------------------------------------------------------------------------------------
+    def _data_changed(self) -> None:
+        user = self.data_combo.currentData() == USER_FILE
+        for w in (self.open_button, self.input_column, self.reference_column):
+            w.setEnabled(user)
+        if user:
+            if self.user_data is None:
+                self.data_label.setText("Choose a CSV, JSONL or Parquet file, then its columns.")
+            return
+        self.input_column.clear()
+        self.reference_column.clear()
+        try:
+            from playground.core.datasets import load_split
+
+            n = len(load_split(self.data_combo.currentData()))
+            self.data_label.setText(f"<small>{n} dialogues with reference summaries.</small>")
+            self.count_spin.setMaximum(n)
+        except InputError as exc:
+            self.data_label.setText(str(exc))
+
+    def choose_data_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a dataset", "",
+                                              "Tables (*.csv *.tsv *.jsonl *.json *.parquet)")
+        if path:
+            self.open_data_file(path)
+
+    def open_data_file(self, path: str) -> bool:
+        """Use a file of your own: read its columns and guess which is the input and the reference."""
+        from playground.core.datasets import guess_columns, read_records
+
+        self.data_combo.setCurrentIndex(self.data_combo.findData(USER_FILE))
+        self.message_label.setText("")
+        try:
+            columns, rows = read_records(path)
+            if not rows:
+                raise InputError(f"{path.rsplit('/', 1)[-1]} has no rows.", "Choose a file with at least one example.")
+        except InputError as exc:
+            self.user_data = None
+            self.message_label.setText(str(exc))
+            return False
+        self.user_data = path
+        for combo in (self.input_column, self.reference_column):
+            combo.clear()
+            combo.addItems(columns)
+        guess_in, guess_ref = guess_columns(columns)
+        if guess_in:
+            self.input_column.setCurrentText(guess_in)
+        if guess_ref:
+            self.reference_column.setCurrentText(guess_ref)
+        self.count_spin.setMaximum(max(1, len(rows)))
+        self.data_label.setText(f"<small>{path}: {len(rows)} rows.</small>")
+        return True
+
+    def dataset(self):
+        from playground.core.datasets import load_split, load_table
+
+        if self.data_combo.currentData() == USER_FILE:
+            if not self.user_data:
+                raise InputError("No file is chosen yet.", "Click Open… and choose a CSV, JSONL or Parquet file.")
+            return load_table(self.user_data, self.input_column.currentText() or None,
+                              self.reference_column.currentText() or None)
+        return load_split(self.data_combo.currentData())
+
+    # run ----------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return any(t is not None and not t.finished for t in (self.task, self.score_task))
+
+    def run(self) -> None:
+        if self.busy:
+            return
+        self.message_label.setText("")
+        try:
+            plan = self._plan()
+        except Exception as exc:  # every refusal is a message beside the button
+            msg, hint = describe_exception(exc)
+            self.message_label.setText(f"{msg} {hint}".strip())
+            return
+        from playground.core.evaluation import run_evaluation
+        from playground.core.generation import GenerationSettings
+
+        loaded, data, examples, specs, train = plan
+        tokenizer, stem = self.tokenizer_combo.currentData(), self.stemmer_check.isChecked()
+        settings = GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
+        self.labels = [s.display() for s in specs]
+        self.total = len(examples)
+        self.stopped = False
+        self.reports = {}
+        self.run_info = {"dataset": data.name, "model": loaded.info.name if loaded else "", "tokenizer": tokenizer,
+                         "use_stemmer": stem}
+        self.results_view.reset(self.labels, tokenizer, stem)
+        self.progress.setRange(0, self.total)
+        self.progress.setValue(0)
+        self.rate_label.setText(f"Starting… 0 / {self.total} examples")
+        self._started = time.perf_counter()
+        self.task = self.context.runner.submit(
+            "evaluate", lambda h: run_evaluation(loaded, examples, specs, train=train, settings=settings,
+                                                 tokenizer=tokenizer, use_stemmer=stem, handle=h))
+        self.task.sig_item.connect(self._on_result)
+        self.task.sig_progress.connect(self._on_progress)
+        self.task.sig_failed.connect(self._on_failed)
+        self.task.sig_finished.connect(self._on_run_finished)
+        self._set_running(True)
+
+    def _plan(self):
+        specs = [r.spec() for r in self.system_rows if r.is_enabled()]
+        if not specs:
+            raise InputError("No system is ticked.", "Tick at least one system to evaluate.")
+        data = self.dataset()
+        examples = data.head(self.count_spin.value())
+        if not examples:
+            raise InputError("The dataset has no rows to evaluate.")
+        loaded = self.context.session.current
+        if loaded is None and any(s.needs_model for s in specs):
+            raise InputError("The model is still loading.", "Try again in a moment.")
+        train = None
+        if any(s.kind == K_SHOT for s in specs):
+            from playground.core.datasets import load_split
+
+            train = load_split("train").examples
+        from playground.core.evaluation import check_systems
+
+        check_systems(specs)
+        return loaded, data, examples, specs, train
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for b in (self.csv_button, self.html_button):
+            b.setEnabled(not running and bool(self.reports))
+
+    def _on_result(self, result) -> None:
+        self.results_view.add_result(result)
+        done = len(self.results_view.results)
+        self.progress.setValue(done)
+        elapsed = time.perf_counter() - self._started
+        per_min = done / elapsed * 60 if elapsed > 0 else 0.0
+        left = (self.total - done) / (done / elapsed) if done else 0.0
+        self.rate_label.setText(f"{done} / {self.total} examples · {per_min:.1f} examples/min · "
+                                f"ETA {int(left // 60)}:{int(left % 60):02d}")
+
+    def _on_progress(self, fraction, message: str) -> None:
+        if not self.results_view.results and message:
+            self.rate_label.setText(message)  # e.g. loading an adapter, before the first example
+
+    def _on_failed(self, message: str, hint: str) -> None:
+        kept = len(self.results_view.results)
+        extra = f" The {kept} example{'s' if kept != 1 else ''} finished before are kept and scored." if kept else ""
+        self.message_label.setText(f"{message} {hint}{extra}".strip())
+
+    def _on_run_finished(self) -> None:
+        self.stopped = self.task.outcome == "cancelled"
+        results = list(self.results_view.results)
+        done = len(results)
+        elapsed = time.perf_counter() - self._started
+        note = " (stopped)" if self.stopped else ""
+        self.rate_label.setText(f"{done} / {self.total} examples in {elapsed:.0f} s{note}")
+        if not results:
+            self._set_running(False)
+            self.sig_evaluation_finished.emit({})
+            return
+        from playground.core.evaluation import score_results
+
+        labels, tok, stem = list(self.labels), self.run_info["tokenizer"], self.run_info["use_stemmer"]
+        self.rate_label.setText(self.rate_label.text() + " · scoring…")
+        self.score_task = self.context.runner.submit(
+            "score", lambda h: score_results(results, labels, tokenizer=tok, use_stemmer=stem))
+        self.score_task.sig_done.connect(self._on_scored)
+        self.score_task.sig_failed.connect(lambda m, h: self.message_label.setText(f"{m} {h}".strip()))
+        self.score_task.sig_finished.connect(self._on_score_finished)
+
+    def _on_scored(self, reports: dict) -> None:
+        self.reports = reports
+        self.results_view.show_reports(reports)
+        self.rate_label.setText(self.rate_label.text().replace(" · scoring…", ""))
+
+    def _on_score_finished(self) -> None:
+        self._set_running(False)
+        self.sig_evaluation_finished.emit(self.reports)
+
+    def stop(self) -> None:
+        if self.task is not None and not self.task.finished:
+            self.task.cancel()
+
+    # export -------------------------------------------------------------------------------------
+    def export_csv(self, path: str) -> None:
+        from playground.core.eval_report import write_csv
+
+        write_csv(path, self.results_view.results, self.labels)
+
+    def export_html(self, path: str) -> None:
+        from playground.core.eval_report import write_html
+
+        info = self.run_info
+        write_html(path, self.results_view.results, self.reports, title="Evaluation",
+                   dataset=info.get("dataset", ""), model=info.get("model", ""),
+                   tokenizer=info.get("tokenizer", "default"), use_stemmer=info.get("use_stemmer", True),
+                   stopped=self.stopped)
+
+    def _ask_export_csv(self) -> None:
+        self._ask_export("Export CSV", "evaluation.csv", "CSV (*.csv)", self.export_csv)
+
+    def _ask_export_html(self) -> None:
+        self._ask_export("Export HTML report", "evaluation.html", "HTML (*.html)", self.export_html)
+
+    def _ask_export(self, title: str, name: str, filt: str, write) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, title, name, filt)
+        if not path:
+            return
+        try:
+            write(path)
+        except Exception as exc:
+            msg, hint = describe_exception(exc)
+            self.message_label.setText(f"{msg} {hint}".strip())
+        else:
+            self.message_label.setText("")
+            self.rate_label.setText(f"Saved {path}")

@@ -1,0 +1,3 @@
+from playground.qt.prompt.panel import PromptPanel
+
+__all__ = ["PromptPanel"]

@@ -1,0 +1,373 @@
+"""The Prompt tab: zero-, one- and few-shot in-context learning on the dialogues, side by side."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget,
+    QVBoxLayout, QWidget,
+)
+
+from playground.core.history import History
+from playground.core.prompts import TEMPLATES
+from playground.qt.panel import Panel
+from playground.qt.prompt.compare_view import CompareView
+from playground.qt.prompt.history_view import HistoryView
+from playground.qt.prompt.runs import PromptRunsMixin
+from playground.qt.prompt.token_meter import TokenMeter
+
+LESSON = (
+    "<b>In-context learning.</b> Without changing a single weight, you can teach a model a task "
+    "inside the prompt. <i>Zero-shot</i> only asks; <i>one-shot</i> shows one worked example first; "
+    "<i>few-shot</i> shows several. Small models often gain from examples, but every example takes "
+    "room in the <i>context window</i>: watch the meter. If examples stop helping, it is time to fine-tune."
+)
+FREE = "__free__"
+
+
+class PromptPanel(PromptRunsMixin, Panel):
+    title = "Prompt"
+
+    sig_run_finished = Signal(object)
+    """the VariantEvent of a finished single run (with its summary and scores)"""
+    sig_compare_finished = Signal()
+    """a comparison ended (finished or stopped); columns hold what was scored"""
+
+    def __init__(self, context, parent: QWidget | None = None, history: History | None = None) -> None:
+        super().__init__(context, parent)
+        self.history = history or History()
+        self.task = None
+        self.edited = False
+        self._setting_prompt = False
+        self.train, self.splits = [], {}
+        self._load_data()
+        self._build()
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(120)
+        self._refresh_timer.timeout.connect(self.refresh_prompt)
+        for sig in (self.template_combo.currentIndexChanged, self.free_edit.textChanged, self.chat_check.toggled,
+                    self.shots_spin.valueChanged, self.seed_spin.valueChanged, self.max_tokens.valueChanged,
+                    self.dialogue_edit.textChanged, self.shot_list.itemChanged):
+            sig.connect(self._schedule_refresh)
+        self.example_combo.currentIndexChanged.connect(self._example_chosen)
+        self.split_combo.currentIndexChanged.connect(self._split_chosen)
+        self._split_chosen()
+
+    # data ----------------------------------------------------------------------------------------
+    def _load_data(self) -> None:
+        from playground.core.datasets import load_split
+        from playground.core.errors import PlaygroundError
+
+        self.data_problem = ""
+        for split in ("train", "validation", "test"):
+            try:
+                self.splits[split] = load_split(split).examples
+            except PlaygroundError as exc:
+                self.splits[split] = []
+                self.data_problem = f"{exc.message} {exc.hint}".strip()
+        self.train = self.splits["train"]
+
+    # layout --------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.split_combo = QComboBox()
+        self.split_combo.addItems(["test", "validation"])
+        self.split_combo.setToolTip("Which held-out dialogues to summarize. Worked examples always come "
+                                    "from the train split, so the model never sees the answer.")
+        self.example_combo = QComboBox()
+        self.random_button = QPushButton("Random")
+        self.random_button.clicked.connect(self._random_example)
+        self.dialogue_edit = QPlainTextEdit()
+        self.dialogue_edit.setToolTip("The conversation to summarize. You can paste your own.")
+        self.reference_view = QLabel("")
+        self.reference_view.setTextFormat(Qt.TextFormat.PlainText)
+        self.reference_view.setWordWrap(True)
+        self.reference_view.setToolTip("The reference summary a person wrote; ROUGE compares the output to it.")
+
+        self.template_combo = QComboBox()
+        for t in TEMPLATES.values():
+            self.template_combo.addItem(t.label, t.name)
+            self.template_combo.setItemData(self.template_combo.count() - 1, t.description, Qt.ItemDataRole.ToolTipRole)
+        self.template_combo.addItem("Free template…", FREE)
+        self.template_combo.setToolTip("How the request is worded. Instruction-tuned models answer best to "
+                                       "wordings like those they were trained on.")
+        self.free_edit = QLineEdit("Conversation:\\n{dialogue}\\nIn short: {summary}")
+        self.free_edit.setToolTip("Your own template: {dialogue} marks the conversation, {summary} where an "
+                                  "example's answer goes. \\n is a new line.")
+        self.free_edit.setEnabled(False)
+        self.chat_check = QCheckBox("Wrap in the model's chat template")
+        self.chat_check.setToolTip("Chat models were trained on turns wrapped in special tokens; each example "
+                                   "becomes a user turn and an assistant answer.")
+        self.shots_spin = QSpinBox()
+        self.shots_spin.setRange(0, 8)
+        self.shots_spin.setToolTip("How many worked examples to show before the dialogue: 0 = zero-shot, "
+                                   "1 = one-shot, more = few-shot.")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 99999)
+        self.seed_spin.setToolTip("Examples are drawn from the train split at random with this seed.")
+        self.shot_list = QListWidget()
+        self.shot_list.setToolTip("Tick examples to choose them by hand (in the order listed); untick all to "
+                                  "draw at random.")
+        self.shot_list.setMaximumHeight(120)
+        for ex in self.train:
+            item = QListWidgetItem(f"{ex.id} · {ex.topic}")
+            item.setData(Qt.ItemDataRole.UserRole, ex.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.shot_list.addItem(item)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(8, 512)
+        self.max_tokens.setValue(60)
+        self.max_tokens.setToolTip("Room kept for the answer; decoding is greedy so runs are repeatable.")
+
+        src = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.example_combo, 1)
+        row.addWidget(self.random_button)
+        src.addRow("Split", self.split_combo)
+        src.addRow("Dialogue", row)
+        src_box = QGroupBox("1. The dialogue")
+        v = QVBoxLayout(src_box)
+        v.addLayout(src)
+        v.addWidget(self.dialogue_edit, 1)
+        v.addWidget(QLabel("<b>Reference summary</b>"))
+        v.addWidget(self.reference_view)
+        form = QFormLayout()
+        form.addRow("Template", self.template_combo)
+        form.addRow("Free template", self.free_edit)
+        form.addRow("", self.chat_check)
+        form.addRow("Shots", self.shots_spin)
+        form.addRow("Seed", self.seed_spin)
+        form.addRow("Max new tokens", self.max_tokens)
+        p_box = QGroupBox("2. The prompt")
+        pv = QVBoxLayout(p_box)
+        pv.addLayout(form)
+        pv.addWidget(QLabel("Choose examples by hand (optional):"))
+        pv.addWidget(self.shot_list)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.lesson(LESSON))
+        if self.data_problem:
+            lv.addWidget(QLabel(html.escape(self.data_problem)))
+        lv.addWidget(src_box, 1)
+        lv.addWidget(p_box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+
+        self.meter = TokenMeter()
+        self.meter_label = QLabel("")
+        self.meter_label.setWordWrap(True)
+        self.fit_button = QPushButton("Drop shots to fit")
+        self.fit_button.setToolTip("Use as many examples as fit in the window with room for the answer.")
+        self.fit_button.clicked.connect(self.drop_shots_to_fit)
+        self.fit_button.setVisible(False)
+        self.prompt_edit = QPlainTextEdit()
+        self.prompt_edit.setToolTip("The exact text the model will read. Edit it freely; Reset rebuilds it.")
+        self.prompt_edit.textChanged.connect(self._prompt_edited)
+        self.reset_button = QPushButton("Reset prompt")
+        self.reset_button.clicked.connect(self.reset_prompt)
+        self.copy_button = QPushButton("Copy as Python")
+        self.copy_button.setToolTip("Copy a short transformers script that reproduces this prompt and settings.")
+        self.copy_button.clicked.connect(self.copy_as_python)
+        self.run_button = QPushButton("Generate  (Ctrl+Enter)")
+        self.run_button.clicked.connect(self.run_single)
+        self.stop_button = QPushButton("Stop  (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.output_edit = QPlainTextEdit()
+        self.output_edit.setReadOnly(True)
+        self.output_edit.setPlaceholderText("The model's summary streams here.")
+        self.score_label = QLabel("")
+        self.score_label.setWordWrap(True)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020;")
+
+        run_tab = QWidget()
+        rv = QVBoxLayout(run_tab)
+        rv.addWidget(self.meter)
+        mrow = QHBoxLayout()
+        mrow.addWidget(self.meter_label, 1)
+        mrow.addWidget(self.fit_button)
+        rv.addLayout(mrow)
+        rv.addWidget(self.prompt_edit, 3)
+        brow = QHBoxLayout()
+        for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button):
+            brow.addWidget(b)
+        rv.addLayout(brow)
+        rv.addWidget(self.message)
+        rv.addWidget(QLabel("<b>Output</b>"))
+        rv.addWidget(self.output_edit, 2)
+        rv.addWidget(self.score_label)
+
+        self.compare_mode = QComboBox()
+        self.compare_mode.addItem("0, 1 and k shots (k = Shots, at least 2)", "shots")
+        self.compare_mode.addItem("Every template (at the chosen shots)", "templates")
+        self.compare_button = QPushButton("Run comparison")
+        self.compare_button.setToolTip("Run the same dialogue under each prompt, one after another, and score each.")
+        self.compare_button.clicked.connect(self.run_compare)
+        self.compare_view = CompareView()
+        cmp_tab = QWidget()
+        cv = QVBoxLayout(cmp_tab)
+        crow = QHBoxLayout()
+        crow.addWidget(self.compare_mode, 1)
+        crow.addWidget(self.compare_button)
+        cv.addLayout(crow)
+        cv.addWidget(self.compare_view, 1)
+
+        self.history_view = HistoryView(self.history)
+        self.history_view.sig_reopen.connect(self.reopen)
+        self.views = QTabWidget()
+        self.views.addTab(run_tab, "Run")
+        self.views.addTab(cmp_tab, "Compare")
+        self.views.addTab(self.history_view, "History")
+        split = QSplitter()
+        split.addWidget(scroll)
+        split.addWidget(self.views)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(split)
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(self.run_single)
+        self.template_combo.currentIndexChanged.connect(
+            lambda: self.free_edit.setEnabled(self.template_combo.currentData() == FREE))
+
+    # choosing ------------------------------------------------------------------------------------
+    def _split_chosen(self) -> None:
+        self.example_combo.blockSignals(True)
+        self.example_combo.clear()
+        for ex in self.splits.get(self.split_combo.currentText(), []):
+            self.example_combo.addItem(f"{ex.id} · {ex.topic}", ex.id)
+        self.example_combo.blockSignals(False)
+        self._example_chosen()
+
+    def current_example(self):
+        examples = self.splits.get(self.split_combo.currentText(), [])
+        i = self.example_combo.currentIndex()
+        return examples[i] if 0 <= i < len(examples) else None
+
+    def _example_chosen(self) -> None:
+        ex = self.current_example()
+        self.dialogue_edit.setPlainText(ex.input if ex else "")
+        self.reference_view.setText(ex.reference if ex else "")
+
+    def _random_example(self) -> None:
+        import random
+
+        if self.example_combo.count():
+            self.example_combo.setCurrentIndex(random.randrange(self.example_combo.count()))
+
+    def template(self) -> str:
+        data = self.template_combo.currentData()
+        return self.free_edit.text().replace("\\n", "\n") if data == FREE else data
+
+    def chosen_ids(self) -> list[str]:
+        out = []
+        for i in range(self.shot_list.count()):
+            item = self.shot_list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(Qt.ItemDataRole.UserRole))
+        return out
+
+    def shots(self, k: int | None = None):
+        from playground.core.prompts import select_shots
+
+        ex = self.current_example()
+        dialogue = self.dialogue_edit.toPlainText()
+        k = self.shots_spin.value() if k is None else k
+        chosen = self.chosen_ids()
+        return select_shots(self.train, k, exclude_id=ex.id if ex and ex.input == dialogue else "",
+                            exclude_text=dialogue, seed=self.seed_spin.value(), chosen_ids=chosen)
+
+    def use_chat(self, loaded) -> bool:
+        return self.chat_check.isChecked() and loaded.info.has_chat_template and not loaded.is_encoder_decoder
+
+    def reference(self) -> str:
+        ex = self.current_example()
+        return ex.reference if ex and ex.input.strip() == self.dialogue_edit.toPlainText().strip() else ""
+
+    # the rendered prompt and its tokens -----------------------------------------------------------
+    def on_model_changed(self, loaded) -> None:
+        self.chat_check.setEnabled(loaded.info.has_chat_template and not loaded.is_encoder_decoder)
+        if not self.chat_check.isEnabled():
+            self.chat_check.setChecked(False)
+        self.refresh_prompt()
+
+    def _schedule_refresh(self, *args) -> None:
+        self._refresh_timer.start()
+
+    def _prompt_edited(self) -> None:
+        if not self._setting_prompt:
+            self.edited = True
+            self._schedule_refresh()
+
+    def reset_prompt(self) -> None:
+        self.edited = False
+        self.refresh_prompt()
+
+    def variant(self, shots=None, template=None, label=""):
+        from playground.core.prompt_lab import Variant
+
+        loaded = self.context.session.require()
+        shots = self.shots() if shots is None else shots
+        return Variant(label or f"{len(shots)}-shot", template or self.template(), shots, self.use_chat(loaded),
+                       self.prompt_edit.toPlainText() if self.edited else "")
+
+    def refresh_prompt(self) -> None:
+        """Rebuild the prompt (unless edited by hand) and the token meter."""
+        from playground.core.errors import PlaygroundError
+        from playground.core.prompt_lab import build_variant_prompt
+        from playground.core.prompts import count_prompt_tokens
+
+        loaded = self.context.session.current
+        if loaded is None:
+            return
+        self.message.setText("")
+        try:
+            v = self.variant()
+            built = build_variant_prompt(loaded, self.dialogue_edit.toPlainText(), v)
+        except PlaygroundError as exc:
+            self.message.setText(f"{exc.message} {exc.hint}".strip())
+            self.meter.set_counts(0, 0, 0, 0, loaded.info.context_window)
+            return
+        if not self.edited:
+            self._setting_prompt = True
+            self.prompt_edit.setPlainText(built.text)
+            self._setting_prompt = False
+            c = count_prompt_tokens(loaded.tokenizer, built)
+            parts = (c.instruction, c.examples, c.dialogue)
+        else:
+            n = len(loaded.tokenizer(built.text, add_special_tokens=not self.use_chat(loaded))["input_ids"])
+            parts = (n, 0, 0)
+        window, answer = loaded.info.context_window, self.max_tokens.value()
+        self.meter.set_counts(*parts, answer if not loaded.is_encoder_decoder else 0, window)
+        total = sum(parts)
+        from playground.qt.prompt.token_meter import COLOURS
+
+        key = lambda name: f"<span style='color:{COLOURS[name].name()}'>■</span> {name}"  # noqa: E731
+        split = ("edited by hand" if self.edited else
+                 f"{key('instruction')} {parts[0]:,} · {key('examples')} {parts[1]:,} · "
+                 f"{key('dialogue')} {parts[2]:,}")
+        self.meter_label.setText(f"<b>{total:,}</b> prompt tokens ({split}) + {key('answer')} {answer} / "
+                                 f"{window:,} context window")
+        self.fit_button.setVisible(self.meter.over and self.shots_spin.value() > 0 and not self.edited)
+        if self.meter.over:
+            self.message.setText("The prompt does not fit in the context window: the examples take too much "
+                                 "room. Drop shots, shorten the template, or lower max new tokens.")
+
+    def drop_shots_to_fit(self) -> None:
+        from playground.core.prompts import max_shots_that_fit
+
+        loaded = self.context.session.require()
+        shots = self.shots()
+        n = max_shots_that_fit(loaded.tokenizer, self.dialogue_edit.toPlainText(), shots, self.template(),
+                               loaded.info.context_window, self.max_tokens.value(), self.use_chat(loaded))
+        self.shots_spin.setValue(n)
+        self.refresh_prompt()

@@ -1,0 +1,49 @@
+"""Export the session as one self-contained HTML handout: each tab's prompts, settings, outputs
+and charts (embedded as PNG, so the file opens anywhere without a network)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import time
+
+from PySide6.QtWidgets import QWidget
+
+
+def canvas_pngs(panel: QWidget) -> list[bytes]:
+    """PNG images of every matplotlib canvas inside a panel (without importing matplotlib)."""
+    out = []
+    for w in panel.findChildren(QWidget):
+        figure = getattr(w, "figure", None)
+        if figure is None or not hasattr(figure, "savefig") or not figure.axes:
+            continue
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        out.append(buf.getvalue())
+    return out
+
+
+def session_html(panels: list, title: str = "LLM Playground session") -> str:
+    """The handout for a list of panels (each may define ``session_snapshot() -> [(heading, text)]``)."""
+    e = html.escape
+    parts = []
+    for panel in panels:
+        items = panel.session_snapshot() if hasattr(panel, "session_snapshot") else []
+        images = canvas_pngs(panel)
+        if not items and not images:
+            continue
+        body = []
+        for heading, text in items:
+            body.append(f"<h3>{e(heading)}</h3><pre>{e(text)}</pre>")
+        for png in images:
+            body.append(f"<img alt='chart' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>")
+        parts.append(f"<section><h2>{e(panel.title)}</h2>{''.join(body)}</section>")
+    if not parts:
+        parts.append("<p>Nothing was run in this session yet.</p>")
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}"
+             "section{border-top:2px solid #ddd;margin-top:2em}pre{white-space:pre-wrap;background:#f6f6f6;"
+             "padding:.6em;border-radius:4px}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{style}</style>"
+            f"</head><body><h1>{e(title)}</h1><p>{e(stamp)}</p>{''.join(parts)}</body></html>")

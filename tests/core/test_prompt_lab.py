@@ -1,0 +1,51 @@
+import subprocess
+import sys
+
+from playground.core.generation import GenerationSettings, generate_text
+from playground.core.prompt_lab import Variant, python_snippet, run_variants
+from playground.core.prompts import Shot
+
+D = "#Person1#: Can you fix my bike today?\n#Person2#: Yes, come back at five."
+S = Shot("t1", "#Person1#: Tea?\n#Person2#: Yes please.", "#Person2# accepts tea.")
+
+
+def test_variants_stream_then_score(tiny_llama):
+    variants = [Variant("0-shot", "instruction"), Variant("1-shot", "instruction", [S])]
+    events = list(run_variants(tiny_llama, D, "#Person2# will fix the bike by five.", variants,
+                               GenerationSettings(max_new_tokens=6, stop_at_eos=False, top_n=0)))
+    done = [e for e in events if e.done]
+    assert [e.index for e in done] == [0, 1]
+    assert all(set(e.scores) == {"rouge1", "rouge2", "rougeL"} for e in done)
+    assert done[1].prompt_tokens > done[0].prompt_tokens  # the example takes room
+    assert S.reference in done[1].prompt and S.reference not in done[0].prompt
+    assert any(not e.done for e in events)
+
+
+def test_hand_edited_prompt_wins(tiny_llama):
+    v = Variant("edited", "instruction", prompt_override="My own prompt:")
+    done = [e for e in run_variants(tiny_llama, D, "", [v], GenerationSettings(max_new_tokens=3)) if e.done]
+    assert done[0].prompt == "My own prompt:" and done[0].scores == {}
+
+
+def test_cancel_stops_between_variants(tiny_llama):
+    calls = {"n": 0}
+
+    def cancelled():
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    variants = [Variant(str(i), "instruction") for i in range(3)]
+    events = list(run_variants(tiny_llama, D, "x", variants, GenerationSettings(max_new_tokens=20, stop_at_eos=False),
+                               cancelled))
+    assert not any(e.done and e.index == 2 for e in events)
+
+
+def test_copy_as_python_reproduces_the_app(tiny_llama, tiny_llama_dir, tmp_path):
+    prompt = "Summarize the following conversation.\n\n" + D + "\n\nSummary:"
+    settings = GenerationSettings(max_new_tokens=6, stop_at_eos=True)
+    code = python_snippet(str(tiny_llama_dir), prompt, settings)
+    script = tmp_path / "snippet.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip("\n") == generate_text(tiny_llama, prompt, settings)

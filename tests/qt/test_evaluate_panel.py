@@ -1,0 +1,135 @@
+import csv
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from playground.core.metrics import METRIC_KEYS
+from playground.qt.evaluate.panel import EvaluatePanel
+
+
+def write_dialogues(path, n):
+    rows = [{"id": f"d{i:02d}", "dialogue": f"#Person1#: Shall we meet at {i} tomorrow?\n#Person2#: Yes, at the cafe.",
+             "summary": f"They will meet at {i} tomorrow at the cafe."} for i in range(n)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def make_panel(qtbot, context):
+    panel = EvaluatePanel(context)
+    qtbot.addWidget(panel)
+    panel.resize(1400, 900)
+    panel.show()
+    return panel
+
+
+def test_run_with_stop_keeps_and_scores_partial_results(qtbot, context_with_tiny_llama, tmp_path):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    assert panel.open_data_file(str(write_dialogues(tmp_path / "d.jsonl", 300)))
+    assert (panel.input_column.currentText(), panel.reference_column.currentText()) == ("dialogue", "summary")
+    panel.count_spin.setValue(300)  # far more than can finish before Stop
+    panel.max_tokens.setValue(40)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert panel.busy and panel.stop_button.isEnabled() and not panel.run_button.isEnabled()
+    qtbot.waitUntil(lambda: len(panel.results_view.results) >= 2, timeout=60000)
+    assert "examples/min" in panel.rate_label.text() and "ETA" in panel.rate_label.text()
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=30000) as blocker:
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    reports = blocker.args[0]
+    done = len(panel.results_view.results)
+    assert panel.task.outcome == "cancelled" and panel.stopped
+    assert 2 <= done < 300
+    assert reports["zero-shot"].n == done
+    assert panel.results_view.examples.rowCount() == done
+    assert panel.progress.value() == done
+    assert "(stopped)" in panel.rate_label.text()
+    # The table shows the final scores with their intervals, BLEU included.
+    for key in METRIC_KEYS:
+        text = panel.results_view.aggregate_text("zero-shot", key)
+        assert text.startswith(f"{reports['zero-shot'].value(key):.1f}") and "[" in text
+    assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
+    # Exports: CSV rows and a self-contained HTML page, marked as partial.
+    assert panel.csv_button.isEnabled()
+    panel.export_csv(str(tmp_path / "out.csv"))
+    rows = list(csv.reader((tmp_path / "out.csv").open(encoding="utf-8", newline="")))
+    assert len(rows) == done + 1 and rows[1][0] == "d00"
+    panel.export_html(str(tmp_path / "out.html"))
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "stopped early" in page and f"{done} examples" in page
+
+
+def test_two_systems_and_highlighted_matches(qtbot, context_with_tiny_llama, tmp_path):
+    data = write_dialogues(tmp_path / "d.jsonl", 3)
+    preds = tmp_path / "preds.csv"
+    preds.write_text("prediction\nmeet at 0 at the cafe\nthey meet\nnothing in common\n", encoding="utf-8")
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.open_data_file(str(data))
+    panel.count_spin.setValue(3)
+    panel.max_tokens.setValue(5)
+    row = panel.system_rows[3]
+    row.enabled_check.setChecked(True)
+    row.set_path(str(preds))
+    assert row.column_combo.currentText() == "prediction"
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=60000) as blocker:
+        panel.run_button.click()
+    reports = blocker.args[0]
+    label = "preds.csv:prediction"
+    assert set(reports) == {"zero-shot", label}
+    assert panel.task.outcome == "done" and len(panel.results_view.results) == 3
+    # The chart's bars show the table's numbers.
+    view = panel.results_view
+    chart_heights = [bar.get_height() for bar in view.chart.bars[1]]
+    assert chart_heights == pytest.approx([reports[label].value(k) for k in METRIC_KEYS])
+    # Select the first example and the file's system: matched words are highlighted in both texts.
+    view.examples.selectRow(0)
+    view.system_combo.setCurrentText(label)
+    ref_html = view.reference_view.toHtml()
+    out_html = view.output_view.toHtml()
+    assert "background-color:#ffe08a" in ref_html and "background-color:#ffe08a" in out_html
+    assert view.match_summary.text().startswith("6 matched words: recall 6/9 of the reference, precision 6/6")
+    view.kind_group.button(1).click()  # bigrams
+    assert "background-color:#ffc27a" in view.reference_view.toHtml()
+    assert "matched word pairs" in view.match_summary.text()
+    view.kind_group.button(2).click()  # LCS
+    ex = view.last_explanation
+    assert view.match_summary.text().startswith(f"{len(ex.lcs)} matched words in the longest common subsequence")
+
+
+def test_bad_inputs_give_plain_messages(qtbot, context_with_tiny_llama, tmp_path):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.system_rows[0].enabled_check.setChecked(False)
+    panel.run_button.click()
+    assert "No system is ticked" in panel.message_label.text() and panel.task is None
+    panel.system_rows[0].enabled_check.setChecked(True)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("dialogue,summary\ncafé,thé\n".encode("latin-1"))
+    assert not panel.open_data_file(str(latin))
+    assert "not UTF-8" in panel.message_label.text()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("dialogue,summary\n", encoding="utf-8")
+    assert not panel.open_data_file(str(empty))
+    assert "has no rows" in panel.message_label.text()
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("question,answer\nwhy,because\n", encoding="utf-8")
+    assert panel.open_data_file(str(wrong))
+    panel.reference_column.setCurrentText("question")
+    panel.input_column.setCurrentText("question")
+    panel.run_button.click()
+    assert "same column" in panel.message_label.text() and panel.task is None
+    panel.system_rows[3].enabled_check.setChecked(True)  # a predictions file with no file chosen
+    panel.input_column.setCurrentText("answer")
+    panel.run_button.click()
+    assert "choose the predictions file" in panel.message_label.text() and panel.task is None
+
+
+def test_adapter_row_without_folder(qtbot, context_with_tiny_llama, tmp_path):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.open_data_file(str(write_dialogues(tmp_path / "d.jsonl", 2)))
+    row = panel.system_rows[2]
+    row.enabled_check.setChecked(True)
+    row.set_path(str(tmp_path))  # a folder with no adapter_config.json
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=30000) as blocker:
+        panel.run_button.click()
+    assert blocker.args[0] == {}
+    assert "not an adapter folder" in panel.message_label.text()
+    assert panel.run_button.isEnabled()

@@ -1,0 +1,178 @@
+import pytest
+
+from playground.core.history import History
+from playground.qt.prompt.panel import PromptPanel
+
+
+def short_dataset(split):
+    from playground.core.datasets import Dataset, Example
+
+    rows = [Example(f"{split}{i}", f"#Person1#: Lunch at {i} ({split})?\n#Person2#: Sure, see you.",
+                    f"#Person1# and #Person2# meet for lunch at {i}.", topic="lunch") for i in range(6)]
+    return Dataset(split, rows)
+
+
+@pytest.fixture
+def short_data(monkeypatch):
+    """Short dialogues, so 0/1/2-shot prompts fit the tiny model's 256-token window."""
+    from playground.core import datasets
+
+    monkeypatch.setattr(datasets, "load_split", lambda split="test", folder=None: short_dataset(split))
+
+
+@pytest.fixture
+def panel(qtbot, context_with_tiny_llama, tmp_path, short_data):
+    p = PromptPanel(context_with_tiny_llama, history=History(tmp_path / "history.sqlite3"))
+    qtbot.addWidget(p)
+    p.show()
+    p.max_tokens.setValue(8)
+    p.template_combo.setCurrentIndex(p.template_combo.findData("tldr"))
+    # Short examples keep the tiny model (256-token window) within its context.
+    short = sorted(p.splits["test"], key=lambda e: len(e.input))
+    p.example_combo.setCurrentIndex(p.splits["test"].index(short[0]))
+    p.refresh_prompt()
+    return p
+
+
+def short_train_ids(p, n):
+    return [e.id for e in sorted(p.train, key=lambda e: len(e.input))[:n]]
+
+
+def tick(p, ids):
+    from PySide6.QtCore import Qt
+
+    for i in range(p.shot_list.count()):
+        item = p.shot_list.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in ids else
+                           Qt.CheckState.Unchecked)
+
+
+def test_the_bundled_dialogues_are_offered(qtbot, context_with_tiny_llama, tmp_path):
+    p = PromptPanel(context_with_tiny_llama, history=History(tmp_path / "h.sqlite3"))
+    qtbot.addWidget(p)
+    assert p.example_combo.count() >= 50 and len(p.train) >= 220
+    ex = p.current_example()
+    assert p.dialogue_edit.toPlainText() == ex.input and ex.reference in p.reference_view.text()
+    ids = {e.id for e in p.train}
+    p.shots_spin.setValue(3)
+    assert all(s.id in ids and s.id != ex.id for s in p.shots())
+
+
+def test_rendered_prompt_and_meter_follow_the_controls(qtbot, panel):
+    ex = panel.current_example()
+    assert panel.prompt_edit.toPlainText() == ex.input + "\n\nTL;DR:"
+    assert "examples 0 " in panel.meter_label.text()
+    tick(panel, short_train_ids(panel, 1))
+    panel.shots_spin.setValue(1)
+    qtbot.waitUntil(lambda: "examples 0 " not in panel.meter_label.text(), timeout=3000)
+    chosen = next(e for e in panel.train if e.id == short_train_ids(panel, 1)[0])
+    assert chosen.reference in panel.prompt_edit.toPlainText()
+    assert panel.meter.parts["examples"] > 0
+
+
+def test_run_streams_scores_and_saves_history(qtbot, panel, tmp_path):
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=30000) as blocker:
+        panel.run_button.click()
+    event = blocker.args[0]
+    assert set(event.scores) == {"rouge1", "rouge2", "rougeL"}
+    assert "ROUGE-1" in panel.score_label.text()
+    assert panel.history.count() == 1
+    # History survives a restart.
+    panel.history.close()
+    again = History(tmp_path / "history.sqlite3")
+    runs = again.search()
+    assert len(runs) == 1 and runs[0].scores == event.scores and runs[0].template == "tldr"
+
+
+def test_compare_zero_one_k_shows_three_scored_columns(qtbot, panel):
+    tick(panel, short_train_ids(panel, 2))
+    panel.shots_spin.setValue(2)
+    with qtbot.waitSignal(panel.sig_compare_finished, timeout=60000):
+        panel.compare_button.click()
+        assert panel.task is not None, panel.message.text()
+    cols = panel.compare_view.columns
+    assert [c.title.text() for c in cols] == ["<b>0-shot</b>", "<b>1-shot</b>", "<b>2-shot</b>"]
+    assert panel.compare_view.scored == 3
+    assert all("ROUGE-1" in c.scores.text() and "prompt tokens" in c.scores.text() for c in cols)
+    tokens = [c.result.prompt_tokens for c in cols]
+    assert tokens[0] < tokens[1] < tokens[2]  # examples take room
+    assert panel.history.count() == 3
+
+
+def test_shots_that_do_not_fit_are_refused_with_an_offer(qtbot, panel):
+    panel.max_tokens.setValue(200)  # room for the answer pushes 4 examples past 256 tokens
+    tick(panel, [])
+    panel.shots_spin.setValue(4)
+    panel.refresh_prompt()
+    assert panel.meter.over
+    assert "does not fit" in panel.message.text()
+    assert panel.fit_button.isVisibleTo(panel)
+    panel.run_button.click()
+    assert panel.task is None and "context window" in panel.message.text()
+    panel.fit_button.click()
+    assert panel.shots_spin.value() < 4 and not panel.meter.over
+
+
+def test_free_template_without_dialogue_is_explained(qtbot, panel):
+    panel.template_combo.setCurrentIndex(panel.template_combo.findData("__free__"))
+    panel.free_edit.setText("Please summarize.")
+    panel.refresh_prompt()
+    assert "{dialogue}" in panel.message.text()
+    panel.run_button.click()
+    assert panel.task is None
+
+
+def test_hand_edit_is_used_and_reset_restores(qtbot, panel):
+    panel.prompt_edit.setPlainText("A prompt of my own:")
+    assert panel.edited
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=30000) as blocker:
+        panel.run_button.click()
+    assert blocker.args[0].prompt == "A prompt of my own:"
+    panel.reset_button.click()
+    assert panel.prompt_edit.toPlainText().endswith("TL;DR:") and not panel.edited
+
+
+def test_reopen_from_history(qtbot, panel):
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=30000):
+        panel.run_button.click()
+    panel.history_view.table.selectRow(0)
+    panel.history_view.reopen()
+    assert panel.edited and "Reopened run" in panel.score_label.text()
+
+
+def test_history_export(qtbot, panel, tmp_path):
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=30000):
+        panel.run_button.click()
+    out = tmp_path / "runs.html"
+    assert panel.history_view.export(str(out), "html") == 1
+    assert "tldr" in out.read_text()
+
+
+def test_corrupted_history_is_kept_aside_and_said(qtbot, context_with_tiny_llama, tmp_path):
+    db = tmp_path / "history.sqlite3"
+    db.write_bytes(b"garbage" * 500)
+    p = PromptPanel(context_with_tiny_llama, history=History(db))
+    qtbot.addWidget(p)
+    assert "kept aside" in p.history_view.problem.text()
+
+
+def test_empty_dataset_is_said(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
+    from playground.core import datasets
+    from playground.core.errors import InputError
+
+    def empty(split="test", folder=None):
+        raise InputError(f"The {split} split has no rows.")
+
+    monkeypatch.setattr(datasets, "load_split", empty)
+    p = PromptPanel(context_with_tiny_llama, history=History(tmp_path / "h.sqlite3"))
+    qtbot.addWidget(p)
+    assert p.example_combo.count() == 0 and "no rows" in p.data_problem
+    p.dialogue_edit.setPlainText("#Person1#: Hi.\n#Person2#: Hello.")
+    p.refresh_prompt()
+    assert "#Person1#: Hi." in p.prompt_edit.toPlainText()
+
+
+def test_copy_as_python(qtbot, panel):
+    code = panel.python_code()
+    assert "from transformers import" in code and "max_new_tokens=8" in code
+    compile(code, "<snippet>", "exec")
