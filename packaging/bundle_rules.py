@@ -49,7 +49,7 @@ EXCLUDED_MODULES = [
     "PySide6.QtPositioning", "PySide6.QtLocation", "PySide6.QtBluetooth", "PySide6.QtNfc",
     "PySide6.QtSensors", "PySide6.QtSerialPort", "PySide6.QtSerialBus", "PySide6.QtTextToSpeech",
     "PySide6.QtRemoteObjects", "PySide6.QtScxml", "PySide6.QtStateMachine", "PySide6.QtHttpServer",
-    "PySide6.QtConcurrent", "PySide6.QtXml", "PySide6.QtNetwork", "PySide6.QtSvgWidgets", "PySide6.QtAxContainer",
+    "PySide6.QtConcurrent", "PySide6.QtXml", "PySide6.QtSvgWidgets", "PySide6.QtAxContainer",
 ]
 
 # Qt platform plugins worth shipping: the desktop one of each system, and offscreen (smoke tests,

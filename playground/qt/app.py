@@ -16,6 +16,16 @@ def create_app(argv: list[str] | None = None):
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("llm-playground")
+    # The desktop entry's name (packaging/linux): lets the desktop match the window to its
+    # launcher and icon. The window icon shows where there is no entry (tarball, a checkout).
+    app.setDesktopFileName("llm-playground")
+    from PySide6.QtGui import QIcon
+
+    from playground.core.paths import resources_dir
+
+    icon = resources_dir() / "icons" / "llm-playground.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 

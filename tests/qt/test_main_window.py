@@ -56,3 +56,20 @@ def test_about_lists_versions(qtbot, context_with_tiny_llama):
     w.show_about()
     box = [b for b in w.findChildren(QMessageBox) if b.isVisible()][-1]
     assert "torch" in box.text() and "transformers" in box.text() and "Device in use: cpu" in box.text()
+
+
+def test_about_before_any_model_says_none_loaded_and_the_torch_build(qtbot, app_context):
+    w = make_window(qtbot, app_context)
+    w.show_about()
+    box = [b for b in w.findChildren(QMessageBox) if b.isVisible()][-1]
+    assert "Device in use: none yet" in box.text()
+    assert "(CPU build)" in box.text() and "Devices found: cpu" in box.text()
+    assert "run from source" in box.text()
+
+
+def test_app_carries_its_icon_and_desktop_entry_name(qapp):
+    from playground.qt.app import create_app
+
+    app = create_app()
+    assert app.desktopFileName() == "llm-playground"  # packaging/linux/llm-playground.desktop
+    assert not app.windowIcon().isNull()
