@@ -73,10 +73,11 @@ cp packaging/linux/llm-playground.desktop packaging/linux/install-desktop-entry.
 chmod +x "$APP/install-desktop-entry.sh"
 bundle_mb=$(mib "$APP")
 echo "largest parts (MiB):"
-du -sm "$APP/_internal"/* | sort -rn | head -8 | sed "s|$APP/_internal/|  |"
+# (sed, not head, ends these pipes: head closing early is a SIGPIPE that pipefail turns fatal)
+du -sm "$APP/_internal"/* | sort -rn | sed -n "1,8s|$APP/_internal/|  |p"
 if [ "${PLAYGROUND_CUDA_BUILD:-}" != "1" ]; then
     # The CPU build must carry no CUDA runtime: torch's CPU wheel has none and the host's is dropped.
-    cuda_libs="$(find "$APP" -type f \( -name 'libcu*.so*' -o -name 'libnv*.so*' -o -name 'libcudnn*' \) | head -5)"
+    cuda_libs="$(find "$APP" -type f \( -name 'libcu*.so*' -o -name 'libnv*.so*' -o -name 'libcudnn*' \) | sed -n 1,5p)"
     if [ -n "$cuda_libs" ]; then echo "FAILED: CUDA libraries in a CPU build:"; echo "$cuda_libs"; exit 1; fi
     echo "CUDA libraries: none (CPU build)"
 fi
@@ -89,7 +90,7 @@ smoke() {  # smoke HOME LOGFILE -> exit code of the app
     return $rc
 }
 # First paint, timed from the process start (bootloader, Python and imports included).
-first_paint() { sed -n 's/^\[smoke *[0-9.]*s\] first paint (\([0-9.]*\) s after launch).*/\1/p' "$1" | head -1; }
+first_paint() { sed -n 's/^\[smoke *[0-9.]*s\] first paint (\([0-9.]*\) s after launch).*/\1/p' "$1" | sed -n 1p; }
 
 smoke_result="skipped"
 paint_result="not measured (SKIP_SMOKE=1)"
