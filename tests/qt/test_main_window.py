@@ -1,3 +1,5 @@
+import time
+
 from PySide6.QtWidgets import QMessageBox
 
 from playground.core.model_sources import ModelSource
@@ -73,3 +75,13 @@ def test_app_carries_its_icon_and_desktop_entry_name(qapp):
     app = create_app()
     assert app.desktopFileName() == "llm-playground"  # packaging/linux/llm-playground.desktop
     assert not app.windowIcon().isNull()
+
+
+def test_smoke_test_times_first_paint_from_the_process_start():
+    import psutil
+
+    from playground.qt.smoke import seconds_since_process_start
+
+    age = seconds_since_process_start()
+    coarse = time.time() - psutil.Process().create_time()  # psutil's boot time is whole seconds
+    assert age is not None and 0 < age and abs(age - coarse) < 1.5
