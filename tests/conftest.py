@@ -88,6 +88,23 @@ def tiny_t5_dir(tmp_path_factory, bundled_tokenizer) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_mamba(tmp_path_factory, bundled_tokenizer):
+    """A model with no attention at all (a 2-layer random Mamba, a state-space model)."""
+    import torch
+    from transformers import MambaConfig, MambaForCausalLM
+
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny-mamba")
+    MambaForCausalLM(MambaConfig(vocab_size=49152, hidden_size=32, num_hidden_layers=2, state_size=4)) \
+        .save_pretrained(str(folder))
+    bundled_tokenizer.save_pretrained(str(folder))
+    return load_model(ModelSource("local", str(folder)), device="cpu")
+
+
+@pytest.fixture(scope="session")
 def tiny_llama(tiny_llama_dir):
     """The tiny Llama loaded through the app's own loader (LoadedModel), shared by the session."""
     from playground.core.model_sources import ModelSource

@@ -9,6 +9,7 @@ import sys
 # Each module has add_parser(subparsers) and run(args) -> int. Later features add a line.
 COMMAND_MODULES = [
     "playground.cli.generate_cmd",
+    "playground.cli.attention_cmd",
     "playground.cli.models_cmd",
     "playground.cli.rouge_cmd",
     "playground.cli.evaluate_cmd",

@@ -12,12 +12,20 @@ from PySide6.QtWidgets import QWidget
 
 
 def canvas_pngs(panel: QWidget) -> list[bytes]:
-    """PNG images of every matplotlib canvas inside a panel (without importing matplotlib)."""
-    out = []
-    for w in panel.findChildren(QWidget):
-        figure = getattr(w, "figure", None)
-        if figure is None or not hasattr(figure, "savefig") or not figure.axes:
+    """PNG images of every matplotlib canvas inside a panel (without importing matplotlib).
+
+    A panel may choose its charts with ``session_figures() -> [Figure]`` (e.g. only those that
+    show a result); otherwise every figure with axes is taken, each once."""
+    chooser = getattr(panel, "session_figures", None)
+    if chooser is not None:
+        figures = list(chooser())
+    else:
+        figures = [getattr(w, "figure", None) for w in panel.findChildren(QWidget)]
+    out, seen = [], set()
+    for figure in figures:
+        if figure is None or not hasattr(figure, "savefig") or not figure.axes or id(figure) in seen:
             continue
+        seen.add(id(figure))
         buf = io.BytesIO()
         figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         out.append(buf.getvalue())

@@ -6,6 +6,8 @@ Each entry is (module, class); modules load when the window is built, after the 
 TABS: list[tuple[str, str]] = [
     ("playground.qt.prompt", "PromptPanel"),
     ("playground.qt.generate", "GeneratePanel"),
+    ("playground.qt.sampling", "SamplingPanel"),
+    ("playground.qt.inside", "InsidePanel"),
     ("playground.qt.evaluate", "EvaluatePanel"),
 ]
 

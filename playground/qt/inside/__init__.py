@@ -1,0 +1,3 @@
+from playground.qt.inside.panel import InsidePanel
+
+__all__ = ["InsidePanel"]

@@ -1,0 +1,108 @@
+"""Pieces the Inside views share: a matplotlib canvas, CSV writing, a page with its lesson."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from playground.qt.panel import Panel
+
+ATTENTION_CMAP = "Blues"
+LESSON_WIDTH = 250
+
+
+def make_canvas(width: float = 6.0, height: float = 4.5):
+    """A (figure, canvas) pair for one view; made once, then only updated in place."""
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    canvas = FigureCanvasQTAgg(figure)
+    canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    canvas.setMinimumSize(260, 200)
+    return figure, canvas
+
+
+class LayoutOnce:
+    """Constrained layout, worked out only when it can change: when the canvas is resized or the
+    view says its labels changed. Working it out measures every tick label, which on a long text
+    costs more than drawing the map, and moving through layers and heads changes no label."""
+
+    def __init__(self, figure, canvas) -> None:
+        self.figure = figure
+        self.key = None
+        canvas.mpl_connect("resize_event", lambda _event: self.invalidate())
+        canvas.mpl_connect("draw_event", self._after_draw)
+
+    def invalidate(self) -> None:
+        self.figure.set_layout_engine("constrained")
+
+    def labels_are(self, key) -> None:
+        """Lay out again before the next draw if ``key`` (the labels on show) differs from last time."""
+        if key != self.key:
+            self.key = key
+            self.invalidate()
+
+    def _after_draw(self, _event) -> None:
+        if self.figure.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine":
+            self.figure.set_layout_engine("none")  # keeps the positions just computed
+
+
+def write_csv(path: str | Path, rows: list[list]) -> None:
+    """Write rows as CSV atomically (a failed write never leaves half a file)."""
+    from playground.core.paths import atomic_write_text
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    atomic_write_text(Path(path), buf.getvalue())
+
+
+def matrix_rows(matrix, row_labels: list[str], col_labels: list[str], corner: str = "") -> list[list]:
+    """A labelled matrix as CSV rows: a header of column labels, then one row per row label."""
+    rows: list[list] = [[corner] + list(col_labels)]
+    for label, values in zip(row_labels, matrix):
+        rows.append([label] + [f"{float(v):.6g}" for v in values])
+    return rows
+
+
+def position_text(spans: list[tuple[int, int]] | None, i: int) -> str:
+    """Where row/column ``i`` sits in the text: '#7' for one token, '#6–7' for a pooled group."""
+    if not spans:
+        return f"#{i}"
+    start, end = spans[i]
+    return f"#{start}" if end - start <= 1 else f"#{start}–{end - 1}"
+
+
+def short(label: str, width: int = 14) -> str:
+    """A tick label cut to a readable width."""
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+class ViewPage(QWidget):
+    """A view on the left, its lesson paragraph on the right."""
+
+    def __init__(self, view: QWidget, lesson: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.lesson_label = Panel.lesson(lesson)
+        self.lesson_label.setFixedWidth(LESSON_WIDTH)
+        self.lesson_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        side = QVBoxLayout()
+        side.addWidget(self.lesson_label)
+        side.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(view, 1)
+        layout.addLayout(side)
+
+
+def hover_label() -> QLabel:
+    """The line under a plot that says what the mouse is over."""
+    label = QLabel(" ")
+    label.setObjectName("hover")
+    label.setStyleSheet("QLabel#hover { color: palette(text); padding: 2px 4px; }")
+    label.setMinimumHeight(22)
+    return label

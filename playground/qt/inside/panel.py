@@ -1,0 +1,412 @@
+"""The Inside tab: tokens, attention maps (one head, all heads, lines), the logit lens and
+embeddings, for a text the user types. Model work runs in the task runner; views only draw."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.qt.inside import lessons, saving
+from playground.qt.inside.common import ViewPage
+from playground.qt.inside.controls import AnalysisControls
+from playground.qt.inside.embedding_view import EmbeddingView
+from playground.qt.inside.heads_view import HeadGridView
+from playground.qt.inside.heatmap_view import HeatmapView
+from playground.qt.inside.lens_view import LogitLensView
+from playground.qt.inside.lines_view import LinesView
+from playground.qt.inside.selection import SelectionBar
+from playground.qt.inside.token_view import TokenView
+from playground.qt.panel import Panel
+
+DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
+ATTENTION_VIEWS = ("attention", "heads", "lines")
+
+
+class InsidePanel(Panel):
+    title = "Inside"
+
+    sig_analysis_finished = Signal(object)
+    """the AttentionResult of an analysis, or None when it failed or was stopped"""
+    sig_view_updated = Signal(str)
+    """the name of the view that was just redrawn ('attention', 'heads', 'lines', ...)"""
+    sig_lens_finished = Signal(object)
+    """the LogitLensResult, or None when it failed or was stopped"""
+    sig_embeddings_finished = Signal(object)
+    """the EmbeddingResult, or None when it failed"""
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.result = None
+        self.task = None
+        self.side_task = None  # the lens or the embeddings
+        self.lens_stale = True
+        self.has_attention = True
+        self.summary = ""  # the status line of the last analysis, shown again after side tasks
+
+        self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
+        self.text_edit.setToolTip("The text to look inside. Ctrl+Enter analyses it, Esc stops.")
+        self.text_edit.setMaximumHeight(90)
+        self.text_edit.installEventFilter(self)
+        self.target_edit = QLineEdit()
+        self.target_edit.setPlaceholderText("Decoder text (empty: the model writes its own answer)")
+        self.target_edit.setToolTip("Encoder-decoder models read the text with the encoder and write with the "
+                                    "decoder. Cross-attention shows which input tokens each output token uses.")
+        self.target_edit.setVisible(False)
+        self.controls = AnalysisControls(context.settings)
+        self.analyse_button = QPushButton("Analyse  (Ctrl+Enter)")
+        self.analyse_button.setToolTip("Run the model once on the text with attention switched on.")
+        self.analyse_button.clicked.connect(self.analyse)
+        self.stop_button = QPushButton("Stop  (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(200)
+        self.progress.setVisible(False)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("color: #b00020;")
+
+        # What to show: which map, layer and head (for the three attention views).
+        self.selection_row = SelectionBar()
+        self.selection_row.sig_changed.connect(self._schedule_refresh)
+        # Short names for the selection widgets (tests and the smoke test drive them like a person).
+        self.map_combo = self.selection_row.map_combo
+        self.layer_slider = self.selection_row.layer_slider
+        self.head_combo = self.selection_row.head_combo
+
+        self.token_view = TokenView()
+        self.heatmap = HeatmapView()
+        self.heads = HeadGridView()
+        self.lines = LinesView()
+        self.lens = LogitLensView()
+        self.embeddings = EmbeddingView()
+        self.views = {"tokens": self.token_view, "attention": self.heatmap, "heads": self.heads,
+                      "lines": self.lines, "lens": self.lens, "embeddings": self.embeddings}
+        self.view_tabs = QTabWidget()
+        for name, title, lesson in (("tokens", "Tokens", lessons.TOKENS), ("attention", "Attention map", lessons.ATTENTION),
+                                    ("heads", "All heads", lessons.HEADS), ("lines", "Lines", lessons.LINES),
+                                    ("lens", "Logit lens", lessons.LENS), ("embeddings", "Embeddings", lessons.EMBEDDINGS)):
+            self.view_tabs.addTab(ViewPage(self.views[name], lesson), title)
+        self.view_tabs.currentChanged.connect(self._on_view_changed)
+        self.heads.sig_head_clicked.connect(self._on_head_clicked)
+        self.lens.sig_window_changed.connect(lambda s, n: self.run_lens(s, n))
+        self.embeddings.sig_compare_requested.connect(self.compare_words)
+        self.png_button = QPushButton("Save picture…")
+        self.png_button.setToolTip("Save the current view as a PNG image.")
+        self.png_button.clicked.connect(lambda: self._export_dialog("png"))
+        self.csv_button = QPushButton("Save numbers…")
+        self.csv_button.setToolTip("Save the numbers behind the current view as CSV (opens in any spreadsheet).")
+        self.csv_button.clicked.connect(lambda: self._export_dialog("csv"))
+
+        top = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self.text_edit)
+        left.addWidget(self.target_edit)
+        top.addLayout(left, 3)
+        right = QVBoxLayout()
+        right.addWidget(self.controls)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.analyse_button)
+        buttons.addWidget(self.stop_button)
+        right.addLayout(buttons)
+        top.addLayout(right, 1)
+        status = QHBoxLayout()
+        status.addWidget(self.progress)
+        status.addWidget(self.status_label, 1)
+        status.addWidget(self.png_button)
+        status.addWidget(self.csv_button)
+        # On a small window the main window's scroll area around the tab lets it scroll.
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.lesson(lessons.PANEL))
+        outer.addLayout(top)
+        outer.addWidget(self.message_label)
+        outer.addLayout(status)
+        outer.addWidget(self.selection_row)
+        outer.addWidget(self.view_tabs, 1)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(self.analyse)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(40)  # debounce slider drags: draw once the hand rests
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._token_timer = QTimer(self)
+        self._token_timer.setSingleShot(True)
+        self._token_timer.setInterval(200)
+        self._token_timer.timeout.connect(self.update_tokens)
+        self.text_edit.textChanged.connect(self._token_timer.start)
+        self.controls.sig_changed.connect(self._token_timer.start)
+        self._on_view_changed(self.view_tabs.currentIndex())
+
+    # keys ------------------------------------------------------------------------------------
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.text_edit and event.type() == QEvent.Type.KeyPress:
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                    event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.analyse()
+                return True
+            if event.key() == Qt.Key.Key_Escape:
+                self.stop()
+                return True
+        return super().eventFilter(obj, event)
+
+    # model and tokens ------------------------------------------------------------------------
+    def on_model_changed(self, loaded) -> None:
+        self.result = None
+        self.lens_stale = True
+        self.target_edit.setVisible(loaded.is_encoder_decoder)
+        self.selection_row.clear()
+        for view in (self.heatmap, self.heads, self.lines, self.lens, self.embeddings):
+            view.clear()
+        from playground.core.attention.taps import find_taps
+
+        # Known before anyone presses Analyse: a model without attention layers has no maps to show.
+        self.has_attention = any(t.key != "hidden_states" for t in find_taps(loaded.model, loaded.is_encoder_decoder))
+        self.update_tokens()
+
+    def current_view(self) -> str:
+        return list(self.views)[self.view_tabs.currentIndex()]
+
+    def update_tokens(self) -> None:
+        """Tokenize on the GUI thread (a tokenizer is fast) and show the memory the attention would need."""
+        from playground.core.attention import attention_shapes, format_bytes
+        from playground.core.attention.memory import attention_bytes
+        from playground.core.errors import PlaygroundError
+        from playground.core.tokens import tokenize_text
+
+        loaded = self.context.session.current
+        text = self.text_edit.toPlainText()
+        if loaded is None:
+            self.token_view.clear("The model is still loading…")
+            return
+        try:
+            pieces = tokenize_text(loaded.tokenizer, text)
+        except PlaygroundError as exc:
+            self.token_view.clear(exc.message)
+            self.status_label.setText("")
+            return
+        self.token_view.show_tokens(pieces, text)
+        n = len(pieces)
+        if not self.has_attention:
+            self.status_label.setText(f"<span style='color:#b00020'>{n:,} tokens · {loaded.info.name} has no "
+                                      "attention layers, so there are no attention maps to show. The tokens and "
+                                      "embeddings still work.</span>")
+            return
+        shapes = attention_shapes(loaded.model.config, loaded.info, n, n if loaded.is_encoder_decoder else 0)
+        need = attention_bytes(shapes)
+        limit = self.controls.limit_bytes()
+        over = need > limit
+        window = loaded.info.context_window
+        colour = "#b00020" if over or n > window else "palette(text)"
+        extra = " (past the limit: " + ("it will be downsampled)" if self.controls.over_limit() == "downsample"
+                                         else "raise the limit or choose 'downsample')") if over else ""
+        self.status_label.setText(f"<span style='color:{colour}'>{n:,} tokens / {window:,} context · attention "
+                                  f"needs about {format_bytes(need)}{extra}</span>")
+
+    # analysis --------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.task is not None and not self.task.finished
+
+    def analyse(self) -> None:
+        if self.busy:
+            return
+        self.message_label.setText("")
+        loaded = self.context.session.current
+        if loaded is None:
+            self.message_label.setText("The model is still loading. Try again in a moment.")
+            return
+        text = self.text_edit.toPlainText()
+        target = self.target_edit.text() if loaded.is_encoder_decoder else None
+        limit, policy = self.controls.limit_bytes(), self.controls.over_limit()
+        self.controls.save()
+        from playground.core.attention import extract_attention, summarize
+
+        def work(handle):
+            return summarize(extract_attention(loaded, text, target=target, limit_bytes=limit, over_limit=policy,
+                                               handle=handle), handle)
+
+        self._cancel_side_task()
+        self.task = self.context.runner.submit("attention", work)
+        self.task.sig_progress.connect(self._on_progress)
+        self.task.sig_done.connect(self._on_result)
+        self.task.sig_failed.connect(self._on_failed)
+        self.task.sig_finished.connect(self._on_finished)
+        self.analyse_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+
+    def _on_progress(self, fraction, message: str) -> None:
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(int(fraction * 100))
+        self.status_label.setText(message)
+
+    def _on_failed(self, message: str, hint: str) -> None:
+        self.message_label.setText(f"{message} {hint}".strip())
+
+    def _on_finished(self) -> None:
+        outcome = self.task.outcome if self.task else "done"
+        self.analyse_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.progress.setVisible(False)
+        if outcome == "cancelled":
+            self.status_label.setText("Stopped.")
+        if outcome != "done":
+            self.sig_analysis_finished.emit(None)
+
+    def _on_result(self, result) -> None:
+        self.result = result
+        self.lens_stale = True
+        amap = result.main
+        decoder = f" → {len(result.target_ids):,} decoder tokens" if result.target_ids else ""
+        self.summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
+                        f" · attention {result.plan.describe()}")
+        self.status_label.setText(self.summary)
+        self.selection_row.set_maps(result.maps)
+        self.lens.set_length(len(result.target_ids) or len(result.tokens))
+        self.refresh()
+        self.sig_analysis_finished.emit(result)
+
+    def stop(self) -> None:
+        if self.busy:
+            self.task.cancel()
+        self._cancel_side_task()
+
+    # selection and drawing -------------------------------------------------------------------
+    def selection(self) -> tuple[str, int, int | str]:
+        return self.selection_row.selection()
+
+    def _schedule_refresh(self) -> None:
+        self._refresh_timer.start()
+
+    def _on_view_changed(self, _index: int) -> None:
+        view = self.current_view()
+        self.selection_row.setVisible(view in ATTENTION_VIEWS)
+        self.refresh()
+
+    def _on_head_clicked(self, head: int) -> None:
+        self.selection_row.choose_head(head)
+        self.view_tabs.setCurrentIndex(list(self.views).index("attention"))
+
+    def refresh(self) -> None:
+        """Redraw the visible view from the result (a lookup: the numbers are already computed)."""
+        view = self.current_view()
+        if self.result is None or view not in ATTENTION_VIEWS + ("lens",):
+            return
+        if view == "lens":
+            if self.lens_stale:
+                self.run_lens(*self.lens.window())
+            return
+        name, layer, head = self.selection()
+        if name not in self.result.maps or head is None:
+            return
+        amap = self.result.maps[name]
+        layer = min(layer, amap.num_layers - 1)
+        head_name = {"mean": "mean of heads", "rollout": "rollout"}.get(head, f"head {head}")
+        title = f"{amap.title} · layer {layer} · {head_name}"
+        if amap.downsampled:
+            title += " (downsampled)"
+        names = {"row_name": "attending token (query)", "col_name": "attended-to token (key)"}
+        if name == "cross":
+            names = {"row_name": "decoder token (query)", "col_name": "encoder token (key)"}
+        spans = {"row_spans": amap.query_spans, "col_spans": amap.key_spans}
+        if view == "attention":
+            self.heatmap.show_matrix(self.result.matrix(name, layer, head), amap.query_labels, amap.key_labels,
+                                     title, **names, **spans)
+        elif view == "heads":
+            self.heads.show_layer(amap.layer(layer), amap.query_labels, amap.key_labels,
+                                  f"{amap.title} · layer {layer} · all {amap.num_heads} heads",
+                                  selected=head if isinstance(head, int) else -1, square=amap.is_square)
+        else:
+            self.lines.show_attention(self.result.matrix(name, layer, head), amap.query_labels, amap.key_labels, title,
+                                      **spans)
+        self.sig_view_updated.emit(view)
+
+    # the logit lens and the embeddings (side tasks) ------------------------------------------
+    def _cancel_side_task(self) -> None:
+        if self.side_task is not None and not self.side_task.finished:
+            self.side_task.cancel()
+
+    def run_lens(self, start: int, count: int) -> None:
+        result, loaded = self.result, self.context.session.current
+        if result is None or loaded is None:
+            return
+        from playground.core.attention import lens_for
+
+        length = len(result.target_ids) or len(result.tokens)
+        positions = list(range(max(0, min(start, length - 1)), min(length, start + count)))
+        self._cancel_side_task()
+        self.lens_stale = False
+        self.lens.status.setText("Reading every layer through the LM head…")
+        task = self.context.runner.submit("logit lens", lambda h: lens_for(loaded, result, positions=positions, handle=h))
+        task.sig_progress.connect(self._on_progress)
+        task.sig_done.connect(self._on_lens)
+        task.sig_failed.connect(lambda m, h: (self.lens.clear(f"{m} {h}".strip()), self.sig_lens_finished.emit(None)))
+        task.sig_cancelled.connect(lambda: self._lens_stopped())
+        task.sig_finished.connect(self._on_side_finished)
+        self.progress.setVisible(True)
+        self.side_task = task
+
+    def _on_side_finished(self) -> None:
+        if not self.busy:
+            self.progress.setVisible(False)
+            self.status_label.setText(self.summary)
+
+    def _on_lens(self, lens_result) -> None:
+        self.lens.show_result(lens_result)
+        self.sig_lens_finished.emit(lens_result)
+
+    def _lens_stopped(self) -> None:
+        self.lens_stale = True
+        self.lens.status.setText("Stopped.")
+        self.sig_lens_finished.emit(None)
+
+    def compare_words(self, text: str, leading_space: bool) -> None:
+        loaded = self.context.session.current
+        if loaded is None:
+            self.message_label.setText("The model is still loading. Try again in a moment.")
+            return
+        from playground.core.attention import compare_embeddings, parse_words
+
+        words = parse_words(text)
+        self.message_label.setText("")
+        task = self.context.runner.submit("embeddings", lambda h: compare_embeddings(loaded, words, leading_space))
+        task.sig_done.connect(lambda r: (self.embeddings.show_result(r), self.sig_embeddings_finished.emit(r)))
+        task.sig_failed.connect(lambda m, h: (self.message_label.setText(f"{m} {h}".strip()),
+                                              self.sig_embeddings_finished.emit(None)))
+        self.side_task = task
+
+    # the session handout and saving ----------------------------------------------------------
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        """The analysed text and what was found, for the session handout."""
+        return saving.snapshot(self)
+
+    def session_figures(self) -> list:
+        """The charts that show a result (never the empty ones of views not used yet)."""
+        return saving.figures(self)
+
+    def export_current(self, path: str, kind: str) -> None:
+        """Save the current view as 'png' (picture) or 'csv' (numbers); InputError when it shows nothing."""
+        saving.export_view(self.views[self.current_view()], self.current_view(), path, kind)
+
+    def _export_dialog(self, kind: str) -> None:
+        saving.export_with_dialog(self, kind)

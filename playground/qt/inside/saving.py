@@ -1,0 +1,72 @@
+"""Saving what the Inside tab shows: the current view as PNG or CSV, and its part of the session
+handout (the text, what was found, and only the charts that show a result)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog
+
+from playground.core.errors import InputError, PlaygroundError
+
+NOTHING_HINT = {
+    "tokens": "type a text first.",
+    "lens": "analyse a text, then open the Logit lens.",
+    "embeddings": "type a few words and press Compare.",
+}
+
+
+def hint_for(view: str, capital: bool = True) -> str:
+    """What to do before view ``view`` has anything to save."""
+    hint = NOTHING_HINT.get(view, "analyse a text first.")
+    return hint[0].upper() + hint[1:] if capital else hint
+
+
+def export_view(view, name: str, path: str, kind: str) -> None:
+    """Save a view as 'png' (picture) or 'csv' (numbers); InputError when it shows nothing yet."""
+    if not view.has_data:
+        raise InputError("This view shows nothing to save yet.", hint_for(name))
+    (view.export_png if kind == "png" else view.export_csv)(path)
+
+
+def export_with_dialog(panel, kind: str) -> None:
+    """Ask where to save the panel's current view, save it, and say how it went."""
+    name = panel.current_view()
+    if not panel.views[name].has_data:
+        panel.message_label.setText(f"Nothing to save yet: {hint_for(name, capital=False)}")
+        return
+    filters = "PNG image (*.png)" if kind == "png" else "CSV table (*.csv)"
+    path, _ = QFileDialog.getSaveFileName(panel, "Save the current view", f"{name}.{kind}", filters)
+    if not path:
+        return
+    try:
+        panel.export_current(path, kind)
+    except (OSError, PlaygroundError) as exc:
+        panel.message_label.setText(f"Could not save {path}: {exc}")
+    else:
+        panel.message_label.setText("")
+        panel.status_label.setText(f"Saved {path}")
+
+
+def snapshot(panel) -> list[tuple[str, str]]:
+    """(heading, text) items for the session handout."""
+    items: list[tuple[str, str]] = []
+    if panel.result is not None:
+        items.append(("Text looked inside", panel.result.text))
+        items.append(("Attention", panel.summary))
+    if panel.lens.result is not None:
+        r = panel.lens.result
+        guesses = ", ".join(f"{lab} → {r.top_tokens[-1][c][0]} ({float(r.top_probs[-1, c, 0]):.0%})"
+                            for c, lab in enumerate(r.input_labels))
+        items.append(("Logit lens, last layer (token → top next-token guess)", guesses))
+    if panel.embeddings.result is not None:
+        items.append(("Embeddings compared", ", ".join(panel.embeddings.result.words)))
+    return items
+
+
+def figures(panel) -> list:
+    """The figures of the views that show a result."""
+    out = []
+    if panel.result is not None:
+        out += [v.figure for v in (panel.heatmap, panel.heads, panel.lines) if v.has_data]
+    if panel.embeddings.has_data:
+        out.append(panel.embeddings.figure)
+    return out

@@ -1,0 +1,264 @@
+"""The Sampling tab: move a slider and watch the next-token distribution change; step through
+generation token by token and branch by clicking a bar.
+
+The prompt is read by the model once; its scores for the next token are kept, so moving a slider
+only recomputes the softmax and the filters (no forward pass). Choosing a token runs the model on
+that token alone, reusing the KV cache, in the task runner.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.qt.panel import Panel
+from playground.qt.sampling.controls import SamplingControls
+from playground.qt.sampling.strip import legend_widget
+from playground.qt.sampling.view import SamplingView
+
+LESSON = (
+    "<b>Softmax over the whole vocabulary.</b> For every position the model scores each of its tokens "
+    "(tens of thousands) and the softmax turns the scores into probabilities. <i>Greedy</i> decoding takes "
+    "the most likely token; <i>sampling</i> draws one at random. <i>Temperature</i> sharpens (below 1) or "
+    "flattens (above 1) the distribution, <i>top-k</i> keeps only the k most likely tokens, and <i>top-p</i> "
+    "keeps the most likely ones until their probabilities add up to p. Move a slider: the model is not run "
+    "again, only the distribution is reshaped."
+)
+DEFAULT_PROMPT = "Write a short poem about the sea."
+
+
+class SamplingPanel(Panel, SamplingView):
+    title = "Sampling"
+
+    sig_steps_changed = Signal(int)
+    """the number of tokens chosen so far, after any step, branch or prompt read"""
+    sig_redrawn = Signal()
+    """the chart was updated for the current settings (a repaint is queued)"""
+    sig_rollouts_finished = Signal()
+    """'Run 5 times' has shown all its continuations (or was stopped)"""
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self._init_view()
+
+        self.prompt_edit = QPlainTextEdit(DEFAULT_PROMPT)
+        self.prompt_edit.setToolTip("The text the model continues. Ctrl+Enter reads it (one forward pass).")
+        self.prompt_edit.setMaximumHeight(84)
+        self.chat_check = QCheckBox("Use the model's chat template")
+        self.chat_check.setChecked(True)
+        self.chat_check.setToolTip("Wrap the prompt in the special tokens an instruction-tuned model was "
+                                   "trained with, as a chat app would.")
+        self.read_button = QPushButton("Read prompt  (Ctrl+Enter)")
+        self.read_button.setToolTip("Run the model once on the prompt and keep its scores for the next "
+                                    "token and its key/value cache.")
+        self.read_button.clicked.connect(self.read_prompt)
+        self.controls = SamplingControls()
+        self.controls.sig_changed.connect(self._on_settings_changed)
+
+        self.sample_button = QPushButton("Sample next")
+        self.sample_button.setToolTip("Pick a token from the distribution shown (greedy or a seeded draw), add "
+                                      "it, and run the model on it alone, reusing the cache.")
+        self.sample_button.clicked.connect(self.sample_next)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, 200)
+        self.steps_spin.setValue(12)
+        self.steps_spin.setToolTip("How many tokens 'Run' and 'Run 5 times' generate.")
+        self.run_button = QPushButton("Run N steps")
+        self.run_button.setToolTip("Pick N tokens one after another with the current settings.")
+        self.run_button.clicked.connect(self.run_steps)
+        self.five_button = QPushButton("Run 5 times")
+        self.five_button.setToolTip("Five sampled continuations (seeds seed … seed+4) next to the greedy one, "
+                                    "from the last chosen token: see how much sampling varies.")
+        self.five_button.clicked.connect(self.run_five)
+        self.clear_button = QPushButton("Clear tokens")
+        self.clear_button.setToolTip("Forget the chosen tokens and go back to the prompt (no model run).")
+        self.clear_button.clicked.connect(self.clear_tokens)
+        self.stop_button = QPushButton("Stop  (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop 'Run N steps' or 'Run 5 times' after the current token; what was "
+                                    "chosen so far stays.")
+        self.stop_button.clicked.connect(self.stop)
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("color: #b00020;")
+
+        prompt_box = QGroupBox("Prompt")
+        pl = QVBoxLayout(prompt_box)
+        pl.addWidget(self.prompt_edit)
+        pl.addWidget(self.chat_check)
+        pl.addWidget(self.read_button)
+        step_box = QGroupBox("Generate step by step")
+        sl = QVBoxLayout(step_box)
+        sl.addWidget(self.sample_button)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_button, 1)
+        run_row.addWidget(QLabel("N"))
+        run_row.addWidget(self.steps_spin)
+        sl.addLayout(run_row)
+        sl.addWidget(self.five_button)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.clear_button)
+        row2.addWidget(self.stop_button)
+        sl.addLayout(row2)
+        left = QVBoxLayout()
+        self.lesson_label = self.lesson(LESSON)
+        left.addWidget(self.lesson_label)
+        left.addWidget(prompt_box)
+        left.addWidget(self.controls)
+        left.addWidget(step_box)
+        left.addWidget(self.message_label)
+        left.addStretch(1)
+        left_w = self.left_column = QWidget()
+        left_w.setLayout(left)
+        left_w.installEventFilter(self)  # its width decides how tall the wrapped lesson must be
+
+        right = QVBoxLayout()
+        right.addWidget(self.where_label)
+        right.addWidget(self.chart, 1)
+        right.addWidget(self.stats_label)
+        right.addWidget(self.notes_label)
+        strip_head = QHBoxLayout()
+        strip_head.addWidget(QLabel("<b>Chosen tokens</b> <small>(click one to see its step)</small>"))
+        strip_head.addStretch(1)
+        strip_head.addWidget(legend_widget())
+        right.addLayout(strip_head)
+        right.addWidget(self.strip)
+        right.addWidget(self.rollouts_view)
+        right_w = QWidget()
+        right_w.setLayout(right)
+        split = QSplitter()
+        split.addWidget(left_w)
+        split.addWidget(right_w)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        # Narrower than this, the main window's scroll area scrolls the tab instead of squeezing
+        # it (heights come from the widgets' own minimums).
+        split.setMinimumWidth(900)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(split)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(self.read_prompt)
+        self._restore_settings()
+        self._update_buttons()
+        self._fit_columns()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presenter zoom: fixed sizes follow the font
+            # After the children (labels with style sheets among them) have their new fonts.
+            QTimer.singleShot(0, self._fit_columns)
+
+    def _fit_columns(self) -> None:
+        self.fit_to_font()
+        em = self.fontMetrics().averageCharWidth()
+        self.left_column.setMinimumWidth(43 * em)
+        self.left_column.setMaximumWidth(60 * em)
+        self._fit_lesson()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit_lesson()
+        return super().eventFilter(watched, event)
+
+    def _fit_lesson(self) -> None:
+        # A wrapped label does not tell the layout how tall it gets at its width, so a short
+        # window would clip the lesson; with this minimum the window's scroll area scrolls.
+        label = self.lesson_label
+        if label.width() > 0:
+            label.setMinimumHeight(label.heightForWidth(label.width()))
+
+    # settings --------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        from playground.core.sampling import SamplingSettings
+
+        saved = self.context.settings.get("sampling", {}) or {}
+        try:
+            self.controls.set_settings(SamplingSettings(
+                do_sample=bool(saved.get("do_sample", True)), temperature=float(saved.get("temperature", 1.0)),
+                top_k=int(saved.get("top_k", 0)), top_p=float(saved.get("top_p", 1.0)),
+                seed=int(saved.get("seed", 0))))
+        except (TypeError, ValueError):
+            pass
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(800)
+        self._save_timer.timeout.connect(self._save_settings)
+
+    def _save_settings(self) -> None:
+        from dataclasses import asdict
+
+        self.context.settings.set("sampling", asdict(self.controls.settings()))
+
+    def _on_settings_changed(self) -> None:
+        self._generator = None  # a new seed (or settings) starts a fresh sequence of draws
+        self.schedule_redraw()
+        self._save_timer.start()
+
+    # model -----------------------------------------------------------------------------------
+    def on_model_changed(self, loaded) -> None:
+        self.stepper = None
+        self.steps = ()
+        has_template = loaded.info.has_chat_template and not loaded.is_encoder_decoder
+        self.chat_check.setEnabled(has_template)
+        self.clear_view(f"{loaded.info.name} is loaded. Press “Read prompt”.")
+        self.rollouts_view.clear()
+        if not self.prompt_edit.toPlainText().strip():
+            return
+        if self.busy:  # the old model's work ends first; then read the prompt with the new one
+            self.stop()
+            self._read_after_task = True
+        else:
+            self.read_prompt()
+
+    def _update_buttons(self) -> None:
+        busy = self.busy
+        ready = self.stepper is not None and bool(self.steps) and not busy
+        finished = ready and self.stepper is not None and self._viewing_finished()
+        self.read_button.setEnabled(not busy)
+        for b in (self.sample_button, self.run_button):
+            b.setEnabled(ready and not finished)
+        self.five_button.setEnabled(ready and not self.stepper.finished if ready else False)
+        self.clear_button.setEnabled(ready and len(self.steps) > 1)
+        self.stop_button.setEnabled(busy)
+        past = self.view_index is not None and self.view_index < len(self.steps) - 1
+        self.sample_button.setText(f"Resample step {self.view_index + 1}" if past else "Sample next")
+        self.run_button.setText(f"Run N steps from step {self.view_index + 1}" if past else "Run N steps")
+
+    def _viewing_finished(self) -> bool:
+        step = self.shown_step()
+        return step is None or (step.index == len(self.steps) - 1 and self.stepper.finished)
+
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        """The prompt, each chosen token with its probability, and the last 'Run 5 times'."""
+        chosen = [st for st in self.steps if st.chosen]
+        if self.stepper is None or not chosen:
+            return []
+        tok = self.stepper.loaded.tokenizer
+        text = tok.decode([st.token_id for st in chosen], skip_special_tokens=True)
+        lines = [f"{st.index + 1:>3}. {st.text!r:<16} model {st.prob:6.1%}  ({st.how})" for st in chosen]
+        items = [(f"Step by step: {len(chosen)} tokens (settings now: {self.controls.settings().describe()})",
+                  f"{self.prompt_edit.toPlainText()}\n\n→ {text}\n\n" + "\n".join(lines))]
+        rollouts = self.rollouts_view.toPlainText().strip()
+        if rollouts:
+            items.append(("Run 5 times", rollouts))
+        return items
+
+    def stop(self) -> None:
+        if self.busy:
+            self.task.cancel()
