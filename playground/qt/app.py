@@ -70,14 +70,15 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
         if not smoke_test and not context.settings.get("welcome_seen", False):
             window.show_tour()
 
-    window.sig_first_paint.connect(after_first_paint)
-    window.sig_first_paint.connect(first_run_notes)
     smoke = None
     if smoke_test:
         from playground.qt.smoke import SmokeTest
 
         smoke = SmokeTest(window, started=_T0)
+        # Connected first, so it reports the paint before building the tabs (slots run in order).
         window.sig_first_paint.connect(smoke.on_first_paint)
+    window.sig_first_paint.connect(after_first_paint)
+    window.sig_first_paint.connect(first_run_notes)
     window.show()
     code = app.exec()
     window.save_state()

@@ -85,3 +85,33 @@ def test_smoke_test_times_first_paint_from_the_process_start():
     age = seconds_since_process_start()
     coarse = time.time() - psutil.Process().create_time()  # psutil's boot time is whole seconds
     assert age is not None and 0 < age and abs(age - coarse) < 1.5
+
+
+def test_smoke_test_reports_first_paint_before_the_tabs_are_built(qapp, monkeypatch):
+    # The first-paint figure the installers print must not include building the tabs.
+    from PySide6.QtCore import QTimer
+
+    import playground.qt.smoke as smoke
+    from playground.qt import app as app_module
+    from playground.qt.context import AppContext
+
+    order = []
+
+    class FakeSmoke:
+        exit_code = 0
+
+        def __init__(self, window, started):
+            pass
+
+        def on_first_paint(self):
+            order.append("paint")
+
+    def build_tabs(self):
+        order.append("tabs")
+        QTimer.singleShot(0, qapp.quit)
+
+    monkeypatch.setattr(smoke, "SmokeTest", FakeSmoke)
+    monkeypatch.setattr(MainWindow, "build_tabs", build_tabs)
+    monkeypatch.setattr(AppContext, "load_model", lambda self, source: None)
+    assert app_module.main(smoke_test=True) == 0
+    assert order == ["paint", "tabs"]
