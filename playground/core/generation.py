@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.models import ENCODER_ONLY, LoadedModel
+from playground.core.tokens import token_label, token_text  # one readable form of a token, shared with the Inside tab
+from playground.core.tokens import visible as visible_text
 
 
 @dataclass
@@ -203,25 +205,3 @@ def generate_text(loaded: LoadedModel, prompt: str, settings: GenerationSettings
     settings = settings or GenerationSettings()
     return "".join(step.text for step in stream_generate(loaded, prompt, settings, cancelled))
 
-
-def token_text(tokenizer, token_id: int) -> str:
-    """The text one token stands for, decoded alone (special tokens by name).
-
-    A token that decodes to nothing or to '\ufffd' on its own (a part of a multi-byte
-    character) is shown by its vocabulary entry instead.
-    """
-    text = tokenizer.decode([int(token_id)])
-    if not text or "\ufffd" in text:
-        pieces = tokenizer.convert_ids_to_tokens([int(token_id)])
-        text = pieces[0] if pieces and pieces[0] else f"#{token_id}"
-    return text
-
-
-def visible_text(text: str) -> str:
-    """Whitespace made visible: spaces as '␣', newlines as '↵', tabs as '⇥'."""
-    return text.replace(" ", "␣").replace("\r\n", "↵").replace("\n", "↵").replace("\t", "⇥")
-
-
-def token_label(tokenizer, token_id: int) -> str:
-    """A short, visible label for one token: spaces as '␣', newlines as '↵', specials as named."""
-    return visible_text(token_text(tokenizer, token_id))

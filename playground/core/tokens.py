@@ -45,15 +45,25 @@ class WordSplit:
 
 def visible(text: str) -> str:
     """Spaces, newlines and tabs made visible (␣ ↵ ⇥) so a label never looks empty."""
-    return "".join(_VISIBLE.get(ch, ch) for ch in text)
+    return "".join(_VISIBLE.get(ch, ch) for ch in text.replace("\r\n", "\n"))
+
+
+def token_text(tokenizer, token_id: int) -> str:
+    """The text one token stands for, decoded alone (special tokens by name).
+
+    A token that decodes to nothing or to '\ufffd' on its own (a part of a multi-byte
+    character) is shown by its vocabulary entry instead.
+    """
+    text = tokenizer.decode([int(token_id)], skip_special_tokens=False, clean_up_tokenization_spaces=False)
+    if not text or "\ufffd" in text:
+        pieces = tokenizer.convert_ids_to_tokens([int(token_id)])
+        text = pieces[0] if pieces and pieces[0] else f"#{token_id}"
+    return text
 
 
 def token_label(tokenizer, token_id: int) -> str:
-    """A short readable label for one token id (its decoded text with visible whitespace)."""
-    text = tokenizer.decode([int(token_id)], skip_special_tokens=False, clean_up_tokenization_spaces=False)
-    if text == "":
-        text = tokenizer.convert_ids_to_tokens(int(token_id)) or f"#{token_id}"
-    return visible(text)
+    """A short readable label for one token id: its text with whitespace made visible."""
+    return visible(token_text(tokenizer, token_id))
 
 
 def token_labels(tokenizer, ids) -> list[str]:

@@ -21,6 +21,15 @@ def test_variants_stream_then_score(tiny_llama):
     assert any(not e.done for e in events)
 
 
+def test_variants_run_on_an_encoder_decoder_model(tiny_t5):
+    variants = [Variant("0-shot", "flan"), Variant("1-shot", "flan", [S], use_chat_template=True)]
+    done = [e for e in run_variants(tiny_t5, D, "#Person2# will fix the bike by five.", variants,
+                                    GenerationSettings(max_new_tokens=4, stop_at_eos=False, top_n=0)) if e.done]
+    assert [e.index for e in done] == [0, 1]
+    assert all(e.text and "rouge1" in e.scores for e in done)
+    assert done[1].prompt_tokens > done[0].prompt_tokens
+
+
 def test_hand_edited_prompt_wins(tiny_llama):
     v = Variant("edited", "instruction", prompt_override="My own prompt:")
     done = [e for e in run_variants(tiny_llama, D, "", [v], GenerationSettings(max_new_tokens=3)) if e.done]
