@@ -87,31 +87,39 @@ def test_smoke_test_times_first_paint_from_the_process_start():
     assert age is not None and 0 < age and abs(age - coarse) < 1.5
 
 
-def test_smoke_test_reports_first_paint_before_the_tabs_are_built(qapp, monkeypatch):
+def test_smoke_test_reports_first_paint_before_the_tabs_are_built(qtbot, qapp, monkeypatch):
     # The first-paint figure the installers print must not include building the tabs.
-    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
 
     import playground.qt.smoke as smoke
     from playground.qt import app as app_module
     from playground.qt.context import AppContext
 
-    order = []
+    order, windows = [], []
 
     class FakeSmoke:
         exit_code = 0
 
         def __init__(self, window, started):
-            pass
+            windows.append(window)
 
         def on_first_paint(self):
             order.append("paint")
 
-    def build_tabs(self):
-        order.append("tabs")
-        QTimer.singleShot(0, qapp.quit)
+    def fake_exec(*_):
+        # Not the real exec()/quit(): quitting fires aboutToQuit, which stops the shared qasync
+        # loop that every later test's runner uses.
+        qtbot.waitUntil(lambda: len(order) == 2, timeout=10000)
+        return 0
 
     monkeypatch.setattr(smoke, "SmokeTest", FakeSmoke)
-    monkeypatch.setattr(MainWindow, "build_tabs", build_tabs)
+    monkeypatch.setattr(MainWindow, "build_tabs", lambda self: order.append("tabs"))
     monkeypatch.setattr(AppContext, "load_model", lambda self, source: None)
-    assert app_module.main(smoke_test=True) == 0
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    try:
+        assert app_module.main(smoke_test=True) == 0
+    finally:
+        for w in windows:
+            w.close()
+            w.deleteLater()
     assert order == ["paint", "tabs"]
