@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "playground.cli.models_cmd",
     "playground.cli.rouge_cmd",
     "playground.cli.evaluate_cmd",
+    "playground.cli.finetune_cmd",
 ]
 
 

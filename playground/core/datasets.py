@@ -34,6 +34,7 @@ class Example:
     reference: str
     topic: str = ""
     extra: dict = field(default_factory=dict)
+    line: int = 0  # where the row starts in its file (line for CSV/JSONL, item for JSON/Parquet)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Dataset:
     path: str = ""
     input_column: str = "dialogue"
     reference_column: str = "summary"
+    skipped: list[int] = field(default_factory=list)  # lines of rows skipped as empty (skip_empty)
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -82,9 +84,11 @@ def read_text_file(path: str | Path) -> str:
         ) from None
 
 
-def _parse_jsonl(text: str, name: str) -> list[dict]:
-    rows = []
-    for n, line in enumerate(text.splitlines(), start=1):
+def _parse_jsonl(text: str, name: str) -> tuple[list[dict], list[int]]:
+    rows, lines = [], []
+    # split("\n"), not splitlines(): a JSON string may hold U+2028 and other characters that
+    # splitlines() treats as line breaks, which would cut a valid row in two.
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -95,11 +99,45 @@ def _parse_jsonl(text: str, name: str) -> list[dict]:
         if not isinstance(obj, dict):
             raise InputError(f"Line {n} of {name} is a JSON {type(obj).__name__}, not an object with named fields.")
         rows.append(obj)
-    return rows
+        lines.append(n)
+    return rows, lines
+
+
+def _parse_csv(text: str, name: str, delimiter: str) -> tuple[list[str], list[dict], list[int]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, lines = [], []
+    try:
+        header = next(reader, None) or []
+        start = reader.line_num
+        for cells in reader:
+            line, start = start + 1, reader.line_num  # a quoted cell may span several lines
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise InputError(f"Line {line} of {name} has {len(cells)} fields but the header has {len(header)}.",
+                                 "A comma or a quote is probably out of place in that row: fix or remove it.")
+            rows.append(dict(zip(header, cells)))
+            lines.append(line)
+    except csv.Error as exc:
+        raise InputError(f"Line {reader.line_num} of {name} cannot be read as CSV ({exc}).",
+                         "Check the quotes in that row.") from None
+    return header, rows, lines
 
 
 def read_records(path: str | Path) -> tuple[list[str], list[dict]]:
     """The column names and rows of a CSV, TSV, JSONL, JSON (array of objects) or Parquet file."""
+    columns, rows, _ = read_rows(path)
+    return columns, rows
+
+
+def read_rows(path: str | Path) -> tuple[list[str], list[dict], list[int]]:
+    """Like ``read_records``, plus where each row starts in the file (line, or item number).
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown suffix, non-UTF-8 text, or a row that cannot be parsed (by line).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
@@ -114,15 +152,11 @@ def read_records(path: str | Path) -> tuple[list[str], list[dict]]:
             table = pq.read_table(str(path))
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise InputError(f"{path.name} cannot be read as Parquet ({exc}).") from None
-        return list(table.column_names), table.to_pylist()
+        rows = table.to_pylist()
+        return list(table.column_names), rows, list(range(1, len(rows) + 1))
     text = read_text_file(path)
     if suffix in (".csv", ".tsv"):
-        try:
-            reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
-            rows = [dict(r) for r in reader]
-        except csv.Error as exc:
-            raise InputError(f"{path.name} is not a valid CSV file ({exc}).") from None
-        return [c for c in (reader.fieldnames or []) if c is not None], rows
+        return _parse_csv(text, path.name, "\t" if suffix == ".tsv" else ",")
     if suffix == ".json":
         try:
             data = json.loads(text)
@@ -130,13 +164,13 @@ def read_records(path: str | Path) -> tuple[list[str], list[dict]]:
             raise InputError(f"{path.name} is not valid JSON ({exc.msg}).") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputError(f"{path.name} must hold a list of objects (one per row).")
-        rows = data
+        rows, lines = data, list(range(1, len(data) + 1))
     else:
-        rows = _parse_jsonl(text, path.name)
+        rows, lines = _parse_jsonl(text, path.name)
     columns: list[str] = []
     for r in rows:
         columns.extend(k for k in r if k not in columns)
-    return columns, rows
+    return columns, rows, lines
 
 
 def guess_columns(columns: list[str]) -> tuple[str | None, str | None]:
@@ -165,8 +199,13 @@ def _check_column(column: str | None, role: str, columns: list[str], name: str) 
     return column
 
 
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str)
+                                                                               and not value.strip())
+
+
 def load_table(path: str | Path, input_column: str | None = None, reference_column: str | None = None,
-               id_column: str | None = None) -> Dataset:
+               id_column: str | None = None, skip_empty: bool = False) -> Dataset:
     """A user's CSV, JSONL or Parquet file as a Dataset.
 
     Parameters
@@ -178,6 +217,9 @@ def load_table(path: str | Path, input_column: str | None = None, reference_colu
         (dialogue/input/text..., summary/reference/target...) when not given.
     id_column
         A column of row ids (default: 'id' when present, else the row number).
+    skip_empty
+        Skip rows whose input or reference is missing or blank, and list their lines in
+        ``Dataset.skipped`` (training data), instead of refusing the file (evaluation).
 
     Raises
     ------
@@ -185,7 +227,7 @@ def load_table(path: str | Path, input_column: str | None = None, reference_colu
         Unreadable or non-UTF-8 file, zero rows, missing columns or empty cells.
     """
     path = Path(path)
-    columns, rows = read_records(path)
+    columns, rows, lines = read_rows(path)
     if not rows:
         raise InputError(f"{path.name} has no rows.", "Choose a file with at least one example.")
     guess_in, guess_ref = guess_columns(columns)
@@ -196,15 +238,18 @@ def load_table(path: str | Path, input_column: str | None = None, reference_colu
         raise InputError("The input and the reference are the same column.", "Choose two different columns.")
     if id_column is None and "id" in columns:
         id_column = "id"
-    examples = []
-    for n, r in enumerate(rows, start=1):
+    examples, skipped = [], []
+    for n, (r, line) in enumerate(zip(rows, lines), start=1):
+        if skip_empty and (_is_empty(r.get(input_column)) or _is_empty(r.get(reference_column))):
+            skipped.append(line)
+            continue
         ex_id = str(r.get(id_column)) if id_column and r.get(id_column) is not None else str(n)
         examples.append(Example(
             id=ex_id, input=_text_value(r.get(input_column), input_column, n, path.name),
             reference=_text_value(r.get(reference_column), reference_column, n, path.name),
             topic=str(r.get("topic") or ""),
-            extra={k: v for k, v in r.items() if k not in (input_column, reference_column)}))
-    return Dataset(path.name, examples, str(path), input_column, reference_column)
+            extra={k: v for k, v in r.items() if k not in (input_column, reference_column)}, line=line))
+    return Dataset(path.name, examples, str(path), input_column, reference_column, skipped)
 
 
 def load_split(split: str = "test", folder: str | Path | None = None) -> Dataset:

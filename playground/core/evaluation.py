@@ -45,6 +45,10 @@ class SystemSpec:
     adapter_dir: str = ""
     predictions_path: str = ""
     predictions_column: str = ""
+    # A prompt lab template (name or text): prompts are built with it, as fine-tuning builds its
+    # training prompts, instead of the default summarization prompt.
+    template: str = ""
+    use_chat_template: bool = False
 
     def display(self) -> str:
         if self.label:
@@ -160,7 +164,15 @@ def _prepare(loaded, spec: SystemSpec, examples: list[Example], train: Sequence[
     model = load_adapter_copy(loaded, spec.adapter_dir, handle) if spec.kind == ADAPTER else loaded
 
     def predict(i: int, ex: Example, cancelled) -> str:
-        prompt = build_prompt(model, ex.input, pick_shots(train or [], shots, exclude=ex))
+        chosen = pick_shots(train or [], shots, exclude=ex)
+        if spec.template:
+            from playground.core.prompts import assemble
+            from playground.core.prompts import clean_summary as clean_completion
+
+            chat = spec.use_chat_template and not model.is_encoder_decoder
+            prompt = assemble(ex.input, chosen, spec.template, tokenizer=model.tokenizer, use_chat_template=chat).text
+            return clean_completion(_generate(model, prompt, settings, cancelled))
+        prompt = build_prompt(model, ex.input, chosen)
         return clean_summary(_generate(model, prompt, settings, cancelled))
 
     return _PreparedSystem(spec, predict)

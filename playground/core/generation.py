@@ -76,7 +76,7 @@ def check_prompt(loaded: LoadedModel, prompt: str, max_new_tokens: int = 0) -> l
                               "Load a decoder-only or encoder-decoder model to generate.")
     if not prompt or not prompt.strip():
         raise InputError("The prompt is empty.", "Type some text first.")
-    ids = loaded.tokenizer(prompt, add_special_tokens=not _has_template_specials(loaded, prompt))["input_ids"]
+    ids = prompt_token_ids(loaded.tokenizer, prompt)
     limit = loaded.info.context_window
     need = len(ids) + (0 if loaded.is_encoder_decoder else max_new_tokens)
     if len(ids) > limit or need > limit:
@@ -88,9 +88,14 @@ def check_prompt(loaded: LoadedModel, prompt: str, max_new_tokens: int = 0) -> l
     return ids
 
 
-def _has_template_specials(loaded: LoadedModel, prompt: str) -> bool:
-    bos = loaded.tokenizer.bos_token
-    return bool(bos) and prompt.startswith(bos)
+def prompt_token_ids(tokenizer, prompt: str) -> list[int]:
+    """The token ids a prompt is generated from (fine-tuning tokenizes its prompts the same way).
+
+    The tokenizer adds its special tokens unless the prompt already starts with BOS (a chat
+    template wrote it).
+    """
+    bos = tokenizer.bos_token
+    return tokenizer(prompt, add_special_tokens=not (bool(bos) and prompt.startswith(bos)))["input_ids"]
 
 
 class _Detokenizer:

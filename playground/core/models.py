@@ -245,26 +245,79 @@ class ModelSession:
 
     Loading a new model replaces the current one only when the load succeeded, so a failed
     load leaves the model in use untouched.
+
+    A fine-tuned version of the model (an adapter, or fully fine-tuned weights) can be attached
+    with ``set_adapter``; ``use_adapter`` switches every tab between the base model and the
+    fine-tuned one, since every tab reads ``current``. Loading another model drops the adapter.
     """
 
     def __init__(self) -> None:
-        self._current: LoadedModel | None = None
+        self._base: LoadedModel | None = None
+        self._adapter: LoadedModel | None = None
+        self._adapter_on = False
         self._lock = threading.Lock()
         self._listeners: list[Callable[[LoadedModel], None]] = []
 
     @property
     def current(self) -> LoadedModel | None:
-        return self._current
+        """The model tabs use: the fine-tuned one while the adapter is on, else the base model."""
+        if self._adapter_on and self._adapter is not None:
+            return self._adapter
+        return self._base
+
+    @property
+    def base(self) -> LoadedModel | None:
+        """The loaded model without any adapter."""
+        return self._base
+
+    @property
+    def adapter(self) -> LoadedModel | None:
+        """The attached fine-tuned model (None when there is none)."""
+        return self._adapter
+
+    @property
+    def adapter_on(self) -> bool:
+        return self._adapter_on and self._adapter is not None
 
     def require(self) -> LoadedModel:
-        loaded = self._current
+        loaded = self.current
         if loaded is None:
             raise PlaygroundError("No model is loaded yet.", "Wait for the model to finish loading, or load one from the Model menu.")
         return loaded
 
     def set(self, loaded: LoadedModel) -> None:
         with self._lock:
-            self._current = loaded
+            self._base = loaded
+            self._adapter = None
+            self._adapter_on = False
+        self._notify()
+
+    def set_adapter(self, adapted: LoadedModel | None, on: bool = True) -> None:
+        """Attach a fine-tuned version of the base model (None detaches it) and switch to it when ``on``.
+
+        Parameters
+        ----------
+        adapted
+            The fine-tuned model as a LoadedModel; ``extras["adapter_dir"]`` names where it lives.
+        on
+            Use it right away.
+        """
+        with self._lock:
+            self._adapter = adapted
+            self._adapter_on = bool(on and adapted is not None)
+        self._notify()
+
+    def use_adapter(self, on: bool) -> LoadedModel | None:
+        """Switch between the fine-tuned model and the base model; returns the model now in use."""
+        with self._lock:
+            self._adapter_on = bool(on and self._adapter is not None)
+        self._notify()
+        return self.current
+
+    def _notify(self) -> None:
+        loaded = self.current
+        if loaded is None:
+            return
         for listener in list(self._listeners):
             listener(loaded)
 

@@ -82,6 +82,21 @@ def _split(template: str) -> tuple[str, str, str]:
     return un(before), un(middle), un(after)
 
 
+def completion_text(summary: str, template: str = DEFAULT_TEMPLATE, *, chat: bool = False) -> str:
+    """What follows ``assemble``'s zero-shot prompt in a training example: the summary, and the
+    template's text after ``{summary}``.
+
+    ``assemble`` ends a plain prompt at the cue without its trailing space ("Summary:"), since
+    word-piece tokenizers write a space together with the next word; the completion starts with
+    that space instead. With a chat template the completion is the assistant's summary alone.
+    """
+    _, middle, after = _split(template)
+    summary = summary.strip()
+    if chat:
+        return summary
+    return middle[len(middle.rstrip(" ")):] + summary + after
+
+
 @dataclass
 class Section:
     kind: str  # "instruction", "example" or "dialogue"

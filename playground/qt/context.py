@@ -23,6 +23,8 @@ class AppContext(QObject):
     """(title, message, hint) any panel wants shown to the user"""
     sig_busy = Signal(str, object)
     """(message, fraction or None) of the long work running; ('', None) when idle"""
+    sig_adapter_changed = Signal(object)
+    """the attached fine-tuned LoadedModel (None when detached); see ``session.adapter_on``"""
 
     def __init__(self, settings: Settings | None = None, runner: TaskRunner | None = None) -> None:
         super().__init__()
@@ -48,7 +50,10 @@ class AppContext(QObject):
         return task
 
     def _on_loaded(self, loaded: LoadedModel) -> None:
-        self.session.set(loaded)
+        had_adapter = self.session.adapter is not None
+        self.session.set(loaded)  # a new model drops the adapter trained for the old one
+        if had_adapter:
+            self.sig_adapter_changed.emit(None)
         self.settings.set("model", {"source": loaded.source.to_dict(), "device": loaded.info.device,
                                     "dtype": loaded.info.dtype})
         self.sig_model_changed.emit(loaded)
@@ -56,6 +61,21 @@ class AppContext(QObject):
     def _on_load_failed(self, message: str, hint: str) -> None:
         self.sig_model_load_failed.emit(message, hint)
         self.sig_error.emit("The model could not be loaded", message, hint)
+
+    def set_adapter(self, adapted: LoadedModel | None, on: bool = True) -> None:
+        """Attach a fine-tuned model (None detaches) and tell every tab the model in use changed."""
+        self.session.set_adapter(adapted, on)
+        self.sig_adapter_changed.emit(adapted)
+        if self.session.current is not None:
+            self.sig_model_changed.emit(self.session.current)
+
+    def use_adapter(self, on: bool) -> None:
+        """Switch every tab between the fine-tuned model and the base model."""
+        if on == self.session.adapter_on or self.session.adapter is None:
+            return
+        self.session.use_adapter(on)
+        self.sig_adapter_changed.emit(self.session.adapter)
+        self.sig_model_changed.emit(self.session.current)
 
     def report_error(self, title: str, message: str, hint: str = "") -> None:
         self.sig_error.emit(title, message, hint)

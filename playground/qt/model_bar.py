@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from playground.qt.context import AppContext
 
@@ -28,6 +28,12 @@ class ModelBar(QWidget):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
+        self.adapter_check = QCheckBox("Adapter")
+        self.adapter_check.setToolTip(
+            "On: every tab uses the fine-tuned model (the base model plus the adapter trained in the Fine-tune "
+            "tab). Off: the base model as it was. Flip it to compare the two on the same prompt.")
+        self.adapter_check.setVisible(False)
+        self.adapter_check.toggled.connect(self.context.use_adapter)
         self.change_button = QPushButton("Change model…")
         self.change_button.setToolTip("Load the bundled model, a local folder, a model from the "
                                       "Hugging Face cache, or download one from the Hub.")
@@ -35,11 +41,13 @@ class ModelBar(QWidget):
         layout.addWidget(self.name_label)
         layout.addWidget(self.details_label, 1)
         layout.addWidget(self.progress)
+        layout.addWidget(self.adapter_check)
         layout.addWidget(self.change_button)
         context.sig_model_loading.connect(self._on_loading)
         context.sig_model_changed.connect(self._on_changed)
         context.sig_model_load_failed.connect(self._on_failed)
         context.sig_busy.connect(self._on_busy)
+        context.sig_adapter_changed.connect(self._on_adapter)
         if context.session.current is not None:  # a bar made after the load still shows it
             self._on_changed(context.session.current)
 
@@ -64,6 +72,8 @@ class ModelBar(QWidget):
         self.progress.setToolTip(message)
 
     def _on_changed(self, loaded) -> None:
+        if self.context.session.adapter is None:
+            self.adapter_check.setVisible(False)
         info = loaded.info
         self.progress.setVisible(False)
         self.name_label.setText(f"<b>{info.name}</b>")
@@ -72,6 +82,16 @@ class ModelBar(QWidget):
             f"{info.kind} · {info.parameters / 1e6:,.0f}M parameters · {info.memory_bytes / 2**20:,.0f} MiB · "
             f"{info.device} · {info.dtype} · context {info.context_window:,} tokens · "
             f"vocabulary {info.vocab_size:,} · {chat}")
+
+    def _on_adapter(self, adapted) -> None:
+        session = self.context.session
+        self.adapter_check.setVisible(adapted is not None)
+        if adapted is not None:
+            name = adapted.extras.get("adapter_name") or "fine-tuned"
+            self.adapter_check.setText(f"Adapter: {name}")
+        self.adapter_check.blockSignals(True)
+        self.adapter_check.setChecked(session.adapter_on)
+        self.adapter_check.blockSignals(False)
 
     def _on_failed(self, message: str, hint: str) -> None:
         self.progress.setVisible(False)

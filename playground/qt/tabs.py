@@ -8,6 +8,7 @@ TABS: list[tuple[str, str]] = [
     ("playground.qt.generate", "GeneratePanel"),
     ("playground.qt.sampling", "SamplingPanel"),
     ("playground.qt.inside", "InsidePanel"),
+    ("playground.qt.finetune", "FinetunePanel"),
     ("playground.qt.evaluate", "EvaluatePanel"),
 ]
 

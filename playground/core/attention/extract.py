@@ -200,6 +200,12 @@ def extract_attention(loaded: LoadedModel, text: str, *, target: str | None = No
 
     handle = ensure_handle(handle)
     model, tok = loaded.model, loaded.tokenizer
+    if getattr(model, "num_virtual_tokens", 0):  # a prompt-tuned model (core.soft_prompt)
+        raise PlaygroundError(
+            "A prompt-tuned model reads learned virtual tokens before your text; they are not words, so "
+            "this view cannot label them.",
+            "Prompt tuning leaves the model's weights unchanged: turn the Adapter switch off in the model bar to "
+            "look inside the model itself.")
     pieces = tokenize_text(tok, text)
     source_ids = [p.id for p in pieces]
     window = loaded.info.context_window

@@ -1,0 +1,187 @@
+"""Training throughput of the fine-tuning core vs a plain peft + transformers ``Trainer`` baseline.
+
+Both arms train the same LoRA (rank 8, alpha 16, dropout 0.05, q/k/v/o) on the same examples of
+the bundled dialogues (same template, same tokens, loss on the summary only), with the same
+learning rate, schedule, effective batch and number of optimizer steps, on the same model.
+
+- core: ``playground.core.finetune`` defaults for the CPU: micro-batches of 1 example with
+  gradient accumulation (no padding at all), the output head only where a summary token is
+  predicted.
+- baseline: ``Trainer`` with ``DataCollatorForSeq2Seq`` padding each batch of ``--batch`` examples
+  to its longest.
+
+Each arm runs in its own process (so peak memory is its own), one after the other, ``--repeats``
+times alternating. Printed: real (non-padding) training tokens per second, the ratio core /
+baseline, the final validation loss (the same function on the same examples for both) and the
+peak resident memory of each process.
+
+    python bench/finetune_throughput.py --examples 64 --batch 8 --val 16 --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def job_config(args, out_dir: str):
+    from playground.core.finetune import FinetuneConfig
+
+    cfg = FinetuneConfig()
+    cfg.model.source, cfg.model.device, cfg.model.precision = args.model, "cpu", "no"
+    cfg.data.max_train_examples, cfg.data.max_validation_examples = args.examples, args.val
+    cfg.data.max_length = args.max_length
+    cfg.method.name = "lora"
+    t = cfg.training
+    t.micro_batch_size, t.gradient_accumulation_steps = 1, args.batch
+    t.max_steps = args.examples // args.batch
+    t.learning_rate, t.schedule, t.warmup_ratio = args.lr, "cosine", 0.1
+    t.eval_every, t.save_every = 0, 0
+    cfg.evaluation.test_examples = 0
+    cfg.output.dir, cfg.output.overwrite = out_dir, True
+    return cfg
+
+
+def peak_rss() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_core(args, tmp: str) -> dict:
+    from playground.core.finetune import DoneEvent, run_finetune
+
+    cfg = job_config(args, os.path.join(tmp, "core"))
+    done = [e for e in run_finetune(cfg) if isinstance(e, DoneEvent)][-1]
+    tr = done.report["training"]
+    return {"tokens": tr["tokens_seen"], "processed": tr["tokens_processed"], "seconds": tr["train_seconds"],
+            "val_loss": tr["final_validation_loss"], "steps": tr["steps"],
+            "losses": [c[1] for c in done.report["curves"]["train_loss"]]}
+
+
+def run_baseline(args, tmp: str) -> dict:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
+
+    from playground.core.finetune.dataset import prepare_data
+    from playground.core.finetune.loss import loss_totals
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    cfg = job_config(args, os.path.join(tmp, "baseline"))
+    loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    tok = loaded.tokenizer
+    data = prepare_data(cfg.data, tok, False, cfg.training.seed, 0)
+    torch.manual_seed(cfg.training.seed)
+    loaded.model.config.use_cache = False
+    lc = cfg.method.lora
+    model = get_peft_model(loaded.model, LoraConfig(task_type="CAUSAL_LM", r=lc.rank, lora_alpha=lc.alpha,
+                                                    lora_dropout=lc.dropout, bias="none",
+                                                    target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
+    rows = [{"input_ids": e.input_ids, "attention_mask": [1] * len(e.input_ids), "labels": e.labels}
+            for e in data.train]
+    pad = DataCollatorForSeq2Seq(tok, padding="longest", label_pad_token_id=-100)
+    counted = {"real": 0, "processed": 0}
+
+    def collate(batch):
+        out = pad(batch)
+        counted["real"] += int(out["attention_mask"].sum())
+        counted["processed"] += out["input_ids"].numel()
+        return out
+
+    losses = []
+
+    class Losses(TrainerCallback):
+        def on_log(self, a, state, control, logs=None, **kw):
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+
+    steps = cfg.training.max_steps
+    targs = TrainingArguments(
+        output_dir=os.path.join(tmp, "baseline"), per_device_train_batch_size=args.batch,
+        gradient_accumulation_steps=1, learning_rate=args.lr, lr_scheduler_type="cosine",
+        warmup_steps=int(round(0.1 * steps)), max_steps=steps, max_grad_norm=1.0, weight_decay=0.0,
+        logging_steps=1, save_strategy="no", eval_strategy="no", report_to=[], use_cpu=True,
+        seed=cfg.training.seed, dataloader_num_workers=0, remove_unused_columns=False, disable_tqdm=True)
+    trainer = Trainer(model=model, args=targs, train_dataset=rows, data_collator=collate, callbacks=[Losses()])
+    trainer.remove_callback(PrinterCallback)  # keep the bench's output to its own lines
+    result = trainer.train()
+    total, count = loss_totals(model, data.validation, tok.pad_token_id, False, 0, "cpu", batch_size=1)
+    return {"tokens": counted["real"], "processed": counted["processed"], "seconds": result.metrics["train_runtime"],
+            "val_loss": total / count, "steps": steps, "losses": losses}
+
+
+def child(args) -> None:
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    with tempfile.TemporaryDirectory(prefix="ft-bench-") as tmp:
+        out = (run_core if args.arm == "core" else run_baseline)(args, tmp)
+    out |= {"arm": args.arm, "peak_rss": peak_rss(), "threads": torch.get_num_threads()}
+    Path(args.json_out).write_text(json.dumps(out))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="bundled")
+    p.add_argument("--examples", type=int, default=64, help="training examples (one epoch)")
+    p.add_argument("--batch", type=int, default=8, help="examples per optimizer step")
+    p.add_argument("--val", type=int, default=16, help="validation examples for the final loss")
+    p.add_argument("--max-length", type=int, default=512)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--threads", type=int, default=0, help="torch threads per arm (0 = torch's default)")
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--arms", default="core,baseline")
+    p.add_argument("--arm", help=argparse.SUPPRESS)
+    p.add_argument("--json-out", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.arm:
+        return child(args)
+    results: dict[str, list[dict]] = {}
+    for r in range(args.repeats):
+        for arm in args.arms.split(","):
+            with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+                out = f.name
+            cmd = [sys.executable, __file__, "--arm", arm, "--json-out", out] + sys.argv[1:]
+            began = time.time()
+            subprocess.run(cmd, check=True, cwd=ROOT)
+            res = json.loads(Path(out).read_text())
+            os.unlink(out)
+            results.setdefault(arm, []).append(res)
+            print(f"[{r + 1}/{args.repeats}] {arm:8s} {res['tokens']:6d} real tokens ({res['processed']} processed) "
+                  f"in {res['seconds']:7.1f} s = {res['tokens'] / res['seconds']:6.1f} tok/s; val loss "
+                  f"{res['val_loss']:.4f}; peak RSS {res['peak_rss'] / 2**30:.2f} GiB; "
+                  f"wall {time.time() - began:.0f} s", flush=True)
+    print(f"\nmodel {args.model}, {args.examples} examples, batch {args.batch}, "
+          f"{args.examples // args.batch} steps, threads {results[next(iter(results))][0]['threads']}, "
+          f"{args.repeats} repeat(s)")
+    if {"core", "baseline"} <= set(results):
+        for c, b in zip(results["core"], results["baseline"]):
+            ratio = (c["tokens"] / c["seconds"]) / (b["tokens"] / b["seconds"])
+            print(f"throughput core / baseline = {ratio:.2f}x (target >= 1.5)   val loss core {c['val_loss']:.4f} vs "
+                  f"baseline {b['val_loss']:.4f} ({'no worse' if c['val_loss'] <= b['val_loss'] + 1e-3 else 'WORSE'})"
+                  f"   peak RSS core {c['peak_rss'] / 2**30:.2f} GiB vs baseline {b['peak_rss'] / 2**30:.2f} GiB "
+                  f"({'no higher' if c['peak_rss'] <= b['peak_rss'] else 'HIGHER'})   padding share core "
+                  f"{1 - c['tokens'] / c['processed']:.0%}, baseline {1 - b['tokens'] / b['processed']:.0%}")
+
+
+if __name__ == "__main__":
+    main()

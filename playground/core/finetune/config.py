@@ -1,0 +1,284 @@
+"""The settings of one fine-tuning job, read from and written to TOML.
+
+The command line reads a TOML file; the GUI wizard writes the same format. Every section and key
+is documented in the README ("Fine-tuning"). Unknown keys are refused by name, so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playground.core.errors import InputError
+
+METHODS = ("lora", "full", "prompt_tuning")
+SCHEDULES = ("cosine", "linear", "constant")
+TRUNCATION = ("truncate_dialogue", "drop")
+BATCHING = ("length_grouped", "random")
+PRECISIONS = ("auto", "no", "bf16", "fp16")
+#: Learning rates that work for each method on small models (AdamW).
+DEFAULT_LR = {"lora": 3e-4, "full": 3e-5, "prompt_tuning": 3e-2}
+
+
+@dataclass
+class ModelConfig:
+    source: str = "bundled"          # "bundled", a local model folder, or a Hub id already cached
+    device: str = "auto"             # auto, cpu, cuda
+    precision: str = "auto"          # auto (bf16/fp16 on CUDA, float32 on CPU), no, bf16, fp16
+
+
+@dataclass
+class DataConfig:
+    source: str = "bundled"          # "bundled" (the sample dialogues) or a CSV / JSONL / Parquet file
+    validation: str = ""             # optional separate validation file
+    test: str = ""                   # optional separate test file
+    # Which column holds the dialogue and which the summary ("" = guessed from the names).
+    columns: dict = field(default_factory=lambda: {"dialogue": "", "summary": ""})
+    template: str = "instruction"    # a name in playground.core.prompts.TEMPLATES or a text with {dialogue}
+    use_chat_template: bool = False  # wrap the prompt in the model's chat template (as the prompt lab can)
+    validation_fraction: float = 0.1  # split off the training file when no validation file is given
+    test_fraction: float = 0.1
+    max_length: int = 768            # tokens per example (prompt + completion)
+    truncation: str = "truncate_dialogue"  # or "drop"
+    max_train_examples: int = 0      # 0 = all
+    max_validation_examples: int = 0
+
+
+@dataclass
+class LoraSettings:
+    rank: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: list | str = "auto"  # "auto" (per architecture) or a list of module names
+
+
+@dataclass
+class PromptTuningSettings:
+    virtual_tokens: int = 20
+    init: str = "text"               # text (start from the words of init_text) or random
+    init_text: str = "Summarize the following conversation."
+
+
+@dataclass
+class MethodConfig:
+    name: str = "lora"               # lora, full, prompt_tuning
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    prompt_tuning: PromptTuningSettings = field(default_factory=PromptTuningSettings)
+
+
+@dataclass
+class TrainingConfig:
+    epochs: float = 1.0              # may be a fraction (0.25 = a quarter of the data)
+    max_steps: int = 0               # > 0 overrides epochs
+    learning_rate: float | str = "auto"
+    schedule: str = "cosine"
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    micro_batch_size: int = 1        # examples per forward pass (per process)
+    gradient_accumulation_steps: int = 8
+    batching: str = "length_grouped"
+    gradient_checkpointing: bool = False
+    eval_every: int = 50             # optimizer steps between validation losses (0 = only at the end)
+    save_every: int = 50             # optimizer steps between checkpoints (0 = only at the end)
+    keep_checkpoints: int = 2
+    save_on_stop: bool = True        # a Stop writes a checkpoint first, so nothing is lost
+    seed: int = 0
+
+
+@dataclass
+class EvaluationConfig:
+    test_examples: int = 20          # test dialogues to summarize and score (0 = skip)
+    max_new_tokens: int = 128        # the bundled references are 30-115 tokens long
+    before: bool = True              # also score the model before fine-tuning
+
+
+@dataclass
+class OutputConfig:
+    dir: str = "runs/finetune"
+    overwrite: bool = False
+
+
+@dataclass
+class FinetuneConfig:
+    """Everything one fine-tuning job needs; ``validate`` checks it in plain words."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    method: MethodConfig = field(default_factory=MethodConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+    @property
+    def learning_rate(self) -> float:
+        lr = self.training.learning_rate
+        return DEFAULT_LR[self.method.name] if lr == "auto" else float(lr)
+
+    def validate(self) -> "FinetuneConfig":
+        """Refuse impossible settings with a message that names the key."""
+        t, d, m = self.training, self.data, self.method
+
+        def need(ok: bool, key: str, what: str) -> None:
+            if not ok:
+                raise InputError(f"The setting {key} {what}.", "Fix it in the job's TOML file or in the wizard.")
+
+        need(m.name in METHODS, "method.name", f"must be one of {', '.join(METHODS)} (it is {m.name!r})")
+        need(t.schedule in SCHEDULES, "training.schedule", f"must be one of {', '.join(SCHEDULES)}")
+        need(d.truncation in TRUNCATION, "data.truncation", f"must be one of {', '.join(TRUNCATION)}")
+        need(t.batching in BATCHING, "training.batching", f"must be one of {', '.join(BATCHING)}")
+        need(self.model.precision in PRECISIONS, "model.precision", f"must be one of {', '.join(PRECISIONS)}")
+        need(t.learning_rate == "auto" or (isinstance(t.learning_rate, (int, float)) and t.learning_rate > 0),
+             "training.learning_rate", "must be a positive number or \"auto\"")
+        need(t.epochs > 0 or t.max_steps > 0, "training.epochs", "must be above 0 (or set training.max_steps)")
+        need(t.max_steps >= 0, "training.max_steps", "cannot be negative")
+        need(t.micro_batch_size >= 1, "training.micro_batch_size", "must be at least 1")
+        need(t.gradient_accumulation_steps >= 1, "training.gradient_accumulation_steps", "must be at least 1")
+        need(0 <= t.warmup_ratio < 1, "training.warmup_ratio", "must be between 0 and 1")
+        need(t.eval_every >= 0 and t.save_every >= 0, "training.eval_every / save_every", "cannot be negative")
+        need(t.keep_checkpoints >= 1, "training.keep_checkpoints", "must be at least 1")
+        need(d.max_length >= 8, "data.max_length", "must be at least 8 tokens")
+        need(0 <= d.validation_fraction < 1 and 0 <= d.test_fraction < 1
+             and d.validation_fraction + d.test_fraction < 1,
+             "data.validation_fraction + test_fraction", "must be below 1")
+        need(set(d.columns) <= {"dialogue", "summary"}, "data.columns",
+             "may only name the 'dialogue' and 'summary' columns")
+        from playground.core.prompts import resolve_template
+
+        try:
+            resolve_template(d.template)
+        except InputError as exc:
+            raise InputError(f"The setting data.template: {exc.message}", exc.hint) from None
+        need(m.lora.rank >= 1 and m.lora.alpha > 0 and 0 <= m.lora.dropout < 1, "method.lora",
+             "needs rank >= 1, alpha > 0 and 0 <= dropout < 1")
+        need(m.prompt_tuning.virtual_tokens >= 1, "method.prompt_tuning.virtual_tokens", "must be at least 1")
+        need(m.prompt_tuning.init in ("text", "random"), "method.prompt_tuning.init", "must be text or random")
+        need(self.evaluation.test_examples >= 0 and self.evaluation.max_new_tokens >= 1, "evaluation",
+             "needs test_examples >= 0 and max_new_tokens >= 1")
+        need(bool(self.output.dir.strip()), "output.dir", "is empty")
+        return self
+
+    # --- (de)serialization ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict, where: str = "the job settings") -> "FinetuneConfig":
+        return _build(FinetuneConfig, data, "", where)
+
+    def to_toml(self) -> str:
+        return dump_toml(self.to_dict())
+
+    def with_paths_resolved(self, base: Path) -> "FinetuneConfig":
+        """A copy whose relative file paths are taken relative to ``base`` (the TOML's folder)."""
+        cfg = FinetuneConfig.from_dict(self.to_dict())
+
+        def fix(p: str) -> str:
+            if not p or p == "bundled" or os.path.isabs(os.path.expanduser(p)):
+                return os.path.expanduser(p)
+            return str((base / p).resolve())
+
+        cfg.data.source, cfg.data.validation, cfg.data.test = (fix(cfg.data.source), fix(cfg.data.validation),
+                                                               fix(cfg.data.test))
+        cfg.output.dir = fix(cfg.output.dir)
+        src = cfg.model.source
+        if src.startswith((".", "/", "~")) or (base / src).exists():
+            cfg.model.source = fix(src)
+        return cfg
+
+
+def load_config(path: str | Path) -> FinetuneConfig:
+    """Read a job's TOML file; relative paths are relative to the file's folder.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, is not valid TOML, or holds unknown keys or wrong types.
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"The job file {path} does not exist.", "Check the path.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name} is not UTF-8 text.", "Save it as UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path.name} is not valid TOML: {exc}.",
+                         "The format is in the README, under \"Fine-tuning\".") from None
+    cfg = FinetuneConfig.from_dict(data, path.name)
+    return cfg.with_paths_resolved(path.parent.resolve()).validate()
+
+
+def _build(cls, data, prefix: str, where: str):
+    if not isinstance(data, dict):
+        raise InputError(f"[{prefix.rstrip('.')}] in {where} must be a table.")
+    kwargs = {}
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in names:
+            raise InputError(f"Unknown setting '{prefix}{key}' in {where}.",
+                             f"Known settings here: {', '.join(names)}. The README lists them under \"Fine-tuning\".")
+        f = names[key]
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if dataclasses.is_dataclass(default):
+            kwargs[key] = _build(type(default), value, f"{prefix}{key}.", where)
+        else:
+            kwargs[key] = _check_type(value, default, f"{prefix}{key}", where)
+    return cls(**kwargs)
+
+
+def _check_type(value, default, key: str, where: str):
+    ok = True
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float) and not isinstance(default, bool):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, dict):
+        ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    elif key.endswith(("learning_rate", "target_modules")):
+        ok = isinstance(value, (str, int, float, list)) and not isinstance(value, bool)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    if not ok:
+        raise InputError(f"The setting '{key}' in {where} has the wrong type ({type(value).__name__}: {value!r}).",
+                         f"It should look like {json.dumps(default)}.")
+    return value
+
+
+def dump_toml(data: dict) -> str:
+    """Write nested dicts of str / int / float / bool / list / dict as TOML (what tomllib reads back)."""
+    lines: list[str] = []
+
+    def scalar(v) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(scalar(x) for x in v) + "]"
+        raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+    def table(d: dict, name: str) -> None:
+        plain = {k: v for k, v in d.items() if not isinstance(v, dict)}
+        nested = {k: v for k, v in d.items() if isinstance(v, dict)}
+        if name and (plain or not nested):
+            lines.append(f"\n[{name}]")
+        for k, v in plain.items():
+            lines.append(f"{k} = {scalar(v)}")
+        for k, v in nested.items():
+            table(v, f"{name}.{k}" if name else k)
+
+    table(data, "")
+    return "\n".join(lines).lstrip("\n") + "\n"

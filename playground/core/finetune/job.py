@@ -1,0 +1,219 @@
+"""One fine-tuning job from start to report: ``run_finetune`` yields events the whole way.
+
+Works the same in the GUI (a task runner consumes the generator off the GUI thread), in the
+terminal, and under ``accelerate launch`` on several processes (every process runs the job;
+only the main one writes files and generates).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+from playground.core.errors import Cancelled, InputError
+from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
+from playground.core.finetune.config import FinetuneConfig, load_config
+from playground.core.finetune.dataset import prepare_data
+from playground.core.finetune.events import DataEvent, DoneEvent, MethodEvent, RougeEvent, StageEvent, StoppedEvent
+from playground.core.finetune.layout import JOB_FILE, RunFolder
+from playground.core.finetune.loop import History, Trainer
+from playground.core.finetune.methods import apply_method, load_trained_weights, num_virtual_tokens, save_trained
+from playground.core.finetune.report import build_report, write_report
+from playground.core.finetune.resources import peak_memory_bytes
+from playground.core.finetune.scoring import as_loaded, predictions_csv, score_test_split
+from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.paths import atomic_write_text
+
+
+def make_accelerator(device: str, precision: str):
+    """An Accelerator for this job: CPU, CUDA (bf16/fp16) or the processes of ``accelerate launch``."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
+
+    from playground.core.device import pick_device
+
+    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    env_cpu = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
+    base = "cpu" if env_cpu else pick_device(device).split(":")[0]
+    if precision == "auto":
+        import torch
+
+        precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if base == "cuda" else "no"
+    if precision == "fp16" and base == "cpu":
+        raise InputError("fp16 training needs a GPU.", "Use precision = \"no\" or \"bf16\" on the CPU.")
+    if not launched:
+        # One process: each job sets up its own state (a GUI runs several jobs one after another).
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
+    return Accelerator(cpu=base == "cpu", mixed_precision=precision)
+
+
+def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool) -> Path:
+    run_dir = Path(cfg.output.dir)
+    if resume:
+        if not (run_dir / JOB_FILE).is_file():
+            raise InputError(f"{run_dir} is not a fine-tuning run folder (it has no {JOB_FILE}).",
+                             "Pass the output folder of the run to continue.")
+        return run_dir
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        if not cfg.output.overwrite:
+            raise InputError(f"The output folder {run_dir} already exists and is not empty.",
+                             "Choose another output.dir, allow replacing it (output.overwrite = true, or "
+                             "--overwrite), or continue that run with --resume.")
+        if is_main:
+            if run_dir.is_dir():
+                shutil.rmtree(run_dir)
+            else:
+                run_dir.unlink()
+    if is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / JOB_FILE, cfg.to_toml())
+    return run_dir
+
+
+def resume_config(run_dir: str | Path) -> FinetuneConfig:
+    """The job of an existing run folder, pointed at that folder (to continue it)."""
+    cfg = load_config(Path(run_dir) / JOB_FILE)
+    cfg.output.dir = str(Path(run_dir).resolve())
+    return cfg
+
+
+def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: bool = False) -> Iterator[Any]:
+    """Run a fine-tuning job, yielding events (see playground.core.finetune.events).
+
+    Parameters
+    ----------
+    cfg
+        The job. ``cfg.output.dir`` is the run folder.
+    handle
+        Progress and Stop. A Stop (or closing the generator) between steps writes a checkpoint
+        first (``training.save_on_stop``); the last event is then a StoppedEvent.
+    resume
+        Continue the run in ``cfg.output.dir`` from its newest complete checkpoint (see
+        ``resume_config``). Without a checkpoint it starts again from step 0.
+
+    Raises
+    ------
+    InputError, PlaygroundError
+        Bad settings or data, an output folder in the way, out of memory (with what to change).
+    """
+    handle = ensure_handle(handle)
+    where: dict = {}
+    try:
+        yield from _run(cfg, handle, resume, where)
+    except Cancelled:
+        trainer = where.get("trainer")
+        yield trainer.stopped_event() if trainer is not None else StoppedEvent(0, "")
+
+
+def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> Iterator[Any]:
+    import torch
+
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    cfg.validate()
+    acc = make_accelerator(cfg.model.device, cfg.model.precision)
+    main = acc.is_main_process
+    run = RunFolder(prepare_run_dir(cfg, resume, main))
+    acc.wait_for_everyone()
+    ckpt = run.latest_checkpoint() if resume else None
+    if resume and run.report_json.is_file() and ckpt is None:
+        raise InputError(f"The run in {run.path} is already finished.", "Start a new run to train more.")
+
+    yield StageEvent("model", f"Loading {cfg.model.source} for training...")
+    with acc.main_process_first():  # the first load may convert and cache the model: once
+        loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    tok, enc_dec = loaded.tokenizer, loaded.is_encoder_decoder
+    window = loaded.info.context_window
+    if window and cfg.data.max_length > window:
+        yield StageEvent("data", f"data.max_length {cfg.data.max_length} is beyond the model's context window: "
+                                 f"using {window} tokens")
+        cfg.data.max_length = window
+    handle.raise_if_cancelled()
+
+    yield StageEvent("data", "Reading and tokenizing the data...")
+    data = prepare_data(cfg.data, tok, enc_dec, cfg.training.seed, cfg.evaluation.test_examples)
+    test_rows = data.test_rows(cfg.evaluation.test_examples) if cfg.evaluation.test_examples else []
+    yield DataEvent({k: v.to_dict() for k, v in data.stats.items()})
+
+    history, training_state = History(), None
+    if ckpt is not None:
+        state, training_state = load_checkpoint_state(ckpt)
+        history = History.from_dict(state)
+
+    if test_rows and cfg.evaluation.before and "rouge_before" not in history.extra:
+        if main:  # the base model, before any method touches it; the other processes wait
+            loaded.model.to(acc.device)
+            for ev in score_test_split(loaded, test_rows, cfg, "before", handle):
+                if isinstance(ev, RougeEvent):
+                    history.extra["rouge_before"] = _scores_of(ev)
+                    history.extra["predictions_before"] = ev.predictions
+                yield ev
+        acc.wait_for_everyone()
+
+    torch.manual_seed(cfg.training.seed)  # the same initialisation on every process and every resume
+    model, info = apply_method(loaded.model, cfg, loaded.info.folder, enc_dec)
+    yield MethodEvent(info.method, info.trainable, info.total, info.target_modules, info.details)
+    if ckpt is not None:
+        load_trained_weights(model, ckpt / "model", cfg.method.name)
+        yield StageEvent("resume", f"Resuming at step {history.step} from {ckpt.name}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.training.weight_decay)
+    model, optimizer = acc.prepare(model, optimizer)
+    bare = acc.unwrap_model(model)
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+
+    def save_model(folder: Path) -> None:
+        save_trained(acc.unwrap_model(model), tok, folder, cfg.method.name)
+
+    trainer = Trainer(acc, model, optimizer, cfg, data.train, data.validation, pad_id, enc_dec,
+                      num_virtual_tokens(bare), run.path, save_model, history, handle, training_state)
+    where["trainer"] = trainer
+    yield StageEvent("train", f"Training for {trainer.total_steps} steps "
+                              f"({trainer.plan.steps_per_epoch} per epoch, {acc.num_processes} process(es))")
+    yield from trainer.run()
+
+    artifact = run.artifact(cfg.method.name)
+    if main:
+        yield StageEvent("save", f"Saving the trained weights to {artifact}")
+        atomic_save_dir(artifact, save_model)
+    acc.wait_for_everyone()
+
+    trained = as_loaded(loaded, bare, " (fine-tuned)")
+    rouge_after, predictions_after, status = None, [], "finished"
+    if test_rows and main:
+        try:
+            for ev in score_test_split(trained, test_rows, cfg, "after", handle):
+                if isinstance(ev, RougeEvent):
+                    rouge_after, predictions_after = _scores_of(ev), ev.predictions
+                yield ev
+        except Cancelled:  # the weights are saved: finish the run without the after-scores
+            status = "finished (test scoring stopped)"
+            yield StageEvent("rouge_after", "Scoring stopped: the report has no ROUGE after fine-tuning")
+    report = {}
+    if main:
+        yield StageEvent("report", f"Writing the report to {run.report_md}")
+        before = history.extra.get("predictions_before", [])
+        samples = [{"id": r.id, "reference": r.reference, "before": before[i] if i < len(before) else "",
+                    "after": predictions_after[i] if i < len(predictions_after) else ""}
+                   for i, r in enumerate(test_rows[:5])]
+        if before or predictions_after:
+            atomic_write_text(run.predictions_csv,
+                              predictions_csv(test_rows, {"before": before, "after": predictions_after}))
+        report = build_report(cfg, info, {k: v.to_dict() for k, v in data.stats.items()}, history,
+                              status=status, artifact=str(artifact), peak_memory=peak_memory_bytes(acc.device),
+                              processes=acc.num_processes, device=acc.device.type, precision=acc.mixed_precision,
+                              rouge_before=history.extra.get("rouge_before"), rouge_after=rouge_after,
+                              samples=samples)
+        write_report(run.path, report)
+        shutil.rmtree(run.checkpoints, ignore_errors=True)  # the run is complete
+    acc.wait_for_everyone()
+    yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)
+
+
+def _scores_of(ev: RougeEvent) -> dict:
+    """What the report keeps of a RougeEvent: mean F1s, BLEU and the intervals."""
+    return dict(ev.scores) | {"bleu": ev.bleu, "intervals": ev.intervals, "examples": ev.examples}

@@ -1,0 +1,85 @@
+"""The run folder: where a fine-tuning job keeps its job file, weights, checkpoints and report.
+
+::
+
+    RUN/
+      job.toml                  the job as it ran (absolute paths); --resume reads it
+      adapter/                  LoRA, prompt tuning: adapter_config.json + adapter_model.safetensors
+      model/                    full fine-tuning: the model (safetensors) and its tokenizer
+      checkpoints/step-NNNNNN/  while running: model/, training_state.pt, state.json (last written)
+      report.json  report.md  loss.png  test_predictions.csv
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+JOB_FILE = "job.toml"
+STATE_FILE = "state.json"
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """Paths inside one run folder, and what state the run is in."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    @property
+    def job(self) -> Path:
+        return self.path / JOB_FILE
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def report_json(self) -> Path:
+        return self.path / "report.json"
+
+    @property
+    def report_md(self) -> Path:
+        return self.path / "report.md"
+
+    @property
+    def loss_png(self) -> Path:
+        return self.path / "loss.png"
+
+    @property
+    def predictions_csv(self) -> Path:
+        return self.path / "test_predictions.csv"
+
+    def artifact(self, method: str) -> Path:
+        """``model/`` for full fine-tuning, ``adapter/`` (a peft adapter) otherwise."""
+        return self.path / ("model" if method == "full" else "adapter")
+
+    def checkpoint(self, step: int) -> Path:
+        return self.checkpoints / f"step-{step:06d}"
+
+    def list_checkpoints(self) -> list[tuple[int, Path]]:
+        """Complete checkpoints (those with state.json, written last) as (step, folder), oldest first."""
+        out = []
+        if self.checkpoints.is_dir():
+            for child in self.checkpoints.iterdir():
+                if child.name.startswith("step-") and (child / STATE_FILE).is_file():
+                    try:
+                        out.append((int(child.name[len("step-"):]), child))
+                    except ValueError:
+                        continue
+        return sorted(out)
+
+    def latest_checkpoint(self) -> Path | None:
+        found = self.list_checkpoints()
+        return found[-1][1] if found else None
+
+    def status(self) -> str:
+        """'finished' (report written), 'resumable' (a checkpoint to continue from), 'started'
+        (job file only: resuming starts from step 0) or 'none' (not a run folder)."""
+        if self.report_json.is_file():
+            return "finished"
+        if not self.job.is_file():
+            return "none"
+        return "resumable" if self.latest_checkpoint() is not None else "started"

@@ -1,0 +1,126 @@
+"""The wizard's job draft (a dict laid out like the job TOML file) and the runs it has made."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from playground.core.paths import user_dirs
+
+
+def runs_root() -> Path:
+    """Where the wizard puts its run folders (under the app's user data folder)."""
+    return user_dirs().data / "runs" / "finetune"
+
+
+def default_job() -> dict:
+    """The core's defaults, with the evaluation sized for a first run in the app."""
+    from playground.core.finetune.config import FinetuneConfig
+
+    job = FinetuneConfig().to_dict()
+    job["output"]["dir"] = ""  # chosen when a run starts (a fresh folder under runs_root)
+    job["evaluation"]["test_examples"] = 10
+    return job
+
+
+def merge_job(base: dict, overlay: dict) -> dict:
+    """``base`` with the values of ``overlay`` whose keys ``base`` knows (a draft from an older
+    version of the app, or a job file, never adds unknown keys)."""
+    out = dict(base)
+    for key, value in (overlay or {}).items():
+        if key not in base:
+            continue
+        if isinstance(base[key], dict) and isinstance(value, dict) and key != "columns":
+            out[key] = merge_job(base[key], value)
+        elif key == "columns" and isinstance(value, dict):
+            out[key] = {str(k): str(v) for k, v in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def job_config(job: dict):
+    """The core's FinetuneConfig for a job dict, checked (InputError names the bad key)."""
+    from playground.core.finetune.config import FinetuneConfig
+
+    cfg = FinetuneConfig.from_dict(job, "the wizard's settings")
+    if not cfg.output.dir.strip():
+        cfg.output.dir = str(runs_root() / "unnamed")  # the real folder is chosen when a run starts
+    return cfg.validate()
+
+
+def new_run_dir(method: str) -> Path:
+    """A fresh run folder name: date, time and method (never an existing folder)."""
+    root = runs_root()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = root / f"{stamp}-{method}"
+    n = 2
+    while path.exists():
+        path = root / f"{stamp}-{method}-{n}"
+        n += 1
+    return path
+
+
+def model_source_text(loaded) -> str:
+    """The job's ``model.source`` for the app's model: 'bundled', a folder, or a Hub id."""
+    src = loaded.source
+    if src.kind == "bundled":
+        return "bundled"
+    if src.kind == "local":
+        return src.ref
+    folder = loaded.info.folder
+    return folder or src.ref
+
+
+@dataclass
+class RunSummary:
+    """One run folder as the runs list shows it."""
+
+    path: Path
+    status: str          # finished, resumable, started, failed
+    method: str
+    step: int
+    started: float       # folder creation time (seconds since the epoch)
+    message: str = ""
+
+
+def run_status(path: Path) -> tuple[str, int]:
+    """(finished | resumable | started | none, step of the newest checkpoint or the report)."""
+    from playground.core.finetune.checkpoint import list_checkpoints
+
+    path = Path(path)
+    if (path / "report.json").is_file():
+        try:
+            steps = json.loads((path / "report.json").read_text(encoding="utf-8"))["training"]["steps"]
+        except (OSError, ValueError, KeyError, TypeError):
+            steps = 0
+        return "finished", int(steps or 0)
+    if not (path / "job.toml").is_file():
+        return "none", 0
+    found = list_checkpoints(path)
+    return ("resumable", found[-1][0]) if found else ("started", 0)
+
+
+def list_runs(root: Path | None = None) -> list[RunSummary]:
+    """The run folders under ``root`` (default: the wizard's), newest first."""
+    import tomllib
+
+    root = Path(root) if root is not None else runs_root()
+    out = []
+    if not root.is_dir():
+        return out
+    for child in root.iterdir():
+        if not child.is_dir():
+            continue
+        status, step = run_status(child)
+        if status == "none":
+            continue
+        method = "?"
+        try:
+            method = tomllib.loads((child / "job.toml").read_text(encoding="utf-8"))["method"]["name"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        out.append(RunSummary(child, status, method, step, child.stat().st_mtime))
+    return sorted(out, key=lambda r: r.started, reverse=True)

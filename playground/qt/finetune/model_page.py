@@ -1,0 +1,142 @@
+"""Step 1: the model to fine-tune (the app's current model), where it trains, what to expect."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox
+
+from playground.qt.finetune.page import WizardPage, get_path, set_path
+
+LESSON = (
+    "<b>Fine-tuning starts from a pre-trained model.</b> Pre-training taught it language from a huge "
+    "amount of text; <i>instruction fine-tuning</i> now shows it a few hundred examples of one task "
+    "(here: summarizing a conversation) so it learns to do that task on request.<br><br>"
+    "Training needs far more memory and compute than generating: each step runs the model forward, "
+    "then <i>backward</i> to compute how every trained weight should change. A GPU does this tens of "
+    "times faster than a CPU; on a CPU, pick a small model and a parameter-efficient method (LoRA)."
+)
+DEVICE_TIPS = ("Where the training runs. 'auto' picks the GPU (CUDA) when PyTorch sees one, else the CPU.")
+PRECISION_TIPS = ("The number format of the forward pass. 'auto': bf16 (or fp16) on a GPU, float32 on the "
+                  "CPU. The weights stay float32 (mixed precision): 16-bit math is faster and smaller but "
+                  "rounds more.")
+
+
+class ModelPage(WizardPage):
+    title = "Model"
+    lesson_text = LESSON
+
+    def __init__(self, wizard, parent=None) -> None:
+        super().__init__(wizard, parent)
+        self.model_label = self.note("No model is loaded yet: it loads by itself at start, or choose one "
+                                     "with <i>Change model…</i> in the bar above.")
+        self.device_combo = QComboBox()
+        self.device_combo.setToolTip(DEVICE_TIPS)
+        self.precision_combo = QComboBox()
+        for value, label in (("auto", "auto"), ("no", "float32 (no mixed precision)"), ("bf16", "bf16"),
+                             ("fp16", "fp16 (GPU only)")):
+            self.precision_combo.addItem(label, value)
+        self.precision_combo.setToolTip(PRECISION_TIPS)
+        self.expect_label = self.note("")
+        self.error = self.error_label()
+        form = QFormLayout()
+        form.addRow("Train on", self.device_combo)
+        form.addRow("Precision", self.precision_combo)
+        box = QGroupBox("The model to fine-tune")
+        inner = QFormLayout(box)
+        inner.addRow(self.model_label)
+        where = QGroupBox("Where it trains")
+        where.setLayout(form)
+        self.body.addWidget(box)
+        self.body.addWidget(where)
+        self.body.addWidget(self.expect_label)
+        self.body.addWidget(self.error)
+        self.body.addStretch(1)
+        self._fill_devices()
+        for combo in (self.device_combo, self.precision_combo):
+            combo.currentIndexChanged.connect(self._changed)
+
+    def _fill_devices(self) -> None:
+        from playground.core.device import available_devices
+
+        self.device_combo.clear()
+        self.device_combo.addItem("auto", "auto")
+        names = {"cuda": "GPU (CUDA)", "cpu": "CPU"}
+        for dev in available_devices():
+            if dev in names:
+                self.device_combo.addItem(names[dev], dev)
+
+    def _changed(self) -> None:
+        self._update_expectation()
+        self.sig_changed.emit()
+
+    # --- job ---------------------------------------------------------------------------------------
+
+    def load(self, job: dict) -> None:
+        for combo, key in ((self.device_combo, "model.device"), (self.precision_combo, "model.precision")):
+            i = combo.findData(get_path(job, key, "auto"))
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(0, i))
+            combo.blockSignals(False)
+        self._update_expectation()
+
+    def store(self, job: dict) -> None:
+        from playground.qt.finetune.jobs import model_source_text
+
+        loaded = self.context.session.current
+        if loaded is not None:
+            set_path(job, "model.source", model_source_text(loaded))
+        set_path(job, "model.device", self.device_combo.currentData())
+        set_path(job, "model.precision", self.precision_combo.currentData())
+
+    def problem(self) -> str:
+        loaded = self.context.session.current
+        if loaded is None:
+            return "Wait for the model to load (or choose one with Change model… above)."
+        if loaded.info.kind == "encoder-only":
+            return f"{loaded.info.name} is an encoder-only model: it cannot write summaries. Choose another model."
+        if self.precision_combo.currentData() == "fp16" and self.training_device() == "cpu":
+            return "fp16 training needs a GPU: choose bf16 or float32 on the CPU."
+        return ""
+
+    def training_device(self) -> str:
+        dev = self.device_combo.currentData()
+        if dev == "auto":
+            from playground.core.device import available_devices
+
+            return "cuda" if "cuda" in available_devices() else "cpu"
+        return dev
+
+    def on_model_changed(self, loaded) -> None:
+        info = loaded.info
+        src = loaded.source
+        where = "bundled with the app" if src.kind == "bundled" else (info.folder or src.ref)
+        self.model_label.setText(
+            f"<b>{info.name}</b> — {info.kind}, {info.architecture}<br>"
+            f"{info.parameters:,} parameters ({info.parameters / 1e6:,.0f}M), {info.num_layers} layers, "
+            f"{info.num_heads} attention heads, a {info.vocab_size:,}-token vocabulary, context "
+            f"{info.context_window:,} tokens.<br><small>From: {where}. To fine-tune another model, load it "
+            f"with <i>Change model…</i> in the bar above.</small>")
+        self._update_expectation()
+
+    def _update_expectation(self) -> None:
+        loaded = self.context.session.current
+        if loaded is None:
+            self.expect_label.setText("")
+            return
+        millions = loaded.info.parameters / 1e6
+        device = self.training_device()
+        if device == "cuda":
+            import torch
+
+            name = torch.cuda.get_device_name(0)
+            text = (f"Training on the GPU <b>{name}</b>. A model of {millions:,.0f}M parameters trains an "
+                    "epoch of a few hundred dialogues in about a minute or less with LoRA.")
+        else:
+            import os
+
+            cores = os.cpu_count() or 1
+            minutes = "a few minutes" if millions < 200 else ("tens of minutes" if millions < 1000 else "hours")
+            text = (f"Training on the <b>CPU</b> ({cores} cores). With LoRA, a model of {millions:,.0f}M "
+                    f"parameters takes {minutes} per epoch of a few hundred short dialogues; full fine-tuning "
+                    "takes longer and needs about four times the weights' memory. The Method step measures "
+                    "the speed on this computer.")
+        self.expect_label.setText(text)

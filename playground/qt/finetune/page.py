@@ -1,0 +1,94 @@
+"""The base of a wizard step: controls on the left, the lesson on the right, settings in a job dict."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from playground.qt.panel import Panel
+
+
+def get_path(job: dict, dotted: str, default=None):
+    """``job["a"]["b"]`` for ``"a.b"``, or ``default`` when a key is missing."""
+    node = job
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def set_path(job: dict, dotted: str, value) -> None:
+    keys = dotted.split(".")
+    node = job
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+
+
+class WizardPage(QWidget):
+    """One step. Subclasses add widgets to ``self.body`` and move settings in and out of the job.
+
+    The job is a nested dict laid out like the job's TOML file (``model``, ``data``, ``method``,
+    ``training``, ``evaluation``, ``output``), so what the wizard shows is what the CLI runs.
+    """
+
+    title = "Step"
+    lesson_text = ""
+
+    sig_changed = Signal()
+    """a setting on this page changed (the wizard saves the draft and refreshes what depends on it)"""
+
+    def __init__(self, wizard, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.wizard = wizard
+        self.context = wizard.context
+        self.body = QVBoxLayout()
+        left = QWidget()
+        left.setLayout(self.body)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(left)
+        self.lesson_label = Panel.lesson(self.lesson_text)
+        self.lesson_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.lesson_label.setTextFormat(Qt.TextFormat.RichText)
+        self.lesson_label.setMinimumWidth(240)
+        self.lesson_label.setMaximumWidth(340)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.scroll, 1)
+        row.addWidget(self.lesson_label)
+
+    def load(self, job: dict) -> None:
+        """Show the job's settings (at start, from the saved draft or a job file)."""
+
+    def store(self, job: dict) -> None:
+        """Write this page's settings into the job."""
+
+    def problem(self) -> str:
+        """Why the wizard cannot go on from this page yet ('' when it can)."""
+        return ""
+
+    def enter(self) -> None:
+        """The page comes on show."""
+
+    def on_model_changed(self, loaded) -> None:
+        """The app's model changed."""
+
+    @staticmethod
+    def note(text: str = "") -> QLabel:
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    @staticmethod
+    def error_label() -> QLabel:
+        label = QLabel("")
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setStyleSheet("color: #b00020;")
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label

@@ -1,0 +1,208 @@
+"""The Fine-tune tab: a wizard of five steps (Model, Data, Method, Train, Result), back and forth
+allowed, every setting kept (also across restarts, as a draft of the job)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.qt.panel import Panel
+
+DRAFT_KEY = "finetune_job"
+
+
+class FinetunePanel(Panel):
+    title = "Fine-tune"
+
+    sig_step_changed = Signal(int)
+    """index of the step now on show (0 Model ... 4 Result)"""
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        from playground.qt.finetune.data_page import DataPage
+        from playground.qt.finetune.method_page import MethodPage
+        from playground.qt.finetune.model_page import ModelPage
+        from playground.qt.finetune.result_page import ResultPage
+        from playground.qt.finetune.train_page import TrainPage
+
+        self.job: dict = self._initial_job()
+        self.model_page = ModelPage(self)
+        self.data_page = DataPage(self)
+        self.method_page = MethodPage(self)
+        self.train_page = TrainPage(self)
+        self.result_page = ResultPage(self)
+        self.pages = [self.model_page, self.data_page, self.method_page, self.train_page, self.result_page]
+        self.furthest = 0
+
+        self.step_buttons: list[QPushButton] = []
+        self.step_group = QButtonGroup(self)
+        self.step_group.setExclusive(True)
+        steps = QHBoxLayout()
+        for i, page in enumerate(self.pages):
+            b = QPushButton(f"{i + 1}  {page.title}")
+            b.setCheckable(True)
+            b.setToolTip(f"Step {i + 1}: {page.title}. Steps you have reached can be revisited; settings stay.")
+            b.clicked.connect(lambda _=False, k=i: self.go_to(k))
+            self.step_group.addButton(b, i)
+            self.step_buttons.append(b)
+            steps.addWidget(b)
+            if i < len(self.pages) - 1:
+                arrow = QLabel("›")
+                arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                steps.addWidget(arrow)
+        steps.addStretch(1)
+
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            self.stack.addWidget(page)
+            page.sig_changed.connect(self._on_page_changed)
+
+        self.back_button = QPushButton("‹ Back")
+        self.back_button.setToolTip("The previous step; nothing you set is lost.")
+        self.back_button.clicked.connect(lambda: self.go_to(self.current - 1))
+        self.next_button = QPushButton("Next ›")
+        self.next_button.setToolTip("The next step (checks this step's settings first).")
+        self.next_button.clicked.connect(lambda: self.go_to(self.current + 1))
+        self.nav_message = QLabel("")
+        self.nav_message.setWordWrap(True)
+        self.nav_message.setStyleSheet("color: #b00020;")
+        nav = QHBoxLayout()
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.nav_message, 1)
+        nav.addWidget(self.next_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(steps)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(nav)
+
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(400)
+        self._save_timer.timeout.connect(self.save_draft)
+        for page in self.pages:
+            page.load(self.job)
+        self._show(0)
+
+    # --- the job ---------------------------------------------------------------------------------
+
+    def _initial_job(self) -> dict:
+        from playground.qt.finetune.jobs import default_job, merge_job
+
+        draft = self.context.settings.get(DRAFT_KEY)
+        return merge_job(default_job(), draft) if isinstance(draft, dict) else default_job()
+
+    def collect(self) -> dict:
+        """The job as every page now sets it (a copy)."""
+        for page in self.pages:
+            page.store(self.job)
+        return copy.deepcopy(self.job)
+
+    def load_job(self, job: dict) -> None:
+        """Show a job (from a job file or a past run) on every page."""
+        from playground.qt.finetune.jobs import default_job, merge_job
+
+        self.job = merge_job(default_job(), job)
+        for page in self.pages:
+            page.load(self.job)
+        self.save_draft()
+
+    def save_job_file(self, path: str, job: dict | None = None) -> str:
+        """Write a job as a TOML file the command line runs (``playground finetune PATH``).
+
+        The output folder is written relative to the file (``runs/<file name>``), so the job runs
+        anywhere. Returns the text written.
+        """
+        from playground.core.paths import atomic_write_text
+        from playground.qt.finetune.jobs import default_job, job_config, merge_job
+
+        job = merge_job(default_job(), job) if job else self.collect()
+        job["output"]["dir"] = f"runs/{Path(path).stem}"
+        job["output"]["overwrite"] = False
+        text = job_config(job).to_toml()
+        atomic_write_text(Path(path), text)
+        return text
+
+    def save_draft(self) -> None:
+        self.context.settings.set(DRAFT_KEY, self.collect())
+
+    def _on_page_changed(self) -> None:
+        self._save_timer.start()
+        for page in self.pages:
+            if page is not self.sender():
+                page.store(self.job)
+        self.method_page.job_changed()
+
+    # --- navigation --------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> int:
+        return self.stack.currentIndex()
+
+    def can_reach(self, index: int) -> bool:
+        if index == len(self.pages) - 1:
+            return self.result_page.has_result
+        return index <= self.furthest
+
+    def go_to(self, index: int) -> bool:
+        """Show step ``index``; going forward first checks every step in between."""
+        index = max(0, min(len(self.pages) - 1, index))
+        self.pages[self.current].store(self.job)
+        if index > self.current:
+            for i in range(self.current, index):
+                problem = self.pages[i].problem()
+                if problem:
+                    self._show(i)
+                    self.nav_message.setText(problem)
+                    return False
+            if index == len(self.pages) - 1 and not self.result_page.has_result:
+                self.nav_message.setText("Train a model first: the result appears when a run finishes.")
+                self._show(self.current)
+                return False
+        self.furthest = max(self.furthest, min(index, len(self.pages) - 2))
+        self._show(index)
+        return True
+
+    def _show(self, index: int) -> None:
+        self.nav_message.setText("")
+        self.stack.setCurrentIndex(index)
+        for i, b in enumerate(self.step_buttons):
+            b.setEnabled(self.can_reach(i) or i == index)
+            b.setChecked(i == index)
+        self.back_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(self.pages) - 1 and (index < len(self.pages) - 2
+                                                                     or self.result_page.has_result))
+        self.pages[index].enter()
+        self.sig_step_changed.emit(index)
+
+    def refresh_steps(self) -> None:
+        self._show(self.current)
+
+    # --- Panel ---------------------------------------------------------------------------------------
+
+    def on_model_changed(self, loaded) -> None:
+        # Switching the adapter on or off keeps the base model: the wizard's settings, data and
+        # estimates all depend on the base model only.
+        base = self.context.session.base or loaded
+        if base is getattr(self, "_base", None):
+            return
+        self._base = base
+        for page in self.pages:
+            page.on_model_changed(base)
+
+    def stop(self) -> None:
+        self.train_page.stop()
+
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        return self.result_page.snapshot()

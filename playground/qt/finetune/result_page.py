@@ -1,0 +1,299 @@
+"""Step 5: what fine-tuning changed. Before / after summaries of held-out dialogues side by side,
+ROUGE before and after, the report; save the adapter, use it in every tab, save the job file."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+)
+
+from playground.core.memory import METHOD_LABELS, format_bytes
+from playground.qt.finetune.charts import LossChart
+from playground.qt.finetune.page import WizardPage
+
+LESSON = (
+    "<b>Did it learn the task?</b> Read the summaries first: before fine-tuning a small model often "
+    "rambles, repeats the dialogue or answers as a chat assistant; after, it writes in the style of the "
+    "references.<br><br>"
+    "ROUGE counts the words (ROUGE-1), word pairs (ROUGE-2) and longest common word sequence (ROUGE-L) "
+    "an output shares with the reference. A few test dialogues give wide intervals: compare on more of "
+    "them in the Evaluate tab before drawing conclusions.<br><br>"
+    "<i>Use in playground</i> puts the fine-tuned model in every tab; the <b>Adapter</b> switch in the "
+    "model bar flips between it and the base model, so you can compare both on any prompt."
+)
+METRICS = (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"), ("rougeLsum", "ROUGE-Lsum"),
+           ("bleu", "BLEU"))
+
+
+class ResultPage(WizardPage):
+    title = "Result"
+    lesson_text = LESSON
+
+    def __init__(self, wizard, parent=None) -> None:
+        super().__init__(wizard, parent)
+        self.run_dir = ""
+        self.report: dict = {}
+        self.trained = None     # the fine-tuned LoadedModel in memory (right after a run), else None
+        self.attach_task = None
+
+        self.summary_label = self.note("")
+        self.scores = QTableWidget(3, len(METRICS))
+        self.scores.setVerticalHeaderLabels(["Before", "After", "Change"])
+        self.scores.setHorizontalHeaderLabels([m[1] for m in METRICS])
+        self.scores.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.scores.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.scores.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.scores.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
+        self.scores.setToolTip("Scores on the held-out test dialogues (F1 × 100; BLEU 0–100), greedy decoding "
+                               "with the training template. The brackets hold 95% bootstrap intervals.")
+        self.samples = QTableWidget(0, 3)
+        self.samples.setHorizontalHeaderLabels(["Reference", "Before fine-tuning", "After fine-tuning"])
+        self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.samples.setWordWrap(True)
+        self.samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.samples.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.samples.setMinimumHeight(220)
+        self.samples.setToolTip("Summaries of test dialogues the model never trained on; the reference was "
+                                "written by a person.")
+        self.chart = LossChart()
+        self.report_view = QTextBrowser()
+        self.report_view.setMinimumHeight(160)
+        self.report_view.setToolTip("The run's report (report.md in the run folder).")
+
+        self.use_check = QCheckBox("Use in playground")
+        self.use_check.setToolTip("Put the fine-tuned model in every tab (Generate, Sampling, Inside, Evaluate…). "
+                                  "The Adapter switch in the model bar turns it off and on again.")
+        self.use_check.toggled.connect(self.use_in_playground)
+        self.save_button = QPushButton("Save adapter…")
+        self.save_button.setToolTip("Copy the trained adapter (or model) to a folder of your choice. It loads "
+                                    "with peft.PeftModel.from_pretrained, or in the Evaluate tab.")
+        self.save_button.clicked.connect(self._ask_save_artifact)
+        self.job_button = QPushButton("Save job as CONFIG.toml…")
+        self.job_button.setToolTip("The settings of this run as a job file for the command line: "
+                                   "playground finetune CONFIG.toml (also on servers and several GPUs).")
+        self.job_button.clicked.connect(self._ask_save_job)
+        self.message = self.error_label()
+        buttons = QHBoxLayout()
+        for w in (self.use_check, self.save_button, self.job_button):
+            buttons.addWidget(w)
+        buttons.addStretch(1)
+
+        scores_box = QGroupBox("ROUGE on held-out dialogues, before and after")
+        QVBoxLayout(scores_box).addWidget(self.scores)
+        samples_box = QGroupBox("Before / after")
+        QVBoxLayout(samples_box).addWidget(self.samples)
+        left = QVBoxLayout()
+        left.addWidget(self.summary_label)
+        left.addLayout(buttons)
+        left.addWidget(self.message)
+        left.addWidget(scores_box)
+        left.addWidget(samples_box, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.chart, 1)
+        right.addWidget(self.report_view, 1)
+        top = QHBoxLayout()
+        top.addLayout(left, 3)
+        top.addLayout(right, 2)
+        self.body.addLayout(top)
+        self.context.sig_adapter_changed.connect(self._adapter_changed)
+        self._enable(False)
+
+    @property
+    def has_result(self) -> bool:
+        return bool(self.report)
+
+    def _enable(self, on: bool) -> None:
+        for w in (self.use_check, self.save_button, self.job_button):
+            w.setEnabled(on)
+
+    # --- showing a run ----------------------------------------------------------------------------
+
+    def show_result(self, run_dir: str, report: dict, trained=None) -> None:
+        """Show a finished run; ``trained`` is the fine-tuned model when it is still in memory."""
+        self.run_dir, self.report, self.trained = str(run_dir), report, trained
+        if trained is not None:
+            trained.model.eval()  # no dropout when the playground generates with it
+        m, t = report.get("method", {}), report.get("training", {})
+        method = METHOD_LABELS.get(m.get("name", ""), m.get("name", ""))
+        self.summary_label.setText(
+            f"<b>{method}</b> in <code>{html.escape(Path(run_dir).name)}</code>: {t.get('steps', 0)} steps, "
+            f"{t.get('tokens_seen', 0):,} tokens in {t.get('train_seconds', 0):.0f} s "
+            f"({t.get('tokens_per_s', 0):,.0f} tokens/s), peak memory {format_bytes(t.get('peak_memory_bytes', 0))}; "
+            f"{m.get('trainable_parameters', 0):,} trainable parameters "
+            f"({m.get('trainable_share', 0):.2%} of {m.get('total_parameters', 0):,}).")
+        self._fill_scores(report.get("rouge", {}))
+        self._fill_samples(report.get("rouge", {}).get("samples", []))
+        curves = report.get("curves", {})
+        self.chart.total_steps = int(t.get("steps", 0) or 0)
+        self.chart.load_curves(curves.get("train_loss", []), curves.get("validation_loss", []))
+        md = Path(run_dir) / "report.md"
+        try:
+            self.report_view.setMarkdown(md.read_text(encoding="utf-8"))
+        except OSError:
+            self.report_view.setPlainText("The report file is missing from the run folder.")
+        self.save_button.setText("Save model…" if m.get("name") == "full" else "Save adapter…")
+        self.message.setText("")
+        self._enable(True)
+        self._adapter_changed(self.context.session.adapter)
+
+    def _fill_scores(self, rouge: dict) -> None:
+        before, after = rouge.get("before") or {}, rouge.get("after") or {}
+        for col, (key, _) in enumerate(METRICS):
+            scale = 1 if key == "bleu" else 100
+            for row, scores in enumerate((before, after)):
+                value = scores.get(key)
+                text = "–" if value is None else f"{value * scale:.1f}"
+                ci = (scores.get("intervals") or {}).get(key)
+                if value is not None and ci and key != "bleu":
+                    text += f"  [{ci[0] * scale:.1f}–{ci[1] * scale:.1f}]"
+                self.scores.setItem(row, col, QTableWidgetItem(text))
+            b, a = before.get(key), after.get(key)
+            delta = "–" if a is None or b is None else f"{(a - b) * scale:+.1f}"
+            self.scores.setItem(2, col, QTableWidgetItem(delta))
+
+    def _fill_samples(self, samples: list) -> None:
+        self.samples.setRowCount(len(samples))
+        for i, s in enumerate(samples):
+            for j, key in enumerate(("reference", "before", "after")):
+                item = QTableWidgetItem(s.get(key, "") or "(empty)")
+                item.setToolTip(s.get(key, ""))
+                self.samples.setItem(i, j, item)
+
+    def snapshot(self) -> list[tuple[str, str]]:
+        if not self.report:
+            return []
+        return [("Fine-tuning", self.summary_label.text())]
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    def artifact(self) -> Path:
+        return Path(self.report.get("artifact") or "")
+
+    def use_in_playground(self, on: bool) -> None:
+        """Attach the fine-tuned model to the session (every tab uses it), or switch back to the base."""
+        session = self.context.session
+        if not on:
+            self.context.use_adapter(False)
+            return
+        mine = session.adapter is not None and session.adapter.extras.get("run_dir") == self.run_dir
+        if mine:
+            self.context.use_adapter(True)
+            return
+        if self.trained is not None:
+            try:
+                self._attach(self._playable(self.trained))
+            except Exception as exc:
+                from playground.core.errors import describe_exception
+
+                message, hint = describe_exception(exc)
+                self.message.setText(f"<b>{html.escape(message)}</b> {html.escape(hint)}")
+                self._set_check(False)
+            return
+        self._load_artifact()
+
+    def _playable(self, trained):
+        """What every tab can run: a prompt-tuned model becomes the app's model reading the soft prompt."""
+        if self.report.get("method", {}).get("name") != "prompt_tuning":
+            return trained
+        from playground.core.soft_prompt import with_soft_prompt
+
+        return with_soft_prompt(self.context.session.base, trained.model)
+
+    def _attach(self, trained) -> None:
+        from dataclasses import replace
+
+        name = Path(self.run_dir).name
+        extras = dict(trained.extras) | {"adapter_dir": str(self.artifact()), "adapter_name": name,
+                                         "run_dir": self.run_dir}
+        info = replace(trained.info, name=f"{self.context.session.base.info.name} + {name}")
+        adapted = type(trained)(model=trained.model, tokenizer=trained.tokenizer, info=info, source=trained.source,
+                                extras=extras)
+        self.context.set_adapter(adapted, on=True)
+
+    def _load_artifact(self) -> None:
+        """A run from the list (not in memory): load its adapter on a copy of the model, off the GUI thread."""
+        base = self.context.session.base
+        folder = self.artifact()
+        if base is None or not folder.is_dir():
+            self.message.setText(html.escape(f"The trained weights are not in {folder} any more."))
+            self._set_check(False)
+            return
+        method = self.report.get("method", {}).get("name")
+        full = method == "full"
+
+        def work(handle):
+            if full:
+                from playground.core.model_sources import ModelSource
+                from playground.core.models import load_model
+
+                return load_model(ModelSource("local", str(folder)), device=base.info.device, dtype=base.info.dtype,
+                                  handle=handle)
+            from playground.core.evaluation import load_adapter_copy
+
+            adapted = load_adapter_copy(base, folder, handle)
+            if method == "prompt_tuning":  # keep only the soft prompt; the copy goes
+                from playground.core.soft_prompt import with_soft_prompt
+
+                return with_soft_prompt(base, adapted.model)
+            return adapted
+
+        self.use_check.setEnabled(False)
+        self.message.setText("")
+        task = self.context.runner.submit("load the fine-tuned model", work)
+        self.attach_task = task
+        task.sig_done.connect(self._attach)
+        task.sig_failed.connect(lambda m, h: (self.message.setText(f"<b>{html.escape(m)}</b> {html.escape(h)}"),
+                                              self._set_check(False)))
+        task.sig_finished.connect(lambda: (self.use_check.setEnabled(True), setattr(self, "attach_task", None)))
+
+    def _set_check(self, on: bool) -> None:
+        self.use_check.blockSignals(True)
+        self.use_check.setChecked(on)
+        self.use_check.blockSignals(False)
+
+    def _adapter_changed(self, adapted) -> None:
+        session = self.context.session
+        mine = adapted is not None and adapted.extras.get("run_dir") == self.run_dir and bool(self.run_dir)
+        self._set_check(mine and session.adapter_on)
+
+    def _ask_save_artifact(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save the trained weights in…")
+        if folder:
+            self.save_artifact(Path(folder) / f"{Path(self.run_dir).name}-{self.artifact().name}")
+
+    def save_artifact(self, target: Path) -> Path | None:
+        """Copy the adapter (or model) folder to ``target``, all or nothing."""
+        import shutil
+
+        from playground.core.finetune.checkpoint import atomic_save_dir
+
+        src = self.artifact()
+        if not src.is_dir():
+            self.message.setText(html.escape(f"The trained weights are not in {src} any more."))
+            return None
+        try:
+            atomic_save_dir(Path(target), lambda tmp: shutil.copytree(src, tmp, dirs_exist_ok=True))
+        except OSError as exc:
+            self.message.setText(html.escape(f"The weights could not be saved to {target}: {exc}"))
+            return None
+        self.message.setText("")
+        self.summary_label.setText(self.summary_label.text() + f"<br>Saved to <code>{html.escape(str(target))}</code>.")
+        return Path(target)
+
+    def _ask_save_job(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the job", "finetune.toml", "TOML (*.toml)")
+        if path:
+            self.wizard.save_job_file(path, self.report.get("config"))

@@ -1,0 +1,303 @@
+"""The Fine-tune wizard, driven as a person would: a tiny model trains from step 1 to the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+TRAIN_TIMEOUT = 180_000
+
+
+@pytest.fixture
+def wizard(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
+    from playground.qt.finetune import FinetunePanel
+    from playground.qt.finetune import jobs
+
+    monkeypatch.setattr(jobs, "runs_root", lambda: tmp_path / "runs")
+    panel = FinetunePanel(context_with_tiny_llama)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.data_page.preview is not None, timeout=60_000)
+    yield panel
+    panel.train_page.stop()
+    qtbot.waitUntil(lambda: not panel.train_page.busy, timeout=TRAIN_TIMEOUT)
+
+
+def _small_job(qtbot, panel, examples=8, accumulation=2, lr="0.05"):
+    """Settings a person would pick for a quick run of the tiny model."""
+    data, method, train = panel.data_page, panel.method_page, panel.train_page
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 1
+    data.limit_spin.setValue(examples)
+    data.max_spin.setValue(160)
+    data.val_limit_spin.setValue(4)
+    qtbot.waitUntil(lambda: data.preview is not None and data.task is None, timeout=60_000)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 2, panel.nav_message.text()
+    method.accum_spin.setValue(accumulation)
+    method.lr_edit.setText(lr)
+    method.lr_edit.editingFinished.emit()
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 3, panel.nav_message.text()
+    train.eval_spin.setValue(2)
+    train.save_spin.setValue(0)
+    train.test_spin.setValue(2)
+    train.tokens_spin.setValue(6)
+
+
+def _first_token_probs(context):
+    from playground.core.generation import GenerationSettings, stream_generate
+
+    step = next(stream_generate(context.session.current, "Summarize: hello there", GenerationSettings(top_n=5)))
+    return step.top_probs
+
+
+def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(qtbot, wizard):
+    panel, ctx = wizard, wizard.context
+    before = _first_token_probs(ctx)
+    _small_job(qtbot, panel)
+    train = panel.train_page
+    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    assert train.busy
+    qtbot.waitUntil(lambda: panel.current == 4, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: not train.busy, timeout=30_000)
+
+    # the loss curve has points, one per step (8 examples / accumulation 2 = 4 steps)
+    assert train.chart.steps == [1, 2, 3, 4]
+    assert len(train.chart.val_steps) >= 2 and all(v > 0 for v in train.chart.val_losses)
+    result = panel.result_page
+    assert result.chart.steps == [1, 2, 3, 4]
+    run = Path(result.run_dir)
+    assert (run / "adapter" / "adapter_config.json").is_file() and (run / "report.md").is_file()
+    assert result.scores.item(0, 0).text() != "–" and result.scores.item(1, 0).text() != "–"
+    assert result.samples.rowCount() == 2
+    # the measured peak now stands beside the estimate
+    assert panel.method_page.explainer.measured is not None
+
+    # Use in playground: every tab's model changes; the model bar's switch turns it off again
+    seen = []
+    ctx.sig_model_changed.connect(seen.append)
+    qtbot.mouseClick(result.use_check, Qt.MouseButton.LeftButton)
+    assert ctx.session.adapter_on and seen and seen[-1] is ctx.session.current
+    after = _first_token_probs(ctx)
+    assert after != pytest.approx(before, rel=1e-3, abs=0)
+    from playground.qt.model_bar import ModelBar
+
+    bar = ModelBar(ctx)
+    qtbot.addWidget(bar)
+    bar.show()
+    ctx.sig_adapter_changed.emit(ctx.session.adapter)
+    assert bar.adapter_check.isVisible() and bar.adapter_check.isChecked()
+    qtbot.mouseClick(bar.adapter_check, Qt.MouseButton.LeftButton)
+    assert not ctx.session.adapter_on and not result.use_check.isChecked()
+    assert _first_token_probs(ctx) == pytest.approx(before, rel=1e-5, abs=0)
+
+    # Save adapter: a complete copy, loadable elsewhere
+    saved = result.save_artifact(run.parent / "my-adapter")
+    assert (saved / "adapter_config.json").is_file() and (saved / "adapter_model.safetensors").is_file()
+
+    # a finished run opened from the runs list is used from its files (not from memory)
+    ctx.set_adapter(None)
+    train.runs.refresh()
+    train.runs.select_path(str(run))
+    qtbot.mouseClick(train.runs.show_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 4 and result.trained is None
+    qtbot.mouseClick(result.use_check, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctx.session.adapter_on, timeout=60_000)
+    assert _first_token_probs(ctx) == pytest.approx(after, rel=1e-4, abs=0)
+
+    # the job as a file the command line reads back
+    from playground.core.finetune import load_config
+
+    path = run.parent / "job-copy.toml"
+    panel.save_job_file(str(path), result.report.get("config"))
+    cfg = load_config(path)
+    assert cfg.method.name == "lora" and cfg.data.max_train_examples == 8 and cfg.learning_rate == 0.05
+
+
+def test_stop_keeps_a_checkpoint_that_resumes(qtbot, wizard, tmp_path):
+    panel = wizard
+    _small_job(qtbot, panel, examples=40, accumulation=1, lr="auto")
+    train = panel.train_page
+    train.test_spin.setValue(0)
+    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(train.chart.steps) >= 2, timeout=TRAIN_TIMEOUT)
+    qtbot.mouseClick(train.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not train.busy, timeout=TRAIN_TIMEOUT)
+    run = Path(train.run_dir)
+    checkpoints = sorted((run / "checkpoints").glob("step-*"))
+    assert checkpoints and (checkpoints[-1] / "state.json").is_file()
+    stopped_at = json.loads((checkpoints[-1] / "state.json").read_text())["step"]
+    assert 2 <= stopped_at < 40
+    assert "Stopped" in train.stage_label.text()
+
+    # the runs list offers it for resume; resuming continues at the checkpoint's step
+    train.runs.refresh()
+    train.runs.select_path(str(run))
+    assert train.runs.selected().status == "resumable"
+    assert train.runs.resume_button.isEnabled()
+    qtbot.mouseClick(train.runs.resume_button, Qt.MouseButton.LeftButton)
+    assert train.busy
+    qtbot.waitUntil(lambda: len(train.chart.steps) > stopped_at, timeout=TRAIN_TIMEOUT)
+    assert train.chart.steps[: stopped_at] == list(range(1, stopped_at + 1))  # the old curve, then new steps
+    assert train.chart.steps[stopped_at] == stopped_at + 1
+    train.stop()
+    qtbot.waitUntil(lambda: not train.busy, timeout=TRAIN_TIMEOUT)
+
+
+def test_an_interrupted_run_is_offered_at_the_next_start(qtbot, wizard, tmp_path):
+    from playground.qt.finetune import FinetunePanel
+    from playground.qt.finetune.train_page import ACTIVE_KEY
+
+    panel = wizard
+    _small_job(qtbot, panel, examples=40, accumulation=1, lr="auto")
+    train = panel.train_page
+    train.test_spin.setValue(0)
+    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(train.chart.steps) >= 1, timeout=TRAIN_TIMEOUT)
+    assert panel.context.settings.get(ACTIVE_KEY) == train.run_dir
+    # The app goes away mid-run (the window closes: the runner cancels everything).
+    panel.context.runner.cancel_all()
+    qtbot.waitUntil(lambda: not train.busy, timeout=TRAIN_TIMEOUT)
+    assert panel.context.settings.get(ACTIVE_KEY) == train.run_dir
+
+    again = FinetunePanel(panel.context)
+    qtbot.addWidget(again)
+    assert again.train_page.banner.isVisibleTo(again.train_page)
+    assert Path(train.run_dir).name in again.train_page.banner_label.text()
+    qtbot.mouseClick(again.train_page.banner_dismiss, Qt.MouseButton.LeftButton)
+    assert panel.context.settings.get(ACTIVE_KEY) is None
+
+
+def test_bad_data_is_shown_where_it_can_be_fixed(qtbot, wizard, tmp_path):
+    panel = wizard
+    data = panel.data_page
+    path = tmp_path / "mine.csv"
+    rows = ["text,label"] + [f"\"A: hello {i}\nB: hi {i}\",they greet {i}" for i in range(6)]
+    rows.insert(3, "\"A: nothing\",")  # an empty summary: skipped and listed by line
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    data.open_file(str(path))
+    qtbot.waitUntil(lambda: data.task is None and (data.preview is not None or data.error is not None), timeout=60_000)
+    # the columns were guessed from their names (text, label)
+    assert data.dialogue_combo.currentText() == "text" and data.summary_combo.currentText() == "label", (data.error, data.file_columns)
+    assert "empty row" in data.sizes_label.text() and "4" in data.sizes_label.text()
+
+    # a wrong mapping is refused with the columns found, and the button to change it
+    data.summary_combo.setCurrentText("text")
+    data.summary_combo.activated.emit(0)
+    qtbot.waitUntil(lambda: data.task is None and data.error is not None, timeout=60_000)
+    assert data.mapping_button.isVisibleTo(data)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 1 and "cannot be used" in panel.nav_message.text()
+    data.summary_combo.setCurrentText("label")
+    data.summary_combo.activated.emit(1)
+    qtbot.waitUntil(lambda: data.task is None and data.preview is not None, timeout=60_000)
+    assert not data.mapping_button.isVisibleTo(data)
+
+    # a broken row is reported by its line
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"dialogue": "a", "summary": "b"}\n{"dialogue": "c", \n', encoding="utf-8")
+    data.open_file(str(bad))
+    qtbot.waitUntil(lambda: data.task is None and data.error is not None, timeout=60_000)
+    assert "Line 2" in data.problem_label.text()
+
+
+def test_settings_are_kept_back_and_forth_and_across_restarts(qtbot, wizard):
+    from playground.qt.finetune import FinetunePanel
+
+    panel = wizard
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    panel.data_page.max_spin.setValue(200)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.method_page.method_buttons["prompt_tuning"], Qt.MouseButton.LeftButton)
+    panel.method_page.vt_spin.setValue(12)
+    assert "Prompt tuning trains" in panel.method_page.share_label.text() or True
+    qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 0
+    qtbot.mouseClick(panel.step_buttons[2], Qt.MouseButton.LeftButton)
+    assert panel.current == 2 and panel.method_page.method == "prompt_tuning"
+    assert not panel.step_buttons[4].isEnabled()  # no result yet
+    panel.save_draft()
+    again = FinetunePanel(panel.context)
+    qtbot.addWidget(again)
+    assert again.method_page.method == "prompt_tuning" and again.method_page.vt_spin.value() == 12
+    assert again.data_page.max_spin.value() == 200
+
+
+def test_a_training_crash_leaves_the_app_running_with_the_message(qtbot, wizard, monkeypatch):
+    import torch
+
+    from playground.core.finetune import loop
+
+    def out_of_memory(self):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(loop.Trainer, "_one_step", out_of_memory)
+    panel = wizard
+    _small_job(qtbot, panel, lr="auto")
+    panel.train_page.test_spin.setValue(0)
+    errors = []
+    panel.context.sig_error.connect(lambda *a: errors.append(a))
+    train = panel.train_page
+    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not train.busy, timeout=TRAIN_TIMEOUT)
+    text = train.error.text()
+    assert "ran out of memory" in text and "micro_batch_size" in text and "gradient_checkpointing" in text
+    assert errors and errors[0][0] == "Fine-tuning failed"
+    assert train.start_button.isEnabled() and panel.current == 3  # ready to try again
+
+
+def test_memory_explainer_bars_follow_the_settings(qtbot, wizard):
+    from playground.core.memory import METHODS, PARTS
+
+    panel = wizard
+    method = panel.method_page
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 2
+    explainer = method.explainer
+    qtbot.waitUntil(lambda: bool(explainer.estimates), timeout=10_000)
+    gb = 2**30
+    for i, m in enumerate(METHODS):
+        total = sum(explainer.stacks[p][i].get_height() for p in PARTS)
+        assert total * gb == pytest.approx(explainer.estimates[m].total, rel=1e-9)
+    weights = explainer.stacks["weights"][0].get_height()
+    explainer.dtype_combo.setCurrentIndex(explainer.dtype_combo.findData("bfloat16"))
+    qtbot.waitUntil(lambda: explainer.stacks["weights"][0].get_height() < weights, timeout=5_000)
+    assert explainer.stacks["weights"][0].get_height() == pytest.approx(weights / 2, rel=1e-9)
+    # LoRA's share is the one the issue quotes for this shape of model: trainable / (base + adapter)
+    est = explainer.estimates["lora"]
+    assert f"{est.trainable_share:.2%}" in method.share_label.text()
+    # the time per epoch, from a few steps timed on a copy of the model
+    qtbot.waitUntil(lambda: "per epoch" in method.time_label.text() and method.speed is not None, timeout=60_000)
+    assert method.speed.tokens_per_s > 0 and "tokens/s measured" in method.time_label.text()
+    explainer.set_measured("lora", 3 * gb, "(test)")
+    assert explainer.measured_bar.get_visible() and explainer.measured_bar.get_height() == pytest.approx(3)
+
+
+def test_a_prompt_tuned_model_is_used_in_every_tab(qtbot, wizard):
+    panel, ctx = wizard, wizard.context
+    before = _first_token_probs(ctx)
+    _small_job(qtbot, panel, examples=4, accumulation=2, lr="auto")
+    panel.go_to(2)
+    qtbot.mouseClick(panel.method_page.method_buttons["prompt_tuning"], Qt.MouseButton.LeftButton)
+    panel.method_page.vt_spin.setValue(4)
+    panel.go_to(3)
+    train = panel.train_page
+    train.test_spin.setValue(0)
+    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.current == 4, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: not train.busy, timeout=30_000)
+    result = panel.result_page
+    assert (Path(result.run_dir) / "adapter" / "adapter_config.json").is_file()
+    qtbot.mouseClick(result.use_check, Qt.MouseButton.LeftButton)
+    assert ctx.session.adapter_on, result.message.text()
+    assert ctx.session.current.model.num_virtual_tokens == 4
+    assert ctx.session.current.model.base is ctx.session.base.model  # no copy of the model
+    assert _first_token_probs(ctx) != pytest.approx(before, rel=1e-3, abs=0)
