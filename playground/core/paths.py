@@ -7,6 +7,7 @@ folder (the tests use it so they never touch the real user dirs).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,18 @@ def user_dirs() -> UserDirs:
         Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False)),
         Path(platformdirs.user_cache_dir(APP_DIR_NAME, appauthor=False)),
     )
+
+
+def resources_dir() -> Path:
+    """The shipped ``resources/`` folder (datasets, prompt templates, icons).
+
+    In a checkout it sits beside the ``playground`` package; a frozen app (PyInstaller) carries it
+    at the bundle's root, ``sys._MEIPASS``.
+    """
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
 
 
 def writable_user_dirs() -> tuple[UserDirs, str]:

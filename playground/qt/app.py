@@ -16,6 +16,16 @@ def create_app(argv: list[str] | None = None):
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("llm-playground")
+    # The desktop entry's name (packaging/linux): lets the desktop match the window to its
+    # launcher and icon. The window icon shows where there is no entry (tarball, a checkout).
+    app.setDesktopFileName("llm-playground")
+    from PySide6.QtGui import QIcon
+
+    from playground.core.paths import resources_dir
+
+    icon = resources_dir() / "icons" / "llm-playground.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
@@ -60,14 +70,15 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
         if not smoke_test and not context.settings.get("welcome_seen", False):
             window.show_tour()
 
-    window.sig_first_paint.connect(after_first_paint)
-    window.sig_first_paint.connect(first_run_notes)
     smoke = None
     if smoke_test:
         from playground.qt.smoke import SmokeTest
 
         smoke = SmokeTest(window, started=_T0)
+        # Connected first, so it reports the paint before building the tabs (slots run in order).
         window.sig_first_paint.connect(smoke.on_first_paint)
+    window.sig_first_paint.connect(after_first_paint)
+    window.sig_first_paint.connect(first_run_notes)
     window.show()
     code = app.exec()
     window.save_state()

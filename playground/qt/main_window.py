@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground import APP_NAME, __version__
+from playground import APP_NAME
 from playground.qt.context import AppContext
 from playground.qt.model_bar import ModelBar
 
@@ -259,18 +259,10 @@ class MainWindow(QMainWindow):
         box.open()  # not modal to the event loop: background work keeps running
 
     def show_about(self) -> None:
-        import platform
+        from playground.core.about import about_lines
 
-        versions = [f"{APP_NAME} {__version__}", f"Python {platform.python_version()}"]
-        for mod in ("torch", "transformers", "peft", "PySide6"):
-            try:
-                m = __import__(mod)
-                versions.append(f"{mod} {m.__version__}")
-            except Exception:
-                versions.append(f"{mod}: not available")
         loaded = self.context.session.current
-        if loaded is not None:
-            versions.append(f"Device in use: {loaded.info.device} ({loaded.info.dtype})")
+        versions = about_lines(loaded.info.device, loaded.info.dtype) if loaded else about_lines()
         box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
                           "See and feel how large language models work, on your own machine.\n\n"
                           + "\n".join(versions), QMessageBox.StandardButton.Ok, self)

@@ -19,6 +19,9 @@ class ModelBar(QWidget):
         self.name_label.setToolTip("The model every tab uses. A language model predicts the next token "
                                    "from the ones before it.")
         self.details_label = QLabel("")
+        # Wrapped, so a long line of details never sets the window's minimum width (at a
+        # projector's zoom it would push the window wider than the screen).
+        self.details_label.setWordWrap(True)
         self.details_label.setToolTip(
             "Parameters: the number of learned weights. Memory: weights × bytes per weight "
             "(4 for float32, 2 for float16/bfloat16). Context: the most tokens the model can read at once.")
@@ -45,11 +48,14 @@ class ModelBar(QWidget):
         context.sig_model_load_failed.connect(self._on_failed)
         context.sig_busy.connect(self._on_busy)
         context.sig_adapter_changed.connect(self._on_adapter)
+        if context.session.current is not None:  # a bar made after the load still shows it
+            self._on_changed(context.session.current)
 
     def _on_loading(self, name: str) -> None:
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.progress.setFormat(f"Loading {name}…")
+        self.progress.setFormat("Loading…")  # the name is in name_label: a 220 px bar cuts it
+        self.progress.setToolTip(f"Loading {name}…")
         if self.context.session.current is None:
             self.name_label.setText(f"Loading {name}…")
 

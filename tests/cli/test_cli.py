@@ -52,3 +52,4 @@ def test_smoke_test_passes(bundled_dir, tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "PASSED" in out.stdout and "generated" in out.stdout
     assert "opened tab Generate" in out.stdout
+    assert "s after launch)" in out.stdout  # first paint timed from the process start

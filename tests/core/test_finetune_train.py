@@ -178,6 +178,15 @@ def test_out_of_memory_names_what_to_change(tiny_llama_dir, data_dir, tmp_path, 
     assert "ran out of memory during training step 1" in err.value.message
     for words in ("micro_batch_size", "gradient_checkpointing", "LoRA instead of full"):
         assert words in err.value.hint
+    # the run folder says why it stopped (the runs list shows it), until it is resumed
+    from playground.core.finetune.layout import RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    assert run.status() == "failed"
+    assert "ran out of memory" in run.failure()["message"] and "micro_batch_size" in run.failure()["hint"]
+    monkeypatch.undo()
+    done = [e for e in run_finetune(resume_config(run.path), resume=True) if isinstance(e, DoneEvent)]
+    assert done and run.status() == "finished" and run.failure() is None
 
 
 def test_rouge_before_and_after_and_an_encoder_decoder_model(tiny_t5_dir, data_dir, tmp_path):

@@ -216,7 +216,10 @@ def test_settings_are_kept_back_and_forth_and_across_restarts(qtbot, wizard):
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(panel.method_page.method_buttons["prompt_tuning"], Qt.MouseButton.LeftButton)
     panel.method_page.vt_spin.setValue(12)
-    assert "Prompt tuning trains" in panel.method_page.share_label.text() or True
+    # 12 virtual tokens, each one embedding of the model's width
+    width = panel.context.session.current.model.get_input_embeddings().embedding_dim
+    qtbot.waitUntil(lambda: "Prompt tuning trains" in panel.method_page.share_label.text(), timeout=5000)
+    assert f"{12 * width:,} of" in panel.method_page.share_label.text()
     qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
     assert panel.current == 0

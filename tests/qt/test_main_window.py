@@ -1,3 +1,5 @@
+import time
+
 from PySide6.QtWidgets import QMessageBox
 
 from playground.core.model_sources import ModelSource
@@ -56,3 +58,68 @@ def test_about_lists_versions(qtbot, context_with_tiny_llama):
     w.show_about()
     box = [b for b in w.findChildren(QMessageBox) if b.isVisible()][-1]
     assert "torch" in box.text() and "transformers" in box.text() and "Device in use: cpu" in box.text()
+
+
+def test_about_before_any_model_says_none_loaded_and_the_torch_build(qtbot, app_context):
+    w = make_window(qtbot, app_context)
+    w.show_about()
+    box = [b for b in w.findChildren(QMessageBox) if b.isVisible()][-1]
+    assert "Device in use: none yet" in box.text()
+    assert "(CPU build)" in box.text() and "Devices found: cpu" in box.text()
+    assert "run from source" in box.text()
+
+
+def test_app_carries_its_icon_and_desktop_entry_name(qapp):
+    from playground.qt.app import create_app
+
+    app = create_app()
+    assert app.desktopFileName() == "llm-playground"  # packaging/linux/llm-playground.desktop
+    assert not app.windowIcon().isNull()
+
+
+def test_smoke_test_times_first_paint_from_the_process_start():
+    import psutil
+
+    from playground.qt.smoke import seconds_since_process_start
+
+    age = seconds_since_process_start()
+    coarse = time.time() - psutil.Process().create_time()  # psutil's boot time is whole seconds
+    assert age is not None and 0 < age and abs(age - coarse) < 1.5
+
+
+def test_smoke_test_reports_first_paint_before_the_tabs_are_built(qtbot, qapp, monkeypatch):
+    # The first-paint figure the installers print must not include building the tabs.
+    from PySide6.QtWidgets import QApplication
+
+    import playground.qt.smoke as smoke
+    from playground.qt import app as app_module
+    from playground.qt.context import AppContext
+
+    order, windows = [], []
+
+    class FakeSmoke:
+        exit_code = 0
+
+        def __init__(self, window, started):
+            windows.append(window)
+
+        def on_first_paint(self):
+            order.append("paint")
+
+    def fake_exec(*_):
+        # Not the real exec()/quit(): quitting fires aboutToQuit, which stops the shared qasync
+        # loop that every later test's runner uses.
+        qtbot.waitUntil(lambda: len(order) == 2, timeout=10000)
+        return 0
+
+    monkeypatch.setattr(smoke, "SmokeTest", FakeSmoke)
+    monkeypatch.setattr(MainWindow, "build_tabs", lambda self: order.append("tabs"))
+    monkeypatch.setattr(AppContext, "load_model", lambda self, source: None)
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    try:
+        assert app_module.main(smoke_test=True) == 0
+    finally:
+        for w in windows:
+            w.close()
+            w.deleteLater()
+    assert order == ["paint", "tabs"]

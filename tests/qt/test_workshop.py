@@ -120,3 +120,15 @@ def test_second_instance_is_detected(qtbot, qapp):
     server.setParent(None)
     server.deleteLater()
     qtbot.waitUntil(lambda: not another_instance_running(name), timeout=3000)
+
+
+def test_zoomed_model_details_wrap_instead_of_widening_the_window(qtbot, window):
+    # A projector is often 1280 px wide: the model bar's long details line must not push the
+    # window wider than it was when zoomed in.
+    qtbot.waitUntil(lambda: "context 256 tokens" in window.model_bar.details_label.text(), timeout=10000)
+    window.resize(1100, 700)
+    for _ in range(3):
+        window.zoom(1)
+    QApplication.processEvents()
+    assert window.model_bar.minimumSizeHint().width() < 1100
+    assert window.width() == 1100

@@ -7,6 +7,7 @@ only the main one writes files and generates).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -21,7 +22,7 @@ from playground.core.finetune.layout import JOB_FILE, RunFolder
 from playground.core.finetune.loop import History, Trainer
 from playground.core.finetune.methods import apply_method, load_trained_weights, num_virtual_tokens, save_trained
 from playground.core.finetune.report import build_report, write_report
-from playground.core.finetune.resources import peak_memory_bytes
+from playground.core.finetune.resources import PeakMeter
 from playground.core.finetune.scoring import as_loaded, predictions_csv, score_test_split
 from playground.core.handle import TaskHandle, ensure_handle
 from playground.core.paths import atomic_write_text
@@ -57,19 +58,21 @@ def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool) -> Path:
             raise InputError(f"{run_dir} is not a fine-tuning run folder (it has no {JOB_FILE}).",
                              "Pass the output folder of the run to continue.")
         return run_dir
+    if not is_main:
+        # Only the main process checks and makes the folder (the caller then waits for it): a
+        # second process looking after the first made it would find it "not empty" and refuse.
+        return run_dir
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         if not cfg.output.overwrite:
             raise InputError(f"The output folder {run_dir} already exists and is not empty.",
                              "Choose another output.dir, allow replacing it (output.overwrite = true, or "
                              "--overwrite), or continue that run with --resume.")
-        if is_main:
-            if run_dir.is_dir():
-                shutil.rmtree(run_dir)
-            else:
-                run_dir.unlink()
-    if is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run_dir / JOB_FILE, cfg.to_toml())
+        if run_dir.is_dir():
+            shutil.rmtree(run_dir)
+        else:
+            run_dir.unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / JOB_FILE, cfg.to_toml())
     return run_dir
 
 
@@ -106,6 +109,26 @@ def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: 
     except Cancelled:
         trainer = where.get("trainer")
         yield trainer.stopped_event() if trainer is not None else StoppedEvent(0, "")
+    except Exception as exc:
+        _note_failure(where, exc)
+        raise
+    finally:
+        if "meter" in where:
+            where["meter"].stop()
+
+
+def _note_failure(where: dict, exc: Exception) -> None:
+    """Leave failed.json in the run folder, so the runs list says why the run stopped."""
+    run, main = where.get("run"), where.get("main", False)
+    if run is None or not main or not run.job.is_file():
+        return
+    trainer = where.get("trainer")
+    note = {"message": getattr(exc, "message", "") or str(exc) or type(exc).__name__,
+            "hint": getattr(exc, "hint", "") or "", "step": trainer.history.step if trainer is not None else 0}
+    try:
+        atomic_write_text(run.failed_json, json.dumps(note, indent=1))
+    except OSError:
+        pass  # the error itself still reaches the caller
 
 
 def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> Iterator[Any]:
@@ -118,11 +141,16 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     acc = make_accelerator(cfg.model.device, cfg.model.precision)
     main = acc.is_main_process
     run = RunFolder(prepare_run_dir(cfg, resume, main))
+    where["run"], where["main"] = run, main
+    if resume and main:
+        run.failed_json.unlink(missing_ok=True)  # tried again: the old error no longer stands
     acc.wait_for_everyone()
     ckpt = run.latest_checkpoint() if resume else None
     if resume and run.report_json.is_file() and ckpt is None:
         raise InputError(f"The run in {run.path} is already finished.", "Start a new run to train more.")
 
+    meter = PeakMeter(acc.device).start()  # this run's peak, not what the process did before
+    where["meter"] = meter
     yield StageEvent("model", f"Loading {cfg.model.source} for training...")
     with acc.main_process_first():  # the first load may convert and cache the model: once
         loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
@@ -170,11 +198,12 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
         save_trained(acc.unwrap_model(model), tok, folder, cfg.method.name)
 
     trainer = Trainer(acc, model, optimizer, cfg, data.train, data.validation, pad_id, enc_dec,
-                      num_virtual_tokens(bare), run.path, save_model, history, handle, training_state)
+                      num_virtual_tokens(bare), run.path, save_model, history, handle, training_state, meter)
     where["trainer"] = trainer
     yield StageEvent("train", f"Training for {trainer.total_steps} steps "
                               f"({trainer.plan.steps_per_epoch} per epoch, {acc.num_processes} process(es))")
     yield from trainer.run()
+    train_peak = meter.peak()  # before scoring: generation is not training
 
     artifact = run.artifact(cfg.method.name)
     if main:
@@ -204,7 +233,8 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
             atomic_write_text(run.predictions_csv,
                               predictions_csv(test_rows, {"before": before, "after": predictions_after}))
         report = build_report(cfg, info, {k: v.to_dict() for k, v in data.stats.items()}, history,
-                              status=status, artifact=str(artifact), peak_memory=peak_memory_bytes(acc.device),
+                              status=status, artifact=str(artifact), peak_memory=train_peak,
+                              memory_at_start=meter.start_bytes,
                               processes=acc.num_processes, device=acc.device.type, precision=acc.mixed_precision,
                               rouge_before=history.extra.get("rouge_before"), rouge_after=rouge_after,
                               samples=samples)

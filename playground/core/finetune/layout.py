@@ -8,15 +8,18 @@
       model/                    full fine-tuning: the model (safetensors) and its tokenizer
       checkpoints/step-NNNNNN/  while running: model/, training_state.pt, state.json (last written)
       report.json  report.md  loss.png  test_predictions.csv
+      failed.json               a run that stopped on an error: the message (gone when resumed)
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 JOB_FILE = "job.toml"
 STATE_FILE = "state.json"
+FAILED_FILE = "failed.json"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,18 @@ class RunFolder:
     @property
     def report_json(self) -> Path:
         return self.path / "report.json"
+
+    @property
+    def failed_json(self) -> Path:
+        return self.path / FAILED_FILE
+
+    def failure(self) -> dict | None:
+        """{'message', 'hint', 'step'} of the error that stopped the run, or None."""
+        try:
+            found = json.loads(self.failed_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else {"message": str(found)}
 
     @property
     def report_md(self) -> Path:
@@ -76,10 +91,23 @@ class RunFolder:
         return found[-1][1] if found else None
 
     def status(self) -> str:
-        """'finished' (report written), 'resumable' (a checkpoint to continue from), 'started'
-        (job file only: resuming starts from step 0) or 'none' (not a run folder)."""
+        """'finished' (report written), 'failed' (stopped on an error; it can still be resumed),
+        'resumable' (a checkpoint to continue from), 'started' (job file only: resuming starts
+        from step 0) or 'none' (not a run folder)."""
         if self.report_json.is_file():
             return "finished"
         if not self.job.is_file():
             return "none"
+        if self.failed_json.is_file():
+            return "failed"
         return "resumable" if self.latest_checkpoint() is not None else "started"
+
+    def last_step(self) -> int:
+        """The step of the report (finished) or of the newest checkpoint (0 without one)."""
+        if self.report_json.is_file():
+            try:
+                return int(json.loads(self.report_json.read_text(encoding="utf-8"))["training"]["steps"] or 0)
+            except (OSError, ValueError, KeyError, TypeError):
+                return 0
+        found = self.list_checkpoints()
+        return found[-1][0] if found else 0

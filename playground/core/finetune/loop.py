@@ -18,7 +18,7 @@ from playground.core.finetune.checkpoint import save_checkpoint
 from playground.core.finetune.config import FinetuneConfig
 from playground.core.finetune.loss import batch_to, completion_loss_sum, loss_totals
 from playground.core.finetune.events import CheckpointEvent, EvalEvent, StepEvent, StoppedEvent
-from playground.core.finetune.resources import peak_memory_bytes
+from playground.core.finetune.resources import PeakMeter
 from playground.core.handle import TaskHandle
 
 
@@ -79,7 +79,7 @@ class Trainer:
     def __init__(self, accelerator, model, optimizer, cfg: FinetuneConfig, train, validation, pad_id: int,
                  encoder_decoder: bool, virtual_tokens: int, run_dir: Path,
                  save_model: Callable[[Path], None], history: History, handle: TaskHandle,
-                 resume_training_state: dict | None = None) -> None:
+                 resume_training_state: dict | None = None, meter: PeakMeter | None = None) -> None:
         self.acc, self.model, self.optimizer, self.cfg = accelerator, model, optimizer, cfg
         self.train, self.validation, self.pad_id = train, validation, pad_id
         self.encoder_decoder, self.virtual_tokens = encoder_decoder, virtual_tokens
@@ -102,6 +102,7 @@ class Trainer:
         self.last_checkpoint_step = history.step if resume_training_state is not None else -1
         self.last_checkpoint = ""
         self.device = accelerator.device
+        self.meter = meter if meter is not None else PeakMeter(self.device).start()
 
     # --- one step --------------------------------------------------------------------------------
 
@@ -217,7 +218,7 @@ class Trainer:
                 self.handle.report(h.step / self.total_steps, f"step {h.step}/{self.total_steps}  loss {loss:.3f}")
                 yield StepEvent(h.step, self.total_steps, h.step / self.plan.steps_per_epoch, loss, lr, rate,
                                 per_step * (self.total_steps - h.step), h.train_seconds,
-                                peak_memory_bytes(self.device), h.tokens_seen)
+                                self.meter.peak(), h.tokens_seen)
                 at_end = h.step == self.total_steps
                 if self.validation and ((t.eval_every and h.step % t.eval_every == 0) or at_end):
                     val = self.validation_loss()

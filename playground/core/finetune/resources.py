@@ -1,12 +1,112 @@
-"""Measuring what training costs: peak memory on the GPU or of the process."""
+"""Measuring what training costs: the peak memory of one run, on the GPU or of the process.
+
+A process's lifetime peak (``ru_maxrss``) would count everything the app did before the run (an
+earlier run, a generation, loading another model), so a run starts a ``PeakMeter``: on a CUDA
+device it resets PyTorch's peak counter; on Linux it resets the kernel's high-water mark of the
+resident size (``/proc/self/clear_refs``); elsewhere a background thread samples the resident
+size every 20 ms.
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
+
+_STATUS = "/proc/self/status"
+
+
+def _rss_now() -> int:
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except Exception:  # memory is reported, never a reason to fail
+        return 0
+
+
+def _linux_hwm() -> int | None:
+    """The resident size's high-water mark (bytes), or None where the kernel does not say."""
+    try:
+        with open(_STATUS, encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _reset_linux_hwm() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")  # 5: reset the peak resident size to the current one (Linux 4.0+)
+        return _linux_hwm() is not None
+    except OSError:
+        return False
+
+
+class PeakMeter:
+    """The peak memory since ``start()``: allocated on a CUDA device, else the resident size.
+
+    ``start_bytes`` is the memory in use at the start, so ``added()`` is what the run itself
+    needed on top of what the process already held.
+    """
+
+    def __init__(self, device=None) -> None:
+        self.cuda = False
+        try:
+            import torch
+
+            self.cuda = device is not None and str(device).startswith("cuda") and torch.cuda.is_available()
+        except Exception:
+            pass
+        self.device = device
+        self.start_bytes = 0
+        self._sampled = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._hwm = False
+
+    def start(self) -> PeakMeter:
+        if self.cuda:
+            import torch
+
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.start_bytes = int(torch.cuda.memory_allocated(self.device))
+            return self
+        self.start_bytes = _rss_now()
+        self._hwm = _reset_linux_hwm()
+        if not self._hwm:
+            self._sampled = self.start_bytes
+            self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
+            self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self._sampled = max(self._sampled, _rss_now())
+
+    def peak(self) -> int:
+        if self.cuda:
+            import torch
+
+            return int(torch.cuda.max_memory_allocated(self.device))
+        if self._hwm:
+            return _linux_hwm() or _rss_now()
+        self._sampled = max(self._sampled, _rss_now())
+        return self._sampled
+
+    def added(self) -> int:
+        return max(0, self.peak() - self.start_bytes)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def peak_memory_bytes(device=None) -> int:
-    """Peak memory so far: allocated on a CUDA device, else the process's peak resident size."""
+    """The process's lifetime peak: allocated on a CUDA device, else the peak resident size."""
     try:
         import torch
 
@@ -20,10 +120,4 @@ def peak_memory_bytes(device=None) -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
     except (ImportError, OSError):
-        pass
-    try:
-        import psutil
-
-        return int(psutil.Process().memory_info().rss)
-    except Exception:
-        return 0
+        return _rss_now()

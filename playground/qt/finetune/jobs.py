@@ -87,25 +87,19 @@ class RunSummary:
 
 
 def run_status(path: Path) -> tuple[str, int]:
-    """(finished | resumable | started | none, step of the newest checkpoint or the report)."""
-    from playground.core.finetune.checkpoint import list_checkpoints
+    """(finished | failed | resumable | started | none, step of the report or newest checkpoint)."""
+    from playground.core.finetune.layout import RunFolder
 
-    path = Path(path)
-    if (path / "report.json").is_file():
-        try:
-            steps = json.loads((path / "report.json").read_text(encoding="utf-8"))["training"]["steps"]
-        except (OSError, ValueError, KeyError, TypeError):
-            steps = 0
-        return "finished", int(steps or 0)
-    if not (path / "job.toml").is_file():
-        return "none", 0
-    found = list_checkpoints(path)
-    return ("resumable", found[-1][0]) if found else ("started", 0)
+    run = RunFolder(path)
+    status = run.status()
+    return status, (run.last_step() if status != "none" else 0)
 
 
 def list_runs(root: Path | None = None) -> list[RunSummary]:
     """The run folders under ``root`` (default: the wizard's), newest first."""
     import tomllib
+
+    from playground.core.finetune.layout import RunFolder
 
     root = Path(root) if root is not None else runs_root()
     out = []
@@ -122,5 +116,7 @@ def list_runs(root: Path | None = None) -> list[RunSummary]:
             method = tomllib.loads((child / "job.toml").read_text(encoding="utf-8"))["method"]["name"]
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        out.append(RunSummary(child, status, method, step, child.stat().st_mtime))
+        failure = RunFolder(child).failure() if status == "failed" else None
+        message = " ".join(x for x in (failure.get("message", ""), failure.get("hint", "")) if x) if failure else ""
+        out.append(RunSummary(child, status, method, step, child.stat().st_mtime, message))
     return sorted(out, key=lambda r: r.started, reverse=True)

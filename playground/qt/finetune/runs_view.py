@@ -21,7 +21,7 @@ from playground.core.memory import METHOD_LABELS
 from playground.qt.finetune.jobs import RunSummary, list_runs
 
 STATUS_TEXT = {"finished": "finished", "resumable": "stopped — can resume", "started": "stopped before step 1",
-               "running": "training…"}
+               "failed": "failed — can resume", "running": "training…"}
 
 
 class RunsView(QWidget):
@@ -85,7 +85,8 @@ class RunsView(QWidget):
                      str(run.step)]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(f"{run.path}\nstarted {time.strftime('%Y-%m-%d %H:%M', time.localtime(run.started))}")
+                item.setToolTip(f"{run.path}\nstarted {time.strftime('%Y-%m-%d %H:%M', time.localtime(run.started))}"
+                                + (f"\n{run.message}" if run.message else ""))
                 self.table.setItem(i, j, item)
             if selected is not None and run.path == selected.path:
                 self.table.selectRow(i)
@@ -105,7 +106,8 @@ class RunsView(QWidget):
     def _selection_changed(self) -> None:
         run = self.selected()
         busy = bool(self.running)
-        self.resume_button.setEnabled(run is not None and run.status in ("resumable", "started") and not busy)
+        self.resume_button.setEnabled(run is not None and run.status in ("resumable", "started", "failed")
+                                       and not busy)
         self.show_button.setEnabled(run is not None and run.status == "finished")
         self.job_button.setEnabled(run is not None)
 

@@ -451,16 +451,21 @@ class TrainPage(WizardPage):
                                  f"{html.escape(ev.artifact)}.")
         self._log(f"Done: {ev.run_dir}")
         self.progress.setValue(1000)
-        peak = int(ev.report.get("training", {}).get("peak_memory_bytes", 0) or self.peak)
-        self.show_measured_peak(self.method, peak, ev.report.get("training", {}).get("device", ""))
+        t = ev.report.get("training", {})
+        added = int(t.get("memory_added_bytes", 0) or 0)
+        self.show_measured_peak(self.method, added or int(t.get("peak_memory_bytes", 0) or self.peak),
+                                t.get("device", ""), added=bool(added))
         self.wizard.result_page.show_result(ev.run_dir, ev.report, ev.loaded)
         self.wizard.refresh_steps()
         self.wizard.go_to(4)
 
-    def show_measured_peak(self, method: str, peak: int, device: str) -> None:
-        where = ("(GPU memory allocated)" if device == "cuda" else
-                 "(the whole app's peak resident memory on the CPU: Python, the libraries and the model copies "
-                 "included)")
+    def show_measured_peak(self, method: str, peak: int, device: str, added: bool = False) -> None:
+        memory = "GPU memory allocated" if device == "cuda" else "the app's resident memory"
+        if added:  # what the run needed on top of what the app held before it: the estimate's terms
+            where = f"(the peak of {memory} while training, less what the app used before the run)"
+        else:
+            where = (f"(the peak of {memory} while training: Python, the libraries and the playground's "
+                     "own model included)")
         self.wizard.method_page.explainer.set_measured(method, peak, where)
 
     def _on_failed(self, message: str, hint: str) -> None:

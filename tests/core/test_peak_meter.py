@@ -1,0 +1,48 @@
+"""A run's peak memory is its own: what the process did before the run is not counted."""
+
+from __future__ import annotations
+
+import gc
+import mmap
+
+import pytest
+
+from playground.core.finetune import resources
+from playground.core.finetune.resources import PeakMeter
+
+MiB = 2**20
+
+
+def _touch(n_bytes: int) -> mmap.mmap:
+    # A fresh anonymous mapping (not the allocator's heap, whose freed pages may already be
+    # resident): writing a byte in each page makes it resident, closing it gives it back.
+    block = mmap.mmap(-1, n_bytes)
+    for i in range(0, n_bytes, mmap.PAGESIZE):
+        block[i] = 1
+    return block
+
+
+@pytest.mark.parametrize("kernel_mark", [True, False], ids=["kernel-high-water-mark", "sampling-thread"])
+def test_the_peak_counts_only_what_happened_since_the_start(kernel_mark, monkeypatch):
+    if not kernel_mark:
+        monkeypatch.setattr(resources, "_reset_linux_hwm", lambda: False)
+    elif not resources._reset_linux_hwm():
+        pytest.skip("this kernel does not let a process reset its peak resident size")
+    big = _touch(300 * MiB)  # before the run: an earlier run or another model
+    big.close()
+    gc.collect()
+    meter = PeakMeter("cpu").start()
+    try:
+        during = _touch(60 * MiB)
+        if not kernel_mark:
+            import time
+
+            time.sleep(0.1)  # the thread samples every 20 ms
+        peak, added = meter.peak(), meter.added()
+        during.close()
+    finally:
+        meter.stop()
+    assert added >= 50 * MiB
+    # the 300 MiB freed before the start is not in the run's peak
+    assert added < 250 * MiB
+    assert peak >= meter.start_bytes + 50 * MiB
