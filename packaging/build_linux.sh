@@ -105,6 +105,22 @@ if [ "${SKIP_SMOKE:-}" != "1" ]; then
     t0=$SECONDS; rc=0; smoke "$home" "$BUILD/smoke-second.log" || rc=$?; t_second=$((SECONDS - t0))
     grep '^\[smoke' "$BUILD/smoke-second.log" || tail -20 "$BUILD/smoke-second.log"
     [ $rc -eq 0 ] || { echo "FAILED: the second smoke test exited $rc"; exit 1; }
+
+    step "Fine-tuning in the bundle: two LoRA steps on 8 dialogues (peft and Accelerate frozen)"
+    job="$home/job.toml"
+    printf '%s\n' '[data]' 'max_train_examples = 8' 'max_validation_examples = 2' 'max_length = 256' \
+        '[training]' 'micro_batch_size = 1' 'gradient_accumulation_steps = 4' 'max_steps = 2' \
+        'eval_every = 0' 'save_every = 1' '[evaluation]' 'test_examples = 1' 'max_new_tokens = 8' \
+        '[output]' "dir = \"$home/run\"" > "$job"
+    t0=$SECONDS; rc=0
+    env -i HOME="$home" PATH=/usr/bin:/bin LANG=C.UTF-8 "$APP/$NAME" finetune "$job" \
+        > "$BUILD/finetune.log" 2>&1 || rc=$?
+    t_finetune=$((SECONDS - t0))
+    tail -4 "$BUILD/finetune.log"
+    if [ $rc -ne 0 ] || [ ! -f "$home/run/adapter/adapter_model.safetensors" ] || [ ! -f "$home/run/report.json" ]; then
+        echo "FAILED: fine-tuning in the bundle exited $rc (log: $BUILD/finetune.log)"; exit 1
+    fi
+    echo "ok: adapter and report written in ${t_finetune} s"
     rm -rf "$home"
 
     step "Bad input: the bundled model removed from the bundle"
@@ -128,7 +144,7 @@ if [ "${SKIP_SMOKE:-}" != "1" ]; then
     env -i HOME="$link_dir" PATH=/usr/bin:/bin "$link_dir/$NAME" --version
     rm -rf "$link_dir"
     smoke_result="PASSED: first start ${t_first} s (fresh home: converts the bundled model once), \
-second start ${t_second} s"
+second start ${t_second} s, two LoRA steps with ROUGE on one dialogue ${t_finetune} s"
     paint_result="$(first_paint "$BUILD/smoke-first.log") s after launch (first start), \
 $(first_paint "$BUILD/smoke-second.log") s (second start)"
 fi
