@@ -38,7 +38,13 @@ def child(args) -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    from playground.core.finetune import DoneEvent, FinetuneConfig, RougeEvent, StepEvent, run_finetune
+    from playground.core.finetune import (
+        DoneEvent,
+        FinetuneConfig,
+        RougeEvent,
+        StepEvent,
+        run_finetune,
+    )
 
     cfg = FinetuneConfig()
     cfg.model.source, cfg.model.device = args.model, "cpu"

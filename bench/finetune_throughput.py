@@ -71,7 +71,13 @@ def run_core(args, tmp: str) -> dict:
 def run_baseline(args, tmp: str) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
+    from transformers import (
+        DataCollatorForSeq2Seq,
+        PrinterCallback,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
 
     from playground.core.finetune.dataset import prepare_data
     from playground.core.finetune.loss import loss_totals

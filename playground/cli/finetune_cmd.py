@@ -100,7 +100,13 @@ class _Printer:
 
 def run(args) -> int:
     from playground.core.errors import InputError
-    from playground.core.finetune import DoneEvent, StoppedEvent, load_config, resume_config, run_finetune
+    from playground.core.finetune import (
+        DoneEvent,
+        StoppedEvent,
+        load_config,
+        resume_config,
+        run_finetune,
+    )
     from playground.core.handle import TaskHandle
 
     if args.resume:

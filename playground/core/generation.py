@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass, field
 
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.models import ENCODER_ONLY, LoadedModel
-from playground.core.tokens import token_label, token_text  # one readable form of a token, shared with the Inside tab
-from playground.core.tokens import visible as visible_text
+from playground.core.tokens import (
+    token_label,  # one readable form of a token, shared by every tab
+)
 
 
 @dataclass

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from playground.core.generation import GenerationSettings, stream_generate
-from playground.core.prompts import AssembledPrompt, ShotLike, assemble, clean_summary, count_prompt_tokens
+from playground.core.prompts import (
+    AssembledPrompt,
+    ShotLike,
+    assemble,
+    clean_summary,
+    count_prompt_tokens,
+)
 
 
 @dataclass

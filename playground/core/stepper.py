@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from playground.core.errors import InputError
-from playground.core.generation import _eos_ids, check_prompt, token_text
+from playground.core.generation import _eos_ids, check_prompt
 from playground.core.models import LoadedModel
 from playground.core.sampling import (
     SamplingSettings,
@@ -22,6 +22,7 @@ from playground.core.sampling import (
     make_generator,
     sample_token,
 )
+from playground.core.tokens import token_text
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,13 @@ import pytest
 import torch
 
 from playground.core.attention import (
-    attention_bytes, attention_shapes, compare_embeddings, cosine_similarity, parse_words, pca_2d, plan_memory,
+    attention_bytes,
+    attention_shapes,
+    compare_embeddings,
+    cosine_similarity,
+    parse_words,
+    pca_2d,
+    plan_memory,
 )
 from playground.core.errors import InputError
 

@@ -6,10 +6,15 @@ import json
 
 import pytest
 
+from playground.core.datasets import Example as Row
 from playground.core.errors import InputError
 from playground.core.finetune.config import DataConfig, FinetuneConfig, load_config
-from playground.core.datasets import Example as Row
-from playground.core.finetune.dataset import IGNORE, ExampleEncoder, load_split_rows, prepare_data
+from playground.core.finetune.dataset import (
+    IGNORE,
+    ExampleEncoder,
+    load_split_rows,
+    prepare_data,
+)
 from playground.core.generation import prompt_token_ids
 from playground.core.prompts import assemble, completion_text
 

@@ -9,8 +9,18 @@ import pytest
 import torch
 
 from playground.core.errors import PlaygroundError
-from playground.core.finetune import (CheckpointEvent, DoneEvent, EvalEvent, FinetuneConfig, MethodEvent,
-                                      RougeEvent, StepEvent, StoppedEvent, resume_config, run_finetune)
+from playground.core.finetune import (
+    CheckpointEvent,
+    DoneEvent,
+    EvalEvent,
+    FinetuneConfig,
+    MethodEvent,
+    RougeEvent,
+    StepEvent,
+    StoppedEvent,
+    resume_config,
+    run_finetune,
+)
 from playground.core.handle import TaskHandle
 
 LR = {"lora": 0.02, "full": 0.003, "prompt_tuning": 0.3}

@@ -126,7 +126,7 @@ def test_bundled_model_greedy_is_repeatable(bundled_model):
 
 
 def test_token_labels_are_visible(tiny_llama):
-    from playground.core.generation import token_label
+    from playground.core.tokens import token_label
 
     tok = tiny_llama.tokenizer
     space_id = tok(" or", add_special_tokens=False)["input_ids"][0]

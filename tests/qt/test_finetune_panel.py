@@ -13,8 +13,7 @@ TRAIN_TIMEOUT = 180_000
 
 @pytest.fixture
 def wizard(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
-    from playground.qt.finetune import FinetunePanel
-    from playground.qt.finetune import jobs
+    from playground.qt.finetune import FinetunePanel, jobs
 
     monkeypatch.setattr(jobs, "runs_root", lambda: tmp_path / "runs")
     panel = FinetunePanel(context_with_tiny_llama)
@@ -97,7 +96,10 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     assert _first_token_probs(ctx) == pytest.approx(before, rel=1e-5, abs=0)
 
     # Save adapter: a complete copy, loadable elsewhere
-    saved = result.save_artifact(run.parent / "my-adapter")
+    task = result.save_artifact(run.parent / "my-adapter")  # in the background
+    qtbot.waitUntil(lambda: task.finished, timeout=30_000)
+    saved = run.parent / "my-adapter"
+    assert task.outcome == "done" and "Saved to" in result.summary_label.text()
     assert (saved / "adapter_config.json").is_file() and (saved / "adapter_model.safetensors").is_file()
 
     # a finished run opened from the runs list is used from its files (not from memory)
@@ -126,6 +128,16 @@ def test_stop_keeps_a_checkpoint_that_resumes(qtbot, wizard, tmp_path):
     train.test_spin.setValue(0)
     qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(train.chart.steps) >= 2, timeout=TRAIN_TIMEOUT)
+    # Pause holds training between two steps; Continue goes on from there
+    qtbot.mouseClick(train.pause_button, Qt.MouseButton.LeftButton)
+    assert train.pause_button.text() == "Continue" and "Paused" in train.stage_label.text()
+    qtbot.wait(500)  # the step in flight ends
+    held = len(train.chart.steps)
+    qtbot.wait(1000)
+    assert len(train.chart.steps) == held and train.busy
+    qtbot.mouseClick(train.pause_button, Qt.MouseButton.LeftButton)
+    assert train.pause_button.text() == "Pause"
+    qtbot.waitUntil(lambda: len(train.chart.steps) > held, timeout=TRAIN_TIMEOUT)
     qtbot.mouseClick(train.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not train.busy, timeout=TRAIN_TIMEOUT)
     run = Path(train.run_dir)

@@ -18,13 +18,31 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from playground.core.finetune.config import METHODS, FinetuneConfig, dump_toml, load_config
+from playground.core.finetune.config import (
+    METHODS,
+    FinetuneConfig,
+    dump_toml,
+    load_config,
+)
 from playground.core.finetune.dataset import prepare_data
-from playground.core.finetune.events import (CheckpointEvent, DataEvent, DoneEvent, EvalEvent, MethodEvent,
-                                             RougeEvent, StageEvent, StepEvent, StoppedEvent)
+from playground.core.finetune.events import (
+    CheckpointEvent,
+    DataEvent,
+    DoneEvent,
+    EvalEvent,
+    MethodEvent,
+    RougeEvent,
+    StageEvent,
+    StepEvent,
+    StoppedEvent,
+)
 from playground.core.finetune.job import resume_config, run_finetune
 from playground.core.finetune.layout import RunFolder
-from playground.core.finetune.methods import LORA_TARGETS, count_parameters, detect_lora_targets
+from playground.core.finetune.methods import (
+    LORA_TARGETS,
+    count_parameters,
+    detect_lora_targets,
+)
 
 __all__ = [
     "FinetuneConfig", "METHODS", "load_config", "dump_toml", "run_finetune", "resume_config", "finetune",

@@ -17,13 +17,29 @@ from playground.core.errors import Cancelled, InputError
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
-from playground.core.finetune.events import DataEvent, DoneEvent, MethodEvent, RougeEvent, StageEvent, StoppedEvent
+from playground.core.finetune.events import (
+    DataEvent,
+    DoneEvent,
+    MethodEvent,
+    RougeEvent,
+    StageEvent,
+    StoppedEvent,
+)
 from playground.core.finetune.layout import JOB_FILE, RunFolder
 from playground.core.finetune.loop import History, Trainer
-from playground.core.finetune.methods import apply_method, load_trained_weights, num_virtual_tokens, save_trained
+from playground.core.finetune.methods import (
+    apply_method,
+    load_trained_weights,
+    num_virtual_tokens,
+    save_trained,
+)
 from playground.core.finetune.report import build_report, write_report
 from playground.core.finetune.resources import PeakMeter
-from playground.core.finetune.scoring import as_loaded, predictions_csv, score_test_split
+from playground.core.finetune.scoring import (
+    as_loaded,
+    predictions_csv,
+    score_test_split,
+)
 from playground.core.handle import TaskHandle, ensure_handle
 from playground.core.paths import atomic_write_text
 

@@ -16,8 +16,13 @@ from playground.core.errors import Cancelled, PlaygroundError
 from playground.core.finetune.batching import StepPlan, collate
 from playground.core.finetune.checkpoint import save_checkpoint
 from playground.core.finetune.config import FinetuneConfig
+from playground.core.finetune.events import (
+    CheckpointEvent,
+    EvalEvent,
+    StepEvent,
+    StoppedEvent,
+)
 from playground.core.finetune.loss import batch_to, completion_loss_sum, loss_totals
-from playground.core.finetune.events import CheckpointEvent, EvalEvent, StepEvent, StoppedEvent
 from playground.core.finetune.resources import PeakMeter
 from playground.core.handle import TaskHandle
 
@@ -46,8 +51,11 @@ class History:
 
 
 def make_schedule(optimizer, name: str, warmup: int, total: int):
-    from transformers import (get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup,
-                              get_linear_schedule_with_warmup)
+    from transformers import (
+        get_constant_schedule_with_warmup,
+        get_cosine_schedule_with_warmup,
+        get_linear_schedule_with_warmup,
+    )
 
     if name == "constant":
         return get_constant_schedule_with_warmup(optimizer, warmup)

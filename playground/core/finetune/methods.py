@@ -68,7 +68,9 @@ def detect_lora_targets(model) -> list[str]:
     model_type = getattr(model.config, "model_type", "")
     candidates = LORA_TARGETS.get(model_type)
     if candidates is None:
-        from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as peft_table
+        from peft.utils import (
+            TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as peft_table,
+        )
 
         candidates = list(peft_table.get(model_type, []))
     found = [n for n in candidates if n in present]

@@ -45,7 +45,12 @@ def score_test_split(loaded, rows: list[Row], cfg: FinetuneConfig, when: str,
     handle
         Stop, checked between tokens; raises Cancelled when stopped.
     """
-    from playground.core.evaluation import SystemSpec, ZERO_SHOT, run_evaluation, score_results
+    from playground.core.evaluation import (
+        ZERO_SHOT,
+        SystemSpec,
+        run_evaluation,
+        score_results,
+    )
     from playground.core.generation import GenerationSettings
 
     spec = SystemSpec(ZERO_SHOT, label=when, template=cfg.data.template,

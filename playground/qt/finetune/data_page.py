@@ -456,7 +456,7 @@ class DataPage(WizardPage):
             text += (f" Tokens per training example: median {ordered[len(ordered) // 2]}, "
                      f"longest {ordered[-1]}, {sum(min(n, max_len) for n in lengths):,} in all.")
         if notes:
-            text += "<br><small>" + "<br>".join(notes) + f"</small>"
+            text += "<br><small>" + "<br>".join(notes) + "</small>"
         self.sizes_label.setText(text)
         self.sizes_label.setToolTip(f"Rows are counted in {name}, line numbers as in the file.")
 

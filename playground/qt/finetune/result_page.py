@@ -274,24 +274,35 @@ class ResultPage(WizardPage):
         if folder:
             self.save_artifact(Path(folder) / f"{Path(self.run_dir).name}-{self.artifact().name}")
 
-    def save_artifact(self, target: Path) -> Path | None:
-        """Copy the adapter (or model) folder to ``target``, all or nothing."""
+    def save_artifact(self, target: Path):
+        """Copy the adapter (or model) folder to ``target``, all or nothing, in the background
+        (a fully fine-tuned model is hundreds of MB). Returns the task, or None when there is
+        nothing to copy."""
         import shutil
 
         from playground.core.finetune.checkpoint import atomic_save_dir
 
-        src = self.artifact()
+        src, target = self.artifact(), Path(target)
         if not src.is_dir():
             self.message.setText(html.escape(f"The trained weights are not in {src} any more."))
             return None
-        try:
-            atomic_save_dir(Path(target), lambda tmp: shutil.copytree(src, tmp, dirs_exist_ok=True))
-        except OSError as exc:
-            self.message.setText(html.escape(f"The weights could not be saved to {target}: {exc}"))
-            return None
+
+        def work(handle):
+            atomic_save_dir(target, lambda tmp: shutil.copytree(src, tmp, dirs_exist_ok=True))
+            return target
+
+        self.save_button.setEnabled(False)
+        self.message.setText(html.escape(f"Saving to {target}…"))
+        task = self.context.runner.submit("save the trained weights", work)
+        task.sig_done.connect(self._saved)
+        task.sig_failed.connect(lambda message, hint: self.message.setText(
+            html.escape(f"The weights could not be saved to {target}: {message}")))
+        task.sig_finished.connect(lambda: self.save_button.setEnabled(self.has_result))
+        return task
+
+    def _saved(self, target) -> None:
         self.message.setText("")
         self.summary_label.setText(self.summary_label.text() + f"<br>Saved to <code>{html.escape(str(target))}</code>.")
-        return Path(target)
 
     def _ask_save_job(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the job", "finetune.toml", "TOML (*.toml)")

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QWidget
 
-from playground.core.generation import visible_text
+from playground.core.tokens import visible as visible_text
 
 # (lowest probability, background): a token the model found unlikely stands out in red.
 BUCKETS = [(0.5, "#9fdc98"), (0.2, "#d3efa6"), (0.05, "#fbe7a1"), (0.01, "#f8c18c"), (0.0, "#f29b9b")]

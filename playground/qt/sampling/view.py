@@ -91,7 +91,7 @@ class SamplingView:
     def _tokens_for(self, step) -> list[int]:
         """The bars' tokens for a step, computed (and labelled) once per step."""
         from playground.core.distribution_view import top_token_ids
-        from playground.core.generation import token_label
+        from playground.core.tokens import token_label
 
         key = (id(self.stepper), step.index, step.token_id, id(step.logits))
         if key != self._shown_key:
@@ -107,7 +107,7 @@ class SamplingView:
         return self._shown_ids
 
     def _update_where(self, step) -> None:
-        from playground.core.generation import visible_text
+        from playground.core.tokens import visible as visible_text
 
         text = self.stepper.prompt + self.stepper.continuation(step.index)
         tail = visible_text(text[-70:])
@@ -121,7 +121,7 @@ class SamplingView:
     def redraw(self) -> None:
         """Reshape the shown step's distribution with the current settings (no model run)."""
         from playground.core.distribution_view import view_of
-        from playground.core.generation import token_label
+        from playground.core.tokens import token_label
 
         step = self.shown_step()
         if step is None:
@@ -296,7 +296,7 @@ class SamplingView:
         self.sig_steps_changed.emit(len(self.steps) - 1)
 
     def _on_rollout(self, rollout) -> None:
-        from playground.core.generation import token_text
+        from playground.core.tokens import token_text
 
         tok = self.stepper.loaded.tokenizer
         chips = "".join(
