@@ -74,8 +74,11 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     assert (run / "adapter" / "adapter_config.json").is_file() and (run / "report.md").is_file()
     assert result.scores.item(0, 0).text() != "–" and result.scores.item(1, 0).text() != "–"
     assert result.samples.rowCount() == 2
-    # the measured peak now stands beside the estimate
-    assert panel.method_page.explainer.measured is not None
+    # the measured peak now stands beside the estimate: what the run added to the app's memory
+    report = json.loads((run / "report.json").read_text())
+    assert report["training"]["memory_added_bytes"] > 0
+    assert panel.method_page.explainer.measured[1] == report["training"]["memory_added_bytes"]
+    assert "less what the app used before the run" in panel.method_page.explainer.measured[2]
 
     # Use in playground: every tab's model changes; the model bar's switch turns it off again
     seen = []

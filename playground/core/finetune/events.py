@@ -53,8 +53,9 @@ class StepEvent:
     tokens_per_s: float       # real (non-padding) tokens per second, recent steps, all processes
     eta_s: float              # seconds of training left, estimated
     elapsed_s: float          # seconds of training so far (all sessions of the run)
-    peak_memory_bytes: int    # GPU memory allocated at most (CUDA) or the process's peak RSS (CPU)
+    peak_memory_bytes: int    # since the run started: GPU memory allocated at most (CUDA) or peak RSS (CPU)
     tokens_seen: int
+    memory_added_bytes: int = 0  # that peak less what the process held when the run started
 
 
 @dataclass

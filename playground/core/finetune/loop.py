@@ -226,7 +226,7 @@ class Trainer:
                 self.handle.report(h.step / self.total_steps, f"step {h.step}/{self.total_steps}  loss {loss:.3f}")
                 yield StepEvent(h.step, self.total_steps, h.step / self.plan.steps_per_epoch, loss, lr, rate,
                                 per_step * (self.total_steps - h.step), h.train_seconds,
-                                self.meter.peak(), h.tokens_seen)
+                                self.meter.peak(), h.tokens_seen, self.meter.added())
                 at_end = h.step == self.total_steps
                 if self.validation and ((t.eval_every and h.step % t.eval_every == 0) or at_end):
                     val = self.validation_loss()

@@ -131,7 +131,9 @@ class ResultPage(WizardPage):
         self.summary_label.setText(
             f"<b>{method}</b> in <code>{html.escape(Path(run_dir).name)}</code>: {t.get('steps', 0)} steps, "
             f"{t.get('tokens_seen', 0):,} tokens in {t.get('train_seconds', 0):.0f} s "
-            f"({t.get('tokens_per_s', 0):,.0f} tokens/s), peak memory {format_bytes(t.get('peak_memory_bytes', 0))}; "
+            f"({t.get('tokens_per_s', 0):,.0f} tokens/s), peak memory {format_bytes(t.get('peak_memory_bytes', 0))}"
+            + (f" ({format_bytes(t['memory_added_bytes'])} more than before the run)" if t.get("memory_added_bytes") else "")
+            + "; "
             f"{m.get('trainable_parameters', 0):,} trainable parameters "
             f"({m.get('trainable_share', 0):.2%} of {m.get('total_parameters', 0):,}).")
         self._fill_scores(report.get("rouge", {}))

@@ -82,7 +82,7 @@ class TrainPage(WizardPage):
         self.stop_flag = threading.Event()
         self.running_flag = threading.Event()  # cleared while paused
         self.last_step = None
-        self.peak = 0
+        self.peak = self.peak_added = 0
 
         # the interrupted-run banner ------------------------------------------------------------------
         self.banner = QFrame()
@@ -309,7 +309,7 @@ class TrainPage(WizardPage):
         self.running_flag = running = threading.Event()
         running.set()
         self.last_step = None
-        self.peak = 0
+        self.peak = self.peak_added = 0
         self._started = time.perf_counter()
         self._log(f"{'Resuming' if resume else 'Starting'} {cfg.method.name} in {cfg.output.dir}")
         # Lay the chart out now, while nothing trains: steps then only redraw the lines.
@@ -427,6 +427,7 @@ class TrainPage(WizardPage):
     def _on_step(self, ev) -> None:
         self.last_step = ev
         self.peak = max(self.peak, ev.peak_memory_bytes)
+        self.peak_added = max(self.peak_added, ev.memory_added_bytes)
         if ev.total_steps != self.chart.total_steps:
             self.chart.set_total_steps(ev.total_steps)
         self.chart.add_step(ev.step, ev.loss, ev.learning_rate)
@@ -476,12 +477,14 @@ class TrainPage(WizardPage):
         self.context.report_error("Fine-tuning failed", message, hint)
 
     def _on_finished(self) -> None:
-        if self.task is not None and self.task.outcome == "cancelled":
+        outcome = self.task.outcome if self.task is not None else ""
+        if outcome == "cancelled":
             self._log("Training was interrupted; the run can be resumed from its last checkpoint.")
         self.task = None
         self._set_busy(False)
-        if self.last_step is not None and self.peak:
-            self.show_measured_peak(self.method, self.peak, "cuda" if self.run_dir and self._on_gpu() else "cpu")
+        if outcome != "done" and self.last_step is not None and self.peak:  # done: the report's figure stands
+            self.show_measured_peak(self.method, self.peak_added or self.peak,
+                                    "cuda" if self.run_dir and self._on_gpu() else "cpu", added=bool(self.peak_added))
         self.runs.refresh("")
         self.runs.select_path(self.run_dir)
 
