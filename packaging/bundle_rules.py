@@ -19,6 +19,11 @@ BUNDLE_ID = "org.llmplayground.LLMPlayground"
 # merged later is picked up by the next build without editing this file.
 COLLECT_ALL_SUBMODULES = ["playground"]
 
+# Dependencies that import parts of themselves by name at run time, also invisible to
+# PyInstaller: sacrebleu picks its tokenizer module (tokenizer_13a, ...) with importlib, so
+# without this BLEU fails in the frozen app (found by the build's fine-tuning check).
+DYNAMIC_IMPORT_PACKAGES = ["sacrebleu"]
+
 # Data shipped beside the code: the whole resources/ folder (datasets, icons, templates), at the
 # bundle's root where playground.core.paths.resources_dir() looks for it (sys._MEIPASS).
 RESOURCES_SRC = "resources"

@@ -33,6 +33,14 @@ def test_spec_collects_every_playground_module_without_a_per_tab_list():
     # Tabs and commands are loaded by name; the spec must find them by walking the package.
     assert "collect_submodules(package)" in SPEC and "rules.COLLECT_ALL_SUBMODULES" in SPEC
     assert rules.COLLECT_ALL_SUBMODULES == ["playground"]
+
+
+def test_packages_that_import_themselves_by_name_are_collected_whole():
+    assert "rules.DYNAMIC_IMPORT_PACKAGES" in SPEC
+    # sacrebleu imports its tokenizers with importlib (BLEU failed in a build without this)
+    assert "sacrebleu" in rules.DYNAMIC_IMPORT_PACKAGES
+    tokenizer = importlib.import_module("sacrebleu.tokenizers.tokenizer_13a")
+    assert tokenizer.__name__.startswith("sacrebleu.tokenizers")
     assert not re.search(r"playground\.(qt|cli)\.\w+", SPEC), "the spec names a module: list-free, please"
 
     from playground.cli.main import COMMAND_MODULES
