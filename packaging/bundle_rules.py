@@ -24,6 +24,10 @@ COLLECT_ALL_SUBMODULES = ["playground"]
 # without this BLEU fails in the frozen app (found by the build's fine-tuning check).
 DYNAMIC_IMPORT_PACKAGES = ["sacrebleu"]
 
+# Dependencies that read their own data files at run time: huggingface_hub's model-card template,
+# which peft writes beside every saved adapter (saving failed in the frozen app without it).
+DATA_PACKAGES = ["huggingface_hub"]
+
 # Data shipped beside the code: the whole resources/ folder (datasets, icons, templates), at the
 # bundle's root where playground.core.paths.resources_dir() looks for it (sys._MEIPASS).
 RESOURCES_SRC = "resources"

@@ -41,6 +41,14 @@ def test_packages_that_import_themselves_by_name_are_collected_whole():
     assert "sacrebleu" in rules.DYNAMIC_IMPORT_PACKAGES
     tokenizer = importlib.import_module("sacrebleu.tokenizers.tokenizer_13a")
     assert tokenizer.__name__.startswith("sacrebleu.tokenizers")
+
+
+def test_data_files_read_at_run_time_are_shipped():
+    # peft writes a model card from huggingface_hub's template beside every saved adapter
+    assert "rules.DATA_PACKAGES" in SPEC and "collect_data_files(package)" in SPEC
+    assert "huggingface_hub" in rules.DATA_PACKAGES
+    hub = importlib.import_module("huggingface_hub")
+    assert (Path(hub.__file__).parent / "templates" / "modelcard_template.md").is_file()
     assert not re.search(r"playground\.(qt|cli)\.\w+", SPEC), "the spec names a module: list-free, please"
 
     from playground.cli.main import COMMAND_MODULES
