@@ -70,19 +70,25 @@ def child(args) -> None:
                       f"{ev.tokens_per_s:.0f} tok/s", flush=True)
             elif isinstance(ev, DoneEvent):
                 r = ev.report
+                # The report's scores carry BLEU and the 95% intervals (the RougeEvent has ROUGE only).
+                for when in ("before", "after"):
+                    if r["rouge"].get(when):
+                        out[f"rouge_{when}"] = r["rouge"][when]
                 out |= {"trainable": r["method"]["trainable_parameters"], "total": r["method"]["total_parameters"],
                         "share": r["method"]["trainable_share"], "seconds": r["training"]["train_seconds"],
                         "steps": r["training"]["steps"], "tokens": r["training"]["tokens_seen"],
-                        "val_loss": r["training"]["final_validation_loss"], "samples": r["rouge"]["samples"][:2]}
+                        "val_loss": r["training"]["final_validation_loss"], "samples": r["rouge"]["samples"][:2],
+                        "peak_train": r["training"]["peak_memory_bytes"],
+                        "added_train": r["training"].get("memory_added_bytes", 0)}
     out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     Path(args.json_out).write_text(json.dumps(out))
 
 
-def fmt_row(name, rouge, trainable="", seconds="", peak="", val="") -> str:
+def fmt_row(name, rouge, trainable="", seconds="", peak="", val="", train_peak="-") -> str:
     ci = rouge.get("intervals", {})
     scores = " | ".join(f"{rouge[k] * 100:.1f}" + (f" [{ci[k][0] * 100:.0f}-{ci[k][1] * 100:.0f}]" if k in ci else "")
                         for k in ("rouge1", "rouge2", "rougeL"))
-    return f"| {name} | {scores} | {rouge.get('bleu', 0.0):.1f} | {trainable} | {seconds} | {peak} | {val} |"
+    return f"| {name} | {scores} | {rouge.get('bleu', 0.0):.1f} | {trainable} | {seconds} | {train_peak} | {peak} | {val} |"
 
 
 def main() -> None:
@@ -123,14 +129,16 @@ def main() -> None:
           f"line of the output; threads {args.threads or 'default'}; learning rates " +
           ", ".join(f"{m} {getattr(args, f'lr_{m}')}" for m in LR))
     print("\n(ROUGE F1 x 100 with 95% bootstrap interval, BLEU 0-100, from playground.core.evaluation)")
-    print("\n| model | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU | trainable parameters | training time | peak RSS | val loss |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| model | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU | trainable parameters | training time "
+          "| peak memory while training (added by the run) | peak RSS of the process | val loss |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     if rows and "rouge_before" in rows[0]:
-        print(fmt_row("base, zero-shot", rows[0]["rouge_before"], "0", "-", "-", "-"))
+        print(fmt_row("base, zero-shot", rows[0]["rouge_before"], "0", "-", "-", "-", "-"))
     for r in rows:
         print(fmt_row(r["method"], r["rouge_after"], f"{r['trainable']:,} ({r['share'] * 100:.2f}%)",
                       f"{r['seconds']:.0f} s ({r['steps']} steps)", f"{r['peak_rss'] / 2**30:.2f} GiB",
-                      f"{r['val_loss']:.3f}"))
+                      f"{r['val_loss']:.3f}",
+                      f"{r['peak_train'] / 2**30:.2f} GiB ({r['added_train'] / 2**30:.2f} GiB)"))
     for r in rows:
         for s in r.get("samples", []):
             print(f"\n{r['method']}: reference: {s['reference']}\n  before: {s['before']}\n  after: {s['after']}")
