@@ -134,6 +134,7 @@ class ResultsView(QWidget):
         self.ci_note.setWordWrap(True)
 
         self.examples = QTableWidget(0, 3)
+        self.examples.setHorizontalHeaderLabels(["id", "dialogue", "reference"])  # systems join after a run
         self.examples.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.examples.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.examples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
