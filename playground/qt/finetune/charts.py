@@ -118,6 +118,13 @@ class LossChart(_Canvas):
         for ax in (self.ax, self.lr_ax):
             ax.tick_params(labelsize=8)
         self.lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+        # Few ticks: the one full redraw during training (when the first loss sets the y-axis) is
+        # mostly tick text, and it runs on the GUI thread.
+        from matplotlib.ticker import MaxNLocator
+
+        self.ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+        self.lr_ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        self.lr_ax.yaxis.set_major_locator(MaxNLocator(nbins=2))
         self.lr_ax.yaxis.get_offset_text().set_fontsize(7)
         self.background = None
         self.full_draws = 0
