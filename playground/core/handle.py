@@ -33,6 +33,10 @@ class TaskHandle:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def wait_cancelled(self, timeout: float | None = None) -> bool:
+        """Block until the work is cancelled (True) or ``timeout`` seconds pass (False)."""
+        return self._cancel.wait(timeout)
+
     def raise_if_cancelled(self) -> None:
         if self._cancel.is_set():
             raise Cancelled()

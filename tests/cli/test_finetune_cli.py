@@ -63,19 +63,22 @@ def test_a_corrupted_row_stops_the_job_with_its_line(tiny_llama_dir, tmp_path, c
 def test_kill_9_mid_training_then_resume_finishes_like_an_uninterrupted_run(tiny_llama_dir, tmp_path, capsys):
     write_data(tmp_path / "data")
     job = write_job(tmp_path / "job.toml", tiny_llama_dir, steps=10, save_every=2)
-    # The job runs in a child process, slowed between steps so the kill lands mid-run.
-    script = ("import sys, time\n"
+    # The job runs in a child process that, after each step, waits for a line on its stdin: the
+    # kill lands mid-run, at a step the test chose.
+    script = ("import sys\n"
               "from playground.core.finetune import StepEvent, load_config, run_finetune\n"
               "for ev in run_finetune(load_config(sys.argv[1])):\n"
               "    if isinstance(ev, StepEvent):\n"
               "        print('step', ev.step, flush=True)\n"
-              "        time.sleep(0.2)\n")
-    child = subprocess.Popen([sys.executable, "-c", script, str(job)], stdout=subprocess.PIPE, text=True,
-                             env=child_env(), cwd=ROOT)
+              "        sys.stdin.readline()\n")
+    child = subprocess.Popen([sys.executable, "-c", script, str(job)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=child_env(), cwd=ROOT)
     try:
         for line in child.stdout:
             if line.strip() == "step 5":  # step 4's checkpoint is complete before step 5 starts
                 break
+            child.stdin.write("go on\n")
+            child.stdin.flush()
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=60)

@@ -220,18 +220,15 @@ def test_downsampled_map_speaks_in_token_positions(qtbot, context_with_tiny_llam
 
 
 def test_stop_ends_a_long_analysis_and_the_window_keeps_answering(qtbot, context_with_tiny_llama, monkeypatch):
-    import time
-
     from playground.core import attention
 
     started = []
 
     def slow_extract(loaded, text, handle=None, **kwargs):
         started.append(1)
-        for _ in range(2000):  # a long extraction: 20 s unless stopped
-            handle.raise_if_cancelled()
-            handle.report(None, "Working…")
-            time.sleep(0.01)
+        handle.report(None, "Working…")
+        handle.wait_cancelled(20)  # a long extraction: 20 s unless stopped
+        handle.raise_if_cancelled()
         raise AssertionError("never stopped")
 
     monkeypatch.setattr(attention, "extract_attention", slow_extract)
