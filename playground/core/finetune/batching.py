@@ -42,6 +42,20 @@ class StepBatches:
     label_tokens: int               # tokens with a label in the whole step, all processes together
 
 
+def steps_per_epoch(examples: int, micro_batch_size: int, accumulation: int, world: int = 1) -> int:
+    """Optimizer steps in one pass over ``examples`` (several processes drop the ragged end)."""
+    n_mb = math.ceil(examples / micro_batch_size)
+    per_step = accumulation * world
+    return math.ceil(n_mb / per_step) if world == 1 else n_mb // per_step
+
+
+def total_steps(per_epoch: int, epochs: float, max_steps: int = 0) -> int:
+    """The run's optimizer steps: ``max_steps`` when set, else ``epochs`` (fractional) passes."""
+    if max_steps > 0:
+        return max_steps
+    return max(1, math.ceil(epochs * per_epoch))
+
+
 class StepPlan:
     """The micro-batches of every optimizer step, for every process.
 
@@ -58,15 +72,11 @@ class StepPlan:
         self.accumulation = accumulation
         self.world, self.rank = world, rank
         self.seed, self.length_grouped = seed, length_grouped
-        n_mb = math.ceil(len(examples) / micro_batch_size)
-        per_step = accumulation * world
-        self.steps_per_epoch = math.ceil(n_mb / per_step) if world == 1 else n_mb // per_step
+        self.steps_per_epoch = steps_per_epoch(len(examples), micro_batch_size, accumulation, world)
         self._cache: dict[int, list[list[int]]] = {}
 
     def total_steps(self, epochs: float, max_steps: int = 0) -> int:
-        if max_steps > 0:
-            return max_steps
-        return max(1, math.ceil(epochs * self.steps_per_epoch))
+        return total_steps(self.steps_per_epoch, epochs, max_steps)
 
     def batches_of_epoch(self, epoch: int) -> list[list[int]]:
         if epoch not in self._cache:

@@ -1,11 +1,15 @@
-"""The wizard's job draft (a dict laid out like the job TOML file) and the runs it has made."""
+"""The wizard's job draft (a dict laid out like the job TOML file), the runs it has made, and a
+run as a task the wizard can pause and stop."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from playground.core.errors import Cancelled
+from playground.core.handle import TaskHandle
 from playground.core.paths import user_dirs
 
 
@@ -119,3 +123,43 @@ def list_runs(root: Path | None = None) -> list[RunSummary]:
         message = " ".join(x for x in (failure.get("message", ""), failure.get("hint", "")) if x) if failure else ""
         out.append(RunSummary(child, status, method, step, child.stat().st_mtime, message))
     return sorted(out, key=lambda r: r.started, reverse=True)
+
+
+class _RunHandle(TaskHandle):
+    """The task's handle, plus the wizard's own Stop (which lets the job write its checkpoint and
+    end with a StoppedEvent instead of being torn down)."""
+
+    def __init__(self, outer: TaskHandle, stop: threading.Event) -> None:
+        super().__init__()
+        self.outer, self.stop = outer, stop
+
+    def report(self, progress, message: str = "") -> None:
+        self.outer.report(progress, message)
+
+    def cancelled(self) -> bool:
+        return self.stop.is_set() or self.outer.cancelled() or super().cancelled()
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled():
+            raise Cancelled()
+
+
+def pausable_run(cfg, resume: bool, stop: threading.Event, running: threading.Event):
+    """The task function of a wizard run: the job's events, held between two of them while
+    ``running`` is clear (Pause); ``stop`` ends the job with a checkpoint (Stop)."""
+    from playground.core.finetune import run_finetune
+
+    def work(handle):
+        inner = _RunHandle(handle, stop)
+        events = run_finetune(cfg, inner, resume)
+        try:
+            for ev in events:
+                yield ev
+                # Pause between steps: the job's generator waits here with its state in memory.
+                while not running.wait(0.2):
+                    if inner.cancelled():
+                        break
+        finally:
+            events.close()  # a Stop from outside still writes the checkpoint (save_on_stop)
+
+    return work

@@ -14,7 +14,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -26,12 +25,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from playground.core.errors import Cancelled
-from playground.core.handle import TaskHandle
-from playground.core.memory import format_bytes
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage, get_path, set_path
 from playground.qt.finetune.runs_view import RunsView
+from playground.qt.finetune.train_stats import TrainingStats
 
 LESSON = (
     "<b>Watching it learn.</b> Each <i>step</i> shows the model a batch of examples, measures its "
@@ -43,31 +40,6 @@ LESSON = (
     "optimizer's state, so a stopped run continues exactly where it was."
 )
 ACTIVE_KEY = "finetune_active_run"
-
-
-class _RunHandle(TaskHandle):
-    """The task's handle, plus the wizard's own Stop (which lets the job write its checkpoint and
-    end with a StoppedEvent instead of being torn down)."""
-
-    def __init__(self, outer: TaskHandle, stop: threading.Event) -> None:
-        super().__init__()
-        self.outer, self.stop = outer, stop
-
-    def report(self, progress, message: str = "") -> None:
-        self.outer.report(progress, message)
-
-    def cancelled(self) -> bool:
-        return self.stop.is_set() or self.outer.cancelled() or super().cancelled()
-
-    def raise_if_cancelled(self) -> None:
-        if self.cancelled():
-            raise Cancelled()
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
-        f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class TrainPage(WizardPage):
@@ -147,29 +119,7 @@ class TrainPage(WizardPage):
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
 
-        self.stat_labels: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        tips = {"step": "Optimizer steps done / planned.", "epoch": "Passes over the training examples.",
-                "loss": "Training loss of the last step (per summary token).",
-                "val": "Validation loss: on examples never trained on.",
-                "lr": "The learning rate of the last step (it follows the schedule).",
-                "speed": "Real (non-padding) tokens processed per second.",
-                "eta": "Training time left, from the time per step so far.",
-                "memory": "Peak memory so far: GPU memory allocated, or the whole app's resident memory on a CPU."}
-        names = {"step": "Step", "epoch": "Epoch", "loss": "Loss", "val": "Validation loss", "lr": "Learning rate",
-                 "speed": "Tokens/s", "eta": "Time left", "memory": "Peak memory"}
-        for i, key in enumerate(names):
-            name = QLabel(names[key] + ":")
-            value = QLabel("–")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            # A fixed width: numbers changing every step must not move the chart (a resize means
-            # a full redraw of the figure on the GUI thread).
-            value.setFixedWidth(value.fontMetrics().horizontalAdvance("0000 / 0000 "))
-            for w in (name, value):
-                w.setToolTip(tips[key])
-            grid.addWidget(name, i // 3, (i % 3) * 2)
-            grid.addWidget(value, i // 3, (i % 3) * 2 + 1)
-            self.stat_labels[key] = value
+        self.stats = TrainingStats()
 
         self.chart = LossChart()
         # A fixed height: the log and the labels around it may change while training, the chart's
@@ -198,7 +148,7 @@ class TrainPage(WizardPage):
         QVBoxLayout(runs_box).addWidget(self.runs)
         left.addWidget(runs_box, 1)
         right = QVBoxLayout()
-        right.addLayout(grid)
+        right.addWidget(self.stats)
         right.addWidget(self.chart)
         right.addWidget(QLabel("Log"))
         right.addWidget(self.log, 1)
@@ -301,7 +251,7 @@ class TrainPage(WizardPage):
         self._launch(cfg, resume=True, planned=planned)
 
     def _launch(self, cfg, resume: bool, planned: int = 0) -> None:
-        from playground.core.finetune import run_finetune
+        from playground.qt.finetune.jobs import pausable_run
 
         self.error.setText("")
         self.run_dir, self.method = cfg.output.dir, cfg.method.name
@@ -315,22 +265,10 @@ class TrainPage(WizardPage):
         # Lay the chart out now, while nothing trains: steps then only redraw the lines.
         self.chart.set_total_steps(planned or self._planned_steps(cfg), peak_lr=cfg.learning_rate)
 
-        def work(handle):
-            inner = _RunHandle(handle, stop)
-            events = run_finetune(cfg, inner, resume)
-            try:
-                for ev in events:
-                    yield ev
-                    # Pause between steps: the job's generator waits here with its state in memory.
-                    while not running.wait(0.2):
-                        if inner.cancelled():
-                            break
-            finally:
-                events.close()  # a Stop from outside still writes the checkpoint (save_on_stop)
-
         self.context.settings.set(ACTIVE_KEY, cfg.output.dir)
         self._save_settings()
-        task = self.context.runner.submit(f"fine-tune {Path(cfg.output.dir).name}", work)
+        task = self.context.runner.submit(f"fine-tune {Path(cfg.output.dir).name}",
+                                          pausable_run(cfg, resume, stop, running))
         self.task = task
         task.sig_item.connect(self._on_event)
         task.sig_failed.connect(self._on_failed)
@@ -341,17 +279,15 @@ class TrainPage(WizardPage):
 
     def _planned_steps(self, cfg) -> int:
         """The run's optimizer steps, as the job will count them (one process)."""
-        import math
+        from playground.core.finetune.batching import steps_per_epoch, total_steps
 
         t = cfg.training
-        if t.max_steps > 0:
-            return t.max_steps
         preview = self.wizard.data_page.preview
-        if preview is None:
+        if t.max_steps <= 0 and preview is None:
             return 0
-        n = preview.sizes(cfg.data.max_length, cfg.data.truncation)["train"]
-        per_epoch = math.ceil(math.ceil(n / t.micro_batch_size) / t.gradient_accumulation_steps)
-        return max(1, math.ceil(t.epochs * per_epoch))
+        n = preview.sizes(cfg.data.max_length, cfg.data.truncation)["train"] if preview is not None else 0
+        return total_steps(steps_per_epoch(n, t.micro_batch_size, t.gradient_accumulation_steps), t.epochs,
+                           t.max_steps)
 
     def set_paused(self, paused: bool) -> None:
         if not self.busy:
@@ -409,7 +345,7 @@ class TrainPage(WizardPage):
             self._on_step(ev)
         elif isinstance(ev, E.EvalEvent):
             self.chart.add_validation(ev.step, ev.validation_loss)
-            self.stat_labels["val"].setText(f"{ev.validation_loss:.4f}")
+            self.stats.show_validation(ev.validation_loss)
             self._log(f"step {ev.step}: validation loss {ev.validation_loss:.4f}")
         elif isinstance(ev, E.CheckpointEvent):
             self._log(f"Checkpoint at step {ev.step}: {ev.path}")
@@ -432,15 +368,7 @@ class TrainPage(WizardPage):
             self.chart.set_total_steps(ev.total_steps)
         self.chart.add_step(ev.step, ev.loss, ev.learning_rate)
         self.progress.setValue(int(ev.step / max(1, ev.total_steps) * 1000))
-        per_step = ev.elapsed_s / max(1, ev.step)  # training time only: pauses do not count
-        s = self.stat_labels
-        s["step"].setText(f"{ev.step} / {ev.total_steps}")
-        s["epoch"].setText(f"{ev.epoch:.2f}")
-        s["loss"].setText(f"{ev.loss:.4f}")
-        s["lr"].setText(f"{ev.learning_rate:.2e}")
-        s["speed"].setText(f"{ev.tokens_per_s:,.0f}")
-        s["eta"].setText(_duration(per_step * (ev.total_steps - ev.step)))
-        s["memory"].setText(format_bytes(ev.peak_memory_bytes))
+        self.stats.show_step(ev)
         if not self.pause_button.isChecked():
             self.stage_label.setText(f"Training: step {ev.step} of {ev.total_steps}")
         if ev.total_steps <= 100 or ev.step % 10 == 0 or ev.step == ev.total_steps:
