@@ -9,6 +9,8 @@ from playground.core.models import LoadedModel, ModelSession
 from playground.core.settings import Settings
 from playground.qt.runner import Task, TaskRunner
 
+MODEL_LOADING = "The model is still loading. Try again in a moment."
+
 
 class AppContext(QObject):
     """Shared state. Panels read ``session.current`` and listen to the signals below."""
@@ -32,6 +34,13 @@ class AppContext(QObject):
         self.settings = settings or Settings()
         self.runner = runner or TaskRunner(parent=self)
         self.load_task: Task | None = None
+
+    def ready_model(self, say) -> LoadedModel | None:
+        """The current model, or None after ``say(MODEL_LOADING)`` while none is loaded yet."""
+        loaded = self.session.current
+        if loaded is None:
+            say(MODEL_LOADING)
+        return loaded
 
     def load_model(self, source: ModelSource, device: str = "auto", dtype: str = "auto") -> Task:
         """Load a model in the background; replace the session's model only on success."""

@@ -240,9 +240,8 @@ class GeneratePanel(Panel):
         if self.busy:
             return
         self.message_label.setText("")
-        loaded = self.context.session.current
+        loaded = self.context.ready_model(self.message_label.setText)
         if loaded is None:
-            self.message_label.setText("The model is still loading. Try again in a moment.")
             return
         settings = self.settings_from_controls()
         self.context.settings.set("generation", settings.to_dict())

@@ -227,9 +227,8 @@ class InsidePanel(Panel):
         if self.busy:
             return
         self.message_label.setText("")
-        loaded = self.context.session.current
+        loaded = self.context.ready_model(self.message_label.setText)
         if loaded is None:
-            self.message_label.setText("The model is still loading. Try again in a moment.")
             return
         text = self.text_edit.toPlainText()
         target = self.target_edit.text() if loaded.is_encoder_decoder else None
@@ -381,9 +380,8 @@ class InsidePanel(Panel):
         self.sig_lens_finished.emit(None)
 
     def compare_words(self, text: str, leading_space: bool) -> None:
-        loaded = self.context.session.current
+        loaded = self.context.ready_model(self.message_label.setText)
         if loaded is None:
-            self.message_label.setText("The model is still loading. Try again in a moment.")
             return
         from playground.core.attention import compare_embeddings, parse_words
 

@@ -28,9 +28,8 @@ class PromptRunsMixin:
 
         if self.busy:
             return False
-        loaded = self.context.session.current
+        loaded = self.context.ready_model(self.message.setText)
         if loaded is None:
-            self.message.setText("The model is still loading. Try again in a moment.")
             return False
         dialogue, reference, settings = self.dialogue_edit.toPlainText(), self.reference(), self.settings()
         try:

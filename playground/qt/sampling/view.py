@@ -184,9 +184,8 @@ class SamplingView:
         if self.busy:
             return
         self.message_label.setText("")
-        loaded = self.context.session.current
+        loaded = self.context.ready_model(self.message_label.setText)
         if loaded is None:
-            self.message_label.setText("The model is still loading. Try again in a moment.")
             return
         try:
             prompt = format_prompt(loaded, self.prompt_edit.toPlainText(), self.chat_check.isChecked())
