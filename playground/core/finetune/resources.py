@@ -103,21 +103,3 @@ class PeakMeter:
 
     def stop(self) -> None:
         self._stop.set()
-
-
-def peak_memory_bytes(device=None) -> int:
-    """The process's lifetime peak: allocated on a CUDA device, else the peak resident size."""
-    try:
-        import torch
-
-        if device is not None and str(device).startswith("cuda") and torch.cuda.is_available():
-            return int(torch.cuda.max_memory_allocated(device))
-    except Exception:  # memory is reported, never a reason to fail
-        pass
-    try:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
-    except (ImportError, OSError):
-        return _rss_now()

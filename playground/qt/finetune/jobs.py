@@ -89,15 +89,6 @@ class RunSummary:
     message: str = ""
 
 
-def run_status(path: Path) -> tuple[str, int]:
-    """(finished | failed | resumable | started | none, step of the report or newest checkpoint)."""
-    from playground.core.finetune.layout import RunFolder
-
-    run = RunFolder(path)
-    status = run.status()
-    return status, (run.last_step() if status != "none" else 0)
-
-
 def list_runs(root: Path | None = None) -> list[RunSummary]:
     """The run folders under ``root`` (default: the wizard's), newest first."""
     import tomllib
@@ -111,7 +102,8 @@ def list_runs(root: Path | None = None) -> list[RunSummary]:
     for child in root.iterdir():
         if not child.is_dir():
             continue
-        status, step = run_status(child)
+        run = RunFolder(child)
+        status = run.status()
         if status == "none":
             continue
         method = "?"
@@ -119,9 +111,9 @@ def list_runs(root: Path | None = None) -> list[RunSummary]:
             method = tomllib.loads((child / "job.toml").read_text(encoding="utf-8"))["method"]["name"]
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        failure = RunFolder(child).failure() if status == "failed" else None
+        failure = run.failure() if status == "failed" else None
         message = " ".join(x for x in (failure.get("message", ""), failure.get("hint", "")) if x) if failure else ""
-        out.append(RunSummary(child, status, method, step, child.stat().st_mtime, message))
+        out.append(RunSummary(child, status, method, run.last_step(), child.stat().st_mtime, message))
     return sorted(out, key=lambda r: r.started, reverse=True)
 
 

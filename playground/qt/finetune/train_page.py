@@ -438,13 +438,13 @@ class TrainPage(WizardPage):
         return path if status in ("resumable", "started") else ""
 
     def _check_interrupted(self) -> None:
-        from playground.qt.finetune.jobs import run_status
+        from playground.core.finetune.layout import RunFolder
 
         path = self.interrupted_run()
         if not path:
             self._forget_active()
             return
-        _, step = run_status(Path(path))
+        step = RunFolder(path).last_step()
         at = f"its checkpoint at step {step}" if step else "the start (no checkpoint was written yet)"
         self.banner_label.setText(f"<b>A fine-tuning run was interrupted</b> when the app last closed: "
                                   f"{html.escape(Path(path).name)}. Resume it from {at}?")
