@@ -141,6 +141,7 @@ class LossChart(_Canvas):
         self.total_steps = 0
         self.peak_lr = 0.0
         self._y_fitted = self._lr_fitted = False
+        self.ax.set_ylim(0.0, 1.0)  # no negative losses on the empty chart; the first value fits it
         self._update()
 
     def set_total_steps(self, total: int, peak_lr: float | None = None) -> None:
