@@ -60,6 +60,9 @@ class Task(QObject):
         self.handle = TaskHandle()
         self.outcome = "pending"  # then: done, failed, cancelled
         self.error: tuple[str, str] | None = None
+        self.parked = False  # the worker is held by pause right now
+        self.sig_paused.connect(lambda: setattr(self, "parked", True))
+        self.sig_resumed.connect(lambda: setattr(self, "parked", False))
 
     def cancel(self) -> None:
         self.handle.cancel()

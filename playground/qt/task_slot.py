@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from shiboken6 import isValid
 
 from playground.core.handle import TaskHandle
 from playground.qt.runner import Task, TaskRunner
@@ -47,6 +48,9 @@ class TaskSlot(QObject):
         self._defaults = dict(on_item=on_item, on_done=on_done, on_failed=on_failed,
                               on_finished=on_finished, on_progress=on_progress)
         self.task: Task | None = None
+        # The owner goes away (a closed panel): its run stops, and nothing it sends arrives.
+        current = self._current = [None]
+        self.destroyed.connect(lambda *_: current[0] is not None and current[0].cancel())
 
     @property
     def busy(self) -> bool:
@@ -68,12 +72,12 @@ class TaskSlot(QObject):
         if self.say is not None:
             self.say("")
         task = self.runner.submit(name, fn)
-        self.task = task
+        self.task = self._current[0] = task
 
         def live(hook):
             # Bound to this run: once a newer run owns the slot, this one's signals are dropped.
             def call(*args):
-                if self.task is task and hook is not None:
+                if isValid(self) and self.task is task and hook is not None:
                     hook(*args)
             return call
 
@@ -83,7 +87,7 @@ class TaskSlot(QObject):
         task.sig_failed.connect(live(hooks["on_failed"] or self._say_failure))
         task.sig_paused.connect(live(lambda: self.sig_paused_changed.emit(True)))
         task.sig_resumed.connect(live(lambda: self.sig_paused_changed.emit(False)))
-        task.sig_finished.connect(lambda: self._finished(task, hooks["on_finished"]))
+        task.sig_finished.connect(lambda: isValid(self) and self._finished(task, hooks["on_finished"]))
         if not was_busy:
             self.sig_busy_changed.emit(True)
         return task

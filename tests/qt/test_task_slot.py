@@ -161,3 +161,17 @@ def test_handle_parks_only_when_paused():
     handle.cancel()
     handle.pause()  # a cancelled handle is never paused again: Stop wins
     assert not handle.paused()
+
+
+def test_a_closed_owner_stops_its_run_and_hears_nothing(qtbot, app_context):
+    from PySide6.QtWidgets import QWidget
+
+    owner = QWidget()
+    seen = []
+    slot = TaskSlot(app_context.runner, seen.append, on_item=seen.append, parent=owner)
+    task = slot.start("held", _held(threading.Event()))
+    qtbot.waitUntil(lambda: seen == ["", 1, 2, 3], timeout=5000)
+    with qtbot.waitSignal(task.sig_finished, timeout=5000):
+        owner.deleteLater()  # the panel closes while its run is held
+    assert task.outcome == "cancelled"
+    assert seen == ["", 1, 2, 3]
