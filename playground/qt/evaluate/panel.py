@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +29,7 @@ from playground.core.evaluation import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_
 from playground.qt.evaluate.results import ResultsView
 from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
+from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
 
 LESSON = (
@@ -192,10 +192,7 @@ class EvaluatePanel(Panel):
         outer = QVBoxLayout(self)
         outer.addWidget(split)
 
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            sc = QShortcut(QKeySequence(seq), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(self.run)
+        run_shortcut(self, self.run)
         self.data_combo.currentIndexChanged.connect(self._data_changed)
         self._data_changed()
 

@@ -9,8 +9,6 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -29,6 +27,7 @@ from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage, get_path, set_path
 from playground.qt.finetune.runs_view import RunsView
 from playground.qt.finetune.train_stats import TrainingStats
+from playground.qt.shortcuts import run_shortcut
 
 LESSON = (
     "<b>Watching it learn.</b> Each <i>step</i> shows the model a batch of examples, measures its "
@@ -158,10 +157,7 @@ class TrainPage(WizardPage):
         self.body.addWidget(self.banner)
         self.body.addLayout(top)
 
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            sc = QShortcut(QKeySequence(seq), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(self.start)
+        run_shortcut(self, self.start)
         for spin in (self.eval_spin, self.save_spin, self.test_spin, self.tokens_spin):
             spin.valueChanged.connect(lambda *_: self.sig_changed.emit())
         self._set_busy(False)

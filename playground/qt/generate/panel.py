@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from playground.core.generation import GenerationSettings
 from playground.qt.panel import Panel
+from playground.qt.shortcuts import run_shortcut
 
 LESSON = (
     "<b>Prompt → completion.</b> The model reads your prompt as tokens (pieces of words) and "
@@ -154,12 +155,7 @@ class GeneratePanel(Panel):
         outer = QVBoxLayout(self)
         outer.addWidget(split)
 
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            sc = QShortcut(QKeySequence(seq), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(self.generate)
-        # Also catch the keys in the prompt box itself: shortcuts only fire in an active window.
-        self.prompt_edit.installEventFilter(self)
+        run_shortcut(self, self.generate, editor=self.prompt_edit, stop=self.stop)
         self._meter_timer = QTimer(self)
         self._meter_timer.setSingleShot(True)
         self._meter_timer.setInterval(150)
@@ -168,19 +164,6 @@ class GeneratePanel(Panel):
         self.chat_check.toggled.connect(self._meter_timer.start)
         self.max_tokens.valueChanged.connect(self._meter_timer.start)
         self._update_enabled()
-
-    def eventFilter(self, obj, event) -> bool:
-        from PySide6.QtCore import QEvent
-
-        if obj is self.prompt_edit and event.type() == QEvent.Type.KeyPress:
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
-                    event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-                self.generate()
-                return True
-            if event.key() == Qt.Key.Key_Escape:
-                self.stop()
-                return True
-        return super().eventFilter(obj, event)
 
     # settings -----------------------------------------------------------------------------
     def settings_from_controls(self) -> GenerationSettings:

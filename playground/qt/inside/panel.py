@@ -3,8 +3,7 @@ embeddings, for a text the user types. Model work runs in the task runner; views
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,6 +27,7 @@ from playground.qt.inside.lines_view import LinesView
 from playground.qt.inside.selection import SelectionBar
 from playground.qt.inside.token_view import TokenView
 from playground.qt.panel import Panel
+from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
@@ -59,7 +59,6 @@ class InsidePanel(Panel):
         self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
         self.text_edit.setToolTip("The text to look inside. Ctrl+Enter analyses it, Esc stops.")
         self.text_edit.setMaximumHeight(90)
-        self.text_edit.installEventFilter(self)
         self.target_edit = QLineEdit()
         self.target_edit.setPlaceholderText("Decoder text (empty: the model writes its own answer)")
         self.target_edit.setToolTip("Encoder-decoder models read the text with the encoder and write with the "
@@ -140,10 +139,7 @@ class InsidePanel(Panel):
         outer.addWidget(self.selection_row)
         outer.addWidget(self.view_tabs, 1)
 
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            sc = QShortcut(QKeySequence(seq), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(self.analyse)
+        run_shortcut(self, self.analyse, editor=self.text_edit, stop=self.stop)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(40)  # debounce slider drags: draw once the hand rests
@@ -155,18 +151,6 @@ class InsidePanel(Panel):
         self.text_edit.textChanged.connect(self._token_timer.start)
         self.controls.sig_changed.connect(self._token_timer.start)
         self._on_view_changed(self.view_tabs.currentIndex())
-
-    # keys ------------------------------------------------------------------------------------
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.text_edit and event.type() == QEvent.Type.KeyPress:
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
-                    event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-                self.analyse()
-                return True
-            if event.key() == Qt.Key.Key_Escape:
-                self.stop()
-                return True
-        return super().eventFilter(obj, event)
 
     # model and tokens ------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:

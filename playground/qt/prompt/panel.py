@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from playground.core.history import History
 from playground.core.prompts import TEMPLATES
 from playground.qt.panel import Panel
+from playground.qt.shortcuts import run_shortcut
 from playground.qt.prompt.compare_view import CompareView
 from playground.qt.prompt.history_view import HistoryView
 from playground.qt.prompt.runs import PromptRunsMixin
@@ -247,10 +247,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         QVBoxLayout(self).addWidget(split)
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            sc = QShortcut(QKeySequence(seq), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(self.run_single)
+        run_shortcut(self, self.run_single)
         self.template_combo.currentIndexChanged.connect(
             lambda: self.free_edit.setEnabled(self.template_combo.currentData() == FREE))
 

@@ -8,8 +8,7 @@ that token alone, reusing the KV cache, in the task runner.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.qt.panel import Panel
+from playground.qt.shortcuts import run_shortcut
 from playground.qt.sampling.controls import SamplingControls
 from playground.qt.sampling.strip import legend_widget
 from playground.qt.sampling.view import SamplingView
@@ -151,10 +151,7 @@ class SamplingPanel(Panel, SamplingView):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(split)
 
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            sc = QShortcut(QKeySequence(seq), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(self.read_prompt)
+        run_shortcut(self, self.read_prompt)
         self._restore_settings()
         self._update_buttons()
         self._fit_columns()
