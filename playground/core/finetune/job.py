@@ -17,6 +17,7 @@ from playground.core.errors import Cancelled, InputError
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
+from playground.core.finetune.divergence import refuse_nonfinite
 from playground.core.finetune.events import (
     DataEvent,
     DoneEvent,
@@ -211,6 +212,7 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
 
     def save_model(folder: Path) -> None:
+        refuse_nonfinite(acc.unwrap_model(model), str(folder))  # never a NaN adapter as a result
         save_trained(acc.unwrap_model(model), tok, folder, cfg.method.name)
 
     trainer = Trainer(acc, model, optimizer, cfg, data.train, data.validation, pad_id, enc_dec,
