@@ -53,11 +53,17 @@ def problem_with(message: str) -> str:
     return ""
 
 
+def _case(item, marker) -> str:
+    case = marker.args[0] if marker and marker.args else item.name
+    spec = getattr(item, "callspec", None)
+    return f"{case} [{spec.id}]" if spec is not None else case
+
+
 @pytest.fixture
 def bad_input(request):
     """Call with what the app showed for this bad input (an exception or a text)."""
     marker = request.node.get_closest_marker("bad_input")
-    case = (marker.args[0] if marker and marker.args else request.node.name)
+    case = _case(request.node, marker)
     row = _ROWS.setdefault(request.node.nodeid, {"case": case, "outcome": "", "messages": []})
 
     def record(shown) -> str:
@@ -75,7 +81,7 @@ def pytest_runtest_makereport(item, call):
     marker = item.get_closest_marker("bad_input")
     if marker is None or report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
         return
-    case = marker.args[0] if marker.args else item.name
+    case = _case(item, marker)
     row = _ROWS.setdefault(item.nodeid, {"case": case, "outcome": "", "messages": []})
     row["case"] = case
     row["outcome"] = {"passed": "handled", "failed": "TEST FAILED", "skipped": "skipped"}[report.outcome]
