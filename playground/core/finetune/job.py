@@ -27,6 +27,7 @@ from playground.core.finetune.events import (
     StoppedEvent,
 )
 from playground.core.finetune.layout import JOB_FILE, RunFolder
+from playground.core.finetune.lock import RunLock
 from playground.core.finetune.loop import History, Trainer
 from playground.core.finetune.methods import (
     apply_method,
@@ -68,8 +69,12 @@ def make_accelerator(device: str, precision: str):
     return Accelerator(cpu=base == "cpu", mixed_precision=precision)
 
 
-def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool) -> Path:
+def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool, lock: RunLock | None = None) -> Path:
+    """Check (and make) the run folder; with ``lock``, take the folder's lock first, so two runs
+    reaching the check at once cannot both pass and a running run's folder is never replaced."""
     run_dir = Path(cfg.output.dir)
+    if lock is not None and is_main:
+        lock.acquire()
     if resume:
         if not (run_dir / JOB_FILE).is_file():
             raise InputError(f"{run_dir} is not a fine-tuning run folder (it has no {JOB_FILE}).",
@@ -132,6 +137,8 @@ def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: 
     finally:
         if "meter" in where:
             where["meter"].stop()
+        if "lock" in where:
+            where["lock"].release()
 
 
 def _note_failure(where: dict, exc: Exception) -> None:
@@ -157,7 +164,8 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     cfg.validate()
     acc = make_accelerator(cfg.model.device, cfg.model.precision)
     main = acc.is_main_process
-    run = RunFolder(prepare_run_dir(cfg, resume, main))
+    where["lock"] = RunLock(cfg.output.dir)  # held until the run ends, however it ends
+    run = RunFolder(prepare_run_dir(cfg, resume, main, where["lock"]))
     where["run"], where["main"] = run, main
     if resume and main:
         run.failed_json.unlink(missing_ok=True)  # tried again: the old error no longer stands
