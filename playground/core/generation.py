@@ -27,6 +27,7 @@ class GenerationSettings:
     stop_at_eos: bool = True
 
     def validate(self) -> None:
+        _refuse_non_finite(temperature=self.temperature, top_p=self.top_p)
         if self.max_new_tokens < 1:
             raise InputError("Max new tokens must be at least 1.")
         if self.do_sample and self.temperature <= 0:
@@ -38,6 +39,18 @@ class GenerationSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _refuse_non_finite(**values) -> None:
+    """NaN and infinity pass every comparison check unnoticed (NaN <= 0 is False): refuse them first."""
+    import math
+
+    for name, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            label = name.replace("_", "-").capitalize()
+            raise InputError(f"{label} is {value}, which is not a number that can be used.",
+                             f"Give {name.replace('_', ' ')} an ordinary number (e.g. 0.7 for temperature, "
+                             "0.9 for top-p).")
 
 
 @dataclass

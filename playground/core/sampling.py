@@ -228,6 +228,12 @@ class SamplingSettings:
     seed: int | None = 0
 
     def validate(self) -> None:
+        import math
+
+        for name, value in (("Temperature", self.temperature), ("Top-p", self.top_p)):
+            if not math.isfinite(value):
+                raise InputError(f"{name} is {value}, which is not a number that can be used.",
+                                 "Give it an ordinary number.")
         if self.do_sample and self.temperature <= 0:
             raise InputError("Temperature must be above 0.", "Choose greedy for 'always the most likely token'.")
         if self.top_k < 0:

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
-from playground.core.errors import Cancelled, InputError
+from playground.core.errors import Cancelled, InputError, writing
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
@@ -74,7 +74,8 @@ def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool, lock: RunL
     reaching the check at once cannot both pass and a running run's folder is never replaced."""
     run_dir = Path(cfg.output.dir)
     if lock is not None and is_main:
-        lock.acquire()
+        with writing("the run folder", run_dir):
+            lock.acquire()
     if resume:
         if not (run_dir / JOB_FILE).is_file():
             raise InputError(f"{run_dir} is not a fine-tuning run folder (it has no {JOB_FILE}).",
@@ -89,12 +90,14 @@ def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool, lock: RunL
             raise InputError(f"The output folder {run_dir} already exists and is not empty.",
                              "Choose another output.dir, allow replacing it (output.overwrite = true, or "
                              "--overwrite), or continue that run with --resume.")
-        if run_dir.is_dir():
-            shutil.rmtree(run_dir)
-        else:
-            run_dir.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / JOB_FILE, cfg.to_toml())
+        with writing("over the old run", run_dir):
+            if run_dir.is_dir():
+                shutil.rmtree(run_dir)
+            else:
+                run_dir.unlink()
+    with writing("the run folder", run_dir):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / JOB_FILE, cfg.to_toml())
     return run_dir
 
 
@@ -234,7 +237,10 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     artifact = run.artifact(cfg.method.name)
     if main:
         yield StageEvent("save", f"Saving the trained weights to {artifact}")
-        atomic_save_dir(artifact, save_model)
+        kept = run.latest_checkpoint()
+        with writing("the trained weights", artifact,
+                     f"The last checkpoint is safe: {kept}." if kept else ""):
+            atomic_save_dir(artifact, save_model)
     acc.wait_for_everyone()
 
     trained = as_loaded(loaded, bare, " (fine-tuned)")
@@ -264,7 +270,8 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
                               processes=acc.num_processes, device=acc.device.type, precision=acc.mixed_precision,
                               rouge_before=history.extra.get("rouge_before"), rouge_after=rouge_after,
                               samples=samples)
-        write_report(run.path, report)
+        with writing("the report", run.path, f"The trained weights are saved in {artifact}."):
+            write_report(run.path, report)
         shutil.rmtree(run.checkpoints, ignore_errors=True)  # the run is complete
     acc.wait_for_everyone()
     yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from playground.core.errors import Cancelled, PlaygroundError
+from playground.core.errors import Cancelled, PlaygroundError, writing
 from playground.core.finetune.batching import StepPlan, collate
 from playground.core.finetune.checkpoint import latest_checkpoint, save_checkpoint
 from playground.core.finetune.config import FinetuneConfig
@@ -194,8 +194,11 @@ class Trainer:
         if self.acc.is_main_process:
             state = self.history.to_dict() | {"total_steps": self.total_steps,
                                               "processes": self.acc.num_processes}
-            path = str(save_checkpoint(self.run_dir, self.history.step, self.save_model, self.optimizer,
-                                       self.scheduler, state, self.cfg.training.keep_checkpoints))
+            before = latest_checkpoint(self.run_dir)
+            kept = f"The last checkpoint is safe: {before}." if before else "No checkpoint was written yet."
+            with writing(f"the checkpoint of step {self.history.step}", self.run_dir, kept):
+                path = str(save_checkpoint(self.run_dir, self.history.step, self.save_model, self.optimizer,
+                                           self.scheduler, state, self.cfg.training.keep_checkpoints))
         self.acc.wait_for_everyone()
         self.last_checkpoint_step = self.history.step
         self.last_checkpoint = path
