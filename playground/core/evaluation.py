@@ -188,11 +188,36 @@ def _prepare(loaded, spec: SystemSpec, examples: list[Example], train: Sequence[
             prompt = assemble(ex.input, chosen, spec.template, tokenizer=model.tokenizer, use_chat_template=chat).text
             return clean_completion(_generate(model, prompt, settings, cancelled))
         prompt = build_prompt(model, ex.input, chosen)
+        if shots:
+            _check_shots_fit(model, ex, chosen, settings.max_new_tokens)
         return clean_summary(_generate(model, prompt, settings, cancelled))
 
     prepared = _PreparedSystem(spec, predict)
     prepared.warning = model.extras.get("adapter_warning", "") if spec.kind == ADAPTER else ""
     return prepared
+
+
+def _check_shots_fit(model, ex: Example, chosen: list, max_new_tokens: int) -> None:
+    """Too many shots for the context window: name how many fit, not "shorten the prompt"."""
+    from playground.core.generation import check_prompt
+    from playground.core.summarize import build_prompt
+
+    try:
+        check_prompt(model, build_prompt(model, ex.input, chosen), max_new_tokens)
+        return
+    except InputError:
+        pass
+    fit = 0
+    for n in range(len(chosen)):
+        try:
+            check_prompt(model, build_prompt(model, ex.input, chosen[:n]), max_new_tokens)
+        except InputError:
+            break
+        fit = n
+    window = model.info.context_window
+    raise InputError(f"{len(chosen)} shots do not fit in this model's context window of {window} tokens "
+                     f"(with {max_new_tokens} new tokens): at most {fit} fit with example {ex.id}.",
+                     f"Use {fit} shots or fewer{'' if fit else ' (zero-shot)'}, or a model with a longer context.")
 
 
 def check_systems(systems: Sequence[SystemSpec]) -> None:
