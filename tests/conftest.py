@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.bad_input_plugin"]
+
 VOCAB = 49152  # the bundled tokenizer's vocabulary
 
 

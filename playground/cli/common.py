@@ -13,6 +13,20 @@ def add_model_options(p) -> None:
     p.add_argument("--allow-pickle", action="store_true", help="allow .bin pickle weights (trusted sources only)")
 
 
+def finite_float(text: str) -> float:
+    """An argparse type: a number, refusing nan and inf at the edge (they pass every range check)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number: give an ordinary number such as 0.7")
+    return value
+
+
 def terminal_progress(fraction, message: str) -> None:
     if not sys.stderr.isatty():
         return

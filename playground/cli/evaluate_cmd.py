@@ -71,6 +71,12 @@ def run(args) -> int:
     except KeyboardInterrupt:
         print("\nStopped: scoring the examples finished so far.", file=sys.stderr)
     print(file=sys.stderr)
+    for warning in (results[0].warnings.values() if results else ()):
+        print(f"WARNING: {warning}", file=sys.stderr)
+    stopped = len(results) < len(examples)
+    if not results:
+        raise InputError("Stopped before the first example was done: there is nothing to score.",
+                         "Run it again and let at least one example finish.")
     reports = score_results(results, [label], tokenizer=args.tokenizer)
     print(format_table(reports))
     if args.csv:
@@ -81,5 +87,9 @@ def run(args) -> int:
         from playground.core.eval_report import write_html
 
         write_html(args.html, results, reports, title=f"Evaluation of {loaded.info.name}", dataset=data.name,
-                   model=loaded.info.name, tokenizer=args.tokenizer, stopped=len(results) < len(examples))
+                   model=loaded.info.name, tokenizer=args.tokenizer, stopped=stopped)
+    if stopped:
+        print(f"Stopped after {len(results)} of {len(examples)} examples: the scores above cover those only.",
+              file=sys.stderr)
+        return 130  # a stopped run is not a finished one (scripts see it)
     return 0

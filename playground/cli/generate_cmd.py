@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from playground.cli.common import add_model_options, load_from_args
+from playground.cli.common import add_model_options, finite_float, load_from_args
 
 
 def add_parser(sub) -> None:
@@ -12,9 +12,9 @@ def add_parser(sub) -> None:
     p.add_argument("--prompt", required=True, help="the prompt text ('-' reads standard input)")
     add_model_options(p)
     p.add_argument("--max-new-tokens", type=int, default=64)
-    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--temperature", type=finite_float, default=1.0)
     p.add_argument("--top-k", type=int, default=0)
-    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--top-p", type=finite_float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--greedy", action="store_true", help="always take the most likely token (no sampling)")
     p.add_argument("--no-chat-template", action="store_true", help="send the prompt as raw text")

@@ -243,6 +243,10 @@ def load_table(path: str | Path, input_column: str | None = None, reference_colu
         if skip_empty and (_is_empty(r.get(input_column)) or _is_empty(r.get(reference_column))):
             skipped.append(line)
             continue
+        if _is_empty(r.get(reference_column)) and r.get(reference_column) is not None:
+            raise InputError(f"Row {n} of {path.name} (line {line}) has a blank reference in the column "
+                             f"'{reference_column}': it would be scored 0 and averaged in.",
+                             "Fill it in, or remove that row.")
         ex_id = str(r.get(id_column)) if id_column and r.get(id_column) is not None else str(n)
         examples.append(Example(
             id=ex_id, input=_text_value(r.get(input_column), input_column, n, path.name),

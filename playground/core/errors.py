@@ -35,6 +35,50 @@ class Cancelled(Exception):
     """Raised inside long work when the user pressed Stop."""
 
 
+_FULL_DISK_WORDS = ("no space left", "unexpected pos", "file write failed", "disk quota", "errno 28")
+
+
+def write_error(exc: BaseException, what: str, where, kept: str = "") -> PlaygroundError | None:
+    """Plain words for a failed write (full disk, read-only, no permission), or None for other errors.
+
+    ``what`` names what was being written ("the checkpoint of step 40"), ``where`` the path, and
+    ``kept`` what is still safe (the last checkpoint), since every save here is atomic.
+    """
+    import errno
+
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    safe = f" {kept}" if kept else ""
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)) or any(w in text for w in _FULL_DISK_WORDS):
+        return PlaygroundError(f"The disk is full: writing {what} to {where} failed.{safe}",
+                               "Free some space on that disk (or choose an output folder on another one), "
+                               "then continue with --resume or the Runs list.")
+    if code in (errno.EROFS,) or "read-only file system" in text:
+        return PlaygroundError(f"Cannot write {what}: {where} is on a read-only disk.{safe}",
+                               "Choose an output folder you can write to.")
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        return PlaygroundError(f"Cannot write {what}: no permission to write in {where}.{safe}",
+                               "Choose an output folder you can write to, or change the folder's permissions.")
+    return None
+
+
+class writing:
+    """``with writing("the report", folder, kept):`` turns a failed write into ``write_error``'s words."""
+
+    def __init__(self, what: str, where, kept: str = "") -> None:
+        self.what, self.where, self.kept = what, where, kept
+
+    def __enter__(self) -> "writing":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if isinstance(exc, (OSError, RuntimeError)):
+            err = write_error(exc, self.what, self.where, self.kept)
+            if err is not None:
+                raise err from None
+        return False
+
+
 def describe_exception(exc: BaseException) -> tuple[str, str]:
     """Turn any exception into (message, hint) in plain words.
 

@@ -11,7 +11,6 @@ results already yielded stay valid and can be scored.
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -75,6 +74,7 @@ class ExampleResult:
     outputs: dict[str, str]
     scores: dict[str, dict[str, PRF]]
     seconds: dict[str, float] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)  # per system label: e.g. a foreign adapter
 
 
 def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None = None):
@@ -89,31 +89,45 @@ def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None
     PlaygroundError
         The adapter does not fit the loaded model.
     """
+    from playground.core.adapter_check import check_adapter_fit, check_adapter_folder
+
     folder = Path(adapter_dir)
-    cfg_path = folder / "adapter_config.json"
-    if not folder.is_dir() or not cfg_path.exists():
-        raise InputError(f"{folder} is not an adapter folder (it has no adapter_config.json).",
-                         "Choose the folder the Fine-tune tab saved the adapter in.")
-    try:
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"adapter_config.json in {folder.name} cannot be read ({exc}).") from None
+    cfg = check_adapter_folder(folder)
     ensure_handle(handle).report(None, f"Loading the adapter {folder.name}…")
+    import warnings
+
     from peft import PeftModel
 
     base = copy.deepcopy(loaded.model)
+    trained_on = cfg.get("base_model_name_or_path") or "another model"
     try:
-        model = PeftModel.from_pretrained(base, str(folder), is_trainable=False)
+        with warnings.catch_warnings():  # peft's per-key warnings: said below in one sentence instead
+            warnings.simplefilter("ignore")
+            model = PeftModel.from_pretrained(base, str(folder), is_trainable=False)
     except Exception as exc:  # peft raises ValueError, RuntimeError (shapes), KeyError...
-        trained_on = cfg.get("base_model_name_or_path") or "another model"
-        raise PlaygroundError(f"The adapter {folder.name} does not fit {loaded.info.name}: {exc}",
+        raise PlaygroundError(f"The adapter {folder.name} does not fit {loaded.info.name}: {_first_line(exc)}",
                               f"It was trained on {trained_on}; load that model first.") from None
+    warning = check_adapter_fit(model, folder, cfg, loaded.info.name, loaded.info.folder)
     model.eval()
     info = replace(loaded.info, name=f"{loaded.info.name} + {folder.name}")
     from playground.core.models import LoadedModel
 
     return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=info, source=loaded.source,
-                       extras={"adapter_dir": str(folder), "peft_type": cfg.get("peft_type", "")})
+                       extras={"adapter_dir": str(folder), "peft_type": cfg.get("peft_type", ""),
+                               "adapter_warning": warning})
+
+
+def _first_line(exc: BaseException) -> str:
+    """A shape mismatch lists every tensor: keep one sentence and the count of the rest."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    sizes = [ln for ln in lines if "size mismatch" in ln]
+    if sizes:
+        first = sizes[0].split(":", 1)[-1].strip() if ":" in sizes[0] else sizes[0]
+        return (f"{len(sizes)} weights have other shapes than this model's layers "
+                f"(first: {first[:160]})")
+    return lines[0][:240]
 
 
 def _generate(model_loaded, prompt: str, settings, cancelled: Callable[[], bool]) -> str:
@@ -143,6 +157,7 @@ class _PreparedSystem:
         self.spec = spec
         self.label = spec.display()
         self.predict = predict
+        self.warning = ""
 
 
 def _prepare(loaded, spec: SystemSpec, examples: list[Example], train: Sequence[Example] | None,
@@ -173,9 +188,36 @@ def _prepare(loaded, spec: SystemSpec, examples: list[Example], train: Sequence[
             prompt = assemble(ex.input, chosen, spec.template, tokenizer=model.tokenizer, use_chat_template=chat).text
             return clean_completion(_generate(model, prompt, settings, cancelled))
         prompt = build_prompt(model, ex.input, chosen)
+        if shots:
+            _check_shots_fit(model, ex, chosen, settings.max_new_tokens)
         return clean_summary(_generate(model, prompt, settings, cancelled))
 
-    return _PreparedSystem(spec, predict)
+    prepared = _PreparedSystem(spec, predict)
+    prepared.warning = model.extras.get("adapter_warning", "") if spec.kind == ADAPTER else ""
+    return prepared
+
+
+def _check_shots_fit(model, ex: Example, chosen: list, max_new_tokens: int) -> None:
+    """Too many shots for the context window: name how many fit, not "shorten the prompt"."""
+    from playground.core.generation import check_prompt
+    from playground.core.summarize import build_prompt
+
+    try:
+        check_prompt(model, build_prompt(model, ex.input, chosen), max_new_tokens)
+        return
+    except InputError:
+        pass
+    fit = 0
+    for n in range(len(chosen)):
+        try:
+            check_prompt(model, build_prompt(model, ex.input, chosen[:n]), max_new_tokens)
+        except InputError:
+            break
+        fit = n
+    window = model.info.context_window
+    raise InputError(f"{len(chosen)} shots do not fit in this model's context window of {window} tokens "
+                     f"(with {max_new_tokens} new tokens): at most {fit} fit with example {ex.id}.",
+                     f"Use {fit} shots or fewer{'' if fit else ' (zero-shot)'}, or a model with a longer context.")
 
 
 def check_systems(systems: Sequence[SystemSpec]) -> None:
@@ -241,7 +283,8 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
             seconds[system.label] = time.perf_counter() - t0
             outputs[system.label] = out
             scores[system.label] = score_pair(scorer, out, ex.reference)
-        yield ExampleResult(index=i, example=ex, outputs=outputs, scores=scores, seconds=seconds)
+        warned = {p.label: p.warning for p in prepared if p.warning}
+        yield ExampleResult(index=i, example=ex, outputs=outputs, scores=scores, seconds=seconds, warnings=warned)
         handle.report((i + 1) / n, f"{i + 1} / {n} examples")
 
 

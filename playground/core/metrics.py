@@ -70,6 +70,13 @@ def check_pairs(predictions: Sequence[str], references: Sequence[str]) -> None:
                 raise InputError(f"The {name} at position {i + 1} is not text ({type(t).__name__}).")
     if not any(r.strip() for r in references):
         raise InputError("Every reference is empty.", "Check that the reference column holds the summaries.")
+    blank = [i + 1 for i, r in enumerate(references) if not r.strip()]
+    if blank:
+        # Scored, a blank reference counts 0 and pulls the mean down: refuse it, by position.
+        where = ", ".join(str(i) for i in blank[:10]) + (" ..." if len(blank) > 10 else "")
+        raise InputError(f"{len(blank)} of the {len(references)} references {'is' if len(blank) == 1 else 'are'} "
+                         f"blank (position {where}); a blank reference would be scored 0 and averaged in.",
+                         "Fill in those references, or remove those pairs from both files.")
 
 
 def make_rouge_scorer(use_stemmer: bool = True, tokenizer: str = DEFAULT):

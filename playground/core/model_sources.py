@@ -6,6 +6,7 @@ message and never half-replaces the model in use.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -37,8 +38,12 @@ class ModelSource:
         if text in ("", "bundled", "default"):
             return ModelSource("bundled")
         expanded = os.path.expanduser(text)
-        if os.path.exists(expanded) or text.startswith((".", "/", "~")) or os.sep in text and text.count("/") > 1:
-            return ModelSource("local", str(Path(expanded).resolve()), allow_pickle)
+        if (os.path.lexists(expanded) or text.startswith((".", "/", "~"))
+                or os.sep in text and text.count("/") > 1):
+            try:
+                return ModelSource("local", str(Path(expanded).resolve()), allow_pickle)
+            except (RuntimeError, OSError):  # a symlink loop: loading says so in plain words
+                return ModelSource("local", os.path.abspath(expanded), allow_pickle)
         return ModelSource("hub", text, allow_pickle)
 
     @property
@@ -93,6 +98,16 @@ def inspect_local_folder(folder: str | Path, allow_pickle: bool = False) -> dict
     """
     folder = Path(folder)
     if not folder.exists():
+        if os.path.islink(folder):
+            try:
+                folder.resolve(strict=True)
+                why = "is a symbolic link to something that does not exist"
+            except (RuntimeError, OSError) as exc:
+                loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+                why = ("is a symbolic link that leads back to itself (a loop)" if loop
+                       else "is a symbolic link to something that does not exist")
+            raise ModelLoadError(f"{folder} {why}, not a model folder.",
+                                 "Point the link at a model folder, or choose the folder itself.")
         raise ModelLoadError(f"The folder {folder} does not exist.", "Check the path and try again.")
     if not folder.is_dir():
         raise ModelLoadError(f"{folder} is a file, not a model folder.", "Choose the folder that holds config.json.")
@@ -179,9 +194,27 @@ def download_from_hub(repo_id: str, handle: TaskHandle | None = None, allow_pick
         raise ModelLoadError(f"There is no model called '{repo_id}' on the Hugging Face Hub (or it is private).",
                              "Check the spelling, e.g. HuggingFaceTB/SmolLM2-135M-Instruct.") from None
     except Exception as exc:  # connection errors come in many types across versions
-        if "connect" in type(exc).__name__.lower() or "offline" in str(exc).lower() or "resolve" in str(exc).lower():
+        if _is_network_error(exc):
             raise offline_msg from None
         raise ModelLoadError(f"Downloading '{repo_id}' failed: {exc}") from None
+
+
+_NETWORK_TYPES = ("connect", "timeout", "localentrynotfound", "offlinemode", "network", "proxy", "ssl")
+_NETWORK_WORDS = ("offline", "resolve", "name resolution", "max retries", "name or service not known",
+                  "network is unreachable", "timed out", "connection", "locate the files on the hub")
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    """Whether the Hub could not be reached (the type and wording vary across library versions)."""
+    seen, chain = set(), exc
+    while chain is not None and id(chain) not in seen:  # the cause often carries the real type
+        seen.add(id(chain))
+        names = " ".join(c.__name__.lower() for c in type(chain).__mro__)
+        text = str(chain).lower()
+        if any(t in names for t in _NETWORK_TYPES) or any(w in text for w in _NETWORK_WORDS):
+            return True
+        chain = chain.__cause__ or chain.__context__
+    return False
 
 
 def _progress_tqdm(handle: TaskHandle):

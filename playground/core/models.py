@@ -79,6 +79,10 @@ def architecture_kind(config) -> str:
     return DECODER_ONLY
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "spiece.model",
+                   "sentencepiece.bpe.model", "vocab.model")
+
+
 def context_window(config, tokenizer) -> int:
     """How many tokens the model can look at, from the config (or the tokenizer as a fallback)."""
     for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "n_ctx", "seq_length"):
@@ -208,6 +212,11 @@ def _load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
 
     hf_logging.disable_progress_bar()  # the app shows its own progress
 
+    if not any((folder / f).is_file() for f in TOKENIZER_FILES) and not any(folder.glob("*.tiktoken")):
+        # Else transformers falls back to a slow tokenizer class and asks for sentencepiece.
+        raise ModelLoadError(f"{folder.name} has no tokenizer files ({', '.join(TOKENIZER_FILES[:3])}...).",
+                             "Copy the tokenizer files of the model it came from into the folder "
+                             "(the same tokenizer must be used for training and for inference).")
     try:
         config = AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
         kind = architecture_kind(config)

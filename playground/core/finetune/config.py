@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,14 +295,48 @@ def _check_type(value, default, key: str, where: str):
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif isinstance(default, dict):
         ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-    elif key.endswith(("learning_rate", "target_modules")):
-        ok = isinstance(value, (str, int, float, list)) and not isinstance(value, bool)
+    elif key.endswith("learning_rate"):
+        ok = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+        if not ok:
+            raise InputError(f"The setting '{key}' in {where} has the wrong type: it must be a number or \"auto\" "
+                             f"(it is a {_toml_type(value)}: {value!r}).", f"For example: {key.split('.')[-1]} = 2e-4.")
+    elif key.endswith("target_modules"):
+        ok = isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not ok:
+            raise InputError(f"The setting '{key}' in {where} has the wrong type: it must be \"auto\" or a list of layer names "
+                             f"(it is a {_toml_type(value)}: {value!r}).",
+                             'For example: target_modules = ["q_proj", "v_proj"], or "auto".')
     elif isinstance(default, str):
         ok = isinstance(value, str)
     if not ok:
-        raise InputError(f"The setting '{key}' in {where} has the wrong type ({type(value).__name__}: {value!r}).",
-                         f"It should look like {json.dumps(default)}.")
+        raise InputError(f"The setting '{key}' in {where} has the wrong type: it must be {_toml_type(default, article=True)} "
+                         f"(it is {_toml_type(value, article=True)}: {value!r}).",
+                         f"It should look like {key.split('.')[-1]} = {dump_toml({'x': default}).split(' = ', 1)[1].strip()}.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"The setting '{key}' in {where} is {value}, which is not a number that can be used.",
+                         "Give it an ordinary number.")
     return value
+
+
+def _toml_type(value, article: bool = False) -> str:
+    """How a TOML user would name a value's type: text, a whole number, true/false, a list..."""
+    if isinstance(value, bool):
+        name = "true or false"
+    elif isinstance(value, int):
+        name = "whole number"
+    elif isinstance(value, float):
+        name = "number"
+    elif isinstance(value, str):
+        name = "text in quotes"
+    elif isinstance(value, list):
+        name = "list"
+    elif isinstance(value, dict):
+        name = "table"
+    else:
+        name = type(value).__name__
+    if not article or name in ("true or false", "text in quotes"):
+        return name
+    return ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def dump_toml(data: dict) -> str:

@@ -13,10 +13,11 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
-from playground.core.errors import Cancelled, InputError
+from playground.core.errors import Cancelled, InputError, writing
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
+from playground.core.finetune.divergence import refuse_nonfinite
 from playground.core.finetune.events import (
     DataEvent,
     DoneEvent,
@@ -26,6 +27,7 @@ from playground.core.finetune.events import (
     StoppedEvent,
 )
 from playground.core.finetune.layout import JOB_FILE, RunFolder
+from playground.core.finetune.lock import RunLock
 from playground.core.finetune.loop import History, Trainer
 from playground.core.finetune.methods import (
     apply_method,
@@ -67,8 +69,13 @@ def make_accelerator(device: str, precision: str):
     return Accelerator(cpu=base == "cpu", mixed_precision=precision)
 
 
-def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool) -> Path:
+def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool, lock: RunLock | None = None) -> Path:
+    """Check (and make) the run folder; with ``lock``, take the folder's lock first, so two runs
+    reaching the check at once cannot both pass and a running run's folder is never replaced."""
     run_dir = Path(cfg.output.dir)
+    if lock is not None and is_main:
+        with writing("the run folder", run_dir):
+            lock.acquire()
     if resume:
         if not (run_dir / JOB_FILE).is_file():
             raise InputError(f"{run_dir} is not a fine-tuning run folder (it has no {JOB_FILE}).",
@@ -83,12 +90,14 @@ def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool) -> Path:
             raise InputError(f"The output folder {run_dir} already exists and is not empty.",
                              "Choose another output.dir, allow replacing it (output.overwrite = true, or "
                              "--overwrite), or continue that run with --resume.")
-        if run_dir.is_dir():
-            shutil.rmtree(run_dir)
-        else:
-            run_dir.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / JOB_FILE, cfg.to_toml())
+        with writing("over the old run", run_dir):
+            if run_dir.is_dir():
+                shutil.rmtree(run_dir)
+            else:
+                run_dir.unlink()
+    with writing("the run folder", run_dir):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / JOB_FILE, cfg.to_toml())
     return run_dir
 
 
@@ -131,6 +140,8 @@ def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: 
     finally:
         if "meter" in where:
             where["meter"].stop()
+        if "lock" in where:
+            where["lock"].release()
 
 
 def _note_failure(where: dict, exc: Exception) -> None:
@@ -156,7 +167,8 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     cfg.validate()
     acc = make_accelerator(cfg.model.device, cfg.model.precision)
     main = acc.is_main_process
-    run = RunFolder(prepare_run_dir(cfg, resume, main))
+    where["lock"] = RunLock(cfg.output.dir)  # held until the run ends, however it ends
+    run = RunFolder(prepare_run_dir(cfg, resume, main, where["lock"]))
     where["run"], where["main"] = run, main
     if resume and main:
         run.failed_json.unlink(missing_ok=True)  # tried again: the old error no longer stands
@@ -211,6 +223,7 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
 
     def save_model(folder: Path) -> None:
+        refuse_nonfinite(acc.unwrap_model(model), str(folder))  # never a NaN adapter as a result
         save_trained(acc.unwrap_model(model), tok, folder, cfg.method.name)
 
     trainer = Trainer(acc, model, optimizer, cfg, data.train, data.validation, pad_id, enc_dec,
@@ -224,7 +237,10 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     artifact = run.artifact(cfg.method.name)
     if main:
         yield StageEvent("save", f"Saving the trained weights to {artifact}")
-        atomic_save_dir(artifact, save_model)
+        kept = run.latest_checkpoint()
+        with writing("the trained weights", artifact,
+                     f"The last checkpoint is safe: {kept}." if kept else ""):
+            atomic_save_dir(artifact, save_model)
     acc.wait_for_everyone()
 
     trained = as_loaded(loaded, bare, " (fine-tuned)")
@@ -254,7 +270,8 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
                               processes=acc.num_processes, device=acc.device.type, precision=acc.mixed_precision,
                               rouge_before=history.extra.get("rouge_before"), rouge_after=rouge_after,
                               samples=samples)
-        write_report(run.path, report)
+        with writing("the report", run.path, f"The trained weights are saved in {artifact}."):
+            write_report(run.path, report)
         shutil.rmtree(run.checkpoints, ignore_errors=True)  # the run is complete
     acc.wait_for_everyone()
     yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from playground.core.errors import Cancelled, PlaygroundError
+from playground.core.errors import Cancelled, PlaygroundError, writing
 from playground.core.finetune.batching import StepPlan, collate
-from playground.core.finetune.checkpoint import save_checkpoint
+from playground.core.finetune.checkpoint import latest_checkpoint, save_checkpoint
 from playground.core.finetune.config import FinetuneConfig
+from playground.core.finetune.divergence import divergence, diverged_error
 from playground.core.finetune.events import (
     CheckpointEvent,
     EvalEvent,
@@ -139,16 +140,27 @@ class Trainer:
                 s, _ = completion_loss_sum(self.model, batch, self.encoder_decoder, self.virtual_tokens)
                 self.acc.backward(s * scale)
             loss_sum += s.detach().float()
-        if self.cfg.training.max_grad_norm > 0:
-            self.acc.clip_grad_norm_(self.model.parameters(), self.cfg.training.max_grad_norm)
+        max_norm = self.cfg.training.max_grad_norm
+        # The norm before clipping (an infinite limit only measures it); gradients are already
+        # averaged over processes here, so every process sees the same norm.
+        norm = self.acc.clip_grad_norm_(self.model.parameters(), max_norm if max_norm > 0 else float("inf"))
+        totals = torch.tensor([float(loss_sum), float(real), float(processed)], device=self.device)
+        if self.acc.num_processes > 1:
+            totals = self.acc.reduce(totals, reduction="sum")
+        loss = float(totals[0]) / max(1, work.label_tokens)
+        # Checked before the update: a diverged step never reaches the weights.
+        fp16 = self.acc.mixed_precision == "fp16"  # its scaler skips steps with infinite gradients
+        reason = divergence(loss, self.history.losses[0][1] if self.history.losses else None,
+                            None if fp16 or norm is None else float(norm))
+        if reason is not None:
+            self.optimizer.zero_grad(set_to_none=True)
+            kept = latest_checkpoint(self.run_dir)
+            raise diverged_error(reason, step + 1, self.cfg.learning_rate, str(kept) if kept else "")
         self.optimizer.step()
         if not self.acc.optimizer_step_was_skipped:  # fp16: a step with inf gradients is skipped
             self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        totals = torch.tensor([float(loss_sum), float(real), float(processed)], device=self.device)
-        if self.acc.num_processes > 1:
-            totals = self.acc.reduce(totals, reduction="sum")
-        return float(totals[0]) / max(1, work.label_tokens), int(totals[1]), int(totals[2])
+        return loss, int(totals[1]), int(totals[2])
 
     def _stop_requested(self) -> bool:
         """A Stop on any process stops every process at the same step (else they would wait forever)."""
@@ -182,8 +194,11 @@ class Trainer:
         if self.acc.is_main_process:
             state = self.history.to_dict() | {"total_steps": self.total_steps,
                                               "processes": self.acc.num_processes}
-            path = str(save_checkpoint(self.run_dir, self.history.step, self.save_model, self.optimizer,
-                                       self.scheduler, state, self.cfg.training.keep_checkpoints))
+            before = latest_checkpoint(self.run_dir)
+            kept = f"The last checkpoint is safe: {before}." if before else "No checkpoint was written yet."
+            with writing(f"the checkpoint of step {self.history.step}", self.run_dir, kept):
+                path = str(save_checkpoint(self.run_dir, self.history.step, self.save_model, self.optimizer,
+                                           self.scheduler, state, self.cfg.training.keep_checkpoints))
         self.acc.wait_for_everyone()
         self.last_checkpoint_step = self.history.step
         self.last_checkpoint = path
