@@ -17,6 +17,8 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--model", default="bundled")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, auto")
+    ap.add_argument("--dtype", default="auto", help="auto, float32, bfloat16, float16")
     args = ap.parse_args()
     os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
     import torch
@@ -29,11 +31,11 @@ def main() -> None:
     from playground.core.model_sources import ModelSource
     from playground.core.models import load_model
 
-    loaded = load_model(ModelSource.parse(args.model), device="cpu")
+    loaded = load_model(ModelSource.parse(args.model), device=args.device, dtype=args.dtype)
     prompt = format_prompt(loaded, "Explain in a few sentences why the sky is blue.", True)
-    ids = loaded.tokenizer(prompt, return_tensors="pt")
+    ids = loaded.tokenizer(prompt, return_tensors="pt").to(next(loaded.model.parameters()).device)
     n = args.tokens
-    print(f"model: {loaded.info.name}, threads: {torch.get_num_threads()}, prompt tokens: "
+    print(f"model: {loaded.info.name} on {loaded.info.device} ({loaded.info.dtype}), threads: {torch.get_num_threads()}, prompt tokens: "
           f"{ids['input_ids'].shape[1]}, new tokens: {n}")
 
     def ours(sample: bool) -> float:

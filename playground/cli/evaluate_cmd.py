@@ -18,7 +18,16 @@ def add_parser(sub) -> None:
     p.add_argument("--reference-column", default=None, help="the column of --data holding the references")
     p.add_argument("--limit", type=int, default=0, help="evaluate only the first N examples (0: all)")
     p.add_argument("--shots", type=int, default=0, help="worked examples from the train split in each prompt")
-    p.add_argument("--adapter", default=None, help="a saved adapter folder (with adapter_config.json)")
+    p.add_argument("--adapter", default=None, help="a saved adapter folder (with adapter_config.json); the base "
+                                                   "model is scored beside it")
+    p.add_argument("--template", default=None,
+                   help="a prompt lab template (name or text with {dialogue}) to build every prompt with; default: "
+                        "the adapter's training template, else the summarization prompt")
+    chat = p.add_mutually_exclusive_group()
+    chat.add_argument("--chat-template", dest="chat", action="store_true", default=None,
+                      help="wrap --template prompts in the model's chat template")
+    chat.add_argument("--no-chat-template", dest="chat", action="store_false",
+                      help="plain --template prompts (the Fine-tune wizard's default)")
     add_model_options(p)
     p.add_argument("--max-new-tokens", type=int, default=60)
     p.add_argument("--tokenizer", choices=["default", "unicode"], default="default", help="ROUGE tokenizer")
@@ -38,6 +47,7 @@ def run(args) -> int:
         SystemSpec,
         run_evaluation,
         score_results,
+        training_prompt,
     )
     from playground.core.generation import GenerationSettings
     from playground.core.metrics import format_table
@@ -51,19 +61,32 @@ def run(args) -> int:
     data = (load_table(args.data, args.input_column, args.reference_column) if args.data
             else load_split(args.split))
     examples = data.head(args.limit)
+    template, chat = args.template, args.chat
+    trained = training_prompt(args.adapter) if args.adapter else None
+    if template is None and trained is not None:
+        template = trained[0]
+        chat = trained[1] if chat is None else chat
+    prompt = {"template": template or "", "use_chat_template": bool(chat) if template else False}
+    if chat is not None and not template:
+        raise InputError("--chat-template and --no-chat-template go with --template.",
+                         "Name a template (e.g. --template instruction), or leave the flag out.")
     if args.adapter:
-        spec = SystemSpec(ADAPTER, adapter_dir=args.adapter)
+        specs = [SystemSpec(ZERO_SHOT, **prompt), SystemSpec(ADAPTER, adapter_dir=args.adapter, **prompt)]
     else:
-        spec = SystemSpec(K_SHOT, shots=args.shots) if args.shots else SystemSpec(ZERO_SHOT)
+        specs = [SystemSpec(K_SHOT, shots=args.shots, **prompt) if args.shots else SystemSpec(ZERO_SHOT, **prompt)]
     train = load_split("train").examples if args.shots else None
     loaded = load_from_args(args)
-    label = spec.display()
-    print(f"Evaluating {loaded.info.name} ({label}) on {data.name}: {len(examples)} examples, "
-          f"greedy, {args.max_new_tokens} new tokens at most.", file=sys.stderr)
+    labels = [s.display() for s in specs]
+    how = f"template {template!r}, chat template {'on' if prompt['use_chat_template'] else 'off'}" if template \
+        else "the summarization prompt"
+    print(f"Evaluating on {data.name}: {len(examples)} examples, greedy, {args.max_new_tokens} new tokens at most, "
+          f"{how}.", file=sys.stderr)
+    for spec in specs:
+        print(f"  {spec.display()}: {spec.model_name(loaded.info.name)}", file=sys.stderr)
     results = []
     start = time.perf_counter()
     try:
-        for r in run_evaluation(loaded, examples, [spec], train=train, settings=settings, tokenizer=args.tokenizer):
+        for r in run_evaluation(loaded, examples, specs, train=train, settings=settings, tokenizer=args.tokenizer):
             results.append(r)
             done = len(results)
             rate = done / max(time.perf_counter() - start, 1e-9) * 60
@@ -77,17 +100,20 @@ def run(args) -> int:
     if not results:
         raise InputError("Stopped before the first example was done: there is nothing to score.",
                          "Run it again and let at least one example finish.")
-    reports = score_results(results, [label], tokenizer=args.tokenizer)
+    reports = score_results(results, labels, tokenizer=args.tokenizer)
     print(format_table(reports))
+    for spec in specs:
+        print(f"{spec.display()}: {spec.model_name(loaded.info.name)}")
     if args.csv:
         from playground.core.eval_report import write_csv
 
-        write_csv(args.csv, results, [label])
+        write_csv(args.csv, results, labels)
     if args.html:
         from playground.core.eval_report import write_html
 
         write_html(args.html, results, reports, title=f"Evaluation of {loaded.info.name}", dataset=data.name,
-                   model=loaded.info.name, tokenizer=args.tokenizer, stopped=stopped)
+                   model="; ".join(f"{s.display()}: {s.model_name(loaded.info.name)}" for s in specs),
+                   tokenizer=args.tokenizer, stopped=stopped)
     if stopped:
         print(f"Stopped after {len(results)} of {len(examples)} examples: the scores above cover those only.",
               file=sys.stderr)

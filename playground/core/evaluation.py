@@ -57,12 +57,46 @@ class SystemSpec:
         if self.kind == K_SHOT:
             return f"{self.shots}-shot"
         if self.kind == ADAPTER:
-            return f"adapter {Path(self.adapter_dir).name}"
+            return f"adapter {run_name(self.adapter_dir)}"
         return f"{Path(self.predictions_path).name}:{self.predictions_column}"
 
     @property
     def needs_model(self) -> bool:
         return self.kind != FILE
+
+    def model_name(self, base_name: str) -> str:
+        """The model this system runs, in words: the base model (adapter off) or base + the run."""
+        if self.kind == FILE:
+            return f"predictions from {Path(self.predictions_path).name}"
+        if self.kind == ADAPTER:
+            return f"{base_name} + {run_name(self.adapter_dir)}"
+        return f"{base_name} (base model, no adapter)"
+
+
+def run_name(adapter_dir: str | Path) -> str:
+    """The name of the run an adapter came from: a Fine-tune run keeps it in RUN/adapter or RUN/model."""
+    folder = Path(adapter_dir)
+    if folder.name in ("adapter", "model") and folder.parent.name:
+        return folder.parent.name
+    return folder.name
+
+
+def training_prompt(adapter_dir: str | Path) -> tuple[str, bool] | None:
+    """(template, use_chat_template) the adapter was trained with, read from its run's job.toml.
+
+    None when the folder is not inside a Fine-tune run folder (or its job file cannot be read).
+    """
+    folder = Path(adapter_dir)
+    job = folder.parent / "job.toml"
+    if folder.name not in ("adapter", "model") or not job.is_file():
+        return None
+    try:
+        from playground.core.finetune.config import load_config
+
+        cfg = load_config(job)
+    except Exception:  # an unreadable job only means no default: the user's settings stand
+        return None
+    return cfg.data.template, bool(cfg.data.use_chat_template)
 
 
 @dataclass
@@ -92,6 +126,10 @@ def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None
     from playground.core.adapter_check import check_adapter_fit, check_adapter_folder
 
     folder = Path(adapter_dir)
+    if hasattr(loaded.model, "peft_config"):
+        # peft would stack the adapter on the adapted model, miss every key and load nothing.
+        raise PlaygroundError(f"{loaded.info.name} already has an adapter, so {folder.name} cannot be added to it.",
+                              "Evaluate adapters on the base model (the Adapter switch off).")
     cfg = check_adapter_folder(folder)
     ensure_handle(handle).report(None, f"Loading the adapter {folder.name}…")
     import warnings
@@ -109,7 +147,7 @@ def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None
                               f"It was trained on {trained_on}; load that model first.") from None
     warning = check_adapter_fit(model, folder, cfg, loaded.info.name, loaded.info.folder)
     model.eval()
-    info = replace(loaded.info, name=f"{loaded.info.name} + {folder.name}")
+    info = replace(loaded.info, name=f"{loaded.info.name} + {run_name(folder)}")
     from playground.core.models import LoadedModel
 
     return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=info, source=loaded.source,
@@ -160,8 +198,15 @@ class _PreparedSystem:
         self.warning = ""
 
 
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
 def _prepare(loaded, spec: SystemSpec, examples: list[Example], train: Sequence[Example] | None,
-             settings, handle: TaskHandle) -> _PreparedSystem:
+             settings, handle: TaskHandle, attached=None) -> _PreparedSystem:
     from playground.core.summarize import build_prompt, clean_summary, pick_shots
 
     if spec.kind not in SYSTEM_KINDS:
@@ -176,7 +221,14 @@ def _prepare(loaded, spec: SystemSpec, examples: list[Example], train: Sequence[
     shots = spec.shots if spec.kind == K_SHOT else 0
     if shots and not train:
         raise InputError("k-shot prompts need training examples to show.")
-    model = load_adapter_copy(loaded, spec.adapter_dir, handle) if spec.kind == ADAPTER else loaded
+    if spec.kind == ADAPTER:
+        dir_attached = attached.extras.get("adapter_dir", "") if attached is not None else ""
+        if dir_attached and _same_folder(dir_attached, spec.adapter_dir):
+            model = attached  # already in memory (and a full fine-tune's model/ is no peft adapter)
+        else:
+            model = load_adapter_copy(loaded, spec.adapter_dir, handle)
+    else:
+        model = loaded
 
     def predict(i: int, ex: Example, cancelled) -> str:
         chosen = pick_shots(train or [], shots, exclude=ex)
@@ -234,13 +286,15 @@ def check_systems(systems: Sequence[SystemSpec]) -> None:
 
 def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[SystemSpec], *,
                    train: Sequence[Example] | None = None, settings=None, tokenizer: str = DEFAULT,
-                   use_stemmer: bool = True, handle: TaskHandle | None = None) -> Iterator[ExampleResult]:
+                   use_stemmer: bool = True, handle: TaskHandle | None = None,
+                   attached=None) -> Iterator[ExampleResult]:
     """Generate with every system on every example, yielding one ExampleResult per example.
 
     Parameters
     ----------
     loaded
-        The current LoadedModel (None is fine when every system is a predictions file).
+        The base LoadedModel, without an adapter: zero-shot and k-shot run on it, an adapter is
+        loaded on a copy of it (None is fine when every system is a predictions file).
     examples
         The rows to evaluate, in order.
     systems
@@ -254,6 +308,9 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
     handle
         Progress (examples done / total) and Stop, checked between tokens and examples. An
         example interrupted by Stop is not yielded, so every yielded result is complete.
+    attached
+        The fine-tuned LoadedModel already in memory (``extras["adapter_dir"]``): an adapter
+        system naming that folder runs on it instead of loading the folder again.
     """
     from playground.core.generation import GenerationSettings
 
@@ -268,7 +325,7 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
     prepared = []
     for spec in systems:
         handle.raise_if_cancelled()
-        prepared.append(_prepare(loaded, spec, examples, train, settings, handle))
+        prepared.append(_prepare(loaded, spec, examples, train, settings, handle, attached))
     n = len(examples)
     handle.report(0.0, f"0 / {n} examples")
     for i, ex in enumerate(examples):

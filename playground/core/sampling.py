@@ -111,8 +111,13 @@ class DistributionStages:
 
     @property
     def kept(self) -> int:
-        """How many tokens can still be picked."""
-        return int((self.final > 0).sum())
+        """How many tokens top-k and top-p leave in play (1 when greedy).
+
+        A token whose probability underflowed to 0 at a low temperature was not removed by any
+        setting: it still counts, as transformers' warpers would keep it."""
+        if self.greedy:
+            return 1
+        return int(self.final.numel() - (self.removed_top_k | self.removed_top_p).sum())
 
     @property
     def entropy_bits(self) -> float:

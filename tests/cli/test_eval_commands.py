@@ -102,3 +102,34 @@ def test_evaluate_command_bad_inputs(tmp_path, tiny_llama_dir, capsys):
     empty = write_lines(tmp_path / "empty.csv", ["dialogue,summary"])
     assert main(["evaluate", "--data", str(empty), "--model", str(tiny_llama_dir)]) == 2
     assert "has no rows" in capsys.readouterr().err
+
+
+def test_evaluate_adapter_prints_the_base_row_beside_it_with_each_model_named(tmp_path, tiny_llama, tiny_llama_dir,
+                                                                             capsys):
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from playground.core.finetune.config import FinetuneConfig
+
+    torch.manual_seed(1)
+    model = get_peft_model(copy.deepcopy(tiny_llama.model),
+                           LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    run = tmp_path / "lora-run-3"
+    model.save_pretrained(str(run / "adapter"))
+    cfg = FinetuneConfig()
+    cfg.data.template = "tldr"
+    (run / "job.toml").write_text(cfg.to_toml(), encoding="utf-8")
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"id": "d0", "dialogue": "#Person1#: Lunch?\n#Person2#: Sure.", "summary": "Lunch."})
+                    + "\n", encoding="utf-8")
+    code = main(["evaluate", "--data", str(data), "--limit", "1", "--model", str(tiny_llama_dir), "--device", "cpu",
+                 "--max-new-tokens", "3", "--adapter", str(run / "adapter")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    rows = [line.split()[0] for line in captured.out.splitlines() if line.startswith(("zero-shot", "adapter"))]
+    assert rows[:2] == ["zero-shot", "adapter"]
+    assert "adapter lora-run-3" in captured.out and "adapter adapter" not in captured.out
+    assert "(base model, no adapter)" in captured.out and "+ lora-run-3" in captured.out
+    assert "template 'tldr', chat template off" in captured.err  # the run's own training prompt

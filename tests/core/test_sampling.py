@@ -196,3 +196,18 @@ def test_non_finite_or_non_numbers_are_refused(bad):
         SamplingSettings(temperature=bad).validate()
     with pytest.raises(InputError, match="must be a number"):
         SamplingSettings(top_p=bad).validate()
+
+
+def test_tokens_whose_probability_underflows_are_not_counted_as_removed():
+    # A wide spread of logits at a low temperature: most probabilities underflow to exactly 0 in
+    # float32, yet neither top-k nor top-p is on, so every token is still in play.
+    logits = torch.linspace(0.0, -60.0, 1000)
+    stages = distribution_stages(logits, temperature=0.17)
+    assert int((stages.final > 0).sum()) < 1000  # the underflow really happens
+    assert not (stages.removed_top_k | stages.removed_top_p).any()
+    assert stages.kept == 1000
+    # With top-k on, the count is what top-k removed, compared with transformers' own warper.
+    from transformers.generation.logits_process import TopKLogitsWarper
+
+    warped = TopKLogitsWarper(top_k=50)(None, (logits / 0.17)[None])[0]
+    assert distribution_stages(logits, temperature=0.17, top_k=50).kept == int(torch.isfinite(warped).sum()) == 50

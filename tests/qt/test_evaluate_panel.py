@@ -133,3 +133,77 @@ def test_adapter_row_without_folder(qtbot, context_with_tiny_llama, tmp_path):
     assert blocker.args[0] == {}
     assert "not an adapter folder" in panel.message_label.text()
     assert panel.run_button.isEnabled()
+
+
+def _lora_run(tiny_llama, run_dir):
+    """A Fine-tune-like run folder whose adapter really changes the tiny Llama's outputs."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from playground.core.finetune.config import FinetuneConfig
+    from playground.core.models import LoadedModel
+
+    torch.manual_seed(1)
+    model = get_peft_model(copy.deepcopy(tiny_llama.model),
+                           LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"],
+                                      init_lora_weights=False))
+    model.eval()
+    (run_dir / "adapter").mkdir(parents=True)
+    model.save_pretrained(str(run_dir / "adapter"))
+    cfg = FinetuneConfig()
+    cfg.data.template, cfg.data.use_chat_template = "tldr", False
+    (run_dir / "job.toml").write_text(cfg.to_toml(), encoding="utf-8")
+    return LoadedModel(model=model, tokenizer=tiny_llama.tokenizer, info=tiny_llama.info, source=tiny_llama.source,
+                       extras={"adapter_dir": str(run_dir / "adapter"), "run_dir": str(run_dir)})
+
+
+def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, context_with_tiny_llama, tiny_llama,
+                                                                         tmp_path):
+    from playground.core.evaluation import ADAPTER, ZERO_SHOT, SystemSpec, load_adapter_copy, run_evaluation
+    from playground.core.generation import GenerationSettings
+
+    ctx = context_with_tiny_llama
+    data = write_dialogues(tmp_path / "d.jsonl", 2)
+    attached = _lora_run(tiny_llama, tmp_path / "lora-run-7")
+    ctx.set_adapter(attached, on=True)  # as "Use in playground" does: every tab now runs the adapter
+    assert ctx.session.current is attached
+    panel = make_panel(qtbot, ctx)
+    panel.open_data_file(str(data))
+    panel.count_spin.setValue(2)
+    panel.max_tokens.setValue(8)
+    row = panel.system_rows[2]
+    # The attached adapter is offered, and its run's prompt settings are chosen.
+    assert row.is_enabled() and row.path_edit.text() == str(tmp_path / "lora-run-7" / "adapter")
+    assert panel.template_combo.currentData() == "tldr" and not panel.chat_check.isChecked()
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=60000) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert set(blocker.args[0]) == {"zero-shot", "adapter lora-run-7"}
+    # Oracle: the base model alone, and a fresh peft load of the folder on a copy of the base.
+    settings = GenerationSettings(max_new_tokens=8, do_sample=False, top_n=0)
+    from playground.core.datasets import load_table
+
+    examples = load_table(str(data)).head(2)
+    spec = SystemSpec(ZERO_SHOT, template="tldr")
+    base_out = [r.outputs["zero-shot"] for r in run_evaluation(tiny_llama, examples, [spec], settings=settings)]
+    fresh = load_adapter_copy(tiny_llama, tmp_path / "lora-run-7" / "adapter")
+    ada_out = [r.outputs["zero-shot"] for r in run_evaluation(fresh, examples, [spec], settings=settings)]
+    assert base_out != ada_out  # the adapter really changes what the model writes
+    got = panel.results_view.results
+    assert [r.outputs["zero-shot"] for r in got] == base_out
+    assert [r.outputs["adapter lora-run-7"] for r in got] == ada_out
+    # What a person reads: which model each row used.
+    shown = panel.results_view.models_label.text()
+    assert f"{tiny_llama.info.name} (base model, no adapter)" in shown
+    assert f"{tiny_llama.info.name} + lora-run-7" in shown
+    # A folder is never stacked on an adapted model (peft would load nothing).
+    from playground.core.errors import PlaygroundError
+
+    with pytest.raises(PlaygroundError, match="already has an adapter"):
+        load_adapter_copy(attached, tmp_path / "lora-run-7" / "adapter")
+    # And with the adapter loaded from disk rather than reused from memory, the same outputs.
+    other = [r.outputs["adapter lora-run-7"] for r in run_evaluation(
+        tiny_llama, examples, [SystemSpec(ADAPTER, adapter_dir=str(tmp_path / "lora-run-7" / "adapter"),
+                                          template="tldr")], settings=settings)]
+    assert other == ada_out

@@ -278,3 +278,19 @@ def test_session_handout_has_the_chosen_tokens_and_the_bars(qtbot, context_with_
     panel.controls.temperature.setValue(150)  # still redraws after the save
     qtbot.waitUntil(lambda: panel.redraws > before and panel.chart.painted_version == panel.chart.values_version,
                     timeout=3000)
+
+
+def test_restart_with_changed_settings_restores_them_without_a_traceback(qtbot, context_with_tiny_llama):
+    first = SamplingPanel(context_with_tiny_llama)
+    qtbot.addWidget(first)
+    first.controls.temperature.setValue(35)
+    first.controls.top_k.setValue(7)
+    qtbot.waitUntil(lambda: (context_with_tiny_llama.settings.get("sampling", {}) or {}).get("top_k") == 7,
+                    timeout=5000)
+    # The next start reads those settings back: nothing may raise while it does.
+    with qtbot.captureExceptions() as exceptions:
+        second = SamplingPanel(context_with_tiny_llama)
+        qtbot.addWidget(second)
+    assert exceptions == []
+    assert second.controls.settings().temperature == pytest.approx(0.35)
+    assert second.controls.settings().top_k == 7

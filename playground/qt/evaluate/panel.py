@@ -123,7 +123,25 @@ class EvaluatePanel(Panel):
         self.stemmer_check.setChecked(True)
         self.stemmer_check.setToolTip("Porter stemming: words are cut to their stem before matching, as "
                                       "rouge-score's use_stemmer.")
+        self.template_combo = QComboBox()
+        self.template_combo.addItem("Summarization prompt (chat form where the model has one)", "")
+        from playground.core.prompts import TEMPLATES
+
+        for name, t in TEMPLATES.items():
+            self.template_combo.addItem(f"{t.label} ({name})", name)
+        self.template_combo.setToolTip("How every system's prompt is built. Score an adapter with the template it "
+                                       "was trained with (chosen for you when you pick a Fine-tune run's adapter): "
+                                       "on a prompt it never saw, it may score like the base model.")
+        self.chat_check = QCheckBox("Wrap the template in the chat template")
+        self.chat_check.setToolTip("Put the template's prompt in the model's chat format (a user turn), as the "
+                                   "Fine-tune wizard does when its chat-template box is ticked (off by default).")
+        self.template_combo.currentIndexChanged.connect(
+            lambda: self.chat_check.setEnabled(bool(self.template_combo.currentData())))
+        self.chat_check.setEnabled(False)
+        self._prompt_from = ""
         gen_form = QFormLayout()
+        gen_form.addRow("Prompt", self.template_combo)
+        gen_form.addRow(self.chat_check)
         gen_form.addRow("Max new tokens", self.max_tokens)
         gen_form.addRow("ROUGE tokenizer", self.tokenizer_combo)
         gen_form.addRow(self.stemmer_check)
@@ -195,6 +213,41 @@ class EvaluatePanel(Panel):
         run_shortcut(self, self.run)
         self.data_combo.currentIndexChanged.connect(self._data_changed)
         self._data_changed()
+        for r in self.system_rows:
+            r.sig_changed.connect(self._systems_changed)
+        context.sig_adapter_changed.connect(self._offer_attached)
+        self._offer_attached(context.session.adapter)
+
+    # systems ------------------------------------------------------------------------------------
+    def _offer_attached(self, adapted) -> None:
+        """Fill the adapter row with the fine-tuned model attached in the model bar (if it is free)."""
+        folder = adapted.extras.get("adapter_dir", "") if adapted is not None else ""
+        row = next((r for r in self.system_rows if r.kind == ADAPTER), None)
+        if not folder or row is None or row.path_edit.text().strip():
+            return
+        row.set_path(folder)
+        row.enabled_check.setChecked(True)
+
+    def _systems_changed(self) -> None:
+        """An adapter from a Fine-tune run: build prompts as it was trained (template, chat template)."""
+        from playground.core.evaluation import training_prompt
+
+        for r in self.system_rows:
+            path = r.path_edit.text().strip()
+            if r.kind != ADAPTER or not r.is_enabled() or not path or path == self._prompt_from:
+                continue
+            trained = training_prompt(path)
+            if trained is None:
+                continue
+            self._prompt_from = path
+            template, chat = trained
+            i = self.template_combo.findData(template)
+            if i < 0:
+                self.template_combo.addItem(f"The run's own template: {template[:30]}", template)
+                i = self.template_combo.count() - 1
+            self.template_combo.setCurrentIndex(i)
+            self.chat_check.setChecked(chat)
+            return
 
     # data ---------------------------------------------------------------------------------------
     def _data_changed(self) -> None:
@@ -277,36 +330,46 @@ class EvaluatePanel(Panel):
         from playground.core.evaluation import run_evaluation
         from playground.core.generation import GenerationSettings
 
-        loaded, data, examples, specs, train = plan
+        loaded, data, examples, specs, train, attached = plan
         tokenizer, stem = self.tokenizer_combo.currentData(), self.stemmer_check.isChecked()
         settings = GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
         self.labels = [s.display() for s in specs]
         self.total = len(examples)
         self.stopped = False
         self.reports = {}
-        self.run_info = {"dataset": data.name, "model": loaded.info.name if loaded else "", "tokenizer": tokenizer,
-                         "use_stemmer": stem}
-        self.results_view.reset(self.labels, tokenizer, stem)
+        base_name = loaded.info.name if loaded else ""
+        models = {s.display(): s.model_name(base_name) for s in specs}
+        self.run_info = {"dataset": data.name, "model": "; ".join(f"{k}: {v}" for k, v in models.items()),
+                         "models": models, "tokenizer": tokenizer, "use_stemmer": stem}
+        self.results_view.reset(self.labels, tokenizer, stem, models)
         self.progress.setRange(0, self.total)
         self.progress.setValue(0)
         self.rate_label.setText(f"Starting… 0 / {self.total} examples")
         self._started = time.perf_counter()
         self.task = self.slot.start(
             "evaluate", lambda h: run_evaluation(loaded, examples, specs, train=train, settings=settings,
-                                                 tokenizer=tokenizer, use_stemmer=stem, handle=h),
+                                                 tokenizer=tokenizer, use_stemmer=stem, handle=h,
+                                                 attached=attached),
             on_item=self._on_result, on_progress=self._on_progress, on_failed=self._on_failed,
             on_finished=self._on_run_finished)
         self._set_running(True)
 
     def _plan(self):
-        specs = [r.spec() for r in self.system_rows if r.is_enabled()]
+        from dataclasses import replace
+
+        template = self.template_combo.currentData() or ""
+        chat = bool(template) and self.chat_check.isChecked()
+        specs = [replace(r.spec(), template=template, use_chat_template=chat)
+                 for r in self.system_rows if r.is_enabled()]
         if not specs:
             raise InputError("No system is ticked.", "Tick at least one system to evaluate.")
         data = self.dataset()
         examples = data.head(self.count_spin.value())
         if not examples:
             raise InputError("The dataset has no rows to evaluate.")
-        loaded = self.context.session.current
+        # Every system names its model: zero-shot and k-shot run on the base model (adapter off,
+        # whatever the model bar's switch says); an adapter row loads its folder on a copy of it.
+        loaded = self.context.session.base
         if loaded is None and any(s.needs_model for s in specs):
             raise InputError("The model is still loading.", "Try again in a moment.")
         train = None
@@ -317,7 +380,7 @@ class EvaluatePanel(Panel):
         from playground.core.evaluation import check_systems
 
         check_systems(specs)
-        return loaded, data, examples, specs, train
+        return loaded, data, examples, specs, train, self.context.session.adapter
 
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)

@@ -3,6 +3,8 @@ matched n-grams / LCS highlighted for the selected example."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -116,6 +118,7 @@ class ResultsView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.labels: list[str] = []
+        self.models: dict[str, str] = {}
         self.results: list = []
         self.tokenizer = "default"
         self.use_stemmer = True
@@ -130,6 +133,10 @@ class ResultsView(QWidget):
         self.aggregate.setToolTip("Scores ×100. In brackets: the 95% bootstrap confidence interval — if two "
                                   "systems' intervals overlap a lot, the difference may be luck.")
         self.chart = ScoreChart()
+        self.models_label = QLabel("")
+        self.models_label.setWordWrap(True)
+        self.models_label.setToolTip("The model each system ran: the base model has no adapter, whatever the "
+                                     "model bar's Adapter switch says.")
         self.ci_note = QLabel("")
         self.ci_note.setWordWrap(True)
 
@@ -167,6 +174,7 @@ class ResultsView(QWidget):
         agg_layout.setContentsMargins(0, 0, 0, 0)
         agg_layout.addWidget(QLabel("<b>Scores</b> (×100, 95% interval in brackets)"))
         agg_layout.addWidget(self.aggregate)
+        agg_layout.addWidget(self.models_label)
         agg_layout.addWidget(self.ci_note)
         top.addWidget(agg_box)
         top.addWidget(self.chart)
@@ -211,12 +219,18 @@ class ResultsView(QWidget):
         self._live_timer.timeout.connect(self._update_live)
 
     # ------------------------------------------------------------------------------------------
-    def reset(self, labels: list[str], tokenizer: str, use_stemmer: bool) -> None:
+    def reset(self, labels: list[str], tokenizer: str, use_stemmer: bool, models: dict | None = None) -> None:
         self.labels = list(labels)
+        self.models = dict(models or {})
+        self.models_label.setText("<small>" + "<br>".join(
+            f"<b>{html.escape(x)}</b>: {html.escape(self.models[x])}" for x in labels if x in self.models) + "</small>")
         self.results = []
         self.tokenizer, self.use_stemmer = tokenizer, use_stemmer
         self.aggregate.setRowCount(len(labels))
         self.aggregate.setVerticalHeaderLabels(labels)
+        for r, x in enumerate(labels):
+            if x in self.models:
+                self.aggregate.verticalHeaderItem(r).setToolTip(self.models[x])
         for r in range(len(labels)):
             for c in range(len(METRIC_KEYS) + 1):
                 self.aggregate.setItem(r, c, QTableWidgetItem(""))

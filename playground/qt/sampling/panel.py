@@ -185,6 +185,11 @@ class SamplingPanel(Panel, SamplingView):
     def _restore_settings(self) -> None:
         from playground.core.sampling import SamplingSettings
 
+        # The timer first: restoring the controls emits their changes, which start it.
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(800)
+        self._save_timer.timeout.connect(self._save_settings)
         saved = self.context.settings.get("sampling", {}) or {}
         try:
             self.controls.set_settings(SamplingSettings(
@@ -193,10 +198,6 @@ class SamplingPanel(Panel, SamplingView):
                 seed=int(saved.get("seed", 0))))
         except (TypeError, ValueError):
             pass
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(800)
-        self._save_timer.timeout.connect(self._save_settings)
 
     def _save_settings(self) -> None:
         from dataclasses import asdict
