@@ -143,3 +143,48 @@ def pair_similarities(predictions: list[str], references: list[str], model=None,
     scores = (emb.vectors[:n] * emb.vectors[n:]).sum(-1)
     truncated = sorted({i % n for i in emb.truncated}) if n else []
     return Embeddings(vectors=scores, truncated=truncated, encoder_name=emb.encoder_name)
+
+
+def has_masked_lm_head(loaded) -> bool:
+    """Whether a loaded encoder-only model can fill in its mask token (a masked-LM head)."""
+    return type(loaded.model).__name__.endswith("ForMaskedLM") and getattr(loaded.tokenizer, "mask_token", None)
+
+
+@dataclass
+class MaskFill:
+    """The model's guesses for each mask token: the text with the best guesses filled in."""
+
+    filled: str
+    guesses: list[list[tuple[str, float]]]  # per mask, top-k (token, probability)
+
+
+def fill_mask(loaded, text: str, top_k: int = 5) -> MaskFill:
+    """Fill every mask token (``[MASK]`` for BERT) in ``text`` with a masked-LM model."""
+    import torch
+
+    from playground.core.errors import InputError
+
+    tok = loaded.tokenizer
+    if not has_masked_lm_head(loaded):
+        raise PlaygroundError(f"{loaded.info.name} has no masked-LM head, so it cannot fill in masks.",
+                              "Load a BERT with its masked-LM head (e.g. a folder of bert-base-uncased).")
+    mask = tok.mask_token
+    if mask not in text:
+        raise InputError(f"The text has no {mask} to fill in.", f"Put {mask} where a word should be guessed, "
+                         f"e.g. 'The capital of France is {mask}.'")
+    enc = tok(text, return_tensors="pt", truncation=True, max_length=loaded.info.context_window)
+    device = next(loaded.model.parameters()).device
+    enc = {k: v.to(device) for k, v in enc.items()}
+    with torch.no_grad():
+        logits = loaded.model(**enc).logits[0]
+    ids = enc["input_ids"][0].tolist()
+    positions = [i for i, t in enumerate(ids) if t == tok.mask_token_id]
+    guesses = []
+    for pos in positions:
+        probs = logits[pos].softmax(-1)
+        top = probs.topk(min(top_k, probs.numel()))
+        guesses.append([(tok.decode([int(i)]).strip(), float(p)) for p, i in zip(top.values, top.indices)])
+    filled = text
+    for g in guesses:
+        filled = filled.replace(mask, g[0][0] if g else "?", 1)
+    return MaskFill(filled=filled, guesses=guesses)

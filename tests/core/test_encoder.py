@@ -111,3 +111,20 @@ def test_bert_folder_without_tokenizer_says_so(tiny_bert_dir, tmp_path):
         shutil.copy(tiny_bert_dir / f, folder / f)
     with pytest.raises(ModelLoadError, match="tokenizer"):
         load_model(ModelSource("local", str(folder)), device="cpu")
+
+
+def test_fill_mask_matches_direct_logits(tiny_bert_mlm_dir):
+    from playground.core.encoder import fill_mask, has_masked_lm_head
+    from playground.core.errors import InputError
+
+    loaded = load_model(ModelSource("local", str(tiny_bert_mlm_dir)), device="cpu")
+    assert has_masked_lm_head(loaded)
+    out = fill_mask(loaded, "Paris is the [MASK] of France.", top_k=3)
+    enc = loaded.tokenizer("Paris is the [MASK] of France.", return_tensors="pt")
+    pos = enc["input_ids"][0].tolist().index(loaded.tokenizer.mask_token_id)
+    with torch.no_grad():
+        best = int(loaded.model(**enc).logits[0, pos].argmax())
+    assert out.guesses[0][0][0] == loaded.tokenizer.decode([best]).strip()
+    assert len(out.guesses[0]) == 3 and out.guesses[0][0][1] >= out.guesses[0][1][1]
+    with pytest.raises(InputError, match="MASK"):
+        fill_mask(loaded, "no gap")
