@@ -188,3 +188,20 @@ def fill_mask(loaded, text: str, top_k: int = 5) -> MaskFill:
     for g in guesses:
         filled = filled.replace(mask, g[0][0] if g else "?", 1)
     return MaskFill(filled=filled, guesses=guesses)
+
+
+def sentence_map(texts: list[str], model=None, tokenizer=None):
+    """(cosine matrix [n, n], 2-D coordinates [n, 2] from PCA of the vectors, Embeddings)."""
+    import torch
+
+    emb = sentence_embeddings(texts, model, tokenizer)
+    v = emb.vectors
+    centred = v - v.mean(0, keepdim=True)
+    if len(texts) >= 2:
+        _, _, vt = torch.linalg.svd(centred, full_matrices=False)
+        coords = centred @ vt[:2].T
+        if coords.shape[1] < 2:
+            coords = torch.cat([coords, torch.zeros(len(texts), 2 - coords.shape[1])], 1)
+    else:
+        coords = torch.zeros(len(texts), 2)
+    return cosine_matrix(v).numpy(), coords.numpy(), emb

@@ -128,3 +128,14 @@ def test_fill_mask_matches_direct_logits(tiny_bert_mlm_dir):
     assert len(out.guesses[0]) == 3 and out.guesses[0][0][1] >= out.guesses[0][1][1]
     with pytest.raises(InputError, match="MASK"):
         fill_mask(loaded, "no gap")
+
+
+def test_sentence_map_shapes_and_matrix():
+    from playground.core.encoder import sentence_map
+
+    texts = ["A cat sleeps.", "A kitten is sleeping.", "Stock prices fell."]
+    matrix, coords, emb = sentence_map(texts)
+    assert matrix.shape == (3, 3) and coords.shape == (3, 2)
+    assert matrix[0, 0] == pytest.approx(1.0, abs=1e-5)
+    assert matrix[0, 1] == pytest.approx(sentence_similarity(texts[0], texts[1]), abs=1e-5)
+    assert matrix[0, 1] > matrix[0, 2]
