@@ -72,3 +72,14 @@ def test_masked_lm_fills_the_mask_in_generate(qtbot, app_context, panels, tiny_b
     with qtbot.waitSignal(gen.sig_generation_finished, timeout=30000):
         qtbot.mouseClick(gen.generate_button, Qt.MouseButton.LeftButton)
     assert "[MASK]" in gen.message_label.text()
+
+
+def test_change_model_lists_the_encoder_with_its_kind(qtbot):
+    from playground.qt.model_dialog import ModelDialog
+
+    d = ModelDialog(recent_folders=[])
+    qtbot.addWidget(d)
+    assert "encoder-only" in d.encoder_radio.text() and "decoder-only" in d.bundled_radio.text()
+    d.encoder_radio.click()
+    source, _, _ = d.choice()
+    assert source == ModelSource("encoder")
