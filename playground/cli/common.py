@@ -7,7 +7,8 @@ import sys
 
 def add_model_options(p) -> None:
     p.add_argument("--model", default="bundled",
-                   help="'bundled' (default), a local model folder, or a Hugging Face id")
+                   help="'bundled' (default, SmolLM2), 'encoder' (the bundled all-MiniLM-L6-v2), "
+                        "a local model folder, or a Hugging Face id")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--dtype", default="auto", help="auto, float32, float16 or bfloat16")
     p.add_argument("--allow-pickle", action="store_true", help="allow .bin pickle weights (trusted sources only)")

@@ -19,13 +19,21 @@ def run(args) -> int:
     from playground.core.model_sources import list_cached_hub_models
     from playground.core.settings import Settings
 
-    print("Bundled:")
+    print("Bundled (decoder-only; --model bundled):")
     try:
         gguf = find_bundled_gguf()
         state = f"cached at {bundled_cache_dir()}" if bundled_is_cached() else "not converted yet (first load converts it)"
         print(f"  {BUNDLED_NAME}  ({gguf.name}; {state})")
     except PlaygroundError as exc:
         print(f"  {BUNDLED_NAME}: {exc}")
+    from playground.core.encoder import ENCODER_NAME, find_bundled_encoder
+
+    print("Bundled encoder (encoder-only; --model encoder):")
+    try:
+        print(f"  {ENCODER_NAME}  (BERT, 6 layers, 12 heads; sentence embeddings, no text generation; "
+              f"{find_bundled_encoder()})")
+    except PlaygroundError as exc:
+        print(f"  {ENCODER_NAME}: {exc}")
     recent = Settings().get("recent_folders", []) or []
     print("Local folders used before:")
     for folder in recent:

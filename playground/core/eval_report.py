@@ -9,8 +9,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from playground.core.encoder import ENCODER_NAME, SIMILARITY_NOTE
 from playground.core.evaluation import ExampleResult
-from playground.core.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, ScoreReport
+from playground.core.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, SIMILARITY_KEY, ScoreReport
 from playground.core.paths import atomic_write_text
 from playground.core.rouge_explain import explain_pair, highlight_html
 from playground.core.text_tokens import DEFAULT, TOKENIZERS
@@ -19,12 +20,15 @@ BAR_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
 
 
 def results_csv(results: Sequence[ExampleResult], labels: Sequence[str]) -> str:
-    """One row per example: id, topic, dialogue, reference, then each system's output and ROUGE F1."""
+    """One row per example: id, topic, dialogue, reference, then each system's output, ROUGE F1 and
+    embedding similarity (when computed)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     head = ["id", "topic", "dialogue", "reference"]
+    with_sim = any(r.similarity for r in results)
     for label in labels:
         head += [f"{label} output"] + [f"{label} {METRIC_LABELS[k]} F1" for k in ROUGE_KEYS]
+        head += [f"{label} embedding similarity ({ENCODER_NAME})"] if with_sim else []
     w.writerow(head)
     for r in results:
         row = [r.example.id, r.example.topic, r.example.input, r.example.reference]
@@ -32,6 +36,8 @@ def results_csv(results: Sequence[ExampleResult], labels: Sequence[str]) -> str:
             row.append(r.outputs.get(label, ""))
             scores = r.scores.get(label, {})
             row += [f"{scores[k].fmeasure:.4f}" if k in scores else "" for k in ROUGE_KEYS]
+            if with_sim:
+                row.append(f"{r.similarity[label]:.4f}" if label in r.similarity else "")
         w.writerow(row)
     return buf.getvalue()
 
@@ -98,6 +104,7 @@ def render_html(results: Sequence[ExampleResult], reports: dict[str, ScoreReport
     the output's longest-common-subsequence tokens highlighted."""
     esc = html.escape
     labels = list(reports)
+    with_sim = any(rep.similarity is not None for rep in reports.values())
     out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title>"
            f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>"]
     n = len(results)
@@ -108,16 +115,17 @@ def render_html(results: Sequence[ExampleResult], reports: dict[str, ScoreReport
             f"Made {time.strftime('%Y-%m-%d %H:%M')} with LLM Playground"]
     out.append("<p class='small'>" + "<br>".join(m for m in meta if m) + "</p>")
     out.append("<h2>Scores</h2><table><tr><th>system</th>"
-               + "".join(f"<th>{METRIC_LABELS[k]}</th>" for k in METRIC_KEYS) + "</tr>")
+               + "".join(f"<th>{METRIC_LABELS[k]}</th>" for k in METRIC_KEYS)
+               + ("<th>Emb. sim.</th>" if with_sim else "") + "</tr>")
     for label, rep in reports.items():
         cells = []
-        for k in METRIC_KEYS:
+        for k in METRIC_KEYS + ((SIMILARITY_KEY,) if with_sim else ()):
             lo, hi = rep.interval(k) if k in rep.ci else (None, None)
             ci = f"<br><span class='small'>[{lo:.1f} – {hi:.1f}]</span>" if lo is not None else ""
             cells.append(f"<td class='num'>{rep.value(k):.2f}{ci}</td>")
         out.append(f"<tr><td>{esc(label)}</td>{''.join(cells)}</tr>")
     out.append("</table><p class='small'>Scores ×100. In brackets: the 95% bootstrap confidence "
-               "interval over the examples.</p>")
+               "interval over the examples." + (f" {esc(SIMILARITY_NOTE)}" if with_sim else "") + "</p>")
     out.append(_bar_chart_svg(reports))
     out.append("<h2>Examples</h2><p class='small'>Highlighted: the output's words that are part of "
                "the longest common subsequence with the reference (ROUGE-L).</p><table><tr><th>#</th>"
@@ -131,6 +139,8 @@ def render_html(results: Sequence[ExampleResult], reports: dict[str, ScoreReport
             s = r.scores.get(label, {})
             score = " · ".join(f"{METRIC_LABELS[k]} {100 * s[k].fmeasure:.1f}" for k in ("rouge1", "rouge2", "rougeL")
                                if k in s)
+            if label in r.similarity:
+                score += f" · Emb. sim. {100 * r.similarity[label]:.1f}"
             cells.append(f"<td class='text'>{highlight_html(text, ex.spans('lcs', 'prediction'))}"
                          f"<br><span class='small'>{score}</span></td>")
         out.append("<tr>" + "".join(cells) + "</tr>")

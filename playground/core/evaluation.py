@@ -109,6 +109,9 @@ class ExampleResult:
     scores: dict[str, dict[str, PRF]]
     seconds: dict[str, float] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)  # per system label: e.g. a foreign adapter
+    # Embedding similarity with the reference (cosine of the bundled encoder's mean-pooled
+    # sentence vectors, -1..1) per system; empty when the encoder was not used.
+    similarity: dict[str, float] = field(default_factory=dict)
 
 
 def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None = None):
@@ -287,7 +290,7 @@ def check_systems(systems: Sequence[SystemSpec]) -> None:
 def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[SystemSpec], *,
                    train: Sequence[Example] | None = None, settings=None, tokenizer: str = DEFAULT,
                    use_stemmer: bool = True, handle: TaskHandle | None = None,
-                   attached=None) -> Iterator[ExampleResult]:
+                   attached=None, similarity: bool = True) -> Iterator[ExampleResult]:
     """Generate with every system on every example, yielding one ExampleResult per example.
 
     Parameters
@@ -311,6 +314,9 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
     attached
         The fine-tuned LoadedModel already in memory (``extras["adapter_dir"]``): an adapter
         system naming that folder runs on it instead of loading the folder again.
+    similarity
+        Also score each output's embedding similarity with the reference (the bundled encoder,
+        see :mod:`playground.core.encoder`).
     """
     from playground.core.generation import GenerationSettings
 
@@ -341,8 +347,18 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
             outputs[system.label] = out
             scores[system.label] = score_pair(scorer, out, ex.reference)
         warned = {p.label: p.warning for p in prepared if p.warning}
-        yield ExampleResult(index=i, example=ex, outputs=outputs, scores=scores, seconds=seconds, warnings=warned)
+        sims = _similarities(outputs, ex.reference) if similarity else {}
+        yield ExampleResult(index=i, example=ex, outputs=outputs, scores=scores, seconds=seconds, warnings=warned,
+                            similarity=sims)
         handle.report((i + 1) / n, f"{i + 1} / {n} examples")
+
+
+def _similarities(outputs: dict[str, str], reference: str) -> dict[str, float]:
+    from playground.core.encoder import pair_similarities
+
+    labels = list(outputs)
+    scores = pair_similarities([outputs[k] for k in labels], [reference] * len(labels)).vectors
+    return {label: float(v) for label, v in zip(labels, scores)}
 
 
 def score_results(results: Sequence[ExampleResult], labels: Sequence[str], *, tokenizer: str = DEFAULT,
@@ -351,7 +367,15 @@ def score_results(results: Sequence[ExampleResult], labels: Sequence[str], *, to
     if not results:
         raise InputError("No example has finished yet, so there is nothing to score.",
                          "Let the evaluation run for at least one example.")
+    from playground.core.metrics import bootstrap_ci
+
     references = [r.example.reference for r in results]
-    return {label: score_predictions([r.outputs[label] for r in results], references, tokenizer=tokenizer,
-                                     use_stemmer=use_stemmer, n_resamples=n_resamples, seed=seed)
-            for label in labels}
+    reports = {label: score_predictions([r.outputs[label] for r in results], references, tokenizer=tokenizer,
+                                        use_stemmer=use_stemmer, n_resamples=n_resamples, seed=seed)
+               for label in labels}
+    for label, rep in reports.items():
+        sims = [r.similarity[label] for r in results if label in r.similarity]
+        if sims and len(sims) == len(results):
+            rep.similarity = sum(sims) / len(sims)
+            rep.ci["similarity"] = bootstrap_ci(sims, n_resamples, seed=seed)
+    return reports

@@ -192,6 +192,8 @@ class ScoreReport:
     rouge: RougeScores
     bleu: float
     ci: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Mean embedding similarity (cosine, -1..1) with the references; None when not computed.
+    similarity: float | None = None
 
     @property
     def tokenizer(self) -> str:
@@ -199,6 +201,8 @@ class ScoreReport:
 
     def value(self, key: str) -> float:
         """One metric on a 0-100 scale (ROUGE is scaled so every metric reads the same way)."""
+        if key == SIMILARITY_KEY:
+            return float("nan") if self.similarity is None else 100.0 * self.similarity
         return self.bleu if key == "bleu" else 100.0 * self.rouge[key]
 
     def interval(self, key: str) -> tuple[float, float]:
@@ -217,6 +221,18 @@ def score_predictions(predictions: Sequence[str], references: Sequence[str], *,
     return ScoreReport(n=len(predictions), rouge=scores, bleu=value, ci=ci)
 
 
+SIMILARITY_KEY = "similarity"
+METRIC_LABELS_SIMILARITY = "Emb. sim."
+
+
+def _sim_cell(rep: ScoreReport, with_ci: bool) -> str:
+    cell = f"{rep.value(SIMILARITY_KEY):.2f}"
+    if with_ci and SIMILARITY_KEY in rep.ci:
+        low, high = rep.ci[SIMILARITY_KEY]
+        cell += f" [{100 * low:.1f}-{100 * high:.1f}]"
+    return cell
+
+
 def format_table(reports: dict[str, ScoreReport], with_ci: bool = True) -> str:
     """A plain-text table, one row per system, every metric on a 0-100 scale."""
     head = ["system", "n"] + [METRIC_LABELS[k] for k in METRIC_KEYS]
@@ -229,7 +245,11 @@ def format_table(reports: dict[str, ScoreReport], with_ci: bool = True) -> str:
                 low, high = rep.interval(k)
                 cell += f" [{low:.1f}-{high:.1f}]"
             cells.append(cell)
+        if any(r.similarity is not None for r in reports.values()):
+            cells.append("-" if rep.similarity is None else _sim_cell(rep, with_ci))
         rows.append(cells)
+    if any(r.similarity is not None for r in reports.values()):
+        head.append(METRIC_LABELS_SIMILARITY)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]
@@ -238,6 +258,10 @@ def format_table(reports: dict[str, ScoreReport], with_ci: bool = True) -> str:
     note = "; ".join(f"tokenizer {t}: {TOKENIZERS[t]}" for t in sorted(tokenizers))
     lines.append("")
     lines.append("Scores x100; [low-high] is the 95% bootstrap interval. ROUGE " + note + ".")
+    if any(r.similarity is not None for r in reports.values()):
+        from playground.core.encoder import SIMILARITY_NOTE
+
+        lines.append(SIMILARITY_NOTE)
     return "\n".join(lines)
 
 

@@ -23,7 +23,7 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 class ModelSource:
     """A model to load.
 
-    kind is "bundled", "local" (a folder), "cache" (a repo in the Hugging Face cache) or "hub"
+    kind is "bundled", "encoder" (the bundled all-MiniLM-L6-v2), "local" (a folder), "cache" (a repo in the Hugging Face cache) or "hub"
     (a Hub id, downloaded when the machine is online).
     """
 
@@ -37,6 +37,8 @@ class ModelSource:
         text = (text or "").strip()
         if text in ("", "bundled", "default"):
             return ModelSource("bundled")
+        if text in ("encoder", "bundled-encoder", "minilm"):
+            return ModelSource("encoder")
         expanded = os.path.expanduser(text)
         if (os.path.lexists(expanded) or text.startswith((".", "/", "~"))
                 or os.sep in text and text.count("/") > 1):
@@ -52,6 +54,10 @@ class ModelSource:
             from playground.core.bundled import BUNDLED_NAME
 
             return f"{BUNDLED_NAME} (bundled)"
+        if self.kind == "encoder":
+            from playground.core.encoder import ENCODER_NAME
+
+            return f"{ENCODER_NAME} (bundled encoder)"
         if self.kind == "local":
             return Path(self.ref).name or self.ref
         return self.ref

@@ -20,6 +20,8 @@ from playground.core.model_sources import (
 DECODER_ONLY = "decoder-only"
 ENCODER_DECODER = "encoder-decoder"
 ENCODER_ONLY = "encoder-only"
+_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spiece.model",
+                    "sentencepiece.bpe.model", "tokenizer_config.json")
 
 
 @dataclass
@@ -132,6 +134,10 @@ def resolve_source_folder(source: ModelSource, handle: TaskHandle | None = None)
         from playground.core.bundled import ensure_bundled_cache
 
         return ensure_bundled_cache(handle)
+    if source.kind == "encoder":
+        from playground.core.encoder import find_bundled_encoder
+
+        return find_bundled_encoder()
     if source.kind == "local":
         return Path(source.ref)
     if source.kind == "cache":
@@ -196,7 +202,7 @@ def _load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
     torch_dtype = resolve_dtype(dtype, device)
     folder = resolve_source_folder(source, handle)
     handle.raise_if_cancelled()
-    inspect_local_folder(folder, allow_pickle=source.allow_pickle or source.kind == "bundled")
+    inspect_local_folder(folder, allow_pickle=source.allow_pickle or source.kind in ("bundled", "encoder"))
     _check_memory(folder)
     handle.report(0.92 if source.kind == "bundled" else 0.3, "Loading the weights...")
 
@@ -205,6 +211,7 @@ def _load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
         AutoConfig,
         AutoModel,
         AutoModelForCausalLM,
+        AutoModelForMaskedLM,
         AutoModelForSeq2SeqLM,
         AutoTokenizer,
     )
@@ -221,10 +228,16 @@ def _load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
         config = AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
         kind = architecture_kind(config)
         cls = {ENCODER_DECODER: AutoModelForSeq2SeqLM, DECODER_ONLY: AutoModelForCausalLM}.get(kind, AutoModel)
+        if kind == ENCODER_ONLY and "MaskedLM" in " ".join(getattr(config, "architectures", None) or []):
+            cls = AutoModelForMaskedLM  # keep the head that fills in [MASK]
         has_st = any(folder.glob("*.safetensors"))
         model = cls.from_pretrained(str(folder), dtype=torch_dtype, trust_remote_code=False,
                                     use_safetensors=True if has_st else None)
         handle.raise_if_cancelled()
+        if not any((folder / f).exists() for f in _TOKENIZER_FILES):
+            # transformers 5 would build an empty tokenizer (a handful of special tokens) here.
+            raise ModelLoadError(f"{folder.name} has no tokenizer files, so its text cannot be read.",
+                                 "Copy the tokenizer files (tokenizer.json, or vocab.txt for BERT) into the folder.")
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
         except Exception as exc:

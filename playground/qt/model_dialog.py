@@ -38,12 +38,17 @@ class ModelDialog(QDialog):
         layout.addWidget(intro)
 
         self.group = QButtonGroup(self)
-        self.bundled_radio = QRadioButton("Bundled SmolLM2-135M-Instruct (works offline)")
+        self.bundled_radio = QRadioButton("Bundled SmolLM2-135M-Instruct (works offline) · decoder-only: writes text")
+        self.encoder_radio = QRadioButton("Bundled all-MiniLM-L6-v2 (works offline) · encoder-only: reads text "
+                                          "into vectors, does not generate")
+        self.encoder_radio.setToolTip("A BERT-style encoder (6 layers, 12 heads, 22.7M parameters): every token "
+                                      "attends to every other. Use it in Inside and Evaluate; it cannot write text.")
         self.local_radio = QRadioButton("A local model folder")
         self.cache_radio = QRadioButton("A model in the Hugging Face cache")
         self.hub_radio = QRadioButton("Download from the Hugging Face Hub (needs internet)")
         for i, r in enumerate((self.bundled_radio, self.local_radio, self.cache_radio, self.hub_radio)):
             self.group.addButton(r, i)
+        self.group.addButton(self.encoder_radio, 4)
         self.bundled_radio.setChecked(True)
 
         self.folder_edit = QLineEdit()
@@ -66,6 +71,7 @@ class ModelDialog(QDialog):
         self.hub_edit.setPlaceholderText("e.g. google/flan-t5-small")
 
         layout.addWidget(self.bundled_radio)
+        layout.addWidget(self.encoder_radio)
         layout.addWidget(self.local_radio)
         layout.addLayout(folder_row)
         layout.addWidget(self.cache_radio)
@@ -121,6 +127,8 @@ class ModelDialog(QDialog):
             source = ModelSource("cache", self.cache_combo.currentText(), allow)
         elif self.hub_radio.isChecked():
             source = ModelSource("hub", self.hub_edit.text().strip(), allow)
+        elif self.encoder_radio.isChecked():
+            source = ModelSource("encoder")
         else:
             source = ModelSource("bundled")
         return source, self.device_combo.currentText(), self.dtype_combo.currentText()

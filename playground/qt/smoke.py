@@ -81,6 +81,14 @@ class SmokeTest:
             self.window.tabs.setCurrentIndex(i)
             QApplication.processEvents()
             self._say(f"opened tab {self.window.tabs.tabText(i)}")
+        try:  # the bundled encoder ships in the app too: it must load offline
+            from playground.core.encoder import sentence_similarity
+
+            score = sentence_similarity("The sea is calm today.", "Today the ocean is quiet.")
+        except Exception as exc:  # noqa: BLE001 - any failure is the smoke test's answer
+            self._finish(False, f"the bundled encoder did not load: {exc}")
+            return
+        self._say(f"bundled encoder loaded: paraphrase similarity {score:.2f}")
         self._finish(True, "ok")
 
     def _finish(self, ok: bool, why: str) -> None:

@@ -207,3 +207,26 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
         tiny_llama, examples, [SystemSpec(ADAPTER, adapter_dir=str(tmp_path / "lora-run-7" / "adapter"),
                                           template="tldr")], settings=settings)]
     assert other == ada_out
+
+
+def test_similarity_column_and_encoder_named(qtbot, context_with_tiny_llama, tmp_path):
+    from playground.core.encoder import ENCODER_NAME, sentence_similarity
+    from playground.core.metrics import SIMILARITY_KEY
+
+    data = write_dialogues(tmp_path / "d.jsonl", 2)
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.open_data_file(str(data))
+    panel.count_spin.setValue(2)
+    panel.max_tokens.setValue(4)
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=60000) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    reports = blocker.args[0]
+    view = panel.results_view
+    heads = [view.examples.horizontalHeaderItem(c).text() for c in range(view.examples.columnCount())]
+    assert heads[3:] == ["zero-shot", "R-L", "Sim"]
+    for row, res in enumerate(view.results):
+        direct = sentence_similarity(res.outputs["zero-shot"], res.example.reference)
+        assert view.examples.item(row, 5).text() == f"{100 * direct:.0f}"
+    text = view.aggregate_text("zero-shot", SIMILARITY_KEY)
+    assert text.startswith(f"{reports['zero-shot'].value(SIMILARITY_KEY):.1f}") and "[" in text
+    assert ENCODER_NAME in view.ci_note.text()

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS
+from playground.core.encoder import SIMILARITY_NOTE
+from playground.core.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, SIMILARITY_KEY
 from playground.core.rouge_explain import explain_pair, highlight_html
 
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
@@ -112,6 +113,10 @@ class ScoreChart(QWidget):
         self.canvas.draw_idle()
 
 
+SIM_HEAD = "Emb. sim."
+SIM_COL = len(METRIC_KEYS) + 1  # the aggregate table's last column
+
+
 class ResultsView(QWidget):
     """Everything the Evaluate tab shows after (and while) it runs."""
 
@@ -123,10 +128,11 @@ class ResultsView(QWidget):
         self.tokenizer = "default"
         self.use_stemmer = True
 
-        self.aggregate = QTableWidget(0, len(METRIC_KEYS) + 1)
-        self.aggregate.setHorizontalHeaderLabels(["n"] + [METRIC_LABELS[k] for k in METRIC_KEYS])
+        self.aggregate = QTableWidget(0, len(METRIC_KEYS) + 2)
+        self.aggregate.setHorizontalHeaderLabels(["n"] + [METRIC_LABELS[k] for k in METRIC_KEYS] + [SIM_HEAD])
         for col, key in enumerate(METRIC_KEYS, start=1):
             self.aggregate.horizontalHeaderItem(col).setToolTip(METRIC_TIPS[key])
+        self.aggregate.horizontalHeaderItem(SIM_COL).setToolTip(SIMILARITY_NOTE)
         self.aggregate.horizontalHeaderItem(0).setToolTip("Examples scored.")
         self.aggregate.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.aggregate.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -232,17 +238,17 @@ class ResultsView(QWidget):
             if x in self.models:
                 self.aggregate.verticalHeaderItem(r).setToolTip(self.models[x])
         for r in range(len(labels)):
-            for c in range(len(METRIC_KEYS) + 1):
+            for c in range(len(METRIC_KEYS) + 2):
                 self.aggregate.setItem(r, c, QTableWidgetItem(""))
         self.examples.clearContents()
         self.examples.setRowCount(0)
-        heads = ["id", "dialogue", "reference"] + [h for x in labels for h in (x, "R-L")]
+        heads = ["id", "dialogue", "reference"] + [h for x in labels for h in (x, "R-L", "Sim")]
         self.examples.setColumnCount(len(heads))
         self.examples.setHorizontalHeaderLabels(heads)
         header = self.examples.horizontalHeader()
         for c in range(len(heads)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
-            self.examples.setColumnWidth(c, 50 if c == 0 or heads[c] == "R-L" else 160)
+            self.examples.setColumnWidth(c, 50 if c == 0 or heads[c] in ("R-L", "Sim") else 160)
         self.system_combo.blockSignals(True)
         self.system_combo.clear()
         self.system_combo.addItems(labels)
@@ -264,10 +270,12 @@ class ResultsView(QWidget):
             cells.append(" ".join(result.outputs.get(label, "").split()))
             s = result.scores.get(label)
             cells.append(f"{100 * s['rougeL'].fmeasure:.0f}" if s else "")
+            sim = result.similarity.get(label)
+            cells.append(f"{100 * sim:.0f}" if sim is not None else "")
         for c, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setToolTip(ex.input if c == 1 else result.outputs.get(self.labels[(c - 3) // 2], text)
-                            if c >= 3 and c % 2 == 1 else text)
+            item.setToolTip(ex.input if c == 1 else result.outputs.get(self.labels[(c - 3) // 3], text)
+                            if c >= 3 and c % 3 == 0 else text)
             self.examples.setItem(row, c, item)
         if row == 0:
             self.examples.selectRow(0)
@@ -283,6 +291,8 @@ class ResultsView(QWidget):
             means = {k: 100 * sum(res.scores[label][k].fmeasure for res in self.results) / n for k in ROUGE_KEYS}
             values[label] = means
             self._set_row(r, n, means, {}, bleu=None)
+            sims = [res.similarity[label] for res in self.results if label in res.similarity]
+            self._set_similarity(r, 100 * sum(sims) / len(sims) if sims else None, None)
         self.chart.set_scores(values)
 
     def _set_row(self, r: int, n: int, values: dict, intervals: dict, bleu) -> None:
@@ -309,11 +319,24 @@ class ResultsView(QWidget):
             values[label] = {k: rep.value(k) for k in METRIC_KEYS}
             intervals[label] = {k: rep.interval(k) for k in METRIC_KEYS if k in rep.ci}
             self._set_row(r, rep.n, values[label], intervals[label], bleu=rep.bleu)
+            self._set_similarity(r, None if rep.similarity is None else rep.value(SIMILARITY_KEY),
+                                 rep.interval(SIMILARITY_KEY) if SIMILARITY_KEY in rep.ci else None)
         self.chart.set_scores(values, intervals)
+        with_sim = any(rep.similarity is not None for rep in reports.values())
         self.ci_note.setText(f"<small>ROUGE tokenizer: {self.tokenizer}; stemming "
-                             f"{'on' if self.use_stemmer else 'off'}. Whiskers: 95% bootstrap interval.</small>")
+                             f"{'on' if self.use_stemmer else 'off'}. Whiskers: 95% bootstrap interval."
+                             + (f" {SIMILARITY_NOTE}" if with_sim else "") + "</small>")
+
+    def _set_similarity(self, r: int, value, interval) -> None:
+        text = "–" if value is None else f"{value:.1f}"
+        if value is not None and interval is not None:
+            text += f"\n[{interval[0]:.1f}–{interval[1]:.1f}]"
+        self.aggregate.item(r, SIM_COL).setText(text)
+        self.aggregate.item(r, SIM_COL).setTextAlignment(Qt.AlignmentFlag.AlignCenter)
 
     def aggregate_text(self, label: str, key: str) -> str:
+        if key == SIMILARITY_KEY:
+            return self.aggregate.item(self.labels.index(label), SIM_COL).text()
         return self.aggregate.item(self.labels.index(label), 1 + METRIC_KEYS.index(key)).text()
 
     # ------------------------------------------------------------------------------------------

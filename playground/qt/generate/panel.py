@@ -100,7 +100,8 @@ class GeneratePanel(Panel):
         settings_box = QGroupBox("Generation settings")
         settings_box.setLayout(form)
 
-        self.generate_button = QPushButton("Generate  (Ctrl+Enter)")
+        self._generate_text = "Generate  (Ctrl+Enter)"
+        self.generate_button = QPushButton(self._generate_text)
         self.generate_button.setToolTip("Run the model on the prompt and stream the completion.")
         self.generate_button.clicked.connect(self.generate)
         self.stop_button = QPushButton("Stop  (Esc)")
@@ -153,6 +154,10 @@ class GeneratePanel(Panel):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         outer = QVBoxLayout(self)
+        from playground.qt.encoder_notice import EncoderNotice
+
+        self.encoder_notice = EncoderNotice(context, "This tab writes a continuation of your prompt")
+        outer.addWidget(self.encoder_notice)
         outer.addWidget(split)
 
         run_shortcut(self, self.generate, editor=self.prompt_edit, stop=self.stop)
@@ -191,6 +196,12 @@ class GeneratePanel(Panel):
             w.setEnabled(sampling)
 
     def on_model_changed(self, loaded) -> None:
+        from playground.core.encoder import has_masked_lm_head
+
+        mlm = has_masked_lm_head(loaded)
+        self.encoder_notice.update_for(loaded, f"This one has a masked-LM head: put {loaded.tokenizer.mask_token} "
+                                               "in the prompt and press Generate to see it fill the gap." if mlm else "")
+        self.generate_button.setText("Fill in the mask" if mlm else self._generate_text)
         has_template = loaded.info.has_chat_template and not loaded.is_encoder_decoder
         self.chat_check.setEnabled(has_template)
         self.update_token_meter()
@@ -223,6 +234,11 @@ class GeneratePanel(Panel):
         loaded = self.context.ready_model(self.message_label.setText)
         if loaded is None:
             return
+        from playground.core.encoder import has_masked_lm_head
+
+        if has_masked_lm_head(loaded):
+            self._fill_mask(loaded)
+            return
         settings = self.settings_from_controls()
         self.context.settings.set("generation", settings.to_dict())
         try:
@@ -247,6 +263,31 @@ class GeneratePanel(Panel):
         self.generate_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.stats_label.setText("Generating…")
+
+    def _fill_mask(self, loaded) -> None:
+        """A masked-LM encoder does not continue text: it guesses the masked tokens, all at once."""
+        from playground.core.encoder import fill_mask
+
+        text = self.prompt_edit.toPlainText()
+        self.output_edit.clear()
+        self.output_text = ""
+        self.tokens = 0
+        self._started = time.perf_counter()
+        self.task = self.slot.start("fill mask", lambda h: fill_mask(loaded, text),
+                                    on_done=self._on_filled, on_finished=self._on_finished)
+        self.generate_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+
+    def _on_filled(self, result) -> None:
+        self.output_text = result.filled
+        self.output_edit.setPlainText(result.filled)
+        self.tokens = len(result.guesses)
+        parts = []
+        for i, guesses in enumerate(result.guesses, start=1):
+            cands = ", ".join(f"{html.escape(t)} {p:.0%}" for t, p in guesses)
+            parts.append(f"mask {i}: {cands}")
+        self.candidates_label.setText("<small>The model's guesses (it reads the words on both sides): "
+                                      + " · ".join(parts) + "</small>")
 
     def _on_step(self, step) -> None:
         self.tokens += 1

@@ -49,3 +49,13 @@ EMBEDDINGS = (
     "measures that: 1 is the same direction, 0 unrelated. The map squeezes the vectors to 2-D (PCA), so "
     "distances there are only a rough picture."
 )
+
+MEANING = ("An encoder reads a whole sentence at once and can sum it up as one vector: here the bundled "
+           "all-MiniLM-L6-v2 (encoder-only, 6 layers) averages its last layer over the tokens. Sentences "
+           "that mean the same point the same way, even with no word in common — which word-overlap "
+           "scores like ROUGE miss. This view always uses the bundled encoder, whatever model is loaded.")
+OBJECTIVES = ("The three kinds of transformer are pre-trained differently. A decoder (SmolLM2) learns to "
+              "predict each next token (causal LM: labels are the inputs shifted by one). An encoder (BERT, "
+              "MiniLM) learns to fill in about 15% hidden tokens, seeing both sides (masked LM: labels only "
+              "at the masks). An encoder-decoder (T5) learns to write back spans cut out of the input "
+              "(span corruption with sentinels). With a decoder loaded you also see its surprise at each token.")

@@ -95,12 +95,17 @@ class InsidePanel(Panel):
         self.lines = LinesView()
         self.lens = LogitLensView()
         self.embeddings = EmbeddingView()
+        from playground.qt.inside.kinds_views import MeaningView, ObjectivesView
+
+        self.meaning, self.objectives = MeaningView(context), ObjectivesView(context)
         self.views = {"tokens": self.token_view, "attention": self.heatmap, "heads": self.heads,
-                      "lines": self.lines, "lens": self.lens, "embeddings": self.embeddings}
+                      "lines": self.lines, "lens": self.lens, "embeddings": self.embeddings,
+                      "meaning": self.meaning, "objectives": self.objectives}
         self.view_tabs = QTabWidget()
         for name, title, lesson in (("tokens", "Tokens", lessons.TOKENS), ("attention", "Attention map", lessons.ATTENTION),
                                     ("heads", "All heads", lessons.HEADS), ("lines", "Lines", lessons.LINES),
-                                    ("lens", "Logit lens", lessons.LENS), ("embeddings", "Embeddings", lessons.EMBEDDINGS)):
+                                    ("lens", "Logit lens", lessons.LENS), ("embeddings", "Embeddings", lessons.EMBEDDINGS),
+                                    ("meaning", "Meaning", lessons.MEANING), ("objectives", "Objectives", lessons.OBJECTIVES)):
             self.view_tabs.addTab(ViewPage(self.views[name], lesson), title)
         self.view_tabs.currentChanged.connect(self._on_view_changed)
         self.heads.sig_head_clicked.connect(self._on_head_clicked)

@@ -246,7 +246,12 @@ class PromptPanel(PromptRunsMixin, Panel):
         split.addWidget(self.views)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        QVBoxLayout(self).addWidget(split)
+        outer = QVBoxLayout(self)
+        from playground.qt.encoder_notice import EncoderNotice
+
+        self.encoder_notice = EncoderNotice(self.context, "This tab runs prompts for the model to answer")
+        outer.addWidget(self.encoder_notice)
+        outer.addWidget(split)
         run_shortcut(self, self.run_single)
         self.template_combo.currentIndexChanged.connect(
             lambda: self.free_edit.setEnabled(self.template_combo.currentData() == FREE))
@@ -307,6 +312,7 @@ class PromptPanel(PromptRunsMixin, Panel):
 
     # the rendered prompt and its tokens -----------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
+        self.encoder_notice.update_for(loaded, "The rendered prompt and its tokens below still work.")
         self.chat_check.setEnabled(loaded.info.has_chat_template and not loaded.is_encoder_decoder)
         if not self.chat_check.isEnabled():
             self.chat_check.setChecked(False)

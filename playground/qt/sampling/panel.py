@@ -149,6 +149,10 @@ class SamplingPanel(Panel, SamplingView):
         split.setMinimumWidth(900)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        from playground.qt.encoder_notice import EncoderNotice
+
+        self.encoder_notice = EncoderNotice(context, "This tab draws the next token step by step")
+        outer.addWidget(self.encoder_notice)
         outer.addWidget(split)
 
         run_shortcut(self, self.read_prompt)
@@ -215,6 +219,10 @@ class SamplingPanel(Panel, SamplingView):
         self.steps = ()
         has_template = loaded.info.has_chat_template and not loaded.is_encoder_decoder
         self.chat_check.setEnabled(has_template)
+        if self.encoder_notice.update_for(loaded):
+            self.clear_view(f"{loaded.info.name} is encoder-only: it has no next-token distribution to sample from.")
+            self.rollouts_view.clear()
+            return
         self.clear_view(f"{loaded.info.name} is loaded. Press “Read prompt”.")
         self.rollouts_view.clear()
         if not self.prompt_edit.toPlainText().strip():
