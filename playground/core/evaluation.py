@@ -262,16 +262,18 @@ def _check_shots_fit(model, ex: Example, chosen: list, max_new_tokens: int) -> N
         return
     except InputError:
         pass
+    check_prompt(model, build_prompt(model, ex.input, []), max_new_tokens)  # too long even alone: say that
     fit = 0
-    for n in range(len(chosen)):
+    for n in range(1, len(chosen)):
         try:
             check_prompt(model, build_prompt(model, ex.input, chosen[:n]), max_new_tokens)
         except InputError:
             break
         fit = n
     window = model.info.context_window
-    raise InputError(f"{len(chosen)} shots do not fit in this model's context window of {window} tokens "
-                     f"(with {max_new_tokens} new tokens): at most {fit} fit with example {ex.id}.",
+    many = f"{len(chosen)} shot{'s do' if len(chosen) != 1 else ' does'}"
+    raise InputError(f"{many} not fit: this model's context window is {window} tokens (with {max_new_tokens} "
+                     f"new tokens), and at most {fit} fit with example {ex.id}.",
                      f"Use {fit} shots or fewer{'' if fit else ' (zero-shot)'}, or a model with a longer context.")
 
 

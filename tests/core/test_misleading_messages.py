@@ -40,7 +40,7 @@ def test_too_many_shots_names_how_many_fit(tiny_llama, bad_input):
     with pytest.raises(InputError) as err:
         list(run_evaluation(tiny_llama, [ex], [SystemSpec(K_SHOT, shots=100)], train=TRAIN, settings=settings))
     text = bad_input(err.value)
-    assert "100 shots do not fit" in text and "shorten the prompt" not in text.lower()
+    assert "100 shots do not fit" in text and "context window is 256 tokens" in text and "shorten the prompt" not in text.lower()
     fit = int(text.split("at most ")[1].split(" ")[0])
     assert 0 < fit < 100
     # the number named does fit: that many shots run
