@@ -443,6 +443,10 @@ class EvaluatePanel(Panel):
             self.task.cancel()
 
     # export -------------------------------------------------------------------------------------
+    def session_figures(self) -> list:
+        """The score chart, once something was scored (an empty chart says nothing)."""
+        return [self.results_view.chart.figure] if self.reports else []
+
     def export_csv(self, path: str) -> None:
         from playground.core.eval_report import write_csv
 
