@@ -2,6 +2,11 @@
 
 Prints both medians, their ratio (target <= 2) and whether torch was imported before first paint.
 Run: python bench/startup.py [--runs 7]
+
+With ``--to-model``: time from process start to a ready bundled model (the window built, the tabs
+built, the model loaded), as a newcomer waits for it: a first start in a fresh PLAYGROUND_HOME (the
+GGUF is de-quantized and cached as safetensors) and second starts that read the cache.
+Run: python bench/startup.py --to-model [--runs 2]
 """
 
 from __future__ import annotations
@@ -48,6 +53,53 @@ app.exec()
 ctx.runner.shutdown(wait=True)
 """
 
+TO_MODEL = r"""
+import sys, time
+from playground.qt.app import create_app
+app = create_app()
+from playground.qt.context import AppContext
+from playground.qt.main_window import MainWindow
+from playground.core.model_sources import ModelSource
+ctx = AppContext()
+w = MainWindow(ctx)
+def painted():
+    print(f"PAINT {time.time():.6f} torch={'torch' in sys.modules}", flush=True)
+    w.build_tabs()
+    ctx.load_model(ModelSource("bundled"))
+def ready(loaded):
+    print(f"READY {time.time():.6f} {loaded.info.name}", flush=True)
+    app.quit()
+w.sig_first_paint.connect(painted)
+ctx.sig_model_changed.connect(ready)
+ctx.sig_model_load_failed.connect(lambda m, h: (print("FAILED", m, h, flush=True), app.quit()))
+w.show()
+app.exec()
+ctx.runner.shutdown(wait=True)
+"""
+
+
+def to_model(env: dict) -> tuple[float, float]:
+    """(seconds to first paint, seconds to a ready model) of one start."""
+    t0 = time.time()
+    out = subprocess.run([sys.executable, "-c", TO_MODEL], capture_output=True, text=True, env=env, timeout=900)
+    stamps = {l.split()[0]: float(l.split()[1]) for l in out.stdout.splitlines() if l.startswith(("PAINT", "READY"))}
+    if "READY" not in stamps:
+        raise SystemExit(f"the model did not load:\n{out.stdout}\n{out.stderr[-2000:]}")
+    return stamps["PAINT"] - t0, stamps["READY"] - t0
+
+
+def main_to_model(runs: int) -> None:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["PLAYGROUND_HOME"] = tempfile.mkdtemp(prefix="pg-bench-first-start-")
+    print(f"platform: {env['QT_QPA_PLATFORM']}, fresh PLAYGROUND_HOME {env['PLAYGROUND_HOME']}, "
+          f"OMP_NUM_THREADS={env.get('OMP_NUM_THREADS', 'unset')}")
+    paint, ready = to_model(env)
+    print(f"first start (GGUF converted and cached): first paint {paint:.1f} s, model ready {ready:.1f} s")
+    for i in range(runs):
+        paint, ready = to_model(env)
+        print(f"second start #{i + 1} (cache read): first paint {paint:.1f} s, model ready {ready:.1f} s")
+
 
 def one(code: str, env: dict) -> tuple[float, bool]:
     t0 = time.time()
@@ -60,7 +112,11 @@ def one(code: str, env: dict) -> tuple[float, bool]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--to-model", action="store_true", help="time first and second starts to a ready model")
     args = ap.parse_args()
+    if args.to_model:
+        main_to_model(min(args.runs, 3))
+        return
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["PLAYGROUND_HOME"] = tempfile.mkdtemp(prefix="pg-bench-startup-")

@@ -18,6 +18,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--greedy", action="store_true", help="always take the most likely token (no sampling)")
     p.add_argument("--no-chat-template", action="store_true", help="send the prompt as raw text")
+    p.add_argument("--show-prompt", action="store_true",
+                   help="print the prompt exactly as the model receives it (chat template applied) to standard error")
     p.add_argument("--stats", action="store_true", help="print tokens/s to standard error")
     p.set_defaults(run=run)
 
@@ -40,6 +42,8 @@ def run(args) -> int:
     settings.validate()
     loaded = load_from_args(args)
     text = format_prompt(loaded, prompt, not args.no_chat_template)
+    if args.show_prompt:
+        print(f"--- the prompt as the model receives it ---\n{text}\n--- end of prompt ---", file=sys.stderr)
     n, last = 0, None
     for step in stream_generate(loaded, text, settings):
         sys.stdout.write(step.text)
@@ -47,5 +51,6 @@ def run(args) -> int:
         n, last = n + 1, step
     sys.stdout.write("\n")
     if args.stats and last is not None:
-        print(f"{n} tokens in {last.elapsed:.2f} s ({n / max(last.elapsed, 1e-9):.1f} tokens/s)", file=sys.stderr)
+        word = "token" if n == 1 else "tokens"
+        print(f"{n} {word} in {last.elapsed:.2f} s ({n / max(last.elapsed, 1e-9):.1f} tokens/s)", file=sys.stderr)
     return 0

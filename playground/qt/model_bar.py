@@ -21,7 +21,9 @@ class ModelBar(QWidget):
         self.context = context
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
-        self.name_label = QLabel("No model loaded")
+        # The app loads a model right after the window paints: "No model loaded" read as a failure
+        # for the seconds before the load starts.
+        self.name_label = QLabel("Loading the model…")
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.name_label.setToolTip("The model every tab uses. A language model predicts the next token "
                                    "from the ones before it.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import time
 
 from PySide6.QtWidgets import QWidget
@@ -32,6 +33,18 @@ def canvas_pngs(panel: QWidget) -> list[bytes]:
     return out
 
 
+_TAG = re.compile(r"</?(b|i|u|code|br|small|big|p|span|a|h[1-6]|ul|ol|li|table|tr|td|th|pre|div|font)\b[^>]*>", re.I)
+
+
+def plain_text(text: str) -> str:
+    """A panel's label text as plain text: Qt rich text (``<b>``, ``<code>``…) loses its tags."""
+    from PySide6.QtGui import QTextDocumentFragment
+
+    if _TAG.search(text):
+        return QTextDocumentFragment.fromHtml(text).toPlainText()
+    return text
+
+
 def session_html(panels: list, title: str = "LLM Playground session") -> str:
     """The handout for a list of panels (each may define ``session_snapshot() -> [(heading, text)]``)."""
     e = html.escape
@@ -43,7 +56,7 @@ def session_html(panels: list, title: str = "LLM Playground session") -> str:
             continue
         body = []
         for heading, text in items:
-            body.append(f"<h3>{e(heading)}</h3><pre>{e(text)}</pre>")
+            body.append(f"<h3>{e(heading)}</h3><pre>{e(plain_text(text))}</pre>")
         for png in images:
             body.append(f"<img alt='chart' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>")
         parts.append(f"<section><h2>{e(panel.title)}</h2>{''.join(body)}</section>")

@@ -53,3 +53,16 @@ def test_smoke_test_passes(bundled_dir, tmp_path):
     assert "PASSED" in out.stdout and "generated" in out.stdout
     assert "opened tab Generate" in out.stdout
     assert "s after launch)" in out.stdout  # first paint timed from the process start
+
+
+def test_show_prompt_prints_what_the_model_receives(capsys, tiny_llama_dir, tiny_llama):
+    code = main(["generate", "--prompt", "Once upon a time", "--model", str(tiny_llama_dir), "--greedy",
+                 "--max-new-tokens", "2", "--show-prompt"])
+    assert code == 0
+    err = capsys.readouterr().err
+    chat = tiny_llama.tokenizer.apply_chat_template([{"role": "user", "content": "Once upon a time"}],
+                                                    tokenize=False, add_generation_prompt=True)
+    assert f"as the model receives it ---\n{chat}\n--- end of prompt" in err
+    assert main(["generate", "--prompt", "Once upon a time", "--model", str(tiny_llama_dir), "--greedy",
+                 "--max-new-tokens", "2", "--show-prompt", "--no-chat-template"]) == 0
+    assert "as the model receives it ---\nOnce upon a time\n--- end" in capsys.readouterr().err

@@ -230,3 +230,22 @@ def test_similarity_column_and_encoder_named(qtbot, context_with_tiny_llama, tmp
     text = view.aggregate_text("zero-shot", SIMILARITY_KEY)
     assert text.startswith(f"{reports['zero-shot'].value(SIMILARITY_KEY):.1f}") and "[" in text
     assert ENCODER_NAME in view.ci_note.text()
+
+
+def test_session_handout_has_the_scores_table_and_the_models(qtbot, context_with_tiny_llama, tmp_path):
+    from playground.qt.session_export import session_html
+
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    assert "Evaluate" not in session_html([panel])  # nothing run yet
+    panel.open_data_file(str(write_dialogues(tmp_path / "d.jsonl", 2)))
+    panel.count_spin.setValue(2)
+    panel.max_tokens.setValue(4)
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=60000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    page = session_html([panel])
+    import html
+
+    name = context_with_tiny_llama.session.base.info.name
+    assert html.escape(f"zero-shot: {name} (base model, no adapter)") in page
+    assert "ROUGE-1" in page and "ROUGE-L" in page and "2 examples" in page
+    assert "data:image/png" in page  # and its chart

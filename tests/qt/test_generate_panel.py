@@ -85,3 +85,16 @@ def test_sampling_controls_only_enabled_when_sampling(qtbot, context_with_tiny_l
     assert not panel.temperature.isEnabled() and not panel.top_p.isEnabled()
     panel.mode.setCurrentIndex(1)
     assert panel.temperature.isEnabled() and panel.seed.isEnabled()
+
+
+def test_stopping_at_the_token_limit_is_said_and_one_token_is_singular(qtbot, context_with_tiny_llama):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.chat_check.setChecked(False)
+    panel.max_tokens.setValue(1)
+    qtbot.keyClicks(panel.prompt_edit, "Hello there")
+    with qtbot.waitSignal(panel.sig_generation_finished, timeout=30000):
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    text = panel.stats_label.text()
+    assert panel.tokens == 1
+    assert text.startswith("1 token in") and "1 tokens" not in text
+    assert "limit of 1 new tokens" in text and "Max new tokens" in text

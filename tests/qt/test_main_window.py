@@ -123,3 +123,11 @@ def test_smoke_test_reports_first_paint_before_the_tabs_are_built(qtbot, qapp, m
             w.close()
             w.deleteLater()
     assert order == ["paint", "tabs"]
+
+
+def test_the_first_window_says_loading_not_no_model(qtbot, app_context):
+    w = MainWindow(app_context)
+    qtbot.addWidget(w)
+    w.show()
+    text = w.model_bar.name_label.text()
+    assert "Loading" in text and "No model" not in text

@@ -1,4 +1,5 @@
 import pytest
+from PySide6.QtCore import Qt
 
 from playground.core.history import History
 from playground.qt.prompt.panel import PromptPanel
@@ -176,3 +177,28 @@ def test_copy_as_python(qtbot, panel):
     code = panel.python_code()
     assert "from transformers import" in code and "max_new_tokens=8" in code
     compile(code, "<snippet>", "exec")
+
+
+def test_session_handout_has_the_prompt_tabs_runs_and_no_raw_tags(qtbot, panel):
+    from playground.qt.session_export import session_html
+
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=30000) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    event = blocker.args[0]
+
+    class RichPanel:  # a tab whose snapshot holds Qt rich text, as the Fine-tune result does
+        title = "Fine-tune"
+
+        def session_snapshot(self):
+            return [("Fine-tuning", "<b>LoRA</b> trained <code>q_proj</code> for 4 steps")]
+
+        def session_figures(self):
+            return []
+
+    page = session_html([panel, RichPanel()])
+    assert "<h2>Prompt</h2>" in page
+    import html
+
+    assert html.escape(event.summary) in page and "ROUGE-1" in page and "template tldr" in page
+    assert "LoRA trained q_proj for 4 steps" in page
+    assert "&lt;b&gt;" not in page and "&lt;code&gt;" not in page

@@ -437,6 +437,22 @@ class EvaluatePanel(Panel):
         self.sig_evaluation_finished.emit(self.reports)
 
     # export -------------------------------------------------------------------------------------
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        """The scores table with each system's model, for the session handout."""
+        if not self.reports:
+            return []
+        from playground.core.metrics import format_table
+
+        info = self.run_info
+        systems = "\n".join(f"{k}: {v}" for k, v in info.get("models", {}).items())
+        n = len(self.results_view.results)
+        return [(f"Evaluation on {info.get('dataset', '')}: {n} examples{' (stopped early)' if self.stopped else ''}",
+                 f"{systems}\n\n{format_table(self.reports)}")]
+
+    def session_figures(self) -> list:
+        """The score chart, once something was scored (an empty chart says nothing)."""
+        return [self.results_view.chart.figure] if self.reports else []
+
     def export_csv(self, path: str) -> None:
         from playground.core.eval_report import write_csv
 

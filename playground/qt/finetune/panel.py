@@ -206,3 +206,8 @@ class FinetunePanel(Panel):
 
     def session_snapshot(self) -> list[tuple[str, str]]:
         return self.result_page.snapshot()
+
+    def session_figures(self) -> list:
+        """The result page's charts once there is a result (the train page's loss chart would repeat its loss)."""
+        page = self.result_page if self.result_page.has_result else self.train_page
+        return [getattr(w, "figure", None) for w in page.findChildren(QWidget)]

@@ -36,6 +36,10 @@ LESSON = (
 )
 
 
+def _tokens(n: int) -> str:
+    return f"{n:,} token" if n == 1 else f"{n:,} tokens"
+
+
 class GeneratePanel(Panel):
     title = "Generate"
 
@@ -298,7 +302,7 @@ class GeneratePanel(Panel):
             cursor.insertText(step.text)
             self.output_edit.setTextCursor(cursor)
         elapsed = max(step.elapsed, 1e-6)
-        self.stats_label.setText(f"{self.tokens} tokens · {self.tokens / elapsed:.1f} tokens/s")
+        self.stats_label.setText(f"{_tokens(self.tokens)} · {self.tokens / elapsed:.1f} tokens/s")
         cands = " · ".join(f"{html.escape(t)} {p:.0%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))
         self.candidates_label.setText(f"<small>Next-token candidates at the last step: {cands}</small>")
 
@@ -307,7 +311,14 @@ class GeneratePanel(Panel):
         elapsed = time.perf_counter() - self._started
         rate = self.tokens / elapsed if elapsed > 0 else 0.0
         note = " (stopped)" if outcome == "cancelled" else ""
-        self.stats_label.setText(f"{self.tokens} tokens in {elapsed:.1f} s · {rate:.1f} tokens/s{note}")
+        limit = self.max_tokens.value()
+        if outcome == "done" and self.tokens >= limit:
+            end = f" · stopped at the limit of {limit} new tokens: raise 'Max new tokens' for more"
+        elif outcome == "done" and self.tokens:
+            end = " · the model ended the text itself (end-of-text token)"
+        else:
+            end = ""
+        self.stats_label.setText(f"{_tokens(self.tokens)} in {elapsed:.1f} s · {rate:.1f} tokens/s{note}{end}")
         self.generate_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         if self.tokens:

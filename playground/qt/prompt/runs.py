@@ -59,6 +59,8 @@ class PromptRunsMixin:
         name = v.template if v.template in TEMPLATES else "free"
         if v.prompt_override.strip():
             name += " (edited)"
+        self.session_runs = getattr(self, "session_runs", [])
+        self.session_runs.append((label, self._run_meta["model"], name, len(v.shots), event))
         self.history.add(Run(model=self._run_meta["model"], template=name, shots=len(v.shots), prompt=event.prompt,
                              settings=self.settings().to_dict(), output=event.summary, scores=event.scores,
                              reference=self._run_meta["reference"], dialogue_id=self._run_meta["dialogue_id"],
@@ -125,6 +127,18 @@ class PromptRunsMixin:
     def _compare_finished(self) -> None:
         self._finished()
         self.sig_compare_finished.emit()
+
+    def session_snapshot(self) -> list[tuple[str, str]]:
+        """Every run of this session: the prompt as the model read it, its output and its scores."""
+        items = []
+        for label, model, template, shots, event in getattr(self, "session_runs", []):
+            s = event.scores
+            scores = (f"ROUGE-1 {s['rouge1']:.3f} · ROUGE-2 {s['rouge2']:.3f} · ROUGE-L {s['rougeL']:.3f}"
+                      if s else "no reference to score against")
+            items.append((f"{label} · {model} · template {template} · {shots} shots",
+                          f"{event.prompt}\n\n--- output ---\n{event.summary}\n\n{scores} · "
+                          f"{event.prompt_tokens:,} prompt tokens · {event.seconds:.1f} s"))
+        return items
 
     # history and sharing ---------------------------------------------------------------------------
     def reopen(self, run) -> None:
