@@ -50,6 +50,8 @@ class PromptPanel(PromptRunsMixin, Panel):
     """the VariantEvent of a finished single run (with its summary and scores)"""
     sig_compare_finished = Signal()
     """a comparison ended (finished or stopped); columns hold what was scored"""
+    sig_prompt_measured = Signal(bool)
+    """the prompt and its token meter were rebuilt; True when the prompt does not fit the context window"""
 
     def __init__(self, context, parent: QWidget | None = None, history: History | None = None) -> None:
         super().__init__(context, parent)
@@ -376,6 +378,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         if self.meter.over:
             self.message.setText("The prompt does not fit in the context window: the examples take too much "
                                  "room. Drop shots, shorten the template, or lower max new tokens.")
+        self.sig_prompt_measured.emit(self.meter.over)
 
     def drop_shots_to_fit(self) -> None:
         from playground.core.prompts import max_shots_that_fit

@@ -138,6 +138,10 @@ class PromptRunsMixin:
         self.score_label.setText(f"Reopened run {run.id} ({run.model}, {run.template}, {run.shots}-shot).")
         self.refresh_prompt()
 
+    def last_run(self) -> dict:
+        """The last run or comparison started: model, variants, reference (read-only; for the Labs)."""
+        return dict(getattr(self, "_run_meta", {}))
+
     def python_code(self) -> str:
         from playground.core.prompt_lab import python_snippet
 
