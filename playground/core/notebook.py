@@ -296,6 +296,15 @@ def notebook_script(nb) -> str:
     return "\n\n".join(c.source for c in nb.cells if c.cell_type == "code") + "\n"
 
 
+def experiment_script(model: dict, experiments: list[dict]) -> str:
+    """The code of a notebook with these experiments as one plain script (no results line): what
+    *Copy as Python* puts on the clipboard."""
+    parts = [src for kind, src in setup_cells(model) if kind == "code"]
+    for exp in experiments:
+        parts += [src for kind, src in EXPERIMENTS[exp["kind"]](exp) if kind == "code"]
+    return "\n\n".join(parts) + "\n"
+
+
 def write_notebook(nb, path) -> None:
     import nbformat
 

@@ -35,7 +35,7 @@ def wait_ticked(qtbot, dock, step_id):
     qtbot.waitUntil(lambda: dock.is_ticked(step_id), timeout=60000)
 
 
-def test_every_lab1_step_ticks_when_done_and_not_before(qtbot, window):
+def test_every_lab1_step_ticks_when_done_and_not_before(qtbot, window, tmp_path):
     dock = window.toggle_labs(True)
     assert dock.isVisible() and dock.lab().id == "prompt-engineering"
     steps = dock.lab().step_ids()
@@ -124,6 +124,23 @@ def test_every_lab1_step_ticks_when_done_and_not_before(qtbot, window):
     wait_ticked(qtbot, dock, "top-p")
     assert all(dock.is_ticked(s) for s in steps)
     assert "✓" in dock.step_list.item(7).text()
+
+    # The lab as a notebook: valid nbformat, and its code reproduces the columns and the greedy text.
+    import nbformat
+
+    from tests.core.test_notebook import run_script
+
+    path = tmp_path / "lab1.ipynb"
+    missing = window.export_notebook(str(path), dock.lab())
+    assert missing == []
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    assert dock.lab().intro[:40] in nb.cells[0].source  # markdown in the lab's words
+    got = run_script(nb, tmp_path)
+    cols = [c.result for c in prompt.compare_view.columns]
+    assert [r["summary"] for r in got["prompt_comparison"]] == [c.summary for c in cols]
+    assert [r["scores"] for r in got["prompt_comparison"]] == [pytest.approx(c.scores, abs=1e-9) for c in cols]
+    assert got["generation"]["text"] == gen.output_text
 
 
 def test_progress_survives_a_restart_and_reset_clears_it(qtbot, window, tmp_path):

@@ -16,7 +16,7 @@ def _prompt(p) -> dict | None:
         return None
     run = p.last_run()
     return {"kind": "prompt_comparison", "reference": run.get("reference", ""),
-            "settings": p.settings().to_dict(),
+            "settings": run.get("settings") or p.settings().to_dict(),
             "variants": [{"label": c.title.text().replace("<b>", "").replace("</b>", ""), "prompt": c.result.prompt}
                          for c in cols]}
 

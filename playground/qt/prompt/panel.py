@@ -190,6 +190,10 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.copy_button = QPushButton("Copy as Python")
         self.copy_button.setToolTip("Copy a short transformers script that reproduces this prompt and settings.")
         self.copy_button.clicked.connect(self.copy_as_python)
+        self.notebook_button = QPushButton("Export notebook…")
+        self.notebook_button.setToolTip("Save a Jupyter notebook that reproduces the comparison (and the other tabs' "
+                                        "experiments) with plain transformers and rouge-score.")
+        self.notebook_button.clicked.connect(self.export_notebook)
         self.run_button = QPushButton("Generate  (Ctrl+Enter)")
         self.run_button.clicked.connect(self.run_single)
         self.stop_button = QPushButton("Stop  (Esc)")
@@ -214,7 +218,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         rv.addLayout(mrow)
         rv.addWidget(self.prompt_edit, 3)
         brow = QHBoxLayout()
-        for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button):
+        for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button):
             brow.addWidget(b)
         rv.addLayout(brow)
         rv.addWidget(self.message)

@@ -40,7 +40,8 @@ class PromptRunsMixin:
             return False
         self.message.setText("")
         self._run_meta = {"model": loaded.info.name, "variants": variants, "reference": reference,
-                          "dialogue_id": (self.current_example().id if reference else "")}
+                          "dialogue_id": (self.current_example().id if reference else ""),
+                          "settings": settings.to_dict()}
         self.task = self.slot.start(
             "prompt lab", lambda h: run_variants(loaded, dialogue, reference, variants, settings, h.cancelled),
             on_item=on_event, on_finished=lambda task: on_finished())
@@ -149,6 +150,13 @@ class PromptRunsMixin:
         ref = loaded.info.folder or loaded.source.ref
         return python_snippet(ref, self.prompt_edit.toPlainText(), self.settings(), loaded.is_encoder_decoder,
                               chat=self.use_chat(loaded) and not self.edited)
+
+    def export_notebook(self) -> None:
+        window = self.window()
+        if hasattr(window, "export_notebook_dialog"):
+            window.export_notebook_dialog(None)
+        else:
+            self.message.setText("Notebook export works in the app's main window (File > Export as notebook).")
 
     def copy_as_python(self) -> None:
         code = self.python_code()
