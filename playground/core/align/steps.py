@@ -26,7 +26,7 @@ from playground.core.errors import PlaygroundError
 
 
 def _finite_or_refuse(loss: torch.Tensor, step: int) -> None:
-    if not math.isfinite(float(loss)):
+    if not math.isfinite(float(loss.detach())):
         raise PlaygroundError(f"The loss became {float(loss)} at step {step + 1} (the training diverged); "
                               "the step was not applied and nothing non-finite was saved.",
                               "Lower the learning rate, or raise beta, and resume from the last checkpoint.")
@@ -71,8 +71,9 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     optimizer.step()
     tokens = int(mask.sum())
     spent = time.perf_counter() - began
-    return {"reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
-            "kl": kl, "entropy": float(masked_mean(entropy.detach(), mask)), "loss": float(loss),
+    return {"completion_words": sum(len(t.split()) for t in roll.texts) / len(roll.texts),
+            "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
+            "kl": kl, "entropy": float(masked_mean(entropy.detach(), mask)), "loss": float(loss.detach()),
             "completion_length": tokens / len(roll.texts), "tokens": tokens, "seconds": spent,
             "tokens_per_s": tokens / max(spent, 1e-9), "completions": roll.texts,
             "advantages": adv.tolist(), "rewards": rewards.tolist()}
@@ -110,7 +111,7 @@ def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, rewar
     spent = time.perf_counter() - began
     return {"reward_mean": float(scores.mean()), "reward_std": float(scores.std()) if len(scores) > 1 else 0.0,
             "kl": float(masked_mean(old_logps - ref_logps, mask)), "entropy": float(masked_mean(entropy.detach(), mask)),
-            "loss": float(loss), "value_loss": float(vl), "completion_length": tokens / len(roll.texts),
+            "loss": float(loss.detach()), "value_loss": float(vl), "completion_length": tokens / len(roll.texts),
             "tokens": tokens, "seconds": spent, "tokens_per_s": tokens / max(spent, 1e-9),
             "completions": roll.texts, "rewards": scores.tolist()}
 
@@ -135,7 +136,7 @@ def dpo_step(model, tokenizer, optimizer, pairs, *, beta: float = 0.1, step: int
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
     optimizer.step()
     spent = time.perf_counter() - began
-    return {"loss": float(loss), "margin": float((cr - rj).mean()), "accuracy": float((cr > rj).float().mean()),
+    return {"loss": float(loss.detach()), "margin": float((cr - rj).mean()), "accuracy": float((cr > rj).float().mean()),
             "chosen_reward": float(cr.mean()), "rejected_reward": float(rj.mean()), "seconds": spent,
             "reward_mean": float((cr - rj).mean()), "reward_std": float((cr - rj).std()) if len(pairs) > 1 else 0.0,
             "kl": 0.0, "entropy": 0.0, "completion_length": 0.0, "tokens": 0, "tokens_per_s": 0.0}
