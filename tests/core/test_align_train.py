@@ -26,20 +26,27 @@ def _policy(tiny_llama_dir, r=8):
 PROMPTS = ["Summarize: the cat sat on the mat.", "Summarize: two friends meet for lunch."]
 
 
-def test_grpo_kl_is_zero_first_then_positive_and_length_reward_raises_length(tiny_llama_dir):
+def test_grpo_kl_is_zero_first_then_positive_and_the_update_favours_high_advantages(tiny_llama_dir):
+    from playground.core.align.policy import token_logps
+
     model, tok = _policy(tiny_llama_dir)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-2)
-    # reward: the longer the completion (in words), the better (target far above what it can write)
-    reward = length_reward(200)
+    reward = length_reward(200)  # more words, more reward
     torch.manual_seed(1)
-    stats = [online_step(model, tok, opt, PROMPTS, ["", ""], reward, group_size=4, max_new_tokens=12,
-                         beta=0.1, step=i) for i in range(8)]
-    assert stats[0]["kl"] == pytest.approx(0.0, abs=1e-7)
-    assert max(s["kl"] for s in stats[1:]) > 1e-4
-    # a random model rarely ends early, so length is counted in words (what the reward counts)
-    first = sum(s["completion_words"] for s in stats[:2]) / 2
-    last = sum(s["completion_words"] for s in stats[-2:]) / 2
-    assert last > first
+    first = online_step(model, tok, opt, PROMPTS, ["", ""], reward, group_size=4, max_new_tokens=12, beta=0.1)
+    assert first["kl"] == pytest.approx(0.0, abs=1e-7)  # the adapter starts as the identity
+    roll, adv = first["rollout"], torch.tensor(first["advantages"])
+    with torch.no_grad():
+        after, _, _ = token_logps(model, roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
+        with model.disable_adapter():
+            before, _, _ = token_logps(model, roll.prompt_ids, roll.prompt_mask, roll.completion_ids,
+                                       roll.completion_mask)
+    gain = ((after - before) * roll.completion_mask).sum(-1)
+    # the step made completions with positive advantage likelier and those with negative less likely
+    assert float(gain[adv > 0].mean()) > float(gain[adv < 0].mean())
+    later = [online_step(model, tok, opt, PROMPTS, ["", ""], reward, group_size=4, max_new_tokens=12, beta=0.1,
+                         step=i)["kl"] for i in range(1, 3)]
+    assert max(later) > 1e-4
 
 
 def test_beta_zero_needs_no_reference_and_rloo_runs(tiny_llama_dir):

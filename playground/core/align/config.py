@@ -36,9 +36,10 @@ class AlignData:
 
 @dataclass
 class AlignTraining:
-    max_steps: int = _f(20, "Optimizer steps (each samples and scores new completions for online methods).")
+    max_steps: int = _f(20, "Optimizer steps (each samples and scores new completions for online methods).",
+                    label="Steps", range=(1, 1000))
     learning_rate: float = _f(1e-4, "AdamW learning rate of the LoRA weights (DPO at 2e-4 copied dialogues: "
-                                    "keep it low).")
+                                    "keep it low).", label="Learning rate", range=(1e-6, 1.0, 1e-5), decimals=6)
     max_grad_norm: float = _f(1.0, "Gradient clipping (0 = off).")
     save_every: int = _f(5, "Steps between checkpoints (0 = only at the end); Stop also writes one.")
     keep_checkpoints: int = _f(2, "How many checkpoints to keep.")
@@ -50,12 +51,15 @@ class AlignTraining:
 
 @dataclass
 class AlignMethod:
-    name: str = _f("grpo", "reward_model, grpo, rloo, ppo or dpo.", choices=ALIGN_METHODS)
+    name: str = _f("grpo", "grpo, rloo, ppo or dpo (reward_model: train a reward model only).",
+                   choices=ALIGN_METHODS, label="Method")
     beta: float = _f(0.1, "Weight of the KL penalty to the reference (the model with its adapter off). "
-                          "0 switches it off (trl's GRPO default), which lets the reward be hacked.")
-    group_size: int = _f(4, "GRPO/RLOO: completions sampled per prompt; advantages compare them.")
+                          "0 switches it off (trl's GRPO default), which lets the reward be hacked.", label="KL weight (beta)",
+                  range=(0.0, 10.0, 0.05))
+    group_size: int = _f(4, "GRPO/RLOO: completions sampled per prompt; advantages compare them.",
+                        label="Group size", range=(2, 16))
     prompts_per_step: int = _f(1, "Prompts per step (online methods) or pairs per step (DPO).")
-    max_new_tokens: int = _f(40, "Tokens per sampled completion.")
+    max_new_tokens: int = _f(40, "Tokens per sampled completion.", label="Tokens per completion", range=(1, 512))
     temperature: float = _f(1.0, "Sampling temperature of the rollouts.")
     epsilon: float = _f(0.2, "Clipping range of the probability ratio.")
     rewards: list = _f(["rouge_l"], "Rewards to add up: rouge_l, length, positivity, word_count.")

@@ -246,7 +246,9 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     atomic_write_text(run.path / "samples.csv", _samples_csv(history))
     atomic_write_text(run.report_json, json.dumps(report, indent=1))
     meter.stop()
-    yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, loaded)
+    from playground.core.finetune.scoring import as_loaded
+
+    yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
 
 
 def _reward_fn(cfg: AlignConfig):

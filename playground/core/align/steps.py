@@ -76,7 +76,7 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
             "kl": kl, "entropy": float(masked_mean(entropy.detach(), mask)), "loss": float(loss.detach()),
             "completion_length": tokens / len(roll.texts), "tokens": tokens, "seconds": spent,
             "tokens_per_s": tokens / max(spent, 1e-9), "completions": roll.texts,
-            "advantages": adv.tolist(), "rewards": rewards.tolist()}
+            "advantages": adv.tolist(), "rewards": rewards.tolist(), "rollout": roll}
 
 
 def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, reward_fn, *, max_new_tokens=40,
