@@ -107,3 +107,33 @@ def test_ppo_pieces_by_hand():
     # value 1.0 from old 0.0, clipped to 0.2; return 1.0: max((1-1)^2, (0.2-1)^2) * 0.5 = 0.32
     vl = ppo.ppo_value_loss(torch.tensor([[1.0]]), torch.tensor([[0.0]]), torch.tensor([[1.0]]), torch.ones(1, 1))
     assert float(vl) == pytest.approx(0.32)
+
+
+def test_the_readme_align_job_file_is_every_key_with_its_default(tmp_path):
+    import re
+    from pathlib import Path
+
+    from playground.core.align.config import AlignConfig, load_align_config
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", text[text.index("## Align"):], re.S).group(1)
+    (tmp_path / "job.toml").write_text(block, encoding="utf-8")
+    documented = load_align_config(tmp_path / "job.toml").to_dict()
+    defaults = AlignConfig().to_dict()
+    assert Path(documented["output"].pop("dir")) == tmp_path / defaults["output"].pop("dir")
+    assert documented == defaults
+
+
+def test_minimal_align_job_and_bad_settings(tmp_path):
+    from playground.core.align.config import load_align_config
+
+    job = tmp_path / "job.toml"
+    job.write_text('[method]\nname = "dpo"\n[training]\nmax_steps = 3\n')
+    cfg = load_align_config(job)
+    assert cfg.method.name == "dpo" and cfg.training.max_steps == 3 and cfg.model.source == "bundled"
+    job.write_text('[method]\nbeta = -0.1\n')
+    with pytest.raises(InputError, match="method.beta cannot be negative"):
+        load_align_config(job)
+    job.write_text('[method]\nbetta = 0.1\n')
+    with pytest.raises(InputError, match="Unknown setting 'method.betta'"):
+        load_align_config(job)
