@@ -30,3 +30,43 @@ def test_every_section_of_the_job_is_documented():
     documented = set(re.findall(r"^\[([a-z_.]+)\]", readme_job_file(), re.M))
     sections = {name for name, value in FinetuneConfig().to_dict().items() if isinstance(value, dict)}
     assert sections <= documented
+
+
+def readme_comments() -> dict[str, str]:
+    """``section.key`` -> the README's comment on that key (continuation lines joined)."""
+    out, section, last = {}, None, None
+    for line in readme_job_file().splitlines():
+        if m := re.match(r"^\[([a-z_.]+)\]", line):
+            section, last = m.group(1), None
+        elif (m := re.match(r"^([a-z_]+) = .*?\s# ?(.*)$", line)) and section != "data.columns":
+            last = f"{section}.{m.group(1)}"
+            out[last] = m.group(2).strip()
+        elif (m := re.match(r"^\s+# ?(.*)$", line)) and last:
+            out[last] += " " + m.group(1).strip()
+        else:
+            last = None
+    return out
+
+
+def field_helps() -> dict[str, str]:
+    import dataclasses
+
+    out = {}
+
+    def walk(obj, prefix):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.")
+            elif "help" in f.metadata:
+                out[prefix + f.name] = f.metadata["help"]
+
+    walk(FinetuneConfig(), "")
+    return out
+
+
+def test_the_readme_comments_are_the_fields_help():
+    """One text: the help on each config field is the README's comment on that key, both ways."""
+    comments, helps = readme_comments(), field_helps()
+    assert len(comments) >= 30
+    assert comments == helps

@@ -24,77 +24,126 @@ PRECISIONS = ("auto", "no", "bf16", "fp16")
 DEFAULT_LR = {"lora": 3e-4, "full": 3e-5, "prompt_tuning": 3e-2}
 
 
+def _f(default, **metadata):
+    """A field whose help (the README's job-file comment), label and range live on it, so the
+    wizard's form rows, their tooltips and the README are made from one declaration."""
+    return field(default=default, metadata=metadata)
+
+
 @dataclass
 class ModelConfig:
-    source: str = "bundled"          # "bundled", a local model folder, or a Hub id already cached
-    device: str = "auto"             # auto, cpu, cuda
-    precision: str = "auto"          # auto (bf16/fp16 on CUDA, float32 on CPU), no, bf16, fp16
+    source: str = _f("bundled",
+                     help=('"bundled" (SmolLM2-135M-Instruct), a local model folder, or a Hugging Face id already '
+                           'downloaded'))
+    device: str = _f("auto", help='auto, cpu, cuda (under accelerate launch, each process gets its GPU)')
+    precision: str = _f("auto",
+                        help=('auto: bf16 on GPUs that support it, else fp16; float32 ("no") on CPU; or "no", '
+                              '"bf16", "fp16" (fp16 needs a GPU). Weights stay float32; the forward pass runs in '
+                              'the lower precision (mixed precision).'))
 
 
 @dataclass
 class DataConfig:
-    source: str = "bundled"          # "bundled" (the sample dialogues) or a CSV / JSONL / Parquet file
-    validation: str = ""             # optional separate validation file
-    test: str = ""                   # optional separate test file
+    source: str = _f("bundled",
+                     help=('"bundled": the sample dialogues (train/validation/test splits), or your file: .csv, '
+                           '.tsv, .jsonl, .json (a list of objects), .parquet'))
+    validation: str = _f("", help='optional separate validation file (else split off source)')
+    test: str = _f("", help='optional separate test file (else split off source)')
     # Which column holds the dialogue and which the summary ("" = guessed from the names).
     columns: dict = field(default_factory=lambda: {"dialogue": "", "summary": ""})
-    template: str = "instruction"    # a name in playground.core.prompts.TEMPLATES or a text with {dialogue}
-    use_chat_template: bool = False  # wrap the prompt in the model's chat template (as the prompt lab can)
-    validation_fraction: float = 0.1  # split off the training file when no validation file is given
-    test_fraction: float = 0.1
-    max_length: int = 768            # tokens per example (prompt + completion)
-    truncation: str = "truncate_dialogue"  # or "drop"
-    max_train_examples: int = 0      # 0 = all
+    template: str = _f("instruction",
+                       help=('a Prompt tab template (instruction, flan, flan-brief, tldr) or your own text with '
+                             '{dialogue} (and optionally {summary}), e.g. "Chat:\\n{dialogue}\\nIn short: {summary}"'))
+    use_chat_template: bool = _f(False,
+                                 help=("wrap the prompt in the model's chat template; the summary is then the "
+                                       "assistant's answer"))
+    validation_fraction: float = _f(0.1, help='share of source held out for validation (when no validation file)')
+    test_fraction: float = _f(0.1, help='share of source held out for the test split (when no test file)')
+    max_length: int = _f(768,
+                         help='tokens per example, prompt + summary (at most the context window)',
+                         label='Maximum length',
+                         range=(8, 1000000))
+    truncation: str = _f("truncate_dialogue",
+                         help='truncate_dialogue or drop: what to do with longer examples (counted either way)')
+    max_train_examples: int = _f(0, help='use only the first N training examples (0 = all)')
     max_validation_examples: int = 0
 
 
 @dataclass
 class LoraSettings:
-    rank: int = 8
-    alpha: int = 16
-    dropout: float = 0.05
-    target_modules: list | str = "auto"  # "auto" (per architecture) or a list of module names
+    rank: int = _f(8,
+                   help='size of the low-rank matrices: more = more capacity, more parameters',
+                   label='Rank',
+                   range=(1, 256))
+    alpha: int = _f(16, help='scale of the update (alpha / rank multiplies it)', label='Alpha', range=(1, 512))
+    dropout: float = _f(0.05, label='Dropout', range=(0.0, 0.9, 0.05))
+    target_modules: list | str = _f("auto", help='"auto" (per architecture) or a list: ["q_proj", "v_proj"]')
 
 
 @dataclass
 class PromptTuningSettings:
-    virtual_tokens: int = 20
-    init: str = "text"               # text (start from the words of init_text) or random
+    virtual_tokens: int = _f(20, help='length of the soft prompt', label='Virtual tokens', range=(1, 200))
+    init: str = _f("text", help='"text": start from the embeddings of init_text; or "random"')
     init_text: str = "Summarize the following conversation."
 
 
 @dataclass
 class MethodConfig:
-    name: str = "lora"               # lora, full, prompt_tuning
+    name: str = _f("lora", help='lora, full, prompt_tuning')
     lora: LoraSettings = field(default_factory=LoraSettings)
     prompt_tuning: PromptTuningSettings = field(default_factory=PromptTuningSettings)
 
 
 @dataclass
 class TrainingConfig:
-    epochs: float = 1.0              # may be a fraction (0.25 = a quarter of the data)
-    max_steps: int = 0               # > 0 overrides epochs
-    learning_rate: float | str = "auto"
-    schedule: str = "cosine"
-    warmup_ratio: float = 0.05
+    epochs: float = _f(1.0,
+                       help='may be a fraction: 0.25 trains on a quarter of the data',
+                       label='Epochs',
+                       range=(0.01, 100.0, 0.25))
+    max_steps: int = _f(0, help='> 0: exactly this many optimizer steps (overrides epochs)')
+    learning_rate: float | str = _f("auto", help='auto: 3e-4 LoRA, 3e-5 full, 3e-2 prompt tuning; or a number')
+    schedule: str = _f("cosine", help='cosine, linear, constant (after the warm-up)')
+    warmup_ratio: float = _f(0.05,
+                             help='share of the steps spent ramping the learning rate up',
+                             label='Warm-up share',
+                             range=(0.0, 0.95, 0.01))
     weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    micro_batch_size: int = 1        # examples per forward pass (per process)
-    gradient_accumulation_steps: int = 8
-    batching: str = "length_grouped"
-    gradient_checkpointing: bool = False
-    eval_every: int = 50             # optimizer steps between validation losses (0 = only at the end)
-    save_every: int = 50             # optimizer steps between checkpoints (0 = only at the end)
-    keep_checkpoints: int = 2
-    save_on_stop: bool = True        # a Stop writes a checkpoint first, so nothing is lost
-    seed: int = 0
+    max_grad_norm: float = _f(1.0, help='gradient clipping (0 = off)')
+    micro_batch_size: int = _f(1,
+                               help='examples per forward pass, per process',
+                               label='Micro-batch size',
+                               range=(1, 256))
+    gradient_accumulation_steps: int = _f(8,
+                                          help=('micro-batches per optimizer step; the effective batch is '
+                                                'micro_batch_size x accumulation x processes'),
+                                          label='Gradient accumulation',
+                                          range=(1, 512))
+    batching: str = _f("length_grouped",
+                       help='length_grouped (similar lengths together: little padding) or random')
+    gradient_checkpointing: bool = _f(False,
+                                      help='recompute activations in the backward pass: less memory, more time')
+    eval_every: int = _f(50,
+                         help='validation loss every N steps (and at step 0 and at the end; 0 = end only)',
+                         label='Validation every',
+                         range=(0, 100000))
+    save_every: int = _f(50,
+                         help='checkpoint every N steps (0 = none; a Stop still writes one)',
+                         label='Checkpoint every',
+                         range=(0, 100000))
+    keep_checkpoints: int = _f(2, help='newest checkpoints kept while the run goes')
+    save_on_stop: bool = _f(True, help='a Stop writes a checkpoint first, so nothing is lost')
+    seed: int = _f(0, help='data order, splits, initialisation and dropout', label='Seed', range=(0, 2147483647))
 
 
 @dataclass
 class EvaluationConfig:
-    test_examples: int = 20          # test dialogues to summarize and score (0 = skip)
+    test_examples: int = _f(20,
+                            help=('test dialogues summarized (greedy, with the training template) and scored with '
+                                  'ROUGE and BLEU by the evaluation core (0 = skip)'),
+                            label='Test dialogues',
+                            range=(0, 10000))
     max_new_tokens: int = 128        # the bundled references are 30-115 tokens long
-    before: bool = True              # also score the model before fine-tuning
+    before: bool = _f(True, help='also score the model before fine-tuning (zero-shot)')
 
 
 @dataclass
