@@ -184,8 +184,42 @@ def test_presenter_mode_zooms_and_keys_step_through(qtbot, window):
     assert dock.step_index() == 0  # the keys step only in presenter mode
 
 
-def test_lab3_says_the_align_tab_is_missing_and_show_me_says_so_too(qtbot, window):
+def test_lab3_steps_tick_on_the_align_tab(qtbot, window):
     dock = window.toggle_labs(True)
     dock.select_lab("human-feedback")
-    assert "Align tab is not in this build" in dock.status.text()
-    assert dock.show_me() is None and "not in this build" in dock.status.text()
+    align = window.panel("AlignPanel")
+    assert "Label a pair" in dock.status.text()
+    dock.step_list.setCurrentRow(1)
+    assert dock.show_me() is align.reward and align.steps.currentWidget() is align.reward
+    assert not any(dock.is_ticked(s) for s in dock.lab().step_ids())
+
+    fb = align.feedback
+    for _ in range(4):  # identical samples are a tie and are not stored: sample again
+        click(qtbot, fb.sample)
+        qtbot.waitUntil(fb.pick_a.isEnabled, timeout=60000)
+        click(qtbot, fb.pick_a)
+        if dock.is_ticked("labels"):
+            break
+    assert dock.is_ticked("labels") and not dock.is_ticked("reward-model")
+
+    align.steps.setCurrentWidget(align.reward)
+    align.reward.pairs.setValue(6)
+    align.reward.test_pairs.setValue(4)
+    click(qtbot, align.reward.train)
+    wait_ticked(qtbot, dock, "reward-model")
+
+    op = align.optimize
+    align.steps.setCurrentWidget(op)
+    op.preset.setCurrentText("Reward hacking: count 'Person', beta 0")
+    op.rows["training.max_steps"].setValue(2)
+    op.rows["method.group_size"].setValue(2)
+    op.rows["method.max_new_tokens"].setValue(4)
+    with qtbot.waitSignal(op.sig_done, timeout=300000):
+        click(qtbot, op.start_btn)
+    wait_ticked(qtbot, dock, "reward-hacking")
+    assert dock.is_ticked("before-after") and not dock.is_ticked("with-kl")
+    qtbot.waitUntil(op.start_btn.isEnabled, timeout=10000)
+    op.preset.setCurrentText("Same reward, beta 0.5 (KL holds it)")
+    with qtbot.waitSignal(op.sig_done, timeout=300000):
+        click(qtbot, op.start_btn)
+    wait_ticked(qtbot, dock, "with-kl")

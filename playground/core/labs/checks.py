@@ -161,8 +161,8 @@ def _align(s: LabState, passed: bool, yes: str, no: str) -> CheckResult:
 
 @check
 def preferences_labelled(s: LabState) -> CheckResult:
-    return _align(s, s.align.get("pairs_labelled", 0) >= 8, "You labelled at least 8 preference pairs.",
-                  "Label at least 8 pairs (which answer is better?) in the Align tab.")
+    return _align(s, s.align.get("pairs_labelled", 0) >= 1, "You labelled preference pairs.",
+                  "Label a pair (which summary is better?) in the Align tab's Feedback step.")
 
 
 @check

@@ -95,6 +95,7 @@ class RewardPage(QWidget):
 
     def _trained(self, result) -> None:
         self.rm, report, probe = result
+        self.report = report  # read by the Labs checks (held-out accuracy shown)
         self.result.setText(
             f"Trained on frozen features: train accuracy {report.train_accuracy:.0%}, held-out accuracy "
             f"{report.test_accuracy:.0%} on {len(report.chosen_scores)} pairs. Probe: the reference summary "

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -242,6 +243,11 @@ class LabsDock(QDockWidget):
             widget = getattr(widget, name, None)
         if not isinstance(widget, QWidget):
             return None
+        child, parent = widget, widget.parentWidget()
+        while parent is not None and parent is not panel:  # bring a page inside a tab or wizard forward
+            if isinstance(parent, QStackedWidget):
+                parent.setCurrentWidget(child)
+            child, parent = parent, parent.parentWidget()
         scroll = self.window_.tabs.currentWidget()
         if hasattr(scroll, "ensureWidgetVisible"):
             scroll.ensureWidgetVisible(widget)

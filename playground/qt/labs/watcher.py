@@ -103,6 +103,33 @@ class LabStateWatcher(QObject):
 
         p.sig_evaluation_finished.connect(finished)
 
+    def _watch_align(self, p) -> None:
+        self.state.align_available = True
+        align = self.state.align
+        align.setdefault("runs", [])
+
+        def labels(n: int) -> None:
+            align["pairs_labelled"] = int(n)
+            self._changed()
+
+        def trained(_rm) -> None:
+            report = getattr(p.reward, "report", None)
+            align["reward_accuracy"] = float(report.test_accuracy) if report is not None else None
+            self._changed()
+
+        def done(ev) -> None:
+            r = ev.report
+            run = {"algorithm": r.get("method", ""), "kl_coef": float(r.get("beta", 0) or 0)}
+            steps = r.get("per_step", [])
+            if steps:
+                run.update(reward_before=steps[0]["reward_mean"], reward_after=steps[-1]["reward_mean"])
+            align["runs"].append(run)
+            self._changed()
+
+        p.feedback.sig_labels_changed.connect(labels)
+        p.reward.sig_trained.connect(trained)
+        p.optimize.sig_done.connect(done)
+
     def _from_panel(self, title: str, panel) -> None:
         if title == "Align":
             self.state.align_available = True
