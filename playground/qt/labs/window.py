@@ -26,6 +26,8 @@ class LabsWindowMixin:
             self.watch_labs()
             self._labs_dock = LabsDock(self, self.labs_watcher)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._labs_dock)
+            # A third of the window at most, so the tab the step is about keeps most of the room.
+            self.resizeDocks([self._labs_dock], [max(360, self.width() // 3)], Qt.Orientation.Horizontal)
             self._labs_dock.hide()
         return self._labs_dock
 
