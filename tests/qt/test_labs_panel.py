@@ -223,3 +223,28 @@ def test_lab3_steps_tick_on_the_align_tab(qtbot, window):
     with qtbot.waitSignal(op.sig_done, timeout=300000):
         click(qtbot, op.start_btn)
     wait_ticked(qtbot, dock, "with-kl")
+
+
+def test_lab2_baseline_ticks_on_an_evaluation_and_its_notebook_gives_the_same_rouge(qtbot, window, tmp_path):
+    from tests.core.test_notebook import run_script
+
+    dock = window.toggle_labs(True)
+    dock.select_lab("fine-tuning")
+    ev = window.panel("EvaluatePanel")
+    ev.count_spin.setValue(2)
+    ev.max_tokens.setValue(4)
+    assert not dock.is_ticked("baseline")
+    with qtbot.waitSignal(ev.sig_evaluation_finished, timeout=60000) as blocker:
+        click(qtbot, ev.run_button)
+    reports = blocker.args[0]
+    wait_ticked(qtbot, dock, "baseline")
+    assert not dock.is_ticked("after") and not dock.is_ticked("lora")
+    path = tmp_path / "lab2.ipynb"
+    missing = window.export_notebook(str(path), dock.lab())
+    assert len(missing) == 1 and "finetune" in missing[0]  # no fine-tuning run yet: said, not faked
+    import nbformat
+
+    got = run_script(nbformat.read(str(path), as_version=4), tmp_path)
+    label = ev.labels[-1]
+    for k in ("rouge1", "rouge2", "rougeL"):
+        assert got["evaluation"][k] == pytest.approx(float(reports[label].rouge[k]), abs=1e-9)
