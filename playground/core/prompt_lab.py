@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -86,23 +85,12 @@ def run_variants(loaded, dialogue: str, reference: str, variants: Sequence[Varia
 
 def python_snippet(model_ref: str, prompt: str, settings: GenerationSettings, encoder_decoder: bool = False,
                    chat: bool = False) -> str:
-    """A short runnable transformers script that reproduces this prompt and these settings."""
-    cls = "AutoModelForSeq2SeqLM" if encoder_decoder else "AutoModelForCausalLM"
-    gen = {"max_new_tokens": settings.max_new_tokens, "do_sample": settings.do_sample}
-    if settings.do_sample:
-        gen.update(temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p)
-    args = ", ".join(f"{k}={v!r}" for k, v in gen.items())
-    seed = f"torch.manual_seed({settings.seed})\n" if settings.do_sample and settings.seed is not None else ""
-    cut = "[0]" if encoder_decoder else "[0, inputs['input_ids'].shape[1]:]"
-    return (
-        "# Reproduces a run from LLM Playground.\n"
-        "import torch\n"
-        f"from transformers import AutoTokenizer, {cls}\n\n"
-        f"model_id = {model_ref!r}\n"
-        "tokenizer = AutoTokenizer.from_pretrained(model_id)\n"
-        f"model = {cls}.from_pretrained(model_id)\n\n"
-        f"prompt = {json.dumps(prompt, ensure_ascii=False)}\n"
-        f"inputs = tokenizer(prompt, return_tensors='pt', add_special_tokens={not chat})\n"
-        f"{seed}"
-        f"output = model.generate(**inputs, {args})\n"
-        f"print(tokenizer.decode(output{cut}, skip_special_tokens=True))\n")
+    """A runnable transformers script that reproduces this prompt and these settings: the generation
+    section of an exported notebook (core.notebook), as one script. ``chat`` is kept for callers: a chat
+    prompt already starts with the BOS its template wrote, and the script then adds no special tokens."""
+    from playground.core.notebook import experiment_script
+
+    del chat
+    model = {"kind": "local", "ref": model_ref, "encoder_decoder": encoder_decoder}
+    return "# Reproduces a run from LLM Playground.\n" + experiment_script(
+        model, [{"kind": "generation", "prompt": prompt, "settings": settings.to_dict()}])

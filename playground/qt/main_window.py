@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
 
 from playground import APP_NAME
 from playground.qt.context import AppContext
+from playground.qt.labs.window import LabsWindowMixin
 from playground.qt.model_bar import ModelBar
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LabsWindowMixin, QMainWindow):
     sig_first_paint = Signal()
     """emitted once, after the window has painted for the first time"""
 
@@ -87,6 +88,11 @@ class MainWindow(QMainWindow):
         export.setToolTip("Save the prompts, settings, outputs and charts of this session as one handout.")
         export.triggered.connect(self.export_session_dialog)
         file_menu.insertAction(quit_action, export)
+        notebook = QAction("Export as &notebook…", self)
+        notebook.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        notebook.setToolTip("Save a Jupyter notebook that reproduces what you did, with plain transformers / peft.")
+        notebook.triggered.connect(lambda: self.export_notebook_dialog(None))
+        file_menu.insertAction(quit_action, notebook)
 
         view = self.menuBar().addMenu("&View")
         for text, keys, step in (("Zoom &in", ["Ctrl+=", "Ctrl++"], 1), ("Zoom &out", ["Ctrl+-"], -1),
@@ -110,6 +116,12 @@ class MainWindow(QMainWindow):
         self.contrast_action.setCheckable(True)
         self.contrast_action.toggled.connect(lambda on: self.set_theme(self.theme, on))
         view.addAction(self.contrast_action)
+        view.addSeparator()
+        labs = QAction("&Labs", self)
+        labs.setShortcut(QKeySequence("Ctrl+L"))
+        labs.setToolTip("The course's labs, step by step beside the tabs, checked as you go.")
+        labs.triggered.connect(lambda: self.toggle_labs())
+        view.addAction(labs)
 
         help_menu = self.menuBar().addMenu("&Help")
         guide = QAction("&Guide for this tab", self)
@@ -138,6 +150,7 @@ class MainWindow(QMainWindow):
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             scroll.setWidget(panel)
             self.tabs.addTab(scroll, panel.title)
+        self.watch_labs()
         saved = self.context.settings.get("current_tab", 0)
         if isinstance(saved, int) and 0 <= saved < self.tabs.count():
             self.tabs.setCurrentIndex(saved)

@@ -9,6 +9,7 @@ TABS: list[tuple[str, str]] = [
     ("playground.qt.sampling", "SamplingPanel"),
     ("playground.qt.inside", "InsidePanel"),
     ("playground.qt.finetune", "FinetunePanel"),
+    ("playground.qt.align", "AlignPanel"),
     ("playground.qt.evaluate", "EvaluatePanel"),
 ]
 

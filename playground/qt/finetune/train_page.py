@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -44,6 +45,9 @@ ACTIVE_KEY = "finetune_active_run"
 class TrainPage(WizardPage):
     title = "Train"
     lesson_text = LESSON
+
+    sig_run_finished = Signal(object)
+    """a run finished: {"method": "full" | "lora" | "prompt_tuning", "run_dir": str}"""
 
     def __init__(self, wizard, parent=None) -> None:
         super().__init__(wizard, parent)
@@ -381,6 +385,7 @@ class TrainPage(WizardPage):
         self.wizard.result_page.show_result(ev.run_dir, ev.report, ev.loaded)
         self.wizard.refresh_steps()
         self.wizard.go_to(4)
+        self.sig_run_finished.emit({"method": self.method, "run_dir": ev.run_dir})
 
     def show_measured_peak(self, method: str, peak: int, device: str, added: bool = False) -> None:
         memory = "GPU memory allocated" if device == "cuda" else "the app's resident memory"

@@ -50,6 +50,8 @@ class PromptPanel(PromptRunsMixin, Panel):
     """the VariantEvent of a finished single run (with its summary and scores)"""
     sig_compare_finished = Signal()
     """a comparison ended (finished or stopped); columns hold what was scored"""
+    sig_prompt_measured = Signal(bool)
+    """the prompt and its token meter were rebuilt; True when the prompt does not fit the context window"""
 
     def __init__(self, context, parent: QWidget | None = None, history: History | None = None) -> None:
         super().__init__(context, parent)
@@ -188,6 +190,10 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.copy_button = QPushButton("Copy as Python")
         self.copy_button.setToolTip("Copy a short transformers script that reproduces this prompt and settings.")
         self.copy_button.clicked.connect(self.copy_as_python)
+        self.notebook_button = QPushButton("Export notebook…")
+        self.notebook_button.setToolTip("Save a Jupyter notebook that reproduces the comparison (and the other tabs' "
+                                        "experiments) with plain transformers and rouge-score.")
+        self.notebook_button.clicked.connect(self.export_notebook)
         self.run_button = QPushButton("Generate  (Ctrl+Enter)")
         self.run_button.clicked.connect(self.run_single)
         self.stop_button = QPushButton("Stop  (Esc)")
@@ -212,7 +218,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         rv.addLayout(mrow)
         rv.addWidget(self.prompt_edit, 3)
         brow = QHBoxLayout()
-        for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button):
+        for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button):
             brow.addWidget(b)
         rv.addLayout(brow)
         rv.addWidget(self.message)
@@ -379,6 +385,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         if self.meter.over:
             self.message.setText("The prompt does not fit in the context window: the examples take too much "
                                  "room. Drop shots, shorten the template, or lower max new tokens.")
+        self.sig_prompt_measured.emit(self.meter.over)
 
     def drop_shots_to_fit(self) -> None:
         from playground.core.prompts import max_shots_that_fit

@@ -40,7 +40,8 @@ class PromptRunsMixin:
             return False
         self.message.setText("")
         self._run_meta = {"model": loaded.info.name, "variants": variants, "reference": reference,
-                          "dialogue_id": (self.current_example().id if reference else "")}
+                          "dialogue_id": (self.current_example().id if reference else ""),
+                          "settings": settings.to_dict()}
         self.task = self.slot.start(
             "prompt lab", lambda h: run_variants(loaded, dialogue, reference, variants, settings, h.cancelled),
             on_item=on_event, on_finished=lambda task: on_finished())
@@ -152,6 +153,10 @@ class PromptRunsMixin:
         self.score_label.setText(f"Reopened run {run.id} ({run.model}, {run.template}, {run.shots}-shot).")
         self.refresh_prompt()
 
+    def last_run(self) -> dict:
+        """The last run or comparison started: model, variants, reference (read-only; for the Labs)."""
+        return dict(getattr(self, "_run_meta", {}))
+
     def python_code(self) -> str:
         from playground.core.prompt_lab import python_snippet
 
@@ -159,6 +164,13 @@ class PromptRunsMixin:
         ref = loaded.info.folder or loaded.source.ref
         return python_snippet(ref, self.prompt_edit.toPlainText(), self.settings(), loaded.is_encoder_decoder,
                               chat=self.use_chat(loaded) and not self.edited)
+
+    def export_notebook(self) -> None:
+        window = self.window()
+        if hasattr(window, "export_notebook_dialog"):
+            window.export_notebook_dialog(None)
+        else:
+            self.message.setText("Notebook export works in the app's main window (File > Export as notebook).")
 
     def copy_as_python(self) -> None:
         code = self.python_code()

@@ -258,6 +258,7 @@ class SamplingView:
             return
         stepper, settings, n = self.stepper, self.controls.settings(), self.steps_spin.value()
         self.rollouts_view.setHtml(f"<small>{n} tokens after the last chosen token, {settings.describe()}:</small>")
+        self.rollouts_shown = 0  # sampled continuations shown so far (the Labs checks read it)
         self._start("run 5 times", lambda h: compare_rollouts(stepper, n, settings, 5, h.cancelled),
                     on_item=self._on_rollout, on_finished=self.sig_rollouts_finished.emit)
 
@@ -299,6 +300,7 @@ class SamplingView:
             f"{html.escape(token_text(tok, t).replace(chr(10), '↵'))}</span>"
             for i, (t, p) in enumerate(zip(rollout.token_ids, rollout.probs)))
         style = "color:#3b6ea8" if rollout.label == "greedy" else "color:#444"
+        self.rollouts_shown = getattr(self, "rollouts_shown", 0) + (rollout.label != "greedy")
         self.rollouts_view.append(f"<b style='{style}'>{html.escape(rollout.label)}</b>: {chips or '∅'}")
 
     def _on_failed(self, message: str, hint: str) -> None:

@@ -1,0 +1,177 @@
+"""Align figures on the bundled model (CPU unless a GPU is there): GRPO steps with beta 0.1 and
+beta 0 (reward, monitor ROUGE-L, KL per step), the quick reward model's held-out accuracy on the
+bundled pairs and its 'said twice' probe, DPO before / after samples, wall time of each, and the
+app's GRPO step time vs trl's GRPOTrainer with the same settings in the same run.
+
+Run: python bench/align.py [--only grpo,rm,dpo,trl] [--steps 3] [--group 4] [--tokens 40]
+                           [--rm-pairs 48] [--rm-test 24]
+The machine is shared: the load average is printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def grpo(args, beta: float, rewards=("rouge_l",), label=""):
+    from playground.core.align.config import AlignConfig
+    from playground.core.align.job import AlignStepEvent, MonitorEvent, run_align
+
+    cfg = AlignConfig()
+    cfg.method.name, cfg.method.beta, cfg.method.rewards = "grpo", beta, list(rewards)
+    cfg.method.weights = [1.0] * len(rewards)
+    cfg.method.group_size, cfg.method.max_new_tokens = args.group, args.tokens
+    cfg.training.max_steps, cfg.training.save_every = args.steps, 0
+    cfg.training.monitor_every, cfg.training.monitor_examples = max(1, args.steps), 2
+    cfg.training.learning_rate = args.lr
+    cfg.output.dir = tempfile.mkdtemp(prefix="align-bench-")
+    began = time.perf_counter()
+    times = []
+    print(f"GRPO{label} beta {beta}, {args.group} completions x {args.tokens} tokens, LoRA r8, lr {args.lr} ({load()})")
+    for ev in run_align(cfg):
+        if isinstance(ev, AlignStepEvent):
+            times.append(ev.seconds)
+            print(f"  step {ev.step}: reward {ev.reward_mean:.4f} ±{ev.reward_std:.4f}  KL {ev.kl:.5f}  "
+                  f"entropy {ev.entropy:.3f}  length {ev.completion_length:.1f}  {ev.seconds:.1f} s", flush=True)
+        elif isinstance(ev, MonitorEvent):
+            print(f"  monitor at step {ev.step}: ROUGE-L {ev.rouge_l:.4f}", flush=True)
+    print(f"  wall {time.perf_counter() - began:.0f} s, mean step {sum(times) / len(times):.1f} s ({load()})")
+    return times
+
+
+def reward_model(args):
+    from playground.core.align.job import _truncate
+    from playground.core.align.preferences import bundled_preferences
+    from playground.core.align.reward_model import RewardModel, probe_repeat
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    loaded = load_model(ModelSource("bundled"), device="cpu", dtype="float32")
+    tok = loaded.tokenizer
+    cut = lambda ps: [type(p)(_truncate(tok, p.prompt, 200), p.chosen, p.rejected, p.reason, p.id) for p in ps]  # noqa: E731
+    train, test = cut(bundled_preferences("train")[:args.rm_pairs]), cut(bundled_preferences("test")[:args.rm_test])
+    print(f"Quick reward model: {len(train)} train pairs, {len(test)} held-out pairs ({load()})")
+    began = time.perf_counter()
+    rm = RewardModel(loaded.model, tok, "quick")
+    rep = rm.train_quick(train, test)
+    spent = time.perf_counter() - began
+    probe = probe_repeat(rm, test)
+    print(f"  train accuracy {rep.train_accuracy:.3f}, held-out accuracy {rep.test_accuracy:.3f}; "
+          f"features + training {spent:.0f} s; 'reference said twice' scored above the reference on "
+          f"{probe['overpaid']} of {probe['pairs']} held-out dialogues ({load()})")
+    by_reason = {}
+    for p, c, r in zip(test, rep.chosen_scores, rep.rejected_scores):
+        by_reason.setdefault(p.reason, []).append(c > r)
+    print("  held-out accuracy by reason: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by_reason.items())))
+
+
+def dpo(args):
+    from playground.core.align.config import AlignConfig
+    from playground.core.align.job import AlignStepEvent, run_align
+    from playground.core.finetune.events import DoneEvent
+
+    cfg = AlignConfig()
+    cfg.method.name, cfg.method.prompts_per_step, cfg.method.max_new_tokens = "dpo", 2, args.tokens
+    cfg.training.max_steps, cfg.training.save_every, cfg.training.learning_rate = args.steps, 0, 5e-5
+    cfg.training.monitor_examples = 2
+    cfg.output.dir = tempfile.mkdtemp(prefix="align-bench-")
+    began = time.perf_counter()
+    print(f"DPO, 2 pairs per step, lr 5e-5, beta 0.1 ({load()})")
+    for ev in run_align(cfg):
+        if isinstance(ev, AlignStepEvent):
+            print(f"  step {ev.step}: loss {ev.loss:.4f} margin {ev.extra['margin']:.4f} "
+                  f"accuracy {ev.extra['accuracy']:.2f} {ev.seconds:.1f} s", flush=True)
+        elif isinstance(ev, DoneEvent):
+            for s in ev.report["samples_after"]:
+                print(f"  [{s['prompt_id']}] before: {s['before'][:160]!r}\n          after:  {s['after'][:160]!r}")
+    print(f"  wall {time.perf_counter() - began:.0f} s ({load()})")
+
+
+def trl_grpo(args):
+    """trl's GRPOTrainer, same model, prompts, group, tokens, LoRA r8, beta, gradient checkpointing off."""
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import GRPOConfig, GRPOTrainer
+
+    from playground.core.align.job import _truncate
+    from playground.core.align.preferences import bundled_preferences
+    from playground.core.align.rewards import rouge_l_reward
+    from playground.core.finetune.methods import detect_lora_targets
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    loaded = load_model(ModelSource("bundled"), device="cpu", dtype="float32")
+    tok = loaded.tokenizer
+    pairs = bundled_preferences("train")[:args.steps]
+    data = Dataset.from_dict({"prompt": [_truncate(tok, p.prompt, 200) for p in pairs],
+                              "reference": [p.chosen for p in pairs]})
+
+    def reward(completions, reference, **kw):
+        return rouge_l_reward(completions, reference)
+
+    out = tempfile.mkdtemp(prefix="trl-grpo-")
+    conf = GRPOConfig(output_dir=out, per_device_train_batch_size=args.group, num_generations=args.group,
+                      max_completion_length=args.tokens, max_steps=args.steps, learning_rate=args.lr, beta=0.1,
+                      gradient_checkpointing=False, logging_steps=1, report_to=[], use_cpu=True, save_strategy="no",
+                      temperature=1.0, bf16=False)
+    trainer = GRPOTrainer(model=loaded.model, reward_funcs=reward, args=conf, train_dataset=data,
+                          processing_class=tok, peft_config=LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0,
+                                                                      target_modules=detect_lora_targets(loaded.model)))
+    print(f"trl GRPOTrainer, same settings ({load()})")
+    began = time.perf_counter()
+    trainer.train()
+    spent = time.perf_counter() - began
+    for log in trainer.state.log_history:
+        if "reward" in log:
+            print(f"  step {log.get('step')}: reward {log['reward']:.4f} KL {log.get('kl', float('nan')):.5f}")
+    print(f"  wall {spent:.0f} s, {spent / args.steps:.1f} s per step ({load()})")
+    return spent / args.steps
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="grpo,rm,dpo,trl")
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--group", type=int, default=4)
+    ap.add_argument("--tokens", type=int, default=40)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--rm-pairs", type=int, default=48)
+    ap.add_argument("--rm-test", type=int, default=24)
+    args = ap.parse_args()
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import torch
+
+    print(f"torch threads {torch.get_num_threads()}, {load()}")
+    parts = args.only.split(",")
+    app = None
+    if "grpo" in parts:
+        app = grpo(args, 0.1)
+        grpo(args, 0.0)
+    if "rm" in parts:
+        reward_model(args)
+    if "dpo" in parts:
+        dpo(args)
+    if "trl" in parts:
+        theirs = trl_grpo(args)
+        if app:
+            mine = sum(app) / len(app)
+            print(f"app GRPO step {mine:.1f} s vs trl {theirs:.1f} s: trl / app = {theirs / mine:.2f} "
+                  "(under the load printed above; both in this run)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

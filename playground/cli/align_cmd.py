@@ -1,0 +1,101 @@
+"""`playground align JOB.toml`: a reward model, GRPO, RLOO, PPO or DPO run, headless.
+
+Ctrl+C once stops after the current step and writes a checkpoint; ``--resume RUN_DIR`` continues.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import warnings
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("align", help="align a model: reward model, GRPO, RLOO, PPO or DPO, from a TOML job file",
+                       description="Run an align job described by a TOML file (see the README, 'Align').")
+    p.add_argument("config", nargs="?", help="the job file (TOML); not needed with --resume")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    p.add_argument("--output", metavar="DIR", help="the run folder (overrides output.dir)")
+    p.add_argument("--quiet", action="store_true", help="no per-step lines, only the summary")
+    p.set_defaults(run=run)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _show(ev, quiet: bool) -> None:
+    from playground.core.align.job import AlignStepEvent, MonitorEvent, RewardModelEvent
+    from playground.core.finetune.events import CheckpointEvent, StageEvent
+
+    if isinstance(ev, StageEvent):
+        _say(ev.message)
+    elif isinstance(ev, AlignStepEvent) and not quiet:
+        extra = "".join(f" {k} {v:.3f}" for k, v in ev.extra.items() if isinstance(v, float))
+        _say(f"step {ev.step}/{ev.total_steps} reward {ev.reward_mean:.3f}±{ev.reward_std:.3f} KL {ev.kl:.4f} "
+             f"entropy {ev.entropy:.2f} length {ev.completion_length:.1f} {ev.tokens_per_s:.0f} tok/s "
+             f"{ev.seconds:.1f}s{extra}")
+    elif isinstance(ev, MonitorEvent) and not quiet:
+        _say(f"step {ev.step}: monitor ROUGE-L {ev.rouge_l:.4f} (held-out, not optimized)")
+    elif isinstance(ev, CheckpointEvent) and not quiet:
+        _say(f"step {ev.step}: checkpoint {ev.path}")
+    elif isinstance(ev, RewardModelEvent):
+        r = ev.report
+        acc = "n/a" if r["test_accuracy"] is None else f"{r['test_accuracy']:.3f}"
+        p = r["probe_repeat"]
+        _say(f"reward model ({r['mode']}): train accuracy {r['train_accuracy']:.3f}, held-out accuracy {acc}; "
+             f"'the reference said twice' outscored the reference on {p['overpaid']} of {p['pairs']} held-out pairs")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from playground.core.align.config import load_align_config
+    from playground.core.align.job import run_align
+    from playground.core.errors import InputError
+    from playground.core.finetune.events import DoneEvent, StoppedEvent
+    from playground.core.handle import TaskHandle
+
+    if args.resume:
+        cfg = load_align_config(Path(args.resume) / "job.toml")
+        cfg.output.dir = str(Path(args.resume).resolve())
+    elif args.config:
+        cfg = load_align_config(args.config)
+    else:
+        raise InputError("Name a job file, or a run folder with --resume.",
+                         "Example: playground align job.toml (see the README, 'Align').")
+    if args.output:
+        cfg.output.dir = os.path.abspath(args.output)
+    if args.overwrite:
+        cfg.output.overwrite = True
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    handle = TaskHandle()
+
+    def on_sigint(signum, frame):
+        if handle.cancelled():
+            raise KeyboardInterrupt
+        handle.cancel()
+        _say("Stopping after this step (Ctrl+C again to quit at once)...")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    last = None
+    try:
+        for ev in run_align(cfg, handle, resume=bool(args.resume)):
+            _show(ev, args.quiet)
+            last = ev
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if isinstance(last, StoppedEvent):
+        _say(f"Stopped at step {last.step}; checkpoint {last.checkpoint or '(none yet)'}.")
+        _say(f"Continue with: playground align --resume {cfg.output.dir}")
+        return 130
+    if isinstance(last, DoneEvent):
+        _say(f"Done. Saved: {last.artifact}")
+        _say(f"Report: {os.path.join(last.run_dir, 'report.json')}")
+    return 0

@@ -1,0 +1,145 @@
+"""The settings of one align job (``playground align JOB.toml``), sharing the fine-tuning job's
+sections and keys where they mean the same: [model], [data], [training] (max_steps ...), [output],
+plus [method] with ``name`` and each method's settings. Every key has a default, and each carries
+its help (``metadata["help"]``) for the README, the CLI and the tab's form rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playground.core.errors import InputError
+from playground.core.finetune.config import ModelConfig, OutputConfig, _build, dump_toml
+
+ALIGN_METHODS = ("reward_model", "grpo", "rloo", "ppo", "dpo")
+REWARDS = ("rouge_l", "length", "positivity", "word_count")
+
+
+def _f(default, help: str, **kw):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class AlignData:
+    source: str = _f("bundled", "Preference pairs (JSONL: prompt, chosen, rejected): \"bundled\" is "
+                                "resources/datasets/preferences/train.jsonl. Online methods use each pair's "
+                                "prompt, and its chosen text as the reference for ROUGE.")
+    test: str = _f("bundled", "Held-out pairs for accuracy and the monitor metric (\"bundled\": test.jsonl).")
+    max_prompt_tokens: int = _f(200, "Prompts longer than this keep their last tokens (the dialogue's end "
+                                     "and 'Summary:').")
+    max_train_examples: int = _f(0, "Use only the first N training pairs (0 = all).")
+
+
+@dataclass
+class AlignTraining:
+    max_steps: int = _f(20, "Optimizer steps (each samples and scores new completions for online methods).",
+                    label="Steps", range=(1, 1000))
+    learning_rate: float = _f(1e-4, "AdamW learning rate of the LoRA weights (DPO at 2e-4 copied dialogues: "
+                                    "keep it low).", label="Learning rate", range=(1e-6, 1.0, 1e-5), decimals=6)
+    max_grad_norm: float = _f(1.0, "Gradient clipping (0 = off).")
+    save_every: int = _f(5, "Steps between checkpoints (0 = only at the end); Stop also writes one.")
+    keep_checkpoints: int = _f(2, "How many checkpoints to keep.")
+    seed: int = _f(0, "Seed of sampling and of each step (a resumed run samples as an uninterrupted one).")
+    monitor_every: int = _f(5, "Steps between monitor measurements (ROUGE-L of greedy summaries of held-out "
+                               "dialogues, not optimized; 0 = only at the start and end).")
+    monitor_examples: int = _f(2, "Held-out dialogues the monitor summarizes.")
+
+
+@dataclass
+class AlignMethod:
+    name: str = _f("grpo", "grpo, rloo, ppo or dpo (reward_model: train a reward model only).",
+                   choices=ALIGN_METHODS, label="Method")
+    beta: float = _f(0.1, "Weight of the KL penalty to the reference (the model with its adapter off). "
+                          "0 switches it off (trl's GRPO default), which lets the reward be hacked.", label="KL weight (beta)",
+                  range=(0.0, 10.0, 0.05))
+    group_size: int = _f(4, "GRPO/RLOO: completions sampled per prompt; advantages compare them.",
+                        label="Group size", range=(2, 16))
+    prompts_per_step: int = _f(1, "Prompts per step (online methods) or pairs per step (DPO).")
+    max_new_tokens: int = _f(40, "Tokens per sampled completion.", label="Tokens per completion", range=(1, 512))
+    temperature: float = _f(1.0, "Sampling temperature of the rollouts.")
+    epsilon: float = _f(0.2, "Clipping range of the probability ratio.")
+    rewards: list = _f(["rouge_l"], "Rewards to add up: rouge_l, length, positivity, word_count.")
+    weights: list = _f([1.0], "One weight per reward.")
+    target_words: int = _f(40, "The length reward's target, in words.")
+    word: str = _f("Person", "The word_count reward's word (the reward-hacking preset).")
+    lora_rank: int = _f(8, "LoRA rank of the policy's adapter.")
+    reward_mode: str = _f("quick", "reward_model: quick (frozen features + linear head) or full (LoRA + head).",
+                          choices=("quick", "full"))
+    vf_coef: float = _f(0.1, "PPO: weight of the value loss.")
+    gae_lambda: float = _f(0.95, "PPO: GAE's lambda.")
+
+
+@dataclass
+class AlignConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: AlignData = field(default_factory=AlignData)
+    method: AlignMethod = field(default_factory=AlignMethod)
+    training: AlignTraining = field(default_factory=AlignTraining)
+    output: OutputConfig = field(default_factory=lambda: OutputConfig(dir="runs/align"))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        return dump_toml(self.to_dict())
+
+    @staticmethod
+    def from_dict(data: dict, where: str = "the align job") -> "AlignConfig":
+        return _build(AlignConfig, data, "", where)
+
+    def validate(self) -> "AlignConfig":
+        m, t = self.method, self.training
+
+        def need(ok: bool, key: str, what: str) -> None:
+            if not ok:
+                raise InputError(f"The setting {key} {what}.", "Fix it in the job's TOML file or in the Align tab.")
+
+        need(m.name in ALIGN_METHODS, "method.name", f"must be one of {', '.join(ALIGN_METHODS)} (it is {m.name!r})")
+        need(m.beta >= 0, "method.beta", "cannot be negative (0 switches the KL penalty off)")
+        need(m.group_size >= 2, "method.group_size", "must be at least 2 (advantages compare completions)")
+        need(m.prompts_per_step >= 1, "method.prompts_per_step", "must be at least 1")
+        need(m.max_new_tokens >= 1, "method.max_new_tokens", "must be at least 1")
+        need(m.temperature > 0, "method.temperature", "must be above 0")
+        need(all(r in REWARDS for r in m.rewards) and m.rewards, "method.rewards",
+             f"must list some of {', '.join(REWARDS)}")
+        need(len(m.weights) == len(m.rewards), "method.weights", "needs one weight per reward")
+        need(m.reward_mode in ("quick", "full"), "method.reward_mode", "must be quick or full")
+        need(t.max_steps >= 1, "training.max_steps", "must be at least 1")
+        need(t.learning_rate > 0, "training.learning_rate", "must be above 0")
+        return self
+
+
+def load_align_config(path: str | Path) -> AlignConfig:
+    """Read an align job's TOML; relative data paths are relative to the file's folder."""
+    import tomllib
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"The job file {path} does not exist.", "Check the path.") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path.name} is not valid TOML: {exc}.", "The format is in the README, under \"Align\".") from None
+    cfg = AlignConfig.from_dict(data, path.name)
+    for key in ("source", "test"):
+        value = getattr(cfg.data, key)
+        if value != "bundled" and not Path(value).is_absolute():
+            setattr(cfg.data, key, str((path.parent / value).resolve()))
+    if not Path(cfg.output.dir).is_absolute():
+        cfg.output.dir = str((path.parent / cfg.output.dir).resolve())
+    return cfg.validate()
+
+
+def help_rows() -> list[tuple[str, object, str]]:
+    """(section.key, default, help) of every setting: for the README and the CLI's --help-keys."""
+    out = []
+    for section in dataclasses.fields(AlignConfig):
+        inst = section.default_factory()
+        for f in dataclasses.fields(inst):
+            default = getattr(inst, f.name)
+            out.append((f"{section.name}.{f.name}", default, f.metadata.get("help", "")))
+    return out

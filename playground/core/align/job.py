@@ -1,0 +1,336 @@
+"""One align run: load the model, put a LoRA adapter on it, run the method's steps, yield events.
+
+Run folder (as the fine-tuning core's, see playground.core.finetune.layout)::
+
+    RUN/ job.toml  adapter/ (peft)  report.json  samples.csv  checkpoints/step-NNNNNN/  failed.json
+         reward_head.safetensors (reward_model)
+
+Single process (the ``accelerate launch`` multi-process mode of the fine-tuning job is not wired
+here yet). Each step is seeded from (seed, step), so a resumed run samples exactly what an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from playground.core.align.config import AlignConfig
+from playground.core.errors import Cancelled, InputError, PlaygroundError
+from playground.core.finetune.events import CheckpointEvent, DoneEvent, StageEvent, StoppedEvent
+from playground.core.finetune.layout import RunFolder
+from playground.core.handle import TaskHandle, ensure_handle
+
+
+@dataclass
+class AlignStepEvent:
+    """One optimizer step of an align run (GRPO's loss sits near 0 by construction: plot the reward)."""
+
+    step: int
+    total_steps: int
+    method: str
+    reward_mean: float
+    reward_std: float
+    kl: float
+    entropy: float
+    completion_length: float   # tokens per completion
+    tokens_per_s: float
+    loss: float
+    seconds: float
+    peak_memory_bytes: int
+    extra: dict = field(default_factory=dict)  # DPO margin/accuracy, PPO value loss, GRPO group
+
+
+@dataclass
+class MonitorEvent:
+    """The metric that is *not* optimized: ROUGE-L of greedy summaries of held-out dialogues."""
+
+    step: int
+    rouge_l: float
+    samples: list  # [{"prompt_id", "completion", "reference"}]
+
+
+@dataclass
+class RewardModelEvent:
+    """A reward model was trained: held-out accuracy, score histograms, the repeat probe."""
+
+    report: dict
+
+
+def _pairs(source: str, split: str, limit: int = 0):
+    from playground.core.align.preferences import bundled_preferences, load_preferences
+
+    pairs = bundled_preferences(split) if source == "bundled" else load_preferences(source)
+    return pairs[:limit] if limit else pairs
+
+
+def _truncate(tokenizer, text: str, max_tokens: int) -> str:
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    return text if len(ids) <= max_tokens else tokenizer.decode(ids[-max_tokens:])
+
+
+def _finite_state(model) -> bool:
+    import torch
+
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters() if p.requires_grad)
+
+
+def _step_seed(seed: int, step: int) -> int:
+    return (seed * 1_000_003 + step * 7919) % (2**31 - 1)
+
+
+def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool = False) -> Iterator[Any]:
+    """Run an align job, yielding StageEvent, RewardModelEvent, AlignStepEvent, MonitorEvent,
+    CheckpointEvent, then DoneEvent (or StoppedEvent after a Stop, with a checkpoint written).
+
+    Raises InputError / PlaygroundError in plain words (bad settings or data, a folder in the way,
+    a non-finite reward or loss: that step is refused and nothing non-finite is saved).
+    """
+    from playground.core.finetune.job import prepare_run_dir
+    from playground.core.paths import atomic_write_text
+
+    handle = ensure_handle(handle)
+    cfg.validate()
+    run = RunFolder(prepare_run_dir(cfg, resume, True))
+    if resume:
+        run.failed_json.unlink(missing_ok=True)
+    state: dict = {}
+    try:
+        yield from _run(cfg, handle, resume, run, state)
+    except (Cancelled, GeneratorExit) as exc:
+        if 0 < state.get("step", 0) and state["step"] > state.get("saved", -1) and "save" in state:
+            state["save"]()
+        if isinstance(exc, GeneratorExit):
+            raise
+        yield StoppedEvent(state.get("step", 0), state.get("checkpoint", ""))
+    except Exception as exc:
+        from playground.core.errors import describe_exception
+
+        message, hint = describe_exception(exc)
+        atomic_write_text(run.failed_json, json.dumps({"message": message, "hint": hint,
+                                                       "step": state.get("step", 0)}, indent=1))
+        raise
+
+
+def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, state: dict) -> Iterator[Any]:
+    import torch
+
+    from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state, save_checkpoint
+    from playground.core.finetune.resources import PeakMeter
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+    from playground.core.paths import atomic_write_text
+
+    m, t = cfg.method, cfg.training
+    meter = PeakMeter(torch.device("cpu")).start()
+    yield StageEvent("model", f"Loading {cfg.model.source}...")
+    loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    if loaded.is_encoder_decoder:
+        raise InputError("The align methods here need a decoder-only (causal) model.",
+                         "Load a causal model such as the bundled SmolLM2.")
+    model, tok = loaded.model, loaded.tokenizer
+    train = _pairs(cfg.data.source, "train", cfg.data.max_train_examples)
+    test = _pairs(cfg.data.test, "test")
+    for group in (train, test):
+        group[:] = [type(p)(_truncate(tok, p.prompt, cfg.data.max_prompt_tokens), p.chosen, p.rejected,
+                            p.reason, p.id) for p in group]
+    handle.raise_if_cancelled()
+
+    if m.name == "reward_model":
+        yield from _reward_model(cfg, model, tok, train, test, run, meter)
+        return
+
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    from playground.core.finetune.methods import detect_lora_targets
+
+    ckpt = run.latest_checkpoint() if resume else None
+    if ckpt is not None:
+        model = PeftModel.from_pretrained(model, str(ckpt / "model"), is_trainable=True)
+    else:
+        model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=2 * m.lora_rank, lora_dropout=0.0,
+                                                 target_modules=detect_lora_targets(model)))
+    value_head = None
+    params = [p for p in model.parameters() if p.requires_grad]
+    if m.name == "ppo":
+        from playground.core.align.ppo import ValueHead
+
+        value_head = ValueHead(model.config.hidden_size)
+        if ckpt is not None and (ckpt / "model" / "value_head.pt").is_file():
+            value_head.load_state_dict(torch.load(ckpt / "model" / "value_head.pt", weights_only=True))
+        params += list(value_head.parameters())
+    opt = torch.optim.AdamW(params, lr=t.learning_rate)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    history = {"steps": [], "monitor": []}
+    step = 0
+    if ckpt is not None:
+        saved, training = load_checkpoint_state(ckpt)
+        opt.load_state_dict(training["optimizer"])
+        history, step = saved["history"], saved["step"]
+    state["step"], state["saved"] = step, step if ckpt is not None else -1
+
+    def save_model(folder: Path) -> None:
+        model.save_pretrained(str(folder))
+        if value_head is not None:
+            torch.save(value_head.state_dict(), folder / "value_head.pt")
+
+    def save() -> str:
+        if not _finite_state(model):
+            return ""  # never save a diverged model
+        path = str(save_checkpoint(run.path, state["step"], save_model, opt, sched,
+                                   {"step": state["step"], "history": history}, t.keep_checkpoints))
+        state["saved"], state["checkpoint"] = state["step"], path
+        return path
+
+    state["save"] = save
+    reward_fn = _reward_fn(cfg)
+    from playground.core.align.steps import dpo_step, online_step, ppo_step
+
+    if step == 0 and m.name != "dpo":
+        yield _monitor(model, tok, test, cfg, 0, history)
+    while step < t.max_steps:
+        handle.raise_if_cancelled()
+        torch.manual_seed(_step_seed(t.seed, step))
+        n = m.prompts_per_step
+        batch = [train[(step * n + i) % len(train)] for i in range(n)]
+        prompts, refs = [p.prompt for p in batch], [p.chosen for p in batch]
+        try:
+            if m.name == "dpo":
+                s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm)
+            elif m.name == "ppo":
+                s = ppo_step(model, value_head, tok, opt, prompts, refs, reward_fn, max_new_tokens=m.max_new_tokens,
+                             kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef, lam=m.gae_lambda, step=step,
+                             max_grad_norm=t.max_grad_norm)
+            else:
+                s = online_step(model, tok, opt, prompts, refs, reward_fn, method=m.name, group_size=m.group_size,
+                                max_new_tokens=m.max_new_tokens, beta=m.beta, epsilon=m.epsilon,
+                                temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm)
+        except torch.OutOfMemoryError:
+            raise PlaygroundError(f"The device ran out of memory at step {step + 1}.",
+                                  "Lower method.group_size, method.max_new_tokens or data.max_prompt_tokens.") from None
+        if not _finite_state(model):
+            raise PlaygroundError(f"The adapter's weights became non-finite at step {step + 1} (the run diverged).",
+                                  "Nothing non-finite was saved: lower the learning rate and resume from the last checkpoint.")
+        step += 1
+        state["step"] = step
+        row = {k: v for k, v in s.items() if isinstance(v, (int, float))}
+        row["step"] = step
+        if "completions" in s:
+            row["samples"] = [{"completion": c, "reward": r} for c, r in zip(s["completions"][:4], s["rewards"][:4])]
+            if "advantages" in s:
+                row["advantages"] = s["advantages"][:m.group_size]
+        history["steps"].append(row)
+        handle.report(step / t.max_steps, f"step {step}/{t.max_steps}  reward {s['reward_mean']:.3f}  KL {s['kl']:.4f}")
+        yield AlignStepEvent(step, t.max_steps, m.name, s["reward_mean"], s["reward_std"], s["kl"], s["entropy"],
+                             s["completion_length"], s["tokens_per_s"], s["loss"], s["seconds"], meter.peak(),
+                             {k: row[k] for k in ("margin", "accuracy", "value_loss", "advantages", "samples")
+                              if k in row})
+        at_end = step == t.max_steps
+        if m.name != "dpo" and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
+            yield _monitor(model, tok, test, cfg, step, history)
+        if t.save_every and step % t.save_every == 0 and not at_end:
+            yield CheckpointEvent(step, save())
+
+    yield StageEvent("save", "Saving the adapter...")
+    atomic_save_dir(run.path / "adapter", save_model)
+    after = _dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
+    report = {"method": m.name, "steps": step, "beta": m.beta, "rewards": m.rewards, "weights": m.weights,
+              "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
+              "peak_memory_bytes": meter.peak()}
+    atomic_write_text(run.path / "samples.csv", _samples_csv(history))
+    atomic_write_text(run.report_json, json.dumps(report, indent=1))
+    meter.stop()
+    from playground.core.finetune.scoring import as_loaded
+
+    yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
+
+
+def _reward_fn(cfg: AlignConfig):
+    from playground.core.align.rewards import combine, make_reward
+
+    m = cfg.method
+    parts = [(make_reward(name, target_words=m.target_words, word=m.word), float(w))
+             for name, w in zip(m.rewards, m.weights)]
+    return parts[0][0] if len(parts) == 1 and parts[0][1] == 1.0 else combine(parts)
+
+
+def _greedy(model, tok, prompts, max_new_tokens):
+    import torch
+
+    from playground.core.align.policy import encode_prompts
+
+    ids, mask = encode_prompts(tok, prompts, next(model.parameters()).device)
+    with torch.no_grad():
+        out = model.generate(input_ids=ids, attention_mask=mask, do_sample=False, max_new_tokens=max_new_tokens,
+                             pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
+    return [tok.decode(o[ids.size(1):], skip_special_tokens=True).strip() for o in out]
+
+
+def _monitor(model, tok, test, cfg, step, history) -> MonitorEvent:
+    from playground.core.align.rewards import rouge_l_reward
+
+    pairs = test[:cfg.training.monitor_examples]
+    outs = _greedy(model, tok, [p.prompt for p in pairs], cfg.method.max_new_tokens)
+    scores = rouge_l_reward(outs, [p.chosen for p in pairs])
+    value = sum(scores) / max(1, len(scores))
+    samples = [{"prompt_id": p.id, "completion": o, "reference": p.chosen} for p, o in zip(pairs, outs)]
+    history["monitor"].append({"step": step, "rouge_l": value, "samples": samples})
+    return MonitorEvent(step, value, samples)
+
+
+def _dpo_samples(model, tok, test, cfg) -> list:
+    from playground.core.align.policy import reference
+
+    pairs = test[:cfg.training.monitor_examples]
+    prompts = [p.prompt for p in pairs]
+    after = _greedy(model, tok, prompts, cfg.method.max_new_tokens)
+    with reference(model):
+        before = _greedy(model, tok, prompts, cfg.method.max_new_tokens)
+    return [{"prompt_id": p.id, "before": b, "after": a} for p, b, a in zip(pairs, before, after)]
+
+
+def _samples_csv(history) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["step", "completion", "reward"])
+    for row in history["steps"]:
+        for s in row.get("samples", []):
+            w.writerow([row["step"], s["completion"], f"{s['reward']:.6g}"])
+    return buf.getvalue()
+
+
+def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
+    from safetensors.torch import save_file
+
+    from playground.core.align.reward_model import RewardModel, probe_repeat
+    from playground.core.paths import atomic_write_text
+
+    m, t = cfg.method, cfg.training
+    rm = RewardModel(model, tok, m.reward_mode)
+    yield StageEvent("train", f"Training a {m.reward_mode} reward model on {len(train)} pairs...")
+    began = time.perf_counter()
+    if m.reward_mode == "quick":
+        rep = rm.train_quick(train, test, steps=max(t.max_steps, 1))
+    else:
+        rep = rm.train_full(train, test, steps=t.max_steps, lr=t.learning_rate, batch_pairs=m.prompts_per_step)
+    probe = probe_repeat(rm, test)
+    if not all(math.isfinite(v) for v in rep.losses):
+        raise PlaygroundError("The reward model's loss became non-finite.", "Lower the learning rate.")
+    report = {"method": "reward_model", "mode": rep.mode, "steps": rep.steps, "train_accuracy": rep.train_accuracy,
+              "test_accuracy": rep.test_accuracy, "losses": rep.losses, "chosen_scores": rep.chosen_scores,
+              "rejected_scores": rep.rejected_scores, "probe_repeat": probe,
+              "seconds": time.perf_counter() - began, "peak_memory_bytes": meter.peak()}
+    yield RewardModelEvent(report)
+    save_file({"weight": rm.head.weight.detach().contiguous(), "bias": rm.head.bias.detach().contiguous(),
+               "mean": rm._mean.contiguous(), "std": rm._std.contiguous()}, str(run.path / "reward_head.safetensors"))
+    if m.reward_mode == "full":
+        rm.backbone.save_pretrained(str(run.path / "adapter"))
+    atomic_write_text(run.report_json, json.dumps(report, indent=1))
+    meter.stop()
+    yield DoneEvent(str(run.path), str(run.path / "reward_head.safetensors"), report, None, tok, None)

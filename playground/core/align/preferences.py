@@ -1,0 +1,113 @@
+"""Preference pairs in trl's format (``prompt``, ``chosen``, ``rejected``, optional ``reason``).
+
+``load_preferences`` reads a JSONL file and checks it; the bundled set lives in
+resources/datasets/preferences/ (see its README). Learner labels use the same format.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+from playground.core.errors import InputError
+
+REQUIRED = ("prompt", "chosen", "rejected")
+
+
+@dataclass(frozen=True)
+class PreferencePair:
+    prompt: str
+    chosen: str
+    rejected: str
+    reason: str = ""
+    id: str = ""
+
+
+def preferences_dir() -> Path:
+    return Path(__file__).resolve().parents[3] / "resources" / "datasets" / "preferences"
+
+
+def bundled_preferences(split: str = "train") -> list[PreferencePair]:
+    """The bundled pairs of one split (train: 240, test: 60)."""
+    return load_preferences(preferences_dir() / f"{split}.jsonl")
+
+
+def load_preferences(path: str | Path) -> list[PreferencePair]:
+    """Read and check a JSONL preference file (see ``check_pairs``)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot read the preference file {path}: {exc.strerror or exc}.",
+                         "Check the path, or pick another file.") from None
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise InputError(f"Line {n} of {path.name} is not valid JSON.",
+                             "Each line must be one JSON object with prompt, chosen and rejected.") from None
+        if not isinstance(row, dict):
+            raise InputError(f"Line {n} of {path.name} is not a JSON object.",
+                             "Each line must be one JSON object with prompt, chosen and rejected.")
+        rows.append(row)
+    return check_pairs(rows, path.name)
+
+
+def check_pairs(rows: Sequence[dict], name: str = "the preference data") -> list[PreferencePair]:
+    """Rows as pairs, refusing what cannot train a reward model, in plain words.
+
+    Missing columns and non-text values are refused; ties (chosen == rejected) and duplicate pairs
+    are dropped; fewer than two usable pairs (for instance only ties, or one pair) is refused.
+    """
+    if not rows:
+        raise InputError(f"{name} holds no pairs.", "Label some pairs, or pick a file with pairs in it.")
+    missing = [c for c in REQUIRED if any(c not in r for r in rows)]
+    if missing:
+        first = next(i for i, r in enumerate(rows, 1) if any(c not in r for c in missing))
+        raise InputError(f"{name} lacks the column(s) {', '.join(missing)} (first in row {first}).",
+                         "Each row needs prompt, chosen and rejected (trl's preference format).")
+    pairs, seen, ties, dupes = [], set(), 0, 0
+    for i, r in enumerate(rows, 1):
+        for c in REQUIRED:
+            if not isinstance(r[c], str):
+                raise InputError(f"Row {i} of {name}: '{c}' is not text.", "Write each of prompt, chosen, rejected as a string.")
+        if r["chosen"].strip() == r["rejected"].strip() or r.get("label") == "tie":
+            ties += 1
+            continue
+        key = (r["prompt"], r["chosen"], r["rejected"])
+        if key in seen:
+            dupes += 1
+            continue
+        seen.add(key)
+        pairs.append(PreferencePair(r["prompt"], r["chosen"], r["rejected"], str(r.get("reason", "")),
+                                    str(r.get("id", ""))))
+    if len(pairs) < 2:
+        why = []
+        if ties:
+            why.append(f"{ties} tie(s)")
+        if dupes:
+            why.append(f"{dupes} duplicate(s)")
+        dropped = f" after dropping {' and '.join(why)}" if why else ""
+        raise InputError(f"{name} has {len(pairs)} usable pair(s){dropped}; a reward model needs at least two.",
+                         "Label more pairs where one completion is better than the other.")
+    return pairs
+
+
+def dropped_count(rows: Sequence[dict]) -> int:
+    """How many rows ``check_pairs`` would drop (ties and duplicates)."""
+    return len(rows) - len(check_pairs(rows))
+
+
+def save_preferences(pairs: Sequence[PreferencePair], path: str | Path) -> Path:
+    """Write pairs as JSONL, atomically (temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,142 @@
+"""One optimizer step of each method, on a LoRA policy whose reference is its adapter switched off.
+
+Each returns a dict of the step's figures (reward mean/std, KL, entropy, completion length, tokens)
+for the events. A non-finite reward or loss refuses the step before the update (nothing changes).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from playground.core.align.losses import (
+    clipped_policy_loss,
+    dpo_loss,
+    group_advantages,
+    leave_one_out_advantages,
+    masked_mean,
+    per_token_kl,
+)
+from playground.core.align.policy import reference, sample, sequence_logps, token_logps
+from playground.core.align.ppo import gae, kl_penalized_rewards, ppo_policy_loss, ppo_value_loss, whiten
+from playground.core.align.rewards import check_rewards
+from playground.core.errors import PlaygroundError
+
+
+def _finite_or_refuse(loss: torch.Tensor, step: int) -> None:
+    if not math.isfinite(float(loss.detach())):
+        raise PlaygroundError(f"The loss became {float(loss)} at step {step + 1} (the training diverged); "
+                              "the step was not applied and nothing non-finite was saved.",
+                              "Lower the learning rate, or raise beta, and resume from the last checkpoint.")
+
+
+def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, method: str = "grpo",
+                group_size: int = 4, max_new_tokens: int = 40, beta: float = 0.1, epsilon: float = 0.2,
+                temperature: float = 1.0, step: int = 0, max_grad_norm: float = 1.0) -> dict:
+    """GRPO or RLOO: sample a group per prompt, score, advantages against the group, clipped update.
+
+    GRPO puts beta x per-token KL in the loss; RLOO (as trl) subtracts beta x the sequence KL from
+    the reward before its leave-one-out baseline.
+    """
+    began = time.perf_counter()
+    roll = sample(model, tokenizer, prompts, group_size, max_new_tokens, temperature)
+    refs = [r for r in references for _ in range(group_size)]
+    rewards = torch.tensor(check_rewards(reward_fn(roll.texts, refs), step))
+    mask = roll.completion_mask.float()
+    args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
+    ref_logps = None
+    if beta != 0.0 or method == "rloo":
+        with torch.no_grad(), reference(model):
+            ref_logps, _, _ = token_logps(model, *args)
+    logps, entropy, _ = token_logps(model, *args, with_entropy=True)
+    old = logps.detach()
+    if method == "rloo":
+        seq_kl = ((old - ref_logps) * mask).sum(-1)
+        shaped = rewards - beta * seq_kl
+        adv = leave_one_out_advantages(shaped, group_size)
+        ratio = torch.exp((logps * mask).sum(-1) - (old * mask).sum(-1))
+        loss = -torch.min(ratio * adv, torch.clamp(ratio, 1 - epsilon, 1 + epsilon) * adv).mean()
+        kl = float(masked_mean(old - ref_logps, mask))
+    else:
+        adv = group_advantages(rewards, group_size)
+        loss, per_kl = clipped_policy_loss(logps, old, adv, mask, ref_logps, beta, epsilon)
+        kl = float(masked_mean(per_token_kl(old, ref_logps), mask)) if ref_logps is not None else 0.0
+    _finite_or_refuse(loss, step)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
+    optimizer.step()
+    tokens = int(mask.sum())
+    spent = time.perf_counter() - began
+    return {"completion_words": sum(len(t.split()) for t in roll.texts) / len(roll.texts),
+            "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
+            "kl": kl, "entropy": float(masked_mean(entropy.detach(), mask)), "loss": float(loss.detach()),
+            "completion_length": tokens / len(roll.texts), "tokens": tokens, "seconds": spent,
+            "tokens_per_s": tokens / max(spent, 1e-9), "completions": roll.texts,
+            "advantages": adv.tolist(), "rewards": rewards.tolist(), "rollout": roll}
+
+
+def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, reward_fn, *, max_new_tokens=40,
+             kl_coef: float = 0.1, epsilon: float = 0.2, value_clip: float = 0.2, vf_coef: float = 0.1,
+             gamma: float = 1.0, lam: float = 0.95, step: int = 0, max_grad_norm: float = 1.0) -> dict:
+    """PPO: one completion per prompt, per-token KL folded into the reward, GAE, clipped losses."""
+    began = time.perf_counter()
+    roll = sample(model, tokenizer, prompts, 1, max_new_tokens)
+    scores = torch.tensor(check_rewards(reward_fn(roll.texts, list(references)), step))
+    mask = roll.completion_mask.float()
+    args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
+    with torch.no_grad():
+        with reference(model):
+            ref_logps, _, _ = token_logps(model, *args)
+        old_logps, _, hidden = token_logps(model, *args, hidden=True)
+        old_values = value_head(hidden)
+        rewards = kl_penalized_rewards(scores, old_logps, ref_logps, mask, kl_coef)
+        adv, returns = gae(rewards, old_values, mask, gamma, lam)
+        adv = whiten(adv, mask)
+    logps, entropy, hidden = token_logps(model, *args, with_entropy=True, hidden=True)
+    values = value_head(hidden)
+    pl = ppo_policy_loss(logps, old_logps, adv, mask, epsilon)
+    vl = ppo_value_loss(values, old_values, returns, mask, value_clip)
+    loss = pl + vf_coef * vl
+    _finite_or_refuse(loss, step)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], max_grad_norm)
+    optimizer.step()
+    tokens = int(mask.sum())
+    spent = time.perf_counter() - began
+    return {"reward_mean": float(scores.mean()), "reward_std": float(scores.std()) if len(scores) > 1 else 0.0,
+            "kl": float(masked_mean(old_logps - ref_logps, mask)), "entropy": float(masked_mean(entropy.detach(), mask)),
+            "loss": float(loss.detach()), "value_loss": float(vl), "completion_length": tokens / len(roll.texts),
+            "tokens": tokens, "seconds": spent, "tokens_per_s": tokens / max(spent, 1e-9),
+            "completions": roll.texts, "rewards": scores.tolist()}
+
+
+def dpo_step(model, tokenizer, optimizer, pairs, *, beta: float = 0.1, step: int = 0,
+             max_grad_norm: float = 1.0) -> dict:
+    """DPO on a batch of pairs: sequence log-probs of chosen and rejected, policy vs reference."""
+    began = time.perf_counter()
+    device = next(model.parameters()).device
+    prompts = [p.prompt for p in pairs] * 2
+    completions = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+    with torch.no_grad(), reference(model):
+        ref = sequence_logps(model, tokenizer, prompts, completions, device)
+    pol = sequence_logps(model, tokenizer, prompts, completions, device)
+    pc, pr = pol.chunk(2)
+    rc, rr = ref.chunk(2)
+    loss, cr, rj = dpo_loss(pc, pr, rc, rr, beta)
+    _finite_or_refuse(loss, step)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
+    optimizer.step()
+    spent = time.perf_counter() - began
+    return {"loss": float(loss.detach()), "margin": float((cr - rj).mean()), "accuracy": float((cr > rj).float().mean()),
+            "chosen_reward": float(cr.mean()), "rejected_reward": float(rj.mean()), "seconds": spent,
+            "reward_mean": float((cr - rj).mean()), "reward_std": float((cr - rj).std()) if len(pairs) > 1 else 0.0,
+            "kl": 0.0, "entropy": 0.0, "completion_length": 0.0, "tokens": 0, "tokens_per_s": 0.0}

@@ -1,0 +1,194 @@
+"""Named checks: pure functions of a :class:`LabState` that say whether a lab step is done.
+
+A lab file refers to a check by its name. Each returns a :class:`CheckResult` whose ``detail`` tells
+the learner, in plain words, what is still missing (or what was seen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from playground.core.labs.state import LabState
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    passed: bool
+    detail: str = ""
+
+
+CHECKS: dict[str, Callable[[LabState], CheckResult]] = {}
+NO_ALIGN = "The Align tab is not in this build, so this step cannot be checked here yet."
+
+
+def check(fn: Callable[[LabState], CheckResult]) -> Callable[[LabState], CheckResult]:
+    CHECKS[fn.__name__] = fn
+    return fn
+
+
+def run_check(name: str, state: LabState) -> CheckResult:
+    """The named check on ``state`` (an unknown name is a plain failed result, never an exception)."""
+    fn = CHECKS.get(name)
+    if fn is None:
+        return CheckResult(False, f"There is no check named '{name}'.")
+    return fn(state)
+
+
+def _ok(passed: bool, yes: str, no: str) -> CheckResult:
+    return CheckResult(bool(passed), yes if passed else no)
+
+
+# lab 1: prompts ----------------------------------------------------------------------------------
+@check
+def prompt_zero_shot_run(s: LabState) -> CheckResult:
+    return _ok(any(r.get("shots") == 0 for r in s.prompt_runs), "You ran a zero-shot prompt.",
+               "Run the prompt with Shots = 0 (Generate in the Prompt tab).")
+
+
+@check
+def prompt_shots_compared(s: LabState) -> CheckResult:
+    done = [c for c in s.prompt_comparisons
+            if c.get("mode") == "shots" and c.get("scored", 0) >= 3 and {0, 1}.issubset(set(c.get("shots", [])))
+            and max(c.get("shots", [0])) >= 2]
+    return _ok(done, "You ran a 0 / 1 / k-shot comparison and it was scored.",
+               "Run a comparison of 0, 1 and k shots (k at least 2) to its end.")
+
+
+@check
+def prompt_templates_compared(s: LabState) -> CheckResult:
+    done = [c for c in s.prompt_comparisons if c.get("mode") == "templates" and c.get("scored", 0) >= 2]
+    return _ok(done, "You compared the templates on one dialogue.",
+               "Choose 'Every template' in the Compare view and run the comparison to its end.")
+
+
+@check
+def prompt_context_overflow_seen(s: LabState) -> CheckResult:
+    return _ok(s.prompt_overflow_seen, "You saw the prompt overflow the context window.",
+               "Raise Shots (or Max new tokens) until the token meter turns red.")
+
+
+@check
+def greedy_generation(s: LabState) -> CheckResult:
+    return _ok(any(not g.get("do_sample") and g.get("tokens", 0) > 0 for g in s.generations),
+               "You generated greedily.", "Generate with Decoding = Greedy in the Generate tab.")
+
+
+@check
+def sampled_generation(s: LabState) -> CheckResult:
+    return _ok(any(g.get("do_sample") and g.get("tokens", 0) > 0 for g in s.generations),
+               "You generated with sampling.", "Generate with Decoding = Sample in the Generate tab.")
+
+
+def _rollouts(s: LabState, pred) -> list[dict]:
+    return [r for r in s.rollouts if r.get("do_sample") and r.get("n", 0) >= 5 and pred(r)]
+
+
+@check
+def hot_rollouts(s: LabState) -> CheckResult:
+    return _ok(_rollouts(s, lambda r: r.get("temperature", 1.0) > 1.2),
+               "Temperature was above 1.2 and you sampled 5 times.",
+               "Set Temperature above 1.2, then press 'Run 5 times' in the Sampling tab.")
+
+
+@check
+def cool_rollouts(s: LabState) -> CheckResult:
+    return _ok(_rollouts(s, lambda r: r.get("temperature", 1.0) < 0.5),
+               "Temperature was below 0.5 and you sampled 5 times.",
+               "Set Temperature below 0.5, then press 'Run 5 times'.")
+
+
+@check
+def top_k_rollouts(s: LabState) -> CheckResult:
+    return _ok(_rollouts(s, lambda r: 0 < r.get("top_k", 0) <= 10),
+               "Top-k was 10 or fewer and you sampled 5 times.",
+               "Set Top-k between 1 and 10, then press 'Run 5 times'.")
+
+
+@check
+def top_p_rollouts(s: LabState) -> CheckResult:
+    return _ok(_rollouts(s, lambda r: r.get("top_p", 1.0) <= 0.5),
+               "Top-p was 0.5 or less and you sampled 5 times.",
+               "Set Top-p to 0.5 or less (Top-k off), then press 'Run 5 times'.")
+
+
+# lab 2: fine-tuning ------------------------------------------------------------------------------
+@check
+def memory_estimates_read(s: LabState) -> CheckResult:
+    return _ok(len(set(s.memory_estimates_seen)) >= 1, "The training-memory estimate is shown.",
+               "Open the Method step of the Fine-tune tab to see the memory estimate.")
+
+
+@check
+def baseline_evaluated(s: LabState) -> CheckResult:
+    return _ok(any(e.get("rouge") for e in s.evaluations),
+               "The base model has ROUGE scores.", "Run an evaluation in the Evaluate tab and let it finish.")
+
+
+def _run_finished(method: str, s: LabState, words: str) -> CheckResult:
+    return _ok(any(r.get("method") == method for r in s.finetune_runs), f"A {words} run finished.",
+               f"Train with the {words} method until the run finishes.")
+
+
+@check
+def full_run_finished(s: LabState) -> CheckResult:
+    return _run_finished("full", s, "full fine-tuning")
+
+
+@check
+def lora_run_finished(s: LabState) -> CheckResult:
+    return _run_finished("lora", s, "LoRA")
+
+
+@check
+def prompt_tuning_run_finished(s: LabState) -> CheckResult:
+    return _run_finished("prompt_tuning", s, "prompt tuning")
+
+
+@check
+def evaluated_after_finetune(s: LabState) -> CheckResult:
+    return _ok(any(e.get("rouge") and e.get("finetune_runs_before", 0) > 0 for e in s.evaluations),
+               "You scored the model again after fine-tuning.",
+               "After a fine-tuning run has finished, run the evaluation again (with the adapter).")
+
+
+# lab 3: alignment (the Align tab fills s.align) ------------------------------------------------------
+def _align(s: LabState, passed: bool, yes: str, no: str) -> CheckResult:
+    if not s.align_available:
+        return CheckResult(False, NO_ALIGN)
+    return _ok(passed, yes, no)
+
+
+@check
+def preferences_labelled(s: LabState) -> CheckResult:
+    return _align(s, s.align.get("pairs_labelled", 0) >= 1, "You labelled preference pairs.",
+                  "Label a pair (which summary is better?) in the Align tab's Feedback step.")
+
+
+@check
+def reward_accuracy_shown(s: LabState) -> CheckResult:
+    return _align(s, s.align.get("reward_accuracy") is not None, "The reward model's held-out accuracy is shown.",
+                  "Train the reward model in the Align tab until its held-out accuracy shows.")
+
+
+def _align_runs(s: LabState) -> list[dict]:
+    return list(s.align.get("runs", []))
+
+
+@check
+def policy_run_with_kl(s: LabState) -> CheckResult:
+    return _align(s, any(r.get("kl_coef", 0) > 0 for r in _align_runs(s)), "A policy run with a KL penalty finished.",
+                  "Run the policy optimization with a KL coefficient above 0.")
+
+
+@check
+def policy_run_without_kl(s: LabState) -> CheckResult:
+    return _align(s, any(r.get("kl_coef", 1) == 0 for r in _align_runs(s)), "A run without KL penalty finished.",
+                  "Run it again with the KL coefficient at 0 and read what the policy writes.")
+
+
+@check
+def reward_compared_before_after(s: LabState) -> CheckResult:
+    return _align(s, any("reward_before" in r and "reward_after" in r for r in _align_runs(s)),
+                  "The reward before and after optimization is shown.",
+                  "Finish a policy run: the Align tab shows the reward before and after.")

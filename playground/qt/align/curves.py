@@ -1,0 +1,79 @@
+"""Live curves of an align run (reward, KL, entropy, monitor ROUGE-L) and the reward-model
+histograms: one figure each, lines updated in place (set_data + draw_idle)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+
+class AlignCurves(QWidget):
+    """Four small plots sharing the step axis."""
+
+    NAMES = (("reward", "reward (optimized)"), ("kl", "KL to reference"), ("entropy", "entropy (nats)"),
+             ("monitor", "monitor ROUGE-L (not optimized)"))
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(6, 3.6), layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        axes = self.figure.subplots(2, 2, sharex=True)
+        self.axes, self.lines, self.data = {}, {}, {}
+        for ax, (key, title) in zip(axes.flat, self.NAMES):
+            ax.set_title(title, fontsize=9)
+            ax.tick_params(labelsize=8)
+            (self.lines[key],) = ax.plot([], [], marker="o", markersize=3)
+            self.axes[key], self.data[key] = ax, ([], [])
+        for ax in axes[1]:
+            ax.set_xlabel("step", fontsize=8)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.canvas)
+
+    def clear(self) -> None:
+        for key in self.data:
+            self.data[key] = ([], [])
+            self.lines[key].set_data([], [])
+        self.canvas.draw_idle()
+
+    def add(self, key: str, step: int, value: float) -> None:
+        xs, ys = self.data[key]
+        xs.append(step)
+        ys.append(value)
+        self.lines[key].set_data(xs, ys)
+        ax = self.axes[key]
+        ax.relim()
+        ax.autoscale_view()
+        self.canvas.draw_idle()
+
+    def values(self, key: str) -> list:
+        return list(self.data[key][1])
+
+
+class RewardHistogram(QWidget):
+    """Held-out scores of chosen vs rejected texts (redrawn when a reward model is trained)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(4, 2.2), layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.ax = self.figure.add_subplot()
+        self.ax.set_xlabel("reward", fontsize=8)
+        self.ax.set_ylabel("held-out texts", fontsize=8)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.canvas)
+
+    def show_scores(self, chosen: list, rejected: list) -> None:
+        self.ax.cla()
+        self.ax.hist([chosen, rejected], bins=12, label=["chosen", "rejected"], color=["tab:green", "tab:red"],
+                     alpha=0.7)
+        self.ax.legend(fontsize=8)
+        self.ax.set_xlabel("reward", fontsize=8)
+        self.ax.set_ylabel("held-out texts", fontsize=8)
+        self.canvas.draw_idle()

@@ -1,0 +1,174 @@
+"""Step 1, Feedback: the learner labels pairs of completions; labels are kept in trl's pair
+format under the user data folder and export / import as JSONL."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def labels_path():
+    from playground.core.paths import user_dirs
+
+    return user_dirs().data / "align" / "labels.jsonl"
+
+
+class FeedbackPage(QWidget):
+    sig_labels_changed = Signal(int)
+    """the number of the learner's labelled pairs"""
+
+    def __init__(self, panel) -> None:
+        super().__init__()
+        from playground.core.align.preferences import bundled_preferences
+
+        self.panel = panel
+        self.pairs = bundled_preferences("train")
+        self.labels: list = self._load()
+        self.current: tuple | None = None  # (prompt, a, b)
+        lay = QVBoxLayout(self)
+        lay.addWidget(panel.lesson(
+            "Alignment starts with people's preferences. Pick a dialogue, let the model write two summaries, "
+            "and say which is better: each choice becomes a ranked pair (prompt, chosen, rejected), the data "
+            "a reward model learns from. The bundled set has 240 such pairs, made by rule: faithful vs invented "
+            "facts, concise vs rambling, summary vs copy, neutral vs rude, third vs first person."))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Dialogue"))
+        self.index = QSpinBox()
+        self.index.setRange(1, len(self.pairs))
+        self.index.setToolTip("Which bundled dialogue to sample two summaries for.")
+        row.addWidget(self.index)
+        self.sample = QPushButton("Sample two summaries")
+        self.sample.setToolTip("The current model writes two summaries with random sampling (temperature 1).")
+        row.addWidget(self.sample)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.bundled = QLabel()
+        self.bundled.setWordWrap(True)
+        lay.addWidget(self.bundled)
+        pair = QHBoxLayout()
+        self.a, self.b = QPlainTextEdit(), QPlainTextEdit()
+        for box, name in ((self.a, "A"), (self.b, "B")):
+            box.setReadOnly(True)
+            box.setPlaceholderText(f"Summary {name} appears here")
+            pair.addWidget(box)
+        lay.addLayout(pair)
+        buttons = QHBoxLayout()
+        self.pick_a, self.pick_b = QPushButton("A is better"), QPushButton("B is better")
+        self.tie, self.skip = QPushButton("Tie"), QPushButton("Skip")
+        self.tie.setToolTip("Neither is better: a tie teaches a reward model nothing, so it is not stored.")
+        for w in (self.pick_a, self.pick_b, self.tie, self.skip):
+            w.setEnabled(False)
+            buttons.addWidget(w)
+        buttons.addStretch(1)
+        self.export_btn, self.import_btn = QPushButton("Export labels..."), QPushButton("Import labels...")
+        buttons.addWidget(self.export_btn)
+        buttons.addWidget(self.import_btn)
+        lay.addLayout(buttons)
+        self.count = QLabel()
+        lay.addWidget(self.count)
+        self.sample.clicked.connect(self.sample_two)
+        self.pick_a.clicked.connect(lambda: self.label("a"))
+        self.pick_b.clicked.connect(lambda: self.label("b"))
+        self.tie.clicked.connect(lambda: self.label(None))
+        self.skip.clicked.connect(lambda: self.label(None))
+        self.export_btn.clicked.connect(self.export_labels)
+        self.import_btn.clicked.connect(self.import_labels)
+        self.index.valueChanged.connect(self._show_bundled)
+        self._show_bundled()
+        self._count()
+
+    def _show_bundled(self) -> None:
+        p = self.pairs[self.index.value() - 1]
+        self.bundled.setText(f"Bundled pair for this dialogue ({p.reason}): chosen = the reference summary; "
+                             f"rejected = «{p.rejected[:160]}…»")
+
+    def _load(self) -> list:
+        from playground.core.align.preferences import load_preferences
+        from playground.core.errors import InputError
+
+        path = labels_path()
+        if not path.is_file():
+            return []
+        try:
+            return load_preferences(path)
+        except InputError:
+            return []  # fewer than two pairs so far: start again (the file stays until the next save)
+
+    def _count(self) -> None:
+        self.count.setText(f"Your labels: {len(self.labels)} pairs (kept in {labels_path()})")
+        self.sig_labels_changed.emit(len(self.labels))
+
+    def sample_two(self) -> None:
+        loaded = self.panel.context.ready_model(self.panel.say)
+        if loaded is None:
+            return
+        from playground.core.align.job import _truncate
+
+        prompt = _truncate(loaded.tokenizer, self.pairs[self.index.value() - 1].prompt, 200)
+
+        def work(handle):
+            from playground.core.align.policy import sample
+
+            return prompt, sample(loaded.model, loaded.tokenizer, [prompt], 2, 40).texts
+
+        self.sample.setEnabled(False)
+        self.panel.slot.start("Sampling two summaries", work, on_done=self._sampled,
+                              on_finished=lambda *_: self.sample.setEnabled(True))
+
+    def _sampled(self, result) -> None:
+        prompt, (a, b) = result
+        self.current = (prompt, a, b)
+        self.a.setPlainText(a)
+        self.b.setPlainText(b)
+        for w in (self.pick_a, self.pick_b, self.tie, self.skip):
+            w.setEnabled(True)
+
+    def label(self, better: str | None) -> None:
+        from playground.core.align.preferences import PreferencePair, save_preferences
+
+        if self.current is None:
+            return
+        prompt, a, b = self.current
+        if better is not None and a.strip() != b.strip():
+            chosen, rejected = (a, b) if better == "a" else (b, a)
+            self.labels.append(PreferencePair(prompt, chosen, rejected, "learner"))
+            save_preferences(self.labels, labels_path())
+        self.current = None
+        for w in (self.pick_a, self.pick_b, self.tie, self.skip):
+            w.setEnabled(False)
+        self._count()
+
+    def export_labels(self) -> None:
+        from playground.core.align.preferences import save_preferences
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export labels", "labels.jsonl", "JSONL (*.jsonl)")
+        if path:
+            save_preferences(self.labels, path)
+            self.panel.say(f"Exported {len(self.labels)} pairs to {path}.")
+
+    def import_labels(self, path: str = "") -> None:
+        from playground.core.align.preferences import load_preferences, save_preferences
+        from playground.core.errors import InputError
+
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", "JSONL (*.jsonl)")
+        if not path:
+            return
+        try:
+            new = load_preferences(path)
+        except InputError as exc:
+            self.panel.say(f"{exc.message} {exc.hint}")
+            return
+        self.labels.extend(new)
+        save_preferences(self.labels, labels_path())
+        self.panel.say(f"Imported {len(new)} pairs.")
+        self._count()

@@ -1,0 +1,223 @@
+"""Step 3, Optimize (method, beta, reward, steps; live curves, the latest group with its
+advantages) and step 4, Result (before / after on held-out dialogues, Save, Use in playground)."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.qt.align.curves import AlignCurves
+from playground.qt.binding import Draft, add_rows
+
+#: label -> (rewards, weights, beta or None to keep): the reward mix presets
+REWARD_PRESETS = {
+    "ROUGE-L against the reference": (["rouge_l"], [1.0], None),
+    "Positivity (vaderSentiment)": (["positivity"], [1.0], None),
+    "Length near 40 words": (["length"], [1.0], None),
+    "ROUGE-L + positivity": (["rouge_l", "positivity"], [1.0, 0.5], None),
+    "Reward hacking: count 'Person', beta 0": (["word_count"], [1.0], 0.0),
+    "Same reward, beta 0.5 (KL holds it)": (["word_count"], [1.0], 0.5),
+}
+
+
+class OptimizePage(QWidget):
+    sig_done = Signal(object)
+    """the DoneEvent of a finished run"""
+
+    def __init__(self, panel) -> None:
+        super().__init__()
+        from playground.core.align.config import AlignConfig
+
+        self.panel = panel
+        cfg = AlignConfig()
+        cfg.training.max_steps, cfg.training.save_every, cfg.training.monitor_every = 10, 5, 5
+        self.draft = Draft(cfg, parent=self)
+        lay = QVBoxLayout(self)
+        lay.addWidget(panel.lesson(
+            "The policy (the model with a small LoRA adapter) writes summaries, a reward scores them, and the "
+            "update makes high-reward summaries likelier. GRPO and RLOO compare each completion with the others "
+            "of its group (no value model); PPO learns a value head; DPO skips the reward and learns from pairs. "
+            "The KL penalty (beta) keeps the policy near the reference, the same model with its adapter off. "
+            "Watch the monitor: ROUGE-L is not optimized, so a rising reward with a falling monitor is reward hacking."))
+        form = QFormLayout()
+        self.rows = add_rows(form, self.draft, "method.name", "method.beta", "training.max_steps",
+                             "method.group_size", "method.max_new_tokens", "training.learning_rate")
+        self.preset = QComboBox()
+        self.preset.addItems(list(REWARD_PRESETS))
+        self.preset.setToolTip("What the policy is paid for. The last two presets are the reward-hacking lesson: "
+                               "run both and compare the KL and the completions.")
+        form.addRow("Reward", self.preset)
+        lay.addLayout(form)
+        buttons = QHBoxLayout()
+        self.start_btn, self.pause_btn, self.stop_btn = QPushButton("Start"), QPushButton("Pause"), QPushButton("Stop")
+        self.pause_btn.setEnabled(False)
+        self.stop_btn.setEnabled(False)
+        for w in (self.start_btn, self.pause_btn, self.stop_btn):
+            buttons.addWidget(w)
+        self.status = QLabel("")
+        buttons.addWidget(self.status, 1)
+        lay.addLayout(buttons)
+        self.curves = AlignCurves()
+        lay.addWidget(self.curves, 2)
+        lay.addWidget(QLabel("Latest group (GRPO / RLOO): each completion, its reward and its advantage"))
+        self.group = QTableWidget(0, 3)
+        self.group.setHorizontalHeaderLabels(["completion", "reward", "advantage"])
+        self.group.horizontalHeader().setStretchLastSection(False)
+        self.group.setColumnWidth(0, 520)
+        lay.addWidget(self.group, 1)
+        self.preset.currentTextChanged.connect(self._apply_preset)
+        self.start_btn.clicked.connect(self.start)
+        self.pause_btn.clicked.connect(self._pause)
+        self.stop_btn.clicked.connect(panel.slot.stop)
+        panel.slot.sig_busy_changed.connect(self._busy)
+        panel.slot.sig_paused_changed.connect(lambda p: self.pause_btn.setText("Resume" if p else "Pause"))
+        self.events: list = []
+
+    def _apply_preset(self, text: str) -> None:
+        rewards, weights, beta = REWARD_PRESETS[text]
+        self.draft.get("method").rewards, self.draft.get("method").weights = list(rewards), list(weights)
+        if beta is not None:
+            self.draft.set("method.beta", beta)
+
+    def _pause(self) -> None:
+        slot = self.panel.slot
+        slot.resume() if slot.paused else slot.pause()
+
+    def _busy(self, busy: bool) -> None:
+        self.start_btn.setEnabled(not busy)
+        self.pause_btn.setEnabled(busy)
+        self.stop_btn.setEnabled(busy)
+
+    def start(self) -> None:
+        loaded = self.panel.context.ready_model(self.panel.say)
+        if loaded is None:
+            return
+        import copy
+
+        from playground.core.align.job import run_align
+        from playground.core.errors import InputError
+        from playground.core.paths import user_dirs
+
+        self._apply_preset(self.preset.currentText())
+        cfg = copy.deepcopy(self.draft.get(""))
+        src = loaded.source
+        cfg.model.source = "bundled" if src.kind == "bundled" else (loaded.info.folder or src.ref)
+        cfg.output.dir = str(user_dirs().data / "align" / "runs" / time.strftime("%Y%m%d-%H%M%S"))
+        try:
+            cfg.validate()
+        except InputError as exc:
+            self.panel.say(f"{exc.message} {exc.hint}")
+            return
+        self.curves.clear()
+        self.events = []
+        self.group.setRowCount(0)
+        self.status.setText("Starting (loading a training copy of the model)...")
+        self.panel.slot.start("Align", lambda handle: run_align(cfg, handle), on_item=self._event,
+                              on_progress=lambda f, msg: self.status.setText(msg))
+
+    def _event(self, ev) -> None:
+        from playground.core.align.job import AlignStepEvent, MonitorEvent
+        from playground.core.finetune.events import DoneEvent, StageEvent, StoppedEvent
+
+        self.events.append(ev)
+        if isinstance(ev, StageEvent):
+            self.status.setText(ev.message)
+        elif isinstance(ev, AlignStepEvent):
+            self.curves.add("reward", ev.step, ev.reward_mean)
+            self.curves.add("kl", ev.step, ev.kl)
+            self.curves.add("entropy", ev.step, ev.entropy)
+            self.status.setText(f"step {ev.step}/{ev.total_steps}: reward {ev.reward_mean:.3f}, KL {ev.kl:.4f}, "
+                                f"{ev.seconds:.1f} s")
+            samples, adv = ev.extra.get("samples", []), ev.extra.get("advantages", [])
+            self.group.setRowCount(len(samples))
+            for i, s in enumerate(samples):
+                self.group.setItem(i, 0, QTableWidgetItem(s["completion"]))
+                self.group.setItem(i, 1, QTableWidgetItem(f"{s['reward']:.3f}"))
+                self.group.setItem(i, 2, QTableWidgetItem(f"{adv[i]:+.3f}" if i < len(adv) else ""))
+        elif isinstance(ev, MonitorEvent):
+            self.curves.add("monitor", ev.step, ev.rouge_l)
+        elif isinstance(ev, StoppedEvent):
+            self.status.setText(f"Stopped at step {ev.step}; checkpoint {ev.checkpoint or '(none)'}")
+        elif isinstance(ev, DoneEvent):
+            self.status.setText(f"Done: {ev.run_dir}")
+            self.sig_done.emit(ev)
+
+
+class ResultPage(QWidget):
+    def __init__(self, panel) -> None:
+        super().__init__()
+        self.panel, self.done = panel, None
+        lay = QVBoxLayout(self)
+        lay.addWidget(panel.lesson(
+            "Before and after on held-out dialogues (greedy): the reward went up, but did the summaries get "
+            "better? Compare them with the reference, and the ROUGE-L monitor with the reward."))
+        self.summary = QLabel("No run finished yet.")
+        self.summary.setWordWrap(True)
+        lay.addWidget(self.summary)
+        row = QHBoxLayout()
+        self.before, self.after = QPlainTextEdit(), QPlainTextEdit()
+        for box, name in ((self.before, "Before (reference model)"), (self.after, "After (aligned)")):
+            box.setReadOnly(True)
+            box.setPlaceholderText(name)
+            row.addWidget(box)
+        lay.addLayout(row, 1)
+        buttons = QHBoxLayout()
+        self.save_btn, self.use_btn = QPushButton("Save adapter..."), QPushButton("Use in playground")
+        self.use_btn.setToolTip("Every tab uses the aligned model; the model bar's adapter switch turns it off.")
+        for w in (self.save_btn, self.use_btn):
+            w.setEnabled(False)
+            buttons.addWidget(w)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
+        self.save_btn.clicked.connect(self.save)
+        self.use_btn.clicked.connect(self.use)
+
+    def show_done(self, ev) -> None:
+        self.done = ev
+        r = ev.report
+        mon = r.get("monitor", [])
+        steps = r.get("per_step", [])
+        if mon:
+            first, last = mon[0], mon[-1]
+            self.before.setPlainText("\n\n".join(s["completion"] for s in first["samples"]))
+            self.after.setPlainText("\n\n".join(s["completion"] for s in last["samples"]))
+        elif r.get("samples_after"):
+            self.before.setPlainText("\n\n".join(s["before"] for s in r["samples_after"]))
+            self.after.setPlainText("\n\n".join(s["after"] for s in r["samples_after"]))
+        parts = [f"{r['method'].upper()}, {r['steps']} steps, beta {r['beta']}."]
+        if steps:
+            parts.append(f"Reward {steps[0]['reward_mean']:.3f} -> {steps[-1]['reward_mean']:.3f}; "
+                         f"KL {steps[0]['kl']:.4f} -> {steps[-1]['kl']:.4f}.")
+        if mon:
+            parts.append(f"Monitor ROUGE-L {mon[0]['rouge_l']:.3f} -> {mon[-1]['rouge_l']:.3f}.")
+        self.summary.setText(" ".join(parts))
+        self.save_btn.setEnabled(True)
+        self.use_btn.setEnabled(ev.loaded is not None)
+
+    def save(self) -> None:
+        import shutil
+
+        folder = QFileDialog.getExistingDirectory(self, "Save the adapter into")
+        if folder and self.done is not None:
+            shutil.copytree(self.done.artifact, f"{folder}/aligned-adapter", dirs_exist_ok=True)
+            self.panel.say(f"Saved to {folder}/aligned-adapter.")
+
+    def use(self) -> None:
+        if self.done is not None and self.done.loaded is not None:
+            self.done.loaded.model.eval()
+            self.panel.context.set_adapter(self.done.loaded)
+            self.panel.say("Every tab now uses the aligned model (switch it off in the model bar).")

@@ -1,0 +1,272 @@
+"""The Labs dock: a lab's steps beside the tabs, ticked by the app's own state.
+
+A dock (not a dialog or a menu): the learner reads the step and works in the tab at the same time,
+and a presenter can float it or widen it for a room. View > Labs (Ctrl+L) opens and closes it.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.labs import LabProgress, load_labs, run_check
+
+TICK, OPEN = "✓", "○"
+PRESENTER_ZOOM = 1.75
+
+
+class LabsDock(QDockWidget):
+    sig_step_ticked = Signal(str, str)
+    """(lab id, step id): a step's check passed for the first time (it stays done until reset)"""
+    sig_step_shown = Signal(str, int)
+    """(lab id, step index) now on show"""
+
+    def __init__(self, window, watcher, progress: LabProgress | None = None, labs_folder=None) -> None:
+        super().__init__("Labs", window)
+        self.setObjectName("LabsDock")
+        self.window_ = window
+        self.watcher = watcher
+        self.progress = progress or LabProgress()
+        self.labs, self.problems = load_labs(labs_folder)
+        self.presenting = False
+
+        self.lab_combo = QComboBox()
+        for lab in self.labs:
+            self.lab_combo.addItem(lab.title, lab.id)
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
+        self.step_list = QListWidget()
+        self.step_list.setToolTip("The lab's steps. A tick appears by itself once the app has seen you do the step.")
+        self.step_view = QTextBrowser()
+        self.step_view.setOpenExternalLinks(False)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        problems = QLabel(html.escape(" ".join(self.problems)))
+        problems.setWordWrap(True)
+        problems.setStyleSheet("color: #b00020;")
+        problems.setVisible(bool(self.problems))
+        self.problems_label = problems
+        self.show_button = QPushButton("Show me")
+        self.show_button.setToolTip("Open the step's tab and highlight the control it means.")
+        self.back_button = QPushButton("◀ Back")
+        self.next_button = QPushButton("Next ▶")
+        self.reset_button = QPushButton("Reset lab")
+        self.reset_button.setToolTip("Clear this lab's ticks and start again from its first step.")
+        self.present_button = QPushButton("Presenter mode")
+        self.present_button.setCheckable(True)
+        self.present_button.setToolTip("Large text for a room; Page Down / Page Up (or → / ←) step through the lab.")
+        self.export_button = QPushButton("Export as notebook…")
+        self.export_button.setToolTip("Save a Jupyter notebook that reproduces this lab's experiments with plain "
+                                      "transformers, peft and rouge-score.")
+
+        body = QWidget()
+        v = QVBoxLayout(body)
+        v.addWidget(self.lab_combo)
+        v.addWidget(problems)
+        v.addWidget(self.intro)
+        v.addWidget(self.step_list, 1)
+        v.addWidget(self.step_view, 2)
+        v.addWidget(self.status)
+        nav = QHBoxLayout()
+        for b in (self.back_button, self.show_button, self.next_button):
+            nav.addWidget(b)
+        v.addLayout(nav)
+        more = QHBoxLayout()
+        for b in (self.reset_button, self.present_button, self.export_button):
+            more.addWidget(b)
+        v.addLayout(more)
+        self.setWidget(body)
+
+        # The highlight: a frame over the control, on top of the window, that lets clicks through.
+        self.highlight = QFrame(window)
+        self.highlight.setStyleSheet("border: 3px solid #e8a200; border-radius: 4px; background: transparent;")
+        self.highlight.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.highlight.hide()
+        self._highlight_timer = QTimer(self)
+        self._highlight_timer.setSingleShot(True)
+        self._highlight_timer.setInterval(2500)
+        self._highlight_timer.timeout.connect(self.highlight.hide)
+
+        self.lab_combo.currentIndexChanged.connect(lambda _: self._show_lab())
+        self.step_list.currentRowChanged.connect(self._row_chosen)
+        self.back_button.clicked.connect(lambda: self.go(-1))
+        self.next_button.clicked.connect(lambda: self.go(1))
+        self.show_button.clicked.connect(self.show_me)
+        self.reset_button.clicked.connect(self.reset_lab)
+        self.present_button.toggled.connect(self.set_presenting)
+        self.export_button.clicked.connect(lambda: window.export_notebook_dialog(self.lab()))
+        self._keys = []
+        for keys, d in ((("PgDown", "Right"), 1), (("PgUp", "Left"), -1)):
+            for k in keys:
+                sc = QShortcut(QKeySequence(k), window)
+                sc.setContext(Qt.ShortcutContext.WindowShortcut)
+                sc.setEnabled(False)
+                sc.activated.connect(lambda d=d: self.go(d))
+                self._keys.append(sc)
+        watcher.sig_state_changed.connect(self.evaluate)
+        self._show_lab()
+        self.evaluate()
+
+    # what is on show -------------------------------------------------------------------------------
+    def lab(self):
+        i = self.lab_combo.currentIndex()
+        return self.labs[i] if 0 <= i < len(self.labs) else None
+
+    def step_index(self) -> int:
+        return max(0, self.step_list.currentRow())
+
+    def current_step(self):
+        lab = self.lab()
+        return lab.steps[self.step_index()] if lab else None
+
+    def is_ticked(self, step_id: str, lab_id: str | None = None) -> bool:
+        lab_id = lab_id or (self.lab().id if self.lab() else "")
+        return step_id in self.progress.done(lab_id)
+
+    def select_lab(self, lab_id: str) -> None:
+        i = self.lab_combo.findData(lab_id)
+        if i >= 0:
+            self.lab_combo.setCurrentIndex(i)
+
+    def _show_lab(self) -> None:
+        lab = self.lab()
+        self.step_list.blockSignals(True)
+        self.step_list.clear()
+        if lab is None:
+            self.intro.setText("No lab could be loaded.")
+            self.step_list.blockSignals(False)
+            return
+        self.intro.setText(lab.intro)
+        for step in lab.steps:
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, step.id)
+            self.step_list.addItem(item)
+        self.step_list.blockSignals(False)
+        self._refresh_ticks()
+        self.step_list.setCurrentRow(min(self.progress.current(lab.id), len(lab.steps) - 1))
+        self._show_step()
+
+    def _refresh_ticks(self) -> None:
+        lab = self.lab()
+        if lab is None:
+            return
+        done = self.progress.done(lab.id)
+        for i, step in enumerate(lab.steps):
+            item = self.step_list.item(i)
+            item.setText(f"{TICK if step.id in done else OPEN}  {i + 1}. {step.title}")
+            item.setToolTip("Done" if step.id in done else "Not done yet")
+
+    def _row_chosen(self, row: int) -> None:
+        lab = self.lab()
+        if lab is not None and row >= 0:
+            self.progress.set_current(lab.id, row)
+            self._show_step()
+
+    def _show_step(self) -> None:
+        lab, step = self.lab(), self.current_step()
+        if step is None:
+            return
+        done = self.is_ticked(step.id)
+        parts = [f"<h3>{html.escape(step.title)}</h3>",
+                 f"<p><b>Do</b> ({html.escape(step.tab)} tab): {html.escape(step.do)}</p>"]
+        if step.look:
+            parts.append(f"<p><b>Look for:</b> {html.escape(step.look)}</p>")
+        if step.question:
+            parts.append(f"<p><b>Think:</b> <i>{html.escape(step.question)}</i></p>")
+        if done and step.explain:
+            parts.append(f"<p style='color:#1b6e1b'><b>{TICK} Done.</b> {html.escape(step.explain)}</p>")
+        self.step_view.setHtml("".join(parts))
+        detail = run_check(step.check, self.watcher.state).detail
+        self.status.setText(f"{TICK} {detail}" if done else detail)
+        i = self.step_index()
+        self.back_button.setEnabled(i > 0)
+        self.next_button.setEnabled(i < len(lab.steps) - 1)
+        self.sig_step_shown.emit(lab.id, i)
+
+    # acting ------------------------------------------------------------------------------------------
+    def evaluate(self) -> None:
+        """Ask every step's check about the state now; newly passed steps are ticked and kept."""
+        ticked = []
+        for lab in self.labs:
+            for step in lab.steps:
+                if step.id not in self.progress.done(lab.id) and run_check(step.check, self.watcher.state).passed:
+                    self.progress.mark_done(lab.id, step.id)
+                    ticked.append((lab.id, step.id))
+        self._refresh_ticks()
+        self._show_step()
+        for lab_id, step_id in ticked:
+            self.sig_step_ticked.emit(lab_id, step_id)
+
+    def go(self, delta: int) -> None:
+        lab = self.lab()
+        if lab is not None:
+            self.step_list.setCurrentRow(max(0, min(len(lab.steps) - 1, self.step_index() + delta)))
+
+    def reset_lab(self) -> None:
+        lab = self.lab()
+        if lab is None:
+            return
+        self.progress.reset(lab.id)
+        self._refresh_ticks()
+        self.step_list.setCurrentRow(0)
+        self._show_step()
+
+    def show_me(self):
+        """Open the step's tab and highlight its control; returns the control (None if absent)."""
+        step = self.current_step()
+        if step is None:
+            return None
+        panels = {getattr(p, "title", ""): p for p in self.window_.panels}
+        panel = panels.get(step.tab)
+        if panel is None:
+            self.status.setText(f"The {step.tab} tab is not in this build.")
+            return None
+        self.window_.tabs.setCurrentIndex(self.window_.panels.index(panel))
+        widget = panel
+        for name in filter(None, step.control.split(".")):
+            widget = getattr(widget, name, None)
+        if not isinstance(widget, QWidget):
+            return None
+        child, parent = widget, widget.parentWidget()
+        while parent is not None and parent is not panel:  # bring a page inside a tab or wizard forward
+            if isinstance(parent, QStackedWidget):
+                parent.setCurrentWidget(child)
+            child, parent = parent, parent.parentWidget()
+        scroll = self.window_.tabs.currentWidget()
+        if hasattr(scroll, "ensureWidgetVisible"):
+            scroll.ensureWidgetVisible(widget)
+        top_left = widget.mapTo(self.window_, widget.rect().topLeft())
+        self.highlight.setGeometry(top_left.x() - 4, top_left.y() - 4, widget.width() + 8, widget.height() + 8)
+        self.highlight.show()
+        self.highlight.raise_()
+        self._highlight_timer.start()
+        return widget
+
+    def set_presenting(self, on: bool) -> None:
+        """Presenter mode: the window's presenter zoom, large step text, Page Down / Page Up keys."""
+        self.presenting = bool(on)
+        self.window_.presenter.set_zoom(PRESENTER_ZOOM if on else 1.0)
+        font = QFont(self.step_view.font())
+        base = self.window_.presenter.base_point_size * self.window_.presenter.zoom
+        font.setPointSizeF(base * (1.4 if on else 1.0))
+        self.step_view.setFont(font)
+        for sc in self._keys:
+            sc.setEnabled(self.presenting)
+        if self.present_button.isChecked() != self.presenting:
+            self.present_button.setChecked(self.presenting)

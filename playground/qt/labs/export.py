@@ -1,0 +1,94 @@
+"""What the tabs hold now, as notebook experiments (core.notebook builds the notebook)."""
+
+from __future__ import annotations
+
+
+def model_ref(loaded) -> dict:
+    """How the notebook finds the model: the bundled one as the app does, any other by its folder."""
+    kind = "bundled" if loaded.source.kind == "bundled" else "local"
+    return {"kind": kind, "ref": "" if kind == "bundled" else (loaded.info.folder or loaded.source.ref),
+            "name": loaded.info.name, "encoder_decoder": bool(loaded.is_encoder_decoder)}
+
+
+def _prompt(p) -> dict | None:
+    cols = [c for c in p.compare_view.columns if c.result is not None and c.result.done]
+    if not cols:
+        return None
+    run = p.last_run()
+    return {"kind": "prompt_comparison", "reference": run.get("reference", ""),
+            "settings": run.get("settings") or p.settings().to_dict(),
+            "variants": [{"label": c.title.text().replace("<b>", "").replace("</b>", ""), "prompt": c.result.prompt}
+                         for c in cols]}
+
+
+def _generation(p) -> dict | None:
+    if not getattr(p, "output_text", ""):
+        return None
+    return {"kind": "generation", "prompt": p.full_prompt(), "settings": p.settings_from_controls().to_dict()}
+
+
+def _next_token(p) -> dict | None:
+    stepper = getattr(p, "stepper", None)
+    if stepper is None or not getattr(p, "steps", ()):
+        return None
+    s = p.controls.settings()
+    return {"kind": "next_token", "prompt": stepper.prompt, "temperature": s.temperature, "top_k": s.top_k,
+            "top_p": s.top_p, "do_sample": s.do_sample, "top_n": 10}
+
+
+def _attention(p) -> dict | None:
+    result = getattr(p, "result", None)
+    if result is None or "self" not in result.maps:
+        return None
+    name, layer, head = p.selection()
+    return {"kind": "attention", "text": result.text, "layer": int(layer),
+            "head": int(head) if isinstance(head, int) else 0, "row": -1}
+
+
+def _finetune(p) -> dict | None:
+    page = p.train_page
+    if not page.method:
+        return None
+    texts = [f"{ex.input}\n{ex.reference}" for ex in _train_examples()[:16]]
+    return {"kind": "finetune", "method": page.method, "texts": texts, "steps": 4}
+
+
+def _train_examples():
+    from playground.core.datasets import load_split
+
+    try:
+        return load_split("train").examples
+    except Exception:
+        return []
+
+
+def _evaluation(p) -> dict | None:
+    results = list(p.results_view.results)
+    if not results or not p.labels:
+        return None
+    label = p.labels[-1]
+    return {"kind": "evaluation", "system": label, "predictions": [r.outputs[label] for r in results],
+            "references": [r.example.reference for r in results]}
+
+
+COLLECTORS = {"prompt_comparison": ("Prompt", _prompt), "generation": ("Generate", _generation),
+              "next_token": ("Sampling", _next_token), "attention": ("Inside", _attention),
+              "finetune": ("Fine-tune", _finetune), "evaluation": ("Evaluate", _evaluation)}
+
+
+def collect_experiments(panels, kinds=None) -> tuple[list[dict], list[str]]:
+    """The experiments the tabs can reproduce now, and a plain line for each wanted one not done yet."""
+    by_title = {getattr(p, "title", ""): p for p in panels}
+    found, missing = [], []
+    for kind in kinds or list(COLLECTORS):
+        if kind not in COLLECTORS:
+            missing.append(f"{kind}: no tab in this build exports it.")
+            continue
+        tab, fn = COLLECTORS[kind]
+        panel = by_title.get(tab)
+        exp = fn(panel) if panel is not None else None
+        if exp is None:
+            missing.append(f"{kind.replace('_', ' ')}: nothing to export yet (run it in the {tab} tab).")
+        else:
+            found.append(exp)
+    return found, missing

@@ -1,0 +1,159 @@
+"""The align core's losses against trl 1.16's own code on the same tiny inputs.
+
+trl's trainers are called as functions on a minimal stand-in for ``self`` (the attributes their
+loss code reads), so the comparison runs trl's arithmetic itself, not a copy of it.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from collections import defaultdict
+
+import pytest
+import torch
+
+trl = pytest.importorskip("trl")
+
+from playground.core.align.losses import (  # noqa: E402
+    bradley_terry_loss,
+    clipped_policy_loss,
+    dpo_loss,
+    group_advantages,
+    leave_one_out_advantages,
+    pair_accuracy,
+    per_token_kl,
+)
+
+
+class _Acc:
+    device = torch.device("cpu")
+    num_processes = 1
+    sync_gradients = True
+
+    def gather(self, x):
+        return x
+
+    gather_for_metrics = gather
+
+    def reduce(self, x, reduction="sum"):
+        return x
+
+    def unwrap_model(self, m):
+        return m
+
+
+def test_reward_model_loss_and_accuracy_match_reward_trainer():
+    from trl import RewardTrainer
+
+    torch.manual_seed(1)
+    chosen, rejected = torch.randn(6), torch.randn(6)
+    logits = torch.cat([chosen, rejected]).unsqueeze(-1)
+    me = SimpleNamespace(model=SimpleNamespace(training=True), args=SimpleNamespace(center_rewards_coefficient=None),
+                         accelerator=_Acc(), _total_train_tokens=0, _tp_size=1, _metrics={"train": defaultdict(list)})
+    fake_model = lambda **kw: SimpleNamespace(logits=logits)  # noqa: E731
+    inputs = {"input_ids": torch.zeros(12, 3, dtype=torch.long), "attention_mask": torch.ones(12, 3)}
+    theirs = RewardTrainer.compute_loss(me, fake_model, inputs)
+    assert float(bradley_terry_loss(chosen, rejected)) == pytest.approx(float(theirs), abs=1e-6)
+    assert pair_accuracy(chosen, rejected) == pytest.approx(me._metrics["train"]["accuracy"][0])
+
+
+def test_dpo_loss_and_implicit_rewards_match_dpo_trainer():
+    from trl import DPOTrainer
+
+    torch.manual_seed(2)
+    n, T = 3, 5
+    per_token = torch.randn(2 * n, T) * 0.5 - 2
+    ref_per_token = per_token + torch.randn(2 * n, T) * 0.3
+    mask = torch.ones(2 * n, T + 1, dtype=torch.long)
+    extra = {"entropy": torch.ones(2 * n, T), "mean_logits": torch.zeros(2 * n, T),
+             "is_top1": torch.zeros(2 * n, T, dtype=torch.bool)}
+    calls = iter([SimpleNamespace(log_probs=per_token, **extra), SimpleNamespace(log_probs=ref_per_token, **extra)])
+
+    class _Model(torch.nn.Module):
+        is_gradient_checkpointing = False
+
+        def forward(self, **kw):
+            return next(calls)
+
+    fake_model = _Model()
+    beta = 0.1
+    me = SimpleNamespace(model=fake_model, accelerator=_Acc(), aux_loss_enabled=False, _total_train_tokens=0, _tp_size=1,
+                         ld_alpha=None, precompute_ref_logps=False, ref_model=fake_model,
+                         args=SimpleNamespace(gradient_checkpointing_kwargs=None), f_divergence_type="reverse_kl",
+                         loss_types=["sigmoid"], loss_weights=[1.0], beta=beta, label_smoothing=0.0,
+                         use_weighting=False, rpo_alpha=None, _metrics={"train": defaultdict(list)})
+    inputs = {"input_ids": torch.zeros(2 * n, T + 1, dtype=torch.long), "completion_mask": mask,
+              "attention_mask": torch.ones(2 * n, T + 1, dtype=torch.long)}
+    try:
+        theirs = DPOTrainer._compute_loss(me, fake_model, inputs, return_outputs=False)
+    except AttributeError as exc:  # trl reads an attribute this stand-in lacks: say which
+        pytest.fail(f"stand-in for DPOTrainer lacks {exc}")
+    pol, ref = per_token.sum(1), ref_per_token.sum(1)
+    loss, cr, rr = dpo_loss(*pol.chunk(2), *ref.chunk(2), beta)
+    assert float(loss) == pytest.approx(float(theirs), abs=1e-6)
+    m = me._metrics["train"]
+    assert float(cr.mean()) == pytest.approx(m["rewards/chosen"][0], abs=1e-6)
+    assert float(rr.mean()) == pytest.approx(m["rewards/rejected"][0], abs=1e-6)
+    assert float((cr > rr).float().mean()) == pytest.approx(m["rewards/accuracies"][0], abs=1e-6)
+
+
+def _grpo_self(beta, logps, entropies):
+    return SimpleNamespace(
+        model=SimpleNamespace(training=True), accelerator=_Acc(), beta=beta, loss_type="grpo",
+        top_entropy_quantile=1.0, off_policy_mask_threshold=None, importance_sampling_level="token",
+        epsilon_low=0.2, epsilon_high=0.2, args=SimpleNamespace(use_bias_correction_kl=False, delta=None),
+        use_vllm=False, vllm_importance_sampling_correction=False, current_gradient_accumulation_steps=1,
+        _entropy_bonus_enabled=False, aux_loss_enabled=False, _metrics={"train": defaultdict(list)},
+        _get_per_token_logps_and_entropies=lambda *a, **k: (logps, entropies, None))
+
+
+@pytest.mark.parametrize("beta", [0.1, 0.0])
+def test_grpo_loss_and_kl_match_grpo_trainer(beta):
+    from trl import GRPOTrainer
+
+    torch.manual_seed(3)
+    B, T = 4, 6
+    logps = (torch.randn(B, T) * 0.3 - 1.5).requires_grad_()
+    ref = logps.detach() + torch.randn(B, T) * 0.2
+    mask = torch.ones(B, T, dtype=torch.long)
+    mask[1, 4:] = 0
+    rewards = torch.tensor([1.0, 0.0, 2.0, 0.5])
+    adv = group_advantages(rewards, 4)
+    me = _grpo_self(beta, logps, torch.rand(B, T))
+    inputs = {"prompt_ids": torch.zeros(B, 2, dtype=torch.long), "prompt_mask": torch.ones(B, 2, dtype=torch.long),
+              "completion_ids": torch.zeros(B, T, dtype=torch.long), "completion_mask": mask,
+              "advantages": adv, "ref_per_token_logps": ref}
+    theirs = GRPOTrainer._compute_loss(me, None, inputs)
+    mine, kl = clipped_policy_loss(logps, logps.detach(), adv, mask.float(), ref, beta)
+    assert float(mine) == pytest.approx(float(theirs), abs=1e-6)
+    if beta:
+        k = float((per_token_kl(logps, ref) * mask).sum() / mask.sum())
+        assert k == pytest.approx(me._metrics["train"]["kl"][0], abs=1e-6)
+    else:
+        assert "kl" not in me._metrics["train"] and kl is None
+    g_mine = torch.autograd.grad(mine, logps, retain_graph=True)[0]
+    g_theirs = torch.autograd.grad(theirs, logps)[0]
+    assert torch.allclose(g_mine, g_theirs, atol=1e-6)
+
+
+def _trl_group_advantages(rewards, n):
+    """trl's GRPO advantages, through its own nanstd helper (the arithmetic inlined in its trainer)."""
+    from trl.trainer.utils import nanstd
+
+    grouped = rewards.view(-1, n)
+    mean = torch.nanmean(grouped, dim=1).repeat_interleave(n)
+    std = nanstd(grouped, dim=1).repeat_interleave(n)
+    return (rewards - mean) / (std + 1e-4)
+
+
+def test_group_advantages_match_trls_formula():
+    rewards = torch.tensor([1.0, 2.0, 4.0, 0.0, 3.0, 3.0, 3.0, 3.0])
+    assert torch.allclose(group_advantages(rewards, 4), _trl_group_advantages(rewards, 4), atol=1e-6)
+    # a group whose completions all scored the same teaches nothing: advantages 0
+    assert torch.all(group_advantages(rewards, 4)[4:] == 0)
+
+
+def test_leave_one_out_advantages_by_hand():
+    rewards = torch.tensor([1.0, 2.0, 6.0])
+    # baselines: (2+6)/2=4, (1+6)/2=3.5, (1+2)/2=1.5
+    assert torch.allclose(leave_one_out_advantages(rewards, 3), torch.tensor([-3.0, -1.5, 4.5]))
