@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "playground.cli.rouge_cmd",
     "playground.cli.evaluate_cmd",
     "playground.cli.finetune_cmd",
+    "playground.cli.lifecycle_cmd",
 ]
 
 
