@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from playground.core.errors import InputError, PlaygroundError
 from playground.core.models import ENCODER_ONLY, LoadedModel
@@ -13,31 +13,58 @@ from playground.core.tokens import (
 )
 
 
-@dataclass
+@dataclass(init=False)
 class GenerationSettings:
-    """The knobs of generation, named as in transformers."""
+    """How much to generate, and how each token is picked: one ``SamplingSettings``.
 
-    max_new_tokens: int = 64
-    do_sample: bool = False
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    seed: int | None = 0
-    top_n: int = 20
-    stop_at_eos: bool = True
+    The sampling knobs (``do_sample``, ``temperature``, ``top_k``, ``top_p``, ``seed``) are read
+    and set through ``sampling``, so generation and the Sampling tab follow the same rules and
+    one ``validate``. ``to_dict`` keeps the flat layout the settings file has always used.
+    """
+
+    max_new_tokens: int
+    sampling: SamplingSettings
+    top_n: int
+    stop_at_eos: bool
+
+    def __init__(self, max_new_tokens: int = 64, do_sample: bool = False, temperature: float = 1.0,
+                 top_k: int = 0, top_p: float = 1.0, seed: int | None = 0, top_n: int = 20,
+                 stop_at_eos: bool = True, sampling: SamplingSettings | None = None) -> None:
+        from playground.core.sampling import SamplingSettings  # torch: loaded at first use, not at paint
+
+        self.max_new_tokens = max_new_tokens
+        self.sampling = sampling if sampling is not None else SamplingSettings(
+            do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
+        self.top_n = top_n
+        self.stop_at_eos = stop_at_eos
 
     def validate(self) -> None:
         if self.max_new_tokens < 1:
             raise InputError("Max new tokens must be at least 1.")
-        if self.do_sample and self.temperature <= 0:
-            raise InputError("Temperature must be above 0.", "Use greedy decoding for 'always the most likely token'.")
-        if not 0.0 < self.top_p <= 1.0 and self.do_sample:
-            raise InputError("Top-p must be between 0 and 1.")
-        if self.top_k < 0:
-            raise InputError("Top-k cannot be negative (0 turns it off).")
+        self.sampling.validate()
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"max_new_tokens": self.max_new_tokens, **asdict(self.sampling), "top_n": self.top_n,
+                "stop_at_eos": self.stop_at_eos}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GenerationSettings:
+        known = {"max_new_tokens", "do_sample", "temperature", "top_k", "top_p", "seed", "top_n", "stop_at_eos"}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _sampling_field(name: str) -> property:
+    def get(self):
+        return getattr(self.sampling, name)
+
+    def put(self, value) -> None:
+        self.sampling = replace(self.sampling, **{name: value})
+
+    return property(get, put, doc=f"``sampling.{name}``")
+
+
+for _name in ("do_sample", "temperature", "top_k", "top_p", "seed"):
+    setattr(GenerationSettings, _name, _sampling_field(_name))
 
 
 @dataclass
@@ -124,72 +151,47 @@ def stream_generate(loaded: LoadedModel, prompt: str, settings: GenerationSettin
                     cancelled: Callable[[], bool] | None = None) -> Iterator[TokenStep]:
     """Generate token by token, yielding each with the top-N of its distribution.
 
-    Uses the KV cache (each step feeds only the new token), a seeded generator when sampling,
-    and checks ``cancelled`` between tokens.
+    Each step is the shared KV-cached decode step (only the new token is fed), each token is
+    picked by the Sampling tab's rules (``pick_token``) with a seeded generator, and
+    ``cancelled`` is checked between tokens.
     """
     import torch
 
-    from playground.core.sampling import sample_token, warp_logits
+    from playground.core.decoding import CachedDecoder
+    from playground.core.sampling import pick_token
 
     settings.validate()
     ids = check_prompt(loaded, prompt, settings.max_new_tokens)
-    model, tok = loaded.model, loaded.tokenizer
-    device = next(model.parameters()).device
-    gen = torch.Generator(device="cpu")
+    tok = loaded.tokenizer
+    gen = torch.Generator(device="cpu")  # seed None: the generator's fixed default seed, as before
     if settings.seed is not None:
         gen.manual_seed(int(settings.seed))
-    eos_ids = _eos_ids(model, tok) if settings.stop_at_eos else set()
+    eos_ids = _eos_ids(loaded.model, tok) if settings.stop_at_eos else set()
     detok = _Detokenizer(tok)
     top_n = max(0, int(settings.top_n))
     start = time.perf_counter()
-
-    with torch.inference_mode():
-        input_ids = torch.tensor([ids], device=device)
-        if loaded.is_encoder_decoder:
-            encoder_outputs = model.get_encoder()(input_ids=input_ids)
-            start_id = model.config.decoder_start_token_id
-            if start_id is None:
-                start_id = model.config.pad_token_id or 0
-            step_input = torch.tensor([[start_id]], device=device)
-            kwargs = {"encoder_outputs": encoder_outputs}
+    decoder = CachedDecoder(loaded, ids)
+    for i in range(settings.max_new_tokens):
+        if cancelled is not None and cancelled():
+            return
+        logits = decoder.start() if i == 0 else decoder.feed([token])
+        token, stages = pick_token(settings.sampling, logits, gen)
+        probs = stages.base
+        if top_n:
+            tp, ti = torch.topk(probs, min(top_n, probs.shape[-1]))
+            top_ids, top_probs = ti.tolist(), tp.tolist()
         else:
-            step_input = input_ids
-            kwargs = {}
-        past = None
-        for i in range(settings.max_new_tokens):
-            if cancelled is not None and cancelled():
-                return
-            if loaded.is_encoder_decoder:
-                out = model(decoder_input_ids=step_input, past_key_values=past, use_cache=True, **kwargs)
-            else:
-                out = model(input_ids=step_input, past_key_values=past, use_cache=True)
-            past = out.past_key_values
-            logits = out.logits[0, -1].float().cpu()
-            if not torch.isfinite(logits).all():
-                raise PlaygroundError("The model produced invalid numbers (NaN or infinity).",
-                                      "The model may be broken, or the precision too low: try float32.")
-            probs = logits.softmax(-1)
-            if settings.do_sample:
-                warped = warp_logits(logits, settings.temperature, settings.top_k, settings.top_p)
-                token = sample_token(warped.softmax(-1), gen)
-            else:
-                token = int(torch.argmax(logits))
-            if top_n:
-                tp, ti = torch.topk(probs, min(top_n, probs.shape[-1]))
-                top_ids, top_probs = ti.tolist(), tp.tolist()
-            else:
-                top_ids, top_probs = [], []
-            is_eos = token in eos_ids
-            piece = "" if is_eos else detok.push(token)
-            yield TokenStep(
-                index=i, token_id=token, text=piece, prob=float(probs[token]),
-                top_ids=top_ids, top_probs=top_probs,
-                top_tokens=[token_label(tok, t) for t in top_ids],
-                elapsed=time.perf_counter() - start, is_eos=is_eos,
-            )
-            if is_eos:
-                return
-            step_input = torch.tensor([[token]], device=device)
+            top_ids, top_probs = [], []
+        is_eos = token in eos_ids
+        piece = "" if is_eos else detok.push(token)
+        yield TokenStep(
+            index=i, token_id=token, text=piece, prob=float(probs[token]),
+            top_ids=top_ids, top_probs=top_probs,
+            top_tokens=[token_label(tok, t) for t in top_ids],
+            elapsed=time.perf_counter() - start, is_eos=is_eos,
+        )
+        if is_eos:
+            return
 
 
 def _eos_ids(model, tok) -> set[int]:

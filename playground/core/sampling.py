@@ -228,6 +228,14 @@ class SamplingSettings:
     seed: int | None = 0
 
     def validate(self) -> None:
+        """The app's one set of sampling rules (the Sampling tab, the Generate tab, the CLI).
+
+        Top-p 0 is allowed (it keeps the single most likely token); the minimum temperature
+        means greedy (see ``stages``); values that are not finite numbers are refused.
+        """
+        for name, value in (("Temperature", self.temperature), ("Top-p", self.top_p)):
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InputError(f"{name} must be a number (it is {value!r}).", "Type a number such as 0.7.")
         if self.do_sample and self.temperature <= 0:
             raise InputError("Temperature must be above 0.", "Choose greedy for 'always the most likely token'.")
         if self.top_k < 0:
@@ -265,3 +273,15 @@ class SamplingSettings:
         if self.top_p < 1.0:
             parts.append(f"top-p={self.top_p:.2f}")
         return "sample " + " ".join(parts)
+
+
+def pick_token(settings: SamplingSettings, logits: torch.Tensor,
+               generator: torch.Generator | None = None) -> tuple[int, DistributionStages]:
+    """The next token under ``settings`` (greedy, or one seeded draw) and the stages it came from.
+
+    The one way every tab and the command line choose a token: through ``settings.stages``, so
+    what is picked is what the Sampling tab shows (``stages.final[token]`` is its probability).
+    """
+    stages = settings.stages(logits)
+    token = int(torch.argmax(stages.final)) if stages.greedy else sample_token(stages.final, generator)
+    return token, stages

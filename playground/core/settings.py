@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from playground.core.paths import atomic_write_text, user_dirs
-
-SETTINGS_VERSION = 1
+from playground.core.settings_schema import SETTINGS_VERSION, check_values, migrate
 
 
 class Settings:
-    """A small key/value store. Unknown or corrupt files are kept aside, never crash the app."""
+    """A small key/value store checked against the schema in settings_schema.
+
+    Unreadable files (not JSON, not an object, from a newer app) are kept aside; a value of the
+    wrong type falls back to its default and is reported once in ``load_problem``, and is not
+    written back. Neither ever stops the app.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else user_dirs().config / "settings.json"
@@ -25,9 +29,16 @@ class Settings:
             return
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(raw, dict) or raw.get("version", 0) > SETTINGS_VERSION:
+            if not isinstance(raw, dict):
                 raise ValueError("unknown settings format")
-            self._values = dict(raw.get("values", {}))
+            raw = migrate(raw)
+            if not isinstance(raw.get("values", {}), dict):
+                raise ValueError("unknown settings format")
+            self._values, problems = check_values(dict(raw.get("values", {})))
+            if problems:
+                self.load_problem = ("Some settings were not valid and their defaults are used: "
+                                     + "; ".join(problems) + ".")
+            return
         except (OSError, ValueError) as exc:
             aside = self.path.with_suffix(".json.broken")
             try:

@@ -67,20 +67,22 @@ def make_soft_prompt_model(base_model, prompt):
         def set_attn_implementation(self, implementation) -> None:
             self.base.set_attn_implementation(implementation)
 
-        def _first_call(self, past_key_values) -> bool:
-            if past_key_values is None:
+        def _first_call(self, cache) -> bool:
+            if cache is None:
                 return True
-            get_len = getattr(past_key_values, "get_seq_length", None)
+            get_len = getattr(cache, "get_seq_length", None)
             return get_len is not None and int(get_len()) == 0
 
-        def forward(self, input_ids=None, attention_mask=None, past_key_values=None, inputs_embeds=None,
-                    position_ids=None, **kwargs):
-            if not self._first_call(past_key_values):
+        def forward(self, input_ids=None, attention_mask=None, cache=None, inputs_embeds=None,
+                    position_ids=None, past_key_values=None, **kwargs):
+            # transformers 5 passes the KV cache as ``cache``; older callers say past_key_values.
+            cache = cache if cache is not None else past_key_values
+            if not self._first_call(cache):
                 if attention_mask is not None:
                     ones = torch.ones(attention_mask.shape[0], self.num_virtual_tokens, dtype=attention_mask.dtype,
                                       device=attention_mask.device)
                     attention_mask = torch.cat([ones, attention_mask], dim=1)
-                return self.base(input_ids=input_ids, attention_mask=attention_mask, past_key_values=past_key_values,
+                return self.base(input_ids=input_ids, attention_mask=attention_mask, cache=cache,
                                  inputs_embeds=inputs_embeds, **kwargs)
             if inputs_embeds is None:
                 inputs_embeds = self.base.get_input_embeddings()(input_ids)
@@ -92,8 +94,7 @@ def make_soft_prompt_model(base_model, prompt):
                                   device=attention_mask.device)
                 attention_mask = torch.cat([ones, attention_mask], dim=1)
             kwargs.pop("logits_to_keep", None)
-            out = self.base(inputs_embeds=embeds, attention_mask=attention_mask, past_key_values=past_key_values,
-                            **kwargs)
+            out = self.base(inputs_embeds=embeds, attention_mask=attention_mask, cache=cache, **kwargs)
             if getattr(out, "logits", None) is not None and out.logits.shape[1] > self.num_virtual_tokens:
                 out.logits = out.logits[:, self.num_virtual_tokens:]  # the callers' tokens only
             return out

@@ -13,15 +13,11 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from playground.core.decoding import CachedDecoder
 from playground.core.errors import InputError
 from playground.core.generation import _eos_ids, check_prompt
 from playground.core.models import LoadedModel
-from playground.core.sampling import (
-    SamplingSettings,
-    check_logits,
-    make_generator,
-    sample_token,
-)
+from playground.core.sampling import SamplingSettings, make_generator, pick_token
 from playground.core.tokens import token_text
 
 
@@ -74,10 +70,8 @@ class TokenStepper:
         self.prompt = prompt
         self.prompt_ids = check_prompt(loaded, prompt)
         self._steps: list[Step] = []
-        self._cache = None
-        self._encoder_outputs = None
+        self._decoder = CachedDecoder(loaded, self.prompt_ids)
         self._eos = _eos_ids(loaded.model, loaded.tokenizer)
-        self.forward_passes = 0
 
     # state ---------------------------------------------------------------------------------
     @property
@@ -109,49 +103,17 @@ class TokenStepper:
         return self.loaded.tokenizer.decode(ids, skip_special_tokens=True)
 
     # the model -----------------------------------------------------------------------------
-    def _device(self):
-        return next(self.loaded.model.parameters()).device
+    @property
+    def forward_passes(self) -> int:
+        return self._decoder.forward_passes
 
-    def _forward(self, token_ids: list[int]) -> torch.Tensor:
-        model = self.loaded.model
-        ids = torch.tensor([token_ids], device=self._device())
-        self.forward_passes += 1
-        before = self._cache.get_seq_length() if self._cache is not None else 0
-        try:
-            with torch.inference_mode():
-                if self.loaded.is_encoder_decoder:
-                    out = model(encoder_outputs=self._encoder_outputs, decoder_input_ids=ids,
-                                past_key_values=self._cache, use_cache=True)
-                else:
-                    out = model(input_ids=ids, past_key_values=self._cache, use_cache=True)
-            self._cache = out.past_key_values
-            logits = out.logits[0, -1].float().cpu()
-            check_logits(logits)
-        except BaseException:
-            # The cache grows in place during the forward: take the failed tokens back out so
-            # the history and the cache still line up.
-            if self._cache is not None:
-                extra = self._cache.get_seq_length() - before
-                if extra > 0:
-                    self._cache.crop(-extra)
-            raise
-        return logits
+    @property
+    def _cache(self):
+        return self._decoder.cache
 
     def start(self) -> Step:
         """Run the prompt once and cache the next token's scores and the KV cache."""
-        model = self.loaded.model
-        self._cache = None
-        if self.loaded.is_encoder_decoder:
-            with torch.inference_mode():
-                ids = torch.tensor([self.prompt_ids], device=self._device())
-                self._encoder_outputs = model.get_encoder()(input_ids=ids)
-            start_id = model.config.decoder_start_token_id
-            if start_id is None:
-                start_id = model.config.pad_token_id or 0
-            first = [int(start_id)]
-        else:
-            first = list(self.prompt_ids)
-        self._steps = [Step(index=0, logits=self._forward(first))]
+        self._steps = [Step(index=0, logits=self._decoder.start())]
         return self._steps[0]
 
     def _check_room(self) -> None:
@@ -175,7 +137,7 @@ class TokenStepper:
             raise InputError(f"Token id {token_id} is outside the vocabulary (0–{vocab - 1}).")
         self._check_room()
         prob = float(cur.logits.softmax(-1)[token_id])
-        logits = self._forward([token_id])
+        logits = self._decoder.feed([token_id])
         self._steps[-1] = replace(cur, token_id=token_id, prob=prob, final_prob=float(final_prob), how=how,
                                   text=token_text(self.loaded.tokenizer, token_id),
                                   is_eos=self.is_eos(token_id))
@@ -188,8 +150,7 @@ class TokenStepper:
             raise IndexError(f"no step {index}")
         drop = len(self._steps) - 1 - index
         if drop:
-            # transformers 5: a negative crop removes that many positions from the end.
-            self._cache.crop(-drop)
+            self._decoder.crop(drop)
             del self._steps[index + 1:]
         self._steps[index] = Step(index=index, logits=self._steps[index].logits)
         return self._steps[index]
@@ -201,8 +162,7 @@ class TokenStepper:
 
     def choose(self, settings: SamplingSettings, generator: torch.Generator | None = None) -> Step:
         """Pick the next token with ``settings`` (greedy or a seeded draw) and append it."""
-        stages = settings.stages(self.current.logits)
-        token = int(torch.argmax(stages.final)) if stages.greedy else sample_token(stages.final, generator)
+        token, stages = pick_token(settings, self.current.logits, generator)
         return self.append(token, final_prob=float(stages.final[token]), how=settings.describe())
 
     def run(self, n: int, settings: SamplingSettings, generator: torch.Generator | None = None,

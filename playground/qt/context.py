@@ -8,6 +8,7 @@ from playground.core.model_sources import ModelSource
 from playground.core.models import LoadedModel, ModelSession
 from playground.core.settings import Settings
 from playground.qt.runner import Task, TaskRunner
+from playground.qt.task_slot import TaskSlot
 
 MODEL_LOADING = "The model is still loading. Try again in a moment."
 
@@ -34,6 +35,7 @@ class AppContext(QObject):
         self.settings = settings or Settings()
         self.runner = runner or TaskRunner(parent=self)
         self.load_task: Task | None = None
+        self.load_slot = TaskSlot(self.runner, parent=self)  # a newer load supersedes the one running
 
     def ready_model(self, say) -> LoadedModel | None:
         """The current model, or None after ``say(MODEL_LOADING)`` while none is loaded yet."""
@@ -46,16 +48,12 @@ class AppContext(QObject):
         """Load a model in the background; replace the session's model only on success."""
         from playground.core.models import load_model
 
-        if self.load_task is not None and not self.load_task.finished:
-            self.load_task.cancel()
-        task = self.runner.submit(f"load {source.display_name}",
-                                  lambda h: load_model(source, device=device, dtype=dtype, handle=h))
+        task = self.load_slot.start(f"load {source.display_name}",
+                                    lambda h: load_model(source, device=device, dtype=dtype, handle=h),
+                                    on_progress=lambda p, m: self.sig_busy.emit(m, p), on_done=self._on_loaded,
+                                    on_failed=self._on_load_failed, on_finished=lambda t: self.sig_busy.emit("", None))
         self.load_task = task
         self.sig_model_loading.emit(source.display_name)
-        task.sig_progress.connect(lambda p, m: self.sig_busy.emit(m, p))
-        task.sig_done.connect(self._on_loaded)
-        task.sig_failed.connect(self._on_load_failed)
-        task.sig_finished.connect(lambda: self.sig_busy.emit("", None))
         return task
 
     def _on_loaded(self, loaded: LoadedModel) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QWidget
 
 from playground.qt.context import AppContext
+from playground.qt.task_slot import TaskSlot
 
 
 class Panel(QWidget):
@@ -15,6 +16,9 @@ class Panel(QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        # The panel's long work runs through its slot; the panel sets ``slot.say`` to its
+        # message line once it has one, so failures are shown there.
+        self.slot = TaskSlot(context.runner, parent=self)
         context.sig_model_changed.connect(self.on_model_changed)
         # A panel created after the model loaded still hears about it (once its widgets exist).
         if context.session.current is not None:
@@ -30,8 +34,13 @@ class Panel(QWidget):
     def on_model_changed(self, loaded) -> None:  # pragma: no cover - default does nothing
         pass
 
+    @property
+    def busy(self) -> bool:
+        return self.slot.busy
+
     def stop(self) -> None:
         """Esc: stop this tab's long work, if any."""
+        self.slot.stop()
 
     def session_snapshot(self) -> list[tuple[str, str]]:
         """(heading, text) items for the session handout; charts are added automatically."""

@@ -46,6 +46,10 @@ class Task(QObject):
     """(plain message, hint) when the work raised"""
     sig_cancelled = Signal()
     """the user stopped the task; items already delivered stay valid"""
+    sig_paused = Signal()
+    """the worker is now parked between two steps (sent once it has really stopped moving)"""
+    sig_resumed = Signal()
+    """the parked worker is moving again (after resume or a Stop)"""
     sig_finished = Signal()
     """always last, whatever the outcome"""
 
@@ -56,9 +60,25 @@ class Task(QObject):
         self.handle = TaskHandle()
         self.outcome = "pending"  # then: done, failed, cancelled
         self.error: tuple[str, str] | None = None
+        self.parked = False  # the worker is held by pause right now
+        self.sig_paused.connect(lambda: setattr(self, "parked", True))
+        self.sig_resumed.connect(lambda: setattr(self, "parked", False))
 
     def cancel(self) -> None:
         self.handle.cancel()
+
+    def pause(self) -> None:
+        """Hold the work at its next step boundary (a generator's next item, or a core function's
+        next ``raise_if_cancelled``); sig_paused follows once it is parked."""
+        self.handle.pause()
+
+    def resume(self) -> None:
+        self.handle.resume()
+
+    @property
+    def paused(self) -> bool:
+        """Asked to pause (the worker may still be finishing its step: wait for sig_paused)."""
+        return self.handle.paused() and not self.finished
 
     @property
     def finished(self) -> bool:
@@ -87,6 +107,8 @@ class TaskRunner(QObject):
         task = Task(name, fn)
         loop = self._loop
         task.handle._on_progress = lambda p, m: loop.call_soon_threadsafe(_emit_live, task, task.sig_progress, p, m)
+        task.handle._on_parked = lambda parked: loop.call_soon_threadsafe(
+            _emit_live, task, task.sig_paused if parked else task.sig_resumed)
         self._tasks.add(task)
         fut = asyncio.ensure_future(self._run(task), loop=loop)
         self._futures.add(fut)
@@ -103,6 +125,7 @@ class TaskRunner(QObject):
                 try:
                     for item in result:
                         loop.call_soon_threadsafe(_emit_live, task, task.sig_item, item)
+                        task.handle.wait_while_paused()  # Pause parks a generator between items
                         if task.handle.cancelled():
                             raise Cancelled()
                 finally:

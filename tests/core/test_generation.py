@@ -134,3 +134,41 @@ def test_token_labels_are_visible(tiny_llama):
     newline = tok("\n", add_special_tokens=False)["input_ids"][0]
     assert token_label(tok, newline) == "↵"
     assert token_label(tok, tok.eos_token_id) == tok.eos_token
+
+
+def test_generation_follows_the_sampling_tabs_rules(tiny_llama):
+    from playground.core.sampling import MIN_TEMPERATURE, SamplingSettings, pick_token
+
+    s = GenerationSettings(max_new_tokens=5, do_sample=True, top_p=0.0, stop_at_eos=False)
+    s.validate()  # top-p 0 is allowed here as in the Sampling tab: it keeps the most likely token
+    assert s.sampling == SamplingSettings(do_sample=True, top_p=0.0, seed=0)
+    greedy = [x.token_id for x in stream_generate(tiny_llama, "Hi", GenerationSettings(max_new_tokens=5,
+                                                                                        stop_at_eos=False))]
+    assert [x.token_id for x in stream_generate(tiny_llama, "Hi", s)] == greedy
+    coldest = GenerationSettings(max_new_tokens=5, do_sample=True, temperature=MIN_TEMPERATURE, stop_at_eos=False)
+    assert [x.token_id for x in stream_generate(tiny_llama, "Hi", coldest)] == greedy  # minimum temperature = greedy
+    with pytest.raises(InputError, match="must be a number"):
+        GenerationSettings(do_sample=True, temperature=float("nan")).validate()
+    # the same token as the Sampling tab's pick for the same logits, seed and settings
+    warm = GenerationSettings(max_new_tokens=1, do_sample=True, temperature=1.3, top_k=40, top_p=0.9, seed=3)
+    first = next(stream_generate(tiny_llama, "Hi", warm))
+    ids = torch.tensor([check_prompt(tiny_llama, "Hi")])
+    with torch.no_grad():
+        logits = tiny_llama.model(input_ids=ids).logits[0, -1].float()
+    gen = torch.Generator().manual_seed(3)
+    assert first.token_id == pick_token(warm.sampling, logits, gen)[0]
+
+
+def test_settings_keep_their_flat_file_layout():
+    s = GenerationSettings(max_new_tokens=9, do_sample=True, temperature=0.7, top_k=5, top_p=0.8, seed=4, top_n=3)
+    d = s.to_dict()
+    assert d == {"max_new_tokens": 9, "do_sample": True, "temperature": 0.7, "top_k": 5, "top_p": 0.8, "seed": 4,
+                 "top_n": 3, "stop_at_eos": True}
+    assert GenerationSettings.from_dict({**d, "unknown": 1}) == s
+    s.seed = 8
+    assert s.sampling.seed == 8 and s.to_dict()["seed"] == 8
+
+
+def test_no_past_key_values_deprecation_warning(tiny_llama, recwarn):
+    list(stream_generate(tiny_llama, "Hi", GenerationSettings(max_new_tokens=3, stop_at_eos=False)))
+    assert not [w for w in recwarn if "past_key_values" in str(w.message)]

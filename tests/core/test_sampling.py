@@ -186,3 +186,13 @@ def test_a_kept_sort_order_with_ties_keeps_the_same_number_of_tokens():
         # which of several exactly tied tokens survives is arbitrary (as in transformers), not how many
         assert int((a > 0).sum()) == int((b > 0).sum())
         assert torch.allclose(a.sort().values, b.sort().values)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "0.7"])
+def test_non_finite_or_non_numbers_are_refused(bad):
+    from playground.core.errors import InputError
+
+    with pytest.raises(InputError, match="must be a number"):
+        SamplingSettings(temperature=bad).validate()
+    with pytest.raises(InputError, match="must be a number"):
+        SamplingSettings(top_p=bad).validate()

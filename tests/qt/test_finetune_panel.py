@@ -132,13 +132,15 @@ def test_stop_keeps_a_checkpoint_that_resumes(qtbot, wizard, tmp_path):
     qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(train.chart.steps) >= 2, timeout=TRAIN_TIMEOUT)
     # Pause holds training between two steps; Continue goes on from there
-    qtbot.mouseClick(train.pause_button, Qt.MouseButton.LeftButton)
+    task = train.task
+    with qtbot.waitSignal(task.sig_paused, timeout=TRAIN_TIMEOUT):  # the step in flight ends, then it parks
+        qtbot.mouseClick(train.pause_button, Qt.MouseButton.LeftButton)
     assert train.pause_button.text() == "Continue" and "Paused" in train.stage_label.text()
-    qtbot.wait(500)  # the step in flight ends
-    held = len(train.chart.steps)
-    qtbot.wait(1000)
-    assert len(train.chart.steps) == held and train.busy
-    qtbot.mouseClick(train.pause_button, Qt.MouseButton.LeftButton)
+    held = len(train.chart.steps)  # every step made before parking has been delivered by now
+    qtbot.waitUntil(lambda: task.parked and train.slot.paused, timeout=1000)
+    assert len(train.chart.steps) == held and train.busy and task.parked
+    with qtbot.waitSignal(task.sig_resumed, timeout=TRAIN_TIMEOUT):
+        qtbot.mouseClick(train.pause_button, Qt.MouseButton.LeftButton)
     assert train.pause_button.text() == "Pause"
     qtbot.waitUntil(lambda: len(train.chart.steps) > held, timeout=TRAIN_TIMEOUT)
     qtbot.mouseClick(train.stop_button, Qt.MouseButton.LeftButton)

@@ -30,6 +30,7 @@ from playground.core.evaluation import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_
 from playground.qt.evaluate.results import ResultsView
 from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
+from playground.qt.task_slot import TaskSlot
 
 LESSON = (
     "<b>Scoring summaries.</b> ROUGE compares an output with a reference written by a person. "
@@ -55,6 +56,8 @@ class EvaluatePanel(Panel):
         super().__init__(context, parent)
         self.task = None
         self.score_task = None
+        # Scoring follows a run in its own slot: Stop ends the run, never the scoring of what it kept.
+        self.score_slot = TaskSlot(context.runner, parent=self)
         self.user_data = None
         self.labels: list[str] = []
         self.total = 0
@@ -140,6 +143,7 @@ class EvaluatePanel(Panel):
         self.progress.setValue(0)
         self.rate_label = QLabel("")
         self.message_label = QLabel("")
+        self.slot.say = self.message_label.setText
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #b00020;")
         self.csv_button = QPushButton("Export CSV…")
@@ -261,7 +265,7 @@ class EvaluatePanel(Panel):
     # run ----------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return any(t is not None and not t.finished for t in (self.task, self.score_task))
+        return self.slot.busy or self.score_slot.busy
 
     def run(self) -> None:
         if self.busy:
@@ -290,13 +294,11 @@ class EvaluatePanel(Panel):
         self.progress.setValue(0)
         self.rate_label.setText(f"Starting… 0 / {self.total} examples")
         self._started = time.perf_counter()
-        self.task = self.context.runner.submit(
+        self.task = self.slot.start(
             "evaluate", lambda h: run_evaluation(loaded, examples, specs, train=train, settings=settings,
-                                                 tokenizer=tokenizer, use_stemmer=stem, handle=h))
-        self.task.sig_item.connect(self._on_result)
-        self.task.sig_progress.connect(self._on_progress)
-        self.task.sig_failed.connect(self._on_failed)
-        self.task.sig_finished.connect(self._on_run_finished)
+                                                 tokenizer=tokenizer, use_stemmer=stem, handle=h),
+            on_item=self._on_result, on_progress=self._on_progress, on_failed=self._on_failed,
+            on_finished=self._on_run_finished)
         self._set_running(True)
 
     def _plan(self):
@@ -345,8 +347,8 @@ class EvaluatePanel(Panel):
         extra = f" The {kept} example{'s' if kept != 1 else ''} finished before are kept and scored." if kept else ""
         self.message_label.setText(f"{message} {hint}{extra}".strip())
 
-    def _on_run_finished(self) -> None:
-        self.stopped = self.task.outcome == "cancelled"
+    def _on_run_finished(self, task) -> None:
+        self.stopped = task.outcome == "cancelled"
         results = list(self.results_view.results)
         done = len(results)
         elapsed = time.perf_counter() - self._started
@@ -360,11 +362,10 @@ class EvaluatePanel(Panel):
 
         labels, tok, stem = list(self.labels), self.run_info["tokenizer"], self.run_info["use_stemmer"]
         self.rate_label.setText(self.rate_label.text() + " · scoring…")
-        self.score_task = self.context.runner.submit(
-            "score", lambda h: score_results(results, labels, tokenizer=tok, use_stemmer=stem))
-        self.score_task.sig_done.connect(self._on_scored)
-        self.score_task.sig_failed.connect(lambda m, h: self.message_label.setText(f"{m} {h}".strip()))
-        self.score_task.sig_finished.connect(self._on_score_finished)
+        self.score_task = self.score_slot.start(
+            "score", lambda h: score_results(results, labels, tokenizer=tok, use_stemmer=stem),
+            on_done=self._on_scored, on_failed=lambda m, h: self.message_label.setText(f"{m} {h}".strip()),
+            on_finished=lambda task: self._on_score_finished())
 
     def _on_scored(self, reports: dict) -> None:
         self.reports = reports
@@ -374,10 +375,6 @@ class EvaluatePanel(Panel):
     def _on_score_finished(self) -> None:
         self._set_running(False)
         self.sig_evaluation_finished.emit(self.reports)
-
-    def stop(self) -> None:
-        if self.task is not None and not self.task.finished:
-            self.task.cancel()
 
     # export -------------------------------------------------------------------------------------
     def export_csv(self, path: str) -> None:

@@ -371,24 +371,19 @@ class DataPage(WizardPage):
             except InputError as exc:
                 return columns, cfg.data.columns, None, (exc.message, exc.hint)
 
-        task = self.context.runner.submit("read the training data", work)
-        self.task = task
-        task.sig_done.connect(lambda result, t=task: self._analyzed(t, result))
-        task.sig_failed.connect(lambda m, h, t=task: self._analyze_failed(t, m, h))
-        task.sig_finished.connect(lambda t=task: self._task_finished(t))
+        # A newer analysis supersedes this one in the slot: its late results are dropped there.
+        self.task = self.slot.start("read the training data", work, on_done=self._analyzed,
+                                    on_failed=self._analyze_failed, on_finished=self._task_finished)
 
     def _task_finished(self, task) -> None:
         if self.task is task:
             self.task = None
 
-    def _analyze_failed(self, task, message: str, hint: str) -> None:
-        if self.task is task:
-            self.task = None
-            self._show_error(message, hint)
+    def _analyze_failed(self, message: str, hint: str) -> None:
+        self.task = None
+        self._show_error(message, hint)
 
-    def _analyzed(self, task, result) -> None:
-        if self.task is not task:
-            return  # settings changed meanwhile: a newer analysis is on its way
+    def _analyzed(self, result) -> None:
         self.task = None
         columns, mapping, preview, error = result
         if columns:

@@ -1,5 +1,5 @@
 """The wizard's job draft (a dict laid out like the job TOML file), the runs it has made, and a
-run as a task the wizard can pause and stop."""
+run as a task the wizard can stop with a checkpoint."""
 
 from __future__ import annotations
 
@@ -119,7 +119,8 @@ def list_runs(root: Path | None = None) -> list[RunSummary]:
 
 class _RunHandle(TaskHandle):
     """The task's handle, plus the wizard's own Stop (which lets the job write its checkpoint and
-    end with a StoppedEvent instead of being torn down)."""
+    end with a StoppedEvent instead of being torn down). Pause is the task's own (the runner parks
+    the job between two events; the job's own step boundaries park too)."""
 
     def __init__(self, outer: TaskHandle, stop: threading.Event) -> None:
         super().__init__()
@@ -132,26 +133,14 @@ class _RunHandle(TaskHandle):
         return self.stop.is_set() or self.outer.cancelled() or super().cancelled()
 
     def raise_if_cancelled(self) -> None:
+        self.outer.wait_while_paused()
         if self.cancelled():
             raise Cancelled()
 
 
-def pausable_run(cfg, resume: bool, stop: threading.Event, running: threading.Event):
-    """The task function of a wizard run: the job's events, held between two of them while
-    ``running`` is clear (Pause); ``stop`` ends the job with a checkpoint (Stop)."""
+def finetune_run(cfg, resume: bool, stop: threading.Event):
+    """The task function of a wizard run: the job's events; ``stop`` ends the job with a
+    checkpoint (Stop). Pause / resume go to the task (TaskSlot.pause)."""
     from playground.core.finetune import run_finetune
 
-    def work(handle):
-        inner = _RunHandle(handle, stop)
-        events = run_finetune(cfg, inner, resume)
-        try:
-            for ev in events:
-                yield ev
-                # Pause between steps: the job's generator waits here with its state in memory.
-                while not running.wait(0.2):
-                    if inner.cancelled():
-                        break
-        finally:
-            events.close()  # a Stop from outside still writes the checkpoint (save_on_stop)
-
-    return work
+    return lambda handle: run_finetune(cfg, _RunHandle(handle, stop), resume)

@@ -431,18 +431,17 @@ class MethodPage(WizardPage):
 
         self.measure_button.setEnabled(False)
         self.time_label.setText("Timing a few training steps on a copy of the model…")
-        task = self.context.runner.submit("measure training speed", work)
-        self.speed_task = task
-        task.sig_done.connect(lambda sp: self._speed_done(sp, key))
-        task.sig_failed.connect(lambda m, h: self.time_label.setText(
-            f"<span style='color:#b00020'>The speed could not be measured: {m}</span> {h}"))
-        task.sig_finished.connect(self._speed_finished)
+        self.speed_task = self.slot.start(
+            "measure training speed", work, on_done=lambda sp: self._speed_done(sp, key),
+            on_failed=lambda m, h: self.time_label.setText(
+                f"<span style='color:#b00020'>The speed could not be measured: {m}</span> {h}"),
+            on_finished=self._speed_finished)
 
     def _speed_done(self, speed, key) -> None:
         self.speed, self.speed_key = speed, key
         self.speed_task = None
         self._show_time()
 
-    def _speed_finished(self) -> None:
+    def _speed_finished(self, task) -> None:
         self.speed_task = None
         self.measure_button.setEnabled(True)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from playground.qt.panel import Panel
+from playground.qt.task_slot import TaskSlot
 
 
 def get_path(job: dict, dotted: str, default=None):
@@ -43,6 +44,7 @@ class WizardPage(QWidget):
         super().__init__(parent)
         self.wizard = wizard
         self.context = wizard.context
+        self.slot = TaskSlot(self.context.runner, parent=self)  # the page's background work
         self.body = QVBoxLayout()
         left = QWidget()
         left.setLayout(self.body)

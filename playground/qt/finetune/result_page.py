@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from playground.core.memory import METHOD_LABELS, format_bytes
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage
+from playground.qt.task_slot import TaskSlot
 
 LESSON = (
     "<b>Did it learn the task?</b> Read the summaries first: before fine-tuning a small model often "
@@ -48,6 +49,7 @@ class ResultPage(WizardPage):
         self.report: dict = {}
         self.trained = None     # the fine-tuned LoadedModel in memory (right after a run), else None
         self.attach_task = None
+        self.save_slot = TaskSlot(self.context.runner, parent=self)  # saving beside loading the result
 
         self.summary_label = self.note("")
         self.scores = QTableWidget(3, len(METRICS))
@@ -254,12 +256,11 @@ class ResultPage(WizardPage):
 
         self.use_check.setEnabled(False)
         self.message.setText("")
-        task = self.context.runner.submit("load the fine-tuned model", work)
-        self.attach_task = task
-        task.sig_done.connect(self._attach)
-        task.sig_failed.connect(lambda m, h: (self.message.setText(f"<b>{html.escape(m)}</b> {html.escape(h)}"),
-                                              self._set_check(False)))
-        task.sig_finished.connect(lambda: (self.use_check.setEnabled(True), setattr(self, "attach_task", None)))
+        self.attach_task = self.slot.start(
+            "load the fine-tuned model", work, on_done=self._attach,
+            on_failed=lambda m, h: (self.message.setText(f"<b>{html.escape(m)}</b> {html.escape(h)}"),
+                                    self._set_check(False)),
+            on_finished=lambda task: (self.use_check.setEnabled(True), setattr(self, "attach_task", None)))
 
     def _set_check(self, on: bool) -> None:
         self.use_check.blockSignals(True)
@@ -295,12 +296,11 @@ class ResultPage(WizardPage):
 
         self.save_button.setEnabled(False)
         self.message.setText(html.escape(f"Saving to {target}…"))
-        task = self.context.runner.submit("save the trained weights", work)
-        task.sig_done.connect(self._saved)
-        task.sig_failed.connect(lambda message, hint: self.message.setText(
-            html.escape(f"The weights could not be saved to {target}: {message}")))
-        task.sig_finished.connect(lambda: self.save_button.setEnabled(self.has_result))
-        return task
+        return self.save_slot.start(
+            "save the trained weights", work, on_done=self._saved,
+            on_failed=lambda message, hint: self.message.setText(
+                html.escape(f"The weights could not be saved to {target}: {message}")),
+            on_finished=lambda task: self.save_button.setEnabled(self.has_result))
 
     def _saved(self, target) -> None:
         self.message.setText("")

@@ -52,7 +52,7 @@ class TrainPage(WizardPage):
         self.run_dir = ""
         self.method = ""
         self.stop_flag = threading.Event()
-        self.running_flag = threading.Event()  # cleared while paused
+        self.slot.sig_paused_changed.connect(self._on_parked)
         self.last_step = None
         self.peak = self.peak_added = 0
 
@@ -251,13 +251,11 @@ class TrainPage(WizardPage):
         self._launch(cfg, resume=True, planned=planned)
 
     def _launch(self, cfg, resume: bool, planned: int = 0) -> None:
-        from playground.qt.finetune.jobs import pausable_run
+        from playground.qt.finetune.jobs import finetune_run
 
         self.error.setText("")
         self.run_dir, self.method = cfg.output.dir, cfg.method.name
         self.stop_flag = stop = threading.Event()
-        self.running_flag = running = threading.Event()
-        running.set()
         self.last_step = None
         self.peak = self.peak_added = 0
         self._started = time.perf_counter()
@@ -267,13 +265,9 @@ class TrainPage(WizardPage):
 
         self.context.settings.set(ACTIVE_KEY, cfg.output.dir)
         self._save_settings()
-        task = self.context.runner.submit(f"fine-tune {Path(cfg.output.dir).name}",
-                                          pausable_run(cfg, resume, stop, running))
-        self.task = task
-        task.sig_item.connect(self._on_event)
-        task.sig_failed.connect(self._on_failed)
-        task.sig_done.connect(lambda _: self._forget_active())
-        task.sig_finished.connect(self._on_finished)
+        self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", finetune_run(cfg, resume, stop),
+                                    on_item=self._on_event, on_failed=self._on_failed,
+                                    on_done=lambda _: self._forget_active(), on_finished=self._on_finished)
         self._set_busy(True)
         self.runs.refresh(self.run_dir)
 
@@ -293,21 +287,25 @@ class TrainPage(WizardPage):
         if not self.busy:
             return
         if paused:
-            self.running_flag.clear()
+            self.slot.pause()
             self.pause_button.setText("Continue")
-            self.stage_label.setText("Paused between two steps. Continue, or Stop to end with a checkpoint.")
-            self._log("Paused")
+            self.stage_label.setText("Pausing after the current step…")
         else:
-            self.running_flag.set()
+            self.slot.resume()
             self.pause_button.setText("Pause")
-            self._log("Continued")
+
+    def _on_parked(self, parked: bool) -> None:
+        """The run is really held (or moving again): say so only now."""
+        if parked:
+            self.stage_label.setText("Paused between two steps. Continue, or Stop to end with a checkpoint.")
+        self._log("Paused" if parked else "Continued")
 
     def stop(self) -> None:
         """End training after the current step; the job writes a checkpoint first."""
         if not self.busy:
             return
         self.stop_flag.set()
-        self.running_flag.set()
+        self.slot.resume()  # a paused run wakes up to write its checkpoint
         self.stop_button.setEnabled(False)
         self.stage_label.setText("Stopping after the current step (writing a checkpoint)…")
 
@@ -404,8 +402,8 @@ class TrainPage(WizardPage):
         self._log(f"Failed: {message} {hint}")
         self.context.report_error("Fine-tuning failed", message, hint)
 
-    def _on_finished(self) -> None:
-        outcome = self.task.outcome if self.task is not None else ""
+    def _on_finished(self, task) -> None:
+        outcome = task.outcome
         if outcome == "cancelled":
             self._log("Training was interrupted; the run can be resumed from its last checkpoint.")
         self.task = None

@@ -117,6 +117,7 @@ class GeneratePanel(Panel):
         self.candidates_label.setToolTip("The model's five most likely next tokens at the last step, with probabilities.")
         self.candidates_label.setWordWrap(True)
         self.message_label = QLabel("")
+        self.slot.say = self.message_label.setText
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #b00020;")
 
@@ -232,10 +233,6 @@ class GeneratePanel(Panel):
         self.token_meter.setText(f"<span style='color:{colour}'>{n:,} prompt tokens / {limit:,} context</span>")
 
     # generation ---------------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self.task is not None and not self.task.finished
-
     def generate(self) -> None:
         if self.busy:
             return
@@ -262,11 +259,8 @@ class GeneratePanel(Panel):
         self.output_text = ""
         self.tokens = 0
         self._started = time.perf_counter()
-        self.task = self.context.runner.submit(
-            "generate", lambda h: stream_generate(loaded, prompt, settings, cancelled=h.cancelled))
-        self.task.sig_item.connect(self._on_step)
-        self.task.sig_failed.connect(self._on_failed)
-        self.task.sig_finished.connect(self._on_finished)
+        self.task = self.slot.start("generate", lambda h: stream_generate(loaded, prompt, settings, cancelled=h.cancelled),
+                                    on_item=self._on_step, on_finished=self._on_finished)
         self.generate_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.stats_label.setText("Generating…")
@@ -284,11 +278,8 @@ class GeneratePanel(Panel):
         cands = " · ".join(f"{html.escape(t)} {p:.0%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))
         self.candidates_label.setText(f"<small>Next-token candidates at the last step: {cands}</small>")
 
-    def _on_failed(self, message: str, hint: str) -> None:
-        self.message_label.setText(f"{message} {hint}".strip())
-
-    def _on_finished(self) -> None:
-        outcome = self.task.outcome if self.task else "done"
+    def _on_finished(self, task) -> None:
+        outcome = task.outcome
         elapsed = time.perf_counter() - self._started
         rate = self.tokens / elapsed if elapsed > 0 else 0.0
         note = " (stopped)" if outcome == "cancelled" else ""
@@ -302,10 +293,6 @@ class GeneratePanel(Panel):
             self.session_runs.append((f"Prompt ({how}, {self.tokens} tokens{note})",
                                       f"{self.prompt_edit.toPlainText()}\n\n→ {self.output_text}"))
         self.sig_generation_finished.emit(self.output_text)
-
-    def stop(self) -> None:
-        if self.busy:
-            self.task.cancel()
 
     def session_snapshot(self) -> list[tuple[str, str]]:
         return list(self.session_runs)

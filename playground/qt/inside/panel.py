@@ -28,6 +28,7 @@ from playground.qt.inside.lines_view import LinesView
 from playground.qt.inside.selection import SelectionBar
 from playground.qt.inside.token_view import TokenView
 from playground.qt.panel import Panel
+from playground.qt.task_slot import TaskSlot
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 ATTENTION_VIEWS = ("attention", "heads", "lines")
@@ -49,7 +50,8 @@ class InsidePanel(Panel):
         super().__init__(context, parent)
         self.result = None
         self.task = None
-        self.side_task = None  # the lens or the embeddings
+        # The side tasks: the lens and the embeddings, each in its own slot.
+        self.lens_slot, self.embed_slot = TaskSlot(context.runner, parent=self), TaskSlot(context.runner, parent=self)
         self.lens_stale = True
         self.has_attention = True
         self.summary = ""  # the status line of the last analysis, shown again after side tasks
@@ -76,6 +78,7 @@ class InsidePanel(Panel):
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         self.message_label = QLabel("")
+        self.slot.say = self.message_label.setText
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #b00020;")
 
@@ -219,10 +222,6 @@ class InsidePanel(Panel):
                                   f"needs about {format_bytes(need)}{extra}</span>")
 
     # analysis --------------------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self.task is not None and not self.task.finished
-
     def analyse(self) -> None:
         if self.busy:
             return
@@ -241,11 +240,8 @@ class InsidePanel(Panel):
                                                handle=handle), handle)
 
         self._cancel_side_task()
-        self.task = self.context.runner.submit("attention", work)
-        self.task.sig_progress.connect(self._on_progress)
-        self.task.sig_done.connect(self._on_result)
-        self.task.sig_failed.connect(self._on_failed)
-        self.task.sig_finished.connect(self._on_finished)
+        self.task = self.slot.start("attention", work, on_progress=self._on_progress, on_done=self._on_result,
+                                    on_finished=self._on_finished)
         self.analyse_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.progress.setVisible(True)
@@ -259,11 +255,8 @@ class InsidePanel(Panel):
             self.progress.setValue(int(fraction * 100))
         self.status_label.setText(message)
 
-    def _on_failed(self, message: str, hint: str) -> None:
-        self.message_label.setText(f"{message} {hint}".strip())
-
-    def _on_finished(self) -> None:
-        outcome = self.task.outcome if self.task else "done"
+    def _on_finished(self, task) -> None:
+        outcome = task.outcome
         self.analyse_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         self.progress.setVisible(False)
@@ -286,8 +279,7 @@ class InsidePanel(Panel):
         self.sig_analysis_finished.emit(result)
 
     def stop(self) -> None:
-        if self.busy:
-            self.task.cancel()
+        self.slot.stop()
         self._cancel_side_task()
 
     # selection and drawing -------------------------------------------------------------------
@@ -342,8 +334,8 @@ class InsidePanel(Panel):
 
     # the logit lens and the embeddings (side tasks) ------------------------------------------
     def _cancel_side_task(self) -> None:
-        if self.side_task is not None and not self.side_task.finished:
-            self.side_task.cancel()
+        self.lens_slot.stop()
+        self.embed_slot.stop()
 
     def run_lens(self, start: int, count: int) -> None:
         result, loaded = self.result, self.context.session.current
@@ -356,16 +348,16 @@ class InsidePanel(Panel):
         self._cancel_side_task()
         self.lens_stale = False
         self.lens.status.setText("Reading every layer through the LM head…")
-        task = self.context.runner.submit("logit lens", lambda h: lens_for(loaded, result, positions=positions, handle=h))
-        task.sig_progress.connect(self._on_progress)
-        task.sig_done.connect(self._on_lens)
-        task.sig_failed.connect(lambda m, h: (self.lens.clear(f"{m} {h}".strip()), self.sig_lens_finished.emit(None)))
-        task.sig_cancelled.connect(lambda: self._lens_stopped())
-        task.sig_finished.connect(self._on_side_finished)
+        self.lens_slot.start(
+            "logit lens", lambda h: lens_for(loaded, result, positions=positions, handle=h),
+            on_progress=self._on_progress, on_done=self._on_lens,
+            on_failed=lambda m, h: (self.lens.clear(f"{m} {h}".strip()), self.sig_lens_finished.emit(None)),
+            on_finished=self._on_side_finished)
         self.progress.setVisible(True)
-        self.side_task = task
 
-    def _on_side_finished(self) -> None:
+    def _on_side_finished(self, task) -> None:
+        if task.outcome == "cancelled":
+            self._lens_stopped()
         if not self.busy:
             self.progress.setVisible(False)
             self.status_label.setText(self.summary)
@@ -387,11 +379,11 @@ class InsidePanel(Panel):
 
         words = parse_words(text)
         self.message_label.setText("")
-        task = self.context.runner.submit("embeddings", lambda h: compare_embeddings(loaded, words, leading_space))
-        task.sig_done.connect(lambda r: (self.embeddings.show_result(r), self.sig_embeddings_finished.emit(r)))
-        task.sig_failed.connect(lambda m, h: (self.message_label.setText(f"{m} {h}".strip()),
-                                              self.sig_embeddings_finished.emit(None)))
-        self.side_task = task
+        self.embed_slot.start(
+            "embeddings", lambda h: compare_embeddings(loaded, words, leading_space),
+            on_done=lambda r: (self.embeddings.show_result(r), self.sig_embeddings_finished.emit(r)),
+            on_failed=lambda m, h: (self.message_label.setText(f"{m} {h}".strip()),
+                                    self.sig_embeddings_finished.emit(None)))
 
     # the session handout and saving ----------------------------------------------------------
     def session_snapshot(self) -> list[tuple[str, str]]:

@@ -199,6 +199,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.score_label = QLabel("")
         self.score_label.setWordWrap(True)
         self.message = QLabel("")
+        self.slot.say = self.message.setText
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020;")
 

@@ -18,10 +18,6 @@ class PromptRunsMixin:
     def settings(self) -> GenerationSettings:
         return GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
 
-    @property
-    def busy(self) -> bool:
-        return self.task is not None and not self.task.finished
-
     def _start(self, variants, on_event, on_finished) -> bool:
         from playground.core.errors import describe_exception
         from playground.core.prompt_lab import run_variants
@@ -45,11 +41,9 @@ class PromptRunsMixin:
         self.message.setText("")
         self._run_meta = {"model": loaded.info.name, "variants": variants, "reference": reference,
                           "dialogue_id": (self.current_example().id if reference else "")}
-        self.task = self.context.runner.submit(
-            "prompt lab", lambda h: run_variants(loaded, dialogue, reference, variants, settings, h.cancelled))
-        self.task.sig_item.connect(on_event)
-        self.task.sig_failed.connect(lambda m, h: self.message.setText(f"{m} {h}".strip()))
-        self.task.sig_finished.connect(on_finished)
+        self.task = self.slot.start(
+            "prompt lab", lambda h: run_variants(loaded, dialogue, reference, variants, settings, h.cancelled),
+            on_item=on_event, on_finished=lambda task: on_finished())
         self.run_button.setEnabled(False)
         self.compare_button.setEnabled(False)
         self.stop_button.setEnabled(True)
@@ -131,10 +125,6 @@ class PromptRunsMixin:
     def _compare_finished(self) -> None:
         self._finished()
         self.sig_compare_finished.emit()
-
-    def stop(self) -> None:
-        if self.busy:
-            self.task.cancel()
 
     # history and sharing ---------------------------------------------------------------------------
     def reopen(self, run) -> None:

@@ -91,6 +91,7 @@ class SamplingPanel(Panel, SamplingView):
                                     "chosen so far stays.")
         self.stop_button.clicked.connect(self.stop)
         self.message_label = QLabel("")
+        self.slot.say = self.message_label.setText
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #b00020;")
 
@@ -258,7 +259,3 @@ class SamplingPanel(Panel, SamplingView):
         if rollouts:
             items.append(("Run 5 times", rollouts))
         return items
-
-    def stop(self) -> None:
-        if self.busy:
-            self.task.cancel()

@@ -65,10 +65,6 @@ class SamplingView:
         self.rollouts_view.setFixedHeight(int(self.rollouts_view.fontMetrics().height() * 7.6) + 10)
 
     # what is shown -------------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self.task is not None and not self.task.finished
-
     def shown_step(self):
         if not self.steps:
             return None
@@ -276,17 +272,17 @@ class SamplingView:
     # task plumbing ---------------------------------------------------------------------------
     def _start(self, name, fn, on_done=None, on_item=None, on_finished=None) -> None:
         stepper = self.stepper
-        self.message_label.setText("")
-        task = self.context.runner.submit(name, fn)
-        self.task = task
-        if on_done is not None:
-            task.sig_done.connect(lambda r: on_done(r) if stepper is self.stepper else None)
-        if on_item is not None:
-            task.sig_item.connect(lambda r: on_item(r) if stepper is self.stepper else None)
-        task.sig_failed.connect(self._on_failed)
-        if on_finished is not None:
-            task.sig_finished.connect(on_finished)
-        task.sig_finished.connect(self._on_task_finished)
+
+        def current(hook):  # results for a stepper the panel has since replaced are dropped
+            return (lambda r: hook(r) if stepper is self.stepper else None) if hook is not None else None
+
+        def finished(task):
+            if on_finished is not None:
+                on_finished()
+            self._on_task_finished()
+
+        self.task = self.slot.start(name, fn, on_done=current(on_done), on_item=current(on_item),
+                                    on_failed=self._on_failed, on_finished=finished)
         self._update_buttons()
 
     def _on_steps(self, steps) -> None:

@@ -1,0 +1,190 @@
+"""Widgets bound to the fields of a typed draft, and form rows made from the fields' metadata.
+
+``bind(widget, draft, "method.lora.rank")`` keeps a spin box, double spin box, check box, combo box
+or line edit and one field of a dataclass in step, both ways (napari's ``connect_setattr``).
+``form_row(draft, "method.lora.rank")`` also makes the widget, its range and its tooltip from the
+field's ``metadata={"label": ..., "help": ..., "range": (lo, hi[, step]), "choices": (...)}``
+(trl's ``field(metadata={"help": ...})``), so a setting is declared once, on its dataclass.
+
+A draft may hold values ``validate()`` would refuse; checking happens at Next / Start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
+                               QSpinBox, QWidget)
+
+
+class Draft(QObject):
+    """A dataclass value being edited, which says which field changed.
+
+    ``get`` / ``set`` take dotted paths ("training.seed"); ``set`` emits ``sig_changed(path)`` only
+    when the value really changes, and ``replace`` swaps the whole value (``sig_changed("")``).
+    """
+
+    sig_changed = Signal(str)
+    """the dotted path of the field that changed ("" when the whole value was replaced)"""
+
+    def __init__(self, value: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.value = value
+
+    def get(self, path: str) -> Any:
+        obj = self.value
+        for name in path.split(".") if path else ():
+            obj = obj[name] if isinstance(obj, dict) else getattr(obj, name)
+        return obj
+
+    def set(self, path: str, value: Any) -> None:
+        *parents, name = path.split(".")
+        holder = self.get(".".join(parents))
+        old = holder[name] if isinstance(holder, dict) else getattr(holder, name)
+        if old == value and type(old) is type(value):
+            return
+        if isinstance(holder, dict):
+            holder[name] = value
+        else:
+            setattr(holder, name, value)
+        self.sig_changed.emit(path)
+
+    def replace(self, value: Any) -> None:
+        self.value = value
+        self.sig_changed.emit("")
+
+    def field(self, path: str) -> dataclasses.Field:
+        """The dataclass field behind ``path`` (its metadata holds label, help and range)."""
+        *parents, name = path.split(".")
+        holder = self.get(".".join(parents))
+        for f in dataclasses.fields(holder):
+            if f.name == name:
+                return f
+        raise KeyError(path)
+
+    def connect_path(self, path: str, fn: Callable[[], Any]) -> None:
+        """Call ``fn()`` whenever ``path``, a field inside it, or a section above it changes."""
+        def changed(key: str) -> None:
+            if touches(key, path):
+                fn()
+        self.sig_changed.connect(changed)
+
+
+def touches(key: str, path: str) -> bool:
+    """Whether a change at ``key`` can change the value at ``path`` (or one below it)."""
+    return key == "" or key == path or path.startswith(key + ".") or key.startswith(path + ".")
+
+
+# widget <-> value, per widget kind ------------------------------------------------------------------
+
+def _combo_value(combo: QComboBox) -> Any:
+    data = combo.currentData()
+    return data if data is not None else combo.currentText()
+
+
+def _combo_show(combo: QComboBox, value: Any) -> None:
+    index = combo.findData(value)
+    if index < 0:
+        index = combo.findText(str(value))
+    if index >= 0:
+        combo.setCurrentIndex(index)
+    elif combo.isEditable():
+        combo.setEditText(str(value))
+
+
+def _accessors(widget: QWidget):
+    """(signal, read, show) for a supported widget."""
+    if isinstance(widget, QCheckBox):
+        return widget.toggled, widget.isChecked, lambda v: widget.setChecked(bool(v))
+    if isinstance(widget, QDoubleSpinBox):
+        return widget.valueChanged, widget.value, lambda v: widget.setValue(float(v))
+    if isinstance(widget, QSpinBox):
+        return widget.valueChanged, widget.value, lambda v: widget.setValue(int(v))
+    if isinstance(widget, QComboBox):
+        signal = widget.currentTextChanged if widget.isEditable() else widget.currentIndexChanged
+        return signal, lambda: _combo_value(widget), lambda v: _combo_show(widget, v)
+    if isinstance(widget, QLineEdit):
+        return widget.textChanged, widget.text, lambda v: widget.setText("" if v is None else str(v))
+    raise TypeError(f"bind() does not know how to bind a {type(widget).__name__}")
+
+
+def bind(widget: QWidget, draft: Draft, path: str) -> QWidget:
+    """Keep ``widget`` and the draft's field ``path`` in step (the draft's value is shown first)."""
+    signal, read, show = _accessors(widget)
+
+    def to_widget() -> None:
+        value = draft.get(path)
+        if value == read():
+            return
+        widget.blockSignals(True)
+        try:
+            show(value)
+        finally:
+            widget.blockSignals(False)
+
+    to_widget()
+    signal.connect(lambda *_: draft.set(path, read()))
+    draft.connect_path(path, to_widget)
+    return widget
+
+
+# widgets made from field metadata --------------------------------------------------------------------
+
+def widget_for(draft: Draft, path: str) -> QWidget:
+    """A widget for the field at ``path``: kind from its value, range / choices / help from metadata."""
+    meta = draft.field(path).metadata
+    value = draft.get(path)
+    choices = meta.get("choices")
+    if choices:
+        w = QComboBox()
+        for choice in choices:
+            label, data = choice if isinstance(choice, tuple) else (str(choice), choice)
+            w.addItem(label, data)
+    elif isinstance(value, bool):
+        w = QCheckBox(meta.get("text", ""))
+    elif isinstance(value, int):
+        w = QSpinBox()
+        lo, hi, *step = meta.get("range", (0, 1_000_000))
+        w.setRange(int(lo), int(hi))
+        if step:
+            w.setSingleStep(int(step[0]))
+    elif isinstance(value, float):
+        w = QDoubleSpinBox()
+        lo, hi, *step = meta.get("range", (0.0, 1e6))
+        w.setRange(float(lo), float(hi))
+        w.setDecimals(int(meta.get("decimals", 3)))
+        if step:
+            w.setSingleStep(float(step[0]))
+    else:
+        w = QLineEdit()
+        if meta.get("placeholder"):
+            w.setPlaceholderText(meta["placeholder"])
+    if meta.get("suffix") and isinstance(w, (QSpinBox, QDoubleSpinBox)):
+        w.setSuffix(meta["suffix"])
+    if meta.get("help"):
+        w.setToolTip(meta["help"])
+    return bind(w, draft, path)
+
+
+def form_row(draft: Draft, path: str) -> tuple[QLabel, QWidget]:
+    """(label, bound widget) for one field, both carrying the field's help as a tooltip."""
+    f = draft.field(path)
+    label = QLabel(f.metadata.get("label", f.name.replace("_", " ").capitalize()))
+    widget = widget_for(draft, path)
+    label.setToolTip(f.metadata.get("help", ""))
+    label.setBuddy(widget)
+    return label, widget
+
+
+def add_rows(form: QFormLayout, draft: Draft, *paths: str) -> dict[str, QWidget]:
+    """Add one bound row per path to ``form``; returns the widgets by path."""
+    widgets = {}
+    for path in paths:
+        label, widget = form_row(draft, path)
+        form.addRow(label, widget)
+        widgets[path] = widget
+    return widgets
+
