@@ -25,7 +25,10 @@ def main() -> None:
     print(f"torch threads {torch.get_num_threads()}, load before: {os.getloadavg()}")
     loaded = load_model(ModelSource.parse(args.model), device=args.device, dtype="float32")
     start = time.perf_counter()
-    rows = list(P.precision_sweep(loaded.model, loaded.tokenizer, loaded.device, args.formats.split(",")))
+    rows = []
+    for row in P.precision_sweep(loaded.model, loaded.tokenizer, loaded.device, args.formats.split(",")):
+        rows.append(row)
+        print(f"{row.label} done at {time.perf_counter() - start:.0f} s, load {os.getloadavg()}", flush=True)
     wall = time.perf_counter() - start
     print(P.format_table(rows))
     print(f"sweep wall time {wall:.1f} s on {loaded.device}; load after: {os.getloadavg()}")

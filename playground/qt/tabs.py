@@ -10,6 +10,7 @@ TABS: list[tuple[str, str]] = [
     ("playground.qt.inside", "InsidePanel"),
     ("playground.qt.finetune", "FinetunePanel"),
     ("playground.qt.evaluate", "EvaluatePanel"),
+    ("playground.qt.lifecycle", "LifecyclePanel"),
 ]
 
 

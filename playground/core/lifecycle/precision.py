@@ -285,3 +285,21 @@ def format_table(rows: Sequence[PrecisionRow]) -> str:
         if not r.skipped:
             lines.append(f"{r.label}: {r.completion_marked()!r}")
     return "\n".join(lines)
+
+
+def at_precision(loaded, name: str):
+    """A LoadedModel holding a converted copy of ``loaded`` (e.g. for every tab to use); the model
+    bar shows the format in its dtype field and the converted weights' bytes."""
+    import dataclasses
+
+    from playground.core.models import LoadedModel
+
+    loaded = loaded.extras.get("precision_of", loaded)  # always convert from the model as loaded
+    why = check_format(name, loaded.device)
+    if why:
+        raise InputError(why)
+    model = convert(loaded.model, name)
+    label = FORMATS[name].label + (" weights (quanto)" if FORMATS[name].kind == "quanto" else "")
+    info = dataclasses.replace(loaded.info, dtype=label, memory_bytes=weight_bytes(model))
+    return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=info, source=loaded.source,
+                       extras={**loaded.extras, "precision": name, "precision_of": loaded})
