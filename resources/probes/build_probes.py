@@ -21,7 +21,9 @@ def main() -> None:
 
     cand = json.loads((HERE / "candidates.json").read_text(encoding="utf-8"))
     loaded = load_model(ModelSource("bundled"), device="cpu", dtype="float32")
-    res = run_probes(loaded.model, loaded.tokenizer, cand)
+    from playground.core.handle import TaskHandle
+
+    res = run_probes(loaded.model, loaded.tokenizer, cand, TaskHandle(lambda p, m: print(m, flush=True)))
     questions = [dict(q, base_reply=r) for q, r, ok in zip(cand["questions"], res.replies, res.question_pass) if ok]
     facts = [dict(f, base_margin=round(m, 3)) for f, m in zip(cand["facts"], res.margins) if m > 0]
     out = {"note": "Kept only where the bundled SmolLM2-135M-Instruct (FP32, greedy) is right; "
