@@ -11,6 +11,8 @@ def test_first_sentence_scoring():
     assert F.answer_matches("The capital is Paris. Not Rome.", ["paris"])
     assert not F.answer_matches("I am not sure. Maybe Paris.", ["paris"])  # later sentences do not count
     assert not F.answer_matches("There are 24 of them.", ["4"])  # whole-number match, not a substring
+    assert not F.answer_matches("It freezes at -18.0000000001 Celsius.", ["0"])  # a false pass seen by hand
+    assert F.answer_matches("It is 4.", ["4"]) and F.answer_matches("It freezes at 0 degrees.", ["0"]) and F.answer_matches("A butterfly.", ["butterfl"])
 
 
 def test_continuation_logprob_equals_a_direct_sum(tiny_llama):

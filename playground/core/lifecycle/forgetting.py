@@ -41,7 +41,13 @@ def first_sentence(text: str) -> str:
 
 def answer_matches(reply: str, answers: Sequence[str]) -> bool:
     sentence = first_sentence(reply).lower()
-    return any(re.search(r"\b" + re.escape(a.lower()), sentence) for a in answers)
+    # a whole word (a prefix for word stems like 'butterfl'); a number must not sit inside another
+    # number: '0' does not match '-18.00'
+    def found(a: str) -> bool:
+        tail = r"(?!\w|\.\d)" if a[-1:].isdigit() else ""
+        return re.search(r"(?<![\w.-])" + re.escape(a.lower()) + tail, sentence) is not None
+
+    return any(found(a) for a in answers)
 
 
 def _reply(model, tokenizer, question: str) -> str:
