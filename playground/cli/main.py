@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "playground.cli.evaluate_cmd",
     "playground.cli.finetune_cmd",
     "playground.cli.align_cmd",
+    "playground.cli.lifecycle_cmd",
 ]
 
 

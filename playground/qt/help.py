@@ -52,6 +52,11 @@ activations: PEFT methods save the middle two.</p>""",
 <b>ROUGE-L</b> the longest common subsequence (words in the same order). <b>BLEU</b> averages n-gram
 precisions, with a penalty for short outputs. Both only match exact words: a good summary in other words
 (synonyms) scores low, and a summary with the right words in a wrong order can score high.</p>""",
+    "Lifecycle": """<h2>Lifecycle: precision, forgetting, scaling laws</h2>
+<p><b>Precision</b>: fewer bits per weight save memory; perplexity, KL divergence from FP32 and top-1
+agreement say what the rounding cost. <b>Forgetting</b>: fine-tuning can cost skills elsewhere; probes the
+base passes, with the BF16 noise floor beside them, show whether it did. <b>Scaling laws</b>: training costs
+about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split between model size and tokens.</p>""",
 }
 
 TOUR = [

@@ -11,6 +11,7 @@ TABS: list[tuple[str, str]] = [
     ("playground.qt.finetune", "FinetunePanel"),
     ("playground.qt.align", "AlignPanel"),
     ("playground.qt.evaluate", "EvaluatePanel"),
+    ("playground.qt.lifecycle", "LifecyclePanel"),
 ]
 
 

@@ -1,0 +1,107 @@
+"""`playground precision` and `playground scaling calc|run`: the lifecycle lab, headless."""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_parser(sub) -> None:
+    from playground.cli.common import add_model_options
+
+    p = sub.add_parser("precision", help="run the same model at several number formats and compare them",
+                       description="Measure weight bytes, perplexity on 20 bundled test summaries, KL "
+                                   "divergence and top-1 agreement against FP32, decode speed and a greedy "
+                                   "completion for each format.")
+    p.add_argument("--formats", default="fp32,bf16,fp16,int8,int4",
+                   help="comma-separated: fp32, bf16, fp16, int8, int4, int2")
+    p.add_argument("--texts", type=int, default=20, help="how many test summaries to measure perplexity on")
+    p.add_argument("--new-tokens", type=int, default=24, help="greedy tokens generated per format")
+    add_model_options(p)
+    p.set_defaults(run=run_precision)
+
+    s = sub.add_parser("scaling", help="scaling-law calculator and a miniature scaling experiment")
+    ssub = s.add_subparsers(dest="scaling_command", metavar="WHAT", required=True)
+    c = ssub.add_parser("calc", help="compute, PF/s-days, tokens per parameter, both fits' losses and optima")
+    c.add_argument("--params", type=float, default=None, help="N, the parameter count (e.g. 70e9)")
+    c.add_argument("--tokens", type=float, default=None, help="D, the training tokens (e.g. 1.4e12)")
+    c.add_argument("--flops", type=float, default=None, help="C, a compute budget in FLOPs, instead of N and D")
+    c.add_argument("--gpu-hours", type=float, default=None, help="a budget in GPU-hours (with --gpu-flops)")
+    c.add_argument("--gpu-flops", type=float, default=None, help="FLOP/s of one GPU as really used")
+    c.set_defaults(run=run_calc)
+    r = ssub.add_parser("run", help="train tiny byte-level Llamas for the same FLOP budget")
+    r.add_argument("--flops", type=float, default=1e12, help="the budget per model (default 1e12)")
+    r.add_argument("--sizes", default="", help="comma-separated size names (default all: 30k,95k,280k,580k,765k)")
+    r.add_argument("--plot", default=None, help="also save the loss-vs-FLOPs plot to this PNG")
+    r.set_defaults(run=run_scaling)
+
+
+def run_precision(args) -> int:
+    from playground.cli.common import load_from_args, terminal_progress
+    from playground.core.errors import InputError
+    from playground.core.handle import TaskHandle
+    from playground.core.lifecycle import precision as P
+
+    formats = P.parse_formats(args.formats)
+    if args.texts < 1 or args.new_tokens < 2:
+        raise InputError("--texts must be at least 1 and --new-tokens at least 2.")
+    loaded = load_from_args(args)
+    if loaded.is_encoder_decoder or loaded.info.kind != "decoder-only":
+        raise InputError("The precision lab measures next-token models (decoder-only).",
+                         "Use the bundled model or another causal LM.")
+    rows = []
+    for row in P.precision_sweep(loaded.model, loaded.tokenizer, loaded.device, formats,
+                                 texts=P.default_texts(args.texts), new_tokens=args.new_tokens,
+                                 handle=TaskHandle(terminal_progress)):
+        rows.append(row)
+    print(P.format_table(rows))
+    print()
+    print(P.TIED_NOTE)
+    if loaded.source.kind == "bundled":
+        print(P.BUNDLED_NOTE)
+    return 0
+
+
+def run_calc(args) -> int:
+    from playground.core.errors import InputError
+    from playground.core.lifecycle import scaling as S
+
+    flops = args.flops
+    if args.gpu_hours is not None or args.gpu_flops is not None:
+        if args.gpu_hours is None or args.gpu_flops is None:
+            raise InputError("--gpu-hours needs --gpu-flops (and the other way round).")
+        flops = S.flops_from_gpu_hours(args.gpu_hours, args.gpu_flops)
+    if flops is not None and (args.params is not None or args.tokens is not None):
+        raise InputError("Give N and D, or a budget, not both.")
+    print(S.describe(S.calculate(args.params, args.tokens, flops)))
+    return 0
+
+
+def run_scaling(args) -> int:
+    from playground.cli.common import terminal_progress
+    from playground.core.errors import InputError
+    from playground.core.handle import TaskHandle
+    from playground.core.lifecycle import mini_scaling as M
+
+    sizes = M.SIZES
+    if args.sizes:
+        names = [n.strip() for n in args.sizes.split(",") if n.strip()]
+        known = {s.name: s for s in M.SIZES}
+        bad = [n for n in names if n not in known]
+        if bad:
+            raise InputError(f"Unknown size: {', '.join(bad)}.", f"Use some of: {', '.join(known)}.")
+        sizes = [known[n] for n in names]
+    results, points = [], []
+    for item in M.run_experiment(args.flops, sizes, handle=TaskHandle(terminal_progress)):
+        if isinstance(item, M.SizeResult):
+            results.append(item)
+            print(f"{item.size}: held-out loss {item.final_loss:.3f} after {item.tokens:,} tokens "
+                  f"({item.seconds:.1f} s)", file=sys.stderr)
+        else:
+            points.append(item)
+    print(M.describe_results(results, args.flops))
+    if args.plot:
+        from playground.core.lifecycle.scaling_plot import save_plot
+
+        save_plot(points, results, args.plot)
+        print(f"plot saved to {args.plot}")
+    return 0

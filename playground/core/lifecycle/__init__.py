@@ -1,0 +1,1 @@
+"""The lifecycle lab: precision (quantization), forgetting and scaling laws. No Qt here."""

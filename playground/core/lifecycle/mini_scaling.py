@@ -1,0 +1,216 @@
+"""A real miniature scaling experiment: byte-level tiny Llamas trained from scratch on the bundled
+text, every size for the same FLOP budget (C ≈ 6·N·D), held-out loss against FLOPs."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from playground.core.errors import InputError
+from playground.core.handle import TaskHandle, ensure_handle
+
+SEQ_LEN = 64
+BATCH = 8
+MIN_STEPS = 10  # fewer steps than this trains nothing worth plotting
+EVAL_POINTS = 6  # held-out evaluations per size, at the same FLOP fractions for every size
+DEFAULT_BUDGET = 1e12
+SPAN_NOTE = ("This experiment spans about one decade of compute on byte-level toy models; the "
+             "published laws were fitted over about eight decades on real models.")
+
+
+@dataclass(frozen=True)
+class TinySize:
+    """One tiny byte-level Llama shape."""
+
+    name: str
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+
+    def config(self):
+        from transformers import LlamaConfig
+
+        return LlamaConfig(vocab_size=256, hidden_size=self.hidden, intermediate_size=self.intermediate,
+                           num_hidden_layers=self.layers, num_attention_heads=self.heads,
+                           num_key_value_heads=self.heads, max_position_embeddings=SEQ_LEN,
+                           tie_word_embeddings=True, bos_token_id=None, eos_token_id=None, pad_token_id=None)
+
+    @property
+    def params(self) -> int:
+        """Parameters (all of them, embedding included), counted without building the model."""
+        h, i, L = self.hidden, self.intermediate, self.layers
+        return 256 * h + L * (4 * h * h + 3 * h * i + 2 * h) + h
+
+
+SIZES = (
+    TinySize("30k", 32, 2, 4, 64),
+    TinySize("95k", 48, 3, 4, 128),
+    TinySize("280k", 64, 4, 4, 256),
+    TinySize("580k", 96, 5, 4, 256),
+    TinySize("765k", 112, 5, 4, 288),
+)
+
+
+@dataclass
+class ScalePoint:
+    """One held-out evaluation of one size during its run."""
+
+    size: str
+    params: int
+    flops: float
+    tokens: int
+    loss: float
+
+
+@dataclass
+class SizeResult:
+    size: str
+    params: int
+    tokens: int
+    final_loss: float
+    seconds: float
+    points: list[ScalePoint] = field(default_factory=list)
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
+
+
+def bundled_bytes() -> tuple[bytes, bytes]:
+    """Training bytes (the bundled train dialogues and summaries) and held-out bytes (validation)."""
+    from playground.core.datasets import load_split
+
+    def join(split: str) -> bytes:
+        return "\n\n".join(f"{e.input}\n{e.reference}" for e in load_split(split).examples).encode("utf-8")
+
+    return join("train"), join("validation")
+
+
+def check_budget(flops: float, sizes: Sequence[TinySize]) -> None:
+    """Refuse a budget in plain words when even the smallest model would get too few steps."""
+    if not flops or flops <= 0:
+        raise InputError("The compute budget must be a positive number of FLOPs.", "Try 1e12.")
+    if not sizes:
+        raise InputError("No model size was chosen.", "Pick at least one size.")
+    smallest = min(s.params for s in sizes)
+    need = 6.0 * max(s.params for s in sizes) * MIN_STEPS * SEQ_LEN * BATCH
+    if flops < need:
+        raise InputError(
+            f"A budget of {flops:.2g} FLOPs is too small: the largest chosen model would train for "
+            f"fewer than {MIN_STEPS} steps (the smallest, {smallest:,} parameters, needs "
+            f"{6.0 * smallest * MIN_STEPS * SEQ_LEN * BATCH:.2g}).",
+            f"Raise the budget to at least {need:.2g} FLOPs, or leave out the larger sizes.")
+
+
+def _windows(data, count: int, generator):
+    import torch
+
+    starts = torch.randint(0, len(data) - SEQ_LEN - 1, (count,), generator=generator)
+    return torch.stack([data[s:s + SEQ_LEN] for s in starts.tolist()])
+
+
+def _held_out_loss(model, batch) -> float:
+    import torch
+
+    with torch.no_grad():
+        return model(input_ids=batch, labels=batch).loss.item()
+
+
+def run_size(size: TinySize, flops: float, train, held_out, *, lr: float = 3e-3, seed: int = 0,
+             handle: TaskHandle | None = None) -> Iterator[ScalePoint]:
+    """Train one size from scratch for ``flops`` (D = C / 6N tokens), yielding held-out evaluations."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    handle = ensure_handle(handle)
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(size.config())
+    n = sum(p.numel() for p in model.parameters())
+    per_step = SEQ_LEN * BATCH
+    steps = max(1, int(flops / (6.0 * n * per_step)))
+    gen = torch.Generator().manual_seed(seed)
+    eval_gen = torch.Generator().manual_seed(1234)
+    eval_batch = _windows(held_out, 32, eval_gen)  # the same held-out windows for every size
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    warm = max(1, steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    marks = sorted({max(1, round(steps * 2 ** -(EVAL_POINTS - 1 - k))) for k in range(EVAL_POINTS)})
+    model.train()
+    for step in range(1, steps + 1):
+        handle.raise_if_cancelled()
+        batch = _windows(train, BATCH, gen)
+        loss = model(input_ids=batch, labels=batch).loss
+        loss.backward()
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        if step in marks:
+            model.eval()
+            yield ScalePoint(size.name, n, 6.0 * n * step * per_step, step * per_step,
+                             _held_out_loss(model, eval_batch))
+            model.train()
+
+
+def run_experiment(flops: float = DEFAULT_BUDGET, sizes: Sequence[TinySize] = SIZES, *,
+                   handle: TaskHandle | None = None, data: tuple[bytes, bytes] | None = None,
+                   ) -> Iterator[ScalePoint | SizeResult]:
+    """Train every size for the same budget; yields each evaluation point and each size's result.
+
+    A Stop ends the run between steps; sizes already finished keep their results.
+    """
+    import torch
+
+    handle = ensure_handle(handle)
+    check_budget(flops, sizes)
+    train_b, held_b = data if data is not None else bundled_bytes()
+    train = torch.tensor(list(train_b), dtype=torch.long)
+    held = torch.tensor(list(held_b), dtype=torch.long)
+    if len(train) < 4 * SEQ_LEN or len(held) < 2 * SEQ_LEN:
+        raise InputError("The text is too short to train on.", f"Give at least {4 * SEQ_LEN} bytes.")
+    for i, size in enumerate(sizes):
+        handle.report(i / len(sizes), f"Training the {size.name} model ({size.params:,} parameters)...")
+        start = time.perf_counter()
+        points = []
+        for point in run_size(size, flops, train, held, handle=handle):
+            points.append(point)
+            yield point
+        yield SizeResult(size.name, points[-1].params, points[-1].tokens, points[-1].loss,
+                         time.perf_counter() - start, points)
+    handle.report(1.0, "Experiment finished.")
+
+
+def lower_envelope(points: Sequence[ScalePoint]) -> list[tuple[float, float, str]]:
+    """(FLOPs, best loss, size) at each FLOP value reached: the best any size did with that compute."""
+    best: dict[float, tuple[float, str]] = {}
+    for p in points:
+        key = float(f"{p.flops:.3g}")
+        if key not in best or p.loss < best[key][0]:
+            best[key] = (p.loss, p.size)
+    out, running = [], (math.inf, "")
+    for x in sorted(best):  # a larger budget can always stop early: the envelope never rises
+        if best[x][0] < running[0]:
+            running = best[x]
+        out.append((x, running[0], running[1]))
+    return out
+
+
+def winner(results: Sequence[SizeResult]) -> SizeResult | None:
+    """The size with the lowest held-out loss at the full budget."""
+    return min(results, key=lambda r: r.final_loss, default=None)
+
+
+def describe_results(results: Sequence[SizeResult], flops: float) -> str:
+    lines = [f"budget {flops:.3g} FLOPs per model (C ≈ 6·N·D)",
+             f"{'size':<6} {'params':>9} {'tokens':>10} {'tok/param':>9} {'held-out loss':>13} {'time s':>7}"]
+    for r in results:
+        lines.append(f"{r.size:<6} {r.params:>9,} {r.tokens:>10,} {r.tokens_per_param:>9.1f} "
+                     f"{r.final_loss:>13.3f} {r.seconds:>7.1f}")
+    best = winner(results)
+    if best is not None:
+        lines.append(f"winner: {best.size} at {best.tokens_per_param:.1f} tokens per parameter")
+    lines.append(SPAN_NOTE)
+    return "\n".join(lines)

@@ -1,0 +1,305 @@
+"""The same model at several number formats: bytes, perplexity, KL from FP32, speed, text.
+
+FP32 / BF16 / FP16 are plain torch dtypes. INT8 / INT4 / INT2 quantize the weights of the linear
+layers with optimum-quanto (one code path on CPU and CUDA). The tied embedding / LM head stays in
+FP32: quantizing it would also quantize the input embedding it shares storage with.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from playground.core.errors import InputError
+from playground.core.handle import TaskHandle, ensure_handle
+
+
+@dataclass(frozen=True)
+class PrecisionFormat:
+    """One number format the lab can run."""
+
+    name: str
+    label: str
+    kind: str  # "dtype" or "quanto"
+    bits: int
+    lesson: str
+
+
+FORMATS: dict[str, PrecisionFormat] = {f.name: f for f in (
+    PrecisionFormat("fp32", "FP32", "dtype", 32, "The reference: 4 bytes per weight, as loaded."),
+    PrecisionFormat("bf16", "BF16", "dtype", 16,
+                    "Half the bytes, FP32's range with fewer digits; the CPU's half precision."),
+    PrecisionFormat("fp16", "FP16", "dtype", 16,
+                    "Half the bytes, more digits but a small range; fast on GPUs, slow on most CPUs."),
+    PrecisionFormat("int8", "INT8", "quanto", 8,
+                    "Linear-layer weights as 8-bit integers with one scale per row; near lossless."),
+    PrecisionFormat("int4", "INT4", "quanto", 4,
+                    "4-bit weights in groups with a scale and a shift; a quarter of INT8's size again."),
+    PrecisionFormat("int2", "INT2", "quanto", 2, "Only four levels per weight: the 'too far' case."),
+)}
+DEFAULT_FORMATS = ("fp32", "bf16", "fp16", "int8", "int4")
+BUNDLED_NOTE = ("The bundled file is Q4_1 (4-bit codes with a scale and minimum per block of 32, the "
+                "embedding Q8_0, 98 MB), expanded to FP32 to run in PyTorch: its 'FP32' holds 4-bit "
+                "values, and re-quantizing it to 4 bits stacks a second rounding.")
+TIED_NOTE = "INT formats quantize the linear layers only; the tied embedding / LM head stays FP32."
+
+
+def parse_formats(text: str | Sequence[str]) -> list[str]:
+    """Turn 'fp32,int8' (or a list) into known format names, refusing unknown ones in plain words."""
+    names = [n.strip().lower() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
+    if not names:
+        raise InputError("No number format was chosen.", f"Pick some of: {', '.join(FORMATS)}.")
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown:
+        raise InputError(f"Unknown number format: {', '.join(unknown)}.", f"Use some of: {', '.join(FORMATS)}.")
+    return list(dict.fromkeys(names))
+
+
+def check_format(name: str, device: str) -> str:
+    """Return '' when the device can run the format, else a plain sentence with the alternative."""
+    import torch
+
+    base = device.split(":")[0]
+    if name == "bf16" and base == "cuda" and not torch.cuda.is_bf16_supported():
+        return "This GPU has no BF16 support: use FP16, the GPU's half precision."
+    if name == "bf16" and base == "mps":
+        return "BF16 is not supported on this Apple GPU: use FP16."
+    if FORMATS[name].kind == "quanto":
+        try:
+            import optimum.quanto  # noqa: F401
+        except ImportError:
+            return "INT formats need optimum-quanto: pip install 'optimum-quanto>=0.2,<0.3' (or use BF16)."
+    return ""
+
+
+def tensor_bytes(t) -> int:
+    """Bytes a tensor really holds, unwrapping quantized tensors into their inner tensors."""
+    if hasattr(t, "__tensor_flatten__"):
+        names, _ = t.__tensor_flatten__()
+        return sum(tensor_bytes(getattr(t, n)) for n in names)
+    return t.numel() * t.element_size()
+
+
+def weight_bytes(model) -> int:
+    """Bytes of all parameters (tied ones counted once) and buffers that hold weights."""
+    return sum(tensor_bytes(p) for p in model.parameters())
+
+
+def convert(model, name: str):
+    """A copy of ``model`` (FP32 as loaded) in the format ``name``; the original is untouched."""
+    import torch
+
+    fmt = FORMATS[name]
+    out = copy.deepcopy(model)
+    if fmt.kind == "dtype":
+        dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+        return out.to(dtype).eval()
+    from optimum.quanto import freeze, qint2, qint4, qint8, quantize
+
+    qtype = {"int8": qint8, "int4": qint4, "int2": qint2}[name]
+    # The LM head shares its weight with the input embedding; leave both in FP32.
+    quantize(out, weights=qtype, exclude=["lm_head"])
+    freeze(out)
+    return out.eval()
+
+
+def _token_batches(tokenizer, texts: Sequence[str], device: str):
+    import torch
+
+    for text in texts:
+        ids = tokenizer(text, return_tensors="pt").input_ids
+        if ids.shape[1] >= 2:
+            yield ids.to(device)
+
+
+def text_logits(model, tokenizer, texts: Sequence[str], device: str) -> list:
+    """Float32 logits of every text (one tensor [tokens, vocab] each), on the CPU."""
+    import torch
+
+    out = []
+    with torch.no_grad():  # quanto tensors break under inference_mode
+        for ids in _token_batches(tokenizer, texts, device):
+            out.append((ids.cpu(), model(input_ids=ids).logits[0].float().cpu()))
+    return out
+
+
+def perplexity_from_logits(pairs) -> float:
+    """Token-weighted perplexity over all texts: exp(total next-token NLL / predicted tokens)."""
+    import math
+
+    import torch
+
+    nll, count = 0.0, 0
+    for ids, logits in pairs:
+        logp = torch.log_softmax(logits[:-1], dim=-1)
+        target = ids[0, 1:]
+        nll -= logp.gather(1, target[:, None]).sum().item()
+        count += target.numel()
+    return math.exp(nll / max(count, 1))
+
+
+def kl_and_agreement(reference, other) -> tuple[float, float]:
+    """Mean KL(P_reference || P_other) per position (nats) and the share of equal top-1 tokens."""
+    import torch
+
+    kl_sum, agree, count = 0.0, 0, 0
+    for (_, ref), (_, oth) in zip(reference, other, strict=True):
+        lp = torch.log_softmax(ref, dim=-1)
+        lq = torch.log_softmax(oth, dim=-1)
+        kl_sum += (lp.exp() * (lp - lq)).sum(-1).clamp_min(0).sum().item()
+        agree += (ref.argmax(-1) == oth.argmax(-1)).sum().item()
+        count += ref.shape[0]
+    return kl_sum / max(count, 1), agree / max(count, 1)
+
+
+def greedy_tokens(model, tokenizer, prompt_ids, n: int) -> tuple[list[int], float]:
+    """n greedy tokens after the prompt with a KV cache, and the decode speed in tokens/s."""
+    import torch
+
+    with torch.no_grad():  # quanto tensors break under inference_mode
+        out = model(input_ids=prompt_ids, use_cache=True)
+        past, nxt = out.cache, out.logits[0, -1].argmax()
+        tokens = [int(nxt)]
+        start = time.perf_counter()
+        for _ in range(n - 1):
+            out = model(input_ids=nxt.view(1, 1), cache=past, use_cache=True)
+            past, nxt = out.cache, out.logits[0, -1].argmax()
+            tokens.append(int(nxt))
+        elapsed = time.perf_counter() - start
+    return tokens, (n - 1) / elapsed if elapsed > 0 else float("inf")
+
+
+def first_divergence(reference: Sequence[int], tokens: Sequence[int]) -> int:
+    """Index of the first token that differs from the reference (-1 when none does)."""
+    for i, (a, b) in enumerate(zip(reference, tokens)):
+        if a != b:
+            return i
+    return -1 if len(reference) == len(tokens) else min(len(reference), len(tokens))
+
+
+@dataclass
+class PrecisionRow:
+    """One format's measured figures."""
+
+    name: str
+    label: str
+    weight_bytes: int = 0
+    perplexity: float = float("nan")
+    kl: float = float("nan")
+    top1: float = float("nan")
+    tokens_per_s: float = float("nan")
+    completion: list[str] = field(default_factory=list)  # the decoded pieces
+    diverges_at: int = -1
+    skipped: str = ""  # why the format did not run on this device
+
+    def completion_marked(self) -> str:
+        """The completion with the first token that differs from FP32 in [[ ]]."""
+        if self.diverges_at < 0:
+            return "".join(self.completion)
+        i = self.diverges_at
+        return "".join(self.completion[:i]) + "[[" + "".join(self.completion[i:i + 1]) + "]]" + \
+            "".join(self.completion[i + 1:])
+
+
+def default_texts(n: int = 20) -> list[str]:
+    """The first n reference summaries of the bundled test split."""
+    from playground.core.datasets import load_split
+
+    return [e.reference for e in load_split("test").head(n)]
+
+
+DEFAULT_PROMPT = "The three most important things to know about the ocean are"
+
+
+def precision_sweep(model, tokenizer, device: str, formats: Sequence[str], *,
+                    texts: Sequence[str] | None = None, prompt: str = DEFAULT_PROMPT,
+                    new_tokens: int = 24, handle: TaskHandle | None = None) -> Iterator[PrecisionRow]:
+    """Measure the model at each format, yielding one finished row at a time.
+
+    Parameters
+    ----------
+    model, tokenizer
+        A causal LM in FP32 (as the app loads it) and its tokenizer.
+    device
+        Where the model sits ('cpu', 'cuda', ...).
+    formats
+        Format names (see FORMATS). The FP32 reference is always computed first, shown or not.
+    texts
+        What perplexity and KL are measured on (default: 20 bundled test summaries).
+    handle
+        Progress and Stop; a Stop between formats ends the sweep with the rows already yielded.
+    """
+    handle = ensure_handle(handle)
+    formats = parse_formats(formats)
+    texts = list(texts) if texts is not None else default_texts()
+    if not texts:
+        raise InputError("There is no text to measure perplexity on.", "Give at least one text.")
+    import torch
+
+    prompt_ids = tokenizer(prompt, return_tensors="pt").input_ids.to(device)
+    if next(model.parameters()).dtype != torch.float32:  # loaded at half precision: widen once
+        model = copy.deepcopy(model).float().eval()
+    handle.report(0.0, "Measuring the FP32 reference...")
+    reference = text_logits(model, tokenizer, texts, device)
+    ref_tokens, ref_speed = greedy_tokens(model, tokenizer, prompt_ids, new_tokens)
+    for i, name in enumerate(formats):
+        handle.raise_if_cancelled()
+        fmt = FORMATS[name]
+        row = PrecisionRow(name, fmt.label)
+        why = check_format(name, device)
+        if why:
+            row.skipped = why
+            yield row
+            continue
+        handle.report(i / len(formats), f"Converting to {fmt.label} and measuring...")
+        converted = model if name == "fp32" else convert(model, name)
+        row.weight_bytes = weight_bytes(converted)
+        logits = reference if name == "fp32" else text_logits(converted, tokenizer, texts, device)
+        handle.raise_if_cancelled()
+        row.perplexity = perplexity_from_logits(logits)
+        row.kl, row.top1 = kl_and_agreement(reference, logits)
+        if name == "fp32":
+            tokens, row.tokens_per_s = ref_tokens, ref_speed
+        else:
+            tokens, row.tokens_per_s = greedy_tokens(converted, tokenizer, prompt_ids, new_tokens)
+        row.completion = [tokenizer.decode([t]) for t in tokens]
+        row.diverges_at = first_divergence(ref_tokens, tokens)
+        del converted
+        yield row
+    handle.report(1.0, "Sweep finished.")
+
+
+def format_table(rows: Sequence[PrecisionRow]) -> str:
+    """The rows as a plain-text table, the completions below it."""
+    lines = [f"{'format':<6} {'weights MB':>10} {'perplexity':>10} {'KL(nats)':>9} {'top-1':>6} {'tok/s':>7}"]
+    for r in rows:
+        if r.skipped:
+            lines.append(f"{r.label:<6} skipped: {r.skipped}")
+            continue
+        lines.append(f"{r.label:<6} {r.weight_bytes / 1e6:>10.1f} {r.perplexity:>10.2f} {r.kl:>9.4f} "
+                     f"{r.top1 * 100:>5.1f}% {r.tokens_per_s:>7.1f}")
+    lines.append("")
+    for r in rows:
+        if not r.skipped:
+            lines.append(f"{r.label}: {r.completion_marked()!r}")
+    return "\n".join(lines)
+
+
+def at_precision(loaded, name: str):
+    """A LoadedModel holding a converted copy of ``loaded`` (e.g. for every tab to use); the model
+    bar shows the format in its dtype field and the converted weights' bytes."""
+    import dataclasses
+
+    from playground.core.models import LoadedModel
+
+    loaded = loaded.extras.get("precision_of", loaded)  # always convert from the model as loaded
+    why = check_format(name, loaded.device)
+    if why:
+        raise InputError(why)
+    model = convert(loaded.model, name)
+    label = FORMATS[name].label + (" weights (quanto)" if FORMATS[name].kind == "quanto" else "")
+    info = dataclasses.replace(loaded.info, dtype=label, memory_bytes=weight_bytes(model))
+    return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=info, source=loaded.source,
+                       extras={**loaded.extras, "precision": name, "precision_of": loaded})

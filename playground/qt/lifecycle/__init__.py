@@ -1,0 +1,3 @@
+from playground.qt.lifecycle.panel import LifecyclePanel
+
+__all__ = ["LifecyclePanel"]

@@ -1,0 +1,65 @@
+"""Pieces the Lifecycle sections share: a canvas made once, a run bar with progress and Stop."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
+
+
+def make_canvas(width: float = 5.5, height: float = 3.6):
+    """A (figure, canvas) pair; made once, then only updated in place."""
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    canvas = FigureCanvasQTAgg(figure)
+    canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    canvas.setMinimumSize(320, 240)
+    return figure, canvas
+
+
+def lesson(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("lesson")
+    label.setStyleSheet("QLabel#lesson { color: palette(placeholder-text); padding: 4px; }")
+    return label
+
+
+class RunBar(QWidget):
+    """Run / Stop buttons, a progress bar and the message line of one section, tied to a slot."""
+
+    def __init__(self, run_text: str, slot, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run_button = QPushButton(run_text)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop after the current step; finished rows stay (Esc).")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.run_button)
+        row.addWidget(self.stop_button)
+        row.addWidget(self.progress, 1)
+        self.slot = slot
+        slot.say = self.message.setText
+        self.stop_button.clicked.connect(slot.stop)
+        slot.sig_busy_changed.connect(self._busy)
+
+    def _busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy)
+        if not busy:
+            self.progress.setValue(0)
+
+    def on_progress(self, fraction, message: str) -> None:
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(fraction * 1000))
+        if message:
+            self.message.setText(message)

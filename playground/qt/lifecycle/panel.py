@@ -1,0 +1,43 @@
+"""The Lifecycle tab: precision (quantization), forgetting and scaling laws, three named sections.
+
+One tab after Evaluate, in lifecycle order, with a section each: these are three measurements of
+the same model's life (how it was scaled, what tuning costs, how it is shipped), and the tab bar
+is already full. Each section has its own run, progress and Stop.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from playground.qt.lifecycle.forgetting_page import ForgettingPage
+from playground.qt.lifecycle.precision_page import PrecisionPage
+from playground.qt.lifecycle.scaling_page import ScalingPage
+from playground.qt.panel import Panel
+
+
+class LifecyclePanel(Panel):
+    title = "Lifecycle"
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.sections = QTabWidget()
+        self.sections.setDocumentMode(True)
+        self.precision = PrecisionPage(context)
+        self.forgetting = ForgettingPage(context)
+        self.scaling = ScalingPage(context)
+        self.sections.addTab(self.precision, "Precision")
+        self.sections.addTab(self.forgetting, "Forgetting")
+        self.sections.addTab(self.scaling, "Scaling laws")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.sections)
+
+    @property
+    def busy(self) -> bool:
+        return any(p.slot.busy for p in (self.precision, self.forgetting, self.scaling))
+
+    def stop(self) -> None:
+        for page in (self.precision, self.forgetting, self.scaling):
+            page.slot.stop()
+
+    def on_model_changed(self, loaded) -> None:
+        self.precision.on_model_changed(loaded)

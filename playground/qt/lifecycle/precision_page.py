@@ -1,0 +1,181 @@
+"""Precision section: the same model at FP32 / BF16 / FP16 / INT8 / INT4 (/ INT2), measured."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from PySide6.QtCore import Qt
+
+from playground.qt.lifecycle.common import RunBar, lesson, make_canvas
+from playground.qt.task_slot import TaskSlot
+
+LESSON = ("<b>Quantization</b> stores each weight in fewer bits. BF16 and FP16 halve the bytes; INT8 "
+          "and INT4 keep integers plus a scale per row or group. Perplexity, the KL divergence from FP32 "
+          "and the share of equal top-1 tokens say what the rounding cost; the greedy text shows where it "
+          "first changes. On a CPU, decode speed barely moves: the memory saving is the lesson.")
+COLUMNS = ["format", "weights MB", "perplexity", "KL from FP32", "top-1 agree", "decode tok/s"]
+
+
+class PrecisionPage(QWidget):
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from playground.core.lifecycle.precision import BUNDLED_NOTE, FORMATS, TIED_NOTE
+
+        self.context = context
+        self.slot = TaskSlot(context.runner, parent=self)
+        self.use_slot = TaskSlot(context.runner, parent=self)
+        self.rows = []
+        self.checks: dict[str, QCheckBox] = {}
+        pick = QHBoxLayout()
+        for name, fmt in FORMATS.items():
+            box = QCheckBox(fmt.label)
+            box.setChecked(name != "int2")
+            box.setToolTip(fmt.lesson)
+            self.checks[name] = box
+            pick.addWidget(box)
+        pick.addStretch(1)
+        self.bar = RunBar("Run the sweep", self.slot)
+        self.bar.run_button.setToolTip("Convert the loaded model to each checked format and measure it.")
+        self.bar.run_button.clicked.connect(self.run)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.texts = QTextEdit()
+        self.texts.setReadOnly(True)
+        self.texts.setToolTip("The same prompt's greedy completion at each format; the first token that "
+                              "differs from FP32 is highlighted.")
+        self.figure, self.canvas = make_canvas()
+        self.ax = self.figure.add_subplot(111)
+        self.ax.set_xlabel("weight memory (MB)")
+        self.ax.set_ylabel("perplexity on 20 test summaries")
+        self.points = self.ax.scatter([], [])
+        self.point_labels = []
+        self.use_combo = QComboBox()
+        for name, fmt in FORMATS.items():
+            self.use_combo.addItem(fmt.label, name)
+        self.use_button = QPushButton("Use this precision")
+        self.use_button.setToolTip("Load the app's model at this format for every tab (the model bar shows it).")
+        self.use_button.clicked.connect(self.use_precision)
+        self.use_slot.say = self.bar.message.setText
+        use_row = QHBoxLayout()
+        use_row.addWidget(self.use_combo)
+        use_row.addWidget(self.use_button)
+        use_row.addStretch(1)
+        self.note = lesson(TIED_NOTE + " " + BUNDLED_NOTE)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(lesson(LESSON))
+        lv.addLayout(pick)
+        lv.addWidget(self.bar)
+        lv.addWidget(self.bar.message)
+        lv.addWidget(self.table, 1)
+        lv.addWidget(self.texts, 1)
+        lv.addLayout(use_row)
+        lv.addWidget(self.note)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.canvas)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        QVBoxLayout(self).addWidget(split)
+
+    def on_model_changed(self, loaded) -> None:
+        self.use_button.setEnabled(loaded is not None)
+
+    def chosen(self) -> list[str]:
+        return [name for name, box in self.checks.items() if box.isChecked()]
+
+    def run(self) -> None:
+        loaded = self.context.ready_model(self.bar.message.setText)
+        if loaded is None:
+            return
+        formats = self.chosen()
+        if not formats:
+            self.bar.message.setText("Check at least one format to measure.")
+            return
+        if loaded.info.kind != "decoder-only":
+            self.bar.message.setText("The precision lab measures next-token models: load a decoder-only model.")
+            return
+        from playground.core.lifecycle.precision import precision_sweep
+
+        self.rows = []
+        self.table.setRowCount(0)
+        self.texts.clear()
+        base = self.context.session.base or loaded
+        base = base.extras.get("precision_of", base)  # measure from the model as loaded
+        self.slot.start("precision sweep",
+                        lambda h: precision_sweep(base.model, base.tokenizer, base.device, formats, handle=h),
+                        on_item=self._add_row, on_progress=self.bar.on_progress, on_finished=self._finished)
+
+    def _add_row(self, row) -> None:
+        self.rows.append(row)
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        if row.skipped:
+            values = [row.label, row.skipped, "", "", "", ""]
+        else:
+            values = [row.label, f"{row.weight_bytes / 1e6:.1f}", f"{row.perplexity:.2f}", f"{row.kl:.4f}",
+                      f"{row.top1 * 100:.1f}%", f"{row.tokens_per_s:.1f}"]
+        for c, v in enumerate(values):
+            self.table.setItem(r, c, QTableWidgetItem(v))
+        if not row.skipped:
+            self._add_text(row)
+            self._update_plot()
+
+    def _add_text(self, row) -> None:
+        i = row.diverges_at
+        pieces = [html.escape(p) for p in row.completion]
+        if i >= 0 and i < len(pieces):
+            pieces[i] = f"<span style='background:#f6c26b'>{pieces[i]}</span>"
+        self.texts.append(f"<b>{row.label}</b>: {''.join(pieces)}")
+
+    def _update_plot(self) -> None:
+        done = [r for r in self.rows if not r.skipped]
+        xs = [r.weight_bytes / 1e6 for r in done]
+        ys = [r.perplexity for r in done]
+        self.points.set_offsets(list(zip(xs, ys)))
+        for label in self.point_labels:
+            label.remove()
+        self.point_labels = [self.ax.annotate(r.label, (x, y), fontsize=8, xytext=(3, 3),
+                                              textcoords="offset points") for r, x, y in zip(done, xs, ys)]
+        self.ax.relim()
+        self.ax.update_datalim(list(zip(xs, ys)))
+        self.ax.autoscale_view()
+        self.canvas.draw_idle()
+
+    def _finished(self, task) -> None:
+        outcome = task.outcome
+        if outcome == "cancelled":
+            self.bar.message.setText(f"Stopped: {len(self.rows)} finished row(s) kept.")
+        elif outcome == "done":
+            self.bar.message.setText(f"Sweep finished: {len(self.rows)} format(s).")
+
+    def use_precision(self) -> None:
+        base = self.context.session.base
+        if base is None:
+            self.bar.message.setText("The model is still loading. Try again in a moment.")
+            return
+        name = self.use_combo.currentData()
+        from playground.core.lifecycle.precision import at_precision
+
+        self.use_slot.start(f"use {name}", lambda h: at_precision(base, name), on_done=self._use_done)
+
+    def _use_done(self, loaded) -> None:
+        self.context.session.set(loaded)
+        self.context.sig_model_changed.emit(loaded)
+        self.bar.message.setText(f"Every tab now uses the model at {loaded.info.dtype}.")

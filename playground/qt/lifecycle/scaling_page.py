@@ -1,0 +1,200 @@
+"""Scaling-laws section: the compute calculator on the N–D plane, and the miniature experiment."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.qt.lifecycle.common import RunBar, lesson, make_canvas
+from playground.qt.task_slot import TaskSlot
+
+CALC_LESSON = ("<b>Compute ≈ 6·N·D</b>: training costs about 6 FLOPs per parameter per token. For a "
+               "fixed budget a bigger model sees fewer tokens. L(N, D) = E + A/N^α + B/D^β predicts the loss; "
+               "the two published fits put the best split far apart (the published Chinchilla constants give "
+               "~98 tokens per parameter at 1e24 FLOPs, the 2024 replication ~18, close to Chinchilla's own 20).")
+RUN_LESSON = ("<b>A real miniature experiment.</b> Tiny byte-level Llamas (30k–765k parameters) are "
+              "trained from scratch on the bundled dialogues, each for the same FLOP budget. The dashed lower "
+              "envelope is the best loss any size reached with that compute.")
+
+
+def _number(edit: QLineEdit) -> float | None:
+    text = edit.text().strip().replace(",", "").replace("_", "")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+class ScalingPage(QWidget):
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from playground.core.lifecycle import mini_scaling as M
+        from playground.core.lifecycle import scaling as S
+
+        self.context = context
+        self.slot = TaskSlot(context.runner, parent=self)
+        self.results = []
+        self.points = []
+        self.sizes = M.SIZES  # the sizes a run trains
+        self.params_edit = QLineEdit("70e9")
+        self.params_edit.setToolTip("N: the number of parameters, e.g. 7e9 for a 7B model.")
+        self.tokens_edit = QLineEdit("1.4e12")
+        self.tokens_edit.setToolTip("D: the number of training tokens, e.g. 1.4e12.")
+        self.flops_edit = QLineEdit("")
+        self.flops_edit.setPlaceholderText("or a budget C in FLOPs (leave N and D empty)")
+        self.flops_edit.setToolTip("C: a compute budget in FLOPs; the optimum N*, D* is shown for it.")
+        self.calc_button = QPushButton("Calculate")
+        self.calc_button.clicked.connect(self.calculate)
+        for edit in (self.params_edit, self.tokens_edit, self.flops_edit):
+            edit.returnPressed.connect(self.calculate)
+        self.calc_out = QLabel("")
+        self.calc_out.setWordWrap(True)
+        self.calc_out.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("parameters N", self.params_edit)
+        form.addRow("tokens D", self.tokens_edit)
+        form.addRow("compute C", self.flops_edit)
+        calc_box = QGroupBox("Calculator")
+        cv = QVBoxLayout(calc_box)
+        cv.addWidget(lesson(CALC_LESSON))
+        cv.addLayout(form)
+        cv.addWidget(self.calc_button)
+        cv.addWidget(self.calc_out)
+
+        self.budget_edit = QLineEdit("1e12")
+        self.budget_edit.setToolTip("FLOPs each size trains for (6·N·D). 1e12 takes several minutes on one "
+                                    "CPU core; much faster on a GPU.")
+        self.bar = RunBar("Run the experiment", self.slot)
+        self.bar.run_button.clicked.connect(self.run)
+        self.run_out = QLabel(M.SPAN_NOTE)
+        self.run_out.setWordWrap(True)
+        run_box = QGroupBox("Miniature experiment")
+        rv = QVBoxLayout(run_box)
+        rv.addWidget(lesson(RUN_LESSON))
+        rf = QFormLayout()
+        rf.addRow("budget per size (FLOPs)", self.budget_edit)
+        rv.addLayout(rf)
+        rv.addWidget(self.bar)
+        rv.addWidget(self.bar.message)
+        rv.addWidget(self.run_out)
+
+        # N–D plane: known models, the 20-tokens-per-parameter line, the user's point and both optima
+        self.nd_fig, self.nd_canvas = make_canvas()
+        ax = self.nd_ax = self.nd_fig.add_subplot(111)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("parameters N")
+        ax.set_ylabel("training tokens D")
+        ax.set_title("Known models on the N–D plane", fontsize=9)
+        xs = [m.params for m in S.KNOWN_MODELS]
+        ax.scatter(xs, [m.tokens for m in S.KNOWN_MODELS], s=14, color="gray")
+        for m in S.KNOWN_MODELS:
+            ax.annotate(m.name, (m.params, m.tokens), fontsize=6, xytext=(2, 2), textcoords="offset points")
+        line = [1e8, 1e12]
+        ax.plot(line, [S.CHINCHILLA_RATIO * n for n in line], ":", color="green", lw=1, label="20 tokens/param")
+        (self.user_point,) = ax.plot([], [], "o", color="black", label="your N, D")
+        self.optimum_points = {f.name: ax.plot([], [], "^", label=f"optimum ({f.name} fit)")[0] for f in S.FITS}
+        ax.legend(fontsize=6, loc="lower right")
+        # loss against FLOPs of the experiment, one line per size, updated in place
+        self.run_fig, self.run_canvas = make_canvas()
+        rax = self.run_ax = self.run_fig.add_subplot(111)
+        rax.set_xscale("log")
+        rax.set_yscale("log")
+        rax.set_xlabel("training compute (FLOPs)")
+        rax.set_ylabel("held-out loss (nats per byte)")
+        self.size_lines: dict[str, object] = {}
+        (self.envelope_line,) = rax.plot([], [], "k--", lw=1.2, label="lower envelope")
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(calc_box)
+        lv.addWidget(run_box)
+        lv.addStretch(1)
+        plots = QSplitter(Qt.Orientation.Vertical)
+        plots.addWidget(self.nd_canvas)
+        plots.addWidget(self.run_canvas)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(plots)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(split)
+        self.calculate()
+
+    def calculate(self) -> None:
+        from playground.core.errors import PlaygroundError
+        from playground.core.lifecycle import scaling as S
+
+        n, d, c = _number(self.params_edit), _number(self.tokens_edit), _number(self.flops_edit)
+        if c is not None and (n is not None or d is not None):
+            self.calc_out.setText("Give N and D, or a budget C: not both. Empty the fields you do not use.")
+            return
+        try:
+            calc = S.calculate(n, d, c)
+        except PlaygroundError as exc:
+            self.calc_out.setText(f"{exc.message} {exc.hint}".strip())
+            return
+        self.calc_out.setText(S.describe(calc).replace("\n", "<br>"))
+        self.user_point.set_data([n] if n else [], [d] if d else [])
+        for name, (on, od, _) in calc.optima.items():
+            self.optimum_points[name].set_data([on], [od])
+        self.nd_ax.relim()
+        self.nd_ax.autoscale_view()
+        self.nd_canvas.draw_idle()
+
+    def run(self) -> None:
+        from playground.core.errors import PlaygroundError
+        from playground.core.lifecycle import mini_scaling as M
+
+        budget = _number(self.budget_edit)
+        try:
+            M.check_budget(budget if budget is not None and budget == budget else 0, self.sizes)
+        except PlaygroundError as exc:
+            self.bar.message.setText(f"{exc.message} {exc.hint}".strip())
+            return
+        self.results, self.points = [], []
+        for line in self.size_lines.values():
+            line.set_data([], [])
+        self.envelope_line.set_data([], [])
+        self.budget = budget
+        sizes = list(self.sizes)
+        self.slot.start("mini scaling", lambda h: M.run_experiment(budget, sizes, handle=h), on_item=self._item,
+                        on_progress=self.bar.on_progress, on_finished=self._finished)
+
+    def _item(self, item) -> None:
+        from playground.core.lifecycle import mini_scaling as M
+
+        if isinstance(item, M.SizeResult):
+            self.results.append(item)
+            self.run_out.setText(M.describe_results(self.results, self.budget).replace("\n", "<br>"))
+            return
+        self.points.append(item)
+        line = self.size_lines.get(item.size)
+        if line is None:
+            (line,) = self.run_ax.plot([], [], marker="o", ms=3, label=f"{item.size} ({item.params:,})")
+            self.size_lines[item.size] = line
+            self.run_ax.legend(fontsize=6)
+        mine = [p for p in self.points if p.size == item.size]
+        line.set_data([p.flops for p in mine], [p.loss for p in mine])
+        env = M.lower_envelope(self.points)
+        self.envelope_line.set_data([e[0] for e in env], [e[1] for e in env])
+        self.run_ax.relim()
+        self.run_ax.autoscale_view()
+        self.run_canvas.draw_idle()
+
+    def _finished(self, task) -> None:
+        if task.outcome == "cancelled":
+            self.bar.message.setText(f"Stopped: {len(self.results)} finished size(s) kept.")
+        elif task.outcome == "done":
+            self.bar.message.setText("Experiment finished.")

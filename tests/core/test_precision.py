@@ -1,0 +1,101 @@
+import math
+
+import pytest
+import torch
+
+from playground.core.errors import InputError
+from playground.core.lifecycle import precision as P
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_llama_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir), dtype=torch.float32).eval()
+    return model, AutoTokenizer.from_pretrained(str(tiny_llama_dir))
+
+
+TEXTS = ["Amanda baked cookies and will bring Jerry some tomorrow.",
+         "The meeting moved to Friday because the room was taken.",
+         "Tom lost his keys."]
+
+
+def _direct_bytes(model, name):
+    """Count bytes from the architecture: linear weights at their bit width plus per-row scales."""
+    lin = [m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and n != "lm_head"]
+    others = sum(p.numel() for n, p in model.named_parameters() if not any(p is m.weight for m in lin))
+    if name in ("fp32", "bf16", "fp16"):
+        size = 4 if name == "fp32" else 2
+        return size * sum(p.numel() for p in model.parameters())
+    bits = P.FORMATS[name].bits
+    total = others * 4
+    for m in lin:
+        out_f, in_f = m.weight.shape
+        if bits == 8:
+            total += out_f * in_f + out_f * 4  # int8 codes + one fp32 scale per row
+        else:
+            group = 128 if in_f % 128 == 0 else in_f
+            groups = out_f * in_f // group
+            total += out_f * in_f * bits // 8 + groups * 4 * 2  # packed codes + scale and shift per group
+    return total
+
+
+@pytest.mark.parametrize("name", ["fp32", "bf16", "fp16", "int8", "int4", "int2"])
+def test_weight_bytes_equal_a_direct_count(tiny, name):
+    model, _ = tiny
+    converted = P.convert(model, name)
+    assert P.weight_bytes(converted) == _direct_bytes(model, name)
+    # the tied embedding / LM head stays in FP32 for the INT formats
+    assert converted.lm_head.weight is converted.model.embed_tokens.weight
+    assert converted.lm_head.weight.dtype == (torch.float32 if name in ("fp32", "int8", "int4", "int2") else
+                                              converted.lm_head.weight.dtype)
+
+
+def test_fp32_perplexity_equals_transformers_loss(tiny):
+    model, tok = tiny
+    pairs = P.text_logits(model, tok, TEXTS, "cpu")
+    nll, count = 0.0, 0
+    with torch.no_grad():
+        for text in TEXTS:
+            ids = tok(text, return_tensors="pt").input_ids
+            loss = model(input_ids=ids, labels=ids).loss.item()  # mean over the ids.shape[1]-1 targets
+            nll += loss * (ids.shape[1] - 1)
+            count += ids.shape[1] - 1
+    assert P.perplexity_from_logits(pairs) == pytest.approx(math.exp(nll / count), rel=1e-5)
+
+
+def test_kl_of_fp32_against_itself_is_zero_and_int2_is_not(tiny):
+    model, tok = tiny
+    a = P.text_logits(model, tok, TEXTS, "cpu")
+    b = P.text_logits(P.convert(model, "fp32"), tok, TEXTS, "cpu")
+    kl, top1 = P.kl_and_agreement(a, b)
+    assert kl == pytest.approx(0.0, abs=1e-9) and top1 == 1.0
+    kl2, _ = P.kl_and_agreement(a, P.text_logits(P.convert(model, "int2"), tok, TEXTS, "cpu"))
+    assert kl2 > 1e-4
+
+
+def test_sweep_yields_rows_and_stop_keeps_finished_ones(tiny):
+    from playground.core.handle import TaskHandle
+
+    model, tok = tiny
+    handle = TaskHandle()
+    rows = []
+    with pytest.raises(Exception) as info:
+        for row in P.precision_sweep(model, tok, "cpu", ["fp32", "bf16", "int8"], texts=TEXTS,
+                                     new_tokens=5, handle=handle):
+            rows.append(row)
+            handle.cancel()
+    assert type(info.value).__name__ == "Cancelled"
+    assert [r.name for r in rows] == ["fp32"]
+    assert rows[0].diverges_at == -1 and len(rows[0].completion) == 5 and rows[0].kl == 0.0
+    full = list(P.precision_sweep(model, tok, "cpu", ["bf16", "int8"], texts=TEXTS, new_tokens=5))
+    assert [r.name for r in full] == ["bf16", "int8"]
+    assert full[1].weight_bytes < full[0].weight_bytes * 2  # int8 linear weights are smaller than fp32
+    assert "INT8" in P.format_table(full)
+
+
+def test_unknown_format_is_refused_in_plain_words():
+    with pytest.raises(InputError, match="Unknown number format: fp8"):
+        P.parse_formats("fp32,fp8")
+    assert P.first_divergence([1, 2, 3], [1, 5, 3]) == 1
+    assert P.first_divergence([1, 2], [1, 2]) == -1

@@ -1,0 +1,123 @@
+import pytest
+from PySide6.QtCore import Qt
+
+from playground.qt.lifecycle.panel import LifecyclePanel
+
+
+def make_panel(qtbot, context):
+    panel = LifecyclePanel(context)
+    qtbot.addWidget(panel)
+    panel.resize(1300, 850)
+    panel.show()
+    return panel
+
+
+def only(page, names):
+    for name, box in page.checks.items():
+        if box.isChecked() != (name in names):
+            qtbot_click(box)
+
+
+def qtbot_click(widget):
+    widget.click()
+
+
+def test_precision_sweep_fills_table_and_use_this_precision(qtbot, context_with_tiny_llama):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    page = panel.precision
+    only(page, {"fp32", "int8"})
+    assert page.chosen() == ["fp32", "int8"]
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    assert page.slot.busy and page.bar.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
+    assert page.table.rowCount() == 2
+    assert [page.table.item(r, 0).text() for r in range(2)] == ["FP32", "INT8"]
+    assert page.table.item(0, 3).text() == "0.0000" and page.table.item(0, 4).text() == "100.0%"
+    assert float(page.table.item(1, 1).text()) < float(page.table.item(0, 1).text())
+    assert "INT8" in page.texts.toPlainText()
+    assert len(page.points.get_offsets()) == 2  # the plot was updated in place
+    assert "Sweep finished" in page.bar.message.text()
+    # every tab gets the INT8 model; the model bar's dtype field says so
+    page.use_combo.setCurrentIndex(page.use_combo.findData("int8"))
+    with qtbot.waitSignal(context_with_tiny_llama.sig_model_changed, timeout=120000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    current = context_with_tiny_llama.session.current
+    assert current.info.dtype.startswith("INT8") and "Every tab now uses" in page.bar.message.text()
+    assert type(current.model.model.layers[0].self_attn.q_proj.weight).__name__ == "WeightQBytesTensor"
+
+
+def test_precision_stop_keeps_finished_rows(qtbot, context_with_tiny_llama):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    page = panel.precision
+    only(page, {"fp32", "bf16", "fp16", "int8", "int4", "int2"})
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.table.rowCount() >= 1, timeout=240000)
+    qtbot.mouseClick(page.bar.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
+    rows = page.table.rowCount()
+    assert 1 <= rows < 6 and f"Stopped: {rows} finished row(s) kept." == page.bar.message.text()
+
+
+def test_precision_needs_a_format(qtbot, context_with_tiny_llama):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    page = panel.precision
+    only(page, set())
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    assert "Check at least one format" in page.bar.message.text() and not page.slot.busy
+
+
+def test_scaling_calculator_as_typed(qtbot, app_context):
+    panel = make_panel(qtbot, app_context)
+    page = panel.scaling
+    assert "5.88e+23 FLOPs" in page.calc_out.text()  # Chinchilla's own row is the default
+    page.params_edit.clear()
+    qtbot.keyClicks(page.params_edit, "0")
+    qtbot.keyClick(page.params_edit, Qt.Key.Key_Return)
+    assert "must be a positive number" in page.calc_out.text()
+    page.params_edit.clear()
+    page.tokens_edit.clear()
+    qtbot.keyClicks(page.flops_edit, "1e24")
+    qtbot.mouseClick(page.calc_button, Qt.MouseButton.LeftButton)
+    assert "97.7 tokens per parameter" in page.calc_out.text() and "18.1 tokens per parameter" in page.calc_out.text()
+    x, y = page.optimum_points["Chinchilla"].get_data()
+    assert x[0] * y[0] * 6 == pytest.approx(1e24)
+
+
+def test_scaling_experiment_runs_live_and_refuses_tiny_budget(qtbot, app_context):
+    from playground.core.lifecycle import mini_scaling as M
+
+    panel = make_panel(qtbot, app_context)
+    page = panel.scaling
+    page.budget_edit.setText("1e6")
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    assert "too small" in page.bar.message.text() and not page.slot.busy
+    page.sizes = M.SIZES[:2]
+    page.budget_edit.setText("4e9")
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
+    assert page.bar.message.text() == "Experiment finished."
+    assert sorted(page.size_lines) == ["30k", "95k"]
+    assert all(len(line.get_xdata()) >= 2 for line in page.size_lines.values())
+    assert len(page.envelope_line.get_xdata()) >= 2 and "winner" in page.run_out.text()
+
+
+def test_forgetting_probes_base_noise_and_finetuned(qtbot, context_with_tiny_llama, monkeypatch):
+    from playground.core.lifecycle import forgetting as F
+    from playground.core.lifecycle.precision import at_precision
+
+    small = {"questions": [{"q": "What is the capital of France?", "a": ["paris"]}],
+             "facts": [{"q": "The capital of France is", "right": " Paris", "wrong": " Madrid"},
+                       {"q": "Bees make", "right": " honey", "wrong": " milk"}]}
+    monkeypatch.setattr(F, "load_probes", lambda path=None: small)
+    ctx = context_with_tiny_llama
+    panel = make_panel(qtbot, ctx)
+    page = panel.forgetting
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=120000)
+    assert page.table.rowCount() == 2 and "noise floor" in page.table.item(1, 0).text()
+    assert page.table.item(0, 2).text().endswith("/2") and "Fine-tune a model" in page.bar.message.text()
+    # a stand-in for a fine-tuned model: the base at BF16, attached as the adapter
+    ctx.set_adapter(at_precision(ctx.session.base, "bf16"))
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=120000)
+    assert page.table.rowCount() == 3 and "noise floor" in page.verdict.text()
