@@ -113,7 +113,7 @@ class RewardModel:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
         with torch.no_grad():
             train_acc = pair_accuracy(self.score_features(fc), self.score_features(fr))
         report = RewardModelReport("quick", steps, train_acc, None, losses)
@@ -150,7 +150,7 @@ class RewardModel:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
         self.backbone.eval()
         self._mean, self._std = torch.zeros_like(self._mean), torch.ones_like(self._std)
         with torch.no_grad():
