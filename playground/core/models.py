@@ -160,8 +160,10 @@ def _check_memory(folder: Path) -> None:
     size = sum(f.stat().st_size for f in folder.glob("*.safetensors"))
     free = psutil.virtual_memory().available
     if size and size * 1.2 > free:
+        from playground.core.memory import format_bytes
+
         raise ModelLoadError(
-            f"This model needs about {size / 2**30:.1f} GB of memory but only {free / 2**30:.1f} GB is free.",
+            f"This model needs about {format_bytes(size * 1.2)} of memory but only {format_bytes(free)} is free.",
             "Close other programs or choose a smaller model.",
         )
 

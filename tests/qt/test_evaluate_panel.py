@@ -249,3 +249,35 @@ def test_session_handout_has_the_scores_table_and_the_models(qtbot, context_with
     assert html.escape(f"zero-shot: {name} (base model, no adapter)") in page
     assert "ROUGE-1" in page and "ROUGE-L" in page and "2 examples" in page
     assert "data:image/png" in page  # and its chart
+
+
+def test_an_adapter_recorded_for_another_base_is_flagged_beside_the_scores(qtbot, context_with_tiny_llama, tiny_llama,
+                                                                          tmp_path):
+    """Issue 20, item 2: a fitting adapter of another base model is scored, but never shown as clean."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(1)
+    folder = tmp_path / "borrowed"
+    get_peft_model(copy.deepcopy(tiny_llama.model),
+                   LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+                   ).save_pretrained(str(folder))
+    cfg_path = folder / "adapter_config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["base_model_name_or_path"] = "someone/else-135M"
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.open_data_file(str(write_dialogues(tmp_path / "d.jsonl", 1)))
+    panel.count_spin.setValue(1)
+    panel.max_tokens.setValue(2)
+    row = panel.system_rows[2]
+    row.set_path(str(folder))
+    row.enabled_check.setChecked(True)
+    assert "trained on" not in panel.results_view.models_label.text()
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=60000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    shown = panel.results_view.models_label.text()
+    assert "⚠" in shown and "someone/else-135M" in shown

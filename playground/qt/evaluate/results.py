@@ -259,9 +259,19 @@ class ResultsView(QWidget):
         self.dialogue_view.clear()
         self.chart.set_scores({x: {} for x in labels})
 
+    def _show_warnings(self, warnings: dict[str, str]) -> None:
+        """A system whose scores need care (e.g. an adapter recorded for another base model): said
+        in red beside the models, so the row is never read as a clean result."""
+        lines = [f"<b>{html.escape(label)}</b>: {html.escape(text)}" for label, text in warnings.items() if text]
+        if lines:
+            self.models_label.setText(self.models_label.text() + "<br><span style='color:#b00020'>⚠ "
+                                      + "<br>⚠ ".join(lines) + "</span>")
+
     def add_result(self, result) -> None:
         """One finished example (an ExampleResult): a new table row, and a live score update."""
         self.results.append(result)
+        if len(self.results) == 1 and getattr(result, "warnings", None):
+            self._show_warnings(result.warnings)
         row = self.examples.rowCount()
         self.examples.insertRow(row)
         ex = result.example
