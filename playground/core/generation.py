@@ -39,10 +39,9 @@ class GenerationSettings:
         self.stop_at_eos = stop_at_eos
 
     def validate(self) -> None:
-        _refuse_non_finite(temperature=self.temperature, top_p=self.top_p)
+        self.sampling.validate()  # the one set of sampling rules, non-finite values included
         if self.max_new_tokens < 1:
             raise InputError("Max new tokens must be at least 1.")
-        self.sampling.validate()
 
     def to_dict(self) -> dict:
         return {"max_new_tokens": self.max_new_tokens, **asdict(self.sampling), "top_n": self.top_n,
@@ -66,18 +65,6 @@ def _sampling_field(name: str) -> property:
 
 for _name in ("do_sample", "temperature", "top_k", "top_p", "seed"):
     setattr(GenerationSettings, _name, _sampling_field(_name))
-
-
-def _refuse_non_finite(**values) -> None:
-    """NaN and infinity pass every comparison check unnoticed (NaN <= 0 is False): refuse them first."""
-    import math
-
-    for name, value in values.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            label = name.replace("_", "-").capitalize()
-            raise InputError(f"{label} is {value}, which is not a number that can be used.",
-                             f"Give {name.replace('_', ' ')} an ordinary number (e.g. 0.7 for temperature, "
-                             "0.9 for top-p).")
 
 
 @dataclass

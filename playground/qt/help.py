@@ -47,6 +47,14 @@ different patterns. The <b>logit lens</b> shows what each layer would predict if
 beside the attention layers (often under 1% of the weights); <b>prompt tuning</b> trains only a few
 "virtual tokens" put in front of the input. Training memory is weights + gradients + optimizer states +
 activations: PEFT methods save the middle two.</p>""",
+    "Align": """<h2>Align: human feedback, a reward model, RLHF</h2>
+<p><b>Human feedback</b> is collected as ranked pairs: for one prompt, the better and the worse answer.
+A <b>reward model</b> learns to score the better one higher (Bradley-Terry: the loss is
+&minus;log&nbsp;&sigma;(r<sub>chosen</sub>&nbsp;&minus;&nbsp;r<sub>rejected</sub>)). <b>Policy optimization</b>
+(PPO, GRPO / RLOO, or DPO straight from the pairs) then changes the model to earn more reward, while a
+<b>KL penalty</b> (weight beta) keeps it close to the reference model. With beta near 0 the policy can find
+what the reward overpays for and exploit it: <b>reward hacking</b>, where the reward climbs while real
+quality (the monitor metric, not optimized) falls.</p>""",
     "Evaluate": """<h2>Evaluate: ROUGE and BLEU</h2>
 <p><b>ROUGE-1</b> counts shared words between a summary and a reference, <b>ROUGE-2</b> shared word pairs,
 <b>ROUGE-L</b> the longest common subsequence (words in the same order). <b>BLEU</b> averages n-gram
