@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import warnings
 
 
 def add_parser(sub) -> None:
@@ -54,27 +53,18 @@ def run(args) -> int:
 
     from playground.core.align.config import load_align_config
     from playground.core.align.job import run_align
-    from playground.core.errors import InputError
     from playground.core.finetune.events import DoneEvent, StoppedEvent
     from playground.core.handle import TaskHandle
 
-    if args.resume:
-        cfg = load_align_config(Path(args.resume) / "job.toml")
-        cfg.output.dir = str(Path(args.resume).resolve())
-    elif args.config:
-        cfg = load_align_config(args.config)
-    else:
-        raise InputError("Name a job file, or a run folder with --resume.",
-                         "Example: playground align job.toml (see the README, 'Align').")
-    if args.output:
-        cfg.output.dir = os.path.abspath(args.output)
-    if args.overwrite:
-        cfg.output.overwrite = True
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    from transformers.utils import logging as hf_logging
+    from playground.cli.common import job_config, quiet_training_libraries
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    def resume(folder):
+        cfg = load_align_config(Path(folder) / "job.toml")
+        cfg.output.dir = str(Path(folder).resolve())
+        return cfg
+
+    cfg = job_config(args, load_align_config, resume, "align", "Align")
+    quiet_training_libraries()
     handle = TaskHandle()
 
     def on_sigint(signum, frame):

@@ -45,3 +45,35 @@ def load_from_args(args):
 
     source = ModelSource.parse(args.model, allow_pickle=args.allow_pickle)
     return load_model(source, device=args.device, dtype=args.dtype, handle=TaskHandle(terminal_progress))
+
+
+def job_config(args, load, resume, command: str, section: str):
+    """The job of a training command (``finetune``, ``align``): a job file, or a run folder to resume
+    (``--resume``), then ``--output`` and ``--overwrite`` applied on top."""
+    import os
+
+    from playground.core.errors import InputError
+
+    if args.resume:
+        cfg = resume(args.resume)
+    elif args.config:
+        cfg = load(args.config)
+    else:
+        raise InputError("Name a job file, or a run folder with --resume.",
+                         f"Example: playground {command} job.toml (see the README, '{section}').")
+    if args.output:
+        cfg.output.dir = os.path.abspath(args.output)
+    if args.overwrite:
+        cfg.output.overwrite = True
+    return cfg
+
+
+def quiet_training_libraries() -> None:
+    """The training commands print their own progress: transformers' bars and notices go."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import warnings
 
 
 def add_parser(sub) -> None:
@@ -99,7 +98,6 @@ class _Printer:
 
 
 def run(args) -> int:
-    from playground.core.errors import InputError
     from playground.core.finetune import (
         DoneEvent,
         StoppedEvent,
@@ -109,22 +107,10 @@ def run(args) -> int:
     )
     from playground.core.handle import TaskHandle
 
-    if args.resume:
-        cfg = resume_config(args.resume)
-    elif args.config:
-        cfg = load_config(args.config)
-    else:
-        raise InputError("Name a job file, or a run folder with --resume.",
-                         "Example: playground finetune job.toml (see the README, 'Fine-tuning').")
-    if args.output:
-        cfg.output.dir = os.path.abspath(args.output)
-    if args.overwrite:
-        cfg.output.overwrite = True
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    from transformers.utils import logging as hf_logging
+    from playground.cli.common import job_config, quiet_training_libraries
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    cfg = job_config(args, load_config, resume_config, "finetune", "Fine-tuning")
+    quiet_training_libraries()
 
     handle = TaskHandle()
     printer = _Printer(args.quiet)
