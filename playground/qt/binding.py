@@ -111,9 +111,16 @@ def _accessors(widget: QWidget):
     raise TypeError(f"bind() does not know how to bind a {type(widget).__name__}")
 
 
-def bind(widget: QWidget, draft: Draft, path: str) -> QWidget:
-    """Keep ``widget`` and the draft's field ``path`` in step (the draft's value is shown first)."""
-    signal, read, show = _accessors(widget)
+def bind(widget: QWidget, draft: Draft, path: str, parse: Callable[[Any], Any] | None = None,
+         fmt: Callable[[Any], Any] | None = None) -> QWidget:
+    """Keep ``widget`` and the draft's field ``path`` in step (the draft's value is shown first).
+
+    ``parse`` turns what the widget holds into the field's value ("0.05" -> 0.05), ``fmt`` the
+    field's value into what the widget shows; both default to the value itself.
+    """
+    signal, read_widget, show_widget = _accessors(widget)
+    read = (lambda: parse(read_widget())) if parse else read_widget
+    show = (lambda v: show_widget(fmt(v))) if fmt else show_widget
 
     def to_widget() -> None:
         value = draft.get(path)
@@ -133,7 +140,7 @@ def bind(widget: QWidget, draft: Draft, path: str) -> QWidget:
 
 # widgets made from field metadata --------------------------------------------------------------------
 
-def widget_for(draft: Draft, path: str) -> QWidget:
+def widget_for(draft: Draft, path: str, **convert: Callable[[Any], Any]) -> QWidget:
     """A widget for the field at ``path``: kind from its value, range / choices / help from metadata."""
     meta = draft.field(path).metadata
     value = draft.get(path)
@@ -162,18 +169,22 @@ def widget_for(draft: Draft, path: str) -> QWidget:
         w = QLineEdit()
         if meta.get("placeholder"):
             w.setPlaceholderText(meta["placeholder"])
-    if meta.get("suffix") and isinstance(w, (QSpinBox, QDoubleSpinBox)):
-        w.setSuffix(meta["suffix"])
+    if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+        if meta.get("suffix"):
+            w.setSuffix(meta["suffix"])
+        if meta.get("special"):  # what the lowest value means ("all", "off")
+            w.setSpecialValueText(meta["special"])
     if meta.get("help"):
         w.setToolTip(meta["help"])
-    return bind(w, draft, path)
+    return bind(w, draft, path, **convert)
 
 
-def form_row(draft: Draft, path: str) -> tuple[QLabel, QWidget]:
-    """(label, bound widget) for one field, both carrying the field's help as a tooltip."""
+def form_row(draft: Draft, path: str, **convert: Callable[[Any], Any]) -> tuple[QLabel, QWidget]:
+    """(label, bound widget) for one field, both carrying the field's help as a tooltip
+    (``convert``: bind's ``parse`` / ``fmt``)."""
     f = draft.field(path)
     label = QLabel(f.metadata.get("label", f.name.replace("_", " ").capitalize()))
-    widget = widget_for(draft, path)
+    widget = widget_for(draft, path, **convert)
     label.setToolTip(f.metadata.get("help", ""))
     label.setBuddy(widget)
     return label, widget

@@ -36,11 +36,15 @@ class ModelConfig:
     source: str = _f("bundled",
                      help=('"bundled" (SmolLM2-135M-Instruct), a local model folder, or a Hugging Face id already '
                            'downloaded'))
-    device: str = _f("auto", help='auto, cpu, cuda (under accelerate launch, each process gets its GPU)')
+    device: str = _f("auto", help='auto, cpu, cuda (under accelerate launch, each process gets its GPU)',
+                     label='Train on')
     precision: str = _f("auto",
                         help=('auto: bf16 on GPUs that support it, else fp16; float32 ("no") on CPU; or "no", '
                               '"bf16", "fp16" (fp16 needs a GPU). Weights stay float32; the forward pass runs in '
-                              'the lower precision (mixed precision).'))
+                              'the lower precision (mixed precision).'),
+                        label='Precision',
+                        choices=(("auto", "auto"), ("float32 (no mixed precision)", "no"), ("bf16", "bf16"),
+                                 ("fp16 (GPU only)", "fp16")))
 
 
 @dataclass
@@ -57,17 +61,25 @@ class DataConfig:
                              '{dialogue} (and optionally {summary}), e.g. "Chat:\\n{dialogue}\\nIn short: {summary}"'))
     use_chat_template: bool = _f(False,
                                  help=("wrap the prompt in the model's chat template; the summary is then the "
-                                       "assistant's answer"))
-    validation_fraction: float = _f(0.1, help='share of source held out for validation (when no validation file)')
-    test_fraction: float = _f(0.1, help='share of source held out for the test split (when no test file)')
+                                       "assistant's answer"),
+                                 text="Wrap prompts in the model's chat template")
+    validation_fraction: float = _f(0.1, help='share of source held out for validation (when no validation file)',
+                                    label='Validation share', range=(0.0, 0.5, 0.05), decimals=2)
+    test_fraction: float = _f(0.1, help='share of source held out for the test split (when no test file)',
+                              label='Test share', range=(0.0, 0.5, 0.05), decimals=2)
     max_length: int = _f(768,
                          help='tokens per example, prompt + summary (at most the context window)',
                          label='Maximum length',
-                         range=(8, 1000000))
+                         range=(16, 32768, 32))
     truncation: str = _f("truncate_dialogue",
-                         help='truncate_dialogue or drop: what to do with longer examples (counted either way)')
-    max_train_examples: int = _f(0, help='use only the first N training examples (0 = all)')
-    max_validation_examples: int = 0
+                         help='truncate_dialogue or drop: what to do with longer examples (counted either way)',
+                         label='Longer examples',
+                         choices=(("Cut the conversation to fit", "truncate_dialogue"), ("Drop the example", "drop")))
+    max_train_examples: int = _f(0, help='use only the first N training examples (0 = all)',
+                                 label='Training examples', range=(0, 1000000), special='all')
+    max_validation_examples: int = _f(0, help='measure the validation loss on only the first N validation examples '
+                                              '(0 = all)',
+                                      label='Validation examples', range=(0, 1000000), special='all')
 
 
 @dataclass
@@ -75,17 +87,21 @@ class LoraSettings:
     rank: int = _f(8,
                    help='size of the low-rank matrices: more = more capacity, more parameters',
                    label='Rank',
-                   range=(1, 256))
-    alpha: int = _f(16, help='scale of the update (alpha / rank multiplies it)', label='Alpha', range=(1, 512))
-    dropout: float = _f(0.05, label='Dropout', range=(0.0, 0.9, 0.05))
-    target_modules: list | str = _f("auto", help='"auto" (per architecture) or a list: ["q_proj", "v_proj"]')
+                   range=(1, 512))
+    alpha: int = _f(16, help='scale of the update (alpha / rank multiplies it)', label='Alpha', range=(1, 1024))
+    dropout: float = _f(0.05, help='dropout on the LoRA input while training, against overfitting a small dataset',
+                        label='Dropout', range=(0.0, 0.9, 0.05))
+    target_modules: list | str = _f("auto", help='"auto" (per architecture) or a list: ["q_proj", "v_proj"]',
+                                    label='Layers', placeholder='auto')
 
 
 @dataclass
 class PromptTuningSettings:
-    virtual_tokens: int = _f(20, help='length of the soft prompt', label='Virtual tokens', range=(1, 200))
-    init: str = _f("text", help='"text": start from the embeddings of init_text; or "random"')
-    init_text: str = "Summarize the following conversation."
+    virtual_tokens: int = _f(20, help='length of the soft prompt', label='Virtual tokens', range=(1, 512))
+    init: str = _f("text", help='"text": start from the embeddings of init_text; or "random"', label='Start from',
+                   choices=(("From the words below", "text"), ("Random", "random")))
+    init_text: str = _f("Summarize the following conversation.",
+                        help='the words whose embeddings start the soft prompt (init = "text")', label='Words')
 
 
 @dataclass
@@ -100,37 +116,41 @@ class TrainingConfig:
     epochs: float = _f(1.0,
                        help='may be a fraction: 0.25 trains on a quarter of the data',
                        label='Epochs',
-                       range=(0.01, 100.0, 0.25))
-    max_steps: int = _f(0, help='> 0: exactly this many optimizer steps (overrides epochs)')
-    learning_rate: float | str = _f("auto", help='auto: 3e-4 LoRA, 3e-5 full, 3e-2 prompt tuning; or a number')
-    schedule: str = _f("cosine", help='cosine, linear, constant (after the warm-up)')
+                       range=(0.05, 100.0, 0.5))
+    max_steps: int = _f(0, help='> 0: exactly this many optimizer steps (overrides epochs)', label='Max steps',
+                        range=(0, 1000000), special='off (epochs decide)')
+    learning_rate: float | str = _f("auto", help='auto: 3e-4 LoRA, 3e-5 full, 3e-2 prompt tuning; or a number',
+                                    label='Learning rate')
+    schedule: str = _f("cosine", help='cosine, linear, constant (after the warm-up)', label='Schedule',
+                       choices=SCHEDULES)
     warmup_ratio: float = _f(0.05,
                              help='share of the steps spent ramping the learning rate up',
                              label='Warm-up share',
-                             range=(0.0, 0.95, 0.01))
+                             range=(0.0, 0.5, 0.05))
     weight_decay: float = 0.0
     max_grad_norm: float = _f(1.0, help='gradient clipping (0 = off)')
     micro_batch_size: int = _f(1,
                                help='examples per forward pass, per process',
-                               label='Micro-batch size',
+                               label='Micro-batch',
                                range=(1, 256))
     gradient_accumulation_steps: int = _f(8,
                                           help=('micro-batches per optimizer step; the effective batch is '
                                                 'micro_batch_size x accumulation x processes'),
-                                          label='Gradient accumulation',
-                                          range=(1, 512))
+                                          label='Accumulation',
+                                          range=(1, 1024))
     batching: str = _f("length_grouped",
                        help='length_grouped (similar lengths together: little padding) or random')
     gradient_checkpointing: bool = _f(False,
-                                      help='recompute activations in the backward pass: less memory, more time')
+                                      help='recompute activations in the backward pass: less memory, more time',
+                                      text='Gradient checkpointing')
     eval_every: int = _f(50,
                          help='validation loss every N steps (and at step 0 and at the end; 0 = end only)',
                          label='Validation every',
-                         range=(0, 100000))
+                         range=(0, 100000), special='only at the end')
     save_every: int = _f(50,
                          help='checkpoint every N steps (0 = none; a Stop still writes one)',
                          label='Checkpoint every',
-                         range=(0, 100000))
+                         range=(0, 100000), special='only on Stop')
     keep_checkpoints: int = _f(2, help='newest checkpoints kept while the run goes')
     save_on_stop: bool = _f(True, help='a Stop writes a checkpoint first, so nothing is lost')
     seed: int = _f(0, help='data order, splits, initialisation and dropout', label='Seed', range=(0, 2147483647))
@@ -142,8 +162,9 @@ class EvaluationConfig:
                             help=('test dialogues summarized (greedy, with the training template) and scored with '
                                   'ROUGE and BLEU by the evaluation core (0 = skip)'),
                             label='Test dialogues',
-                            range=(0, 10000))
-    max_new_tokens: int = 128        # the bundled references are 30-115 tokens long
+                            range=(0, 10000), special='none')
+    max_new_tokens: int = _f(128, help='most tokens per test summary (the bundled references are 30-115 long)',
+                             label='Tokens per summary', range=(1, 1024))
     before: bool = _f(True, help='also score the model before fine-tuning (zero-shot)')
 
 
