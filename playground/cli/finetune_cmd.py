@@ -49,47 +49,32 @@ class _Printer:
     def __call__(self, ev) -> None:
         from playground.core import finetune as ft
 
-        if isinstance(ev, ft.StageEvent):
-            if ev.fraction is None or ev.fraction >= 1.0:
-                self.line(ev.message)
-        elif isinstance(ev, ft.DataEvent):
-            for split, st in ev.stats.items():
-                tt = st["total_tokens"]
-                self.line(f"  {split}: {st['examples']} examples ({st['skipped_empty']} empty skipped, "
-                          f"{st['truncated']} truncated, {st['dropped_too_long']} dropped); tokens per example "
-                          f"min {tt['min']} median {tt['median']:.0f} p95 {tt['p95']} max {tt['max']}")
-        elif isinstance(ev, ft.MethodEvent):
-            where = f" on {', '.join(ev.target_modules)}" if ev.target_modules else ""
-            self.line(f"Method {ev.method}{where}: {ev.trainable_parameters:,} trainable parameters of "
-                      f"{ev.total_parameters:,} ({ev.trainable_share * 100:.3f}%)")
-        elif isinstance(ev, ft.StepEvent):
+        if isinstance(ev, ft.StepEvent):
             self._step(ev)
-        elif isinstance(ev, ft.EvalEvent):
-            self.line(f"step {ev.step}: validation loss {ev.validation_loss:.4f}")
-        elif isinstance(ev, ft.CheckpointEvent):
-            self.line(f"step {ev.step}: checkpoint {ev.path}")
-        elif isinstance(ev, ft.RougeEvent):
-            s = ev.scores
-            self.line(f"ROUGE {ev.when} fine-tuning ({ev.examples} test dialogues): rouge1 {s['rouge1']:.4f} "
-                      f"rouge2 {s['rouge2']:.4f} rougeL {s['rougeL']:.4f}; BLEU {ev.bleu:.1f}")
+        elif isinstance(ev, ft.DataEvent):
+            for text in ev.details():
+                self.line(text)
+        elif isinstance(ev, ft.StageEvent):
+            if ev.milestone:
+                self.line(ev.describe())
+        elif not isinstance(ev, (ft.StoppedEvent, ft.DoneEvent)):  # those two end the run: said by run()
+            self.line(ev.describe())
 
     def _step(self, ev) -> None:
         if not self.show:
             return
-        stats = (f"loss {ev.loss:.4f} lr {ev.learning_rate:.2e} {ev.tokens_per_s:.0f} tok/s "
-                 f"mem {ev.peak_memory_bytes / 2**20:.0f} MiB")
         if self.tty:
             if self.bar is None:
                 from tqdm.auto import tqdm
 
                 self.bar = tqdm(total=ev.total_steps, initial=ev.step - 1, unit="step", file=sys.stderr,
                                 dynamic_ncols=True)
-            self.bar.set_postfix_str(stats, refresh=False)
+            self.bar.set_postfix_str(ev.stats(), refresh=False)
             self.bar.update(1)
         elif not self.quiet and (ev.step - self.last_line_step >= max(1, ev.total_steps // 20)
                                  or ev.step == ev.total_steps):
             self.last_line_step = ev.step
-            print(f"step {ev.step}/{ev.total_steps} {stats} eta {ev.eta_s:.0f}s", file=sys.stderr, flush=True)
+            print(f"{ev.describe()}  eta {ev.eta_s:.0f}s", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -131,11 +116,10 @@ def run(args) -> int:
         printer.close()
         signal.signal(signal.SIGINT, previous)
     if isinstance(last, StoppedEvent):
-        where = last.checkpoint or "(no checkpoint yet)"
-        printer.line(f"Stopped at step {last.step}; checkpoint {where}.")
+        printer.line(last.describe())
         printer.line(f"Continue with: playground finetune --resume {cfg.output.dir}")
         return 130
     if isinstance(last, DoneEvent) and _is_main():
-        printer.line(f"Done. Trained weights: {last.artifact}")
+        printer.line(last.describe())
         printer.line(f"Report: {os.path.join(last.run_dir, 'report.md')}")
     return 0

@@ -107,6 +107,22 @@ def test_prompt_tuning_adapter(tiny_llama, tmp_path):
     results = list(run_evaluation(tiny_llama, EXAMPLES[:1], [SystemSpec(ADAPTER, adapter_dir=str(tmp_path / "pt"))],
                                   settings=SETTINGS))
     assert isinstance(results[0].outputs["adapter pt"], str)
+    # The oracle: the peft model's own forward pass, greedy, one token at a time (no cache), with the
+    # soft prompt peft puts before the input.
+    from playground.core.generation import check_prompt
+
+    ids = torch.tensor([check_prompt(tiny_llama, build_prompt(tiny_llama, EXAMPLES[0].input), SETTINGS.max_new_tokens)])
+    pt.eval()
+    new = []
+    with torch.no_grad():
+        for _ in range(SETTINGS.max_new_tokens):
+            token = int(pt(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -1].argmax())
+            if token == tiny_llama.tokenizer.eos_token_id:
+                break
+            new.append(token)
+            ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
+    expected = clean_summary(tiny_llama.tokenizer.decode(new, skip_special_tokens=True))
+    assert results[0].outputs["adapter pt"] == expected
 
 
 def test_bad_adapters(tiny_llama, tiny_t5, tmp_path):

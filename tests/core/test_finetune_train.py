@@ -65,13 +65,25 @@ def logits(model, ids):
 
 
 @pytest.mark.parametrize("method", ["lora", "full", "prompt_tuning"])
-def test_each_method_lowers_the_loss_and_its_saved_weights_reload_exactly(method, tiny_llama_dir, data_dir, tmp_path):
+def test_each_method_lowers_the_loss_and_its_saved_weights_reload_exactly(method, tiny_llama_dir, data_dir, tmp_path,
+                                                                         monkeypatch):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
+
+    from playground.core.finetune import job
 
     cfg = make_config(tiny_llama_dir, data_dir, tmp_path / "run", method, steps=8, eval_every=8)
     if method == "lora":
         cfg.training.gradient_checkpointing = True  # the memory-saving path trains too
+    initial = {}
+
+    def apply_and_remember(*args, **kwargs):  # the trainable weights as training starts
+        model, info = apply(*args, **kwargs)
+        initial.update({n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad})
+        return model, info
+
+    apply = job.apply_method
+    monkeypatch.setattr(job, "apply_method", apply_and_remember)
     evs = events_of(cfg)
     vals = [e.validation_loss for e in evs if isinstance(e, EvalEvent)]
     assert [e.step for e in evs if isinstance(e, EvalEvent)] == [0, 8]
@@ -86,6 +98,11 @@ def test_each_method_lowers_the_loss_and_its_saved_weights_reload_exactly(method
         assert info.target_modules == ["q_proj", "k_proj", "v_proj", "o_proj"]
     done = evs[-1]
     assert isinstance(done, DoneEvent)
+    # trl's check: every trainable parameter changed (none was left out of the optimizer)
+    trained = dict(done.model.named_parameters())
+    assert initial and sum(t.numel() for t in initial.values()) == info.trainable_parameters
+    unchanged = [n for n, before in initial.items() if torch.equal(before, trained[n].detach())]
+    assert not unchanged, unchanged
     base = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir))
     ids = torch.tensor([[1, 400, 500, 600, 700, 800]])
     before = logits(base, ids)  # PeftModel.from_pretrained adds the adapter into ``base`` itself

@@ -13,9 +13,10 @@ TRAIN_TIMEOUT = 180_000
 
 @pytest.fixture
 def wizard(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
-    from playground.qt.finetune import FinetunePanel, jobs
+    from playground.core.finetune import runs
+    from playground.qt.finetune import FinetunePanel
 
-    monkeypatch.setattr(jobs, "runs_root", lambda: tmp_path / "runs")
+    monkeypatch.setattr(runs, "runs_root", lambda: tmp_path / "runs")
     panel = FinetunePanel(context_with_tiny_llama)
     qtbot.addWidget(panel)
     panel.resize(1200, 800)

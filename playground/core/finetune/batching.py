@@ -56,6 +56,36 @@ def total_steps(per_epoch: int, epochs: float, max_steps: int = 0) -> int:
     return max(1, math.ceil(epochs * per_epoch))
 
 
+#: Fewer optimizer steps than this show noise more than learning (the Method step says so).
+FEW_STEPS = 20
+
+
+def planned_steps(training, examples: int) -> int:
+    """The optimizer steps a job's ``training`` settings give on ``examples`` (one process)."""
+    per_epoch = steps_per_epoch(examples, training.micro_batch_size, training.gradient_accumulation_steps)
+    return total_steps(per_epoch, training.epochs, training.max_steps)
+
+
+def describe_steps(training, examples: int) -> str:
+    """The number of optimizer steps the settings give, worked out in one sentence, and a plain
+    warning when there are so few that the loss curve shows noise rather than learning."""
+    t = training
+    per_step = t.micro_batch_size * t.gradient_accumulation_steps
+    per_epoch = steps_per_epoch(examples, t.micro_batch_size, t.gradient_accumulation_steps)
+    steps = planned_steps(t, examples)
+    text = (f"{examples:,} training examples, {t.micro_batch_size} per micro-batch × "
+            f"{t.gradient_accumulation_steps} accumulated = {per_step} per optimizer step: "
+            f"{per_epoch:,} step{'s' if per_epoch != 1 else ''} per epoch")
+    if t.max_steps > 0:
+        text += f"; max steps {t.max_steps} (epochs do not count) → {steps:,} optimizer steps."
+    else:
+        text += f" × {t.epochs:g} epoch(s) → {steps:,} optimizer step{'s' if steps != 1 else ''}."
+    if steps < FEW_STEPS:
+        text += (f" So few steps on {examples:,} examples show noise, not learning: the loss can rise as easily "
+                 "as fall. Give it more steps (more epochs or examples, or max steps) before reading the curve.")
+    return text
+
+
 class StepPlan:
     """The micro-batches of every optimizer step, for every process.
 

@@ -16,13 +16,15 @@ from pathlib import Path
 
 from playground.core.errors import InputError
 
-METHODS = ("lora", "full", "prompt_tuning")
+from playground.core.finetune.methods import METHOD_FACTS
+
+METHODS = tuple(METHOD_FACTS)
 SCHEDULES = ("cosine", "linear", "constant")
 TRUNCATION = ("truncate_dialogue", "drop")
 BATCHING = ("length_grouped", "random")
 PRECISIONS = ("auto", "no", "bf16", "fp16")
 #: Learning rates that work for each method on small models (AdamW).
-DEFAULT_LR = {"lora": 3e-4, "full": 3e-5, "prompt_tuning": 3e-2}
+DEFAULT_LR = {name: facts.learning_rate for name, facts in METHOD_FACTS.items()}
 
 
 def _f(default, **metadata):
@@ -106,7 +108,8 @@ class PromptTuningSettings:
 
 @dataclass
 class MethodConfig:
-    name: str = _f("lora", help='lora, full, prompt_tuning')
+    name: str = _f("lora", help='lora, full, prompt_tuning', label='Method',
+                   choices=tuple((f.label, f.name) for f in METHOD_FACTS.values()))
     lora: LoraSettings = field(default_factory=LoraSettings)
     prompt_tuning: PromptTuningSettings = field(default_factory=PromptTuningSettings)
 

@@ -1,7 +1,9 @@
 """What a fine-tuning job tells its watcher, one event at a time (the items ``run_finetune`` yields).
 
 Events are plain dataclasses: the command line prints them, the GUI shows them (they cross to
-the GUI thread as the task runner's ``sig_item``), tests assert on them.
+the GUI thread as the task runner's ``sig_item``), tests assert on them. Each one says what it
+means in a sentence (``describe()``), so the terminal and the wizard's log write the same words;
+``details()`` adds the lines a terminal has room for.
 """
 
 from __future__ import annotations
@@ -18,12 +20,33 @@ class StageEvent:
     message: str
     fraction: float | None = None  # progress within the stage when known
 
+    @property
+    def milestone(self) -> bool:
+        """Worth a line of its own (not one of the many progress updates within a stage)."""
+        return self.fraction is None or self.fraction >= 1.0
+
+    def describe(self) -> str:
+        return self.message
+
 
 @dataclass
 class DataEvent:
     """The data is ready: per split (train/validation/test), SplitStats as a dict."""
 
     stats: dict
+
+    def describe(self) -> str:
+        return "Data: " + ", ".join(f"{k} {v['examples']}" for k, v in self.stats.items()) + " examples"
+
+    def details(self) -> list[str]:
+        """One line per split: examples, what was left out, tokens per example."""
+        out = []
+        for split, st in self.stats.items():
+            tt = st["total_tokens"]
+            out.append(f"  {split}: {st['examples']} examples ({st['skipped_empty']} empty skipped, "
+                       f"{st['truncated']} truncated, {st['dropped_too_long']} dropped); tokens per example "
+                       f"min {tt['min']} median {tt['median']:.0f} p95 {tt['p95']} max {tt['max']}")
+        return out
 
 
 @dataclass
@@ -39,6 +62,11 @@ class MethodEvent:
     @property
     def trainable_share(self) -> float:
         return self.trainable_parameters / max(1, self.total_parameters)
+
+    def describe(self) -> str:
+        where = f" on {', '.join(self.target_modules)}" if self.target_modules else ""
+        return (f"Method {self.method}{where}: {self.trainable_parameters:,} of {self.total_parameters:,} "
+                f"parameters learn ({self.trainable_share:.3%})")
 
 
 @dataclass
@@ -57,6 +85,13 @@ class StepEvent:
     tokens_seen: int
     memory_added_bytes: int = 0  # that peak less what the process held when the run started
 
+    def stats(self) -> str:
+        return (f"loss {self.loss:.4f}  lr {self.learning_rate:.2e}  {self.tokens_per_s:,.0f} tokens/s  "
+                f"mem {self.peak_memory_bytes / 2**20:,.0f} MiB")
+
+    def describe(self) -> str:
+        return f"step {self.step}/{self.total_steps}  {self.stats()}"
+
 
 @dataclass
 class EvalEvent:
@@ -65,6 +100,9 @@ class EvalEvent:
     step: int
     validation_loss: float
 
+    def describe(self) -> str:
+        return f"step {self.step}: validation loss {self.validation_loss:.4f}"
+
 
 @dataclass
 class CheckpointEvent:
@@ -72,6 +110,9 @@ class CheckpointEvent:
 
     step: int
     path: str
+
+    def describe(self) -> str:
+        return f"step {self.step}: checkpoint {self.path}"
 
 
 @dataclass
@@ -86,6 +127,10 @@ class RougeEvent:
     intervals: dict = field(default_factory=dict)   # metric -> [low, high], 95% bootstrap
     predictions: list = field(default_factory=list)  # every summary, in test-split order
 
+    def describe(self) -> str:
+        scores = ", ".join(f"{k} {v * 100:.1f}" for k, v in self.scores.items())
+        return f"ROUGE {self.when} fine-tuning ({self.examples} test dialogues): {scores}; BLEU {self.bleu:.1f}"
+
 
 @dataclass
 class StoppedEvent:
@@ -93,6 +138,10 @@ class StoppedEvent:
 
     step: int
     checkpoint: str
+
+    def describe(self) -> str:
+        where = f"checkpoint {self.checkpoint}" if self.checkpoint else "no checkpoint yet (no step was finished)"
+        return f"Stopped at step {self.step}; {where}."
 
 
 @dataclass
@@ -105,3 +154,6 @@ class DoneEvent:
     model: Any = None       # the trained (peft) model, for trying it right away
     tokenizer: Any = None
     loaded: Any = None      # the same as a LoadedModel, for generation.stream_generate & co.
+
+    def describe(self) -> str:
+        return f"Done. Trained weights: {self.artifact}"

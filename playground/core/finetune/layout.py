@@ -69,7 +69,9 @@ class RunFolder:
 
     def artifact(self, method: str) -> Path:
         """``model/`` for full fine-tuning, ``adapter/`` (a peft adapter) otherwise."""
-        return self.path / ("model" if method == "full" else "adapter")
+        from playground.core.finetune.methods import METHOD_FACTS
+
+        return self.path / METHOD_FACTS[method].artifact
 
     def checkpoint(self, step: int) -> Path:
         return self.checkpoints / f"step-{step:06d}"

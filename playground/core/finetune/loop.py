@@ -24,6 +24,7 @@ from playground.core.finetune.events import (
     StoppedEvent,
 )
 from playground.core.finetune.loss import batch_to, completion_loss_sum, loss_totals
+from playground.core.finetune.methods import METHOD_FACTS
 from playground.core.finetune.resources import PeakMeter
 from playground.core.handle import TaskHandle
 
@@ -76,7 +77,7 @@ def out_of_memory_error(cfg: FinetuneConfig, step: int) -> PlaygroundError:
     if not t.gradient_checkpointing:
         hints.append("turn on training.gradient_checkpointing")
     hints.append(f"lower data.max_length (now {cfg.data.max_length})")
-    if cfg.method.name == "full":
+    if METHOD_FACTS[cfg.method.name].trains_all:
         hints.append("use LoRA instead of full fine-tuning (it keeps no gradients or optimizer state for the base weights)")
     return PlaygroundError(f"The device ran out of memory during training step {step + 1}.",
                            "To fit: " + "; ".join(hints) + ".")

@@ -9,9 +9,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playground.core.errors import InputError
-from playground.core.finetune.config import FinetuneConfig
+
+if TYPE_CHECKING:
+    from playground.core.finetune.config import FinetuneConfig
+
+
+@dataclass(frozen=True)
+class MethodFacts:
+    """What the rest of the app needs to know about one method, in one place (no branches on its name)."""
+
+    name: str             # the job file's method.name
+    label: str            # how the app names it
+    learning_rate: float  # "auto": a rate that works for it on small models (AdamW)
+    artifact: str         # what it saves, and the run folder's subfolder: "adapter" or "model"
+    trains_all: bool      # every weight learns (no adapter: a whole model is saved)
+    soft_prompt: bool     # a soft prompt the base model reads (no weight of the model changes)
+    share_format: str     # how its trainable share is written (a tiny share needs more digits)
+    adapts_layers: bool   # it adds weights beside chosen layers (LoRA's target_modules)
+    tip: str              # one or two sentences for a tooltip
+
+
+#: The per-method facts, in the order the wizard offers them.
+METHOD_FACTS = {f.name: f for f in (
+    MethodFacts("lora", "LoRA", 3e-4, "adapter", False, False, ".2%", True,
+                "LoRA: two small matrices A (rank × in) and B (out × rank) beside each adapted layer; the layer "
+                "computes W·x + (alpha/rank)·B·A·x. Only A and B learn."),
+    MethodFacts("prompt_tuning", "Prompt tuning", 3e-2, "adapter", False, True, ".4%", False,
+                "Prompt tuning: a few learned vectors (virtual tokens) are put before every prompt. The model "
+                "itself does not change."),
+    MethodFacts("full", "Full fine-tuning", 3e-5, "model", True, False, ".0%", False,
+                "Full fine-tuning: every weight learns. Needs about four times the weights' memory plus "
+                "activations."),
+)}
 
 #: Attention projections to adapt, per architecture (model_type). All four projections of
 #: attention adapt better than peft's default of q and v alone, for little extra cost.
@@ -98,39 +130,47 @@ def apply_method(model, cfg: FinetuneConfig, model_folder: str = "", encoder_dec
     (model, MethodInfo)
         The model to train (a peft model for LoRA and prompt tuning) and what it trains.
     """
-    method = cfg.method.name
     if cfg.training.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if hasattr(model.config, "use_cache"):
         model.config.use_cache = False  # no KV cache while training: it only costs memory
     task = "SEQ_2_SEQ_LM" if encoder_decoder else "CAUSAL_LM"
-    if method == "full":
-        for p in model.parameters():
-            p.requires_grad_(True)
-        trainable, total = count_parameters(model)
-        return model, MethodInfo("full", trainable, total, details={"note": "every weight learns"})
-    from peft import LoraConfig, PromptTuningConfig, get_peft_model
+    return _APPLY[cfg.method.name](model, cfg, task, model_folder)
 
-    if method == "lora":
-        lc = cfg.method.lora
-        targets = lc.target_modules
-        if targets == "auto" or not targets:
-            targets = detect_lora_targets(model)
-        elif isinstance(targets, str):
-            targets = [t.strip() for t in targets.split(",") if t.strip()]
-        present = set(_linear_leaf_names(model))
-        unknown = [t for t in targets if t not in present]
-        if unknown:
-            raise InputError(f"This model has no layer called {', '.join(map(repr, unknown))} to adapt with LoRA.",
-                             f"Its linear layers are: {', '.join(sorted(present))}. Or use target_modules = \"auto\".")
-        peft_cfg = LoraConfig(task_type=task, r=lc.rank, lora_alpha=lc.alpha, lora_dropout=lc.dropout,
-                              target_modules=list(targets), bias="none")
-        model = get_peft_model(model, peft_cfg)
-        trainable, total = model.get_nb_trainable_parameters()
-        n_modules = sum(1 for n, _ in model.named_modules() if n.endswith(".lora_A"))
-        return model, MethodInfo("lora", trainable, total, list(targets),
-                                 {"rank": lc.rank, "alpha": lc.alpha, "dropout": lc.dropout,
-                                  "adapted_layers": n_modules})
+
+def _apply_full(model, cfg, task, model_folder):
+    for p in model.parameters():
+        p.requires_grad_(True)
+    trainable, total = count_parameters(model)
+    return model, MethodInfo("full", trainable, total, details={"note": "every weight learns"})
+
+
+def _apply_lora(model, cfg, task, model_folder):
+    from peft import LoraConfig, get_peft_model
+
+    lc = cfg.method.lora
+    targets = lc.target_modules
+    if targets == "auto" or not targets:
+        targets = detect_lora_targets(model)
+    elif isinstance(targets, str):
+        targets = [t.strip() for t in targets.split(",") if t.strip()]
+    present = set(_linear_leaf_names(model))
+    unknown = [t for t in targets if t not in present]
+    if unknown:
+        raise InputError(f"This model has no layer called {', '.join(map(repr, unknown))} to adapt with LoRA.",
+                         f"Its linear layers are: {', '.join(sorted(present))}. Or use target_modules = \"auto\".")
+    peft_cfg = LoraConfig(task_type=task, r=lc.rank, lora_alpha=lc.alpha, lora_dropout=lc.dropout,
+                          target_modules=list(targets), bias="none")
+    model = get_peft_model(model, peft_cfg)
+    trainable, total = model.get_nb_trainable_parameters()
+    n_modules = sum(1 for n, _ in model.named_modules() if n.endswith(".lora_A"))
+    return model, MethodInfo("lora", trainable, total, list(targets),
+                             {"rank": lc.rank, "alpha": lc.alpha, "dropout": lc.dropout, "adapted_layers": n_modules})
+
+
+def _apply_prompt_tuning(model, cfg, task, model_folder):
+    from peft import PromptTuningConfig, get_peft_model
+
     pt = cfg.method.prompt_tuning
     kwargs = {"task_type": task, "num_virtual_tokens": pt.virtual_tokens}
     if pt.init == "text" and model_folder and Path(model_folder).is_dir():
@@ -144,6 +184,9 @@ def apply_method(model, cfg: FinetuneConfig, model_folder: str = "", encoder_dec
                              {"virtual_tokens": pt.virtual_tokens, "init": kwargs["prompt_tuning_init"].lower()})
 
 
+_APPLY = {"full": _apply_full, "lora": _apply_lora, "prompt_tuning": _apply_prompt_tuning}
+
+
 def num_virtual_tokens(model) -> int:
     """Soft-prompt length a peft prompt-tuning model puts before the input (0 otherwise)."""
     cfg = getattr(model, "active_peft_config", None)
@@ -155,18 +198,16 @@ def num_virtual_tokens(model) -> int:
 def save_trained(model, tokenizer, folder: Path, method: str) -> None:
     """Write the trained weights to ``folder``: a peft adapter, or the full model with its tokenizer."""
     folder.mkdir(parents=True, exist_ok=True)
-    if method == "full":
-        model.save_pretrained(str(folder), safe_serialization=True)
+    model.save_pretrained(str(folder), safe_serialization=True)
+    if METHOD_FACTS[method].trains_all:  # a whole model: it loads on its own, tokenizer included
         tokenizer.save_pretrained(str(folder))
-    else:
-        model.save_pretrained(str(folder), safe_serialization=True)
 
 
 def load_trained_weights(model, folder: Path, method: str) -> None:
     """Put the weights saved by ``save_trained`` back into a model built the same way."""
     from safetensors.torch import load_file
 
-    if method == "full":
+    if METHOD_FACTS[method].trains_all:
         state = {}
         for f in sorted(folder.glob("*.safetensors")):
             state.update(load_file(str(f)))

@@ -122,3 +122,25 @@ def _completion_text(enc: ExampleEncoder, summary: str) -> str:
     from playground.core.prompts import completion_text
 
     return completion_text(summary, enc.template, chat=enc.chat)
+
+
+def read_and_preview(cfg, tokenizer, encoder_decoder: bool, user_file: bool, handle: TaskHandle | None = None):
+    """What the wizard's Data step shows for a job: (columns of the user's file, the column mapping
+    with unset or unknown columns guessed from their names, the DataPreview or None, and
+    (message, hint) when the data cannot be used, else None)."""
+    from playground.core.datasets import guess_columns, read_rows
+    from playground.core.errors import InputError
+
+    columns = []
+    cols = cfg.data.columns
+    if user_file:
+        columns, _, _ = read_rows(cfg.data.source)
+        guess = guess_columns(columns)
+        for key, guessed in zip(("dialogue", "summary"), guess):
+            if cols.get(key) not in columns and guessed:
+                cols[key] = guessed
+    try:
+        return columns, cols, preview_data(cfg.data, tokenizer, encoder_decoder, cfg.training.seed,
+                                           handle=handle), None
+    except InputError as exc:
+        return columns, cols, None, (exc.message, exc.hint)

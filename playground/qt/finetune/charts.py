@@ -57,8 +57,11 @@ class LengthHistogram(_Canvas):
         self._style()
 
     def _style(self) -> None:
+        from matplotlib.ticker import MaxNLocator
+
         self.ax.set_xlabel("tokens per example (prompt + summary)", fontsize=8)
         self.ax.set_ylabel("examples", fontsize=8)
+        self.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of examples are whole numbers
         self.ax.tick_params(labelsize=8)
         self.ax.grid(axis="y", alpha=0.3)
 
@@ -84,11 +87,15 @@ class LengthHistogram(_Canvas):
         self.max_line.set_xdata([max_length, max_length])
         over = sum(1 for n in self.lengths if n > max_length)
         top = self.ax.get_ylim()[1]
-        self.max_text.set_position((max_length, top * 0.97))
-        self.max_text.set_text(f" max {max_length}\n {over} longer")
         lo, hi = self.ax.get_xlim()
         if max_length > hi:
             self.ax.set_xlim(lo, max_length * 1.1)
+            lo, hi = self.ax.get_xlim()
+        # The label sits on the side of the line with room for it, so it is never cut at the edge.
+        right_half = max_length > lo + 0.6 * (hi - lo)
+        self.max_text.set_position((max_length, top * 0.97))
+        self.max_text.set_horizontalalignment("right" if right_half else "left")
+        self.max_text.set_text(f"max {max_length} \n{over} longer " if right_half else f" max {max_length}\n {over} longer")
         self.canvas.draw_idle()
 
 
@@ -126,6 +133,10 @@ class LossChart(_Canvas):
         self.lr_ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         self.lr_ax.yaxis.set_major_locator(MaxNLocator(nbins=2))
         self.lr_ax.yaxis.get_offset_text().set_fontsize(7)
+        # Before any step: a sentence instead of empty axes (and no made-up learning-rate scale).
+        self.empty_text = self.ax.text(0.5, 0.5, "The loss and the learning rate appear here\nonce training starts.",
+                                       transform=self.ax.transAxes, ha="center", va="center", fontsize=9,
+                                       color="#777777")
         self.background = None
         self.full_draws = 0
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
@@ -142,6 +153,8 @@ class LossChart(_Canvas):
         self.peak_lr = 0.0
         self._y_fitted = self._lr_fitted = False
         self.ax.set_ylim(0.0, 1.0)  # no negative losses on the empty chart; the first value fits it
+        self.lr_ax.set_ylim(0.0, 1.0)
+        self.lr_ax.yaxis.set_visible(False)  # its scale appears with the run's learning rate
         self._update()
 
     def set_total_steps(self, total: int, peak_lr: float | None = None) -> None:
@@ -184,7 +197,9 @@ class LossChart(_Canvas):
 
     def _fit_limits(self) -> bool:
         """Widen (or, when the data shrank to a small part, tighten) the limits; True if they changed."""
-        changed = False
+        empty = not (self.steps or self.val_steps)
+        changed = self.empty_text.get_visible() != empty
+        self.empty_text.set_visible(empty)
         right = max([self.total_steps, *self.steps, *self.val_steps, 1])
         lo_x, hi_x = self.ax.get_xlim()
         want = right * 1.02 if self.total_steps else right * 1.5 + 1
@@ -203,6 +218,7 @@ class LossChart(_Canvas):
         top = max([self.peak_lr, *self.lrs, 0.0])
         if top > 0 and (not self._lr_fitted or top > self.lr_ax.get_ylim()[1]):
             self.lr_ax.set_ylim(0, top * 1.15)
+            self.lr_ax.yaxis.set_visible(True)
             self._lr_fitted = True
             changed = True
         return changed

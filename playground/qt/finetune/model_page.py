@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox
 
-from playground.qt.finetune.page import WizardPage, get_path, set_path
+from playground.qt.binding import bind, form_row
+from playground.qt.finetune.page import WizardPage
 
 LESSON = (
     "<b>Fine-tuning starts from a pre-trained model.</b> Pre-training taught it language from a huge "
@@ -14,10 +15,6 @@ LESSON = (
     "then <i>backward</i> to compute how every trained weight should change. A GPU does this tens of "
     "times faster than a CPU; on a CPU, pick a small model and a parameter-efficient method (LoRA)."
 )
-DEVICE_TIPS = ("Where the training runs. 'auto' picks the GPU (CUDA) when PyTorch sees one, else the CPU.")
-PRECISION_TIPS = ("The number format of the forward pass. 'auto': bf16 (or fp16) on a GPU, float32 on the "
-                  "CPU. The weights stay float32 (mixed precision): 16-bit math is faster and smaller but "
-                  "rounds more.")
 
 
 class ModelPage(WizardPage):
@@ -29,17 +26,15 @@ class ModelPage(WizardPage):
         self.model_label = self.note("No model is loaded yet: it loads by itself at start, or choose one "
                                      "with <i>Change model…</i> in the bar above.")
         self.device_combo = QComboBox()
-        self.device_combo.setToolTip(DEVICE_TIPS)
-        self.precision_combo = QComboBox()
-        for value, label in (("auto", "auto"), ("no", "float32 (no mixed precision)"), ("bf16", "bf16"),
-                             ("fp16", "fp16 (GPU only)")):
-            self.precision_combo.addItem(label, value)
-        self.precision_combo.setToolTip(PRECISION_TIPS)
+        self.device_combo.setToolTip(self.draft.field("model.device").metadata["help"])
+        self._fill_devices()
+        bind(self.device_combo, self.draft, "model.device")
+        precision_label, self.precision_combo = form_row(self.draft, "model.precision")
         self.expect_label = self.note("")
         self.error = self.error_label()
         form = QFormLayout()
-        form.addRow("Train on", self.device_combo)
-        form.addRow("Precision", self.precision_combo)
+        form.addRow(self.draft.field("model.device").metadata["label"], self.device_combo)
+        form.addRow(precision_label, self.precision_combo)
         box = QGroupBox("The model to fine-tune")
         inner = QFormLayout(box)
         inner.addRow(self.model_label)
@@ -50,9 +45,7 @@ class ModelPage(WizardPage):
         self.body.addWidget(self.expect_label)
         self.body.addWidget(self.error)
         self.body.addStretch(1)
-        self._fill_devices()
-        for combo in (self.device_combo, self.precision_combo):
-            combo.currentIndexChanged.connect(self._changed)
+        self.draft.on(("model.device",), lambda _key: self._update_expectation())
 
     def _fill_devices(self) -> None:
         from playground.core.device import available_devices
@@ -64,41 +57,18 @@ class ModelPage(WizardPage):
             if dev in names:
                 self.device_combo.addItem(names[dev], dev)
 
-    def _changed(self) -> None:
-        self._update_expectation()
-        self.sig_changed.emit()
-
-    # --- job ---------------------------------------------------------------------------------------
-
-    def load(self, job: dict) -> None:
-        for combo, key in ((self.device_combo, "model.device"), (self.precision_combo, "model.precision")):
-            i = combo.findData(get_path(job, key, "auto"))
-            combo.blockSignals(True)
-            combo.setCurrentIndex(max(0, i))
-            combo.blockSignals(False)
-        self._update_expectation()
-
-    def store(self, job: dict) -> None:
-        from playground.qt.finetune.jobs import model_source_text
-
-        loaded = self.context.session.current
-        if loaded is not None:
-            set_path(job, "model.source", model_source_text(loaded))
-        set_path(job, "model.device", self.device_combo.currentData())
-        set_path(job, "model.precision", self.precision_combo.currentData())
-
     def problem(self) -> str:
         loaded = self.context.session.current
         if loaded is None:
             return "Wait for the model to load (or choose one with Change model… above)."
         if loaded.info.kind == "encoder-only":
             return f"{loaded.info.name} is an encoder-only model: it cannot write summaries. Choose another model."
-        if self.precision_combo.currentData() == "fp16" and self.training_device() == "cpu":
+        if self.draft.get("model.precision") == "fp16" and self.training_device() == "cpu":
             return "fp16 training needs a GPU: choose bf16 or float32 on the CPU."
         return ""
 
     def training_device(self) -> str:
-        dev = self.device_combo.currentData()
+        dev = self.draft.get("model.device")
         if dev == "auto":
             from playground.core.device import available_devices
 

@@ -1,4 +1,4 @@
-"""The base of a wizard step: controls on the left, the lesson on the right, settings in a job dict."""
+"""The base of a wizard step: controls on the left, the lesson on the right, settings in the job draft."""
 
 from __future__ import annotations
 
@@ -9,40 +9,24 @@ from playground.qt.panel import Panel
 from playground.qt.task_slot import TaskSlot
 
 
-def get_path(job: dict, dotted: str, default=None):
-    """``job["a"]["b"]`` for ``"a.b"``, or ``default`` when a key is missing."""
-    node = job
-    for key in dotted.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return default
-        node = node[key]
-    return node
-
-
-def set_path(job: dict, dotted: str, value) -> None:
-    keys = dotted.split(".")
-    node = job
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = value
-
-
 class WizardPage(QWidget):
-    """One step. Subclasses add widgets to ``self.body`` and move settings in and out of the job.
+    """One step. Subclasses add widgets to ``self.body``, bound to the wizard's ``draft``.
 
-    The job is a nested dict laid out like the job's TOML file (``model``, ``data``, ``method``,
-    ``training``, ``evaluation``, ``output``), so what the wizard shows is what the CLI runs.
+    The draft holds the job as a FinetuneConfig (``model``, ``data``, ``method``, ``training``,
+    ``evaluation``, ``output``), so what the wizard shows is what the CLI runs. A page listens to
+    the draft for what other pages change; it never reads another page.
     """
 
     title = "Step"
     lesson_text = ""
 
-    sig_changed = Signal()
-    """a setting on this page changed (the wizard saves the draft and refreshes what depends on it)"""
+    sig_show_step = Signal(int)
+    """index of the step this page asks the wizard to show (e.g. Train when a run resumes)"""
 
     def __init__(self, wizard, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.wizard = wizard
+        self.draft = wizard.draft
         self.context = wizard.context
         self.slot = TaskSlot(self.context.runner, parent=self)  # the page's background work
         self.body = QVBoxLayout()
@@ -61,12 +45,6 @@ class WizardPage(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.scroll, 1)
         row.addWidget(self.lesson_label)
-
-    def load(self, job: dict) -> None:
-        """Show the job's settings (at start, from the saved draft or a job file)."""
-
-    def store(self, job: dict) -> None:
-        """Write this page's settings into the job."""
 
     def problem(self) -> str:
         """Why the wizard cannot go on from this page yet ('' when it can)."""

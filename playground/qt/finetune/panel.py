@@ -3,7 +3,6 @@ allowed, every setting kept (also across restarts, as a draft of the job)."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -36,7 +35,10 @@ class FinetunePanel(Panel):
         from playground.qt.finetune.result_page import ResultPage
         from playground.qt.finetune.train_page import TrainPage
 
-        self.job: dict = self._initial_job()
+        from playground.qt.finetune.draft import JobDraft
+
+        self.draft = JobDraft(parent=self)
+        self.draft.load(self.context.settings.get(DRAFT_KEY))
         self.model_page = ModelPage(self)
         self.data_page = DataPage(self)
         self.method_page = MethodPage(self)
@@ -66,7 +68,9 @@ class FinetunePanel(Panel):
         self.stack = QStackedWidget()
         for page in self.pages:
             self.stack.addWidget(page)
-            page.sig_changed.connect(self._on_page_changed)
+            page.sig_show_step.connect(self.go_to)
+        self.train_page.sig_show_result.connect(self.show_result)
+        self.train_page.sig_load_job.connect(self.load_job)
 
         self.back_button = QPushButton("‹ Back")
         self.back_button.setToolTip("The previous step; nothing you set is lost.")
@@ -91,31 +95,19 @@ class FinetunePanel(Panel):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(400)
         self._save_timer.timeout.connect(self.save_draft)
-        for page in self.pages:
-            page.load(self.job)
+        self.draft.on(("model", "data", "method", "training", "evaluation", "output"),
+                      lambda _key: self._save_timer.start())
         self._show(0)
 
     # --- the job ---------------------------------------------------------------------------------
 
-    def _initial_job(self) -> dict:
-        from playground.qt.finetune.jobs import default_job, merge_job
-
-        draft = self.context.settings.get(DRAFT_KEY)
-        return merge_job(default_job(), draft) if isinstance(draft, dict) else default_job()
-
     def collect(self) -> dict:
-        """The job as every page now sets it (a copy)."""
-        for page in self.pages:
-            page.store(self.job)
-        return copy.deepcopy(self.job)
+        """The job as the wizard now sets it, laid out like its TOML file (a copy)."""
+        return self.draft.to_dict()
 
     def load_job(self, job: dict) -> None:
         """Show a job (from a job file or a past run) on every page."""
-        from playground.qt.finetune.jobs import default_job, merge_job
-
-        self.job = merge_job(default_job(), job)
-        for page in self.pages:
-            page.load(self.job)
+        self.draft.load(job)
         self.save_draft()
 
     def save_job_file(self, path: str, job: dict | None = None) -> str:
@@ -124,25 +116,32 @@ class FinetunePanel(Panel):
         The output folder is written relative to the file (``runs/<file name>``), so the job runs
         anywhere. Returns the text written.
         """
+        from playground.core.finetune.runs import checked_config, config_from_saved
         from playground.core.paths import atomic_write_text
-        from playground.qt.finetune.jobs import default_job, job_config, merge_job
 
-        job = merge_job(default_job(), job) if job else self.collect()
-        job["output"]["dir"] = f"runs/{Path(path).stem}"
-        job["output"]["overwrite"] = False
-        text = job_config(job).to_toml()
+        cfg = config_from_saved(job if job else self.collect())
+        cfg.output.dir = f"runs/{Path(path).stem}"
+        cfg.output.overwrite = False
+        text = checked_config(cfg).to_toml()
         atomic_write_text(Path(path), text)
         return text
 
     def save_draft(self) -> None:
         self.context.settings.set(DRAFT_KEY, self.collect())
 
-    def _on_page_changed(self) -> None:
-        self._save_timer.start()
-        for page in self.pages:
-            if page is not self.sender():
-                page.store(self.job)
-        self.method_page.job_changed()
+    def show_result(self, run_dir: str, report: dict, loaded=None) -> None:
+        """A finished run (just trained, or opened from the runs list) on the Result step."""
+        self.result_page.show_result(run_dir, report, loaded)
+        self.refresh_steps()
+        self.go_to(4)
+
+    def first_problem(self, upto: int) -> str:
+        """Why the steps before ``upto`` cannot run yet: 'Step N (title): ...', or ''."""
+        for i, page in enumerate(self.pages[:upto]):
+            problem = page.problem()
+            if problem:
+                return f"Step {i + 1} ({page.title}): {problem}"
+        return ""
 
     # --- navigation --------------------------------------------------------------------------------
 
@@ -158,7 +157,6 @@ class FinetunePanel(Panel):
     def go_to(self, index: int) -> bool:
         """Show step ``index``; going forward first checks every step in between."""
         index = max(0, min(len(self.pages) - 1, index))
-        self.pages[self.current].store(self.job)
         if index > self.current:
             for i in range(self.current, index):
                 problem = self.pages[i].problem()
@@ -194,10 +192,13 @@ class FinetunePanel(Panel):
     def on_model_changed(self, loaded) -> None:
         # Switching the adapter on or off keeps the base model: the wizard's settings, data and
         # estimates all depend on the base model only.
+        from playground.core.finetune.runs import model_source_text
+
         base = self.context.session.base or loaded
         if base is getattr(self, "_base", None):
             return
         self._base = base
+        self.draft.set("model.source", model_source_text(base))
         for page in self.pages:
             page.on_model_changed(base)
 

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from playground.core.memory import METHOD_LABELS, format_bytes
+from playground.core.finetune.methods import METHOD_FACTS
+from playground.core.memory import format_bytes
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage
 from playground.qt.task_slot import TaskSlot
@@ -35,8 +36,25 @@ LESSON = (
     "<i>Use in playground</i> puts the fine-tuned model in every tab; the <b>Adapter</b> switch in the "
     "model bar flips between it and the base model, so you can compare both on any prompt."
 )
+#: A sample cell shows this many characters (a few lines); the whole text is in its tooltip.
+CELL_CHARS = 180
 METRICS = (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"), ("rougeLsum", "ROUGE-Lsum"),
            ("bleu", "BLEU"))
+
+
+def clip(text: str, chars: int = CELL_CHARS) -> str:
+    """The start of ``text``, cut at a word, with an ellipsis when it goes on."""
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return text
+    return text[:chars].rsplit(" ", 1)[0] + " …"
+
+
+def plain_headings(markdown: str) -> str:
+    """The report's headings one size down: its title reads as a heading, not a poster (no H1)."""
+    import re
+
+    return re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", markdown, flags=re.M)
 
 
 class ResultPage(WizardPage):
@@ -129,7 +147,8 @@ class ResultPage(WizardPage):
         if trained is not None:
             trained.model.eval()  # no dropout when the playground generates with it
         m, t = report.get("method", {}), report.get("training", {})
-        method = METHOD_LABELS.get(m.get("name", ""), m.get("name", ""))
+        facts = METHOD_FACTS.get(m.get("name", ""))
+        method = facts.label if facts else m.get("name", "")
         self.summary_label.setText(
             f"<b>{method}</b> in <code>{html.escape(Path(run_dir).name)}</code>: {t.get('steps', 0)} steps, "
             f"{t.get('tokens_seen', 0):,} tokens in {t.get('train_seconds', 0):.0f} s "
@@ -145,10 +164,10 @@ class ResultPage(WizardPage):
         self.chart.load_curves(curves.get("train_loss", []), curves.get("validation_loss", []))
         md = Path(run_dir) / "report.md"
         try:
-            self.report_view.setMarkdown(md.read_text(encoding="utf-8"))
+            self.report_view.setMarkdown(plain_headings(md.read_text(encoding="utf-8")))
         except OSError:
             self.report_view.setPlainText("The report file is missing from the run folder.")
-        self.save_button.setText("Save model…" if m.get("name") == "full" else "Save adapter…")
+        self.save_button.setText(f"Save {facts.artifact if facts else 'adapter'}…")
         self.message.setText("")
         self._enable(True)
         self._adapter_changed(self.context.session.adapter)
@@ -172,8 +191,9 @@ class ResultPage(WizardPage):
         self.samples.setRowCount(len(samples))
         for i, s in enumerate(samples):
             for j, key in enumerate(("reference", "before", "after")):
-                item = QTableWidgetItem(s.get(key, "") or "(empty)")
-                item.setToolTip(s.get(key, ""))
+                text = s.get(key, "") or ""
+                item = QTableWidgetItem(clip(text) or "(empty)")
+                item.setToolTip(text)
                 self.samples.setItem(i, j, item)
 
     def snapshot(self) -> list[tuple[str, str]]:
@@ -182,6 +202,9 @@ class ResultPage(WizardPage):
         return [("Fine-tuning", self.summary_label.text())]
 
     # --- actions ----------------------------------------------------------------------------------
+
+    def _facts(self):
+        return METHOD_FACTS.get(self.report.get("method", {}).get("name", ""), METHOD_FACTS["lora"])
 
     def artifact(self) -> Path:
         return Path(self.report.get("artifact") or "")
@@ -210,7 +233,7 @@ class ResultPage(WizardPage):
 
     def _playable(self, trained):
         """What every tab can run: a prompt-tuned model becomes the app's model reading the soft prompt."""
-        if self.report.get("method", {}).get("name") != "prompt_tuning":
+        if not self._facts().soft_prompt:
             return trained
         from playground.core.soft_prompt import with_soft_prompt
 
@@ -235,8 +258,8 @@ class ResultPage(WizardPage):
             self.message.setText(html.escape(f"The trained weights are not in {folder} any more."))
             self._set_check(False)
             return
-        method = self.report.get("method", {}).get("name")
-        full = method == "full"
+        facts = self._facts()
+        full, soft_prompt = facts.trains_all, facts.soft_prompt
 
         def work(handle):
             if full:
@@ -248,7 +271,7 @@ class ResultPage(WizardPage):
             from playground.core.evaluation import load_adapter_copy
 
             adapted = load_adapter_copy(base, folder, handle)
-            if method == "prompt_tuning":  # keep only the soft prompt; the copy goes
+            if soft_prompt:  # keep only the soft prompt; the copy goes
                 from playground.core.soft_prompt import with_soft_prompt
 
                 return with_soft_prompt(base, adapted.model)

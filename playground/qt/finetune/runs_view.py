@@ -4,6 +4,7 @@ a finished one shown again."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.memory import METHOD_LABELS
-from playground.qt.finetune.jobs import RunSummary, list_runs
+from playground.core.finetune.methods import METHOD_FACTS
+from playground.core.finetune.runs import RunSummary, list_runs
 
 STATUS_TEXT = {"finished": "finished", "resumable": "stopped — can resume", "started": "stopped before step 1",
                "failed": "failed — can resume", "running": "training…"}
@@ -74,14 +75,19 @@ class RunsView(QWidget):
         layout.addLayout(buttons)
         self._selection_changed()
 
-    def refresh(self, running: str = "") -> None:
+    def refresh(self, running: str = "", method: str = "") -> None:
+        """The run folders, newest first; ``running`` (training now, with ``method``) is listed even
+        before its folder holds anything."""
         self.running = running
         selected = self.selected()
         self.runs = list_runs()
+        if running and not any(str(r.path) == running for r in self.runs):
+            self.runs.insert(0, RunSummary(Path(running), "running", method, 0, time.time()))
         self.table.setRowCount(len(self.runs))
         for i, run in enumerate(self.runs):
             status = "running" if str(run.path) == running else run.status
-            cells = [run.path.name, METHOD_LABELS.get(run.method, run.method), STATUS_TEXT.get(status, status),
+            facts = METHOD_FACTS.get(run.method)
+            cells = [run.path.name, facts.label if facts else run.method, STATUS_TEXT.get(status, status),
                      str(run.step)]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -91,6 +97,12 @@ class RunsView(QWidget):
             if selected is not None and run.path == selected.path:
                 self.table.selectRow(i)
         self._selection_changed()
+
+    def show_running_step(self, step: int) -> None:
+        """The running run's row follows its steps."""
+        for i, run in enumerate(self.runs):
+            if self.running and str(run.path) == self.running and self.table.item(i, 3) is not None:
+                self.table.item(i, 3).setText(str(step))
 
     def selected(self) -> RunSummary | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

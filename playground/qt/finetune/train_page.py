@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -20,12 +19,14 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
 )
 
+from playground.core.finetune.methods import METHOD_FACTS
+from playground.qt.binding import add_rows
 from playground.qt.finetune.charts import LossChart
-from playground.qt.finetune.page import WizardPage, get_path, set_path
+from playground.qt.finetune.interrupted import ACTIVE_KEY, ActiveRun, InterruptedBanner
+from playground.qt.finetune.page import WizardPage
 from playground.qt.finetune.runs_view import RunsView
 from playground.qt.finetune.train_stats import TrainingStats
 from playground.qt.shortcuts import run_shortcut
@@ -39,7 +40,16 @@ LESSON = (
     "The <i>learning rate</i> warms up, then decays. <i>Checkpoints</i> save the weights and the "
     "optimizer's state, so a stopped run continues exactly where it was."
 )
-ACTIVE_KEY = "finetune_active_run"
+RUN_SETTINGS = ("training.eval_every", "training.save_every", "evaluation.test_examples",
+                "evaluation.max_new_tokens")
+__all__ = ["TrainPage", "ACTIVE_KEY"]
+
+
+def _error_html(exc) -> str:
+    from playground.core.errors import describe_exception
+
+    message, hint = describe_exception(exc)
+    return f"<b>{html.escape(message)}</b> {html.escape(hint)}"
 
 
 class TrainPage(WizardPage):
@@ -48,6 +58,10 @@ class TrainPage(WizardPage):
 
     sig_run_finished = Signal(object)
     """a run finished: {"method": "full" | "lora" | "prompt_tuning", "run_dir": str}"""
+    sig_show_result = Signal(str, object, object)
+    """a finished run to show on the Result step: run folder, its report, the trained model in memory (or None)"""
+    sig_load_job = Signal(object)
+    """a past run's job (a dict like its TOML file) to load into the wizard"""
 
     def __init__(self, wizard, parent=None) -> None:
         super().__init__(wizard, parent)
@@ -58,46 +72,40 @@ class TrainPage(WizardPage):
         self.slot.sig_paused_changed.connect(self._on_parked)
         self.last_step = None
         self.peak = self.peak_added = 0
+        self.active = ActiveRun(self.context.settings)
+        self.banner = InterruptedBanner()
+        self.banner_label, self.banner_dismiss = self.banner.label, self.banner.dismiss_button
+        self.banner_dismiss.clicked.connect(self.active.forget)
+        self.banner.resume_button.clicked.connect(lambda: self.resume(self.interrupted_run()))
 
-        # the interrupted-run banner ------------------------------------------------------------------
-        self.banner = QFrame()
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner_label = self.note("")
-        self.banner_resume = QPushButton("Resume it")
-        self.banner_dismiss = QPushButton("Dismiss")
-        brow = QHBoxLayout(self.banner)
-        brow.addWidget(self.banner_label, 1)
-        brow.addWidget(self.banner_resume)
-        brow.addWidget(self.banner_dismiss)
-        self.banner.setVisible(False)
-        self.banner_dismiss.clicked.connect(self._dismiss_interrupted)
-
-        # settings -------------------------------------------------------------------------------------
-        self.eval_spin = QSpinBox()
-        self.eval_spin.setRange(0, 100000)
-        self.eval_spin.setSpecialValueText("only at the end")
-        self.eval_spin.setToolTip("Measure the validation loss every N steps (it costs a pass over the "
-                                  "validation examples).")
-        self.save_spin = QSpinBox()
-        self.save_spin.setRange(0, 100000)
-        self.save_spin.setSpecialValueText("only on Stop")
-        self.save_spin.setToolTip("Write a checkpoint every N steps, so a crash loses at most N steps.")
-        self.test_spin = QSpinBox()
-        self.test_spin.setRange(0, 10000)
-        self.test_spin.setSpecialValueText("none")
-        self.test_spin.setToolTip("Test dialogues to summarize and score with ROUGE before and after training. "
-                                  "Each takes a few seconds on a CPU.")
-        self.tokens_spin = QSpinBox()
-        self.tokens_spin.setRange(1, 1024)
-        self.tokens_spin.setToolTip("Max new tokens per test summary.")
         form = QFormLayout()
-        form.addRow("Validation every", self.eval_spin)
-        form.addRow("Checkpoint every", self.save_spin)
-        form.addRow("Test dialogues", self.test_spin)
-        form.addRow("Tokens per summary", self.tokens_spin)
+        self.run_settings = add_rows(form, self.draft, *RUN_SETTINGS)
+        self.eval_spin, self.save_spin, self.test_spin, self.tokens_spin = self.run_settings.values()
         settings_box = QGroupBox("Run settings")
         settings_box.setLayout(form)
+        self._build_controls()
+        self.stats = TrainingStats()
+        self.chart = LossChart()
+        # A fixed height: the log and the labels around it may change while training, the chart's
+        # size must not (a resize is a full redraw on the GUI thread).
+        self.chart.setFixedHeight(320)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(3000)
+        self.log.setMinimumHeight(110)
+        self.log.setToolTip("What the job did, step by step.")
+        self.runs = RunsView()
+        # Its columns fit their text: that must not widen the column beside the chart mid-run.
+        self.runs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.runs.sig_resume.connect(self.resume)
+        self.runs.sig_show.connect(self.wizard_show_run)
+        self.runs.sig_load_job.connect(self._load_run_job)
+        self._lay_out(settings_box)
+        run_shortcut(self, self.start)
+        self._set_busy(False)
+        self._check_interrupted()
 
+    def _build_controls(self) -> None:
         self.start_button = QPushButton("Start training  (Ctrl+Enter)")
         self.start_button.setToolTip("Train with the settings of every step, in the background: the rest of "
                                      "the app stays usable.")
@@ -118,35 +126,16 @@ class TrainPage(WizardPage):
         self.stage_label.setFixedHeight(self.stage_label.fontMetrics().lineSpacing() * 2 + 6)
         self.stage_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.error = self.error_label()
+
+    def _lay_out(self, settings_box) -> None:
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
-
-        self.stats = TrainingStats()
-
-        self.chart = LossChart()
-        # A fixed height: the log and the labels around it may change while training, the chart's
-        # size must not (a resize is a full redraw on the GUI thread).
-        self.chart.setFixedHeight(320)
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(3000)
-        self.log.setMinimumHeight(110)
-        self.log.setToolTip("What the job did, step by step.")
-        self.runs = RunsView()
-        # Its columns fit their text: that must not widen the column beside the chart mid-run.
-        self.runs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
-        self.runs.sig_resume.connect(self.resume)
-        self.runs.sig_show.connect(self.wizard_show_run)
-        self.runs.sig_load_job.connect(self._load_run_job)
-        self.banner_resume.clicked.connect(lambda: self.resume(self.interrupted_run()))
-
         left = QVBoxLayout()
         left.addWidget(settings_box)
         left.addLayout(buttons)
-        left.addWidget(self.progress)
-        left.addWidget(self.stage_label)
-        left.addWidget(self.error)
+        for w in (self.progress, self.stage_label, self.error):
+            left.addWidget(w)
         runs_box = QGroupBox("Runs")
         QVBoxLayout(runs_box).addWidget(self.runs)
         left.addWidget(runs_box, 1)
@@ -161,33 +150,11 @@ class TrainPage(WizardPage):
         self.body.addWidget(self.banner)
         self.body.addLayout(top)
 
-        run_shortcut(self, self.start)
-        for spin in (self.eval_spin, self.save_spin, self.test_spin, self.tokens_spin):
-            spin.valueChanged.connect(lambda *_: self.sig_changed.emit())
-        self._set_busy(False)
-        self._check_interrupted()
-
-    # --- job --------------------------------------------------------------------------------------
-
-    def load(self, job: dict) -> None:
-        for spin, key, default in ((self.eval_spin, "training.eval_every", 50), (self.save_spin, "training.save_every", 50),
-                                   (self.test_spin, "evaluation.test_examples", 10),
-                                   (self.tokens_spin, "evaluation.max_new_tokens", 64)):
-            spin.blockSignals(True)
-            spin.setValue(int(get_path(job, key, default)))
-            spin.blockSignals(False)
-
-    def store(self, job: dict) -> None:
-        set_path(job, "training.eval_every", self.eval_spin.value())
-        set_path(job, "training.save_every", self.save_spin.value())
-        set_path(job, "evaluation.test_examples", self.test_spin.value())
-        set_path(job, "evaluation.max_new_tokens", self.tokens_spin.value())
-
     def problem(self) -> str:
         return ""  # the Result step opens only once a run has a result
 
     def enter(self) -> None:
-        self.runs.refresh(self.run_dir if self.busy else "")
+        self.runs.refresh(self.run_dir if self.busy else "", self.method)
 
     @property
     def busy(self) -> bool:
@@ -197,23 +164,18 @@ class TrainPage(WizardPage):
 
     def start(self) -> None:
         """Start a new run with the wizard's settings (checked on every step first)."""
-        from playground.qt.finetune.jobs import job_config, new_run_dir
+        from playground.core.finetune.runs import new_run_dir
 
         if self.busy:
             return
-        for i, page in enumerate(self.wizard.pages[:3]):
-            problem = page.problem()
-            if problem:
-                self.error.setText(html.escape(f"Step {i + 1} ({page.title}): {problem}"))
-                return
-        job = self.wizard.collect()
+        problem = self.wizard.first_problem(3)
+        if problem:
+            self.error.setText(html.escape(problem))
+            return
         try:
-            cfg = job_config(job)
+            cfg = self.draft.validate()
         except Exception as exc:
-            from playground.core.errors import describe_exception
-
-            message, hint = describe_exception(exc)
-            self.error.setText(f"<b>{html.escape(message)}</b> {html.escape(hint)}")
+            self.error.setText(_error_html(exc))
             return
         cfg.output.dir = str(new_run_dir(cfg.method.name))
         self.chart.clear()
@@ -230,10 +192,7 @@ class TrainPage(WizardPage):
         try:
             cfg = resume_config(run_dir)
         except Exception as exc:
-            from playground.core.errors import describe_exception
-
-            message, hint = describe_exception(exc)
-            self.error.setText(f"<b>{html.escape(message)}</b> {html.escape(hint)}")
+            self.error.setText(_error_html(exc))
             return
         self.chart.clear()
         self.log.clear()
@@ -247,42 +206,36 @@ class TrainPage(WizardPage):
             except (OSError, ValueError, TypeError):
                 pass
         self.banner.setVisible(False)
-        self.wizard.go_to(3)
+        self.sig_show_step.emit(3)
         self._launch(cfg, resume=True, planned=planned)
 
     def _launch(self, cfg, resume: bool, planned: int = 0) -> None:
-        from playground.qt.finetune.jobs import finetune_run
+        from playground.core.finetune.runs import finetune_run
 
         self.error.setText("")
         self.run_dir, self.method = cfg.output.dir, cfg.method.name
         self.stop_flag = stop = threading.Event()
         self.last_step = None
         self.peak = self.peak_added = 0
-        self._started = time.perf_counter()
         self._log(f"{'Resuming' if resume else 'Starting'} {cfg.method.name} in {cfg.output.dir}")
         # Lay the chart out now, while nothing trains: steps then only redraw the lines.
         self.chart.set_total_steps(planned or self._planned_steps(cfg), peak_lr=cfg.learning_rate)
-
-        self.context.settings.set(ACTIVE_KEY, cfg.output.dir)
-        self._save_settings()
+        self.active.mark(cfg.output.dir)
         self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", finetune_run(cfg, resume, stop),
                                     on_item=self._on_event, on_failed=self._on_failed,
-                                    on_done=lambda _: self._forget_active(), on_finished=self._on_finished)
+                                    on_done=lambda _: self.active.forget(), on_finished=self._on_finished)
         self._set_busy(True)
-        self.runs.refresh(self.run_dir)
+        self.runs.refresh(self.run_dir, self.method)
 
     def _planned_steps(self, cfg) -> int:
         """The run's optimizer steps, as the job will count them (one process)."""
-        from playground.core.finetune.batching import steps_per_epoch, total_steps
+        from playground.core.finetune.batching import planned_steps
 
-        t = cfg.training
-        preview = self.wizard.data_page.preview
-        if t.max_steps <= 0 and preview is None:
+        preview = self.draft.preview
+        if cfg.training.max_steps <= 0 and preview is None:
             return 0
         n = preview.sizes(cfg.data.max_length, cfg.data.truncation)["train"] if preview is not None else 0
-        return total_steps(steps_per_epoch(n, t.micro_batch_size, t.gradient_accumulation_steps), t.epochs,
-                           t.max_steps)
-
+        return planned_steps(cfg.training, n)
     def set_paused(self, paused: bool) -> None:
         if not self.busy:
             return
@@ -310,6 +263,7 @@ class TrainPage(WizardPage):
         self.stage_label.setText("Stopping after the current step (writing a checkpoint)…")
 
     def _set_busy(self, busy: bool) -> None:
+        self.draft.busy = busy
         self.start_button.setEnabled(not busy)
         self.pause_button.setEnabled(busy)
         self.stop_button.setEnabled(busy)
@@ -318,45 +272,36 @@ class TrainPage(WizardPage):
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
             self.pause_button.blockSignals(False)
-        for spin in (self.eval_spin, self.save_spin, self.test_spin, self.tokens_spin):
+        for spin in self.run_settings.values():
             spin.setEnabled(not busy)
 
-    # --- events -----------------------------------------------------------------------------------------
+    # --- events (each says what it means: the log writes the job's own sentences) ---------------------
 
     def _on_event(self, ev) -> None:
         from playground.core.finetune import events as E
 
+        if isinstance(ev, E.StepEvent):
+            self._on_step(ev)
+            return
+        if isinstance(ev, E.DoneEvent):
+            self._on_done(ev)
+            return
         if isinstance(ev, E.StageEvent):
             self.stage_label.setText(html.escape(ev.message))
-            if ev.fraction is not None and ev.stage.startswith("rouge"):
+            rouge = ev.stage.startswith("rouge")
+            if ev.fraction is not None and rouge:
                 self.progress.setValue(int(ev.fraction * 1000))
-            if ev.fraction is None or ev.fraction >= 1.0 or not ev.stage.startswith("rouge"):
-                self._log(ev.message)
-        elif isinstance(ev, E.DataEvent):
-            sizes = ", ".join(f"{k} {v['examples']}" for k, v in ev.stats.items())
-            self._log(f"Data: {sizes} examples")
-        elif isinstance(ev, E.MethodEvent):
-            where = f" on {', '.join(ev.target_modules)}" if ev.target_modules else ""
-            self._log(f"{ev.method}: {ev.trainable_parameters:,} of {ev.total_parameters:,} parameters learn "
-                      f"({ev.trainable_share:.2%}){where}")
-        elif isinstance(ev, E.StepEvent):
-            self._on_step(ev)
+            if rouge and not ev.milestone:
+                return  # one line per scoring pass, not one per dialogue
         elif isinstance(ev, E.EvalEvent):
             self.chart.add_validation(ev.step, ev.validation_loss)
             self.stats.show_validation(ev.validation_loss)
-            self._log(f"step {ev.step}: validation loss {ev.validation_loss:.4f}")
         elif isinstance(ev, E.CheckpointEvent):
-            self._log(f"Checkpoint at step {ev.step}: {ev.path}")
-        elif isinstance(ev, E.RougeEvent):
-            scores = ", ".join(f"{k} {v * 100:.1f}" for k, v in ev.scores.items())
-            self._log(f"ROUGE {ev.when} fine-tuning on {ev.examples} test dialogues: {scores}")
+            self.runs.refresh(self.run_dir, self.method)
         elif isinstance(ev, E.StoppedEvent):
-            where = f" Checkpoint kept: {ev.checkpoint}" if ev.checkpoint else " (no step was finished yet)"
-            self.stage_label.setText(f"Stopped at step {ev.step}.{html.escape(where)} Resume it from the runs list.")
-            self._log(f"Stopped at step {ev.step}.{where}")
-            self._forget_active()
-        elif isinstance(ev, E.DoneEvent):
-            self._on_done(ev)
+            self.stage_label.setText(f"{html.escape(ev.describe())} Resume it from the runs list.")
+            self.active.forget()
+        self._log(ev.describe())
 
     def _on_step(self, ev) -> None:
         self.last_step = ev
@@ -367,24 +312,22 @@ class TrainPage(WizardPage):
         self.chart.add_step(ev.step, ev.loss, ev.learning_rate)
         self.progress.setValue(int(ev.step / max(1, ev.total_steps) * 1000))
         self.stats.show_step(ev)
+        self.runs.show_running_step(ev.step)
         if not self.pause_button.isChecked():
             self.stage_label.setText(f"Training: step {ev.step} of {ev.total_steps}")
         if ev.total_steps <= 100 or ev.step % 10 == 0 or ev.step == ev.total_steps:
-            self._log(f"step {ev.step}/{ev.total_steps}  loss {ev.loss:.4f}  lr {ev.learning_rate:.2e}  "
-                      f"{ev.tokens_per_s:,.0f} tokens/s")
+            self._log(ev.describe())
 
     def _on_done(self, ev) -> None:
-        self.stage_label.setText(f"Finished. The {'model' if self.method == 'full' else 'adapter'} is in "
+        self.stage_label.setText(f"Finished. The {METHOD_FACTS[self.method].artifact} is in "
                                  f"{html.escape(ev.artifact)}.")
-        self._log(f"Done: {ev.run_dir}")
+        self._log(ev.describe())
         self.progress.setValue(1000)
         t = ev.report.get("training", {})
         added = int(t.get("memory_added_bytes", 0) or 0)
         self.show_measured_peak(self.method, added or int(t.get("peak_memory_bytes", 0) or self.peak),
                                 t.get("device", ""), added=bool(added))
-        self.wizard.result_page.show_result(ev.run_dir, ev.report, ev.loaded)
-        self.wizard.refresh_steps()
-        self.wizard.go_to(4)
+        self.sig_show_result.emit(ev.run_dir, ev.report, ev.loaded)
         self.sig_run_finished.emit({"method": self.method, "run_dir": ev.run_dir})
 
     def show_measured_peak(self, method: str, peak: int, device: str, added: bool = False) -> None:
@@ -394,10 +337,10 @@ class TrainPage(WizardPage):
         else:
             where = (f"(the peak of {memory} while training: Python, the libraries and the playground's "
                      "own model included)")
-        self.wizard.method_page.explainer.set_measured(method, peak, where)
+        self.draft.measured = (method, peak, where)
 
     def _on_failed(self, message: str, hint: str) -> None:
-        self._forget_active()
+        self.active.forget()
         self.stage_label.setText("Training failed.")
         self.error.setText(f"<b>{html.escape(message)}</b><br>{html.escape(hint)}")
         self._log(f"Failed: {message} {hint}")
@@ -418,64 +361,32 @@ class TrainPage(WizardPage):
     def _on_gpu(self) -> bool:
         from playground.core.device import available_devices
 
-        return get_path(self.wizard.job, "model.device") in ("cuda",) or (
-            get_path(self.wizard.job, "model.device") == "auto" and "cuda" in available_devices())
+        device = self.draft.get("model.device")
+        return device == "cuda" or (device == "auto" and "cuda" in available_devices())
 
     def _log(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
-    # --- interrupted runs ------------------------------------------------------------------------------
+    # --- interrupted runs and the runs list ------------------------------------------------------------
 
     def interrupted_run(self) -> str:
         """The run that was training when the app last ended (closed, crashed, killed), if unfinished."""
-        from playground.core.finetune.layout import RunFolder
-
-        path = self.context.settings.get(ACTIVE_KEY)
-        if not path or not isinstance(path, str) or path == self.run_dir and self.busy:
-            return ""
-        status = RunFolder(path).status()
-        return path if status in ("resumable", "started") else ""
+        return self.active.interrupted(self.run_dir if self.busy else "")
 
     def _check_interrupted(self) -> None:
-        from playground.core.finetune.layout import RunFolder
-
         path = self.interrupted_run()
-        if not path:
-            self._forget_active()
-            return
-        step = RunFolder(path).last_step()
-        at = f"its checkpoint at step {step}" if step else "the start (no checkpoint was written yet)"
-        self.banner_label.setText(f"<b>A fine-tuning run was interrupted</b> when the app last closed: "
-                                  f"{html.escape(Path(path).name)}. Resume it from {at}?")
-        self.banner.setVisible(True)
-
-    def _dismiss_interrupted(self) -> None:
-        self.banner.setVisible(False)
-        self._forget_active()
-
-    def _forget_active(self) -> None:
-        if self.context.settings.get(ACTIVE_KEY) is not None:
-            self.context.settings.set(ACTIVE_KEY, None)
-            self._save_settings()
-
-    def _save_settings(self) -> None:
-        try:
-            self.context.settings.save()
-        except OSError:
-            pass  # the marker only helps resume after a crash; training goes on without it
-
-    # --- runs list ----------------------------------------------------------------------------------------
+        if path:
+            self.banner.offer(path)
+        else:
+            self.active.forget()
 
     def wizard_show_run(self, run_dir: str) -> None:
-        report_path = Path(run_dir) / "report.json"
         try:
-            report = json.loads(report_path.read_text(encoding="utf-8"))
+            report = json.loads((Path(run_dir) / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             self.error.setText(html.escape(f"The report of {Path(run_dir).name} cannot be read ({exc})."))
             return
-        self.wizard.result_page.show_result(run_dir, report, None)
-        self.wizard.refresh_steps()
-        self.wizard.go_to(4)
+        self.sig_show_result.emit(run_dir, report, None)
 
     def _load_run_job(self, run_dir: str) -> None:
         import tomllib
@@ -485,5 +396,5 @@ class TrainPage(WizardPage):
         except (OSError, ValueError) as exc:
             self.error.setText(html.escape(f"The job of {Path(run_dir).name} cannot be read ({exc})."))
             return
-        self.wizard.load_job(job)
+        self.sig_load_job.emit(job)
         self.stage_label.setText(f"Loaded the settings of {html.escape(Path(run_dir).name)}.")

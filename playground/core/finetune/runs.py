@@ -1,5 +1,8 @@
-"""The wizard's job draft (a dict laid out like the job TOML file), the runs it has made, and a
-run as a task the wizard can stop with a checkpoint."""
+"""The GUI's runs: where its run folders go, the runs made so far, the job a wizard starts with
+(and reads back from a saved draft), and a run as a task that stops with a checkpoint.
+
+Qt-free (the wizard in ``playground.qt.finetune`` calls it), so it is tested without a window.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.core.errors import Cancelled
+from playground.core.errors import Cancelled, InputError
+from playground.core.finetune.config import FinetuneConfig
 from playground.core.handle import TaskHandle
 from playground.core.paths import user_dirs
 
@@ -18,14 +22,12 @@ def runs_root() -> Path:
     return user_dirs().data / "runs" / "finetune"
 
 
-def default_job() -> dict:
+def wizard_defaults() -> FinetuneConfig:
     """The core's defaults, with the evaluation sized for a first run in the app."""
-    from playground.core.finetune.config import FinetuneConfig
-
-    job = FinetuneConfig().to_dict()
-    job["output"]["dir"] = ""  # chosen when a run starts (a fresh folder under runs_root)
-    job["evaluation"]["test_examples"] = 10
-    return job
+    cfg = FinetuneConfig()
+    cfg.output.dir = ""  # chosen when a run starts (a fresh folder under runs_root)
+    cfg.evaluation.test_examples = 10
+    return cfg
 
 
 def merge_job(base: dict, overlay: dict) -> dict:
@@ -44,14 +46,24 @@ def merge_job(base: dict, overlay: dict) -> dict:
     return out
 
 
-def job_config(job: dict):
-    """The core's FinetuneConfig for a job dict, checked (InputError names the bad key)."""
-    from playground.core.finetune.config import FinetuneConfig
+def config_from_saved(job: dict | None) -> FinetuneConfig:
+    """The wizard's defaults overlaid with a saved draft or a job file's tables; a draft that no
+    longer reads (a value of the wrong type) gives the defaults."""
+    defaults = wizard_defaults()
+    if not isinstance(job, dict):
+        return defaults
+    try:
+        return FinetuneConfig.from_dict(merge_job(defaults.to_dict(), job), "the wizard's saved settings")
+    except InputError:
+        return defaults
 
-    cfg = FinetuneConfig.from_dict(job, "the wizard's settings")
-    if not cfg.output.dir.strip():
-        cfg.output.dir = str(runs_root() / "unnamed")  # the real folder is chosen when a run starts
-    return cfg.validate()
+
+def checked_config(cfg: FinetuneConfig) -> FinetuneConfig:
+    """A checked copy of the wizard's job (InputError names the bad key)."""
+    out = FinetuneConfig.from_dict(cfg.to_dict(), "the wizard's settings")
+    if not out.output.dir.strip():
+        out.output.dir = str(runs_root() / "unnamed")  # the real folder is chosen when a run starts
+    return out.validate()
 
 
 def new_run_dir(method: str) -> Path:

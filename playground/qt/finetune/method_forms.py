@@ -1,0 +1,106 @@
+"""The Method step's forms, each row made from its config field (label, range, help) and bound to
+the job draft: the method choice, LoRA's and prompt tuning's settings, and the training settings
+with the number of optimizer steps they give."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QButtonGroup, QFormLayout, QGroupBox, QHBoxLayout, QRadioButton
+
+from playground.core.finetune.methods import METHOD_FACTS
+from playground.qt.binding import Draft, add_rows, form_row
+from playground.qt.finetune.page import WizardPage
+
+
+def parse_rate(text: str):
+    """What the learning-rate box holds: "auto", a number, or the text as typed (validate refuses it)."""
+    text = str(text).strip().lower()
+    if text in ("", "auto"):
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def show_rate(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def parse_targets(text: str):
+    text = str(text).strip()
+    if text in ("", "auto"):
+        return "auto"
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def show_targets(value) -> str:
+    return "" if value == "auto" else ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def method_choice(draft: Draft) -> tuple[QHBoxLayout, dict[str, QRadioButton]]:
+    """One radio button per method (the facts table's order), kept in step with ``method.name``."""
+    group = QButtonGroup(draft)
+    buttons = {}
+    row = QHBoxLayout()
+    for name, facts in METHOD_FACTS.items():
+        b = QRadioButton(facts.label)
+        b.setToolTip(facts.tip)
+        b.toggled.connect(lambda on, n=name: on and draft.set("method.name", n))
+        group.addButton(b)
+        buttons[name] = b
+        row.addWidget(b)
+    row.addStretch(1)
+
+    def show(_key: str = "") -> None:
+        b = buttons.get(draft.get("method.name"))
+        if b is not None and not b.isChecked():
+            b.setChecked(True)
+
+    draft.connect_path("method.name", show)
+    show()
+    return row, buttons
+
+
+def _box(title: str, form: QFormLayout) -> QGroupBox:
+    box = QGroupBox(title)
+    box.setLayout(form)
+    return box
+
+
+def lora_box(draft: Draft):
+    """(box, rank, alpha, dropout, layers edit, detected-layers label)."""
+    form = QFormLayout()
+    rank, alpha, dropout = add_rows(form, draft, "method.lora.rank", "method.lora.alpha",
+                                    "method.lora.dropout").values()
+    label, targets = form_row(draft, "method.lora.target_modules", parse=parse_targets, fmt=show_targets)
+    form.addRow(label, targets)
+    detected = WizardPage.note("")
+    form.addRow(detected)
+    return _box("LoRA settings", form), rank, alpha, dropout, targets, detected
+
+
+def prompt_box(draft: Draft):
+    """(box, virtual tokens, start-from combo, words edit)."""
+    form = QFormLayout()
+    rows = add_rows(form, draft, "method.prompt_tuning.virtual_tokens", "method.prompt_tuning.init",
+                    "method.prompt_tuning.init_text")
+    return (_box("Prompt tuning settings", form), *rows.values())
+
+
+TRAINING_ROWS = ("training.epochs", "training.max_steps", "training.micro_batch_size",
+                 "training.gradient_accumulation_steps", "training.schedule", "training.warmup_ratio")
+
+
+def training_box(draft: Draft):
+    """(box, widgets by path, learning-rate edit, checkpointing box, steps label)."""
+    form = QFormLayout()
+    rows = add_rows(form, draft, *TRAINING_ROWS)
+    label, rate = form_row(draft, "training.learning_rate", parse=parse_rate, fmt=show_rate)
+    form.insertRow(2, label, rate)
+    _, checkpointing = form_row(draft, "training.gradient_checkpointing")
+    form.addRow(checkpointing)
+    steps = WizardPage.note("")
+    steps.setToolTip("An optimizer step adds up the gradients of micro-batch × accumulation examples, then "
+                     "changes the weights once. The loss curve has one point per step.")
+    form.addRow(steps)
+    return _box("Training", form), rows, rate, checkpointing, steps
