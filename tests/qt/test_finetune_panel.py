@@ -61,8 +61,14 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     before = _first_token_probs(ctx)
     _small_job(qtbot, panel)
     train = panel.train_page
+    # before the run: no made-up learning-rate scale, a sentence instead of empty axes
+    assert not train.chart.lr_ax.yaxis.get_visible() and train.chart.empty_text.get_visible()
     qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
     assert train.busy
+    # the runs list shows the run while it goes; the chart has the run's own learning-rate axis
+    row = [r for r in range(train.runs.table.rowCount()) if train.runs.table.item(r, 0).text() == Path(train.run_dir).name]
+    assert row and train.runs.table.item(row[0], 2).text() == "training…"
+    assert train.chart.lr_ax.yaxis.get_visible() and train.chart.lr_ax.get_ylim()[1] == pytest.approx(0.05 * 1.15)
     qtbot.waitUntil(lambda: panel.current == 4, timeout=TRAIN_TIMEOUT)
     qtbot.waitUntil(lambda: not train.busy, timeout=30_000)
 
@@ -75,6 +81,14 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     assert (run / "adapter" / "adapter_config.json").is_file() and (run / "report.md").is_file()
     assert result.scores.item(0, 0).text() != "–" and result.scores.item(1, 0).text() != "–"
     assert result.samples.rowCount() == 2
+    # a normal heading (no poster-size H1) and sample cells of a few lines, the whole text in the tooltip
+    from playground.qt.finetune.result_page import CELL_CHARS
+
+    assert "<h1" not in result.report_view.toHtml() and "<h3" in result.report_view.toHtml()
+    for i, sample in enumerate(json.loads((run / "report.json").read_text())["rouge"]["samples"]):
+        cell = result.samples.item(i, 0)
+        assert cell.toolTip() == sample["reference"] and len(cell.text()) <= CELL_CHARS + 2
+        assert cell.text() == " ".join(sample["reference"].split()) or cell.text().endswith(" …")
     # the measured peak now stands beside the estimate: what the run added to the app's memory
     report = json.loads((run / "report.json").read_text())
     assert report["training"]["memory_added_bytes"] > 0
@@ -322,3 +336,34 @@ def test_a_prompt_tuned_model_is_used_in_every_tab(qtbot, wizard):
     assert ctx.session.current.model.num_virtual_tokens == 4
     assert ctx.session.current.model.base is ctx.session.base.model  # no copy of the model
     assert _first_token_probs(ctx) != pytest.approx(before, rel=1e-3, abs=0)
+
+
+def test_the_method_step_counts_the_optimizer_steps_and_binds_max_steps(qtbot, wizard):
+    panel = wizard
+    data, method = panel.data_page, panel.method_page
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    # the histogram counts examples: whole numbers on its axis
+    assert all(float(t).is_integer() for t in data.histogram.ax.get_yticks())
+    data.limit_spin.setValue(8)
+    qtbot.waitUntil(lambda: data.preview is not None and data.task is None, timeout=60_000)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 2, panel.nav_message.text()
+    method.accum_spin.setValue(2)
+    qtbot.waitUntil(lambda: "→ 4 optimizer steps" in method.steps_label.text(), timeout=5_000)
+    text = method.steps_label.text()
+    assert "8 training examples" in text and "noise, not learning" in text
+    # the max-steps row is the job's training.max_steps, and the count follows it
+    method.max_steps_spin.setValue(30)
+    assert panel.draft.config.training.max_steps == 30 and panel.collect()["training"]["max_steps"] == 30
+    qtbot.waitUntil(lambda: "→ 30 optimizer steps" in method.steps_label.text(), timeout=5_000)
+    assert "noise" not in method.steps_label.text()
+    # a job loaded from elsewhere shows on every bound row
+    panel.load_job({"method": {"lora": {"rank": 4}}, "training": {"max_steps": 0, "gradient_accumulation_steps": 4}})
+    assert method.rank_spin.value() == 4 and method.max_steps_spin.value() == 0 and method.accum_spin.value() == 4
+    assert method.max_steps_spin.text() == method.max_steps_spin.specialValueText()
+    # a learning rate that is not a number is refused at Next, in words, and nothing moves on
+    method.lr_edit.clear()
+    qtbot.keyClicks(method.lr_edit, "fast")
+    assert panel.draft.get("training.learning_rate") == "fast"
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.current == 2 and "not a positive number" in panel.nav_message.text()
