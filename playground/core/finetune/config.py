@@ -92,7 +92,7 @@ class LoraSettings:
                    range=(1, 512))
     alpha: int = _f(16, help='scale of the update (alpha / rank multiplies it)', label='Alpha', range=(1, 1024))
     dropout: float = _f(0.05, help='dropout on the LoRA input while training, against overfitting a small dataset',
-                        label='Dropout', range=(0.0, 0.9, 0.05))
+                        label='Dropout', range=(0.0, 0.9, 0.05), decimals=2)
     target_modules: list | str = _f("auto", help='"auto" (per architecture) or a list: ["q_proj", "v_proj"]',
                                     label='Layers', placeholder='auto')
 
@@ -119,7 +119,7 @@ class TrainingConfig:
     epochs: float = _f(1.0,
                        help='may be a fraction: 0.25 trains on a quarter of the data',
                        label='Epochs',
-                       range=(0.05, 100.0, 0.5))
+                       range=(0.05, 100.0, 0.5), decimals=2)
     max_steps: int = _f(0, help='> 0: exactly this many optimizer steps (overrides epochs)', label='Max steps',
                         range=(0, 1000000), special='off (epochs decide)')
     learning_rate: float | str = _f("auto", help='auto: 3e-4 LoRA, 3e-5 full, 3e-2 prompt tuning; or a number',
@@ -129,7 +129,7 @@ class TrainingConfig:
     warmup_ratio: float = _f(0.05,
                              help='share of the steps spent ramping the learning rate up',
                              label='Warm-up share',
-                             range=(0.0, 0.5, 0.05))
+                             range=(0.0, 0.5, 0.05), decimals=2)
     weight_decay: float = 0.0
     max_grad_norm: float = _f(1.0, help='gradient clipping (0 = off)')
     micro_batch_size: int = _f(1,
@@ -342,22 +342,13 @@ def _check_type(value, default, key: str, where: str):
     return value
 
 
+_TOML_NAMES = ((bool, "true or false"), (int, "whole number"), (float, "number"), (str, "text in quotes"),
+               (list, "list"), (dict, "table"))
+
+
 def _toml_type(value, article: bool = False) -> str:
     """How a TOML user would name a value's type: text, a whole number, true/false, a list..."""
-    if isinstance(value, bool):
-        name = "true or false"
-    elif isinstance(value, int):
-        name = "whole number"
-    elif isinstance(value, float):
-        name = "number"
-    elif isinstance(value, str):
-        name = "text in quotes"
-    elif isinstance(value, list):
-        name = "list"
-    elif isinstance(value, dict):
-        name = "table"
-    else:
-        name = type(value).__name__
+    name = next((n for t, n in _TOML_NAMES if isinstance(value, t)), type(value).__name__)
     if not article or name in ("true or false", "text in quotes"):
         return name
     return ("an " if name[0] in "aeiou" else "a ") + name

@@ -161,45 +161,18 @@ def _note_failure(where: dict, exc: Exception) -> None:
 def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> Iterator[Any]:
     import torch
 
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
-
     cfg.validate()
-    acc = make_accelerator(cfg.model.device, cfg.model.precision)
+    acc, run, ckpt = _open_run(cfg, resume, where)
     main = acc.is_main_process
-    where["lock"] = RunLock(cfg.output.dir)  # held until the run ends, however it ends
-    run = RunFolder(prepare_run_dir(cfg, resume, main, where["lock"]))
-    where["run"], where["main"] = run, main
-    if resume and main:
-        run.failed_json.unlink(missing_ok=True)  # tried again: the old error no longer stands
-    acc.wait_for_everyone()
-    ckpt = run.latest_checkpoint() if resume else None
-    if resume and run.report_json.is_file() and ckpt is None:
-        raise InputError(f"The run in {run.path} is already finished.", "Start a new run to train more.")
-
     meter = PeakMeter(acc.device).start()  # this run's peak, not what the process did before
     where["meter"] = meter
-    yield StageEvent("model", f"Loading {cfg.model.source} for training...")
-    with acc.main_process_first():  # the first load may convert and cache the model: once
-        loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    loaded, data, test_rows = yield from _load_model_and_data(cfg, acc, handle)
     tok, enc_dec = loaded.tokenizer, loaded.is_encoder_decoder
-    window = loaded.info.context_window
-    if window and cfg.data.max_length > window:
-        yield StageEvent("data", f"data.max_length {cfg.data.max_length} is beyond the model's context window: "
-                                 f"using {window} tokens")
-        cfg.data.max_length = window
-    handle.raise_if_cancelled()
-
-    yield StageEvent("data", "Reading and tokenizing the data...")
-    data = prepare_data(cfg.data, tok, enc_dec, cfg.training.seed, cfg.evaluation.test_examples)
-    test_rows = data.test_rows(cfg.evaluation.test_examples) if cfg.evaluation.test_examples else []
-    yield DataEvent({k: v.to_dict() for k, v in data.stats.items()})
 
     history, training_state = History(), None
     if ckpt is not None:
         state, training_state = load_checkpoint_state(ckpt)
         history = History.from_dict(state)
-
     if test_rows and cfg.evaluation.before and "rouge_before" not in history.extra:
         if main:  # the base model, before any method touches it; the other processes wait
             loaded.model.to(acc.device)
@@ -244,8 +217,60 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     acc.wait_for_everyone()
 
     trained = as_loaded(loaded, bare, " (fine-tuned)")
+    report = {}
+    if main:
+        report = yield from _score_after_and_report(cfg, run, trained, test_rows, history, dict(
+            info=info, stats={k: v.to_dict() for k, v in data.stats.items()}, artifact=str(artifact),
+            peak_memory=train_peak, memory_at_start=meter.start_bytes, processes=acc.num_processes,
+            device=acc.device.type, precision=acc.mixed_precision), handle)
+    acc.wait_for_everyone()
+    yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)
+
+
+def _open_run(cfg: FinetuneConfig, resume: bool, where: dict):
+    """The accelerator, the locked run folder and (when resuming) its newest checkpoint."""
+    acc = make_accelerator(cfg.model.device, cfg.model.precision)
+    main = acc.is_main_process
+    where["lock"] = RunLock(cfg.output.dir)  # held until the run ends, however it ends
+    run = RunFolder(prepare_run_dir(cfg, resume, main, where["lock"]))
+    where["run"], where["main"] = run, main
+    if resume and main:
+        run.failed_json.unlink(missing_ok=True)  # tried again: the old error no longer stands
+    acc.wait_for_everyone()
+    ckpt = run.latest_checkpoint() if resume else None
+    if resume and run.report_json.is_file() and ckpt is None:
+        raise InputError(f"The run in {run.path} is already finished.", "Start a new run to train more.")
+    return acc, run, ckpt
+
+
+def _load_model_and_data(cfg: FinetuneConfig, acc, handle: TaskHandle):
+    """Load the model and tokenize the data (yields their events); returns (loaded, data, test rows)."""
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    yield StageEvent("model", f"Loading {cfg.model.source} for training...")
+    with acc.main_process_first():  # the first load may convert and cache the model: once
+        loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    window = loaded.info.context_window
+    if window and cfg.data.max_length > window:
+        yield StageEvent("data", f"data.max_length {cfg.data.max_length} is beyond the model's context window: "
+                                 f"using {window} tokens")
+        cfg.data.max_length = window
+    handle.raise_if_cancelled()
+    yield StageEvent("data", "Reading and tokenizing the data...")
+    data = prepare_data(cfg.data, loaded.tokenizer, loaded.is_encoder_decoder, cfg.training.seed,
+                        cfg.evaluation.test_examples)
+    test_rows = data.test_rows(cfg.evaluation.test_examples) if cfg.evaluation.test_examples else []
+    yield DataEvent({k: v.to_dict() for k, v in data.stats.items()})
+    return loaded, data, test_rows
+
+
+def _score_after_and_report(cfg: FinetuneConfig, run: RunFolder, trained, test_rows, history: History,
+                            facts: dict, handle: TaskHandle):
+    """Main process: score the trained model on the test split, write the predictions and the
+    report; returns the report. ``facts``: what build_report needs about the run itself."""
     rouge_after, predictions_after, status = None, [], "finished"
-    if test_rows and main:
+    if test_rows:
         try:
             for ev in score_test_split(trained, test_rows, cfg, "after", handle):
                 if isinstance(ev, RougeEvent):
@@ -254,27 +279,20 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
         except Cancelled:  # the weights are saved: finish the run without the after-scores
             status = "finished (test scoring stopped)"
             yield StageEvent("rouge_after", "Scoring stopped: the report has no ROUGE after fine-tuning")
-    report = {}
-    if main:
-        yield StageEvent("report", f"Writing the report to {run.report_md}")
-        before = history.extra.get("predictions_before", [])
-        samples = [{"id": r.id, "reference": r.reference, "before": before[i] if i < len(before) else "",
-                    "after": predictions_after[i] if i < len(predictions_after) else ""}
-                   for i, r in enumerate(test_rows[:5])]
-        if before or predictions_after:
-            atomic_write_text(run.predictions_csv,
-                              predictions_csv(test_rows, {"before": before, "after": predictions_after}))
-        report = build_report(cfg, info, {k: v.to_dict() for k, v in data.stats.items()}, history,
-                              status=status, artifact=str(artifact), peak_memory=train_peak,
-                              memory_at_start=meter.start_bytes,
-                              processes=acc.num_processes, device=acc.device.type, precision=acc.mixed_precision,
-                              rouge_before=history.extra.get("rouge_before"), rouge_after=rouge_after,
-                              samples=samples)
-        with writing("the report", run.path, f"The trained weights are saved in {artifact}."):
-            write_report(run.path, report)
-        shutil.rmtree(run.checkpoints, ignore_errors=True)  # the run is complete
-    acc.wait_for_everyone()
-    yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)
+    yield StageEvent("report", f"Writing the report to {run.report_md}")
+    before = history.extra.get("predictions_before", [])
+    samples = [{"id": r.id, "reference": r.reference, "before": before[i] if i < len(before) else "",
+                "after": predictions_after[i] if i < len(predictions_after) else ""}
+               for i, r in enumerate(test_rows[:5])]
+    if before or predictions_after:
+        atomic_write_text(run.predictions_csv, predictions_csv(test_rows, {"before": before, "after": predictions_after}))
+    info, stats = facts.pop("info"), facts.pop("stats")
+    report = build_report(cfg, info, stats, history, status=status, rouge_before=history.extra.get("rouge_before"),
+                          rouge_after=rouge_after, samples=samples, **facts)
+    with writing("the report", run.path, f"The trained weights are saved in {facts['artifact']}."):
+        write_report(run.path, report)
+    shutil.rmtree(run.checkpoints, ignore_errors=True)  # the run is complete
+    return report
 
 
 def _scores_of(ev: RougeEvent) -> dict:

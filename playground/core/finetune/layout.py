@@ -22,6 +22,11 @@ STATE_FILE = "state.json"
 FAILED_FILE = "failed.json"
 
 
+def _inside(name: str) -> property:
+    """A path in the run folder, as a read-only attribute."""
+    return property(lambda self: self.path / name, doc=f"the run folder's {name}")
+
+
 @dataclass(frozen=True)
 class RunFolder:
     """Paths inside one run folder, and what state the run is in."""
@@ -31,21 +36,13 @@ class RunFolder:
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
 
-    @property
-    def job(self) -> Path:
-        return self.path / JOB_FILE
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.path / "checkpoints"
-
-    @property
-    def report_json(self) -> Path:
-        return self.path / "report.json"
-
-    @property
-    def failed_json(self) -> Path:
-        return self.path / FAILED_FILE
+    job = _inside(JOB_FILE)
+    checkpoints = _inside("checkpoints")
+    report_json = _inside("report.json")
+    report_md = _inside("report.md")
+    failed_json = _inside(FAILED_FILE)
+    loss_png = _inside("loss.png")
+    predictions_csv = _inside("test_predictions.csv")
 
     def failure(self) -> dict | None:
         """{'message', 'hint', 'step'} of the error that stopped the run, or None."""
@@ -54,18 +51,6 @@ class RunFolder:
         except (OSError, ValueError):
             return None
         return found if isinstance(found, dict) else {"message": str(found)}
-
-    @property
-    def report_md(self) -> Path:
-        return self.path / "report.md"
-
-    @property
-    def loss_png(self) -> Path:
-        return self.path / "loss.png"
-
-    @property
-    def predictions_csv(self) -> Path:
-        return self.path / "test_predictions.csv"
 
     def artifact(self, method: str) -> Path:
         """``model/`` for full fine-tuning, ``adapter/`` (a peft adapter) otherwise."""

@@ -156,3 +156,23 @@ def finetune_run(cfg, resume: bool, stop: threading.Event):
     from playground.core.finetune import run_finetune
 
     return lambda handle: run_finetune(cfg, _RunHandle(handle, stop), resume)
+
+
+def run_report(run_dir: str | Path) -> dict:
+    """A finished run's report.json (InputError in plain words when it cannot be read)."""
+    import json
+
+    try:
+        return json.loads((Path(run_dir) / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"The report of {Path(run_dir).name} cannot be read ({exc}).") from None
+
+
+def run_job(run_dir: str | Path) -> dict:
+    """The job a run was started with (its job.toml, as tables), to train a variant of it."""
+    import tomllib
+
+    try:
+        return tomllib.loads((Path(run_dir) / "job.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"The job of {Path(run_dir).name} cannot be read ({exc}).") from None

@@ -153,8 +153,10 @@ class LossChart(_Canvas):
         self.peak_lr = 0.0
         self._y_fitted = self._lr_fitted = False
         self.ax.set_ylim(0.0, 1.0)  # no negative losses on the empty chart; the first value fits it
+        from matplotlib.ticker import NullLocator
+
         self.lr_ax.set_ylim(0.0, 1.0)
-        self.lr_ax.yaxis.set_visible(False)  # its scale appears with the run's learning rate
+        self.lr_ax.yaxis.set_major_locator(NullLocator())  # no scale until the run's learning rate is known
         self._update()
 
     def set_total_steps(self, total: int, peak_lr: float | None = None) -> None:
@@ -217,8 +219,10 @@ class LossChart(_Canvas):
                 changed = True
         top = max([self.peak_lr, *self.lrs, 0.0])
         if top > 0 and (not self._lr_fitted or top > self.lr_ax.get_ylim()[1]):
+            from matplotlib.ticker import MaxNLocator
+
             self.lr_ax.set_ylim(0, top * 1.15)
-            self.lr_ax.yaxis.set_visible(True)
+            self.lr_ax.yaxis.set_major_locator(MaxNLocator(nbins=2))
             self._lr_fitted = True
             changed = True
         return changed

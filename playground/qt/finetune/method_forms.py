@@ -67,24 +67,29 @@ def _box(title: str, form: QFormLayout) -> QGroupBox:
     return box
 
 
+#: LoRA's rows, each made from its field in core/finetune/config.py (a new option: its field, and its name here).
+LORA_ROWS = ("method.lora.rank", "method.lora.alpha", "method.lora.dropout")
+PROMPT_TUNING_ROWS = ("method.prompt_tuning.virtual_tokens", "method.prompt_tuning.init",
+                      "method.prompt_tuning.init_text")
+
+
 def lora_box(draft: Draft):
-    """(box, rank, alpha, dropout, layers edit, detected-layers label)."""
+    """(box, widgets by path, detected-layers label); the layers row reads a comma-separated list."""
     form = QFormLayout()
-    rank, alpha, dropout = add_rows(form, draft, "method.lora.rank", "method.lora.alpha",
-                                    "method.lora.dropout").values()
+    rows = add_rows(form, draft, *LORA_ROWS)
     label, targets = form_row(draft, "method.lora.target_modules", parse=parse_targets, fmt=show_targets)
     form.addRow(label, targets)
+    rows["method.lora.target_modules"] = targets
     detected = WizardPage.note("")
     form.addRow(detected)
-    return _box("LoRA settings", form), rank, alpha, dropout, targets, detected
+    return _box("LoRA settings", form), rows, detected
 
 
 def prompt_box(draft: Draft):
-    """(box, virtual tokens, start-from combo, words edit)."""
+    """(box, widgets by path)."""
     form = QFormLayout()
-    rows = add_rows(form, draft, "method.prompt_tuning.virtual_tokens", "method.prompt_tuning.init",
-                    "method.prompt_tuning.init_text")
-    return (_box("Prompt tuning settings", form), *rows.values())
+    rows = add_rows(form, draft, *PROMPT_TUNING_ROWS)
+    return _box("Prompt tuning settings", form), rows
 
 
 TRAINING_ROWS = ("training.epochs", "training.max_steps", "training.micro_batch_size",

@@ -46,9 +46,10 @@ class MethodPage(WizardPage):
         mrow, self.method_buttons = method_choice(draft)
         self.share_label = self.note("")
         self.share_label.setToolTip("Trainable parameters: the weights the optimizer changes. The rest stay frozen.")
-        (self.lora_box, self.rank_spin, self.alpha_spin, self.dropout_spin, self.targets_edit,
-         self.targets_label) = lora_box(draft)
-        self.prompt_box, self.vt_spin, self.init_combo, self.init_edit = prompt_box(draft)
+        self.lora_box, lora, self.targets_label = lora_box(draft)
+        self.rank_spin, self.targets_edit = lora["method.lora.rank"], lora["method.lora.target_modules"]
+        self.prompt_box, prompt = prompt_box(draft)
+        self.vt_spin = prompt["method.prompt_tuning.virtual_tokens"]
         self.full_note = self.note("<i>Every weight learns: no settings beyond the training ones. Expect a "
                                    "lower learning rate and about four times the weights' memory.</i>")
         self.settings_boxes = {"lora": self.lora_box, "prompt_tuning": self.prompt_box, "full": self.full_note}

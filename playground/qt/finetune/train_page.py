@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from playground.core.errors import InputError
 from playground.core.finetune.methods import METHOD_FACTS
 from playground.qt.binding import add_rows
 from playground.qt.finetune.charts import LossChart
-from playground.qt.finetune.interrupted import ACTIVE_KEY, ActiveRun, InterruptedBanner
+from playground.qt.finetune.interrupted import ActiveRun, InterruptedBanner
 from playground.qt.finetune.page import WizardPage
 from playground.qt.finetune.runs_view import RunsView
 from playground.qt.finetune.train_stats import TrainingStats
@@ -42,7 +43,6 @@ LESSON = (
 )
 RUN_SETTINGS = ("training.eval_every", "training.save_every", "evaluation.test_examples",
                 "evaluation.max_new_tokens")
-__all__ = ["TrainPage", "ACTIVE_KEY"]
 
 
 def _error_html(exc) -> str:
@@ -381,20 +381,19 @@ class TrainPage(WizardPage):
             self.active.forget()
 
     def wizard_show_run(self, run_dir: str) -> None:
+        from playground.core.finetune.runs import run_report
+
         try:
-            report = json.loads((Path(run_dir) / "report.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            self.error.setText(html.escape(f"The report of {Path(run_dir).name} cannot be read ({exc})."))
-            return
-        self.sig_show_result.emit(run_dir, report, None)
+            self.sig_show_result.emit(run_dir, run_report(run_dir), None)
+        except InputError as exc:
+            self.error.setText(html.escape(exc.message))
 
     def _load_run_job(self, run_dir: str) -> None:
-        import tomllib
+        from playground.core.finetune.runs import run_job
 
         try:
-            job = tomllib.loads((Path(run_dir) / "job.toml").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            self.error.setText(html.escape(f"The job of {Path(run_dir).name} cannot be read ({exc})."))
+            self.sig_load_job.emit(run_job(run_dir))
+        except InputError as exc:
+            self.error.setText(html.escape(exc.message))
             return
-        self.sig_load_job.emit(job)
         self.stage_label.setText(f"Loaded the settings of {html.escape(Path(run_dir).name)}.")
