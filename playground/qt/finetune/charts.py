@@ -95,7 +95,8 @@ class LengthHistogram(_Canvas):
         right_half = max_length > lo + 0.6 * (hi - lo)
         self.max_text.set_position((max_length, top * 0.97))
         self.max_text.set_horizontalalignment("right" if right_half else "left")
-        self.max_text.set_text(f"max {max_length} \n{over} longer " if right_half else f" max {max_length}\n {over} longer")
+        label = (f"max {max_length} ", f"{over} longer ") if right_half else (f" max {max_length}", f" {over} longer")
+        self.max_text.set_text("\n".join(label))
         self.canvas.draw_idle()
 
 

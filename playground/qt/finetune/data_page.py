@@ -164,7 +164,7 @@ class DataPage(WizardPage):
         self._settings_changed()
 
     def _show_source(self) -> None:
-        source = self.draft.get("data.source")
+        source = self.draft.config.data.source
         for w in (self.source_combo, self.path_edit):
             w.blockSignals(True)
         self.source_combo.setCurrentIndex(0 if source == BUNDLED else 1)
@@ -175,7 +175,7 @@ class DataPage(WizardPage):
         self._source_mode()
 
     def _show_template(self) -> None:
-        template = self.draft.get("data.template")
+        template = self.draft.config.data.template
         i = self.template_combo.findData(template)
         self.template_combo.blockSignals(True)
         if i < 0:
@@ -187,7 +187,7 @@ class DataPage(WizardPage):
         self.free_edit.setEnabled(i < 0)
 
     def _show_columns(self) -> None:
-        cols = self.draft.get("data.columns") or {}
+        cols = self.draft.config.data.columns or {}
         for combo, key in ((self.dialogue_combo, "dialogue"), (self.summary_combo, "summary")):
             if cols.get(key) and combo.findText(cols[key]) < 0:
                 combo.addItem(cols[key])
@@ -231,7 +231,7 @@ class DataPage(WizardPage):
             return "The data is still being read: one moment."
         if self.preview is None:
             return "Wait for a model: the data is tokenized with the model's tokenizer."
-        if self.preview.sizes(self.draft.get("data.max_length"), self.draft.get("data.truncation"))["train"] < 1:
+        if self.preview.sizes(self.draft.config.data.max_length, self.draft.config.data.truncation)["train"] < 1:
             return "No training example is left: raise the maximum length or cut instead of dropping."
         return ""
 
@@ -260,7 +260,7 @@ class DataPage(WizardPage):
             self.task.cancel()
         self.error = None
         self.look.clear_error()
-        user, path = self.user_file(), self.draft.get("data.source")
+        user, path = self.user_file(), self.draft.config.data.source
         if user and not path:
             self._show_error("Choose a data file first.", "Click Open… and pick a CSV, JSONL or Parquet file.")
             return
@@ -306,14 +306,14 @@ class DataPage(WizardPage):
             self._show_error(*error)
             return
         self.error = None
-        self.look.show_preview(preview, self.draft.get("data.max_length"), self.draft.get("data.truncation"))
+        self.look.show_preview(preview, self.draft.config.data.max_length, self.draft.config.data.truncation)
         self.draft.preview = preview
 
     def _show_error(self, message: str, hint: str) -> None:
         self.error = (message, hint)
         self.draft.preview = None
-        self.look.show_error(message, hint, self.user_file(), self.draft.get("data.max_length"))
+        self.look.show_error(message, hint, self.user_file(), self.draft.config.data.max_length)
 
     def _show_outcome(self) -> None:
         if self.preview is not None:
-            self.look.show_outcome(self.preview, self.draft.get("data.max_length"), self.draft.get("data.truncation"))
+            self.look.show_outcome(self.preview, self.draft.config.data.max_length, self.draft.config.data.truncation)

@@ -86,7 +86,7 @@ class MethodPage(WizardPage):
 
     @property
     def method(self) -> str:
-        return self.draft.get("method.name")
+        return self.draft.config.method.name
 
     @property
     def facts(self):
@@ -97,10 +97,10 @@ class MethodPage(WizardPage):
         return self.speed_view.speed
 
     def problem(self) -> str:
-        lr = self.draft.get("training.learning_rate")
+        lr = self.draft.config.training.learning_rate
         if lr != "auto" and (isinstance(lr, str) or lr <= 0):
             return f"The learning rate '{self.lr_edit.text()}' is not a positive number (or 'auto')."
-        if self.facts.adapts_layers and self.draft.get("method.lora.target_modules") != "auto" \
+        if self.facts.adapts_layers and self.draft.config.method.lora.target_modules != "auto" \
                 and self.shape is not None:
             missing = [t for t in self._chosen_targets() if t not in self._linear_names()]
             if missing:
@@ -160,7 +160,7 @@ class MethodPage(WizardPage):
     def train_examples(self) -> int:
         """Training examples left after the maximum length (0 before the data is read)."""
         p = self.draft.preview
-        return p.sizes(self.draft.get("data.max_length"), self.draft.get("data.truncation"))["train"] if p else 0
+        return p.sizes(self.draft.config.data.max_length, self.draft.config.data.truncation)["train"] if p else 0
 
     def update_numbers(self) -> None:
         """Trainable share, optimizer steps, the memory explainer's inputs and the time estimate."""
@@ -170,7 +170,7 @@ class MethodPage(WizardPage):
             self.share_label.setText("Load a model to see how many weights each method trains.")
             return
         self._show_share()
-        preview, max_len = self.draft.preview, self.draft.get("data.max_length")
+        preview, max_len = self.draft.preview, self.draft.config.data.max_length
         seq, loss_tokens = max_len, None
         if preview is not None and preview.splits["train"].lengths:
             lengths = sorted(min(n, max_len) for n in preview.splits["train"].lengths)
@@ -178,12 +178,12 @@ class MethodPage(WizardPage):
             comp = sorted(preview.splits["train"].completion_tokens)
             loss_tokens = comp[-1] if comp else None
         d = self.draft
-        self.explainer.set_training(method=self.method, batch_size=d.get("training.micro_batch_size"), seq_len=seq,
-                                    lora_rank=d.get("method.lora.rank"),
-                                    virtual_tokens=d.get("method.prompt_tuning.virtual_tokens"),
-                                    gradient_checkpointing=d.get("training.gradient_checkpointing"),
+        self.explainer.set_training(method=self.method, batch_size=d.config.training.micro_batch_size, seq_len=seq,
+                                    lora_rank=d.config.method.lora.rank,
+                                    virtual_tokens=d.config.method.prompt_tuning.virtual_tokens,
+                                    gradient_checkpointing=d.config.training.gradient_checkpointing,
                                     loss_tokens=loss_tokens)
-        self.speed_view.show(self.epoch_tokens(), d.get("training.epochs"), self._speed_inputs())
+        self.speed_view.show(self.epoch_tokens(), d.config.training.epochs, self._speed_inputs())
 
     def _show_steps(self) -> None:
         from playground.core.finetune.batching import describe_steps
@@ -201,11 +201,12 @@ class MethodPage(WizardPage):
                                                                   if t in self._linear_names()])
             self.shape = shape
             self.explainer.set_model(shape)
-        trained = trainable_parameters(shape, self.method, self.draft.get("method.lora.rank"),
-                                       self.draft.get("method.prompt_tuning.virtual_tokens"))
+        trained = trainable_parameters(shape, self.method, self.draft.config.method.lora.rank,
+                                       self.draft.config.method.prompt_tuning.virtual_tokens)
         total = shape.parameters + (0 if facts.trains_all else trained)
         share = trained / max(1, total)
-        text = f"{facts.label} trains <b>{share:{facts.share_format}}</b> of the weights: {trained:,} of {total:,} parameters."
+        text = (f"{facts.label} trains <b>{share:{facts.share_format}}</b> of the weights: {trained:,} of {total:,} "
+                "parameters.")
         if facts.adapts_layers:
             layers = shape.num_layers + shape.num_decoder_layers
             text += (f"<br><small>Adapted layers: {', '.join(lin.name for lin in shape.lora_layers) or 'none'} "
@@ -225,7 +226,7 @@ class MethodPage(WizardPage):
         preview = self.draft.preview
         if preview is None:
             return 0
-        max_len = self.draft.get("data.max_length")
+        max_len = self.draft.config.data.max_length
         return sum(min(n, max_len) for n in preview.splits["train"].lengths)
 
     def measure_speed(self) -> None:

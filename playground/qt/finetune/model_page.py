@@ -63,12 +63,12 @@ class ModelPage(WizardPage):
             return "Wait for the model to load (or choose one with Change model… above)."
         if loaded.info.kind == "encoder-only":
             return f"{loaded.info.name} is an encoder-only model: it cannot write summaries. Choose another model."
-        if self.draft.get("model.precision") == "fp16" and self.training_device() == "cpu":
+        if self.draft.config.model.precision == "fp16" and self.training_device() == "cpu":
             return "fp16 training needs a GPU: choose bf16 or float32 on the CPU."
         return ""
 
     def training_device(self) -> str:
-        dev = self.draft.get("model.device")
+        dev = self.draft.config.model.device
         if dev == "auto":
             from playground.core.device import available_devices
 

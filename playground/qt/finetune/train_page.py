@@ -361,7 +361,7 @@ class TrainPage(WizardPage):
     def _on_gpu(self) -> bool:
         from playground.core.device import available_devices
 
-        device = self.draft.get("model.device")
+        device = self.draft.config.model.device
         return device == "cuda" or (device == "auto" and "cuda" in available_devices())
 
     def _log(self, text: str) -> None:
