@@ -120,20 +120,28 @@ def bind(widget: QWidget, draft: Draft, path: str, parse: Callable[[Any], Any] |
     """
     signal, read_widget, show_widget = _accessors(widget)
     read = (lambda: parse(read_widget())) if parse else read_widget
-    show = (lambda v: show_widget(fmt(v))) if fmt else show_widget
+    fmt = fmt or (lambda v: v)
+    typing = [False]  # the change comes from this widget: do not write it back while the person types
 
     def to_widget() -> None:
-        value = draft.get(path)
-        if value == read():
+        shown = fmt(draft.get(path))
+        if typing[0] or shown == read_widget():
             return
         widget.blockSignals(True)
         try:
-            show(value)
+            show_widget(shown)
         finally:
             widget.blockSignals(False)
 
+    def from_widget(*_) -> None:
+        typing[0] = True
+        try:
+            draft.set(path, read())
+        finally:
+            typing[0] = False
+
     to_widget()
-    signal.connect(lambda *_: draft.set(path, read()))
+    signal.connect(from_widget)
     draft.connect_path(path, to_widget)
     return widget
 

@@ -63,6 +63,7 @@ def test_rows_from_the_config_fields_follow_the_draft_both_ways(qtbot, draft):
     train, _, rate, _, _ = training_box(draft)
     for w in (box, train):
         form.addRow(w)
+    assert rate.text() == "auto"  # the field's value is shown, even one the box reads back the same
     steps = rows["training.max_steps"]
     assert steps.toolTip() == draft.field("training.max_steps").metadata["help"]
     assert steps.text() == "off (epochs decide)"  # 0 means: the epochs decide
