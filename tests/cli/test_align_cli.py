@@ -14,6 +14,7 @@ source = "{model}"
 [data]
 max_prompt_tokens = 48
 max_train_examples = 8
+test = "test.jsonl"
 [training]
 max_steps = {steps}
 save_every = {save_every}
@@ -28,6 +29,12 @@ max_new_tokens = 6
 
 
 def _job(tmp_path, tiny_llama_dir, method, steps=2, save_every=0, more=""):
+    from playground.core.align.preferences import bundled_preferences
+
+    # four held-out pairs (the bundled 60 would make the reward model's accuracy and probe slow)
+    (tmp_path / "test.jsonl").write_text("".join(
+        json.dumps({"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected}) + "\n"
+        for p in bundled_preferences("test")[:4]))
     path = tmp_path / f"{method}.toml"
     path.write_text(FAST.format(model=tiny_llama_dir, method=method, steps=steps, save_every=save_every, more=more))
     return path
@@ -40,6 +47,7 @@ def test_each_method_runs_two_steps(tmp_path, tiny_llama_dir, method, capsys):
     report = json.loads((out / "report.json").read_text())
     assert report["method"] == method and report["steps"] == 2
     err = capsys.readouterr().err
+    assert f"Model: {tiny_llama_dir}" in (out / "report.md").read_text()
     if method == "reward_model":
         assert (out / "reward_head.safetensors").is_file() and "held-out accuracy" in err
         return
@@ -54,6 +62,8 @@ def test_each_method_runs_two_steps(tmp_path, tiny_llama_dir, method, capsys):
     else:
         assert (out / "samples.csv").read_text().startswith("step,completion,reward")
         assert report["monitor"][0]["step"] == 0 and report["monitor"][-1]["step"] == 2
+        assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+        assert "Filmstrip" in (out / "report.md").read_text()
 
 
 def test_resume_gives_the_same_next_rewards(tmp_path, tiny_llama_dir):

@@ -2,7 +2,8 @@
 
 Run folder (as the fine-tuning core's, see playground.core.finetune.layout)::
 
-    RUN/ job.toml  adapter/ (peft)  report.json  samples.csv  checkpoints/step-NNNNNN/  failed.json
+    RUN/ job.toml  adapter/ (peft)  report.json  report.md  curves.png  samples.csv
+         checkpoints/step-NNNNNN/  failed.json
          reward_head.safetensors (reward_model)
 
 Single process (the ``accelerate launch`` multi-process mode of the fine-tuning job is not wired
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from playground.core.align.config import AlignConfig
+from playground.core.align.report import write_report
 from playground.core.errors import Cancelled, InputError, PlaygroundError
 from playground.core.finetune.events import CheckpointEvent, DoneEvent, StageEvent, StoppedEvent
 from playground.core.finetune.layout import RunFolder
@@ -53,7 +55,8 @@ class MonitorEvent:
 
     step: int
     rouge_l: float
-    samples: list  # [{"prompt_id", "completion", "reference"}]
+    samples: list  # [{"prompt_id", "completion", "reference", "reward", "rouge_l"}]: the filmstrip's frame
+    kl: float | None = None  # the latest step's KL to the reference (0 at step 0)
 
 
 @dataclass
@@ -189,11 +192,11 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         return path
 
     state["save"] = save
-    reward_fn = _reward_fn(cfg)
+    reward_fn = _reward_fn(cfg, model, tok)
     from playground.core.align.steps import dpo_step, online_step, ppo_step
 
     if step == 0 and m.name != "dpo":
-        yield _monitor(model, tok, test, cfg, 0, history)
+        yield _monitor(model, tok, test, cfg, 0, history, reward_fn)
     while step < t.max_steps:
         handle.raise_if_cancelled()
         torch.manual_seed(_step_seed(t.seed, step))
@@ -233,29 +236,34 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
                               if k in row})
         at_end = step == t.max_steps
         if m.name != "dpo" and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
-            yield _monitor(model, tok, test, cfg, step, history)
+            yield _monitor(model, tok, test, cfg, step, history, reward_fn)
         if t.save_every and step % t.save_every == 0 and not at_end:
             yield CheckpointEvent(step, save())
 
     yield StageEvent("save", "Saving the adapter...")
     atomic_save_dir(run.path / "adapter", save_model)
     after = _dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
-    report = {"method": m.name, "steps": step, "beta": m.beta, "rewards": m.rewards, "weights": m.weights,
-              "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
-              "peak_memory_bytes": meter.peak()}
+    report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
+              "weights": m.weights, "reward_model": m.reward_model, "per_step": history["steps"],
+              "monitor": history["monitor"], "samples_after": after, "peak_memory_bytes": meter.peak()}
     atomic_write_text(run.path / "samples.csv", _samples_csv(history))
-    atomic_write_text(run.report_json, json.dumps(report, indent=1))
+    write_report(run.path, report)
     meter.stop()
     from playground.core.finetune.scoring import as_loaded
 
     yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
 
 
-def _reward_fn(cfg: AlignConfig):
+def _reward_fn(cfg: AlignConfig, model=None, tok=None):
     from playground.core.align.rewards import combine, make_reward
 
     m = cfg.method
-    parts = [(make_reward(name, target_words=m.target_words, word=m.word), float(w))
+    rm = None
+    if "reward_model" in m.rewards:
+        from playground.core.align.reward_model import RewardModel
+
+        rm = RewardModel.load(m.reward_model, model, tok)
+    parts = [(make_reward(name, target_words=m.target_words, word=m.word, reward_model=rm), float(w))
              for name, w in zip(m.rewards, m.weights)]
     return parts[0][0] if len(parts) == 1 and parts[0][1] == 1.0 else combine(parts)
 
@@ -272,16 +280,24 @@ def _greedy(model, tok, prompts, max_new_tokens):
     return [tok.decode(o[ids.size(1):], skip_special_tokens=True).strip() for o in out]
 
 
-def _monitor(model, tok, test, cfg, step, history) -> MonitorEvent:
-    from playground.core.align.rewards import rouge_l_reward
+def _monitor(model, tok, test, cfg, step, history, reward_fn=None) -> MonitorEvent:
+    """The monitor metric, and the filmstrip: the same held-out dialogues' greedy summaries at
+    this step, each with the reward it would earn, beside the latest step's KL."""
+    from playground.core.align.rewards import call_reward, rouge_l_reward
 
     pairs = test[:cfg.training.monitor_examples]
-    outs = _greedy(model, tok, [p.prompt for p in pairs], cfg.method.max_new_tokens)
-    scores = rouge_l_reward(outs, [p.chosen for p in pairs])
+    prompts, refs = [p.prompt for p in pairs], [p.chosen for p in pairs]
+    outs = _greedy(model, tok, prompts, cfg.method.max_new_tokens)
+    scores = rouge_l_reward(outs, refs)
     value = sum(scores) / max(1, len(scores))
-    samples = [{"prompt_id": p.id, "completion": o, "reference": p.chosen} for p, o in zip(pairs, outs)]
-    history["monitor"].append({"step": step, "rouge_l": value, "samples": samples})
-    return MonitorEvent(step, value, samples)
+    rewards = [None] * len(outs)
+    if reward_fn is not None and outs:
+        rewards = [float(r) for r in call_reward(reward_fn, outs, refs, prompts)]
+    kl = history["steps"][-1].get("kl") if history["steps"] else 0.0
+    samples = [{"prompt_id": p.id, "completion": o, "reference": p.chosen, "reward": r, "rouge_l": sc}
+               for p, o, r, sc in zip(pairs, outs, rewards, scores)]
+    history["monitor"].append({"step": step, "rouge_l": value, "kl": kl, "samples": samples})
+    return MonitorEvent(step, value, samples, kl)
 
 
 def _dpo_samples(model, tok, test, cfg) -> list:
@@ -306,10 +322,7 @@ def _samples_csv(history) -> str:
 
 
 def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
-    from safetensors.torch import save_file
-
     from playground.core.align.reward_model import RewardModel, probe_repeat
-    from playground.core.paths import atomic_write_text
 
     m, t = cfg.method, cfg.training
     rm = RewardModel(model, tok, m.reward_mode)
@@ -322,15 +335,15 @@ def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
     probe = probe_repeat(rm, test)
     if not all(math.isfinite(v) for v in rep.losses):
         raise PlaygroundError("The reward model's loss became non-finite.", "Lower the learning rate.")
-    report = {"method": "reward_model", "mode": rep.mode, "steps": rep.steps, "train_accuracy": rep.train_accuracy,
+    report = {"method": "reward_model", "model": cfg.model.source, "mode": rep.mode, "steps": rep.steps,
+              "train_accuracy": rep.train_accuracy, "vocab_size": len(tok),
               "test_accuracy": rep.test_accuracy, "losses": rep.losses, "chosen_scores": rep.chosen_scores,
               "rejected_scores": rep.rejected_scores, "probe_repeat": probe,
               "seconds": time.perf_counter() - began, "peak_memory_bytes": meter.peak()}
     yield RewardModelEvent(report)
-    save_file({"weight": rm.head.weight.detach().contiguous(), "bias": rm.head.bias.detach().contiguous(),
-               "mean": rm._mean.contiguous(), "std": rm._std.contiguous()}, str(run.path / "reward_head.safetensors"))
+    rm.save(run.path / "reward_head.safetensors", cfg.model.source)
     if m.reward_mode == "full":
         rm.backbone.save_pretrained(str(run.path / "adapter"))
-    atomic_write_text(run.report_json, json.dumps(report, indent=1))
+    write_report(run.path, report)
     meter.stop()
     yield DoneEvent(str(run.path), str(run.path / "reward_head.safetensors"), report, None, tok, None)

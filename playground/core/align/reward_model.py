@@ -14,6 +14,7 @@ The backbone defaults to the current causal model. ``backbone`` accepts any mode
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -93,11 +94,81 @@ class RewardModel:
         feats = self.features([_texts(self.tokenizer, p, c) for p, c in zip(prompts, completions)])
         return self.score_features(feats).tolist()
 
-    def as_reward(self, prompts: Sequence[str]):
-        """A reward callable for the policy optimizer (scores completions of ``prompts`` in order)."""
-        def reward(completions, references=()):
-            return self.score(list(prompts)[:len(completions)], completions)
+    def as_reward(self, *, frozen: bool = False):
+        """A reward callable for the policy optimizer, called with each completion's prompt
+        (``needs_prompts``: the align steps pass ``prompts=``). ``frozen``: score with the
+        backbone's adapter off, which is how a quick reward model shares the policy's weights
+        (its features come from the frozen model, the reference, not from the policy)."""
+        from playground.core.align.policy import reference
+
+        def reward(completions, references=(), prompts=()):
+            prompts = list(prompts)
+            if len(prompts) != len(completions):
+                raise PlaygroundError("The reward model needs the prompt of every completion.",
+                                      "Score completions together with their prompts.")
+            if frozen:
+                with reference(self.backbone):
+                    return self.score(prompts, completions)
+            return self.score(prompts, completions)
+        reward.needs_prompts = True
+        reward.__name__ = "reward_model"
         return reward
+
+    def save(self, path: str | Path, model_name: str = "") -> Path:
+        """The head and the feature scaling as one safetensors file, with what it was trained on."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        save_file({"weight": self.head.weight.detach().contiguous(), "bias": self.head.bias.detach().contiguous(),
+                   "mean": self._mean.contiguous(), "std": self._std.contiguous()}, str(tmp),
+                  metadata={"mode": self.mode, "vocab_size": str(self.vocab_size), "model": model_name,
+                            "hidden_size": str(self.head.in_features)})
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, backbone, tokenizer) -> RewardModel:
+        """A quick reward model saved by ``save`` (or an align reward-model run folder) on ``backbone``.
+
+        Refused in plain words when the file is missing or unreadable, when it is a full reward
+        model (its LoRA backbone would be a second copy of the model), and when it was trained
+        for another tokenizer or another hidden size.
+        """
+        from safetensors import SafetensorError, safe_open
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / "reward_head.safetensors"
+        if not path.is_file():
+            raise PlaygroundError(f"There is no reward model at {path}.",
+                                  "Train one first (the Align tab's step 2, or an align job with "
+                                  "method.name = \"reward_model\") and give its folder.")
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+                tensors = {k: f.get_tensor(k) for k in ("weight", "bias", "mean", "std")}
+        except (SafetensorError, OSError, ValueError, RuntimeError, KeyError) as exc:  # a truncated or foreign file
+            raise PlaygroundError(f"{path.name} is not a reward model this app can read ({exc}).",
+                                  "Train the reward model again.") from None
+        if meta.get("mode", "quick") != "quick":
+            raise PlaygroundError("Only a quick reward model can score the policy's completions here "
+                                  "(a full one would need a second copy of the model in memory).",
+                                  "Train a quick reward model on the current model.")
+        rm = cls(backbone, tokenizer, "quick")
+        if tensors["weight"].shape[-1] != rm.head.in_features:
+            raise PlaygroundError(
+                f"This reward model was trained on a model with {tensors['weight'].shape[-1]} features per token; "
+                f"the current model has {rm.head.in_features}.", "Train the reward model again on the current model.")
+        rm.vocab_size = int(meta.get("vocab_size", rm.vocab_size))
+        rm.check_tokenizer(tokenizer)
+        with torch.no_grad():
+            rm.head.weight.copy_(tensors["weight"])
+            rm.head.bias.copy_(tensors["bias"])
+        rm._mean, rm._std = tensors["mean"], tensors["std"]
+        rm.model_name = meta.get("model", "")
+        return rm
 
     def train_quick(self, pairs: Sequence[PreferencePair], test: Sequence[PreferencePair] = (),
                     steps: int = 300, lr: float = 0.05, weight_decay: float = 1e-3) -> RewardModelReport:

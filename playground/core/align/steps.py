@@ -21,7 +21,7 @@ from playground.core.align.losses import (
 )
 from playground.core.align.policy import reference, sample, sequence_logps, token_logps
 from playground.core.align.ppo import gae, kl_penalized_rewards, ppo_policy_loss, ppo_value_loss, whiten
-from playground.core.align.rewards import check_rewards
+from playground.core.align.rewards import call_reward, check_rewards
 from playground.core.errors import PlaygroundError
 
 
@@ -43,7 +43,8 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     began = time.perf_counter()
     roll = sample(model, tokenizer, prompts, group_size, max_new_tokens, temperature)
     refs = [r for r in references for _ in range(group_size)]
-    rewards = torch.tensor(check_rewards(reward_fn(roll.texts, refs), step))
+    expanded = [p for p in prompts for _ in range(group_size)]
+    rewards = torch.tensor(check_rewards(call_reward(reward_fn, roll.texts, refs, expanded), step))
     mask = roll.completion_mask.float()
     args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
     ref_logps = None
@@ -85,7 +86,7 @@ def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, rewar
     """PPO: one completion per prompt, per-token KL folded into the reward, GAE, clipped losses."""
     began = time.perf_counter()
     roll = sample(model, tokenizer, prompts, 1, max_new_tokens)
-    scores = torch.tensor(check_rewards(reward_fn(roll.texts, list(references)), step))
+    scores = torch.tensor(check_rewards(call_reward(reward_fn, roll.texts, list(references), list(prompts)), step))
     mask = roll.completion_mask.float()
     args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
     with torch.no_grad():

@@ -25,7 +25,7 @@ class RewardPage(QWidget):
 
     def __init__(self, panel, feedback) -> None:
         super().__init__()
-        self.panel, self.feedback, self.rm = panel, feedback, None
+        self.panel, self.feedback, self.rm, self.saved_path = panel, feedback, None, None
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
             "A reward model turns preferences into a number: trained so that the chosen text of each pair "
@@ -76,9 +76,15 @@ class RewardPage(QWidget):
         train = self.feedback.pairs[:self.pairs.value()] + (list(self.feedback.labels) if self.mine.isChecked() else [])
         test = bundled_preferences("test")[:self.test_pairs.value()]
 
+        src = loaded.source
+        source_name = "bundled" if src.kind == "bundled" else (loaded.info.folder or src.ref)
+
         def work(handle):
+            import time
+
             from playground.core.align.job import _truncate
             from playground.core.align.reward_model import RewardModel, probe_repeat
+            from playground.core.paths import user_dirs
 
             tok = loaded.tokenizer
             short = lambda ps: [type(p)(_truncate(tok, p.prompt, 200), p.chosen, p.rejected, p.reason, p.id) for p in ps]  # noqa: E731
@@ -86,7 +92,11 @@ class RewardPage(QWidget):
             handle.report(None, f"Features of {2 * len(tr) + 4 * len(te)} texts...")
             rm = RewardModel(loaded.model, tok, "quick")
             report = rm.train_quick(tr, te)
-            return rm, report, probe_repeat(rm, te)
+            probe = probe_repeat(rm, te)
+            # saved, so that an Optimize run (which loads its own copy of the model) can be paid by it
+            path = rm.save(user_dirs().data / "align" / "reward_models" / time.strftime("%Y%m%d-%H%M%S")
+                           / "reward_head.safetensors", source_name)
+            return rm, report, probe, path
 
         self.train.setEnabled(False)
         self.result.setText("Computing features and training...")
@@ -94,14 +104,15 @@ class RewardPage(QWidget):
                               on_finished=lambda *_: self.train.setEnabled(True))
 
     def _trained(self, result) -> None:
-        self.rm, report, probe = result
+        self.rm, report, probe, self.saved_path = result
         self.report = report  # read by the Labs checks (held-out accuracy shown)
         self.result.setText(
             f"Trained on frozen features: train accuracy {report.train_accuracy:.0%}, held-out accuracy "
             f"{report.test_accuracy:.0%} on {len(report.chosen_scores)} pairs. Probe: the reference summary "
             f"said twice outscored the reference itself on {probe['overpaid']} of {probe['pairs']} held-out "
             "dialogues" + (" - the reward model pays for length, which a policy can exploit (reward hacking)."
-                           if probe["overpaid"] > probe["pairs"] // 2 else "."))
+                           if probe["overpaid"] > probe["pairs"] // 2 else ".")
+            + " Saved for step 3's preset \"Your reward model\".")
         self.hist.show_scores(report.chosen_scores, report.rejected_scores)
         self.score_btn.setEnabled(True)
         self.sig_trained.emit(self.rm)
