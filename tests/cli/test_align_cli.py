@@ -101,3 +101,32 @@ def test_bad_jobs_get_plain_messages(tmp_path, tiny_llama_dir, capsys):
     (tmp_path / "bad.toml").write_text(job)
     assert main(["align", str(tmp_path / "bad.toml"), "--output", str(tmp_path / "r")]) == 2
     assert "lacks the column(s) rejected" in capsys.readouterr().err
+
+
+def test_grpo_on_two_processes_under_accelerate_launch(tmp_path, tiny_llama_dir):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # group_size 2: each process samples 1 completion a prompt; a length reward tells them apart
+    job = _job(tmp_path, tiny_llama_dir, "grpo", more='rewards = ["length"]\ntarget_words = 2')
+    env = dict(os.environ) | {"ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1",
+                              "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "--main_process_port", str(port), "-m", "playground", "align", str(job), "--output", str(tmp_path / "run")]
+    done = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "(2 processes)" in done.stderr and done.stderr.count("Done. Saved") == 1  # the main process speaks
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["processes"] == 2 and report["steps"] == 2 and len(report["per_step"]) == 2
+    first = report["per_step"][0]
+    assert len(first["samples"]) == 1 and len(first["advantages"]) == 1  # the main process's share of the group
+    assert first["kl"] == 0.0 and report["per_step"][1]["kl"] > 0.0
+    assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()

@@ -6,9 +6,10 @@ Run folder (as the fine-tuning core's, see playground.core.finetune.layout)::
          checkpoints/step-NNNNNN/  failed.json
          reward_head.safetensors (reward_model)
 
-Single process (the ``accelerate launch`` multi-process mode of the fine-tuning job is not wired
-here yet). Each step is seeded from (seed, step), so a resumed run samples exactly what an
-uninterrupted one would.
+Under ``accelerate launch`` on several processes (``playground.core.align.shard``) each process
+samples its share of every group, the rewards are gathered before the advantages, gradients are
+averaged, and only the main process writes the run folder. Each step is seeded from (seed, step)
+(and the process), so a resumed run samples exactly what an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -100,10 +101,14 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
 
     handle = ensure_handle(handle)
     cfg.validate()
-    run = RunFolder(prepare_run_dir(cfg, resume, True))
-    if resume:
+    shard = _shard(cfg)
+    if cfg.method.name in ("grpo", "rloo"):
+        shard.local_group(cfg.method.group_size)  # a group that does not split evenly is refused now
+    run = RunFolder(prepare_run_dir(cfg, resume, shard.main))
+    if resume and shard.main:
         run.failed_json.unlink(missing_ok=True)
-    state: dict = {}
+    shard.wait()
+    state: dict = {"shard": shard}
     try:
         yield from _run(cfg, handle, resume, run, state)
     except (Cancelled, GeneratorExit) as exc:
@@ -116,9 +121,23 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
         from playground.core.errors import describe_exception
 
         message, hint = describe_exception(exc)
-        atomic_write_text(run.failed_json, json.dumps({"message": message, "hint": hint,
-                                                       "step": state.get("step", 0)}, indent=1))
+        if shard.main:
+            atomic_write_text(run.failed_json, json.dumps({"message": message, "hint": hint,
+                                                           "step": state.get("step", 0)}, indent=1))
         raise
+
+
+def _shard(cfg: AlignConfig):
+    """One process: a Shard that does nothing. Under ``accelerate launch``: the processes' Shard."""
+    import os
+
+    from playground.core.align.shard import Shard
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return Shard()
+    from playground.core.finetune.job import make_accelerator
+
+    return Shard(make_accelerator(cfg.model.device, "no"))
 
 
 def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, state: dict) -> Iterator[Any]:
@@ -131,9 +150,14 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     from playground.core.paths import atomic_write_text
 
     m, t = cfg.method, cfg.training
-    meter = PeakMeter(torch.device("cpu")).start()
-    yield StageEvent("model", f"Loading {cfg.model.source}...")
+    shard = state["shard"]
+    device = shard.acc.device if shard.acc is not None else torch.device("cpu")
+    meter = PeakMeter(device).start()
+    yield StageEvent("model", f"Loading {cfg.model.source}..."
+                     + (f" ({shard.world} processes)" if shard.world > 1 else ""))
     loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    if shard.world > 1:
+        loaded.model.to(device)
     if loaded.is_encoder_decoder:
         raise InputError("The align methods here need a decoder-only (causal) model.",
                          "Load a causal model such as the bundled SmolLM2.")
@@ -146,6 +170,9 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     handle.raise_if_cancelled()
 
     if m.name == "reward_model":
+        if shard.world > 1:
+            raise InputError("A reward model trains in one process (its features take seconds).",
+                             "Run method.name = \"reward_model\" without accelerate launch.")
         yield from _reward_model(cfg, model, tok, train, test, run, meter)
         return
 
@@ -186,8 +213,11 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     def save() -> str:
         if not _finite_state(model):
             return ""  # never save a diverged model
-        path = str(save_checkpoint(run.path, state["step"], save_model, opt, sched,
-                                   {"step": state["step"], "history": history}, t.keep_checkpoints))
+        path = ""
+        if shard.main:  # every process holds the same weights: the main one writes, all wait
+            path = str(save_checkpoint(run.path, state["step"], save_model, opt, sched,
+                                       {"step": state["step"], "history": history}, t.keep_checkpoints))
+        shard.wait()
         state["saved"], state["checkpoint"] = state["step"], path
         return path
 
@@ -198,22 +228,29 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     if step == 0 and m.name != "dpo":
         yield _monitor(model, tok, test, cfg, 0, history, reward_fn)
     while step < t.max_steps:
-        handle.raise_if_cancelled()
-        torch.manual_seed(_step_seed(t.seed, step))
+        handle.wait_while_paused()  # Pause parks here, between two steps
+        if shard.any(handle.cancelled()):  # a Stop on any process stops all at the same step
+            raise Cancelled()
+        torch.manual_seed(_step_seed(t.seed, step) + shard.rank)
         n = m.prompts_per_step
-        batch = [train[(step * n + i) % len(train)] for i in range(n)]
+        # GRPO / RLOO: every process the same prompts (it samples its share of each group);
+        # DPO / PPO: each process its own pairs or prompts.
+        first = step * n if m.name in ("grpo", "rloo") else (step * shard.world + shard.rank) * n
+        batch = [train[(first + i) % len(train)] for i in range(n)]
         prompts, refs = [p.prompt for p in batch], [p.chosen for p in batch]
         try:
             if m.name == "dpo":
-                s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm)
+                s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm,
+                             shard=shard)
             elif m.name == "ppo":
                 s = ppo_step(model, value_head, tok, opt, prompts, refs, reward_fn, max_new_tokens=m.max_new_tokens,
                              kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef, lam=m.gae_lambda, step=step,
-                             max_grad_norm=t.max_grad_norm)
+                             max_grad_norm=t.max_grad_norm, shard=shard)
             else:
                 s = online_step(model, tok, opt, prompts, refs, reward_fn, method=m.name, group_size=m.group_size,
                                 max_new_tokens=m.max_new_tokens, beta=m.beta, epsilon=m.epsilon,
-                                temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm)
+                                temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm,
+                                shard=shard)
         except torch.OutOfMemoryError:
             raise PlaygroundError(f"The device ran out of memory at step {step + 1}.",
                                   "Lower method.group_size, method.max_new_tokens or data.max_prompt_tokens.") from None
@@ -241,13 +278,16 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
             yield CheckpointEvent(step, save())
 
     yield StageEvent("save", "Saving the adapter...")
-    atomic_save_dir(run.path / "adapter", save_model)
     after = _dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
     report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
-              "weights": m.weights, "reward_model": m.reward_model, "per_step": history["steps"],
-              "monitor": history["monitor"], "samples_after": after, "peak_memory_bytes": meter.peak()}
-    atomic_write_text(run.path / "samples.csv", _samples_csv(history))
-    write_report(run.path, report)
+              "weights": m.weights, "reward_model": m.reward_model, "processes": shard.world,
+              "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
+              "peak_memory_bytes": meter.peak()}
+    if shard.main:
+        atomic_save_dir(run.path / "adapter", save_model)
+        atomic_write_text(run.path / "samples.csv", _samples_csv(history))
+        write_report(run.path, report)
+    shard.wait()
     meter.stop()
     from playground.core.finetune.scoring import as_loaded
 
