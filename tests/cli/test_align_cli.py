@@ -130,3 +130,64 @@ def test_grpo_on_two_processes_under_accelerate_launch(tmp_path, tiny_llama_dir)
     assert len(first["samples"]) == 1 and len(first["advantages"]) == 1  # the main process's share of the group
     assert first["kl"] == 0.0 and report["per_step"][1]["kl"] > 0.0
     assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_kill_9_mid_run_then_resume_samples_as_an_uninterrupted_run(tmp_path, tiny_llama_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from playground.core.align.config import load_align_config
+    from playground.core.align.job import AlignStepEvent, run_align
+
+    job = _job(tmp_path, tiny_llama_dir, "grpo", steps=3, save_every=1)
+    whole = load_align_config(job)
+    whole.output.dir = str(tmp_path / "whole")
+    straight = [e.reward_mean for e in run_align(whole) if isinstance(e, AlignStepEvent)]
+    root = str(Path(__file__).resolve().parents[2])
+    # The child waits for a line after each step, so the kill lands at the step the test chose.
+    script = ("import sys\n"
+              "from playground.core.align.config import load_align_config\n"
+              "from playground.core.align.job import AlignStepEvent, run_align\n"
+              "cfg = load_align_config(sys.argv[1]); cfg.output.dir = sys.argv[2]\n"
+              "for ev in run_align(cfg):\n"
+              "    if isinstance(ev, AlignStepEvent):\n"
+              "        print('step', ev.step, flush=True)\n"
+              "        sys.stdin.readline()\n")
+    env = dict(os.environ) | {"PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    child = subprocess.Popen([sys.executable, "-c", script, str(job), str(tmp_path / "killed")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in child.stdout:
+            if line.strip() == "step 2":  # step 1's checkpoint is complete before step 2 starts
+                break
+            child.stdin.write("go on\n")
+            child.stdin.flush()
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    assert (tmp_path / "killed" / "checkpoints" / "step-000001" / "state.json").is_file()
+    assert not (tmp_path / "killed" / "report.json").exists()
+    assert main(["align", "--resume", str(tmp_path / "killed"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "killed" / "report.json").read_text())
+    assert [r["reward_mean"] for r in report["per_step"]] == pytest.approx(straight, abs=1e-6)
+
+
+def test_out_of_memory_is_said_plainly_and_recorded(tmp_path, tiny_llama_dir, monkeypatch, capsys):
+    import torch
+
+    import playground.core.align.steps as steps
+
+    def oom(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(steps, "online_step", oom)
+    out = tmp_path / "run"
+    assert main(["align", str(_job(tmp_path, tiny_llama_dir, "grpo")), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "ran out of memory at step 1" in err and "method.group_size" in err and "Traceback" not in err
+    failed = json.loads((out / "failed.json").read_text())
+    assert "out of memory" in failed["message"] and not (out / "adapter").exists()
