@@ -94,7 +94,7 @@ def test_an_align_job_optimizes_against_a_reward_model_trained_by_another_job(tm
               '[training]\nmax_steps = 2\nsave_every = 0\nmonitor_examples = 1\nlearning_rate = 0.01\n')
     (tmp_path / "rm.toml").write_text(common + '[method]\nname = "reward_model"\n')
     assert main(["align", str(tmp_path / "rm.toml"), "--output", str(tmp_path / "rm"), "--quiet"]) == 0
-    assert "Reward model (quick)" in (tmp_path / "rm" / "report.md").read_text()
+    assert "features from the encoder" in (tmp_path / "rm" / "report.md").read_text()  # the default backbone
     (tmp_path / "no_rm.toml").write_text(common + '[method]\nname = "grpo"\nrewards = ["reward_model"]\n')
     assert main(["align", str(tmp_path / "no_rm.toml"), "--output", str(tmp_path / "x"), "--quiet"]) == 2
     (tmp_path / "grpo.toml").write_text(common + '[method]\nname = "grpo"\ngroup_size = 2\nmax_new_tokens = 6\n'
@@ -114,3 +114,27 @@ def test_an_align_job_optimizes_against_a_reward_model_trained_by_another_job(tm
     md = (tmp_path / "run" / "report.md").read_text()
     assert "Filmstrip" in md and f"Model: {tiny_llama_dir}" in md
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_encoder_as_the_reward_models_backbone_separates_pairs_and_loads_back(tmp_path):
+    from playground.core.align.reward_model import completion_pair_features, load_encoder_backbone
+    from playground.core.encoder import mean_pool
+
+    encoder, tok = load_encoder_backbone()
+    # the feature is the completion's mean token vector in the pair (prompt, completion): a direct computation
+    enc = tok(["About lunch:"], ["They talk kindly."], return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder(**enc).last_hidden_state
+    want = mean_pool(hidden, enc["attention_mask"] * enc["token_type_ids"])
+    assert torch.allclose(completion_pair_features(encoder, tok, ["About lunch:"], ["They talk kindly."]), want,
+                          atol=1e-5)
+    rm = RewardModel(encoder, tok, "quick", "encoder")
+    report = rm.train_quick(PAIRS[:6], PAIRS[6:], steps=100)
+    assert report.train_accuracy == 1.0 and report.test_accuracy == 1.0
+    rm.save(tmp_path / "rm.safetensors", "bundled")
+    back = RewardModel.load(tmp_path / "rm.safetensors", None, None)  # the encoder comes from its metadata
+    assert back.backbone_kind == "encoder"
+    prompts, texts = [p.prompt for p in PAIRS], [p.rejected for p in PAIRS]
+    assert back.score(prompts, texts) == pytest.approx(rm.score(prompts, texts), abs=1e-5)
+    with pytest.raises(PlaygroundError, match="full reward model trains LoRA on the causal model"):
+        RewardModel(encoder, tok, "full", "encoder")

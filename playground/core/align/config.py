@@ -73,6 +73,10 @@ class AlignMethod:
     lora_rank: int = _f(8, "LoRA rank of the policy's adapter.")
     reward_mode: str = _f("quick", "reward_model: quick (frozen features + linear head) or full (LoRA + head).",
                           choices=("quick", "full"))
+    reward_backbone: str = _f("encoder", "reward_model: whose features the head reads: encoder (the bundled "
+                                         "all-MiniLM-L6-v2, 22.7M parameters, fast) or policy (the model being "
+                                         "aligned, last-token features; needed for full mode).",
+                              choices=("encoder", "policy"))
     vf_coef: float = _f(0.1, "PPO: weight of the value loss.")
     gae_lambda: float = _f(0.95, "PPO: GAE's lambda.")
 
@@ -112,6 +116,9 @@ class AlignConfig:
              f"must list some of {', '.join(REWARDS)}")
         need(len(m.weights) == len(m.rewards), "method.weights", "needs one weight per reward")
         need(m.reward_mode in ("quick", "full"), "method.reward_mode", "must be quick or full")
+        need(m.reward_backbone in ("encoder", "policy"), "method.reward_backbone", "must be encoder or policy")
+        need(not (m.name == "reward_model" and m.reward_mode == "full" and m.reward_backbone == "encoder"),
+             "method.reward_backbone", "must be policy for a full reward model (it trains LoRA on the causal model)")
         need("reward_model" not in m.rewards or bool(m.reward_model.strip()), "method.reward_model",
              "must name a trained reward model's folder when the rewards include reward_model")
         need(t.max_steps >= 1, "training.max_steps", "must be at least 1")

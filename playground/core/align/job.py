@@ -365,7 +365,14 @@ def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
     from playground.core.align.reward_model import RewardModel, probe_repeat
 
     m, t = cfg.method, cfg.training
-    rm = RewardModel(model, tok, m.reward_mode)
+    if m.reward_backbone == "encoder":
+        from playground.core.align.reward_model import load_encoder_backbone
+
+        yield StageEvent("model", "Loading the bundled encoder as the reward model's backbone...")
+        encoder, encoder_tok = load_encoder_backbone()
+        rm = RewardModel(encoder, encoder_tok, "quick", "encoder")
+    else:
+        rm = RewardModel(model, tok, m.reward_mode, "policy")
     yield StageEvent("train", f"Training a {m.reward_mode} reward model on {len(train)} pairs...")
     began = time.perf_counter()
     if m.reward_mode == "quick":
@@ -376,7 +383,7 @@ def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
     if not all(math.isfinite(v) for v in rep.losses):
         raise PlaygroundError("The reward model's loss became non-finite.", "Lower the learning rate.")
     report = {"method": "reward_model", "model": cfg.model.source, "mode": rep.mode, "steps": rep.steps,
-              "train_accuracy": rep.train_accuracy, "vocab_size": len(tok),
+              "backbone": m.reward_backbone, "train_accuracy": rep.train_accuracy, "vocab_size": len(rm.tokenizer),
               "test_accuracy": rep.test_accuracy, "losses": rep.losses, "chosen_scores": rep.chosen_scores,
               "rejected_scores": rep.rejected_scores, "probe_repeat": probe,
               "seconds": time.perf_counter() - began, "peak_memory_bytes": meter.peak()}

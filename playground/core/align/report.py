@@ -25,7 +25,7 @@ def render_markdown(report: dict) -> str:
         probe = report.get("probe_repeat", {})
         return "\n".join([
             f"# Reward model ({report.get('mode', '')})", "",
-            f"- Model: {report.get('model', 'n/a')}",
+            f"- Model: {report.get('model', 'n/a')}; features from the {report.get('backbone', 'policy')}",
             f"- Steps: {report.get('steps')}, {report.get('seconds', 0):.1f} s",
             (f"- Pair accuracy: training {_num(report.get('train_accuracy'), '.3f')}, "
              f"held-out {_num(report.get('test_accuracy'), '.3f')}"),
