@@ -261,10 +261,12 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         state["step"] = step
         row = {k: v for k, v in s.items() if isinstance(v, (int, float))}
         row["step"] = step
-        if "completions" in s:
-            row["samples"] = [{"completion": c, "reward": r} for c, r in zip(s["completions"][:4], s["rewards"][:4])]
+        if "completions" in s:  # the first prompt's group (this process's share of it), for the tab and notebooks
+            share = len(s["completions"]) // max(1, len(prompts))
+            row["samples"] = [{"completion": c, "reward": r, "reference": refs[0]}
+                              for c, r in zip(s["completions"][:share], s["rewards"][:share])]
             if "advantages" in s:
-                row["advantages"] = s["advantages"][:m.group_size]
+                row["advantages"] = s["advantages"][:share]
         history["steps"].append(row)
         handle.report(step / t.max_steps, f"step {step}/{t.max_steps}  reward {s['reward_mean']:.3f}  KL {s['kl']:.4f}")
         yield AlignStepEvent(step, t.max_steps, m.name, s["reward_mean"], s["reward_std"], s["kl"], s["entropy"],

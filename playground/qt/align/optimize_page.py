@@ -136,6 +136,7 @@ class OptimizePage(QWidget):
             return
         self.curves.clear()
         self.events = []
+        self.last_config = cfg  # what the notebook export reproduces
         self.group.setRowCount(0)
         self.filmstrip.clear_frames()
         self.status.setText("Starting (loading a training copy of the model)...")

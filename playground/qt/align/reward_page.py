@@ -114,7 +114,7 @@ class RewardPage(QWidget):
             # saved, so that an Optimize run (which loads its own copy of the model) can be paid by it
             path = rm.save(user_dirs().data / "align" / "reward_models" / time.strftime("%Y%m%d-%H%M%S")
                            / "reward_head.safetensors", source_name)
-            return rm, report, probe, path
+            return rm, report, probe, path, (tr, te)
 
         self.train.setEnabled(False)
         self.result.setText("Computing features and training...")
@@ -122,7 +122,7 @@ class RewardPage(QWidget):
                               on_finished=lambda *_: self.train.setEnabled(True))
 
     def _trained(self, result) -> None:
-        self.rm, report, probe, self.saved_path = result
+        self.rm, report, probe, self.saved_path, self.trained_on = result
         self.report = report  # read by the Labs checks (held-out accuracy shown)
         which = ("the bundled encoder's" if self.rm.backbone_kind == "encoder" else "the current model's")
         self.result.setText(
