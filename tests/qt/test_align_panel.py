@@ -59,7 +59,7 @@ def test_align_tab_from_feedback_to_result(qtbot, context_with_tiny_llama):
     assert panel.steps.currentWidget() is panel.result
     res = panel.result
     text = res.summary.text()
-    assert "GRPO on " in text and "2 steps" in text and "reward reward_model" in text and "Monitor ROUGE-L" in text
+    assert "GRPO on " in text and "2 steps" in text and "paid by your reward model" in text and "Monitor ROUGE-L" in text
     assert res.use_btn.isEnabled()
     qtbot.mouseClick(res.use_btn, Qt.LeftButton)
     assert ctx.session.adapter is not None

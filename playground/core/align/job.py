@@ -282,7 +282,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     yield StageEvent("save", "Saving the adapter...")
     after = _dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
     report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
-              "weights": m.weights, "reward_model": m.reward_model, "processes": shard.world,
+              "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
     if shard.main:

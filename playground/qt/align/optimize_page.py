@@ -84,7 +84,7 @@ class OptimizePage(QWidget):
         self.views = QTabWidget()
         self.views.addTab(self.group, "Latest group (GRPO / RLOO): completions, rewards, advantages")
         self.views.addTab(self.filmstrip, "Filmstrip: held-out dialogues at each monitor step")
-        lay.addWidget(self.views, 1)
+        lay.addWidget(self.views, 2)
         self.preset.currentTextChanged.connect(self._apply_preset)
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
@@ -213,8 +213,11 @@ class ResultPage(QWidget):
         elif r.get("samples_after"):
             self.before.setPlainText("\n\n".join(s["before"] for s in r["samples_after"]))
             self.after.setPlainText("\n\n".join(s["after"] for s in r["samples_after"]))
-        parts = [f"{r['method'].upper()} on {r.get('model', 'the model')}, {r['steps']} steps, beta {r['beta']}, "
-                 f"reward {' + '.join(r.get('rewards', [])) or 'pairs'}."]
+        names = {"reward_model": "your reward model", "rouge_l": "ROUGE-L", "length": "length",
+                 "positivity": "positivity", "word_count": f"the count of '{r.get('word', 'Person')}'"}
+        paid = " + ".join(names.get(x, x) for x in r.get("rewards", [])) if r["method"] != "dpo" else "the pairs"
+        model = "the bundled SmolLM2-135M-Instruct" if r.get("model") == "bundled" else r.get("model", "the model")
+        parts = [f"{r['method'].upper()} on {model}, {r['steps']} steps, beta {r['beta']}, paid by {paid}."]
         if steps:
             parts.append(f"Reward {steps[0]['reward_mean']:.3f} -> {steps[-1]['reward_mean']:.3f}; "
                          f"KL {steps[0]['kl']:.4f} -> {steps[-1]['kl']:.4f}.")
