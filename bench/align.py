@@ -53,7 +53,7 @@ def grpo(args, beta: float, rewards=("rouge_l",), label=""):
 def reward_model(args):
     from playground.core.align.job import _truncate
     from playground.core.align.preferences import bundled_preferences
-    from playground.core.align.reward_model import RewardModel, probe_repeat
+    from playground.core.align.reward_model import RewardModel, load_encoder_backbone, probe_repeat
     from playground.core.model_sources import ModelSource
     from playground.core.models import load_model
 
@@ -61,19 +61,25 @@ def reward_model(args):
     tok = loaded.tokenizer
     cut = lambda ps: [type(p)(_truncate(tok, p.prompt, 200), p.chosen, p.rejected, p.reason, p.id) for p in ps]  # noqa: E731
     train, test = cut(bundled_preferences("train")[:args.rm_pairs]), cut(bundled_preferences("test")[:args.rm_test])
-    print(f"Quick reward model: {len(train)} train pairs, {len(test)} held-out pairs ({load()})")
-    began = time.perf_counter()
-    rm = RewardModel(loaded.model, tok, "quick")
-    rep = rm.train_quick(train, test)
-    spent = time.perf_counter() - began
-    probe = probe_repeat(rm, test)
-    print(f"  train accuracy {rep.train_accuracy:.3f}, held-out accuracy {rep.test_accuracy:.3f}; "
-          f"features + training {spent:.0f} s; 'reference said twice' scored above the reference on "
-          f"{probe['overpaid']} of {probe['pairs']} held-out dialogues ({load()})")
-    by_reason = {}
-    for p, c, r in zip(test, rep.chosen_scores, rep.rejected_scores):
-        by_reason.setdefault(p.reason, []).append(c > r)
-    print("  held-out accuracy by reason: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by_reason.items())))
+    for kind in ("encoder", "policy"):
+        print(f"Quick reward model on the {kind}'s features: {len(train)} train pairs, {len(test)} held-out "
+              f"pairs ({load()})")
+        began = time.perf_counter()
+        if kind == "encoder":
+            encoder, encoder_tok = load_encoder_backbone()
+            rm = RewardModel(encoder, encoder_tok, "quick", "encoder")
+        else:
+            rm = RewardModel(loaded.model, tok, "quick", "policy")
+        rep = rm.train_quick(train, test)
+        spent = time.perf_counter() - began
+        probe = probe_repeat(rm, test)
+        print(f"  train accuracy {rep.train_accuracy:.3f}, held-out accuracy {rep.test_accuracy:.3f}; "
+              f"features + training {spent:.1f} s; 'reference said twice' scored above the reference on "
+              f"{probe['overpaid']} of {probe['pairs']} held-out dialogues ({load()})")
+        by_reason = {}
+        for p, c, r in zip(test, rep.chosen_scores, rep.rejected_scores):
+            by_reason.setdefault(p.reason, []).append(c > r)
+        print("  held-out accuracy by reason: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by_reason.items())))
 
 
 def dpo(args):

@@ -25,7 +25,13 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _is_main() -> bool:
+    return os.environ.get("RANK", "0") == "0"  # under accelerate launch only the main process speaks
+
+
 def _show(ev, quiet: bool) -> None:
+    if not _is_main():
+        return
     from playground.core.align.job import AlignStepEvent, MonitorEvent, RewardModelEvent
     from playground.core.finetune.events import CheckpointEvent, StageEvent
 
@@ -85,7 +91,7 @@ def run(args) -> int:
         _say(f"Stopped at step {last.step}; checkpoint {last.checkpoint or '(none yet)'}.")
         _say(f"Continue with: playground align --resume {cfg.output.dir}")
         return 130
-    if isinstance(last, DoneEvent):
+    if isinstance(last, DoneEvent) and _is_main():
         _say(f"Done. Saved: {last.artifact}")
         _say(f"Report: {os.path.join(last.run_dir, 'report.json')}")
     return 0

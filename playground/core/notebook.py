@@ -257,6 +257,12 @@ results["evaluation"] = {{k: sum(s[k].fmeasure for s in pairs) / len(pairs) for 
 print(results["evaluation"])""")]
 
 
+def _alignment_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.align.notebook import alignment_cells
+
+    return alignment_cells(p)
+
+
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "prompt_comparison": prompt_comparison_cells,
     "generation": generation_cells,
@@ -264,6 +270,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "attention": attention_cells,
     "finetune": finetune_cells,
     "evaluation": evaluation_cells,
+    "alignment": _alignment_cells,
 }
 
 

@@ -14,6 +14,7 @@ source = "{model}"
 [data]
 max_prompt_tokens = 48
 max_train_examples = 8
+test = "test.jsonl"
 [training]
 max_steps = {steps}
 save_every = {save_every}
@@ -28,6 +29,12 @@ max_new_tokens = 6
 
 
 def _job(tmp_path, tiny_llama_dir, method, steps=2, save_every=0, more=""):
+    from playground.core.align.preferences import bundled_preferences
+
+    # four held-out pairs (the bundled 60 would make the reward model's accuracy and probe slow)
+    (tmp_path / "test.jsonl").write_text("".join(
+        json.dumps({"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected}) + "\n"
+        for p in bundled_preferences("test")[:4]))
     path = tmp_path / f"{method}.toml"
     path.write_text(FAST.format(model=tiny_llama_dir, method=method, steps=steps, save_every=save_every, more=more))
     return path
@@ -40,6 +47,7 @@ def test_each_method_runs_two_steps(tmp_path, tiny_llama_dir, method, capsys):
     report = json.loads((out / "report.json").read_text())
     assert report["method"] == method and report["steps"] == 2
     err = capsys.readouterr().err
+    assert f"Model: {tiny_llama_dir}" in (out / "report.md").read_text()
     if method == "reward_model":
         assert (out / "reward_head.safetensors").is_file() and "held-out accuracy" in err
         return
@@ -54,6 +62,8 @@ def test_each_method_runs_two_steps(tmp_path, tiny_llama_dir, method, capsys):
     else:
         assert (out / "samples.csv").read_text().startswith("step,completion,reward")
         assert report["monitor"][0]["step"] == 0 and report["monitor"][-1]["step"] == 2
+        assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+        assert "Filmstrip" in (out / "report.md").read_text()
 
 
 def test_resume_gives_the_same_next_rewards(tmp_path, tiny_llama_dir):
@@ -91,3 +101,93 @@ def test_bad_jobs_get_plain_messages(tmp_path, tiny_llama_dir, capsys):
     (tmp_path / "bad.toml").write_text(job)
     assert main(["align", str(tmp_path / "bad.toml"), "--output", str(tmp_path / "r")]) == 2
     assert "lacks the column(s) rejected" in capsys.readouterr().err
+
+
+def test_grpo_on_two_processes_under_accelerate_launch(tmp_path, tiny_llama_dir):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # group_size 2: each process samples 1 completion a prompt; a length reward tells them apart
+    job = _job(tmp_path, tiny_llama_dir, "grpo", more='rewards = ["length"]\ntarget_words = 2')
+    env = dict(os.environ) | {"ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1",
+                              "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "--main_process_port", str(port), "-m", "playground", "align", str(job), "--output", str(tmp_path / "run")]
+    done = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "(2 processes)" in done.stderr and done.stderr.count("Done. Saved") == 1  # the main process speaks
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["processes"] == 2 and report["steps"] == 2 and len(report["per_step"]) == 2
+    first = report["per_step"][0]
+    assert len(first["samples"]) == 1 and len(first["advantages"]) == 1  # the main process's share of the group
+    assert first["kl"] == 0.0 and report["per_step"][1]["kl"] > 0.0
+    assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_kill_9_mid_run_then_resume_samples_as_an_uninterrupted_run(tmp_path, tiny_llama_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from playground.core.align.config import load_align_config
+    from playground.core.align.job import AlignStepEvent, run_align
+
+    job = _job(tmp_path, tiny_llama_dir, "grpo", steps=3, save_every=1)
+    whole = load_align_config(job)
+    whole.output.dir = str(tmp_path / "whole")
+    straight = [e.reward_mean for e in run_align(whole) if isinstance(e, AlignStepEvent)]
+    root = str(Path(__file__).resolve().parents[2])
+    # The child waits for a line after each step, so the kill lands at the step the test chose.
+    script = ("import sys\n"
+              "from playground.core.align.config import load_align_config\n"
+              "from playground.core.align.job import AlignStepEvent, run_align\n"
+              "cfg = load_align_config(sys.argv[1]); cfg.output.dir = sys.argv[2]\n"
+              "for ev in run_align(cfg):\n"
+              "    if isinstance(ev, AlignStepEvent):\n"
+              "        print('step', ev.step, flush=True)\n"
+              "        sys.stdin.readline()\n")
+    env = dict(os.environ) | {"PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    child = subprocess.Popen([sys.executable, "-c", script, str(job), str(tmp_path / "killed")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in child.stdout:
+            if line.strip() == "step 2":  # step 1's checkpoint is complete before step 2 starts
+                break
+            child.stdin.write("go on\n")
+            child.stdin.flush()
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    assert (tmp_path / "killed" / "checkpoints" / "step-000001" / "state.json").is_file()
+    assert not (tmp_path / "killed" / "report.json").exists()
+    assert main(["align", "--resume", str(tmp_path / "killed"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "killed" / "report.json").read_text())
+    assert [r["reward_mean"] for r in report["per_step"]] == pytest.approx(straight, abs=1e-6)
+
+
+def test_out_of_memory_is_said_plainly_and_recorded(tmp_path, tiny_llama_dir, monkeypatch, capsys):
+    import torch
+
+    import playground.core.align.steps as steps
+
+    def oom(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(steps, "online_step", oom)
+    out = tmp_path / "run"
+    assert main(["align", str(_job(tmp_path, tiny_llama_dir, "grpo")), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "ran out of memory at step 1" in err and "method.group_size" in err and "Traceback" not in err
+    failed = json.loads((out / "failed.json").read_text())
+    assert "out of memory" in failed["message"] and not (out / "adapter").exists()

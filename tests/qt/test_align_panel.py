@@ -34,10 +34,12 @@ def test_align_tab_from_feedback_to_result(qtbot, context_with_tiny_llama):
     qtbot.keyClicks(rw.probe_text, "Two friends meet for lunch.")
     qtbot.mouseClick(rw.score_btn, Qt.LeftButton)
     qtbot.waitUntil(lambda: "Reward of your text" in rw.score_label.text(), timeout=30_000)
+    assert rw.saved_path is not None and rw.saved_path.is_file()  # kept for step 3's preset
 
-    # 3 Optimize: two GRPO steps of tiny groups
+    # 3 Optimize: two GRPO steps of tiny groups, paid by the reward model of step 2
     panel.steps.setCurrentWidget(panel.optimize)
     op = panel.optimize
+    op.preset.setCurrentText("Your reward model (trained in step 2)")
     op.rows["training.max_steps"].setValue(2)
     op.rows["method.group_size"].setValue(2)
     op.rows["method.max_new_tokens"].setValue(4)
@@ -46,12 +48,30 @@ def test_align_tab_from_feedback_to_result(qtbot, context_with_tiny_llama):
         qtbot.mouseClick(op.start_btn, Qt.LeftButton)
     assert len(op.curves.values("reward")) == 2 and len(op.curves.values("monitor")) == 2
     assert op.curves.values("kl")[0] == 0.0
+    strip = op.filmstrip  # the same held-out dialogue at step 0 and step 2, each with its reward
+    assert strip.rowCount() == 2 and strip.verticalHeaderItem(1).text().startswith("step 2 - KL")
+    assert "reward " in strip.item(0, 0).text() and "ROUGE-L" in strip.item(1, 0).text()
+    assert op.events[-1].report["rewards"] == ["reward_model"]
+    assert op.events[-1].report["reward_model"] == str(rw.saved_path)
     qtbot.waitUntil(lambda: op.start_btn.isEnabled(), timeout=10_000)
 
     # 4 Result: before / after, then use the aligned model everywhere
     assert panel.steps.currentWidget() is panel.result
     res = panel.result
-    assert "GRPO, 2 steps" in res.summary.text() and "Monitor ROUGE-L" in res.summary.text()
+    text = res.summary.text()
+    assert "GRPO on " in text and "2 steps" in text and "paid by your reward model" in text and "Monitor ROUGE-L" in text
     assert res.use_btn.isEnabled()
     qtbot.mouseClick(res.use_btn, Qt.LeftButton)
     assert ctx.session.adapter is not None
+
+
+def test_the_reward_model_preset_asks_for_a_trained_reward_model_first(qtbot, context_with_tiny_llama):
+    from playground.qt.align import AlignPanel
+
+    panel = AlignPanel(context_with_tiny_llama)
+    qtbot.addWidget(panel)
+    op = panel.optimize
+    op.preset.setCurrentText("Your reward model (trained in step 2)")
+    qtbot.mouseClick(op.start_btn, Qt.LeftButton)
+    assert "Train a reward model in step 2 first" in panel.message.text()
+    assert not panel.slot.busy

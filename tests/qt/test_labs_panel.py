@@ -184,7 +184,7 @@ def test_presenter_mode_zooms_and_keys_step_through(qtbot, window):
     assert dock.step_index() == 0  # the keys step only in presenter mode
 
 
-def test_lab3_steps_tick_on_the_align_tab(qtbot, window):
+def test_lab3_steps_tick_on_the_align_tab(qtbot, window, tmp_path):
     dock = window.toggle_labs(True)
     dock.select_lab("human-feedback")
     align = window.panel("AlignPanel")
@@ -223,6 +223,22 @@ def test_lab3_steps_tick_on_the_align_tab(qtbot, window):
     with qtbot.waitSignal(op.sig_done, timeout=300000):
         click(qtbot, op.start_btn)
     wait_ticked(qtbot, dock, "with-kl")
+
+    # the lab's notebook: the reward model retrained with plain torch gives the app's held-out accuracy,
+    # and the last step's group gives the app's rewards and GRPO advantages
+    import nbformat
+
+    from tests.core.test_notebook import run_script
+
+    path = tmp_path / "lab3.ipynb"
+    assert window.export_notebook(str(path), dock.lab()) == []
+    got = run_script(nbformat.read(str(path), as_version=4), tmp_path)
+    assert got["reward_model"]["test_accuracy"] == pytest.approx(align.reward.report.test_accuracy, abs=1e-9)
+    from playground.core.align.job import AlignStepEvent
+
+    want = [e for e in op.events if isinstance(e, AlignStepEvent)][-1].extra
+    assert got["align_group"]["rewards"] == pytest.approx([s["reward"] for s in want["samples"]], abs=1e-6)
+    assert got["align_group"]["advantages"] == pytest.approx(want["advantages"], abs=1e-5)
 
 
 def test_lab2_baseline_ticks_on_an_evaluation_and_its_notebook_gives_the_same_rouge(qtbot, window, tmp_path):

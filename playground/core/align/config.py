@@ -14,7 +14,7 @@ from playground.core.errors import InputError
 from playground.core.finetune.config import ModelConfig, OutputConfig, _build, dump_toml
 
 ALIGN_METHODS = ("reward_model", "grpo", "rloo", "ppo", "dpo")
-REWARDS = ("rouge_l", "length", "positivity", "word_count")
+REWARDS = ("rouge_l", "length", "positivity", "word_count", "reward_model")
 
 
 def _f(default, help: str, **kw):
@@ -62,13 +62,21 @@ class AlignMethod:
     max_new_tokens: int = _f(40, "Tokens per sampled completion.", label="Tokens per completion", range=(1, 512))
     temperature: float = _f(1.0, "Sampling temperature of the rollouts.")
     epsilon: float = _f(0.2, "Clipping range of the probability ratio.")
-    rewards: list = _f(["rouge_l"], "Rewards to add up: rouge_l, length, positivity, word_count.")
+    rewards: list = _f(["rouge_l"], "Rewards to add up: rouge_l, length, positivity, word_count, reward_model "
+                                    "(a reward model you trained: method.reward_model).")
     weights: list = _f([1.0], "One weight per reward.")
     target_words: int = _f(40, "The length reward's target, in words.")
     word: str = _f("Person", "The word_count reward's word (the reward-hacking preset).")
+    reward_model: str = _f("", "The reward_model reward's model: the folder of a quick reward-model run (or its "
+                               "reward_head.safetensors), trained on the same base model. It scores with the "
+                               "frozen model's features, so it costs no second copy of the model.")
     lora_rank: int = _f(8, "LoRA rank of the policy's adapter.")
     reward_mode: str = _f("quick", "reward_model: quick (frozen features + linear head) or full (LoRA + head).",
                           choices=("quick", "full"))
+    reward_backbone: str = _f("encoder", "reward_model: whose features the head reads: encoder (the bundled "
+                                         "all-MiniLM-L6-v2, 22.7M parameters, fast) or policy (the model being "
+                                         "aligned, last-token features; needed for full mode).",
+                              choices=("encoder", "policy"))
     vf_coef: float = _f(0.1, "PPO: weight of the value loss.")
     gae_lambda: float = _f(0.95, "PPO: GAE's lambda.")
 
@@ -108,6 +116,11 @@ class AlignConfig:
              f"must list some of {', '.join(REWARDS)}")
         need(len(m.weights) == len(m.rewards), "method.weights", "needs one weight per reward")
         need(m.reward_mode in ("quick", "full"), "method.reward_mode", "must be quick or full")
+        need(m.reward_backbone in ("encoder", "policy"), "method.reward_backbone", "must be encoder or policy")
+        need(not (m.name == "reward_model" and m.reward_mode == "full" and m.reward_backbone == "encoder"),
+             "method.reward_backbone", "must be policy for a full reward model (it trains LoRA on the causal model)")
+        need("reward_model" not in m.rewards or bool(m.reward_model.strip()), "method.reward_model",
+             "must name a trained reward model's folder when the rewards include reward_model")
         need(t.max_steps >= 1, "training.max_steps", "must be at least 1")
         need(t.learning_rate > 0, "training.learning_rate", "must be above 0")
         return self
@@ -129,6 +142,8 @@ def load_align_config(path: str | Path) -> AlignConfig:
         value = getattr(cfg.data, key)
         if value != "bundled" and not Path(value).is_absolute():
             setattr(cfg.data, key, str((path.parent / value).resolve()))
+    if cfg.method.reward_model and not Path(cfg.method.reward_model).is_absolute():
+        cfg.method.reward_model = str((path.parent / cfg.method.reward_model).resolve())
     if not Path(cfg.output.dir).is_absolute():
         cfg.output.dir = str((path.parent / cfg.output.dir).resolve())
     return cfg.validate()

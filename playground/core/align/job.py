@@ -2,12 +2,14 @@
 
 Run folder (as the fine-tuning core's, see playground.core.finetune.layout)::
 
-    RUN/ job.toml  adapter/ (peft)  report.json  samples.csv  checkpoints/step-NNNNNN/  failed.json
+    RUN/ job.toml  adapter/ (peft)  report.json  report.md  curves.png  samples.csv
+         checkpoints/step-NNNNNN/  failed.json
          reward_head.safetensors (reward_model)
 
-Single process (the ``accelerate launch`` multi-process mode of the fine-tuning job is not wired
-here yet). Each step is seeded from (seed, step), so a resumed run samples exactly what an
-uninterrupted one would.
+Under ``accelerate launch`` on several processes (``playground.core.align.shard``) each process
+samples its share of every group, the rewards are gathered before the advantages, gradients are
+averaged, and only the main process writes the run folder. Each step is seeded from (seed, step)
+(and the process), so a resumed run samples exactly what an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from playground.core.align.config import AlignConfig
+from playground.core.align.report import write_report
 from playground.core.errors import Cancelled, InputError, PlaygroundError
 from playground.core.finetune.events import CheckpointEvent, DoneEvent, StageEvent, StoppedEvent
 from playground.core.finetune.layout import RunFolder
@@ -53,7 +56,8 @@ class MonitorEvent:
 
     step: int
     rouge_l: float
-    samples: list  # [{"prompt_id", "completion", "reference"}]
+    samples: list  # [{"prompt_id", "completion", "reference", "reward", "rouge_l"}]: the filmstrip's frame
+    kl: float | None = None  # the latest step's KL to the reference (0 at step 0)
 
 
 @dataclass
@@ -97,10 +101,14 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
 
     handle = ensure_handle(handle)
     cfg.validate()
-    run = RunFolder(prepare_run_dir(cfg, resume, True))
-    if resume:
+    shard = _shard(cfg)
+    if cfg.method.name in ("grpo", "rloo"):
+        shard.local_group(cfg.method.group_size)  # a group that does not split evenly is refused now
+    run = RunFolder(prepare_run_dir(cfg, resume, shard.main))
+    if resume and shard.main:
         run.failed_json.unlink(missing_ok=True)
-    state: dict = {}
+    shard.wait()
+    state: dict = {"shard": shard}
     try:
         yield from _run(cfg, handle, resume, run, state)
     except (Cancelled, GeneratorExit) as exc:
@@ -113,9 +121,23 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
         from playground.core.errors import describe_exception
 
         message, hint = describe_exception(exc)
-        atomic_write_text(run.failed_json, json.dumps({"message": message, "hint": hint,
-                                                       "step": state.get("step", 0)}, indent=1))
+        if shard.main:
+            atomic_write_text(run.failed_json, json.dumps({"message": message, "hint": hint,
+                                                           "step": state.get("step", 0)}, indent=1))
         raise
+
+
+def _shard(cfg: AlignConfig):
+    """One process: a Shard that does nothing. Under ``accelerate launch``: the processes' Shard."""
+    import os
+
+    from playground.core.align.shard import Shard
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return Shard()
+    from playground.core.finetune.job import make_accelerator
+
+    return Shard(make_accelerator(cfg.model.device, "no"))
 
 
 def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, state: dict) -> Iterator[Any]:
@@ -128,9 +150,14 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     from playground.core.paths import atomic_write_text
 
     m, t = cfg.method, cfg.training
-    meter = PeakMeter(torch.device("cpu")).start()
-    yield StageEvent("model", f"Loading {cfg.model.source}...")
+    shard = state["shard"]
+    device = shard.acc.device if shard.acc is not None else torch.device("cpu")
+    meter = PeakMeter(device).start()
+    yield StageEvent("model", f"Loading {cfg.model.source}..."
+                     + (f" ({shard.world} processes)" if shard.world > 1 else ""))
     loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    if shard.world > 1:
+        loaded.model.to(device)
     if loaded.is_encoder_decoder:
         raise InputError("The align methods here need a decoder-only (causal) model.",
                          "Load a causal model such as the bundled SmolLM2.")
@@ -143,6 +170,9 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     handle.raise_if_cancelled()
 
     if m.name == "reward_model":
+        if shard.world > 1:
+            raise InputError("A reward model trains in one process (its features take seconds).",
+                             "Run method.name = \"reward_model\" without accelerate launch.")
         yield from _reward_model(cfg, model, tok, train, test, run, meter)
         return
 
@@ -183,34 +213,44 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     def save() -> str:
         if not _finite_state(model):
             return ""  # never save a diverged model
-        path = str(save_checkpoint(run.path, state["step"], save_model, opt, sched,
-                                   {"step": state["step"], "history": history}, t.keep_checkpoints))
+        path = ""
+        if shard.main:  # every process holds the same weights: the main one writes, all wait
+            path = str(save_checkpoint(run.path, state["step"], save_model, opt, sched,
+                                       {"step": state["step"], "history": history}, t.keep_checkpoints))
+        shard.wait()
         state["saved"], state["checkpoint"] = state["step"], path
         return path
 
     state["save"] = save
-    reward_fn = _reward_fn(cfg)
+    reward_fn = _reward_fn(cfg, model, tok)
     from playground.core.align.steps import dpo_step, online_step, ppo_step
 
     if step == 0 and m.name != "dpo":
-        yield _monitor(model, tok, test, cfg, 0, history)
+        yield _monitor(model, tok, test, cfg, 0, history, reward_fn)
     while step < t.max_steps:
-        handle.raise_if_cancelled()
-        torch.manual_seed(_step_seed(t.seed, step))
+        handle.wait_while_paused()  # Pause parks here, between two steps
+        if shard.any(handle.cancelled()):  # a Stop on any process stops all at the same step
+            raise Cancelled()
+        torch.manual_seed(_step_seed(t.seed, step) + shard.rank)
         n = m.prompts_per_step
-        batch = [train[(step * n + i) % len(train)] for i in range(n)]
+        # GRPO / RLOO: every process the same prompts (it samples its share of each group);
+        # DPO / PPO: each process its own pairs or prompts.
+        first = step * n if m.name in ("grpo", "rloo") else (step * shard.world + shard.rank) * n
+        batch = [train[(first + i) % len(train)] for i in range(n)]
         prompts, refs = [p.prompt for p in batch], [p.chosen for p in batch]
         try:
             if m.name == "dpo":
-                s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm)
+                s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm,
+                             shard=shard)
             elif m.name == "ppo":
                 s = ppo_step(model, value_head, tok, opt, prompts, refs, reward_fn, max_new_tokens=m.max_new_tokens,
                              kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef, lam=m.gae_lambda, step=step,
-                             max_grad_norm=t.max_grad_norm)
+                             max_grad_norm=t.max_grad_norm, shard=shard)
             else:
                 s = online_step(model, tok, opt, prompts, refs, reward_fn, method=m.name, group_size=m.group_size,
                                 max_new_tokens=m.max_new_tokens, beta=m.beta, epsilon=m.epsilon,
-                                temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm)
+                                temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm,
+                                shard=shard)
         except torch.OutOfMemoryError:
             raise PlaygroundError(f"The device ran out of memory at step {step + 1}.",
                                   "Lower method.group_size, method.max_new_tokens or data.max_prompt_tokens.") from None
@@ -221,10 +261,12 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         state["step"] = step
         row = {k: v for k, v in s.items() if isinstance(v, (int, float))}
         row["step"] = step
-        if "completions" in s:
-            row["samples"] = [{"completion": c, "reward": r} for c, r in zip(s["completions"][:4], s["rewards"][:4])]
+        if "completions" in s:  # the first prompt's group (this process's share of it), for the tab and notebooks
+            share = len(s["completions"]) // max(1, len(prompts))
+            row["samples"] = [{"completion": c, "reward": r, "reference": refs[0]}
+                              for c, r in zip(s["completions"][:share], s["rewards"][:share])]
             if "advantages" in s:
-                row["advantages"] = s["advantages"][:m.group_size]
+                row["advantages"] = s["advantages"][:share]
         history["steps"].append(row)
         handle.report(step / t.max_steps, f"step {step}/{t.max_steps}  reward {s['reward_mean']:.3f}  KL {s['kl']:.4f}")
         yield AlignStepEvent(step, t.max_steps, m.name, s["reward_mean"], s["reward_std"], s["kl"], s["entropy"],
@@ -233,29 +275,37 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
                               if k in row})
         at_end = step == t.max_steps
         if m.name != "dpo" and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
-            yield _monitor(model, tok, test, cfg, step, history)
+            yield _monitor(model, tok, test, cfg, step, history, reward_fn)
         if t.save_every and step % t.save_every == 0 and not at_end:
             yield CheckpointEvent(step, save())
 
     yield StageEvent("save", "Saving the adapter...")
-    atomic_save_dir(run.path / "adapter", save_model)
     after = _dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
-    report = {"method": m.name, "steps": step, "beta": m.beta, "rewards": m.rewards, "weights": m.weights,
+    report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
+              "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
-    atomic_write_text(run.path / "samples.csv", _samples_csv(history))
-    atomic_write_text(run.report_json, json.dumps(report, indent=1))
+    if shard.main:
+        atomic_save_dir(run.path / "adapter", save_model)
+        atomic_write_text(run.path / "samples.csv", _samples_csv(history))
+        write_report(run.path, report)
+    shard.wait()
     meter.stop()
     from playground.core.finetune.scoring import as_loaded
 
     yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
 
 
-def _reward_fn(cfg: AlignConfig):
+def _reward_fn(cfg: AlignConfig, model=None, tok=None):
     from playground.core.align.rewards import combine, make_reward
 
     m = cfg.method
-    parts = [(make_reward(name, target_words=m.target_words, word=m.word), float(w))
+    rm = None
+    if "reward_model" in m.rewards:
+        from playground.core.align.reward_model import RewardModel
+
+        rm = RewardModel.load(m.reward_model, model, tok)
+    parts = [(make_reward(name, target_words=m.target_words, word=m.word, reward_model=rm), float(w))
              for name, w in zip(m.rewards, m.weights)]
     return parts[0][0] if len(parts) == 1 and parts[0][1] == 1.0 else combine(parts)
 
@@ -272,16 +322,24 @@ def _greedy(model, tok, prompts, max_new_tokens):
     return [tok.decode(o[ids.size(1):], skip_special_tokens=True).strip() for o in out]
 
 
-def _monitor(model, tok, test, cfg, step, history) -> MonitorEvent:
-    from playground.core.align.rewards import rouge_l_reward
+def _monitor(model, tok, test, cfg, step, history, reward_fn=None) -> MonitorEvent:
+    """The monitor metric, and the filmstrip: the same held-out dialogues' greedy summaries at
+    this step, each with the reward it would earn, beside the latest step's KL."""
+    from playground.core.align.rewards import call_reward, rouge_l_reward
 
     pairs = test[:cfg.training.monitor_examples]
-    outs = _greedy(model, tok, [p.prompt for p in pairs], cfg.method.max_new_tokens)
-    scores = rouge_l_reward(outs, [p.chosen for p in pairs])
+    prompts, refs = [p.prompt for p in pairs], [p.chosen for p in pairs]
+    outs = _greedy(model, tok, prompts, cfg.method.max_new_tokens)
+    scores = rouge_l_reward(outs, refs)
     value = sum(scores) / max(1, len(scores))
-    samples = [{"prompt_id": p.id, "completion": o, "reference": p.chosen} for p, o in zip(pairs, outs)]
-    history["monitor"].append({"step": step, "rouge_l": value, "samples": samples})
-    return MonitorEvent(step, value, samples)
+    rewards = [None] * len(outs)
+    if reward_fn is not None and outs:
+        rewards = [float(r) for r in call_reward(reward_fn, outs, refs, prompts)]
+    kl = history["steps"][-1].get("kl") if history["steps"] else 0.0
+    samples = [{"prompt_id": p.id, "completion": o, "reference": p.chosen, "reward": r, "rouge_l": sc}
+               for p, o, r, sc in zip(pairs, outs, rewards, scores)]
+    history["monitor"].append({"step": step, "rouge_l": value, "kl": kl, "samples": samples})
+    return MonitorEvent(step, value, samples, kl)
 
 
 def _dpo_samples(model, tok, test, cfg) -> list:
@@ -306,13 +364,17 @@ def _samples_csv(history) -> str:
 
 
 def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
-    from safetensors.torch import save_file
-
     from playground.core.align.reward_model import RewardModel, probe_repeat
-    from playground.core.paths import atomic_write_text
 
     m, t = cfg.method, cfg.training
-    rm = RewardModel(model, tok, m.reward_mode)
+    if m.reward_backbone == "encoder":
+        from playground.core.align.reward_model import load_encoder_backbone
+
+        yield StageEvent("model", "Loading the bundled encoder as the reward model's backbone...")
+        encoder, encoder_tok = load_encoder_backbone()
+        rm = RewardModel(encoder, encoder_tok, "quick", "encoder")
+    else:
+        rm = RewardModel(model, tok, m.reward_mode, "policy")
     yield StageEvent("train", f"Training a {m.reward_mode} reward model on {len(train)} pairs...")
     began = time.perf_counter()
     if m.reward_mode == "quick":
@@ -322,15 +384,15 @@ def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
     probe = probe_repeat(rm, test)
     if not all(math.isfinite(v) for v in rep.losses):
         raise PlaygroundError("The reward model's loss became non-finite.", "Lower the learning rate.")
-    report = {"method": "reward_model", "mode": rep.mode, "steps": rep.steps, "train_accuracy": rep.train_accuracy,
+    report = {"method": "reward_model", "model": cfg.model.source, "mode": rep.mode, "steps": rep.steps,
+              "backbone": m.reward_backbone, "train_accuracy": rep.train_accuracy, "vocab_size": len(rm.tokenizer),
               "test_accuracy": rep.test_accuracy, "losses": rep.losses, "chosen_scores": rep.chosen_scores,
               "rejected_scores": rep.rejected_scores, "probe_repeat": probe,
               "seconds": time.perf_counter() - began, "peak_memory_bytes": meter.peak()}
     yield RewardModelEvent(report)
-    save_file({"weight": rm.head.weight.detach().contiguous(), "bias": rm.head.bias.detach().contiguous(),
-               "mean": rm._mean.contiguous(), "std": rm._std.contiguous()}, str(run.path / "reward_head.safetensors"))
+    rm.save(run.path / "reward_head.safetensors", cfg.model.source)
     if m.reward_mode == "full":
         rm.backbone.save_pretrained(str(run.path / "adapter"))
-    atomic_write_text(run.report_json, json.dumps(report, indent=1))
+    write_report(run.path, report)
     meter.stop()
     yield DoneEvent(str(run.path), str(run.path / "reward_head.safetensors"), report, None, tok, None)

@@ -7,13 +7,19 @@ Two modes:
   relabel and see the reward model change at once.
 - ``full``: LoRA on the backbone plus the head, trained end to end (slower).
 
-The backbone defaults to the current causal model. ``backbone`` accepts any model returning
-``hidden_states``: the hook for the bundled encoder (issue 16) as the default backbone.
+Two backbones for quick mode:
+
+- the bundled encoder (all-MiniLM-L6-v2, 22.7M parameters; the Align tab's default): the prompt and
+  the completion are encoded as a sentence pair and the feature is the mean of the completion's
+  token vectors, each of which has attended to the dialogue. Features take a fraction of the time
+  a 135M decoder needs;
+- a causal model (the policy itself, with its adapter off): its last hidden state at the last token.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -58,13 +64,44 @@ def last_token_features(model, tokenizer, texts: Sequence[str], batch_size: int 
     return torch.cat(out)
 
 
-class RewardModel:
-    """Scores texts with a linear head on a backbone's last-token features."""
+@torch.no_grad()
+def completion_pair_features(model, tokenizer, prompts: Sequence[str], completions: Sequence[str],
+                             batch_size: int = 8, max_length: int = 512) -> torch.Tensor:
+    """(N, hidden) an encoder's mean of the completion's token vectors, encoded as the pair
+    (prompt, completion) so each of them has attended to the prompt; a long prompt is cut first."""
+    from playground.core.encoder import mean_pool
 
-    def __init__(self, backbone, tokenizer, mode: str = "quick") -> None:
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, len(prompts), batch_size):
+        enc = tokenizer(list(prompts[i:i + batch_size]), list(completions[i:i + batch_size]), return_tensors="pt",
+                        padding=True, truncation="only_first", max_length=max_length).to(device)
+        hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"] * enc["token_type_ids"] if "token_type_ids" in enc else enc["attention_mask"]
+        out.append(mean_pool(hidden, mask).float())
+    return torch.cat(out)
+
+
+BACKBONES = ("encoder", "policy")
+
+
+class RewardModel:
+    """Scores (prompt, completion) with a linear head on a backbone's features.
+
+    ``backbone_kind``: "policy" (a causal model, last-token features) or "encoder" (the bundled
+    encoder, the completion's mean token vector in the pair). ``load_encoder_backbone`` gives the
+    encoder and its tokenizer.
+    """
+
+    def __init__(self, backbone, tokenizer, mode: str = "quick", backbone_kind: str = "policy") -> None:
         if mode not in ("quick", "full"):
             raise PlaygroundError(f"Unknown reward-model mode '{mode}'.", "Use quick or full.")
-        self.backbone, self.tokenizer, self.mode = backbone, tokenizer, mode
+        if backbone_kind not in BACKBONES:
+            raise PlaygroundError(f"Unknown reward-model backbone '{backbone_kind}'.", "Use encoder or policy.")
+        if backbone_kind == "encoder" and mode == "full":
+            raise PlaygroundError("The full reward model trains LoRA on the causal model.",
+                                  "Use quick mode with the encoder, or the policy as the backbone.")
+        self.backbone, self.tokenizer, self.mode, self.backbone_kind = backbone, tokenizer, mode, backbone_kind
         hidden = backbone.config.hidden_size
         self.head = torch.nn.Linear(hidden, 1)
         torch.nn.init.zeros_(self.head.weight)
@@ -81,8 +118,11 @@ class RewardModel:
                 f"This reward model was trained with another tokenizer ({self.vocab_size} tokens, "
                 f"the model now has {len(tokenizer)}).", "Train the reward model again on the current model.")
 
-    def features(self, texts: Sequence[str]) -> torch.Tensor:
-        return last_token_features(self.backbone, self.tokenizer, texts)
+    def features(self, prompts: Sequence[str], completions: Sequence[str]) -> torch.Tensor:
+        if self.backbone_kind == "encoder":
+            return completion_pair_features(self.backbone, self.tokenizer, prompts, completions)
+        return last_token_features(self.backbone, self.tokenizer,
+                                   [_texts(self.tokenizer, p, c) for p, c in zip(prompts, completions)])
 
     def score_features(self, feats: torch.Tensor) -> torch.Tensor:
         return self.head((feats - self._mean) / self._std).squeeze(-1)
@@ -90,20 +130,94 @@ class RewardModel:
     @torch.no_grad()
     def score(self, prompts: Sequence[str], completions: Sequence[str]) -> list[float]:
         """The reward of each (prompt, completion)."""
-        feats = self.features([_texts(self.tokenizer, p, c) for p, c in zip(prompts, completions)])
-        return self.score_features(feats).tolist()
+        return self.score_features(self.features(prompts, completions)).tolist()
 
-    def as_reward(self, prompts: Sequence[str]):
-        """A reward callable for the policy optimizer (scores completions of ``prompts`` in order)."""
-        def reward(completions, references=()):
-            return self.score(list(prompts)[:len(completions)], completions)
+    def as_reward(self, *, frozen: bool = False):
+        """A reward callable for the policy optimizer, called with each completion's prompt
+        (``needs_prompts``: the align steps pass ``prompts=``). ``frozen``: score with the
+        backbone's adapter off, which is how a quick reward model shares the policy's weights
+        (its features come from the frozen model, the reference, not from the policy)."""
+        from playground.core.align.policy import reference
+
+        def reward(completions, references=(), prompts=()):
+            prompts = list(prompts)
+            if len(prompts) != len(completions):
+                raise PlaygroundError("The reward model needs the prompt of every completion.",
+                                      "Score completions together with their prompts.")
+            if frozen:
+                with reference(self.backbone):
+                    return self.score(prompts, completions)
+            return self.score(prompts, completions)
+        reward.needs_prompts = True
+        reward.__name__ = "reward_model"
         return reward
+
+    def save(self, path: str | Path, model_name: str = "") -> Path:
+        """The head and the feature scaling as one safetensors file, with what it was trained on."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        save_file({"weight": self.head.weight.detach().contiguous(), "bias": self.head.bias.detach().contiguous(),
+                   "mean": self._mean.contiguous(), "std": self._std.contiguous()}, str(tmp),
+                  metadata={"mode": self.mode, "vocab_size": str(self.vocab_size), "model": model_name,
+                            "hidden_size": str(self.head.in_features), "backbone": self.backbone_kind})
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, backbone, tokenizer) -> RewardModel:
+        """A quick reward model saved by ``save`` (or an align reward-model run folder) on ``backbone``
+        (the policy), or on the bundled encoder when it was trained on the encoder.
+
+        Refused in plain words when the file is missing or unreadable, when it is a full reward
+        model (its LoRA backbone would be a second copy of the model), and when it was trained
+        for another tokenizer or another hidden size.
+        """
+        from safetensors import SafetensorError, safe_open
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / "reward_head.safetensors"
+        if not path.is_file():
+            raise PlaygroundError(f"There is no reward model at {path}.",
+                                  "Train one first (the Align tab's step 2, or an align job with "
+                                  "method.name = \"reward_model\") and give its folder.")
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+                tensors = {k: f.get_tensor(k) for k in ("weight", "bias", "mean", "std")}
+        except (SafetensorError, OSError, ValueError, RuntimeError, KeyError) as exc:  # a truncated or foreign file
+            raise PlaygroundError(f"{path.name} is not a reward model this app can read ({exc}).",
+                                  "Train the reward model again.") from None
+        if meta.get("mode", "quick") != "quick":
+            raise PlaygroundError("Only a quick reward model can score the policy's completions here "
+                                  "(a full one would need a second copy of the model in memory).",
+                                  "Train a quick reward model on the current model.")
+        kind = meta.get("backbone", "policy")
+        if kind == "encoder":
+            backbone, tokenizer = load_encoder_backbone()
+        rm = cls(backbone, tokenizer, "quick", kind)
+        if tensors["weight"].shape[-1] != rm.head.in_features:
+            raise PlaygroundError(
+                f"This reward model was trained on a model with {tensors['weight'].shape[-1]} features per token; "
+                f"the current model has {rm.head.in_features}.", "Train the reward model again on the current model.")
+        rm.vocab_size = int(meta.get("vocab_size", rm.vocab_size))
+        rm.check_tokenizer(tokenizer)
+        with torch.no_grad():
+            rm.head.weight.copy_(tensors["weight"])
+            rm.head.bias.copy_(tensors["bias"])
+        rm._mean, rm._std = tensors["mean"], tensors["std"]
+        rm.model_name = meta.get("model", "")
+        return rm
 
     def train_quick(self, pairs: Sequence[PreferencePair], test: Sequence[PreferencePair] = (),
                     steps: int = 300, lr: float = 0.05, weight_decay: float = 1e-3) -> RewardModelReport:
         """Fit the head on frozen features (features computed once)."""
-        fc = self.features([_texts(self.tokenizer, p.prompt, p.chosen) for p in pairs])
-        fr = self.features([_texts(self.tokenizer, p.prompt, p.rejected) for p in pairs])
+        prompts = [p.prompt for p in pairs]
+        fc = self.features(prompts, [p.chosen for p in pairs])
+        fr = self.features(prompts, [p.rejected for p in pairs])
         both = torch.cat([fc, fr])
         self._mean, self._std = both.mean(0), both.std(0) + 1e-6
         opt = torch.optim.Adam(self.head.parameters(), lr=lr, weight_decay=weight_decay)
@@ -166,6 +280,13 @@ class RewardModel:
             report.test_accuracy = pair_accuracy(torch.tensor(c), torch.tensor(r))
             report.chosen_scores, report.rejected_scores = c, r
         return report
+
+
+def load_encoder_backbone():
+    """The bundled encoder (frozen, shared) and its tokenizer, as a reward model's backbone."""
+    from playground.core.encoder import load_encoder
+
+    return load_encoder()
 
 
 def probe_repeat(rm: RewardModel, pairs: Sequence[PreferencePair]) -> dict:

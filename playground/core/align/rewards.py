@@ -59,15 +59,24 @@ def word_count_reward(word: str = "Person") -> Reward:
     return reward
 
 
+def call_reward(fn: Reward, completions, references=(), prompts=()) -> list:
+    """Call a reward; one that scores (prompt, completion) pairs (``needs_prompts``, e.g. a
+    trained reward model) also gets each completion's prompt."""
+    if getattr(fn, "needs_prompts", False):
+        return fn(completions, references, prompts=prompts)
+    return fn(completions, references)
+
+
 def combine(parts: Sequence[tuple[Reward, float]]) -> Reward:
     """The weighted sum of several rewards."""
-    def reward(completions, references=()):
+    def reward(completions, references=(), prompts=()):
         total = [0.0] * len(completions)
         for fn, weight in parts:
-            for i, v in enumerate(fn(completions, references)):
+            for i, v in enumerate(call_reward(fn, completions, references, prompts)):
                 total[i] += weight * float(v)
         return total
     reward.__name__ = "+".join(f"{w:g}*{getattr(f, '__name__', 'reward')}" for f, w in parts)
+    reward.needs_prompts = any(getattr(f, "needs_prompts", False) for f, _ in parts)
     return reward
 
 
@@ -84,7 +93,8 @@ def check_rewards(values: Sequence[float], step: int = 0) -> list[float]:
 
 
 def make_reward(name: str, **options) -> Reward:
-    """A reward by its job-file name: rouge_l, length, positivity, word_count."""
+    """A reward by its job-file name: rouge_l, length, positivity, word_count, or reward_model
+    (``options["reward_model"]``: a RewardModel already loaded on the policy's backbone)."""
     if name == "rouge_l":
         return rouge_l_reward
     if name == "length":
@@ -93,4 +103,10 @@ def make_reward(name: str, **options) -> Reward:
         return positivity_reward
     if name == "word_count":
         return word_count_reward(str(options.get("word", "Person")))
-    raise PlaygroundError(f"Unknown reward '{name}'.", "Use rouge_l, length, positivity or word_count.")
+    if name == "reward_model":
+        rm = options.get("reward_model")
+        if rm is None:
+            raise PlaygroundError("The reward_model reward needs a trained reward model.",
+                                  "Set method.reward_model to a reward model's folder (train one first).")
+        return rm.as_reward(frozen=True)
+    raise PlaygroundError(f"Unknown reward '{name}'.", "Use rouge_l, length, positivity, word_count or reward_model.")

@@ -21,29 +21,64 @@ from playground.core.align.losses import (
 )
 from playground.core.align.policy import reference, sample, sequence_logps, token_logps
 from playground.core.align.ppo import gae, kl_penalized_rewards, ppo_policy_loss, ppo_value_loss, whiten
-from playground.core.align.rewards import check_rewards
+from playground.core.align.rewards import call_reward, check_rewards
+from playground.core.align.shard import Shard
 from playground.core.errors import PlaygroundError
 
 
-def _finite_or_refuse(loss: torch.Tensor, step: int) -> None:
+def _refuse_together(error: PlaygroundError | None, shard: Shard, step: int) -> None:
+    """Raise on every process when any process must refuse the step (else the others would wait)."""
+    if shard.any(error is not None):
+        raise error or PlaygroundError(f"Another process refused step {step + 1} (a non-finite reward or loss).",
+                                       "See that process's message; nothing was applied or saved.")
+
+
+def _finite_or_refuse(loss: torch.Tensor, step: int, shard: Shard | None = None) -> None:
+    error = None
     if not math.isfinite(float(loss.detach())):
-        raise PlaygroundError(f"The loss became {float(loss)} at step {step + 1} (the training diverged); "
-                              "the step was not applied and nothing non-finite was saved.",
-                              "Lower the learning rate, or raise beta, and resume from the last checkpoint.")
+        error = PlaygroundError(f"The loss became {float(loss)} at step {step + 1} (the training diverged); "
+                                "the step was not applied and nothing non-finite was saved.",
+                                "Lower the learning rate, or raise beta, and resume from the last checkpoint.")
+    _refuse_together(error, shard or Shard(), step)
+
+
+def _scores(reward_fn, texts, refs, prompts, step: int, shard: Shard) -> torch.Tensor:
+    error, values = None, []
+    try:
+        values = check_rewards(call_reward(reward_fn, texts, refs, prompts), step)
+    except PlaygroundError as exc:
+        error = exc
+    _refuse_together(error, shard, step)
+    return torch.tensor(values)
+
+
+def _update(model_params, optimizer, loss, shard: Shard, max_grad_norm: float) -> None:
+    """Backward, gradients averaged across processes, clipping, the optimizer's step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    shard.sync_gradients(model_params)
+    if max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model_params, max_grad_norm)
+    optimizer.step()
 
 
 def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, method: str = "grpo",
                 group_size: int = 4, max_new_tokens: int = 40, beta: float = 0.1, epsilon: float = 0.2,
-                temperature: float = 1.0, step: int = 0, max_grad_norm: float = 1.0) -> dict:
+                temperature: float = 1.0, step: int = 0, max_grad_norm: float = 1.0,
+                shard: Shard | None = None) -> dict:
     """GRPO or RLOO: sample a group per prompt, score, advantages against the group, clipped update.
 
     GRPO puts beta x per-token KL in the loss; RLOO (as trl) subtracts beta x the sequence KL from
-    the reward before its leave-one-out baseline.
+    the reward before its leave-one-out baseline. With ``shard`` (several processes) each process
+    samples its share of every group and the rewards are gathered before the advantages.
     """
     began = time.perf_counter()
-    roll = sample(model, tokenizer, prompts, group_size, max_new_tokens, temperature)
-    refs = [r for r in references for _ in range(group_size)]
-    rewards = torch.tensor(check_rewards(reward_fn(roll.texts, refs), step))
+    shard = shard or Shard()
+    n, local = len(prompts), shard.local_group(group_size)
+    roll = sample(model, tokenizer, prompts, local, max_new_tokens, temperature)
+    refs = [r for r in references for _ in range(local)]
+    expanded = [p for p in prompts for _ in range(local)]
+    rewards = _scores(reward_fn, roll.texts, refs, expanded, step, shard)
     mask = roll.completion_mask.float()
     args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
     ref_logps = None
@@ -55,37 +90,38 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     if method == "rloo":
         seq_kl = ((old - ref_logps) * mask).sum(-1)
         shaped = rewards - beta * seq_kl
-        adv = leave_one_out_advantages(shaped, group_size)
+        adv = shard.my_part(leave_one_out_advantages(shard.whole_groups(shaped, n), group_size), n)
         ratio = torch.exp((logps * mask).sum(-1) - (old * mask).sum(-1))
         loss = -torch.min(ratio * adv, torch.clamp(ratio, 1 - epsilon, 1 + epsilon) * adv).mean()
         kl = float(masked_mean(old - ref_logps, mask))
     else:
-        adv = group_advantages(rewards, group_size)
+        adv = shard.my_part(group_advantages(shard.whole_groups(rewards, n), group_size), n)
         loss, per_kl = clipped_policy_loss(logps, old, adv, mask, ref_logps, beta, epsilon)
         kl = float(masked_mean(per_token_kl(old, ref_logps), mask)) if ref_logps is not None else 0.0
-    _finite_or_refuse(loss, step)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if max_grad_norm > 0:
-        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
-    optimizer.step()
-    tokens = int(mask.sum())
+    _finite_or_refuse(loss, step, shard)
+    _update([p for p in model.parameters() if p.requires_grad], optimizer, loss, shard, max_grad_norm)
+    every = shard.whole_groups(rewards, n)  # the figures are the whole group's, on every process
+    tokens = int(shard.total(float(mask.sum())))
     spent = time.perf_counter() - began
-    return {"completion_words": sum(len(t.split()) for t in roll.texts) / len(roll.texts),
-            "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
-            "kl": kl, "entropy": float(masked_mean(entropy.detach(), mask)), "loss": float(loss.detach()),
-            "completion_length": tokens / len(roll.texts), "tokens": tokens, "seconds": spent,
-            "tokens_per_s": tokens / max(spent, 1e-9), "completions": roll.texts,
-            "advantages": adv.tolist(), "rewards": rewards.tolist(), "rollout": roll}
+    return {"completion_words": shard.mean(sum(len(t.split()) for t in roll.texts) / len(roll.texts)),
+            "reward_mean": float(every.mean()), "reward_std": float(every.std()) if len(every) > 1 else 0.0,
+            "kl": shard.mean(kl), "entropy": shard.mean(float(masked_mean(entropy.detach(), mask))),
+            "loss": shard.mean(float(loss.detach())), "completion_length": tokens / (len(roll.texts) * shard.world),
+            "tokens": tokens, "seconds": spent, "tokens_per_s": tokens / max(spent, 1e-9),
+            "completions": roll.texts, "advantages": adv.tolist(), "rewards": rewards.tolist(),
+            "processes": shard.world, "rollout": roll}
 
 
 def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, reward_fn, *, max_new_tokens=40,
              kl_coef: float = 0.1, epsilon: float = 0.2, value_clip: float = 0.2, vf_coef: float = 0.1,
-             gamma: float = 1.0, lam: float = 0.95, step: int = 0, max_grad_norm: float = 1.0) -> dict:
-    """PPO: one completion per prompt, per-token KL folded into the reward, GAE, clipped losses."""
+             gamma: float = 1.0, lam: float = 0.95, step: int = 0, max_grad_norm: float = 1.0,
+             shard: Shard | None = None) -> dict:
+    """PPO: one completion per prompt, per-token KL folded into the reward, GAE, clipped losses.
+    With ``shard`` each process brings its own prompts and the gradients are averaged."""
     began = time.perf_counter()
+    shard = shard or Shard()
     roll = sample(model, tokenizer, prompts, 1, max_new_tokens)
-    scores = torch.tensor(check_rewards(reward_fn(roll.texts, list(references)), step))
+    scores = _scores(reward_fn, roll.texts, list(references), list(prompts), step, shard)
     mask = roll.completion_mask.float()
     args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
     with torch.no_grad():
@@ -101,25 +137,26 @@ def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, rewar
     pl = ppo_policy_loss(logps, old_logps, adv, mask, epsilon)
     vl = ppo_value_loss(values, old_values, returns, mask, value_clip)
     loss = pl + vf_coef * vl
-    _finite_or_refuse(loss, step)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if max_grad_norm > 0:
-        torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], max_grad_norm)
-    optimizer.step()
-    tokens = int(mask.sum())
+    _finite_or_refuse(loss, step, shard)
+    _update([p for g in optimizer.param_groups for p in g["params"]], optimizer, loss, shard, max_grad_norm)
+    tokens = int(shard.total(float(mask.sum())))
     spent = time.perf_counter() - began
-    return {"reward_mean": float(scores.mean()), "reward_std": float(scores.std()) if len(scores) > 1 else 0.0,
-            "kl": float(masked_mean(old_logps - ref_logps, mask)), "entropy": float(masked_mean(entropy.detach(), mask)),
-            "loss": float(loss.detach()), "value_loss": float(vl), "completion_length": tokens / len(roll.texts),
+    every = shard.whole_groups(scores, 1)
+    return {"reward_mean": float(every.mean()), "reward_std": float(every.std()) if len(every) > 1 else 0.0,
+            "kl": shard.mean(float(masked_mean(old_logps - ref_logps, mask))),
+            "entropy": shard.mean(float(masked_mean(entropy.detach(), mask))),
+            "loss": shard.mean(float(loss.detach())), "value_loss": shard.mean(float(vl)),
+            "completion_length": tokens / (len(roll.texts) * shard.world),
             "tokens": tokens, "seconds": spent, "tokens_per_s": tokens / max(spent, 1e-9),
-            "completions": roll.texts, "rewards": scores.tolist()}
+            "completions": roll.texts, "rewards": scores.tolist(), "processes": shard.world}
 
 
 def dpo_step(model, tokenizer, optimizer, pairs, *, beta: float = 0.1, step: int = 0,
-             max_grad_norm: float = 1.0) -> dict:
-    """DPO on a batch of pairs: sequence log-probs of chosen and rejected, policy vs reference."""
+             max_grad_norm: float = 1.0, shard: Shard | None = None) -> dict:
+    """DPO on a batch of pairs: sequence log-probs of chosen and rejected, policy vs reference.
+    With ``shard`` each process brings its own pairs and the gradients are averaged."""
     began = time.perf_counter()
+    shard = shard or Shard()
     device = next(model.parameters()).device
     prompts = [p.prompt for p in pairs] * 2
     completions = [p.chosen for p in pairs] + [p.rejected for p in pairs]
@@ -129,12 +166,10 @@ def dpo_step(model, tokenizer, optimizer, pairs, *, beta: float = 0.1, step: int
     pc, pr = pol.chunk(2)
     rc, rr = ref.chunk(2)
     loss, cr, rj = dpo_loss(pc, pr, rc, rr, beta)
-    _finite_or_refuse(loss, step)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if max_grad_norm > 0:
-        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
-    optimizer.step()
+    _finite_or_refuse(loss, step, shard)
+    _update([p for p in model.parameters() if p.requires_grad], optimizer, loss, shard, max_grad_norm)
+    if shard.world > 1:  # the figures are those of every process's pairs together
+        cr, rj = shard.whole_groups(cr.detach(), 1), shard.whole_groups(rj.detach(), 1)
     spent = time.perf_counter() - began
     return {"loss": float(loss.detach()), "margin": float((cr - rj).mean()), "accuracy": float((cr > rj).float().mean()),
             "chosen_reward": float(cr.mean()), "rejected_reward": float(rj.mean()), "seconds": spent,

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.qt.align.curves import AlignCurves
+from playground.qt.align.filmstrip import Filmstrip
 from playground.qt.binding import Draft, add_rows
 
 #: label -> (rewards, weights, beta or None to keep): the reward mix presets
@@ -31,6 +33,7 @@ REWARD_PRESETS = {
     "ROUGE-L + positivity": (["rouge_l", "positivity"], [1.0, 0.5], None),
     "Reward hacking: count 'Person', beta 0": (["word_count"], [1.0], 0.0),
     "Same reward, beta 0.5 (KL holds it)": (["word_count"], [1.0], 0.5),
+    "Your reward model (trained in step 2)": (["reward_model"], [1.0], None),
 }
 
 
@@ -73,12 +76,15 @@ class OptimizePage(QWidget):
         lay.addLayout(buttons)
         self.curves = AlignCurves()
         lay.addWidget(self.curves, 2)
-        lay.addWidget(QLabel("Latest group (GRPO / RLOO): each completion, its reward and its advantage"))
         self.group = QTableWidget(0, 3)
         self.group.setHorizontalHeaderLabels(["completion", "reward", "advantage"])
         self.group.horizontalHeader().setStretchLastSection(False)
         self.group.setColumnWidth(0, 520)
-        lay.addWidget(self.group, 1)
+        self.filmstrip = Filmstrip()
+        self.views = QTabWidget()
+        self.views.addTab(self.group, "Latest group (GRPO / RLOO): completions, rewards, advantages")
+        self.views.addTab(self.filmstrip, "Filmstrip: held-out dialogues at each monitor step")
+        lay.addWidget(self.views, 2)
         self.preset.currentTextChanged.connect(self._apply_preset)
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
@@ -114,6 +120,12 @@ class OptimizePage(QWidget):
 
         self._apply_preset(self.preset.currentText())
         cfg = copy.deepcopy(self.draft.get(""))
+        if "reward_model" in cfg.method.rewards:
+            saved = getattr(self.panel.reward, "saved_path", None)
+            if not saved:
+                self.panel.say("Train a reward model in step 2 first: this preset pays the policy with it.")
+                return
+            cfg.method.reward_model = str(saved)
         src = loaded.source
         cfg.model.source = "bundled" if src.kind == "bundled" else (loaded.info.folder or src.ref)
         cfg.output.dir = str(user_dirs().data / "align" / "runs" / time.strftime("%Y%m%d-%H%M%S"))
@@ -124,7 +136,9 @@ class OptimizePage(QWidget):
             return
         self.curves.clear()
         self.events = []
+        self.last_config = cfg  # what the notebook export reproduces
         self.group.setRowCount(0)
+        self.filmstrip.clear_frames()
         self.status.setText("Starting (loading a training copy of the model)...")
         self.panel.slot.start("Align", lambda handle: run_align(cfg, handle), on_item=self._event,
                               on_progress=lambda f, msg: self.status.setText(msg))
@@ -150,6 +164,7 @@ class OptimizePage(QWidget):
                 self.group.setItem(i, 2, QTableWidgetItem(f"{adv[i]:+.3f}" if i < len(adv) else ""))
         elif isinstance(ev, MonitorEvent):
             self.curves.add("monitor", ev.step, ev.rouge_l)
+            self.filmstrip.add_frame(ev.step, ev.samples, ev.kl)
         elif isinstance(ev, StoppedEvent):
             self.status.setText(f"Stopped at step {ev.step}; checkpoint {ev.checkpoint or '(none)'}")
         elif isinstance(ev, DoneEvent):
@@ -198,7 +213,11 @@ class ResultPage(QWidget):
         elif r.get("samples_after"):
             self.before.setPlainText("\n\n".join(s["before"] for s in r["samples_after"]))
             self.after.setPlainText("\n\n".join(s["after"] for s in r["samples_after"]))
-        parts = [f"{r['method'].upper()}, {r['steps']} steps, beta {r['beta']}."]
+        names = {"reward_model": "your reward model", "rouge_l": "ROUGE-L", "length": "length",
+                 "positivity": "positivity", "word_count": f"the count of '{r.get('word', 'Person')}'"}
+        paid = " + ".join(names.get(x, x) for x in r.get("rewards", [])) if r["method"] != "dpo" else "the pairs"
+        model = "the bundled SmolLM2-135M-Instruct" if r.get("model") == "bundled" else r.get("model", "the model")
+        parts = [f"{r['method'].upper()} on {model}, {r['steps']} steps, beta {r['beta']}, paid by {paid}."]
         if steps:
             parts.append(f"Reward {steps[0]['reward_mean']:.3f} -> {steps[-1]['reward_mean']:.3f}; "
                          f"KL {steps[0]['kl']:.4f} -> {steps[-1]['kl']:.4f}.")

@@ -71,9 +71,39 @@ def _evaluation(p) -> dict | None:
             "references": [r.example.reference for r in results]}
 
 
+def _alignment(p) -> dict | None:
+    from playground.core.align.job import AlignStepEvent
+
+    rw, op = p.reward, p.optimize
+    rm = None
+    if getattr(rw, "rm", None) is not None and getattr(rw, "trained_on", None):
+        train, test = rw.trained_on
+        rm = {"backbone": rw.rm.backbone_kind, "train": [[q.prompt, q.chosen, q.rejected] for q in train],
+              "test": [[q.prompt, q.chosen, q.rejected] for q in test], "steps": rw.report.steps,
+              "test_accuracy": rw.report.test_accuracy}
+    steps = [e for e in op.events if isinstance(e, AlignStepEvent)]
+    optimize = None
+    if steps:
+        cfg, last = op.last_config, steps[-1]
+        samples = last.extra.get("samples", [])
+        optimize = {"method": cfg.method.name, "beta": cfg.method.beta, "rewards": list(cfg.method.rewards),
+                    "weights": list(cfg.method.weights), "target_words": cfg.method.target_words,
+                    "word": cfg.method.word, "group_size": cfg.method.group_size,
+                    "max_new_tokens": cfg.method.max_new_tokens, "learning_rate": cfg.training.learning_rate,
+                    "steps": cfg.training.max_steps, "temperature": cfg.method.temperature,
+                    "group": {"completions": [s["completion"] for s in samples],
+                              "references": [s.get("reference", "") for s in samples],
+                              "rewards": [s["reward"] for s in samples],
+                              "advantages": list(last.extra.get("advantages", []))}}
+    if rm is None and optimize is None:
+        return None
+    return {"kind": "alignment", "reward_model": rm, "optimize": optimize}
+
+
 COLLECTORS = {"prompt_comparison": ("Prompt", _prompt), "generation": ("Generate", _generation),
               "next_token": ("Sampling", _next_token), "attention": ("Inside", _attention),
-              "finetune": ("Fine-tune", _finetune), "evaluation": ("Evaluate", _evaluation)}
+              "finetune": ("Fine-tune", _finetune), "evaluation": ("Evaluate", _evaluation),
+              "alignment": ("Align", _alignment)}
 
 
 def collect_experiments(panels, kinds=None) -> tuple[list[dict], list[str]]:
