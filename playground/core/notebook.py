@@ -203,25 +203,34 @@ for token, w in zip(results["attention"]["tokens"], results["attention"]["row"])
 
 
 def finetune_cells(p: dict) -> list[tuple[str, str]]:
-    """``method`` ("lora" | "full"), ``texts`` (training texts), ``steps``, ``learning_rate``, ``lora_r``."""
+    """``method`` ("lora" | "full" | "prompt_tuning"), ``texts`` (training texts), ``steps``,
+    ``learning_rate``, ``lora_r``, ``lora_alpha``, ``target_modules``, ``virtual_tokens``, and from the
+    app's run (when there was one) ``run`` (its folder's name) and ``app_trainable``."""
     method = p.get("method", "lora")
-    if method not in ("lora", "full"):
-        method_note = f"The app's run used {method}; this notebook shows LoRA, the usual PEFT method, in its place."
+    if method not in ("lora", "full", "prompt_tuning"):
         method = "lora"
-    else:
-        method_note = ""
-    return [("markdown", "## Fine-tuning\n\nA few optimizer steps on the training texts: "
-             + ("every weight learns (full fine-tuning)." if method == "full" else
-                "LoRA freezes the model and learns two small matrices per attention projection (peft).")
-             + (f" {method_note}" if method_note else "")),
+    r = int(p.get("lora_r", 8))
+    targets = list(p.get("target_modules") or ["q_proj", "k_proj", "v_proj", "o_proj"])
+    what = {"full": "every weight learns (full fine-tuning).",
+            "lora": "LoRA freezes the model and learns two small matrices per chosen projection (peft).",
+            "prompt_tuning": "prompt tuning freezes the model and learns a few virtual token embeddings put in "
+                             "front of every input (peft; started at random here)."}[method]
+    run = p.get("run")
+    replay = (f" The settings are those of the app's run `{run}`: method, learning rate, rank and target modules, "
+              f"and as many optimizer steps; it trained {int(p['app_trainable']):,} parameters."
+              if run and p.get("app_trainable") else "")
+    return [("markdown", f"## Fine-tuning\n\nA few optimizer steps on the training texts: {what}{replay}"),
             ("code", f"""texts = {_lit(list(p.get("texts", []))[:32])}
 method, steps, lr = {_lit(method)}, {int(p.get("steps", 4))}, {float(p.get("learning_rate", 2e-4))!r}
 torch.manual_seed(0)
 if method == "lora":
     from peft import LoraConfig, get_peft_model
-    model = get_peft_model(model, LoraConfig(r={int(p.get("lora_r", 8))}, lora_alpha={2 * int(p.get("lora_r", 8))},
-                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                                             task_type="CAUSAL_LM"))
+    model = get_peft_model(model, LoraConfig(r={r}, lora_alpha={int(p.get("lora_alpha", 2 * r))}, lora_dropout=0.0,
+                                             target_modules={_lit(targets)}, task_type="CAUSAL_LM"))
+elif method == "prompt_tuning":
+    from peft import PromptTuningConfig, get_peft_model
+    model = get_peft_model(model, PromptTuningConfig(num_virtual_tokens={int(p.get("virtual_tokens", 20))},
+                                                     task_type="CAUSAL_LM"))
 trainable = sum(q.numel() for q in model.parameters() if q.requires_grad)
 total = sum(q.numel() for q in model.parameters())
 optimizer = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=lr)

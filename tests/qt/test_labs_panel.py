@@ -241,26 +241,54 @@ def test_lab3_steps_tick_on_the_align_tab(qtbot, window, tmp_path):
     assert got["align_group"]["advantages"] == pytest.approx(want["advantages"], abs=1e-5)
 
 
-def test_lab2_baseline_ticks_on_an_evaluation_and_its_notebook_gives_the_same_rouge(qtbot, window, tmp_path):
-    from tests.core.test_notebook import run_script
+def test_lab2_ticks_on_an_evaluation_a_lora_run_and_a_second_evaluation_and_its_notebook_replays_them(
+        qtbot, window, tmp_path, monkeypatch):
+    import json
+    from pathlib import Path
 
+    import nbformat
+
+    from playground.core.finetune import runs
+    from tests.core.test_notebook import run_script
+    from tests.qt.test_finetune_panel import TRAIN_TIMEOUT, _small_job
+
+    monkeypatch.setattr(runs, "runs_root", lambda: tmp_path / "runs")
     dock = window.toggle_labs(True)
     dock.select_lab("fine-tuning")
     ev = window.panel("EvaluatePanel")
     ev.count_spin.setValue(2)
     ev.max_tokens.setValue(4)
     assert not dock.is_ticked("baseline")
+    with qtbot.waitSignal(ev.sig_evaluation_finished, timeout=60000):
+        click(qtbot, ev.run_button)
+    wait_ticked(qtbot, dock, "baseline")
+    assert not dock.is_ticked("after") and not dock.is_ticked("lora")
+    missing = window.export_notebook(str(tmp_path / "early.ipynb"), dock.lab())
+    assert len(missing) == 1 and "finetune" in missing[0]  # no fine-tuning run yet: said, not faked
+
+    # a short LoRA run in the Fine-tune tab ticks "lora", and only a second evaluation ticks "after"
+    ft = window.panel("FinetunePanel")
+    window.tabs.setCurrentWidget(ft)
+    qtbot.waitUntil(lambda: ft.data_page.preview is not None, timeout=60_000)
+    _small_job(qtbot, ft, examples=4, accumulation=2)
+    click(qtbot, ft.train_page.start_button)
+    wait_ticked(qtbot, dock, "lora", timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: not ft.train_page.busy, timeout=30_000)
+    assert not dock.is_ticked("after") and not dock.is_ticked("full")
     with qtbot.waitSignal(ev.sig_evaluation_finished, timeout=60000) as blocker:
         click(qtbot, ev.run_button)
     reports = blocker.args[0]
-    wait_ticked(qtbot, dock, "baseline")
-    assert not dock.is_ticked("after") and not dock.is_ticked("lora")
-    path = tmp_path / "lab2.ipynb"
-    missing = window.export_notebook(str(path), dock.lab())
-    assert len(missing) == 1 and "finetune" in missing[0]  # no fine-tuning run yet: said, not faked
-    import nbformat
+    wait_ticked(qtbot, dock, "after")
 
-    got = run_script(nbformat.read(str(path), as_version=4), tmp_path)
+    # the notebook replays the run's settings (same trainable parameters) and the second evaluation's ROUGE
+    path = tmp_path / "lab2.ipynb"
+    assert window.export_notebook(str(path), dock.lab()) == []
+    nb = nbformat.read(str(path), as_version=4)
+    run = json.loads((Path(ft.train_page.run_dir) / "report.json").read_text())
+    assert Path(ft.train_page.run_dir).name in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    got = run_script(nb, tmp_path)
+    assert got["finetune"]["trainable"] == run["method"]["trainable_parameters"]
+    assert len(got["finetune"]["losses"]) == run["training"]["steps"]
     label = ev.labels[-1]
     for k in ("rouge1", "rouge2", "rougeL"):
         assert got["evaluation"][k] == pytest.approx(float(reports[label].rouge[k]), abs=1e-9)

@@ -46,11 +46,32 @@ def _attention(p) -> dict | None:
 
 
 def _finetune(p) -> dict | None:
+    """The last finished run's settings (method, learning rate, rank, targets, steps) when its report
+    is there; else the method alone with a few steps."""
+    import json
+    from pathlib import Path
+
     page = p.train_page
     if not page.method:
         return None
     texts = [f"{ex.input}\n{ex.reference}" for ex in _train_examples()[:16]]
-    return {"kind": "finetune", "method": page.method, "texts": texts, "steps": 4}
+    exp = {"kind": "finetune", "method": page.method, "texts": texts, "steps": 4}
+    try:
+        report = json.loads((Path(page.run_dir) / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return exp
+    from playground.core.finetune.methods import METHOD_FACTS
+
+    cfg, m = report.get("config", {}), report.get("method", {})
+    lr = cfg.get("training", {}).get("learning_rate", "auto")
+    lora, pt = cfg.get("method", {}).get("lora", {}), cfg.get("method", {}).get("prompt_tuning", {})
+    exp.update({"run": Path(page.run_dir).name, "app_trainable": m.get("trainable_parameters"),
+                "steps": int(report.get("training", {}).get("steps") or 4),
+                "learning_rate": float(METHOD_FACTS[page.method].learning_rate if lr == "auto" else lr),
+                "lora_r": int(lora.get("rank", 8)), "lora_alpha": int(lora.get("alpha", 16)),
+                "target_modules": list(m.get("target_modules") or []),
+                "virtual_tokens": int(pt.get("virtual_tokens", 20))})
+    return exp
 
 
 def _train_examples():
