@@ -61,14 +61,33 @@ def _read_report(run_dir: Path) -> dict:
                          "`playground finetune` wrote.") from None
 
 
+def run_base_source(run_dir: str | Path) -> str:
+    """The model.source the run was trained from ("bundled", a folder, a Hub id)."""
+    return str(_read_report(Path(run_dir))["config"]["model"]["source"])
+
+
+def base_mismatch(run_dir: str | Path, base) -> str:
+    """'' when the run was trained from ``base`` (a LoadedModel), else a plain sentence saying which."""
+    source = run_base_source(run_dir)
+    known = {base.source.kind if base.source.kind in ("bundled", "encoder") else "", base.source.ref,
+             str(base.info.folder or "")} - {""}
+    if source in known:
+        return ""
+    try:
+        if any(Path(source).expanduser().resolve() == Path(k).expanduser().resolve() for k in known):
+            return ""
+    except (OSError, RuntimeError):
+        pass
+    return (f"The run {Path(run_dir).name} was trained from {source}, not from {base.info.name}: "
+            "load that model first (Model menu), then check the run.")
+
+
 def load_base(run_dir: str | Path, device: str = "cpu", handle: TaskHandle | None = None):
     """The base model the run started from (model.source of its job), in FP32."""
     from playground.core.model_sources import ModelSource
     from playground.core.models import load_model
 
-    report = _read_report(Path(run_dir))
-    source = report["config"]["model"]["source"]
-    return load_model(ModelSource.parse(source), device=device, dtype="float32", handle=handle)
+    return load_model(ModelSource.parse(run_base_source(run_dir)), device=device, dtype="float32", handle=handle)
 
 
 def load_tuned(run_dir: str | Path, base, handle: TaskHandle | None = None):
@@ -167,6 +186,9 @@ def check_run(run_dir: str | Path, *, base=None, baseline_result: Baseline | Non
         handle.report(None, "Loading the base model...")
         base = load_base(run_dir, handle=handle)
     base = base.extras.get("precision_of", base)  # the model as loaded, not a converted copy
+    why = base_mismatch(run_dir, base)
+    if why:
+        raise InputError(why)
     if baseline_result is None:
         handle.report(0.0, "Probing the base model and its BF16 noise floor...")
         baseline_result = baseline(base, probes, handle)
