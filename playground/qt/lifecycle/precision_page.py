@@ -132,7 +132,11 @@ class PrecisionPage(QWidget):
             values = [row.label, f"{row.weight_bytes / 1e6:.1f}", f"{row.perplexity:.2f}", f"{row.kl:.4f}",
                       f"{row.top1 * 100:.1f}%", f"{row.tokens_per_s:.1f}"]
         for c, v in enumerate(values):
-            self.table.setItem(r, c, QTableWidgetItem(v))
+            item = QTableWidgetItem(v)
+            item.setToolTip(row.skipped or row.note)
+            self.table.setItem(r, c, item)
+        if row.note:
+            self.texts.append(f"<i>{html.escape(row.label)}: {html.escape(row.note)}</i>")
         if not row.skipped:
             self._add_text(row)
             self._update_plot()
