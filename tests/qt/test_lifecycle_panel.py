@@ -158,3 +158,19 @@ def test_forgetting_of_a_picked_run_plots_learning_against_forgetting(qtbot, con
     offsets = [c.get_offsets() for c in page.ax.collections if len(c.get_offsets())]
     assert len(offsets) == 1 and offsets[0][0][0] == pytest.approx(page.results[0].learning)
     assert (run / "forgetting.json").is_file()
+
+
+def test_scaling_stop_mid_sweep_keeps_the_finished_sizes(qtbot, app_context):
+    from playground.core.lifecycle import mini_scaling as M
+
+    panel = make_panel(qtbot, app_context)
+    page = panel.scaling
+    page.sizes = M.SIZES[:3]
+    page.budget_edit.setText("1.2e10")  # the 280k size needs 8.6e9 for its 10 steps
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(page.results) >= 1, timeout=240000)
+    qtbot.mouseClick(page.bar.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
+    kept = len(page.results)
+    assert 1 <= kept < 3 and page.bar.message.text() == f"Stopped: {kept} finished size(s) kept."
+    assert "30k" in page.run_out.text() and len(page.size_lines["30k"].get_xdata()) >= 2
