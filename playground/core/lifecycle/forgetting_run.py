@@ -20,8 +20,14 @@ from pathlib import Path
 
 from playground.core.errors import InputError
 from playground.core.handle import TaskHandle, ensure_handle
-from playground.core.lifecycle.forgetting import REPLY_TOKENS, ForgettingReport, ProbeResult, load_probes, \
-    noise_floor, run_probes
+from playground.core.lifecycle.forgetting import (
+    REPLY_TOKENS,
+    ForgettingReport,
+    ProbeResult,
+    load_probes,
+    noise_floor,
+    run_probes,
+)
 
 RESULT_FILE = "forgetting.json"
 #: The stress preset: the method's default learning rate times this (by hand: full fine-tuning then
@@ -218,8 +224,9 @@ def check_run(run_dir: str | Path, *, base=None, baseline_result: Baseline | Non
 
 def format_table(rows: Sequence[RunForgetting]) -> str:
     """Learning against forgetting, one line per run, the noise floor last."""
-    lines = [f"{'run':<28} {'method':<13} {'lr':>7} {'steps':>5} {'val loss':>15} {'questions':>9} "
-             f"{'facts':>6} {'margin':>14}"]
+    header = (f"{'run':<28} {'method':<13} {'lr':>7} {'steps':>5} {'val loss':>15} {'questions':>9} "
+              f"{'facts':>6} {'margin':>14}")
+    lines = [header]
     for r in rows:
         b, a = r.report.before, r.report.after
         val = "n/a" if math.isnan(r.learning) else f"{r.validation_before:.3f}->{r.validation_after:.3f}"

@@ -15,7 +15,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.qt.inside.common import ATTENTION_CMAP, make_canvas, matrix_rows, short, write_csv
+from playground.qt.inside.common import (
+    ATTENTION_CMAP,
+    make_canvas,
+    matrix_rows,
+    short,
+    write_csv,
+)
 from playground.qt.task_slot import TaskSlot
 
 SENTENCE = "The animal didn't cross the street because it was too tired."

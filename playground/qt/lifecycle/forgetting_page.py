@@ -13,14 +13,17 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
-from playground.qt.lifecycle.common import RunBar, lesson, make_canvas
+from playground.qt.lifecycle.common import (
+    RunBar,
+    column_beside_plot,
+    lesson,
+    make_canvas,
+)
 from playground.qt.task_slot import TaskSlot
 
 LESSON = ("<b>Catastrophic forgetting</b>: training on one task can cost skills elsewhere. The probes are "
@@ -37,7 +40,11 @@ def _probe_rows(base, current, run_dir, cached, handle):
     """Generator run off the GUI thread: ('row', label, ProbeResult, extra) items, base first, then the
     fine-tuned model; ('baseline', Baseline) once; ('run', RunForgetting) for a picked run."""
     from playground.core.lifecycle import forgetting_run as FR
-    from playground.core.lifecycle.forgetting import load_probes, noise_floor, run_probes
+    from playground.core.lifecycle.forgetting import (
+        load_probes,
+        noise_floor,
+        run_probes,
+    )
 
     probes = load_probes()
     if cached is None:
@@ -93,20 +100,8 @@ class ForgettingPage(QWidget):
         from playground.core.lifecycle.forgetting_run import draw
 
         draw(self.ax, [])
-        left = QWidget()
-        layout = QVBoxLayout(left)
-        layout.addWidget(lesson(LESSON))
-        layout.addLayout(pick)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.bar.message)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.verdict)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.canvas)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        QVBoxLayout(self).addWidget(split)
+        column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1), self.verdict],
+                           self.canvas)
         context.sig_adapter_changed.connect(lambda _=None: self.refresh_runs())
         self.refresh_runs()
 
