@@ -131,6 +131,7 @@ class ScalingPage(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         scroll = QScrollArea()  # the calculator's text and the run's table must never be cut off
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(left)
         split.addWidget(scroll)
         split.addWidget(plots)
@@ -185,7 +186,7 @@ class ScalingPage(QWidget):
         if isinstance(item, M.SizeResult):
             self.results.append(item)
             table, note = M.describe_results(self.results, self.budget).rsplit("\n", 1)
-            self.run_out.setText(f"<pre style='font-size:8pt'>{html.escape(table)}</pre>{html.escape(note)}")
+            self.run_out.setText(f"<pre style='font-size:7pt'>{html.escape(table)}</pre>{html.escape(note)}")
             return
         self.points.append(item)
         line = self.size_lines.get(item.size)
