@@ -164,7 +164,10 @@ class RunForgetting:
         return {"run": self.run, "method": self.method, "learning_rate": self.learning_rate, "steps": self.steps,
                 "base_model": self.base_model, "validation_before": self.validation_before,
                 "validation_after": self.validation_after, "replies": self.report.after.replies,
-                "margins": self.report.after.margins, **self.report.to_dict()}
+                "margins": self.report.after.margins,
+                "replies_changed": sum(a.strip() != b.strip() for a, b in zip(self.report.before.replies,
+                                                                             self.report.after.replies)),
+                "describe": self.describe(), **self.report.to_dict()}
 
 
 def check_run(run_dir: str | Path, *, base=None, baseline_result: Baseline | None = None,
@@ -256,22 +259,37 @@ def save_plot(rows: Sequence[RunForgetting], path: str | Path) -> None:
     fig.savefig(str(path))
 
 
-def draw(ax, rows: Sequence[RunForgetting]) -> None:
-    """Draw the learning-vs-forgetting plot on ``ax`` (cleared first; the GUI redraws in place)."""
+def saved_check(run_dir: str | Path) -> dict | None:
+    """The check written to RUN/forgetting.json by an earlier ``check_run`` (None when there is none)."""
+    try:
+        found = json.loads((Path(run_dir) / RESULT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) and "after" in found and "noise_floor" in found else None
+
+
+def draw(ax, rows: Sequence[RunForgetting | dict]) -> None:
+    """Draw the learning-vs-forgetting plot on ``ax`` (cleared first; the GUI redraws in place).
+
+    A row is a RunForgetting or a saved check (``RunForgetting.to_dict``, as in forgetting.json).
+    """
+    points = [r if isinstance(r, dict) else r.to_dict() for r in rows]
     ax.clear()
-    if rows:
-        floor = abs(rows[0].report.noise["margin_change"])
+    if points:
+        floor = abs(points[0]["noise_floor"]["margin_change"])
         ax.axhspan(-floor, floor, color="0.85", label="noise floor (BF16, no training)")
-    for r in rows:
-        x = 0.0 if math.isnan(r.learning) else r.learning
-        ax.scatter([x], [r.margin_change], s=30)
-        ax.annotate(f"{r.method} lr {r.learning_rate:.0e}", (x, r.margin_change), fontsize=7,
-                    xytext=(4, 3), textcoords="offset points")
+    for p in points:
+        before, after = p["validation_before"], p["validation_after"]
+        x = before - after if before is not None and after is not None else 0.0
+        y = p["after"]["mean_margin"] - p["before"]["mean_margin"]
+        ax.scatter([x], [y], s=30)
+        ax.annotate(f"{p['method']} lr {p['learning_rate']:.0e}", (x, y), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
     ax.axhline(0, color="0.4", lw=0.8)
     ax.set_xlabel("learning: validation loss drop (nats/token)")
     ax.set_ylabel("forgetting: change of fact margin (nats)")
-    ax.set_title("Learning against forgetting" + (f" ({rows[0].base_model})" if rows else ""), fontsize=9)
-    if rows:
+    ax.set_title("Learning against forgetting" + (f" ({points[0]['base_model']})" if points else ""), fontsize=9)
+    if points:
         ax.legend(fontsize=7, loc="lower left")
 
 

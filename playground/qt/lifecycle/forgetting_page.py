@@ -103,7 +103,41 @@ class ForgettingPage(QWidget):
         column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1), self.verdict],
                            self.canvas)
         context.sig_adapter_changed.connect(lambda _=None: self.refresh_runs())
+        self.run_combo.currentIndexChanged.connect(self.show_saved)
         self.refresh_runs()
+
+    def show_saved(self, _index: int = -1) -> None:
+        """A run checked before (forgetting.json, e.g. by `playground finetune --forgetting`) shows at once."""
+        from playground.core.lifecycle.forgetting_run import draw, saved_check
+
+        choice = self.run_combo.currentData()
+        saved = saved_check(choice) if choice and choice != ATTACHED else None
+        if saved is None or self.slot.busy:
+            return
+        self.rows = []
+        self.table.setRowCount(0)
+        b, a, n = saved["before"], saved["after"], saved["noise_floor"]
+        floor = (b["questions_passed"] - n["questions_lost"], b["facts_right"] - n["facts_lost"],
+                 b["mean_margin"] + n["margin_change"], n["replies_changed"])
+        for label, (q, f, m, changed) in (("base", (b["questions_passed"], b["facts_right"], b["mean_margin"], "")),
+                                          ("base rounded to BF16 (noise floor)", floor),
+                                          (f"run {saved['run']} ({saved['method']})",
+                                           (a["questions_passed"], a["facts_right"], a["mean_margin"],
+                                            saved.get("replies_changed", "")))):
+            self._add_table_row([label, f"{q}/{b['questions']}", f"{f}/{b['facts']}", f"{m:.2f}", str(changed)])
+        self.verdict.setText(saved.get("describe", saved["verdict"]).replace("\n", "<br>"))
+        self.results = [r for r in self.results if (r if isinstance(r, dict) else r.to_dict())["run"] != saved["run"]]
+        self.results.append(saved)
+        draw(self.ax, self.results)
+        self.canvas.draw_idle()
+        self.bar.message.setText("Checked before (forgetting.json in the run folder). Run the probes to "
+                                 "measure again.")
+
+    def _add_table_row(self, values: list[str]) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        for c, v in enumerate(values):
+            self.table.setItem(r, c, QTableWidgetItem(v))
 
     def refresh_runs(self, select: str | None = None) -> None:
         """List the attached adapter (if any) and the finished runs, newest first."""
@@ -169,7 +203,8 @@ class ForgettingPage(QWidget):
             from playground.core.lifecycle.forgetting_run import draw
 
             result = item[1]
-            self.results = [r for r in self.results if r.run != result.run] + [result]
+            self.results = [r for r in self.results
+                            if (r if isinstance(r, dict) else r.to_dict())["run"] != result.run] + [result]
             self.verdict.setText(result.describe().replace("\n", "<br>"))
             draw(self.ax, self.results)
             self.canvas.draw_idle()
@@ -181,12 +216,8 @@ class ForgettingPage(QWidget):
             changed = str(extra["replies_changed"])
         elif extra is not None:
             changed = str(sum(a.strip() != b.strip() for a, b in zip(extra["before"].replies, result.replies)))
-        r = self.table.rowCount()
-        self.table.insertRow(r)
-        values = [label, f"{result.questions_passed}/{len(result.question_pass)}",
-                  f"{result.facts_right}/{len(result.margins)}", f"{result.mean_margin:.2f}", changed]
-        for c, v in enumerate(values):
-            self.table.setItem(r, c, QTableWidgetItem(v))
+        self._add_table_row([label, f"{result.questions_passed}/{len(result.question_pass)}",
+                             f"{result.facts_right}/{len(result.margins)}", f"{result.mean_margin:.2f}", changed])
         if extra is not None and "noise" in extra:
             from playground.core.lifecycle.forgetting import ForgettingReport
 
