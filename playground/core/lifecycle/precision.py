@@ -112,8 +112,9 @@ def speed_note(name: str, device: str) -> str:
     fast = {"fp16": {"avx512_fp16", "amx_fp16"}, "bf16": {"avx512_bf16", "amx_bf16"}}[name]
     if flags and not flags & fast:
         label = FORMATS[name].label
-        return (f"This CPU has no {label} arithmetic ({' or '.join(sorted(fast))}): {label} runs through "
-                f"conversions and is likely slower than FP32 here; the memory saving still holds.")
+        return (f"This CPU has no {label} arithmetic ({' or '.join(sorted(fast))}): {label} math runs through "
+                f"conversions, so long prompts can be slower than FP32 here (one-token decode is limited by "
+                f"memory and may still gain); the memory saving holds.")
     return ""
 
 
