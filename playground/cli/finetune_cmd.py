@@ -21,6 +21,9 @@ def add_parser(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
     p.add_argument("--output", metavar="DIR", help="the run folder (overrides output.dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the summary lines")
+    p.add_argument("--forgetting", action="store_true",
+                   help="after training, run the forgetting probes on the base and the trained model "
+                        "(writes forgetting.json / forgetting.md in the run folder; a few minutes on a CPU)")
     p.set_defaults(run=run)
 
 
@@ -122,4 +125,9 @@ def run(args) -> int:
     if isinstance(last, DoneEvent) and _is_main():
         printer.line(last.describe())
         printer.line(f"Report: {os.path.join(last.run_dir, 'report.md')}")
+        if args.forgetting:
+            from playground.cli.common import terminal_progress
+            from playground.core.lifecycle.forgetting_run import check_run
+
+            print(check_run(last.run_dir, handle=TaskHandle(terminal_progress)).describe())
     return 0

@@ -1,4 +1,5 @@
-"""`playground precision` and `playground scaling calc|run`: the lifecycle lab, headless."""
+"""`playground precision`, `playground forgetting` and `playground scaling calc|run`: the lifecycle lab,
+headless."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ def add_parser(sub) -> None:
     p.add_argument("--new-tokens", type=int, default=24, help="greedy tokens generated per format")
     add_model_options(p)
     p.set_defaults(run=run_precision)
+
+    f = sub.add_parser("forgetting", help="what fine-tuning cost elsewhere: probes on finished runs and their base",
+                       description="Ask the base model, its BF16 copy (the noise floor) and each run's trained "
+                                   "model the forgetting probes; print learning (validation loss) against "
+                                   "forgetting (answers kept, fact margin). Writes forgetting.json in each run.")
+    f.add_argument("runs", nargs="+", metavar="RUN_DIR", help="finished fine-tuning run folders (same base model)")
+    f.add_argument("--plot", default=None, help="also save the learning-vs-forgetting plot to this PNG")
+    f.set_defaults(run=run_forgetting)
 
     s = sub.add_parser("scaling", help="scaling-law calculator and a miniature scaling experiment")
     ssub = s.add_subparsers(dest="scaling_command", metavar="WHAT", required=True)
@@ -103,5 +112,31 @@ def run_scaling(args) -> int:
         from playground.core.lifecycle.scaling_plot import save_plot
 
         save_plot(points, results, args.plot)
+        print(f"plot saved to {args.plot}")
+    return 0
+
+
+def run_forgetting(args) -> int:
+    from playground.cli.common import terminal_progress
+    from playground.core.handle import TaskHandle
+    from playground.core.lifecycle import forgetting_run as FR
+
+    from playground.core.errors import InputError
+
+    sources = {r: FR.run_base_source(r) for r in args.runs}
+    if len(set(sources.values())) > 1:
+        raise InputError("These runs were trained from different base models: "
+                         + "; ".join(f"{r}: {s}" for r, s in sources.items()) + ".",
+                         "Check runs of one base model at a time.")
+    handle = TaskHandle(terminal_progress)
+    base = FR.load_base(args.runs[0], handle=handle)
+    shared = FR.baseline(base, handle=handle)
+    rows = []
+    for run in args.runs:
+        rows.append(FR.check_run(run, base=base, baseline_result=shared, handle=handle))
+        print(rows[-1].describe(), file=sys.stderr)
+    print(FR.format_table(rows))
+    if args.plot:
+        FR.save_plot(rows, args.plot)
         print(f"plot saved to {args.plot}")
     return 0

@@ -46,3 +46,27 @@ def test_precision_command_on_a_tiny_model(tiny_llama_dir, capsys):
 def test_precision_command_refuses_unknown_format(capsys):
     assert main(["precision", "--formats", "fp8"]) == 2
     assert "Unknown number format: fp8" in capsys.readouterr().err
+
+
+def test_finetune_forgetting_and_the_forgetting_command(tiny_llama_dir, tmp_path, capsys, monkeypatch):
+    from playground.core.lifecycle import forgetting_run as FR
+    from tests.core.test_forgetting_run import SMALL
+
+    monkeypatch.setattr(FR, "load_probes", lambda path=None: SMALL)
+    cfg = FR.preset("lora", tmp_path / "run", steps=2, validation_examples=2)
+    cfg.model.source, cfg.model.device = str(tiny_llama_dir), "cpu"
+    cfg.data.max_train_examples, cfg.data.max_length = 4, 96
+    cfg.training.gradient_accumulation_steps = 1
+    job = tmp_path / "job.toml"
+    job.write_text(cfg.to_toml())
+    assert main(["finetune", str(job), "--quiet", "--forgetting"]) == 0
+    out = capsys.readouterr().out
+    assert "Forgetting check of run run (lora, learning rate 0.0003, 2 steps)" in out and "noise floor" in out
+    assert (tmp_path / "run" / "forgetting.md").is_file()
+    png = tmp_path / "f.png"
+    assert main(["forgetting", str(tmp_path / "run"), "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^run\s+lora\s+3e-04\s+2\s+[\d.]+->[\d.]+\s+\d/1\s+\d/2", out, re.M)
+    assert png.stat().st_size > 1000
+    assert main(["forgetting", str(tmp_path)]) == 2
+    assert "not a finished fine-tuning run" in capsys.readouterr().err

@@ -99,3 +99,32 @@ def test_unknown_format_is_refused_in_plain_words():
         P.parse_formats("fp32,fp8")
     assert P.first_divergence([1, 2, 3], [1, 5, 3]) == 1
     assert P.first_divergence([1, 2], [1, 2]) == -1
+
+
+def test_the_formats_run_on_this_cpu_and_int8_measured_bytes(tiny):
+    model, _ = tiny
+    for name in ("bf16", "fp16", "int8", "int4"):
+        assert P.probe_format(name, "cpu") == "" and P.check_format(name, "cpu") == ""
+    assert P.measured_weight_bytes(model, "int8") == _direct_bytes(model, "int8")
+    params = sum(p.numel() for p in model.parameters())
+    assert P.measured_weight_bytes(model, "int8") > params  # the FP32 embedding and the row scales
+
+
+@pytest.mark.parametrize("name, says, alternative", [("fp16", "cannot run FP16 arithmetic", "use BF16"),
+                                                    ("int4", "cannot run INT4 kernels", "use INT8")])
+def test_a_format_the_device_cannot_run_is_said_with_the_alternative(tiny, monkeypatch, name, says, alternative):
+    model, tok = tiny
+    real = P.probe_format
+    monkeypatch.setattr(P, "probe_format", lambda n, d: "no kernel for this dtype" if n == name else real(n, d))
+    why = P.check_format(name, "cpu")
+    assert says in why and alternative in why and "no kernel for this dtype" in why
+    rows = list(P.precision_sweep(model, tok, "cpu", ["fp32", name], texts=TEXTS[:1], new_tokens=3))
+    assert rows[0].skipped == "" and rows[1].skipped == why
+    assert f"skipped: {why}" in P.format_table(rows)
+
+
+def test_slow_half_precision_on_this_cpu_is_noted(monkeypatch):
+    monkeypatch.setattr(P, "cpu_flags", lambda: {"avx2", "f16c"})
+    assert "no FP16 arithmetic" in P.speed_note("fp16", "cpu") and "BF16" in P.speed_note("bf16", "cpu")
+    monkeypatch.setattr(P, "cpu_flags", lambda: {"avx512_fp16", "avx512_bf16"})
+    assert P.speed_note("fp16", "cpu") == "" == P.speed_note("bf16", "cpu") == P.speed_note("fp16", "cuda")

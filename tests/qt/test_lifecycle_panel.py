@@ -121,3 +121,65 @@ def test_forgetting_probes_base_noise_and_finetuned(qtbot, context_with_tiny_lla
     qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.slot.busy, timeout=120000)
     assert page.table.rowCount() == 3 and "noise floor" in page.verdict.text()
+
+
+def test_forgetting_of_a_picked_run_plots_learning_against_forgetting(qtbot, context_with_tiny_llama,
+                                                                       tiny_llama_dir, tmp_path, monkeypatch):
+    import json
+
+    from playground.core.lifecycle import forgetting as F
+    from playground.core.lifecycle import forgetting_run as FR
+    from tests.core.test_forgetting_run import SMALL, _tiny_run
+
+    monkeypatch.setattr(F, "load_probes", lambda path=None: SMALL)
+    monkeypatch.setattr(FR, "load_probes", lambda path=None: SMALL)
+    monkeypatch.setattr(FR, "runs_root", lambda: tmp_path)
+    run = _tiny_run(tiny_llama_dir, tmp_path / "lora-run", "lora")
+    foreign = tmp_path / "other-base"  # a finished run of another base model
+    (foreign / "adapter").mkdir(parents=True)
+    (foreign / "adapter" / "adapter_config.json").write_text("{}")
+    report = json.loads((run / "report.json").read_text())
+    report["config"]["model"]["source"] = "/somewhere/else"
+    (foreign / "report.json").write_text(json.dumps(report))
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    page = panel.forgetting
+    combo = page.run_combo
+    assert {combo.itemData(i) for i in range(combo.count())} == {str(run), str(foreign)}
+    combo.setCurrentIndex(combo.findData(str(foreign)))
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    assert "was trained from /somewhere/else" in page.bar.message.text() and not page.slot.busy
+    combo.setCurrentIndex(combo.findData(str(run)))
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=120000)
+    assert page.table.rowCount() == 3 and page.table.item(2, 0).text() == "run lora-run (lora)"
+    assert "Forgetting check of run lora-run (lora" in page.verdict.text()
+    assert "noise floor" in page.verdict.text() and page.bar.message.text() == "Probes finished."
+    assert len(page.results) == 1 and len(page.baselines) == 1
+    offsets = [c.get_offsets() for c in page.ax.collections if len(c.get_offsets())]
+    assert len(offsets) == 1 and offsets[0][0][0] == pytest.approx(page.results[0].learning)
+    assert (run / "forgetting.json").is_file()
+
+
+def test_scaling_stop_mid_sweep_keeps_the_finished_sizes(qtbot, app_context):
+    from playground.core.lifecycle import mini_scaling as M
+
+    panel = make_panel(qtbot, app_context)
+    page = panel.scaling
+    page.sizes = M.SIZES[:3]
+    page.budget_edit.setText("1.2e10")  # the 280k size needs 8.6e9 for its 10 steps
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(page.results) >= 1, timeout=240000)
+    qtbot.mouseClick(page.bar.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
+    kept = len(page.results)
+    assert 1 <= kept < 3 and page.bar.message.text() == f"Stopped: {kept} finished size(s) kept."
+    assert "30k" in page.run_out.text() and len(page.size_lines["30k"].get_xdata()) >= 2
+    # a fresh tab shows the saved check of that run at once, the same numbers without probing again
+    again = make_panel(qtbot, context_with_tiny_llama).forgetting
+    again.run_combo.setCurrentIndex(again.run_combo.findData(str(run)))
+    again.show_saved()
+    assert not again.slot.busy and "Checked before" in again.bar.message.text()
+    assert [again.table.item(r, 2).text() for r in range(3)] == [page.table.item(r, 2).text() for r in range(3)]
+    assert again.table.item(1, 4).text() == page.table.item(1, 4).text()
+    shown = [c.get_offsets() for c in again.ax.collections if len(c.get_offsets())]
+    assert shown[0][0][0] == pytest.approx(page.results[0].learning)

@@ -76,7 +76,9 @@ def continuation_logprob(model, tokenizer, context: str, continuation: str) -> f
     n_ctx = len(ctx) if full[:len(ctx)] == ctx else len(ctx) - 1  # a merge across the boundary
     ids = torch.tensor([full], device=device)
     with torch.no_grad():
-        logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), dim=-1)
+        # a prompt-tuned model puts its virtual tokens first: keep the positions of the real ids
+        logits = model(input_ids=ids).logits[0, -ids.shape[1]:]
+        logp = torch.log_softmax(logits[:-1].float(), dim=-1)
     targets = ids[0, n_ctx:]
     return logp[n_ctx - 1:].gather(1, targets[:, None]).sum().item()
 

@@ -8,6 +8,7 @@ FP32: quantizing it would also quantize the input embedding it shares storage wi
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,66 @@ def parse_formats(text: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+ALTERNATIVE = {"fp16": "use BF16 (the CPU's half precision) or FP32", "bf16": "use FP16 or FP32",
+               "int8": "use BF16 to halve the weights instead", "int4": "use INT8 (or BF16) instead",
+               "int2": "use INT8 instead"}
+
+
+@functools.lru_cache(maxsize=None)
+def probe_format(name: str, device: str) -> str:
+    """Run one tiny layer at the format on the device: '' when it works, else the error in one line.
+
+    This is what finds a CPU without FP16 matrix kernels or an INT4 kernel missing on a device
+    (optimum-quanto picks its kernels per device and dtype at run time).
+    """
+    import torch
+
+    if name == "fp32":
+        return ""
+    try:
+        with torch.no_grad():
+            layer = torch.nn.Sequential(torch.nn.Linear(128, 128)).to(device)  # quanto swaps children
+            x = torch.randn(2, 128, device=device)
+            if FORMATS[name].kind == "dtype":
+                dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
+                layer.to(dtype)(x.to(dtype))
+            else:
+                from optimum.quanto import freeze, qint2, qint4, qint8, quantize
+
+                quantize(layer, weights={"int8": qint8, "int4": qint4, "int2": qint2}[name])
+                freeze(layer)
+                layer(x)
+    except Exception as exc:  # any failure means the format cannot run here: say so, do not crash
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return ""
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo); empty where they cannot be read."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def speed_note(name: str, device: str) -> str:
+    """A caution shown beside a format that runs but slowly on this device ('' when none)."""
+    if device.split(":")[0] != "cpu" or name not in ("fp16", "bf16"):
+        return ""
+    flags = cpu_flags()
+    fast = {"fp16": {"avx512_fp16", "amx_fp16"}, "bf16": {"avx512_bf16", "amx_bf16"}}[name]
+    if flags and not flags & fast:
+        label = FORMATS[name].label
+        return (f"This CPU has no {label} arithmetic ({' or '.join(sorted(fast))}): {label} math runs through "
+                f"conversions, so long prompts can be slower than FP32 here (one-token decode is limited by "
+                f"memory and may still gain); the memory saving holds.")
+    return ""
+
+
 def check_format(name: str, device: str) -> str:
     """Return '' when the device can run the format, else a plain sentence with the alternative."""
     import torch
@@ -71,7 +132,25 @@ def check_format(name: str, device: str) -> str:
             import optimum.quanto  # noqa: F401
         except ImportError:
             return "INT formats need optimum-quanto: pip install 'optimum-quanto>=0.2,<0.3' (or use BF16)."
+    failure = probe_format(name, device)
+    if failure:
+        what = {"fp16": "FP16 arithmetic", "bf16": "BF16 arithmetic"}.get(name, f"{FORMATS[name].label} kernels")
+        return (f"This {'CPU' if base == 'cpu' else 'device'} cannot run {what} ({failure}): "
+                f"{ALTERNATIVE.get(name, 'use FP32')}.")
     return ""
+
+
+def measured_weight_bytes(model, name: str = "int8") -> int:
+    """The weight bytes of ``model`` really converted to a format (for the memory explainer's bar).
+
+    The estimate (parameters x 1 byte at INT8) is lower than this: the tied embedding / LM head
+    stays FP32 and every row keeps a scale. Converts a copy (seconds; run it off the GUI thread).
+    """
+    converted = convert(model, name)
+    try:
+        return weight_bytes(converted)
+    finally:
+        del converted
 
 
 def tensor_bytes(t) -> int:
@@ -193,6 +272,7 @@ class PrecisionRow:
     completion: list[str] = field(default_factory=list)  # the decoded pieces
     diverges_at: int = -1
     skipped: str = ""  # why the format did not run on this device
+    note: str = ""  # a caution: it runs, but slowly here
 
     def completion_marked(self) -> str:
         """The completion with the first token that differs from FP32 in [[ ]]."""
@@ -253,6 +333,7 @@ def precision_sweep(model, tokenizer, device: str, formats: Sequence[str], *,
             row.skipped = why
             yield row
             continue
+        row.note = speed_note(name, device)
         handle.report(i / len(formats), f"Converting to {fmt.label} and measuring...")
         converted = model if name == "fp32" else convert(model, name)
         row.weight_bytes = weight_bytes(converted)
@@ -284,6 +365,7 @@ def format_table(rows: Sequence[PrecisionRow]) -> str:
     for r in rows:
         if not r.skipped:
             lines.append(f"{r.label}: {r.completion_marked()!r}")
+    lines += [f"note ({r.label}): {r.note}" for r in rows if r.note]
     return "\n".join(lines)
 
 

@@ -59,3 +59,9 @@ OBJECTIVES = ("The three kinds of transformer are pre-trained differently. A dec
               "MiniLM) learns to fill in about 15% hidden tokens, seeing both sides (masked LM: labels only "
               "at the masks). An encoder-decoder (T5) learns to write back spans cut out of the input "
               "(span corruption with sentinels). With a decoder loaded you also see its surprise at each token.")
+BOTH_KINDS = ("<b>Decoder and encoder on one sentence.</b> A decoder (SmolLM2) is trained to predict the next "
+              "token, so each token may only attend to itself and earlier ones: its map is a triangle, nothing "
+              "above the diagonal. An encoder (MiniLM) is trained to fill in hidden tokens, so every token "
+              "attends to the whole sentence, both ways. The tokenizers differ too: byte-level BPE marks a "
+              "leading space with Ġ, WordPiece marks a word's continuation with ## and adds [CLS] and [SEP]. "
+              "The loaded model stands for its own kind; the bundled one stands for the other.")

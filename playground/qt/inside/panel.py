@@ -107,6 +107,10 @@ class InsidePanel(Panel):
                                     ("lens", "Logit lens", lessons.LENS), ("embeddings", "Embeddings", lessons.EMBEDDINGS),
                                     ("meaning", "Meaning", lessons.MEANING), ("objectives", "Objectives", lessons.OBJECTIVES)):
             self.view_tabs.addTab(ViewPage(self.views[name], lesson), title)
+        from playground.qt.inside.both_kinds_view import BothKindsView  # issue 16: both kinds side by side
+
+        self.views["kinds"] = BothKindsView(context)
+        self.view_tabs.addTab(ViewPage(self.views["kinds"], lessons.BOTH_KINDS), "Both kinds")
         self.view_tabs.currentChanged.connect(self._on_view_changed)
         self.heads.sig_head_clicked.connect(self._on_head_clicked)
         self.lens.sig_window_changed.connect(lambda s, n: self.run_lens(s, n))

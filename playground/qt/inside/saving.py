@@ -11,6 +11,7 @@ NOTHING_HINT = {
     "tokens": "type a text first.",
     "lens": "analyse a text, then open the Logit lens.",
     "embeddings": "type a few words and press Compare.",
+    "kinds": "type a sentence and press Compare both kinds.",
 }
 
 

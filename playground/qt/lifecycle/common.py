@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def make_canvas(width: float = 5.5, height: float = 3.6):
@@ -15,6 +26,22 @@ def make_canvas(width: float = 5.5, height: float = 3.6):
     canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     canvas.setMinimumSize(320, 240)
     return figure, canvas
+
+
+def column_beside_plot(page: QWidget, items: list, canvas, stretch: tuple[int, int] = (3, 2)) -> None:
+    """Lay out a section: its widgets and layouts in a column on the left (an item given as
+    ``(widget, stretch)`` grows), the plot on the right, with a splitter between them."""
+    left = QWidget()
+    column = QVBoxLayout(left)
+    for item in items:
+        widget, grow = item if isinstance(item, tuple) else (item, 0)
+        (column.addLayout if isinstance(widget, QLayout) else column.addWidget)(widget, grow)
+    split = QSplitter(Qt.Orientation.Horizontal)
+    split.addWidget(left)
+    split.addWidget(canvas)
+    split.setStretchFactor(0, stretch[0])
+    split.setStretchFactor(1, stretch[1])
+    QVBoxLayout(page).addWidget(split)
 
 
 def lesson(text: str) -> QLabel:

@@ -10,16 +10,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTextEdit,
-    QVBoxLayout,
     QWidget,
 )
-from PySide6.QtCore import Qt
 
-from playground.qt.lifecycle.common import RunBar, lesson, make_canvas
+from playground.qt.lifecycle.common import (
+    RunBar,
+    column_beside_plot,
+    lesson,
+    make_canvas,
+)
 from playground.qt.task_slot import TaskSlot
 
 LESSON = ("<b>Quantization</b> stores each weight in fewer bits. BF16 and FP16 halve the bytes; INT8 "
@@ -77,22 +79,8 @@ class PrecisionPage(QWidget):
         use_row.addStretch(1)
         self.note = lesson(TIED_NOTE + " " + BUNDLED_NOTE)
 
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addWidget(lesson(LESSON))
-        lv.addLayout(pick)
-        lv.addWidget(self.bar)
-        lv.addWidget(self.bar.message)
-        lv.addWidget(self.table, 1)
-        lv.addWidget(self.texts, 1)
-        lv.addLayout(use_row)
-        lv.addWidget(self.note)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.canvas)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        QVBoxLayout(self).addWidget(split)
+        column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1),
+                                  (self.texts, 1), use_row, self.note], self.canvas)
 
     def on_model_changed(self, loaded) -> None:
         self.use_button.setEnabled(loaded is not None)
@@ -132,7 +120,11 @@ class PrecisionPage(QWidget):
             values = [row.label, f"{row.weight_bytes / 1e6:.1f}", f"{row.perplexity:.2f}", f"{row.kl:.4f}",
                       f"{row.top1 * 100:.1f}%", f"{row.tokens_per_s:.1f}"]
         for c, v in enumerate(values):
-            self.table.setItem(r, c, QTableWidgetItem(v))
+            item = QTableWidgetItem(v)
+            item.setToolTip(row.skipped or row.note)
+            self.table.setItem(r, c, item)
+        if row.note:
+            self.texts.append(f"<i>{html.escape(row.label)}: {html.escape(row.note)}</i>")
         if not row.skipped:
             self._add_text(row)
             self._update_plot()

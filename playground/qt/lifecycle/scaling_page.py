@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import math
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -9,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -125,7 +129,11 @@ class ScalingPage(QWidget):
         plots.addWidget(self.nd_canvas)
         plots.addWidget(self.run_canvas)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
+        scroll = QScrollArea()  # the calculator's text and the run's table must never be cut off
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(left)
+        split.addWidget(scroll)
         split.addWidget(plots)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
@@ -159,7 +167,7 @@ class ScalingPage(QWidget):
 
         budget = _number(self.budget_edit)
         try:
-            M.check_budget(budget if budget is not None and budget == budget else 0, self.sizes)
+            M.check_budget(budget if budget is not None and not math.isnan(budget) else 0, self.sizes)
         except PlaygroundError as exc:
             self.bar.message.setText(f"{exc.message} {exc.hint}".strip())
             return
@@ -177,7 +185,8 @@ class ScalingPage(QWidget):
 
         if isinstance(item, M.SizeResult):
             self.results.append(item)
-            self.run_out.setText(M.describe_results(self.results, self.budget).replace("\n", "<br>"))
+            table, note = M.describe_results(self.results, self.budget).rsplit("\n", 1)
+            self.run_out.setText(f"<pre style='font-size:7pt'>{html.escape(table)}</pre>{html.escape(note)}")
             return
         self.points.append(item)
         line = self.size_lines.get(item.size)
