@@ -36,10 +36,10 @@ STRESS_FACTOR = 10.0
 
 
 def runs_root() -> Path:
-    """Where the Fine-tune tab keeps its runs (the same folder as qt/finetune/jobs.py's runs_root)."""
-    from playground.core.paths import user_dirs
+    """Where the Fine-tune tab keeps its runs (one definition: core.finetune.runs)."""
+    from playground.core.finetune import runs
 
-    return user_dirs().data / "runs" / "finetune"
+    return runs.runs_root()
 
 
 def finished_runs(root: str | Path | None = None) -> list[Path]:
