@@ -151,9 +151,22 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             scroll.setWidget(panel)
             self.tabs.addTab(scroll, panel.title)
         self.watch_labs()
+        self._connect_tabs()
         saved = self.context.settings.get("current_tab", 0)
         if isinstance(saved, int) and 0 <= saved < self.tabs.count():
             self.tabs.setCurrentIndex(saved)
+
+    def _connect_tabs(self) -> None:
+        """Tabs stay independent of each other; the window carries their few requests across."""
+        try:
+            finetune, lifecycle = self.panel("FinetunePanel"), self.panel("LifecyclePanel")
+        except KeyError:
+            return
+
+        def check(run_dir: str) -> None:
+            self.tabs.setCurrentIndex(self.panels.index(lifecycle))
+            lifecycle.check_forgetting(run_dir)
+        finetune.sig_check_forgetting.connect(check)
 
     def current_panel(self):
         """The panel of the tab on show (None before the tabs exist)."""

@@ -275,6 +275,16 @@ def test_lab2_ticks_on_an_evaluation_a_lora_run_and_a_second_evaluation_and_its_
     wait_ticked(qtbot, dock, "lora", timeout=TRAIN_TIMEOUT)
     qtbot.waitUntil(lambda: not ft.train_page.busy, timeout=30_000)
     assert not dock.is_ticked("after") and not dock.is_ticked("full")
+    # the Result page asks what the run forgot: the Lifecycle tab's Forgetting section probes that run
+    lifecycle = window.panel("LifecyclePanel")
+    qtbot.waitUntil(lambda: ft.result_page.forget_button.isEnabled(), timeout=30_000)
+    click(qtbot, ft.result_page.forget_button)
+    assert window.current_panel() is lifecycle and lifecycle.sections.currentWidget() is lifecycle.forgetting
+    page = lifecycle.forgetting
+    assert page.run_combo.currentData() == ft.train_page.run_dir
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=TRAIN_TIMEOUT)
+    assert page.table.rowCount() >= 3 and Path(ft.train_page.run_dir).name in page.table.item(2, 0).text()
+    window.tabs.setCurrentWidget(window.tabs.widget(window.panels.index(ev)))
     with qtbot.waitSignal(ev.sig_evaluation_finished, timeout=60000) as blocker:
         click(qtbot, ev.run_button)
     reports = blocker.args[0]

@@ -25,6 +25,8 @@ class FinetunePanel(Panel):
     title = "Fine-tune"
 
     sig_step_changed = Signal(int)
+    sig_check_forgetting = Signal(str)
+    """the Result page asks what a finished run forgot (the main window opens Lifecycle → Forgetting)"""
     """index of the step now on show (0 Model ... 4 Result)"""
 
     def __init__(self, context, parent: QWidget | None = None) -> None:

@@ -105,9 +105,14 @@ class ResultPage(WizardPage):
         self.job_button.setToolTip("The settings of this run as a job file for the command line: "
                                    "playground finetune CONFIG.toml (also on servers and several GPUs).")
         self.job_button.clicked.connect(self._ask_save_job)
+        self.forget_button = QPushButton("What did it forget?")
+        self.forget_button.setToolTip("Ask the base and this run the same general-knowledge questions and facts "
+                                      "(Lifecycle tab, Forgetting): what fine-tuning taught, and what it cost. "
+                                      "Several minutes on a CPU.")
+        self.forget_button.clicked.connect(lambda: self.run_dir and self.wizard.sig_check_forgetting.emit(self.run_dir))
         self.message = self.error_label()
         buttons = QHBoxLayout()
-        for w in (self.use_check, self.save_button, self.job_button):
+        for w in (self.use_check, self.save_button, self.job_button, self.forget_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
 
@@ -136,7 +141,7 @@ class ResultPage(WizardPage):
         return bool(self.report)
 
     def _enable(self, on: bool) -> None:
-        for w in (self.use_check, self.save_button, self.job_button):
+        for w in (self.use_check, self.save_button, self.job_button, self.forget_button):
             w.setEnabled(on)
 
     # --- showing a run ----------------------------------------------------------------------------

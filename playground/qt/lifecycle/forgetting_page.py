@@ -157,6 +157,12 @@ class ForgettingPage(QWidget):
         index = self.run_combo.findData(keep) if keep else -1
         self.run_combo.setCurrentIndex(max(index, 0))
 
+    def check(self, run_dir: str) -> None:
+        """Pick a finished run (e.g. from the Fine-tune Result page) and probe it."""
+        self.refresh_runs(select=str(run_dir))
+        if not self.slot.busy:
+            self.run()
+
     def browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "A finished fine-tuning run")
         if folder:

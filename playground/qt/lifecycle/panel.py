@@ -31,6 +31,10 @@ class LifecyclePanel(Panel):
         layout = QVBoxLayout(self)
         layout.addWidget(self.sections)
 
+    def check_forgetting(self, run_dir: str) -> None:
+        self.sections.setCurrentWidget(self.forgetting)
+        self.forgetting.check(run_dir)
+
     @property
     def busy(self) -> bool:
         return any(p.slot.busy for p in (self.precision, self.forgetting, self.scaling))
