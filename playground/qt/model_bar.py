@@ -59,6 +59,8 @@ class ModelBar(QWidget):
         context.sig_adapter_changed.connect(self._on_adapter)
         if context.session.current is not None:  # a bar made after the load still shows it
             self._on_changed(context.session.current)
+        if context.session.adapter is not None:  # and the adapter attached before it
+            self._on_adapter(context.session.adapter)
 
     def _on_loading(self, name: str) -> None:
         self.progress.setVisible(True)

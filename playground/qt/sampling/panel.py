@@ -8,6 +8,8 @@ that token alone, reusing the KV cache, in the task runner.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -131,8 +133,9 @@ class SamplingPanel(Panel, SamplingView):
         right.addWidget(self.stats_label)
         right.addWidget(self.notes_label)
         strip_head = QHBoxLayout()
-        strip_head.addWidget(QLabel("<b>Chosen tokens</b> <small>(click one to see its step)</small>"))
-        strip_head.addStretch(1)
+        self.strip_title = QLabel("<b>Chosen tokens</b> <small>(click one to see its step)</small>")
+        self.strip_title.setWordWrap(True)
+        strip_head.addWidget(self.strip_title, 1)
         strip_head.addWidget(legend_widget())
         right.addLayout(strip_head)
         right.addWidget(self.strip)
@@ -215,8 +218,13 @@ class SamplingPanel(Panel, SamplingView):
 
     # model -----------------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
+        if self.stepper is not None and self.context.only_switched(self.stepper.loaded, loaded):
+            # The Adapter switch: the chosen tokens stay, marked with the model that computed them.
+            self._update_origin()
+            return
         self.stepper = None
         self.steps = ()
+        self._update_origin()
         has_template = loaded.info.has_chat_template and not loaded.is_encoder_decoder
         self.chat_check.setEnabled(has_template)
         if self.encoder_notice.update_for(loaded):
@@ -232,6 +240,22 @@ class SamplingPanel(Panel, SamplingView):
             self._read_after_task = True
         else:
             self.read_prompt()
+
+    def _update_origin(self) -> None:
+        """Say which model computed the chosen tokens, in orange when the switch now selects another."""
+        current, stepper = self.context.session.current, self.stepper
+        head = "<b>Chosen tokens</b> <small>(click one to see its step)</small>"
+        if stepper is None:
+            self.strip_title.setText(head)
+            return
+        origin = html.escape(self.context.origin(stepper.loaded))
+        if current is None or stepper.loaded is current:
+            self.strip_title.setText(f"{head} <small>· computed with {origin}</small>")
+            return
+        self.strip_title.setText(
+            f"{head}<br><span style='color:#8a5a00'>Computed with <b>{origin}</b>; the model bar now selects "
+            f"{html.escape(self.context.origin(current))}. Sample next and Run go on with the first; "
+            "Read prompt starts again with the second.</span>")
 
     def _update_buttons(self) -> None:
         busy = self.busy
@@ -259,7 +283,8 @@ class SamplingPanel(Panel, SamplingView):
         tok = self.stepper.loaded.tokenizer
         text = tok.decode([st.token_id for st in chosen], skip_special_tokens=True)
         lines = [f"{st.index + 1:>3}. {st.text!r:<16} model {st.prob:6.1%}  ({st.how})" for st in chosen]
-        items = [(f"Step by step: {len(chosen)} tokens (settings now: {self.controls.settings().describe()})",
+        items = [(f"Step by step: {len(chosen)} tokens computed with {self.context.origin(self.stepper.loaded)} "
+                  f"(settings now: {self.controls.settings().describe()})",
                   f"{self.prompt_edit.toPlainText()}\n\n→ {text}\n\n" + "\n".join(lines))]
         rollouts = self.rollouts_view.toPlainText().strip()
         if rollouts:

@@ -161,6 +161,7 @@ class SamplingView:
             tail = self.stepper.prompt[-60:].replace("\n", " ")
             self.strip.set_steps("…" + tail if len(self.stepper.prompt) > 60 else tail, self.steps,
                                  step.index if step is not None else None)
+        self._update_origin()
         self.redraw()
         self._update_buttons()
 
