@@ -217,3 +217,32 @@ def test_views_update_for_long_inputs(qtbot, context_with_tiny_llama, view):
     else:
         assert len(panel.lines.shown_cols) == 40 and "most" in panel.lines.note.text()
     assert len(result.tokens) == 201
+
+
+def test_adapter_switch_keeps_the_analysis_marked_with_its_model(qtbot, context_with_tiny_llama, tiny_adapter,
+                                                                 tiny_llama):
+    from playground.qt.model_bar import ModelBar
+
+    bar = ModelBar(context_with_tiny_llama)
+    qtbot.addWidget(bar)
+    bar.show()
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    result = analyse(qtbot, panel)
+    show_view(qtbot, panel, "attention")
+    shown = heatmap_state(panel)
+    assert shown[0].shape[0] > 1
+    assert f"computed with base model {tiny_llama.info.name}" in panel.status_label.text()
+
+    qtbot.mouseClick(bar.adapter_check, Qt.MouseButton.LeftButton)  # the switch: on
+    assert context_with_tiny_llama.session.current is tiny_adapter
+    assert panel.result is result  # nothing wiped
+    assert np.array_equal(heatmap_state(panel)[0], shown[0])
+    status = panel.status_label.text()
+    assert f"computed with base model {tiny_llama.info.name}" in status and "now selects adapter run-7" in status
+    assert ("Attention", panel.summary) in panel.session_snapshot()
+    assert "computed with base model" in panel.summary
+
+    with qtbot.waitSignal(panel.sig_view_updated, timeout=5000):
+        analyse(qtbot, panel)  # Analyse again: the adapter's own maps
+    assert panel.result_model is tiny_adapter and "computed with adapter run-7" in panel.status_label.text()
+    assert not np.array_equal(heatmap_state(panel)[0], shown[0])

@@ -3,6 +3,8 @@ embeddings, for a text the user types. Model work runs in the task runner; views
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -49,12 +51,14 @@ class InsidePanel(Panel):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.result = None
+        self.result_model = None  # the model that computed ``result`` (kept across the Adapter switch)
         self.task = None
         # The side tasks: the lens and the embeddings, each in its own slot.
         self.lens_slot, self.embed_slot = TaskSlot(context.runner, parent=self), TaskSlot(context.runner, parent=self)
         self.lens_stale = True
         self.has_attention = True
-        self.summary = ""  # the status line of the last analysis, shown again after side tasks
+        self.summary = ""  # what the last analysis found, and with which model (plain text, for the handout)
+        self._status = ""  # the same as the status line shows it again after side tasks
 
         self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
         self.text_edit.setToolTip("The text to look inside. Ctrl+Enter analyses it, Esc stops.")
@@ -159,6 +163,11 @@ class InsidePanel(Panel):
 
     # model and tokens ------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
+        if self.result is not None and self.context.only_switched(self.result_model, loaded):
+            # The Adapter switch: the analysis stays, marked with the model that computed it.
+            self.update_tokens()
+            self._mark_origin()
+            return
         self.result = None
         self.lens_stale = True
         self.target_edit.setVisible(loaded.is_encoder_decoder)
@@ -224,6 +233,8 @@ class InsidePanel(Panel):
         self.controls.save()
         from playground.core.attention import extract_attention, summarize
 
+        self.result_model = loaded
+
         def work(handle):
             return summarize(extract_attention(loaded, text, target=target, limit_bytes=limit, over_limit=policy,
                                                handle=handle), handle)
@@ -259,13 +270,24 @@ class InsidePanel(Panel):
         self.lens_stale = True
         amap = result.main
         decoder = f" → {len(result.target_ids):,} decoder tokens" if result.target_ids else ""
-        self.summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
-                        f" · attention {result.plan.describe()}")
-        self.status_label.setText(self.summary)
+        self._summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
+                         f" · attention {result.plan.describe()}")
+        self._mark_origin()
         self.selection_row.set_maps(result.maps)
         self.lens.set_length(len(result.target_ids) or len(result.tokens))
         self.refresh()
         self.sig_analysis_finished.emit(result)
+
+    def _mark_origin(self) -> None:
+        """The status line: what the analysis found and which model computed it (orange once switched)."""
+        origin = self.context.origin(self.result_model)
+        self.summary = f"{self._summary} · computed with {origin}"
+        self._status = html.escape(self.summary)
+        current = self.context.session.current
+        if current is not None and current is not self.result_model:
+            self._status += (f" <span style='color:#8a5a00'>(the model bar now selects "
+                             f"{html.escape(self.context.origin(current))}: Analyse again to use it)</span>")
+        self.status_label.setText(self._status)
 
     def stop(self) -> None:
         self.slot.stop()
@@ -327,7 +349,7 @@ class InsidePanel(Panel):
         self.embed_slot.stop()
 
     def run_lens(self, start: int, count: int) -> None:
-        result, loaded = self.result, self.context.session.current
+        result, loaded = self.result, self.result_model  # the lens reads the model that made the result
         if result is None or loaded is None:
             return
         from playground.core.attention import lens_for
@@ -349,7 +371,7 @@ class InsidePanel(Panel):
             self._lens_stopped()
         if not self.busy:
             self.progress.setVisible(False)
-            self.status_label.setText(self.summary)
+            self.status_label.setText(self._status)
 
     def _on_lens(self, lens_result) -> None:
         self.lens.show_result(lens_result)
