@@ -78,6 +78,7 @@ TOUR = [
     ("Learn by doing", "Every control has a tooltip that explains its idea in a sentence or two. Start in "
      "<b>Generate</b>: type a question and press Ctrl+Enter. You can reopen this tour from the Help menu."),
 ]
+START_TAB = "Generate"  # the tab the tour's last page names; its Start button opens it
 
 
 def guide_for(title: str) -> str:
@@ -99,7 +100,7 @@ class GuideDialog(QDialog):
 
 
 class WelcomeTour(QDialog):
-    """A few pages with Back / Next / Skip; the last page's button is Start."""
+    """A few pages with Back / Next / Skip; the last page's button is "Start in Generate" (accept)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,7 +129,7 @@ class WelcomeTour(QDialog):
         i = max(0, min(self.pages.count() - 1, self.pages.currentIndex() + delta))
         self.pages.setCurrentIndex(i)
         self.back.setEnabled(i > 0)
-        self.next.setText("Start" if i == self.pages.count() - 1 else "Next")
+        self.next.setText(f"Start in {START_TAB}" if i == self.pages.count() - 1 else "Next")
 
     def _next(self) -> None:
         if self.pages.currentIndex() == self.pages.count() - 1:

@@ -237,8 +237,16 @@ class MainWindow(LabsWindowMixin, QMainWindow):
 
         tour = WelcomeTour(self)
         tour.finished.connect(lambda _: self.context.settings.set("welcome_seen", True))
+        tour.accepted.connect(self._start_where_the_tour_says)
         tour.open()
         return tour
+
+    def _start_where_the_tour_says(self) -> None:
+        from playground.qt.help import START_TAB
+
+        titles = [p.title for p in self.panels]
+        if START_TAB in titles:
+            self.tabs.setCurrentIndex(titles.index(START_TAB))
 
     def export_session(self, path: str) -> None:
         from playground.core.paths import atomic_write_text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 
 from playground.qt.context import AppContext
 from playground.qt.task_slot import TaskSlot
@@ -45,6 +45,16 @@ class Panel(QWidget):
     def session_snapshot(self) -> list[tuple[str, str]]:
         """(heading, text) items for the session handout; charts are added automatically."""
         return []
+
+    @staticmethod
+    def chat_template_check(tooltip: str) -> QCheckBox:
+        """The chat-template switch, with the one default Prompt, Generate and Sampling share (said in its label)."""
+        from playground.core.prompts import CHAT_TEMPLATE_LABEL, USE_CHAT_TEMPLATE
+
+        check = QCheckBox(CHAT_TEMPLATE_LABEL)
+        check.setChecked(USE_CHAT_TEMPLATE)
+        check.setToolTip(tooltip + " Off sends your text as it is, for a raw continuation.")
+        return check
 
     @staticmethod
     def lesson(text: str) -> QLabel:

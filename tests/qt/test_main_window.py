@@ -131,3 +131,23 @@ def test_the_first_window_says_loading_not_no_model(qtbot, app_context):
     w.show()
     text = w.model_bar.name_label.text()
     assert "Loading" in text and "No model" not in text
+
+
+def test_the_welcome_tour_ends_on_the_tab_it_names(qtbot, app_context):
+    from PySide6.QtCore import Qt
+
+    w = make_window(qtbot, app_context)
+    w.tabs.setCurrentIndex(0)
+    assert w.current_panel().title != "Generate"
+    tour = w.show_tour()
+    while tour.next.text() == "Next":
+        qtbot.mouseClick(tour.next, Qt.MouseButton.LeftButton)
+    assert tour.next.text() == "Start in Generate" and "Start in <b>Generate</b>" in tour.pages.currentWidget().text()
+    qtbot.mouseClick(tour.next, Qt.MouseButton.LeftButton)
+    assert not tour.isVisible() and w.current_panel().title == "Generate"
+    assert app_context.settings.get("welcome_seen") is True
+
+    w.tabs.setCurrentIndex(0)  # Skip leaves the learner where they are
+    again = w.show_tour()
+    qtbot.mouseClick(again.skip, Qt.MouseButton.LeftButton)
+    assert w.tabs.currentIndex() == 0

@@ -8,7 +8,6 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -57,10 +56,8 @@ class GeneratePanel(Panel):
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter…")
         self.prompt_edit.setToolTip("The prompt: the text the model continues. Ctrl+Enter generates, Esc stops.")
-        self.chat_check = QCheckBox("Use the model's chat template")
-        self.chat_check.setChecked(True)
-        self.chat_check.setToolTip("Instruction-tuned models were trained on conversations wrapped in special "
-                                   "tokens. The template wraps your prompt the same way.")
+        self.chat_check = self.chat_template_check("Instruction-tuned models were trained on conversations wrapped "
+                                                   "in special tokens. The template wraps your prompt the same way.")
         self.token_meter = QLabel("")
         self.token_meter.setToolTip("Prompt tokens against the context window: the most tokens the model can see.")
 

@@ -6,7 +6,6 @@ import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -31,14 +30,16 @@ from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.prompt.compare_view import CompareView
 from playground.qt.prompt.history_view import HistoryView
-from playground.qt.prompt.runs import PromptRunsMixin
+from playground.qt.prompt.runs import PromptRunsMixin, describe_shots
 from playground.qt.prompt.token_meter import TokenMeter
 
 LESSON = (
-    "<b>In-context learning.</b> Without changing a single weight, you can teach a model a task "
+    "<b>In-context learning.</b> Without changing a single weight, you can show a model a task "
     "inside the prompt. <i>Zero-shot</i> only asks; <i>one-shot</i> shows one worked example first; "
-    "<i>few-shot</i> shows several. Small models often gain from examples, but every example takes "
-    "room in the <i>context window</i>: watch the meter. If examples stop helping, it is time to fine-tune."
+    "<i>few-shot</i> shows several. Large models usually gain from examples; a model as small as the "
+    "bundled one often copies an example's wording instead, so its score can drop as shots are added: "
+    "run the comparison and see which way it goes here. Every example takes room in the <i>context "
+    "window</i>: watch the meter. When examples do not help, fine-tuning is the next step."
 )
 FREE = "__free__"
 
@@ -115,9 +116,8 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.free_edit.setToolTip("Your own template: {dialogue} marks the conversation, {summary} where an "
                                   "example's answer goes. \\n is a new line.")
         self.free_edit.setEnabled(False)
-        self.chat_check = QCheckBox("Wrap in the model's chat template")
-        self.chat_check.setToolTip("Chat models were trained on turns wrapped in special tokens; each example "
-                                   "becomes a user turn and an assistant answer.")
+        self.chat_check = self.chat_template_check("Chat models were trained on turns wrapped in special tokens; "
+                                                   "each example becomes a user turn and an assistant answer.")
         self.shots_spin = QSpinBox()
         self.shots_spin.setRange(0, 8)
         self.shots_spin.setToolTip("How many worked examples to show before the dialogue: 0 = zero-shot, "
@@ -178,6 +178,9 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.meter = TokenMeter()
         self.meter_label = QLabel("")
         self.meter_label.setWordWrap(True)
+        self.shots_label = QLabel("")
+        self.shots_label.setWordWrap(True)
+        self.shots_label.setToolTip("The worked examples in the prompt now, from the train split (id · topic).")
         self.fit_button = QPushButton("Drop shots to fit")
         self.fit_button.setToolTip("Use as many examples as fit in the window with room for the answer.")
         self.fit_button.clicked.connect(self.drop_shots_to_fit)
@@ -216,6 +219,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         mrow.addWidget(self.meter_label, 1)
         mrow.addWidget(self.fit_button)
         rv.addLayout(mrow)
+        rv.addWidget(self.shots_label)
         rv.addWidget(self.prompt_edit, 3)
         brow = QHBoxLayout()
         for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button):
@@ -360,7 +364,10 @@ class PromptPanel(PromptRunsMixin, Panel):
         except PlaygroundError as exc:
             self.message.setText(f"{exc.message} {exc.hint}".strip())
             self.meter.set_counts(0, 0, 0, 0, loaded.info.context_window)
+            self._mark_stale()
             return
+        self.shots_label.setText("Examples: as edited by hand" if self.edited else
+                                 f"Examples in this prompt: {describe_shots(v.shots)}")
         if not self.edited:
             self._setting_prompt = True
             self.prompt_edit.setPlainText(built.text)
@@ -385,6 +392,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         if self.meter.over:
             self.message.setText("The prompt does not fit in the context window: the examples take too much "
                                  "room. Drop shots, shorten the template, or lower max new tokens.")
+        self._mark_stale()
         self.sig_prompt_measured.emit(self.meter.over)
 
     def drop_shots_to_fit(self) -> None:

@@ -12,7 +12,6 @@ import html
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -58,10 +57,8 @@ class SamplingPanel(Panel, SamplingView):
         self.prompt_edit = QPlainTextEdit(DEFAULT_PROMPT)
         self.prompt_edit.setToolTip("The text the model continues. Ctrl+Enter reads it (one forward pass).")
         self.prompt_edit.setMaximumHeight(84)
-        self.chat_check = QCheckBox("Use the model's chat template")
-        self.chat_check.setChecked(True)
-        self.chat_check.setToolTip("Wrap the prompt in the special tokens an instruction-tuned model was "
-                                   "trained with, as a chat app would.")
+        self.chat_check = self.chat_template_check("Wrap the prompt in the special tokens an instruction-tuned "
+                                                   "model was trained with, as a chat app would.")
         self.read_button = QPushButton("Read prompt  (Ctrl+Enter)")
         self.read_button.setToolTip("Run the model once on the prompt and keep its scores for the next "
                                     "token and its key/value cache.")
