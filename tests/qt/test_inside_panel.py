@@ -127,6 +127,11 @@ def test_logit_lens_table_ends_with_the_models_prediction(qtbot, context_with_ti
 def test_embeddings_for_typed_words(qtbot, context_with_tiny_llama):
     panel = make_panel(qtbot, context_with_tiny_llama)
     panel.view_tabs.setCurrentIndex(list(panel.views).index("embeddings"))
+    view = panel.embeddings
+    # Before the first Compare: no placeholder matrix, no ticks, a line saying what to do.
+    assert np.isnan(np.array(view.sim_image.get_array(), dtype=float)).all()
+    assert list(view.ax_sim.get_xticks()) == [] and list(view.ax_map.get_yticks()) == []
+    assert all(t.get_visible() and "press Compare" in t.get_text() for t in view.empty_texts)
     panel.embeddings.words_edit.setText("king, queen, cat")
     with qtbot.waitSignal(panel.sig_embeddings_finished, timeout=10000) as blocker:
         qtbot.mouseClick(panel.embeddings.compare_button, Qt.MouseButton.LeftButton)
@@ -134,6 +139,8 @@ def test_embeddings_for_typed_words(qtbot, context_with_tiny_llama):
     assert result.words == ["king", "queen", "cat"]
     np.testing.assert_allclose(np.array(panel.embeddings.sim_image.get_array()), result.similarity)
     assert len(panel.embeddings.scatter.get_offsets()) == 3
+    assert not any(t.get_visible() for t in view.empty_texts) and len(view.ax_sim.get_xticks()) == 3
+    assert len(view.ax_map.get_xticks()) > 1
     panel.embeddings.words_edit.setText("king")
     with qtbot.waitSignal(panel.sig_embeddings_finished, timeout=10000):
         qtbot.mouseClick(panel.embeddings.compare_button, Qt.MouseButton.LeftButton)
