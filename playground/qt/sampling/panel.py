@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.sampling.controls import SamplingControls
-from playground.qt.sampling.strip import legend_widget
+from playground.qt.widgets.token_chips import legend_widget
 from playground.qt.sampling.view import SamplingView
 
 LESSON = (
