@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -23,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.datasets import SPLITS
 from playground.core.errors import InputError, describe_exception
 from playground.core.evaluation import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
+from playground.qt.evaluate.data import DataMixin
+from playground.qt.evaluate.exports import ExportsMixin
 from playground.qt.evaluate.results import ResultsView
 from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
@@ -43,10 +43,9 @@ LESSON = (
     "the man' = 'the man bit the dog'). Compare systems on the same examples, mind the intervals, and "
     "read the outputs too."
 )
-USER_FILE = "user"
 
 
-class EvaluatePanel(Panel):
+class EvaluatePanel(DataMixin, ExportsMixin, Panel):
     title = "Evaluate"
 
     sig_evaluation_finished = Signal(object)
@@ -66,38 +65,7 @@ class EvaluatePanel(Panel):
         self.reports: dict = {}
         self.run_info: dict = {}
 
-        # data -------------------------------------------------------------------------------
-        self.data_combo = QComboBox()
-        for split in SPLITS:
-            self.data_combo.addItem(f"Bundled dialogues: {split}", split)
-        self.data_combo.addItem("Your own file…", USER_FILE)
-        self.data_combo.setCurrentIndex(SPLITS.index("test"))
-        self.data_combo.setToolTip("The bundled dataset: short everyday conversations, each with a summary "
-                                   "written by a person. Or a CSV, JSONL or Parquet file of your own.")
-        self.open_button = QPushButton("Open…")
-        self.open_button.clicked.connect(self.choose_data_file)
-        self.input_column = QComboBox()
-        self.input_column.setToolTip("The column the model reads (the text to summarize).")
-        self.reference_column = QComboBox()
-        self.reference_column.setToolTip("The column holding the reference (the summary a person wrote).")
-        self.data_label = QLabel("")
-        self.data_label.setWordWrap(True)
-        self.count_spin = QSpinBox()
-        self.count_spin.setRange(1, 100000)
-        self.count_spin.setValue(10)
-        self.count_spin.setToolTip("How many examples to evaluate, from the top of the split. Generation "
-                                   "takes seconds per example on a CPU.")
-        data_form = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.data_combo, 1)
-        row.addWidget(self.open_button)
-        data_form.addRow("Data", row)
-        data_form.addRow("Input column", self.input_column)
-        data_form.addRow("Reference column", self.reference_column)
-        data_form.addRow("Examples", self.count_spin)
-        data_form.addRow(self.data_label)
-        data_box = QGroupBox("Dataset")
-        data_box.setLayout(data_form)
+        data_box = self._build_data_box()
 
         # systems ----------------------------------------------------------------------------
         defaults = [(ZERO_SHOT, True), (K_SHOT, False), (ADAPTER, False), (FILE, False)]
@@ -108,45 +76,7 @@ class EvaluatePanel(Panel):
         sys_box = QGroupBox("Systems to compare (up to 4)")
         sys_box.setLayout(sys_layout)
 
-        # generation & scoring ---------------------------------------------------------------
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(4, 512)
-        self.max_tokens.setValue(60)
-        self.max_tokens.setToolTip("Max new tokens per summary (greedy decoding: always the most likely token).")
-        self.tokenizer_combo = QComboBox()
-        self.tokenizer_combo.addItem("rouge-score (ASCII, comparable)", "default")
-        self.tokenizer_combo.addItem("Unicode-aware", "unicode")
-        self.tokenizer_combo.setToolTip("How ROUGE splits text into words. rouge-score's own tokenizer keeps only "
-                                        "ASCII letters and digits (accents, Cyrillic, CJK vanish, scoring 0) so "
-                                        "scores compare with published ones; Unicode-aware keeps every script.")
-        self.stemmer_check = QCheckBox("Stem words (talked = talks)")
-        self.stemmer_check.setChecked(True)
-        self.stemmer_check.setToolTip("Porter stemming: words are cut to their stem before matching, as "
-                                      "rouge-score's use_stemmer.")
-        self.template_combo = QComboBox()
-        self.template_combo.addItem("Summarization prompt (chat form where the model has one)", "")
-        from playground.core.prompts import TEMPLATES
-
-        for name, t in TEMPLATES.items():
-            self.template_combo.addItem(f"{t.label} ({name})", name)
-        self.template_combo.setToolTip("How every system's prompt is built. Score an adapter with the template it "
-                                       "was trained with (chosen for you when you pick a Fine-tune run's adapter): "
-                                       "on a prompt it never saw, it may score like the base model.")
-        self.chat_check = QCheckBox("Wrap the template in the chat template")
-        self.chat_check.setToolTip("Put the template's prompt in the model's chat format (a user turn), as the "
-                                   "Fine-tune wizard does when its chat-template box is ticked (off by default).")
-        self.template_combo.currentIndexChanged.connect(
-            lambda: self.chat_check.setEnabled(bool(self.template_combo.currentData())))
-        self.chat_check.setEnabled(False)
-        self._prompt_from = ""
-        gen_form = QFormLayout()
-        gen_form.addRow("Prompt", self.template_combo)
-        gen_form.addRow(self.chat_check)
-        gen_form.addRow("Max new tokens", self.max_tokens)
-        gen_form.addRow("ROUGE tokenizer", self.tokenizer_combo)
-        gen_form.addRow(self.stemmer_check)
-        gen_box = QGroupBox("Generation and scoring")
-        gen_box.setLayout(gen_form)
+        gen_box = self._build_generation_box()
 
         # run --------------------------------------------------------------------------------
         self.run_button = QPushButton("Evaluate  (Ctrl+Enter)")
@@ -211,12 +141,57 @@ class EvaluatePanel(Panel):
         outer.addWidget(split)
 
         run_shortcut(self, self.run)
+        from playground.qt.evaluate import saved
+
+        saved.restore(self)
         self.data_combo.currentIndexChanged.connect(self._data_changed)
         self._data_changed()
         for r in self.system_rows:
             r.sig_changed.connect(self._systems_changed)
         context.sig_adapter_changed.connect(self._offer_attached)
         self._offer_attached(context.session.adapter)
+
+    def _build_generation_box(self) -> QGroupBox:
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(4, 512)
+        self.max_tokens.setValue(60)
+        self.max_tokens.setToolTip("Max new tokens per summary (greedy decoding: always the most likely token).")
+        self.tokenizer_combo = QComboBox()
+        self.tokenizer_combo.addItem("rouge-score (ASCII, comparable)", "default")
+        self.tokenizer_combo.addItem("Unicode-aware", "unicode")
+        self.tokenizer_combo.setToolTip("How ROUGE splits text into words. rouge-score's own tokenizer keeps only "
+                                        "ASCII letters and digits (accents, Cyrillic, CJK vanish, scoring 0) so "
+                                        "scores compare with published ones; Unicode-aware keeps every script.")
+        self.stemmer_check = QCheckBox("Stem words (talked = talks)")
+        self.stemmer_check.setChecked(True)
+        self.stemmer_check.setToolTip("Porter stemming: words are cut to their stem before matching, as "
+                                      "rouge-score's use_stemmer.")
+        self.template_combo = QComboBox()
+        self.template_combo.addItem("Summarization prompt (chat form where the model has one)", "")
+        from playground.core.prompts import TEMPLATES
+
+        for name, t in TEMPLATES.items():
+            self.template_combo.addItem(f"{t.label} ({name})", name)
+        self.template_combo.setToolTip("How every system's prompt is built. Score an adapter with the template it "
+                                       "was trained with (chosen for you when you pick a Fine-tune run's adapter): "
+                                       "on a prompt it never saw, it may score like the base model.")
+        self.chat_check = QCheckBox("Wrap the template in the chat template")
+        self.chat_check.setToolTip("Put the template's prompt in the model's chat format (a user turn), as the "
+                                   "Fine-tune wizard does when its chat-template box is ticked (off by default).")
+        self.template_combo.currentIndexChanged.connect(
+            lambda: self.chat_check.setEnabled(bool(self.template_combo.currentData())))
+        self.chat_check.setEnabled(False)
+        self._prompt_from = ""
+        gen_form = QFormLayout()
+        gen_form.addRow("Prompt", self.template_combo)
+        gen_form.addRow(self.chat_check)
+        gen_form.addRow("Max new tokens", self.max_tokens)
+        gen_form.addRow("ROUGE tokenizer", self.tokenizer_combo)
+        gen_form.addRow(self.stemmer_check)
+        gen_box = QGroupBox("Generation and scoring")
+        gen_box.setLayout(gen_form)
+
+        return gen_box
 
     # systems ------------------------------------------------------------------------------------
     def _offer_attached(self, adapted) -> None:
@@ -249,69 +224,6 @@ class EvaluatePanel(Panel):
             self.chat_check.setChecked(chat)
             return
 
-    # data ---------------------------------------------------------------------------------------
-    def _data_changed(self) -> None:
-        user = self.data_combo.currentData() == USER_FILE
-        for w in (self.open_button, self.input_column, self.reference_column):
-            w.setEnabled(user)
-        if user:
-            if self.user_data is None:
-                self.data_label.setText("Choose a CSV, JSONL or Parquet file, then its columns.")
-            return
-        self.input_column.clear()
-        self.reference_column.clear()
-        try:
-            from playground.core.datasets import load_split
-
-            n = len(load_split(self.data_combo.currentData()))
-            self.data_label.setText(f"<small>{n} dialogues with reference summaries.</small>")
-            self.count_spin.setMaximum(n)
-        except InputError as exc:
-            self.data_label.setText(str(exc))
-
-    def choose_data_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a dataset", "",
-                                              "Tables (*.csv *.tsv *.jsonl *.json *.parquet)")
-        if path:
-            self.open_data_file(path)
-
-    def open_data_file(self, path: str) -> bool:
-        """Use a file of your own: read its columns and guess which is the input and the reference."""
-        from playground.core.datasets import guess_columns, read_records
-
-        self.data_combo.setCurrentIndex(self.data_combo.findData(USER_FILE))
-        self.message_label.setText("")
-        try:
-            columns, rows = read_records(path)
-            if not rows:
-                raise InputError(f"{path.rsplit('/', 1)[-1]} has no rows.", "Choose a file with at least one example.")
-        except InputError as exc:
-            self.user_data = None
-            self.message_label.setText(str(exc))
-            return False
-        self.user_data = path
-        for combo in (self.input_column, self.reference_column):
-            combo.clear()
-            combo.addItems(columns)
-        guess_in, guess_ref = guess_columns(columns)
-        if guess_in:
-            self.input_column.setCurrentText(guess_in)
-        if guess_ref:
-            self.reference_column.setCurrentText(guess_ref)
-        self.count_spin.setMaximum(max(1, len(rows)))
-        self.data_label.setText(f"<small>{path}: {len(rows)} rows.</small>")
-        return True
-
-    def dataset(self):
-        from playground.core.datasets import load_split, load_table
-
-        if self.data_combo.currentData() == USER_FILE:
-            if not self.user_data:
-                raise InputError("No file is chosen yet.", "Click Open… and choose a CSV, JSONL or Parquet file.")
-            return load_table(self.user_data, self.input_column.currentText() or None,
-                              self.reference_column.currentText() or None)
-        return load_split(self.data_combo.currentData())
-
     # run ----------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
@@ -329,7 +241,9 @@ class EvaluatePanel(Panel):
             return
         from playground.core.evaluation import run_evaluation
         from playground.core.generation import GenerationSettings
+        from playground.qt.evaluate import saved
 
+        saved.save(self)  # the next start opens with these settings
         loaded, data, examples, specs, train, attached = plan
         tokenizer, stem = self.tokenizer_combo.currentData(), self.stemmer_check.isChecked()
         settings = GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
@@ -435,53 +349,3 @@ class EvaluatePanel(Panel):
     def _on_score_finished(self) -> None:
         self._set_running(False)
         self.sig_evaluation_finished.emit(self.reports)
-
-    # export -------------------------------------------------------------------------------------
-    def session_snapshot(self) -> list[tuple[str, str]]:
-        """The scores table with each system's model, for the session handout."""
-        if not self.reports:
-            return []
-        from playground.core.metrics import format_table
-
-        info = self.run_info
-        systems = "\n".join(f"{k}: {v}" for k, v in info.get("models", {}).items())
-        n = len(self.results_view.results)
-        return [(f"Evaluation on {info.get('dataset', '')}: {n} examples{' (stopped early)' if self.stopped else ''}",
-                 f"{systems}\n\n{format_table(self.reports)}")]
-
-    def session_figures(self) -> list:
-        """The score chart, once something was scored (an empty chart says nothing)."""
-        return [self.results_view.chart.figure] if self.reports else []
-
-    def export_csv(self, path: str) -> None:
-        from playground.core.eval_report import write_csv
-
-        write_csv(path, self.results_view.results, self.labels)
-
-    def export_html(self, path: str) -> None:
-        from playground.core.eval_report import write_html
-
-        info = self.run_info
-        write_html(path, self.results_view.results, self.reports, title="Evaluation",
-                   dataset=info.get("dataset", ""), model=info.get("model", ""),
-                   tokenizer=info.get("tokenizer", "default"), use_stemmer=info.get("use_stemmer", True),
-                   stopped=self.stopped)
-
-    def _ask_export_csv(self) -> None:
-        self._ask_export("Export CSV", "evaluation.csv", "CSV (*.csv)", self.export_csv)
-
-    def _ask_export_html(self) -> None:
-        self._ask_export("Export HTML report", "evaluation.html", "HTML (*.html)", self.export_html)
-
-    def _ask_export(self, title: str, name: str, filt: str, write) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, filt)
-        if not path:
-            return
-        try:
-            write(path)
-        except Exception as exc:
-            msg, hint = describe_exception(exc)
-            self.message_label.setText(f"{msg} {hint}".strip())
-        else:
-            self.message_label.setText("")
-            self.rate_label.setText(f"Saved {path}")
