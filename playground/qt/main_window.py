@@ -280,13 +280,14 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         box.open()  # not modal to the event loop: background work keeps running
 
     def show_about(self) -> None:
-        from playground.core.about import about_lines
+        from playground.core.about import about_lines, credits_lines
 
         loaded = self.context.session.current
         versions = about_lines(loaded.info.device, loaded.info.dtype) if loaded else about_lines()
         box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
                           "See and feel how large language models work, on your own machine.\n\n"
-                          + "\n".join(versions), QMessageBox.StandardButton.Ok, self)
+                          + "\n".join(versions) + "\n\n" + "\n\n".join(credits_lines()),
+                          QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

@@ -58,6 +58,7 @@ def test_about_lists_versions(qtbot, context_with_tiny_llama):
     w.show_about()
     box = [b for b in w.findChildren(QMessageBox) if b.isVisible()][-1]
     assert "torch" in box.text() and "transformers" in box.text() and "Device in use: cpu" in box.text()
+    assert "SmolLM2-135M-Instruct by Hugging Face" in box.text() and "Q4_1 GGUF" in box.text()
 
 
 def test_about_before_any_model_says_none_loaded_and_the_torch_build(qtbot, app_context):
