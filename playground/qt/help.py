@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,8 +22,9 @@ a task inside the prompt without training: <b>zero-shot</b> only asks, <b>one-sh
 example first, <b>few-shot</b> shows several.</p>
 <p>Every example costs tokens in the <b>context window</b>, the most text the model can look at once. The
 meter shows instruction, examples, dialogue and room for the answer. Compare 0, 1 and k shots side by side
-and watch ROUGE: small models often gain from one example, then stop gaining, which is when fine-tuning
-starts to pay.</p>""",
+and watch ROUGE: large models usually gain from examples; a model as small as the bundled one often copies
+an example's wording and can score lower with more shots. When examples do not help, fine-tuning starts to
+pay.</p>""",
     "Generate": """<h2>Generate: prompt and completion</h2>
 <p>The model turns your text into <b>tokens</b> and predicts the next token, again and again: that is
 <b>inference</b>. <b>Greedy</b> decoding always takes the most likely token, so it repeats itself exactly.
@@ -81,17 +84,44 @@ TOUR = [
 START_TAB = "Generate"  # the tab the tour's last page names; its Start button opens it
 
 
-def guide_for(title: str) -> str:
-    return GUIDES.get(title, f"<h2>{title}</h2><p>No guide has been written for this tab yet.</p>")
+def guide_picture_path(title: str) -> Path:
+    """The guide's picture of a tab: a small PNG rendered from the app (packaging/guide_pictures.py)."""
+    from playground.core.paths import resources_dir
+
+    return resources_dir() / "guides" / f"{title.lower().replace(' ', '-')}.png"
+
+
+def tab_lessons(panel: QWidget | None) -> list[str]:
+    """The lesson paragraphs a tab shows beside its controls (Panel.lesson labels), in order, once each."""
+    if panel is None:
+        return []
+    seen: list[str] = []
+    for label in panel.findChildren(QLabel, "lesson"):
+        if label.text() and label.text() not in seen:
+            seen.append(label.text())
+    return seen
+
+
+def guide_for(title: str, panel: QWidget | None = None) -> str:
+    """The F1 guide: the background for the tab, its picture, and every lesson the tab shows."""
+    page = GUIDES.get(title, f"<h2>{title}</h2><p>No guide has been written for this tab yet.</p>")
+    picture = guide_picture_path(title)
+    if picture.is_file():
+        page += (f"<p><img src='{picture.as_uri()}' width='500'><br><small>The {title} tab after one "
+                 "action.</small></p>")
+    lessons = tab_lessons(panel)
+    if lessons:
+        page += "<h3>In the tab</h3>" + "".join(f"<p>{text}</p>" for text in lessons)
+    return page
 
 
 class GuideDialog(QDialog):
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, parent: QWidget | None = None, panel: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Guide: {title}")
-        self.resize(560, 440)
+        self.resize(600, 640)
         self.browser = QTextBrowser()
-        self.browser.setHtml(guide_for(title))
+        self.browser.setHtml(guide_for(title, panel))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

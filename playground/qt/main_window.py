@@ -229,7 +229,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         from playground.qt.help import GuideDialog
 
         widget = self.current_panel()
-        dialog = GuideDialog(getattr(widget, "title", "LLM Playground"), self)
+        dialog = GuideDialog(getattr(widget, "title", "LLM Playground"), self, panel=widget)
         dialog.open()
 
     def show_tour(self):

@@ -152,3 +152,33 @@ def test_the_welcome_tour_ends_on_the_tab_it_names(qtbot, app_context):
     again = w.show_tour()
     qtbot.mouseClick(again.skip, Qt.MouseButton.LeftButton)
     assert w.tabs.currentIndex() == 0
+
+
+def test_each_f1_guide_holds_the_tabs_lessons_and_a_picture_of_it(qtbot, app_context):
+    from PySide6.QtGui import QImage
+
+    from playground.qt.help import GuideDialog, guide_picture_path, tab_lessons
+
+    from PySide6.QtGui import QAction
+
+    w = make_window(qtbot, app_context)
+    f1, = [a for a in w.findChildren(QAction) if a.shortcut().toString() == "F1"]
+    for i, panel in enumerate(w.panels):
+        w.tabs.setCurrentIndex(i)
+        lessons = tab_lessons(panel)
+        assert lessons, f"{panel.title} shows no lesson"
+        picture = guide_picture_path(panel.title)
+        image = QImage(str(picture))
+        assert not image.isNull() and image.width() <= 600 and picture.stat().st_size < 80_000
+        f1.trigger()  # Help > Guide for this tab (F1)
+        dialog = next(d for d in w.findChildren(GuideDialog) if d.isVisible())
+        page = dialog.browser.toHtml()
+        assert picture.name in page
+        plain = dialog.browser.toPlainText()
+        for lesson in lessons:  # at least as rich as the tab: every lesson it shows is in the guide
+            from PySide6.QtGui import QTextDocument
+
+            doc = QTextDocument()
+            doc.setHtml(lesson)
+            assert doc.toPlainText()[:200] in plain
+        dialog.close()
