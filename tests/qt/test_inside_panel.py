@@ -122,6 +122,10 @@ def test_logit_lens_table_ends_with_the_models_prediction(qtbot, context_with_ti
     cell = model.data(model.index(2, len(result.tokens) - 1))
     assert cell.split("\n")[0] == lens.top_tokens[-1][-1][0]
     assert "1. '" in model.data(model.index(2, 0), Qt.ItemDataRole.ToolTipRole)
+    # The model's real guess (last layer, last position) is in full view, not cut at the right edge.
+    table = panel.lens.table
+    last = model.index(2, len(result.tokens) - 1)
+    qtbot.waitUntil(lambda: table.viewport().rect().contains(table.visualRect(last)), timeout=3000)
 
 
 def test_embeddings_for_typed_words(qtbot, context_with_tiny_llama):

@@ -182,3 +182,21 @@ def test_each_f1_guide_holds_the_tabs_lessons_and_a_picture_of_it(qtbot, app_con
             doc.setHtml(lesson)
             assert doc.toPlainText()[:200] in plain
         dialog.close()
+
+
+def test_attaching_an_adapter_keeps_the_model_bar_one_height(qtbot, context_with_tiny_llama, tiny_adapter):
+    from playground.qt.model_bar import ModelBar
+
+    ctx = context_with_tiny_llama
+    ctx.set_adapter(None)
+    bar = ModelBar(ctx)
+    qtbot.addWidget(bar)
+    bar.resize(1200, bar.sizeHint().height())
+    bar.show()
+    qtbot.waitExposed(bar)
+    before = (bar.sizeHint().height(), bar.details_label.height(), bar.adapter_box.width())
+    assert bar.adapter_check.text() == "No adapter" and not bar.adapter_check.isEnabled()
+    ctx.set_adapter(tiny_adapter, on=False)  # a long run name
+    qtbot.waitUntil(lambda: bar.adapter_check.isEnabled(), timeout=2000)
+    assert bar.adapter_check.text() == "Adapter: run-7"
+    assert (bar.sizeHint().height(), bar.details_label.height(), bar.adapter_box.width()) == before

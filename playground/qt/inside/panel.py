@@ -88,6 +88,11 @@ class InsidePanel(Panel):
         # What to show: which map, layer and head (for the three attention views).
         self.selection_row = SelectionBar()
         self.selection_row.sig_changed.connect(self._schedule_refresh)
+        # Hidden for the views that have no layer/head to choose, but its room is kept: the
+        # sub-tab bar below must not jump up and down between views.
+        policy = self.selection_row.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.selection_row.setSizePolicy(policy)
         # Short names for the selection widgets (tests and the smoke test drive them like a person).
         self.map_combo = self.selection_row.map_combo
         self.layer_slider = self.selection_row.layer_slider
