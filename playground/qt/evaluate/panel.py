@@ -127,8 +127,8 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
         scroll.setWidget(left)
         # As wide as the controls need (the systems' rows are the widest), so nothing is cut at
         # the right edge; a projector's zoom that makes them wider still gets a scroll bar.
-        need = left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
-        scroll.setMinimumWidth(max(440, need))
+        self._left_scroll = scroll
+        self._fit_left()
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         self.results_view = ResultsView()
@@ -192,6 +192,19 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
         gen_box.setLayout(gen_form)
 
         return gen_box
+
+    def _fit_left(self) -> None:
+        scroll = self._left_scroll
+        need = (scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                + 2 * scroll.frameWidth())
+        scroll.setMinimumWidth(max(440, need))
+
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent, QTimer
+
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_left_scroll"):  # the presenter's zoom
+            QTimer.singleShot(0, self._fit_left)
 
     # systems ------------------------------------------------------------------------------------
     def _offer_attached(self, adapted) -> None:

@@ -105,6 +105,8 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         # Never wider than the column: text wraps at a projector's zoom instead of running off the right.
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(left)
+        self._left_scroll = scroll
+        self._fit_left()
         self.views = QTabWidget()
         self.views.addTab(self._build_run_tab(), "Run")
         self.views.addTab(self._build_compare_tab(), "Compare")
@@ -125,6 +127,19 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         run_shortcut(self, self.run_single)
         self.template_combo.currentIndexChanged.connect(
             lambda: self.free_edit.setEnabled(self.template_combo.currentData() == FREE))
+
+    def _fit_left(self) -> None:
+        """The controls' column as wide as its widest control needs, so none is cut (again after a zoom)."""
+        scroll = self._left_scroll
+        need = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(need + 2 * scroll.frameWidth())
+
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent
+
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_left_scroll"):  # the presenter's zoom
+            QTimer.singleShot(0, self._fit_left)
 
     def _build_source_box(self) -> QGroupBox:
         self.split_combo = QComboBox()
