@@ -90,10 +90,7 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.rate_label = QLabel("")
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label = self.message_line()
         self.csv_button = QPushButton("Export CSV…")
         self.csv_button.setToolTip("Every example: dialogue, reference, each output and its ROUGE.")
         self.csv_button.clicked.connect(self._ask_export_csv)

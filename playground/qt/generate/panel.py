@@ -150,10 +150,7 @@ class GeneratePanel(Panel):
         self.candidates_label = QLabel("")
         self.candidates_label.setToolTip("The model's five most likely next tokens at the last step, with probabilities.")
         self.candidates_label.setWordWrap(True)
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label = self.message_line()
 
     def _lay_out(self, settings_box: QGroupBox) -> None:
         from playground.qt.widgets.token_chips import legend_widget
@@ -261,10 +258,7 @@ class GeneratePanel(Panel):
 
     # generation ---------------------------------------------------------------------------
     def generate(self) -> None:
-        if self.busy:
-            return
-        self.message_label.setText("")
-        loaded = self.context.ready_model(self.message_label.setText)
+        loaded = self.ready_to_start()
         if loaded is None:
             return
         from playground.core.encoder import has_masked_lm_head

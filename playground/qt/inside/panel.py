@@ -80,10 +80,7 @@ class InsidePanel(Panel):
         self.progress.setVisible(False)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label = self.message_line()
 
         # What to show: which map, layer and head (for the three attention views).
         self.selection_row = SelectionBar()
@@ -226,10 +223,7 @@ class InsidePanel(Panel):
 
     # analysis --------------------------------------------------------------------------------
     def analyse(self) -> None:
-        if self.busy:
-            return
-        self.message_label.setText("")
-        loaded = self.context.ready_model(self.message_label.setText)
+        loaded = self.ready_to_start()
         if loaded is None:
             return
         text = self.text_edit.toPlainText()

@@ -255,10 +255,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self.output_edit.setPlaceholderText("The model's summary streams here.")
         self.score_label = QLabel("")
         self.score_label.setWordWrap(True)
-        self.message = QLabel("")
-        self.slot.say = self.message.setText
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message = self.message_line()
 
         run_tab = QWidget()
         rv = QVBoxLayout(run_tab)

@@ -89,10 +89,7 @@ class SamplingPanel(Panel, SamplingView):
         self.stop_button.setToolTip("Stop 'Run N steps' or 'Run 5 times' after the current token; what was "
                                     "chosen so far stays.")
         self.stop_button.clicked.connect(self.stop)
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label = self.message_line()
 
         prompt_box = QGroupBox("Prompt")
         pl = QVBoxLayout(prompt_box)

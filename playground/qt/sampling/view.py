@@ -179,10 +179,7 @@ class SamplingView:
         from playground.core.generation import format_prompt
         from playground.core.stepper import TokenStepper
 
-        if self.busy:
-            return
-        self.message_label.setText("")
-        loaded = self.context.ready_model(self.message_label.setText)
+        loaded = self.ready_to_start()
         if loaded is None:
             return
         try:
