@@ -103,5 +103,17 @@ class AppContext(QObject):
         name = loaded.extras.get("adapter_name") or "fine-tuned"
         return f"adapter {name} on {base.info.name if base is not None else loaded.info.name}"
 
+    def origin_html(self, loaded: LoadedModel | None, again: str) -> str:
+        """Rich text: 'computed with <origin>', then, in orange, the model the bar selects now when it
+        is another one, and ``again`` (how to recompute with it)."""
+        import html
+
+        text = f"computed with {html.escape(self.origin(loaded))}"
+        current = self.session.current
+        if current is not None and loaded is not None and current is not loaded:
+            text += (f" <span style='color:#8a5a00'>(the model bar now selects "
+                     f"{html.escape(self.origin(current))}: {html.escape(again)})</span>")
+        return text
+
     def report_error(self, title: str, message: str, hint: str = "") -> None:
         self.sig_error.emit(title, message, hint)

@@ -3,8 +3,6 @@ embeddings, for a text the user types. Model work runs in the task runner; views
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -57,8 +55,7 @@ class InsidePanel(Panel):
         self.lens_slot, self.embed_slot = TaskSlot(context.runner, parent=self), TaskSlot(context.runner, parent=self)
         self.lens_stale = True
         self.has_attention = True
-        self.summary = ""  # what the last analysis found, and with which model (plain text, for the handout)
-        self._status = ""  # the same as the status line shows it again after side tasks
+        self.summary = self._status = ""  # the last analysis, with its model: plain (handout), rich (status line)
 
         self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
         self.text_edit.setToolTip("The text to look inside. Ctrl+Enter analyses it, Esc stops.")
@@ -85,10 +82,8 @@ class InsidePanel(Panel):
         # What to show: which map, layer and head (for the three attention views).
         self.selection_row = SelectionBar()
         self.selection_row.sig_changed.connect(self._schedule_refresh)
-        # Hidden for the views that have no layer/head to choose, but its room is kept: the
-        # sub-tab bar below must not jump up and down between views.
-        policy = self.selection_row.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
+        # Hidden for views with no layer/head to choose, but its room is kept: the sub-tab bar stays put.
+        (policy := self.selection_row.sizePolicy()).setRetainSizeWhenHidden(True)
         self.selection_row.setSizePolicy(policy)
         # Short names for the selection widgets (tests and the smoke test drive them like a person).
         self.map_combo = self.selection_row.map_combo
@@ -168,7 +163,7 @@ class InsidePanel(Panel):
         if self.result is not None and self.context.only_switched(self.result_model, loaded):
             # The Adapter switch: the analysis stays, marked with the model that computed it.
             self.update_tokens()
-            self._mark_origin()
+            saving.mark_origin(self)
             return
         self.result = None
         self.lens_stale = True
@@ -271,22 +266,11 @@ class InsidePanel(Panel):
         decoder = f" → {len(result.target_ids):,} decoder tokens" if result.target_ids else ""
         self._summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
                          f" · attention {result.plan.describe()}")
-        self._mark_origin()
+        saving.mark_origin(self)
         self.selection_row.set_maps(result.maps)
         self.lens.set_length(len(result.target_ids) or len(result.tokens))
         self.refresh()
         self.sig_analysis_finished.emit(result)
-
-    def _mark_origin(self) -> None:
-        """The status line: what the analysis found and which model computed it (orange once switched)."""
-        origin = self.context.origin(self.result_model)
-        self.summary = f"{self._summary} · computed with {origin}"
-        self._status = html.escape(self.summary)
-        current = self.context.session.current
-        if current is not None and current is not self.result_model:
-            self._status += (f" <span style='color:#8a5a00'>(the model bar now selects "
-                             f"{html.escape(self.context.origin(current))}: Analyse again to use it)</span>")
-        self.status_label.setText(self._status)
 
     def stop(self) -> None:
         self.slot.stop()

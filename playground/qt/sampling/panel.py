@@ -8,7 +8,6 @@ that token alone, reusing the KV cache, in the task runner.
 
 from __future__ import annotations
 
-import html
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -237,19 +236,12 @@ class SamplingPanel(Panel, SamplingView):
 
     def _update_origin(self) -> None:
         """Say which model computed the chosen tokens, in orange when the switch now selects another."""
-        current, stepper = self.context.session.current, self.stepper
         head = "<b>Chosen tokens</b> <small>(click one to see its step)</small>"
-        if stepper is None:
+        if self.stepper is None:
             self.strip_title.setText(head)
             return
-        origin = html.escape(self.context.origin(stepper.loaded))
-        if current is None or stepper.loaded is current:
-            self.strip_title.setText(f"{head} <small>· computed with {origin}</small>")
-            return
-        self.strip_title.setText(
-            f"{head}<br><span style='color:#8a5a00'>Computed with <b>{origin}</b>; the model bar now selects "
-            f"{html.escape(self.context.origin(current))}. Sample next and Run go on with the first; "
-            "Read prompt starts again with the second.</span>")
+        again = "Sample next and Run go on with the first; Read prompt starts again with the second"
+        self.strip_title.setText(f"{head} <small>· {self.context.origin_html(self.stepper.loaded, again)}</small>")
 
     def _update_buttons(self) -> None:
         busy = self.busy
