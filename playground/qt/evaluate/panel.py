@@ -67,38 +67,10 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
 
         data_box = self._build_data_box()
 
-        # systems ----------------------------------------------------------------------------
-        defaults = [(ZERO_SHOT, True), (K_SHOT, False), (ADAPTER, False), (FILE, False)]
-        self.system_rows = [SystemRow(i + 1, kind, on) for i, (kind, on) in enumerate(defaults[:MAX_SYSTEMS])]
-        sys_layout = QVBoxLayout()
-        for r in self.system_rows:
-            sys_layout.addWidget(r)
-        sys_box = QGroupBox("Systems to compare (up to 4)")
-        sys_box.setLayout(sys_layout)
-
+        sys_box = self._build_systems_box()
         gen_box = self._build_generation_box()
 
-        # run --------------------------------------------------------------------------------
-        self.run_button = QPushButton("Evaluate  (Ctrl+Enter)")
-        self.run_button.setToolTip("Generate a summary with every system for each example, then score them.")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button = QPushButton("Stop  (Esc)")
-        self.stop_button.setEnabled(False)
-        self.stop_button.setToolTip("Stop after the current token; the examples already finished are scored.")
-        self.stop_button.clicked.connect(self.stop)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.rate_label = QLabel("")
-        self.message_label = self.message_line()
-        self.csv_button = QPushButton("Export CSV…")
-        self.csv_button.setToolTip("Every example: dialogue, reference, each output and its ROUGE.")
-        self.csv_button.clicked.connect(self._ask_export_csv)
-        self.html_button = QPushButton("Export HTML report…")
-        self.html_button.setToolTip("One self-contained page: settings, scores, chart and every example.")
-        self.html_button.clicked.connect(self._ask_export_html)
-        for b in (self.csv_button, self.html_button):
-            b.setEnabled(False)
+        self._build_run_controls()
 
         controls = QVBoxLayout()
         controls.addWidget(self.lesson(LESSON))
@@ -147,6 +119,38 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
             r.sig_changed.connect(self._systems_changed)
         context.sig_adapter_changed.connect(self._offer_attached)
         self._offer_attached(context.session.adapter)
+
+    def _build_systems_box(self) -> QGroupBox:
+        defaults = [(ZERO_SHOT, True), (K_SHOT, False), (ADAPTER, False), (FILE, False)]
+        self.system_rows = [SystemRow(i + 1, kind, on) for i, (kind, on) in enumerate(defaults[:MAX_SYSTEMS])]
+        sys_layout = QVBoxLayout()
+        for r in self.system_rows:
+            sys_layout.addWidget(r)
+        sys_box = QGroupBox("Systems to compare (up to 4)")
+        sys_box.setLayout(sys_layout)
+        return sys_box
+
+    def _build_run_controls(self) -> None:
+        self.run_button = QPushButton("Evaluate  (Ctrl+Enter)")
+        self.run_button.setToolTip("Generate a summary with every system for each example, then score them.")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button = QPushButton("Stop  (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop after the current token; the examples already finished are scored.")
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.rate_label = QLabel("")
+        self.message_label = self.message_line()
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.setToolTip("Every example: dialogue, reference, each output and its ROUGE.")
+        self.csv_button.clicked.connect(self._ask_export_csv)
+        self.html_button = QPushButton("Export HTML report…")
+        self.html_button.setToolTip("One self-contained page: settings, scores, chart and every example.")
+        self.html_button.clicked.connect(self._ask_export_html)
+        for b in (self.csv_button, self.html_button):
+            b.setEnabled(False)
 
     def _build_generation_box(self) -> QGroupBox:
         self.max_tokens = QSpinBox()
