@@ -53,6 +53,15 @@ class SamplingPanel(Panel, SamplingView):
         super().__init__(context, parent)
         self._init_view()
 
+        left_w = self._build_left()
+        self._lay_out(left_w)
+        run_shortcut(self, self.read_prompt)
+        self._restore_settings()
+        self._update_buttons()
+        self._fit_columns()
+
+    def _build_left(self) -> QWidget:
+        """The lesson, the prompt, the sliders and the step buttons."""
         self.prompt_edit = QPlainTextEdit(DEFAULT_PROMPT)
         self.prompt_edit.setToolTip("The text the model continues. Ctrl+Enter reads it (one forward pass).")
         self.prompt_edit.setMaximumHeight(84)
@@ -64,7 +73,6 @@ class SamplingPanel(Panel, SamplingView):
         self.read_button.clicked.connect(self.read_prompt)
         self.controls = SamplingControls()
         self.controls.sig_changed.connect(self._on_settings_changed)
-
         self.sample_button = QPushButton("Sample next")
         self.sample_button.setToolTip("Pick a token from the distribution shown (greedy or a seeded draw), add "
                                       "it, and run the model on it alone, reusing the cache.")
@@ -89,7 +97,6 @@ class SamplingPanel(Panel, SamplingView):
                                     "chosen so far stays.")
         self.stop_button.clicked.connect(self.stop)
         self.message_label = self.message_line()
-
         prompt_box = QGroupBox("Prompt")
         pl = QVBoxLayout(prompt_box)
         pl.addWidget(self.prompt_edit)
@@ -119,7 +126,10 @@ class SamplingPanel(Panel, SamplingView):
         left_w = self.left_column = QWidget()
         left_w.setLayout(left)
         left_w.installEventFilter(self)  # its width decides how tall the wrapped lesson must be
+        return left_w
 
+    def _lay_out(self, left_w: QWidget) -> None:
+        """The chart, its notes and the chosen tokens on the right of the controls."""
         right = QVBoxLayout()
         right.addWidget(self.where_label)
         right.addWidget(self.chart, 1)
@@ -147,14 +157,9 @@ class SamplingPanel(Panel, SamplingView):
         outer.setContentsMargins(0, 0, 0, 0)
         from playground.qt.encoder_notice import EncoderNotice
 
-        self.encoder_notice = EncoderNotice(context, "This tab draws the next token step by step")
+        self.encoder_notice = EncoderNotice(self.context, "This tab draws the next token step by step")
         outer.addWidget(self.encoder_notice)
         outer.addWidget(split)
-
-        run_shortcut(self, self.read_prompt)
-        self._restore_settings()
-        self._update_buttons()
-        self._fit_columns()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
