@@ -18,7 +18,7 @@ from playground.core.errors import InputError
 # One default for every tab and the CLI: the bundled model is instruction-tuned, so a prompt wrapped
 # in its chat template is what it was trained to answer. Raw continuations turn it off.
 USE_CHAT_TEMPLATE = True
-CHAT_TEMPLATE_LABEL = "Use the model's chat template (on by default in every tab)"
+CHAT_TEMPLATE_LABEL = "Chat template (on by default in every tab)"
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,7 @@ def test_one_chat_template_default_for_prompt_generate_and_sampling(qtbot, conte
     for p in panels:
         qtbot.addWidget(p)
     assert {p.chat_check.isChecked() for p in panels} == {USE_CHAT_TEMPLATE}
-    assert {p.chat_check.text() for p in panels} == {"Use the model's chat template (on by default in every tab)"}
+    assert {p.chat_check.text() for p in panels} == {"Chat template (on by default in every tab)"}
     # The Prompt tab's rendered prompt is wrapped by default, as the other tabs' are.
     qtbot.waitUntil(lambda: "<|im_start|>" in prompt.prompt_edit.toPlainText(), timeout=5000)
 
