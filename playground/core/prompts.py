@@ -15,6 +15,11 @@ from typing import Protocol
 
 from playground.core.errors import InputError
 
+# One default for every tab and the CLI: the bundled model is instruction-tuned, so a prompt wrapped
+# in its chat template is what it was trained to answer. Raw continuations turn it off.
+USE_CHAT_TEMPLATE = True
+CHAT_TEMPLATE_LABEL = "Chat template (on by default in every tab)"
+
 
 @dataclass(frozen=True)
 class Template:

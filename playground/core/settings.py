@@ -55,4 +55,5 @@ class Settings:
 
     def save(self) -> None:
         payload = {"version": SETTINGS_VERSION, "values": self._values}
-        atomic_write_text(self.path, json.dumps(payload, indent=2, sort_keys=True))
+        # Private to the user, as it always was (recent folders and the last model's path are theirs).
+        atomic_write_text(self.path, json.dumps(payload, indent=2, sort_keys=True), private=True)

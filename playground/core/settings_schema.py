@@ -64,6 +64,20 @@ class InsideSection:
 
 
 @dataclass
+class EvaluateSection:
+    """``evaluate``: the Evaluate tab's last run settings and its systems (the adapter's folder too)."""
+
+    data: str = "test"             # a bundled split; a file of one's own is not remembered
+    count: int = 10
+    max_new_tokens: int = 60
+    tokenizer: str = "default"
+    use_stemmer: bool = True
+    template: str = ""             # "" = the summarization prompt
+    use_chat_template: bool = False
+    systems: list = field(default_factory=list, metadata={"items": dict})  # {kind, enabled, shots, path}
+
+
+@dataclass
 class AppSettings:
     """Every known key of the settings file and its default."""
 
@@ -78,6 +92,7 @@ class AppSettings:
     generation: GenerationSection = field(default_factory=GenerationSection)
     sampling: SamplingSection = field(default_factory=SamplingSection)
     inside: InsideSection = field(default_factory=InsideSection)
+    evaluate: EvaluateSection = field(default_factory=EvaluateSection)
     finetune_job: dict = field(default_factory=dict)  # the wizard's draft, checked by the wizard itself
     finetune_active_run: str | None = field(default=None, metadata={"types": (str, type(None))})
 

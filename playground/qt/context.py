@@ -84,5 +84,36 @@ class AppContext(QObject):
         self.sig_adapter_changed.emit(self.session.adapter)
         self.sig_model_changed.emit(self.session.current)
 
+    def only_switched(self, old: LoadedModel | None, new: LoadedModel | None) -> bool:
+        """True when going from ``old`` to ``new`` at most flips the Adapter switch (same base model).
+
+        Tabs keep what they computed across a flip (or an adapter attached beside the base), marked
+        with ``origin(old)``, instead of wiping it.
+        """
+        pair = {id(self.session.base), id(self.session.adapter)}
+        return old is not None and new is not None and (old is new or {id(old), id(new)} <= pair)
+
+    def origin(self, loaded: LoadedModel | None) -> str:
+        """Which model a result was computed with, in words: 'base model X' or 'adapter <run> on X'."""
+        if loaded is None:
+            return "no model"
+        if loaded is not self.session.adapter and "adapter_dir" not in loaded.extras:
+            return f"base model {loaded.info.name}"
+        base = self.session.base
+        name = loaded.extras.get("adapter_name") or "fine-tuned"
+        return f"adapter {name} on {base.info.name if base is not None else loaded.info.name}"
+
+    def origin_html(self, loaded: LoadedModel | None, again: str) -> str:
+        """Rich text: 'computed with <origin>', then, in orange, the model the bar selects now when it
+        is another one, and ``again`` (how to recompute with it)."""
+        import html
+
+        text = f"computed with {html.escape(self.origin(loaded))}"
+        current = self.session.current
+        if current is not None and loaded is not None and current is not loaded:
+            text += (f" <span style='color:#8a5a00'>(the model bar now selects "
+                     f"{html.escape(self.origin(current))}: {html.escape(again)})</span>")
+        return text
+
     def report_error(self, title: str, message: str, hint: str = "") -> None:
         self.sig_error.emit(title, message, hint)

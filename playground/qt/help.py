@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,8 +22,9 @@ a task inside the prompt without training: <b>zero-shot</b> only asks, <b>one-sh
 example first, <b>few-shot</b> shows several.</p>
 <p>Every example costs tokens in the <b>context window</b>, the most text the model can look at once. The
 meter shows instruction, examples, dialogue and room for the answer. Compare 0, 1 and k shots side by side
-and watch ROUGE: small models often gain from one example, then stop gaining, which is when fine-tuning
-starts to pay.</p>""",
+and watch ROUGE: large models usually gain from examples; a model as small as the bundled one often copies
+an example's wording and can score lower with more shots. When examples do not help, fine-tuning starts to
+pay.</p>""",
     "Generate": """<h2>Generate: prompt and completion</h2>
 <p>The model turns your text into <b>tokens</b> and predicts the next token, again and again: that is
 <b>inference</b>. <b>Greedy</b> decoding always takes the most likely token, so it repeats itself exactly.
@@ -78,19 +81,47 @@ TOUR = [
     ("Learn by doing", "Every control has a tooltip that explains its idea in a sentence or two. Start in "
      "<b>Generate</b>: type a question and press Ctrl+Enter. You can reopen this tour from the Help menu."),
 ]
+START_TAB = "Generate"  # the tab the tour's last page names; its Start button opens it
 
 
-def guide_for(title: str) -> str:
-    return GUIDES.get(title, f"<h2>{title}</h2><p>No guide has been written for this tab yet.</p>")
+def guide_picture_path(title: str) -> Path:
+    """The guide's picture of a tab: a small PNG rendered from the app (packaging/guide_pictures.py)."""
+    from playground.core.paths import resources_dir
+
+    return resources_dir() / "guides" / f"{title.lower().replace(' ', '-')}.png"
+
+
+def tab_lessons(panel: QWidget | None) -> list[str]:
+    """The lesson paragraphs a tab shows beside its controls (Panel.lesson labels), in order, once each."""
+    if panel is None:
+        return []
+    seen: list[str] = []
+    for label in panel.findChildren(QLabel, "lesson"):
+        if label.text() and label.text() not in seen:
+            seen.append(label.text())
+    return seen
+
+
+def guide_for(title: str, panel: QWidget | None = None) -> str:
+    """The F1 guide: the background for the tab, its picture, and every lesson the tab shows."""
+    page = GUIDES.get(title, f"<h2>{title}</h2><p>No guide has been written for this tab yet.</p>")
+    picture = guide_picture_path(title)
+    if picture.is_file():
+        page += (f"<p><img src='{picture.as_uri()}' width='500'><br><small>The {title} tab after one "
+                 "action.</small></p>")
+    lessons = tab_lessons(panel)
+    if lessons:
+        page += "<h3>In the tab</h3>" + "".join(f"<p>{text}</p>" for text in lessons)
+    return page
 
 
 class GuideDialog(QDialog):
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, parent: QWidget | None = None, panel: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Guide: {title}")
-        self.resize(560, 440)
+        self.resize(600, 640)
         self.browser = QTextBrowser()
-        self.browser.setHtml(guide_for(title))
+        self.browser.setHtml(guide_for(title, panel))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -99,7 +130,7 @@ class GuideDialog(QDialog):
 
 
 class WelcomeTour(QDialog):
-    """A few pages with Back / Next / Skip; the last page's button is Start."""
+    """A few pages with Back / Next / Skip; the last page's button is "Start in Generate" (accept)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,7 +159,7 @@ class WelcomeTour(QDialog):
         i = max(0, min(self.pages.count() - 1, self.pages.currentIndex() + delta))
         self.pages.setCurrentIndex(i)
         self.back.setEnabled(i > 0)
-        self.next.setText("Start" if i == self.pages.count() - 1 else "Next")
+        self.next.setText(f"Start in {START_TAB}" if i == self.pages.count() - 1 else "Next")
 
     def _next(self) -> None:
         if self.pages.currentIndex() == self.pages.count() - 1:

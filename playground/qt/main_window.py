@@ -242,7 +242,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         from playground.qt.help import GuideDialog
 
         widget = self.current_panel()
-        dialog = GuideDialog(getattr(widget, "title", "LLM Playground"), self)
+        dialog = GuideDialog(getattr(widget, "title", "LLM Playground"), self, panel=widget)
         dialog.open()
 
     def show_tour(self):
@@ -250,8 +250,16 @@ class MainWindow(LabsWindowMixin, QMainWindow):
 
         tour = WelcomeTour(self)
         tour.finished.connect(lambda _: self.context.settings.set("welcome_seen", True))
+        tour.accepted.connect(self._start_where_the_tour_says)
         tour.open()
         return tour
+
+    def _start_where_the_tour_says(self) -> None:
+        from playground.qt.help import START_TAB
+
+        titles = [p.title for p in self.panels]
+        if START_TAB in titles:
+            self.tabs.setCurrentIndex(titles.index(START_TAB))
 
     def export_session(self, path: str) -> None:
         from playground.core.paths import atomic_write_text
@@ -285,13 +293,14 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         box.open()  # not modal to the event loop: background work keeps running
 
     def show_about(self) -> None:
-        from playground.core.about import about_lines
+        from playground.core.about import about_lines, credits_lines
 
         loaded = self.context.session.current
         versions = about_lines(loaded.info.device, loaded.info.dtype) if loaded else about_lines()
         box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
                           "See and feel how large language models work, on your own machine.\n\n"
-                          + "\n".join(versions), QMessageBox.StandardButton.Ok, self)
+                          + "\n".join(versions) + "\n\n" + "\n\n".join(credits_lines()),
+                          QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

@@ -15,6 +15,10 @@ from PySide6.QtWidgets import (
 from playground.qt.context import AppContext
 
 
+NO_ADAPTER = "No adapter"
+NAME_CHARS = 18  # an adapter's name is cut to this many characters in the bar (whole in the tooltip)
+
+
 class ModelBar(QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,11 +41,22 @@ class ModelBar(QWidget):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
-        self.adapter_check = QCheckBox("Adapter")
+        # Always there, at one width (disabled while no adapter is attached): attaching one must not
+        # make the bar's details wrap onto a second line and push every tab down.
+        self.adapter_check = QCheckBox(NO_ADAPTER)
         self.adapter_check.setToolTip(
             "On: every tab uses the fine-tuned model (the base model plus the adapter trained in the Fine-tune "
-            "tab). Off: the base model as it was. Flip it to compare the two on the same prompt.")
-        self.adapter_check.setVisible(False)
+            "tab). Off: the base model as it was. Flip it to compare the two on the same prompt. "
+            "'Use in playground' on a Fine-tune result attaches one.")
+        self.adapter_check.setEnabled(False)
+        # The room is reserved by a box of fixed width; the check box keeps its natural size inside
+        # it (a stretched QCheckBox ignores clicks beside its text).
+        self.adapter_box = QWidget()
+        box = QHBoxLayout(self.adapter_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.adapter_check)
+        box.addStretch(1)
+        self._fit_adapter_check()
         self.adapter_check.toggled.connect(self.context.use_adapter)
         self.change_button = QPushButton("Change model…")
         self.change_button.setToolTip("Load the bundled model, a local folder, a model from the "
@@ -50,7 +65,7 @@ class ModelBar(QWidget):
         layout.addWidget(self.name_label)
         layout.addWidget(self.details_label, 1)
         layout.addWidget(self.progress)
-        layout.addWidget(self.adapter_check)
+        layout.addWidget(self.adapter_box)
         layout.addWidget(self.change_button)
         context.sig_model_loading.connect(self._on_loading)
         context.sig_model_changed.connect(self._on_changed)
@@ -59,6 +74,21 @@ class ModelBar(QWidget):
         context.sig_adapter_changed.connect(self._on_adapter)
         if context.session.current is not None:  # a bar made after the load still shows it
             self._on_changed(context.session.current)
+        if context.session.adapter is not None:  # and the adapter attached before it
+            self._on_adapter(context.session.adapter)
+
+    def _fit_adapter_check(self) -> None:
+        fm = self.adapter_check.fontMetrics()
+        indicator = self.adapter_check.sizeHint().width() - fm.horizontalAdvance(self.adapter_check.text())
+        self.adapter_box.setFixedWidth(indicator + fm.horizontalAdvance("Adapter: " + "M" * (NAME_CHARS // 2)
+                                                                         + "n" * (NAME_CHARS - NAME_CHARS // 2)))
+
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent
+
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the presenter's zoom
+            self._fit_adapter_check()
 
     def _on_loading(self, name: str) -> None:
         self.progress.setVisible(True)
@@ -82,7 +112,7 @@ class ModelBar(QWidget):
 
     def _on_changed(self, loaded) -> None:
         if self.context.session.adapter is None:
-            self.adapter_check.setVisible(False)
+            self._on_adapter(None)
         info = loaded.info
         self.progress.setVisible(False)
         self.name_label.setText(f"<b>{info.name}</b>")
@@ -94,10 +124,14 @@ class ModelBar(QWidget):
 
     def _on_adapter(self, adapted) -> None:
         session = self.context.session
-        self.adapter_check.setVisible(adapted is not None)
+        self.adapter_check.setEnabled(adapted is not None)
         if adapted is not None:
             name = adapted.extras.get("adapter_name") or "fine-tuned"
-            self.adapter_check.setText(f"Adapter: {name}")
+            short = name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+            self.adapter_check.setText(f"Adapter: {short}")
+            self.adapter_check.setStatusTip(name)
+        else:
+            self.adapter_check.setText(NO_ADAPTER)
         self.adapter_check.blockSignals(True)
         self.adapter_check.setChecked(session.adapter_on)
         self.adapter_check.blockSignals(False)

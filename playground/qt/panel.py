@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 
 from playground.qt.context import AppContext
 from playground.qt.task_slot import TaskSlot
@@ -45,6 +45,32 @@ class Panel(QWidget):
     def session_snapshot(self) -> list[tuple[str, str]]:
         """(heading, text) items for the session handout; charts are added automatically."""
         return []
+
+    def message_line(self) -> QLabel:
+        """The tab's red, wrapped message line; failures of its slot's tasks land in it."""
+        label = QLabel("")
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #b00020;")
+        self.slot.say = label.setText
+        return label
+
+    def ready_to_start(self):
+        """The model to start work with, after clearing ``message_label``; None while busy or while no
+        model is loaded yet (which is then said on the message line)."""
+        if self.busy:
+            return None
+        self.message_label.setText("")
+        return self.context.ready_model(self.message_label.setText)
+
+    @staticmethod
+    def chat_template_check(tooltip: str) -> QCheckBox:
+        """The chat-template switch, with the one default Prompt, Generate and Sampling share (said in its label)."""
+        from playground.core.prompts import CHAT_TEMPLATE_LABEL, USE_CHAT_TEMPLATE
+
+        check = QCheckBox(CHAT_TEMPLATE_LABEL)
+        check.setChecked(USE_CHAT_TEMPLATE)
+        check.setToolTip(tooltip + " Off sends your text as it is, for a raw continuation.")
+        return check
 
     @staticmethod
     def lesson(text: str) -> QLabel:

@@ -24,3 +24,12 @@ def test_torch_build_names_cuda_builds(monkeypatch):
     assert about.torch_build() == "CPU build"  # this machine's torch is the CPU wheel
     monkeypatch.setattr(torch, "version", types.SimpleNamespace(cuda="12.8", hip=None))
     assert about.torch_build() == "CUDA 12.8 build"
+
+
+def test_credits_name_the_bundled_models_their_licences_and_the_q4_1_gguf():
+    from playground.core.bundled import find_bundled_gguf
+
+    decoder, encoder = about.credits_lines()
+    assert "SmolLM2-135M-Instruct" in decoder and "Apache-2.0 licence" in decoder
+    assert f"Q4_1 GGUF file {find_bundled_gguf().name}" in decoder and "4-bit values stored in 32 bits" in decoder
+    assert "all-MiniLM-L6-v2" in encoder and "Apache-2.0 licence" in encoder

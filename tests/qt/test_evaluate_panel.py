@@ -208,6 +208,21 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
                                           template="tldr")], settings=settings)]
     assert other == ada_out
 
+    # A restart: the settings file is read again, nothing is attached in the model bar, and the
+    # tab opens with the last run's settings and the adapter's folder in its row.
+    from playground.core.settings import Settings
+
+    ctx.set_adapter(None)
+    ctx.settings.save()  # as the window does when it closes
+    ctx.settings = Settings(ctx.settings.path)
+    assert ctx.settings.load_problem == ""
+    again = make_panel(qtbot, ctx)
+    row = again.system_rows[2]
+    assert row.is_enabled() and row.kind == ADAPTER and row.path_edit.text() == str(tmp_path / "lora-run-7" / "adapter")
+    assert again.system_rows[0].is_enabled() and not again.system_rows[1].is_enabled()
+    assert (again.count_spin.value(), again.max_tokens.value()) == (2, 8)
+    assert again.template_combo.currentData() == "tldr" and not again.chat_check.isChecked()
+
 
 def test_similarity_column_and_encoder_named(qtbot, context_with_tiny_llama, tmp_path):
     from playground.core.encoder import ENCODER_NAME, sentence_similarity

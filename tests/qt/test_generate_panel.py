@@ -98,3 +98,48 @@ def test_stopping_at_the_token_limit_is_said_and_one_token_is_singular(qtbot, co
     assert panel.tokens == 1
     assert text.startswith("1 token in") and "1 tokens" not in text
     assert "limit of 1 new tokens" in text and "Max new tokens" in text
+
+
+def test_hover_a_completion_token_for_its_probability_and_see_the_exact_prompt(qtbot, context_with_tiny_llama):
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QToolTip
+    from test_inside_views import anchor_pos
+
+    from playground.qt.widgets.token_chips import colour_for, shade
+
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.resize(1100, 700)
+    panel.max_tokens.setValue(5)
+    assert panel.chat_check.isChecked()
+    qtbot.keyClicks(panel.prompt_edit, "Hello there")
+    tok = context_with_tiny_llama.session.current.tokenizer
+    wrapped = tok.apply_chat_template([{"role": "user", "content": "Hello there"}], tokenize=False,
+                                      add_generation_prompt=True)
+    qtbot.waitUntil(lambda: panel.exact_view.toPlainText() == wrapped, timeout=3000)  # what the model reads
+    qtbot.mouseClick(panel.chat_check, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.exact_view.toPlainText() == "Hello there", timeout=3000)
+
+    with qtbot.waitSignal(panel.sig_generation_finished, timeout=30000):
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert len(panel.steps) == 5 and panel.output_edit.toPlainText() == panel.output_text
+    step = next(s for s in panel.steps[1:] if s.text.strip())
+    i = panel.steps.index(step)
+    qtbot.mouseMove(panel.output_edit.viewport(), anchor_pos(panel.output_edit, f"tok:{i}"))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=3000)
+    tip = QToolTip.text()
+    assert tip.startswith(f"token {i + 1} ") and f"model {step.prob:.1%}" in tip
+    assert f"{step.top_probs[0]:.1%}" in tip.split("most likely there:")[1]
+    # The chip's colour is the probability bucket's, as in the Sampling tab.
+    found = [f.charFormat().background().color() for f in _fragments(panel.output_edit.document())
+             if f.charFormat().anchorHref() == f"tok:{i}"]
+    assert found and found[0] == QColor(shade(colour_for(step.prob), i % 2 == 1))
+
+
+def _fragments(doc):
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            yield it.fragment()
+            it += 1
+        block = block.next()

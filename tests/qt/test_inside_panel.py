@@ -122,11 +122,20 @@ def test_logit_lens_table_ends_with_the_models_prediction(qtbot, context_with_ti
     cell = model.data(model.index(2, len(result.tokens) - 1))
     assert cell.split("\n")[0] == lens.top_tokens[-1][-1][0]
     assert "1. '" in model.data(model.index(2, 0), Qt.ItemDataRole.ToolTipRole)
+    # The model's real guess (last layer, last position) is in full view, not cut at the right edge.
+    table = panel.lens.table
+    last = model.index(2, len(result.tokens) - 1)
+    qtbot.waitUntil(lambda: table.viewport().rect().contains(table.visualRect(last)), timeout=3000)
 
 
 def test_embeddings_for_typed_words(qtbot, context_with_tiny_llama):
     panel = make_panel(qtbot, context_with_tiny_llama)
     panel.view_tabs.setCurrentIndex(list(panel.views).index("embeddings"))
+    view = panel.embeddings
+    # Before the first Compare: no placeholder matrix, no ticks, a line saying what to do.
+    assert np.isnan(np.array(view.sim_image.get_array(), dtype=float)).all()
+    assert list(view.ax_sim.get_xticks()) == [] and list(view.ax_map.get_yticks()) == []
+    assert all(t.get_visible() and "press Compare" in t.get_text() for t in view.empty_texts)
     panel.embeddings.words_edit.setText("king, queen, cat")
     with qtbot.waitSignal(panel.sig_embeddings_finished, timeout=10000) as blocker:
         qtbot.mouseClick(panel.embeddings.compare_button, Qt.MouseButton.LeftButton)
@@ -134,6 +143,8 @@ def test_embeddings_for_typed_words(qtbot, context_with_tiny_llama):
     assert result.words == ["king", "queen", "cat"]
     np.testing.assert_allclose(np.array(panel.embeddings.sim_image.get_array()), result.similarity)
     assert len(panel.embeddings.scatter.get_offsets()) == 3
+    assert not any(t.get_visible() for t in view.empty_texts) and len(view.ax_sim.get_xticks()) == 3
+    assert len(view.ax_map.get_xticks()) > 1
     panel.embeddings.words_edit.setText("king")
     with qtbot.waitSignal(panel.sig_embeddings_finished, timeout=10000):
         qtbot.mouseClick(panel.embeddings.compare_button, Qt.MouseButton.LeftButton)
@@ -217,3 +228,32 @@ def test_views_update_for_long_inputs(qtbot, context_with_tiny_llama, view):
     else:
         assert len(panel.lines.shown_cols) == 40 and "most" in panel.lines.note.text()
     assert len(result.tokens) == 201
+
+
+def test_adapter_switch_keeps_the_analysis_marked_with_its_model(qtbot, context_with_tiny_llama, tiny_adapter,
+                                                                 tiny_llama):
+    from playground.qt.model_bar import ModelBar
+
+    bar = ModelBar(context_with_tiny_llama)
+    qtbot.addWidget(bar)
+    bar.show()
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    result = analyse(qtbot, panel)
+    show_view(qtbot, panel, "attention")
+    shown = heatmap_state(panel)
+    assert shown[0].shape[0] > 1
+    assert f"computed with base model {tiny_llama.info.name}" in panel.status_label.text()
+
+    qtbot.mouseClick(bar.adapter_check, Qt.MouseButton.LeftButton)  # the switch: on
+    assert context_with_tiny_llama.session.current is tiny_adapter
+    assert panel.result is result  # nothing wiped
+    assert np.array_equal(heatmap_state(panel)[0], shown[0])
+    status = panel.status_label.text()
+    assert f"computed with base model {tiny_llama.info.name}" in status and "now selects adapter run-7" in status
+    assert ("Attention", panel.summary) in panel.session_snapshot()
+    assert "computed with base model" in panel.summary
+
+    with qtbot.waitSignal(panel.sig_view_updated, timeout=5000):
+        analyse(qtbot, panel)  # Analyse again: the adapter's own maps
+    assert panel.result_model is tiny_adapter and "computed with adapter run-7" in panel.status_label.text()
+    assert not np.array_equal(heatmap_state(panel)[0], shown[0])

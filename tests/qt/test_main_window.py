@@ -58,6 +58,7 @@ def test_about_lists_versions(qtbot, context_with_tiny_llama):
     w.show_about()
     box = [b for b in w.findChildren(QMessageBox) if b.isVisible()][-1]
     assert "torch" in box.text() and "transformers" in box.text() and "Device in use: cpu" in box.text()
+    assert "SmolLM2-135M-Instruct by Hugging Face" in box.text() and "Q4_1 GGUF" in box.text()
 
 
 def test_about_before_any_model_says_none_loaded_and_the_torch_build(qtbot, app_context):
@@ -131,3 +132,71 @@ def test_the_first_window_says_loading_not_no_model(qtbot, app_context):
     w.show()
     text = w.model_bar.name_label.text()
     assert "Loading" in text and "No model" not in text
+
+
+def test_the_welcome_tour_ends_on_the_tab_it_names(qtbot, app_context):
+    from PySide6.QtCore import Qt
+
+    w = make_window(qtbot, app_context)
+    w.tabs.setCurrentIndex(0)
+    assert w.current_panel().title != "Generate"
+    tour = w.show_tour()
+    while tour.next.text() == "Next":
+        qtbot.mouseClick(tour.next, Qt.MouseButton.LeftButton)
+    assert tour.next.text() == "Start in Generate" and "Start in <b>Generate</b>" in tour.pages.currentWidget().text()
+    qtbot.mouseClick(tour.next, Qt.MouseButton.LeftButton)
+    assert not tour.isVisible() and w.current_panel().title == "Generate"
+    assert app_context.settings.get("welcome_seen") is True
+
+    w.tabs.setCurrentIndex(0)  # Skip leaves the learner where they are
+    again = w.show_tour()
+    qtbot.mouseClick(again.skip, Qt.MouseButton.LeftButton)
+    assert w.tabs.currentIndex() == 0
+
+
+def test_each_f1_guide_holds_the_tabs_lessons_and_a_picture_of_it(qtbot, app_context):
+    from PySide6.QtGui import QImage
+
+    from playground.qt.help import GuideDialog, guide_picture_path, tab_lessons
+
+    from PySide6.QtGui import QAction
+
+    w = make_window(qtbot, app_context)
+    f1, = [a for a in w.findChildren(QAction) if a.shortcut().toString() == "F1"]
+    for i, panel in enumerate(w.panels):
+        w.tabs.setCurrentIndex(i)
+        lessons = tab_lessons(panel)
+        assert lessons, f"{panel.title} shows no lesson"
+        picture = guide_picture_path(panel.title)
+        image = QImage(str(picture))
+        assert not image.isNull() and image.width() <= 600 and picture.stat().st_size < 80_000
+        f1.trigger()  # Help > Guide for this tab (F1)
+        dialog = next(d for d in w.findChildren(GuideDialog) if d.isVisible())
+        page = dialog.browser.toHtml()
+        assert picture.name in page
+        plain = dialog.browser.toPlainText()
+        for lesson in lessons:  # at least as rich as the tab: every lesson it shows is in the guide
+            from PySide6.QtGui import QTextDocument
+
+            doc = QTextDocument()
+            doc.setHtml(lesson)
+            assert doc.toPlainText()[:200] in plain
+        dialog.close()
+
+
+def test_attaching_an_adapter_keeps_the_model_bar_one_height(qtbot, context_with_tiny_llama, tiny_adapter):
+    from playground.qt.model_bar import ModelBar
+
+    ctx = context_with_tiny_llama
+    ctx.set_adapter(None)
+    bar = ModelBar(ctx)
+    qtbot.addWidget(bar)
+    bar.resize(1200, bar.sizeHint().height())
+    bar.show()
+    qtbot.waitExposed(bar)
+    before = (bar.sizeHint().height(), bar.details_label.height(), bar.adapter_box.width())
+    assert bar.adapter_check.text() == "No adapter" and not bar.adapter_check.isEnabled()
+    ctx.set_adapter(tiny_adapter, on=False)  # a long run name
+    qtbot.waitUntil(lambda: bar.adapter_check.isEnabled(), timeout=2000)
+    assert bar.adapter_check.text() == "Adapter: run-7"
+    assert (bar.sizeHint().height(), bar.details_label.height(), bar.adapter_box.width()) == before

@@ -27,6 +27,7 @@ def panel(qtbot, context_with_tiny_llama, tmp_path, short_data):
     qtbot.addWidget(p)
     p.show()
     p.max_tokens.setValue(8)
+    p.chat_check.setChecked(False)  # the plain template, as these tests read the prompt
     p.template_combo.setCurrentIndex(p.template_combo.findData("tldr"))
     # Short examples keep the tiny model (256-token window) within its context.
     short = sorted(p.splits["test"], key=lambda e: len(e.input))
@@ -202,3 +203,46 @@ def test_session_handout_has_the_prompt_tabs_runs_and_no_raw_tags(qtbot, panel):
     assert html.escape(event.summary) in page and "ROUGE-1" in page and "template tldr" in page
     assert "LoRA trained q_proj for 4 steps" in page
     assert "&lt;b&gt;" not in page and "&lt;code&gt;" not in page
+
+
+def test_an_output_is_marked_stale_when_the_settings_change_and_names_its_shots(qtbot, panel):
+    ids = short_train_ids(panel, 1)
+    tick(panel, ids)
+    panel.shots_spin.setValue(1)
+    qtbot.waitUntil(lambda: f"Examples in this prompt: {ids[0]}" in panel.shots_label.text(), timeout=3000)
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=30000) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    output = blocker.args[0].summary
+    assert panel.output_edit.toPlainText() == output
+    score = panel.score_label.text()
+    assert "ROUGE-1" in score and f"examples: {ids[0]}" in score and "Stale" not in score
+
+    qtbot.keyClick(panel.shots_spin, Qt.Key.Key_Down)  # back to zero-shot: that output is not this prompt's
+    qtbot.waitUntil(lambda: "Stale" in panel.score_label.text(), timeout=3000)
+    assert panel.output_edit.toPlainText() == output  # kept, but marked
+    assert "none (zero-shot)" in panel.shots_label.text()
+    qtbot.keyClick(panel.shots_spin, Qt.Key.Key_Up)  # the same prompt again: no longer stale
+    qtbot.waitUntil(lambda: "Stale" not in panel.score_label.text(), timeout=3000)
+    panel.max_tokens.setValue(9)
+    qtbot.waitUntil(lambda: "Stale" in panel.score_label.text(), timeout=3000)
+
+
+def test_one_chat_template_default_for_prompt_generate_and_sampling(qtbot, context_with_tiny_llama, tmp_path):
+    from playground.core.prompts import USE_CHAT_TEMPLATE
+    from playground.qt.generate.panel import GeneratePanel
+    from playground.qt.sampling.panel import SamplingPanel
+
+    prompt = PromptPanel(context_with_tiny_llama, history=History(tmp_path / "h.sqlite3"))
+    panels = [prompt, GeneratePanel(context_with_tiny_llama), SamplingPanel(context_with_tiny_llama)]
+    for p in panels:
+        qtbot.addWidget(p)
+    assert {p.chat_check.isChecked() for p in panels} == {USE_CHAT_TEMPLATE}
+    assert {p.chat_check.text() for p in panels} == {"Chat template (on by default in every tab)"}
+    # The Prompt tab's rendered prompt is wrapped by default, as the other tabs' are.
+    qtbot.waitUntil(lambda: "<|im_start|>" in prompt.prompt_edit.toPlainText(), timeout=5000)
+
+
+def test_the_lesson_does_not_promise_a_gain_from_examples():
+    from playground.qt.prompt.panel import LESSON
+
+    assert "score can drop" in LESSON and "see which way it goes" in LESSON

@@ -294,3 +294,38 @@ def test_restart_with_changed_settings_restores_them_without_a_traceback(qtbot, 
     assert exceptions == []
     assert second.controls.settings().temperature == pytest.approx(0.35)
     assert second.controls.settings().top_k == 7
+
+
+def test_adapter_switch_keeps_the_chosen_tokens_marked_with_their_model(qtbot, context_with_tiny_llama, tiny_adapter,
+                                                                        tiny_llama):
+    from playground.qt.model_bar import ModelBar
+
+    ctx = context_with_tiny_llama
+    bar = ModelBar(ctx)
+    qtbot.addWidget(bar)
+    bar.show()
+    panel = ready_panel(qtbot, ctx)
+    panel.steps_spin.setValue(3)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.busy and len(panel.steps) == 4, timeout=20000)
+    chosen = [st.token_id for st in panel.steps if st.chosen]
+    assert "computed with base model" in panel.strip_title.text()
+
+    qtbot.mouseClick(bar.adapter_check, Qt.MouseButton.LeftButton)  # the switch: on
+    assert ctx.session.current is tiny_adapter
+    assert [st.token_id for st in panel.steps if st.chosen] == chosen  # nothing wiped
+    strip_text = panel.strip.toPlainText()
+    assert all(st.text.strip() in strip_text for st in panel.steps if st.chosen)
+    title = panel.strip_title.text()
+    assert f"base model {tiny_llama.info.name}" in title and "now selects adapter run-7" in title
+    (heading, _), = panel.session_snapshot()
+    assert f"computed with base model {tiny_llama.info.name}" in heading
+
+    # Read prompt starts again with the adapter, and says so.
+    with qtbot.waitSignal(panel.sig_steps_changed, timeout=20000):
+        qtbot.mouseClick(panel.read_button, Qt.MouseButton.LeftButton)
+    assert panel.stepper.loaded is tiny_adapter
+    assert "computed with adapter run-7" in panel.strip_title.text()
+    with torch.no_grad():
+        base_logits = tiny_llama.model(torch.tensor([list(panel.stepper.prompt_ids)])).logits[0, -1].float()
+    assert not torch.allclose(panel.steps[0].logits, base_logits)

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -23,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.datasets import SPLITS
 from playground.core.errors import InputError, describe_exception
 from playground.core.evaluation import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
+from playground.qt.evaluate.data import DataMixin
+from playground.qt.evaluate.exports import ExportsMixin
 from playground.qt.evaluate.results import ResultsView
 from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
@@ -43,10 +43,9 @@ LESSON = (
     "the man' = 'the man bit the dog'). Compare systems on the same examples, mind the intervals, and "
     "read the outputs too."
 )
-USER_FILE = "user"
 
 
-class EvaluatePanel(Panel):
+class EvaluatePanel(DataMixin, ExportsMixin, Panel):
     title = "Evaluate"
 
     sig_evaluation_finished = Signal(object)
@@ -66,40 +65,62 @@ class EvaluatePanel(Panel):
         self.reports: dict = {}
         self.run_info: dict = {}
 
-        # data -------------------------------------------------------------------------------
-        self.data_combo = QComboBox()
-        for split in SPLITS:
-            self.data_combo.addItem(f"Bundled dialogues: {split}", split)
-        self.data_combo.addItem("Your own file…", USER_FILE)
-        self.data_combo.setCurrentIndex(SPLITS.index("test"))
-        self.data_combo.setToolTip("The bundled dataset: short everyday conversations, each with a summary "
-                                   "written by a person. Or a CSV, JSONL or Parquet file of your own.")
-        self.open_button = QPushButton("Open…")
-        self.open_button.clicked.connect(self.choose_data_file)
-        self.input_column = QComboBox()
-        self.input_column.setToolTip("The column the model reads (the text to summarize).")
-        self.reference_column = QComboBox()
-        self.reference_column.setToolTip("The column holding the reference (the summary a person wrote).")
-        self.data_label = QLabel("")
-        self.data_label.setWordWrap(True)
-        self.count_spin = QSpinBox()
-        self.count_spin.setRange(1, 100000)
-        self.count_spin.setValue(10)
-        self.count_spin.setToolTip("How many examples to evaluate, from the top of the split. Generation "
-                                   "takes seconds per example on a CPU.")
-        data_form = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.data_combo, 1)
-        row.addWidget(self.open_button)
-        data_form.addRow("Data", row)
-        data_form.addRow("Input column", self.input_column)
-        data_form.addRow("Reference column", self.reference_column)
-        data_form.addRow("Examples", self.count_spin)
-        data_form.addRow(self.data_label)
-        data_box = QGroupBox("Dataset")
-        data_box.setLayout(data_form)
+        data_box = self._build_data_box()
 
-        # systems ----------------------------------------------------------------------------
+        sys_box = self._build_systems_box()
+        gen_box = self._build_generation_box()
+
+        self._build_run_controls()
+
+        controls = QVBoxLayout()
+        controls.addWidget(self.lesson(LESSON))
+        controls.addWidget(data_box)
+        controls.addWidget(sys_box)
+        controls.addWidget(gen_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        controls.addLayout(buttons)
+        controls.addWidget(self.progress)
+        controls.addWidget(self.rate_label)
+        controls.addWidget(self.message_label)
+        exports = QHBoxLayout()
+        exports.addWidget(self.csv_button)
+        exports.addWidget(self.html_button)
+        controls.addLayout(exports)
+        controls.addStretch(1)
+        left = QWidget()
+        left.setLayout(controls)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        # As wide as the controls need (the systems' rows are the widest), so nothing is cut at
+        # the right edge; a projector's zoom that makes them wider still gets a scroll bar.
+        self._left_scroll = scroll
+        self._fit_left()
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+
+        self.results_view = ResultsView()
+        split = QSplitter()
+        split.addWidget(scroll)
+        split.addWidget(self.results_view)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 5)
+        outer = QVBoxLayout(self)
+        outer.addWidget(split)
+
+        run_shortcut(self, self.run)
+        from playground.qt.evaluate import saved
+
+        saved.restore(self)
+        self.data_combo.currentIndexChanged.connect(self._data_changed)
+        self._data_changed()
+        for r in self.system_rows:
+            r.sig_changed.connect(self._systems_changed)
+        context.sig_adapter_changed.connect(self._offer_attached)
+        self._offer_attached(context.session.adapter)
+
+    def _build_systems_box(self) -> QGroupBox:
         defaults = [(ZERO_SHOT, True), (K_SHOT, False), (ADAPTER, False), (FILE, False)]
         self.system_rows = [SystemRow(i + 1, kind, on) for i, (kind, on) in enumerate(defaults[:MAX_SYSTEMS])]
         sys_layout = QVBoxLayout()
@@ -107,8 +128,31 @@ class EvaluatePanel(Panel):
             sys_layout.addWidget(r)
         sys_box = QGroupBox("Systems to compare (up to 4)")
         sys_box.setLayout(sys_layout)
+        return sys_box
 
-        # generation & scoring ---------------------------------------------------------------
+    def _build_run_controls(self) -> None:
+        self.run_button = QPushButton("Evaluate  (Ctrl+Enter)")
+        self.run_button.setToolTip("Generate a summary with every system for each example, then score them.")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button = QPushButton("Stop  (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop after the current token; the examples already finished are scored.")
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.rate_label = QLabel("")
+        self.message_label = self.message_line()
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.setToolTip("Every example: dialogue, reference, each output and its ROUGE.")
+        self.csv_button.clicked.connect(self._ask_export_csv)
+        self.html_button = QPushButton("Export HTML report…")
+        self.html_button.setToolTip("One self-contained page: settings, scores, chart and every example.")
+        self.html_button.clicked.connect(self._ask_export_html)
+        for b in (self.csv_button, self.html_button):
+            b.setEnabled(False)
+
+    def _build_generation_box(self) -> QGroupBox:
         self.max_tokens = QSpinBox()
         self.max_tokens.setRange(4, 512)
         self.max_tokens.setValue(60)
@@ -148,75 +192,20 @@ class EvaluatePanel(Panel):
         gen_box = QGroupBox("Generation and scoring")
         gen_box.setLayout(gen_form)
 
-        # run --------------------------------------------------------------------------------
-        self.run_button = QPushButton("Evaluate  (Ctrl+Enter)")
-        self.run_button.setToolTip("Generate a summary with every system for each example, then score them.")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button = QPushButton("Stop  (Esc)")
-        self.stop_button.setEnabled(False)
-        self.stop_button.setToolTip("Stop after the current token; the examples already finished are scored.")
-        self.stop_button.clicked.connect(self.stop)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.rate_label = QLabel("")
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
-        self.csv_button = QPushButton("Export CSV…")
-        self.csv_button.setToolTip("Every example: dialogue, reference, each output and its ROUGE.")
-        self.csv_button.clicked.connect(self._ask_export_csv)
-        self.html_button = QPushButton("Export HTML report…")
-        self.html_button.setToolTip("One self-contained page: settings, scores, chart and every example.")
-        self.html_button.clicked.connect(self._ask_export_html)
-        for b in (self.csv_button, self.html_button):
-            b.setEnabled(False)
+        return gen_box
 
-        controls = QVBoxLayout()
-        controls.addWidget(self.lesson(LESSON))
-        controls.addWidget(data_box)
-        controls.addWidget(sys_box)
-        controls.addWidget(gen_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.stop_button)
-        controls.addLayout(buttons)
-        controls.addWidget(self.progress)
-        controls.addWidget(self.rate_label)
-        controls.addWidget(self.message_label)
-        exports = QHBoxLayout()
-        exports.addWidget(self.csv_button)
-        exports.addWidget(self.html_button)
-        controls.addLayout(exports)
-        controls.addStretch(1)
-        left = QWidget()
-        left.setLayout(controls)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        # As wide as the controls need (the systems' rows are the widest), so nothing is cut at
-        # the right edge; a projector's zoom that makes them wider still gets a scroll bar.
-        need = left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
+    def _fit_left(self) -> None:
+        scroll = self._left_scroll
+        need = (scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                + 2 * scroll.frameWidth())
         scroll.setMinimumWidth(max(440, need))
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
-        self.results_view = ResultsView()
-        split = QSplitter()
-        split.addWidget(scroll)
-        split.addWidget(self.results_view)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 5)
-        outer = QVBoxLayout(self)
-        outer.addWidget(split)
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent, QTimer
 
-        run_shortcut(self, self.run)
-        self.data_combo.currentIndexChanged.connect(self._data_changed)
-        self._data_changed()
-        for r in self.system_rows:
-            r.sig_changed.connect(self._systems_changed)
-        context.sig_adapter_changed.connect(self._offer_attached)
-        self._offer_attached(context.session.adapter)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_left_scroll"):  # the presenter's zoom
+            QTimer.singleShot(0, self._fit_left)
 
     # systems ------------------------------------------------------------------------------------
     def _offer_attached(self, adapted) -> None:
@@ -249,69 +238,6 @@ class EvaluatePanel(Panel):
             self.chat_check.setChecked(chat)
             return
 
-    # data ---------------------------------------------------------------------------------------
-    def _data_changed(self) -> None:
-        user = self.data_combo.currentData() == USER_FILE
-        for w in (self.open_button, self.input_column, self.reference_column):
-            w.setEnabled(user)
-        if user:
-            if self.user_data is None:
-                self.data_label.setText("Choose a CSV, JSONL or Parquet file, then its columns.")
-            return
-        self.input_column.clear()
-        self.reference_column.clear()
-        try:
-            from playground.core.datasets import load_split
-
-            n = len(load_split(self.data_combo.currentData()))
-            self.data_label.setText(f"<small>{n} dialogues with reference summaries.</small>")
-            self.count_spin.setMaximum(n)
-        except InputError as exc:
-            self.data_label.setText(str(exc))
-
-    def choose_data_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a dataset", "",
-                                              "Tables (*.csv *.tsv *.jsonl *.json *.parquet)")
-        if path:
-            self.open_data_file(path)
-
-    def open_data_file(self, path: str) -> bool:
-        """Use a file of your own: read its columns and guess which is the input and the reference."""
-        from playground.core.datasets import guess_columns, read_records
-
-        self.data_combo.setCurrentIndex(self.data_combo.findData(USER_FILE))
-        self.message_label.setText("")
-        try:
-            columns, rows = read_records(path)
-            if not rows:
-                raise InputError(f"{path.rsplit('/', 1)[-1]} has no rows.", "Choose a file with at least one example.")
-        except InputError as exc:
-            self.user_data = None
-            self.message_label.setText(str(exc))
-            return False
-        self.user_data = path
-        for combo in (self.input_column, self.reference_column):
-            combo.clear()
-            combo.addItems(columns)
-        guess_in, guess_ref = guess_columns(columns)
-        if guess_in:
-            self.input_column.setCurrentText(guess_in)
-        if guess_ref:
-            self.reference_column.setCurrentText(guess_ref)
-        self.count_spin.setMaximum(max(1, len(rows)))
-        self.data_label.setText(f"<small>{path}: {len(rows)} rows.</small>")
-        return True
-
-    def dataset(self):
-        from playground.core.datasets import load_split, load_table
-
-        if self.data_combo.currentData() == USER_FILE:
-            if not self.user_data:
-                raise InputError("No file is chosen yet.", "Click Open… and choose a CSV, JSONL or Parquet file.")
-            return load_table(self.user_data, self.input_column.currentText() or None,
-                              self.reference_column.currentText() or None)
-        return load_split(self.data_combo.currentData())
-
     # run ----------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
@@ -329,7 +255,9 @@ class EvaluatePanel(Panel):
             return
         from playground.core.evaluation import run_evaluation
         from playground.core.generation import GenerationSettings
+        from playground.qt.evaluate import saved
 
+        saved.save(self)  # the next start opens with these settings
         loaded, data, examples, specs, train, attached = plan
         tokenizer, stem = self.tokenizer_combo.currentData(), self.stemmer_check.isChecked()
         settings = GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
@@ -435,53 +363,3 @@ class EvaluatePanel(Panel):
     def _on_score_finished(self) -> None:
         self._set_running(False)
         self.sig_evaluation_finished.emit(self.reports)
-
-    # export -------------------------------------------------------------------------------------
-    def session_snapshot(self) -> list[tuple[str, str]]:
-        """The scores table with each system's model, for the session handout."""
-        if not self.reports:
-            return []
-        from playground.core.metrics import format_table
-
-        info = self.run_info
-        systems = "\n".join(f"{k}: {v}" for k, v in info.get("models", {}).items())
-        n = len(self.results_view.results)
-        return [(f"Evaluation on {info.get('dataset', '')}: {n} examples{' (stopped early)' if self.stopped else ''}",
-                 f"{systems}\n\n{format_table(self.reports)}")]
-
-    def session_figures(self) -> list:
-        """The score chart, once something was scored (an empty chart says nothing)."""
-        return [self.results_view.chart.figure] if self.reports else []
-
-    def export_csv(self, path: str) -> None:
-        from playground.core.eval_report import write_csv
-
-        write_csv(path, self.results_view.results, self.labels)
-
-    def export_html(self, path: str) -> None:
-        from playground.core.eval_report import write_html
-
-        info = self.run_info
-        write_html(path, self.results_view.results, self.reports, title="Evaluation",
-                   dataset=info.get("dataset", ""), model=info.get("model", ""),
-                   tokenizer=info.get("tokenizer", "default"), use_stemmer=info.get("use_stemmer", True),
-                   stopped=self.stopped)
-
-    def _ask_export_csv(self) -> None:
-        self._ask_export("Export CSV", "evaluation.csv", "CSV (*.csv)", self.export_csv)
-
-    def _ask_export_html(self) -> None:
-        self._ask_export("Export HTML report", "evaluation.html", "HTML (*.html)", self.export_html)
-
-    def _ask_export(self, title: str, name: str, filt: str, write) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, filt)
-        if not path:
-            return
-        try:
-            write(path)
-        except Exception as exc:
-            msg, hint = describe_exception(exc)
-            self.message_label.setText(f"{msg} {hint}".strip())
-        else:
-            self.message_label.setText("")
-            self.rate_label.setText(f"Saved {path}")

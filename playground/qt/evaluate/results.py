@@ -48,11 +48,9 @@ class ScoreChart(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
+        from playground.qt.widgets.plot import make_canvas
 
-        self.figure = Figure(figsize=(5, 2.6), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.figure, self.canvas = make_canvas(5, 2.6, min_size=(320, 200))
         self.ax = self.figure.add_subplot(111)
         self.labels: list[str] = []
         self.bars: list = []
@@ -67,7 +65,9 @@ class ScoreChart(QWidget):
 
         ax = self.ax
         ax.cla()
-        ax.set_xticks(np.arange(len(METRIC_KEYS)), [METRIC_LABELS[k] for k in METRIC_KEYS], fontsize=8)
+        # Slanted, so neighbouring labels never run together on a narrow chart ("ROUGE-1ROUGE-2…").
+        ax.set_xticks(np.arange(len(METRIC_KEYS)), [METRIC_LABELS[k] for k in METRIC_KEYS], fontsize=8,
+                      rotation=30, ha="right", rotation_mode="anchor")
         ax.set_ylabel("score (×100)", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
         ax.set_ylim(0, 60)

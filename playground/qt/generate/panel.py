@@ -8,7 +8,6 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -54,15 +54,36 @@ class GeneratePanel(Panel):
         self._started = 0.0
         self.session_runs: list[tuple[str, str]] = []
 
+        self._build_prompt()
+        settings_box = self._build_settings()
+        self._build_output()
+        self._lay_out(settings_box)
+        run_shortcut(self, self.generate, editor=self.prompt_edit, stop=self.stop)
+        self._meter_timer = QTimer(self)
+        self._meter_timer.setSingleShot(True)
+        self._meter_timer.setInterval(150)
+        self._meter_timer.timeout.connect(self.update_token_meter)
+        self.prompt_edit.textChanged.connect(self._meter_timer.start)
+        self.chat_check.toggled.connect(self._meter_timer.start)
+        self.max_tokens.valueChanged.connect(self._meter_timer.start)
+        self._update_enabled()
+
+    # building ------------------------------------------------------------------------------
+    def _build_prompt(self) -> None:
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter…")
         self.prompt_edit.setToolTip("The prompt: the text the model continues. Ctrl+Enter generates, Esc stops.")
-        self.chat_check = QCheckBox("Use the model's chat template")
-        self.chat_check.setChecked(True)
-        self.chat_check.setToolTip("Instruction-tuned models were trained on conversations wrapped in special "
-                                   "tokens. The template wraps your prompt the same way.")
+        self.chat_check = self.chat_template_check("Instruction-tuned models were trained on conversations wrapped "
+                                                   "in special tokens. The template wraps your prompt the same way.")
         self.token_meter = QLabel("")
         self.token_meter.setToolTip("Prompt tokens against the context window: the most tokens the model can see.")
+        self.exact_view = QPlainTextEdit()
+        self.exact_view.setReadOnly(True)
+        self.exact_view.setToolTip("The text the model reads, special tokens and all: your prompt after the chat "
+                                   "template (when it is on). The completion continues it.")
+        self.exact_view.setPlaceholderText("The prompt as the model receives it appears here.")
+
+    def _build_settings(self) -> QGroupBox:
 
         self.max_tokens = QSpinBox()
         self.max_tokens.setRange(1, 4096)
@@ -103,6 +124,9 @@ class GeneratePanel(Panel):
         form.addRow("Seed", self.seed)
         settings_box = QGroupBox("Generation settings")
         settings_box.setLayout(form)
+        return settings_box
+
+    def _build_output(self) -> None:
 
         self._generate_text = "Generate  (Ctrl+Enter)"
         self.generate_button = QPushButton(self._generate_text)
@@ -112,20 +136,24 @@ class GeneratePanel(Panel):
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
 
-        self.output_edit = QPlainTextEdit()
-        self.output_edit.setReadOnly(True)
+        # Each token a chip coloured by the model's probability; hover one for its alternatives.
+        self.output_edit = QTextBrowser()
+        self.output_edit.setOpenLinks(False)
         self.output_edit.setPlaceholderText("The completion appears here, token by token.")
+        self.output_edit.setToolTip("")
+        self.output_edit.highlighted.connect(self._on_token_hover)
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.output_edit.setFont(mono)
+        self.steps: list = []  # the TokenSteps of the completion on show
         self.stats_label = QLabel("")
         self.candidates_label = QLabel("")
         self.candidates_label.setToolTip("The model's five most likely next tokens at the last step, with probabilities.")
         self.candidates_label.setWordWrap(True)
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label = self.message_line()
+
+    def _lay_out(self, settings_box: QGroupBox) -> None:
+        from playground.qt.widgets.token_chips import legend_widget
 
         left = QVBoxLayout()
         left.addWidget(self.lesson(LESSON))
@@ -136,12 +164,18 @@ class GeneratePanel(Panel):
         row.addStretch(1)
         row.addWidget(self.token_meter)
         left.addLayout(row)
+        left.addWidget(QLabel("<b>What the model reads</b> <small>(the prompt exactly as it receives it)</small>"))
+        left.addWidget(self.exact_view, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.stop_button)
         left.addLayout(buttons)
         left.addWidget(self.message_label)
-        left.addWidget(QLabel("<b>Completion</b>"))
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Completion</b> <small>(hover a token: its probability and the alternatives)"
+                              "</small>"), 1)
+        head.addWidget(legend_widget())
+        left.addLayout(head)
         left.addWidget(self.output_edit, 3)
         left.addWidget(self.stats_label)
         left.addWidget(self.candidates_label)
@@ -160,19 +194,9 @@ class GeneratePanel(Panel):
         outer = QVBoxLayout(self)
         from playground.qt.encoder_notice import EncoderNotice
 
-        self.encoder_notice = EncoderNotice(context, "This tab writes a continuation of your prompt")
+        self.encoder_notice = EncoderNotice(self.context, "This tab writes a continuation of your prompt")
         outer.addWidget(self.encoder_notice)
         outer.addWidget(split)
-
-        run_shortcut(self, self.generate, editor=self.prompt_edit, stop=self.stop)
-        self._meter_timer = QTimer(self)
-        self._meter_timer.setSingleShot(True)
-        self._meter_timer.setInterval(150)
-        self._meter_timer.timeout.connect(self.update_token_meter)
-        self.prompt_edit.textChanged.connect(self._meter_timer.start)
-        self.chat_check.toggled.connect(self._meter_timer.start)
-        self.max_tokens.valueChanged.connect(self._meter_timer.start)
-        self._update_enabled()
 
     # settings -----------------------------------------------------------------------------
     def settings_from_controls(self) -> GenerationSettings:
@@ -224,7 +248,9 @@ class GeneratePanel(Panel):
         from playground.core.generation import count_tokens
 
         text = self.prompt_edit.toPlainText()
-        n = count_tokens(loaded, self.full_prompt()) if text.strip() else 0
+        full = self.full_prompt() if text.strip() else ""
+        self.exact_view.setPlainText(full)
+        n = count_tokens(loaded, full) if full else 0
         limit = loaded.info.context_window
         over = n + (0 if loaded.is_encoder_decoder else self.max_tokens.value()) > limit
         colour = "#b00020" if over else "palette(text)"
@@ -232,10 +258,7 @@ class GeneratePanel(Panel):
 
     # generation ---------------------------------------------------------------------------
     def generate(self) -> None:
-        if self.busy:
-            return
-        self.message_label.setText("")
-        loaded = self.context.ready_model(self.message_label.setText)
+        loaded = self.ready_to_start()
         if loaded is None:
             return
         from playground.core.encoder import has_masked_lm_head
@@ -261,6 +284,8 @@ class GeneratePanel(Panel):
         self.output_edit.clear()
         self.output_text = ""
         self.tokens = 0
+        self.steps = []
+        self._run_model = loaded.info.name
         self._started = time.perf_counter()
         self.task = self.slot.start("generate", lambda h: stream_generate(loaded, prompt, settings, cancelled=h.cancelled),
                                     on_item=self._on_step, on_finished=self._on_finished)
@@ -276,6 +301,7 @@ class GeneratePanel(Panel):
         self.output_edit.clear()
         self.output_text = ""
         self.tokens = 0
+        self.steps = []
         self._started = time.perf_counter()
         self.task = self.slot.start("fill mask", lambda h: fill_mask(loaded, text),
                                     on_done=self._on_filled, on_finished=self._on_finished)
@@ -294,17 +320,39 @@ class GeneratePanel(Panel):
                                       + " · ".join(parts) + "</small>")
 
     def _on_step(self, step) -> None:
+        from playground.qt.widgets.token_chips import chip_html
+
         self.tokens += 1
+        self.steps.append(step)
         if step.text:
             self.output_text += step.text
             cursor = self.output_edit.textCursor()
             cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(step.text)
+            i = len(self.steps) - 1
+            cursor.insertHtml(chip_html(step.text, step.prob, i, href=f"tok:{i}", style="white-space:pre-wrap;"))
             self.output_edit.setTextCursor(cursor)
         elapsed = max(step.elapsed, 1e-6)
         self.stats_label.setText(f"{_tokens(self.tokens)} · {self.tokens / elapsed:.1f} tokens/s")
         cands = " · ".join(f"{html.escape(t)} {p:.0%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))
         self.candidates_label.setText(f"<small>Next-token candidates at the last step: {cands}</small>")
+
+    def describe_token(self, i: int) -> str:
+        """What hovering completion token ``i`` shows: its probability and the model's other candidates."""
+        from playground.core.tokens import visible
+
+        step = self.steps[i]
+        alts = ", ".join(f"{visible(t)!r} {p:.1%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))
+        return f"token {i + 1} {visible(step.text)!r}: model {step.prob:.1%}\nmost likely there: {alts}"
+
+    def _on_token_hover(self, url) -> None:
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QToolTip
+
+        target = url.toString()
+        if target.startswith("tok:") and int(target[4:]) < len(self.steps):
+            QToolTip.showText(QCursor.pos(), self.describe_token(int(target[4:])), self.output_edit)
+        else:
+            QToolTip.hideText()
 
     def _on_finished(self, task) -> None:
         outcome = task.outcome
@@ -325,7 +373,8 @@ class GeneratePanel(Panel):
             s = self.settings_from_controls()
             how = (f"sampling, temperature {s.temperature}, top-k {s.top_k}, top-p {s.top_p}, seed {s.seed}"
                    if s.do_sample else "greedy")
-            self.session_runs.append((f"Prompt ({how}, {self.tokens} tokens{note})",
+            model = getattr(self, "_run_model", "")
+            self.session_runs.append((f"Prompt ({model}, {how}, {self.tokens} tokens{note})",
                                       f"{self.prompt_edit.toPlainText()}\n\n→ {self.output_text}"))
         self.sig_generation_finished.emit(self.output_text)
 

@@ -1,4 +1,4 @@
-"""Pieces the Inside views share: a matplotlib canvas, CSV writing, a page with its lesson."""
+"""Pieces the Inside views share: the canvas helper, CSV writing, a page with its lesson."""
 
 from __future__ import annotations
 
@@ -9,21 +9,10 @@ from pathlib import Path
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from playground.qt.panel import Panel
+from playground.qt.widgets.plot import make_canvas  # noqa: F401 - the views import it from here
 
 ATTENTION_CMAP = "Blues"
 LESSON_WIDTH = 250
-
-
-def make_canvas(width: float = 6.0, height: float = 4.5):
-    """A (figure, canvas) pair for one view; made once, then only updated in place."""
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    canvas = FigureCanvasQTAgg(figure)
-    canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    canvas.setMinimumSize(260, 200)
-    return figure, canvas
 
 
 class LayoutOnce:

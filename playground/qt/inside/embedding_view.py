@@ -70,7 +70,9 @@ class EmbeddingView(QWidget):
         self.figure, self.canvas = make_canvas(8.0, 3.4)
         self.ax_sim = self.figure.add_subplot(1, 2, 1)
         self.ax_map = self.figure.add_subplot(1, 2, 2)
-        self.sim_image = self.ax_sim.imshow(np.eye(2), cmap="RdBu_r", norm=Normalize(-1, 1), interpolation="nearest")
+        # Nothing to draw before the first Compare: an empty matrix and a line saying what to do.
+        self.sim_image = self.ax_sim.imshow(np.full((2, 2), np.nan), cmap="RdBu_r", norm=Normalize(-1, 1),
+                                            interpolation="nearest")
         self.colorbar = self.figure.colorbar(self.sim_image, ax=self.ax_sim, fraction=0.046, pad=0.03)
         self.colorbar.set_label("cosine similarity")
         self.ax_sim.set_title("How alike (cosine similarity)", fontsize=10)
@@ -79,9 +81,12 @@ class EmbeddingView(QWidget):
         self.ax_map.grid(True, color="#e0e0e0", linewidth=0.6)
         self.cell_texts: list = []
         self.point_texts: list = []
+        self.empty_texts = [ax.text(0.5, 0.5, "Type a few words above\nand press Compare", transform=ax.transAxes,
+                                    ha="center", va="center", fontsize=10, color="#666") for ax in (self.ax_sim, self.ax_map)]
+        self._show_empty(True)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.hover = hover_label()
-        self.pieces_label = QLabel("")
+        self.pieces_label = QLabel("Type a few words and press Compare to see how alike their vectors are.")
         self.pieces_label.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(QLabel("Words"))
@@ -106,10 +111,23 @@ class EmbeddingView(QWidget):
             t.remove()
         self.cell_texts, self.point_texts = [], []
         self.sim_image.set_data(np.full((2, 2), np.nan))
+        self.sim_image.set_extent((-0.5, 1.5, 1.5, -0.5))
         self.scatter.set_offsets(np.zeros((0, 2)))
+        self._show_empty(True)
         self.pieces_label.setText("A new model: press Compare to look the words up in its embeddings.")
         self.hover.setText(" ")
         self.canvas.draw_idle()
+
+    def _show_empty(self, empty: bool) -> None:
+        """Before a result: no ticks, no axis names, the empty-state line in both plots."""
+        for t in self.empty_texts:
+            t.set_visible(empty)
+        if empty:
+            for ax in (self.ax_sim, self.ax_map):
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_xlabel("")
+                ax.set_ylabel("")
 
     @property
     def has_data(self) -> bool:
@@ -117,6 +135,11 @@ class EmbeddingView(QWidget):
 
     def show_result(self, result) -> None:
         self.result = result
+        from matplotlib.ticker import AutoLocator
+
+        self._show_empty(False)
+        self.ax_map.xaxis.set_major_locator(AutoLocator())  # the empty state took the map's ticks away
+        self.ax_map.yaxis.set_major_locator(AutoLocator())
         n = len(result.words)
         labels = [short(w, 12) for w in result.words]
         self.sim_image.set_data(result.similarity)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -154,7 +154,14 @@ class LogitLensView(QWidget):
         self.status.setText(
             f"Positions {result.positions[0]}–{result.positions[-1]}. At the last layer the top guess is the "
             f"token that really follows in {hits} of {scored} positions (bold, underlined cells).")
-        self.table.scrollToBottom()
+        # The last layer of the last position (the model's real next-token guess) in full view,
+        # not cut at the right edge; after the table has laid out its new columns.
+        QTimer.singleShot(0, self.show_last_cell)
+
+    def show_last_cell(self) -> None:
+        rows, cols = self.model.rowCount(), self.model.columnCount()
+        if rows and cols:
+            self.table.scrollTo(self.model.index(rows - 1, cols - 1))
 
     def clear(self, message: str = "") -> None:
         self.result = None

@@ -49,12 +49,13 @@ class InsidePanel(Panel):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.result = None
+        self.result_model = None  # the model that computed ``result`` (kept across the Adapter switch)
         self.task = None
         # The side tasks: the lens and the embeddings, each in its own slot.
         self.lens_slot, self.embed_slot = TaskSlot(context.runner, parent=self), TaskSlot(context.runner, parent=self)
         self.lens_stale = True
         self.has_attention = True
-        self.summary = ""  # the status line of the last analysis, shown again after side tasks
+        self.summary = self._status = ""  # the last analysis, with its model: plain (handout), rich (status line)
 
         self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
         self.text_edit.setToolTip("The text to look inside. Ctrl+Enter analyses it, Esc stops.")
@@ -76,14 +77,14 @@ class InsidePanel(Panel):
         self.progress.setVisible(False)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label = self.message_line()
 
         # What to show: which map, layer and head (for the three attention views).
         self.selection_row = SelectionBar()
         self.selection_row.sig_changed.connect(self._schedule_refresh)
+        # Hidden for views with no layer/head to choose, but its room is kept: the sub-tab bar stays put.
+        (policy := self.selection_row.sizePolicy()).setRetainSizeWhenHidden(True)
+        self.selection_row.setSizePolicy(policy)
         # Short names for the selection widgets (tests and the smoke test drive them like a person).
         self.map_combo = self.selection_row.map_combo
         self.layer_slider = self.selection_row.layer_slider
@@ -163,6 +164,11 @@ class InsidePanel(Panel):
 
     # model and tokens ------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
+        if self.result is not None and self.context.only_switched(self.result_model, loaded):
+            # The Adapter switch: the analysis stays, marked with the model that computed it.
+            self.update_tokens()
+            saving.mark_origin(self)
+            return
         self.result = None
         self.lens_stale = True
         self.target_edit.setVisible(loaded.is_encoder_decoder)
@@ -216,10 +222,7 @@ class InsidePanel(Panel):
 
     # analysis --------------------------------------------------------------------------------
     def analyse(self) -> None:
-        if self.busy:
-            return
-        self.message_label.setText("")
-        loaded = self.context.ready_model(self.message_label.setText)
+        loaded = self.ready_to_start()
         if loaded is None:
             return
         text = self.text_edit.toPlainText()
@@ -227,6 +230,8 @@ class InsidePanel(Panel):
         limit, policy = self.controls.limit_bytes(), self.controls.over_limit()
         self.controls.save()
         from playground.core.attention import extract_attention, summarize
+
+        self.result_model = loaded
 
         def work(handle):
             return summarize(extract_attention(loaded, text, target=target, limit_bytes=limit, over_limit=policy,
@@ -263,9 +268,9 @@ class InsidePanel(Panel):
         self.lens_stale = True
         amap = result.main
         decoder = f" → {len(result.target_ids):,} decoder tokens" if result.target_ids else ""
-        self.summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
-                        f" · attention {result.plan.describe()}")
-        self.status_label.setText(self.summary)
+        self._summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
+                         f" · attention {result.plan.describe()}")
+        saving.mark_origin(self)
         self.selection_row.set_maps(result.maps)
         self.lens.set_length(len(result.target_ids) or len(result.tokens))
         self.refresh()
@@ -331,7 +336,7 @@ class InsidePanel(Panel):
         self.embed_slot.stop()
 
     def run_lens(self, start: int, count: int) -> None:
-        result, loaded = self.result, self.context.session.current
+        result, loaded = self.result, self.result_model  # the lens reads the model that made the result
         if result is None or loaded is None:
             return
         from playground.core.attention import lens_for
@@ -353,7 +358,7 @@ class InsidePanel(Panel):
             self._lens_stopped()
         if not self.busy:
             self.progress.setVisible(False)
-            self.status_label.setText(self.summary)
+            self.status_label.setText(self._status)
 
     def _on_lens(self, lens_result) -> None:
         self.lens.show_result(lens_result)

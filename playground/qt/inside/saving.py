@@ -47,6 +47,16 @@ def export_with_dialog(panel, kind: str) -> None:
         panel.status_label.setText(f"Saved {path}")
 
 
+def mark_origin(panel) -> None:
+    """The status line and the handout's summary: what the analysis found and which model computed it
+    (in orange once the Adapter switch selects another model)."""
+    import html
+
+    panel.summary = f"{panel._summary} · computed with {panel.context.origin(panel.result_model)}"
+    panel._status = f"{html.escape(panel._summary)} · {panel.context.origin_html(panel.result_model, 'Analyse again')}"
+    panel.status_label.setText(panel._status)
+
+
 def snapshot(panel) -> list[tuple[str, str]]:
     """(heading, text) items for the session handout."""
     items: list[tuple[str, str]] = []

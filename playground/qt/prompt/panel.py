@@ -6,7 +6,6 @@ import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -29,21 +28,23 @@ from playground.core.history import History
 from playground.core.prompts import TEMPLATES
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
+from playground.qt.prompt.choosing import FREE, ChoosingMixin
 from playground.qt.prompt.compare_view import CompareView
 from playground.qt.prompt.history_view import HistoryView
-from playground.qt.prompt.runs import PromptRunsMixin
+from playground.qt.prompt.runs import PromptRunsMixin, describe_shots
 from playground.qt.prompt.token_meter import TokenMeter
 
 LESSON = (
-    "<b>In-context learning.</b> Without changing a single weight, you can teach a model a task "
+    "<b>In-context learning.</b> Without changing a single weight, you can show a model a task "
     "inside the prompt. <i>Zero-shot</i> only asks; <i>one-shot</i> shows one worked example first; "
-    "<i>few-shot</i> shows several. Small models often gain from examples, but every example takes "
-    "room in the <i>context window</i>: watch the meter. If examples stop helping, it is time to fine-tune."
+    "<i>few-shot</i> shows several. Large models usually gain from examples; a model as small as the "
+    "bundled one often copies an example's wording instead, so its score can drop as shots are added: "
+    "run the comparison and see which way it goes here. Every example takes room in the <i>context "
+    "window</i>: watch the meter. When examples do not help, fine-tuning is the next step."
 )
-FREE = "__free__"
 
 
-class PromptPanel(PromptRunsMixin, Panel):
+class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
     title = "Prompt"
 
     sig_run_finished = Signal(object)
@@ -90,6 +91,57 @@ class PromptPanel(PromptRunsMixin, Panel):
 
     # layout --------------------------------------------------------------------------------------
     def _build(self) -> None:
+        src_box = self._build_source_box()
+        p_box = self._build_prompt_box()
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.lesson(LESSON))
+        if self.data_problem:
+            lv.addWidget(QLabel(html.escape(self.data_problem)))
+        lv.addWidget(src_box, 1)
+        lv.addWidget(p_box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        # Never wider than the column: text wraps at a projector's zoom instead of running off the right.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(left)
+        self._left_scroll = scroll
+        self._fit_left()
+        self.views = QTabWidget()
+        self.views.addTab(self._build_run_tab(), "Run")
+        self.views.addTab(self._build_compare_tab(), "Compare")
+        self.history_view = HistoryView(self.history)
+        self.history_view.sig_reopen.connect(self.reopen)
+        self.views.addTab(self.history_view, "History")
+        split = QSplitter()
+        split.addWidget(scroll)
+        split.addWidget(self.views)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        outer = QVBoxLayout(self)
+        from playground.qt.encoder_notice import EncoderNotice
+
+        self.encoder_notice = EncoderNotice(self.context, "This tab runs prompts for the model to answer")
+        outer.addWidget(self.encoder_notice)
+        outer.addWidget(split)
+        run_shortcut(self, self.run_single)
+        self.template_combo.currentIndexChanged.connect(
+            lambda: self.free_edit.setEnabled(self.template_combo.currentData() == FREE))
+
+    def _fit_left(self) -> None:
+        """The controls' column as wide as its widest control needs, so none is cut (again after a zoom)."""
+        scroll = self._left_scroll
+        need = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(need + 2 * scroll.frameWidth())
+
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent
+
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_left_scroll"):  # the presenter's zoom
+            QTimer.singleShot(0, self._fit_left)
+
+    def _build_source_box(self) -> QGroupBox:
         self.split_combo = QComboBox()
         self.split_combo.addItems(["test", "validation"])
         self.split_combo.setToolTip("Which held-out dialogues to summarize. Worked examples always come "
@@ -103,7 +155,21 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.reference_view.setTextFormat(Qt.TextFormat.PlainText)
         self.reference_view.setWordWrap(True)
         self.reference_view.setToolTip("The reference summary a person wrote; ROUGE compares the output to it.")
+        src = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.example_combo, 1)
+        row.addWidget(self.random_button)
+        src.addRow("Split", self.split_combo)
+        src.addRow("Dialogue", row)
+        src_box = QGroupBox("1. The dialogue")
+        v = QVBoxLayout(src_box)
+        v.addLayout(src)
+        v.addWidget(self.dialogue_edit, 1)
+        v.addWidget(QLabel("<b>Reference summary</b>"))
+        v.addWidget(self.reference_view)
+        return src_box
 
+    def _build_prompt_box(self) -> QGroupBox:
         self.template_combo = QComboBox()
         for t in TEMPLATES.values():
             self.template_combo.addItem(t.label, t.name)
@@ -115,9 +181,8 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.free_edit.setToolTip("Your own template: {dialogue} marks the conversation, {summary} where an "
                                   "example's answer goes. \\n is a new line.")
         self.free_edit.setEnabled(False)
-        self.chat_check = QCheckBox("Wrap in the model's chat template")
-        self.chat_check.setToolTip("Chat models were trained on turns wrapped in special tokens; each example "
-                                   "becomes a user turn and an assistant answer.")
+        self.chat_check = self.chat_template_check("Chat models were trained on turns wrapped in special tokens; "
+                                                   "each example becomes a user turn and an assistant answer.")
         self.shots_spin = QSpinBox()
         self.shots_spin.setRange(0, 8)
         self.shots_spin.setToolTip("How many worked examples to show before the dialogue: 0 = zero-shot, "
@@ -139,19 +204,10 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.max_tokens.setRange(8, 512)
         self.max_tokens.setValue(60)
         self.max_tokens.setToolTip("Room kept for the answer; decoding is greedy so runs are repeatable.")
-
-        src = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.example_combo, 1)
-        row.addWidget(self.random_button)
-        src.addRow("Split", self.split_combo)
-        src.addRow("Dialogue", row)
-        src_box = QGroupBox("1. The dialogue")
-        v = QVBoxLayout(src_box)
-        v.addLayout(src)
-        v.addWidget(self.dialogue_edit, 1)
-        v.addWidget(QLabel("<b>Reference summary</b>"))
-        v.addWidget(self.reference_view)
+        for combo in (self.split_combo, self.example_combo, self.template_combo):
+            # Long item texts must not set the column's minimum width (text would be cut at a zoom).
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         form = QFormLayout()
         form.addRow("Template", self.template_combo)
         form.addRow("Free template", self.free_edit)
@@ -164,20 +220,15 @@ class PromptPanel(PromptRunsMixin, Panel):
         pv.addLayout(form)
         pv.addWidget(QLabel("Choose examples by hand (optional):"))
         pv.addWidget(self.shot_list)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addWidget(self.lesson(LESSON))
-        if self.data_problem:
-            lv.addWidget(QLabel(html.escape(self.data_problem)))
-        lv.addWidget(src_box, 1)
-        lv.addWidget(p_box)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
+        return p_box
 
+    def _build_run_tab(self) -> QWidget:
         self.meter = TokenMeter()
         self.meter_label = QLabel("")
         self.meter_label.setWordWrap(True)
+        self.shots_label = QLabel("")
+        self.shots_label.setWordWrap(True)
+        self.shots_label.setToolTip("The worked examples in the prompt now, from the train split (id · topic).")
         self.fit_button = QPushButton("Drop shots to fit")
         self.fit_button.setToolTip("Use as many examples as fit in the window with room for the answer.")
         self.fit_button.clicked.connect(self.drop_shots_to_fit)
@@ -204,10 +255,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         self.output_edit.setPlaceholderText("The model's summary streams here.")
         self.score_label = QLabel("")
         self.score_label.setWordWrap(True)
-        self.message = QLabel("")
-        self.slot.say = self.message.setText
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message = self.message_line()
 
         run_tab = QWidget()
         rv = QVBoxLayout(run_tab)
@@ -216,6 +264,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         mrow.addWidget(self.meter_label, 1)
         mrow.addWidget(self.fit_button)
         rv.addLayout(mrow)
+        rv.addWidget(self.shots_label)
         rv.addWidget(self.prompt_edit, 3)
         brow = QHBoxLayout()
         for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button):
@@ -225,7 +274,9 @@ class PromptPanel(PromptRunsMixin, Panel):
         rv.addWidget(QLabel("<b>Output</b>"))
         rv.addWidget(self.output_edit, 2)
         rv.addWidget(self.score_label)
+        return run_tab
 
+    def _build_compare_tab(self) -> QWidget:
         self.compare_mode = QComboBox()
         self.compare_mode.addItem("0, 1 and k shots (k = Shots, at least 2)", "shots")
         self.compare_mode.addItem("Every template (at the chosen shots)", "templates")
@@ -240,81 +291,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         crow.addWidget(self.compare_button)
         cv.addLayout(crow)
         cv.addWidget(self.compare_view, 1)
-
-        self.history_view = HistoryView(self.history)
-        self.history_view.sig_reopen.connect(self.reopen)
-        self.views = QTabWidget()
-        self.views.addTab(run_tab, "Run")
-        self.views.addTab(cmp_tab, "Compare")
-        self.views.addTab(self.history_view, "History")
-        split = QSplitter()
-        split.addWidget(scroll)
-        split.addWidget(self.views)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        outer = QVBoxLayout(self)
-        from playground.qt.encoder_notice import EncoderNotice
-
-        self.encoder_notice = EncoderNotice(self.context, "This tab runs prompts for the model to answer")
-        outer.addWidget(self.encoder_notice)
-        outer.addWidget(split)
-        run_shortcut(self, self.run_single)
-        self.template_combo.currentIndexChanged.connect(
-            lambda: self.free_edit.setEnabled(self.template_combo.currentData() == FREE))
-
-    # choosing ------------------------------------------------------------------------------------
-    def _split_chosen(self) -> None:
-        self.example_combo.blockSignals(True)
-        self.example_combo.clear()
-        for ex in self.splits.get(self.split_combo.currentText(), []):
-            self.example_combo.addItem(f"{ex.id} · {ex.topic}", ex.id)
-        self.example_combo.blockSignals(False)
-        self._example_chosen()
-
-    def current_example(self):
-        examples = self.splits.get(self.split_combo.currentText(), [])
-        i = self.example_combo.currentIndex()
-        return examples[i] if 0 <= i < len(examples) else None
-
-    def _example_chosen(self) -> None:
-        ex = self.current_example()
-        self.dialogue_edit.setPlainText(ex.input if ex else "")
-        self.reference_view.setText(ex.reference if ex else "")
-
-    def _random_example(self) -> None:
-        import random
-
-        if self.example_combo.count():
-            self.example_combo.setCurrentIndex(random.randrange(self.example_combo.count()))
-
-    def template(self) -> str:
-        data = self.template_combo.currentData()
-        return self.free_edit.text().replace("\\n", "\n") if data == FREE else data
-
-    def chosen_ids(self) -> list[str]:
-        out = []
-        for i in range(self.shot_list.count()):
-            item = self.shot_list.item(i)
-            if item.checkState() == Qt.CheckState.Checked:
-                out.append(item.data(Qt.ItemDataRole.UserRole))
-        return out
-
-    def shots(self, k: int | None = None):
-        from playground.core.prompts import select_shots
-
-        ex = self.current_example()
-        dialogue = self.dialogue_edit.toPlainText()
-        k = self.shots_spin.value() if k is None else k
-        chosen = self.chosen_ids()
-        return select_shots(self.train, k, exclude_id=ex.id if ex and ex.input == dialogue else "",
-                            exclude_text=dialogue, seed=self.seed_spin.value(), chosen_ids=chosen)
-
-    def use_chat(self, loaded) -> bool:
-        return self.chat_check.isChecked() and loaded.info.has_chat_template and not loaded.is_encoder_decoder
-
-    def reference(self) -> str:
-        ex = self.current_example()
-        return ex.reference if ex and ex.input.strip() == self.dialogue_edit.toPlainText().strip() else ""
+        return cmp_tab
 
     # the rendered prompt and its tokens -----------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
@@ -360,7 +337,10 @@ class PromptPanel(PromptRunsMixin, Panel):
         except PlaygroundError as exc:
             self.message.setText(f"{exc.message} {exc.hint}".strip())
             self.meter.set_counts(0, 0, 0, 0, loaded.info.context_window)
+            self._mark_stale()
             return
+        self.shots_label.setText("Examples: as edited by hand" if self.edited else
+                                 f"Examples in this prompt: {describe_shots(v.shots)}")
         if not self.edited:
             self._setting_prompt = True
             self.prompt_edit.setPlainText(built.text)
@@ -385,6 +365,7 @@ class PromptPanel(PromptRunsMixin, Panel):
         if self.meter.over:
             self.message.setText("The prompt does not fit in the context window: the examples take too much "
                                  "room. Drop shots, shorten the template, or lower max new tokens.")
+        self._mark_stale()
         self.sig_prompt_measured.emit(self.meter.over)
 
     def drop_shots_to_fit(self) -> None:

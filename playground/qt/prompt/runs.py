@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
@@ -9,6 +11,13 @@ from PySide6.QtWidgets import QMessageBox
 from playground.core.generation import GenerationSettings
 from playground.core.history import Run
 from playground.core.prompts import TEMPLATES
+
+
+def describe_shots(shots) -> str:
+    """The worked examples of a prompt in words: 'none (zero-shot)' or 'train12 · lunch, …'."""
+    if not shots:
+        return "none (zero-shot)"
+    return ", ".join(f"{getattr(s, 'id', '?')} · {getattr(s, 'topic', '')}".rstrip(" ·") for s in shots)
 
 
 class PromptRunsMixin:
@@ -68,6 +77,29 @@ class PromptRunsMixin:
                              prompt_tokens=event.prompt_tokens, seconds=event.seconds, label=label))
         self.history_view.refresh()
 
+    def _output_key(self) -> tuple:
+        """What the output on screen depends on: the prompt as the model reads it, the answer room, the model."""
+        return self.prompt_edit.toPlainText(), self.max_tokens.value(), id(self.context.session.current)
+
+    def _mark_stale(self) -> None:
+        """Keep the last output, but say so once the prompt or settings no longer match it."""
+        shown = getattr(self, "_shown_key", None)
+        if shown is None or self.busy:
+            return
+        if self._output_key() == shown:
+            self.score_label.setText(self._score_text)
+        else:
+            self.score_label.setText(
+                "<span style='color:#8a5a00'><b>Stale:</b> the prompt, its examples, max new tokens or the model "
+                "changed since this output. Generate again to see the new one.</span><br>"
+                f"<span style='color:#666'>{self._score_text}</span>")
+
+    def _show_output(self, text: str, score_text: str, key: tuple | None = None) -> None:
+        self.output_edit.setPlainText(text)
+        self._score_text = score_text
+        self._shown_key = self._output_key() if key is None else key
+        self.score_label.setText(score_text)
+
     def run_single(self) -> None:
         try:
             variant = self.variant()
@@ -78,6 +110,8 @@ class PromptRunsMixin:
             return
         self.output_edit.clear()
         self.score_label.setText("")
+        self._shown_key = None
+        self._run_key = self._output_key()  # what this output will depend on, as the run starts
         self.views.setCurrentIndex(0)
         self._start([variant], self._single_event, self._single_finished)
 
@@ -85,11 +119,13 @@ class PromptRunsMixin:
         if not event.done:
             self.output_edit.setPlainText(event.text)
             return
-        self.output_edit.setPlainText(event.summary)
         s = event.scores
         scores = (f"ROUGE-1 <b>{s['rouge1']:.3f}</b> · ROUGE-2 <b>{s['rouge2']:.3f}</b> · "
                   f"ROUGE-L <b>{s['rougeL']:.3f}</b> against the reference · " if s else "No reference to score against · ")
-        self.score_label.setText(f"{scores}{event.prompt_tokens:,} prompt tokens · {event.seconds:.1f} s")
+        variant = self._run_meta["variants"][0]
+        shots = "as edited by hand" if variant.prompt_override.strip() else html.escape(describe_shots(variant.shots))
+        self._show_output(event.summary, f"{scores}{event.prompt_tokens:,} prompt tokens · {event.seconds:.1f} s · "
+                          f"{html.escape(self._run_meta['model'])}, greedy · examples: {shots}", self._run_key)
         self._save(event, f"{len(self._run_meta['variants'][0].shots)}-shot")
         self.sig_run_finished.emit(event)
 
@@ -149,8 +185,8 @@ class PromptRunsMixin:
         self._setting_prompt = False
         self.edited = True
         self.max_tokens.setValue(int(run.settings.get("max_new_tokens", self.max_tokens.value())))
-        self.output_edit.setPlainText(run.output)
-        self.score_label.setText(f"Reopened run {run.id} ({run.model}, {run.template}, {run.shots}-shot).")
+        self._show_output(run.output, html.escape(f"Reopened run {run.id} ({run.model}, {run.template}, "
+                                                  f"{run.shots}-shot)."))
         self.refresh_prompt()
 
     def last_run(self) -> dict:

@@ -8,9 +8,9 @@ that token alone, reusing the KV cache, in the task runner.
 
 from __future__ import annotations
 
+
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.sampling.controls import SamplingControls
-from playground.qt.sampling.strip import legend_widget
+from playground.qt.widgets.token_chips import legend_widget
 from playground.qt.sampling.view import SamplingView
 
 LESSON = (
@@ -53,20 +53,26 @@ class SamplingPanel(Panel, SamplingView):
         super().__init__(context, parent)
         self._init_view()
 
+        left_w = self._build_left()
+        self._lay_out(left_w)
+        run_shortcut(self, self.read_prompt)
+        self._restore_settings()
+        self._update_buttons()
+        self._fit_columns()
+
+    def _build_left(self) -> QWidget:
+        """The lesson, the prompt, the sliders and the step buttons."""
         self.prompt_edit = QPlainTextEdit(DEFAULT_PROMPT)
         self.prompt_edit.setToolTip("The text the model continues. Ctrl+Enter reads it (one forward pass).")
         self.prompt_edit.setMaximumHeight(84)
-        self.chat_check = QCheckBox("Use the model's chat template")
-        self.chat_check.setChecked(True)
-        self.chat_check.setToolTip("Wrap the prompt in the special tokens an instruction-tuned model was "
-                                   "trained with, as a chat app would.")
+        self.chat_check = self.chat_template_check("Wrap the prompt in the special tokens an instruction-tuned "
+                                                   "model was trained with, as a chat app would.")
         self.read_button = QPushButton("Read prompt  (Ctrl+Enter)")
         self.read_button.setToolTip("Run the model once on the prompt and keep its scores for the next "
                                     "token and its key/value cache.")
         self.read_button.clicked.connect(self.read_prompt)
         self.controls = SamplingControls()
         self.controls.sig_changed.connect(self._on_settings_changed)
-
         self.sample_button = QPushButton("Sample next")
         self.sample_button.setToolTip("Pick a token from the distribution shown (greedy or a seeded draw), add "
                                       "it, and run the model on it alone, reusing the cache.")
@@ -90,11 +96,7 @@ class SamplingPanel(Panel, SamplingView):
         self.stop_button.setToolTip("Stop 'Run N steps' or 'Run 5 times' after the current token; what was "
                                     "chosen so far stays.")
         self.stop_button.clicked.connect(self.stop)
-        self.message_label = QLabel("")
-        self.slot.say = self.message_label.setText
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
-
+        self.message_label = self.message_line()
         prompt_box = QGroupBox("Prompt")
         pl = QVBoxLayout(prompt_box)
         pl.addWidget(self.prompt_edit)
@@ -124,15 +126,19 @@ class SamplingPanel(Panel, SamplingView):
         left_w = self.left_column = QWidget()
         left_w.setLayout(left)
         left_w.installEventFilter(self)  # its width decides how tall the wrapped lesson must be
+        return left_w
 
+    def _lay_out(self, left_w: QWidget) -> None:
+        """The chart, its notes and the chosen tokens on the right of the controls."""
         right = QVBoxLayout()
         right.addWidget(self.where_label)
         right.addWidget(self.chart, 1)
         right.addWidget(self.stats_label)
         right.addWidget(self.notes_label)
         strip_head = QHBoxLayout()
-        strip_head.addWidget(QLabel("<b>Chosen tokens</b> <small>(click one to see its step)</small>"))
-        strip_head.addStretch(1)
+        self.strip_title = QLabel("<b>Chosen tokens</b> <small>(click one to see its step)</small>")
+        self.strip_title.setWordWrap(True)
+        strip_head.addWidget(self.strip_title, 1)
         strip_head.addWidget(legend_widget())
         right.addLayout(strip_head)
         right.addWidget(self.strip)
@@ -151,14 +157,9 @@ class SamplingPanel(Panel, SamplingView):
         outer.setContentsMargins(0, 0, 0, 0)
         from playground.qt.encoder_notice import EncoderNotice
 
-        self.encoder_notice = EncoderNotice(context, "This tab draws the next token step by step")
+        self.encoder_notice = EncoderNotice(self.context, "This tab draws the next token step by step")
         outer.addWidget(self.encoder_notice)
         outer.addWidget(split)
-
-        run_shortcut(self, self.read_prompt)
-        self._restore_settings()
-        self._update_buttons()
-        self._fit_columns()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -215,8 +216,13 @@ class SamplingPanel(Panel, SamplingView):
 
     # model -----------------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
+        if self.stepper is not None and self.context.only_switched(self.stepper.loaded, loaded):
+            # The Adapter switch: the chosen tokens stay, marked with the model that computed them.
+            self._update_origin()
+            return
         self.stepper = None
         self.steps = ()
+        self._update_origin()
         has_template = loaded.info.has_chat_template and not loaded.is_encoder_decoder
         self.chat_check.setEnabled(has_template)
         if self.encoder_notice.update_for(loaded):
@@ -232,6 +238,15 @@ class SamplingPanel(Panel, SamplingView):
             self._read_after_task = True
         else:
             self.read_prompt()
+
+    def _update_origin(self) -> None:
+        """Say which model computed the chosen tokens, in orange when the switch now selects another."""
+        head = "<b>Chosen tokens</b> <small>(click one to see its step)</small>"
+        if self.stepper is None:
+            self.strip_title.setText(head)
+            return
+        again = "Sample next and Run go on with the first; Read prompt starts again with the second"
+        self.strip_title.setText(f"{head} <small>· {self.context.origin_html(self.stepper.loaded, again)}</small>")
 
     def _update_buttons(self) -> None:
         busy = self.busy
@@ -259,7 +274,8 @@ class SamplingPanel(Panel, SamplingView):
         tok = self.stepper.loaded.tokenizer
         text = tok.decode([st.token_id for st in chosen], skip_special_tokens=True)
         lines = [f"{st.index + 1:>3}. {st.text!r:<16} model {st.prob:6.1%}  ({st.how})" for st in chosen]
-        items = [(f"Step by step: {len(chosen)} tokens (settings now: {self.controls.settings().describe()})",
+        items = [(f"Step by step: {len(chosen)} tokens computed with {self.context.origin(self.stepper.loaded)} "
+                  f"(settings now: {self.controls.settings().describe()})",
                   f"{self.prompt_edit.toPlainText()}\n\n→ {text}\n\n" + "\n".join(lines))]
         rollouts = self.rollouts_view.toPlainText().strip()
         if rollouts:

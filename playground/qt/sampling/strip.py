@@ -7,46 +7,10 @@ import html
 
 from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser
 
 from playground.core.tokens import visible as visible_text
-
-# (lowest probability, background): a token the model found unlikely stands out in red.
-BUCKETS = [(0.5, "#9fdc98"), (0.2, "#d3efa6"), (0.05, "#fbe7a1"), (0.01, "#f8c18c"), (0.0, "#f29b9b")]
-
-
-def colour_for(prob: float) -> str:
-    for low, colour in BUCKETS:
-        if prob >= low:
-            return colour
-    return BUCKETS[-1][1]
-
-
-def shade(colour: str, odd: bool) -> str:
-    """Neighbouring chips alternate between two shades so token boundaries stay visible."""
-    if not odd:
-        return colour
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"#{int(r * 0.9):02x}{int(g * 0.9):02x}{int(b * 0.9):02x}"
-
-
-def legend_widget() -> QWidget:
-    """'model's probability:' then one coloured chip per bucket (plain widgets: a rich-text QLabel
-    with backgrounds under-reports its width and gets clipped)."""
-    box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    row.setSpacing(3)
-    row.addWidget(QLabel("<small>model's probability:</small>"))
-    for (_, colour), name in zip(BUCKETS, ["≥ 50%", "20–50%", "5–20%", "1–5%", "< 1%"]):
-        chip = QLabel(name)
-        chip.setStyleSheet(f"background: {colour}; color: #111; padding: 0 4px;")
-        small = chip.font()  # set on the widget, not in the style sheet, so the presenter zoom scales it
-        small.setPointSizeF(small.pointSizeF() * 0.85)
-        chip.setFont(small)
-        row.addWidget(chip)
-    return box
-
+from playground.qt.widgets.token_chips import chip_html
 
 class TokenStrip(QTextBrowser):
     """Prompt tail in grey, then one clickable chip per chosen token, then 'next ▸'."""
@@ -84,17 +48,14 @@ class TokenStrip(QTextBrowser):
         last = len(steps) - 1
         for step in steps:
             if step.chosen:
-                colour = shade(colour_for(step.prob), step.index % 2 == 1)
                 tip = f"step {step.index + 1}: model {step.prob:.1%}"
                 if step.final_prob == step.final_prob:  # not NaN
                     tip += f", after settings {step.final_prob:.1%}"
                 tip += f" · {step.how}"
                 weight = "font-weight:bold; text-decoration:underline;" if step.index == selected else ""
                 forced = " border:1px solid black;" if step.how == "forced" else ""
-                text = html.escape(visible_text(step.text))
-                parts.append(f"<a href='step:{step.index}' title='{html.escape(tip)}' style='color:#111;"
-                             f"text-decoration:none; background:{colour};{forced}{weight}'>"
-                             f"{text}</a>")
+                parts.append(chip_html(visible_text(step.text), step.prob, step.index, href=f"step:{step.index}",
+                                       tip=tip, style=forced + weight))
             elif step.index == last:
                 weight = "font-weight:bold;" if selected in (None, last) else ""
                 parts.append(f"<a href='step:{step.index}' style='color:#3b6ea8; text-decoration:none;{weight}'>"

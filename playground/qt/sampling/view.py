@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QLabel, QTextBrowser
 
 from playground.core.errors import PlaygroundError
 from playground.qt.sampling.chart import DistributionChart
-from playground.qt.sampling.strip import TokenStrip, colour_for, shade
+from playground.qt.sampling.strip import TokenStrip
+from playground.qt.widgets.token_chips import chip_html
 
 N_BARS = 30
 
@@ -161,6 +162,7 @@ class SamplingView:
             tail = self.stepper.prompt[-60:].replace("\n", " ")
             self.strip.set_steps("…" + tail if len(self.stepper.prompt) > 60 else tail, self.steps,
                                  step.index if step is not None else None)
+        self._update_origin()
         self.redraw()
         self._update_buttons()
 
@@ -177,10 +179,7 @@ class SamplingView:
         from playground.core.generation import format_prompt
         from playground.core.stepper import TokenStepper
 
-        if self.busy:
-            return
-        self.message_label.setText("")
-        loaded = self.context.ready_model(self.message_label.setText)
+        loaded = self.ready_to_start()
         if loaded is None:
             return
         try:
@@ -295,10 +294,8 @@ class SamplingView:
         from playground.core.tokens import token_text
 
         tok = self.stepper.loaded.tokenizer
-        chips = "".join(
-            f"<span style='background:{shade(colour_for(p), i % 2 == 1)}'>"
-            f"{html.escape(token_text(tok, t).replace(chr(10), '↵'))}</span>"
-            for i, (t, p) in enumerate(zip(rollout.token_ids, rollout.probs)))
+        chips = "".join(chip_html(token_text(tok, t).replace("\n", "↵"), p, i)
+                        for i, (t, p) in enumerate(zip(rollout.token_ids, rollout.probs)))
         style = "color:#3b6ea8" if rollout.label == "greedy" else "color:#444"
         self.rollouts_shown = getattr(self, "rollouts_shown", 0) + (rollout.label != "greedy")
         self.rollouts_view.append(f"<b style='{style}'>{html.escape(rollout.label)}</b>: {chips or '∅'}")

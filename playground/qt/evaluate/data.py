@@ -1,0 +1,112 @@
+"""The Evaluate tab's dataset: the bundled splits or a file of your own, and its columns."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox
+
+from playground.core.datasets import SPLITS
+from playground.core.errors import InputError
+
+USER_FILE = "user"
+
+
+class DataMixin:
+    """The dataset box of EvaluatePanel and what it does; expects ``message_label``."""
+
+    def _build_data_box(self) -> QGroupBox:
+        self.data_combo = QComboBox()
+        for split in SPLITS:
+            self.data_combo.addItem(f"Bundled dialogues: {split}", split)
+        self.data_combo.addItem("Your own file…", USER_FILE)
+        self.data_combo.setCurrentIndex(SPLITS.index("test"))
+        self.data_combo.setToolTip("The bundled dataset: short everyday conversations, each with a summary "
+                                   "written by a person. Or a CSV, JSONL or Parquet file of your own.")
+        self.open_button = QPushButton("Open…")
+        self.open_button.clicked.connect(self.choose_data_file)
+        self.input_column = QComboBox()
+        self.input_column.setToolTip("The column the model reads (the text to summarize).")
+        self.reference_column = QComboBox()
+        self.reference_column.setToolTip("The column holding the reference (the summary a person wrote).")
+        self.data_label = QLabel("")
+        self.data_label.setWordWrap(True)
+        self.count_spin = QSpinBox()
+        self.count_spin.setRange(1, 100000)
+        self.count_spin.setValue(10)
+        self.count_spin.setToolTip("How many examples to evaluate, from the top of the split. Generation "
+                                   "takes seconds per example on a CPU.")
+        data_form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.data_combo, 1)
+        row.addWidget(self.open_button)
+        data_form.addRow("Data", row)
+        data_form.addRow("Input column", self.input_column)
+        data_form.addRow("Reference column", self.reference_column)
+        data_form.addRow("Examples", self.count_spin)
+        data_form.addRow(self.data_label)
+        data_box = QGroupBox("Dataset")
+        data_box.setLayout(data_form)
+
+        return data_box
+
+    def _data_changed(self) -> None:
+        user = self.data_combo.currentData() == USER_FILE
+        for w in (self.open_button, self.input_column, self.reference_column):
+            w.setEnabled(user)
+        if user:
+            if self.user_data is None:
+                self.data_label.setText("Choose a CSV, JSONL or Parquet file, then its columns.")
+            return
+        self.input_column.clear()
+        self.reference_column.clear()
+        try:
+            from playground.core.datasets import load_split
+
+            n = len(load_split(self.data_combo.currentData()))
+            self.data_label.setText(f"<small>{n} dialogues with reference summaries.</small>")
+            self.count_spin.setMaximum(n)
+        except InputError as exc:
+            self.data_label.setText(str(exc))
+
+    def choose_data_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a dataset", "",
+                                              "Tables (*.csv *.tsv *.jsonl *.json *.parquet)")
+        if path:
+            self.open_data_file(path)
+
+    def open_data_file(self, path: str) -> bool:
+        """Use a file of your own: read its columns and guess which is the input and the reference."""
+        from playground.core.datasets import guess_columns, read_records
+
+        self.data_combo.setCurrentIndex(self.data_combo.findData(USER_FILE))
+        self.message_label.setText("")
+        try:
+            columns, rows = read_records(path)
+            if not rows:
+                raise InputError(f"{path.rsplit('/', 1)[-1]} has no rows.", "Choose a file with at least one example.")
+        except InputError as exc:
+            self.user_data = None
+            self.message_label.setText(str(exc))
+            return False
+        self.user_data = path
+        for combo in (self.input_column, self.reference_column):
+            combo.clear()
+            combo.addItems(columns)
+        guess_in, guess_ref = guess_columns(columns)
+        if guess_in:
+            self.input_column.setCurrentText(guess_in)
+        if guess_ref:
+            self.reference_column.setCurrentText(guess_ref)
+        self.count_spin.setMaximum(max(1, len(rows)))
+        self.data_label.setText(f"<small>{path}: {len(rows)} rows.</small>")
+        return True
+
+    def dataset(self):
+        from playground.core.datasets import load_split, load_table
+
+        if self.data_combo.currentData() == USER_FILE:
+            if not self.user_data:
+                raise InputError("No file is chosen yet.", "Click Open… and choose a CSV, JSONL or Parquet file.")
+            return load_table(self.user_data, self.input_column.currentText() or None,
+                              self.reference_column.currentText() or None)
+        return load_split(self.data_combo.currentData())
+

@@ -1,0 +1,1 @@
+"""Widgets and helpers more than one tab uses (tab packages never import each other)."""

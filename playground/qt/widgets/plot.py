@@ -1,0 +1,51 @@
+"""One way to make a matplotlib canvas in a tab: made once, updated in place, drawn only when seen.
+
+``make_canvas`` returns a (figure, canvas) pair. The canvas is a ``FigureCanvasQTAgg`` whose
+``draw_idle`` waits while the canvas is hidden (another tab, a closed sub-tab) and draws once when
+it is shown again, so a panel may update every view's data without paying for the hidden ones.
+The presenter's zoom scales every canvas's figure dpi (qt/presenter.py), so text follows the zoom.
+matplotlib is imported on the first call, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QSizePolicy
+
+_canvas_class = None
+
+
+def _lazy_canvas_class():
+    global _canvas_class
+    if _canvas_class is None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        class LazyCanvas(FigureCanvasQTAgg):
+            """A canvas that defers ``draw_idle`` while hidden and catches up when shown."""
+
+            stale_while_hidden = False
+
+            def draw_idle(self) -> None:
+                if not self.isVisible():
+                    self.stale_while_hidden = True
+                    return
+                super().draw_idle()
+
+            def showEvent(self, event) -> None:
+                super().showEvent(event)
+                if self.stale_while_hidden:
+                    self.stale_while_hidden = False
+                    super().draw_idle()
+
+        _canvas_class = LazyCanvas
+    return _canvas_class
+
+
+def make_canvas(width: float = 6.0, height: float = 4.5, min_size: tuple[int, int] = (260, 200)):
+    """A (figure, canvas) pair for one chart, with constrained layout; update it in place, then ``draw_idle``."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    canvas = _lazy_canvas_class()(figure)
+    canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    canvas.setMinimumSize(*min_size)
+    return figure, canvas
