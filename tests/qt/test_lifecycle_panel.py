@@ -158,6 +158,15 @@ def test_forgetting_of_a_picked_run_plots_learning_against_forgetting(qtbot, con
     offsets = [c.get_offsets() for c in page.ax.collections if len(c.get_offsets())]
     assert len(offsets) == 1 and offsets[0][0][0] == pytest.approx(page.results[0].learning)
     assert (run / "forgetting.json").is_file()
+    # a fresh tab shows the saved check of that run at once, the same numbers without probing again
+    again = make_panel(qtbot, context_with_tiny_llama).forgetting
+    again.run_combo.setCurrentIndex(again.run_combo.findData(str(run)))
+    again.show_saved()
+    assert not again.slot.busy and "Checked before" in again.bar.message.text()
+    assert [again.table.item(r, 2).text() for r in range(3)] == [page.table.item(r, 2).text() for r in range(3)]
+    assert again.table.item(1, 4).text() == page.table.item(1, 4).text()
+    shown = [c.get_offsets() for c in again.ax.collections if len(c.get_offsets())]
+    assert shown[0][0][0] == pytest.approx(page.results[0].learning)
 
 
 def test_scaling_stop_mid_sweep_keeps_the_finished_sizes(qtbot, app_context):
@@ -174,12 +183,3 @@ def test_scaling_stop_mid_sweep_keeps_the_finished_sizes(qtbot, app_context):
     kept = len(page.results)
     assert 1 <= kept < 3 and page.bar.message.text() == f"Stopped: {kept} finished size(s) kept."
     assert "30k" in page.run_out.text() and len(page.size_lines["30k"].get_xdata()) >= 2
-    # a fresh tab shows the saved check of that run at once, the same numbers without probing again
-    again = make_panel(qtbot, context_with_tiny_llama).forgetting
-    again.run_combo.setCurrentIndex(again.run_combo.findData(str(run)))
-    again.show_saved()
-    assert not again.slot.busy and "Checked before" in again.bar.message.text()
-    assert [again.table.item(r, 2).text() for r in range(3)] == [page.table.item(r, 2).text() for r in range(3)]
-    assert again.table.item(1, 4).text() == page.table.item(1, 4).text()
-    shown = [c.get_offsets() for c in again.ax.collections if len(c.get_offsets())]
-    assert shown[0][0][0] == pytest.approx(page.results[0].learning)
