@@ -314,6 +314,15 @@ def test_memory_explainer_bars_follow_the_settings(qtbot, wizard):
     assert method.speed.tokens_per_s > 0 and "tokens/s measured" in method.time_label.text()
     explainer.set_measured("lora", 3 * gb, "(test)")
     assert explainer.measured_bar.get_visible() and explainer.measured_bar.get_height() == pytest.approx(3)
+    # the INT8 bar's measured figure: the loaded model really converted, more than the 1-byte estimate
+    from playground.core.lifecycle.precision import measured_weight_bytes
+
+    assert not explainer.int8_bar.get_visible()
+    qtbot.mouseClick(explainer.int8_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(explainer.int8_bar.get_visible, timeout=60_000)
+    want = measured_weight_bytes(panel.context.session.base.model, "int8")
+    assert explainer.int8_bar.get_height() * gb == pytest.approx(want) and "measured" in explainer.int8_text.get_text()
+    assert want > explainer.shape.parameters  # the estimate says 1 byte per parameter
 
 
 def test_a_prompt_tuned_model_is_used_in_every_tab(qtbot, wizard):

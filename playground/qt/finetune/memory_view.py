@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -67,6 +68,7 @@ class MemoryExplainer(QWidget):
         self.chosen = "lora"
         self.loss_tokens: int | None = None  # positions whose logits the loss needs (None: all)
         self.measured: tuple[str, int, str] | None = None  # (method, bytes, where)
+        self.int8_measured: int | None = None  # the loaded model's weights really converted to INT8
         self.estimates: dict = {}
 
         self.dtype_combo = QComboBox()
@@ -93,6 +95,11 @@ class MemoryExplainer(QWidget):
             controls.addWidget(w)
         controls.addWidget(self.checkpoint_check)
         controls.addStretch(1)
+        self.int8_button = QPushButton("Measure INT8")
+        self.int8_button.setToolTip("Convert a copy of the loaded model's weights to INT8 (optimum-quanto) and count "
+                                    "the bytes they really hold: more than the estimate of 1 byte per parameter, "
+                                    "since the tied embedding stays FP32 and every row keeps a scale. Seconds.")
+        controls.addWidget(self.int8_button)
 
         self.figure = Figure(figsize=(7.5, 3.0), layout="constrained")
         self.canvas = lazy_canvas(self.figure)
@@ -150,6 +157,10 @@ class MemoryExplainer(QWidget):
         fx = np.arange(len(WEIGHT_FORMATS))
         self.format_bars = bx.bar(fx, [0] * len(WEIGHT_FORMATS), 0.6, color=PART_COLOURS["weights"])
         self.format_texts = [bx.text(i, 0, "", ha="center", va="bottom", fontsize=7) for i in fx]
+        i8 = WEIGHT_FORMATS.index("int8")  # the measured INT8 bar, right of the estimate, shown once measured
+        self.int8_bar = bx.bar([i8 + 0.36], [0.0], 0.24, color=MEASURED_COLOUR, hatch="//", edgecolor="white")[0]
+        self.int8_bar.set_visible(False)
+        self.int8_text = bx.text(i8 + 0.36, 0, "", ha="center", va="bottom", fontsize=7, color="#555555")
         bx.set_xticks(fx, [FORMAT_LABELS[f] for f in WEIGHT_FORMATS], fontsize=8)
         bx.set_ylabel("memory (GB)", fontsize=8)
         bx.set_title("The weights alone", fontsize=9)
@@ -161,6 +172,12 @@ class MemoryExplainer(QWidget):
     def set_model(self, shape: ModelShape | None) -> None:
         self.shape = shape
         self.measured = None
+        self.int8_measured = None
+        self.refresh()
+
+    def set_measured_int8(self, nbytes: int) -> None:
+        """The loaded model's weights as really converted to INT8, beside the estimate."""
+        self.int8_measured = int(nbytes)
         self.refresh()
 
     def set_training(self, *, method: str | None = None, batch_size: int | None = None, seq_len: int | None = None,
@@ -244,6 +261,13 @@ class MemoryExplainer(QWidget):
             self.format_bars[i].set_height(sizes[fmt] / gb)
             self.format_texts[i].set_position((i, sizes[fmt] / gb))
             self.format_texts[i].set_text(format_bytes(sizes[fmt]))
+        self.int8_bar.set_visible(self.int8_measured is not None)
+        if self.int8_measured is not None:
+            self.int8_bar.set_height(self.int8_measured / gb)
+            self.int8_text.set_position((WEIGHT_FORMATS.index("int8") + 0.36, self.int8_measured / gb))
+            self.int8_text.set_text(f"measured\n{format_bytes(self.int8_measured)}")
+        else:
+            self.int8_text.set_text("")
         self.ax_formats.set_ylim(0, sizes["float32"] / gb * 1.22)
         self.ax_formats.set_title(f"The weights alone\n({self.shape.parameters / 1e6:,.0f}M parameters)", fontsize=9)
         self.canvas.draw_idle()

@@ -60,6 +60,7 @@ class MethodPage(WizardPage):
         self.time_label, self.measure_button = self.speed_view.label, self.speed_view.button
         self.measure_button.clicked.connect(self.measure_speed)
         self.explainer = MemoryExplainer()
+        self.explainer.int8_button.clicked.connect(self.measure_int8)
         self._lay_out(mrow, train_box)
 
         self._update_timer = QTimer(self)
@@ -87,6 +88,22 @@ class MethodPage(WizardPage):
     @property
     def method(self) -> str:
         return self.draft.config.method.name
+
+    def measure_int8(self) -> None:
+        """The INT8 bar's measured figure: the loaded model's weights converted (a copy, off the GUI thread)."""
+        loaded = self.context.session.base
+        if loaded is None:
+            self.explainer.caption.setText("Load a model first: the INT8 figure is measured on it.")
+            return
+        model = loaded.model
+
+        def work(handle):
+            from playground.core.lifecycle.precision import measured_weight_bytes
+
+            handle.report(None, "Converting a copy of the weights to INT8...")
+            return measured_weight_bytes(model, "int8")
+
+        self.slot.start("Measuring the INT8 weights", work, on_done=self.explainer.set_measured_int8)
 
     @property
     def facts(self):
