@@ -14,8 +14,6 @@ averaged, and only the main process writes the run folder. Each step is seeded f
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import time
@@ -144,9 +142,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     import torch
 
     from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state, save_checkpoint
+    from playground.core.align.monitor import dpo_samples, monitor, samples_csv
     from playground.core.finetune.resources import PeakMeter
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
     from playground.core.paths import atomic_write_text
 
     m, t = cfg.method, cfg.training
@@ -155,18 +152,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     meter = PeakMeter(device).start()
     yield StageEvent("model", f"Loading {cfg.model.source}..."
                      + (f" ({shard.world} processes)" if shard.world > 1 else ""))
-    loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
-    if shard.world > 1:
-        loaded.model.to(device)
-    if loaded.is_encoder_decoder:
-        raise InputError("The align methods here need a decoder-only (causal) model.",
-                         "Load a causal model such as the bundled SmolLM2.")
+    loaded, train, test = _model_and_pairs(cfg, shard, device)
     model, tok = loaded.model, loaded.tokenizer
-    train = _pairs(cfg.data.source, "train", cfg.data.max_train_examples)
-    test = _pairs(cfg.data.test, "test")
-    for group in (train, test):
-        group[:] = [type(p)(_truncate(tok, p.prompt, cfg.data.max_prompt_tokens), p.chosen, p.rejected,
-                            p.reason, p.id) for p in group]
     handle.raise_if_cancelled()
 
     if m.name == "reward_model":
@@ -176,25 +163,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         yield from _reward_model(cfg, model, tok, train, test, run, meter)
         return
 
-    from peft import LoraConfig, PeftModel, get_peft_model
-
-    from playground.core.finetune.methods import detect_lora_targets
-
     ckpt = run.latest_checkpoint() if resume else None
-    if ckpt is not None:
-        model = PeftModel.from_pretrained(model, str(ckpt / "model"), is_trainable=True)
-    else:
-        model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=2 * m.lora_rank, lora_dropout=0.0,
-                                                 target_modules=detect_lora_targets(model)))
-    value_head = None
-    params = [p for p in model.parameters() if p.requires_grad]
-    if m.name == "ppo":
-        from playground.core.align.ppo import ValueHead
-
-        value_head = ValueHead(model.config.hidden_size)
-        if ckpt is not None and (ckpt / "model" / "value_head.pt").is_file():
-            value_head.load_state_dict(torch.load(ckpt / "model" / "value_head.pt", weights_only=True))
-        params += list(value_head.parameters())
+    model, value_head, params = _policy(cfg, model, ckpt)
     opt = torch.optim.AdamW(params, lr=t.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     history = {"steps": [], "monitor": []}
@@ -223,10 +193,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
 
     state["save"] = save
     reward_fn = _reward_fn(cfg, model, tok)
-    from playground.core.align.steps import dpo_step, online_step, ppo_step
-
     if step == 0 and m.name != "dpo":
-        yield _monitor(model, tok, test, cfg, 0, history, reward_fn)
+        yield monitor(model, tok, test, cfg, 0, history, reward_fn)
     while step < t.max_steps:
         handle.wait_while_paused()  # Pause parks here, between two steps
         if shard.any(handle.cancelled()):  # a Stop on any process stops all at the same step
@@ -237,36 +205,10 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         # DPO / PPO: each process its own pairs or prompts.
         first = step * n if m.name in ("grpo", "rloo") else (step * shard.world + shard.rank) * n
         batch = [train[(first + i) % len(train)] for i in range(n)]
-        prompts, refs = [p.prompt for p in batch], [p.chosen for p in batch]
-        try:
-            if m.name == "dpo":
-                s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm,
-                             shard=shard)
-            elif m.name == "ppo":
-                s = ppo_step(model, value_head, tok, opt, prompts, refs, reward_fn, max_new_tokens=m.max_new_tokens,
-                             kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef, lam=m.gae_lambda, step=step,
-                             max_grad_norm=t.max_grad_norm, shard=shard)
-            else:
-                s = online_step(model, tok, opt, prompts, refs, reward_fn, method=m.name, group_size=m.group_size,
-                                max_new_tokens=m.max_new_tokens, beta=m.beta, epsilon=m.epsilon,
-                                temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm,
-                                shard=shard)
-        except torch.OutOfMemoryError:
-            raise PlaygroundError(f"The device ran out of memory at step {step + 1}.",
-                                  "Lower method.group_size, method.max_new_tokens or data.max_prompt_tokens.") from None
-        if not _finite_state(model):
-            raise PlaygroundError(f"The adapter's weights became non-finite at step {step + 1} (the run diverged).",
-                                  "Nothing non-finite was saved: lower the learning rate and resume from the last checkpoint.")
+        s = _one_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard)
         step += 1
         state["step"] = step
-        row = {k: v for k, v in s.items() if isinstance(v, (int, float))}
-        row["step"] = step
-        if "completions" in s:  # the first prompt's group (this process's share of it), for the tab and notebooks
-            share = len(s["completions"]) // max(1, len(prompts))
-            row["samples"] = [{"completion": c, "reward": r, "reference": refs[0]}
-                              for c, r in zip(s["completions"][:share], s["rewards"][:share])]
-            if "advantages" in s:
-                row["advantages"] = s["advantages"][:share]
+        row = _history_row(s, step, batch)
         history["steps"].append(row)
         handle.report(step / t.max_steps, f"step {step}/{t.max_steps}  reward {s['reward_mean']:.3f}  KL {s['kl']:.4f}")
         yield AlignStepEvent(step, t.max_steps, m.name, s["reward_mean"], s["reward_std"], s["kl"], s["entropy"],
@@ -275,25 +217,112 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
                               if k in row})
         at_end = step == t.max_steps
         if m.name != "dpo" and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
-            yield _monitor(model, tok, test, cfg, step, history, reward_fn)
+            yield monitor(model, tok, test, cfg, step, history, reward_fn)
         if t.save_every and step % t.save_every == 0 and not at_end:
             yield CheckpointEvent(step, save())
 
     yield StageEvent("save", "Saving the adapter...")
-    after = _dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
+    after = dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
     report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
               "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
     if shard.main:
         atomic_save_dir(run.path / "adapter", save_model)
-        atomic_write_text(run.path / "samples.csv", _samples_csv(history))
+        atomic_write_text(run.path / "samples.csv", samples_csv(history))
         write_report(run.path, report)
     shard.wait()
     meter.stop()
     from playground.core.finetune.scoring import as_loaded
 
     yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
+
+
+def _model_and_pairs(cfg: AlignConfig, shard, device):
+    """The model (on this process's device) and the train / test pairs, prompts cut to length."""
+    from playground.core.model_sources import ModelSource
+    from playground.core.models import load_model
+
+    loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    if shard.world > 1:
+        loaded.model.to(device)
+    if loaded.is_encoder_decoder:
+        raise InputError("The align methods here need a decoder-only (causal) model.",
+                         "Load a causal model such as the bundled SmolLM2.")
+    tok = loaded.tokenizer
+    train = _pairs(cfg.data.source, "train", cfg.data.max_train_examples)
+    test = _pairs(cfg.data.test, "test")
+    for group in (train, test):
+        group[:] = [type(p)(_truncate(tok, p.prompt, cfg.data.max_prompt_tokens), p.chosen, p.rejected,
+                            p.reason, p.id) for p in group]
+    return loaded, train, test
+
+
+def _policy(cfg: AlignConfig, model, ckpt):
+    """The LoRA policy (from the checkpoint when resuming), PPO's value head, the trainable parameters."""
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    from playground.core.finetune.methods import detect_lora_targets
+
+    m = cfg.method
+    if ckpt is not None:
+        model = PeftModel.from_pretrained(model, str(ckpt / "model"), is_trainable=True)
+    else:
+        model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=2 * m.lora_rank, lora_dropout=0.0,
+                                                 target_modules=detect_lora_targets(model)))
+    value_head = None
+    params = [p for p in model.parameters() if p.requires_grad]
+    if m.name == "ppo":
+        from playground.core.align.ppo import ValueHead
+
+        value_head = ValueHead(model.config.hidden_size)
+        if ckpt is not None and (ckpt / "model" / "value_head.pt").is_file():
+            value_head.load_state_dict(torch.load(ckpt / "model" / "value_head.pt", weights_only=True))
+        params += list(value_head.parameters())
+    return model, value_head, params
+
+
+def _one_step(cfg: AlignConfig, model, value_head, tok, opt, batch, reward_fn, step: int, shard) -> dict:
+    """One optimizer step of the job's method; out of memory and a diverged adapter said plainly."""
+    import torch
+
+    from playground.core.align.steps import dpo_step, online_step, ppo_step
+
+    m, t = cfg.method, cfg.training
+    prompts, refs = [p.prompt for p in batch], [p.chosen for p in batch]
+    try:
+        if m.name == "dpo":
+            s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm, shard=shard)
+        elif m.name == "ppo":
+            s = ppo_step(model, value_head, tok, opt, prompts, refs, reward_fn, max_new_tokens=m.max_new_tokens,
+                         kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef, lam=m.gae_lambda, step=step,
+                         max_grad_norm=t.max_grad_norm, shard=shard)
+        else:
+            s = online_step(model, tok, opt, prompts, refs, reward_fn, method=m.name, group_size=m.group_size,
+                            max_new_tokens=m.max_new_tokens, beta=m.beta, epsilon=m.epsilon,
+                            temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm, shard=shard)
+    except torch.OutOfMemoryError:
+        raise PlaygroundError(f"The device ran out of memory at step {step + 1}.",
+                              "Lower method.group_size, method.max_new_tokens or data.max_prompt_tokens.") from None
+    if not _finite_state(model):
+        raise PlaygroundError(f"The adapter's weights became non-finite at step {step + 1} (the run diverged).",
+                              "Nothing non-finite was saved: lower the learning rate and resume from the last checkpoint.")
+    return s
+
+
+def _history_row(s: dict, step: int, batch) -> dict:
+    """A step's figures for report.json; the first prompt's group (this process's share of it) for the
+    tab, the filmstrip and notebooks."""
+    row = {k: v for k, v in s.items() if isinstance(v, (int, float))}
+    row["step"] = step
+    if "completions" in s:
+        share = len(s["completions"]) // max(1, len(batch))
+        row["samples"] = [{"completion": c, "reward": r, "reference": batch[0].chosen}
+                          for c, r in zip(s["completions"][:share], s["rewards"][:share])]
+        if "advantages" in s:
+            row["advantages"] = s["advantages"][:share]
+    return row
 
 
 def _reward_fn(cfg: AlignConfig, model=None, tok=None):
@@ -310,57 +339,12 @@ def _reward_fn(cfg: AlignConfig, model=None, tok=None):
     return parts[0][0] if len(parts) == 1 and parts[0][1] == 1.0 else combine(parts)
 
 
-def _greedy(model, tok, prompts, max_new_tokens):
-    import torch
-
-    from playground.core.align.policy import encode_prompts
-
-    ids, mask = encode_prompts(tok, prompts, next(model.parameters()).device)
-    with torch.no_grad():
-        out = model.generate(input_ids=ids, attention_mask=mask, do_sample=False, max_new_tokens=max_new_tokens,
-                             pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
-    return [tok.decode(o[ids.size(1):], skip_special_tokens=True).strip() for o in out]
 
 
-def _monitor(model, tok, test, cfg, step, history, reward_fn=None) -> MonitorEvent:
-    """The monitor metric, and the filmstrip: the same held-out dialogues' greedy summaries at
-    this step, each with the reward it would earn, beside the latest step's KL."""
-    from playground.core.align.rewards import call_reward, rouge_l_reward
-
-    pairs = test[:cfg.training.monitor_examples]
-    prompts, refs = [p.prompt for p in pairs], [p.chosen for p in pairs]
-    outs = _greedy(model, tok, prompts, cfg.method.max_new_tokens)
-    scores = rouge_l_reward(outs, refs)
-    value = sum(scores) / max(1, len(scores))
-    rewards = [None] * len(outs)
-    if reward_fn is not None and outs:
-        rewards = [float(r) for r in call_reward(reward_fn, outs, refs, prompts)]
-    kl = history["steps"][-1].get("kl") if history["steps"] else 0.0
-    samples = [{"prompt_id": p.id, "completion": o, "reference": p.chosen, "reward": r, "rouge_l": sc}
-               for p, o, r, sc in zip(pairs, outs, rewards, scores)]
-    history["monitor"].append({"step": step, "rouge_l": value, "kl": kl, "samples": samples})
-    return MonitorEvent(step, value, samples, kl)
 
 
-def _dpo_samples(model, tok, test, cfg) -> list:
-    from playground.core.align.policy import reference
-
-    pairs = test[:cfg.training.monitor_examples]
-    prompts = [p.prompt for p in pairs]
-    after = _greedy(model, tok, prompts, cfg.method.max_new_tokens)
-    with reference(model):
-        before = _greedy(model, tok, prompts, cfg.method.max_new_tokens)
-    return [{"prompt_id": p.id, "before": b, "after": a} for p, b, a in zip(pairs, before, after)]
 
 
-def _samples_csv(history) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["step", "completion", "reward"])
-    for row in history["steps"]:
-        for s in row.get("samples", []):
-            w.writerow([row["step"], s["completion"], f"{s['reward']:.6g}"])
-    return buf.getvalue()
 
 
 def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
