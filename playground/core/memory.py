@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from playground.core.finetune.methods import METHOD_FACTS
+
 #: Bytes per number in each storage format.
 BYTES_PER_VALUE = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 #: The formats the weights-alone bars show, widest first.
 WEIGHT_FORMATS = ("float32", "float16", "bfloat16", "int8")
-METHODS = ("full", "lora", "prompt_tuning")
-METHOD_LABELS = {"full": "Full fine-tuning", "lora": "LoRA", "prompt_tuning": "Prompt tuning"}
+METHODS = ("full", "lora", "prompt_tuning")  # the explainer's bar order
+METHOD_LABELS = {m: METHOD_FACTS[m].label for m in METHODS}
 PARTS = ("weights", "gradients", "optimizer", "activations")
 PART_LABELS = {"weights": "Weights", "gradients": "Gradients", "optimizer": "Optimizer states (AdamW)",
                "activations": "Activations"}
@@ -188,13 +190,18 @@ def prompt_parameters(shape: ModelShape, virtual_tokens: int) -> int:
 
 def trainable_parameters(shape: ModelShape, method: str, lora_rank: int = 8, virtual_tokens: int = 20) -> int:
     """How many parameters a method trains (full fine-tuning: all of them)."""
-    if method == "full":
+    facts = _facts(method)
+    if facts.trains_all:
         return shape.parameters
-    if method == "lora":
-        return lora_parameters(shape, lora_rank)
-    if method == "prompt_tuning":
+    if facts.soft_prompt:
         return prompt_parameters(shape, virtual_tokens)
-    raise ValueError(f"unknown method {method!r}")
+    return lora_parameters(shape, lora_rank)
+
+
+def _facts(method: str):
+    if method not in METHOD_FACTS:
+        raise ValueError(f"unknown method {method!r}")
+    return METHOD_FACTS[method]
 
 
 def weights_bytes(parameters: int, dtype: str) -> int:
@@ -225,12 +232,13 @@ def activation_values_per_token(shape: ModelShape, method: str, lora_rank: int =
     # attention: softmax statistics per head and the two normalisations' variances
     common = a + 2
     mlp_full, mlp_frozen = (4 * f, 3 * f) if shape.gated_mlp else (2 * f, f)
-    if method == "full":
+    facts = _facts(method)
+    if facts.trains_all:
         # norm inputs/outputs, q, attention output, projections' inputs, k, v, MLP
         layer = 8 * h + 2 * kv + mlp_full + common
     else:
         layer = 4 * h + 2 * kv + mlp_frozen + common
-        if method == "lora":
+        if facts.adapts_layers:
             # each adapted layer keeps its (dropped-out) input and dropout mask, and the rank-sized middle
             layer += sum((2 if lora_dropout else 1) * lin.in_features + lora_rank for lin in shape.lora_layers)
     return {"layer": float(layer), "outside": float(3 * h)}
@@ -270,18 +278,17 @@ def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float
     MemoryEstimate
         Bytes for weights, gradients, optimizer states and activations.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}")
+    facts = _facts(method)
     wb = BYTES_PER_VALUE[dtype]
     trainable = trainable_parameters(shape, method, lora_rank, virtual_tokens)
-    adapter = 0 if method == "full" else trainable
+    adapter = 0 if facts.trains_all else trainable
     weights = shape.parameters * wb + adapter * ADAPTER_BYTES
-    trained_bytes = wb if method == "full" else ADAPTER_BYTES
+    trained_bytes = wb if facts.trains_all else ADAPTER_BYTES
     gradients = trainable * trained_bytes
     optimizer = ADAM_STATES * trainable * trained_bytes
 
     per = activation_values_per_token(shape, method, lora_rank, lora_dropout)
-    extra = virtual_tokens if method == "prompt_tuning" else 0
+    extra = virtual_tokens if facts.soft_prompt else 0
     if shape.encoder_decoder:
         tgt = target_len if target_len is not None else max(1, seq_len // 4)
         enc_tokens, dec_tokens = seq_len + extra, tgt + extra
