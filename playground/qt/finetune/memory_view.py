@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +23,7 @@ from playground.core.memory import (
     format_bytes,
     weights_by_format,
 )
+from playground.qt.widgets.make import check, spin
 
 PART_COLOURS = {"weights": "#4c72b0", "gradients": "#dd8452", "optimizer": "#c44e52", "activations": "#55a868"}
 MEASURED_COLOUR = "#8c8c8c"
@@ -59,7 +58,7 @@ class MemoryExplainer(QWidget):
         super().__init__(parent)
         from matplotlib.figure import Figure
 
-        from playground.qt.finetune.charts import lazy_canvas
+        from playground.qt.widgets.plot import lazy_canvas
 
         self.shape: ModelShape | None = None
         self.lora_rank = 8
@@ -75,18 +74,13 @@ class MemoryExplainer(QWidget):
         self.dtype_combo.setToolTip("The number format of the weights while training. FP32 uses 4 bytes per "
                                     "number, FP16 and BF16 use 2. (Mixed precision keeps FP32 weights and "
                                     "computes in 16 bits.)")
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(1, 256)
-        self.batch_spin.setToolTip("Examples per forward pass. Activations grow in proportion to it; the "
-                                   "weights and the optimizer do not.")
-        self.seq_spin = QSpinBox()
-        self.seq_spin.setRange(8, 32768)
+        self.batch_spin = spin(1, 256, tip="Examples per forward pass. Activations grow in proportion to it; the "
+                               "weights and the optimizer do not.")
+        self.seq_spin = spin(8, 32768, 512, "Tokens per example (the longest in a batch). Activations grow with it.")
         self.seq_spin.setSingleStep(64)
-        self.seq_spin.setValue(512)
-        self.seq_spin.setToolTip("Tokens per example (the longest in a batch). Activations grow with it.")
-        self.checkpoint_check = QCheckBox("Gradient checkpointing")
-        self.checkpoint_check.setToolTip("Keep only each layer's input and recompute the rest during the "
-                                         "backward pass: far fewer activations for about a third more compute.")
+        self.checkpoint_check = check("Gradient checkpointing", "Keep only each layer's input and recompute the "
+                                      "rest during the backward pass: far fewer activations for about a third more "
+                                      "compute.")
         controls = QHBoxLayout()
         for label, w in (("Format", self.dtype_combo), ("Batch", self.batch_spin), ("Tokens", self.seq_spin)):
             controls.addWidget(QLabel(label))
