@@ -9,7 +9,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 from playground.core.generation import GenerationSettings
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
-from playground.qt.widgets.make import button, form, group, note_label, spin, splitter, vbox
+from playground.qt.widgets.make import button, dspin, form, group, note_label, spin, splitter, vbox
 
 LESSON = (
     "<b>Prompt → completion.</b> The model reads your prompt as tokens (pieces of words) and "
@@ -88,19 +87,12 @@ class GeneratePanel(Panel):
         self.mode.addItems(["Greedy", "Sampling"])
         self.mode.setToolTip("Greedy always picks the most likely next token (same output every time). "
                              "Sampling draws at random from the distribution.")
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.05, 2.0)
-        self.temperature.setSingleStep(0.05)
-        self.temperature.setValue(0.7)
-        self.temperature.setToolTip("Temperature divides the scores before softmax: below 1 makes likely tokens "
-                                    "likelier (safer), above 1 flattens the distribution (more creative).")
+        self.temperature = dspin(0.05, 2.0, 0.05, 0.7, "Temperature divides the scores before softmax: below 1 "
+                                 "makes likely tokens likelier (safer), above 1 flattens the distribution (more "
+                                 "creative).")
         self.top_k = spin(0, 1000, 50, "Top-k keeps only the k most likely tokens (0 = off).")
-        self.top_p = QDoubleSpinBox()
-        self.top_p.setRange(0.01, 1.0)
-        self.top_p.setSingleStep(0.05)
-        self.top_p.setValue(0.95)
-        self.top_p.setToolTip("Top-p keeps the smallest set of likely tokens whose probabilities add up to p "
-                              "(1.0 = off).")
+        self.top_p = dspin(0.01, 1.0, 0.05, 0.95, "Top-p keeps the smallest set of likely tokens whose "
+                           "probabilities add up to p (1.0 = off).")
         self.seed = spin(0, 2**31 - 1, tip="The seed fixes the random draws: the same seed and settings give "
                          "the same text.")
         self._restore_settings()

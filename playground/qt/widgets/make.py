@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -139,3 +140,13 @@ def ask_table_file(parent: QWidget, title: str) -> str:
 
     path, _ = QFileDialog.getOpenFileName(parent, title, "", "Tables (*.csv *.tsv *.jsonl *.json *.parquet)")
     return path
+
+
+def dspin(low: float, high: float, step: float, value: float, tip: str) -> QDoubleSpinBox:
+    """A decimal spin box over ``low..high`` moving by ``step``, starting at ``value``, with its tooltip."""
+    widget = QDoubleSpinBox()
+    widget.setRange(low, high)
+    widget.setSingleStep(step)
+    widget.setValue(value)
+    widget.setToolTip(tip)
+    return widget
