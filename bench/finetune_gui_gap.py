@@ -12,7 +12,6 @@ Run: python bench/finetune_gui_gap.py [--examples 16] [--accumulation 4] [--max-
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -39,20 +38,13 @@ def main() -> None:
     ap.add_argument("--test", type=int, default=2)
     ap.add_argument("--method", default="lora", choices=["lora", "prompt_tuning", "full"])
     args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
+    from _common import main_window
+
+    app, ctx, win = main_window()
     from PySide6.QtCore import QTimer
 
     from playground.core.model_sources import ModelSource
-    from playground.qt.app import create_app
-    from playground.qt.context import AppContext
-    from playground.qt.main_window import MainWindow
 
-    app = create_app()
-    ctx = AppContext()
-    win = MainWindow(ctx)
-    win.show()
-    win.build_tabs()
     wizard = win.panel("FinetunePanel")
     win.tabs.setCurrentIndex(win.panels.index(wizard))
     phase = {"name": "loading"}

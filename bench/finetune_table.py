@@ -27,17 +27,10 @@ LR = {"lora": 3e-4, "prompt_tuning": 3e-2, "full": 3e-5}
 
 def child(args) -> None:
     import resource
-    import warnings
 
-    import torch
+    from _common import quiet_torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    warnings.filterwarnings("ignore")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    quiet_torch(args.threads)
     from playground.core.finetune import (
         DoneEvent,
         FinetuneConfig,

@@ -128,17 +128,9 @@ def run_baseline(args, tmp: str) -> dict:
 
 
 def child(args) -> None:
-    import torch
+    from _common import quiet_torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    torch = quiet_torch(args.threads)
     with tempfile.TemporaryDirectory(prefix="ft-bench-") as tmp:
         out = (run_core if args.arm == "core" else run_baseline)(args, tmp)
     out |= {"arm": args.arm, "peak_rss": peak_rss(), "threads": torch.get_num_threads()}

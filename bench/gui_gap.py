@@ -20,23 +20,14 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--tokens", type=int, default=64)
     args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.fresh:
         os.environ["PLAYGROUND_HOME"] = tempfile.mkdtemp(prefix="pg-bench-gap-")
-    else:
-        os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
+    from _common import main_window
+
+    app, ctx, win = main_window()
     from PySide6.QtCore import QTimer
 
     from playground.core.model_sources import ModelSource
-    from playground.qt.app import create_app
-    from playground.qt.context import AppContext
-    from playground.qt.main_window import MainWindow
-
-    app = create_app()
-    ctx = AppContext()
-    win = MainWindow(ctx)
-    win.show()
-    win.build_tabs()
     phase = {"name": "idle"}
     gaps: dict[str, list[float]] = {"load": [], "generate": []}
     last = [time.perf_counter()]

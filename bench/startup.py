@@ -36,7 +36,8 @@ w = W(); w.setCentralWidget(QLabel("hello")); w.resize(1200, 800); w.show()
 app.exec()
 """
 
-APP = r"""
+# The app's window, built as the app builds it; APP and TO_MODEL go on from here.
+WINDOW = r"""
 import sys, time
 from playground.qt.app import create_app
 app = create_app()
@@ -44,6 +45,9 @@ from playground.qt.context import AppContext
 from playground.qt.main_window import MainWindow
 ctx = AppContext()
 w = MainWindow(ctx)
+"""
+
+APP = WINDOW + r"""
 def painted():
     print(f"PAINT {time.time():.6f} torch={'torch' in sys.modules}", flush=True)
     app.quit()
@@ -53,15 +57,8 @@ app.exec()
 ctx.runner.shutdown(wait=True)
 """
 
-TO_MODEL = r"""
-import sys, time
-from playground.qt.app import create_app
-app = create_app()
-from playground.qt.context import AppContext
-from playground.qt.main_window import MainWindow
+TO_MODEL = WINDOW + r"""
 from playground.core.model_sources import ModelSource
-ctx = AppContext()
-w = MainWindow(ctx)
 def painted():
     print(f"PAINT {time.time():.6f} torch={'torch' in sys.modules}", flush=True)
     w.build_tabs()

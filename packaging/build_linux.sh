@@ -13,10 +13,8 @@
 #   PLAYGROUND_CUDA_BUILD=1 keep CUDA runtime libraries (the GPU variant)
 #   DEB_COMPRESS            xz (default, smaller, threaded) or gzip (faster)
 #   SKIP_SMOKE=1            build only
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-PY="${PYTHON:-python3}"
+# shellcheck source=packaging/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 BUILD="$ROOT/packaging/build"
 DIST="$ROOT/packaging/dist"
 VENV="${PLAYGROUND_BUILD_VENV:-$BUILD/venv}"

@@ -4,10 +4,8 @@
 #   bash packaging/dev.sh test    set up and run the whole test suite
 #   bash packaging/dev.sh setup   only set up
 #   bash packaging/dev.sh check-libs   only check (and try to install) the system libraries Qt needs
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-PY="${PYTHON:-python3}"
+# shellcheck source=packaging/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 VENV="${PLAYGROUND_VENV:-$ROOT/.venv}"
 TORCH_SPEC="${PLAYGROUND_TORCH:-torch==2.13.0}"
 

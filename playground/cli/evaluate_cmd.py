@@ -40,15 +40,8 @@ def run(args) -> int:
     from playground.cli.common import load_from_args
     from playground.core.datasets import load_split, load_table
     from playground.core.errors import InputError
-    from playground.core.evaluation import (
-        ADAPTER,
-        K_SHOT,
-        ZERO_SHOT,
-        SystemSpec,
-        run_evaluation,
-        score_results,
-        training_prompt,
-    )
+    from playground.core.evaluation import ADAPTER, K_SHOT, ZERO_SHOT, SystemSpec, run_evaluation, score_results
+    from playground.core.evaluation import training_prompt
     from playground.core.generation import GenerationSettings
     from playground.core.metrics import format_table
 

@@ -9,12 +9,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from playground.core.bundled import (
-        BUNDLED_NAME,
-        bundled_cache_dir,
-        bundled_is_cached,
-        find_bundled_gguf,
-    )
+    from playground.core.bundled import BUNDLED_NAME, bundled_cache_dir, bundled_is_cached, find_bundled_gguf
     from playground.core.errors import PlaygroundError
     from playground.core.model_sources import list_cached_hub_models
     from playground.core.settings import Settings

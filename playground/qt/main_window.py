@@ -69,30 +69,29 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             except (ValueError, TypeError):
                 pass
 
+    def _action(self, text: str, on_trigger, keys=None, tip: str | None = None) -> QAction:
+        """A menu action with its shortcut (a key string or a QKeySequence) and tooltip."""
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        if tip is not None:
+            action.setToolTip(tip)
+        action.triggered.connect(on_trigger)
+        return action
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu.addAction(quit_action)
         model_menu = self.menuBar().addMenu("&Model")
-        change = QAction("&Change model…", self)
-        change.setShortcut(QKeySequence("Ctrl+M"))
-        change.triggered.connect(self.change_model)
-        model_menu.addAction(change)
-        bundled = QAction("Load the &bundled model", self)
-        bundled.triggered.connect(self.load_default_model)
-        model_menu.addAction(bundled)
-        export = QAction("&Export session as HTML…", self)
-        export.setShortcut(QKeySequence("Ctrl+Shift+E"))
-        export.setToolTip("Save the prompts, settings, outputs and charts of this session as one handout.")
-        export.triggered.connect(self.export_session_dialog)
-        file_menu.insertAction(quit_action, export)
-        notebook = QAction("Export as &notebook…", self)
-        notebook.setShortcut(QKeySequence("Ctrl+Shift+N"))
-        notebook.setToolTip("Save a Jupyter notebook that reproduces what you did, with plain transformers / peft.")
-        notebook.triggered.connect(lambda: self.export_notebook_dialog(None))
-        file_menu.insertAction(quit_action, notebook)
+        model_menu.addAction(self._action("&Change model…", self.change_model, "Ctrl+M"))
+        model_menu.addAction(self._action("Load the &bundled model", self.load_default_model))
+        file_menu.insertAction(quit_action, self._action(
+            "&Export session as HTML…", self.export_session_dialog, "Ctrl+Shift+E",
+            "Save the prompts, settings, outputs and charts of this session as one handout."))
+        file_menu.insertAction(quit_action, self._action(
+            "Export as &notebook…", lambda: self.export_notebook_dialog(None), "Ctrl+Shift+N",
+            "Save a Jupyter notebook that reproduces what you did, with plain transformers / peft."))
 
         view = self.menuBar().addMenu("&View")
         for text, keys, step in (("Zoom &in", ["Ctrl+=", "Ctrl++"], 1), ("Zoom &out", ["Ctrl+-"], -1),
@@ -117,23 +116,13 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         self.contrast_action.toggled.connect(lambda on: self.set_theme(self.theme, on))
         view.addAction(self.contrast_action)
         view.addSeparator()
-        labs = QAction("&Labs", self)
-        labs.setShortcut(QKeySequence("Ctrl+L"))
-        labs.setToolTip("The course's labs, step by step beside the tabs, checked as you go.")
-        labs.triggered.connect(lambda: self.toggle_labs())
-        view.addAction(labs)
+        view.addAction(self._action("&Labs", lambda: self.toggle_labs(), "Ctrl+L",
+                                    "The course's labs, step by step beside the tabs, checked as you go."))
 
         help_menu = self.menuBar().addMenu("&Help")
-        guide = QAction("&Guide for this tab", self)
-        guide.setShortcut(QKeySequence("F1"))
-        guide.triggered.connect(self.show_guide)
-        help_menu.addAction(guide)
-        tour = QAction("&Welcome tour", self)
-        tour.triggered.connect(self.show_tour)
-        help_menu.addAction(tour)
-        about = QAction("&About", self)
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(about)
+        help_menu.addAction(self._action("&Guide for this tab", self.show_guide, "F1"))
+        help_menu.addAction(self._action("&Welcome tour", self.show_tour))
+        help_menu.addAction(self._action("&About", self.show_about))
 
     def build_tabs(self) -> None:
         """Create the tabs (their modules import here, after the first paint)."""

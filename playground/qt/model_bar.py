@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.qt.context import AppContext
+from playground.qt.widgets.make import show_progress
 
 
 NO_ADAPTER = "No adapter"
@@ -103,11 +104,7 @@ class ModelBar(QWidget):
             self.progress.setVisible(False)
             return
         self.progress.setVisible(True)
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 100)
-            self.progress.setValue(int(fraction * 100))
+        show_progress(self.progress, fraction)
         self.progress.setToolTip(message)
 
     def _on_changed(self, loaded) -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from playground.cli.main import main
+from tests.cli.stepped_child import kill_at_step
 
 FAST = """
 [model]
@@ -159,15 +160,7 @@ def test_kill_9_mid_run_then_resume_samples_as_an_uninterrupted_run(tmp_path, ti
     env = dict(os.environ) | {"PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
     child = subprocess.Popen([sys.executable, "-c", script, str(job), str(tmp_path / "killed")],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        for line in child.stdout:
-            if line.strip() == "step 2":  # step 1's checkpoint is complete before step 2 starts
-                break
-            child.stdin.write("go on\n")
-            child.stdin.flush()
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=60)
+    kill_at_step(child, 2)  # step 1's checkpoint is complete before step 2 starts
     assert child.returncode == -signal.SIGKILL
     assert (tmp_path / "killed" / "checkpoints" / "step-000001" / "state.json").is_file()
     assert not (tmp_path / "killed" / "report.json").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from playground.cli.main import main
+from tests.cli.stepped_child import kill_at_step
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,15 +74,7 @@ def test_kill_9_mid_training_then_resume_finishes_like_an_uninterrupted_run(tiny
               "        sys.stdin.readline()\n")
     child = subprocess.Popen([sys.executable, "-c", script, str(job)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, env=child_env(), cwd=ROOT)
-    try:
-        for line in child.stdout:
-            if line.strip() == "step 5":  # step 4's checkpoint is complete before step 5 starts
-                break
-            child.stdin.write("go on\n")
-            child.stdin.flush()
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=60)
+    kill_at_step(child, 5)  # step 4's checkpoint is complete before step 5 starts
     assert child.returncode == -signal.SIGKILL
     run = tmp_path / "run"
     assert (run / "checkpoints" / "step-000004" / "state.json").is_file()

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 
 from playground.core.metrics import METRIC_KEYS
 from playground.qt.evaluate.panel import EvaluatePanel
+from tests.qt.shown import shown
 
 
 def write_dialogues(path, n):
@@ -16,11 +17,7 @@ def write_dialogues(path, n):
 
 
 def make_panel(qtbot, context):
-    panel = EvaluatePanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1400, 900)
-    panel.show()
-    return panel
+    return shown(qtbot, EvaluatePanel(context), 1400, 900)
 
 
 def test_run_with_stop_keeps_and_scores_partial_results(qtbot, context_with_tiny_llama, tmp_path):

@@ -139,13 +139,18 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     assert cfg.method.name == "lora" and cfg.data.max_train_examples == 8 and cfg.learning_rate == 0.05
 
 
-def test_stop_keeps_a_checkpoint_that_resumes(qtbot, wizard, tmp_path):
-    panel = wizard
+def _start_40_step_job(qtbot, panel, steps_seen: int):
+    """Start a 40-step job without a test evaluation; return the Train page once ``steps_seen`` steps ran."""
     _small_job(qtbot, panel, examples=40, accumulation=1, lr="auto")
     train = panel.train_page
     train.test_spin.setValue(0)
     qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(train.chart.steps) >= 2, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: len(train.chart.steps) >= steps_seen, timeout=TRAIN_TIMEOUT)
+    return train
+
+
+def test_stop_keeps_a_checkpoint_that_resumes(qtbot, wizard, tmp_path):
+    train = _start_40_step_job(qtbot, wizard, 2)
     # Pause holds training between two steps; Continue goes on from there
     task = train.task
     with qtbot.waitSignal(task.sig_paused, timeout=TRAIN_TIMEOUT):  # the step in flight ends, then it parks
@@ -186,11 +191,7 @@ def test_an_interrupted_run_is_offered_at_the_next_start(qtbot, wizard, tmp_path
     from playground.qt.finetune.interrupted import ACTIVE_KEY
 
     panel = wizard
-    _small_job(qtbot, panel, examples=40, accumulation=1, lr="auto")
-    train = panel.train_page
-    train.test_spin.setValue(0)
-    qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(train.chart.steps) >= 1, timeout=TRAIN_TIMEOUT)
+    train = _start_40_step_job(qtbot, panel, 1)
     assert panel.context.settings.get(ACTIVE_KEY) == train.run_dir
     # The app goes away mid-run (the window closes: the runner cancels everything).
     panel.context.runner.cancel_all()

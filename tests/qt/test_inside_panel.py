@@ -6,15 +6,13 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 
 from playground.qt.inside import InsidePanel
+from tests.qt.shown import shown
 
 TEXT = "The animal didn't cross the street because it was too tired."
 
 
 def make_panel(qtbot, context):
-    panel = InsidePanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
+    panel = shown(qtbot, InsidePanel(context), 1200, 800)
     qtbot.waitUntil(lambda: bool(panel.token_view.pieces), timeout=5000)  # the model was seen
     return panel
 

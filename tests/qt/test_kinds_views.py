@@ -6,15 +6,12 @@ import pytest
 from PySide6.QtCore import Qt
 
 from playground.qt.inside.panel import InsidePanel
+from tests.qt.shown import shown
 
 
 @pytest.fixture
 def panel(qtbot, app_context):
-    p = InsidePanel(app_context)
-    qtbot.addWidget(p)
-    p.resize(1300, 850)
-    p.show()
-    return p
+    return shown(qtbot, InsidePanel(app_context))
 
 
 def test_meaning_matrix_matches_core(qtbot, panel):

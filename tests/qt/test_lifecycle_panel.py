@@ -2,14 +2,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from playground.qt.lifecycle.panel import LifecyclePanel
+from tests.qt.shown import shown
 
 
 def make_panel(qtbot, context):
-    panel = LifecyclePanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1300, 850)
-    panel.show()
-    return panel
+    return shown(qtbot, LifecyclePanel(context))
 
 
 def only(page, names):

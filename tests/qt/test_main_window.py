@@ -4,14 +4,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from playground.core.model_sources import ModelSource
 from playground.qt.main_window import MainWindow
-
-
-def make_window(qtbot, ctx):
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.build_tabs()
-    w.show()
-    return w
+from tests.qt.shown import main_window as make_window
 
 
 def test_window_shows_model_after_load(qtbot, app_context, tiny_llama_dir):

@@ -1,15 +1,12 @@
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
-from playground.qt.main_window import MainWindow
+from tests.qt.shown import main_window
 
 
 @pytest.fixture
 def window(qtbot, context_with_tiny_llama):
-    w = MainWindow(context_with_tiny_llama)
-    qtbot.addWidget(w)
-    w.build_tabs()
-    w.show()
+    w = main_window(qtbot, context_with_tiny_llama)
     yield w
     w.presenter.set_zoom(1.0)
 

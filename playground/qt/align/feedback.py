@@ -10,10 +10,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from playground.qt.widgets.make import button, hbox, note_label, spin
 
 
 def labels_path():
@@ -40,19 +41,11 @@ class FeedbackPage(QWidget):
             "and say which is better: each choice becomes a ranked pair (prompt, chosen, rejected), the data "
             "a reward model learns from. The bundled set has 240 such pairs, made by rule: faithful vs invented "
             "facts, concise vs rambling, summary vs copy, neutral vs rude, third vs first person."))
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Dialogue"))
-        self.index = QSpinBox()
-        self.index.setRange(1, len(self.pairs))
-        self.index.setToolTip("Which bundled dialogue to sample two summaries for.")
-        row.addWidget(self.index)
-        self.sample = QPushButton("Sample two summaries")
-        self.sample.setToolTip("The current model writes two summaries with random sampling (temperature 1).")
-        row.addWidget(self.sample)
-        row.addStretch(1)
-        lay.addLayout(row)
-        self.bundled = QLabel()
-        self.bundled.setWordWrap(True)
+        self.index = spin(1, len(self.pairs), tip="Which bundled dialogue to sample two summaries for.")
+        self.sample = button("Sample two summaries", "The current model writes two summaries with random "
+                             "sampling (temperature 1).")
+        lay.addLayout(hbox(QLabel("Dialogue"), self.index, self.sample, 1))
+        self.bundled = note_label()
         lay.addWidget(self.bundled)
         pair = QHBoxLayout()
         self.a, self.b = QPlainTextEdit(), QPlainTextEdit()

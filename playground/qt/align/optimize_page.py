@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from playground.qt.align.curves import AlignCurves
 from playground.qt.align.filmstrip import Filmstrip
 from playground.qt.binding import Draft, add_rows
+from playground.qt.widgets.make import note_label
 
 #: label -> (rewards, weights, beta or None to keep): the reward mix presets
 REWARD_PRESETS = {
@@ -180,8 +181,7 @@ class ResultPage(QWidget):
         lay.addWidget(panel.lesson(
             "Before and after on held-out dialogues (greedy): the reward went up, but did the summaries get "
             "better? Compare them with the reference, and the ROUGE-L monitor with the reward."))
-        self.summary = QLabel("No run finished yet.")
-        self.summary.setWordWrap(True)
+        self.summary = note_label("No run finished yet.")
         lay.addWidget(self.summary)
         row = QHBoxLayout()
         self.before, self.after = QPlainTextEdit(), QPlainTextEdit()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox
+from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout
 
 from playground.core.datasets import SPLITS
 from playground.core.errors import InputError
+from playground.qt.widgets.make import ask_table_file, button, form, group, note_label, spin
 
 USER_FILE = "user"
 
@@ -21,32 +22,20 @@ class DataMixin:
         self.data_combo.setCurrentIndex(SPLITS.index("test"))
         self.data_combo.setToolTip("The bundled dataset: short everyday conversations, each with a summary "
                                    "written by a person. Or a CSV, JSONL or Parquet file of your own.")
-        self.open_button = QPushButton("Open…")
-        self.open_button.clicked.connect(self.choose_data_file)
+        self.open_button = button("Open…", on_click=self.choose_data_file)
         self.input_column = QComboBox()
         self.input_column.setToolTip("The column the model reads (the text to summarize).")
         self.reference_column = QComboBox()
         self.reference_column.setToolTip("The column holding the reference (the summary a person wrote).")
-        self.data_label = QLabel("")
-        self.data_label.setWordWrap(True)
-        self.count_spin = QSpinBox()
-        self.count_spin.setRange(1, 100000)
-        self.count_spin.setValue(10)
-        self.count_spin.setToolTip("How many examples to evaluate, from the top of the split. Generation "
-                                   "takes seconds per example on a CPU.")
-        data_form = QFormLayout()
+        self.data_label = note_label()
+        self.count_spin = spin(1, 100000, 10, "How many examples to evaluate, from the top of the split. "
+                               "Generation takes seconds per example on a CPU.")
         row = QHBoxLayout()
         row.addWidget(self.data_combo, 1)
         row.addWidget(self.open_button)
-        data_form.addRow("Data", row)
-        data_form.addRow("Input column", self.input_column)
-        data_form.addRow("Reference column", self.reference_column)
-        data_form.addRow("Examples", self.count_spin)
-        data_form.addRow(self.data_label)
-        data_box = QGroupBox("Dataset")
-        data_box.setLayout(data_form)
-
-        return data_box
+        return group("Dataset", form(
+            ("Data", row), ("Input column", self.input_column), ("Reference column", self.reference_column),
+            ("Examples", self.count_spin), self.data_label))
 
     def _data_changed(self) -> None:
         user = self.data_combo.currentData() == USER_FILE
@@ -68,8 +57,7 @@ class DataMixin:
             self.data_label.setText(str(exc))
 
     def choose_data_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a dataset", "",
-                                              "Tables (*.csv *.tsv *.jsonl *.json *.parquet)")
+        path = ask_table_file(self, "Choose a dataset")
         if path:
             self.open_data_file(path)
 

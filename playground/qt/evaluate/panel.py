@@ -7,17 +7,12 @@ import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QScrollArea,
-    QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +26,7 @@ from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
+from playground.qt.widgets.make import button, check, form, group, spin, splitter
 
 LESSON = (
     "<b>Scoring summaries.</b> ROUGE compares an output with a reference written by a person. "
@@ -101,11 +97,7 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         self.results_view = ResultsView()
-        split = QSplitter()
-        split.addWidget(scroll)
-        split.addWidget(self.results_view)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 5)
+        split = splitter((scroll, 2), (self.results_view, 5))
         outer = QVBoxLayout(self)
         outer.addWidget(split)
 
@@ -126,47 +118,37 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
         sys_layout = QVBoxLayout()
         for r in self.system_rows:
             sys_layout.addWidget(r)
-        sys_box = QGroupBox("Systems to compare (up to 4)")
-        sys_box.setLayout(sys_layout)
-        return sys_box
+        return group("Systems to compare (up to 4)", sys_layout)
 
     def _build_run_controls(self) -> None:
-        self.run_button = QPushButton("Evaluate  (Ctrl+Enter)")
-        self.run_button.setToolTip("Generate a summary with every system for each example, then score them.")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button = QPushButton("Stop  (Esc)")
+        self.run_button = button("Evaluate  (Ctrl+Enter)", "Generate a summary with every system for each "
+                                 "example, then score them.", self.run)
+        self.stop_button = button("Stop  (Esc)", "Stop after the current token; the examples already finished "
+                                  "are scored.", self.stop)
         self.stop_button.setEnabled(False)
-        self.stop_button.setToolTip("Stop after the current token; the examples already finished are scored.")
-        self.stop_button.clicked.connect(self.stop)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.rate_label = QLabel("")
         self.message_label = self.message_line()
-        self.csv_button = QPushButton("Export CSV…")
-        self.csv_button.setToolTip("Every example: dialogue, reference, each output and its ROUGE.")
-        self.csv_button.clicked.connect(self._ask_export_csv)
-        self.html_button = QPushButton("Export HTML report…")
-        self.html_button.setToolTip("One self-contained page: settings, scores, chart and every example.")
-        self.html_button.clicked.connect(self._ask_export_html)
+        self.csv_button = button("Export CSV…", "Every example: dialogue, reference, each output and its ROUGE.",
+                                 self._ask_export_csv)
+        self.html_button = button("Export HTML report…", "One self-contained page: settings, scores, chart and "
+                                  "every example.", self._ask_export_html)
         for b in (self.csv_button, self.html_button):
             b.setEnabled(False)
 
     def _build_generation_box(self) -> QGroupBox:
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(4, 512)
-        self.max_tokens.setValue(60)
-        self.max_tokens.setToolTip("Max new tokens per summary (greedy decoding: always the most likely token).")
+        self.max_tokens = spin(4, 512, 60, "Max new tokens per summary (greedy decoding: always the most likely "
+                               "token).")
         self.tokenizer_combo = QComboBox()
         self.tokenizer_combo.addItem("rouge-score (ASCII, comparable)", "default")
         self.tokenizer_combo.addItem("Unicode-aware", "unicode")
         self.tokenizer_combo.setToolTip("How ROUGE splits text into words. rouge-score's own tokenizer keeps only "
                                         "ASCII letters and digits (accents, Cyrillic, CJK vanish, scoring 0) so "
                                         "scores compare with published ones; Unicode-aware keeps every script.")
-        self.stemmer_check = QCheckBox("Stem words (talked = talks)")
-        self.stemmer_check.setChecked(True)
-        self.stemmer_check.setToolTip("Porter stemming: words are cut to their stem before matching, as "
-                                      "rouge-score's use_stemmer.")
+        self.stemmer_check = check("Stem words (talked = talks)", "Porter stemming: words are cut to their stem "
+                                   "before matching, as rouge-score's use_stemmer.", checked=True)
         self.template_combo = QComboBox()
         self.template_combo.addItem("Summarization prompt (chat form where the model has one)", "")
         from playground.core.prompts import TEMPLATES
@@ -176,23 +158,16 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
         self.template_combo.setToolTip("How every system's prompt is built. Score an adapter with the template it "
                                        "was trained with (chosen for you when you pick a Fine-tune run's adapter): "
                                        "on a prompt it never saw, it may score like the base model.")
-        self.chat_check = QCheckBox("Wrap the template in the chat template")
-        self.chat_check.setToolTip("Put the template's prompt in the model's chat format (a user turn), as the "
-                                   "Fine-tune wizard does when its chat-template box is ticked (off by default).")
+        self.chat_check = check("Wrap the template in the chat template", "Put the template's prompt in the "
+                                "model's chat format (a user turn), as the Fine-tune wizard does when its "
+                                "chat-template box is ticked (off by default).")
         self.template_combo.currentIndexChanged.connect(
             lambda: self.chat_check.setEnabled(bool(self.template_combo.currentData())))
         self.chat_check.setEnabled(False)
         self._prompt_from = ""
-        gen_form = QFormLayout()
-        gen_form.addRow("Prompt", self.template_combo)
-        gen_form.addRow(self.chat_check)
-        gen_form.addRow("Max new tokens", self.max_tokens)
-        gen_form.addRow("ROUGE tokenizer", self.tokenizer_combo)
-        gen_form.addRow(self.stemmer_check)
-        gen_box = QGroupBox("Generation and scoring")
-        gen_box.setLayout(gen_form)
-
-        return gen_box
+        return group("Generation and scoring", form(
+            ("Prompt", self.template_combo), self.chat_check, ("Max new tokens", self.max_tokens),
+            ("ROUGE tokenizer", self.tokenizer_combo), self.stemmer_check))
 
     def _fit_left(self) -> None:
         scroll = self._left_scroll

@@ -5,30 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from playground.qt.widgets.plot import lazy_canvas
+
 TRAIN_COLOUR, VAL_COLOUR, LR_COLOUR, MAX_COLOUR = "#4c72b0", "#dd8452", "#55a868", "#c44e52"
-
-
-def lazy_canvas(figure):
-    """A FigureCanvasQTAgg that does not render while hidden (a wizard page not on show), and
-    renders once when shown again. Rendering is GUI-thread time: skip what nobody sees."""
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-
-    class LazyCanvas(FigureCanvasQTAgg):
-        stale_while_hidden = False
-
-        def draw_idle(self) -> None:
-            if not self.isVisible():
-                self.stale_while_hidden = True
-                return
-            super().draw_idle()
-
-        def showEvent(self, event) -> None:
-            super().showEvent(event)
-            if self.stale_while_hidden:
-                self.stale_while_hidden = False
-                super().draw_idle()
-
-    return LazyCanvas(figure)
 
 
 class _Canvas(QWidget):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from playground.qt.binding import add_rows, form_row
 from playground.qt.finetune.data_view import DataLook
 from playground.qt.finetune.page import WizardPage
+from playground.qt.widgets.make import ask_table_file
 
 LESSON = (
     "<b>Instruction data.</b> Each example is a <i>prompt</i> (an instruction around the conversation, "
@@ -206,8 +206,7 @@ class DataPage(WizardPage):
         self._analyze_timer.start()
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose training data", "",
-                                              "Tables (*.csv *.tsv *.jsonl *.json *.parquet)")
+        path = ask_table_file(self, "Choose training data")
         if path:
             self.open_file(path)
 

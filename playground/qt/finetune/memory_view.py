@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +23,7 @@ from playground.core.memory import (
     format_bytes,
     weights_by_format,
 )
+from playground.qt.widgets.make import button, check, spin
 
 PART_COLOURS = {"weights": "#4c72b0", "gradients": "#dd8452", "optimizer": "#c44e52", "activations": "#55a868"}
 MEASURED_COLOUR = "#8c8c8c"
@@ -60,7 +58,7 @@ class MemoryExplainer(QWidget):
         super().__init__(parent)
         from matplotlib.figure import Figure
 
-        from playground.qt.finetune.charts import lazy_canvas
+        from playground.qt.widgets.plot import lazy_canvas
 
         self.shape: ModelShape | None = None
         self.lora_rank = 8
@@ -77,28 +75,23 @@ class MemoryExplainer(QWidget):
         self.dtype_combo.setToolTip("The number format of the weights while training. FP32 uses 4 bytes per "
                                     "number, FP16 and BF16 use 2. (Mixed precision keeps FP32 weights and "
                                     "computes in 16 bits.)")
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(1, 256)
-        self.batch_spin.setToolTip("Examples per forward pass. Activations grow in proportion to it; the "
-                                   "weights and the optimizer do not.")
-        self.seq_spin = QSpinBox()
-        self.seq_spin.setRange(8, 32768)
+        self.batch_spin = spin(1, 256, tip="Examples per forward pass. Activations grow in proportion to it; the "
+                               "weights and the optimizer do not.")
+        self.seq_spin = spin(8, 32768, 512, "Tokens per example (the longest in a batch). Activations grow with it.")
         self.seq_spin.setSingleStep(64)
-        self.seq_spin.setValue(512)
-        self.seq_spin.setToolTip("Tokens per example (the longest in a batch). Activations grow with it.")
-        self.checkpoint_check = QCheckBox("Gradient checkpointing")
-        self.checkpoint_check.setToolTip("Keep only each layer's input and recompute the rest during the "
-                                         "backward pass: far fewer activations for about a third more compute.")
+        self.checkpoint_check = check("Gradient checkpointing", "Keep only each layer's input and recompute the "
+                                      "rest during the backward pass: far fewer activations for about a third more "
+                                      "compute.")
         controls = QHBoxLayout()
         for label, w in (("Format", self.dtype_combo), ("Batch", self.batch_spin), ("Tokens", self.seq_spin)):
             controls.addWidget(QLabel(label))
             controls.addWidget(w)
         controls.addWidget(self.checkpoint_check)
         controls.addStretch(1)
-        self.int8_button = QPushButton("Measure INT8")
-        self.int8_button.setToolTip("Convert a copy of the loaded model's weights to INT8 (optimum-quanto) and count "
-                                    "the bytes they really hold: more than the estimate of 1 byte per parameter, "
-                                    "since the tied embedding stays FP32 and every row keeps a scale. Seconds.")
+        self.int8_button = button("Measure INT8", "Convert a copy of the loaded model's weights to INT8 "
+                                  "(optimum-quanto) and count the bytes they really hold: more than the estimate of "
+                                  "1 byte per parameter, since the tied embedding stays FP32 and every row keeps a "
+                                  "scale. Seconds.")
         controls.addWidget(self.int8_button)
 
         self.figure = Figure(figsize=(7.5, 3.0), layout="constrained")
@@ -191,11 +184,11 @@ class MemoryExplainer(QWidget):
             self.lora_rank = lora_rank
         if virtual_tokens is not None:
             self.virtual_tokens = virtual_tokens
-        for spin, value in ((self.batch_spin, batch_size), (self.seq_spin, seq_len)):
+        for box, value in ((self.batch_spin, batch_size), (self.seq_spin, seq_len)):
             if value is not None:
-                spin.blockSignals(True)
-                spin.setValue(int(value))
-                spin.blockSignals(False)
+                box.blockSignals(True)
+                box.setValue(int(value))
+                box.blockSignals(False)
         if gradient_checkpointing is not None:
             self.checkpoint_check.blockSignals(True)
             self.checkpoint_check.setChecked(bool(gradient_checkpointing))

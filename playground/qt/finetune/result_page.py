@@ -8,16 +8,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QFileDialog,
-    QGroupBox,
-    QHBoxLayout,
     QHeaderView,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
-    QVBoxLayout,
 )
 
 from playground.core.finetune.methods import METHOD_FACTS
@@ -25,6 +20,7 @@ from playground.core.memory import format_bytes
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage
 from playground.qt.task_slot import TaskSlot
+from playground.qt.widgets.make import button, check, group, hbox, vbox
 
 LESSON = (
     "<b>Did it learn the task?</b> Read the summaries first: before fine-tuning a small model often "
@@ -93,46 +89,26 @@ class ResultPage(WizardPage):
         self.report_view.setMinimumHeight(160)
         self.report_view.setToolTip("The run's report (report.md in the run folder).")
 
-        self.use_check = QCheckBox("Use in playground")
-        self.use_check.setToolTip("Put the fine-tuned model in every tab (Generate, Sampling, Inside, Evaluate…). "
-                                  "The Adapter switch in the model bar turns it off and on again.")
-        self.use_check.toggled.connect(self.use_in_playground)
-        self.save_button = QPushButton("Save adapter…")
-        self.save_button.setToolTip("Copy the trained adapter (or model) to a folder of your choice. It loads "
-                                    "with peft.PeftModel.from_pretrained, or in the Evaluate tab.")
-        self.save_button.clicked.connect(self._ask_save_artifact)
-        self.job_button = QPushButton("Save job as CONFIG.toml…")
-        self.job_button.setToolTip("The settings of this run as a job file for the command line: "
-                                   "playground finetune CONFIG.toml (also on servers and several GPUs).")
-        self.job_button.clicked.connect(self._ask_save_job)
-        self.forget_button = QPushButton("What did it forget?")
-        self.forget_button.setToolTip("Ask the base and this run the same general-knowledge questions and facts "
-                                      "(Lifecycle tab, Forgetting): what fine-tuning taught, and what it cost. "
-                                      "Several minutes on a CPU.")
-        self.forget_button.clicked.connect(lambda: self.run_dir and self.wizard.sig_check_forgetting.emit(self.run_dir))
+        self.use_check = check("Use in playground", "Put the fine-tuned model in every tab (Generate, Sampling, "
+                               "Inside, Evaluate…). The Adapter switch in the model bar turns it off and on again.",
+                               self.use_in_playground)
+        self.save_button = button("Save adapter…", "Copy the trained adapter (or model) to a folder of your "
+                                  "choice. It loads with peft.PeftModel.from_pretrained, or in the Evaluate tab.",
+                                  self._ask_save_artifact)
+        self.job_button = button("Save job as CONFIG.toml…", "The settings of this run as a job file for the "
+                                 "command line: playground finetune CONFIG.toml (also on servers and several "
+                                 "GPUs).", self._ask_save_job)
+        self.forget_button = button(
+            "What did it forget?", "Ask the base and this run the same general-knowledge questions and facts "
+            "(Lifecycle tab, Forgetting): what fine-tuning taught, and what it cost. Several minutes on a CPU.",
+            lambda: self.run_dir and self.wizard.sig_check_forgetting.emit(self.run_dir))
         self.message = self.error_label()
-        buttons = QHBoxLayout()
-        for w in (self.use_check, self.save_button, self.job_button, self.forget_button):
-            buttons.addWidget(w)
-        buttons.addStretch(1)
-
-        scores_box = QGroupBox("ROUGE on held-out dialogues, before and after")
-        QVBoxLayout(scores_box).addWidget(self.scores)
-        samples_box = QGroupBox("Before / after")
-        QVBoxLayout(samples_box).addWidget(self.samples)
-        left = QVBoxLayout()
-        left.addWidget(self.summary_label)
-        left.addLayout(buttons)
-        left.addWidget(self.message)
-        left.addWidget(scores_box)
-        left.addWidget(samples_box, 1)
-        right = QVBoxLayout()
-        right.addWidget(self.chart, 1)
-        right.addWidget(self.report_view, 1)
-        top = QHBoxLayout()
-        top.addLayout(left, 3)
-        top.addLayout(right, 2)
-        self.body.addLayout(top)
+        buttons = hbox(self.use_check, self.save_button, self.job_button, self.forget_button, 1)
+        scores_box = group("ROUGE on held-out dialogues, before and after", vbox(self.scores))
+        samples_box = group("Before / after", vbox(self.samples))
+        left = vbox(self.summary_label, buttons, self.message, scores_box, (samples_box, 1))
+        right = vbox((self.chart, 1), (self.report_view, 1))
+        self.body.addLayout(hbox((left, 3), (right, 2)))
         self.context.sig_adapter_changed.connect(self._adapter_changed)
         self._enable(False)
 

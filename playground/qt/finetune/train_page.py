@@ -13,13 +13,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
-    QPushButton,
     QSizePolicy,
-    QVBoxLayout,
 )
 
 from playground.core.errors import InputError
@@ -28,6 +25,7 @@ from playground.qt.binding import add_rows
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.interrupted import ActiveRun, InterruptedBanner
 from playground.qt.finetune.page import WizardPage
+from playground.qt.widgets.make import button, group, hbox, vbox
 from playground.qt.finetune.runs_view import RunsView
 from playground.qt.finetune.train_stats import TrainingStats
 from playground.qt.shortcuts import run_shortcut
@@ -106,19 +104,12 @@ class TrainPage(WizardPage):
         self._check_interrupted()
 
     def _build_controls(self) -> None:
-        self.start_button = QPushButton("Start training  (Ctrl+Enter)")
-        self.start_button.setToolTip("Train with the settings of every step, in the background: the rest of "
-                                     "the app stays usable.")
-        self.start_button.clicked.connect(self.start)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Hold training between two steps (everything stays in memory); click "
-                                     "again to continue.")
-        self.pause_button.toggled.connect(self.set_paused)
-        self.stop_button = QPushButton("Stop  (Esc)")
-        self.stop_button.setToolTip("End training after the current step. A checkpoint is written first, so "
-                                    "the run can be resumed later from the runs list.")
-        self.stop_button.clicked.connect(self.stop)
+        self.start_button = button("Start training  (Ctrl+Enter)", "Train with the settings of every step, in "
+                                   "the background: the rest of the app stays usable.", self.start)
+        self.pause_button = button("Pause", "Hold training between two steps (everything stays in memory); "
+                                   "click again to continue.", self.set_paused, checkable=True)
+        self.stop_button = button("Stop  (Esc)", "End training after the current step. A checkpoint is written "
+                                  "first, so the run can be resumed later from the runs list.", self.stop)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.stage_label = self.note("")
@@ -128,27 +119,12 @@ class TrainPage(WizardPage):
         self.error = self.error_label()
 
     def _lay_out(self, settings_box) -> None:
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(b)
-        left = QVBoxLayout()
-        left.addWidget(settings_box)
-        left.addLayout(buttons)
-        for w in (self.progress, self.stage_label, self.error):
-            left.addWidget(w)
-        runs_box = QGroupBox("Runs")
-        QVBoxLayout(runs_box).addWidget(self.runs)
-        left.addWidget(runs_box, 1)
-        right = QVBoxLayout()
-        right.addWidget(self.stats)
-        right.addWidget(self.chart)
-        right.addWidget(QLabel("Log"))
-        right.addWidget(self.log, 1)
-        top = QHBoxLayout()
-        top.addLayout(left, 2)
-        top.addLayout(right, 3)
+        buttons = hbox(self.start_button, self.pause_button, self.stop_button)
+        left = vbox(settings_box, buttons, self.progress, self.stage_label, self.error,
+                    (group("Runs", vbox(self.runs)), 1))
+        right = vbox(self.stats, self.chart, QLabel("Log"), (self.log, 1))
         self.body.addWidget(self.banner)
-        self.body.addLayout(top)
+        self.body.addLayout(hbox((left, 2), (right, 3)))
 
     def problem(self) -> str:
         return ""  # the Result step opens only once a run has a result

@@ -9,15 +9,10 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -26,6 +21,7 @@ from PySide6.QtWidgets import (
 from playground.core.generation import GenerationSettings
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
+from playground.qt.widgets.make import button, dspin, form, group, note_label, spin, splitter, vbox
 
 LESSON = (
     "<b>Prompt → completion.</b> The model reads your prompt as tokens (pieces of words) and "
@@ -85,56 +81,34 @@ class GeneratePanel(Panel):
 
     def _build_settings(self) -> QGroupBox:
 
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(1, 4096)
-        self.max_tokens.setValue(64)
-        self.max_tokens.setToolTip("Max new tokens: generation stops after this many tokens, or at end-of-text.")
+        self.max_tokens = spin(1, 4096, 64, "Max new tokens: generation stops after this many tokens, or at "
+                               "end-of-text.")
         self.mode = QComboBox()
         self.mode.addItems(["Greedy", "Sampling"])
         self.mode.setToolTip("Greedy always picks the most likely next token (same output every time). "
                              "Sampling draws at random from the distribution.")
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.05, 2.0)
-        self.temperature.setSingleStep(0.05)
-        self.temperature.setValue(0.7)
-        self.temperature.setToolTip("Temperature divides the scores before softmax: below 1 makes likely tokens "
-                                    "likelier (safer), above 1 flattens the distribution (more creative).")
-        self.top_k = QSpinBox()
-        self.top_k.setRange(0, 1000)
-        self.top_k.setValue(50)
-        self.top_k.setToolTip("Top-k keeps only the k most likely tokens (0 = off).")
-        self.top_p = QDoubleSpinBox()
-        self.top_p.setRange(0.01, 1.0)
-        self.top_p.setSingleStep(0.05)
-        self.top_p.setValue(0.95)
-        self.top_p.setToolTip("Top-p keeps the smallest set of likely tokens whose probabilities add up to p "
-                              "(1.0 = off).")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("The seed fixes the random draws: the same seed and settings give the same text.")
+        self.temperature = dspin(0.05, 2.0, 0.05, 0.7, "Temperature divides the scores before softmax: below 1 "
+                                 "makes likely tokens likelier (safer), above 1 flattens the distribution (more "
+                                 "creative).")
+        self.top_k = spin(0, 1000, 50, "Top-k keeps only the k most likely tokens (0 = off).")
+        self.top_p = dspin(0.01, 1.0, 0.05, 0.95, "Top-p keeps the smallest set of likely tokens whose "
+                           "probabilities add up to p (1.0 = off).")
+        self.seed = spin(0, 2**31 - 1, tip="The seed fixes the random draws: the same seed and settings give "
+                         "the same text.")
         self._restore_settings()
         self.mode.currentIndexChanged.connect(self._update_enabled)
 
-        form = QFormLayout()
-        form.addRow("Max new tokens", self.max_tokens)
-        form.addRow("Decoding", self.mode)
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Top-k", self.top_k)
-        form.addRow("Top-p", self.top_p)
-        form.addRow("Seed", self.seed)
-        settings_box = QGroupBox("Generation settings")
-        settings_box.setLayout(form)
-        return settings_box
+        return group("Generation settings", form(
+            ("Max new tokens", self.max_tokens), ("Decoding", self.mode), ("Temperature", self.temperature),
+            ("Top-k", self.top_k), ("Top-p", self.top_p), ("Seed", self.seed)))
 
     def _build_output(self) -> None:
 
         self._generate_text = "Generate  (Ctrl+Enter)"
-        self.generate_button = QPushButton(self._generate_text)
-        self.generate_button.setToolTip("Run the model on the prompt and stream the completion.")
-        self.generate_button.clicked.connect(self.generate)
-        self.stop_button = QPushButton("Stop  (Esc)")
+        self.generate_button = button(self._generate_text, "Run the model on the prompt and stream the "
+                                      "completion.", self.generate)
+        self.stop_button = button("Stop  (Esc)", on_click=self.stop)
         self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.stop)
 
         # Each token a chip coloured by the model's probability; hover one for its alternatives.
         self.output_edit = QTextBrowser()
@@ -147,9 +121,8 @@ class GeneratePanel(Panel):
         self.output_edit.setFont(mono)
         self.steps: list = []  # the TokenSteps of the completion on show
         self.stats_label = QLabel("")
-        self.candidates_label = QLabel("")
-        self.candidates_label.setToolTip("The model's five most likely next tokens at the last step, with probabilities.")
-        self.candidates_label.setWordWrap(True)
+        self.candidates_label = note_label("", "The model's five most likely next tokens at the last step, "
+                                           "with probabilities.")
         self.message_label = self.message_line()
 
     def _lay_out(self, settings_box: QGroupBox) -> None:
@@ -181,16 +154,9 @@ class GeneratePanel(Panel):
         left.addWidget(self.candidates_label)
         left_w = QWidget()
         left_w.setLayout(left)
-        right = QVBoxLayout()
-        right.addWidget(settings_box)
-        right.addStretch(1)
         right_w = QWidget()
-        right_w.setLayout(right)
-        split = QSplitter()
-        split.addWidget(left_w)
-        split.addWidget(right_w)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        vbox(settings_box, 1, parent=right_w)
+        split = splitter((left_w, 3), (right_w, 1))
         outer = QVBoxLayout(self)
         from playground.qt.encoder_notice import EncoderNotice
 

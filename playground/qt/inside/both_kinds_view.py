@@ -6,12 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSlider,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -23,6 +20,7 @@ from playground.qt.inside.common import (
     write_csv,
 )
 from playground.qt.task_slot import TaskSlot
+from playground.qt.widgets.make import button, hbox, note_label, vbox
 
 SENTENCE = "The animal didn't cross the street because it was too tired."
 MAX_LABELS = 40
@@ -40,10 +38,9 @@ class BothKindsView(QWidget):
         self.edit = QLineEdit(SENTENCE)
         self.edit.setToolTip("One sentence, read by both models (Enter compares).")
         self.edit.returnPressed.connect(self.compare)
-        self.button = QPushButton("Compare both kinds")
-        self.button.setToolTip("Run the decoder (SmolLM2, or the loaded decoder) and the encoder (MiniLM, or "
-                               "the loaded encoder) once each on the sentence, attention switched on.")
-        self.button.clicked.connect(self.compare)
+        self.button = button("Compare both kinds", "Run the decoder (SmolLM2, or the loaded decoder) and the "
+                             "encoder (MiniLM, or the loaded encoder) once each on the sentence, attention "
+                             "switched on.", self.compare)
         self.depth = QSlider(Qt.Orientation.Horizontal)
         self.depth.setRange(0, 100)
         self.depth.setValue(100)
@@ -55,8 +52,7 @@ class BothKindsView(QWidget):
             self.head_combo.addItem(f"head {h}", h)
         self.depth.valueChanged.connect(self.redraw)
         self.head_combo.currentIndexChanged.connect(self.redraw)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
+        self.note = note_label()
         self.slot.say = self.note.setText
         self.figure, self.canvas = make_canvas(9, 4.2)
         self.axes = self.figure.subplots(1, 2)
@@ -64,20 +60,10 @@ class BothKindsView(QWidget):
         for ax in self.axes:
             ax.set_xticks([])
             ax.set_yticks([])
-        top = QHBoxLayout()
-        top.addWidget(self.edit, 1)
-        top.addWidget(self.button)
-        pick = QHBoxLayout()
-        pick.addWidget(QLabel("depth"))
-        pick.addWidget(self.depth, 1)
         self.depth_label = QLabel("")
-        pick.addWidget(self.depth_label)
-        pick.addWidget(self.head_combo)
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addLayout(pick)
-        lay.addWidget(self.note)
-        lay.addWidget(self.canvas, 1)
+        vbox(hbox((self.edit, 1), self.button),
+             hbox(QLabel("depth"), (self.depth, 1), self.depth_label, self.head_combo),
+             self.note, (self.canvas, 1), parent=self)
 
     def compare(self) -> None:
         text = self.edit.text().strip()

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +19,7 @@ from playground.qt.inside.common import (
     short,
     write_csv,
 )
+from playground.qt.widgets.make import button, check, note_label
 
 DEFAULT_WORDS = "king, queen, man, woman, cat, dog, apple, banana, Paris, London"
 ANNOTATE_UP_TO = 14  # print the numbers in the cells when the matrix is this small
@@ -59,14 +58,11 @@ class EmbeddingView(QWidget):
         self.words_edit.setToolTip("Words or short phrases separated by commas. A word cut into several tokens "
                                    "gets the average of their vectors.")
         self.words_edit.returnPressed.connect(self._request)
-        self.space_check = QCheckBox("as inside a sentence")
-        self.space_check.setChecked(True)
-        self.space_check.setToolTip("Look words up with a space before them (' cat'), the way they usually "
-                                    "appear mid-sentence. For many tokenizers 'cat' and ' cat' are different "
-                                    "tokens with different vectors.")
-        self.compare_button = QPushButton("Compare")
-        self.compare_button.setToolTip("Look up each word's input embedding and compare them (Enter).")
-        self.compare_button.clicked.connect(self._request)
+        self.space_check = check("as inside a sentence", "Look words up with a space before them (' cat'), the "
+                                 "way they usually appear mid-sentence. For many tokenizers 'cat' and ' cat' are "
+                                 "different tokens with different vectors.", checked=True)
+        self.compare_button = button("Compare", "Look up each word's input embedding and compare them (Enter).",
+                                     self._request)
         self.figure, self.canvas = make_canvas(8.0, 3.4)
         self.ax_sim = self.figure.add_subplot(1, 2, 1)
         self.ax_map = self.figure.add_subplot(1, 2, 2)
@@ -86,8 +82,7 @@ class EmbeddingView(QWidget):
         self._show_empty(True)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.hover = hover_label()
-        self.pieces_label = QLabel("Type a few words and press Compare to see how alike their vectors are.")
-        self.pieces_label.setWordWrap(True)
+        self.pieces_label = note_label("Type a few words and press Compare to see how alike their vectors are.")
         row = QHBoxLayout()
         row.addWidget(QLabel("Words"))
         row.addWidget(self.words_edit, 1)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from playground.core.errors import InputError
+from playground.qt.widgets.make import hbox, vbox
 from playground.qt.inside.common import (
     ATTENTION_CMAP,
     LayoutOnce,
@@ -94,16 +93,8 @@ class HeatmapView(QWidget):
         self.window_combo.currentIndexChanged.connect(self.redraw)
         self.window_start.valueChanged.connect(self.redraw)
         self.hover = hover_label()
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Window"))
-        controls.addWidget(self.window_combo)
-        controls.addWidget(QLabel("from token"))
-        controls.addWidget(self.window_start)
-        controls.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(controls)
-        layout.addWidget(self.canvas, 1)
-        layout.addWidget(self.hover)
+        controls = hbox(QLabel("Window"), self.window_combo, QLabel("from token"), self.window_start, 1)
+        vbox(controls, (self.canvas, 1), self.hover, parent=self)
 
     def show_matrix(self, matrix: np.ndarray, row_labels: list[str], col_labels: list[str], title: str,
                     row_name: str = "attending token (query)", col_name: str = "attended-to token (key)",

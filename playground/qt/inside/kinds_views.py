@@ -7,18 +7,15 @@ from __future__ import annotations
 import html
 
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
 from playground.qt.inside.common import make_canvas
 from playground.qt.task_slot import TaskSlot
+from playground.qt.widgets.make import button, hbox, note_label, vbox
 
 SENTENCES = ("The meeting was moved to Friday.\nThey rescheduled the meeting for Friday.\n"
              "Bananas are rich in potassium.\nI eat a banana every morning.")
@@ -34,23 +31,15 @@ class MeaningView(QWidget):
         self.edit = QPlainTextEdit(SENTENCES)
         self.edit.setMaximumHeight(90)
         self.edit.setToolTip("One sentence per line (2 to 12).")
-        self.button = QPushButton("Compare meanings")
-        self.button.clicked.connect(self.compare)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
+        self.button = button("Compare meanings", on_click=self.compare)
+        self.note = note_label()
         self.slot.say = self.note.setText
         self.figure, self.canvas = make_canvas(8, 3.6)
         self.ax_matrix, self.ax_map = self.figure.subplots(1, 2)
         self.has_data = False
         self.matrix = None
         self.texts: list[str] = []
-        row = QHBoxLayout()
-        row.addWidget(self.edit, 1)
-        row.addWidget(self.button)
-        lay = QVBoxLayout(self)
-        lay.addLayout(row)
-        lay.addWidget(self.note)
-        lay.addWidget(self.canvas, 1)
+        vbox(hbox((self.edit, 1), self.button), self.note, (self.canvas, 1), parent=self)
 
     def compare(self) -> None:
         texts = [t.strip() for t in self.edit.toPlainText().splitlines() if t.strip()]
@@ -180,21 +169,13 @@ class ObjectivesView(QWidget):
         self.context = context
         self.slot = TaskSlot(context.runner, parent=self)
         self.edit = QLineEdit("The cat sat on the warm mat because it was tired.")
-        self.button = QPushButton("Show the objectives")
-        self.button.clicked.connect(self.show_objectives)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
+        self.button = button("Show the objectives", on_click=self.show_objectives)
+        self.note = note_label()
         self.slot.say = self.note.setText
         self.browser = QTextBrowser()
         self.has_data = False
         self.result = None
-        row = QHBoxLayout()
-        row.addWidget(self.edit, 1)
-        row.addWidget(self.button)
-        lay = QVBoxLayout(self)
-        lay.addLayout(row)
-        lay.addWidget(self.note)
-        lay.addWidget(self.browser, 1)
+        vbox(hbox((self.edit, 1), self.button), self.note, (self.browser, 1), parent=self)
 
     def show_objectives(self) -> None:
         text = self.edit.text().strip()

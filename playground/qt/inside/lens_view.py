@@ -6,17 +6,15 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSpinBox,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
 from playground.qt.inside.common import write_csv
+from playground.qt.widgets.make import button, hbox, note_label, vbox
 
 WINDOW_CHOICES = [16, 32, 64, 128]
 
@@ -114,22 +112,12 @@ class LogitLensView(QWidget):
         for n in WINDOW_CHOICES:
             self.count_combo.addItem(f"{n} positions", n)
         self.count_combo.setCurrentIndex(1)
-        self.read_button = QPushButton("Read these positions")
-        self.read_button.setToolTip("Run the lens on the chosen window of positions.")
-        self.read_button.clicked.connect(lambda: self.sig_window_changed.emit(self.start_spin.value(),
-                                                                              self.count_combo.currentData()))
-        self.status = QLabel("Analyse a text to read its layers.")
-        self.status.setWordWrap(True)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Positions from"))
-        controls.addWidget(self.start_spin)
-        controls.addWidget(self.count_combo)
-        controls.addWidget(self.read_button)
-        controls.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(controls)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.status)
+        self.read_button = button("Read these positions", "Run the lens on the chosen window of positions.",
+                                  lambda: self.sig_window_changed.emit(self.start_spin.value(),
+                                                                       self.count_combo.currentData()))
+        self.status = note_label("Analyse a text to read its layers.")
+        controls = hbox(QLabel("Positions from"), self.start_spin, self.count_combo, self.read_button, 1)
+        vbox(controls, (self.table, 1), self.status, parent=self)
 
     def set_length(self, tokens: int) -> None:
         """Adapt the window controls to a text of ``tokens`` tokens (default: the last positions)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
@@ -29,6 +28,7 @@ from playground.qt.inside.token_view import TokenView
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
+from playground.qt.widgets.make import button, note_label, show_progress
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 ATTENTION_VIEWS = ("attention", "heads", "lines")
@@ -66,17 +66,14 @@ class InsidePanel(Panel):
                                     "decoder. Cross-attention shows which input tokens each output token uses.")
         self.target_edit.setVisible(False)
         self.controls = AnalysisControls(context.settings)
-        self.analyse_button = QPushButton("Analyse  (Ctrl+Enter)")
-        self.analyse_button.setToolTip("Run the model once on the text with attention switched on.")
-        self.analyse_button.clicked.connect(self.analyse)
-        self.stop_button = QPushButton("Stop  (Esc)")
+        self.analyse_button = button("Analyse  (Ctrl+Enter)", "Run the model once on the text with attention "
+                                     "switched on.", self.analyse)
+        self.stop_button = button("Stop  (Esc)", on_click=self.stop)
         self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.stop)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.setVisible(False)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
+        self.status_label = note_label()
         self.message_label = self.message_line()
 
         # What to show: which map, layer and head (for the three attention views).
@@ -246,11 +243,7 @@ class InsidePanel(Panel):
         self.progress.setRange(0, 0)
 
     def _on_progress(self, fraction, message: str) -> None:
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 100)
-            self.progress.setValue(int(fraction * 100))
+        show_progress(self.progress, fraction)
         self.status_label.setText(message)
 
     def _on_finished(self, task) -> None:

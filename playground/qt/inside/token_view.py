@@ -7,7 +7,6 @@ import html
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
-    QCheckBox,
     QHBoxLayout,
     QLabel,
     QTextBrowser,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from playground.core.tokens import TokenPiece, visible, word_splits
 from playground.qt.inside.common import write_csv
+from playground.qt.widgets.make import check
 
 # Soft colours that tell neighbouring tokens apart and keep black text readable.
 PALETTE = ["#ffe0b2", "#c8e6c9", "#bbdefb", "#f8bbd0", "#fff59d", "#d1c4e9", "#b2ebf2", "#ffccbc"]
@@ -35,10 +35,8 @@ class TokenView(QWidget):
         self.count_label = QLabel("Type a text above to see its tokens.")
         self.count_label.setToolTip("Models never see letters: they see token ids. The count is what fills "
                                     "the context window.")
-        self.ids_check = QCheckBox("Show ids")
-        self.ids_check.setToolTip("Each token is a number (its id) in the tokenizer's vocabulary. The model "
-                                  "looks the id up in its embedding table.")
-        self.ids_check.toggled.connect(self._render)
+        self.ids_check = check("Show ids", "Each token is a number (its id) in the tokenizer's vocabulary. The "
+                               "model looks the id up in its embedding table.", self._render)
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)
         self.browser.setToolTip("")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLayout,
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
+
+from playground.qt.panel import Panel
+from playground.qt.widgets.make import button, note_label, show_progress, splitter
 
 
 def make_canvas(width: float = 5.5, height: float = 3.6):
@@ -36,20 +36,10 @@ def column_beside_plot(page: QWidget, items: list, canvas, stretch: tuple[int, i
     for item in items:
         widget, grow = item if isinstance(item, tuple) else (item, 0)
         (column.addLayout if isinstance(widget, QLayout) else column.addWidget)(widget, grow)
-    split = QSplitter(Qt.Orientation.Horizontal)
-    split.addWidget(left)
-    split.addWidget(canvas)
-    split.setStretchFactor(0, stretch[0])
-    split.setStretchFactor(1, stretch[1])
-    QVBoxLayout(page).addWidget(split)
+    QVBoxLayout(page).addWidget(splitter((left, stretch[0]), (canvas, stretch[1])))
 
 
-def lesson(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setObjectName("lesson")
-    label.setStyleSheet("QLabel#lesson { color: palette(placeholder-text); padding: 4px; }")
-    return label
+lesson = Panel.lesson
 
 
 class RunBar(QWidget):
@@ -58,14 +48,12 @@ class RunBar(QWidget):
     def __init__(self, run_text: str, slot, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.run_button = QPushButton(run_text)
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = button("Stop", "Stop after the current step; finished rows stay (Esc).")
         self.stop_button.setEnabled(False)
-        self.stop_button.setToolTip("Stop after the current step; finished rows stay (Esc).")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = note_label()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.run_button)
@@ -83,10 +71,6 @@ class RunBar(QWidget):
             self.progress.setValue(0)
 
     def on_progress(self, fraction, message: str) -> None:
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(fraction * 1000))
+        show_progress(self.progress, fraction, 1000)
         if message:
             self.message.setText(message)

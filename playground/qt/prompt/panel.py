@@ -7,18 +7,13 @@ import html
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
-    QSpinBox,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,6 +28,7 @@ from playground.qt.prompt.compare_view import CompareView
 from playground.qt.prompt.history_view import HistoryView
 from playground.qt.prompt.runs import PromptRunsMixin, describe_shots
 from playground.qt.prompt.token_meter import TokenMeter
+from playground.qt.widgets.make import button, form, hbox, note_label, spin, splitter, vbox
 
 LESSON = (
     "<b>In-context learning.</b> Without changing a single weight, you can show a model a task "
@@ -113,11 +109,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self.history_view = HistoryView(self.history)
         self.history_view.sig_reopen.connect(self.reopen)
         self.views.addTab(self.history_view, "History")
-        split = QSplitter()
-        split.addWidget(scroll)
-        split.addWidget(self.views)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split = splitter((scroll, 2), (self.views, 3))
         outer = QVBoxLayout(self)
         from playground.qt.encoder_notice import EncoderNotice
 
@@ -147,26 +139,16 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self.split_combo.setToolTip("Which held-out dialogues to summarize. Worked examples always come "
                                     "from the train split, so the model never sees the answer.")
         self.example_combo = QComboBox()
-        self.random_button = QPushButton("Random")
-        self.random_button.clicked.connect(self._random_example)
+        self.random_button = button("Random", on_click=self._random_example)
         self.dialogue_edit = QPlainTextEdit()
         self.dialogue_edit.setToolTip("The conversation to summarize. You can paste your own.")
         self.reference_view = QLabel("")
         self.reference_view.setTextFormat(Qt.TextFormat.PlainText)
         self.reference_view.setWordWrap(True)
         self.reference_view.setToolTip("The reference summary a person wrote; ROUGE compares the output to it.")
-        src = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.example_combo, 1)
-        row.addWidget(self.random_button)
-        src.addRow("Split", self.split_combo)
-        src.addRow("Dialogue", row)
+        src = form(("Split", self.split_combo), ("Dialogue", hbox((self.example_combo, 1), self.random_button)))
         src_box = QGroupBox("1. The dialogue")
-        v = QVBoxLayout(src_box)
-        v.addLayout(src)
-        v.addWidget(self.dialogue_edit, 1)
-        v.addWidget(QLabel("<b>Reference summary</b>"))
-        v.addWidget(self.reference_view)
+        vbox(src, (self.dialogue_edit, 1), QLabel("<b>Reference summary</b>"), self.reference_view, parent=src_box)
         return src_box
 
     def _build_prompt_box(self) -> QGroupBox:
@@ -183,13 +165,9 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self.free_edit.setEnabled(False)
         self.chat_check = self.chat_template_check("Chat models were trained on turns wrapped in special tokens; "
                                                    "each example becomes a user turn and an assistant answer.")
-        self.shots_spin = QSpinBox()
-        self.shots_spin.setRange(0, 8)
-        self.shots_spin.setToolTip("How many worked examples to show before the dialogue: 0 = zero-shot, "
-                                   "1 = one-shot, more = few-shot.")
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 99999)
-        self.seed_spin.setToolTip("Examples are drawn from the train split at random with this seed.")
+        self.shots_spin = spin(0, 8, tip="How many worked examples to show before the dialogue: 0 = zero-shot, "
+                               "1 = one-shot, more = few-shot.")
+        self.seed_spin = spin(0, 99999, tip="Examples are drawn from the train split at random with this seed.")
         self.shot_list = QListWidget()
         self.shot_list.setToolTip("Tick examples to choose them by hand (in the order listed); untick all to "
                                   "draw at random.")
@@ -200,97 +178,58 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.shot_list.addItem(item)
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(8, 512)
-        self.max_tokens.setValue(60)
-        self.max_tokens.setToolTip("Room kept for the answer; decoding is greedy so runs are repeatable.")
+        self.max_tokens = spin(8, 512, 60, "Room kept for the answer; decoding is greedy so runs are repeatable.")
         for combo in (self.split_combo, self.example_combo, self.template_combo):
             # Long item texts must not set the column's minimum width (text would be cut at a zoom).
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(10)
-        form = QFormLayout()
-        form.addRow("Template", self.template_combo)
-        form.addRow("Free template", self.free_edit)
-        form.addRow("", self.chat_check)
-        form.addRow("Shots", self.shots_spin)
-        form.addRow("Seed", self.seed_spin)
-        form.addRow("Max new tokens", self.max_tokens)
+        rows = form(("Template", self.template_combo), ("Free template", self.free_edit), ("", self.chat_check),
+                    ("Shots", self.shots_spin), ("Seed", self.seed_spin), ("Max new tokens", self.max_tokens))
         p_box = QGroupBox("2. The prompt")
-        pv = QVBoxLayout(p_box)
-        pv.addLayout(form)
-        pv.addWidget(QLabel("Choose examples by hand (optional):"))
-        pv.addWidget(self.shot_list)
+        vbox(rows, QLabel("Choose examples by hand (optional):"), self.shot_list, parent=p_box)
         return p_box
 
     def _build_run_tab(self) -> QWidget:
         self.meter = TokenMeter()
-        self.meter_label = QLabel("")
-        self.meter_label.setWordWrap(True)
-        self.shots_label = QLabel("")
-        self.shots_label.setWordWrap(True)
-        self.shots_label.setToolTip("The worked examples in the prompt now, from the train split (id · topic).")
-        self.fit_button = QPushButton("Drop shots to fit")
-        self.fit_button.setToolTip("Use as many examples as fit in the window with room for the answer.")
-        self.fit_button.clicked.connect(self.drop_shots_to_fit)
+        self.meter_label = note_label()
+        self.shots_label = note_label("", "The worked examples in the prompt now, from the train split (id · "
+                                      "topic).")
+        self.fit_button = button("Drop shots to fit", "Use as many examples as fit in the window with room for "
+                                 "the answer.", self.drop_shots_to_fit)
         self.fit_button.setVisible(False)
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setToolTip("The exact text the model will read. Edit it freely; Reset rebuilds it.")
         self.prompt_edit.textChanged.connect(self._prompt_edited)
-        self.reset_button = QPushButton("Reset prompt")
-        self.reset_button.clicked.connect(self.reset_prompt)
-        self.copy_button = QPushButton("Copy as Python")
-        self.copy_button.setToolTip("Copy a short transformers script that reproduces this prompt and settings.")
-        self.copy_button.clicked.connect(self.copy_as_python)
-        self.notebook_button = QPushButton("Export notebook…")
-        self.notebook_button.setToolTip("Save a Jupyter notebook that reproduces the comparison (and the other tabs' "
-                                        "experiments) with plain transformers and rouge-score.")
-        self.notebook_button.clicked.connect(self.export_notebook)
-        self.run_button = QPushButton("Generate  (Ctrl+Enter)")
-        self.run_button.clicked.connect(self.run_single)
-        self.stop_button = QPushButton("Stop  (Esc)")
+        self.reset_button = button("Reset prompt", on_click=self.reset_prompt)
+        self.copy_button = button("Copy as Python", "Copy a short transformers script that reproduces this "
+                                  "prompt and settings.", self.copy_as_python)
+        self.notebook_button = button("Export notebook…", "Save a Jupyter notebook that reproduces the comparison "
+                                      "(and the other tabs' experiments) with plain transformers and rouge-score.",
+                                      self.export_notebook)
+        self.run_button = button("Generate  (Ctrl+Enter)", on_click=self.run_single)
+        self.stop_button = button("Stop  (Esc)", on_click=self.stop)
         self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.stop)
         self.output_edit = QPlainTextEdit()
         self.output_edit.setReadOnly(True)
         self.output_edit.setPlaceholderText("The model's summary streams here.")
-        self.score_label = QLabel("")
-        self.score_label.setWordWrap(True)
+        self.score_label = note_label()
         self.message = self.message_line()
 
         run_tab = QWidget()
-        rv = QVBoxLayout(run_tab)
-        rv.addWidget(self.meter)
-        mrow = QHBoxLayout()
-        mrow.addWidget(self.meter_label, 1)
-        mrow.addWidget(self.fit_button)
-        rv.addLayout(mrow)
-        rv.addWidget(self.shots_label)
-        rv.addWidget(self.prompt_edit, 3)
-        brow = QHBoxLayout()
-        for b in (self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button):
-            brow.addWidget(b)
-        rv.addLayout(brow)
-        rv.addWidget(self.message)
-        rv.addWidget(QLabel("<b>Output</b>"))
-        rv.addWidget(self.output_edit, 2)
-        rv.addWidget(self.score_label)
+        buttons = hbox(self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button)
+        vbox(self.meter, hbox((self.meter_label, 1), self.fit_button), self.shots_label, (self.prompt_edit, 3),
+             buttons, self.message, QLabel("<b>Output</b>"), (self.output_edit, 2), self.score_label, parent=run_tab)
         return run_tab
 
     def _build_compare_tab(self) -> QWidget:
         self.compare_mode = QComboBox()
         self.compare_mode.addItem("0, 1 and k shots (k = Shots, at least 2)", "shots")
         self.compare_mode.addItem("Every template (at the chosen shots)", "templates")
-        self.compare_button = QPushButton("Run comparison")
-        self.compare_button.setToolTip("Run the same dialogue under each prompt, one after another, and score each.")
-        self.compare_button.clicked.connect(self.run_compare)
+        self.compare_button = button("Run comparison", "Run the same dialogue under each prompt, one after "
+                                     "another, and score each.", self.run_compare)
         self.compare_view = CompareView()
         cmp_tab = QWidget()
-        cv = QVBoxLayout(cmp_tab)
-        crow = QHBoxLayout()
-        crow.addWidget(self.compare_mode, 1)
-        crow.addWidget(self.compare_button)
-        cv.addLayout(crow)
-        cv.addWidget(self.compare_view, 1)
+        vbox(hbox((self.compare_mode, 1), self.compare_button), (self.compare_view, 1), parent=cmp_tab)
         return cmp_tab
 
     # the rendered prompt and its tokens -----------------------------------------------------------

@@ -100,13 +100,19 @@ class PromptRunsMixin:
         self._shown_key = self._output_key() if key is None else key
         self.score_label.setText(score_text)
 
-    def run_single(self) -> None:
+    def _made_or_said(self, make):
+        """``make()``, or None after the message line says in plain words what stopped it."""
         try:
-            variant = self.variant()
+            return make()
         except Exception as exc:
             from playground.core.errors import describe_exception
 
             self.message.setText(" ".join(describe_exception(exc)).strip())
+            return None
+
+    def run_single(self) -> None:
+        variant = self._made_or_said(self.variant)
+        if variant is None:
             return
         self.output_edit.clear()
         self.score_label.setText("")
@@ -145,12 +151,8 @@ class PromptRunsMixin:
         return [self.variant(all_shots[:n], label=f"{n}-shot") for n in (0, 1, k)]
 
     def run_compare(self) -> None:
-        try:
-            variants = self.compare_variants()
-        except Exception as exc:
-            from playground.core.errors import describe_exception
-
-            self.message.setText(" ".join(describe_exception(exc)).strip())
+        variants = self._made_or_said(self.compare_variants)
+        if variants is None:
             return
         self.views.setCurrentIndex(1)
         self.compare_view.reset([v.label for v in variants])

@@ -15,9 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +22,7 @@ from PySide6.QtWidgets import (
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.sampling.controls import SamplingControls
+from playground.qt.widgets.make import button, hbox, spin, splitter, vbox
 from playground.qt.widgets.token_chips import legend_widget
 from playground.qt.sampling.view import SamplingView
 
@@ -67,64 +65,33 @@ class SamplingPanel(Panel, SamplingView):
         self.prompt_edit.setMaximumHeight(84)
         self.chat_check = self.chat_template_check("Wrap the prompt in the special tokens an instruction-tuned "
                                                    "model was trained with, as a chat app would.")
-        self.read_button = QPushButton("Read prompt  (Ctrl+Enter)")
-        self.read_button.setToolTip("Run the model once on the prompt and keep its scores for the next "
-                                    "token and its key/value cache.")
-        self.read_button.clicked.connect(self.read_prompt)
+        self.read_button = button("Read prompt  (Ctrl+Enter)", "Run the model once on the prompt and keep its "
+                                  "scores for the next token and its key/value cache.", self.read_prompt)
         self.controls = SamplingControls()
         self.controls.sig_changed.connect(self._on_settings_changed)
-        self.sample_button = QPushButton("Sample next")
-        self.sample_button.setToolTip("Pick a token from the distribution shown (greedy or a seeded draw), add "
-                                      "it, and run the model on it alone, reusing the cache.")
-        self.sample_button.clicked.connect(self.sample_next)
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 200)
-        self.steps_spin.setValue(12)
-        self.steps_spin.setToolTip("How many tokens 'Run' and 'Run 5 times' generate.")
-        self.run_button = QPushButton("Run N steps")
-        self.run_button.setToolTip("Pick N tokens one after another with the current settings.")
-        self.run_button.clicked.connect(self.run_steps)
-        self.five_button = QPushButton("Run 5 times")
-        self.five_button.setToolTip("Five sampled continuations (seeds seed … seed+4) next to the greedy one, "
-                                    "from the last chosen token: see how much sampling varies.")
-        self.five_button.clicked.connect(self.run_five)
-        self.clear_button = QPushButton("Clear tokens")
-        self.clear_button.setToolTip("Forget the chosen tokens and go back to the prompt (no model run).")
-        self.clear_button.clicked.connect(self.clear_tokens)
-        self.stop_button = QPushButton("Stop  (Esc)")
+        self.sample_button = button("Sample next", "Pick a token from the distribution shown (greedy or a "
+                                    "seeded draw), add it, and run the model on it alone, reusing the cache.",
+                                    self.sample_next)
+        self.steps_spin = spin(1, 200, 12, "How many tokens 'Run' and 'Run 5 times' generate.")
+        self.run_button = button("Run N steps", "Pick N tokens one after another with the current settings.",
+                                 self.run_steps)
+        self.five_button = button("Run 5 times", "Five sampled continuations (seeds seed … seed+4) next to the "
+                                  "greedy one, from the last chosen token: see how much sampling varies.",
+                                  self.run_five)
+        self.clear_button = button("Clear tokens", "Forget the chosen tokens and go back to the prompt (no "
+                                   "model run).", self.clear_tokens)
+        self.stop_button = button("Stop  (Esc)", "Stop 'Run N steps' or 'Run 5 times' after the current token; "
+                                  "what was chosen so far stays.", self.stop)
         self.stop_button.setEnabled(False)
-        self.stop_button.setToolTip("Stop 'Run N steps' or 'Run 5 times' after the current token; what was "
-                                    "chosen so far stays.")
-        self.stop_button.clicked.connect(self.stop)
         self.message_label = self.message_line()
         prompt_box = QGroupBox("Prompt")
-        pl = QVBoxLayout(prompt_box)
-        pl.addWidget(self.prompt_edit)
-        pl.addWidget(self.chat_check)
-        pl.addWidget(self.read_button)
+        vbox(self.prompt_edit, self.chat_check, self.read_button, parent=prompt_box)
         step_box = QGroupBox("Generate step by step")
-        sl = QVBoxLayout(step_box)
-        sl.addWidget(self.sample_button)
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.run_button, 1)
-        run_row.addWidget(QLabel("N"))
-        run_row.addWidget(self.steps_spin)
-        sl.addLayout(run_row)
-        sl.addWidget(self.five_button)
-        row2 = QHBoxLayout()
-        row2.addWidget(self.clear_button)
-        row2.addWidget(self.stop_button)
-        sl.addLayout(row2)
-        left = QVBoxLayout()
+        vbox(self.sample_button, hbox((self.run_button, 1), QLabel("N"), self.steps_spin), self.five_button,
+             hbox(self.clear_button, self.stop_button), parent=step_box)
         self.lesson_label = self.lesson(LESSON)
-        left.addWidget(self.lesson_label)
-        left.addWidget(prompt_box)
-        left.addWidget(self.controls)
-        left.addWidget(step_box)
-        left.addWidget(self.message_label)
-        left.addStretch(1)
         left_w = self.left_column = QWidget()
-        left_w.setLayout(left)
+        vbox(self.lesson_label, prompt_box, self.controls, step_box, self.message_label, 1, parent=left_w)
         left_w.installEventFilter(self)  # its width decides how tall the wrapped lesson must be
         return left_w
 
@@ -145,11 +112,7 @@ class SamplingPanel(Panel, SamplingView):
         right.addWidget(self.rollouts_view)
         right_w = QWidget()
         right_w.setLayout(right)
-        split = QSplitter()
-        split.addWidget(left_w)
-        split.addWidget(right_w)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
+        split = splitter((left_w, 0), (right_w, 1))
         # Narrower than this, the main window's scroll area scrolls the tab instead of squeezing
         # it (heights come from the widgets' own minimums).
         split.setMinimumWidth(900)

@@ -40,12 +40,17 @@ def _lazy_canvas_class():
     return _canvas_class
 
 
+def lazy_canvas(figure):
+    """A canvas for ``figure`` that does not render while hidden and renders once when shown again."""
+    return _lazy_canvas_class()(figure)
+
+
 def make_canvas(width: float = 6.0, height: float = 4.5, min_size: tuple[int, int] = (260, 200)):
     """A (figure, canvas) pair for one chart, with constrained layout; update it in place, then ``draw_idle``."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    canvas = _lazy_canvas_class()(figure)
+    canvas = lazy_canvas(figure)
     canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     canvas.setMinimumSize(*min_size)
     return figure, canvas
