@@ -54,8 +54,8 @@ def reward_model(args):
     from playground.core.align.job import _truncate
     from playground.core.align.preferences import bundled_preferences
     from playground.core.align.reward_model import RewardModel, load_encoder_backbone, probe_repeat
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     loaded = load_model(ModelSource("bundled"), device="cpu", dtype="float32")
     tok = loaded.tokenizer
@@ -114,8 +114,8 @@ def trl_grpo(args):
     from playground.core.align.preferences import bundled_preferences
     from playground.core.align.rewards import rouge_l_reward
     from playground.core.finetune.methods import detect_lora_targets
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     loaded = load_model(ModelSource("bundled"), device="cpu", dtype="float32")
     tok = loaded.tokenizer

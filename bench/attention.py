@@ -57,8 +57,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from playground.core.attention import extract_attention, summarize
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
     from playground.qt.inside.heads_view import HeadGridView
 
     app = QApplication.instance() or QApplication([])
@@ -109,7 +109,7 @@ def main() -> int:
     print(f"mean over heads + rollout of all layers (worker, once per analysis): {t_sum:.2f} s")
 
     if args.long:
-        from playground.core.settings import Settings
+        from playground.core.base.settings import Settings
         from playground.qt.context import AppContext
         from playground.qt.inside import InsidePanel
 

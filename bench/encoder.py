@@ -48,8 +48,8 @@ def main() -> int:
         return package_size()
 
     from playground.core.attention.extract import extract_attention
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     print(f"load: {load()}")
     times = []
@@ -92,8 +92,8 @@ def package_size() -> int:
 
 
 def evaluate(dec, adapter: str, limit: int) -> None:
-    from playground.core.datasets import load_split
-    from playground.core.evaluation import ADAPTER, ZERO_SHOT, SystemSpec, run_evaluation, score_results
+    from playground.core.evaluation.datasets import load_split
+    from playground.core.evaluation.run import ADAPTER, ZERO_SHOT, SystemSpec, run_evaluation, score_results
 
     examples = load_split("test").head(limit)
     systems = [SystemSpec(ZERO_SHOT), SystemSpec(ADAPTER, adapter_dir=adapter, label="LoRA")]

@@ -43,7 +43,7 @@ def main() -> None:
     app, ctx, win = main_window()
     from PySide6.QtCore import QTimer
 
-    from playground.core.model_sources import ModelSource
+    from playground.core.models.sources import ModelSource
 
     wizard = win.panel("FinetunePanel")
     win.tabs.setCurrentIndex(win.panels.index(wizard))

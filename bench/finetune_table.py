@@ -121,7 +121,7 @@ def main() -> None:
           f"test: first {args.test_examples} test dialogues, greedy, {args.max_new_tokens} new tokens max, first "
           f"line of the output; threads {args.threads or 'default'}; learning rates " +
           ", ".join(f"{m} {getattr(args, f'lr_{m}')}" for m in LR))
-    print("\n(ROUGE F1 x 100 with 95% bootstrap interval, BLEU 0-100, from playground.core.evaluation)")
+    print("\n(ROUGE F1 x 100 with 95% bootstrap interval, BLEU 0-100, from playground.core.evaluation.run)")
     print("\n| model | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU | trainable parameters | training time "
           "| peak memory while training (added by the run) | peak RSS of the process | val loss |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -81,8 +81,8 @@ def run_baseline(args, tmp: str) -> dict:
 
     from playground.core.finetune.dataset import prepare_data
     from playground.core.finetune.loss import loss_totals
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     cfg = job_config(args, os.path.join(tmp, "baseline"))
     loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")

@@ -43,8 +43,8 @@ def main() -> int:
     from playground.core.finetune.layout import RunFolder
     from playground.core.lifecycle import forgetting_run as FR
     from playground.core.lifecycle.forgetting import first_sentence
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     quiet_training_libraries()
     print(f"torch threads {torch.get_num_threads()}; load: {load()}", flush=True)

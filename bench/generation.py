@@ -23,13 +23,13 @@ def main() -> None:
     os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
     import torch
 
-    from playground.core.generation import (
+    from playground.core.decoding.generation import (
         GenerationSettings,
         format_prompt,
         stream_generate,
     )
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     loaded = load_model(ModelSource.parse(args.model), device=args.device, dtype=args.dtype)
     prompt = format_prompt(loaded, "Explain in a few sentences why the sky is blue.", True)

@@ -30,11 +30,11 @@ def main() -> int:
         print(f"gpu_steps: no CUDA device (torch {torch.__version__}, cuda build: {torch.version.cuda}); skipped.")
         return 0
     os.environ.setdefault("PLAYGROUND_HOME", "/tmp/pg-gpu-check-home")
-    from playground.core.datasets import load_split
+    from playground.core.evaluation.datasets import load_split
     from playground.core.finetune.methods import detect_lora_targets
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
-    from playground.core.prompts import assemble
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
+    from playground.core.prompting.prompts import assemble
 
     print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}")
     base = load_model(ModelSource("bundled"), device="cuda", dtype="bfloat16")

@@ -27,7 +27,7 @@ def main() -> None:
     app, ctx, win = main_window()
     from PySide6.QtCore import QTimer
 
-    from playground.core.model_sources import ModelSource
+    from playground.core.models.sources import ModelSource
     phase = {"name": "idle"}
     gaps: dict[str, list[float]] = {"load": [], "generate": []}
     last = [time.perf_counter()]

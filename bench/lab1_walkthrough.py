@@ -26,8 +26,8 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from playground.core.model_sources import ModelSource
-    from playground.core.settings import Settings
+    from playground.core.models.sources import ModelSource
+    from playground.core.base.settings import Settings
     from playground.qt.context import AppContext
     from playground.qt.main_window import MainWindow
 
@@ -98,7 +98,7 @@ def main() -> None:
     def run_notebook(path: Path, name: str) -> None:
         import nbformat
 
-        from playground.core.notebook import notebook_script
+        from playground.core.labs.notebook import notebook_script
 
         script = path.with_suffix(".py")
         script.write_text(notebook_script(nbformat.read(str(path), as_version=4)), encoding="utf-8")
@@ -113,7 +113,7 @@ def main() -> None:
     w.export_notebook(str(nb), dock.lab())
     run_notebook(nb, "lab 1 (prompt comparison of every template, greedy generation, next-token)")
     if args.lab2_notebook:
-        from playground.core.notebook import build_notebook, write_notebook
+        from playground.core.labs.notebook import build_notebook, write_notebook
         from playground.qt.labs.export import model_ref
 
         cols = [c.result for c in p.compare_view.columns]

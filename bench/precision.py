@@ -17,8 +17,8 @@ def main() -> None:
     ap.add_argument("--model", default="bundled")
     args = ap.parse_args()
     from playground.core.lifecycle import precision as P
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     import torch
 

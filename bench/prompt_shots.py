@@ -26,12 +26,12 @@ def main() -> None:
                          "shot count, then run the other shot counts with the best one)")
     args = ap.parse_args()
     os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
-    from playground.core.datasets import load_split
-    from playground.core.generation import GenerationSettings
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
-    from playground.core.prompt_lab import Variant, run_variants
-    from playground.core.prompts import TEMPLATES, select_shots
+    from playground.core.evaluation.datasets import load_split
+    from playground.core.decoding.generation import GenerationSettings
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
+    from playground.core.prompting.lab import Variant, run_variants
+    from playground.core.prompting.prompts import TEMPLATES, select_shots
 
     loaded = load_model(ModelSource("bundled"), device="cpu")
     test = load_split("test").examples[: args.n]

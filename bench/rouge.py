@@ -1,4 +1,4 @@
-"""Scoring 1,000 pairs with playground.core.metrics.rouge against calling rouge-score directly.
+"""Scoring 1,000 pairs with playground.core.evaluation.metrics.rouge against calling rouge-score directly.
 
 Both compute ROUGE-1/2/L/Lsum with the Porter stemmer, then the mean F1 per type; they run
 alternately in the same process, several rounds, and the best round of each is compared.
@@ -43,7 +43,7 @@ def direct(preds, refs):
 
 
 def ours(preds, refs):
-    from playground.core.metrics import rouge
+    from playground.core.evaluation.metrics import rouge
 
     return rouge(preds, refs, use_stemmer=True)
 

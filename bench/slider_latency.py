@@ -47,8 +47,8 @@ def slider_plan(steps: int) -> list[tuple[str, int]]:
 
 
 def load(kind: str):
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     if kind == "bundled":
         return load_model(ModelSource("bundled"), device="cpu")
@@ -57,7 +57,7 @@ def load(kind: str):
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from playground.core.bundled import ensure_bundled_cache
+    from playground.core.models.bundled import ensure_bundled_cache
 
     tok = AutoTokenizer.from_pretrained(str(ensure_bundled_cache()))
     torch.manual_seed(0)
@@ -83,13 +83,13 @@ def main() -> int:
     _app = QApplication.instance() or QApplication(sys.argv)  # kept alive for the whole run
     import torch
 
-    from playground.core.sampling import (
+    from playground.core.decoding.sampling import (
         SamplingSettings,
         distribution_stages,
         next_token_distribution,
         sort_order,
     )
-    from playground.core.settings import Settings
+    from playground.core.base.settings import Settings
     from playground.qt.context import AppContext
     from playground.qt.sampling.panel import SamplingPanel
 

@@ -58,7 +58,7 @@ ctx.runner.shutdown(wait=True)
 """
 
 TO_MODEL = WINDOW + r"""
-from playground.core.model_sources import ModelSource
+from playground.core.models.sources import ModelSource
 def painted():
     print(f"PAINT {time.time():.6f} torch={'torch' in sys.modules}", flush=True)
     w.build_tabs()

@@ -29,7 +29,7 @@ DYNAMIC_IMPORT_PACKAGES = ["sacrebleu"]
 DATA_PACKAGES = ["huggingface_hub"]
 
 # Data shipped beside the code: the whole resources/ folder (datasets, icons, templates), at the
-# bundle's root where playground.core.paths.resources_dir() looks for it (sys._MEIPASS).
+# bundle's root where playground.core.base.paths.resources_dir() looks for it (sys._MEIPASS).
 RESOURCES_SRC = "resources"
 RESOURCES_DEST = "resources"
 

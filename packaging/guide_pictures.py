@@ -21,7 +21,7 @@ WIDTH = 560
 
 
 def main() -> int:
-    from playground.core.settings import Settings
+    from playground.core.base.settings import Settings
     from playground.qt.context import AppContext
     from playground.qt.help import guide_picture_path
     from playground.qt.main_window import MainWindow

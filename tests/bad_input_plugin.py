@@ -35,7 +35,7 @@ def pytest_configure(config):
 def message_of(shown) -> str:
     """The words a person sees for an exception (message and hint) or a text."""
     if isinstance(shown, BaseException):
-        from playground.core.errors import describe_exception
+        from playground.core.base.errors import describe_exception
 
         msg, hint = describe_exception(shown)
         return f"{msg} {hint}".strip()
@@ -150,7 +150,7 @@ def pytest_runtest_call(item):
     if item.get_closest_marker("bad_input") is None:
         yield
         return
-    from playground.core.errors import PlaygroundError
+    from playground.core.base.errors import PlaygroundError
 
     created: list[str] = []
     real_init = PlaygroundError.__init__

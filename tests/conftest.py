@@ -31,7 +31,7 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(scope="session")
 def bundled_dir() -> Path:
     """The bundled SmolLM2 converted once per test session into the session's private cache."""
-    from playground.core.bundled import ensure_bundled_cache
+    from playground.core.models.bundled import ensure_bundled_cache
 
     return ensure_bundled_cache()
 
@@ -46,8 +46,8 @@ def bundled_tokenizer(bundled_dir):
 @pytest.fixture(scope="session")
 def bundled_model(bundled_dir):
     """The real bundled model, loaded once (LoadedModel). Use sparingly: it is the slow path."""
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     return load_model(ModelSource("bundled"), device="cpu")
 
@@ -95,8 +95,8 @@ def tiny_mamba(tmp_path_factory, bundled_tokenizer):
     import torch
     from transformers import MambaConfig, MambaForCausalLM
 
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-mamba")
@@ -109,16 +109,16 @@ def tiny_mamba(tmp_path_factory, bundled_tokenizer):
 @pytest.fixture(scope="session")
 def tiny_llama(tiny_llama_dir):
     """The tiny Llama loaded through the app's own loader (LoadedModel), shared by the session."""
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     return load_model(ModelSource("local", str(tiny_llama_dir)), device="cpu")
 
 
 @pytest.fixture(scope="session")
 def tiny_t5(tiny_t5_dir):
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     return load_model(ModelSource("local", str(tiny_t5_dir)), device="cpu")
 
@@ -128,7 +128,7 @@ def _tiny_bert(folder: Path, masked_lm: bool) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertModel
 
-    from playground.core.encoder import find_bundled_encoder
+    from playground.core.models.encoder import find_bundled_encoder
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(find_bundled_encoder()))
@@ -153,8 +153,8 @@ def tiny_bert_mlm_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def bundled_encoder():
     """The real bundled MiniLM through the app's loader (LoadedModel); it loads in seconds."""
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     return load_model(ModelSource("encoder"), device="cpu")
 
@@ -164,7 +164,7 @@ def bundled_encoder():
 @pytest.fixture
 def app_context(qapp, tmp_path):
     """An AppContext with private settings; its worker threads are stopped after the test."""
-    from playground.core.settings import Settings
+    from playground.core.base.settings import Settings
     from playground.qt.context import AppContext
 
     ctx = AppContext(settings=Settings(tmp_path / "settings.json"))

@@ -60,7 +60,7 @@ def run(args) -> int:
     from playground.core.align.config import load_align_config
     from playground.core.align.job import run_align
     from playground.core.finetune.events import DoneEvent, StoppedEvent
-    from playground.core.handle import TaskHandle
+    from playground.core.base.handle import TaskHandle
 
     from playground.cli.common import job_config, quiet_training_libraries
 

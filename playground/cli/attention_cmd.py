@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
 
 
 def _pick(result, args):
-    from playground.core.errors import InputError
+    from playground.core.base.errors import InputError
 
     name = args.map
     if name == "auto":
@@ -77,8 +77,8 @@ def run(args) -> int:
     import numpy as np
 
     from playground.core.attention import extract_attention
-    from playground.core.errors import InputError
-    from playground.core.paths import atomic_write_text
+    from playground.core.base.errors import InputError
+    from playground.core.base.paths import atomic_write_text
 
     text = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not text.strip():

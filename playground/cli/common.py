@@ -39,9 +39,9 @@ def terminal_progress(fraction, message: str) -> None:
 
 
 def load_from_args(args):
-    from playground.core.handle import TaskHandle
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.base.handle import TaskHandle
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     source = ModelSource.parse(args.model, allow_pickle=args.allow_pickle)
     return load_model(source, device=args.device, dtype=args.dtype, handle=TaskHandle(terminal_progress))
@@ -52,7 +52,7 @@ def job_config(args, load, resume, command: str, section: str):
     (``--resume``), then ``--output`` and ``--overwrite`` applied on top."""
     import os
 
-    from playground.core.errors import InputError
+    from playground.core.base.errors import InputError
 
     if args.resume:
         cfg = resume(args.resume)

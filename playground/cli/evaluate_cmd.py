@@ -38,12 +38,12 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from playground.cli.common import load_from_args
-    from playground.core.datasets import load_split, load_table
-    from playground.core.errors import InputError
-    from playground.core.evaluation import ADAPTER, K_SHOT, ZERO_SHOT, SystemSpec, run_evaluation, score_results
-    from playground.core.evaluation import training_prompt
-    from playground.core.generation import GenerationSettings
-    from playground.core.metrics import format_table
+    from playground.core.evaluation.datasets import load_split, load_table
+    from playground.core.base.errors import InputError
+    from playground.core.evaluation.run import ADAPTER, K_SHOT, ZERO_SHOT, SystemSpec, run_evaluation, score_results
+    from playground.core.evaluation.run import training_prompt
+    from playground.core.decoding.generation import GenerationSettings
+    from playground.core.evaluation.metrics import format_table
 
     if args.limit < 0 or args.shots < 0:
         raise InputError("--limit and --shots cannot be negative.")
@@ -98,11 +98,11 @@ def run(args) -> int:
     for spec in specs:
         print(f"{spec.display()}: {spec.model_name(loaded.info.name)}")
     if args.csv:
-        from playground.core.eval_report import write_csv
+        from playground.core.evaluation.report import write_csv
 
         write_csv(args.csv, results, labels)
     if args.html:
-        from playground.core.eval_report import write_html
+        from playground.core.evaluation.report import write_html
 
         write_html(args.html, results, reports, title=f"Evaluation of {loaded.info.name}", dataset=data.name,
                    model="; ".join(f"{s.display()}: {s.model_name(loaded.info.name)}" for s in specs),

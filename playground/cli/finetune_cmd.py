@@ -93,7 +93,7 @@ def run(args) -> int:
         resume_config,
         run_finetune,
     )
-    from playground.core.handle import TaskHandle
+    from playground.core.base.handle import TaskHandle
 
     from playground.cli.common import job_config, quiet_training_libraries
 

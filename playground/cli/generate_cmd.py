@@ -25,8 +25,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from playground.core.errors import InputError
-    from playground.core.generation import (
+    from playground.core.base.errors import InputError
+    from playground.core.decoding.generation import (
         GenerationSettings,
         format_prompt,
         stream_generate,

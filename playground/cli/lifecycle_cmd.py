@@ -46,8 +46,8 @@ def add_parser(sub) -> None:
 
 def run_precision(args) -> int:
     from playground.cli.common import load_from_args, terminal_progress
-    from playground.core.errors import InputError
-    from playground.core.handle import TaskHandle
+    from playground.core.base.errors import InputError
+    from playground.core.base.handle import TaskHandle
     from playground.core.lifecycle import precision as P
 
     formats = P.parse_formats(args.formats)
@@ -71,7 +71,7 @@ def run_precision(args) -> int:
 
 
 def run_calc(args) -> int:
-    from playground.core.errors import InputError
+    from playground.core.base.errors import InputError
     from playground.core.lifecycle import scaling as S
 
     flops = args.flops
@@ -87,8 +87,8 @@ def run_calc(args) -> int:
 
 def run_scaling(args) -> int:
     from playground.cli.common import terminal_progress
-    from playground.core.errors import InputError
-    from playground.core.handle import TaskHandle
+    from playground.core.base.errors import InputError
+    from playground.core.base.handle import TaskHandle
     from playground.core.lifecycle import mini_scaling as M
 
     sizes = M.SIZES
@@ -118,10 +118,10 @@ def run_scaling(args) -> int:
 
 def run_forgetting(args) -> int:
     from playground.cli.common import terminal_progress
-    from playground.core.handle import TaskHandle
+    from playground.core.base.handle import TaskHandle
     from playground.core.lifecycle import forgetting_run as FR
 
-    from playground.core.errors import InputError
+    from playground.core.base.errors import InputError
 
     sources = {r: FR.run_base_source(r) for r in args.runs}
     if len(set(sources.values())) > 1:

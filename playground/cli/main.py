@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         from playground.qt.app import main as gui_main
 
         return gui_main(smoke_test=args.smoke_test)
-    from playground.core.errors import PlaygroundError, describe_exception
+    from playground.core.base.errors import PlaygroundError, describe_exception
 
     try:
         return int(args.run(args) or 0)

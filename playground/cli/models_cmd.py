@@ -9,10 +9,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from playground.core.bundled import BUNDLED_NAME, bundled_cache_dir, bundled_is_cached, find_bundled_gguf
-    from playground.core.errors import PlaygroundError
-    from playground.core.model_sources import list_cached_hub_models
-    from playground.core.settings import Settings
+    from playground.core.models.bundled import BUNDLED_NAME, bundled_cache_dir, bundled_is_cached, find_bundled_gguf
+    from playground.core.base.errors import PlaygroundError
+    from playground.core.models.sources import list_cached_hub_models
+    from playground.core.base.settings import Settings
 
     print("Bundled (decoder-only; --model bundled):")
     try:
@@ -21,7 +21,7 @@ def run(args) -> int:
         print(f"  {BUNDLED_NAME}  ({gguf.name}; {state})")
     except PlaygroundError as exc:
         print(f"  {BUNDLED_NAME}: {exc}")
-    from playground.core.encoder import ENCODER_NAME, find_bundled_encoder
+    from playground.core.models.encoder import ENCODER_NAME, find_bundled_encoder
 
     print("Bundled encoder (encoder-only; --model encoder):")
     try:

@@ -22,9 +22,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from playground.core.datasets import read_texts
-    from playground.core.errors import InputError
-    from playground.core.metrics import ScoreReport, bleu, format_table, rouge, score_predictions
+    from playground.core.evaluation.datasets import read_texts
+    from playground.core.base.errors import InputError
+    from playground.core.evaluation.metrics import ScoreReport, bleu, format_table, rouge, score_predictions
 
     preds = read_texts(args.predictions, args.predictions_field or args.field)
     refs = read_texts(args.references, args.references_field or args.field)

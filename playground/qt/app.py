@@ -21,7 +21,7 @@ def create_app(argv: list[str] | None = None):
     app.setDesktopFileName("llm-playground")
     from PySide6.QtGui import QIcon
 
-    from playground.core.paths import resources_dir
+    from playground.core.base.paths import resources_dir
 
     icon = resources_dir() / "icons" / "llm-playground.png"
     if icon.is_file():
@@ -32,7 +32,7 @@ def create_app(argv: list[str] | None = None):
 def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
     """Open the window at once; load torch, the tabs and the model after the first paint."""
     app = create_app(argv)
-    from playground.core.paths import writable_user_dirs
+    from playground.core.base.paths import writable_user_dirs
     from playground.qt.context import AppContext
     from playground.qt.main_window import MainWindow
     from playground.qt.single_instance import InstanceServer, another_instance_running
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
         window.build_tabs()
         saved = context.settings.get("model") or {}
         src = saved.get("source") if isinstance(saved, dict) else None
-        from playground.core.model_sources import ModelSource
+        from playground.core.models.sources import ModelSource
 
         source = ModelSource.from_dict(src) if isinstance(src, dict) else ModelSource("bundled")
         if source.kind == "hub":  # never reach the network without the user asking

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from playground.core.model_sources import ModelSource
-from playground.core.models import LoadedModel, ModelSession
-from playground.core.settings import Settings
+from playground.core.models.sources import ModelSource
+from playground.core.models.loading import LoadedModel, ModelSession
+from playground.core.base.settings import Settings
 from playground.qt.runner import Task, TaskRunner
 from playground.qt.task_slot import TaskSlot
 
@@ -46,7 +46,7 @@ class AppContext(QObject):
 
     def load_model(self, source: ModelSource, device: str = "auto", dtype: str = "auto") -> Task:
         """Load a model in the background; replace the session's model only on success."""
-        from playground.core.models import load_model
+        from playground.core.models.loading import load_model
 
         task = self.load_slot.start(f"load {source.display_name}",
                                     lambda h: load_model(source, device=device, dtype=dtype, handle=h),

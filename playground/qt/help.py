@@ -86,7 +86,7 @@ START_TAB = "Generate"  # the tab the tour's last page names; its Start button o
 
 def guide_picture_path(title: str) -> Path:
     """The guide's picture of a tab: a small PNG rendered from the app (packaging/guide_pictures.py)."""
-    from playground.core.paths import resources_dir
+    from playground.core.base.paths import resources_dir
 
     return resources_dir() / "guides" / f"{title.lower().replace(' ', '-')}.png"
 

@@ -169,7 +169,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         raise KeyError(cls_name)
 
     def load_default_model(self) -> None:
-        from playground.core.model_sources import ModelSource
+        from playground.core.models.sources import ModelSource
 
         self.context.load_model(ModelSource("bundled"))
 
@@ -251,7 +251,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             self.tabs.setCurrentIndex(titles.index(START_TAB))
 
     def export_session(self, path: str) -> None:
-        from playground.core.paths import atomic_write_text
+        from playground.core.base.paths import atomic_write_text
         from playground.qt.session_export import session_html
 
         atomic_write_text(path, session_html(self.panels))
@@ -282,7 +282,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         box.open()  # not modal to the event loop: background work keeps running
 
     def show_about(self) -> None:
-        from playground.core.about import about_lines, credits_lines
+        from playground.core.base.about import about_lines, credits_lines
 
         loaded = self.context.session.current
         versions = about_lines(loaded.info.device, loaded.info.dtype) if loaded else about_lines()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.model_sources import ModelSource
+from playground.core.models.sources import ModelSource
 
 
 class ModelDialog(QDialog):
@@ -108,7 +108,7 @@ class ModelDialog(QDialog):
             self.local_radio.setChecked(True)
 
     def _scan_cache(self) -> None:
-        from playground.core.model_sources import list_cached_hub_models
+        from playground.core.models.sources import list_cached_hub_models
 
         self.cache_combo.clear()
         found = list_cached_hub_models()

@@ -65,7 +65,7 @@ class Panel(QWidget):
     @staticmethod
     def chat_template_check(tooltip: str) -> QCheckBox:
         """The chat-template switch, with the one default Prompt, Generate and Sampling share (said in its label)."""
-        from playground.core.prompts import CHAT_TEMPLATE_LABEL, USE_CHAT_TEMPLATE
+        from playground.core.prompting.prompts import CHAT_TEMPLATE_LABEL, USE_CHAT_TEMPLATE
 
         check = QCheckBox(CHAT_TEMPLATE_LABEL)
         check.setChecked(USE_CHAT_TEMPLATE)
@@ -88,7 +88,7 @@ def run_panel_standalone(panel_cls) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from playground.core.model_sources import ModelSource
+    from playground.core.models.sources import ModelSource
 
     app = QApplication.instance() or QApplication(sys.argv)
     context = AppContext()

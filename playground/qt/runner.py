@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from playground.core.errors import Cancelled, describe_exception
-from playground.core.handle import TaskHandle
+from playground.core.base.errors import Cancelled, describe_exception
+from playground.core.base.handle import TaskHandle
 
 
 def ensure_loop() -> asyncio.AbstractEventLoop:

@@ -10,7 +10,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 
 def server_name() -> str:
-    from playground.core.paths import user_dirs
+    from playground.core.base.paths import user_dirs
 
     key = str(user_dirs().config) + str(os.getuid() if hasattr(os, "getuid") else "")
     return "llm-playground-" + hashlib.sha1(key.encode()).hexdigest()[:12]

@@ -82,7 +82,7 @@ class SmokeTest:
             QApplication.processEvents()
             self._say(f"opened tab {self.window.tabs.tabText(i)}")
         try:  # the bundled encoder ships in the app too: it must load offline
-            from playground.core.encoder import sentence_similarity
+            from playground.core.models.encoder import sentence_similarity
 
             score = sentence_similarity("The sea is calm today.", "Today the ocean is quiet.")
         except Exception as exc:  # noqa: BLE001 - any failure is the smoke test's answer

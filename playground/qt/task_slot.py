@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from shiboken6 import isValid
 
-from playground.core.handle import TaskHandle
+from playground.core.base.handle import TaskHandle
 from playground.qt.runner import Task, TaskRunner
 
 Hook = Callable[..., Any] | None

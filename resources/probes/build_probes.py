@@ -16,12 +16,12 @@ HERE = Path(__file__).parent
 
 def main() -> None:
     from playground.core.lifecycle.forgetting import run_probes
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     cand = json.loads((HERE / "candidates.json").read_text(encoding="utf-8"))
     loaded = load_model(ModelSource("bundled"), device="cpu", dtype="float32")
-    from playground.core.handle import TaskHandle
+    from playground.core.base.handle import TaskHandle
 
     res = run_probes(loaded.model, loaded.tokenizer, cand, TaskHandle(lambda p, m: print(m, flush=True)))
     questions = [dict(q, base_reply=r) for q, r, ok in zip(cand["questions"], res.replies, res.question_pass) if ok]

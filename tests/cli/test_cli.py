@@ -12,7 +12,7 @@ def test_generate_prints_completion(capsys, tiny_llama_dir, tiny_llama):
                  "--max-new-tokens", "5", "--no-chat-template"])
     assert code == 0
     out = capsys.readouterr().out
-    from playground.core.generation import GenerationSettings, generate_text
+    from playground.core.decoding.generation import GenerationSettings, generate_text
 
     expected = generate_text(tiny_llama, "Hello", GenerationSettings(max_new_tokens=5))
     assert out == expected + "\n"

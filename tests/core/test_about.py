@@ -1,7 +1,7 @@
 import sys
 import types
 
-from playground.core import about
+from playground.core.base import about
 
 
 def test_about_lines_name_versions_and_the_device_in_use():
@@ -27,7 +27,7 @@ def test_torch_build_names_cuda_builds(monkeypatch):
 
 
 def test_credits_name_the_bundled_models_their_licences_and_the_q4_1_gguf():
-    from playground.core.bundled import find_bundled_gguf
+    from playground.core.models.bundled import find_bundled_gguf
 
     decoder, encoder = about.credits_lines()
     assert "SmolLM2-135M-Instruct" in decoder and "Apache-2.0 licence" in decoder

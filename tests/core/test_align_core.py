@@ -19,7 +19,7 @@ from playground.core.align.rewards import (
     rouge_l_reward,
     word_count_reward,
 )
-from playground.core.errors import InputError, PlaygroundError
+from playground.core.base.errors import InputError, PlaygroundError
 
 
 def test_bundled_pairs_have_every_reason_in_both_splits():

@@ -11,7 +11,7 @@ import torch
 from playground.core.align.preferences import PreferencePair
 from playground.core.align.reward_model import RewardModel
 from playground.core.align.rewards import call_reward, combine, length_reward, make_reward
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 
 PAIRS = [PreferencePair(f"About {t}:", f"They talk about {t} kindly.", f"{t} stupid idiot idiot")
          for t in ("lunch", "the bus", "a bike", "the exam", "rent", "a cat", "the train", "a cake")]
@@ -118,7 +118,7 @@ def test_an_align_job_optimizes_against_a_reward_model_trained_by_another_job(tm
 
 def test_the_encoder_as_the_reward_models_backbone_separates_pairs_and_loads_back(tmp_path):
     from playground.core.align.reward_model import completion_pair_features, load_encoder_backbone
-    from playground.core.encoder import mean_pool
+    from playground.core.models.encoder import mean_pool
 
     encoder, tok = load_encoder_backbone()
     # the feature is the completion's mean token vector in the pair (prompt, completion): a direct computation

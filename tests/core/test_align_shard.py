@@ -8,7 +8,7 @@ import torch
 
 from playground.core.align.losses import group_advantages, leave_one_out_advantages
 from playground.core.align.shard import Shard
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 
 class _Processes:

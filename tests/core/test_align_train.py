@@ -8,7 +8,7 @@ import torch
 from playground.core.align.preferences import PreferencePair
 from playground.core.align.rewards import length_reward
 from playground.core.align.steps import dpo_step, online_step, ppo_step
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 
 
 def _policy(tiny_llama_dir, r=8):

@@ -13,8 +13,8 @@ from playground.core.attention import (
     pool_matrix,
 )
 from playground.core.attention.taps import eager_attention, find_taps, listening
-from playground.core.errors import Cancelled, InputError, PlaygroundError
-from playground.core.handle import TaskHandle
+from playground.core.base.errors import Cancelled, InputError, PlaygroundError
+from playground.core.base.handle import TaskHandle
 
 TEXT = "The animal didn't cross the street because it was too tired."
 

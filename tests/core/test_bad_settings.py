@@ -14,17 +14,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_finetune_train import data_dir, make_config  # noqa: E402,F401  (the module's fixture)
 
-from playground.core.errors import InputError, ModelLoadError, PlaygroundError, write_error  # noqa: E402
+from playground.core.base.errors import InputError, ModelLoadError, PlaygroundError, write_error  # noqa: E402
 from playground.core.finetune import run_finetune  # noqa: E402
 from playground.core.finetune.config import FinetuneConfig  # noqa: E402
 from playground.core.finetune.layout import RunFolder  # noqa: E402
-from playground.core.model_sources import ModelSource  # noqa: E402
+from playground.core.models.sources import ModelSource  # noqa: E402
 
 
 @pytest.mark.bad_input("--model: a symlink loop (absolute and relative)")
 @pytest.mark.parametrize("relative", [False, True])
 def test_a_symlink_loop_as_the_model_says_so(tmp_path, monkeypatch, relative, bad_input):
-    from playground.core.models import load_model
+    from playground.core.models.loading import load_model
 
     monkeypatch.chdir(tmp_path)
     os.symlink("loop-b", tmp_path / "loop-a")
@@ -40,8 +40,8 @@ def test_a_symlink_loop_as_the_model_says_so(tmp_path, monkeypatch, relative, ba
 @pytest.mark.bad_input("settings: NaN or infinite temperature / top-p")
 @pytest.mark.parametrize("temperature, top_p", [(math.nan, 1.0), (math.inf, 1.0), (0.7, math.nan)])
 def test_non_finite_generation_settings_are_refused(temperature, top_p, bad_input):
-    from playground.core.generation import GenerationSettings
-    from playground.core.sampling import SamplingSettings
+    from playground.core.decoding.generation import GenerationSettings
+    from playground.core.decoding.sampling import SamplingSettings
 
     with pytest.raises(InputError) as err:
         GenerationSettings(do_sample=True, temperature=temperature, top_p=top_p).validate()
@@ -132,7 +132,7 @@ def test_write_error_leaves_other_errors_alone():
 def test_no_network_gives_the_offline_message_not_the_hubs_text(monkeypatch, bad_input):
     import huggingface_hub
 
-    from playground.core import model_sources
+    from playground.core.models import sources as model_sources
 
     from huggingface_hub.errors import LocalEntryNotFoundError
 

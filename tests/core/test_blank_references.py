@@ -7,9 +7,9 @@ import json
 import pytest
 
 from playground.cli.main import main
-from playground.core.datasets import load_table
-from playground.core.errors import InputError
-from playground.core.metrics import bleu, rouge, score_predictions
+from playground.core.evaluation.datasets import load_table
+from playground.core.base.errors import InputError
+from playground.core.evaluation.metrics import bleu, rouge, score_predictions
 
 
 @pytest.mark.bad_input("evaluate: a JSONL row whose reference is \"\"")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from playground.core.datasets import (
+from playground.core.evaluation.datasets import (
     count_turns,
     guess_columns,
     load_predictions,
@@ -10,7 +10,7 @@ from playground.core.datasets import (
     read_records,
     read_texts,
 )
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 ROWS = [
     {"id": "x1", "conversation": "#Person1#: Hi.\n#Person2#: Hello.", "gold": "They greet.", "topic": "greeting"},

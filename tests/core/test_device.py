@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from playground.core.device import pick_device, resolve_dtype, supported_dtypes
-from playground.core.errors import PlaygroundError
+from playground.core.models.device import pick_device, resolve_dtype, supported_dtypes
+from playground.core.base.errors import PlaygroundError
 
 
 def test_auto_picks_cpu_without_gpu(monkeypatch):

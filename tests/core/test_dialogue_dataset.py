@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from playground.core.datasets import SPLITS, count_turns, dialogues_dir, load_split
+from playground.core.evaluation.datasets import SPLITS, count_turns, dialogues_dir, load_split
 
 FLOOR = {"train": 220, "validation": 30, "test": 50}
 TURN_LINE = re.compile(r"^#Person(\d+)#: \S")

@@ -77,7 +77,7 @@ def test_a_sound_run_is_not_stopped(tiny_llama_dir, data_dir, tmp_path):
 def test_nonfinite_weights_are_never_saved(tiny_llama):
     import torch
 
-    from playground.core.errors import PlaygroundError
+    from playground.core.base.errors import PlaygroundError
     from playground.core.finetune.divergence import refuse_nonfinite
 
     model = tiny_llama.model

@@ -11,7 +11,7 @@ from playground.core.attention import (
     pca_2d,
     plan_memory,
 )
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 
 def test_similarity_is_the_cosine_of_the_models_input_embeddings(tiny_llama):

@@ -7,7 +7,7 @@ import socket
 import pytest
 import torch
 
-from playground.core.encoder import (
+from playground.core.models.encoder import (
     ENCODER_MAX_TOKENS,
     find_bundled_encoder,
     load_encoder,
@@ -16,8 +16,8 @@ from playground.core.encoder import (
     sentence_embeddings,
     sentence_similarity,
 )
-from playground.core.model_sources import ModelSource
-from playground.core.models import ENCODER_ONLY, load_model
+from playground.core.models.sources import ModelSource
+from playground.core.models.loading import ENCODER_ONLY, load_model
 
 
 def test_encoder_loads_from_the_package_with_no_network(monkeypatch):
@@ -103,7 +103,7 @@ def test_tiny_bert_loads_as_encoder_only(tiny_bert_dir, tiny_bert_mlm_dir):
 def test_bert_folder_without_tokenizer_says_so(tiny_bert_dir, tmp_path):
     import shutil
 
-    from playground.core.errors import ModelLoadError
+    from playground.core.base.errors import ModelLoadError
 
     folder = tmp_path / "no-tok"
     folder.mkdir()
@@ -114,8 +114,8 @@ def test_bert_folder_without_tokenizer_says_so(tiny_bert_dir, tmp_path):
 
 
 def test_fill_mask_matches_direct_logits(tiny_bert_mlm_dir):
-    from playground.core.encoder import fill_mask, has_masked_lm_head
-    from playground.core.errors import InputError
+    from playground.core.models.encoder import fill_mask, has_masked_lm_head
+    from playground.core.base.errors import InputError
 
     loaded = load_model(ModelSource("local", str(tiny_bert_mlm_dir)), device="cpu")
     assert has_masked_lm_head(loaded)
@@ -131,7 +131,7 @@ def test_fill_mask_matches_direct_logits(tiny_bert_mlm_dir):
 
 
 def test_sentence_map_shapes_and_matrix():
-    from playground.core.encoder import sentence_map
+    from playground.core.models.encoder import sentence_map
 
     texts = ["A cat sleeps.", "A kitten is sleeping.", "Stock prices fell."]
     matrix, coords, emb = sentence_map(texts)

@@ -8,11 +8,11 @@ import io
 import pytest
 import torch
 
-from playground.core.datasets import Example
-from playground.core.encoder import ENCODER_NAME, find_bundled_encoder
-from playground.core.eval_report import render_html, results_csv
-from playground.core.evaluation import FILE, SystemSpec, run_evaluation, score_results
-from playground.core.metrics import format_table
+from playground.core.evaluation.datasets import Example
+from playground.core.models.encoder import ENCODER_NAME, find_bundled_encoder
+from playground.core.evaluation.report import render_html, results_csv
+from playground.core.evaluation.run import FILE, SystemSpec, run_evaluation, score_results
+from playground.core.evaluation.metrics import format_table
 
 EXAMPLES = [
     Example("a", "#Person1#: Shall we meet on Friday?\n#Person2#: Fine.", "They will meet on Friday."),

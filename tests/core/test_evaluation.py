@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
-from playground.core.datasets import Example
-from playground.core.errors import InputError, PlaygroundError
-from playground.core.eval_report import render_html, results_csv
-from playground.core.evaluation import (
+from playground.core.evaluation.datasets import Example
+from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.evaluation.report import render_html, results_csv
+from playground.core.evaluation.run import (
     ADAPTER,
     FILE,
     K_SHOT,
@@ -18,10 +18,10 @@ from playground.core.evaluation import (
     run_evaluation,
     score_results,
 )
-from playground.core.generation import GenerationSettings, generate_text
-from playground.core.handle import TaskHandle
-from playground.core.metrics import rouge
-from playground.core.summarize import build_prompt, clean_summary
+from playground.core.decoding.generation import GenerationSettings, generate_text
+from playground.core.base.handle import TaskHandle
+from playground.core.evaluation.metrics import rouge
+from playground.core.prompting.summarize import build_prompt, clean_summary
 
 EXAMPLES = [Example(f"e{i}", f"#Person1#: Can we meet at {i} pm?\n#Person2#: Yes, see you then.",
                     f"They agree to meet at {i} pm.") for i in range(4)]
@@ -109,7 +109,7 @@ def test_prompt_tuning_adapter(tiny_llama, tmp_path):
     assert isinstance(results[0].outputs["adapter pt"], str)
     # The oracle: the peft model's own forward pass, greedy, one token at a time (no cache), with the
     # soft prompt peft puts before the input.
-    from playground.core.generation import check_prompt
+    from playground.core.decoding.generation import check_prompt
 
     ids = torch.tensor([check_prompt(tiny_llama, build_prompt(tiny_llama, EXAMPLES[0].input), SETTINGS.max_new_tokens)])
     pt.eval()

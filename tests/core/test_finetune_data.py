@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from playground.core.datasets import Example as Row
-from playground.core.errors import InputError
+from playground.core.evaluation.datasets import Example as Row
+from playground.core.base.errors import InputError
 from playground.core.finetune.config import DataConfig, FinetuneConfig, load_config
 from playground.core.finetune.dataset import (
     IGNORE,
@@ -15,8 +15,8 @@ from playground.core.finetune.dataset import (
     load_split_rows,
     prepare_data,
 )
-from playground.core.generation import prompt_token_ids
-from playground.core.prompts import assemble, completion_text
+from playground.core.decoding.generation import prompt_token_ids
+from playground.core.prompting.prompts import assemble, completion_text
 
 
 def write_jsonl(path, rows):

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 from playground.core.finetune import (
     CheckpointEvent,
     DoneEvent,
@@ -21,7 +21,7 @@ from playground.core.finetune import (
     resume_config,
     run_finetune,
 )
-from playground.core.handle import TaskHandle
+from playground.core.base.handle import TaskHandle
 
 LR = {"lora": 0.02, "full": 0.003, "prompt_tuning": 0.3}
 
@@ -234,7 +234,7 @@ def test_rouge_before_and_after_and_an_encoder_decoder_model(tiny_t5_dir, data_d
     # The numbers are the evaluation core's, on the summaries kept in test_predictions.csv.
     import csv
 
-    from playground.core.metrics import rouge as rouge_of
+    from playground.core.evaluation.metrics import rouge as rouge_of
     with open(tmp_path / "run" / "test_predictions.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 and {"before output", "after output"} <= set(rows[0])

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from playground.core.datasets import Example
-from playground.core.errors import InputError, PlaygroundError
-from playground.core.evaluation import ADAPTER, SystemSpec, load_adapter_copy, run_evaluation
-from playground.core.generation import GenerationSettings
+from playground.core.evaluation.datasets import Example
+from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.evaluation.run import ADAPTER, SystemSpec, load_adapter_copy, run_evaluation
+from playground.core.decoding.generation import GenerationSettings
 
 EXAMPLES = [Example("e1", "#Person1#: Tea?\n#Person2#: Yes.", "They have tea.")]
 SETTINGS = GenerationSettings(max_new_tokens=2, do_sample=False, top_n=0)

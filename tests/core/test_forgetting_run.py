@@ -10,7 +10,7 @@ import json
 import pytest
 import torch
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 from playground.core.lifecycle import forgetting as F
 from playground.core.lifecycle import forgetting_run as FR
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from playground.core.errors import InputError, PlaygroundError
-from playground.core.generation import (
+from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.decoding.generation import (
     GenerationSettings,
     check_prompt,
     count_tokens,
@@ -126,7 +126,7 @@ def test_bundled_model_greedy_is_repeatable(bundled_model):
 
 
 def test_token_labels_are_visible(tiny_llama):
-    from playground.core.tokens import token_label
+    from playground.core.prompting.tokens import token_label
 
     tok = tiny_llama.tokenizer
     space_id = tok(" or", add_special_tokens=False)["input_ids"][0]
@@ -137,7 +137,7 @@ def test_token_labels_are_visible(tiny_llama):
 
 
 def test_generation_follows_the_sampling_tabs_rules(tiny_llama):
-    from playground.core.sampling import MIN_TEMPERATURE, SamplingSettings, pick_token
+    from playground.core.decoding.sampling import MIN_TEMPERATURE, SamplingSettings, pick_token
 
     s = GenerationSettings(max_new_tokens=5, do_sample=True, top_p=0.0, stop_at_eos=False)
     s.validate()  # top-p 0 is allowed here as in the Sampling tab: it keeps the most likely token

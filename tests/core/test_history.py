@@ -1,6 +1,6 @@
 import sqlite3
 
-from playground.core.history import History, Run, runs_to_html, runs_to_markdown
+from playground.core.prompting.history import History, Run, runs_to_html, runs_to_markdown
 
 
 def make_run(i=0, **kw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playground.core.memory import (
+from playground.core.finetune.memory import (
     ModelShape,
     estimate_all_methods,
     estimate_training_memory,

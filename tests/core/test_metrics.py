@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from rouge_score import rouge_scorer, tokenizers
 
-from playground.core.errors import InputError
-from playground.core.metrics import (
+from playground.core.base.errors import InputError
+from playground.core.evaluation.metrics import (
     ROUGE_KEYS,
     bleu,
     bleu_with_ci,
@@ -15,7 +15,7 @@ from playground.core.metrics import (
     rouge,
     score_predictions,
 )
-from playground.core.text_tokens import token_spans
+from playground.core.evaluation.text_tokens import token_spans
 
 WORDS = ["the", "meeting", "was", "moved", "to", "Friday", "because", "Tom", "is", "travelling", "and", "Anna", "booked", "a", "table", "at", "restaurant", "near", "station", "tickets", "cost", "twenty", "dollars", "she", "agreed", "he", "refused", "they", "talked", "running", "runs", "ran", "quickly-arranged", "3pm", "2024", "O'Brien's", "e-mail"]
 

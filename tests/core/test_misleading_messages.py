@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 
-from playground.core.datasets import Example
-from playground.core.errors import InputError, ModelLoadError
-from playground.core.evaluation import K_SHOT, SystemSpec, run_evaluation
-from playground.core.generation import GenerationSettings
+from playground.core.evaluation.datasets import Example
+from playground.core.base.errors import InputError, ModelLoadError
+from playground.core.evaluation.run import K_SHOT, SystemSpec, run_evaluation
+from playground.core.decoding.generation import GenerationSettings
 
 DIALOGUE = "#Person1#: Shall we meet for tea at four today?\n#Person2#: Yes, at the station café."
 TRAIN = [Example(f"t{i}", DIALOGUE + f" ({i})", "They meet for tea.") for i in range(100)]
@@ -19,8 +19,8 @@ TRAIN = [Example(f"t{i}", DIALOGUE + f" ({i})", "They meet for tea.") for i in r
 
 @pytest.mark.bad_input("a model folder without tokenizer files")
 def test_a_missing_tokenizer_says_so_not_sentencepiece(tiny_llama_dir, tmp_path, bad_input):
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     folder = tmp_path / "no-tokenizer"
     folder.mkdir()
@@ -50,7 +50,7 @@ def test_too_many_shots_names_how_many_fit(tiny_llama, bad_input):
 
 @pytest.mark.bad_input("evaluate stopped with Ctrl+C")
 def test_a_stopped_evaluate_exits_non_zero(tiny_llama_dir, tmp_path, monkeypatch, capsys, bad_input):
-    import playground.core.evaluation as evaluation
+    import playground.core.evaluation.run as evaluation
     from playground.cli.main import main
 
     real = evaluation.run_evaluation

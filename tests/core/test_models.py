@@ -4,9 +4,9 @@ import shutil
 import pytest
 import torch
 
-from playground.core.errors import ModelLoadError, PlaygroundError
-from playground.core.model_sources import ModelSource
-from playground.core.models import (
+from playground.core.base.errors import ModelLoadError, PlaygroundError
+from playground.core.models.sources import ModelSource
+from playground.core.models.loading import (
     DECODER_ONLY,
     ENCODER_DECODER,
     ModelSession,

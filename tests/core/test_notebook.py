@@ -9,9 +9,9 @@ import sys
 import nbformat
 import pytest
 
-from playground.core.errors import InputError
-from playground.core.generation import GenerationSettings
-from playground.core.notebook import RESULTS_MARK, build_notebook, notebook_script, write_notebook
+from playground.core.base.errors import InputError
+from playground.core.decoding.generation import GenerationSettings
+from playground.core.labs.notebook import RESULTS_MARK, build_notebook, notebook_script, write_notebook
 
 DIALOGUE = "#Person1#: Lunch at noon?\n#Person2#: Sure, see you at the cafe."
 REFERENCE = "#Person1# and #Person2# meet for lunch at noon."
@@ -36,9 +36,9 @@ def model_ref(loaded, folder):
 
 def test_prompt_comparison_generation_next_token_and_attention_reproduce_the_app(tiny_llama, tiny_llama_dir, tmp_path):
     from playground.core.attention.extract import extract_attention
-    from playground.core.datasets import Example
-    from playground.core.prompt_lab import Variant, build_variant_prompt, run_variants
-    from playground.core.sampling import next_token_distribution
+    from playground.core.evaluation.datasets import Example
+    from playground.core.prompting.lab import Variant, build_variant_prompt, run_variants
+    from playground.core.decoding.sampling import next_token_distribution
 
     shot = Example("s1", SHOT[0], SHOT[1])
     variants = [Variant("0-shot", "tldr"), Variant("1-shot", "tldr", [shot])]
@@ -48,7 +48,7 @@ def test_prompt_comparison_generation_next_token_and_attention_reproduce_the_app
 
     import torch
 
-    from playground.core.generation import prompt_token_ids
+    from playground.core.decoding.generation import prompt_token_ids
     ids = prompt_token_ids(tiny_llama.tokenizer, prompt)
     with torch.inference_mode():
         logits = tiny_llama.model(input_ids=torch.tensor([ids])).logits[0, -1]
@@ -83,7 +83,7 @@ def test_prompt_comparison_generation_next_token_and_attention_reproduce_the_app
 
 
 def test_finetune_and_evaluation_sections_run_and_match_rouge(tiny_llama, tiny_llama_dir, tmp_path):
-    from playground.core.metrics import rouge
+    from playground.core.evaluation.metrics import rouge
 
     preds = ["they meet for lunch", "a talk about tennis"]
     refs = ["#Person1# and #Person2# meet for lunch.", "They will play tennis at five."]

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from playground.core.objectives import (
+from playground.core.models.objectives import (
     all_objectives,
     causal_lm,
     masked_lm,
@@ -77,9 +77,9 @@ def test_token_losses_equal_direct_cross_entropy(tiny_llama):
 
 
 def test_token_losses_refuse_an_encoder(tiny_bert_dir):
-    from playground.core.errors import PlaygroundError
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.base.errors import PlaygroundError
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     loaded = load_model(ModelSource("local", str(tiny_bert_dir)), device="cpu")
     with pytest.raises(PlaygroundError, match="causal"):

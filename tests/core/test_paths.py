@@ -3,8 +3,8 @@
 import os
 import stat
 
-from playground.core.paths import atomic_write_text
-from playground.core.settings import Settings
+from playground.core.base.paths import atomic_write_text
+from playground.core.base.settings import Settings
 
 
 def test_handouts_and_exports_are_readable_by_others_and_settings_stay_private(tmp_path):

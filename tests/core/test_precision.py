@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 from playground.core.lifecycle import precision as P
 
 
@@ -75,7 +75,7 @@ def test_kl_of_fp32_against_itself_is_zero_and_int2_is_not(tiny):
 
 
 def test_sweep_yields_rows_and_stop_keeps_finished_ones(tiny):
-    from playground.core.handle import TaskHandle
+    from playground.core.base.handle import TaskHandle
 
     model, tok = tiny
     handle = TaskHandle()

@@ -1,9 +1,9 @@
 import subprocess
 import sys
 
-from playground.core.generation import GenerationSettings, generate_text
-from playground.core.prompt_lab import Variant, python_snippet, run_variants
-from playground.core.prompts import Shot
+from playground.core.decoding.generation import GenerationSettings, generate_text
+from playground.core.prompting.lab import Variant, python_snippet, run_variants
+from playground.core.prompting.prompts import Shot
 
 D = "#Person1#: Can you fix my bike today?\n#Person2#: Yes, come back at five."
 S = Shot("t1", "#Person1#: Tea?\n#Person2#: Yes please.", "#Person2# accepts tea.")

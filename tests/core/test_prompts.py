@@ -1,7 +1,7 @@
 import pytest
 
-from playground.core.errors import InputError
-from playground.core.prompts import (
+from playground.core.base.errors import InputError
+from playground.core.prompting.prompts import (
     TEMPLATES,
     Shot,
     assemble,

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_finetune_train import data_dir, make_config  # noqa: E402,F401  (the module's fixture)
 
-from playground.core.errors import InputError  # noqa: E402
+from playground.core.base.errors import InputError  # noqa: E402
 from playground.core.finetune import DoneEvent, run_finetune  # noqa: E402
 from playground.core.finetune.job import prepare_run_dir  # noqa: E402
 from playground.core.finetune.lock import RunLock, is_locked  # noqa: E402

@@ -10,8 +10,8 @@ from transformers.generation.logits_process import (
     TopPLogitsWarper,
 )
 
-from playground.core.errors import PlaygroundError
-from playground.core.sampling import (
+from playground.core.base.errors import PlaygroundError
+from playground.core.decoding.sampling import (
     MIN_TEMPERATURE,
     SamplingSettings,
     distribution_stages,
@@ -190,7 +190,7 @@ def test_a_kept_sort_order_with_ties_keeps_the_same_number_of_tokens():
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "0.7"])
 def test_non_finite_or_non_numbers_are_refused(bad):
-    from playground.core.errors import InputError
+    from playground.core.base.errors import InputError
 
     with pytest.raises(InputError, match="must be a number"):
         SamplingSettings(temperature=bad).validate()

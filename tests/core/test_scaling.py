@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 from playground.core.lifecycle import mini_scaling as M
 from playground.core.lifecycle import scaling as S
 
@@ -73,8 +73,8 @@ def test_mini_experiment_two_sizes_losses_decrease():
 
 
 def test_stop_keeps_finished_sizes():
-    from playground.core.errors import Cancelled
-    from playground.core.handle import TaskHandle
+    from playground.core.base.errors import Cancelled
+    from playground.core.base.handle import TaskHandle
 
     sizes = M.SIZES[:2]
     budget = 6.0 * sizes[1].params * 12 * M.SEQ_LEN * M.BATCH

@@ -1,7 +1,7 @@
 import json
 
-from playground.core.paths import atomic_write_text, user_dirs
-from playground.core.settings import Settings
+from playground.core.base.paths import atomic_write_text, user_dirs
+from playground.core.base.settings import Settings
 
 
 def test_user_dirs_follow_playground_home(tmp_path, monkeypatch):

@@ -24,7 +24,7 @@ def prompt_tuned(tiny_llama):
 def test_logits_match_peft_on_the_callers_tokens(tiny_llama, prompt_tuned):
     import torch
 
-    from playground.core.soft_prompt import with_soft_prompt
+    from playground.core.models.soft_prompt import with_soft_prompt
 
     adapted = with_soft_prompt(tiny_llama, prompt_tuned, " + soft prompt")
     ids = torch.tensor([tiny_llama.tokenizer("Summarize this conversation please")["input_ids"]])
@@ -40,8 +40,8 @@ def test_logits_match_peft_on_the_callers_tokens(tiny_llama, prompt_tuned):
 def test_streaming_generation_matches_peft_generate(tiny_llama, prompt_tuned):
     import torch
 
-    from playground.core.generation import GenerationSettings, stream_generate
-    from playground.core.soft_prompt import with_soft_prompt
+    from playground.core.decoding.generation import GenerationSettings, stream_generate
+    from playground.core.models.soft_prompt import with_soft_prompt
 
     adapted = with_soft_prompt(tiny_llama, prompt_tuned)
     prompt = "Summarize this conversation please"
@@ -60,8 +60,8 @@ def test_streaming_generation_matches_peft_generate(tiny_llama, prompt_tuned):
 
 
 def test_encoder_decoder_prompt_tuning_is_refused_plainly(tiny_t5):
-    from playground.core.errors import PlaygroundError
-    from playground.core.soft_prompt import with_soft_prompt
+    from playground.core.base.errors import PlaygroundError
+    from playground.core.models.soft_prompt import with_soft_prompt
 
     with pytest.raises(PlaygroundError, match="Evaluate tab"):
         with_soft_prompt(tiny_t5, None)
@@ -69,8 +69,8 @@ def test_encoder_decoder_prompt_tuning_is_refused_plainly(tiny_t5):
 
 def test_inside_views_refuse_a_soft_prompt_plainly(tiny_llama, prompt_tuned):
     from playground.core.attention import extract_attention
-    from playground.core.errors import PlaygroundError
-    from playground.core.soft_prompt import with_soft_prompt
+    from playground.core.base.errors import PlaygroundError
+    from playground.core.models.soft_prompt import with_soft_prompt
 
     with pytest.raises(PlaygroundError, match="Adapter switch off"):
         extract_attention(with_soft_prompt(tiny_llama, prompt_tuned), "hello there")

@@ -4,9 +4,9 @@
 import pytest
 import torch
 
-from playground.core.errors import InputError, PlaygroundError
-from playground.core.sampling import SamplingSettings, make_generator
-from playground.core.stepper import TokenStepper, compare_rollouts
+from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.decoding.sampling import SamplingSettings, make_generator
+from playground.core.decoding.stepper import TokenStepper, compare_rollouts
 
 PROMPT = "The quick brown fox jumps over"
 

@@ -1,8 +1,8 @@
 import pytest
 
-from playground.core.datasets import Example
-from playground.core.errors import InputError
-from playground.core.summarize import (
+from playground.core.evaluation.datasets import Example
+from playground.core.base.errors import InputError
+from playground.core.prompting.summarize import (
     INSTRUCTION,
     build_prompt,
     clean_summary,

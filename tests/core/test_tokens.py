@@ -1,7 +1,7 @@
 import pytest
 
-from playground.core.errors import InputError
-from playground.core.tokens import tokenize_text, visible, word_splits
+from playground.core.base.errors import InputError
+from playground.core.prompting.tokens import tokenize_text, visible, word_splits
 
 
 def test_pieces_carry_the_tokenizer_ids_and_cover_the_text(bundled_tokenizer):

@@ -63,7 +63,7 @@ def test_spec_ships_resources_where_the_frozen_app_looks(monkeypatch, tmp_path):
     assert 'datas = [(str(ROOT / rules.RESOURCES_SRC), rules.RESOURCES_DEST)]' in SPEC
     assert (ROOT / rules.RESOURCES_SRC / "icons" / "llm-playground.png").is_file()
 
-    from playground.core.paths import resources_dir
+    from playground.core.base.paths import resources_dir
 
     assert resources_dir() == ROOT / "resources"
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
@@ -71,7 +71,7 @@ def test_spec_ships_resources_where_the_frozen_app_looks(monkeypatch, tmp_path):
 
 
 def test_spec_ships_the_bundled_model_package_the_app_looks_for():
-    from playground.core.bundled import BUNDLED_PACKAGE
+    from playground.core.models.bundled import BUNDLED_PACKAGE
 
     assert rules.MODEL_PACKAGE == BUNDLED_PACKAGE
     assert "collect_data_files(rules.MODEL_PACKAGE, include_py_files=True)" in SPEC

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from playground.core import bundled
-from playground.core.errors import ModelLoadError
-from playground.core.paths import resources_dir
+from playground.core.models import bundled
+from playground.core.base.errors import ModelLoadError
+from playground.core.base.paths import resources_dir
 
 
 def _without_model_package(monkeypatch):

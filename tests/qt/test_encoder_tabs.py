@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from playground.core.model_sources import ModelSource
+from playground.core.models.sources import ModelSource
 from playground.qt.generate.panel import GeneratePanel
 from playground.qt.prompt.panel import PromptPanel
 from playground.qt.sampling.panel import SamplingPanel
@@ -53,7 +53,7 @@ def test_switch_back_button_loads_the_bundled_decoder(qtbot, app_context, panels
 
 
 def test_masked_lm_fills_the_mask_in_generate(qtbot, app_context, panels, tiny_bert_mlm_dir):
-    from playground.core.encoder import fill_mask
+    from playground.core.models.encoder import fill_mask
 
     gen = panels[0]
     loaded = load(qtbot, app_context, tiny_bert_mlm_dir)

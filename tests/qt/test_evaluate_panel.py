@@ -4,7 +4,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from playground.core.metrics import METRIC_KEYS
+from playground.core.evaluation.metrics import METRIC_KEYS
 from playground.qt.evaluate.panel import EvaluatePanel
 from tests.qt.shown import shown
 
@@ -140,7 +140,7 @@ def _lora_run(tiny_llama, run_dir):
     from peft import LoraConfig, get_peft_model
 
     from playground.core.finetune.config import FinetuneConfig
-    from playground.core.models import LoadedModel
+    from playground.core.models.loading import LoadedModel
 
     torch.manual_seed(1)
     model = get_peft_model(copy.deepcopy(tiny_llama.model),
@@ -158,8 +158,8 @@ def _lora_run(tiny_llama, run_dir):
 
 def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, context_with_tiny_llama, tiny_llama,
                                                                          tmp_path):
-    from playground.core.evaluation import ADAPTER, ZERO_SHOT, SystemSpec, load_adapter_copy, run_evaluation
-    from playground.core.generation import GenerationSettings
+    from playground.core.evaluation.run import ADAPTER, ZERO_SHOT, SystemSpec, load_adapter_copy, run_evaluation
+    from playground.core.decoding.generation import GenerationSettings
 
     ctx = context_with_tiny_llama
     data = write_dialogues(tmp_path / "d.jsonl", 2)
@@ -179,7 +179,7 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
     assert set(blocker.args[0]) == {"zero-shot", "adapter lora-run-7"}
     # Oracle: the base model alone, and a fresh peft load of the folder on a copy of the base.
     settings = GenerationSettings(max_new_tokens=8, do_sample=False, top_n=0)
-    from playground.core.datasets import load_table
+    from playground.core.evaluation.datasets import load_table
 
     examples = load_table(str(data)).head(2)
     spec = SystemSpec(ZERO_SHOT, template="tldr")
@@ -195,7 +195,7 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
     assert f"{tiny_llama.info.name} (base model, no adapter)" in shown
     assert f"{tiny_llama.info.name} + lora-run-7" in shown
     # A folder is never stacked on an adapted model (peft would load nothing).
-    from playground.core.errors import PlaygroundError
+    from playground.core.base.errors import PlaygroundError
 
     with pytest.raises(PlaygroundError, match="already has an adapter"):
         load_adapter_copy(attached, tmp_path / "lora-run-7" / "adapter")
@@ -207,7 +207,7 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
 
     # A restart: the settings file is read again, nothing is attached in the model bar, and the
     # tab opens with the last run's settings and the adapter's folder in its row.
-    from playground.core.settings import Settings
+    from playground.core.base.settings import Settings
 
     ctx.set_adapter(None)
     ctx.settings.save()  # as the window does when it closes
@@ -222,8 +222,8 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
 
 
 def test_similarity_column_and_encoder_named(qtbot, context_with_tiny_llama, tmp_path):
-    from playground.core.encoder import ENCODER_NAME, sentence_similarity
-    from playground.core.metrics import SIMILARITY_KEY
+    from playground.core.models.encoder import ENCODER_NAME, sentence_similarity
+    from playground.core.evaluation.metrics import SIMILARITY_KEY
 
     data = write_dialogues(tmp_path / "d.jsonl", 2)
     panel = make_panel(qtbot, context_with_tiny_llama)

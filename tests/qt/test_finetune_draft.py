@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QWidget
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def _small_job(qtbot, panel, examples=8, accumulation=2, lr="0.05"):
 
 
 def _first_token_probs(context):
-    from playground.core.generation import GenerationSettings, stream_generate
+    from playground.core.decoding.generation import GenerationSettings, stream_generate
 
     step = next(stream_generate(context.session.current, "Summarize: hello there", GenerationSettings(top_n=5)))
     return step.top_probs
@@ -290,7 +290,7 @@ def test_a_training_crash_leaves_the_app_running_with_the_message(qtbot, wizard,
 
 
 def test_memory_explainer_bars_follow_the_settings(qtbot, wizard):
-    from playground.core.memory import METHODS, PARTS
+    from playground.core.finetune.memory import METHODS, PARTS
 
     panel = wizard
     method = panel.method_page

@@ -57,7 +57,7 @@ def test_prompt_longer_than_context_window(qtbot, context_with_tiny_llama):
     panel.chat_check.setChecked(False)
     panel.prompt_edit.setPlainText("word " * 400)  # the tiny model's window is 256 tokens
     panel.generate_button.click()
-    from playground.core.generation import count_tokens
+    from playground.core.decoding.generation import count_tokens
 
     n = count_tokens(context_with_tiny_llama.session.current, "word " * 400)
     text = panel.message_label.text()

@@ -15,7 +15,7 @@ def panel(qtbot, app_context):
 
 
 def test_meaning_matrix_matches_core(qtbot, panel):
-    from playground.core.encoder import sentence_similarity
+    from playground.core.models.encoder import sentence_similarity
 
     panel.view_tabs.setCurrentIndex(list(panel.views).index("meaning"))
     view = panel.meaning
@@ -32,7 +32,7 @@ def test_meaning_matrix_matches_core(qtbot, panel):
 
 
 def test_objectives_with_decoder_then_encoder(qtbot, panel, app_context, tiny_llama, tiny_bert_dir):
-    from playground.core.model_sources import ModelSource
+    from playground.core.models.sources import ModelSource
 
     app_context.session.set(tiny_llama)
     app_context.sig_model_changed.emit(tiny_llama)
@@ -62,7 +62,7 @@ def test_both_kinds_side_by_side_causal_against_bidirectional(qtbot, panel, app_
     from transformers import AutoModel, AutoTokenizer
 
     from playground.core.attention.kinds import above_diagonal_share
-    from playground.core.encoder import find_bundled_encoder
+    from playground.core.models.encoder import find_bundled_encoder
 
     app_context.session.set(tiny_llama)
     panel.view_tabs.setCurrentIndex(list(panel.views).index("kinds"))

@@ -12,7 +12,7 @@ from tests.qt.test_prompt_panel import short_dataset, short_train_ids, tick
 
 @pytest.fixture
 def window(qtbot, context_with_tiny_llama, monkeypatch, tmp_path):
-    from playground.core import datasets
+    from playground.core.evaluation import datasets
 
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(datasets, "load_split", lambda split="test", folder=None: short_dataset(split))

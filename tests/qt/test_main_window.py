@@ -2,7 +2,7 @@ import time
 
 from PySide6.QtWidgets import QMessageBox
 
-from playground.core.model_sources import ModelSource
+from playground.core.models.sources import ModelSource
 from playground.qt.main_window import MainWindow
 from tests.qt.shown import main_window as make_window
 
@@ -37,7 +37,7 @@ def test_geometry_and_tab_persist(qtbot, app_context):
     w.close()
     saved = app_context.settings.get("window_geometry")
     assert saved
-    from playground.core.settings import Settings
+    from playground.core.base.settings import Settings
 
     again = Settings(app_context.settings.path)
     assert again.get("window_geometry") == saved

@@ -1,12 +1,12 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from playground.core.history import History
+from playground.core.prompting.history import History
 from playground.qt.prompt.panel import PromptPanel
 
 
 def short_dataset(split):
-    from playground.core.datasets import Dataset, Example
+    from playground.core.evaluation.datasets import Dataset, Example
 
     rows = [Example(f"{split}{i}", f"#Person1#: Lunch at {i} ({split})?\n#Person2#: Sure, see you.",
                     f"#Person1# and #Person2# meet for lunch at {i}.", topic="lunch") for i in range(6)]
@@ -16,7 +16,7 @@ def short_dataset(split):
 @pytest.fixture
 def short_data(monkeypatch):
     """Short dialogues, so 0/1/2-shot prompts fit the tiny model's 256-token window."""
-    from playground.core import datasets
+    from playground.core.evaluation import datasets
 
     monkeypatch.setattr(datasets, "load_split", lambda split="test", folder=None: short_dataset(split))
 
@@ -159,8 +159,8 @@ def test_corrupted_history_is_kept_aside_and_said(qtbot, context_with_tiny_llama
 
 
 def test_empty_dataset_is_said(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
-    from playground.core import datasets
-    from playground.core.errors import InputError
+    from playground.core.evaluation import datasets
+    from playground.core.base.errors import InputError
 
     def empty(split="test", folder=None):
         raise InputError(f"The {split} split has no rows.")
@@ -228,7 +228,7 @@ def test_an_output_is_marked_stale_when_the_settings_change_and_names_its_shots(
 
 
 def test_one_chat_template_default_for_prompt_generate_and_sampling(qtbot, context_with_tiny_llama, tmp_path):
-    from playground.core.prompts import USE_CHAT_TEMPLATE
+    from playground.core.prompting.prompts import USE_CHAT_TEMPLATE
     from playground.qt.generate.panel import GeneratePanel
     from playground.qt.sampling.panel import SamplingPanel
 

@@ -1,6 +1,6 @@
 import threading
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 
 def test_result_returns_on_gui_thread(qtbot, app_context):
@@ -69,7 +69,7 @@ def test_cancel_stops_a_generator_between_items(qtbot, app_context):
 
 
 def test_failed_model_load_keeps_current_model(qtbot, context_with_tiny_llama, tmp_path):
-    from playground.core.model_sources import ModelSource
+    from playground.core.models.sources import ModelSource
 
     ctx = context_with_tiny_llama
     before = ctx.session.current

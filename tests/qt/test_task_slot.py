@@ -3,8 +3,8 @@ pause / resume in the runner's Task."""
 
 import threading
 
-from playground.core.errors import InputError
-from playground.core.handle import TaskHandle
+from playground.core.base.errors import InputError
+from playground.core.base.handle import TaskHandle
 from playground.qt.task_slot import TaskSlot
 
 

@@ -94,7 +94,7 @@ def test_session_export_contains_the_runs_and_no_network(qtbot, window, tmp_path
 
 
 def test_unwritable_user_folder_falls_back_when_a_file_blocks_it(tmp_path, monkeypatch):
-    from playground.core.paths import writable_user_dirs
+    from playground.core.base.paths import writable_user_dirs
 
     blocker = tmp_path / "home"
     blocker.write_text("a file where a folder should be")

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 from playground.core.finetune.config import ModelConfig, OutputConfig, _build, dump_toml
 
 ALIGN_METHODS = ("reward_model", "grpo", "rloo", "ppo", "dpo")

@@ -23,10 +23,10 @@ from typing import Any, Iterator
 
 from playground.core.align.config import AlignConfig
 from playground.core.align.report import write_report
-from playground.core.errors import Cancelled, InputError, PlaygroundError
+from playground.core.base.errors import Cancelled, InputError, PlaygroundError
 from playground.core.finetune.events import CheckpointEvent, DoneEvent, StageEvent, StoppedEvent
 from playground.core.finetune.layout import RunFolder
-from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.base.handle import TaskHandle, ensure_handle
 
 
 @dataclass
@@ -95,7 +95,7 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
     a non-finite reward or loss: that step is refused and nothing non-finite is saved).
     """
     from playground.core.finetune.job import prepare_run_dir
-    from playground.core.paths import atomic_write_text
+    from playground.core.base.paths import atomic_write_text
 
     handle = ensure_handle(handle)
     cfg.validate()
@@ -116,7 +116,7 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
             raise
         yield StoppedEvent(state.get("step", 0), state.get("checkpoint", ""))
     except Exception as exc:
-        from playground.core.errors import describe_exception
+        from playground.core.base.errors import describe_exception
 
         message, hint = describe_exception(exc)
         if shard.main:
@@ -144,7 +144,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state, save_checkpoint
     from playground.core.align.monitor import dpo_samples, monitor, samples_csv
     from playground.core.finetune.resources import PeakMeter
-    from playground.core.paths import atomic_write_text
+    from playground.core.base.paths import atomic_write_text
 
     m, t = cfg.method, cfg.training
     shard = state["shard"]
@@ -240,8 +240,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
 
 def _model_and_pairs(cfg: AlignConfig, shard, device):
     """The model (on this process's device) and the train / test pairs, prompts cut to length."""
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
     if shard.world > 1:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 ONLINE = ("grpo", "rloo", "ppo")
 

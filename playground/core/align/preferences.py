@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 REQUIRED = ("prompt", "chosen", "rejected")
 

@@ -12,7 +12,7 @@ import io
 import json
 from pathlib import Path
 
-from playground.core.paths import atomic_write_bytes, atomic_write_text
+from playground.core.base.paths import atomic_write_bytes, atomic_write_text
 
 
 def _num(x, fmt: str = ".4f") -> str:

@@ -26,7 +26,7 @@ import torch
 
 from playground.core.align.losses import bradley_terry_loss, pair_accuracy
 from playground.core.align.preferences import PreferencePair
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 
 
 @dataclass
@@ -69,7 +69,7 @@ def completion_pair_features(model, tokenizer, prompts: Sequence[str], completio
                              batch_size: int = 8, max_length: int = 512) -> torch.Tensor:
     """(N, hidden) an encoder's mean of the completion's token vectors, encoded as the pair
     (prompt, completion) so each of them has attended to the prompt; a long prompt is cut first."""
-    from playground.core.encoder import mean_pool
+    from playground.core.models.encoder import mean_pool
 
     device = next(model.parameters()).device
     out = []
@@ -284,7 +284,7 @@ class RewardModel:
 
 def load_encoder_backbone():
     """The bundled encoder (frozen, shared) and its tokenizer, as a reward model's backbone."""
-    from playground.core.encoder import load_encoder
+    from playground.core.models.encoder import load_encoder
 
     return load_encoder()
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 
 Reward = Callable[[Sequence[str], Sequence[str]], list]
 
 
 def rouge_l_reward(completions: Sequence[str], references: Sequence[str]) -> list[float]:
     """ROUGE-L F1 (0-1) of each completion against its reference summary."""
-    from playground.core.metrics import make_rouge_scorer, score_pair
+    from playground.core.evaluation.metrics import make_rouge_scorer, score_pair
 
     scorer = make_rouge_scorer()
     return [score_pair(scorer, c, r)["rougeL"].fmeasure for c, r in zip(completions, references)]

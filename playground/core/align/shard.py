@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 
 class Shard:

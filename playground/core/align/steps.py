@@ -23,7 +23,7 @@ from playground.core.align.policy import reference, sample, sequence_logps, toke
 from playground.core.align.ppo import gae, kl_penalized_rewards, ppo_policy_loss, ppo_value_loss, whiten
 from playground.core.align.rewards import call_reward, check_rewards
 from playground.core.align.shard import Shard
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 
 
 def _refuse_together(error: PlaygroundError | None, shard: Shard, step: int) -> None:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from playground.core.errors import InputError
-from playground.core.models import LoadedModel
-from playground.core.tokens import special_ids, token_label
+from playground.core.base.errors import InputError
+from playground.core.models.loading import LoadedModel
+from playground.core.prompting.tokens import special_ids, token_label
 
 MAX_WORDS = 60
 

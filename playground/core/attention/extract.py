@@ -26,10 +26,10 @@ from playground.core.attention.taps import (
     listening,
     pick_output,
 )
-from playground.core.errors import InputError, PlaygroundError
-from playground.core.handle import TaskHandle, ensure_handle
-from playground.core.models import ENCODER_DECODER, LoadedModel
-from playground.core.tokens import TokenPiece, token_labels, tokenize_text
+from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.models.loading import ENCODER_DECODER, LoadedModel
+from playground.core.prompting.tokens import TokenPiece, token_labels, tokenize_text
 
 MAP_TITLES = {
     "self": "Self-attention",

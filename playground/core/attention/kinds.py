@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from playground.core.handle import TaskHandle, ensure_handle
-from playground.core.models import DECODER_ONLY, ENCODER_ONLY, LoadedModel
+from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.models.loading import DECODER_ONLY, ENCODER_ONLY, LoadedModel
 
 _bundled: dict[str, LoadedModel] = {}
 _lock = threading.Lock()
@@ -30,8 +30,8 @@ def above_diagonal_share(weights) -> float:
 
 def _bundled_model(kind: str, handle: TaskHandle) -> LoadedModel:
     """The bundled decoder ('bundled') or encoder ('encoder'), loaded once for this comparison."""
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     with _lock:
         if kind not in _bundled:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from playground.core.errors import InputError, PlaygroundError
-from playground.core.handle import TaskHandle, ensure_handle
-from playground.core.models import ENCODER_ONLY, LoadedModel
+from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.models.loading import ENCODER_ONLY, LoadedModel
 
 _NORM_NAMES = ("norm", "final_layer_norm", "ln_f", "final_layernorm", "norm_f", "final_norm")
 _CHUNK = 128  # positions per LM-head call: keeps the (positions × vocabulary) logits small
@@ -110,7 +110,7 @@ def logit_lens_from_hidden(loaded: LoadedModel, hidden, labels: list[str], next_
                 top_ids[r, c:c + len(h), :p.shape[-1]] = i.cpu().numpy()
                 top_probs[r, c:c + len(h), :p.shape[-1]] = p.cpu().numpy()
             handle.report((r + 1) / rows, f"Logit lens: layer {r} of {rows - 1}…")
-    from playground.core.tokens import token_label
+    from playground.core.prompting.tokens import token_label
 
     cache: dict[int, str] = {}
 
@@ -145,7 +145,7 @@ def logit_lens(loaded: LoadedModel, text: str, positions: list[int] | None = Non
         listening,
         pick_output,
     )
-    from playground.core.tokens import token_labels, tokenize_text
+    from playground.core.prompting.tokens import token_labels, tokenize_text
 
     handle = ensure_handle(handle)
     final_norm_and_head(loaded)  # refuse models without a head before running anything

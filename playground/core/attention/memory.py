@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 DEFAULT_LIMIT_BYTES = 512 * 2**20
 BYTES_PER_WEIGHT = 4

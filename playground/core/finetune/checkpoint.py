@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from playground.core.finetune.layout import STATE_FILE, RunFolder
-from playground.core.paths import atomic_write_text
+from playground.core.base.paths import atomic_write_text
 
 
 def atomic_save_dir(target: Path, write: Callable[[Path], None]) -> Path:

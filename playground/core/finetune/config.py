@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 from playground.core.finetune.methods import METHOD_FACTS
 
@@ -221,7 +221,7 @@ class FinetuneConfig:
              "data.validation_fraction + test_fraction", "must be below 1")
         need(set(d.columns) <= {"dialogue", "summary"}, "data.columns",
              "may only name the 'dialogue' and 'summary' columns")
-        from playground.core.prompts import resolve_template
+        from playground.core.prompting.prompts import resolve_template
 
         try:
             resolve_template(d.template)

@@ -1,7 +1,7 @@
 """Turning dialogues into training examples: template, tokens, truncation, completion-only labels.
 
-Rows come from :mod:`playground.core.datasets` (the bundled dialogues, or a user's CSV / JSONL /
-Parquet file with a column mapping); prompts from :mod:`playground.core.prompts` (the prompt
+Rows come from :mod:`playground.core.evaluation.datasets` (the bundled dialogues, or a user's CSV / JSONL /
+Parquet file with a column mapping); prompts from :mod:`playground.core.prompting.prompts` (the prompt
 lab's templates). Each example is the prompt, tokenized exactly as generation tokenizes it, then
 the completion (the reference summary and an end-of-text token). The labels copy the
 completion's tokens and hold -100 on every prompt token, so the loss, and so the learning, is
@@ -15,12 +15,12 @@ import statistics
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from playground.core.datasets import Example as Row
-from playground.core.datasets import load_split, load_table
-from playground.core.errors import InputError
+from playground.core.evaluation.datasets import Example as Row
+from playground.core.evaluation.datasets import load_split, load_table
+from playground.core.base.errors import InputError
 from playground.core.finetune.config import DataConfig
-from playground.core.generation import prompt_token_ids
-from playground.core.prompts import assemble, completion_text
+from playground.core.decoding.generation import prompt_token_ids
+from playground.core.prompting.prompts import assemble, completion_text
 
 IGNORE = -100  # the label value cross-entropy skips
 SPLITS = ("train", "validation", "test")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 
 # "Far above the start": more than FACTOR times the first loss and more than MARGIN above it.
 # A fine-tuning loss that starts near 2.6 then stops at 7.8; one from a random model near 10.8

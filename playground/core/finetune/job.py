@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
-from playground.core.errors import Cancelled, InputError, writing
+from playground.core.base.errors import Cancelled, InputError, writing
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
@@ -42,8 +42,8 @@ from playground.core.finetune.scoring import (
     predictions_csv,
     score_test_split,
 )
-from playground.core.handle import TaskHandle, ensure_handle
-from playground.core.paths import atomic_write_text
+from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.paths import atomic_write_text
 
 
 def make_accelerator(device: str, precision: str):
@@ -51,7 +51,7 @@ def make_accelerator(device: str, precision: str):
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState, GradientState
 
-    from playground.core.device import pick_device
+    from playground.core.models.device import pick_device
 
     launched = int(os.environ.get("WORLD_SIZE", "1")) > 1
     env_cpu = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
@@ -245,8 +245,8 @@ def _open_run(cfg: FinetuneConfig, resume: bool, where: dict):
 
 def _load_model_and_data(cfg: FinetuneConfig, acc, handle: TaskHandle):
     """Load the model and tokenize the data (yields their events); returns (loaded, data, test rows)."""
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     yield StageEvent("model", f"Loading {cfg.model.source} for training...")
     with acc.main_process_first():  # the first load may convert and cache the model: once

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 try:
     import fcntl

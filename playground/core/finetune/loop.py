@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from playground.core.errors import Cancelled, PlaygroundError, writing
+from playground.core.base.errors import Cancelled, PlaygroundError, writing
 from playground.core.finetune.batching import StepPlan, collate
 from playground.core.finetune.checkpoint import latest_checkpoint, save_checkpoint
 from playground.core.finetune.config import FinetuneConfig
@@ -26,7 +26,7 @@ from playground.core.finetune.events import (
 from playground.core.finetune.loss import batch_to, completion_loss_sum, loss_totals
 from playground.core.finetune.methods import METHOD_FACTS
 from playground.core.finetune.resources import PeakMeter
-from playground.core.handle import TaskHandle
+from playground.core.base.handle import TaskHandle
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 if TYPE_CHECKING:
     from playground.core.finetune.config import FinetuneConfig

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from playground.core.finetune.config import DataConfig
 from playground.core.finetune.dataset import SPLITS, ExampleEncoder, load_split_rows
-from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.base.handle import TaskHandle, ensure_handle
 
 
 @dataclass
@@ -113,13 +113,13 @@ def preview_data(cfg: DataConfig, tokenizer, encoder_decoder: bool = False, seed
 
 
 def _prompt_text(enc: ExampleEncoder, dialogue: str) -> str:
-    from playground.core.prompts import assemble
+    from playground.core.prompting.prompts import assemble
 
     return assemble(dialogue, (), enc.template, tokenizer=enc.tok, use_chat_template=enc.chat).text
 
 
 def _completion_text(enc: ExampleEncoder, summary: str) -> str:
-    from playground.core.prompts import completion_text
+    from playground.core.prompting.prompts import completion_text
 
     return completion_text(summary, enc.template, chat=enc.chat)
 
@@ -128,8 +128,8 @@ def read_and_preview(cfg, tokenizer, encoder_decoder: bool, user_file: bool, han
     """What the wizard's Data step shows for a job: (columns of the user's file, the column mapping
     with unset or unknown columns guessed from their names, the DataPreview or None, and
     (message, hint) when the data cannot be used, else None)."""
-    from playground.core.datasets import guess_columns, read_rows
-    from playground.core.errors import InputError
+    from playground.core.evaluation.datasets import guess_columns, read_rows
+    from playground.core.base.errors import InputError
 
     columns = []
     cols = cfg.data.columns

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from playground.core.paths import atomic_write_bytes, atomic_write_text
+from playground.core.base.paths import atomic_write_bytes, atomic_write_text
 
 
 def build_report(cfg, method_info, data_stats: dict, history, *, status: str, artifact: str,

@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.core.errors import Cancelled, InputError
+from playground.core.base.errors import Cancelled, InputError
 from playground.core.finetune.config import FinetuneConfig
-from playground.core.handle import TaskHandle
-from playground.core.paths import user_dirs
+from playground.core.base.handle import TaskHandle
+from playground.core.base.paths import user_dirs
 
 
 def runs_root() -> Path:

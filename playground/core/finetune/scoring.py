@@ -11,18 +11,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Iterator
 
-from playground.core.datasets import Example as Row
-from playground.core.errors import Cancelled
+from playground.core.evaluation.datasets import Example as Row
+from playground.core.base.errors import Cancelled
 from playground.core.finetune.config import FinetuneConfig
 from playground.core.finetune.events import RougeEvent, StageEvent
-from playground.core.handle import TaskHandle
+from playground.core.base.handle import TaskHandle
 
 SAMPLES = 3  # example summaries carried in the event and the report
 
 
 def as_loaded(loaded, model, name_suffix: str):
     """The LoadedModel ``loaded`` with another model (e.g. the trained peft model) in its place."""
-    from playground.core.models import LoadedModel
+    from playground.core.models.loading import LoadedModel
 
     return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=replace(loaded.info, name=loaded.info.name + name_suffix),
                        source=loaded.source, extras=dict(loaded.extras))
@@ -45,13 +45,13 @@ def score_test_split(loaded, rows: list[Row], cfg: FinetuneConfig, when: str,
     handle
         Stop, checked between tokens; raises Cancelled when stopped.
     """
-    from playground.core.evaluation import (
+    from playground.core.evaluation.run import (
         ZERO_SHOT,
         SystemSpec,
         run_evaluation,
         score_results,
     )
-    from playground.core.generation import GenerationSettings
+    from playground.core.decoding.generation import GenerationSettings
 
     spec = SystemSpec(ZERO_SHOT, label=when, template=cfg.data.template,
                       use_chat_template=cfg.data.use_chat_template)
@@ -80,9 +80,9 @@ def score_test_split(loaded, rows: list[Row], cfg: FinetuneConfig, when: str,
 
 def predictions_csv(rows: list[Row], predictions: dict[str, list[str]]) -> str:
     """Every test row with each system's summary and its per-pair ROUGE (the Evaluate tab's CSV)."""
-    from playground.core.eval_report import results_csv
-    from playground.core.evaluation import ExampleResult
-    from playground.core.metrics import make_rouge_scorer, score_pair
+    from playground.core.evaluation.report import results_csv
+    from playground.core.evaluation.run import ExampleResult
+    from playground.core.evaluation.metrics import make_rouge_scorer, score_pair
 
     scorer = make_rouge_scorer()
     labels = [k for k, v in predictions.items() if v]

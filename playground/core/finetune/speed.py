@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from playground.core.finetune.config import FinetuneConfig
-from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.base.handle import TaskHandle, ensure_handle
 
 
 @dataclass
@@ -53,7 +53,7 @@ def measure_training_speed(loaded, cfg: FinetuneConfig, epoch_tokens: int, micro
     """
     import torch
 
-    from playground.core.device import pick_device
+    from playground.core.models.device import pick_device
     from playground.core.finetune.batching import collate
     from playground.core.finetune.dataset import ExampleEncoder, load_split_rows
     from playground.core.finetune.loss import batch_to, completion_loss_sum
@@ -69,7 +69,7 @@ def measure_training_speed(loaded, cfg: FinetuneConfig, epoch_tokens: int, micro
                          cfg.data.use_chat_template)
     examples = [ex for ex in (enc.encode(r)[0] for r in rows) if ex is not None]
     if not examples:
-        from playground.core.errors import InputError
+        from playground.core.base.errors import InputError
 
         raise InputError("No training example fits the maximum length.", "Raise the maximum length.")
     handle.report(None, "Copying the model to time a few training steps…")

@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 # The tabs a lab may send the learner to (the titles the main window shows). Align and Lifecycle
 # are named here even where this build has no such tab: their checks then say so in plain words.
@@ -120,7 +120,7 @@ def parse_lab(text: str, name: str = "lab", path: str = "") -> Lab:
     if not isinstance(notebook, list) or not all(isinstance(n, str) for n in notebook):
         raise LabError(f"The lab file {name}: 'notebook' must be a list of names in quotes.",
                        'For example notebook = ["prompt_comparison", "generation"].')
-    from playground.core.notebook import EXPERIMENTS
+    from playground.core.labs.notebook import EXPERIMENTS
 
     bad = [n for n in notebook if n not in EXPERIMENTS]
     if bad:
@@ -141,7 +141,7 @@ def load_lab(path: str | Path) -> Lab:
 
 
 def labs_dir() -> Path:
-    from playground.core.paths import resources_dir
+    from playground.core.base.paths import resources_dir
 
     return resources_dir() / "labs"
 

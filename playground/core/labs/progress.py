@@ -13,7 +13,7 @@ class LabProgress:
 
     def __init__(self, path: str | Path | None = None) -> None:
         if path is None:
-            from playground.core.paths import user_dirs
+            from playground.core.base.paths import user_dirs
 
             path = user_dirs().data / "labs-progress.json"
         self.path = Path(path)
@@ -58,6 +58,6 @@ class LabProgress:
         self.save()
 
     def save(self) -> None:
-        from playground.core.paths import atomic_write_text
+        from playground.core.base.paths import atomic_write_text
 
         atomic_write_text(self.path, json.dumps({"version": VERSION, "labs": self._data}, indent=1))

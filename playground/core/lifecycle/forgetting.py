@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.base.handle import TaskHandle, ensure_handle
 
 REPLY_TOKENS = 32
 
 
 def probes_path() -> Path:
-    from playground.core.paths import resources_dir
+    from playground.core.base.paths import resources_dir
 
     return resources_dir() / "probes" / "probes.json"
 

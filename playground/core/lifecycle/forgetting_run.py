@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.core.errors import InputError
-from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.base.errors import InputError
+from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.lifecycle.forgetting import (
     REPLY_TOKENS,
     ForgettingReport,
@@ -90,8 +90,8 @@ def base_mismatch(run_dir: str | Path, base) -> str:
 
 def load_base(run_dir: str | Path, device: str = "cpu", handle: TaskHandle | None = None):
     """The base model the run started from (model.source of its job), in FP32."""
-    from playground.core.model_sources import ModelSource
-    from playground.core.models import load_model
+    from playground.core.models.sources import ModelSource
+    from playground.core.models.loading import load_model
 
     return load_model(ModelSource.parse(run_base_source(run_dir)), device=device, dtype="float32", handle=handle)
 
@@ -100,12 +100,12 @@ def load_tuned(run_dir: str | Path, base, handle: TaskHandle | None = None):
     """The run's fine-tuned model built on ``base`` (a LoadedModel; the shared model is not changed)."""
     run_dir = Path(run_dir)
     if (run_dir / "adapter" / "adapter_config.json").is_file():
-        from playground.core.evaluation import load_adapter_copy
+        from playground.core.evaluation.run import load_adapter_copy
 
         return load_adapter_copy(base, run_dir / "adapter", handle)
     if (run_dir / "model" / "config.json").is_file():
-        from playground.core.model_sources import ModelSource
-        from playground.core.models import load_model
+        from playground.core.models.sources import ModelSource
+        from playground.core.models.loading import load_model
 
         return load_model(ModelSource.parse(str(run_dir / "model")), device=base.device, dtype="float32",
                           handle=handle)
@@ -217,7 +217,7 @@ def check_run(run_dir: str | Path, *, base=None, baseline_result: Baseline | Non
                            val[-1][1] if len(val) > 1 else None,
                            ForgettingReport(baseline_result.before, after, baseline_result.noise))
     if save:
-        from playground.core.paths import atomic_write_text
+        from playground.core.base.paths import atomic_write_text
 
         atomic_write_text(run_dir / RESULT_FILE, json.dumps(result.to_dict(), indent=1))
         atomic_write_text(run_dir / "forgetting.md", "# Forgetting check\n\n" + result.describe() + "\n")

@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from playground.core.errors import InputError
-from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.base.errors import InputError
+from playground.core.base.handle import TaskHandle, ensure_handle
 
 SEQ_LEN = 64
 BATCH = 8
@@ -81,7 +81,7 @@ class SizeResult:
 
 def bundled_bytes() -> tuple[bytes, bytes]:
     """Training bytes (the bundled train dialogues and summaries) and held-out bytes (validation)."""
-    from playground.core.datasets import load_split
+    from playground.core.evaluation.datasets import load_split
 
     def join(split: str) -> bytes:
         return "\n\n".join(f"{e.input}\n{e.reference}" for e in load_split(split).examples).encode("utf-8")

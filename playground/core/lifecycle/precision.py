@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from playground.core.errors import InputError
-from playground.core.handle import TaskHandle, ensure_handle
+from playground.core.base.errors import InputError
+from playground.core.base.handle import TaskHandle, ensure_handle
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ class PrecisionRow:
 
 def default_texts(n: int = 20) -> list[str]:
     """The first n reference summaries of the bundled test split."""
-    from playground.core.datasets import load_split
+    from playground.core.evaluation.datasets import load_split
 
     return [e.reference for e in load_split("test").head(n)]
 
@@ -374,7 +374,7 @@ def at_precision(loaded, name: str):
     bar shows the format in its dtype field and the converted weights' bytes."""
     import dataclasses
 
-    from playground.core.models import LoadedModel
+    from playground.core.models.loading import LoadedModel
 
     loaded = loaded.extras.get("precision_of", loaded)  # always convert from the model as loaded
     why = check_format(name, loaded.device)

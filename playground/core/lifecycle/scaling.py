@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 
 PF_DAY = 8.64e19  # FLOPs in one petaflop/s-day: 1e15 FLOP/s for 86,400 s
 

@@ -18,7 +18,7 @@ from playground.qt.widgets.make import button, hbox, note_label, spin
 
 
 def labels_path():
-    from playground.core.paths import user_dirs
+    from playground.core.base.paths import user_dirs
 
     return user_dirs().data / "align" / "labels.jsonl"
 
@@ -86,7 +86,7 @@ class FeedbackPage(QWidget):
 
     def _load(self) -> list:
         from playground.core.align.preferences import load_preferences
-        from playground.core.errors import InputError
+        from playground.core.base.errors import InputError
 
         path = labels_path()
         if not path.is_file():
@@ -150,7 +150,7 @@ class FeedbackPage(QWidget):
 
     def import_labels(self, path: str = "") -> None:
         from playground.core.align.preferences import load_preferences, save_preferences
-        from playground.core.errors import InputError
+        from playground.core.base.errors import InputError
 
         if not path:
             path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", "JSONL (*.jsonl)")

@@ -116,8 +116,8 @@ class OptimizePage(QWidget):
         import copy
 
         from playground.core.align.job import run_align
-        from playground.core.errors import InputError
-        from playground.core.paths import user_dirs
+        from playground.core.base.errors import InputError
+        from playground.core.base.paths import user_dirs
 
         self._apply_preset(self.preset.currentText())
         cfg = copy.deepcopy(self.draft.get(""))

@@ -95,7 +95,7 @@ class RewardPage(QWidget):
 
             from playground.core.align.job import _truncate
             from playground.core.align.reward_model import RewardModel, probe_repeat
-            from playground.core.paths import user_dirs
+            from playground.core.base.paths import user_dirs
 
             tok = loaded.tokenizer
             short = lambda ps: [type(p)(_truncate(tok, p.prompt, 200), p.chosen, p.rejected, p.reason, p.id) for p in ps]  # noqa: E731

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout
 
-from playground.core.datasets import SPLITS
-from playground.core.errors import InputError
+from playground.core.evaluation.datasets import SPLITS
+from playground.core.base.errors import InputError
 from playground.qt.widgets.make import ask_table_file, button, form, group, note_label, spin
 
 USER_FILE = "user"
@@ -48,7 +48,7 @@ class DataMixin:
         self.input_column.clear()
         self.reference_column.clear()
         try:
-            from playground.core.datasets import load_split
+            from playground.core.evaluation.datasets import load_split
 
             n = len(load_split(self.data_combo.currentData()))
             self.data_label.setText(f"<small>{n} dialogues with reference summaries.</small>")
@@ -63,7 +63,7 @@ class DataMixin:
 
     def open_data_file(self, path: str) -> bool:
         """Use a file of your own: read its columns and guess which is the input and the reference."""
-        from playground.core.datasets import guess_columns, read_records
+        from playground.core.evaluation.datasets import guess_columns, read_records
 
         self.data_combo.setCurrentIndex(self.data_combo.findData(USER_FILE))
         self.message_label.setText("")
@@ -89,7 +89,7 @@ class DataMixin:
         return True
 
     def dataset(self):
-        from playground.core.datasets import load_split, load_table
+        from playground.core.evaluation.datasets import load_split, load_table
 
         if self.data_combo.currentData() == USER_FILE:
             if not self.user_data:

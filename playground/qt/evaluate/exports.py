@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog
 
-from playground.core.errors import describe_exception
+from playground.core.base.errors import describe_exception
 
 
 class ExportsMixin:
@@ -14,7 +14,7 @@ class ExportsMixin:
         """The scores table with each system's model, for the session handout."""
         if not self.reports:
             return []
-        from playground.core.metrics import format_table
+        from playground.core.evaluation.metrics import format_table
 
         info = self.run_info
         systems = "\n".join(f"{k}: {v}" for k, v in info.get("models", {}).items())
@@ -27,12 +27,12 @@ class ExportsMixin:
         return [self.results_view.chart.figure] if self.reports else []
 
     def export_csv(self, path: str) -> None:
-        from playground.core.eval_report import write_csv
+        from playground.core.evaluation.report import write_csv
 
         write_csv(path, self.results_view.results, self.labels)
 
     def export_html(self, path: str) -> None:
-        from playground.core.eval_report import write_html
+        from playground.core.evaluation.report import write_html
 
         info = self.run_info
         write_html(path, self.results_view.results, self.reports, title="Evaluation",

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.errors import InputError, describe_exception
-from playground.core.evaluation import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
+from playground.core.base.errors import InputError, describe_exception
+from playground.core.evaluation.run import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
 from playground.qt.evaluate.data import DataMixin
 from playground.qt.evaluate.exports import ExportsMixin
 from playground.qt.evaluate.results import ResultsView
@@ -151,7 +151,7 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
                                    "before matching, as rouge-score's use_stemmer.", checked=True)
         self.template_combo = QComboBox()
         self.template_combo.addItem("Summarization prompt (chat form where the model has one)", "")
-        from playground.core.prompts import TEMPLATES
+        from playground.core.prompting.prompts import TEMPLATES
 
         for name, t in TEMPLATES.items():
             self.template_combo.addItem(f"{t.label} ({name})", name)
@@ -194,7 +194,7 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
 
     def _systems_changed(self) -> None:
         """An adapter from a Fine-tune run: build prompts as it was trained (template, chat template)."""
-        from playground.core.evaluation import training_prompt
+        from playground.core.evaluation.run import training_prompt
 
         for r in self.system_rows:
             path = r.path_edit.text().strip()
@@ -228,8 +228,8 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
             msg, hint = describe_exception(exc)
             self.message_label.setText(f"{msg} {hint}".strip())
             return
-        from playground.core.evaluation import run_evaluation
-        from playground.core.generation import GenerationSettings
+        from playground.core.evaluation.run import run_evaluation
+        from playground.core.decoding.generation import GenerationSettings
         from playground.qt.evaluate import saved
 
         saved.save(self)  # the next start opens with these settings
@@ -277,10 +277,10 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
             raise InputError("The model is still loading.", "Try again in a moment.")
         train = None
         if any(s.kind == K_SHOT for s in specs):
-            from playground.core.datasets import load_split
+            from playground.core.evaluation.datasets import load_split
 
             train = load_split("train").examples
-        from playground.core.evaluation import check_systems
+        from playground.core.evaluation.run import check_systems
 
         check_systems(specs)
         return loaded, data, examples, specs, train, self.context.session.adapter
@@ -321,7 +321,7 @@ class EvaluatePanel(DataMixin, ExportsMixin, Panel):
             self._set_running(False)
             self.sig_evaluation_finished.emit({})
             return
-        from playground.core.evaluation import score_results
+        from playground.core.evaluation.run import score_results
 
         labels, tok, stem = list(self.labels), self.run_info["tokenizer"], self.run_info["use_stemmer"]
         self.rate_label.setText(self.rate_label.text() + " · scoring…")

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.encoder import SIMILARITY_NOTE
-from playground.core.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, SIMILARITY_KEY
-from playground.core.rouge_explain import explain_pair, highlight_html
+from playground.core.models.encoder import SIMILARITY_NOTE
+from playground.core.evaluation.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, SIMILARITY_KEY
+from playground.core.evaluation.rouge_explain import explain_pair, highlight_html
 
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
 METRIC_TIPS = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playground.core.datasets import SPLITS
-from playground.core.evaluation import ADAPTER, FILE, K_SHOT, ZERO_SHOT
+from playground.core.evaluation.datasets import SPLITS
+from playground.core.evaluation.run import ADAPTER, FILE, K_SHOT, ZERO_SHOT
 
 
 def state(panel) -> dict:

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.errors import InputError
-from playground.core.evaluation import ADAPTER, FILE, K_SHOT, ZERO_SHOT, SystemSpec
+from playground.core.base.errors import InputError
+from playground.core.evaluation.run import ADAPTER, FILE, K_SHOT, ZERO_SHOT, SystemSpec
 
 KIND_LABELS = [(ZERO_SHOT, "Zero-shot"), (K_SHOT, "k-shot"), (ADAPTER, "Saved adapter"), (FILE, "Predictions file")]
 KIND_TIPS = {
@@ -110,7 +110,7 @@ class SystemRow(QWidget):
 
     def _path_changed(self) -> None:
         if self.kind == FILE and self.path_edit.text().strip():
-            from playground.core.datasets import read_records
+            from playground.core.evaluation.datasets import read_records
 
             self.column_combo.clear()
             try:

@@ -105,7 +105,7 @@ class DataPage(WizardPage):
         return box
 
     def _template_box(self) -> QGroupBox:
-        from playground.core.prompts import TEMPLATES
+        from playground.core.prompting.prompts import TEMPLATES
 
         self.template_combo = QComboBox()
         for t in TEMPLATES.values():
@@ -266,7 +266,7 @@ class DataPage(WizardPage):
         try:
             cfg = self.draft.validate()
         except Exception as exc:
-            from playground.core.errors import describe_exception
+            from playground.core.base.errors import describe_exception
 
             self._show_error(*describe_exception(exc))
             return

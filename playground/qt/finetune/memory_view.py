@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.memory import (
+from playground.core.finetune.memory import (
     METHOD_LABELS,
     METHODS,
     PART_LABELS,

@@ -7,7 +7,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from playground.core.finetune.methods import METHOD_FACTS
-from playground.core.memory import ModelShape, trainable_parameters
+from playground.core.finetune.memory import ModelShape, trainable_parameters
 from playground.qt.finetune.draft import MEASURED, PREVIEW
 from playground.qt.finetune.memory_view import MemoryExplainer
 from playground.qt.finetune.method_forms import lora_box, method_choice, parse_targets, prompt_box, training_box
@@ -253,7 +253,7 @@ class MethodPage(WizardPage):
         try:
             cfg = self.draft.validate()
         except Exception as exc:
-            from playground.core.errors import describe_exception
+            from playground.core.base.errors import describe_exception
 
             self.speed_view.fail(*describe_exception(exc))
             return

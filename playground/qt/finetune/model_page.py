@@ -48,7 +48,7 @@ class ModelPage(WizardPage):
         self.draft.on(("model.device",), lambda _key: self._update_expectation())
 
     def _fill_devices(self) -> None:
-        from playground.core.device import available_devices
+        from playground.core.models.device import available_devices
 
         self.device_combo.clear()
         self.device_combo.addItem("auto", "auto")
@@ -70,7 +70,7 @@ class ModelPage(WizardPage):
     def training_device(self) -> str:
         dev = self.draft.config.model.device
         if dev == "auto":
-            from playground.core.device import available_devices
+            from playground.core.models.device import available_devices
 
             return "cuda" if "cuda" in available_devices() else "cpu"
         return dev

@@ -119,7 +119,7 @@ class FinetunePanel(Panel):
         anywhere. Returns the text written.
         """
         from playground.core.finetune.runs import checked_config, config_from_saved
-        from playground.core.paths import atomic_write_text
+        from playground.core.base.paths import atomic_write_text
 
         cfg = config_from_saved(job if job else self.collect())
         cfg.output.dir = f"runs/{Path(path).stem}"

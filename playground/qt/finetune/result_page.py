@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.finetune.methods import METHOD_FACTS
-from playground.core.memory import format_bytes
+from playground.core.finetune.memory import format_bytes
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage
 from playground.qt.task_slot import TaskSlot
@@ -204,7 +204,7 @@ class ResultPage(WizardPage):
             try:
                 self._attach(self._playable(self.trained))
             except Exception as exc:
-                from playground.core.errors import describe_exception
+                from playground.core.base.errors import describe_exception
 
                 message, hint = describe_exception(exc)
                 self.message.setText(f"<b>{html.escape(message)}</b> {html.escape(hint)}")
@@ -216,7 +216,7 @@ class ResultPage(WizardPage):
         """What every tab can run: a prompt-tuned model becomes the app's model reading the soft prompt."""
         if not self._facts().soft_prompt:
             return trained
-        from playground.core.soft_prompt import with_soft_prompt
+        from playground.core.models.soft_prompt import with_soft_prompt
 
         return with_soft_prompt(self.context.session.base, trained.model)
 
@@ -244,16 +244,16 @@ class ResultPage(WizardPage):
 
         def work(handle):
             if full:
-                from playground.core.model_sources import ModelSource
-                from playground.core.models import load_model
+                from playground.core.models.sources import ModelSource
+                from playground.core.models.loading import load_model
 
                 return load_model(ModelSource("local", str(folder)), device=base.info.device, dtype=base.info.dtype,
                                   handle=handle)
-            from playground.core.evaluation import load_adapter_copy
+            from playground.core.evaluation.run import load_adapter_copy
 
             adapted = load_adapter_copy(base, folder, handle)
             if soft_prompt:  # keep only the soft prompt; the copy goes
-                from playground.core.soft_prompt import with_soft_prompt
+                from playground.core.models.soft_prompt import with_soft_prompt
 
                 return with_soft_prompt(base, adapted.model)
             return adapted

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
 )
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 from playground.core.finetune.methods import METHOD_FACTS
 from playground.qt.binding import add_rows
 from playground.qt.finetune.charts import LossChart
@@ -44,7 +44,7 @@ RUN_SETTINGS = ("training.eval_every", "training.save_every", "evaluation.test_e
 
 
 def _error_html(exc) -> str:
-    from playground.core.errors import describe_exception
+    from playground.core.base.errors import describe_exception
 
     message, hint = describe_exception(exc)
     return f"<b>{html.escape(message)}</b> {html.escape(hint)}"
@@ -335,7 +335,7 @@ class TrainPage(WizardPage):
         self.runs.select_path(self.run_dir)
 
     def _on_gpu(self) -> bool:
-        from playground.core.device import available_devices
+        from playground.core.models.device import available_devices
 
         device = self.draft.config.model.device
         return device == "cuda" or (device == "auto" and "cuda" in available_devices())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from playground.core.memory import format_bytes
+from playground.core.finetune.memory import format_bytes
 
 NAMES = {"step": "Step", "epoch": "Epoch", "loss": "Loss", "val": "Validation loss", "lr": "Learning rate",
          "speed": "Tokens/s", "eta": "Time left", "memory": "Peak memory"}

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.generation import GenerationSettings
+from playground.core.decoding.generation import GenerationSettings
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.widgets.make import button, dspin, form, group, note_label, spin, splitter, vbox
@@ -158,7 +158,7 @@ class GeneratePanel(Panel):
         vbox(settings_box, 1, parent=right_w)
         split = splitter((left_w, 3), (right_w, 1))
         outer = QVBoxLayout(self)
-        from playground.qt.encoder_notice import EncoderNotice
+        from playground.qt.widgets.encoder_notice import EncoderNotice
 
         self.encoder_notice = EncoderNotice(self.context, "This tab writes a continuation of your prompt")
         outer.addWidget(self.encoder_notice)
@@ -190,7 +190,7 @@ class GeneratePanel(Panel):
             w.setEnabled(sampling)
 
     def on_model_changed(self, loaded) -> None:
-        from playground.core.encoder import has_masked_lm_head
+        from playground.core.models.encoder import has_masked_lm_head
 
         mlm = has_masked_lm_head(loaded)
         self.encoder_notice.update_for(loaded, f"This one has a masked-LM head: put {loaded.tokenizer.mask_token} "
@@ -201,7 +201,7 @@ class GeneratePanel(Panel):
         self.update_token_meter()
 
     def full_prompt(self) -> str:
-        from playground.core.generation import format_prompt
+        from playground.core.decoding.generation import format_prompt
 
         loaded = self.context.session.require()
         return format_prompt(loaded, self.prompt_edit.toPlainText(), self.chat_check.isChecked())
@@ -211,7 +211,7 @@ class GeneratePanel(Panel):
         if loaded is None:
             self.token_meter.setText("")
             return
-        from playground.core.generation import count_tokens
+        from playground.core.decoding.generation import count_tokens
 
         text = self.prompt_edit.toPlainText()
         full = self.full_prompt() if text.strip() else ""
@@ -227,7 +227,7 @@ class GeneratePanel(Panel):
         loaded = self.ready_to_start()
         if loaded is None:
             return
-        from playground.core.encoder import has_masked_lm_head
+        from playground.core.models.encoder import has_masked_lm_head
 
         if has_masked_lm_head(loaded):
             self._fill_mask(loaded)
@@ -236,16 +236,16 @@ class GeneratePanel(Panel):
         self.context.settings.set("generation", settings.to_dict())
         try:
             prompt = self.full_prompt()
-            from playground.core.generation import check_prompt
+            from playground.core.decoding.generation import check_prompt
 
             check_prompt(loaded, prompt, settings.max_new_tokens)
         except Exception as exc:
-            from playground.core.errors import describe_exception
+            from playground.core.base.errors import describe_exception
 
             msg, hint = describe_exception(exc)
             self.message_label.setText(f"{msg} {hint}".strip())
             return
-        from playground.core.generation import stream_generate
+        from playground.core.decoding.generation import stream_generate
 
         self.output_edit.clear()
         self.output_text = ""
@@ -261,7 +261,7 @@ class GeneratePanel(Panel):
 
     def _fill_mask(self, loaded) -> None:
         """A masked-LM encoder does not continue text: it guesses the masked tokens, all at once."""
-        from playground.core.encoder import fill_mask
+        from playground.core.models.encoder import fill_mask
 
         text = self.prompt_edit.toPlainText()
         self.output_edit.clear()
@@ -304,7 +304,7 @@ class GeneratePanel(Panel):
 
     def describe_token(self, i: int) -> str:
         """What hovering completion token ``i`` shows: its probability and the model's other candidates."""
-        from playground.core.tokens import visible
+        from playground.core.prompting.tokens import visible
 
         step = self.steps[i]
         alts = ", ".join(f"{visible(t)!r} {p:.1%}" for t, p in zip(step.top_tokens[:5], step.top_probs[:5]))

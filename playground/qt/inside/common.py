@@ -42,7 +42,7 @@ class LayoutOnce:
 
 def write_csv(path: str | Path, rows: list[list]) -> None:
     """Write rows as CSV atomically (a failed write never leaves half a file)."""
-    from playground.core.paths import atomic_write_text
+    from playground.core.base.paths import atomic_write_text
 
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 from playground.qt.widgets.make import hbox, vbox
 from playground.qt.inside.common import (
     ATTENTION_CMAP,

@@ -46,7 +46,7 @@ class MeaningView(QWidget):
         if not 2 <= len(texts) <= 12:
             self.note.setText("Type between 2 and 12 sentences, one per line.")
             return
-        from playground.core.encoder import sentence_map
+        from playground.core.models.encoder import sentence_map
 
         self.note.setText("Reading the sentences with the bundled encoder…")
         self.task = self.slot.start("meaning", lambda h: (texts, sentence_map(texts)), on_done=self.show_result)
@@ -134,9 +134,9 @@ def objectives_html(result) -> str:
 
 def analyse_objectives(loaded, text: str) -> dict:
     """The worker side of the Objectives view (no Qt): tokenizers, objectives, per-token loss."""
-    from playground.core.encoder import load_encoder
-    from playground.core.errors import PlaygroundError
-    from playground.core.objectives import all_objectives, token_losses
+    from playground.core.models.encoder import load_encoder
+    from playground.core.base.errors import PlaygroundError
+    from playground.core.models.objectives import all_objectives, token_losses
 
     _, enc_tok = load_encoder()
     tokenizers = []
@@ -150,7 +150,7 @@ def analyse_objectives(loaded, text: str) -> dict:
     special = {0, len(enc_pieces) - 1}
     objectives = all_objectives(enc_pieces, enc_tok.mask_token, special=special)
     if len(tokenizers) > 1:  # the causal objective on the decoder's own tokens
-        from playground.core.objectives import causal_lm
+        from playground.core.models.objectives import causal_lm
 
         objectives[0] = causal_lm(tokenizers[1][1])
     result = {"tokenizers": tokenizers, "objectives": objectives, "model": loaded.info.name if loaded else ""}

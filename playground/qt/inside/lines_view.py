@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from playground.core.errors import InputError
+from playground.core.base.errors import InputError
 from playground.qt.inside.common import (
     LayoutOnce,
     hover_label,

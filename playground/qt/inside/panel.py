@@ -185,8 +185,8 @@ class InsidePanel(Panel):
         """Tokenize on the GUI thread (a tokenizer is fast) and show the memory the attention would need."""
         from playground.core.attention import attention_shapes, format_bytes
         from playground.core.attention.memory import attention_bytes
-        from playground.core.errors import PlaygroundError
-        from playground.core.tokens import tokenize_text
+        from playground.core.base.errors import PlaygroundError
+        from playground.core.prompting.tokens import tokenize_text
 
         loaded = self.context.session.current
         text = self.text_edit.toPlainText()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog
 
-from playground.core.errors import InputError, PlaygroundError
+from playground.core.base.errors import InputError, PlaygroundError
 
 NOTHING_HINT = {
     "tokens": "type a text first.",

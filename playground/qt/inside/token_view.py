@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.tokens import TokenPiece, visible, word_splits
+from playground.core.prompting.tokens import TokenPiece, visible, word_splits
 from playground.qt.inside.common import write_csv
 from playground.qt.widgets.make import check
 

@@ -75,7 +75,7 @@ def _finetune(p) -> dict | None:
 
 
 def _train_examples():
-    from playground.core.datasets import load_split
+    from playground.core.evaluation.datasets import load_split
 
     try:
         return load_split("train").examples

@@ -42,7 +42,7 @@ class LabsWindowMixin:
     def export_notebook(self, path: str, lab=None) -> list[str]:
         """Write what the tabs hold (a lab's experiments, or all of them) as a notebook; returns what was
         left out, in plain words. Raises InputError when there is nothing to export."""
-        from playground.core.notebook import build_notebook, write_notebook
+        from playground.core.labs.notebook import build_notebook, write_notebook
         from playground.qt.labs.export import collect_experiments, model_ref
 
         loaded = self.context.session.require()
@@ -58,7 +58,7 @@ class LabsWindowMixin:
     def export_notebook_dialog(self, lab=None) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        from playground.core.errors import PlaygroundError
+        from playground.core.base.errors import PlaygroundError
 
         name = (lab.id if lab is not None else "playground-experiments") + ".ipynb"
         path, _ = QFileDialog.getSaveFileName(self, "Export as notebook", name, "Jupyter notebook (*.ipynb)")

@@ -182,7 +182,7 @@ class ForgettingPage(QWidget):
         run_dir = Path(choice) if choice and choice != ATTACHED else None
         current = session.adapter if choice == ATTACHED else None
         if run_dir is not None:
-            from playground.core.errors import PlaygroundError
+            from playground.core.base.errors import PlaygroundError
             from playground.core.lifecycle.forgetting_run import base_mismatch
 
             try:

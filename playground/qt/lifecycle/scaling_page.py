@@ -141,7 +141,7 @@ class ScalingPage(QWidget):
         self.calculate()
 
     def calculate(self) -> None:
-        from playground.core.errors import PlaygroundError
+        from playground.core.base.errors import PlaygroundError
         from playground.core.lifecycle import scaling as S
 
         n, d, c = _number(self.params_edit), _number(self.tokens_edit), _number(self.flops_edit)
@@ -162,7 +162,7 @@ class ScalingPage(QWidget):
         self.nd_canvas.draw_idle()
 
     def run(self) -> None:
-        from playground.core.errors import PlaygroundError
+        from playground.core.base.errors import PlaygroundError
         from playground.core.lifecycle import mini_scaling as M
 
         budget = _number(self.budget_edit)

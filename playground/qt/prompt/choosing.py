@@ -47,7 +47,7 @@ class ChoosingMixin:
         return out
 
     def shots(self, k: int | None = None):
-        from playground.core.prompts import select_shots
+        from playground.core.prompting.prompts import select_shots
 
         ex = self.current_example()
         dialogue = self.dialogue_edit.toPlainText()

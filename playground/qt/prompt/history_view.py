@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.history import History, runs_to_html, runs_to_markdown
-from playground.core.paths import atomic_write_text
+from playground.core.prompting.history import History, runs_to_html, runs_to_markdown
+from playground.core.base.paths import atomic_write_text
 
 COLUMNS = ["When", "Label", "Model", "Template", "Shots", "ROUGE-1", "Tokens", "Output"]
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.history import History
-from playground.core.prompts import TEMPLATES
+from playground.core.prompting.history import History
+from playground.core.prompting.prompts import TEMPLATES
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.prompt.choosing import FREE, ChoosingMixin
@@ -73,8 +73,8 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
 
     # data ----------------------------------------------------------------------------------------
     def _load_data(self) -> None:
-        from playground.core.datasets import load_split
-        from playground.core.errors import PlaygroundError
+        from playground.core.evaluation.datasets import load_split
+        from playground.core.base.errors import PlaygroundError
 
         self.data_problem = ""
         for split in ("train", "validation", "test"):
@@ -111,7 +111,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self.views.addTab(self.history_view, "History")
         split = splitter((scroll, 2), (self.views, 3))
         outer = QVBoxLayout(self)
-        from playground.qt.encoder_notice import EncoderNotice
+        from playground.qt.widgets.encoder_notice import EncoderNotice
 
         self.encoder_notice = EncoderNotice(self.context, "This tab runs prompts for the model to answer")
         outer.addWidget(self.encoder_notice)
@@ -253,7 +253,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self.refresh_prompt()
 
     def variant(self, shots=None, template=None, label=""):
-        from playground.core.prompt_lab import Variant
+        from playground.core.prompting.lab import Variant
 
         loaded = self.context.session.require()
         shots = self.shots() if shots is None else shots
@@ -262,9 +262,9 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
 
     def refresh_prompt(self) -> None:
         """Rebuild the prompt (unless edited by hand) and the token meter."""
-        from playground.core.errors import PlaygroundError
-        from playground.core.prompt_lab import build_variant_prompt
-        from playground.core.prompts import count_prompt_tokens
+        from playground.core.base.errors import PlaygroundError
+        from playground.core.prompting.lab import build_variant_prompt
+        from playground.core.prompting.prompts import count_prompt_tokens
 
         loaded = self.context.session.current
         if loaded is None:
@@ -308,7 +308,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self.sig_prompt_measured.emit(self.meter.over)
 
     def drop_shots_to_fit(self) -> None:
-        from playground.core.prompts import max_shots_that_fit
+        from playground.core.prompting.prompts import max_shots_that_fit
 
         loaded = self.context.session.require()
         shots = self.shots()

@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from playground.core.generation import GenerationSettings
-from playground.core.history import Run
-from playground.core.prompts import TEMPLATES
+from playground.core.decoding.generation import GenerationSettings
+from playground.core.prompting.history import Run
+from playground.core.prompting.prompts import TEMPLATES
 
 
 def describe_shots(shots) -> str:
@@ -28,8 +28,8 @@ class PromptRunsMixin:
         return GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
 
     def _start(self, variants, on_event, on_finished) -> bool:
-        from playground.core.errors import describe_exception
-        from playground.core.prompt_lab import run_variants
+        from playground.core.base.errors import describe_exception
+        from playground.core.prompting.lab import run_variants
 
         if self.busy:
             return False
@@ -38,8 +38,8 @@ class PromptRunsMixin:
             return False
         dialogue, reference, settings = self.dialogue_edit.toPlainText(), self.reference(), self.settings()
         try:
-            from playground.core.generation import check_prompt
-            from playground.core.prompt_lab import build_variant_prompt
+            from playground.core.decoding.generation import check_prompt
+            from playground.core.prompting.lab import build_variant_prompt
 
             for v in variants:
                 check_prompt(loaded, build_variant_prompt(loaded, dialogue, v).text, settings.max_new_tokens)
@@ -105,7 +105,7 @@ class PromptRunsMixin:
         try:
             return make()
         except Exception as exc:
-            from playground.core.errors import describe_exception
+            from playground.core.base.errors import describe_exception
 
             self.message.setText(" ".join(describe_exception(exc)).strip())
             return None
@@ -196,7 +196,7 @@ class PromptRunsMixin:
         return dict(getattr(self, "_run_meta", {}))
 
     def python_code(self) -> str:
-        from playground.core.prompt_lab import python_snippet
+        from playground.core.prompting.lab import python_snippet
 
         loaded = self.context.session.require()
         ref = loaded.info.folder or loaded.source.ref

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE, SamplingSettings
+from playground.core.decoding.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE, SamplingSettings
 
 TEMPERATURE_TIP = ("Temperature divides the model's scores before the softmax. Below 1 the likely tokens get "
                    "likelier (safer, more repetitive); above 1 the distribution flattens (more surprising). "

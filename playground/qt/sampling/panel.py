@@ -118,7 +118,7 @@ class SamplingPanel(Panel, SamplingView):
         split.setMinimumWidth(900)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        from playground.qt.encoder_notice import EncoderNotice
+        from playground.qt.widgets.encoder_notice import EncoderNotice
 
         self.encoder_notice = EncoderNotice(self.context, "This tab draws the next token step by step")
         outer.addWidget(self.encoder_notice)
@@ -151,7 +151,7 @@ class SamplingPanel(Panel, SamplingView):
 
     # settings --------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
-        from playground.core.sampling import SamplingSettings
+        from playground.core.decoding.sampling import SamplingSettings
 
         # The timer first: restoring the controls emits their changes, which start it.
         self._save_timer = QTimer(self)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QTextBrowser
 
-from playground.core.tokens import visible as visible_text
+from playground.core.prompting.tokens import visible as visible_text
 from playground.qt.widgets.token_chips import chip_html
 
 class TokenStrip(QTextBrowser):

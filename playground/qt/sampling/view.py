@@ -8,7 +8,7 @@ import html
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QTextBrowser
 
-from playground.core.errors import PlaygroundError
+from playground.core.base.errors import PlaygroundError
 from playground.qt.sampling.chart import DistributionChart
 from playground.qt.sampling.strip import TokenStrip
 from playground.qt.widgets.token_chips import chip_html
@@ -87,12 +87,12 @@ class SamplingView:
 
     def _tokens_for(self, step) -> list[int]:
         """The bars' tokens for a step, computed (and labelled) once per step."""
-        from playground.core.distribution_view import top_token_ids
-        from playground.core.tokens import token_label
+        from playground.core.decoding.distribution_view import top_token_ids
+        from playground.core.prompting.tokens import token_label
 
         key = (id(self.stepper), step.index, step.token_id, id(step.logits))
         if key != self._shown_key:
-            from playground.core.sampling import sort_order
+            from playground.core.decoding.sampling import sort_order
 
             self._order = sort_order(step.logits)  # one sort per step, not per slider move
             ids = top_token_ids(step.logits, N_BARS, include=step.token_id)
@@ -104,7 +104,7 @@ class SamplingView:
         return self._shown_ids
 
     def _update_where(self, step) -> None:
-        from playground.core.tokens import visible as visible_text
+        from playground.core.prompting.tokens import visible as visible_text
 
         text = self.stepper.prompt + self.stepper.continuation(step.index)
         tail = visible_text(text[-70:])
@@ -117,8 +117,8 @@ class SamplingView:
 
     def redraw(self) -> None:
         """Reshape the shown step's distribution with the current settings (no model run)."""
-        from playground.core.distribution_view import view_of
-        from playground.core.tokens import token_label
+        from playground.core.decoding.distribution_view import view_of
+        from playground.core.prompting.tokens import token_label
 
         step = self.shown_step()
         if step is None:
@@ -168,7 +168,7 @@ class SamplingView:
 
     # actions ---------------------------------------------------------------------------------
     def generator(self):
-        from playground.core.sampling import make_generator
+        from playground.core.decoding.sampling import make_generator
 
         if self._generator is None:
             self._generator = make_generator(self.controls.settings().seed)
@@ -176,8 +176,8 @@ class SamplingView:
 
     def read_prompt(self) -> None:
         """Run the model once on the prompt (in the runner) and show the next-token distribution."""
-        from playground.core.generation import format_prompt
-        from playground.core.stepper import TokenStepper
+        from playground.core.decoding.generation import format_prompt
+        from playground.core.decoding.stepper import TokenStepper
 
         loaded = self.ready_to_start()
         if loaded is None:
@@ -194,7 +194,7 @@ class SamplingView:
 
     def sample_next(self) -> None:
         """Pick a token from the distribution shown and add it (a branch when an earlier step is shown)."""
-        from playground.core.sampling import sample_token
+        from playground.core.decoding.sampling import sample_token
 
         step = self.shown_step()
         if step is None or self.busy:
@@ -251,7 +251,7 @@ class SamplingView:
 
     def run_five(self) -> None:
         """Five seeded samples and the greedy continuation from the last chosen token."""
-        from playground.core.stepper import compare_rollouts
+        from playground.core.decoding.stepper import compare_rollouts
 
         if not self.steps or self.busy:
             return
@@ -291,7 +291,7 @@ class SamplingView:
         self.sig_steps_changed.emit(len(self.steps) - 1)
 
     def _on_rollout(self, rollout) -> None:
-        from playground.core.tokens import token_text
+        from playground.core.prompting.tokens import token_text
 
         tok = self.stepper.loaded.tokenizer
         chips = "".join(chip_html(token_text(tok, t).replace("\n", "↵"), p, i)

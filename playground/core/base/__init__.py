@@ -1,0 +1,1 @@
+"""The small base every part of the core stands on: errors, handles, paths, settings, versions."""

@@ -1,0 +1,1 @@
+"""Decoding: one KV-cached step, the sampling rules, streaming generation, the stepper."""

@@ -1,0 +1,1 @@
+"""Models: loading, sources, devices, the bundled encoder, adapters and soft prompts."""

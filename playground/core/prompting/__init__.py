@@ -1,0 +1,1 @@
+"""Prompting: tokens, templates, summarization prompts, the prompt lab and its history."""
