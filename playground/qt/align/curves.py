@@ -14,11 +14,12 @@ class AlignCurves(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
+        from playground.qt.widgets.plot import lazy_canvas
+
         self.figure = Figure(figsize=(6, 3.6), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = lazy_canvas(self.figure)
         axes = self.figure.subplots(2, 2, sharex=True)
         self.axes, self.lines, self.data = {}, {}, {}
         for ax, (key, title) in zip(axes.flat, self.NAMES):
@@ -57,11 +58,12 @@ class RewardHistogram(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
+        from playground.qt.widgets.plot import lazy_canvas
+
         self.figure = Figure(figsize=(4, 2.2), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = lazy_canvas(self.figure)
         self.ax = self.figure.add_subplot()
         self.ax.set_xlabel("reward", fontsize=8)
         self.ax.set_ylabel("held-out texts", fontsize=8)

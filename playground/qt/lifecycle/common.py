@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QLayout,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -17,15 +16,10 @@ from playground.qt.widgets.make import button, note_label, show_progress, splitt
 
 
 def make_canvas(width: float = 5.5, height: float = 3.6):
-    """A (figure, canvas) pair; made once, then only updated in place."""
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-    from matplotlib.figure import Figure
+    """A (figure, canvas) pair; made once, then only updated in place (the shared lazy canvas)."""
+    from playground.qt.widgets import plot
 
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    canvas = FigureCanvasQTAgg(figure)
-    canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    canvas.setMinimumSize(320, 240)
-    return figure, canvas
+    return plot.make_canvas(width, height, min_size=(320, 240))
 
 
 def column_beside_plot(page: QWidget, items: list, canvas, stretch: tuple[int, int] = (3, 2)) -> None:
