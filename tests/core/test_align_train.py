@@ -49,11 +49,15 @@ def test_grpo_kl_is_zero_first_then_positive_and_the_update_favours_high_advanta
     assert max(later) > 1e-4
 
 
-def test_beta_zero_needs_no_reference_and_rloo_runs(tiny_llama_dir):
+def test_beta_zero_switches_the_kl_term_off_but_still_measures_kl_and_rloo_runs(tiny_llama_dir):
     model, tok = _policy(tiny_llama_dir)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
     s = online_step(model, tok, opt, PROMPTS, ["", ""], length_reward(5), group_size=3, max_new_tokens=6, beta=0.0)
     assert s["kl"] == 0.0 and len(s["advantages"]) == 6
+    # the policy moved: the KL the lesson shows beside a hacked reward is measured, not assumed 0
+    s = online_step(model, tok, opt, PROMPTS, ["", ""], length_reward(5), group_size=3, max_new_tokens=6, beta=0.0,
+                    step=1)
+    assert s["kl"] > 0.0
     s = online_step(model, tok, opt, PROMPTS, ["", ""], length_reward(5), method="rloo", group_size=3,
                     max_new_tokens=6, beta=0.1)
     assert len(s["completions"]) == 6 and all(map(lambda v: v == v, s["advantages"]))

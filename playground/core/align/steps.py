@@ -81,10 +81,10 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     rewards = _scores(reward_fn, roll.texts, refs, expanded, step, shard)
     mask = roll.completion_mask.float()
     args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
-    ref_logps = None
-    if beta != 0.0 or method == "rloo":
-        with torch.no_grad(), reference(model):
-            ref_logps, _, _ = token_logps(model, *args)
+    # The reference's log-probabilities are measured even at beta 0 (the KL term is then off in the
+    # loss): the learner must see the KL climb while the reward is hacked.
+    with torch.no_grad(), reference(model):
+        ref_logps, _, _ = token_logps(model, *args)
     logps, entropy, _ = token_logps(model, *args, with_entropy=True)
     old = logps.detach()
     if method == "rloo":
@@ -97,7 +97,7 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     else:
         adv = shard.my_part(group_advantages(shard.whole_groups(rewards, n), group_size), n)
         loss, per_kl = clipped_policy_loss(logps, old, adv, mask, ref_logps, beta, epsilon)
-        kl = float(masked_mean(per_token_kl(old, ref_logps), mask)) if ref_logps is not None else 0.0
+        kl = float(masked_mean(per_token_kl(old, ref_logps), mask))
     _finite_or_refuse(loss, step, shard)
     _update([p for p in model.parameters() if p.requires_grad], optimizer, loss, shard, max_grad_norm)
     every = shard.whole_groups(rewards, n)  # the figures are the whole group's, on every process
