@@ -120,6 +120,21 @@ if [ "${SKIP_SMOKE:-}" != "1" ]; then
         echo "FAILED: fine-tuning in the bundle exited $rc (log: $BUILD/finetune.log)"; exit 1
     fi
     echo "ok: adapter and report written in ${t_finetune} s"
+
+    step "Align in the bundle: two GRPO steps on the bundled model (trl is not in the bundle)"
+    job="$home/align.toml"
+    printf '%s\n' '[data]' 'max_train_examples = 8' '[training]' 'max_steps = 2' 'save_every = 0' \
+        'monitor_examples = 1' '[method]' 'name = "grpo"' 'group_size = 2' 'max_new_tokens = 8' \
+        '[output]' "dir = \"$home/align\"" > "$job"
+    t0=$SECONDS; rc=0
+    env -i HOME="$home" PATH=/usr/bin:/bin LANG=C.UTF-8 "$APP/$NAME" align "$job" \
+        > "$BUILD/align.log" 2>&1 || rc=$?
+    t_align=$((SECONDS - t0))
+    tail -4 "$BUILD/align.log"
+    if [ $rc -ne 0 ] || [ ! -f "$home/align/adapter/adapter_model.safetensors" ] || [ ! -f "$home/align/report.json" ]; then
+        echo "FAILED: two GRPO steps in the bundle exited $rc (log: $BUILD/align.log)"; exit 1
+    fi
+    echo "ok: aligned adapter and report written in ${t_align} s"
     rm -rf "$home"
 
     step "Bad input: the bundled model removed from the bundle"

@@ -28,6 +28,8 @@ class AppContext(QObject):
     """(message, fraction or None) of the long work running; ('', None) when idle"""
     sig_adapter_changed = Signal(object)
     """the attached fine-tuned LoadedModel (None when detached); see ``session.adapter_on``"""
+    sig_notice = Signal(str)
+    """a sentence for the status bar (e.g. the adapter attached again at start-up)"""
 
     def __init__(self, settings: Settings | None = None, runner: TaskRunner | None = None) -> None:
         super().__init__()
@@ -63,6 +65,9 @@ class AppContext(QObject):
             self.sig_adapter_changed.emit(None)
         self.settings.set("model", {"source": loaded.source.to_dict(), "device": loaded.info.device,
                                     "dtype": loaded.info.dtype})
+        remembered = self.settings.get("adapter") or {}
+        if remembered.get("dir") and remembered.get("base") != loaded.source.to_dict():
+            self.settings.set("adapter", {})  # another model: the adapter trained for the old one is not kept
         self.sig_model_changed.emit(loaded)
 
     def _on_load_failed(self, message: str, hint: str) -> None:
@@ -72,6 +77,7 @@ class AppContext(QObject):
     def set_adapter(self, adapted: LoadedModel | None, on: bool = True) -> None:
         """Attach a fine-tuned model (None detaches) and tell every tab the model in use changed."""
         self.session.set_adapter(adapted, on)
+        self._remember_adapter()
         self.sig_adapter_changed.emit(adapted)
         if self.session.current is not None:
             self.sig_model_changed.emit(self.session.current)
@@ -81,8 +87,58 @@ class AppContext(QObject):
         if on == self.session.adapter_on or self.session.adapter is None:
             return
         self.session.use_adapter(on)
+        self._remember_adapter()
         self.sig_adapter_changed.emit(self.session.adapter)
         self.sig_model_changed.emit(self.session.current)
+
+    def _remember_adapter(self) -> None:
+        """Keep the attached run (its folder, the switch) in the settings, for the next start.
+
+        Only a run saved on disk is kept (an adapter in memory only has nothing to load again)."""
+        adapted, base = self.session.adapter, self.session.base
+        extras = adapted.extras if adapted is not None else {}
+        if adapted is None or base is None or not extras.get("adapter_dir"):
+            self.settings.set("adapter", {})
+            return
+        self.settings.set("adapter", {"dir": extras["adapter_dir"], "name": extras.get("adapter_name", ""),
+                                      "run_dir": extras.get("run_dir", ""), "method": extras.get("method", "lora"),
+                                      "on": self.session.adapter_on, "base": base.source.to_dict()})
+
+    def restore_adapter(self) -> Task | None:
+        """Attach again, in the background, the run the last session had attached to this base model.
+
+        A folder that is gone, or weights that no longer fit, are said in the status bar and forgotten:
+        the base model stays in use. Returns the loading task, or None when there is nothing to restore.
+        """
+        saved = self.settings.get("adapter") or {}
+        base = self.session.base
+        if not saved.get("dir") or base is None or self.session.adapter is not None:
+            return None
+        if saved.get("base") != base.source.to_dict():
+            return None
+        from pathlib import Path
+
+        from playground.core.finetune.attach import load_attachable, named_for_run
+
+        name = saved.get("name") or Path(saved["dir"]).name
+        folder, run_dir, method, on = saved["dir"], saved.get("run_dir") or saved["dir"], saved.get("method", "lora"), \
+            bool(saved.get("on", True))
+
+        def done(trained) -> None:
+            if self.session.base is not base or self.session.adapter is not None:
+                return  # the user loaded another model or attached another run meanwhile
+            self.set_adapter(named_for_run(base, trained, folder, run_dir, method), on=on)
+            switch = "on" if on else "off (the base model is in use)"
+            self.sig_notice.emit(f"The adapter {name} from your last session is attached again; its switch is {switch}.")
+
+        def failed(message: str, hint: str) -> None:
+            self.settings.set("adapter", {})
+            self.sig_notice.emit(f"The adapter {name} from your last session was not attached again: {message} "
+                                 "The base model is in use.")
+
+        self.sig_busy.emit(f"Attaching the adapter {name} again…", None)
+        return self.load_slot.start(f"attach {name}", lambda h: load_attachable(base, folder, method, h),
+                                    on_done=done, on_failed=failed, on_finished=lambda t: self.sig_busy.emit("", None))
 
     def only_switched(self, old: LoadedModel | None, new: LoadedModel | None) -> bool:
         """True when going from ``old`` to ``new`` at most flips the Adapter switch (same base model).

@@ -60,6 +60,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         esc.activated.connect(self.stop_current)
         context.sig_error.connect(self.show_error)
+        context.sig_notice.connect(lambda message: self.statusBar().showMessage(message, 15000))
         context.sig_model_changed.connect(self._on_model_changed)
         context.sig_busy.connect(lambda m, p: self.statusBar().showMessage(m) if m else self.statusBar().clearMessage())
         geometry = context.settings.get("window_geometry")

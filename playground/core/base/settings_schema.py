@@ -78,6 +78,21 @@ class EvaluateSection:
 
 
 @dataclass
+class AdapterSection:
+    """``adapter``: the trained run attached in the model bar, attached again at start-up.
+
+    Kept only while the base model it was trained on is the one loaded (``base``: that model's source).
+    """
+
+    dir: str = ""                  # the adapter (or fully fine-tuned model) folder; "" = none attached
+    name: str = ""                 # the run's name, as the model bar shows it
+    run_dir: str = ""
+    method: str = "lora"           # METHOD_FACTS' name: how to load what ``dir`` holds
+    on: bool = True                # the Adapter switch
+    base: dict = field(default_factory=dict)
+
+
+@dataclass
 class AppSettings:
     """Every known key of the settings file and its default."""
 
@@ -93,6 +108,7 @@ class AppSettings:
     sampling: SamplingSection = field(default_factory=SamplingSection)
     inside: InsideSection = field(default_factory=InsideSection)
     evaluate: EvaluateSection = field(default_factory=EvaluateSection)
+    adapter: AdapterSection = field(default_factory=AdapterSection)
     finetune_job: dict = field(default_factory=dict)  # the wizard's draft, checked by the wizard itself
     finetune_active_run: str | None = field(default=None, metadata={"types": (str, type(None))})
 

@@ -237,6 +237,10 @@ class ResultPage(QWidget):
 
     def use(self) -> None:
         if self.done is not None and self.done.loaded is not None:
+            from playground.core.finetune.attach import named_for_run
+
             self.done.loaded.model.eval()
-            self.panel.context.set_adapter(self.done.loaded)
+            base = self.panel.context.session.base or self.done.loaded
+            self.panel.context.set_adapter(named_for_run(base, self.done.loaded, self.done.artifact,
+                                                         self.done.run_dir, "lora"))
             self.panel.say("Every tab now uses the aligned model (switch it off in the model bar).")

@@ -221,14 +221,9 @@ class ResultPage(WizardPage):
         return with_soft_prompt(self.context.session.base, trained.model)
 
     def _attach(self, trained) -> None:
-        from dataclasses import replace
+        from playground.core.finetune.attach import named_for_run
 
-        name = Path(self.run_dir).name
-        extras = dict(trained.extras) | {"adapter_dir": str(self.artifact()), "adapter_name": name,
-                                         "run_dir": self.run_dir}
-        info = replace(trained.info, name=f"{self.context.session.base.info.name} + {name}")
-        adapted = type(trained)(model=trained.model, tokenizer=trained.tokenizer, info=info, source=trained.source,
-                                extras=extras)
+        adapted = named_for_run(self.context.session.base, trained, self.artifact(), self.run_dir, self._facts().name)
         self.context.set_adapter(adapted, on=True)
 
     def _load_artifact(self) -> None:
@@ -239,24 +234,12 @@ class ResultPage(WizardPage):
             self.message.setText(html.escape(f"The trained weights are not in {folder} any more."))
             self._set_check(False)
             return
-        facts = self._facts()
-        full, soft_prompt = facts.trains_all, facts.soft_prompt
+        method = self._facts().name
 
         def work(handle):
-            if full:
-                from playground.core.models.sources import ModelSource
-                from playground.core.models.loading import load_model
+            from playground.core.finetune.attach import load_attachable
 
-                return load_model(ModelSource("local", str(folder)), device=base.info.device, dtype=base.info.dtype,
-                                  handle=handle)
-            from playground.core.evaluation.run import load_adapter_copy
-
-            adapted = load_adapter_copy(base, folder, handle)
-            if soft_prompt:  # keep only the soft prompt; the copy goes
-                from playground.core.models.soft_prompt import with_soft_prompt
-
-                return with_soft_prompt(base, adapted.model)
-            return adapted
+            return load_attachable(base, folder, method, handle)
 
         self.use_check.setEnabled(False)
         self.message.setText("")
