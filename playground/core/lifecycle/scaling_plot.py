@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def plain_loss_ticks(ax) -> None:
+    """Loss ticks as plain numbers (1.5, 2, 3) on a log axis, not as 2×10^0: a loss spans under a decade."""
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda v, _pos: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+
+
 def save_plot(points, results, path: str) -> None:
     import matplotlib
 
@@ -22,6 +31,7 @@ def save_plot(points, results, path: str) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("training compute (FLOPs, 6·N·D)")
     ax.set_ylabel("held-out loss (nats per byte)")
+    plain_loss_ticks(ax)
     best = winner(results)
     title = "Same budget, different sizes"
     if best is not None:

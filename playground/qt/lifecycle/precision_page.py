@@ -143,8 +143,13 @@ class PrecisionPage(QWidget):
         self.points.set_offsets(list(zip(xs, ys)))
         for label in self.point_labels:
             label.remove()
-        self.point_labels = [self.ax.annotate(r.label, (x, y), fontsize=8, xytext=(3, 3),
-                                              textcoords="offset points") for r, x, y in zip(done, xs, ys)]
+        # Formats of one size (BF16 and FP16) sit on one spot: their labels go right and left of it.
+        self.point_labels = []
+        for i, (r, x, y) in enumerate(zip(done, xs, ys)):
+            twin = any(abs(x - xs[j]) < 1.0 for j in range(i))
+            self.point_labels.append(self.ax.annotate(
+                r.label, (x, y), fontsize=8, xytext=(-4, -10) if twin else (3, 3), textcoords="offset points",
+                ha="right" if twin else "left"))
         self.ax.relim()
         self.ax.update_datalim(list(zip(xs, ys)))
         self.ax.autoscale_view()

@@ -117,6 +117,9 @@ class ScalingPage(QWidget):
         rax.set_yscale("log")
         rax.set_xlabel("training compute (FLOPs)")
         rax.set_ylabel("held-out loss (nats per byte)")
+        from playground.core.lifecycle.scaling_plot import plain_loss_ticks
+
+        plain_loss_ticks(rax)
         self.size_lines: dict[str, object] = {}
         (self.envelope_line,) = rax.plot([], [], "k--", lw=1.2, label="lower envelope")
 
