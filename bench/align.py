@@ -3,7 +3,7 @@ beta 0 (reward, monitor ROUGE-L, KL per step), the quick reward model's held-out
 bundled pairs and its 'said twice' probe, DPO before / after samples, wall time of each, and the
 app's GRPO step time vs trl's GRPOTrainer with the same settings in the same run.
 
-Run: python bench/align.py [--only grpo,rm,dpo,trl] [--steps 3] [--group 4] [--tokens 40]
+Run: python bench/align.py [--only grpo,hack,rm,dpo,trl] [--steps 3] [--group 4] [--tokens 40]
                            [--rm-pairs 48] [--rm-test 24]
 The machine is shared: the load average is printed beside the figures.
 """
@@ -47,6 +47,14 @@ def grpo(args, beta: float, rewards=("rouge_l",), label=""):
         elif isinstance(ev, MonitorEvent):
             print(f"  monitor at step {ev.step}: ROUGE-L {ev.rouge_l:.4f}", flush=True)
     print(f"  wall {time.perf_counter() - began:.0f} s, mean step {sum(times) / len(times):.1f} s ({load()})")
+    import json
+
+    report = Path(cfg.output.dir) / "report.json"
+    rows = json.loads(report.read_text()).get("per_step", []) if report.is_file() else []
+    for row in (rows[0], rows[-1]) if rows else ():
+        sample = (row.get("samples") or [{}])[0]
+        print(f"  a completion at step {row['step']} (reward {sample.get('reward', float('nan')):.2f}): "
+              f"{sample.get('completion', '')[:200]!r}")
     return times
 
 
@@ -166,6 +174,9 @@ def main() -> int:
     if "grpo" in parts:
         app = grpo(args, 0.1)
         grpo(args, 0.0)
+    if "hack" in parts:  # the reward-hacking lesson: a reward that counts a word, without and with the KL term
+        grpo(args, 0.0, rewards=("word_count",), label=" counting 'Person'")
+        grpo(args, 0.5, rewards=("word_count",), label=" counting 'Person'")
     if "rm" in parts:
         reward_model(args)
     if "dpo" in parts:

@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
         if source.kind == "hub":  # never reach the network without the user asking
             source = ModelSource("bundled")
         task = context.load_model(source)
-        task.sig_done.connect(lambda *_: context.restore_adapter())  # the run the last session had attached
+        if task is not None:  # then the run the last session had attached
+            task.sig_done.connect(lambda *_: context.restore_adapter())
         if source.kind != "bundled":
             # If the last model is gone, fall back to the bundled one.
             task.sig_failed.connect(lambda *_: context.load_model(ModelSource("bundled")))

@@ -327,7 +327,7 @@ class GeneratePanel(Panel):
         note = " (stopped)" if outcome == "cancelled" else ""
         limit = self.max_tokens.value()
         if outcome == "done" and self.tokens >= limit:
-            end = f" · stopped at the limit of {limit} new tokens: raise 'Max new tokens' for more"
+            end = f" · stopped at the limit of {limit} new token{'' if limit == 1 else 's'}: raise 'Max new tokens' for more"
         elif outcome == "done" and self.tokens:
             end = " · the model ended the text itself (end-of-text token)"
         else:
