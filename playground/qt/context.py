@@ -129,16 +129,22 @@ class AppContext(QObject):
                 return  # the user loaded another model or attached another run meanwhile
             self.set_adapter(named_for_run(base, trained, folder, run_dir, method), on=on)
             switch = "on" if on else "off (the base model is in use)"
-            self.sig_notice.emit(f"The adapter {name} from your last session is attached again; its switch is {switch}.")
+            notice.append(f"The adapter {name} from your last session is attached again; its switch is {switch}.")
 
         def failed(message: str, hint: str) -> None:
             self.settings.set("adapter", {})
-            self.sig_notice.emit(f"The adapter {name} from your last session was not attached again: {message} "
-                                 "The base model is in use.")
+            notice.append(f"The adapter {name} from your last session was not attached again: {message} "
+                          "The base model is in use.")
 
+        def finished(_task) -> None:
+            self.sig_busy.emit("", None)  # clears the status bar: the notice comes after it
+            for line in notice:
+                self.sig_notice.emit(line)
+
+        notice: list[str] = []
         self.sig_busy.emit(f"Attaching the adapter {name} again…", None)
         return self.load_slot.start(f"attach {name}", lambda h: load_attachable(base, folder, method, h),
-                                    on_done=done, on_failed=failed, on_finished=lambda t: self.sig_busy.emit("", None))
+                                    on_done=done, on_failed=failed, on_finished=finished)
 
     def only_switched(self, old: LoadedModel | None, new: LoadedModel | None) -> bool:
         """True when going from ``old`` to ``new`` at most flips the Adapter switch (same base model).

@@ -58,11 +58,16 @@ def test_attached_adapter_is_attached_again_after_a_restart(qtbot, qapp, context
     bar = ModelBar(again)
     qtbot.addWidget(bar)
     assert bar.adapter_check.text() == "No adapter"
-    notices = []
+    notices, status = [], []
     again.sig_notice.connect(notices.append)
+    # what the status bar is told, in order: the notice must come after the busy message is cleared
+    again.sig_busy.connect(lambda m, _f: status.append(("busy", m)))
+    again.sig_notice.connect(lambda m: status.append(("notice", m)))
     task = again.restore_adapter()
     assert task is not None
-    qtbot.waitUntil(lambda: again.session.adapter is not None, timeout=30000)
+    qtbot.waitUntil(lambda: again.session.adapter is not None and bool(notices), timeout=30000)
+    assert status[0][0] == "busy" and "Attaching the adapter lora-run-3" in status[0][1]
+    assert status[-1][0] == "notice"
     try:
         adapter = again.session.adapter
         assert adapter.extras["adapter_dir"] == str(run_dir / "adapter")
