@@ -133,8 +133,7 @@ class AppContext(QObject):
 
         def failed(message: str, hint: str) -> None:
             self.settings.set("adapter", {})
-            notice.append(f"The adapter {name} from your last session was not attached again: {message} "
-                          "The base model is in use.")
+            notice.append(f"The adapter {name} could not be attached again; the base model is in use. {message}")
 
         def finished(_task) -> None:
             self.sig_busy.emit("", None)  # clears the status bar: the notice comes after it

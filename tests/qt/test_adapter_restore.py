@@ -97,7 +97,7 @@ def test_a_run_folder_that_went_is_said_and_forgotten(qtbot, qapp, context_with_
     try:
         with qtbot.waitSignal(again.sig_notice, timeout=30000) as blocker:
             again.restore_adapter()
-        assert "lora-run-3" in blocker.args[0] and "not attached again" in blocker.args[0]
+        assert "lora-run-3" in blocker.args[0] and "could not be attached again" in blocker.args[0]
         assert "not in" in blocker.args[0] and "base model is in use" in blocker.args[0]
         assert again.session.adapter is None and again.session.current is tiny_llama
         assert again.settings.get("adapter") == {}
