@@ -36,3 +36,52 @@ def main_window():
     win.show()
     win.build_tabs()
     return app, ctx, win
+
+
+def gap_summary(values: list[float]) -> str:
+    """Ticks, median, p99 and the largest gap (ms) of a GUI-thread timer's gaps."""
+    import statistics
+
+    if not values:
+        return "no ticks"
+    values = sorted(values)
+    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+    return (f"{len(values):5d} ticks, median {statistics.median(values):5.1f} ms, p99 {p99:6.1f} ms, "
+            f"largest gap {values[-1]:6.1f} ms")
+
+
+class GapRecorder:
+    """A 10 ms QTimer on the GUI thread: the gap between ticks per phase (``phase``), and every gap
+    over 50 ms outside ``quiet`` phases with the job's last event (``event(name)``) before it."""
+
+    def __init__(self, quiet=("loading", "done")) -> None:
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self.phase, self.quiet = "loading", quiet
+        self.gaps: dict[str, list[float]] = {}
+        self.big: list[tuple[float, str, str, float]] = []
+        self._clock = time.perf_counter
+        self._last = self._clock()
+        self._event, self._event_at = "", self._last
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def event(self, name: str) -> None:
+        self._event, self._event_at = name, self._clock()
+
+    def _tick(self) -> None:
+        now = self._clock()
+        gap = (now - self._last) * 1000
+        self.gaps.setdefault(self.phase, []).append(gap)
+        if gap > 50 and self.phase not in self.quiet:
+            self.big.append((gap, self.phase, self._event, (self._last - self._event_at) * 1000))
+        self._last = now
+
+    def print_big(self, most: int = 10) -> None:
+        print("Gaps over 50 ms (gap, phase, the job's last event, ms from that event to the gap's start):")
+        for gap, name, event, after in sorted(self.big, reverse=True)[:most]:
+            print(f"  {gap:6.1f} ms  {name:12s} after {event or '-':15s} +{after:7.0f} ms")

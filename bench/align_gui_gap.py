@@ -12,21 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def summary(values: list[float]) -> str:
-    if not values:
-        return "no ticks"
-    values = sorted(values)
-    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-    return (f"{len(values):5d} ticks, median {statistics.median(values):5.1f} ms, p99 {p99:6.1f} ms, "
-            f"largest gap {values[-1]:6.1f} ms")
 
 
 def main() -> None:
@@ -36,7 +27,7 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=40)
     ap.add_argument("--method", default="grpo", choices=["grpo", "rloo", "ppo", "dpo"])
     args = ap.parse_args()
-    from _common import main_window
+    from _common import GapRecorder, gap_summary, main_window
 
     app, ctx, win = main_window()
     from PySide6.QtCore import QTimer
@@ -46,38 +37,21 @@ def main() -> None:
     align = win.panel("AlignPanel")
     win.tabs.setCurrentIndex(win.panels.index(align))
     page = align.optimize
-    phase = {"name": "loading"}
-    gaps: dict[str, list[float]] = {}
-    last = [time.perf_counter()]
-    recent = {"event": "", "at": time.perf_counter()}
-    big: list[tuple[float, str, str, float]] = []
+    rec = GapRecorder()
     steps = {"n": 0}
 
-    def tick() -> None:
-        now = time.perf_counter()
-        gap = (now - last[0]) * 1000
-        gaps.setdefault(phase["name"], []).append(gap)
-        if gap > 50 and phase["name"] not in ("loading", "done"):
-            big.append((gap, phase["name"], recent["event"], (last[0] - recent["at"]) * 1000))
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
-
     def on_event(ev) -> None:
-        recent["event"], recent["at"] = type(ev).__name__, time.perf_counter()
+        rec.event(type(ev).__name__)
         if type(ev).__name__ == "AlignStepEvent":
             steps["n"] = ev.step
 
     def finished(busy: bool) -> None:
-        if not busy and phase["name"] == "optimizing":
-            phase["name"] = "done"
+        if not busy and rec.phase == "optimizing":
+            rec.phase = "done"
             QTimer.singleShot(300, app.quit)
 
     def start() -> None:
-        phase["name"] = "optimizing"
+        rec.phase = "optimizing"
         page.draft.set("method.name", args.method)
         page.draft.set("training.max_steps", args.steps)
         page.draft.set("method.group_size", args.group)
@@ -91,7 +65,7 @@ def main() -> None:
         align.slot.task.sig_item.connect(on_event)
 
     def loaded(_loaded) -> None:
-        phase["name"] = "idle"  # baseline: the window, every tab and the model, nothing running
+        rec.phase = "idle"  # baseline: the window, every tab and the model, nothing running
         QTimer.singleShot(3000, start)
 
     ctx.sig_model_changed.connect(loaded)
@@ -104,11 +78,9 @@ def main() -> None:
           f"total {time.perf_counter() - t0:.0f} s; load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print("10 ms QTimer on the GUI thread, gap between ticks (target <= 50 ms):")
     for name in ("idle", "optimizing"):
-        if name in gaps:
-            print(f"  {name:12s} {summary(gaps[name])}")
-    print("Gaps over 50 ms (gap, phase, the job's last event, ms from that event to the gap's start):")
-    for gap, name, event, after in sorted(big, reverse=True)[:10]:
-        print(f"  {gap:6.1f} ms  {name:12s} after {event or '-':15s} +{after:7.0f} ms")
+        if name in rec.gaps:
+            print(f"  {name:12s} {gap_summary(rec.gaps[name])}")
+    rec.print_big()
     sys.stdout.flush()
 
 

@@ -12,21 +12,12 @@ Run: python bench/finetune_gui_gap.py [--examples 16] [--accumulation 4] [--max-
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def summary(values: list[float]) -> str:
-    if not values:
-        return "no ticks"
-    values = sorted(values)
-    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-    return (f"{len(values):5d} ticks, median {statistics.median(values):5.1f} ms, p99 {p99:6.1f} ms, "
-            f"largest gap {values[-1]:6.1f} ms")
 
 
 def main() -> None:
@@ -38,7 +29,7 @@ def main() -> None:
     ap.add_argument("--test", type=int, default=2)
     ap.add_argument("--method", default="lora", choices=["lora", "prompt_tuning", "full"])
     args = ap.parse_args()
-    from _common import main_window
+    from _common import GapRecorder, gap_summary, main_window
 
     app, ctx, win = main_window()
     from PySide6.QtCore import QTimer
@@ -47,44 +38,26 @@ def main() -> None:
 
     wizard = win.panel("FinetunePanel")
     win.tabs.setCurrentIndex(win.panels.index(wizard))
-    phase = {"name": "loading"}
-    gaps: dict[str, list[float]] = {}
-    last = [time.perf_counter()]
-
-    recent = {"event": "", "at": time.perf_counter()}
-    big: list[tuple[float, str, str, float]] = []
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gap = (now - last[0]) * 1000
-        gaps.setdefault(phase["name"], []).append(gap)
-        if gap > 50 and phase["name"] not in ("loading", "done"):
-            big.append((gap, phase["name"], recent["event"], (last[0] - recent["at"]) * 1000))
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    rec = GapRecorder()
     train = wizard.train_page
     steps = {"n": 0}
 
     def on_event(ev) -> None:
         from playground.core.finetune import events as E
 
-        recent["event"], recent["at"] = type(ev).__name__, time.perf_counter()
+        rec.event(type(ev).__name__)
         if isinstance(ev, E.StageEvent):
-            phase["name"] = "train" if ev.stage == "train" else ev.stage
+            rec.phase = "train" if ev.stage == "train" else ev.stage
         elif isinstance(ev, E.StepEvent):
             steps["n"] = ev.step
         elif isinstance(ev, (E.DoneEvent, E.StoppedEvent)):
-            phase["name"] = "done"
+            rec.phase = "done"
 
     def start_training() -> None:
         if wizard.data_page.preview is None or wizard.data_page.task is not None:
             QTimer.singleShot(200, start_training)
             return
-        phase["name"] = "job start"
+        rec.phase = "job start"
         wizard.go_to(3)
         train.start()
         if train.task is None:
@@ -95,7 +68,7 @@ def main() -> None:
         train.task.sig_finished.connect(lambda: QTimer.singleShot(300, app.quit))
 
     def configure(_loaded) -> None:
-        phase["name"] = "idle"  # baseline: the window, every tab and the model, nothing running
+        rec.phase = "idle"  # baseline: the window, every tab and the model, nothing running
         d, m, t = wizard.data_page, wizard.method_page, train
         d.limit_spin.setValue(args.examples)
         d.val_limit_spin.setValue(args.validation)
@@ -118,14 +91,12 @@ def main() -> None:
           f"max length {args.max_length}, {args.test} test dialogues; total {time.perf_counter() - t0:.0f} s")
     print("10 ms QTimer on the GUI thread, gap between ticks (target <= 50 ms):")
     order = ["idle", "job start", "model", "data", "rouge_before", "train", "save", "rouge_after", "report"]
-    for name in order + [n for n in gaps if n not in order and n not in ("loading", "done")]:
-        if name in gaps:
-            print(f"  {name:12s} {summary(gaps[name])}")
-    during = [g for n, v in gaps.items() if n not in ("loading", "idle", "done") for g in v]
-    print(f"  {'whole job':12s} {summary(during)}")
-    print("Gaps over 50 ms (gap, phase, the job's last event, ms from that event to the gap's start):")
-    for gap, name, event, after in sorted(big, reverse=True)[:10]:
-        print(f"  {gap:6.1f} ms  {name:12s} after {event or '-':15s} +{after:7.0f} ms")
+    for name in order + [n for n in rec.gaps if n not in order and n not in ("loading", "done")]:
+        if name in rec.gaps:
+            print(f"  {name:12s} {gap_summary(rec.gaps[name])}")
+    during = [g for n, v in rec.gaps.items() if n not in ("loading", "idle", "done") for g in v]
+    print(f"  {'whole job':12s} {gap_summary(during)}")
+    rec.print_big()
     sys.stdout.flush()
 
 

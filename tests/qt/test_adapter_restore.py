@@ -34,6 +34,12 @@ def _logits(model, ids):
         return model(input_ids=ids).logits
 
 
+def _attach(ctx, base, run_dir, peft_model) -> None:
+    """What the Result page's 'Use in playground' does with a run in memory."""
+    trained = type(base)(model=peft_model, tokenizer=base.tokenizer, info=base.info, source=base.source, extras={})
+    ctx.set_adapter(named_for_run(base, trained, run_dir / "adapter", run_dir, "lora"), on=True)
+
+
 def _restart(qapp, old: AppContext, loaded) -> AppContext:
     """What a new start does: read the settings file, load the last model, then restore the adapter."""
     old.settings.save()  # as the window does when it closes
@@ -47,9 +53,7 @@ def test_attached_adapter_is_attached_again_after_a_restart(qtbot, qapp, context
                                                             lora_run):
     run_dir, peft_model = lora_run
     ctx = context_with_tiny_llama
-    trained = type(tiny_llama)(model=peft_model, tokenizer=tiny_llama.tokenizer, info=tiny_llama.info,
-                               source=tiny_llama.source, extras={})
-    ctx.set_adapter(named_for_run(tiny_llama, trained, run_dir / "adapter", run_dir, "lora"), on=True)
+    _attach(ctx, tiny_llama, run_dir, peft_model)
     ctx.use_adapter(False)  # the learner switched back to the base before quitting
     saved = ctx.settings.get("adapter")
     assert saved["dir"] == str(run_dir / "adapter") and saved["on"] is False and saved["name"] == "lora-run-3"
@@ -88,9 +92,7 @@ def test_attached_adapter_is_attached_again_after_a_restart(qtbot, qapp, context
 def test_a_run_folder_that_went_is_said_and_forgotten(qtbot, qapp, context_with_tiny_llama, tiny_llama, lora_run):
     run_dir, peft_model = lora_run
     ctx = context_with_tiny_llama
-    trained = type(tiny_llama)(model=peft_model, tokenizer=tiny_llama.tokenizer, info=tiny_llama.info,
-                               source=tiny_llama.source, extras={})
-    ctx.set_adapter(named_for_run(tiny_llama, trained, run_dir / "adapter", run_dir, "lora"), on=True)
+    _attach(ctx, tiny_llama, run_dir, peft_model)
     shutil.rmtree(run_dir)
 
     again = _restart(qapp, ctx, tiny_llama)
@@ -110,9 +112,7 @@ def test_another_model_drops_the_remembered_adapter(qtbot, qapp, context_with_ti
                                                     lora_run):
     run_dir, peft_model = lora_run
     ctx = context_with_tiny_llama
-    trained = type(tiny_llama)(model=peft_model, tokenizer=tiny_llama.tokenizer, info=tiny_llama.info,
-                               source=tiny_llama.source, extras={})
-    ctx.set_adapter(named_for_run(tiny_llama, trained, run_dir / "adapter", run_dir, "lora"), on=True)
+    _attach(ctx, tiny_llama, run_dir, peft_model)
     assert ctx.settings.get("adapter")["dir"]
     ctx._on_loaded(tiny_t5)  # the learner loaded another model: the adapter trained for the old one goes
     assert ctx.settings.get("adapter") == {} and ctx.session.adapter is None
