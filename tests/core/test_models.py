@@ -164,3 +164,21 @@ def test_failed_load_keeps_current_model(tmp_path, tiny_llama):
 def test_empty_source_names_are_refused():
     with pytest.raises(ModelLoadError, match="No model was named"):
         load_model(ModelSource("hub", "  "))
+
+
+def test_a_given_tokenizer_is_copied_not_read_again(monkeypatch, tiny_llama_dir, bundled_tokenizer):
+    # A training job loading its own copy of the app's model takes the app's tokenizer: reading the
+    # files again would hold the GIL ~110 ms and stall the GUI thread.
+    import transformers
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the tokenizer files were read again")
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", refuse)
+    loaded = load_model(ModelSource("local", str(tiny_llama_dir)), device="cpu", tokenizer=bundled_tokenizer)
+    tok = loaded.tokenizer
+    assert tok is not bundled_tokenizer
+    assert tok("Hello there")["input_ids"] == bundled_tokenizer("Hello there")["input_ids"]
+    before = bundled_tokenizer.padding_side
+    tok.padding_side = "left" if before == "right" else "right"
+    assert bundled_tokenizer.padding_side == before  # the job's padding side stays its own

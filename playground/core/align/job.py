@@ -87,12 +87,15 @@ def _step_seed(seed: int, step: int) -> int:
     return (seed * 1_000_003 + step * 7919) % (2**31 - 1)
 
 
-def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool = False) -> Iterator[Any]:
+def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool = False,
+              tokenizer=None) -> Iterator[Any]:
     """Run an align job, yielding StageEvent, RewardModelEvent, AlignStepEvent, MonitorEvent,
     CheckpointEvent, then DoneEvent (or StoppedEvent after a Stop, with a checkpoint written).
 
     Raises InputError / PlaygroundError in plain words (bad settings or data, a folder in the way,
     a non-finite reward or loss: that step is refused and nothing non-finite is saved).
+    ``tokenizer``: the model's tokenizer when the caller has it loaded already (the app): the job
+    uses a copy of it instead of reading it again (see ``load_model``).
     """
     from playground.core.finetune.job import prepare_run_dir
     from playground.core.base.paths import atomic_write_text
@@ -106,7 +109,7 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
     if resume and shard.main:
         run.failed_json.unlink(missing_ok=True)
     shard.wait()
-    state: dict = {"shard": shard}
+    state: dict = {"shard": shard, "tokenizer": tokenizer}
     try:
         yield from _run(cfg, handle, resume, run, state)
     except (Cancelled, GeneratorExit) as exc:
@@ -145,6 +148,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     from playground.core.align.monitor import dpo_samples, monitor, samples_csv
     from playground.core.finetune.resources import PeakMeter
     from playground.core.base.paths import atomic_write_text
+    from playground.core.base.runtime import quiet_loading
 
     m, t = cfg.method, cfg.training
     shard = state["shard"]
@@ -152,7 +156,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     meter = PeakMeter(device).start()
     yield StageEvent("model", f"Loading {cfg.model.source}..."
                      + (f" ({shard.world} processes)" if shard.world > 1 else ""))
-    loaded, train, test = _model_and_pairs(cfg, shard, device)
+    loaded, train, test = _model_and_pairs(cfg, shard, device, state["tokenizer"])
     model, tok = loaded.model, loaded.tokenizer
     handle.raise_if_cancelled()
 
@@ -164,7 +168,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         return
 
     ckpt = run.latest_checkpoint() if resume else None
-    model, value_head, params = _policy(cfg, model, ckpt)
+    with quiet_loading():  # what lives for the whole run is frozen: later full collections skip it
+        model, value_head, params = _policy(cfg, model, ckpt)
     opt = torch.optim.AdamW(params, lr=t.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     history = {"steps": [], "monitor": []}
@@ -238,12 +243,12 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
 
 
-def _model_and_pairs(cfg: AlignConfig, shard, device):
+def _model_and_pairs(cfg: AlignConfig, shard, device, tokenizer=None):
     """The model (on this process's device) and the train / test pairs, prompts cut to length."""
     from playground.core.models.sources import ModelSource
     from playground.core.models.loading import load_model
 
-    loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
+    loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32", tokenizer=tokenizer)
     if shard.world > 1:
         loaded.model.to(device)
     if loaded.is_encoder_decoder:

@@ -141,7 +141,8 @@ class OptimizePage(QWidget):
         self.group.setRowCount(0)
         self.filmstrip.clear_frames()
         self.status.setText("Starting (loading a training copy of the model)...")
-        self.panel.slot.start("Align", lambda handle: run_align(cfg, handle), on_item=self._event,
+        tok = loaded.tokenizer  # the job's copy of the model reads it (the same model), not the files again
+        self.panel.slot.start("Align", lambda handle: run_align(cfg, handle, tokenizer=tok), on_item=self._event,
                               on_progress=lambda f, msg: self.status.setText(msg))
 
     def _event(self, ev) -> None:
