@@ -25,8 +25,10 @@ COLLECT_ALL_SUBMODULES = ["playground"]
 DYNAMIC_IMPORT_PACKAGES = ["sacrebleu"]
 
 # Dependencies that read their own data files at run time: huggingface_hub's model-card template,
-# which peft writes beside every saved adapter (saving failed in the frozen app without it).
-DATA_PACKAGES = ["huggingface_hub"]
+# which peft writes beside every saved adapter (saving failed in the frozen app without it), and
+# kernels' _internals/python_depends.json, read when transformers (5.25) imports kernels on a model
+# load (loading the model failed in the frozen app without it: "Cannot load dependency data").
+DATA_PACKAGES = ["huggingface_hub", "kernels"]
 
 # Data shipped beside the code: the whole resources/ folder (datasets, icons, templates), at the
 # bundle's root where playground.core.base.paths.resources_dir() looks for it (sys._MEIPASS).

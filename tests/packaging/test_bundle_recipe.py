@@ -47,6 +47,7 @@ def test_data_files_read_at_run_time_are_shipped():
     # peft writes a model card from huggingface_hub's template beside every saved adapter
     assert "rules.DATA_PACKAGES" in SPEC and "collect_data_files(package)" in SPEC
     assert "huggingface_hub" in rules.DATA_PACKAGES
+    assert "kernels" in rules.DATA_PACKAGES  # transformers imports it on a model load; it reads its own JSON
     hub = importlib.import_module("huggingface_hub")
     assert (Path(hub.__file__).parent / "templates" / "modelcard_template.md").is_file()
     assert not re.search(r"playground\.(qt|cli)\.\w+", SPEC), "the spec names a module: list-free, please"
