@@ -32,13 +32,15 @@ def grpo(args, beta: float, rewards=("rouge_l",), label=""):
     cfg.method.name, cfg.method.beta, cfg.method.rewards = "grpo", beta, list(rewards)
     cfg.method.weights = [1.0] * len(rewards)
     cfg.method.group_size, cfg.method.max_new_tokens = args.group, args.tokens
+    cfg.method.prompts_per_step, cfg.method.temperature = args.prompts, args.temperature
     cfg.training.max_steps, cfg.training.save_every = args.steps, 0
     cfg.training.monitor_every, cfg.training.monitor_examples = max(1, args.steps), 2
     cfg.training.learning_rate = args.lr
     cfg.output.dir = tempfile.mkdtemp(prefix="align-bench-")
     began = time.perf_counter()
     times = []
-    print(f"GRPO{label} beta {beta}, {args.group} completions x {args.tokens} tokens, LoRA r8, lr {args.lr} ({load()})")
+    print(f"GRPO{label} beta {beta}, {args.prompts} prompt(s) x {args.group} completions x {args.tokens} tokens, "
+          f"temperature {args.temperature}, LoRA r8, lr {args.lr} ({load()})")
     for ev in run_align(cfg):
         if isinstance(ev, AlignStepEvent):
             times.append(ev.seconds)
@@ -160,6 +162,9 @@ def main() -> int:
     ap.add_argument("--group", type=int, default=4)
     ap.add_argument("--tokens", type=int, default=40)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--prompts", type=int, default=1, help="prompts per step (online methods)")
+    ap.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of the rollouts")
+    ap.add_argument("--betas", default="0,0.5", help="the hack part's KL weights, run one after the other")
     ap.add_argument("--rm-pairs", type=int, default=48)
     ap.add_argument("--rm-test", type=int, default=24)
     args = ap.parse_args()
@@ -175,8 +180,8 @@ def main() -> int:
         app = grpo(args, 0.1)
         grpo(args, 0.0)
     if "hack" in parts:  # the reward-hacking lesson: a reward that counts a word, without and with the KL term
-        grpo(args, 0.0, rewards=("word_count",), label=" counting 'Person'")
-        grpo(args, 0.5, rewards=("word_count",), label=" counting 'Person'")
+        for beta in (float(b) for b in args.betas.split(",")):
+            grpo(args, beta, rewards=("word_count",), label=" counting 'Person'")
     if "rm" in parts:
         reward_model(args)
     if "dpo" in parts:

@@ -67,6 +67,15 @@ def test_each_method_runs_two_steps(tmp_path, tiny_llama_dir, method, capsys):
         assert "Filmstrip" in (out / "report.md").read_text()
 
 
+def test_a_full_reward_model_on_the_encoder_writes_its_trained_encoder(tmp_path, tiny_llama_dir, capsys):
+    out = tmp_path / "run"
+    job = _job(tmp_path, tiny_llama_dir, "reward_model", more='reward_mode = "full"')
+    assert main(["align", str(job), "--output", str(out), "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["mode"] == "full" and report["backbone"] == "encoder" and len(report["losses"]) == 2
+    assert (out / "encoder" / "model.safetensors").is_file() and (out / "reward_head.safetensors").is_file()
+
+
 def test_resume_gives_the_same_next_rewards(tmp_path, tiny_llama_dir):
     from playground.core.align.config import load_align_config
     from playground.core.align.job import AlignStepEvent, run_align

@@ -157,3 +157,30 @@ def test_leave_one_out_advantages_by_hand():
     rewards = torch.tensor([1.0, 2.0, 6.0])
     # baselines: (2+6)/2=4, (1+6)/2=3.5, (1+2)/2=1.5
     assert torch.allclose(leave_one_out_advantages(rewards, 3), torch.tensor([-3.0, -1.5, 4.5]))
+
+
+def test_token_logps_at_the_sampling_temperature_match_trls_fused_lm_head(tiny_llama_dir):
+    # trl's GRPO scores completions at the temperature they were sampled at (policy and reference)
+    from transformers import AutoModelForCausalLM
+    from trl.trainer.utils import add_fused_lm_head
+
+    from playground.core.align.policy import token_logps
+
+    mine_model = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir)).eval()
+    theirs_model = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir)).eval()
+    add_fused_lm_head(theirs_model, temperature=0.7, outputs=("log_probs", "entropy"))
+    torch.manual_seed(0)
+    P, T = 5, 4
+    prompt_ids, completion_ids = torch.randint(10, 5000, (2, P)), torch.randint(10, 5000, (2, T))
+    ones_p, ones_c = torch.ones(2, P, dtype=torch.long), torch.ones(2, T, dtype=torch.long)
+    with torch.no_grad():
+        mine, entropy, _ = token_logps(mine_model, prompt_ids, ones_p, completion_ids, ones_c, with_entropy=True,
+                                       temperature=0.7)
+        at_one, _, _ = token_logps(mine_model, prompt_ids, ones_p, completion_ids, ones_c)
+        ids = torch.cat([prompt_ids, completion_ids], dim=1)
+        labels = ids.clone()
+        labels[:, :-T] = -100
+        out = theirs_model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels, fused_lm_head=True)
+    assert torch.allclose(mine, out.log_probs[:, -T:], atol=1e-5)
+    assert torch.allclose(entropy, out.entropy[:, -T:], atol=1e-4)
+    assert not torch.allclose(mine, at_one, atol=1e-3)  # the temperature matters

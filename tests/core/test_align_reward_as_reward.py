@@ -76,7 +76,7 @@ def test_reward_models_that_do_not_fit_are_refused_in_plain_words(tiny_llama_dir
         RewardModel.load(tmp_path / "wide.safetensors", model, tok)
     full = RewardModel(model, tok, "full")
     full.save(tmp_path / "full.safetensors")
-    with pytest.raises(PlaygroundError, match="Only a quick reward model"):
+    with pytest.raises(PlaygroundError, match="full reward model on the causal model cannot pay the policy"):
         RewardModel.load(tmp_path / "full.safetensors", model, tok)
     with pytest.raises(PlaygroundError, match="needs a trained reward model"):
         make_reward("reward_model")
@@ -136,5 +136,36 @@ def test_the_encoder_as_the_reward_models_backbone_separates_pairs_and_loads_bac
     assert back.backbone_kind == "encoder"
     prompts, texts = [p.prompt for p in PAIRS], [p.rejected for p in PAIRS]
     assert back.score(prompts, texts) == pytest.approx(rm.score(prompts, texts), abs=1e-5)
-    with pytest.raises(PlaygroundError, match="full reward model trains LoRA on the causal model"):
-        RewardModel(encoder, tok, "full", "encoder")
+
+
+def test_a_full_encoder_reward_model_trains_the_encoders_weights_on_a_private_copy_and_loads_back(tmp_path):
+    from playground.core.align.reward_model import load_encoder_backbone
+
+    shared, tok = load_encoder_backbone()
+    kept = {n: p.detach().clone() for n, p in shared.named_parameters()}
+    encoder, _ = load_encoder_backbone(trainable=True)
+    assert encoder is not shared
+    start = {n: p.detach().clone() for n, p in encoder.named_parameters()}
+    rm = RewardModel(encoder, tok, "full", "encoder")
+    steps = []
+    torch.manual_seed(0)
+    report = rm.train_full(PAIRS[:6], PAIRS[6:], steps=12, lr=5e-5, batch_pairs=3,
+                           on_step=lambda step, total, loss: steps.append((step, total)))
+    assert steps == [(i, 12) for i in range(1, 13)]
+    assert report.mode == "full" and report.losses[-1] < report.losses[0]
+    assert report.train_accuracy == 1.0 and report.test_accuracy == 1.0
+    moved = {n: float((p.detach() - start[n]).abs().max()) for n, p in encoder.named_parameters()}
+    # the gradient reaches the encoder's first layer (AdamW's weight decay alone moves a weight ~1e-8 here);
+    # the pooler, which mean pooling does not use, moves by weight decay only
+    assert moved["encoder.layer.0.attention.self.query.weight"] > 1e-4
+    assert moved["pooler.dense.weight"] < 1e-5
+    assert all(torch.equal(p, kept[n]) for n, p in shared.named_parameters())  # the app's encoder is untouched
+    rm.save(tmp_path / "rm" / "reward_head.safetensors", "bundled")
+    assert (tmp_path / "rm" / "encoder" / "model.safetensors").is_file()
+    back = RewardModel.load(tmp_path / "rm", None, None)
+    assert back.mode == "full" and back.backbone_kind == "encoder" and back.backbone is not encoder
+    prompts, texts = [p.prompt for p in PAIRS], [p.chosen for p in PAIRS]
+    assert back.score(prompts, texts) == pytest.approx(rm.score(prompts, texts), abs=1e-4)
+    (tmp_path / "rm" / "encoder" / "config.json").unlink()
+    with pytest.raises(PlaygroundError, match="trained encoder of this full reward model is missing"):
+        RewardModel.load(tmp_path / "rm", None, None)

@@ -75,3 +75,51 @@ def test_the_reward_model_preset_asks_for_a_trained_reward_model_first(qtbot, co
     qtbot.mouseClick(op.start_btn, Qt.LeftButton)
     assert "Train a reward model in step 2 first" in panel.message.text()
     assert not panel.slot.busy
+
+
+def test_full_reward_models_train_with_progress_stop_and_say_whether_they_can_pay(qtbot, context_with_tiny_llama):
+    from playground.qt.align import AlignPanel
+
+    ctx = context_with_tiny_llama
+    panel = AlignPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.steps.setCurrentWidget(panel.reward)
+    rw = panel.reward
+    rw.pairs.setValue(6)
+    rw.test_pairs.setValue(4)
+    assert not rw.full_steps.isEnabled()  # quick mode has no steps
+    rw.mode.setCurrentIndex(rw.mode.findData("full"))
+    assert rw.full_steps.isEnabled()
+
+    # Stop: a long full run stops, and says that nothing was trained
+    rw.full_steps.setValue(500)
+    qtbot.mouseClick(rw.train, Qt.LeftButton)
+    assert rw.stop.isEnabled() and rw.progress.isVisible()
+    qtbot.waitUntil(lambda: "step 1/500" in rw.result.text() or "step 2/500" in rw.result.text(), timeout=120_000)
+    qtbot.mouseClick(rw.stop, Qt.LeftButton)
+    qtbot.waitUntil(lambda: rw.train.isEnabled(), timeout=60_000)
+    assert rw.result.text() == "Stopped before the reward model was trained." and rw.rm is None
+    assert not rw.progress.isVisible()
+
+    # the encoder, every weight trained: saved with its encoder, so step 3 can be paid by it
+    rw.full_steps.setValue(3)
+    qtbot.mouseClick(rw.train, Qt.LeftButton)
+    qtbot.waitUntil(lambda: rw.score_btn.isEnabled(), timeout=120_000)
+    text = rw.result.text()
+    assert "all-MiniLM-L6-v2, full mode, 3 steps of 4 pairs" in text and "every encoder weight" in text
+    assert "held-out accuracy" in text and "Saved for step 3" in text
+    assert rw.rm.mode == "full" and len(rw.report.losses) == 3
+    assert (rw.saved_path.parent / "encoder" / "model.safetensors").is_file() and rw.can_pay
+
+    # the current model with LoRA on a training copy: the app's model is left as it was
+    rw.backbone.setCurrentIndex(rw.backbone.findData("policy"))
+    rw.full_steps.setValue(2)
+    qtbot.mouseClick(rw.train, Qt.LeftButton)
+    qtbot.waitUntil(lambda: rw.train.isEnabled() and "current model" in rw.result.text(), timeout=120_000)
+    assert "LoRA on a training copy" in rw.result.text() and "cannot pay the policy" in rw.result.text()
+    assert not hasattr(ctx.session.current.model, "peft_config")
+    panel.steps.setCurrentWidget(panel.optimize)
+    panel.optimize.preset.setCurrentText("Your reward model (trained in step 2)")
+    qtbot.mouseClick(panel.optimize.start_btn, Qt.LeftButton)
+    assert "second copy of the model" in panel.message.text() and not panel.slot.busy

@@ -60,22 +60,24 @@ class AlignMethod:
                         label="Group size", range=(2, 16))
     prompts_per_step: int = _f(1, "Prompts per step (online methods) or pairs per step (DPO).")
     max_new_tokens: int = _f(40, "Tokens per sampled completion.", label="Tokens per completion", range=(1, 512))
-    temperature: float = _f(1.0, "Sampling temperature of the rollouts.")
+    temperature: float = _f(1.0, "Sampling temperature of the rollouts (their log-probabilities are taken at it "
+                                 "too, as trl's GRPO does).")
     epsilon: float = _f(0.2, "Clipping range of the probability ratio.")
     rewards: list = _f(["rouge_l"], "Rewards to add up: rouge_l, length, positivity, word_count, reward_model "
                                     "(a reward model you trained: method.reward_model).")
     weights: list = _f([1.0], "One weight per reward.")
     target_words: int = _f(40, "The length reward's target, in words.")
     word: str = _f("Person", "The word_count reward's word (the reward-hacking preset).")
-    reward_model: str = _f("", "The reward_model reward's model: the folder of a quick reward-model run (or its "
-                               "reward_head.safetensors), trained on the same base model. It scores with the "
-                               "frozen model's features, so it costs no second copy of the model.")
+    reward_model: str = _f("", "The reward_model reward's model: the folder of a reward-model run (or its "
+                               "reward_head.safetensors): quick on the same base model (it scores with the frozen "
+                               "model's features, so it costs no second copy of the model), or on the encoder.")
     lora_rank: int = _f(8, "LoRA rank of the policy's adapter.")
-    reward_mode: str = _f("quick", "reward_model: quick (frozen features + linear head) or full (LoRA + head).",
+    reward_mode: str = _f("quick", "reward_model: quick (frozen features + linear head) or full (the backbone "
+                                   "trained too: every weight of the encoder, or LoRA on the policy).",
                           choices=("quick", "full"))
     reward_backbone: str = _f("encoder", "reward_model: whose features the head reads: encoder (the bundled "
                                          "all-MiniLM-L6-v2, 22.7M parameters, fast) or policy (the model being "
-                                         "aligned, last-token features; needed for full mode).",
+                                         "aligned, last-token features).",
                               choices=("encoder", "policy"))
     vf_coef: float = _f(0.1, "PPO: weight of the value loss.")
     gae_lambda: float = _f(0.95, "PPO: GAE's lambda.")
@@ -117,8 +119,6 @@ class AlignConfig:
         need(len(m.weights) == len(m.rewards), "method.weights", "needs one weight per reward")
         need(m.reward_mode in ("quick", "full"), "method.reward_mode", "must be quick or full")
         need(m.reward_backbone in ("encoder", "policy"), "method.reward_backbone", "must be encoder or policy")
-        need(not (m.name == "reward_model" and m.reward_mode == "full" and m.reward_backbone == "encoder"),
-             "method.reward_backbone", "must be policy for a full reward model (it trains LoRA on the causal model)")
         need("reward_model" not in m.rewards or bool(m.reward_model.strip()), "method.reward_model",
              "must name a trained reward model's folder when the rewards include reward_model")
         need(t.max_steps >= 1, "training.max_steps", "must be at least 1")

@@ -4,7 +4,7 @@ Run folder (as the fine-tuning core's, see playground.core.finetune.layout)::
 
     RUN/ job.toml  adapter/ (peft)  report.json  report.md  curves.png  samples.csv
          checkpoints/step-NNNNNN/  failed.json
-         reward_head.safetensors (reward_model)
+         reward_head.safetensors (reward_model; a full one also encoder/ or adapter/)
 
 Under ``accelerate launch`` on several processes (``playground.core.align.shard``) each process
 samples its share of every group, the rewards are gathered before the advantages, gradients are
@@ -360,8 +360,8 @@ def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
         from playground.core.align.reward_model import load_encoder_backbone
 
         yield StageEvent("model", "Loading the bundled encoder as the reward model's backbone...")
-        encoder, encoder_tok = load_encoder_backbone()
-        rm = RewardModel(encoder, encoder_tok, "quick", "encoder")
+        encoder, encoder_tok = load_encoder_backbone(trainable=m.reward_mode == "full")
+        rm = RewardModel(encoder, encoder_tok, m.reward_mode, "encoder")
     else:
         rm = RewardModel(model, tok, m.reward_mode, "policy")
     yield StageEvent("train", f"Training a {m.reward_mode} reward model on {len(train)} pairs...")
@@ -379,9 +379,7 @@ def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
               "rejected_scores": rep.rejected_scores, "probe_repeat": probe,
               "seconds": time.perf_counter() - began, "peak_memory_bytes": meter.peak()}
     yield RewardModelEvent(report)
-    rm.save(run.path / "reward_head.safetensors", cfg.model.source)
-    if m.reward_mode == "full":
-        rm.backbone.save_pretrained(str(run.path / "adapter"))
+    rm.save(run.path / "reward_head.safetensors", cfg.model.source)  # a full one writes its backbone too
     write_report(run.path, report)
     meter.stop()
     yield DoneEvent(str(run.path), str(run.path / "reward_head.safetensors"), report, None, tok, None)

@@ -73,17 +73,19 @@ def sample(model, tokenizer, prompts: list[str], group_size: int, max_new_tokens
 
 
 def token_logps(model, prompt_ids, prompt_mask, completion_ids, completion_mask_, with_entropy=False,
-                hidden=False):
+                hidden=False, temperature: float = 1.0):
     """Log-probability of each completion token (N, T), and optionally entropies and hidden states.
 
-    Only the completion's logits are materialized (``logits_to_keep``).
+    Only the completion's logits are materialized (``logits_to_keep``). ``temperature``: the one the
+    completions were sampled at (the logits are divided by it, as trl's GRPO does), so the update
+    and the KL concern the distribution that was sampled.
     """
     input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
     attention = torch.cat([prompt_mask, completion_mask_], dim=1)
     T = completion_ids.size(1)
     out = model(input_ids=input_ids, attention_mask=attention, logits_to_keep=T + 1, use_cache=False,
                 output_hidden_states=hidden)
-    logits = out.logits[:, :-1].float()
+    logits = out.logits[:, :-1].float() / temperature
     logp = torch.log_softmax(logits, dim=-1)
     picked = logp.gather(-1, completion_ids.unsqueeze(-1)).squeeze(-1)
     entropy = -(logp.exp() * logp).sum(-1) if with_entropy else None

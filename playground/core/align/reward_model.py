@@ -5,7 +5,8 @@ Two modes:
 - ``quick``: features of a frozen backbone (the last hidden state at the last token) and a linear
   head; once features are computed, training takes a fraction of a second, so a learner can
   relabel and see the reward model change at once.
-- ``full``: LoRA on the backbone plus the head, trained end to end (slower).
+- ``full``: the backbone trained too, with the head, end to end (slower): LoRA on a causal model,
+  or the whole bundled encoder (22.7M parameters, every one of them learning).
 
 Two backbones for quick mode:
 
@@ -44,24 +45,41 @@ def _texts(tokenizer, prompt: str, completion: str) -> str:
     return f"{prompt} {completion}"
 
 
+def _last_token_batch(model, tokenizer, texts: Sequence[str], max_length: int = 512) -> torch.Tensor:
+    """(B, hidden) last hidden state at each text's last real token (right padding); keeps gradients."""
+    device = next(model.parameters()).device
+    old = tokenizer.padding_side
+    tokenizer.padding_side = "right"
+    try:
+        enc = tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True,
+                        max_length=max_length).to(device)
+    finally:
+        tokenizer.padding_side = old
+    hs = model(**enc, output_hidden_states=True, use_cache=False).hidden_states[-1]
+    last = enc["attention_mask"].sum(-1) - 1
+    return hs[torch.arange(hs.size(0)), last].float()
+
+
+def _pair_batch(model, tokenizer, prompts: Sequence[str], completions: Sequence[str],
+                max_length: int = 512) -> torch.Tensor:
+    """(B, hidden) an encoder's mean of the completion's token vectors in the pair (prompt,
+    completion); keeps gradients."""
+    from playground.core.models.encoder import mean_pool
+
+    device = next(model.parameters()).device
+    enc = tokenizer(list(prompts), list(completions), return_tensors="pt", padding=True,
+                    truncation="only_first", max_length=max_length).to(device)
+    hidden = model(**enc).last_hidden_state
+    mask = enc["attention_mask"] * enc["token_type_ids"] if "token_type_ids" in enc else enc["attention_mask"]
+    return mean_pool(hidden, mask).float()
+
+
 @torch.no_grad()
 def last_token_features(model, tokenizer, texts: Sequence[str], batch_size: int = 4,
                         max_length: int = 512) -> torch.Tensor:
     """(N, hidden) last hidden state at each text's last real token (right padding)."""
-    device = next(model.parameters()).device
-    old = tokenizer.padding_side
-    tokenizer.padding_side = "right"
-    out = []
-    try:
-        for i in range(0, len(texts), batch_size):
-            enc = tokenizer(list(texts[i:i + batch_size]), return_tensors="pt", padding=True, truncation=True,
-                            max_length=max_length).to(device)
-            hs = model(**enc, output_hidden_states=True, use_cache=False).hidden_states[-1]
-            last = enc["attention_mask"].sum(-1) - 1
-            out.append(hs[torch.arange(hs.size(0)), last].float())
-    finally:
-        tokenizer.padding_side = old
-    return torch.cat(out)
+    return torch.cat([_last_token_batch(model, tokenizer, texts[i:i + batch_size], max_length)
+                      for i in range(0, len(texts), batch_size)])
 
 
 @torch.no_grad()
@@ -69,17 +87,8 @@ def completion_pair_features(model, tokenizer, prompts: Sequence[str], completio
                              batch_size: int = 8, max_length: int = 512) -> torch.Tensor:
     """(N, hidden) an encoder's mean of the completion's token vectors, encoded as the pair
     (prompt, completion) so each of them has attended to the prompt; a long prompt is cut first."""
-    from playground.core.models.encoder import mean_pool
-
-    device = next(model.parameters()).device
-    out = []
-    for i in range(0, len(prompts), batch_size):
-        enc = tokenizer(list(prompts[i:i + batch_size]), list(completions[i:i + batch_size]), return_tensors="pt",
-                        padding=True, truncation="only_first", max_length=max_length).to(device)
-        hidden = model(**enc).last_hidden_state
-        mask = enc["attention_mask"] * enc["token_type_ids"] if "token_type_ids" in enc else enc["attention_mask"]
-        out.append(mean_pool(hidden, mask).float())
-    return torch.cat(out)
+    return torch.cat([_pair_batch(model, tokenizer, prompts[i:i + batch_size], completions[i:i + batch_size],
+                                  max_length) for i in range(0, len(prompts), batch_size)])
 
 
 BACKBONES = ("encoder", "policy")
@@ -90,7 +99,7 @@ class RewardModel:
 
     ``backbone_kind``: "policy" (a causal model, last-token features) or "encoder" (the bundled
     encoder, the completion's mean token vector in the pair). ``load_encoder_backbone`` gives the
-    encoder and its tokenizer.
+    encoder and its tokenizer (``trainable=True``: a private copy, which full mode needs).
     """
 
     def __init__(self, backbone, tokenizer, mode: str = "quick", backbone_kind: str = "policy") -> None:
@@ -98,9 +107,6 @@ class RewardModel:
             raise PlaygroundError(f"Unknown reward-model mode '{mode}'.", "Use quick or full.")
         if backbone_kind not in BACKBONES:
             raise PlaygroundError(f"Unknown reward-model backbone '{backbone_kind}'.", "Use encoder or policy.")
-        if backbone_kind == "encoder" and mode == "full":
-            raise PlaygroundError("The full reward model trains LoRA on the causal model.",
-                                  "Use quick mode with the encoder, or the policy as the backbone.")
         self.backbone, self.tokenizer, self.mode, self.backbone_kind = backbone, tokenizer, mode, backbone_kind
         hidden = backbone.config.hidden_size
         self.head = torch.nn.Linear(hidden, 1)
@@ -123,6 +129,13 @@ class RewardModel:
             return completion_pair_features(self.backbone, self.tokenizer, prompts, completions)
         return last_token_features(self.backbone, self.tokenizer,
                                    [_texts(self.tokenizer, p, c) for p, c in zip(prompts, completions)])
+
+    def _batch_features(self, prompts: Sequence[str], completions: Sequence[str]) -> torch.Tensor:
+        """Features of one batch with gradients (full mode trains through them)."""
+        if self.backbone_kind == "encoder":
+            return _pair_batch(self.backbone, self.tokenizer, prompts, completions)
+        return _last_token_batch(self.backbone, self.tokenizer,
+                                 [_texts(self.tokenizer, p, c) for p, c in zip(prompts, completions)])
 
     def score_features(self, feats: torch.Tensor) -> torch.Tensor:
         return self.head((feats - self._mean) / self._std).squeeze(-1)
@@ -153,11 +166,18 @@ class RewardModel:
         return reward
 
     def save(self, path: str | Path, model_name: str = "") -> Path:
-        """The head and the feature scaling as one safetensors file, with what it was trained on."""
+        """The head and the feature scaling as one safetensors file, with what it was trained on.
+        A full reward model also writes its trained backbone beside it: ``encoder/`` (the whole
+        encoder, safetensors) or ``adapter/`` (the causal model's LoRA, peft format)."""
         from safetensors.torch import save_file
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if self.mode == "full":
+            from playground.core.finetune.checkpoint import atomic_save_dir
+
+            folder = path.parent / ("encoder" if self.backbone_kind == "encoder" else "adapter")
+            atomic_save_dir(folder, lambda tmp: self._save_backbone(tmp))
         tmp = path.with_name(f".{path.name}.tmp")
         save_file({"weight": self.head.weight.detach().contiguous(), "bias": self.head.bias.detach().contiguous(),
                    "mean": self._mean.contiguous(), "std": self._std.contiguous()}, str(tmp),
@@ -166,14 +186,19 @@ class RewardModel:
         tmp.replace(path)
         return path
 
+    def _save_backbone(self, folder: Path) -> None:
+        self.backbone.save_pretrained(str(folder))
+        if self.backbone_kind == "encoder":
+            self.tokenizer.save_pretrained(str(folder))
+
     @classmethod
     def load(cls, path: str | Path, backbone, tokenizer) -> RewardModel:
-        """A quick reward model saved by ``save`` (or an align reward-model run folder) on ``backbone``
-        (the policy), or on the bundled encoder when it was trained on the encoder.
+        """A reward model saved by ``save`` (or an align reward-model run folder): a quick one on
+        ``backbone`` (the policy) or on the bundled encoder, or a full one on its trained encoder.
 
         Refused in plain words when the file is missing or unreadable, when it is a full reward
-        model (its LoRA backbone would be a second copy of the model), and when it was trained
-        for another tokenizer or another hidden size.
+        model on the causal model (its LoRA backbone would be a second copy of the model), and when
+        it was trained for another tokenizer or another hidden size.
         """
         from safetensors import SafetensorError, safe_open
 
@@ -191,14 +216,15 @@ class RewardModel:
         except (SafetensorError, OSError, ValueError, RuntimeError, KeyError) as exc:  # a truncated or foreign file
             raise PlaygroundError(f"{path.name} is not a reward model this app can read ({exc}).",
                                   "Train the reward model again.") from None
-        if meta.get("mode", "quick") != "quick":
-            raise PlaygroundError("Only a quick reward model can score the policy's completions here "
-                                  "(a full one would need a second copy of the model in memory).",
-                                  "Train a quick reward model on the current model.")
-        kind = meta.get("backbone", "policy")
+        mode, kind = meta.get("mode", "quick"), meta.get("backbone", "policy")
+        if mode == "full" and kind != "encoder":
+            raise PlaygroundError("A full reward model on the causal model cannot pay the policy here "
+                                  "(its LoRA backbone would be a second copy of the model in memory).",
+                                  "Train an encoder reward model (quick or full), or a quick one on the current model.")
         if kind == "encoder":
-            backbone, tokenizer = load_encoder_backbone()
-        rm = cls(backbone, tokenizer, "quick", kind)
+            backbone, tokenizer = (_trained_encoder(path.parent / "encoder") if mode == "full"
+                                   else load_encoder_backbone())
+        rm = cls(backbone, tokenizer, mode, kind)
         if tensors["weight"].shape[-1] != rm.head.in_features:
             raise PlaygroundError(
                 f"This reward model was trained on a model with {tensors['weight'].shape[-1]} features per token; "
@@ -234,39 +260,43 @@ class RewardModel:
         return self._evaluate(report, test)
 
     def train_full(self, pairs: Sequence[PreferencePair], test: Sequence[PreferencePair] = (),
-                   steps: int = 20, lr: float = 1e-3, batch_pairs: int = 4, lora_r: int = 8) -> RewardModelReport:
-        """LoRA on the backbone plus the head, end to end."""
-        from peft import LoraConfig, get_peft_model
+                   steps: int = 20, lr: float = 1e-3, batch_pairs: int = 4, lora_r: int = 8,
+                   on_step=None) -> RewardModelReport:
+        """The backbone and the head, end to end: LoRA on a causal backbone, every weight of an
+        encoder backbone (which must be a private copy: ``load_encoder_backbone(trainable=True)``).
 
-        from playground.core.finetune.methods import detect_lora_targets
+        ``on_step(step, steps, loss)`` after each optimizer step (progress; it may raise to stop).
+        """
+        if self.backbone_kind == "policy" and not hasattr(self.backbone, "peft_config"):
+            from peft import LoraConfig, get_peft_model
 
-        if not hasattr(self.backbone, "peft_config"):
+            from playground.core.finetune.methods import detect_lora_targets
+
             targets = detect_lora_targets(self.backbone)
             self.backbone = get_peft_model(self.backbone, LoraConfig(r=lora_r, lora_alpha=2 * lora_r,
                                                                      target_modules=targets, lora_dropout=0.0))
+        elif self.backbone_kind == "encoder":
+            self.backbone.requires_grad_(True)
         params = [p for p in self.backbone.parameters() if p.requires_grad] + list(self.head.parameters())
         opt = torch.optim.AdamW(params, lr=lr)
-        device = next(self.backbone.parameters()).device
-        losses, tok = [], self.tokenizer
-        self.backbone.train()
-        for step in range(steps):
-            batch = [pairs[(step * batch_pairs + i) % len(pairs)] for i in range(batch_pairs)]
-            texts = [_texts(tok, p.prompt, p.chosen) for p in batch] + [_texts(tok, p.prompt, p.rejected) for p in batch]
-            old = tok.padding_side
-            tok.padding_side = "right"
-            enc = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=512).to(device)
-            tok.padding_side = old
-            hs = self.backbone(**enc, output_hidden_states=True, use_cache=False).hidden_states[-1]
-            last = enc["attention_mask"].sum(-1) - 1
-            scores = self.head(hs[torch.arange(hs.size(0)), last].float()).squeeze(-1)
-            chosen, rejected = scores.chunk(2)
-            loss = bradley_terry_loss(chosen, rejected)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-        self.backbone.eval()
         self._mean, self._std = torch.zeros_like(self._mean), torch.ones_like(self._std)
+        losses = []
+        self.backbone.train()
+        try:
+            for step in range(steps):
+                batch = [pairs[(step * batch_pairs + i) % len(pairs)] for i in range(batch_pairs)]
+                prompts = [p.prompt for p in batch]
+                feats = self._batch_features(prompts + prompts, [p.chosen for p in batch] + [p.rejected for p in batch])
+                chosen, rejected = self.head(feats).squeeze(-1).chunk(2)
+                loss = bradley_terry_loss(chosen, rejected)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.detach()))
+                if on_step is not None:
+                    on_step(step + 1, steps, losses[-1])
+        finally:
+            self.backbone.eval()
         with torch.no_grad():
             c = torch.tensor(self.score([p.prompt for p in pairs], [p.chosen for p in pairs]))
             r = torch.tensor(self.score([p.prompt for p in pairs], [p.rejected for p in pairs]))
@@ -282,11 +312,31 @@ class RewardModel:
         return report
 
 
-def load_encoder_backbone():
-    """The bundled encoder (frozen, shared) and its tokenizer, as a reward model's backbone."""
+def load_encoder_backbone(trainable: bool = False):
+    """The bundled encoder and its tokenizer, as a reward model's backbone: the shared, frozen one,
+    or (``trainable``) a private copy that full mode may train."""
+    import copy
+
     from playground.core.models.encoder import load_encoder
 
-    return load_encoder()
+    model, tokenizer = load_encoder()
+    return (copy.deepcopy(model), tokenizer) if trainable else (model, tokenizer)
+
+
+def _trained_encoder(folder: Path):
+    """A full reward model's trained encoder (its folder beside the head) and the bundled tokenizer."""
+    from transformers import AutoModel
+
+    if not (folder / "config.json").is_file():
+        raise PlaygroundError(f"The trained encoder of this full reward model is missing ({folder}).",
+                              "Train the reward model again.")
+    try:
+        model = AutoModel.from_pretrained(str(folder), use_safetensors=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise PlaygroundError(f"The trained encoder in {folder} cannot be read ({exc}).",
+                              "Train the reward model again.") from None
+    model.eval()
+    return model, load_encoder_backbone()[1]
 
 
 def probe_repeat(rm: RewardModel, pairs: Sequence[PreferencePair]) -> dict:

@@ -84,8 +84,8 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     # The reference's log-probabilities are measured even at beta 0 (the KL term is then off in the
     # loss): the learner must see the KL climb while the reward is hacked.
     with torch.no_grad(), reference(model):
-        ref_logps, _, _ = token_logps(model, *args)
-    logps, entropy, _ = token_logps(model, *args, with_entropy=True)
+        ref_logps, _, _ = token_logps(model, *args, temperature=temperature)
+    logps, entropy, _ = token_logps(model, *args, with_entropy=True, temperature=temperature)
     old = logps.detach()
     if method == "rloo":
         seq_kl = ((old - ref_logps) * mask).sum(-1)

@@ -126,6 +126,11 @@ class OptimizePage(QWidget):
             if not saved:
                 self.panel.say("Train a reward model in step 2 first: this preset pays the policy with it.")
                 return
+            if not self.panel.reward.can_pay:
+                self.panel.say("The reward model of step 2 is a full one on the current model: paying the policy "
+                               "with it would need a second copy of the model in memory. Train an encoder reward "
+                               "model (quick or full) in step 2 for this preset.")
+                return
             cfg.method.reward_model = str(saved)
         src = loaded.source
         cfg.model.source = "bundled" if src.kind == "bundled" else (loaded.info.folder or src.ref)
