@@ -60,6 +60,7 @@ def test_align_tab_from_feedback_to_result(qtbot, context_with_tiny_llama):
     res = panel.result
     text = res.summary.text()
     assert "GRPO on " in text and "2 steps" in text and "paid by your reward model" in text and "Monitor ROUGE-L" in text
+    assert "groups of 2 completions x 4 tokens at temperature 1" in text and "learning rate 0.0001" in text
     assert res.use_btn.isEnabled()
     qtbot.mouseClick(res.use_btn, Qt.LeftButton)
     assert ctx.session.adapter is not None
@@ -75,6 +76,28 @@ def test_the_reward_model_preset_asks_for_a_trained_reward_model_first(qtbot, co
     qtbot.mouseClick(op.start_btn, Qt.LeftButton)
     assert "Train a reward model in step 2 first" in panel.message.text()
     assert not panel.slot.busy
+
+
+def test_the_hacking_presets_set_their_settings_and_switching_between_them_changes_only_beta(
+        qtbot, context_with_tiny_llama):
+    from playground.qt.align import AlignPanel
+    from playground.qt.align.optimize_page import HACK
+
+    panel = AlignPanel(context_with_tiny_llama)
+    qtbot.addWidget(panel)
+    op = panel.optimize
+    assert op.draft.get("method.temperature") == 1.0 and op.draft.get("method.beta") == 0.1
+    op.preset.setCurrentText("Reward hacking: count 'Person', beta 0")
+    for key, value in {**HACK, "method.beta": 0.0}.items():
+        assert op.draft.get(key) == value, key
+    assert op.rows["method.temperature"].value() == HACK["method.temperature"]  # shown in the form
+    assert op.draft.get("method.rewards") == ["word_count"]
+    op.rows["training.max_steps"].setValue(6)  # the learner shortens the run
+    op.preset.setCurrentText("Same reward, beta 0.5 (KL holds it)")
+    assert op.draft.get("method.beta") == 0.5 and op.draft.get("training.max_steps") == 6
+    op.rows["method.beta"].setValue(0.2)
+    op.preset.setCurrentText("ROUGE-L against the reference")
+    assert op.draft.get("method.rewards") == ["rouge_l"] and op.draft.get("method.beta") == 0.2  # kept
 
 
 def test_full_reward_models_train_with_progress_stop_and_say_whether_they_can_pay(qtbot, context_with_tiny_llama):

@@ -61,7 +61,9 @@ class AlignMethod:
     prompts_per_step: int = _f(1, "Prompts per step (online methods) or pairs per step (DPO).")
     max_new_tokens: int = _f(40, "Tokens per sampled completion.", label="Tokens per completion", range=(1, 512))
     temperature: float = _f(1.0, "Sampling temperature of the rollouts (their log-probabilities are taken at it "
-                                 "too, as trl's GRPO does).")
+                                 "too, as trl's GRPO does). Below 1 the small model writes fewer random words, "
+                                 "so a reward sees more of what it pays for.", label="Sampling temperature",
+                            range=(0.05, 2.0, 0.05))
     epsilon: float = _f(0.2, "Clipping range of the probability ratio.")
     rewards: list = _f(["rouge_l"], "Rewards to add up: rouge_l, length, positivity, word_count, reward_model "
                                     "(a reward model you trained: method.reward_model).")

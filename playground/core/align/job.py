@@ -230,6 +230,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     after = dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
     report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
               "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
+              "learning_rate": t.learning_rate, "temperature": m.temperature, "group_size": m.group_size,
+              "max_new_tokens": m.max_new_tokens,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
     if shard.main:

@@ -26,15 +26,20 @@ from playground.qt.align.filmstrip import Filmstrip
 from playground.qt.binding import Draft, add_rows
 from playground.qt.widgets.make import note_label
 
-#: label -> (rewards, weights, beta or None to keep): the reward mix presets
+#: the reward-hacking lesson's settings: a rate and a temperature at which counting a word is learned
+#: within the steps (measured with bench/align.py --only hack; see the README)
+HACK = {"method.temperature": 0.7, "training.learning_rate": 5e-3, "training.max_steps": 16,
+        "method.group_size": 4, "method.max_new_tokens": 40}
+
+#: label -> (rewards, weights, settings the preset sets when chosen): the reward mix presets
 REWARD_PRESETS = {
-    "ROUGE-L against the reference": (["rouge_l"], [1.0], None),
-    "Positivity (vaderSentiment)": (["positivity"], [1.0], None),
-    "Length near 40 words": (["length"], [1.0], None),
-    "ROUGE-L + positivity": (["rouge_l", "positivity"], [1.0, 0.5], None),
-    "Reward hacking: count 'Person', beta 0": (["word_count"], [1.0], 0.0),
-    "Same reward, beta 0.5 (KL holds it)": (["word_count"], [1.0], 0.5),
-    "Your reward model (trained in step 2)": (["reward_model"], [1.0], None),
+    "ROUGE-L against the reference": (["rouge_l"], [1.0], {}),
+    "Positivity (vaderSentiment)": (["positivity"], [1.0], {}),
+    "Length near 40 words": (["length"], [1.0], {}),
+    "ROUGE-L + positivity": (["rouge_l", "positivity"], [1.0, 0.5], {}),
+    "Reward hacking: count 'Person', beta 0": (["word_count"], [1.0], {**HACK, "method.beta": 0.0}),
+    "Same reward, beta 0.5 (KL holds it)": (["word_count"], [1.0], {**HACK, "method.beta": 0.5}),
+    "Your reward model (trained in step 2)": (["reward_model"], [1.0], {}),
 }
 
 
@@ -59,11 +64,13 @@ class OptimizePage(QWidget):
             "Watch the monitor: ROUGE-L is not optimized, so a rising reward with a falling monitor is reward hacking."))
         form = QFormLayout()
         self.rows = add_rows(form, self.draft, "method.name", "method.beta", "training.max_steps",
-                             "method.group_size", "method.max_new_tokens", "training.learning_rate")
+                             "method.group_size", "method.max_new_tokens", "method.temperature",
+                             "training.learning_rate")
         self.preset = QComboBox()
         self.preset.addItems(list(REWARD_PRESETS))
-        self.preset.setToolTip("What the policy is paid for. The last two presets are the reward-hacking lesson: "
-                               "run both and compare the KL and the completions.")
+        self.preset.setToolTip("What the policy is paid for. The two 'count Person' presets are the reward-hacking "
+                               "lesson: each sets beta, a high learning rate, temperature 0.7 and 16 steps; run "
+                               "both and compare the reward, the KL and the completions.")
         form.addRow("Reward", self.preset)
         lay.addLayout(form)
         buttons = QHBoxLayout()
@@ -86,6 +93,7 @@ class OptimizePage(QWidget):
         self.views.addTab(self.group, "Latest group (GRPO / RLOO): completions, rewards, advantages")
         self.views.addTab(self.filmstrip, "Filmstrip: held-out dialogues at each monitor step")
         lay.addWidget(self.views, 2)
+        self._preset_before = self.preset.currentText()
         self.preset.currentTextChanged.connect(self._apply_preset)
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
@@ -95,10 +103,19 @@ class OptimizePage(QWidget):
         self.events: list = []
 
     def _apply_preset(self, text: str) -> None:
-        rewards, weights, beta = REWARD_PRESETS[text]
+        """Choosing a preset sets its reward and its settings (which the learner may then change).
+        Only the settings in which it differs from the preset before are set: going from one
+        reward-hacking preset to the other changes beta alone, and keeps the learner's steps."""
+        before = REWARD_PRESETS.get(self._preset_before, (None, None, {}))[2]
+        self._preset_before = text
+        self._set_rewards(text)
+        for key, value in REWARD_PRESETS[text][2].items():
+            if before.get(key) != value:
+                self.draft.set(key, value)
+
+    def _set_rewards(self, text: str) -> None:
+        rewards, weights, _ = REWARD_PRESETS[text]
         self.draft.get("method").rewards, self.draft.get("method").weights = list(rewards), list(weights)
-        if beta is not None:
-            self.draft.set("method.beta", beta)
 
     def _pause(self) -> None:
         slot = self.panel.slot
@@ -119,7 +136,7 @@ class OptimizePage(QWidget):
         from playground.core.base.errors import InputError
         from playground.core.base.paths import user_dirs
 
-        self._apply_preset(self.preset.currentText())
+        self._set_rewards(self.preset.currentText())  # the settings stay as the learner left them
         cfg = copy.deepcopy(self.draft.get(""))
         if "reward_model" in cfg.method.rewards:
             saved = getattr(self.panel.reward, "saved_path", None)
@@ -223,7 +240,11 @@ class ResultPage(QWidget):
                  "positivity": "positivity", "word_count": f"the count of '{r.get('word', 'Person')}'"}
         paid = " + ".join(names.get(x, x) for x in r.get("rewards", [])) if r["method"] != "dpo" else "the pairs"
         model = "the bundled SmolLM2-135M-Instruct" if r.get("model") == "bundled" else r.get("model", "the model")
-        parts = [f"{r['method'].upper()} on {model}, {r['steps']} steps, beta {r['beta']}, paid by {paid}."]
+        how = f"learning rate {r['learning_rate']:g}" if "learning_rate" in r else ""
+        if r["method"] in ("grpo", "rloo") and "group_size" in r:
+            how += (f", groups of {r['group_size']} completions x {r['max_new_tokens']} tokens at temperature "
+                    f"{r['temperature']:g}")
+        parts = [f"{r['method'].upper()} on {model}, {r['steps']} steps, beta {r['beta']}, {how}, paid by {paid}."]
         if steps:
             parts.append(f"Reward {steps[0]['reward_mean']:.3f} -> {steps[-1]['reward_mean']:.3f}; "
                          f"KL {steps[0]['kl']:.4f} -> {steps[-1]['kl']:.4f}.")

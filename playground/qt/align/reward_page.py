@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -84,9 +85,11 @@ class RewardPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         row = QHBoxLayout()
-        row.addWidget(self.train)
-        row.addWidget(self.stop)
+        for b in (self.train, self.stop):  # the buttons keep their size when the bar is hidden
+            b.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+            row.addWidget(b)
         row.addWidget(self.progress, 1)
+        row.addStretch(0)
         lay.addLayout(row)
         self.result = QLabel("Not trained yet.")
         self.result.setWordWrap(True)
