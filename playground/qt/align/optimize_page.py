@@ -28,7 +28,7 @@ from playground.qt.widgets.make import note_label
 
 #: the reward-hacking lesson's settings: a rate and a temperature at which counting a word is learned
 #: within the steps (measured with bench/align.py --only hack; see the README)
-HACK = {"method.temperature": 0.7, "training.learning_rate": 5e-3, "training.max_steps": 16,
+HACK = {"method.temperature": 0.7, "training.learning_rate": 2e-3, "training.max_steps": 16,
         "method.group_size": 4, "method.max_new_tokens": 40}
 
 #: label -> (rewards, weights, settings the preset sets when chosen): the reward mix presets

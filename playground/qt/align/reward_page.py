@@ -7,7 +7,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -15,13 +14,12 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from playground.qt.align.curves import RewardHistogram
-from playground.qt.widgets.make import show_progress, spin
+from playground.qt.widgets.make import combo, show_progress, spin
 
 #: full mode's learning rate per backbone: every weight of the encoder moves, so gently; LoRA more
 FULL_LR = {"encoder": 5e-5, "policy": 1e-4}
@@ -44,28 +42,20 @@ class RewardPage(QWidget):
             "in a moment; full mode trains the backbone too (minutes). Held-out accuracy says how often it ranks "
             "unseen pairs right, not what it overpays for."))
         form = QFormLayout()
-        self.pairs = QSpinBox()
-        self.pairs.setRange(4, 240)
-        self.pairs.setValue(48)
-        self.pairs.setToolTip("Bundled training pairs to use (features of each text are computed once).")
+        self.pairs = spin(4, 240, 48, "Bundled training pairs to use (features of each text are computed once).")
         form.addRow("Bundled pairs", self.pairs)
-        self.test_pairs = QSpinBox()
-        self.test_pairs.setRange(2, 60)
-        self.test_pairs.setValue(24)
-        self.test_pairs.setToolTip("Held-out pairs (other dialogues) for accuracy and the histograms.")
+        self.test_pairs = spin(2, 60, 24, "Held-out pairs (other dialogues) for accuracy and the histograms.")
         form.addRow("Held-out pairs", self.test_pairs)
-        self.backbone = QComboBox()
-        self.backbone.addItem("Bundled encoder all-MiniLM-L6-v2 (22.7M parameters, fast)", "encoder")
-        self.backbone.addItem("The current model (its last-token features)", "policy")
-        self.backbone.setToolTip(
+        self.backbone = combo(
+            [("Bundled encoder all-MiniLM-L6-v2 (22.7M parameters, fast)", "encoder"),
+             ("The current model (its last-token features)", "policy")],
             "Whose features the reward model's linear head reads. The encoder reads the summary as a sentence "
             "pair with the dialogue and is several times faster than a decoder; the current model is the one "
             "being aligned, with its adapter off.")
         form.addRow("Backbone", self.backbone)
-        self.mode = QComboBox()
-        self.mode.addItem("Quick: frozen features, a linear head learns (seconds)", "quick")
-        self.mode.addItem("Full: the backbone learns too (minutes)", "full")
-        self.mode.setToolTip(
+        self.mode = combo(
+            [("Quick: frozen features, a linear head learns (seconds)", "quick"),
+             ("Full: the backbone learns too (minutes)", "full")],
             "Quick mode computes each text's features once and fits only a linear head on them, so you can "
             "relabel and retrain at once. Full mode trains end to end: every weight of the encoder (22.7M), or a "
             "LoRA adapter on a training copy of the current model, so the features themselves adapt to the "

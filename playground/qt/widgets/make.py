@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -66,6 +67,16 @@ def spin(low: int, high: int, value: int | None = None, tip: str | None = None) 
     widget.setRange(low, high)
     if value is not None:
         widget.setValue(value)
+    if tip is not None:
+        widget.setToolTip(tip)
+    return widget
+
+
+def combo(items, tip: str | None = None) -> QComboBox:
+    """A drop-down of (text, data) items, the first chosen, with its tooltip."""
+    widget = QComboBox()
+    for text, data in items:
+        widget.addItem(text, data)
     if tip is not None:
         widget.setToolTip(tip)
     return widget
