@@ -71,20 +71,24 @@ def reward_model(args):
     tok = loaded.tokenizer
     cut = lambda ps: [type(p)(_truncate(tok, p.prompt, 200), p.chosen, p.rejected, p.reason, p.id) for p in ps]  # noqa: E731
     train, test = cut(bundled_preferences("train")[:args.rm_pairs]), cut(bundled_preferences("test")[:args.rm_test])
-    for kind in ("encoder", "policy"):
-        print(f"Quick reward model on the {kind}'s features: {len(train)} train pairs, {len(test)} held-out "
-              f"pairs ({load()})")
+    for kind, mode in (("encoder", "quick"), ("policy", "quick"), ("encoder", "full")):
+        how = ("features" if mode == "quick" else
+               f"encoder trained whole, {args.rm_full_steps} steps of 4 pairs at lr 5e-5 (the tab's full mode)")
+        print(f"{mode.capitalize()} reward model on the {kind}'s {how}: {len(train)} train pairs, {len(test)} "
+              f"held-out pairs ({load()})")
         began = time.perf_counter()
         if kind == "encoder":
-            encoder, encoder_tok = load_encoder_backbone()
-            rm = RewardModel(encoder, encoder_tok, "quick", "encoder")
+            encoder, encoder_tok = load_encoder_backbone(trainable=mode == "full")
+            rm = RewardModel(encoder, encoder_tok, mode, "encoder")
         else:
             rm = RewardModel(loaded.model, tok, "quick", "policy")
-        rep = rm.train_quick(train, test)
+        rep = (rm.train_quick(train, test) if mode == "quick"
+               else rm.train_full(train, test, steps=args.rm_full_steps, lr=5e-5, batch_pairs=4))
         spent = time.perf_counter() - began
         probe = probe_repeat(rm, test)
         print(f"  train accuracy {rep.train_accuracy:.3f}, held-out accuracy {rep.test_accuracy:.3f}; "
-              f"features + training {spent:.1f} s; 'reference said twice' scored above the reference on "
+              f"{'features + training' if mode == 'quick' else 'training + scoring'} {spent:.1f} s; "
+              f"'reference said twice' scored above the reference on "
               f"{probe['overpaid']} of {probe['pairs']} held-out dialogues ({load()})")
         by_reason = {}
         for p, c, r in zip(test, rep.chosen_scores, rep.rejected_scores):
@@ -167,6 +171,7 @@ def main() -> int:
     ap.add_argument("--betas", default="0,0.5", help="the hack part's KL weights, run one after the other")
     ap.add_argument("--rm-pairs", type=int, default=48)
     ap.add_argument("--rm-test", type=int, default=24)
+    ap.add_argument("--rm-full-steps", type=int, default=24, help="the full reward model's steps (4 pairs each)")
     args = ap.parse_args()
     import warnings
 
