@@ -160,6 +160,7 @@ def test_a_full_encoder_reward_model_trains_the_encoders_weights_on_a_private_co
     assert moved["encoder.layer.0.attention.self.query.weight"] > 1e-4
     assert moved["pooler.dense.weight"] < 1e-5
     assert all(torch.equal(p, kept[n]) for n, p in shared.named_parameters())  # the app's encoder is untouched
+    assert all(m.p == 0 for m in encoder.modules() if isinstance(m, torch.nn.Dropout))  # as trl's disable_dropout
     rm.save(tmp_path / "rm" / "reward_head.safetensors", "bundled")
     assert (tmp_path / "rm" / "encoder" / "model.safetensors").is_file()
     back = RewardModel.load(tmp_path / "rm", None, None)

@@ -261,9 +261,13 @@ class RewardModel:
 
     def train_full(self, pairs: Sequence[PreferencePair], test: Sequence[PreferencePair] = (),
                    steps: int = 20, lr: float = 1e-3, batch_pairs: int = 4, lora_r: int = 8,
-                   on_step=None) -> RewardModelReport:
+                   on_step=None, head_lr: float = 1e-3) -> RewardModelReport:
         """The backbone and the head, end to end: LoRA on a causal backbone, every weight of an
         encoder backbone (which must be a private copy: ``load_encoder_backbone(trainable=True)``).
+
+        The backbone learns at ``lr``, the head at ``head_lr``: the head starts at zero, and no
+        gradient reaches the backbone until the head has moved, so a backbone's small rate on the
+        head too would leave the first steps flat.
 
         ``on_step(step, steps, loss)`` after each optimizer step (progress; it may raise to stop).
         """
@@ -277,8 +281,12 @@ class RewardModel:
                                                                      target_modules=targets, lora_dropout=0.0))
         elif self.backbone_kind == "encoder":
             self.backbone.requires_grad_(True)
-        params = [p for p in self.backbone.parameters() if p.requires_grad] + list(self.head.parameters())
-        opt = torch.optim.AdamW(params, lr=lr)
+        for module in self.backbone.modules():  # as trl's RewardConfig (disable_dropout=True): scores stay
+            if isinstance(module, torch.nn.Dropout):  # deterministic, chosen and rejected alike
+                module.p = 0.0
+        backbone = [p for p in self.backbone.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW([{"params": backbone, "lr": lr}, {"params": list(self.head.parameters()),
+                                                                  "lr": head_lr}])
         self._mean, self._std = torch.zeros_like(self._mean), torch.ones_like(self._std)
         losses = []
         self.backbone.train()

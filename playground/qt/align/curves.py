@@ -65,14 +65,17 @@ class RewardHistogram(QWidget):
         self.figure = Figure(figsize=(4, 2.2), layout="constrained")
         self.canvas = lazy_canvas(self.figure)
         self.ax = self.figure.add_subplot()
-        self.ax.set_xlabel("reward", fontsize=8)
-        self.ax.set_ylabel("held-out texts", fontsize=8)
+        self.ax.set_axis_off()
+        self.ax.text(0.5, 0.5, "The rewards of the held-out pairs' chosen and rejected texts appear here\n"
+                     "once a reward model is trained: the more they separate, the better it ranks.",
+                     ha="center", va="center", fontsize=9, color="0.4", transform=self.ax.transAxes)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.canvas)
 
     def show_scores(self, chosen: list, rejected: list) -> None:
         self.ax.cla()
+        self.ax.set_axis_on()
         self.ax.hist([chosen, rejected], bins=12, label=["chosen", "rejected"], color=["tab:green", "tab:red"],
                      alpha=0.7)
         self.ax.legend(fontsize=8)

@@ -195,6 +195,7 @@ class RewardPage(QWidget):
         which = ("the bundled encoder all-MiniLM-L6-v2" if w["kind"] == "encoder" else f"the current model {w['model']}")
         how = ("frozen features and a linear head" if w["mode"] == "quick" else
                f"full mode, {w['steps']} steps of {FULL_BATCH} pairs at learning rate {FULL_LR[w['kind']]:g} "
+               "(the head 0.001) "
                + ("(every encoder weight trained)" if w["kind"] == "encoder" else "(LoRA on a training copy)"))
         pairs = f"{w['pairs']} bundled pairs" + (" and your labels" if w["mine"] else "")
         self.result.setText(
