@@ -106,3 +106,16 @@ def test_nothing_to_export_is_said_plainly():
         build_notebook({"kind": "local", "ref": "x"}, [{"kind": "prompt_comparison", "variants": []}])
     with pytest.raises(InputError, match="no notebook section"):
         build_notebook({"kind": "local", "ref": "x"}, [{"kind": "karaoke"}])
+
+
+def test_a_full_reward_model_is_described_not_replayed_as_a_quick_one():
+    from playground.core.align.notebook import alignment_cells
+
+    pair = ["Summarize: lunch.", "They have lunch.", "Rude words."]
+    cells = alignment_cells({"reward_model": {"mode": "full", "backbone": "encoder", "steps": 24,
+                                              "train": [pair] * 3, "test": [pair] * 2, "test_accuracy": 0.917}})
+    kinds = [kind for kind, _ in cells]
+    assert kinds == ["markdown", "markdown"]  # no quick head retrained under a full model's name
+    text = cells[1][1]
+    assert "**full** reward model" in text and "every weight of the bundled encoder" in text
+    assert "24 steps, on 3 pairs; held-out accuracy 0.917 on 2 pairs" in text and "does not replay" in text

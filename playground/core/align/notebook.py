@@ -4,9 +4,10 @@ recomputed from its completions, and the trl script that runs the whole optimiza
 
 The experiment dict (``kind = "alignment"``)::
 
-    {"reward_model": {"backbone": "encoder" | "policy", "train": [[prompt, chosen, rejected], ...],
+    {"reward_model": {"backbone": "encoder" | "policy", "mode": "quick" | "full",
+                      "train": [[prompt, chosen, rejected], ...],
                       "test": [...], "steps": 300, "lr": 0.05, "weight_decay": 0.001,
-                      "test_accuracy": 0.83} or None,
+                      "test_accuracy": 0.83} or None,   (a full one is described, not replayed)
      "optimize": {"method", "beta", "rewards", "weights", "target_words", "word", "group_size",
                   "max_new_tokens", "learning_rate", "steps", "temperature",
                   "group": {"completions", "references", "rewards", "advantages"}} or None}
@@ -25,7 +26,23 @@ def _lit(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _full_reward_model_cell(rm: dict) -> list[tuple[str, str]]:
+    """A full reward model is not replayed here (its backbone trains for minutes): what the app did,
+    and the trl trainer that does the same."""
+    backbone = ("every weight of the bundled encoder all-MiniLM-L6-v2" if rm.get("backbone") == "encoder"
+                else "a LoRA adapter on the model")
+    return [("markdown", "## The reward model\n\nThe app trained a **full** reward model: the Bradley-Terry loss "
+             f"(-log sigmoid(r_chosen - r_rejected)) trained {backbone} with a linear head, "
+             f"{int(rm.get('steps', 0))} steps, on {len(rm.get('train', []))} pairs; held-out accuracy "
+             f"{float(rm.get('test_accuracy') or 0):.3f} on {len(rm.get('test', []))} pairs. This notebook does not "
+             "replay it (it takes minutes on a CPU). trl's `RewardTrainer` trains the same kind of model on pairs "
+             "in this format (`prompt`, `chosen`, `rejected`); a quick reward model from the Align tab is replayed "
+             "here in full.")]
+
+
 def _reward_model_cells(rm: dict) -> list[tuple[str, str]]:
+    if rm.get("mode") == "full":
+        return _full_reward_model_cell(rm)
     encoder = rm.get("backbone") == "encoder"
     features = ('''import importlib.util
 from transformers import AutoModel

@@ -99,7 +99,8 @@ def _alignment(p) -> dict | None:
     rm = None
     if getattr(rw, "rm", None) is not None and getattr(rw, "trained_on", None):
         train, test = rw.trained_on
-        rm = {"backbone": rw.rm.backbone_kind, "train": [[q.prompt, q.chosen, q.rejected] for q in train],
+        rm = {"backbone": rw.rm.backbone_kind, "mode": rw.rm.mode,
+              "train": [[q.prompt, q.chosen, q.rejected] for q in train],
               "test": [[q.prompt, q.chosen, q.rejected] for q in test], "steps": rw.report.steps,
               "test_accuracy": rw.report.test_accuracy}
     steps = [e for e in op.events if isinstance(e, AlignStepEvent)]
