@@ -23,6 +23,8 @@ from playground.qt.widgets.make import combo, show_progress, spin
 
 #: full mode's learning rate per backbone: every weight of the encoder moves, so gently; LoRA more
 FULL_LR = {"encoder": 5e-5, "policy": 1e-4}
+#: full mode's head (it starts at zero: no gradient reaches the backbone until it moves)
+FULL_HEAD_LR = 1e-3
 #: pairs per full-mode optimizer step
 FULL_BATCH = 4
 
@@ -154,7 +156,8 @@ class RewardPage(QWidget):
                     handle.raise_if_cancelled()
 
                 handle.report(0.0, f"Full reward model: {steps} steps of {FULL_BATCH} pairs...")
-                report = rm.train_full(tr, te, steps=steps, lr=FULL_LR[kind], batch_pairs=FULL_BATCH, on_step=on_step)
+                report = rm.train_full(tr, te, steps=steps, lr=FULL_LR[kind], batch_pairs=FULL_BATCH, on_step=on_step,
+                                       head_lr=FULL_HEAD_LR)
             seconds = time.perf_counter() - began
             handle.report(None, "Probing: the reference said twice...")
             probe = probe_repeat(rm, te)
@@ -194,9 +197,9 @@ class RewardPage(QWidget):
         self.can_pay = not (w["mode"] == "full" and w["kind"] == "policy")
         which = ("the bundled encoder all-MiniLM-L6-v2" if w["kind"] == "encoder" else f"the current model {w['model']}")
         how = ("frozen features and a linear head" if w["mode"] == "quick" else
-               f"full mode, {w['steps']} steps of {FULL_BATCH} pairs at learning rate {FULL_LR[w['kind']]:g} "
-               "(the head 0.001) "
-               + ("(every encoder weight trained)" if w["kind"] == "encoder" else "(LoRA on a training copy)"))
+               f"full mode, {w['steps']} steps of {FULL_BATCH} pairs, "
+               + ("every encoder weight trained" if w["kind"] == "encoder" else "LoRA on a training copy")
+               + f" at learning rate {FULL_LR[w['kind']]:g} and the head at {FULL_HEAD_LR:g}")
         pairs = f"{w['pairs']} bundled pairs" + (" and your labels" if w["mine"] else "")
         self.result.setText(
             f"Reward model on {which}, {how}, trained on {pairs} in {seconds:.1f} s: train accuracy "
