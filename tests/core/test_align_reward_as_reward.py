@@ -117,7 +117,7 @@ def test_an_align_job_optimizes_against_a_reward_model_trained_by_another_job(tm
 
 
 def test_the_encoder_as_the_reward_models_backbone_separates_pairs_and_loads_back(tmp_path):
-    from playground.core.align.reward_model import completion_pair_features, load_encoder_backbone
+    from playground.core.align.reward_model import load_encoder_backbone
     from playground.core.models.encoder import mean_pool
 
     encoder, tok = load_encoder_backbone()
@@ -126,9 +126,8 @@ def test_the_encoder_as_the_reward_models_backbone_separates_pairs_and_loads_bac
     with torch.no_grad():
         hidden = encoder(**enc).last_hidden_state
     want = mean_pool(hidden, enc["attention_mask"] * enc["token_type_ids"])
-    assert torch.allclose(completion_pair_features(encoder, tok, ["About lunch:"], ["They talk kindly."]), want,
-                          atol=1e-5)
     rm = RewardModel(encoder, tok, "quick", "encoder")
+    assert torch.allclose(rm.features(["About lunch:"], ["They talk kindly."]), want, atol=1e-5)
     report = rm.train_quick(PAIRS[:6], PAIRS[6:], steps=100)
     assert report.train_accuracy == 1.0 and report.test_accuracy == 1.0
     rm.save(tmp_path / "rm.safetensors", "bundled")

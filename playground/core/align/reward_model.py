@@ -74,23 +74,6 @@ def _pair_batch(model, tokenizer, prompts: Sequence[str], completions: Sequence[
     return mean_pool(hidden, mask).float()
 
 
-@torch.no_grad()
-def last_token_features(model, tokenizer, texts: Sequence[str], batch_size: int = 4,
-                        max_length: int = 512) -> torch.Tensor:
-    """(N, hidden) last hidden state at each text's last real token (right padding)."""
-    return torch.cat([_last_token_batch(model, tokenizer, texts[i:i + batch_size], max_length)
-                      for i in range(0, len(texts), batch_size)])
-
-
-@torch.no_grad()
-def completion_pair_features(model, tokenizer, prompts: Sequence[str], completions: Sequence[str],
-                             batch_size: int = 8, max_length: int = 512) -> torch.Tensor:
-    """(N, hidden) an encoder's mean of the completion's token vectors, encoded as the pair
-    (prompt, completion) so each of them has attended to the prompt; a long prompt is cut first."""
-    return torch.cat([_pair_batch(model, tokenizer, prompts[i:i + batch_size], completions[i:i + batch_size],
-                                  max_length) for i in range(0, len(prompts), batch_size)])
-
-
 BACKBONES = ("encoder", "policy")
 
 
@@ -124,11 +107,15 @@ class RewardModel:
                 f"This reward model was trained with another tokenizer ({self.vocab_size} tokens, "
                 f"the model now has {len(tokenizer)}).", "Train the reward model again on the current model.")
 
+    @torch.no_grad()
     def features(self, prompts: Sequence[str], completions: Sequence[str]) -> torch.Tensor:
-        if self.backbone_kind == "encoder":
-            return completion_pair_features(self.backbone, self.tokenizer, prompts, completions)
-        return last_token_features(self.backbone, self.tokenizer,
-                                   [_texts(self.tokenizer, p, c) for p, c in zip(prompts, completions)])
+        """(N, hidden) features of each (prompt, completion), in batches (8 texts on the encoder, 4 on a
+        causal model): an encoder's mean of the completion's token vectors in the sentence pair (each
+        has attended to the prompt; a long prompt is cut first), or a causal model's last hidden state
+        at the last real token of "prompt completion"."""
+        size = 8 if self.backbone_kind == "encoder" else 4
+        return torch.cat([self._batch_features(prompts[i:i + size], completions[i:i + size])
+                          for i in range(0, len(prompts), size)])
 
     def _batch_features(self, prompts: Sequence[str], completions: Sequence[str]) -> torch.Tensor:
         """Features of one batch with gradients (full mode trains through them)."""

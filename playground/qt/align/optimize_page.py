@@ -240,11 +240,13 @@ class ResultPage(QWidget):
                  "positivity": "positivity", "word_count": f"the count of '{r.get('word', 'Person')}'"}
         paid = " + ".join(names.get(x, x) for x in r.get("rewards", [])) if r["method"] != "dpo" else "the pairs"
         model = "the bundled SmolLM2-135M-Instruct" if r.get("model") == "bundled" else r.get("model", "the model")
-        how = f"learning rate {r['learning_rate']:g}" if "learning_rate" in r else ""
+        how = [f"{r['steps']} steps", f"beta {r['beta']}"]
+        if "learning_rate" in r:  # reports written before these keys lack them
+            how.append(f"learning rate {r['learning_rate']:g}")
         if r["method"] in ("grpo", "rloo") and "group_size" in r:
-            how += (f", groups of {r['group_size']} completions x {r['max_new_tokens']} tokens at temperature "
-                    f"{r['temperature']:g}")
-        parts = [f"{r['method'].upper()} on {model}, {r['steps']} steps, beta {r['beta']}, {how}, paid by {paid}."]
+            how.append(f"groups of {r['group_size']} completions x {r['max_new_tokens']} tokens at temperature "
+                       f"{r['temperature']:g}")
+        parts = [f"{r['method'].upper()} on {model}, {', '.join(how)}, paid by {paid}."]
         if steps:
             parts.append(f"Reward {steps[0]['reward_mean']:.3f} -> {steps[-1]['reward_mean']:.3f}; "
                          f"KL {steps[0]['kl']:.4f} -> {steps[-1]['kl']:.4f}.")
