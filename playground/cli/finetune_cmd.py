@@ -104,9 +104,9 @@ def run(args) -> int:
     printer = _Printer(args.quiet)
 
     def on_sigint(signum, frame):  # first Ctrl+C: stop cleanly after this step; second: at once
-        if handle.cancelled():
+        if handle.stop_requested():
             raise KeyboardInterrupt
-        handle.cancel()
+        handle.request_stop()
         printer.line("Stopping after this step (Ctrl+C again to quit at once)...")
 
     previous = signal.signal(signal.SIGINT, on_sigint)

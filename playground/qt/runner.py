@@ -67,6 +67,11 @@ class Task(QObject):
     def cancel(self) -> None:
         self.handle.cancel()
 
+    def request_stop(self) -> None:
+        """A graceful stop: the work ends its current step, saves its state and returns normally
+        (its outcome is then "done"); work that never reads ``stop_requested()`` runs on."""
+        self.handle.request_stop()
+
     def pause(self) -> None:
         """Hold the work at its next step boundary (a generator's next item, or a core function's
         next ``raise_if_cancelled``); sig_paused follows once it is parked."""

@@ -4,8 +4,8 @@ A panel (or a page, or the model loader) owns one slot per kind of work. ``start
 slot's previous run: it is stopped and whatever it still sends is dropped, so a late result never
 overwrites a newer one. The panel's hooks are ``on_item`` / ``on_done`` / ``on_failed`` /
 ``on_finished``; a failure lands in the panel's message line unless the panel hooks it itself.
-Pause, resume and stop go to the running task (Orange3's ConcurrentWidgetMixin, superqt's
-GeneratorWorker).
+Pause, resume and stop (a cancel, or a graceful stop that lets the work save its state) go to the
+running task (Orange3's ConcurrentWidgetMixin, superqt's GeneratorWorker).
 """
 
 from __future__ import annotations
@@ -103,9 +103,18 @@ class TaskSlot(QObject):
         if on_finished is not None:
             on_finished(task)  # may start the next run (which then says busy again)
 
-    def stop(self) -> None:
-        """Esc / Stop: cancel the running task (its items already delivered stay valid)."""
-        if self.busy:
+    def stop(self, graceful: bool = False) -> None:
+        """Esc / Stop: cancel the running task (its items already delivered stay valid).
+
+        With ``graceful``, ask it instead to end after its current step, saving its state, and
+        return normally (``TaskHandle.request_stop``): for work that reads ``stop_requested()``,
+        such as a fine-tuning run, which then writes a checkpoint. A paused task wakes up to stop.
+        """
+        if not self.busy:
+            return
+        if graceful:
+            self.task.request_stop()
+        else:
             self.task.cancel()
 
     def pause(self) -> None:

@@ -116,3 +116,27 @@ def test_two_processes_on_the_cpu_under_accelerate_launch(tiny_llama_dir, tmp_pa
     assert report["training"]["tokens_seen"] > 0
     assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
     assert report["rouge"]["after"] is not None
+
+
+def test_ctrl_c_once_stops_after_the_step_with_a_checkpoint(tiny_llama_dir, tmp_path, monkeypatch, capsys):
+    import playground.core.finetune as ft
+
+    write_data(tmp_path / "data")
+    job = write_job(tmp_path / "job.toml", tiny_llama_dir, steps=6, save_every=0)
+    monkeypatch.chdir(tmp_path)
+    real, handles = ft.run_finetune, []
+
+    def interrupted(cfg, handle, resume=False):
+        handles.append(handle)
+        for ev in real(cfg, handle, resume):
+            yield ev
+            if isinstance(ev, ft.StepEvent) and ev.step == 2:
+                signal.raise_signal(signal.SIGINT)  # the person presses Ctrl+C once
+
+    monkeypatch.setattr(ft, "run_finetune", interrupted)
+    assert main(["finetune", str(job), "--quiet"]) == 130
+    # a graceful stop: the job saved step 2 and ended itself, nothing was torn down
+    assert handles[0].stop_requested() and not handles[0].cancelled()
+    assert (tmp_path / "run" / "checkpoints" / "step-000002" / "state.json").is_file()
+    err = capsys.readouterr().err
+    assert "Stopping after this step" in err and "Stopped at step 2" in err and "--resume" in err

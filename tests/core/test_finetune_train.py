@@ -16,6 +16,7 @@ from playground.core.finetune import (
     FinetuneConfig,
     MethodEvent,
     RougeEvent,
+    StageEvent,
     StepEvent,
     StoppedEvent,
     resume_config,
@@ -167,7 +168,7 @@ def test_closing_the_generator_like_the_gui_stop_leaves_a_resumable_checkpoint(t
     for ev in gen:
         seen.append(ev)
         if isinstance(ev, StepEvent) and ev.step == 3:
-            gen.close()  # what the task runner does when Stop is pressed
+            gen.close()  # what the task runner does when its task is cancelled
             break
     assert [e.step for e in seen if isinstance(e, CheckpointEvent)] == [2]
     ckpts = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
@@ -176,6 +177,39 @@ def test_closing_the_generator_like_the_gui_stop_leaves_a_resumable_checkpoint(t
     assert state["step"] == 3 and len(state["losses"]) == 3
     resumed = [e.step for e in run_finetune(resume_config(tmp_path / "run"), resume=True) if isinstance(e, StepEvent)]
     assert resumed == [4, 5, 6]
+
+
+def test_a_graceful_stop_ends_the_run_after_its_step_with_a_checkpoint(tiny_llama_dir, data_dir, tmp_path):
+    cfg = make_config(tiny_llama_dir, data_dir, tmp_path / "run", steps=6)  # save_every 0: only Stop saves
+    handle = TaskHandle()
+    evs = []
+    for ev in run_finetune(cfg, handle):
+        evs.append(ev)
+        if isinstance(ev, StepEvent) and ev.step == 3:
+            handle.request_stop()  # the Fine-tune tab's Stop and the CLI's first Ctrl+C
+    assert [e.step for e in evs if isinstance(e, StepEvent)] == [1, 2, 3]
+    stopped = evs[-1]
+    assert isinstance(stopped, StoppedEvent) and stopped.step == 3  # it returned normally, with this last
+    assert stopped.checkpoint.endswith("step-000003")
+    state = json.loads((tmp_path / "run" / "checkpoints" / "step-000003" / "state.json").read_text())
+    assert state["step"] == 3 and len(state["losses"]) == 3
+    assert not handle.cancelled()  # graceful: nothing was torn down
+    resumed = [e.step for e in run_finetune(resume_config(tmp_path / "run"), resume=True) if isinstance(e, StepEvent)]
+    assert resumed == [4, 5, 6]
+
+
+def test_a_graceful_stop_while_scoring_the_base_model_ends_the_run_there(tiny_llama_dir, data_dir, tmp_path):
+    cfg = make_config(tiny_llama_dir, data_dir, tmp_path / "run", steps=4)
+    cfg.evaluation.test_examples, cfg.evaluation.before = 2, True
+    handle = TaskHandle()
+    evs = []
+    for ev in run_finetune(cfg, handle):
+        evs.append(ev)
+        if isinstance(ev, StageEvent) and ev.stage == "rouge_before":
+            handle.request_stop()  # after the first of the two test dialogues
+    # Scoring has nothing to save: it ends at once, and training never starts.
+    assert not any(isinstance(e, (RougeEvent, MethodEvent, StepEvent)) for e in evs)
+    assert isinstance(evs[-1], StoppedEvent) and evs[-1].step == 0 and not handle.cancelled()
 
 
 def test_an_existing_output_folder_is_refused_unless_overwrite(tiny_llama_dir, data_dir, tmp_path):

@@ -94,6 +94,45 @@ def test_stop_cancels_the_run(qtbot, app_context):
     assert seen == [1, 2, 3]
 
 
+def _steps_until_stop(handle):
+    """Work with a graceful ending: steps until a stop is asked for, then saves and returns."""
+    step = 0
+    while not handle.stop_requested():
+        handle.wait_while_paused()
+        step += 1
+        yield step
+    yield f"saved at step {step}"
+
+
+def test_graceful_stop_lets_the_run_save_and_end_normally(qtbot, app_context):
+    seen, done = [], []
+    slot = TaskSlot(app_context.runner, on_item=seen.append, on_done=done.append)
+    task = slot.start("steps", _steps_until_stop)
+    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=5000)
+    slot.stop(graceful=True)
+    qtbot.waitUntil(lambda: not slot.busy, timeout=5000)
+    assert slot.outcome() == "done" and done == [None]
+    assert not task.handle.cancelled()
+    steps = [x for x in seen if isinstance(x, int)]
+    assert steps == list(range(1, len(steps) + 1))
+    assert seen[-1] == f"saved at step {steps[-1]}"  # its last word came after its last step
+
+
+def test_graceful_stop_wakes_a_paused_run(qtbot, app_context):
+    seen = []
+    slot = TaskSlot(app_context.runner, on_item=seen.append)
+    task = slot.start("steps", _steps_until_stop)
+    qtbot.waitUntil(lambda: len(seen) >= 1, timeout=5000)
+    with qtbot.waitSignal(task.sig_paused, timeout=5000):
+        slot.pause()
+    with qtbot.waitSignal(task.sig_resumed, timeout=5000):
+        slot.stop(graceful=True)
+    qtbot.waitUntil(lambda: task.finished, timeout=5000)
+    assert task.outcome == "done" and str(seen[-1]).startswith("saved at step")
+    slot.pause()  # nothing left to pause
+    assert not slot.paused
+
+
 def test_pause_parks_a_generator_between_items(qtbot, app_context):
     gate = threading.Event()
     produced = []

@@ -116,8 +116,8 @@ def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: 
     cfg
         The job. ``cfg.output.dir`` is the run folder.
     handle
-        Progress and Stop. A Stop (or closing the generator) between steps writes a checkpoint
-        first (``training.save_on_stop``); the last event is then a StoppedEvent.
+        Progress and Stop. A Stop (``request_stop()`` or a cancel, or closing the generator) between
+        steps writes a checkpoint first (``training.save_on_stop``); the last event is then a StoppedEvent.
     resume
         Continue the run in ``cfg.output.dir`` from its newest complete checkpoint (see
         ``resume_config``). Without a checkpoint it starts again from step 0.
@@ -166,7 +166,8 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     main = acc.is_main_process
     meter = PeakMeter(acc.device).start()  # this run's peak, not what the process did before
     where["meter"] = meter
-    loaded, data, test_rows = yield from _load_model_and_data(cfg, acc, handle)
+    parts = handle.ending_on_stop()  # loading and scoring have nothing to save: a Stop ends them
+    loaded, data, test_rows = yield from _load_model_and_data(cfg, acc, parts)
     tok, enc_dec = loaded.tokenizer, loaded.is_encoder_decoder
 
     history, training_state = History(), None
@@ -176,7 +177,7 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     if test_rows and cfg.evaluation.before and "rouge_before" not in history.extra:
         if main:  # the base model, before any method touches it; the other processes wait
             loaded.model.to(acc.device)
-            for ev in score_test_split(loaded, test_rows, cfg, "before", handle):
+            for ev in score_test_split(loaded, test_rows, cfg, "before", parts):
                 if isinstance(ev, RougeEvent):
                     history.extra["rouge_before"] = _scores_of(ev)
                     history.extra["predictions_before"] = ev.predictions
@@ -222,7 +223,7 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
         report = yield from _score_after_and_report(cfg, run, trained, test_rows, history, dict(
             info=info, stats={k: v.to_dict() for k, v in data.stats.items()}, artifact=str(artifact),
             peak_memory=train_peak, memory_at_start=meter.start_bytes, processes=acc.num_processes,
-            device=acc.device.type, precision=acc.mixed_precision), handle)
+            device=acc.device.type, precision=acc.mixed_precision), parts)
     acc.wait_for_everyone()
     yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)
 

@@ -1,8 +1,9 @@
 """The training loop: accumulation, schedule, validation, checkpoints, Stop, resume, on Accelerate.
 
-Every optimizer step is a unit: events are yielded only between steps, so whenever the watcher
-stops listening (the GUI's Stop closes the generator) the model and optimizer are consistent and
-a checkpoint written then resumes exactly.
+Every optimizer step is a unit: a Stop (``handle.request_stop()``) is seen between steps, and
+events are yielded only between steps, so whenever the watcher stops listening (a cancelled task's
+generator is closed) the model and optimizer are consistent and a checkpoint written then resumes
+exactly.
 """
 
 from __future__ import annotations
@@ -164,8 +165,9 @@ class Trainer:
         return loss, int(totals[1]), int(totals[2])
 
     def _stop_requested(self) -> bool:
-        """A Stop on any process stops every process at the same step (else they would wait forever)."""
-        stop = self.handle.cancelled()
+        """A Stop (graceful or a cancel) on any process stops every process at the same step
+        (else they would wait forever)."""
+        stop = self.handle.stop_requested()
         if self.acc.num_processes > 1:
             import torch
 

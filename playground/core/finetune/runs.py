@@ -1,19 +1,17 @@
 """The GUI's runs: where its run folders go, the runs made so far, the job a wizard starts with
-(and reads back from a saved draft), and a run as a task that stops with a checkpoint.
+(and reads back from a saved draft), and a run as a task.
 
 Qt-free (the wizard in ``playground.qt.finetune`` calls it), so it is tested without a window.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.core.base.errors import Cancelled, InputError
+from playground.core.base.errors import InputError
 from playground.core.finetune.config import FinetuneConfig
-from playground.core.base.handle import TaskHandle
 from playground.core.base.paths import user_dirs
 
 
@@ -129,33 +127,13 @@ def list_runs(root: Path | None = None) -> list[RunSummary]:
     return sorted(out, key=lambda r: r.started, reverse=True)
 
 
-class _RunHandle(TaskHandle):
-    """The task's handle, plus the wizard's own Stop (which lets the job write its checkpoint and
-    end with a StoppedEvent instead of being torn down). Pause is the task's own (the runner parks
-    the job between two events; the job's own step boundaries park too)."""
-
-    def __init__(self, outer: TaskHandle, stop: threading.Event) -> None:
-        super().__init__()
-        self.outer, self.stop = outer, stop
-
-    def report(self, progress, message: str = "") -> None:
-        self.outer.report(progress, message)
-
-    def cancelled(self) -> bool:
-        return self.stop.is_set() or self.outer.cancelled() or super().cancelled()
-
-    def raise_if_cancelled(self) -> None:
-        self.outer.wait_while_paused()
-        if self.cancelled():
-            raise Cancelled()
-
-
-def finetune_run(cfg, resume: bool, stop: threading.Event):
-    """The task function of a wizard run: the job's events; ``stop`` ends the job with a
-    checkpoint (Stop). Pause / resume go to the task (TaskSlot.pause)."""
+def finetune_run(cfg, resume: bool):
+    """The task function of a wizard run: the job's events. A graceful stop of the task
+    (``TaskSlot.stop(graceful=True)``) ends the job after its step with a checkpoint; pause and
+    resume are the task's own."""
     from playground.core.finetune import run_finetune
 
-    return lambda handle: run_finetune(cfg, _RunHandle(handle, stop), resume)
+    return lambda handle: run_finetune(cfg, handle, resume)
 
 
 def run_report(run_dir: str | Path) -> dict:

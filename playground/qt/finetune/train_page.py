@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -66,7 +65,6 @@ class TrainPage(WizardPage):
         self.task = None
         self.run_dir = ""
         self.method = ""
-        self.stop_flag = threading.Event()
         self.slot.sig_paused_changed.connect(self._on_parked)
         self.last_step = None
         self.peak = self.peak_added = 0
@@ -190,14 +188,13 @@ class TrainPage(WizardPage):
 
         self.error.setText("")
         self.run_dir, self.method = cfg.output.dir, cfg.method.name
-        self.stop_flag = stop = threading.Event()
         self.last_step = None
         self.peak = self.peak_added = 0
         self._log(f"{'Resuming' if resume else 'Starting'} {cfg.method.name} in {cfg.output.dir}")
         # Lay the chart out now, while nothing trains: steps then only redraw the lines.
         self.chart.set_total_steps(planned or self._planned_steps(cfg), peak_lr=cfg.learning_rate)
         self.active.mark(cfg.output.dir)
-        self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", finetune_run(cfg, resume, stop),
+        self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", finetune_run(cfg, resume),
                                     on_item=self._on_event, on_failed=self._on_failed,
                                     on_done=lambda _: self.active.forget(), on_finished=self._on_finished)
         self._set_busy(True)
@@ -233,9 +230,9 @@ class TrainPage(WizardPage):
         """End training after the current step; the job writes a checkpoint first."""
         if not self.busy:
             return
-        self.stop_flag.set()
-        self.slot.resume()  # a paused run wakes up to write its checkpoint
+        self.slot.stop(graceful=True)  # a paused run wakes up to write its checkpoint
         self.stop_button.setEnabled(False)
+        self.pause_button.setEnabled(False)  # a stopping run is never held again
         self.stage_label.setText("Stopping after the current step (writing a checkpoint)…")
 
     def _set_busy(self, busy: bool) -> None:
