@@ -24,10 +24,6 @@ class SpeedEstimate:
     epoch_tokens: int
     device: str
 
-    @property
-    def seconds_per_epoch(self) -> float:
-        return self.epoch_tokens / max(1e-9, self.tokens_per_s)
-
 
 def measure_training_speed(loaded, cfg: FinetuneConfig, epoch_tokens: int, micro_batches: int = 3,
                            handle: TaskHandle | None = None) -> SpeedEstimate:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -289,7 +288,6 @@ class ModelSession:
         self._adapter: LoadedModel | None = None
         self._adapter_on = False
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[LoadedModel], None]] = []
 
     @property
     def current(self) -> LoadedModel | None:
@@ -323,7 +321,6 @@ class ModelSession:
             self._base = loaded
             self._adapter = None
             self._adapter_on = False
-        self._notify()
 
     def set_adapter(self, adapted: LoadedModel | None, on: bool = True) -> None:
         """Attach a fine-tuned version of the base model (None detaches it) and switch to it when ``on``.
@@ -338,24 +335,12 @@ class ModelSession:
         with self._lock:
             self._adapter = adapted
             self._adapter_on = bool(on and adapted is not None)
-        self._notify()
 
     def use_adapter(self, on: bool) -> LoadedModel | None:
         """Switch between the fine-tuned model and the base model; returns the model now in use."""
         with self._lock:
             self._adapter_on = bool(on and self._adapter is not None)
-        self._notify()
         return self.current
-
-    def _notify(self) -> None:
-        loaded = self.current
-        if loaded is None:
-            return
-        for listener in list(self._listeners):
-            listener(loaded)
-
-    def add_listener(self, fn: Callable[[LoadedModel], None]) -> None:
-        self._listeners.append(fn)
 
     def load(self, source: ModelSource, device: str = "auto", dtype: str = "auto",
              handle: TaskHandle | None = None) -> LoadedModel:

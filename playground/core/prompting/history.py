@@ -11,7 +11,7 @@ import html
 import json
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from playground.core.base.paths import user_dirs
@@ -218,7 +218,3 @@ def runs_to_html(runs: list[Run], title: str = "Prompt lab runs") -> str:
              "pre{white-space:pre-wrap;background:#f6f6f6;padding:.6em;border-radius:4px}.meta{color:#666;font-size:90%}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{style}</style>"
             f"</head><body><h1>{e(title)}</h1><main>{''.join(cols)}</main></body></html>")
-
-
-def run_as_dict(run: Run) -> dict:
-    return asdict(run)

@@ -123,9 +123,6 @@ class RunsView(QWidget):
         self.show_button.setEnabled(run is not None and run.status == "finished")
         self.job_button.setEnabled(run is not None)
 
-    def set_busy(self, running: str) -> None:
-        self.refresh(running)
-
     def _emit(self, signal) -> None:
         run = self.selected()
         if run is not None:
