@@ -9,7 +9,13 @@ almost nothing because they train a tiny fraction of the weights.
 The estimates here are formulas a learner can follow by hand. The activation term counts the
 tensors PyTorch saves for the backward pass of a decoder layer (measured on Llama-style models
 with ``torch.autograd.graph.saved_tensors_hooks``, see tests/core/test_memory.py); it is an
-estimate for other architectures.
+estimate for other architectures. LoRA's parameters are counted from the model itself (every layer
+peft would adapt, the decoder's cross-attention included), so they equal peft's own count.
+
+At FP16 / BF16 the estimate follows the app's trainer by default: mixed precision (FP32 weights,
+gradients and AdamW states; the forward pass computes in 16 bits with a 16-bit copy of each weight
+that autograd keeps for the backward pass). ``mixed_precision=False`` gives pure 16-bit training
+(every number in 16 bits), which some trainers do and this app does not.
 """
 
 from __future__ import annotations
@@ -67,6 +73,11 @@ class ModelShape:
     encoder_decoder: bool = False
     num_decoder_layers: int = 0
     lora_layers: tuple[LinearShape, ...] = ()
+    #: Sum of in + out features over EVERY module LoRA adapts in the model (counted from the model:
+    #: an encoder-decoder's cross-attention too); 0 when unknown (then per layer x layers).
+    lora_in_out: int = 0
+    #: How many modules that is.
+    lora_modules: int = 0
 
     @property
     def head_dim(self) -> int:
@@ -102,12 +113,19 @@ class ModelShape:
                  "gate_proj": (h, f), "up_proj": (h, f), "down_proj": (f, h)}
         lora = tuple(LinearShape(n, *sizes[n]) for n in lora_targets if n in sizes)
         enc_dec = bool(getattr(cfg, "is_encoder_decoder", False))
-        return ModelShape(
+        shape = ModelShape(
             parameters=int(parameters), num_layers=int(_first(cfg, "num_hidden_layers", "num_layers", "n_layer")),
             hidden_size=h, intermediate_size=f, num_heads=heads, num_kv_heads=kv_heads,
             vocab_size=int(cfg.vocab_size), gated_mlp=_is_gated(cfg), encoder_decoder=enc_dec,
-            num_decoder_layers=int(getattr(cfg, "num_decoder_layers", 0) or 0) if enc_dec else 0,
+            num_decoder_layers=int(_first(cfg, "num_decoder_layers", "decoder_layers", default=-1)) if enc_dec else 0,
             lora_layers=lora)
+        if shape.num_decoder_layers < 0:
+            shape = _replace(shape, num_decoder_layers=shape.num_layers)
+        meta = _meta_model(config) if lora_targets else None
+        if meta is not None:
+            found = adapted_modules(meta, lora_targets)
+            shape = _replace(shape, lora_in_out=sum(i + o for _, i, o in found), lora_modules=len(found))
+        return shape
 
     @staticmethod
     def from_model(model, lora_targets: list[str] | tuple[str, ...] = ()) -> "ModelShape":
@@ -118,15 +136,65 @@ class ModelShape:
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         shape = ModelShape.from_config(base.config, params, ())
         found: dict[str, LinearShape] = {}
-        for full_name, module in base.named_modules():
+        adapted = adapted_modules(base, lora_targets)
+        for full_name, i, o in adapted:
             leaf = full_name.rsplit(".", 1)[-1]
-            if leaf in lora_targets and leaf not in found:
-                if isinstance(module, torch.nn.Linear):
-                    found[leaf] = LinearShape(leaf, module.in_features, module.out_features)
-                elif hasattr(module, "weight") and module.weight.dim() == 2:  # GPT-2's Conv1D (in, out)
-                    found[leaf] = LinearShape(leaf, *module.weight.shape)
+            found.setdefault(leaf, LinearShape(leaf, i, o))
         gated = any(n.endswith(("gate_proj", "wi_0", "w1")) for n, _ in base.named_modules()) or shape.gated_mlp
-        return _replace(shape, lora_layers=tuple(found[n] for n in lora_targets if n in found), gated_mlp=gated)
+        return _replace(shape, lora_layers=tuple(found[n] for n in lora_targets if n in found), gated_mlp=gated,
+                        lora_in_out=sum(i + o for _, i, o in adapted), lora_modules=len(adapted))
+
+
+def _io(module) -> tuple[int, int] | None:
+    """(in, out) sizes of a layer LoRA can adapt (a peft-wrapped one: of its base layer), else None."""
+    import torch
+
+    base = getattr(module, "base_layer", module)
+    if isinstance(base, torch.nn.Linear):
+        return base.in_features, base.out_features
+    if isinstance(base, torch.nn.Embedding):
+        return base.num_embeddings, base.embedding_dim
+    if type(base).__name__ == "Conv1D" and getattr(base, "weight", None) is not None:
+        return tuple(base.weight.shape)  # GPT-2's Conv1D keeps (in, out)
+    return None
+
+
+def adapted_modules(model, targets) -> list[tuple[str, int, int]]:
+    """(name, in, out) of every module LoRA adapts for these target names, as peft matches them.
+
+    peft adapts each module whose name is a target or ends with "." + a target, wherever it sits:
+    in an encoder-decoder that includes the decoder's cross-attention (T5's EncDecAttention, BART's
+    encoder_attn), which a per-layer count misses.
+    """
+    targets = tuple(targets or ())
+    if not targets:
+        return []
+    out = []
+    for name, module in model.named_modules():
+        if not name or not any(name == t or name.endswith("." + t) for t in targets):
+            continue
+        io = _io(module)
+        if io is not None:
+            out.append((name, int(io[0]), int(io[1])))
+    return out
+
+
+def _meta_model(config):
+    """The model of ``config`` on the meta device (shapes only, no memory), or None if transformers
+    cannot build it."""
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+        auto = AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModelForCausalLM
+        with torch.device("meta"):
+            return auto.from_config(config)
+    except Exception:  # an architecture transformers does not know: the per-layer formula stands
+        return None
+
+
+#: Attention projections' names (a decoder's cross-attention has them too).
+_ATTENTION_NAMES = ("q", "k", "v", "o", "q_proj", "k_proj", "v_proj", "o_proj", "out_proj")
 
 
 def _replace(shape: ModelShape, **kw) -> ModelShape:
@@ -177,7 +245,13 @@ class MemoryEstimate:
 
 
 def lora_parameters(shape: ModelShape, rank: int) -> int:
-    """Parameters LoRA adds: per adapted layer an A (rank x in) and a B (out x rank) matrix."""
+    """Parameters LoRA adds: per adapted module an A (rank x in) and a B (out x rank) matrix.
+
+    Counted over every module of the model that LoRA adapts (``ModelShape.lora_in_out``), which is
+    peft's own count; a shape without that count assumes the same layers in every block.
+    """
+    if shape.lora_modules:
+        return rank * shape.lora_in_out
     per_layer = sum(rank * (lin.in_features + lin.out_features) for lin in shape.lora_layers)
     return per_layer * (shape.num_layers + shape.num_decoder_layers)
 
@@ -247,7 +321,8 @@ def activation_values_per_token(shape: ModelShape, method: str, lora_rank: int =
 def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float32", batch_size: int = 1,
                              seq_len: int = 512, *, lora_rank: int = 8, lora_dropout: bool = True,
                              virtual_tokens: int = 20, gradient_checkpointing: bool = False,
-                             loss_tokens: int | None = None, target_len: int | None = None) -> MemoryEstimate:
+                             loss_tokens: int | None = None, target_len: int | None = None,
+                             mixed_precision: bool = True) -> MemoryEstimate:
     """Memory to train ``shape`` with one method, part by part.
 
     Parameters
@@ -257,8 +332,12 @@ def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float
     method
         ``full``, ``lora`` or ``prompt_tuning``.
     dtype
-        Format of the base weights during training (float32, float16 or bfloat16); activations
-        take the same format. Full fine-tuning keeps gradients and AdamW states in it too.
+        The training format (float32, float16 or bfloat16); activations take it.
+    mixed_precision
+        At float16 / bfloat16: True (the app's trainer) keeps FP32 weights, gradients and AdamW
+        states and computes in 16 bits, with a 16-bit copy of the weights kept for the backward
+        pass (full fine-tuning: 4 + 2 + 4 + 8 = 18 bytes per parameter); False is pure 16-bit
+        training, every number in 16 bits (full: 2 + 2 + 4 = 8 bytes per parameter).
     batch_size, seq_len
         Examples per forward pass and tokens per example (padded length).
     lora_rank, lora_dropout
@@ -279,11 +358,21 @@ def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float
         Bytes for weights, gradients, optimizer states and activations.
     """
     facts = _facts(method)
-    wb = BYTES_PER_VALUE[dtype]
+    wb = BYTES_PER_VALUE[dtype]  # what activations (and, pure 16-bit, everything) take
+    mixed = mixed_precision and wb < BYTES_PER_VALUE["float32"]
+    stored = BYTES_PER_VALUE["float32"] if mixed else wb  # the weights as kept between steps
     trainable = trainable_parameters(shape, method, lora_rank, virtual_tokens)
     adapter = 0 if facts.trains_all else trainable
-    weights = shape.parameters * wb + adapter * ADAPTER_BYTES
-    trained_bytes = wb if facts.trains_all else ADAPTER_BYTES
+    weights = shape.parameters * stored + adapter * ADAPTER_BYTES
+    working_copy = 0
+    if mixed:
+        # autocast casts each weight to 16 bits for its matrix product, and autograd keeps that copy
+        # for the backward pass (measured: ~2 bytes per parameter, frozen weights included); with
+        # gradient checkpointing only about one layer's copies live at a time.
+        share = 1.0 / max(1, shape.num_layers + shape.num_decoder_layers) if gradient_checkpointing else 1.0
+        working_copy = int(shape.parameters * share) * wb
+        weights += working_copy
+    trained_bytes = stored if facts.trains_all else ADAPTER_BYTES
     gradients = trainable * trained_bytes
     optimizer = ADAM_STATES * trainable * trained_bytes
 
@@ -294,6 +383,9 @@ def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float
         enc_tokens, dec_tokens = seq_len + extra, tgt + extra
         # a decoder layer also attends to the encoder: one more attention block's worth
         dec_layer = per["layer"] + 4 * shape.hidden_size + 2 * shape.kv_size
+        if facts.adapts_layers:  # LoRA adapts the same names in the cross-attention
+            dec_layer += sum((2 if lora_dropout else 1) * lin.in_features + lora_rank for lin in shape.lora_layers
+                             if lin.name in _ATTENTION_NAMES)
         layer_values = [(per["layer"], enc_tokens)] * shape.num_layers + \
                        [(dec_layer, dec_tokens)] * max(shape.num_decoder_layers, 0)
         logit_positions = loss_tokens if loss_tokens is not None else tgt
@@ -314,13 +406,33 @@ def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float
     return MemoryEstimate(method, weights, gradients, optimizer, activations, trainable,
                           shape.parameters + adapter,
                           {"dtype": dtype, "batch_size": batch_size, "seq_len": seq_len,
-                           "gradient_checkpointing": gradient_checkpointing})
+                           "gradient_checkpointing": gradient_checkpointing, "mixed_precision": mixed,
+                           "working_copy": working_copy})
 
 
 def estimate_all_methods(shape: ModelShape, dtype: str = "float32", batch_size: int = 1, seq_len: int = 512,
                          **kwargs) -> dict[str, MemoryEstimate]:
     """``estimate_training_memory`` for full fine-tuning, LoRA and prompt tuning, side by side."""
     return {m: estimate_training_memory(shape, m, dtype, batch_size, seq_len, **kwargs) for m in METHODS}
+
+
+def precision_note(shape: ModelShape, dtype: str, batch_size: int = 1, seq_len: int = 512, **kwargs) -> str:
+    """At FP16 / BF16: one sentence on what the app's trainer keeps (mixed precision) and the
+    pure 16-bit line beside it ('' at FP32)."""
+    if BYTES_PER_VALUE[dtype] >= BYTES_PER_VALUE["float32"]:
+        return ""
+    kwargs.pop("mixed_precision", None)
+    mixed = estimate_training_memory(shape, "full", dtype, batch_size, seq_len, mixed_precision=True, **kwargs)
+    pure = estimate_training_memory(shape, "full", dtype, batch_size, seq_len, mixed_precision=False, **kwargs)
+    p = max(1, shape.parameters)
+    label = {"float16": "FP16", "bfloat16": "BF16"}.get(dtype, dtype)
+    per = (mixed.weights + mixed.gradients + mixed.optimizer) / p
+    per_pure = (pure.weights + pure.gradients + pure.optimizer) / p
+    return (f"At {label} the app's trainer uses mixed precision: FP32 weights, gradients and AdamW states, "
+            f"16-bit computation with a 16-bit copy of the weights kept for the backward pass: full "
+            f"fine-tuning needs {format_bytes(mixed.total)} (about {per:.0f} bytes per parameter before "
+            f"activations). Pure {label} training (every number in 16 bits, as some trainers do; this app "
+            f"does not) would need {format_bytes(pure.total)} (about {per_pure:.0f} bytes per parameter).")
 
 
 def format_bytes(n: float) -> str:

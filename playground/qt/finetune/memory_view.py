@@ -21,6 +21,7 @@ from playground.core.finetune.memory import (
     ModelShape,
     estimate_all_methods,
     format_bytes,
+    precision_note,
     weights_by_format,
 )
 from playground.qt.widgets.make import button, check, spin
@@ -276,6 +277,10 @@ class MemoryExplainer(QWidget):
                 f"({format_bytes(full.gradients + full.optimizer)} here). The rule of thumb: 1B parameters take "
                 f"4 GB at 32 bits, 2 GB at 16 bits, 1 GB at 8 bits — for the weights alone. "
                 f"({_shape_text(self.shape)}.)")
+        note = precision_note(self.shape, self.dtype, self.batch_spin.value(), self.seq_spin.value(),
+                              gradient_checkpointing=self.checkpoint_check.isChecked(), loss_tokens=self.loss_tokens)
+        if note:
+            text += f"<br>{note}"
         if self.measured is not None:
             method, peak, where = self.measured
             text += (f"<br>Measured peak of the last run ({METHOD_LABELS.get(method, method)}): "

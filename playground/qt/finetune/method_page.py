@@ -225,9 +225,10 @@ class MethodPage(WizardPage):
         text = (f"{facts.label} trains <b>{share:{facts.share_format}}</b> of the weights: {trained:,} of {total:,} "
                 "parameters.")
         if facts.adapts_layers:
-            layers = shape.num_layers + shape.num_decoder_layers
+            where = (f"{shape.lora_modules} layers in all" if shape.lora_modules
+                     else f"in each of {shape.num_layers + shape.num_decoder_layers} blocks")
             text += (f"<br><small>Adapted layers: {', '.join(lin.name for lin in shape.lora_layers) or 'none'} "
-                     f"in each of {layers} blocks.</small>")
+                     f"({where}).</small>")
             self.targets_label.setText(f"<small>Detected for this model: {', '.join(self.targets)}</small>")
         self.share_label.setText(text)
 
