@@ -128,6 +128,19 @@ class ResultsView(QWidget):
         self.tokenizer = "default"
         self.use_stemmer = True
 
+        self._build_scores()
+        self._build_examples()
+        kinds = self._build_matches()
+        self._lay_out(kinds)
+
+        # Live updates while examples stream in are coalesced (several per second at most).
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(300)
+        self._live_timer.timeout.connect(self._update_live)
+
+    def _build_scores(self) -> None:
+        """The scores table, the chart beside it, and the notes under the table."""
         self.aggregate = QTableWidget(0, len(METRIC_KEYS) + 2)
         self.aggregate.setHorizontalHeaderLabels(["n"] + [METRIC_LABELS[k] for k in METRIC_KEYS] + [SIM_HEAD])
         for col, key in enumerate(METRIC_KEYS, start=1):
@@ -146,6 +159,8 @@ class ResultsView(QWidget):
         self.ci_note = QLabel("")
         self.ci_note.setWordWrap(True)
 
+    def _build_examples(self) -> None:
+        """One row per example: its text, each system's output and scores."""
         self.examples = QTableWidget(0, 3)
         self.examples.setHorizontalHeaderLabels(["id", "dialogue", "reference"])  # systems join after a run
         self.examples.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -154,6 +169,8 @@ class ResultsView(QWidget):
         self.examples.setWordWrap(False)
         self.examples.itemSelectionChanged.connect(self.show_selected)
 
+    def _build_matches(self) -> QHBoxLayout:
+        """Which words of the selected example matched; returns the row of highlight kinds."""
         self.system_combo = QComboBox()
         self.system_combo.setToolTip("Whose output to compare with the reference.")
         self.system_combo.currentIndexChanged.connect(self.show_selected)
@@ -173,7 +190,10 @@ class ResultsView(QWidget):
         self.output_view = QTextBrowser()
         self.dialogue_view = QTextBrowser()
         self.dialogue_view.setMaximumHeight(110)
+        return kinds
 
+    def _lay_out(self, kinds: QHBoxLayout) -> None:
+        """The scores above; the examples and the matches of the selected one below."""
         top = QSplitter(Qt.Orientation.Horizontal)
         agg_box = QWidget()
         agg_layout = QVBoxLayout(agg_box)
@@ -217,12 +237,6 @@ class ResultsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
-
-        # Live updates while examples stream in are coalesced (several per second at most).
-        self._live_timer = QTimer(self)
-        self._live_timer.setSingleShot(True)
-        self._live_timer.setInterval(300)
-        self._live_timer.timeout.connect(self._update_live)
 
     # ------------------------------------------------------------------------------------------
     def reset(self, labels: list[str], tokenizer: str, use_stemmer: bool, models: dict | None = None) -> None:

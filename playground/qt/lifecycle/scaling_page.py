@@ -44,13 +44,21 @@ class ScalingPage(QWidget):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from playground.core.lifecycle import mini_scaling as M
-        from playground.core.lifecycle import scaling as S
 
         self.context = context
         self.slot = TaskSlot(context.runner, parent=self)
         self.results = []
         self.points = []
         self.sizes = M.SIZES  # the sizes a run trains
+        calc_box = self._build_calculator()
+        run_box = self._build_experiment()
+        self._build_nd_plot()
+        self._build_run_plot()
+        self._lay_out(calc_box, run_box)
+        self.calculate()
+
+    def _build_calculator(self) -> QGroupBox:
+        """N, D or a budget C, and what 6·N·D and the two fits say about them."""
         self.params_edit = QLineEdit("70e9")
         self.params_edit.setToolTip("N: the number of parameters, e.g. 7e9 for a 7B model.")
         self.tokens_edit = QLineEdit("1.4e12")
@@ -75,6 +83,11 @@ class ScalingPage(QWidget):
         cv.addLayout(form)
         cv.addWidget(self.calc_button)
         cv.addWidget(self.calc_out)
+        return calc_box
+
+    def _build_experiment(self) -> QGroupBox:
+        """The miniature experiment: its budget per size, its run bar and its results table."""
+        from playground.core.lifecycle import mini_scaling as M
 
         self.budget_edit = QLineEdit("1e12")
         self.budget_edit.setToolTip("FLOPs each size trains for (6·N·D). 1e12 takes several minutes on one "
@@ -92,8 +105,12 @@ class ScalingPage(QWidget):
         rv.addWidget(self.bar)
         rv.addWidget(self.bar.message)
         rv.addWidget(self.run_out)
+        return run_box
 
-        # N–D plane: known models, the 20-tokens-per-parameter line, the user's point and both optima
+    def _build_nd_plot(self) -> None:
+        """Known models, the 20-tokens-per-parameter line, the user's point and both optima."""
+        from playground.core.lifecycle import scaling as S
+
         self.nd_fig, self.nd_canvas = make_canvas()
         ax = self.nd_ax = self.nd_fig.add_subplot(111)
         ax.set_xscale("log")
@@ -110,7 +127,9 @@ class ScalingPage(QWidget):
         (self.user_point,) = ax.plot([], [], "o", color="black", label="your N, D")
         self.optimum_points = {f.name: ax.plot([], [], "^", label=f"optimum ({f.name} fit)")[0] for f in S.FITS}
         ax.legend(fontsize=6, loc="lower right")
-        # loss against FLOPs of the experiment, one line per size, updated in place
+
+    def _build_run_plot(self) -> None:
+        """Loss against FLOPs of the experiment, one line per size, updated in place."""
         self.run_fig, self.run_canvas = make_canvas()
         rax = self.run_ax = self.run_fig.add_subplot(111)
         rax.set_xscale("log")
@@ -123,6 +142,8 @@ class ScalingPage(QWidget):
         self.size_lines: dict[str, object] = {}
         (self.envelope_line,) = rax.plot([], [], "k--", lw=1.2, label="lower envelope")
 
+    def _lay_out(self, calc_box: QGroupBox, run_box: QGroupBox) -> None:
+        """The calculator and the experiment on the left (scrolling), the two plots on the right."""
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(calc_box)
@@ -141,7 +162,6 @@ class ScalingPage(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         QVBoxLayout(self).addWidget(split)
-        self.calculate()
 
     def calculate(self) -> None:
         from playground.core.base.errors import PlaygroundError
