@@ -39,7 +39,7 @@ def main() -> None:
           f"{ids['input_ids'].shape[1]}, new tokens: {n}")
 
     def ours(sample: bool) -> float:
-        s = GenerationSettings(max_new_tokens=n, do_sample=sample, temperature=0.8, top_k=50, top_p=0.95,
+        s = GenerationSettings.make(max_new_tokens=n, do_sample=sample, temperature=0.8, top_k=50, top_p=0.95,
                                seed=1, top_n=20, stop_at_eos=False)
         t0 = time.perf_counter()
         count = sum(1 for _ in stream_generate(loaded, prompt, s))

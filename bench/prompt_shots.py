@@ -36,7 +36,7 @@ def main() -> None:
     loaded = load_model(ModelSource("bundled"), device="cpu")
     test = load_split("test").examples[: args.n]
     train = load_split("train").examples
-    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, top_n=0)
+    settings = GenerationSettings.make(max_new_tokens=args.max_new_tokens, top_n=0)
     chat = not args.no_chat and loaded.info.has_chat_template
     names = args.templates or list(TEMPLATES)
     print(f"model: {loaded.info.name}; {len(test)} test dialogues; greedy, max {args.max_new_tokens} new tokens; "

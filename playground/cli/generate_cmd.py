@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from playground.cli.common import add_model_options, finite_float, load_from_args
+from playground.cli.common import add_model_options, load_from_args
+from playground.cli.settings_options import add_generation_options, generation_from_args
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("generate", help="generate a completion for a prompt and print it")
     p.add_argument("--prompt", required=True, help="the prompt text ('-' reads standard input)")
     add_model_options(p)
-    p.add_argument("--max-new-tokens", type=int, default=64)
-    p.add_argument("--temperature", type=finite_float, default=1.0)
-    p.add_argument("--top-k", type=int, default=0)
-    p.add_argument("--top-p", type=finite_float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--greedy", action="store_true", help="always take the most likely token (no sampling)")
+    # --max-new-tokens, --greedy / --sample, --temperature, --top-k, --top-p, --seed: made from the
+    # fields of GenerationSettings, with the defaults and help the GUI shows.
+    add_generation_options(p)
     p.add_argument("--no-chat-template", action="store_true", help="send the prompt as raw text")
     p.add_argument("--show-prompt", action="store_true",
                    help="print the prompt exactly as the model receives it (chat template applied) to standard error")
@@ -26,19 +24,15 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from playground.core.base.errors import InputError
-    from playground.core.decoding.generation import (
-        GenerationSettings,
-        format_prompt,
-        stream_generate,
-    )
+    from playground.core.decoding.generation import format_prompt, stream_generate
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():
         raise InputError("The prompt is empty.", "Pass some text with --prompt.")
-    # Sampling unless --greedy, as transformers' do_sample=True with these warpers.
-    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, do_sample=not args.greedy,
-                                  temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                                  seed=args.seed, top_n=0)
+    settings = generation_from_args(args, top_n=0)
+    if not settings.do_sample and _sampling_flags_given(args):
+        print("Note: decoding is greedy (the default), so --temperature, --top-k, --top-p and --seed change "
+              "nothing; add --sample to sample.", file=sys.stderr)
     settings.validate()
     loaded = load_from_args(args)
     text = format_prompt(loaded, prompt, not args.no_chat_template)
@@ -54,3 +48,10 @@ def run(args) -> int:
         word = "token" if n == 1 else "tokens"
         print(f"{n} {word} in {last.elapsed:.2f} s ({n / max(last.elapsed, 1e-9):.1f} tokens/s)", file=sys.stderr)
     return 0
+
+
+def _sampling_flags_given(args) -> bool:
+    from playground.core.decoding.settings import DEFAULT_SAMPLING
+
+    return any(getattr(args, name) != getattr(DEFAULT_SAMPLING, name) for name in ("temperature", "top_k", "top_p",
+                                                                                 "seed"))

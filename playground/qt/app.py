@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
     """Open the window at once; load torch, the tabs and the model after the first paint."""
     app = create_app(argv)
     from playground.core.base.paths import writable_user_dirs
+    from playground.core.base.settings_schema import ModelSection, WindowSection
     from playground.qt.context import AppContext
     from playground.qt.main_window import MainWindow
     from playground.qt.single_instance import InstanceServer, another_instance_running
@@ -50,8 +51,7 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
 
     def after_first_paint() -> None:
         window.build_tabs()
-        saved = context.settings.get("model") or {}
-        src = saved.get("source") if isinstance(saved, dict) else None
+        src = context.settings.section(ModelSection).source or None
         from playground.core.models.sources import ModelSource
 
         source = ModelSource.from_dict(src) if isinstance(src, dict) else ModelSource("bundled")
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
             window.show_error("Your user folder cannot be written", dir_problem)
         if context.settings.load_problem:
             window.statusBar().showMessage(context.settings.load_problem, 10000)
-        if not smoke_test and not context.settings.get("welcome_seen", False):
+        if not smoke_test and not context.settings.section(WindowSection).welcome_seen:
             window.show_tour()
 
     smoke = None

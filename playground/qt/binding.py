@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import (QAbstractSlider, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QRadioButton, QSpinBox, QWidget)
 
 
 class Draft(QObject):
@@ -41,15 +41,10 @@ class Draft(QObject):
         return obj
 
     def set(self, path: str, value: Any) -> None:
-        *parents, name = path.split(".")
-        holder = self.get(".".join(parents))
-        old = holder[name] if isinstance(holder, dict) else getattr(holder, name)
+        old = self.get(path)
         if old == value and type(old) is type(value):
             return
-        if isinstance(holder, dict):
-            holder[name] = value
-        else:
-            setattr(holder, name, value)
+        self.value = _with(self.value, path.split("."), value)
         self.sig_changed.emit(path)
 
     def replace(self, value: Any) -> None:
@@ -73,9 +68,64 @@ class Draft(QObject):
         self.sig_changed.connect(changed)
 
 
+def _with(obj: Any, names: list[str], value: Any) -> Any:
+    """``obj`` with the field at ``names`` set to ``value``: in place for a mutable holder, a new
+    value (``dataclasses.replace``) for a frozen dataclass, whose holders are rebuilt in turn."""
+    name, rest = names[0], names[1:]
+    if rest:
+        value = _with(obj[name] if isinstance(obj, dict) else getattr(obj, name), rest, value)
+    if isinstance(obj, dict):
+        obj[name] = value
+        return obj
+    if dataclasses.is_dataclass(obj) and obj.__dataclass_params__.frozen:
+        return dataclasses.replace(obj, **{name: value})
+    setattr(obj, name, value)
+    return obj
+
+
 def touches(key: str, path: str) -> bool:
     """Whether a change at ``key`` can change the value at ``path`` (or one below it)."""
-    return key == "" or key == path or path.startswith(key + ".") or key.startswith(path + ".")
+    return key == "" or path == "" or key == path or path.startswith(key + ".") or key.startswith(path + ".")
+
+
+class RadioChoice(QWidget):
+    """Radio buttons in a row, one per (text, value) choice; ``value()`` is the checked one's."""
+
+    sig_changed = Signal()
+    """another button was checked"""
+
+    def __init__(self, choices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.group = QButtonGroup(self)
+        self.buttons: list[QRadioButton] = []
+        self._values = []
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for text, value in choices:
+            button = QRadioButton(text)
+            self.group.addButton(button)
+            self.buttons.append(button)
+            self._values.append(value)
+            row.addWidget(button)
+            button.toggled.connect(lambda on: on and self.sig_changed.emit())
+        row.addStretch(1)
+        self.buttons[0].setChecked(True)
+
+    def value(self) -> Any:
+        for button, value in zip(self.buttons, self._values):
+            if button.isChecked():
+                return value
+        return self._values[0]
+
+    def show_value(self, value: Any) -> None:
+        for button, choice in zip(self.buttons, self._values):
+            if choice == value:
+                button.setChecked(True)
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt's name)
+        super().setToolTip(tip)
+        for button in self.buttons:
+            button.setToolTip(tip)
 
 
 # widget <-> value, per widget kind ------------------------------------------------------------------
@@ -99,6 +149,10 @@ def _accessors(widget: QWidget):
     """(signal, read, show) for a supported widget."""
     if isinstance(widget, QCheckBox):
         return widget.toggled, widget.isChecked, lambda v: widget.setChecked(bool(v))
+    if isinstance(widget, QAbstractSlider):
+        return widget.valueChanged, widget.value, lambda v: widget.setValue(int(v))
+    if isinstance(widget, RadioChoice):
+        return widget.sig_changed, widget.value, widget.show_value
     if isinstance(widget, QDoubleSpinBox):
         return widget.valueChanged, widget.value, lambda v: widget.setValue(float(v))
     if isinstance(widget, QSpinBox):
@@ -196,6 +250,18 @@ def form_row(draft: Draft, path: str, **convert: Callable[[Any], Any]) -> tuple[
     label.setToolTip(f.metadata.get("help", ""))
     label.setBuddy(widget)
     return label, widget
+
+
+def persist(draft: Draft, settings, key: str | None = None) -> None:
+    """Fill ``draft`` from its section of the app's settings, and store it there on every change.
+
+    ``settings`` is the app's ``Settings``; the section is the one whose type is the draft's
+    value's (``key`` names it when a type serves several). Saving to disk happens when the app
+    closes, as for every setting.
+    """
+    kind = type(draft.value)
+    draft.replace(settings.section(kind, key))
+    draft.sig_changed.connect(lambda _path: settings.put(draft.value, key))
 
 
 def add_rows(form: QFormLayout, draft: Draft, *paths: str) -> dict[str, QWidget]:

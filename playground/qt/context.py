@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from playground.core.models.sources import ModelSource
 from playground.core.models.loading import LoadedModel, ModelSession
 from playground.core.base.settings import Settings
+from playground.core.base.settings_schema import AdapterSection, ModelSection
 from playground.qt.runner import Task, TaskRunner
 from playground.qt.task_slot import TaskSlot
 
@@ -63,11 +64,11 @@ class AppContext(QObject):
         self.session.set(loaded)  # a new model drops the adapter trained for the old one
         if had_adapter:
             self.sig_adapter_changed.emit(None)
-        self.settings.set("model", {"source": loaded.source.to_dict(), "device": loaded.info.device,
-                                    "dtype": loaded.info.dtype})
-        remembered = self.settings.get("adapter") or {}
-        if remembered.get("dir") and remembered.get("base") != loaded.source.to_dict():
-            self.settings.set("adapter", {})  # another model: the adapter trained for the old one is not kept
+        self.settings.put(ModelSection(source=loaded.source.to_dict(), device=loaded.info.device,
+                                       dtype=loaded.info.dtype))
+        remembered = self.settings.section(AdapterSection)
+        if remembered.dir and remembered.base != loaded.source.to_dict():
+            self.settings.put(AdapterSection())  # another model: the adapter trained for the old one is not kept
         self.sig_model_changed.emit(loaded)
 
     def _on_load_failed(self, message: str, hint: str) -> None:
@@ -98,11 +99,11 @@ class AppContext(QObject):
         adapted, base = self.session.adapter, self.session.base
         extras = adapted.extras if adapted is not None else {}
         if adapted is None or base is None or not extras.get("adapter_dir"):
-            self.settings.set("adapter", {})
+            self.settings.put(AdapterSection())
             return
-        self.settings.set("adapter", {"dir": extras["adapter_dir"], "name": extras.get("adapter_name", ""),
-                                      "run_dir": extras.get("run_dir", ""), "method": extras.get("method", "lora"),
-                                      "on": self.session.adapter_on, "base": base.source.to_dict()})
+        self.settings.put(AdapterSection(dir=extras["adapter_dir"], name=extras.get("adapter_name", ""),
+                                         run_dir=extras.get("run_dir", ""), method=extras.get("method", "lora"),
+                                         on=self.session.adapter_on, base=base.source.to_dict()))
 
     def restore_adapter(self) -> Task | None:
         """Attach again, in the background, the run the last session had attached to this base model.
@@ -110,19 +111,18 @@ class AppContext(QObject):
         A folder that is gone, or weights that no longer fit, are said in the status bar and forgotten:
         the base model stays in use. Returns the loading task, or None when there is nothing to restore.
         """
-        saved = self.settings.get("adapter") or {}
+        saved = self.settings.section(AdapterSection)
         base = self.session.base
-        if not saved.get("dir") or base is None or self.session.adapter is not None:
+        if not saved.dir or base is None or self.session.adapter is not None:
             return None
-        if saved.get("base") != base.source.to_dict():
+        if saved.base != base.source.to_dict():
             return None
         from pathlib import Path
 
         from playground.core.finetune.attach import load_attachable, named_for_run
 
-        name = saved.get("name") or Path(saved["dir"]).name
-        folder, run_dir, method, on = saved["dir"], saved.get("run_dir") or saved["dir"], saved.get("method", "lora"), \
-            bool(saved.get("on", True))
+        name = saved.name or Path(saved.dir).name
+        folder, run_dir, method, on = saved.dir, saved.run_dir or saved.dir, saved.method, saved.on
 
         def done(trained) -> None:
             if self.session.base is not base or self.session.adapter is not None:
@@ -132,7 +132,7 @@ class AppContext(QObject):
             notice.append(f"The adapter {name} from your last session is attached again; its switch is {switch}.")
 
         def failed(message: str, hint: str) -> None:
-            self.settings.set("adapter", {})
+            self.settings.put(AdapterSection())
             notice.append(f"The adapter {name} could not be attached again; the base model is in use. {message}")
 
         def finished(_task) -> None:

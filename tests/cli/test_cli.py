@@ -14,12 +14,12 @@ def test_generate_prints_completion(capsys, tiny_llama_dir, tiny_llama):
     out = capsys.readouterr().out
     from playground.core.decoding.generation import GenerationSettings, generate_text
 
-    expected = generate_text(tiny_llama, "Hello", GenerationSettings(max_new_tokens=5))
+    expected = generate_text(tiny_llama, "Hello", GenerationSettings.make(max_new_tokens=5))
     assert out == expected + "\n"
 
 
 def test_generate_sampling_with_seed_is_repeatable(capsys, tiny_llama_dir):
-    args = ["generate", "--prompt", "Hi", "--model", str(tiny_llama_dir), "--temperature", "1.3",
+    args = ["generate", "--prompt", "Hi", "--model", str(tiny_llama_dir), "--sample", "--temperature", "1.3",
             "--top-k", "50", "--top-p", "0.9", "--seed", "3", "--max-new-tokens", "6"]
     assert main(args) == 0
     first = capsys.readouterr().out

@@ -44,7 +44,7 @@ def test_non_finite_generation_settings_are_refused(temperature, top_p, bad_inpu
     from playground.core.decoding.sampling import SamplingSettings
 
     with pytest.raises(InputError) as err:
-        GenerationSettings(do_sample=True, temperature=temperature, top_p=top_p).validate()
+        GenerationSettings.make(do_sample=True, temperature=temperature, top_p=top_p).validate()
     bad_input(err.value)
     assert "must be a number" in err.value.message
     with pytest.raises(InputError, match="must be a number"):

@@ -27,7 +27,7 @@ EXAMPLES = [Example(f"e{i}", f"#Person1#: Can we meet at {i} pm?\n#Person2#: Yes
                     f"They agree to meet at {i} pm.") for i in range(4)]
 TRAIN = [Example(f"t{i}", f"#Person1#: Is the shop open on day {i}?\n#Person2#: No, it is closed.",
                  f"The shop is closed on day {i}.") for i in range(5)]
-SETTINGS = GenerationSettings(max_new_tokens=8, do_sample=False, top_n=0)
+SETTINGS = GenerationSettings.make(max_new_tokens=8, do_sample=False, top_n=0)
 
 
 def test_zero_and_k_shot_outputs_match_direct_generation(tiny_llama, tmp_path):

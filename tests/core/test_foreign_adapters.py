@@ -13,7 +13,7 @@ from playground.core.evaluation.run import ADAPTER, SystemSpec, load_adapter_cop
 from playground.core.decoding.generation import GenerationSettings
 
 EXAMPLES = [Example("e1", "#Person1#: Tea?\n#Person2#: Yes.", "They have tea.")]
-SETTINGS = GenerationSettings(max_new_tokens=2, do_sample=False, top_n=0)
+SETTINGS = GenerationSettings.make(max_new_tokens=2, do_sample=False, top_n=0)
 
 
 def llama(layers: int, hidden: int = 32, seed: int = 1):

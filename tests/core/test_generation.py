@@ -14,7 +14,7 @@ from playground.core.decoding.generation import (
 
 def test_greedy_matches_transformers_generate(tiny_llama):
     prompt = "The quick brown fox"
-    steps = list(stream_generate(tiny_llama, prompt, GenerationSettings(max_new_tokens=15, stop_at_eos=False)))
+    steps = list(stream_generate(tiny_llama, prompt, GenerationSettings.make(max_new_tokens=15, stop_at_eos=False)))
     ids = tiny_llama.tokenizer(prompt, return_tensors="pt")
     ref = tiny_llama.model.generate(**ids, max_new_tokens=15, min_new_tokens=15, do_sample=False)
     assert [s.token_id for s in steps] == ref[0, ids["input_ids"].shape[1]:].tolist()
@@ -22,14 +22,14 @@ def test_greedy_matches_transformers_generate(tiny_llama):
 
 def test_t5_greedy_matches_transformers_generate(tiny_t5):
     prompt = "Summarize: a b c"
-    steps = list(stream_generate(tiny_t5, prompt, GenerationSettings(max_new_tokens=8, stop_at_eos=False)))
+    steps = list(stream_generate(tiny_t5, prompt, GenerationSettings.make(max_new_tokens=8, stop_at_eos=False)))
     ids = tiny_t5.tokenizer(prompt, return_tensors="pt")
     ref = tiny_t5.model.generate(**ids, max_new_tokens=8, min_new_tokens=8, do_sample=False)
     assert [s.token_id for s in steps] == ref[0, 1:].tolist()
 
 
 def test_each_step_carries_top_20(tiny_llama):
-    steps = list(stream_generate(tiny_llama, "Hello", GenerationSettings(max_new_tokens=3)))
+    steps = list(stream_generate(tiny_llama, "Hello", GenerationSettings.make(max_new_tokens=3)))
     for s in steps:
         assert len(s.top_ids) == 20 and len(s.top_tokens) == 20
         assert s.top_probs == sorted(s.top_probs, reverse=True)
@@ -40,16 +40,16 @@ def test_each_step_carries_top_20(tiny_llama):
 
 
 def test_text_pieces_join_to_decoded_completion(tiny_llama):
-    steps = list(stream_generate(tiny_llama, "Once", GenerationSettings(max_new_tokens=10, stop_at_eos=False)))
+    steps = list(stream_generate(tiny_llama, "Once", GenerationSettings.make(max_new_tokens=10, stop_at_eos=False)))
     text = "".join(s.text for s in steps)
     assert text == tiny_llama.tokenizer.decode([s.token_id for s in steps], skip_special_tokens=True)
 
 
 def test_seed_makes_sampling_reproducible(tiny_llama):
-    s = GenerationSettings(max_new_tokens=12, do_sample=True, temperature=1.5, seed=7, stop_at_eos=False)
+    s = GenerationSettings.make(max_new_tokens=12, do_sample=True, temperature=1.5, seed=7, stop_at_eos=False)
     a = [x.token_id for x in stream_generate(tiny_llama, "Hi", s)]
     b = [x.token_id for x in stream_generate(tiny_llama, "Hi", s)]
-    s.seed = 8
+    s = s.with_sampling(seed=8)
     c = [x.token_id for x in stream_generate(tiny_llama, "Hi", s)]
     assert a == b
     assert a != c
@@ -57,7 +57,7 @@ def test_seed_makes_sampling_reproducible(tiny_llama):
 
 def test_cancel_between_tokens(tiny_llama):
     seen = []
-    gen = stream_generate(tiny_llama, "Hi", GenerationSettings(max_new_tokens=50, stop_at_eos=False),
+    gen = stream_generate(tiny_llama, "Hi", GenerationSettings.make(max_new_tokens=50, stop_at_eos=False),
                           cancelled=lambda: len(seen) >= 3)
     for step in gen:
         seen.append(step)
@@ -88,9 +88,9 @@ def test_prompt_plus_new_tokens_past_window(tiny_llama):
 
 def test_bad_settings_refused(tiny_llama):
     with pytest.raises(InputError):
-        GenerationSettings(max_new_tokens=0).validate()
+        GenerationSettings.make(max_new_tokens=0).validate()
     with pytest.raises(InputError):
-        GenerationSettings(do_sample=True, temperature=0).validate()
+        GenerationSettings.make(do_sample=True, temperature=0).validate()
 
 
 def test_chat_template_wraps_prompt(tiny_llama):
@@ -110,7 +110,7 @@ def test_nan_logits_give_a_message(tiny_llama, monkeypatch):
 
     monkeypatch.setattr(model, "forward", broken)
     with pytest.raises(PlaygroundError, match="invalid numbers"):
-        generate_text(tiny_llama, "Hi", GenerationSettings(max_new_tokens=2))
+        generate_text(tiny_llama, "Hi", GenerationSettings.make(max_new_tokens=2))
 
 
 @pytest.mark.bundled
@@ -119,7 +119,7 @@ def test_bundled_model_greedy_is_repeatable(bundled_model):
     assert (info.num_layers, info.num_heads, info.vocab_size) == (30, 9, 49152)
     assert info.has_chat_template
     prompt = format_prompt(bundled_model, "What is the capital of France?", True)
-    s = GenerationSettings(max_new_tokens=12)
+    s = GenerationSettings.make(max_new_tokens=12)
     first = generate_text(bundled_model, prompt, s)
     assert first == generate_text(bundled_model, prompt, s)
     assert "Paris" in first
@@ -139,18 +139,18 @@ def test_token_labels_are_visible(tiny_llama):
 def test_generation_follows_the_sampling_tabs_rules(tiny_llama):
     from playground.core.decoding.sampling import MIN_TEMPERATURE, SamplingSettings, pick_token
 
-    s = GenerationSettings(max_new_tokens=5, do_sample=True, top_p=0.0, stop_at_eos=False)
+    s = GenerationSettings.make(max_new_tokens=5, do_sample=True, top_p=0.0, stop_at_eos=False)
     s.validate()  # top-p 0 is allowed here as in the Sampling tab: it keeps the most likely token
     assert s.sampling == SamplingSettings(do_sample=True, top_p=0.0, seed=0)
-    greedy = [x.token_id for x in stream_generate(tiny_llama, "Hi", GenerationSettings(max_new_tokens=5,
+    greedy = [x.token_id for x in stream_generate(tiny_llama, "Hi", GenerationSettings.make(max_new_tokens=5,
                                                                                         stop_at_eos=False))]
     assert [x.token_id for x in stream_generate(tiny_llama, "Hi", s)] == greedy
-    coldest = GenerationSettings(max_new_tokens=5, do_sample=True, temperature=MIN_TEMPERATURE, stop_at_eos=False)
+    coldest = GenerationSettings.make(max_new_tokens=5, do_sample=True, temperature=MIN_TEMPERATURE, stop_at_eos=False)
     assert [x.token_id for x in stream_generate(tiny_llama, "Hi", coldest)] == greedy  # minimum temperature = greedy
     with pytest.raises(InputError, match="must be a number"):
-        GenerationSettings(do_sample=True, temperature=float("nan")).validate()
+        GenerationSettings.make(do_sample=True, temperature=float("nan")).validate()
     # the same token as the Sampling tab's pick for the same logits, seed and settings
-    warm = GenerationSettings(max_new_tokens=1, do_sample=True, temperature=1.3, top_k=40, top_p=0.9, seed=3)
+    warm = GenerationSettings.make(max_new_tokens=1, do_sample=True, temperature=1.3, top_k=40, top_p=0.9, seed=3)
     first = next(stream_generate(tiny_llama, "Hi", warm))
     ids = torch.tensor([check_prompt(tiny_llama, "Hi")])
     with torch.no_grad():
@@ -160,15 +160,15 @@ def test_generation_follows_the_sampling_tabs_rules(tiny_llama):
 
 
 def test_settings_keep_their_flat_file_layout():
-    s = GenerationSettings(max_new_tokens=9, do_sample=True, temperature=0.7, top_k=5, top_p=0.8, seed=4, top_n=3)
+    s = GenerationSettings.make(max_new_tokens=9, do_sample=True, temperature=0.7, top_k=5, top_p=0.8, seed=4, top_n=3)
     d = s.to_dict()
     assert d == {"max_new_tokens": 9, "do_sample": True, "temperature": 0.7, "top_k": 5, "top_p": 0.8, "seed": 4,
                  "top_n": 3, "stop_at_eos": True}
     assert GenerationSettings.from_dict({**d, "unknown": 1}) == s
-    s.seed = 8
+    s = s.with_sampling(seed=8)
     assert s.sampling.seed == 8 and s.to_dict()["seed"] == 8
 
 
 def test_no_past_key_values_deprecation_warning(tiny_llama, recwarn):
-    list(stream_generate(tiny_llama, "Hi", GenerationSettings(max_new_tokens=3, stop_at_eos=False)))
+    list(stream_generate(tiny_llama, "Hi", GenerationSettings.make(max_new_tokens=3, stop_at_eos=False)))
     assert not [w for w in recwarn if "past_key_values" in str(w.message)]

@@ -36,7 +36,7 @@ def test_a_missing_tokenizer_says_so_not_sentencepiece(tiny_llama_dir, tmp_path,
 @pytest.mark.bad_input("evaluate --shots 100 (more than the context window holds)")
 def test_too_many_shots_names_how_many_fit(tiny_llama, bad_input):
     ex = Example("e1", DIALOGUE, "They meet.")
-    settings = GenerationSettings(max_new_tokens=4, do_sample=False, top_n=0)
+    settings = GenerationSettings.make(max_new_tokens=4, do_sample=False, top_n=0)
     with pytest.raises(InputError) as err:
         list(run_evaluation(tiny_llama, [ex], [SystemSpec(K_SHOT, shots=100)], train=TRAIN, settings=settings))
     text = bad_input(err.value)

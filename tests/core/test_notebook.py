@@ -42,7 +42,7 @@ def test_prompt_comparison_generation_next_token_and_attention_reproduce_the_app
 
     shot = Example("s1", SHOT[0], SHOT[1])
     variants = [Variant("0-shot", "tldr"), Variant("1-shot", "tldr", [shot])]
-    settings = GenerationSettings(max_new_tokens=12, do_sample=False, top_n=0)
+    settings = GenerationSettings.make(max_new_tokens=12, do_sample=False, top_n=0)
     app = [e for e in run_variants(tiny_llama, DIALOGUE, REFERENCE, variants, settings) if e.done]
     prompt = build_variant_prompt(tiny_llama, DIALOGUE, variants[0]).text
 

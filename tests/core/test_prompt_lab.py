@@ -12,7 +12,7 @@ S = Shot("t1", "#Person1#: Tea?\n#Person2#: Yes please.", "#Person2# accepts tea
 def test_variants_stream_then_score(tiny_llama):
     variants = [Variant("0-shot", "instruction"), Variant("1-shot", "instruction", [S])]
     events = list(run_variants(tiny_llama, D, "#Person2# will fix the bike by five.", variants,
-                               GenerationSettings(max_new_tokens=6, stop_at_eos=False, top_n=0)))
+                               GenerationSettings.make(max_new_tokens=6, stop_at_eos=False, top_n=0)))
     done = [e for e in events if e.done]
     assert [e.index for e in done] == [0, 1]
     assert all(set(e.scores) == {"rouge1", "rouge2", "rougeL"} for e in done)
@@ -24,7 +24,7 @@ def test_variants_stream_then_score(tiny_llama):
 def test_variants_run_on_an_encoder_decoder_model(tiny_t5):
     variants = [Variant("0-shot", "flan"), Variant("1-shot", "flan", [S], use_chat_template=True)]
     done = [e for e in run_variants(tiny_t5, D, "#Person2# will fix the bike by five.", variants,
-                                    GenerationSettings(max_new_tokens=4, stop_at_eos=False, top_n=0)) if e.done]
+                                    GenerationSettings.make(max_new_tokens=4, stop_at_eos=False, top_n=0)) if e.done]
     assert [e.index for e in done] == [0, 1]
     assert all(e.text and "rouge1" in e.scores for e in done)
     assert done[1].prompt_tokens > done[0].prompt_tokens
@@ -32,7 +32,7 @@ def test_variants_run_on_an_encoder_decoder_model(tiny_t5):
 
 def test_hand_edited_prompt_wins(tiny_llama):
     v = Variant("edited", "instruction", prompt_override="My own prompt:")
-    done = [e for e in run_variants(tiny_llama, D, "", [v], GenerationSettings(max_new_tokens=3)) if e.done]
+    done = [e for e in run_variants(tiny_llama, D, "", [v], GenerationSettings.make(max_new_tokens=3)) if e.done]
     assert done[0].prompt == "My own prompt:" and done[0].scores == {}
 
 
@@ -44,14 +44,14 @@ def test_cancel_stops_between_variants(tiny_llama):
         return calls["n"] > 4
 
     variants = [Variant(str(i), "instruction") for i in range(3)]
-    events = list(run_variants(tiny_llama, D, "x", variants, GenerationSettings(max_new_tokens=20, stop_at_eos=False),
+    events = list(run_variants(tiny_llama, D, "x", variants, GenerationSettings.make(max_new_tokens=20, stop_at_eos=False),
                                cancelled))
     assert not any(e.done and e.index == 2 for e in events)
 
 
 def test_copy_as_python_reproduces_the_app(tiny_llama, tiny_llama_dir, tmp_path):
     prompt = "Summarize the following conversation.\n\n" + D + "\n\nSummary:"
-    settings = GenerationSettings(max_new_tokens=6, stop_at_eos=True)
+    settings = GenerationSettings.make(max_new_tokens=6, stop_at_eos=True)
     code = python_snippet(str(tiny_llama_dir), prompt, settings)
     script = tmp_path / "snippet.py"
     script.write_text(code)

@@ -19,6 +19,7 @@ from playground.core.decoding.sampling import (
     next_token_distribution,
     sample_token,
     sort_order,
+    stages_for,
     warp_logits,
 )
 
@@ -159,10 +160,10 @@ def test_seeded_sampling_repeats_and_follows_the_distribution():
 
 def test_minimum_temperature_works_as_greedy_and_says_so():
     logits = random_logits(10)
-    s = SamplingSettings(do_sample=True, temperature=MIN_TEMPERATURE).stages(logits)
+    s = stages_for(SamplingSettings(do_sample=True, temperature=MIN_TEMPERATURE), logits)
     assert s.greedy and s.kept == 1 and int(torch.argmax(s.final)) == int(torch.argmax(logits))
     assert any("greedy" in n for n in s.notes)
-    above = SamplingSettings(do_sample=True, temperature=0.1, top_p=0.9).stages(logits)
+    above = stages_for(SamplingSettings(do_sample=True, temperature=0.1, top_p=0.9), logits)
     assert not above.greedy and not above.notes
 
 

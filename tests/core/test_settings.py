@@ -2,6 +2,7 @@ import json
 
 from playground.core.base.paths import atomic_write_text, user_dirs
 from playground.core.base.settings import Settings
+from playground.core.base.settings_schema import SETTINGS_VERSION, WindowSection
 
 
 def test_user_dirs_follow_playground_home(tmp_path, monkeypatch):
@@ -15,7 +16,7 @@ def test_settings_roundtrip(tmp_path):
     s.set("generation", {"top_k": 7})
     s.save()
     assert Settings(tmp_path / "s.json").get("generation") == {"top_k": 7}
-    assert json.loads((tmp_path / "s.json").read_text())["version"] == 1
+    assert json.loads((tmp_path / "s.json").read_text())["version"] == SETTINGS_VERSION
 
 
 def test_corrupt_settings_are_kept_aside(tmp_path):
@@ -44,27 +45,28 @@ def test_wrong_types_fall_back_reported_once_and_not_written_back(tmp_path):
                "sampling": {"top_k": "many", "temperature": 0.5}, "recent_folders": ["/a", 3],
                "welcome_seen": True, "someone_elses_key": {"x": 1}})
     s = Settings(p)
-    # each bad value falls back: the caller's default is what it reads
-    assert s.get("generation", {}) == {} and s.get("theme", "system") == "system" and s.get("zoom", 1.0) == 1.0
-    assert s.get("recent_folders", []) == []
+    # each bad value falls back: the section reads its default there (a version 1 file: migrated first)
+    window = s.section(WindowSection)
+    assert s.get("generation", {}) == {} and window.theme == "system" and window.zoom == 1.0
+    assert window.recent_folders == []
     assert s.get("sampling") == {"temperature": 0.5}  # the good field of a section stays
-    assert s.get("welcome_seen") is True and s.get("someone_elses_key") == {"x": 1}
+    assert window.welcome_seen is True and s.get("someone_elses_key") == {"x": 1}
     problem = s.load_problem
     for name in ("generation", "theme", "zoom", "sampling.top_k", "recent_folders"):
         assert problem.count(name) == 1, name  # named once each
     assert "welcome_seen" not in problem
     s.save()
     saved = json.loads(p.read_text())["values"]
-    assert "generation" not in saved and "theme" not in saved and saved["sampling"] == {"temperature": 0.5}
+    assert "generation" not in saved and "theme" not in saved["window"] and saved["sampling"] == {"temperature": 0.5}
     assert saved["someone_elses_key"] == {"x": 1}
     assert Settings(p).load_problem == ""  # the next start is clean
 
 
 def test_booleans_are_not_numbers_and_numbers_must_be_finite(tmp_path):
     p = tmp_path / "s.json"
-    p.write_text('{"version": 1, "values": {"current_tab": true, "zoom": NaN, "high_contrast": 1}}')
+    p.write_text('{"version": 2, "values": {"window": {"current_tab": true, "zoom": NaN, "high_contrast": 1}}}')
     s = Settings(p)
-    assert s.get("current_tab") is None and s.get("zoom") is None and s.get("high_contrast") is None
+    assert s.get("window") == {}
     assert "current_tab" in s.load_problem and "zoom" in s.load_problem and "high_contrast" in s.load_problem
 
 
@@ -92,11 +94,12 @@ def test_a_file_without_version_is_migrated(tmp_path):
     p = tmp_path / "s.json"
     p.write_text(json.dumps({"theme": "dark", "zoom": 1.5}))  # version 0: values at the top level
     s = Settings(p)
-    assert s.get("theme") == "dark" and s.get("zoom") == 1.5 and s.load_problem == ""
+    window = s.section(WindowSection)
+    assert window.theme == "dark" and window.zoom == 1.5 and s.load_problem == ""
 
 
 def test_a_newer_file_is_kept_aside(tmp_path):
     p = tmp_path / "s.json"
     _write(p, {"theme": "dark"}, version=99)
     s = Settings(p)
-    assert s.get("theme") is None and "kept aside" in s.load_problem
+    assert s.get("window") is None and "kept aside" in s.load_problem

@@ -45,7 +45,7 @@ def test_streaming_generation_matches_peft_generate(tiny_llama, prompt_tuned):
 
     adapted = with_soft_prompt(tiny_llama, prompt_tuned)
     prompt = "Summarize this conversation please"
-    steps = list(stream_generate(adapted, prompt, GenerationSettings(max_new_tokens=8, stop_at_eos=False, top_n=0)))
+    steps = list(stream_generate(adapted, prompt, GenerationSettings.make(max_new_tokens=8, stop_at_eos=False, top_n=0)))
     ids = torch.tensor([tiny_llama.tokenizer(prompt)["input_ids"]])
     with torch.no_grad():
         out = prompt_tuned.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8,

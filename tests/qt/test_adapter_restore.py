@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from playground.core.base.settings import Settings
+from playground.core.base.settings_schema import AdapterSection
 from playground.core.finetune.attach import named_for_run
 from playground.qt.context import AppContext
 from playground.qt.model_bar import ModelBar
@@ -102,7 +103,7 @@ def test_a_run_folder_that_went_is_said_and_forgotten(qtbot, qapp, context_with_
         assert "lora-run-3" in blocker.args[0] and "could not be attached again" in blocker.args[0]
         assert "not in" in blocker.args[0] and "base model is in use" in blocker.args[0]
         assert again.session.adapter is None and again.session.current is tiny_llama
-        assert again.settings.get("adapter") == {}
+        assert again.settings.section(AdapterSection).dir == ""
         assert again.restore_adapter() is None  # forgotten: the next start does not try again
     finally:
         again.runner.shutdown(wait=True)
@@ -115,5 +116,5 @@ def test_another_model_drops_the_remembered_adapter(qtbot, qapp, context_with_ti
     _attach(ctx, tiny_llama, run_dir, peft_model)
     assert ctx.settings.get("adapter")["dir"]
     ctx._on_loaded(tiny_t5)  # the learner loaded another model: the adapter trained for the old one goes
-    assert ctx.settings.get("adapter") == {} and ctx.session.adapter is None
+    assert ctx.settings.section(AdapterSection).dir == "" and ctx.session.adapter is None
     assert ctx.restore_adapter() is None

@@ -178,7 +178,7 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
         qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert set(blocker.args[0]) == {"zero-shot", "adapter lora-run-7"}
     # Oracle: the base model alone, and a fresh peft load of the folder on a copy of the base.
-    settings = GenerationSettings(max_new_tokens=8, do_sample=False, top_n=0)
+    settings = GenerationSettings.make(max_new_tokens=8, do_sample=False, top_n=0)
     from playground.core.evaluation.datasets import load_table
 
     examples = load_table(str(data)).head(2)

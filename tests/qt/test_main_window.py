@@ -2,6 +2,7 @@ import time
 
 from PySide6.QtWidgets import QMessageBox
 
+from playground.core.base.settings_schema import WindowSection
 from playground.core.models.sources import ModelSource
 from playground.qt.main_window import MainWindow
 from tests.qt.shown import main_window as make_window
@@ -35,12 +36,12 @@ def test_geometry_and_tab_persist(qtbot, app_context):
     w = make_window(qtbot, app_context)
     w.resize(640, 480)
     w.close()
-    saved = app_context.settings.get("window_geometry")
+    saved = app_context.settings.section(WindowSection).geometry
     assert saved
     from playground.core.base.settings import Settings
 
     again = Settings(app_context.settings.path)
-    assert again.get("window_geometry") == saved
+    assert again.section(WindowSection).geometry == saved
     w2 = MainWindow(app_context)
     qtbot.addWidget(w2)
     assert (w2.width(), w2.height()) == (640, 480)
@@ -139,7 +140,7 @@ def test_the_welcome_tour_ends_on_the_tab_it_names(qtbot, app_context):
     assert tour.next.text() == "Start in Generate" and "Start in <b>Generate</b>" in tour.pages.currentWidget().text()
     qtbot.mouseClick(tour.next, Qt.MouseButton.LeftButton)
     assert not tour.isVisible() and w.current_panel().title == "Generate"
-    assert app_context.settings.get("welcome_seen") is True
+    assert app_context.settings.section(WindowSection).welcome_seen is True
 
     w.tabs.setCurrentIndex(0)  # Skip leaves the learner where they are
     again = w.show_tour()

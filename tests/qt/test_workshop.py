@@ -1,6 +1,7 @@
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
+from playground.core.base.settings_schema import WindowSection
 from tests.qt.shown import main_window
 
 
@@ -29,7 +30,7 @@ def test_zoom_changes_font_sizes_of_every_tab(qtbot, window):
         assert before[title] and all(a > b for a, b in zip(after[title], before[title])), title
     assert window.zoom(0) == 1.0
     assert font_sizes(window) == before
-    assert window.context.settings.get("zoom") == 1.0
+    assert window.context.settings.section(WindowSection).zoom == 1.0
 
 
 def test_zoom_scales_fixed_fonts_too(qtbot, window):
@@ -51,7 +52,7 @@ def test_themes_and_high_contrast(qtbot, window):
     assert app.palette().color(QPalette.ColorRole.Window).name() == "#000000"
     window.set_theme("light", False)
     assert app.palette().color(QPalette.ColorRole.Window).lightness() > 200
-    assert window.context.settings.get("theme") == "light"
+    assert window.context.settings.section(WindowSection).theme == "light"
     window.set_theme("system", False)
 
 
@@ -69,14 +70,17 @@ def test_guide_and_tour(qtbot, window):
         tour.next.click()
     assert tour.next.text() == "Start in Generate"  # and it opens Generate (test_main_window)
     tour.next.click()
-    assert window.context.settings.get("welcome_seen") is True
+    assert window.context.settings.section(WindowSection).welcome_seen is True
 
 
 def test_every_tab_has_a_guide(window):
-    from playground.qt.help import GUIDES
+    from playground.qt.panel import Panel
 
     for i in range(window.tabs.count()):
-        assert window.panels[i].title in GUIDES
+        panel = window.panels[i]
+        assert panel.help and panel.help != Panel.help, panel.title  # its own F1 page
+        assert f"<h2>{panel.title}:" in panel.help
+        assert window.tabs.tabToolTip(i) == panel.guide and panel.guide  # the one-sentence lesson on its tab
 
 
 def test_session_export_contains_the_runs_and_no_network(qtbot, window, tmp_path):

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import json
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playground.core.base.paths import atomic_write_text, user_dirs
-from playground.core.base.settings_schema import SETTINGS_VERSION, check_values, migrate
+from playground.core.base.settings_schema import (
+    SETTINGS_VERSION,
+    build,
+    check_values,
+    migrate,
+    section_default,
+    section_key,
+)
+
+T = TypeVar("T")
 
 
 class Settings:
-    """A small key/value store checked against the schema in settings_schema.
+    """The app's settings: typed sections checked against the schema in settings_schema.
+
+    ``section(GenerationSettings)`` reads a section as its dataclass (defaults where the file
+    says nothing); ``put(value)`` stores one. ``get`` / ``set`` by key remain for core code and
+    tests; the GUI reads and writes sections only (``playground.qt.binding.persist``).
 
     Unreadable files (not JSON, not an object, from a newer app) are kept aside; a value of the
     wrong type falls back to its default and is reported once in ``load_problem``, and is not
@@ -46,6 +60,22 @@ class Settings:
             except OSError:
                 pass
             self.load_problem = f"Settings could not be read ({exc}); kept aside as {aside.name}."
+
+    def section(self, kind: type[T], key: str | None = None) -> T:
+        """The section stored under ``key`` (found from ``kind`` when not given) as a ``kind``."""
+        key = key or section_key(kind)
+        default = section_default(key)
+        if not isinstance(default, kind):
+            raise TypeError(f"the settings key {key!r} holds a {type(default).__name__}, not a {kind.__name__}")
+        return build(default, self._values.get(key))
+
+    def put(self, value: Any, key: str | None = None) -> None:
+        """Store a section (a dataclass value) under its key."""
+        self._values[key or section_key(type(value))] = dataclasses.asdict(value)
+
+    def update(self, kind: type, **changes: Any) -> None:
+        """Change some fields of a section: ``update(WindowSection, zoom=1.25)``."""
+        self.put(dataclasses.replace(self.section(kind), **changes))
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._values.get(key, default)

@@ -1,7 +1,7 @@
 """The app settings' schema: what each stored key holds, as dataclass sections, read leniently.
 
 ``Settings`` (settings.py) stores plain JSON; this module says what a good value of each known
-key looks like. A value of the wrong type (``"generation": "fast"``, ``"theme": ["dark"]``) or a
+key looks like, as the dataclass the app reads it into (``Settings.section(Type)``). A value of the wrong type (``"generation": "fast"``, ``"theme": ["dark"]``) or a
 bad field inside a section falls back to its default: it is left out of what the app reads, named
 once in ``Settings.load_problem``, and never written back. Unknown keys pass through untouched
 (a newer tab's settings survive an older reader). Migrations bring an older file up to
@@ -13,13 +13,28 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-SETTINGS_VERSION = 1
+from playground.core.decoding.settings import DEFAULT_SAMPLING, GenerationSettings, SamplingSettings
+
+SETTINGS_VERSION = 2
 
 
 # sections (dict-valued keys) ---------------------------------------------------------------------
+
+@dataclass
+class WindowSection:
+    """``window``: the main window's look and place, and what the person has seen."""
+
+    theme: str = "system"
+    high_contrast: bool = False
+    zoom: float = 1.0
+    geometry: str | None = field(default=None, metadata={"types": (str, type(None))})
+    current_tab: int = 0
+    recent_folders: list = field(default_factory=list, metadata={"items": str})
+    welcome_seen: bool = False
+
 
 @dataclass
 class ModelSection:
@@ -28,31 +43,6 @@ class ModelSection:
     source: dict = field(default_factory=dict)
     device: str = "auto"
     dtype: str = "auto"
-
-
-@dataclass
-class GenerationSection:
-    """``generation``: the Generate tab's last settings (GenerationSettings.to_dict's layout)."""
-
-    max_new_tokens: int = 64
-    do_sample: bool = False
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    seed: int | None = field(default=0, metadata={"types": (int, type(None))})
-    top_n: int = 20
-    stop_at_eos: bool = True
-
-
-@dataclass
-class SamplingSection:
-    """``sampling``: the Sampling tab's sliders (SamplingSettings' fields)."""
-
-    do_sample: bool = True
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    seed: int | None = field(default=0, metadata={"types": (int, type(None))})
 
 
 @dataclass
@@ -93,33 +83,46 @@ class AdapterSection:
 
 
 @dataclass
-class AppSettings:
-    """Every known key of the settings file and its default."""
+class FinetuneSection:
+    """``finetune``: the wizard's draft job (checked by the wizard itself) and the run training now."""
 
-    theme: str = "system"
-    high_contrast: bool = False
-    zoom: float = 1.0
-    window_geometry: str | None = field(default=None, metadata={"types": (str, type(None))})
-    current_tab: int = 0
-    recent_folders: list = field(default_factory=list, metadata={"items": str})
-    welcome_seen: bool = False
+    job: dict = field(default_factory=dict)
+    active_run: str | None = field(default=None, metadata={"types": (str, type(None))})
+
+
+def _sampling_tab_default() -> SamplingSettings:
+    # The Sampling tab is the tab about sampling: it alone starts with sampling on (it says so
+    # beside its switch). Everything else is the one set of defaults in core.decoding.settings.
+    return replace(DEFAULT_SAMPLING, do_sample=True)
+
+
+@dataclass
+class AppSettings:
+    """Every known key of the settings file, its section type and its default.
+
+    ``generation`` and ``sampling`` are the very dataclasses the forms and the CLI are made from.
+    """
+
+    window: WindowSection = field(default_factory=WindowSection)
     model: ModelSection = field(default_factory=ModelSection)
-    generation: GenerationSection = field(default_factory=GenerationSection)
-    sampling: SamplingSection = field(default_factory=SamplingSection)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    sampling: SamplingSettings = field(default_factory=_sampling_tab_default)
     inside: InsideSection = field(default_factory=InsideSection)
     evaluate: EvaluateSection = field(default_factory=EvaluateSection)
     adapter: AdapterSection = field(default_factory=AdapterSection)
-    finetune_job: dict = field(default_factory=dict)  # the wizard's draft, checked by the wizard itself
-    finetune_active_run: str | None = field(default=None, metadata={"types": (str, type(None))})
+    finetune: FinetuneSection = field(default_factory=FinetuneSection)
 
 
 # checking ---------------------------------------------------------------------------------------------
 
+def _default_of(f: dataclasses.Field) -> Any:
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+
+
 def _types_of(f: dataclasses.Field) -> tuple[type, ...]:
     if "types" in f.metadata:
         return f.metadata["types"]
-    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-    return (type(default),)
+    return (type(_default_of(f)),)
 
 
 def _fits(value: Any, types: tuple[type, ...]) -> bool:
@@ -144,35 +147,75 @@ def _describe(types: tuple[type, ...]) -> str:
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
+def _check(default: Any, value: dict, where: str, problems: list[str]) -> dict:
+    """``value`` with every field that does not fit ``default``'s dataclass left out (named in
+    ``problems``), nested sections checked the same way; unknown keys pass through."""
+    kept = dict(value)
+    for f in dataclasses.fields(default):
+        if f.name not in value:
+            continue
+        item, name = value[f.name], f"{where}.{f.name}" if where else f.name
+        inner = getattr(default, f.name)
+        if dataclasses.is_dataclass(inner):
+            if isinstance(item, dict):
+                kept[f.name] = _check(inner, item, name, problems)
+            else:
+                problems.append(f"{name} is not a section")
+                del kept[f.name]
+            continue
+        ok = _fits(item, _types_of(f))
+        if ok and "items" in f.metadata:
+            ok = all(isinstance(x, f.metadata["items"]) for x in item)
+        if not ok:
+            problems.append(f"{name} should be {_describe(_types_of(f))}")
+            del kept[f.name]
+    return kept
+
+
 def check_values(values: dict) -> tuple[dict, list[str]]:
     """The values the app may read, and one line per value that fell back to its default."""
-    good = dict(values)
     problems: list[str] = []
+    return _check(AppSettings(), values, "", problems), problems
+
+
+# typed sections -----------------------------------------------------------------------------------------
+
+def section_key(kind: type) -> str:
+    """The settings key whose section is a ``kind`` (``GenerationSettings`` -> "generation").
+
+    Raises
+    ------
+    KeyError
+        When no key, or more than one, holds that type.
+    """
+    keys = [f.name for f in dataclasses.fields(AppSettings) if type(_default_of(f)) is kind]
+    if len(keys) != 1:
+        raise KeyError(f"{kind.__name__} is the section of {len(keys)} settings keys, not one")
+    return keys[0]
+
+
+def section_default(key: str) -> Any:
+    """The default value of the section stored under ``key``."""
     for f in dataclasses.fields(AppSettings):
-        if f.name not in values:
+        if f.name == key:
+            return _default_of(f)
+    raise KeyError(key)
+
+
+def build(default: Any, data: dict | None) -> Any:
+    """``default`` with the fields ``data`` holds (already checked) put in, nested sections too."""
+    import copy
+
+    changes = {}
+    for f in dataclasses.fields(default):
+        if not isinstance(data, dict) or f.name not in data:
             continue
-        value = values[f.name]
-        section = f.default_factory if dataclasses.is_dataclass(f.default_factory) else None
-        if section is not None:
-            if not isinstance(value, dict):
-                problems.append(f"{f.name} is not a section")
-                del good[f.name]
-                continue
-            kept = dict(value)
-            for sub in dataclasses.fields(section):
-                if sub.name in value and not _fits(value[sub.name], _types_of(sub)):
-                    problems.append(f"{f.name}.{sub.name} should be {_describe(_types_of(sub))}")
-                    del kept[sub.name]
-            good[f.name] = kept
-            continue
-        types = _types_of(f)
-        ok = _fits(value, types)
-        if ok and "items" in f.metadata:
-            ok = all(isinstance(item, f.metadata["items"]) for item in value)
-        if not ok:
-            problems.append(f"{f.name} should be {_describe(types)}")
-            del good[f.name]
-    return good, problems
+        inner = getattr(default, f.name)
+        if dataclasses.is_dataclass(inner):
+            changes[f.name] = build(inner, data[f.name])
+        else:
+            changes[f.name] = copy.deepcopy(data[f.name])
+    return dataclasses.replace(default, **changes)
 
 
 # migrations ----------------------------------------------------------------------------------------
@@ -184,8 +227,35 @@ def _from_0(raw: dict) -> dict:
     return {"version": 1, "values": values}
 
 
+_WINDOW_KEYS = {"theme": "theme", "high_contrast": "high_contrast", "zoom": "zoom", "window_geometry": "geometry",
+                "current_tab": "current_tab", "recent_folders": "recent_folders", "welcome_seen": "welcome_seen"}
+_SAMPLING_KEYS = ("do_sample", "temperature", "top_k", "top_p", "seed")
+
+
+def _from_1(raw: dict) -> dict:
+    """Version 1: the window's values at the top level, the Generate tab's sampling flat beside
+    ``max_new_tokens``, the fine-tuning draft and marker as two top-level keys. Version 2 puts
+    each in its section (``window``, ``generation.sampling``, ``finetune``)."""
+    values = dict(raw.get("values") or {})
+    window = {new: values.pop(old) for old, new in _WINDOW_KEYS.items() if old in values}
+    if window:
+        values["window"] = window
+    generation = values.get("generation")
+    if isinstance(generation, dict) and "sampling" not in generation:
+        generation = dict(generation)
+        sampling = {k: generation.pop(k) for k in _SAMPLING_KEYS if k in generation}
+        if sampling:
+            generation["sampling"] = sampling
+        values["generation"] = generation
+    finetune = {new: values.pop(old) for old, new in (("finetune_job", "job"), ("finetune_active_run", "active_run"))
+                if old in values}
+    if finetune:
+        values["finetune"] = finetune
+    return {"version": 2, "values": values}
+
+
 #: version -> the function that turns a file of that version into the next version
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {0: _from_0}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {0: _from_0, 1: _from_1}
 
 
 def migrate(raw: dict) -> dict:
@@ -199,6 +269,8 @@ def migrate(raw: dict) -> dict:
     version = raw.get("version", 0)
     if not isinstance(version, int) or isinstance(version, bool) or version > SETTINGS_VERSION:
         raise ValueError(f"unknown settings format (version {version!r})")
+    if version >= 1 and not isinstance(raw.get("values", {}), dict):
+        raise ValueError("unknown settings format")
     while version < SETTINGS_VERSION:
         raw = MIGRATIONS[version](raw)
         version = raw["version"]

@@ -4,67 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 
 from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.decoding.settings import GenerationSettings  # noqa: F401  (declared there, used here)
 from playground.core.models.loading import ENCODER_ONLY, LoadedModel
 from playground.core.prompting.tokens import (
     token_label,  # one readable form of a token, shared by every tab
 )
-
-
-@dataclass(init=False)
-class GenerationSettings:
-    """How much to generate, and how each token is picked: one ``SamplingSettings``.
-
-    The sampling knobs (``do_sample``, ``temperature``, ``top_k``, ``top_p``, ``seed``) are read
-    and set through ``sampling``, so generation and the Sampling tab follow the same rules and
-    one ``validate``. ``to_dict`` keeps the flat layout the settings file has always used.
-    """
-
-    max_new_tokens: int
-    sampling: SamplingSettings
-    top_n: int
-    stop_at_eos: bool
-
-    def __init__(self, max_new_tokens: int = 64, do_sample: bool = False, temperature: float = 1.0,
-                 top_k: int = 0, top_p: float = 1.0, seed: int | None = 0, top_n: int = 20,
-                 stop_at_eos: bool = True, sampling: SamplingSettings | None = None) -> None:
-        from playground.core.decoding.sampling import SamplingSettings  # torch: loaded at first use, not at paint
-
-        self.max_new_tokens = max_new_tokens
-        self.sampling = sampling if sampling is not None else SamplingSettings(
-            do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
-        self.top_n = top_n
-        self.stop_at_eos = stop_at_eos
-
-    def validate(self) -> None:
-        self.sampling.validate()  # the one set of sampling rules, non-finite values included
-        if self.max_new_tokens < 1:
-            raise InputError("Max new tokens must be at least 1.")
-
-    def to_dict(self) -> dict:
-        return {"max_new_tokens": self.max_new_tokens, **asdict(self.sampling), "top_n": self.top_n,
-                "stop_at_eos": self.stop_at_eos}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> GenerationSettings:
-        known = {"max_new_tokens", "do_sample", "temperature", "top_k", "top_p", "seed", "top_n", "stop_at_eos"}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def _sampling_field(name: str) -> property:
-    def get(self):
-        return getattr(self.sampling, name)
-
-    def put(self, value) -> None:
-        self.sampling = replace(self.sampling, **{name: value})
-
-    return property(get, put, doc=f"``sampling.{name}``")
-
-
-for _name in ("do_sample", "temperature", "top_k", "top_p", "seed"):
-    setattr(GenerationSettings, _name, _sampling_field(_name))
 
 
 @dataclass

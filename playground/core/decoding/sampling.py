@@ -7,14 +7,18 @@ top-p), so what the app shows is what `model.generate` would do with the same se
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import torch
 
-from playground.core.base.errors import InputError, PlaygroundError
+from playground.core.base.errors import PlaygroundError
 
-MIN_TEMPERATURE = 0.05
-MAX_TEMPERATURE = 2.0
+# The settings are declared (with their help and defaults) in a torch-free module; re-exported here.
+from playground.core.decoding.settings import (  # noqa: F401
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    SamplingSettings,
+)
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -218,75 +222,30 @@ def make_generator(seed: int | None) -> torch.Generator:
     return gen
 
 
-@dataclass(frozen=True)
-class SamplingSettings:
-    """The settings of the Sampling tab, with the app's rules on top of transformers'.
+def stages_for(settings: SamplingSettings, logits: torch.Tensor,
+               order: torch.Tensor | None = None) -> DistributionStages:
+    """The distribution ``settings`` give for ``logits``, with notes for the learner.
 
-    The one extra rule: the lowest temperature the app offers (``MIN_TEMPERATURE``) is treated
-    as greedy, so the slider's end does what a learner expects from "temperature 0".
+    ``order``: :func:`sort_order` of ``logits``, kept by a caller that redraws often. The
+    minimum temperature works as greedy (``SamplingSettings.greedy_by_temperature``).
     """
-
-    do_sample: bool = True
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    seed: int | None = 0
-
-    def validate(self) -> None:
-        """The app's one set of sampling rules (the Sampling tab, the Generate tab, the CLI).
-
-        Top-p 0 is allowed (it keeps the single most likely token); the minimum temperature
-        means greedy (see ``stages``); values that are not finite numbers are refused.
-        """
-        for name, value in (("Temperature", self.temperature), ("Top-p", self.top_p)):
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"{name} must be a number (it is {value!r}).", "Type a number such as 0.7.")
-        if self.do_sample and self.temperature <= 0:
-            raise InputError("Temperature must be above 0.", "Choose greedy for 'always the most likely token'.")
-        if self.top_k < 0:
-            raise InputError("Top-k cannot be negative (0 turns it off).")
-        if not 0.0 <= self.top_p <= 1.0:
-            raise InputError("Top-p must be between 0 and 1.")
-
-    @property
-    def greedy_by_temperature(self) -> bool:
-        return self.do_sample and self.temperature <= MIN_TEMPERATURE + 1e-9
-
-    def stages(self, logits: torch.Tensor, order: torch.Tensor | None = None) -> DistributionStages:
-        """The distribution these settings give for ``logits``, with notes for the learner.
-
-        ``order``: :func:`sort_order` of ``logits``, kept by a caller that redraws often.
-        """
-        self.validate()
-        if self.greedy_by_temperature:
-            stages = distribution_stages(logits, do_sample=False)
-            stages.notes.append(f"Temperature {self.temperature:.2f} is the minimum: it works as greedy "
-                                "decoding (the most likely token gets all the probability).")
-            return stages
-        return distribution_stages(logits, temperature=self.temperature, top_k=self.top_k,
-                                   top_p=self.top_p, do_sample=self.do_sample, order=order)
-
-    def with_seed(self, seed: int | None) -> SamplingSettings:
-        return replace(self, seed=seed)
-
-    def describe(self) -> str:
-        if not self.do_sample or self.greedy_by_temperature:
-            return "greedy"
-        parts = [f"T={self.temperature:.2f}"]
-        if self.top_k:
-            parts.append(f"top-k={self.top_k}")
-        if self.top_p < 1.0:
-            parts.append(f"top-p={self.top_p:.2f}")
-        return "sample " + " ".join(parts)
+    settings.validate()
+    if settings.greedy_by_temperature:
+        stages = distribution_stages(logits, do_sample=False)
+        stages.notes.append(f"Temperature {settings.temperature:.2f} is the minimum: it works as greedy "
+                            "decoding (the most likely token gets all the probability).")
+        return stages
+    return distribution_stages(logits, temperature=settings.temperature, top_k=settings.top_k,
+                               top_p=settings.top_p, do_sample=settings.do_sample, order=order)
 
 
 def pick_token(settings: SamplingSettings, logits: torch.Tensor,
                generator: torch.Generator | None = None) -> tuple[int, DistributionStages]:
     """The next token under ``settings`` (greedy, or one seeded draw) and the stages it came from.
 
-    The one way every tab and the command line choose a token: through ``settings.stages``, so
+    The one way every tab and the command line choose a token: through :func:`stages_for`, so
     what is picked is what the Sampling tab shows (``stages.final[token]`` is its probability).
     """
-    stages = settings.stages(logits)
+    stages = stages_for(settings, logits)
     token = int(torch.argmax(stages.final)) if stages.greedy else sample_token(stages.final, generator)
     return token, stages

@@ -327,7 +327,7 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
     if not examples:
         raise InputError("The dataset has no rows to evaluate.", "Choose another split or file.")
     check_systems(systems)
-    settings = settings or GenerationSettings(max_new_tokens=DEFAULT_MAX_NEW_TOKENS, do_sample=False, top_n=0)
+    settings = settings or GenerationSettings.make(max_new_tokens=DEFAULT_MAX_NEW_TOKENS, do_sample=False, top_n=0)
     settings.validate()
     scorer = make_rouge_scorer(use_stemmer, tokenizer)
     prepared = []

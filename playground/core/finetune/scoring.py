@@ -55,7 +55,7 @@ def score_test_split(loaded, rows: list[Row], cfg: FinetuneConfig, when: str,
 
     spec = SystemSpec(ZERO_SHOT, label=when, template=cfg.data.template,
                       use_chat_template=cfg.data.use_chat_template)
-    settings = GenerationSettings(max_new_tokens=cfg.evaluation.max_new_tokens, do_sample=False, top_n=0)
+    settings = GenerationSettings.make(max_new_tokens=cfg.evaluation.max_new_tokens, do_sample=False, top_n=0)
     model = loaded.model
     was_training = model.training
     model.eval()  # no dropout while generating

@@ -8,7 +8,6 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
-    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 from playground.core.decoding.generation import GenerationSettings
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
-from playground.qt.widgets.make import button, dspin, form, group, note_label, spin, splitter, vbox
+from playground.qt.widgets.make import button, note_label, splitter, vbox
 
 LESSON = (
     "<b>Prompt → completion.</b> The model reads your prompt as tokens (pieces of words) and "
@@ -38,6 +37,26 @@ def _tokens(n: int) -> str:
 
 class GeneratePanel(Panel):
     title = "Generate"
+    guide = "Type a prompt and watch the model write, token by token, greedily or by sampling."
+    help = """<h2>Generate: prompt and completion</h2>
+<p>The model turns your text into <b>tokens</b> and predicts the next token, again and again: that is
+<b>inference</b>. <b>Greedy</b> decoding always takes the most likely token, so it repeats itself exactly.
+<b>Sampling</b> draws at random from the probabilities:</p>
+<ul><li><b>Temperature</b> divides the scores before they become probabilities: below 1 sharpens (safer),
+above 1 flattens (more varied, more mistakes).</li>
+<li><b>Top-k</b> keeps only the k most likely tokens.</li>
+<li><b>Top-p</b> keeps the smallest set of likely tokens whose probabilities add up to p.</li>
+<li><b>Max new tokens</b> caps the length; the <b>seed</b> makes random draws repeatable.</li></ul>"""
+    notebook_kind = "generation"
+
+    def lab_events(self) -> dict:
+        return {"generation": (self.sig_generation_finished,
+                               lambda _text: dict(self.settings_from_controls().to_dict(), tokens=self.tokens))}
+
+    def notebook_state(self) -> dict | None:
+        if not self.output_text:
+            return None
+        return {"kind": "generation", "prompt": self.full_prompt(), "settings": self.settings_from_controls().to_dict()}
 
     sig_generation_finished = Signal(str)
     """the whole completion when a generation ends (also after Stop)"""
@@ -62,7 +81,6 @@ class GeneratePanel(Panel):
         self.prompt_edit.textChanged.connect(self._meter_timer.start)
         self.chat_check.toggled.connect(self._meter_timer.start)
         self.max_tokens.valueChanged.connect(self._meter_timer.start)
-        self._update_enabled()
 
     # building ------------------------------------------------------------------------------
     def _build_prompt(self) -> None:
@@ -80,27 +98,16 @@ class GeneratePanel(Panel):
         self.exact_view.setPlaceholderText("The prompt as the model receives it appears here.")
 
     def _build_settings(self) -> QGroupBox:
+        from playground.qt.binding import Draft, persist
+        from playground.qt.widgets.generation_form import GenerationForm
 
-        self.max_tokens = spin(1, 4096, 64, "Max new tokens: generation stops after this many tokens, or at "
-                               "end-of-text.")
-        self.mode = QComboBox()
-        self.mode.addItems(["Greedy", "Sampling"])
-        self.mode.setToolTip("Greedy always picks the most likely next token (same output every time). "
-                             "Sampling draws at random from the distribution.")
-        self.temperature = dspin(0.05, 2.0, 0.05, 0.7, "Temperature divides the scores before softmax: below 1 "
-                                 "makes likely tokens likelier (safer), above 1 flattens the distribution (more "
-                                 "creative).")
-        self.top_k = spin(0, 1000, 50, "Top-k keeps only the k most likely tokens (0 = off).")
-        self.top_p = dspin(0.01, 1.0, 0.05, 0.95, "Top-p keeps the smallest set of likely tokens whose "
-                           "probabilities add up to p (1.0 = off).")
-        self.seed = spin(0, 2**31 - 1, tip="The seed fixes the random draws: the same seed and settings give "
-                         "the same text.")
-        self._restore_settings()
-        self.mode.currentIndexChanged.connect(self._update_enabled)
-
-        return group("Generation settings", form(
-            ("Max new tokens", self.max_tokens), ("Decoding", self.mode), ("Temperature", self.temperature),
-            ("Top-k", self.top_k), ("Top-p", self.top_p), ("Seed", self.seed)))
+        # The ``generation`` section of the settings, the very type the CLI's flags are made from.
+        self.draft = Draft(GenerationSettings(), self)
+        persist(self.draft, self.context.settings)
+        form = GenerationForm(self.draft, "sampling", tokens_path="max_new_tokens")
+        self.max_tokens, self.mode = form.max_tokens, form.mode
+        self.temperature, self.top_k, self.top_p, self.seed = form.temperature, form.top_k, form.top_p, form.seed
+        return form
 
     def _build_output(self) -> None:
 
@@ -166,28 +173,7 @@ class GeneratePanel(Panel):
 
     # settings -----------------------------------------------------------------------------
     def settings_from_controls(self) -> GenerationSettings:
-        return GenerationSettings(
-            max_new_tokens=self.max_tokens.value(), do_sample=self.mode.currentIndex() == 1,
-            temperature=self.temperature.value(), top_k=self.top_k.value(), top_p=self.top_p.value(),
-            seed=self.seed.value(),
-        )
-
-    def _restore_settings(self) -> None:
-        saved = self.context.settings.get("generation", {}) or {}
-        try:
-            self.max_tokens.setValue(int(saved.get("max_new_tokens", 64)))
-            self.mode.setCurrentIndex(1 if saved.get("do_sample") else 0)
-            self.temperature.setValue(float(saved.get("temperature", 0.7)))
-            self.top_k.setValue(int(saved.get("top_k", 50)))
-            self.top_p.setValue(float(saved.get("top_p", 0.95)))
-            self.seed.setValue(int(saved.get("seed", 0)))
-        except (TypeError, ValueError):
-            pass
-
-    def _update_enabled(self) -> None:
-        sampling = self.mode.currentIndex() == 1
-        for w in (self.temperature, self.top_k, self.top_p, self.seed):
-            w.setEnabled(sampling)
+        return self.draft.value
 
     def on_model_changed(self, loaded) -> None:
         from playground.core.models.encoder import has_masked_lm_head
@@ -233,7 +219,6 @@ class GeneratePanel(Panel):
             self._fill_mask(loaded)
             return
         settings = self.settings_from_controls()
-        self.context.settings.set("generation", settings.to_dict())
         try:
             prompt = self.full_prompt()
             from playground.core.decoding.generation import check_prompt
@@ -252,6 +237,7 @@ class GeneratePanel(Panel):
         self.tokens = 0
         self.steps = []
         self._run_model = loaded.info.name
+        self._run_settings = settings
         self._started = time.perf_counter()
         self.task = self.slot.start("generate", lambda h: stream_generate(loaded, prompt, settings, cancelled=h.cancelled),
                                     on_item=self._on_step, on_finished=self._on_finished)
@@ -336,9 +322,8 @@ class GeneratePanel(Panel):
         self.generate_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         if self.tokens:
-            s = self.settings_from_controls()
-            how = (f"sampling, temperature {s.temperature}, top-k {s.top_k}, top-p {s.top_p}, seed {s.seed}"
-                   if s.do_sample else "greedy")
+            s = self._run_settings
+            how = f"{s.sampling.describe()}, seed {s.seed}" if not s.sampling.greedy else "greedy"
             model = getattr(self, "_run_model", "")
             self.session_runs.append((f"Prompt ({model}, {how}, {self.tokens} tokens{note})",
                                       f"{self.prompt_edit.toPlainText()}\n\n→ {self.output_text}"))

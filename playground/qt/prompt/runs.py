@@ -25,7 +25,7 @@ class PromptRunsMixin:
 
     # running -------------------------------------------------------------------------------------
     def settings(self) -> GenerationSettings:
-        return GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
+        return GenerationSettings.make(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
 
     def _start(self, variants, on_event, on_finished) -> bool:
         from playground.core.base.errors import describe_exception

@@ -39,6 +39,27 @@ DEFAULT_PROMPT = "Write a short poem about the sea."
 
 class SamplingPanel(Panel, SamplingView):
     title = "Sampling"
+    guide = "See the next-token distribution and how temperature, top-k and top-p reshape it."
+    help = """<h2>Sampling: the next-token distribution</h2>
+<p>For every position the model outputs a score (<b>logit</b>) for each of the tens of thousands of tokens
+in its vocabulary; <b>softmax</b> turns them into probabilities that add up to 1. The settings then decide
+which token is picked. Move a slider and watch the bars: grey bars are cut by top-k or top-p, the kept ones
+are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
+    notebook_kind = "next_token"
+
+    def lab_events(self) -> dict:
+        from dataclasses import asdict
+
+        return {"sampling_settings": (self.controls.sig_changed, lambda: asdict(self.controls.settings())),
+                "rollouts": (self.sig_rollouts_finished,
+                             lambda: dict(asdict(self.controls.settings()), n=self.rollouts_shown))}
+
+    def notebook_state(self) -> dict | None:
+        if self.stepper is None or not self.steps:
+            return None
+        s = self.controls.settings()
+        return {"kind": "next_token", "prompt": self.stepper.prompt, "temperature": s.temperature, "top_k": s.top_k,
+                "top_p": s.top_p, "do_sample": s.do_sample, "top_n": 10}
 
     sig_steps_changed = Signal(int)
     """the number of tokens chosen so far, after any step, branch or prompt read"""
@@ -151,31 +172,13 @@ class SamplingPanel(Panel, SamplingView):
 
     # settings --------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
-        from playground.core.decoding.sampling import SamplingSettings
+        from playground.qt.binding import persist
 
-        # The timer first: restoring the controls emits their changes, which start it.
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(800)
-        self._save_timer.timeout.connect(self._save_settings)
-        saved = self.context.settings.get("sampling", {}) or {}
-        try:
-            self.controls.set_settings(SamplingSettings(
-                do_sample=bool(saved.get("do_sample", True)), temperature=float(saved.get("temperature", 1.0)),
-                top_k=int(saved.get("top_k", 0)), top_p=float(saved.get("top_p", 1.0)),
-                seed=int(saved.get("seed", 0))))
-        except (TypeError, ValueError):
-            pass
-
-    def _save_settings(self) -> None:
-        from dataclasses import asdict
-
-        self.context.settings.set("sampling", asdict(self.controls.settings()))
+        persist(self.controls.draft, self.context.settings)  # the ``sampling`` section, saved on every change
 
     def _on_settings_changed(self) -> None:
         self._generator = None  # a new seed (or settings) starts a fresh sequence of draws
         self.schedule_redraw()
-        self._save_timer.start()
 
     # model -----------------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:

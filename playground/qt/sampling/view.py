@@ -118,6 +118,7 @@ class SamplingView:
     def redraw(self) -> None:
         """Reshape the shown step's distribution with the current settings (no model run)."""
         from playground.core.decoding.distribution_view import view_of
+        from playground.core.decoding.sampling import stages_for
         from playground.core.prompting.tokens import token_label
 
         step = self.shown_step()
@@ -126,7 +127,7 @@ class SamplingView:
         settings = self.controls.settings()
         try:
             ids = self._tokens_for(step)
-            stages = settings.stages(step.logits, self._order)
+            stages = stages_for(settings, step.logits, self._order)
         except PlaygroundError as exc:
             self.chart.clear()
             self._shown_key = None
@@ -194,18 +195,17 @@ class SamplingView:
 
     def sample_next(self) -> None:
         """Pick a token from the distribution shown and add it (a branch when an earlier step is shown)."""
-        from playground.core.decoding.sampling import sample_token
+        from playground.core.decoding.sampling import pick_token
 
         step = self.shown_step()
         if step is None or self.busy:
             return
         settings = self.controls.settings()
         try:
-            stages = settings.stages(step.logits)
+            token, stages = pick_token(settings, step.logits, self.generator())
         except PlaygroundError as exc:
             self.message_label.setText(f"{exc.message} {exc.hint}".strip())
             return
-        token = int(stages.final.argmax()) if stages.greedy else sample_token(stages.final, self.generator())
         self._choose(step.index, token, float(stages.final[token]), settings.describe())
 
     def force_token(self, token_id: int) -> None:
