@@ -117,3 +117,35 @@ def test_progress_defaults_under_playground_home(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path))
     LabProgress().mark_done("a", "s")
     assert (tmp_path / "data" / "labs-progress.json").exists()
+
+
+def test_lab_events_fill_the_state_the_checks_read():
+    from playground.core.labs.state import EVENTS
+
+    s = LabState()
+    assert not s.record("no_such_event", {"shots": 0}) and s == LabState()
+    assert s.record("prompt_run", {"shots": 0, "template": "tldr", "scores": {}})
+    assert run_check("prompt_zero_shot_run", s).passed
+    assert not s.record("prompt_measured", {"over": False}) and not s.prompt_overflow_seen
+    assert s.record("prompt_measured", {"over": True}) and not s.record("prompt_measured", {"over": True})
+    assert run_check("prompt_context_overflow_seen", s).passed
+    assert s.record("memory_estimate_shown", {}) and not s.record("memory_estimate_shown", {})
+    assert s.record("evaluation", {"systems": ["base"], "rouge": {"base": {"rouge1": 0.2}}})
+    assert s.record("finetune_run", {"method": "lora", "run_dir": "r"})
+    assert s.record("evaluation", {"systems": ["base"], "rouge": {"base": {"rouge1": 0.3}}})
+    assert [e["finetune_runs_before"] for e in s.evaluations] == [0, 1]  # counted when the event came
+    assert run_check("evaluated_after_finetune", s).passed
+    assert not run_check("preferences_labelled", s).passed  # no Align tab watched yet
+    s.record("preferences_labelled", {"pairs": 2})
+    assert run_check("preferences_labelled", s).passed and s.align["runs"] == []
+    assert set(EVENTS) >= {"prompt_run", "generation", "rollouts", "finetune_run", "policy_run"}
+
+
+def test_watching_an_align_tab_makes_the_align_checks_answerable_and_unknown_events_are_refused():
+    s = LabState()
+    s.watching(["prompt_run"])
+    assert "Align tab is not in this build" in run_check("policy_run_with_kl", s).detail
+    s.watching(["preferences_labelled", "policy_run"])
+    assert s.align_available and "KL coefficient above 0" in run_check("policy_run_with_kl", s).detail
+    with pytest.raises(ValueError, match="prompt_rnu"):
+        s.watching(["prompt_rnu"])

@@ -1,12 +1,14 @@
 """A plain snapshot of what the learner has done in the app, filled by the Qt layer from the tabs' signals.
 
 Every entry is plain data (numbers, text, dicts), so a check is a pure function of it and a test can
-build a state by hand.
+build a state by hand. The tabs report *lab events* (a name from :data:`EVENTS` and a plain-data
+payload, see ``Panel.lab_events`` in the Qt layer); :meth:`LabState.record` folds each into the state.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass
@@ -36,3 +38,103 @@ class LabState:
     align: dict = field(default_factory=dict)
     """the Align tab's state: {"pairs_labelled": int, "reward_accuracy": float | None,
     "runs": [{"algorithm": str, "kl_coef": float, "reward_before": float, "reward_after": float}]}"""
+
+    def watching(self, events) -> None:
+        """A tab that reports these event names is watched: an Align tab makes the Align checks answerable.
+        A name not in :data:`EVENTS` is a programming error, refused here (at start) rather than ignored."""
+        unknown = set(events) - set(EVENTS)
+        if unknown:
+            raise ValueError(f"unknown lab event(s): {', '.join(sorted(unknown))}; known: {', '.join(EVENTS)}")
+        if ALIGN_EVENTS & set(events):
+            _align_state(self)
+
+    def record(self, event: str, payload: dict) -> bool:
+        """Fold one lab event into the state; True when the state changed (an unknown name changes nothing)."""
+        handler = EVENTS.get(event)
+        return bool(handler(self, dict(payload))) if handler is not None else False
+
+
+def _append(name: str) -> Callable[[LabState, dict], bool]:
+    def handler(s: LabState, payload: dict) -> bool:
+        getattr(s, name).append(payload)
+        return True
+
+    return handler
+
+
+def _overflow(s: LabState, payload: dict) -> bool:
+    if not payload.get("over") or s.prompt_overflow_seen:
+        return False
+    s.prompt_overflow_seen = True
+    return True
+
+
+def _sampling(s: LabState, payload: dict) -> bool:
+    s.sampling = payload
+    return True
+
+
+def _memory_estimate(s: LabState, payload: dict) -> bool:
+    if "shown" in s.memory_estimates_seen:
+        return False
+    s.memory_estimates_seen.append("shown")
+    return True
+
+
+def _evaluation(s: LabState, payload: dict) -> bool:
+    s.evaluations.append(dict(payload, finetune_runs_before=len(s.finetune_runs)))
+    return True
+
+
+def _align_state(s: LabState) -> dict:
+    s.align_available = True
+    s.align.setdefault("runs", [])
+    return s.align
+
+
+def _preferences(s: LabState, payload: dict) -> bool:
+    _align_state(s)["pairs_labelled"] = int(payload["pairs"])
+    return True
+
+
+def _reward_model(s: LabState, payload: dict) -> bool:
+    _align_state(s)["reward_accuracy"] = payload.get("test_accuracy")
+    return True
+
+
+def _policy_run(s: LabState, payload: dict) -> bool:
+    _align_state(s)["runs"].append(payload)
+    return True
+
+
+EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
+    "prompt_run": _append("prompt_runs"),
+    # payload: {"shots": int, "template": str, "scores": {...}} (a single Prompt run finished)
+    "prompt_comparison": _append("prompt_comparisons"),
+    # payload: {"mode", "labels", "shots", "templates", "scored"} (a Prompt comparison ended)
+    "prompt_measured": _overflow,
+    # payload: {"over": bool} (the token meter was redrawn; True when the prompt does not fit)
+    "generation": _append("generations"),
+    # payload: GenerationSettings.to_dict() plus {"tokens": int} (a Generate run ended)
+    "sampling_settings": _sampling,
+    # payload: the Sampling tab's settings as a dict (they changed)
+    "rollouts": _append("rollouts"),
+    # payload: the settings used plus {"n": continuations shown} ('Run 5 times' ended)
+    "memory_estimate_shown": _memory_estimate,
+    # payload: {} (the Fine-tune Method step, with its memory estimate, is on show)
+    "finetune_run": _append("finetune_runs"),
+    # payload: {"method": str, "run_dir": str, ...} (a fine-tuning run finished)
+    "evaluation": _evaluation,
+    # payload: {"systems": [label...], "rouge": {label: {"rouge1", "rouge2", "rougeL"}}} (an evaluation ended)
+    "preferences_labelled": _preferences,
+    # payload: {"pairs": int} (the Align tab's labelled pairs now)
+    "reward_model_trained": _reward_model,
+    # payload: {"test_accuracy": float | None} (a reward model was trained)
+    "policy_run": _policy_run,
+    # payload: {"algorithm": str, "kl_coef": float, "reward_before"?, "reward_after"?} (a policy run ended)
+}
+"""Every lab event a tab may report, with what it does to the state (the payloads are plain data)."""
+ALIGN_EVENTS = frozenset({"preferences_labelled", "reward_model_trained", "policy_run"})
+"""the events only an Align tab reports: a tab that reports them makes the Align checks answerable"""
+VALUE_EVENTS = frozenset({"sampling_settings"})
+"""events that carry a value now rather than something that happened: recorded once when watching starts"""
