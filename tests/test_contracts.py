@@ -31,3 +31,39 @@ def test_a_broken_contract_is_caught(tmp_path):
     out = _lint(tmp_path)
     assert out.returncode != 0
     assert "core never imports Qt, the GUI or the CLI BROKEN" in out.stdout
+
+
+def _independent_tab_packages(pyproject: Path) -> set[str]:
+    import tomllib
+
+    contracts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    independence, = [c for c in contracts if c["name"] == "tab packages are independent of each other"]
+    return set(independence["modules"])
+
+
+def _tab_packages(qt: Path) -> set[str]:
+    """Every tab package: a folder under playground/qt/ with a panel.py."""
+    return {f"playground.qt.{p.parent.name}" for p in qt.glob("*/panel.py")}
+
+
+def _tabs_missing_from_the_contract(root: Path) -> set[str]:
+    return _tab_packages(root / "playground" / "qt") - _independent_tab_packages(root / "pyproject.toml")
+
+
+def test_every_tab_package_is_in_the_independence_contract():
+    assert len(_tab_packages(ROOT / "playground" / "qt")) >= 8
+    assert _tabs_missing_from_the_contract(ROOT) == set(), "add the tab package to the contract in pyproject.toml"
+
+
+def test_a_new_tab_left_out_of_the_contract_is_caught(tmp_path):
+    """The check can fail: a new tab package (a folder with a panel.py) not listed in the contract."""
+    import shutil
+
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for panel in (ROOT / "playground" / "qt").glob("*/panel.py"):
+        (tmp_path / "playground" / "qt" / panel.parent.name).mkdir(parents=True)
+        (tmp_path / "playground" / "qt" / panel.parent.name / "panel.py").write_text("")
+    assert _tabs_missing_from_the_contract(tmp_path) == set()
+    (tmp_path / "playground" / "qt" / "build").mkdir()
+    (tmp_path / "playground" / "qt" / "build" / "panel.py").write_text("")
+    assert _tabs_missing_from_the_contract(tmp_path) == {"playground.qt.build"}
