@@ -1,4 +1,5 @@
-"""The memory limit for attention and what to do past it, remembered in the settings."""
+"""The memory limit for attention and what to do past it, remembered in the settings; the line that says
+where a text stands against it."""
 
 from __future__ import annotations
 
@@ -50,3 +51,23 @@ class AnalysisControls(QWidget):
 
     def save(self) -> None:
         self.settings.set(SETTINGS_KEY, {"limit_mb": self.limit_spin.value(), "over_limit": self.over_limit()})
+
+
+def memory_status(loaded, n: int, has_attention: bool, limit: int, policy: str) -> str:
+    """The status line for a text of ``n`` tokens: the context it takes and the attention memory it needs
+    against the limit (red past it), or that the model has no attention maps to show."""
+    from playground.core.attention import attention_shapes, format_bytes
+    from playground.core.attention.memory import attention_bytes
+
+    if not has_attention:
+        return (f"<span style='color:#b00020'>{n:,} tokens · {loaded.info.name} has no attention layers, so there "
+                "are no attention maps to show. The tokens and embeddings still work.</span>")
+    shapes = attention_shapes(loaded.model.config, loaded.info, n, n if loaded.is_encoder_decoder else 0)
+    need = attention_bytes(shapes)
+    over = need > limit
+    window = loaded.info.context_window
+    colour = "#b00020" if over or n > window else "palette(text)"
+    extra = " (past the limit: " + ("it will be downsampled)" if policy == "downsample"
+                                     else "raise the limit or choose 'downsample')") if over else ""
+    return (f"<span style='color:{colour}'>{n:,} tokens / {window:,} context · attention "
+            f"needs about {format_bytes(need)}{extra}</span>")

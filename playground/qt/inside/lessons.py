@@ -1,4 +1,4 @@
-"""The short paragraphs that teach, one beside each view of the Inside tab."""
+"""The short paragraphs that teach, one beside each view of the Inside tab, and the tab's F1 guide."""
 
 PANEL = (
     "<b>Inside the model.</b> Text becomes <i>tokens</i>, tokens become <i>vectors</i>, and in every "
@@ -65,3 +65,9 @@ BOTH_KINDS = ("<b>Decoder and encoder on one sentence.</b> A decoder (SmolLM2) i
               "attends to the whole sentence, both ways. The tokenizers differ too: byte-level BPE marks a "
               "leading space with Ġ, WordPiece marks a word's continuation with ## and adds [CLS] and [SEP]. "
               "The loaded model stands for its own kind; the bundled one stands for the other.")
+
+GUIDE = """<h2>Inside: tokens, embeddings, attention</h2>
+<p>Text becomes <b>tokens</b> (words or pieces of words); each token becomes a vector, its
+<b>embedding</b>; similar words get similar vectors (cosine similarity). In <b>self-attention</b> every token
+weighs every other token; <b>multi-head</b> attention does this several times in parallel, and heads learn
+different patterns. The <b>logit lens</b> shows what each layer would predict if it were the last.</p>"""

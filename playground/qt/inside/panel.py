@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
-    QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from playground.qt.inside import lessons, saving
 from playground.qt.inside.common import ViewPage
-from playground.qt.inside.controls import AnalysisControls
+from playground.qt.inside.controls import AnalysisControls, memory_status
 from playground.qt.inside.embedding_view import EmbeddingView
 from playground.qt.inside.heads_view import HeadGridView
 from playground.qt.inside.heatmap_view import HeatmapView
@@ -36,6 +35,9 @@ ATTENTION_VIEWS = ("attention", "heads", "lines")
 
 class InsidePanel(Panel):
     title = "Inside"
+    guide = "See how text becomes tokens and vectors, and which tokens each token attends to, layer by layer."
+    help = lessons.GUIDE
+    notebook_kind = "attention"
 
     sig_analysis_finished = Signal(object)
     """the AttentionResult of an analysis, or None when it failed or was stopped"""
@@ -45,6 +47,9 @@ class InsidePanel(Panel):
     """the LogitLensResult, or None when it failed or was stopped"""
     sig_embeddings_finished = Signal(object)
     """the EmbeddingResult, or None when it failed"""
+
+    def notebook_state(self) -> dict | None:
+        return saving.notebook_experiment(self)
 
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -57,6 +62,16 @@ class InsidePanel(Panel):
         self.has_attention = True
         self.summary = self._status = ""  # the last analysis, with its model: plain (handout), rich (status line)
 
+        self._build_inputs()
+        self._build_selection()
+        self._build_views()
+        self._build_save_buttons()
+        self._lay_out()
+        self._build_timers()
+        self._on_view_changed(self.view_tabs.currentIndex())
+
+    def _build_inputs(self) -> None:
+        """The text (and decoder text), the analysis controls, Analyse / Stop, progress and message lines."""
         self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
         self.text_edit.setToolTip("The text to look inside. Ctrl+Enter analyses it, Esc stops.")
         self.text_edit.setMaximumHeight(90)
@@ -65,7 +80,7 @@ class InsidePanel(Panel):
         self.target_edit.setToolTip("Encoder-decoder models read the text with the encoder and write with the "
                                     "decoder. Cross-attention shows which input tokens each output token uses.")
         self.target_edit.setVisible(False)
-        self.controls = AnalysisControls(context.settings)
+        self.controls = AnalysisControls(self.context.settings)
         self.analyse_button = button("Analyse  (Ctrl+Enter)", "Run the model once on the text with attention "
                                      "switched on.", self.analyse)
         self.stop_button = button("Stop  (Esc)", on_click=self.stop)
@@ -76,7 +91,8 @@ class InsidePanel(Panel):
         self.status_label = note_label()
         self.message_label = self.message_line()
 
-        # What to show: which map, layer and head (for the three attention views).
+    def _build_selection(self) -> None:
+        """What to show: which map, layer and head (for the three attention views)."""
         self.selection_row = SelectionBar()
         self.selection_row.sig_changed.connect(self._schedule_refresh)
         # Hidden for views with no layer/head to choose, but its room is kept: the sub-tab bar stays put.
@@ -87,6 +103,8 @@ class InsidePanel(Panel):
         self.layer_slider = self.selection_row.layer_slider
         self.head_combo = self.selection_row.head_combo
 
+    def _build_views(self) -> None:
+        """The views, each on its sub-tab with its lesson."""
         self.token_view = TokenView()
         self.heatmap = HeatmapView()
         self.heads = HeadGridView()
@@ -95,7 +113,7 @@ class InsidePanel(Panel):
         self.embeddings = EmbeddingView()
         from playground.qt.inside.kinds_views import MeaningView, ObjectivesView
 
-        self.meaning, self.objectives = MeaningView(context), ObjectivesView(context)
+        self.meaning, self.objectives = MeaningView(self.context), ObjectivesView(self.context)
         self.views = {"tokens": self.token_view, "attention": self.heatmap, "heads": self.heads,
                       "lines": self.lines, "lens": self.lens, "embeddings": self.embeddings,
                       "meaning": self.meaning, "objectives": self.objectives}
@@ -107,19 +125,20 @@ class InsidePanel(Panel):
             self.view_tabs.addTab(ViewPage(self.views[name], lesson), title)
         from playground.qt.inside.both_kinds_view import BothKindsView  # issue 16: both kinds side by side
 
-        self.views["kinds"] = BothKindsView(context)
+        self.views["kinds"] = BothKindsView(self.context)
         self.view_tabs.addTab(ViewPage(self.views["kinds"], lessons.BOTH_KINDS), "Both kinds")
         self.view_tabs.currentChanged.connect(self._on_view_changed)
         self.heads.sig_head_clicked.connect(self._on_head_clicked)
         self.lens.sig_window_changed.connect(lambda s, n: self.run_lens(s, n))
         self.embeddings.sig_compare_requested.connect(self.compare_words)
-        self.png_button = QPushButton("Save picture…")
-        self.png_button.setToolTip("Save the current view as a PNG image.")
-        self.png_button.clicked.connect(lambda: self._export_dialog("png"))
-        self.csv_button = QPushButton("Save numbers…")
-        self.csv_button.setToolTip("Save the numbers behind the current view as CSV (opens in any spreadsheet).")
-        self.csv_button.clicked.connect(lambda: self._export_dialog("csv"))
 
+    def _build_save_buttons(self) -> None:
+        self.png_button = button("Save picture…", "Save the current view as a PNG image.",
+                                 lambda: self._export_dialog("png"))
+        self.csv_button = button("Save numbers…", "Save the numbers behind the current view as CSV (opens in any "
+                                 "spreadsheet).", lambda: self._export_dialog("csv"))
+
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(self.text_edit)
@@ -146,6 +165,8 @@ class InsidePanel(Panel):
         outer.addWidget(self.selection_row)
         outer.addWidget(self.view_tabs, 1)
 
+    def _build_timers(self) -> None:
+        """Ctrl+Enter / Esc, the debounced redraw and the debounced token count."""
         run_shortcut(self, self.analyse, editor=self.text_edit, stop=self.stop)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -157,7 +178,6 @@ class InsidePanel(Panel):
         self._token_timer.timeout.connect(self.update_tokens)
         self.text_edit.textChanged.connect(self._token_timer.start)
         self.controls.sig_changed.connect(self._token_timer.start)
-        self._on_view_changed(self.view_tabs.currentIndex())
 
     # model and tokens ------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
@@ -183,8 +203,6 @@ class InsidePanel(Panel):
 
     def update_tokens(self) -> None:
         """Tokenize on the GUI thread (a tokenizer is fast) and show the memory the attention would need."""
-        from playground.core.attention import attention_shapes, format_bytes
-        from playground.core.attention.memory import attention_bytes
         from playground.core.base.errors import PlaygroundError
         from playground.core.prompting.tokens import tokenize_text
 
@@ -200,22 +218,8 @@ class InsidePanel(Panel):
             self.status_label.setText("")
             return
         self.token_view.show_tokens(pieces, text)
-        n = len(pieces)
-        if not self.has_attention:
-            self.status_label.setText(f"<span style='color:#b00020'>{n:,} tokens · {loaded.info.name} has no "
-                                      "attention layers, so there are no attention maps to show. The tokens and "
-                                      "embeddings still work.</span>")
-            return
-        shapes = attention_shapes(loaded.model.config, loaded.info, n, n if loaded.is_encoder_decoder else 0)
-        need = attention_bytes(shapes)
-        limit = self.controls.limit_bytes()
-        over = need > limit
-        window = loaded.info.context_window
-        colour = "#b00020" if over or n > window else "palette(text)"
-        extra = " (past the limit: " + ("it will be downsampled)" if self.controls.over_limit() == "downsample"
-                                         else "raise the limit or choose 'downsample')") if over else ""
-        self.status_label.setText(f"<span style='color:{colour}'>{n:,} tokens / {window:,} context · attention "
-                                  f"needs about {format_bytes(need)}{extra}</span>")
+        self.status_label.setText(memory_status(loaded, len(pieces), self.has_attention, self.controls.limit_bytes(),
+                                                self.controls.over_limit()))
 
     # analysis --------------------------------------------------------------------------------
     def analyse(self) -> None:

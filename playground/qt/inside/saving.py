@@ -1,5 +1,5 @@
-"""Saving what the Inside tab shows: the current view as PNG or CSV, and its part of the session
-handout (the text, what was found, and only the charts that show a result)."""
+"""Saving what the Inside tab shows: the current view as PNG or CSV, its part of the session handout
+(the text, what was found, and only the charts that show a result), and its notebook experiment."""
 
 from __future__ import annotations
 
@@ -71,6 +71,16 @@ def snapshot(panel) -> list[tuple[str, str]]:
     if panel.embeddings.result is not None:
         items.append(("Embeddings compared", ", ".join(panel.embeddings.result.words)))
     return items
+
+
+def notebook_experiment(panel) -> dict | None:
+    """The analysed text at the map, layer and head on show, as the notebook's attention experiment."""
+    result = panel.result
+    if result is None or "self" not in result.maps:
+        return None
+    name, layer, head = panel.selection()
+    return {"kind": "attention", "text": result.text, "layer": int(layer),
+            "head": int(head) if isinstance(head, int) else 0, "row": -1}
 
 
 def figures(panel) -> list:
