@@ -67,19 +67,6 @@ def top_p_mask(logits: torch.Tensor, top_p: float, min_keep: int = 1,
     return remove_sorted.scatter(-1, sorted_idx, remove_sorted)
 
 
-def warp_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
-                top_p: float = 1.0) -> torch.Tensor:
-    """Logits after temperature, top-k and top-p, with removed tokens at -inf."""
-    out = apply_temperature(logits.float(), temperature) if temperature != 1.0 else logits.float()
-    k_mask = top_k_mask(out, top_k)
-    if k_mask.any():
-        out = out.masked_fill(k_mask, float("-inf"))
-    p_mask = top_p_mask(out, top_p)
-    if p_mask.any():
-        out = out.masked_fill(p_mask, float("-inf"))
-    return out
-
-
 def check_logits(logits: torch.Tensor) -> None:
     """Refuse logits a broken model produced (NaN, +inf, or every token at -inf).
 
