@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from playground.core.decoding.settings import DEFAULT_SAMPLING, GenerationSettings, SamplingSettings
+from playground.core.prompting.prompt_settings import PromptSettings
 
 SETTINGS_VERSION = 2
 
@@ -111,6 +112,7 @@ class AppSettings:
     evaluate: EvaluateSection = field(default_factory=EvaluateSection)
     adapter: AdapterSection = field(default_factory=AdapterSection)
     finetune: FinetuneSection = field(default_factory=FinetuneSection)
+    prompt: PromptSettings = field(default_factory=PromptSettings)
 
 
 # checking ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-FREE = "__free__"
+from playground.core.prompting.prompt_settings import FREE_TEMPLATE as FREE
 
 
 class ChoosingMixin:
@@ -35,8 +35,7 @@ class ChoosingMixin:
             self.example_combo.setCurrentIndex(random.randrange(self.example_combo.count()))
 
     def template(self) -> str:
-        data = self.template_combo.currentData()
-        return self.free_edit.text().replace("\\n", "\n") if data == FREE else data
+        return self.draft.value.template_text()
 
     def chosen_ids(self) -> list[str]:
         out = []
@@ -51,13 +50,13 @@ class ChoosingMixin:
 
         ex = self.current_example()
         dialogue = self.dialogue_edit.toPlainText()
-        k = self.shots_spin.value() if k is None else k
+        k = self.draft.value.shots if k is None else k
         chosen = self.chosen_ids()
         return select_shots(self.train, k, exclude_id=ex.id if ex and ex.input == dialogue else "",
-                            exclude_text=dialogue, seed=self.seed_spin.value(), chosen_ids=chosen)
+                            exclude_text=dialogue, seed=self.draft.value.seed, chosen_ids=chosen)
 
     def use_chat(self, loaded) -> bool:
-        return self.chat_check.isChecked() and loaded.info.has_chat_template and not loaded.is_encoder_decoder
+        return self.draft.value.use_chat_template and loaded.info.has_chat_template and not loaded.is_encoder_decoder
 
     def reference(self) -> str:
         ex = self.current_example()

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -28,7 +27,7 @@ from playground.qt.prompt.compare_view import CompareView
 from playground.qt.prompt.history_view import HistoryView
 from playground.qt.prompt.runs import PromptRunsMixin, describe_shots
 from playground.qt.prompt.token_meter import TokenMeter
-from playground.qt.widgets.make import button, form, hbox, note_label, spin, splitter, vbox
+from playground.qt.widgets.make import button, form, hbox, note_label, splitter, vbox
 
 LESSON = (
     "<b>In-context learning.</b> Without changing a single weight, you can show a model a task "
@@ -42,6 +41,40 @@ LESSON = (
 
 class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
     title = "Prompt"
+    guide = "Teach the model a task inside the prompt, with no training: compare zero-, one- and few-shot."
+    help = """<h2>Prompt: in-context learning</h2>
+<p>A <b>prompt</b> is the text the model reads; its <b>completion</b> is what it writes next. You can teach
+a task inside the prompt without training: <b>zero-shot</b> only asks, <b>one-shot</b> shows one worked
+example first, <b>few-shot</b> shows several.</p>
+<p>Every example costs tokens in the <b>context window</b>, the most text the model can look at once. The
+meter shows instruction, examples, dialogue and room for the answer. Compare 0, 1 and k shots side by side
+and watch ROUGE: large models usually gain from examples; a model as small as the bundled one often copies
+an example's wording and can score lower with more shots. When examples do not help, fine-tuning starts to
+pay.</p>"""
+    notebook_kind = "prompt_comparison"
+
+    def lab_events(self) -> dict:
+        def run(event) -> dict:
+            v = (self.last_run().get("variants") or [None])[0]
+            return {"shots": len(v.shots) if v else 0, "template": v.template if v else "", "scores": dict(event.scores)}
+
+        def comparison() -> dict:
+            variants = self.last_run().get("variants", [])
+            return {"mode": self.compare_mode.currentData(), "labels": [v.label for v in variants],
+                    "shots": [len(v.shots) for v in variants], "templates": [v.template for v in variants],
+                    "scored": self.compare_view.scored}
+
+        return {"prompt_run": (self.sig_run_finished, run), "prompt_comparison": (self.sig_compare_finished, comparison),
+                "prompt_measured": (self.sig_prompt_measured, lambda over: {"over": over})}
+
+    def notebook_state(self) -> dict | None:
+        cols = [c for c in self.compare_view.columns if c.result is not None and c.result.done]
+        if not cols:
+            return None
+        run = self.last_run()
+        return {"kind": "prompt_comparison", "reference": run.get("reference", ""),
+                "settings": run.get("settings") or self.settings().to_dict(),
+                "variants": [{"label": c.label, "prompt": c.result.prompt} for c in cols]}
 
     sig_run_finished = Signal(object)
     """the VariantEvent of a finished single run (with its summary and scores)"""
@@ -63,9 +96,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(120)
         self._refresh_timer.timeout.connect(self.refresh_prompt)
-        for sig in (self.template_combo.currentIndexChanged, self.free_edit.textChanged, self.chat_check.toggled,
-                    self.shots_spin.valueChanged, self.seed_spin.valueChanged, self.max_tokens.valueChanged,
-                    self.dialogue_edit.textChanged, self.shot_list.itemChanged):
+        for sig in (self.draft.sig_changed, self.dialogue_edit.textChanged, self.shot_list.itemChanged):
             sig.connect(self._schedule_refresh)
         self.example_combo.currentIndexChanged.connect(self._example_chosen)
         self.split_combo.currentIndexChanged.connect(self._split_chosen)
@@ -117,8 +148,6 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         outer.addWidget(self.encoder_notice)
         outer.addWidget(split)
         run_shortcut(self, self.run_single)
-        self.template_combo.currentIndexChanged.connect(
-            lambda: self.free_edit.setEnabled(self.template_combo.currentData() == FREE))
 
     def _fit_left(self) -> None:
         """The controls' column as wide as its widest control needs, so none is cut (again after a zoom)."""
@@ -152,22 +181,29 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         return src_box
 
     def _build_prompt_box(self) -> QGroupBox:
+        from playground.core.prompting.prompt_settings import PromptSettings
+        from playground.qt.binding import Draft, bind, form_row, persist, widget_for
+
+        # The ``prompt`` section of the settings: every row below is bound to one field of it.
+        self.draft = draft = Draft(PromptSettings(), self)
+        persist(draft, self.context.settings)
         self.template_combo = QComboBox()
         for t in TEMPLATES.values():
             self.template_combo.addItem(t.label, t.name)
             self.template_combo.setItemData(self.template_combo.count() - 1, t.description, Qt.ItemDataRole.ToolTipRole)
         self.template_combo.addItem("Free template…", FREE)
-        self.template_combo.setToolTip("How the request is worded. Instruction-tuned models answer best to "
-                                       "wordings like those they were trained on.")
-        self.free_edit = QLineEdit("Conversation:\\n{dialogue}\\nIn short: {summary}")
-        self.free_edit.setToolTip("Your own template: {dialogue} marks the conversation, {summary} where an "
-                                  "example's answer goes. \\n is a new line.")
-        self.free_edit.setEnabled(False)
-        self.chat_check = self.chat_template_check("Chat models were trained on turns wrapped in special tokens; "
-                                                   "each example becomes a user turn and an assistant answer.")
-        self.shots_spin = spin(0, 8, tip="How many worked examples to show before the dialogue: 0 = zero-shot, "
-                               "1 = one-shot, more = few-shot.")
-        self.seed_spin = spin(0, 99999, tip="Examples are drawn from the train split at random with this seed.")
+        self.template_combo.setToolTip(draft.field("template").metadata["help"])
+        bind(self.template_combo, draft, "template")
+        self.free_edit = widget_for(draft, "free_template")
+        self.chat_check = self.chat_template_check(draft.field("use_chat_template").metadata["help"])
+        bind(self.chat_check, draft, "use_chat_template")
+        self.shots_spin = widget_for(draft, "shots")
+        self.seed_spin = widget_for(draft, "seed")
+        tokens_label, self.max_tokens = form_row(draft, "generation.max_new_tokens")
+        self.max_tokens.setToolTip(self.max_tokens.toolTip() + " Decoding is greedy here, so runs are repeatable "
+                                   "and their scores comparable.")
+        self.free_edit.setEnabled(draft.value.template == FREE)
+        draft.connect_path("template", lambda: self.free_edit.setEnabled(draft.value.template == FREE))
         self.shot_list = QListWidget()
         self.shot_list.setToolTip("Tick examples to choose them by hand (in the order listed); untick all to "
                                   "draw at random.")
@@ -178,13 +214,14 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.shot_list.addItem(item)
-        self.max_tokens = spin(8, 512, 60, "Room kept for the answer; decoding is greedy so runs are repeatable.")
         for combo in (self.split_combo, self.example_combo, self.template_combo):
             # Long item texts must not set the column's minimum width (text would be cut at a zoom).
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(10)
-        rows = form(("Template", self.template_combo), ("Free template", self.free_edit), ("", self.chat_check),
-                    ("Shots", self.shots_spin), ("Seed", self.seed_spin), ("Max new tokens", self.max_tokens))
+        label = {name: draft.field(name).metadata["label"] for name in ("template", "free_template", "shots", "seed")}
+        rows = form((label["template"], self.template_combo), (label["free_template"], self.free_edit),
+                    ("", self.chat_check), (label["shots"], self.shots_spin), (label["seed"], self.seed_spin),
+                    (tokens_label, self.max_tokens))
         p_box = QGroupBox("2. The prompt")
         vbox(rows, QLabel("Choose examples by hand (optional):"), self.shot_list, parent=p_box)
         return p_box
@@ -289,7 +326,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         else:
             n = len(loaded.tokenizer(built.text, add_special_tokens=not self.use_chat(loaded))["input_ids"])
             parts = (n, 0, 0)
-        window, answer = loaded.info.context_window, self.max_tokens.value()
+        window, answer = loaded.info.context_window, self.draft.value.generation.max_new_tokens
         self.meter.set_counts(*parts, answer if not loaded.is_encoder_decoder else 0, window)
         total = sum(parts)
         from playground.qt.prompt.token_meter import COLOURS
@@ -300,7 +337,7 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
                  f"{key('dialogue')} {parts[2]:,}")
         self.meter_label.setText(f"<b>{total:,}</b> prompt tokens ({split}) + {key('answer')} {answer} / "
                                  f"{window:,} context window")
-        self.fit_button.setVisible(self.meter.over and self.shots_spin.value() > 0 and not self.edited)
+        self.fit_button.setVisible(self.meter.over and self.draft.value.shots > 0 and not self.edited)
         if self.meter.over:
             self.message.setText("The prompt does not fit in the context window: the examples take too much "
                                  "room. Drop shots, shorten the template, or lower max new tokens.")
@@ -313,6 +350,6 @@ class PromptPanel(ChoosingMixin, PromptRunsMixin, Panel):
         loaded = self.context.session.require()
         shots = self.shots()
         n = max_shots_that_fit(loaded.tokenizer, self.dialogue_edit.toPlainText(), shots, self.template(),
-                               loaded.info.context_window, self.max_tokens.value(), self.use_chat(loaded))
-        self.shots_spin.setValue(n)
+                               loaded.info.context_window, self.draft.value.generation.max_new_tokens, self.use_chat(loaded))
+        self.draft.set("shots", n)
         self.refresh_prompt()

@@ -25,7 +25,7 @@ class PromptRunsMixin:
 
     # running -------------------------------------------------------------------------------------
     def settings(self) -> GenerationSettings:
-        return GenerationSettings.make(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
+        return self.draft.value.generation
 
     def _start(self, variants, on_event, on_finished) -> bool:
         from playground.core.base.errors import describe_exception
@@ -79,7 +79,7 @@ class PromptRunsMixin:
 
     def _output_key(self) -> tuple:
         """What the output on screen depends on: the prompt as the model reads it, the answer room, the model."""
-        return self.prompt_edit.toPlainText(), self.max_tokens.value(), id(self.context.session.current)
+        return self.prompt_edit.toPlainText(), self.draft.value.generation.max_new_tokens, id(self.context.session.current)
 
     def _mark_stale(self) -> None:
         """Keep the last output, but say so once the prompt or settings no longer match it."""
@@ -145,7 +145,7 @@ class PromptRunsMixin:
         if self.compare_mode.currentData() == "templates":
             shots = self.shots()
             return [self.variant(shots, t.name, t.label) for t in TEMPLATES.values()]
-        k = max(2, self.shots_spin.value())
+        k = max(2, self.draft.value.shots)
         all_shots = self.shots(k)
         del loaded
         return [self.variant(all_shots[:n], label=f"{n}-shot") for n in (0, 1, k)]
@@ -186,7 +186,8 @@ class PromptRunsMixin:
         self.prompt_edit.setPlainText(run.prompt)
         self._setting_prompt = False
         self.edited = True
-        self.max_tokens.setValue(int(run.settings.get("max_new_tokens", self.max_tokens.value())))
+        self.draft.set("generation", GenerationSettings.from_dict({**self.draft.value.generation.to_dict(),
+                                                                   **run.settings}))
         self._show_output(run.output, html.escape(f"Reopened run {run.id} ({run.model}, {run.template}, "
                                                   f"{run.shots}-shot)."))
         self.refresh_prompt()
