@@ -52,7 +52,7 @@ def _small_job(qtbot, panel, examples=8, accumulation=2, lr="0.05"):
 def _first_token_probs(context):
     from playground.core.decoding.generation import GenerationSettings, stream_generate
 
-    step = next(stream_generate(context.session.current, "Summarize: hello there", GenerationSettings(top_n=5)))
+    step = next(stream_generate(context.session.current, "Summarize: hello there", GenerationSettings.make(top_n=5)))
     return step.top_probs
 
 
@@ -188,22 +188,22 @@ def test_stop_keeps_a_checkpoint_that_resumes(qtbot, wizard, tmp_path):
 
 def test_an_interrupted_run_is_offered_at_the_next_start(qtbot, wizard, tmp_path):
     from playground.qt.finetune import FinetunePanel
-    from playground.qt.finetune.interrupted import ACTIVE_KEY
+    from playground.qt.finetune.interrupted import ActiveRun
 
     panel = wizard
     train = _start_40_step_job(qtbot, panel, 1)
-    assert panel.context.settings.get(ACTIVE_KEY) == train.run_dir
+    assert ActiveRun(panel.context.settings).marked() == train.run_dir
     # The app goes away mid-run (the window closes: the runner cancels everything).
     panel.context.runner.cancel_all()
     qtbot.waitUntil(lambda: not train.busy, timeout=TRAIN_TIMEOUT)
-    assert panel.context.settings.get(ACTIVE_KEY) == train.run_dir
+    assert ActiveRun(panel.context.settings).marked() == train.run_dir
 
     again = FinetunePanel(panel.context)
     qtbot.addWidget(again)
     assert again.train_page.banner.isVisibleTo(again.train_page)
     assert Path(train.run_dir).name in again.train_page.banner_label.text()
     qtbot.mouseClick(again.train_page.banner_dismiss, Qt.MouseButton.LeftButton)
-    assert panel.context.settings.get(ACTIVE_KEY) is None
+    assert ActiveRun(panel.context.settings).marked() is None
 
 
 def test_bad_data_is_shown_where_it_can_be_fixed(qtbot, wizard, tmp_path):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton
 
+from playground.core.base.settings_schema import FinetuneSection
 from playground.qt.finetune.page import WizardPage
 
-ACTIVE_KEY = "finetune_active_run"
 
 
 class ActiveRun:
@@ -20,22 +20,26 @@ class ActiveRun:
         self.settings = settings
 
     def mark(self, run_dir: str) -> None:
-        self.settings.set(ACTIVE_KEY, run_dir)
+        self.settings.update(FinetuneSection, active_run=run_dir)
         self._save()
 
     def forget(self) -> None:
-        if self.settings.get(ACTIVE_KEY) is not None:
-            self.settings.set(ACTIVE_KEY, None)
+        if self.marked() is not None:
+            self.settings.update(FinetuneSection, active_run=None)
             self._save()
 
     def interrupted(self, running: str = "") -> str:
         """The marked run if it did not finish (and is not the one ``running`` now), else ''."""
         from playground.core.finetune.layout import RunFolder
 
-        path = self.settings.get(ACTIVE_KEY)
+        path = self.marked()
         if not path or not isinstance(path, str) or path == running:
             return ""
         return path if RunFolder(path).status() in ("resumable", "started") else ""
+
+    def marked(self) -> str | None:
+        """The run folder marked as training (the ``finetune`` section's ``active_run``)."""
+        return self.settings.section(FinetuneSection).active_run
 
     def _save(self) -> None:
         try:

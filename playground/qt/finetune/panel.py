@@ -16,13 +16,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.base.settings_schema import FinetuneSection
 from playground.qt.panel import Panel
 
-DRAFT_KEY = "finetune_job"
 
 
 class FinetunePanel(Panel):
     title = "Fine-tune"
+    guide = "Teach the model the task by training it: full fine-tuning, LoRA or prompt tuning, step by step."
+    help = """<h2>Fine-tune: teach the model the task</h2>
+<p><b>Instruction fine-tuning</b> trains the model on prompt/answer pairs built with a template.
+<b>Full fine-tuning</b> updates every weight; <b>LoRA</b> freezes them and trains small low-rank matrices
+beside the attention layers (often under 1% of the weights); <b>prompt tuning</b> trains only a few
+"virtual tokens" put in front of the input. Training memory is weights + gradients + optimizer states +
+activations: PEFT methods save the middle two.</p>"""
+    notebook_kind = "finetune"
+
+    def lab_events(self) -> dict:
+        return {"memory_estimate_shown": (self.sig_step_changed,
+                                          lambda i: {} if self.pages[i] is self.method_page else None),
+                "finetune_run": (self.train_page.sig_run_finished, dict)}
+
+    def notebook_state(self) -> dict | None:
+        from playground.core.labs.experiments import finetune_experiment
+
+        return finetune_experiment(self.train_page.method, self.train_page.run_dir)
 
     sig_step_changed = Signal(int)
     sig_check_forgetting = Signal(str)
@@ -40,7 +58,7 @@ class FinetunePanel(Panel):
         from playground.qt.finetune.draft import JobDraft
 
         self.draft = JobDraft(parent=self)
-        self.draft.load(self.context.settings.get(DRAFT_KEY))
+        self.draft.load(self.context.settings.section(FinetuneSection).job)
         self.model_page = ModelPage(self)
         self.data_page = DataPage(self)
         self.method_page = MethodPage(self)
@@ -129,7 +147,7 @@ class FinetunePanel(Panel):
         return text
 
     def save_draft(self) -> None:
-        self.context.settings.set(DRAFT_KEY, self.collect())
+        self.context.settings.update(FinetuneSection, job=self.collect())
 
     def show_result(self, run_dir: str, report: dict, loaded=None) -> None:
         """A finished run (just trained, or opened from the runs list) on the Result step."""
