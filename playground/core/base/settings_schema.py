@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from playground.core.decoding.settings import DEFAULT_SAMPLING, GenerationSettings, SamplingSettings
+from playground.core.evaluation.evaluate_settings import EvaluateSettings
+from playground.core.lifecycle.options import PrecisionOptions, ScalingOptions
 from playground.core.prompting.prompt_settings import PromptSettings
 
 SETTINGS_VERSION = 2
@@ -50,22 +52,14 @@ class ModelSection:
 class InsideSection:
     """``inside``: the attention memory limit and what to do past it."""
 
-    limit_mb: int = 512
-    over_limit: str = "downsample"
-
-
-@dataclass
-class EvaluateSection:
-    """``evaluate``: the Evaluate tab's last run settings and its systems (the adapter's folder too)."""
-
-    data: str = "test"             # a bundled split; a file of one's own is not remembered
-    count: int = 10
-    max_new_tokens: int = 60
-    tokenizer: str = "default"
-    use_stemmer: bool = True
-    template: str = ""             # "" = the summarization prompt
-    use_chat_template: bool = False
-    systems: list = field(default_factory=list, metadata={"items": dict})  # {kind, enabled, shots, path}
+    limit_mb: int = field(default=512, metadata={
+        "label": "Attention memory limit", "range": (1, 1_000_000, 128), "suffix": " MiB",
+        "help": "The most memory the attention weights may take. They need layers × heads × tokens² × 4 bytes: "
+                "doubling the text makes them four times bigger."})
+    over_limit: str = field(default="downsample", metadata={
+        "label": "Past the limit", "choices": (("Refuse", "refuse"), ("Downsample", "downsample")),
+        "help": "Past the limit: refuse, or pool groups of neighbouring tokens into one row and column so the map "
+                "fits (each row still sums to 1)."})
 
 
 @dataclass
@@ -101,7 +95,8 @@ def _sampling_tab_default() -> SamplingSettings:
 class AppSettings:
     """Every known key of the settings file, its section type and its default.
 
-    ``generation`` and ``sampling`` are the very dataclasses the forms and the CLI are made from.
+    ``generation`` and ``sampling`` are the very dataclasses the forms and the CLI are made from;
+    ``evaluate`` and the ``lifecycle_*`` sections are the option types of those tabs' core functions.
     """
 
     window: WindowSection = field(default_factory=WindowSection)
@@ -109,10 +104,12 @@ class AppSettings:
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     sampling: SamplingSettings = field(default_factory=_sampling_tab_default)
     inside: InsideSection = field(default_factory=InsideSection)
-    evaluate: EvaluateSection = field(default_factory=EvaluateSection)
+    evaluate: EvaluateSettings = field(default_factory=EvaluateSettings)
     adapter: AdapterSection = field(default_factory=AdapterSection)
     finetune: FinetuneSection = field(default_factory=FinetuneSection)
     prompt: PromptSettings = field(default_factory=PromptSettings)
+    lifecycle_precision: PrecisionOptions = field(default_factory=PrecisionOptions)
+    lifecycle_scaling: ScalingOptions = field(default_factory=ScalingOptions)
 
 
 # checking ---------------------------------------------------------------------------------------------

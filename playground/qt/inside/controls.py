@@ -4,53 +4,38 @@ where a text stands against it."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import QFormLayout, QWidget
 
-from playground.core.attention.memory import DEFAULT_LIMIT_BYTES
-
-SETTINGS_KEY = "inside"
+from playground.core.base.settings_schema import InsideSection
+from playground.qt.binding import Draft, add_rows, persist
 
 
 class AnalysisControls(QWidget):
+    """The ``inside`` settings section's two rows, bound to a draft that saves itself."""
+
     sig_changed = Signal()
     """the limit or the choice past it changed"""
 
     def __init__(self, settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        saved = settings.get(SETTINGS_KEY, {}) or {}
-        self.limit_spin = QSpinBox()
-        self.limit_spin.setRange(1, 1_000_000)
-        self.limit_spin.setSuffix(" MiB")
-        self.limit_spin.setSingleStep(128)
-        self.limit_spin.setToolTip("The most memory the attention weights may take. They need layers × heads × "
-                                   "tokens² × 4 bytes: doubling the text makes them four times bigger.")
-        self.policy_combo = QComboBox()
-        self.policy_combo.addItem("Refuse", "refuse")
-        self.policy_combo.addItem("Downsample", "downsample")
-        self.policy_combo.setToolTip("Past the limit: refuse, or pool groups of neighbouring tokens into one row "
-                                     "and column so the map fits (each row still sums to 1).")
-        try:
-            self.limit_spin.setValue(int(saved.get("limit_mb", DEFAULT_LIMIT_BYTES // 2**20)))
-            index = self.policy_combo.findData(saved.get("over_limit", "downsample"))
-            self.policy_combo.setCurrentIndex(max(0, index))
-        except (TypeError, ValueError):
-            self.limit_spin.setValue(DEFAULT_LIMIT_BYTES // 2**20)
-        self.limit_spin.valueChanged.connect(self.sig_changed)
-        self.policy_combo.currentIndexChanged.connect(self.sig_changed)
+        self.draft = Draft(InsideSection(), self)
+        persist(self.draft, settings)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Attention memory limit", self.limit_spin)
-        form.addRow("Past the limit", self.policy_combo)
+        rows = add_rows(form, self.draft, "limit_mb", "over_limit")
+        self.limit_spin, self.policy_combo = rows["limit_mb"], rows["over_limit"]
+        self.draft.sig_changed.connect(lambda _path: self.sig_changed.emit())
 
     def limit_bytes(self) -> int:
-        return int(self.limit_spin.value()) * 2**20
+        return int(self.draft.value.limit_mb) * 2**20
 
     def over_limit(self) -> str:
-        return self.policy_combo.currentData()
+        return self.draft.value.over_limit
 
     def save(self) -> None:
-        self.settings.set(SETTINGS_KEY, {"limit_mb": self.limit_spin.value(), "over_limit": self.over_limit()})
+        """Kept for callers: the draft already stores itself in the settings on every change."""
+        self.settings.put(self.draft.value)
 
 
 def memory_status(loaded, n: int, has_attention: bool, limit: int, policy: str) -> str:
