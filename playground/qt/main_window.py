@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground import APP_NAME
+from playground.core.base.settings_schema import WindowSection
 from playground.qt.context import AppContext
 from playground.qt.labs.window import LabsWindowMixin
 from playground.qt.model_bar import ModelBar
@@ -46,7 +47,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         self._build_menus()
         self.theme_actions.get(self.theme, self.theme_actions["system"]).setChecked(True)
         self.contrast_action.blockSignals(True)
-        self.contrast_action.setChecked(bool(context.settings.get("high_contrast", False)))
+        self.contrast_action.setChecked(context.settings.section(WindowSection).high_contrast)
         self.contrast_action.blockSignals(False)
         self.device_label = QLabel("device: –")
         self.memory_label = QLabel("memory: –")
@@ -63,7 +64,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         context.sig_notice.connect(lambda message: self.statusBar().showMessage(message, 15000))
         context.sig_model_changed.connect(self._on_model_changed)
         context.sig_busy.connect(lambda m, p: self.statusBar().showMessage(m) if m else self.statusBar().clearMessage())
-        geometry = context.settings.get("window_geometry")
+        geometry = context.settings.section(WindowSection).geometry
         if geometry:
             try:
                 self.restoreGeometry(base64.b64decode(geometry))
@@ -139,10 +140,10 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             scroll.setWidget(panel)
-            self.tabs.addTab(scroll, panel.title)
+            self.tabs.setTabToolTip(self.tabs.addTab(scroll, panel.title), panel.guide)
         self.watch_labs()
         self._connect_tabs()
-        saved = self.context.settings.get("current_tab", 0)
+        saved = self.context.settings.section(WindowSection).current_tab
         if isinstance(saved, int) and 0 <= saved < self.tabs.count():
             self.tabs.setCurrentIndex(saved)
 
@@ -177,12 +178,12 @@ class MainWindow(LabsWindowMixin, QMainWindow):
     def change_model(self) -> None:
         from playground.qt.model_dialog import ModelDialog
 
-        recent = self.context.settings.get("recent_folders", []) or []
+        recent = self.context.settings.section(WindowSection).recent_folders
         dialog = ModelDialog(self, recent)
         if dialog.exec():
             source, device, dtype = dialog.choice()
             if source.kind == "local":
-                self.context.settings.set("recent_folders", [source.ref] + [r for r in recent if r != source.ref][:9])
+                self.context.settings.update(WindowSection, recent_folders=[source.ref] + [r for r in recent if r != source.ref][:9])
             self.context.load_model(source, device=device, dtype=dtype)
 
     # presenter mode, themes, help, handout ------------------------------------------------------
@@ -198,13 +199,13 @@ class MainWindow(LabsWindowMixin, QMainWindow):
 
     def zoom(self, direction: int) -> float:
         factor = self.presenter.step(direction)
-        self.context.settings.set("zoom", factor)
+        self.context.settings.update(WindowSection, zoom=factor)
         self.statusBar().showMessage(f"Zoom {factor:.0%}", 2000)
         return factor
 
     @property
     def theme(self) -> str:
-        return self.context.settings.get("theme", "system")
+        return self.context.settings.section(WindowSection).theme
 
     def set_theme(self, name: str, high_contrast: bool | None = None) -> None:
         from PySide6.QtWidgets import QApplication
@@ -212,9 +213,8 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         from playground.qt.presenter import apply_theme
 
         if high_contrast is None:
-            high_contrast = bool(self.context.settings.get("high_contrast", False))
-        self.context.settings.set("theme", name)
-        self.context.settings.set("high_contrast", high_contrast)
+            high_contrast = self.context.settings.section(WindowSection).high_contrast
+        self.context.settings.update(WindowSection, theme=name, high_contrast=high_contrast)
         apply_theme(QApplication.instance(), name, high_contrast)
         if name in self.theme_actions:
             self.theme_actions[name].setChecked(True)
@@ -224,22 +224,22 @@ class MainWindow(LabsWindowMixin, QMainWindow):
     def restore_view(self) -> None:
         """Theme and zoom as last used."""
         self.set_theme(self.theme)
-        zoom = self.context.settings.get("zoom", 1.0)
+        zoom = self.context.settings.section(WindowSection).zoom
         if isinstance(zoom, (int, float)) and zoom != 1.0:
             self.presenter.set_zoom(float(zoom))
 
     def show_guide(self) -> None:
         from playground.qt.help import GuideDialog
 
-        widget = self.current_panel()
-        dialog = GuideDialog(getattr(widget, "title", "LLM Playground"), self, panel=widget)
-        dialog.open()
+        panel = self.current_panel()
+        if panel is not None:  # none before the tabs exist
+            GuideDialog(panel, self).open()
 
     def show_tour(self):
         from playground.qt.help import WelcomeTour
 
         tour = WelcomeTour(self)
-        tour.finished.connect(lambda _: self.context.settings.set("welcome_seen", True))
+        tour.finished.connect(lambda _: self.context.settings.update(WindowSection, welcome_seen=True))
         tour.accepted.connect(self._start_where_the_tour_says)
         tour.open()
         return tour
@@ -317,8 +317,8 @@ class MainWindow(LabsWindowMixin, QMainWindow):
 
     def save_state(self) -> None:
         s = self.context.settings
-        s.set("window_geometry", base64.b64encode(bytes(self.saveGeometry())).decode("ascii"))
-        s.set("current_tab", self.tabs.currentIndex())
+        s.update(WindowSection, geometry=base64.b64encode(bytes(self.saveGeometry())).decode("ascii"),
+                 current_tab=self.tabs.currentIndex())
         try:
             s.save()
         except OSError:

@@ -1,17 +1,52 @@
-"""The base of every tab: it gets the shared context and hears when the model changes."""
+"""The base of every tab: it gets the shared context and hears when the model changes.
+
+The panel protocol: what the rest of the app may know about a tab, and all it may read.
+
+- ``title``: the tab's name on its tab, in lab files (``tab = "Prompt"``) and in the F1 guide.
+- ``guide``: the one-sentence lesson of the tab (its tab's tooltip).
+- ``help``: the F1 guide page of the tab (Qt rich text); the tab's lessons and picture are added to it.
+- ``lab_events()``: what a lab may watch, as {event name: (signal, payload function)}; see below.
+- ``notebook_kind`` and ``notebook_state()``: the experiment a notebook export may collect from the tab.
+- ``session_snapshot()`` (and optionally ``session_figures()``): the tab's part of the HTML handout.
+
+Other code (the labs watcher, the notebook export, the main window) uses only these and never reads
+a tab's widgets or pages. The tabs' order is the one table in ``playground.qt.tabs``.
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
+from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 
 from playground.qt.context import AppContext
 from playground.qt.task_slot import TaskSlot
 
+LabEvents = dict[str, tuple[SignalInstance, Callable[..., "dict | None"]]]
+"""event name (one of ``playground.core.labs.state.EVENTS``) -> (the tab's signal that announces it, a
+function of that signal's arguments giving the event's plain-data payload, or None when nothing happened)"""
+
 
 class Panel(QWidget):
-    """A tab. Subclasses build widgets in __init__ and react in ``on_model_changed``."""
+    """A tab. Subclasses build widgets in __init__, react in ``on_model_changed`` and declare the protocol."""
 
     title = "Panel"
+    """the tab's name (tab bar, lab files, F1 guide)"""
+    guide = ""
+    """the tab's lesson in one sentence (the tooltip of its tab)"""
+    help = ""
+    """the F1 guide page (rich text): the concepts behind the tab; empty says no guide is written yet"""
+    notebook_kind = ""
+    """the notebook experiment this tab can give (a name in ``playground.core.labs.notebook.EXPERIMENTS``)"""
+
+    def lab_events(self) -> LabEvents:
+        """What a lab may watch in this tab (the labs watcher connects each signal once, at start)."""
+        return {}
+
+    def notebook_state(self) -> dict | None:
+        """The ``notebook_kind`` experiment as plain data for ``core.labs.notebook``; None until there is one."""
+        return None
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -1,6 +1,10 @@
-"""The tabs of the main window, in the order of a generative AI project's lifecycle.
+"""The tabs of the main window, in the order of a generative AI project's lifecycle: the one table of tabs.
 
-Each entry is (module, class); modules load when the window is built, after the first paint.
+Each entry is (module, class); modules load when the window is built, after the first paint. Everything
+else about a tab (its title, one-sentence guide, F1 help, lab events, notebook experiment) is declared on
+its Panel class (the panel protocol, ``playground.qt.panel``), never in a table keyed by its title.
+Adding a tab: a package under ``playground/qt/`` with a ``panel.py``, an entry here, and its package in
+the import-linter independence contract in pyproject.toml (tests/test_contracts.py checks it).
 """
 
 TABS: list[tuple[str, str]] = [

@@ -13,6 +13,40 @@ from playground.qt.panel import Panel
 
 class AlignPanel(Panel):
     title = "Align"
+    guide = "Align the model with what people prefer: feedback pairs, a reward model, then policy optimization."
+    help = """<h2>Align: human feedback, a reward model, RLHF</h2>
+<p><b>Human feedback</b> is collected as ranked pairs: for one prompt, the better and the worse answer.
+A <b>reward model</b> learns to score the better one higher (Bradley-Terry: the loss is
+&minus;log&nbsp;&sigma;(r<sub>chosen</sub>&nbsp;&minus;&nbsp;r<sub>rejected</sub>)). <b>Policy optimization</b>
+(PPO, GRPO / RLOO, or DPO straight from the pairs) then changes the model to earn more reward, while a
+<b>KL penalty</b> (weight beta) keeps it close to the reference model. With beta near 0 the policy can find
+what the reward overpays for and exploit it: <b>reward hacking</b>, where the reward climbs while real
+quality (the monitor metric, not optimized) falls.</p>"""
+    notebook_kind = "alignment"
+
+    def lab_events(self) -> dict:
+        def trained(_rm) -> dict:
+            report = getattr(self.reward, "report", None)
+            return {"test_accuracy": float(report.test_accuracy) if report is not None else None}
+
+        def policy_run(ev) -> dict:
+            r = ev.report
+            run = {"algorithm": r.get("method", ""), "kl_coef": float(r.get("beta", 0) or 0)}
+            steps = r.get("per_step", [])
+            if steps:
+                run.update(reward_before=steps[0]["reward_mean"], reward_after=steps[-1]["reward_mean"])
+            return run
+
+        return {"preferences_labelled": (self.feedback.sig_labels_changed, lambda n: {"pairs": int(n)}),
+                "reward_model_trained": (self.reward.sig_trained, trained),
+                "policy_run": (self.optimize.sig_done, policy_run)}
+
+    def notebook_state(self) -> dict | None:
+        from playground.core.labs.experiments import alignment_experiment
+
+        rw, op = self.reward, self.optimize
+        return alignment_experiment(getattr(rw, "rm", None), getattr(rw, "report", None),
+                                    getattr(rw, "trained_on", None), op.events, getattr(op, "last_config", None))
 
     def __init__(self, context, parent=None) -> None:
         super().__init__(context, parent)

@@ -43,6 +43,30 @@ LESSON = (
 
 class EvaluatePanel(DataMixin, ExportsMixin, Panel):
     title = "Evaluate"
+    guide = "Score the model's summaries against references with ROUGE and BLEU, and see what they miss."
+    help = """<h2>Evaluate: ROUGE and BLEU</h2>
+<p><b>ROUGE-1</b> counts shared words between a summary and a reference, <b>ROUGE-2</b> shared word pairs,
+<b>ROUGE-L</b> the longest common subsequence (words in the same order). <b>BLEU</b> averages n-gram
+precisions, with a penalty for short outputs. Both only match exact words: a good summary in other words
+(synonyms) scores low, and a summary with the right words in a wrong order can score high.</p>"""
+    notebook_kind = "evaluation"
+
+    def lab_events(self) -> dict:
+        def finished(reports) -> dict | None:
+            if not reports:
+                return None
+            return {"systems": list(reports), "rouge": {label: {k: float(r.rouge[k]) for k in ("rouge1", "rouge2", "rougeL")}
+                                                        for label, r in reports.items()}}
+
+        return {"evaluation": (self.sig_evaluation_finished, finished)}
+
+    def notebook_state(self) -> dict | None:
+        results = list(self.results_view.results)
+        if not results or not self.labels:
+            return None
+        label = self.labels[-1]
+        return {"kind": "evaluation", "system": label, "predictions": [r.outputs[label] for r in results],
+                "references": [r.example.reference for r in results]}
 
     sig_evaluation_finished = Signal(object)
     """dict label -> ScoreReport once a run is scored (also after Stop); {} when nothing finished"""

@@ -17,6 +17,12 @@ from playground.qt.panel import Panel
 
 class LifecyclePanel(Panel):
     title = "Lifecycle"
+    guide = "What comes after training: precision and its cost, what fine-tuning forgot, and scaling laws."
+    help = """<h2>Lifecycle: precision, forgetting, scaling laws</h2>
+<p><b>Precision</b>: fewer bits per weight save memory; perplexity, KL divergence from FP32 and top-1
+agreement say what the rounding cost. <b>Forgetting</b>: fine-tuning can cost skills elsewhere; probes the
+base passes, with the BF16 noise floor beside them, show whether it did. <b>Scaling laws</b>: training costs
+about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split between model size and tokens.</p>"""
 
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)

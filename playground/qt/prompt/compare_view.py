@@ -17,6 +17,7 @@ class CompareColumn(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
+        self.label = title  # the variant's label, as plain text
         self.title = QLabel(f"<b>{title}</b>")
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
