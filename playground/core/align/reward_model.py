@@ -259,13 +259,13 @@ class RewardModel:
         ``on_step(step, steps, loss)`` after each optimizer step (progress; it may raise to stop).
         """
         if self.backbone_kind == "policy" and not hasattr(self.backbone, "peft_config"):
-            from peft import LoraConfig, get_peft_model
+            from peft import get_peft_model
 
+            from playground.core.finetune.lora import lora_config
             from playground.core.finetune.methods import detect_lora_targets
 
-            targets = detect_lora_targets(self.backbone)
-            self.backbone = get_peft_model(self.backbone, LoraConfig(r=lora_r, lora_alpha=2 * lora_r,
-                                                                     target_modules=targets, lora_dropout=0.0))
+            self.backbone = get_peft_model(self.backbone, lora_config(
+                lora_r, target_modules=detect_lora_targets(self.backbone)))
         elif self.backbone_kind == "encoder":
             self.backbone.requires_grad_(True)
         for module in self.backbone.modules():  # as trl's RewardConfig (disable_dropout=True): scores stay

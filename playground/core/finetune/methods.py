@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from playground.core.base.errors import InputError
-
-if TYPE_CHECKING:
-    from playground.core.finetune.config import FinetuneConfig
 
 
 @dataclass(frozen=True)
@@ -122,8 +118,9 @@ def count_parameters(model) -> tuple[int, int]:
     return trainable, total
 
 
-def apply_method(model, cfg: FinetuneConfig, model_folder: str = "", encoder_decoder: bool = False):
-    """Prepare ``model`` for training with the configured method.
+def apply_method(model, cfg, model_folder: str = "", encoder_decoder: bool = False):
+    """Prepare ``model`` for training with the configured method (``cfg``: the job's FinetuneConfig,
+    which imports this module's facts, so it is not imported back here).
 
     Returns
     -------
@@ -146,7 +143,9 @@ def _apply_full(model, cfg, task, model_folder):
 
 
 def _apply_lora(model, cfg, task, model_folder):
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
+
+    from playground.core.finetune.lora import lora_config
 
     lc = cfg.method.lora
     targets = lc.target_modules
@@ -159,9 +158,8 @@ def _apply_lora(model, cfg, task, model_folder):
     if unknown:
         raise InputError(f"This model has no layer called {', '.join(map(repr, unknown))} to adapt with LoRA.",
                          f"Its linear layers are: {', '.join(sorted(present))}. Or use target_modules = \"auto\".")
-    peft_cfg = LoraConfig(task_type=task, r=lc.rank, lora_alpha=lc.alpha, lora_dropout=lc.dropout,
-                          target_modules=list(targets), bias="none")
-    model = get_peft_model(model, peft_cfg)
+    model = get_peft_model(model, lora_config(rank=lc.rank, alpha=lc.alpha, dropout=lc.dropout,
+                                              target_modules=list(targets), task_type=task))
     trainable, total = model.get_nb_trainable_parameters()
     n_modules = sum(1 for n, _ in model.named_modules() if n.endswith(".lora_A"))
     return model, MethodInfo("lora", trainable, total, list(targets),

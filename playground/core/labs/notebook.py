@@ -209,7 +209,9 @@ def finetune_cells(p: dict) -> list[tuple[str, str]]:
     method = p.get("method", "lora")
     if method not in ("lora", "full", "prompt_tuning"):
         method = "lora"
-    r = int(p.get("lora_r", 8))
+    from playground.core.finetune.lora import DEFAULT_RANK, lora_config_code
+
+    r = int(p.get("lora_r", DEFAULT_RANK))
     targets = list(p.get("target_modules") or ["q_proj", "k_proj", "v_proj", "o_proj"])
     what = {"full": "every weight learns (full fine-tuning).",
             "lora": "LoRA freezes the model and learns two small matrices per chosen projection (peft).",
@@ -225,8 +227,7 @@ method, steps, lr = {_lit(method)}, {int(p.get("steps", 4))}, {float(p.get("lear
 torch.manual_seed(0)
 if method == "lora":
     from peft import LoraConfig, get_peft_model
-    model = get_peft_model(model, LoraConfig(r={r}, lora_alpha={int(p.get("lora_alpha", 2 * r))}, lora_dropout=0.0,
-                                             target_modules={_lit(targets)}, task_type="CAUSAL_LM"))
+    model = get_peft_model(model, {lora_config_code(r, int(p.get("lora_alpha", 2 * r)), 0.0, targets, "CAUSAL_LM")})
 elif method == "prompt_tuning":
     from peft import PromptTuningConfig, get_peft_model
     model = get_peft_model(model, PromptTuningConfig(num_virtual_tokens={int(p.get("virtual_tokens", 20))},
