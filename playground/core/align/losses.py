@@ -123,8 +123,3 @@ def clipped_policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages
     loss = ((per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
     return loss, kl
 
-
-def token_entropy(logits: torch.Tensor) -> torch.Tensor:
-    """Entropy (nats) of the next-token distribution at each position."""
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    return -(logp.exp() * logp).sum(-1)
