@@ -3,7 +3,7 @@
     python bench/pattern_counts.py
 
 Prints, for ``playground/``: settings read or written by string key in ``qt/``, reads of a saved
-dict by string key in ``qt/``, copies of each sampling setting's label and help text, forms whose
+dict by string key in ``qt/``, how often each generation setting's help and label are written, forms whose
 widgets are made by hand and filled from saved values, import circles (grimp, function-level
 imports included), modules past 400 lines and ``__init__`` methods past 100 lines.
 """
@@ -33,28 +33,39 @@ def grep(pattern: str, under: Path) -> list[str]:
     return hits
 
 
-# A phrase that only a sampling setting's help or label would contain, per setting.
-HELP_PHRASES = {
-    "temperature help": r"[Dd]ivides the (logits|scores)|(flattens|sharpens) the distribution|[Ll]ow(er)? temperature",
-    "top-k help": r"[Kk]eeps? only the k most likely|[Oo]nly the k most likely|top-k keeps",
-    "top-p help": r"smallest set of (the )?most likely tokens|(nucleus)",
-    "seed help": r"[Ss]ame seed",
-    "max new tokens label": r"[\"']Max(imum)? new tokens",
+# Per generation setting: how its help sentence starts, and its label (string constants that are not
+# docstrings, HTML lessons or notebook Markdown).
+SETTINGS = {
+    "temperature": (r"^Temperature divides", r"^Temperature$"),
+    "top-k": (r"^Top-k keeps", r"^Top-k$"),
+    "top-p": (r"^Top-p (\(nucleus\) )?keeps", r"^Top-p$"),
+    "seed": (r"^The seed fixes", r"^Seed$"),
+    "greedy / sample": (r"^Greedy always", r"^(Decoding|Greedy)$"),
+    "max new tokens": (r"^(Max new tokens: )?[Gg]eneration stops after|^Room kept for the answer", r"^Max(imum)? new tokens$"),
 }
 
 
-def help_copies() -> dict[str, int]:
-    out = {}
-    for name, pattern in HELP_PHRASES.items():
-        rx = re.compile(pattern)
-        count = 0
-        for path in py_files(PKG):
-            text = path.read_text(encoding="utf-8")
-            for node in ast.walk(ast.parse(text)):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and rx.search(node.value):
-                    count += 1
-        out[name] = count
-    return out
+def _help_strings(tree: ast.AST):
+    """String constants that could be a control's help: not docstrings, not a tab's HTML lesson or a
+    notebook's Markdown (those teach the concept in prose, beside the controls)."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            docstrings.add(id(body[0].value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            if not re.search(r"<[a-z/][^>]*>|^#+ |\n#+ ", node.value):
+                yield node.value
+
+
+def help_copies() -> dict[str, tuple[int, int]]:
+    """Per setting: (copies of its help sentence, copies of its label) in playground/."""
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in py_files(PKG)]
+    texts = [text for tree in trees for text in _help_strings(tree)]
+    return {name: (sum(1 for t in texts if re.search(help_rx, t)), sum(1 for t in texts if re.search(label_rx, t)))
+            for name, (help_rx, label_rx) in SETTINGS.items()}
 
 
 def hand_synced_forms() -> list[str]:
@@ -146,8 +157,8 @@ def main() -> int:
     print(f"forms filled by hand from saved values:      {len(forms)}")
     for f in forms:
         print(f"    {f}")
-    for name, n in copies.items():
-        print(f"copies of the {name + ':':<28} {n}")
+    for name, (helps, labels) in copies.items():
+        print(f"{name + ':':<17} help written {helps}x, label written {labels}x")
     print(f"import circles:                              {len(circles)}")
     for c in circles:
         print(f"    {' <-> '.join(c)}")

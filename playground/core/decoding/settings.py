@@ -81,9 +81,11 @@ class SamplingSettings:
         InputError
             With the setting's label and what to type instead.
         """
-        for name, value in (("Temperature", self.temperature), ("Top-p", self.top_p)):
+        labels = {f.name: f.metadata["label"] for f in fields(self)}
+        for name in ("temperature", "top_p"):
+            value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"{name} must be a number (it is {value!r}).", "Type a number such as 0.7.")
+                raise InputError(f"{labels[name]} must be a number (it is {value!r}).", "Type a number such as 0.7.")
         if self.do_sample and self.temperature <= 0:
             raise InputError("Temperature must be above 0.", "Choose greedy for 'always the most likely token'.")
         if self.top_k < 0:
