@@ -41,7 +41,14 @@ def add_parser(sub) -> None:
     r.add_argument("--flops", type=float, default=1e12, help="the budget per model (default 1e12)")
     r.add_argument("--sizes", default="", help="comma-separated size names (default all: 30k,95k,280k,580k,765k)")
     r.add_argument("--plot", default=None, help="also save the loss-vs-FLOPs plot to this PNG")
+    r.add_argument("--max-minutes", type=float, default=MAX_MINUTES,
+                   help=f"refuse a run estimated (from a few timed steps) to take longer (default {MAX_MINUTES:g})")
+    r.add_argument("--force", action="store_true", help="run even when the estimate is beyond --max-minutes")
     r.set_defaults(run=run_scaling)
+
+
+#: `scaling run` refuses a run estimated to take longer than this unless --force.
+MAX_MINUTES = 30.0
 
 
 def run_precision(args) -> int:
@@ -81,7 +88,10 @@ def run_calc(args) -> int:
         flops = S.flops_from_gpu_hours(args.gpu_hours, args.gpu_flops)
     if flops is not None and (args.params is not None or args.tokens is not None):
         raise InputError("Give N and D, or a budget, not both.")
-    print(S.describe(S.calculate(args.params, args.tokens, flops)))
+    calc = S.calculate(args.params, args.tokens, flops)
+    print(S.describe(calc))
+    print()
+    print(S.fits_note(calc))
     return 0
 
 
@@ -99,8 +109,15 @@ def run_scaling(args) -> int:
         if bad:
             raise InputError(f"Unknown size: {', '.join(bad)}.", f"Use some of: {', '.join(known)}.")
         sizes = [known[n] for n in names]
+    if not args.max_minutes > 0:
+        raise InputError("--max-minutes must be above 0.", f"The default is {MAX_MINUTES:g}.")
+    M.check_budget(args.flops, sizes)
+    estimate = M.estimate_run(args.flops, sizes)
+    print(f"Estimated time: {estimate.describe()}.", file=sys.stderr, flush=True)
+    if not args.force:
+        M.check_duration(estimate, args.max_minutes * 60, args.flops)
     results, points = [], []
-    for item in M.run_experiment(args.flops, sizes, handle=TaskHandle(terminal_progress)):
+    for item in M.run_experiment(args.flops, sizes, handle=TaskHandle(_size_progress())):
         if isinstance(item, M.SizeResult):
             results.append(item)
             print(f"{item.size}: held-out loss {item.final_loss:.3f} after {item.tokens:,} tokens "
@@ -114,6 +131,21 @@ def run_scaling(args) -> int:
         save_plot(points, results, args.plot)
         print(f"plot saved to {args.plot}")
     return 0
+
+
+def _size_progress():
+    """Progress of the mini experiment: the terminal's line on a tty; elsewhere (a log, a pipe) every
+    report as a line (the experiment reports when a size starts and about every 10% of it)."""
+    from playground.cli.common import terminal_progress
+
+    if sys.stderr.isatty():
+        return terminal_progress
+
+    def show(fraction, message: str) -> None:
+        pct = "" if fraction is None else f"{fraction * 100:5.1f}% "
+        print(f"{pct}{message}", file=sys.stderr, flush=True)
+
+    return show
 
 
 def run_forgetting(args) -> int:

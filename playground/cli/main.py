@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 # Each module has add_parser(subparsers) and run(args) -> int. Later features add a line.
@@ -35,8 +36,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: A negative number as a person types it: -1, -0.5, -1e20, -1.5E+3, -inf, -nan.
+_NEGATIVE = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
+def join_negative_values(argv: list[str]) -> list[str]:
+    """``--flops -1e20`` as ``--flops=-1e20``: argparse takes a value that starts with '-' (and is not
+    a plain -1 or -0.5) for an option and says "expected one argument"; joined, the command refuses
+    the negative value itself, in plain words."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if (tok.startswith("--") and "=" not in tok and len(tok) > 2 and i + 1 < len(argv)
+                and _NEGATIVE.match(argv[i + 1])):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = join_negative_values(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

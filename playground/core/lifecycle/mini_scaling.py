@@ -73,6 +73,7 @@ class SizeResult:
     final_loss: float
     seconds: float
     points: list[ScalePoint] = field(default_factory=list)
+    of: int = 0  # how many sizes the experiment trains (0: unknown); no winner before all are done
 
     @property
     def tokens_per_param(self) -> float:
@@ -90,9 +91,16 @@ def bundled_bytes() -> tuple[bytes, bytes]:
 
 
 def check_budget(flops: float, sizes: Sequence[TinySize]) -> None:
-    """Refuse a budget in plain words when even the smallest model would get too few steps."""
+    """Refuse a budget in plain words: not a number, infinite, not positive, or too small for even
+    the smallest model to train a few steps."""
+    if flops is not None and math.isnan(flops):
+        raise InputError("The compute budget is not a number (got nan).", "Give a number of FLOPs such as 1e12.")
+    if flops is not None and math.isinf(flops):
+        raise InputError(f"The compute budget cannot be {'minus ' if flops < 0 else ''}infinite.",
+                         f"Give a number of FLOPs such as {DEFAULT_BUDGET:.0e} (a few minutes here).")
     if not flops or flops <= 0:
-        raise InputError("The compute budget must be a positive number of FLOPs.", "Try 1e12.")
+        raise InputError(f"The compute budget must be a positive number of FLOPs (got {flops:g})." if flops
+                         else "The compute budget must be a positive number of FLOPs.", "Try 1e12.")
     if not sizes:
         raise InputError("No model size was chosen.", "Pick at least one size.")
     smallest = min(s.params for s in sizes)
@@ -119,9 +127,89 @@ def _held_out_loss(model, batch) -> float:
         return model(input_ids=batch, labels=batch).loss.item()
 
 
+def planned_steps(params: int, flops: float) -> int:
+    """Optimizer steps one size trains for the budget: D = C / 6N tokens, SEQ_LEN x BATCH per step."""
+    return max(1, int(flops / (6.0 * params * SEQ_LEN * BATCH)))
+
+
+@dataclass
+class RunEstimate:
+    """How long an experiment would take here: each size's steps and measured seconds per step."""
+
+    steps: dict[str, int]
+    seconds_per_step: dict[str, float]
+
+    @property
+    def seconds(self) -> float:
+        return sum(n * self.seconds_per_step[k] for k, n in self.steps.items())
+
+    def describe(self) -> str:
+        each = ", ".join(f"{k}: {n:,} steps x {self.seconds_per_step[k]:.3f} s" for k, n in self.steps.items())
+        return f"{format_duration(self.seconds)} on this machine ({each})"
+
+
+def format_duration(seconds: float) -> str:
+    """'about 40 s', 'about 12 min', 'about 3.5 h', 'about 2,000 years'."""
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"about {seconds / 3600:.1f} h"
+    if seconds < 2 * 365 * 86400:
+        return f"about {seconds / 86400:,.0f} days"
+    return f"about {seconds / (365 * 86400):,.3g} years"
+
+
+def _train_step(model, opt, batch) -> None:
+    model(input_ids=batch, labels=batch).loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+
+
+def estimate_run(flops: float, sizes: Sequence[TinySize], *, timed_steps: int = 3) -> RunEstimate:
+    """Time a few training steps of each size (after one warm-up step) on random bytes and scale
+    the fastest of them to the budget's steps (other work on the machine only slows a step down)."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    check_budget(flops, sizes)
+    steps, per = {}, {}
+    gen = torch.Generator().manual_seed(0)
+    batch = torch.randint(0, 256, (BATCH, SEQ_LEN), generator=gen)
+    for size in sizes:
+        model = LlamaForCausalLM(size.config())
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        _train_step(model, opt, batch)  # the first step pays one-off costs
+        times = []
+        for _ in range(max(1, timed_steps)):
+            start = time.perf_counter()
+            _train_step(model, opt, batch)
+            times.append(time.perf_counter() - start)
+        per[size.name] = min(times)
+        steps[size.name] = planned_steps(size.params, flops)
+    return RunEstimate(steps, per)
+
+
+def check_duration(estimate: RunEstimate, max_seconds: float, flops: float) -> None:
+    """Refuse, in plain words, an experiment estimated to take longer than ``max_seconds``."""
+    if estimate.seconds <= max_seconds:
+        return
+    fits = flops * max_seconds / max(estimate.seconds, 1e-9)
+    raise InputError(
+        f"A budget of {flops:.3g} FLOPs per model would take {format_duration(estimate.seconds)} here "
+        f"(measured: {', '.join(f'{k} {v:.3f} s per step' for k, v in estimate.seconds_per_step.items())}), "
+        f"beyond the limit of {format_duration(max_seconds)[len('about '):]}.",
+        f"Lower the budget (about {fits:.1g} FLOPs fits the limit), leave out the larger sizes, raise the limit "
+        "(--max-minutes), or run it anyway (--force).")
+
+
 def run_size(size: TinySize, flops: float, train, held_out, *, lr: float = 3e-3, seed: int = 0,
-             handle: TaskHandle | None = None) -> Iterator[ScalePoint]:
-    """Train one size from scratch for ``flops`` (D = C / 6N tokens), yielding held-out evaluations."""
+             handle: TaskHandle | None = None, on_step=None) -> Iterator[ScalePoint]:
+    """Train one size from scratch for ``flops`` (D = C / 6N tokens), yielding held-out evaluations.
+
+    ``on_step(step, steps)`` is called about 10 times over the run (progress)."""
     import torch
     from transformers import LlamaForCausalLM
 
@@ -130,7 +218,8 @@ def run_size(size: TinySize, flops: float, train, held_out, *, lr: float = 3e-3,
     model = LlamaForCausalLM(size.config())
     n = sum(p.numel() for p in model.parameters())
     per_step = SEQ_LEN * BATCH
-    steps = max(1, int(flops / (6.0 * n * per_step)))
+    steps = planned_steps(n, flops)
+    every = max(1, steps // 10)
     gen = torch.Generator().manual_seed(seed)
     eval_gen = torch.Generator().manual_seed(1234)
     eval_batch = _windows(held_out, 32, eval_gen)  # the same held-out windows for every size
@@ -148,6 +237,8 @@ def run_size(size: TinySize, flops: float, train, held_out, *, lr: float = 3e-3,
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
+        if on_step is not None and (step % every == 0 or step == steps):
+            on_step(step, steps)
         if step in marks:
             model.eval()
             yield ScalePoint(size.name, n, 6.0 * n * step * per_step, step * per_step,
@@ -157,29 +248,43 @@ def run_size(size: TinySize, flops: float, train, held_out, *, lr: float = 3e-3,
 
 def run_experiment(flops: float = DEFAULT_BUDGET, sizes: Sequence[TinySize] = SIZES, *,
                    handle: TaskHandle | None = None, data: tuple[bytes, bytes] | None = None,
-                   ) -> Iterator[ScalePoint | SizeResult]:
+                   max_seconds: float | None = None) -> Iterator[ScalePoint | SizeResult]:
     """Train every size for the same budget; yields each evaluation point and each size's result.
 
-    A Stop ends the run between steps; sizes already finished keep their results.
+    A Stop ends the run between steps; sizes already finished keep their results. Progress is
+    reported per size, about 10 times each. ``max_seconds``: first time a few steps of each size
+    and refuse (``check_duration``) a run estimated to take longer.
     """
     import torch
 
     handle = ensure_handle(handle)
     check_budget(flops, sizes)
+    if max_seconds is not None:
+        check_duration(estimate_run(flops, sizes), max_seconds, flops)
     train_b, held_b = data if data is not None else bundled_bytes()
     train = torch.tensor(list(train_b), dtype=torch.long)
     held = torch.tensor(list(held_b), dtype=torch.long)
     if len(train) < 4 * SEQ_LEN or len(held) < 2 * SEQ_LEN:
         raise InputError("The text is too short to train on.", f"Give at least {4 * SEQ_LEN} bytes.")
+    count = len(sizes)
     for i, size in enumerate(sizes):
-        handle.report(i / len(sizes), f"Training the {size.name} model ({size.params:,} parameters)...")
+        handle.report(i / count, f"Training the {size.name} model ({i + 1} of {count}, {size.params:,} parameters, "
+                                 f"{planned_steps(size.params, flops):,} steps)...")
         start = time.perf_counter()
+
+        def on_step(step: int, steps: int, i=i, size=size, start=start) -> None:
+            spent = time.perf_counter() - start
+            left = spent / step * (steps - step)
+            handle.report((i + step / steps) / count,
+                          f"{size.name} ({i + 1} of {count}): step {step:,} of {steps:,}, {format_duration(left)} left "
+                          "for this size")
+
         points = []
-        for point in run_size(size, flops, train, held, handle=handle):
+        for point in run_size(size, flops, train, held, handle=handle, on_step=on_step):
             points.append(point)
             yield point
         yield SizeResult(size.name, points[-1].params, points[-1].tokens, points[-1].loss,
-                         time.perf_counter() - start, points)
+                         time.perf_counter() - start, points, of=count)
     handle.report(1.0, "Experiment finished.")
 
 
@@ -198,8 +303,16 @@ def lower_envelope(points: Sequence[ScalePoint]) -> list[tuple[float, float, str
     return out
 
 
+def complete(results: Sequence[SizeResult]) -> bool:
+    """Every size the experiment set out to train has finished (a stopped run is not complete)."""
+    return bool(results) and all(r.of <= len(results) for r in results)
+
+
 def winner(results: Sequence[SizeResult]) -> SizeResult | None:
-    """The size with the lowest held-out loss at the full budget."""
+    """The size with the lowest held-out loss at the full budget; None until every size finished
+    (a size still to come may do better)."""
+    if not complete(results):
+        return None
     return min(results, key=lambda r: r.final_loss, default=None)
 
 
@@ -212,5 +325,9 @@ def describe_results(results: Sequence[SizeResult], flops: float) -> str:
     best = winner(results)
     if best is not None:
         lines.append(f"winner: {best.size} at {best.tokens_per_param:.1f} tokens per parameter")
+    elif results:
+        planned = max(r.of for r in results)
+        lines.append(f"{len(results)} of {planned} sizes finished: no winner until every size has trained"
+                     if planned > len(results) else "no winner")
     lines.append(SPAN_NOTE)
     return "\n".join(lines)
