@@ -55,6 +55,7 @@ def job_config(args, load, resume, command: str, section: str):
     from playground.core.base.errors import InputError
 
     if args.resume:
+        check_run_kind(args.resume, command)
         cfg = resume(args.resume)
     elif args.config:
         cfg = load(args.config)
@@ -66,6 +67,19 @@ def job_config(args, load, resume, command: str, section: str):
     if args.overwrite:
         cfg.output.overwrite = True
     return cfg
+
+
+def check_run_kind(folder: str, command: str) -> None:
+    """Refuse, in plain words, to resume another command's run (``align --resume`` on a fine-tuning
+    run read its job as an align job: "Unknown setting 'data.validation'")."""
+    from playground.core.base.errors import InputError
+    from playground.core.finetune.layout import RUN_KINDS, run_kind
+
+    kind = run_kind(folder)
+    if kind and kind != command:
+        raise InputError(f"{folder} is {RUN_KINDS[kind]}, not {RUN_KINDS[command]}: "
+                         f"'playground {command} --resume' cannot continue it.",
+                         f"Resume it with: playground {kind} --resume {folder}")
 
 
 def quiet_training_libraries() -> None:
