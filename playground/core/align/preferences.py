@@ -36,26 +36,10 @@ def bundled_preferences(split: str = "train") -> list[PreferencePair]:
 
 def load_preferences(path: str | Path) -> list[PreferencePair]:
     """Read and check a JSONL preference file (see ``check_pairs``)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"Cannot read the preference file {path}: {exc.strerror or exc}.",
-                         "Check the path, or pick another file.") from None
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise InputError(f"Line {n} of {path.name} is not valid JSON.",
-                             "Each line must be one JSON object with prompt, chosen and rejected.") from None
-        if not isinstance(row, dict):
-            raise InputError(f"Line {n} of {path.name} is not a JSON object.",
-                             "Each line must be one JSON object with prompt, chosen and rejected.")
-        rows.append(row)
-    return check_pairs(rows, path.name)
+    from playground.core.evaluation.datasets import read_jsonl  # the app's one JSONL reader (a BOM is fine)
+
+    rows = read_jsonl(path, "Each line must be one JSON object with prompt, chosen and rejected.")
+    return check_pairs(rows, Path(path).name)
 
 
 def check_pairs(rows: Sequence[dict], name: str = "the preference data") -> list[PreferencePair]:
