@@ -61,7 +61,7 @@ def grpo(args, beta: float, rewards=("rouge_l",), label=""):
 
 
 def reward_model(args):
-    from playground.core.align.job import _truncate
+    from playground.core.align.preferences import truncate_prompt as _truncate
     from playground.core.align.preferences import bundled_preferences
     from playground.core.align.reward_model import RewardModel, load_encoder_backbone, probe_repeat
     from playground.core.models.sources import ModelSource
@@ -124,7 +124,7 @@ def trl_grpo(args):
     from peft import LoraConfig
     from trl import GRPOConfig, GRPOTrainer
 
-    from playground.core.align.job import _truncate
+    from playground.core.align.preferences import truncate_prompt as _truncate
     from playground.core.align.preferences import bundled_preferences
     from playground.core.align.rewards import rouge_l_reward
     from playground.core.finetune.methods import detect_lora_targets

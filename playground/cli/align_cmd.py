@@ -1,6 +1,8 @@
 """`playground align JOB.toml`: a reward model, GRPO, RLOO, PPO or DPO run, headless.
 
 Ctrl+C once stops after the current step and writes a checkpoint; ``--resume RUN_DIR`` continues.
+``--preset NAME`` pays the policy as the Align tab's reward preset of that name does (its rewards and
+the settings it sets, over the job file's). The help lists the [method] keys from their fields.
 """
 
 from __future__ import annotations
@@ -10,10 +12,36 @@ import signal
 import sys
 
 
+def _epilog() -> str:
+    """The reward presets and the [method] keys, from the presets table and the fields' help."""
+    import dataclasses
+    import textwrap
+
+    from playground.core.align.config import AlignMethod
+    from playground.core.align.presets import REWARD_PRESETS
+
+    lines = ["reward presets (--preset):"]
+    lines += [f"  {p.key:<20} {p.label}" for p in REWARD_PRESETS.values()]
+    lines.append("\n[method] keys of the job file (default: help):")
+    for f in dataclasses.fields(AlignMethod):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        lines += textwrap.wrap(f"{f.name} = {default!r}: {f.metadata.get('help', '')}", 100,
+                               initial_indent="  ", subsequent_indent="      ")
+    return "\n".join(lines)
+
+
 def add_parser(sub) -> None:
+    import argparse
+
+    from playground.core.align.presets import REWARD_PRESETS
+
     p = sub.add_parser("align", help="align a model: reward model, GRPO, RLOO, PPO or DPO, from a TOML job file",
-                       description="Run an align job described by a TOML file (see the README, 'Align').")
+                       description="Run an align job described by a TOML file (see the README, 'Align').",
+                       epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", nargs="?", help="the job file (TOML); not needed with --resume")
+    p.add_argument("--preset", choices=list(REWARD_PRESETS), metavar="NAME",
+                   help="pay the policy as this reward preset of the Align tab does (its rewards and settings "
+                        "over the job file's; listed below)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
     p.add_argument("--output", metavar="DIR", help="the run folder (overrides output.dir)")
@@ -32,7 +60,7 @@ def _is_main() -> bool:
 def _show(ev, quiet: bool) -> None:
     if not _is_main():
         return
-    from playground.core.align.job import AlignStepEvent, MonitorEvent, RewardModelEvent
+    from playground.core.align.events import AlignStepEvent, MonitorEvent, RewardModelEvent
     from playground.core.finetune.events import CheckpointEvent, StageEvent
 
     if isinstance(ev, StageEvent):
@@ -70,6 +98,10 @@ def run(args) -> int:
         return cfg
 
     cfg = job_config(args, load_align_config, resume, "align", "Align")
+    if args.preset:
+        from playground.core.align.presets import apply_preset
+
+        apply_preset(cfg, args.preset).validate()
     quiet_training_libraries()
     handle = TaskHandle()
 

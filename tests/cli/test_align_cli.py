@@ -78,7 +78,8 @@ def test_a_full_reward_model_on_the_encoder_writes_its_trained_encoder(tmp_path,
 
 def test_resume_gives_the_same_next_rewards(tmp_path, tiny_llama_dir):
     from playground.core.align.config import load_align_config
-    from playground.core.align.job import AlignStepEvent, run_align
+    from playground.core.align.events import AlignStepEvent
+    from playground.core.align.job import run_align
     from playground.core.finetune.events import StoppedEvent
 
     job = _job(tmp_path, tiny_llama_dir, "grpo", steps=3, save_every=0)
@@ -150,7 +151,8 @@ def test_kill_9_mid_run_then_resume_samples_as_an_uninterrupted_run(tmp_path, ti
     from pathlib import Path
 
     from playground.core.align.config import load_align_config
-    from playground.core.align.job import AlignStepEvent, run_align
+    from playground.core.align.events import AlignStepEvent
+    from playground.core.align.job import run_align
 
     job = _job(tmp_path, tiny_llama_dir, "grpo", steps=3, save_every=1)
     whole = load_align_config(job)
@@ -160,7 +162,8 @@ def test_kill_9_mid_run_then_resume_samples_as_an_uninterrupted_run(tmp_path, ti
     # The child waits for a line after each step, so the kill lands at the step the test chose.
     script = ("import sys\n"
               "from playground.core.align.config import load_align_config\n"
-              "from playground.core.align.job import AlignStepEvent, run_align\n"
+              "from playground.core.align.events import AlignStepEvent\n"
+              "from playground.core.align.job import run_align\n"
               "cfg = load_align_config(sys.argv[1]); cfg.output.dir = sys.argv[2]\n"
               "for ev in run_align(cfg):\n"
               "    if isinstance(ev, AlignStepEvent):\n"
@@ -193,3 +196,15 @@ def test_out_of_memory_is_said_plainly_and_recorded(tmp_path, tiny_llama_dir, mo
     assert "ran out of memory at step 1" in err and "method.group_size" in err and "Traceback" not in err
     failed = json.loads((out / "failed.json").read_text())
     assert "out of memory" in failed["message"] and not (out / "adapter").exists()
+
+
+def test_a_reward_preset_by_name_over_the_job_file(tmp_path, tiny_llama_dir, capsys):
+    out = tmp_path / "run"
+    job = _job(tmp_path, tiny_llama_dir, "grpo", steps=1)
+    assert main(["align", str(job), "--preset", "rouge_l+positivity", "--output", str(out), "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["rewards"] == ["rouge_l", "positivity"] and report["weights"] == [1.0, 0.5]
+    assert 'rewards = ["rouge_l", "positivity"]' in (out / "job.toml").read_text()  # --resume keeps it
+    with pytest.raises(SystemExit):
+        main(["align", str(job), "--preset", "nope"])
+    assert "invalid choice: 'nope'" in capsys.readouterr().err

@@ -137,3 +137,51 @@ def test_minimal_align_job_and_bad_settings(tmp_path):
     job.write_text('[method]\nbetta = 0.1\n')
     with pytest.raises(InputError, match="Unknown setting 'method.betta'"):
         load_align_config(job)
+
+
+def test_reward_presets_live_in_core_and_apply_over_a_job():
+    from playground.core.align.config import AlignConfig
+    from playground.core.align.presets import HACK, REWARD_PRESETS, apply_preset, matching_preset, reward_preset
+
+    cfg = apply_preset(AlignConfig(), "hacking")
+    assert cfg.method.rewards == ["word_count"] and cfg.method.weights == [1.0] and cfg.method.beta == 0.0
+    assert (cfg.method.temperature, cfg.training.learning_rate, cfg.training.max_steps) == (
+        HACK["method.temperature"], HACK["training.learning_rate"], HACK["training.max_steps"])
+    assert reward_preset("Same reward, beta 0.5 (KL holds it)") is REWARD_PRESETS["hacking_kl"]  # by its label
+    assert matching_preset(["word_count"], [1], 0.5).key == "hacking_kl"
+    assert matching_preset(["rouge_l", "positivity"], [1.0, 0.5]).key == "rouge_l+positivity"
+    assert matching_preset(["length"], [2.0]) is None
+    with pytest.raises(InputError, match="no reward preset called 'nope'.*hacking_kl"):
+        reward_preset("nope")
+
+
+def test_every_method_has_its_facts_and_the_job_does_not_branch_on_names():
+    import re
+    from pathlib import Path
+
+    from playground.core.align.config import ALIGN_METHODS, AlignConfig
+    from playground.core.align.methods import ALIGN_METHOD_FACTS
+
+    assert set(ALIGN_METHODS) == set(ALIGN_METHOD_FACTS)
+    assert [f.name for f in ALIGN_METHOD_FACTS.values() if not f.trains_policy] == ["reward_model"]
+    assert [f.name for f in ALIGN_METHOD_FACTS.values() if f.value_head] == ["ppo"]
+    assert {f.name for f in ALIGN_METHOD_FACTS.values() if f.shares_groups} == {"grpo", "rloo"}
+    job = (Path(__file__).resolve().parents[2] / "playground" / "core" / "align" / "job.py").read_text()
+    assert not re.search(r"\.name (==|!=|in) [(\"]", job)
+    m = AlignConfig().method
+    assert m.full_reward_lr() == 5e-5  # auto on the encoder
+    m.reward_backbone = "policy"
+    assert m.full_reward_lr() == 1e-4
+    m.reward_lr = 3e-4
+    assert m.full_reward_lr() == 3e-4
+
+
+def test_prompts_are_cut_to_their_last_tokens(bundled_tokenizer):
+    from playground.core.align.preferences import cut_prompts, pairs_of, truncate_prompt
+
+    pair = pairs_of("bundled", "train", 1)[0]
+    cut = truncate_prompt(bundled_tokenizer, pair.prompt, 20)
+    assert len(bundled_tokenizer(cut, add_special_tokens=False)["input_ids"]) <= 21 and pair.prompt.endswith(cut.strip())
+    assert truncate_prompt(bundled_tokenizer, "Short.", 20) == "Short."
+    (back,) = cut_prompts([pair], bundled_tokenizer, 20)
+    assert back.prompt == cut and (back.chosen, back.rejected, back.id) == (pair.chosen, pair.rejected, pair.id)

@@ -84,7 +84,7 @@ def test_reward_models_that_do_not_fit_are_refused_in_plain_words(tiny_llama_dir
 
 def test_an_align_job_optimizes_against_a_reward_model_trained_by_another_job(tmp_path, tiny_llama_dir):
     from playground.cli.main import main
-    from playground.core.align.job import _pairs, _truncate
+    from playground.core.align.preferences import pairs_of as _pairs, truncate_prompt as _truncate
 
     held_out = _pairs("bundled", "test")[:4]  # a small held-out file keeps the reward model's run short
     (tmp_path / "test.jsonl").write_text("".join(json.dumps({"prompt": p.prompt, "chosen": p.chosen,

@@ -81,7 +81,7 @@ def test_the_reward_model_preset_asks_for_a_trained_reward_model_first(qtbot, co
 def test_the_hacking_presets_set_their_settings_and_switching_between_them_changes_only_beta(
         qtbot, context_with_tiny_llama):
     from playground.qt.align import AlignPanel
-    from playground.qt.align.optimize_page import HACK
+    from playground.core.align.presets import HACK
 
     panel = AlignPanel(context_with_tiny_llama)
     qtbot.addWidget(panel)
@@ -146,3 +146,38 @@ def test_full_reward_models_train_with_progress_stop_and_say_whether_they_can_pa
     panel.optimize.preset.setCurrentText("Your reward model (trained in step 2)")
     qtbot.mouseClick(panel.optimize.start_btn, Qt.LeftButton)
     assert "second copy of the model" in panel.message.text() and not panel.slot.busy
+
+
+def test_the_pages_never_read_each_other_only_the_panel_wires_them():
+    import re
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "playground" / "qt" / "align"
+    for path in folder.glob("*.py"):
+        if path.name == "panel.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"panel\.(feedback|reward|optimize|result)\b", text), path.name
+        assert "_page import" not in text and "feedback import" not in text, path.name
+
+
+def test_the_reward_page_form_is_its_draft_and_each_mode_keeps_its_steps(qtbot, context_with_tiny_llama):
+    from playground.core.align.presets import REWARD_MODEL_STEPS
+    from playground.qt.align import AlignPanel
+
+    panel = AlignPanel(context_with_tiny_llama)
+    qtbot.addWidget(panel)
+    rw = panel.reward
+    rw.pairs.setValue(10)
+    assert rw.draft.get("job.data.max_train_examples") == 10 and rw.draft.get("job.method.name") == "reward_model"
+    assert rw.full_steps.value() == REWARD_MODEL_STEPS["quick"] and not rw.rows["job.method.reward_lr"].isEnabled()
+    rw.mode.setCurrentIndex(rw.mode.findData("full"))
+    assert rw.draft.get("job.training.max_steps") == REWARD_MODEL_STEPS["full"]
+    assert rw.rows["job.method.reward_lr"].specialValueText() == "auto"  # 0 = the backbone's own rate
+    rw.full_steps.setValue(7)
+    rw.mode.setCurrentIndex(rw.mode.findData("quick"))
+    rw.mode.setCurrentIndex(rw.mode.findData("full"))
+    assert rw.full_steps.value() == 7
+    rw.draft.set("job.method.reward_backbone", "policy")  # the draft drives the form
+    assert rw.backbone.currentData() == "policy"
+    assert "LoRA on the policy" in rw.mode.toolTip() and "sentence pair" in rw.backbone.toolTip()  # help: on the field

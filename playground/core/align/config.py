@@ -10,11 +10,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from playground.core.align.methods import ALIGN_METHOD_FACTS
 from playground.core.base.errors import InputError
 from playground.core.finetune.config import ModelConfig, OutputConfig, _build, dump_toml
+from playground.core.finetune.lora import DEFAULT_RANK
 
-ALIGN_METHODS = ("reward_model", "grpo", "rloo", "ppo", "dpo")
+ALIGN_METHODS = tuple(ALIGN_METHOD_FACTS)
 REWARDS = ("rouge_l", "length", "positivity", "word_count", "reward_model")
+#: A full reward model's backbone rate when method.reward_lr is 0 ("auto"): every weight of the
+#: encoder moves, so gently; a LoRA adapter on the policy learns faster at a higher rate.
+REWARD_LR_AUTO = {"encoder": 5e-5, "policy": 1e-4}
 
 
 def _f(default, help: str, **kw):
@@ -31,13 +36,18 @@ class AlignData:
     test: str = _f("bundled", "Held-out pairs for accuracy and the monitor metric (\"bundled\": test.jsonl).")
     max_prompt_tokens: int = _f(200, "Prompts longer than this keep their last tokens (the dialogue's end "
                                      "and 'Summary:').")
-    max_train_examples: int = _f(0, "Use only the first N training pairs (0 = all).")
+    max_train_examples: int = _f(0, "Use only the first N training pairs (0 = all).", label="Training pairs",
+                                 range=(0, 1_000_000), special="all")
+    max_test_examples: int = _f(0, "Use only the first N held-out pairs (0 = all): the reward model's accuracy, "
+                                   "histograms and probe are measured on them.", label="Held-out pairs",
+                                range=(0, 1_000_000), special="all")
 
 
 @dataclass
 class AlignTraining:
-    max_steps: int = _f(20, "Optimizer steps (each samples and scores new completions for online methods).",
-                    label="Steps", range=(1, 1000))
+    max_steps: int = _f(20, "Optimizer steps (each samples and scores new completions for online methods). "
+                            "A reward model: the head's steps on frozen features (quick), or steps of "
+                            "method.reward_batch pairs (full).", label="Steps", range=(1, 1000))
     learning_rate: float = _f(1e-4, "AdamW learning rate of the LoRA weights (DPO at 2e-4 copied dialogues: "
                                     "keep it low).", label="Learning rate", range=(1e-6, 1.0, 1e-5), decimals=6)
     max_grad_norm: float = _f(1.0, "Gradient clipping (0 = off).")
@@ -73,16 +83,37 @@ class AlignMethod:
     reward_model: str = _f("", "The reward_model reward's model: the folder of a reward-model run (or its "
                                "reward_head.safetensors): quick on the same base model (it scores with the frozen "
                                "model's features, so it costs no second copy of the model), or on the encoder.")
-    lora_rank: int = _f(8, "LoRA rank of the policy's adapter.")
+    lora_rank: int = _f(DEFAULT_RANK, "LoRA rank of the policy's adapter (and of a full reward model's adapter "
+                                      "on the policy).")
     reward_mode: str = _f("quick", "reward_model: quick (frozen features + linear head) or full (the backbone "
-                                   "trained too: every weight of the encoder, or LoRA on the policy).",
-                          choices=("quick", "full"))
+                                   "trained too: every weight of the encoder, or LoRA on the policy). Quick mode "
+                                   "computes each text's features once and fits only the head, so you can relabel "
+                                   "and retrain at once; full mode lets the features themselves adapt to the "
+                                   "preference, the way reward models are usually trained (trl's RewardTrainer), "
+                                   "and is slower.", label="Mode",
+                          choices=(("Quick: frozen features, a linear head learns (seconds)", "quick"),
+                                   ("Full: the backbone learns too (minutes)", "full")))
     reward_backbone: str = _f("encoder", "reward_model: whose features the head reads: encoder (the bundled "
-                                         "all-MiniLM-L6-v2, 22.7M parameters, fast) or policy (the model being "
-                                         "aligned, last-token features).",
-                              choices=("encoder", "policy"))
+                                         "all-MiniLM-L6-v2, 22.7M parameters, fast: it reads the summary as a "
+                                         "sentence pair with the dialogue) or policy (the model being aligned, "
+                                         "last-token features, with its adapter off).", label="Backbone",
+                              choices=(("Bundled encoder all-MiniLM-L6-v2 (22.7M parameters, fast)", "encoder"),
+                                       ("The current model (its last-token features)", "policy")))
+    reward_lr: float = _f(0.0, "reward_model, full mode: the backbone's AdamW learning rate (0 = auto: 5e-5 for "
+                               "the encoder, every weight of which moves; 1e-4 for LoRA on the policy).",
+                          label="Backbone learning rate", range=(0.0, 1.0, 1e-5), decimals=6, special="auto")
+    reward_head_lr: float = _f(1e-3, "reward_model, full mode: the head's learning rate. The head starts at zero "
+                                     "and no gradient reaches the backbone until it moves, so it learns faster "
+                                     "than the backbone.", label="Head learning rate", range=(1e-6, 1.0, 1e-4),
+                               decimals=6)
+    reward_batch: int = _f(4, "reward_model, full mode: pairs per optimizer step.", label="Pairs per step",
+                           range=(1, 64))
     vf_coef: float = _f(0.1, "PPO: weight of the value loss.")
     gae_lambda: float = _f(0.95, "PPO: GAE's lambda.")
+
+    def full_reward_lr(self) -> float:
+        """A full reward model's backbone rate: ``reward_lr``, or the backbone's auto rate when it is 0."""
+        return self.reward_lr or REWARD_LR_AUTO[self.reward_backbone]
 
 
 @dataclass
@@ -120,9 +151,13 @@ class AlignConfig:
              f"must list some of {', '.join(REWARDS)}")
         need(len(m.weights) == len(m.rewards), "method.weights", "needs one weight per reward")
         need(m.reward_mode in ("quick", "full"), "method.reward_mode", "must be quick or full")
+        need(m.reward_lr >= 0, "method.reward_lr", "cannot be negative (0 = auto)")
+        need(m.reward_head_lr > 0, "method.reward_head_lr", "must be above 0")
+        need(m.reward_batch >= 1, "method.reward_batch", "must be at least 1")
         need(m.reward_backbone in ("encoder", "policy"), "method.reward_backbone", "must be encoder or policy")
         need("reward_model" not in m.rewards or bool(m.reward_model.strip()), "method.reward_model",
              "must name a trained reward model's folder when the rewards include reward_model")
+        need(self.data.max_test_examples >= 0, "data.max_test_examples", "cannot be negative (0 = all)")
         need(t.max_steps >= 1, "training.max_steps", "must be at least 1")
         need(t.learning_rate > 0, "training.learning_rate", "must be above 0")
         return self
@@ -150,13 +185,3 @@ def load_align_config(path: str | Path) -> AlignConfig:
         cfg.output.dir = str((path.parent / cfg.output.dir).resolve())
     return cfg.validate()
 
-
-def help_rows() -> list[tuple[str, object, str]]:
-    """(section.key, default, help) of every setting: for the README and the CLI's --help-keys."""
-    out = []
-    for section in dataclasses.fields(AlignConfig):
-        inst = section.default_factory()
-        for f in dataclasses.fields(inst):
-            default = getattr(inst, f.name)
-            out.append((f"{section.name}.{f.name}", default, f.metadata.get("help", "")))
-    return out

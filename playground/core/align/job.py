@@ -15,66 +15,18 @@ averaged, and only the main process writes the run folder. Each step is seeded f
 from __future__ import annotations
 
 import json
-import math
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from playground.core.align.config import AlignConfig
+from playground.core.align.events import AlignStepEvent, MonitorEvent, RewardModelEvent  # noqa: F401 (re-exported)
+from playground.core.align.methods import ALIGN_METHOD_FACTS
+from playground.core.align.preferences import cut_prompts, pairs_of
 from playground.core.align.report import write_report
 from playground.core.base.errors import Cancelled, InputError, PlaygroundError
+from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.finetune.events import CheckpointEvent, DoneEvent, StageEvent, StoppedEvent
 from playground.core.finetune.layout import RunFolder
-from playground.core.base.handle import TaskHandle, ensure_handle
-
-
-@dataclass
-class AlignStepEvent:
-    """One optimizer step of an align run (GRPO's loss sits near 0 by construction: plot the reward)."""
-
-    step: int
-    total_steps: int
-    method: str
-    reward_mean: float
-    reward_std: float
-    kl: float
-    entropy: float
-    completion_length: float   # tokens per completion
-    tokens_per_s: float
-    loss: float
-    seconds: float
-    peak_memory_bytes: int
-    extra: dict = field(default_factory=dict)  # DPO margin/accuracy, PPO value loss, GRPO group
-
-
-@dataclass
-class MonitorEvent:
-    """The metric that is *not* optimized: ROUGE-L of greedy summaries of held-out dialogues."""
-
-    step: int
-    rouge_l: float
-    samples: list  # [{"prompt_id", "completion", "reference", "reward", "rouge_l"}]: the filmstrip's frame
-    kl: float | None = None  # the latest step's KL to the reference (0 at step 0)
-
-
-@dataclass
-class RewardModelEvent:
-    """A reward model was trained: held-out accuracy, score histograms, the repeat probe."""
-
-    report: dict
-
-
-def _pairs(source: str, split: str, limit: int = 0):
-    from playground.core.align.preferences import bundled_preferences, load_preferences
-
-    pairs = bundled_preferences(split) if source == "bundled" else load_preferences(source)
-    return pairs[:limit] if limit else pairs
-
-
-def _truncate(tokenizer, text: str, max_tokens: int) -> str:
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    return text if len(ids) <= max_tokens else tokenizer.decode(ids[-max_tokens:])
 
 
 def _finite_state(model) -> bool:
@@ -103,7 +55,7 @@ def run_align(cfg: AlignConfig, handle: TaskHandle | None = None, resume: bool =
     handle = ensure_handle(handle)
     cfg.validate()
     shard = _shard(cfg)
-    if cfg.method.name in ("grpo", "rloo"):
+    if ALIGN_METHOD_FACTS[cfg.method.name].shares_groups:
         shard.local_group(cfg.method.group_size)  # a group that does not split evenly is refused now
     run = RunFolder(prepare_run_dir(cfg, resume, shard.main))
     if resume and shard.main:
@@ -151,21 +103,23 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     from playground.core.base.runtime import quiet_loading
 
     m, t = cfg.method, cfg.training
+    facts = ALIGN_METHOD_FACTS[m.name]
     shard = state["shard"]
+    if facts.one_process and shard.world > 1:
+        raise InputError(f"A {facts.label.lower()} trains in one process (its features take seconds).",
+                         f"Run method.name = \"{m.name}\" without accelerate launch.")
     device = shard.acc.device if shard.acc is not None else torch.device("cpu")
     meter = PeakMeter(device).start()
     yield StageEvent("model", f"Loading {cfg.model.source}..."
                      + (f" ({shard.world} processes)" if shard.world > 1 else ""))
-    loaded, train, test = _model_and_pairs(cfg, shard, device, state["tokenizer"])
+    loaded = _model(cfg, shard, device, state["tokenizer"])
     model, tok = loaded.model, loaded.tokenizer
     handle.raise_if_cancelled()
 
-    if m.name == "reward_model":
-        if shard.world > 1:
-            raise InputError("A reward model trains in one process (its features take seconds).",
-                             "Run method.name = \"reward_model\" without accelerate launch.")
-        yield from _reward_model(cfg, model, tok, train, test, run, meter)
+    if not facts.trains_policy:
+        yield from _reward_model(cfg, model, tok, run, meter, handle)
         return
+    train, test = _pairs(cfg, tok)
 
     ckpt = run.latest_checkpoint() if resume else None
     with quiet_loading():  # what lives for the whole run is frozen: later full collections skip it
@@ -197,8 +151,8 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         return path
 
     state["save"] = save
-    reward_fn = _reward_fn(cfg, model, tok)
-    if step == 0 and m.name != "dpo":
+    reward_fn = _reward_fn(cfg, model, tok) if facts.needs_reward else None
+    if step == 0 and facts.monitors:
         yield monitor(model, tok, test, cfg, 0, history, reward_fn)
     while step < t.max_steps:
         handle.wait_while_paused()  # Pause parks here, between two steps
@@ -208,7 +162,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         n = m.prompts_per_step
         # GRPO / RLOO: every process the same prompts (it samples its share of each group);
         # DPO / PPO: each process its own pairs or prompts.
-        first = step * n if m.name in ("grpo", "rloo") else (step * shard.world + shard.rank) * n
+        first = step * n if facts.shares_groups else (step * shard.world + shard.rank) * n
         batch = [train[(first + i) % len(train)] for i in range(n)]
         s = _one_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard)
         step += 1
@@ -221,13 +175,13 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
                              {k: row[k] for k in ("margin", "accuracy", "value_loss", "advantages", "samples")
                               if k in row})
         at_end = step == t.max_steps
-        if m.name != "dpo" and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
+        if facts.monitors and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
             yield monitor(model, tok, test, cfg, step, history, reward_fn)
         if t.save_every and step % t.save_every == 0 and not at_end:
             yield CheckpointEvent(step, save())
 
     yield StageEvent("save", "Saving the adapter...")
-    after = dpo_samples(model, tok, test, cfg) if m.name == "dpo" else []
+    after = [] if facts.monitors else dpo_samples(model, tok, test, cfg)  # no monitor: before / after instead
     report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
               "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "learning_rate": t.learning_rate, "temperature": m.temperature, "group_size": m.group_size,
@@ -245,10 +199,10 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
 
 
-def _model_and_pairs(cfg: AlignConfig, shard, device, tokenizer=None):
-    """The model (on this process's device) and the train / test pairs, prompts cut to length."""
-    from playground.core.models.sources import ModelSource
+def _model(cfg: AlignConfig, shard, device, tokenizer=None):
+    """The model, on this process's device; refused when it is not a causal model."""
     from playground.core.models.loading import load_model
+    from playground.core.models.sources import ModelSource
 
     loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32", tokenizer=tokenizer)
     if shard.world > 1:
@@ -256,31 +210,32 @@ def _model_and_pairs(cfg: AlignConfig, shard, device, tokenizer=None):
     if loaded.is_encoder_decoder:
         raise InputError("The align methods here need a decoder-only (causal) model.",
                          "Load a causal model such as the bundled SmolLM2.")
-    tok = loaded.tokenizer
-    train = _pairs(cfg.data.source, "train", cfg.data.max_train_examples)
-    test = _pairs(cfg.data.test, "test")
-    for group in (train, test):
-        group[:] = [type(p)(_truncate(tok, p.prompt, cfg.data.max_prompt_tokens), p.chosen, p.rejected,
-                            p.reason, p.id) for p in group]
-    return loaded, train, test
+    return loaded
+
+
+def _pairs(cfg: AlignConfig, tok):
+    """The train / test pairs, prompts cut to length."""
+    d = cfg.data
+    return (cut_prompts(pairs_of(d.source, "train", d.max_train_examples), tok, d.max_prompt_tokens),
+            cut_prompts(pairs_of(d.test, "test", d.max_test_examples), tok, d.max_prompt_tokens))
 
 
 def _policy(cfg: AlignConfig, model, ckpt):
     """The LoRA policy (from the checkpoint when resuming), PPO's value head, the trainable parameters."""
     import torch
-    from peft import LoraConfig, PeftModel, get_peft_model
+    from peft import PeftModel, get_peft_model
 
+    from playground.core.finetune.lora import lora_config
     from playground.core.finetune.methods import detect_lora_targets
 
     m = cfg.method
     if ckpt is not None:
         model = PeftModel.from_pretrained(model, str(ckpt / "model"), is_trainable=True)
     else:
-        model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=2 * m.lora_rank, lora_dropout=0.0,
-                                                 target_modules=detect_lora_targets(model)))
+        model = get_peft_model(model, lora_config(m.lora_rank, target_modules=detect_lora_targets(model)))
     value_head = None
     params = [p for p in model.parameters() if p.requires_grad]
-    if m.name == "ppo":
+    if ALIGN_METHOD_FACTS[m.name].value_head:
         from playground.core.align.ppo import ValueHead
 
         value_head = ValueHead(model.config.hidden_size)
@@ -294,21 +249,9 @@ def _one_step(cfg: AlignConfig, model, value_head, tok, opt, batch, reward_fn, s
     """One optimizer step of the job's method; out of memory and a diverged adapter said plainly."""
     import torch
 
-    from playground.core.align.steps import dpo_step, online_step, ppo_step
-
-    m, t = cfg.method, cfg.training
-    prompts, refs = [p.prompt for p in batch], [p.chosen for p in batch]
     try:
-        if m.name == "dpo":
-            s = dpo_step(model, tok, opt, batch, beta=m.beta, step=step, max_grad_norm=t.max_grad_norm, shard=shard)
-        elif m.name == "ppo":
-            s = ppo_step(model, value_head, tok, opt, prompts, refs, reward_fn, max_new_tokens=m.max_new_tokens,
-                         kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef, lam=m.gae_lambda, step=step,
-                         max_grad_norm=t.max_grad_norm, shard=shard)
-        else:
-            s = online_step(model, tok, opt, prompts, refs, reward_fn, method=m.name, group_size=m.group_size,
-                            max_new_tokens=m.max_new_tokens, beta=m.beta, epsilon=m.epsilon,
-                            temperature=m.temperature, step=step, max_grad_norm=t.max_grad_norm, shard=shard)
+        s = _STEPS[ALIGN_METHOD_FACTS[cfg.method.name].step](cfg, model, value_head, tok, opt, batch, reward_fn,
+                                                             step, shard)
     except torch.OutOfMemoryError:
         raise PlaygroundError(f"The device ran out of memory at step {step + 1}.",
                               "Lower method.group_size, method.max_new_tokens or data.max_prompt_tokens.") from None
@@ -316,6 +259,36 @@ def _one_step(cfg: AlignConfig, model, value_head, tok, opt, batch, reward_fn, s
         raise PlaygroundError(f"The adapter's weights became non-finite at step {step + 1} (the run diverged).",
                               "Nothing non-finite was saved: lower the learning rate and resume from the last checkpoint.")
     return s
+
+
+def _pairs_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard) -> dict:
+    from playground.core.align.steps import dpo_step
+
+    return dpo_step(model, tok, opt, batch, beta=cfg.method.beta, step=step,
+                    max_grad_norm=cfg.training.max_grad_norm, shard=shard)
+
+
+def _ppo_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard) -> dict:
+    from playground.core.align.steps import ppo_step
+
+    m = cfg.method
+    return ppo_step(model, value_head, tok, opt, [p.prompt for p in batch], [p.chosen for p in batch], reward_fn,
+                    max_new_tokens=m.max_new_tokens, kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef,
+                    lam=m.gae_lambda, step=step, max_grad_norm=cfg.training.max_grad_norm, shard=shard)
+
+
+def _group_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard) -> dict:
+    from playground.core.align.steps import online_step
+
+    m = cfg.method
+    return online_step(model, tok, opt, [p.prompt for p in batch], [p.chosen for p in batch], reward_fn,
+                       method=m.name, group_size=m.group_size, max_new_tokens=m.max_new_tokens, beta=m.beta,
+                       epsilon=m.epsilon, temperature=m.temperature, step=step,
+                       max_grad_norm=cfg.training.max_grad_norm, shard=shard)
+
+
+#: One optimizer step, by the method's ``AlignMethodFacts.step``.
+_STEPS = {"pairs": _pairs_step, "ppo": _ppo_step, "group": _group_step}
 
 
 def _history_row(s: dict, step: int, batch) -> dict:
@@ -346,42 +319,17 @@ def _reward_fn(cfg: AlignConfig, model=None, tok=None):
     return parts[0][0] if len(parts) == 1 and parts[0][1] == 1.0 else combine(parts)
 
 
+def _reward_model(cfg, model, tok, run, meter, handle) -> Iterator[Any]:
+    """A reward-model job: ``train_reward_model`` (the Align tab's path too), saved in the run folder."""
+    from playground.core.align.reward_run import train_reward_model
 
-
-
-
-
-
-
-
-def _reward_model(cfg, model, tok, train, test, run, meter) -> Iterator[Any]:
-    from playground.core.align.reward_model import RewardModel, probe_repeat
-
-    m, t = cfg.method, cfg.training
-    if m.reward_backbone == "encoder":
-        from playground.core.align.reward_model import load_encoder_backbone
-
-        yield StageEvent("model", "Loading the bundled encoder as the reward model's backbone...")
-        encoder, encoder_tok = load_encoder_backbone(trainable=m.reward_mode == "full")
-        rm = RewardModel(encoder, encoder_tok, m.reward_mode, "encoder")
-    else:
-        rm = RewardModel(model, tok, m.reward_mode, "policy")
-    yield StageEvent("train", f"Training a {m.reward_mode} reward model on {len(train)} pairs...")
-    began = time.perf_counter()
-    if m.reward_mode == "quick":
-        rep = rm.train_quick(train, test, steps=max(t.max_steps, 1))
-    else:
-        rep = rm.train_full(train, test, steps=t.max_steps, lr=t.learning_rate, batch_pairs=m.prompts_per_step)
-    probe = probe_repeat(rm, test)
-    if not all(math.isfinite(v) for v in rep.losses):
-        raise PlaygroundError("The reward model's loss became non-finite.", "Lower the learning rate.")
-    report = {"method": "reward_model", "model": cfg.model.source, "mode": rep.mode, "steps": rep.steps,
-              "backbone": m.reward_backbone, "train_accuracy": rep.train_accuracy, "vocab_size": len(rm.tokenizer),
-              "test_accuracy": rep.test_accuracy, "losses": rep.losses, "chosen_scores": rep.chosen_scores,
-              "rejected_scores": rep.rejected_scores, "probe_repeat": probe,
-              "seconds": time.perf_counter() - began, "peak_memory_bytes": meter.peak()}
-    yield RewardModelEvent(report)
-    rm.save(run.path / "reward_head.safetensors", cfg.model.source)  # a full one writes its backbone too
+    report = trained = None
+    for ev in train_reward_model(cfg, tok, model, handle=handle):
+        if isinstance(ev, RewardModelEvent):
+            ev.report["peak_memory_bytes"] = meter.peak()
+            report, trained = ev.report, ev.trained
+        yield ev
+    trained.save(run.path / "reward_head.safetensors", cfg.model.source)  # a full one writes its backbone too
     write_report(run.path, report)
     meter.stop()
     yield DoneEvent(str(run.path), str(run.path / "reward_head.safetensors"), report, None, tok, None)

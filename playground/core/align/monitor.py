@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from playground.core.align.job import MonitorEvent  # job imports this module lazily: no cycle
+from playground.core.align.events import MonitorEvent
+
 
 def greedy(model, tok, prompts, max_new_tokens):
     import torch

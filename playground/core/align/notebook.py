@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import json
 
+from playground.core.align.presets import matching_preset
 from playground.core.base.errors import InputError
-
-ONLINE = ("grpo", "rloo", "ppo")
-
+from playground.core.finetune.lora import DEFAULT_RANK, lora_config_code
 
 def _lit(value) -> str:
     return json.dumps(value, ensure_ascii=False)
@@ -118,11 +117,14 @@ def _optimize_cells(o: dict) -> list[tuple[str, str]]:
     known = {"rouge_l", "length", "word_count", "positivity"}
     replay = bool(group.get("completions")) and set(rewards) <= known
     with_adv = replay and method == "grpo" and len(group["completions"]) == int(o.get("group_size", 4))
+    preset = matching_preset(rewards, weights, o.get("beta"))
+    named = (f" The reward is the app's preset \"{preset.label}\" (`playground align JOB.toml --preset "
+             f"{preset.key}` runs it headless)." if preset else "")
     cells = [("markdown", f"## Policy optimization: {method.upper()}\n\nThe policy (the model with a small LoRA "
               "adapter) samples a group of completions per prompt, a reward scores them, and the update makes "
               "the better-than-average ones likelier, while the KL penalty (beta "
               f"{o.get('beta')}) keeps it near the reference, the same model with its adapter off. GRPO's "
-              "advantage is each reward less the group's mean, divided by the group's spread.")]
+              f"advantage is each reward less the group's mean, divided by the group's spread.{named}")]
     if replay:
         cells.append(("code", f"""from rouge_score import rouge_scorer
 
@@ -172,7 +174,7 @@ args = GRPOConfig(output_dir="grpo-run", num_generations={int(o.get("group_size"
                   temperature={float(o.get("temperature", 1.0))!r}, per_device_train_batch_size={int(o.get("group_size", 4))}, use_cpu=True)
 trainer = GRPOTrainer(model=model, reward_funcs=rouge_reward, args=args, processing_class=tokenizer,
                       train_dataset=Dataset.from_dict({{"prompt": prompts, "reference": references}}),
-                      peft_config=LoraConfig(r=8, lora_alpha=16, target_modules="all-linear"))
+                      peft_config={lora_config_code(int(o.get("lora_rank", DEFAULT_RANK)), target_modules="all-linear")})
 trainer.train()
 ```"""))
     return cells

@@ -7,7 +7,7 @@ resources/datasets/preferences/ (see its README). Learner labels use the same fo
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -23,6 +23,43 @@ class PreferencePair:
     rejected: str
     reason: str = ""
     id: str = ""
+
+
+def pairs_of(source: str, split: str, limit: int = 0) -> list[PreferencePair]:
+    """A job's pairs: ``source`` "bundled" (the bundled ``split``) or a JSONL file; the first
+    ``limit`` of them (0 = all)."""
+    pairs = bundled_preferences(split) if source == "bundled" else load_preferences(source)
+    return pairs[:limit] if limit else pairs
+
+
+def truncate_prompt(tokenizer, text: str, max_tokens: int) -> str:
+    """``text`` when it has at most ``max_tokens`` tokens, else its last ``max_tokens`` tokens (a
+    dialogue prompt keeps its end and 'Summary:')."""
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    return text if len(ids) <= max_tokens else tokenizer.decode(ids[-max_tokens:])
+
+
+def cut_prompts(pairs: Sequence[PreferencePair], tokenizer, max_tokens: int) -> list[PreferencePair]:
+    """The pairs with each prompt cut by ``truncate_prompt`` (chosen and rejected are kept whole)."""
+    return [replace(p, prompt=truncate_prompt(tokenizer, p.prompt, max_tokens)) for p in pairs]
+
+
+def learner_labels_path() -> Path:
+    """Where the learner's own labelled pairs are kept (the Align tab's Feedback step)."""
+    from playground.core.base.paths import user_dirs
+
+    return user_dirs().data / "align" / "labels.jsonl"
+
+
+def learner_labels() -> list[PreferencePair]:
+    """The learner's labelled pairs ([] when there are none yet, or fewer than two usable ones)."""
+    path = learner_labels_path()
+    if not path.is_file():
+        return []
+    try:
+        return load_preferences(path)
+    except InputError:
+        return []  # fewer than two pairs so far: start again (the file stays until the next save)
 
 
 def preferences_dir() -> Path:
@@ -80,11 +117,6 @@ def check_pairs(rows: Sequence[dict], name: str = "the preference data") -> list
         raise InputError(f"{name} has {len(pairs)} usable pair(s){dropped}; a reward model needs at least two.",
                          "Label more pairs where one completion is better than the other.")
     return pairs
-
-
-def dropped_count(rows: Sequence[dict]) -> int:
-    """How many rows ``check_pairs`` would drop (ties and duplicates)."""
-    return len(rows) - len(check_pairs(rows))
 
 
 def save_preferences(pairs: Sequence[PreferencePair], path: str | Path) -> Path:

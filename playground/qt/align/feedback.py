@@ -17,23 +17,21 @@ from PySide6.QtWidgets import (
 from playground.qt.widgets.make import button, hbox, note_label, spin
 
 
-def labels_path():
-    from playground.core.base.paths import user_dirs
-
-    return user_dirs().data / "align" / "labels.jsonl"
-
-
 class FeedbackPage(QWidget):
     sig_labels_changed = Signal(int)
-    """the number of the learner's labelled pairs"""
+    """the number of the learner's labelled pairs (kept in core's ``learner_labels_path()``)"""
+    sig_labels = Signal(list)
+    """the learner's labelled pairs (PreferencePair), after each change"""
+    sig_dialogue_changed = Signal(object)
+    """the bundled PreferencePair of the dialogue the learner picked"""
 
     def __init__(self, panel) -> None:
         super().__init__()
-        from playground.core.align.preferences import bundled_preferences
+        from playground.core.align.preferences import bundled_preferences, learner_labels
 
         self.panel = panel
         self.pairs = bundled_preferences("train")
-        self.labels: list = self._load()
+        self.labels: list = learner_labels()
         self.current: tuple | None = None  # (prompt, a, b)
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
@@ -83,30 +81,29 @@ class FeedbackPage(QWidget):
         p = self.pairs[self.index.value() - 1]
         self.bundled.setText(f"Bundled pair for this dialogue ({p.reason}): chosen = the reference summary; "
                              f"rejected = «{p.rejected[:160]}…»")
-
-    def _load(self) -> list:
-        from playground.core.align.preferences import load_preferences
-        from playground.core.base.errors import InputError
-
-        path = labels_path()
-        if not path.is_file():
-            return []
-        try:
-            return load_preferences(path)
-        except InputError:
-            return []  # fewer than two pairs so far: start again (the file stays until the next save)
+        self.sig_dialogue_changed.emit(p)
 
     def _count(self) -> None:
-        self.count.setText(f"Your labels: {len(self.labels)} pairs (kept in {labels_path()})")
+        from playground.core.align.preferences import learner_labels_path
+
+        self.count.setText(f"Your labels: {len(self.labels)} pairs (kept in {learner_labels_path()})")
         self.sig_labels_changed.emit(len(self.labels))
+        self.sig_labels.emit(list(self.labels))
+
+    def announce(self) -> None:
+        """Emit the current dialogue and labels (for pages wired after this one was built)."""
+        self._show_bundled()
+        self._count()
 
     def sample_two(self) -> None:
         loaded = self.panel.context.ready_model(self.panel.say)
         if loaded is None:
             return
-        from playground.core.align.job import _truncate
+        from playground.core.align.config import AlignData
+        from playground.core.align.preferences import truncate_prompt
 
-        prompt = _truncate(loaded.tokenizer, self.pairs[self.index.value() - 1].prompt, 200)
+        prompt = truncate_prompt(loaded.tokenizer, self.pairs[self.index.value() - 1].prompt,
+                                 AlignData().max_prompt_tokens)
 
         def work(handle):
             from playground.core.align.policy import sample
@@ -126,7 +123,7 @@ class FeedbackPage(QWidget):
             w.setEnabled(True)
 
     def label(self, better: str | None) -> None:
-        from playground.core.align.preferences import PreferencePair, save_preferences
+        from playground.core.align.preferences import PreferencePair, learner_labels_path, save_preferences
 
         if self.current is None:
             return
@@ -134,7 +131,7 @@ class FeedbackPage(QWidget):
         if better is not None and a.strip() != b.strip():
             chosen, rejected = (a, b) if better == "a" else (b, a)
             self.labels.append(PreferencePair(prompt, chosen, rejected, "learner"))
-            save_preferences(self.labels, labels_path())
+            save_preferences(self.labels, learner_labels_path())
         self.current = None
         for w in (self.pick_a, self.pick_b, self.tie, self.skip):
             w.setEnabled(False)
@@ -149,7 +146,7 @@ class FeedbackPage(QWidget):
             self.panel.say(f"Exported {len(self.labels)} pairs to {path}.")
 
     def import_labels(self, path: str = "") -> None:
-        from playground.core.align.preferences import load_preferences, save_preferences
+        from playground.core.align.preferences import learner_labels_path, load_preferences, save_preferences
         from playground.core.base.errors import InputError
 
         if not path:
@@ -162,6 +159,6 @@ class FeedbackPage(QWidget):
             self.panel.say(f"{exc.message} {exc.hint}")
             return
         self.labels.extend(new)
-        save_preferences(self.labels, labels_path())
+        save_preferences(self.labels, learner_labels_path())
         self.panel.say(f"Imported {len(new)} pairs.")
         self._count()

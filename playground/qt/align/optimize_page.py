@@ -21,27 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.align.presets import REWARD_PRESETS
 from playground.qt.align.curves import AlignCurves
 from playground.qt.align.filmstrip import Filmstrip
 from playground.qt.binding import Draft, add_rows
 from playground.qt.widgets.make import note_label
-
-#: the reward-hacking lesson's settings: a rate and a temperature at which counting a word is learned
-#: within the steps (measured with bench/align.py --only hack; see the README)
-HACK = {"method.temperature": 0.7, "training.learning_rate": 2e-3, "training.max_steps": 16,
-        "method.group_size": 4, "method.max_new_tokens": 40}
-
-#: label -> (rewards, weights, settings the preset sets when chosen): the reward mix presets
-REWARD_PRESETS = {
-    "ROUGE-L against the reference": (["rouge_l"], [1.0], {}),
-    "Positivity (vaderSentiment)": (["positivity"], [1.0], {}),
-    "Length near 40 words": (["length"], [1.0], {}),
-    "ROUGE-L + positivity": (["rouge_l", "positivity"], [1.0, 0.5], {}),
-    "Reward hacking: count 'Person', beta 0": (["word_count"], [1.0], {**HACK, "method.beta": 0.0}),
-    "Same reward, beta 0.5 (KL holds it)": (["word_count"], [1.0], {**HACK, "method.beta": 0.5}),
-    "Your reward model (trained in step 2)": (["reward_model"], [1.0], {}),
-}
-
 
 class OptimizePage(QWidget):
     sig_done = Signal(object)
@@ -67,7 +51,8 @@ class OptimizePage(QWidget):
                              "method.group_size", "method.max_new_tokens", "method.temperature",
                              "training.learning_rate")
         self.preset = QComboBox()
-        self.preset.addItems(list(REWARD_PRESETS))
+        for p in REWARD_PRESETS.values():
+            self.preset.addItem(p.label, p.key)
         self.preset.setToolTip("What the policy is paid for. The two 'count Person' presets are the reward-hacking "
                                "lesson: each sets beta, a high learning rate, temperature 0.7 and 16 steps; run "
                                "both and compare the reward, the KL and the completions.")
@@ -93,8 +78,9 @@ class OptimizePage(QWidget):
         self.views.addTab(self.group, "Latest group (GRPO / RLOO): completions, rewards, advantages")
         self.views.addTab(self.filmstrip, "Filmstrip: held-out dialogues at each monitor step")
         lay.addWidget(self.views, 2)
-        self._preset_before = self.preset.currentText()
-        self.preset.currentTextChanged.connect(self._apply_preset)
+        self._preset_before = self.preset.currentData()
+        self.reward_model = None  # the TrainedRewardModel of step 2, as the panel passes it on
+        self.preset.currentIndexChanged.connect(lambda _: self._apply_preset(self.preset.currentData()))
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
         self.stop_btn.clicked.connect(panel.slot.stop)
@@ -102,20 +88,24 @@ class OptimizePage(QWidget):
         panel.slot.sig_paused_changed.connect(lambda p: self.pause_btn.setText("Resume" if p else "Pause"))
         self.events: list = []
 
-    def _apply_preset(self, text: str) -> None:
+    def use_reward_model(self, trained) -> None:
+        """Step 2 trained (and saved) a reward model: the preset "Your reward model" pays with it."""
+        self.reward_model = trained
+
+    def _apply_preset(self, key: str) -> None:
         """Choosing a preset sets its reward and its settings (which the learner may then change).
         Only the settings in which it differs from the preset before are set: going from one
         reward-hacking preset to the other changes beta alone, and keeps the learner's steps."""
-        before = REWARD_PRESETS.get(self._preset_before, (None, None, {}))[2]
-        self._preset_before = text
-        self._set_rewards(text)
-        for key, value in REWARD_PRESETS[text][2].items():
-            if before.get(key) != value:
-                self.draft.set(key, value)
+        before = REWARD_PRESETS[self._preset_before].settings
+        self._preset_before = key
+        self._set_rewards(key)
+        for name, value in REWARD_PRESETS[key].settings.items():
+            if before.get(name) != value:
+                self.draft.set(name, value)
 
-    def _set_rewards(self, text: str) -> None:
-        rewards, weights, _ = REWARD_PRESETS[text]
-        self.draft.get("method").rewards, self.draft.get("method").weights = list(rewards), list(weights)
+    def _set_rewards(self, key: str) -> None:
+        p = REWARD_PRESETS[key]
+        self.draft.get("method").rewards, self.draft.get("method").weights = list(p.rewards), list(p.weights)
 
     def _pause(self) -> None:
         slot = self.panel.slot
@@ -136,19 +126,19 @@ class OptimizePage(QWidget):
         from playground.core.base.errors import InputError
         from playground.core.base.paths import user_dirs
 
-        self._set_rewards(self.preset.currentText())  # the settings stay as the learner left them
+        self._set_rewards(self.preset.currentData())  # the settings stay as the learner left them
         cfg = copy.deepcopy(self.draft.get(""))
         if "reward_model" in cfg.method.rewards:
-            saved = getattr(self.panel.reward, "saved_path", None)
-            if not saved:
+            trained = self.reward_model
+            if trained is None or trained.path is None:
                 self.panel.say("Train a reward model in step 2 first: this preset pays the policy with it.")
                 return
-            if not self.panel.reward.can_pay:
+            if not trained.can_pay:
                 self.panel.say("The reward model of step 2 is a full one on the current model: paying the policy "
                                "with it would need a second copy of the model in memory. Train an encoder reward "
                                "model (quick or full) in step 2 for this preset.")
                 return
-            cfg.method.reward_model = str(saved)
+            cfg.method.reward_model = str(trained.path)
         src = loaded.source
         cfg.model.source = "bundled" if src.kind == "bundled" else (loaded.info.folder or src.ref)
         cfg.output.dir = str(user_dirs().data / "align" / "runs" / time.strftime("%Y%m%d-%H%M%S"))
@@ -168,7 +158,7 @@ class OptimizePage(QWidget):
                               on_progress=lambda f, msg: self.status.setText(msg))
 
     def _event(self, ev) -> None:
-        from playground.core.align.job import AlignStepEvent, MonitorEvent
+        from playground.core.align.events import AlignStepEvent, MonitorEvent
         from playground.core.finetune.events import DoneEvent, StageEvent, StoppedEvent
 
         self.events.append(ev)
@@ -225,6 +215,8 @@ class ResultPage(QWidget):
         self.use_btn.clicked.connect(self.use)
 
     def show_done(self, ev) -> None:
+        from playground.core.align.methods import ALIGN_METHOD_FACTS
+
         self.done = ev
         r = ev.report
         mon = r.get("monitor", [])
@@ -238,12 +230,13 @@ class ResultPage(QWidget):
             self.after.setPlainText("\n\n".join(s["after"] for s in r["samples_after"]))
         names = {"reward_model": "your reward model", "rouge_l": "ROUGE-L", "length": "length",
                  "positivity": "positivity", "word_count": f"the count of '{r.get('word', 'Person')}'"}
-        paid = " + ".join(names.get(x, x) for x in r.get("rewards", [])) if r["method"] != "dpo" else "the pairs"
+        facts = ALIGN_METHOD_FACTS[r["method"]]
+        paid = " + ".join(names.get(x, x) for x in r.get("rewards", [])) if facts.needs_reward else "the pairs"
         model = "the bundled SmolLM2-135M-Instruct" if r.get("model") == "bundled" else r.get("model", "the model")
         how = [f"{r['steps']} steps", f"beta {r['beta']}"]
         if "learning_rate" in r:  # reports written before these keys lack them
             how.append(f"learning rate {r['learning_rate']:g}")
-        if r["method"] in ("grpo", "rloo") and "group_size" in r:
+        if facts.shares_groups and "group_size" in r:
             how.append(f"groups of {r['group_size']} completions x {r['max_new_tokens']} tokens at temperature "
                        f"{r['temperature']:g}")
         parts = [f"{r['method'].upper()} on {model}, {', '.join(how)}, paid by {paid}."]

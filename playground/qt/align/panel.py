@@ -1,5 +1,8 @@
 """The Align tab: Feedback -> Reward model -> Optimize -> Result (lifecycle order: after
-Fine-tune, before Evaluate). Every long step runs through the panel's task slot."""
+Fine-tune, before Evaluate). Every long step runs through the panel's task slot.
+
+The pages never read each other: what one step hands to the next (the learner's labels and chosen
+dialogue, the trained reward model, the finished run) goes through signals wired here."""
 
 from __future__ import annotations
 
@@ -57,7 +60,7 @@ quality (the monitor metric, not optimized) falls.</p>"""
             "reference, (4) check the result for reward hacking."))
         self.steps = QTabWidget()
         self.feedback = FeedbackPage(self)
-        self.reward = RewardPage(self, self.feedback)
+        self.reward = RewardPage(self)
         self.optimize = OptimizePage(self)
         self.result = ResultPage(self)
         for i, (page, name) in enumerate(((self.feedback, "Feedback"), (self.reward, "Reward model"),
@@ -68,7 +71,11 @@ quality (the monitor metric, not optimized) falls.</p>"""
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
         self.slot.say = self.say
+        self.feedback.sig_labels.connect(self.reward.set_learner_pairs)
+        self.feedback.sig_dialogue_changed.connect(self.reward.set_probe_pair)
+        self.reward.sig_trained.connect(self.optimize.use_reward_model)
         self.optimize.sig_done.connect(self._done)
+        self.feedback.announce()
 
     def say(self, text: str) -> None:
         self.message.setText(text)
