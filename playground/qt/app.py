@@ -6,6 +6,8 @@ import sys
 import time
 
 _T0 = time.perf_counter()
+#: After the window closes, how long unfinished work may take before the process ends anyway.
+CLOSE_GRACE_SECONDS = 2.0
 
 
 def create_app(argv: list[str] | None = None):
@@ -84,7 +86,17 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
     window.show()
     code = app.exec()
     window.save_state()
-    context.runner.shutdown(wait=True)
     if smoke is not None:
-        return smoke.exit_code
+        code = smoke.exit_code
+    if not context.runner.shutdown_within(CLOSE_GRACE_SECONDS):
+        # A load or a forward pass that cannot look at Stop is still running; Python would wait for
+        # its thread at exit (minutes, with no window). The settings are saved and a training run's
+        # checkpoints are on disk: end the process now.
+        import os
+
+        if instance is not None:
+            instance.server.close()  # a new start must not find this one "already running"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code

@@ -33,6 +33,9 @@ def ensure_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+THREAD_PREFIX = "playground-task"
+
+
 class Task(QObject):
     """One piece of work in the runner. Connect to its signals before the loop runs again."""
 
@@ -99,7 +102,7 @@ class TaskRunner(QObject):
     def __init__(self, max_workers: int = 3, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._loop = ensure_loop()
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="playground-task")
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=THREAD_PREFIX)
         self._tasks: set[Task] = set()
         self._futures: set[asyncio.Future] = set()
 
@@ -169,6 +172,22 @@ class TaskRunner(QObject):
         """Stop everything; with wait, block until the worker threads have ended."""
         self.cancel_all()
         self._executor.shutdown(wait=wait, cancel_futures=True)
+
+    def shutdown_within(self, seconds: float) -> bool:
+        """Stop everything and wait at most ``seconds`` for the worker threads; True when they ended.
+
+        Work that never looks at Stop (a model load inside transformers, one long forward pass)
+        can run for minutes; the caller decides what to do when this returns False.
+        """
+        import threading
+        import time
+
+        self.shutdown(wait=False)
+        deadline = time.monotonic() + seconds
+        for thread in threading.enumerate():
+            if thread.name.startswith(THREAD_PREFIX):
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.name.startswith(THREAD_PREFIX) and t.is_alive() for t in threading.enumerate())
 
 
 def _emit_live(task: Task, signal, *args) -> None:
