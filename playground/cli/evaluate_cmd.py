@@ -49,6 +49,10 @@ def run(args) -> int:
         raise InputError("--limit and --shots cannot be negative.")
     if args.adapter and args.shots:
         raise InputError("An adapter is evaluated zero-shot (as it was trained).", "Leave out --shots.")
+    if args.adapter:
+        from playground.core.finetune.layout import check_artifact_ready
+
+        check_artifact_ready(args.adapter)  # a run still training, or stopped early, says so
     settings = GenerationSettings.make(max_new_tokens=args.max_new_tokens, do_sample=False, top_n=0)
     settings.validate()
     data = (load_table(args.data, args.input_column, args.reference_column) if args.data

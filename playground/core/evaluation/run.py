@@ -126,9 +126,11 @@ def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None
     PlaygroundError
         The adapter does not fit the loaded model.
     """
+    from playground.core.finetune.layout import check_artifact_ready
     from playground.core.models.adapter_check import check_adapter_fit, check_adapter_folder
 
     folder = Path(adapter_dir)
+    check_artifact_ready(folder)  # a run still training (or stopped early) says so
     if hasattr(loaded.model, "peft_config"):
         # peft would stack the adapter on the adapted model, miss every key and load nothing.
         raise PlaygroundError(f"{loaded.info.name} already has an adapter, so {folder.name} cannot be added to it.",

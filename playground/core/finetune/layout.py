@@ -122,3 +122,45 @@ class RunFolder:
                 return 0
         found = self.list_checkpoints()
         return found[-1][0] if found else 0
+
+
+def check_artifact_ready(path: str | Path) -> None:
+    """Refuse, in plain words, a run's adapter (or model) folder that is not written yet.
+
+    ``path`` is a run folder or its ``adapter/`` / ``model/``. A run still training (its lock is
+    held) says so; one that stopped early says at which step and how to resume it; a finished run's
+    folder points at its trained weights. Anything else (not a run) is left to the adapter checks.
+    """
+    from playground.core.base.errors import InputError
+    from playground.core.finetune.lock import is_locked
+
+    p = Path(path)
+    if (p / JOB_FILE).is_file():
+        run, given_run = RunFolder(p), True
+    elif p.name in ("adapter", "model") and (p.parent / JOB_FILE).is_file():
+        run, given_run = RunFolder(p.parent), False
+    else:
+        return
+    if not given_run and (p / "adapter_config.json").is_file():
+        return
+    artifacts = [run.path / name for name in ("adapter", "model") if (run.path / name).is_dir()
+                 and any((run.path / name).iterdir())]
+    if given_run and artifacts:
+        raise InputError(f"{p} is a run folder; its trained weights are in {artifacts[0]}.",
+                         f"Pass that folder: --adapter {artifacts[0]}")
+    if artifacts and not given_run:
+        return  # a full model's folder, or a damaged adapter: the adapter checks say which
+    kind = run_kind(run.path) or "finetune"
+    step = run.last_step()
+    newest = run.latest_checkpoint()
+    at = f" (its newest checkpoint is at step {step})" if newest else " (no checkpoint yet)"
+    try_checkpoint = f", or evaluate its newest checkpoint: --adapter {newest / 'model'}" if newest else ""
+    if is_locked(run.path):
+        raise InputError(f"The run {run.path.name} is still going{at}: its adapter is saved when it finishes.",
+                         f"Wait until it finishes (its progress shows in the Runs list or in its terminal)"
+                         f"{try_checkpoint}.")
+    failure = run.failure()
+    why = f" It stopped on an error: {failure.get('message', '')}" if failure else ""
+    raise InputError(f"The run {run.path.name} did not finish{at}, so it has no adapter yet.{why}",
+                     f"Resume it with: playground {kind} --resume {run.path}{try_checkpoint}.")
+
