@@ -293,3 +293,61 @@ def test_an_adapter_recorded_for_another_base_is_flagged_beside_the_scores(qtbot
         qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     shown = panel.results_view.models_label.text()
     assert "⚠" in shown and "someone/else-135M" in shown
+
+
+def test_the_form_edits_its_draft_and_comes_back_after_a_restart(qtbot, app_context, tmp_path):
+    """Issue 27: the form is bound to EvaluateSettings, saved as the ``evaluate`` section on every change."""
+    from playground.core.base.settings import Settings
+    from playground.core.evaluation.evaluate_settings import GREEDY_NOTE, EvaluateSettings
+    from dataclasses import replace
+
+    from playground.core.evaluation.run import K_SHOT
+
+    panel = make_panel(qtbot, app_context)
+    assert panel.draft.value == EvaluateSettings()
+    panel.max_tokens.setValue(33)
+    panel.count_spin.setValue(7)
+    panel.tokenizer_combo.setCurrentIndex(panel.tokenizer_combo.findData("unicode"))
+    panel.stemmer_check.click()
+    assert not panel.chat_check.isEnabled()  # the chat template wraps a template: none is chosen yet
+    panel.template_combo.setCurrentIndex(panel.template_combo.findData("flan"))
+    assert panel.chat_check.isEnabled()
+    panel.chat_check.setChecked(True)
+    panel.system_rows[1].enabled_check.setChecked(True)
+    panel.system_rows[1].shots_spin.setValue(3)
+    value = panel.draft.value
+    assert (value.max_new_tokens, value.count, value.tokenizer, value.use_stemmer, value.template,
+            value.use_chat_template) == (33, 7, "unicode", False, "flan", True)
+    assert value.systems[1] == {"kind": K_SHOT, "enabled": True, "shots": 3, "path": ""}
+    assert app_context.settings.section(EvaluateSettings) == value  # stored on every change
+    # Evaluate decodes greedily, and its max-new-tokens row says so.
+    assert GREEDY_NOTE in panel.max_tokens.toolTip()
+    assert value.generation().sampling.greedy and value.generation().max_new_tokens == 33
+    # A file of one's own is used, but not remembered.
+    assert panel.open_data_file(str(write_dialogues(tmp_path / "d.jsonl", 20)))
+    assert panel.draft.value.data == "user"
+
+    app_context.settings.save()  # as the window does when it closes
+    app_context.settings = Settings(app_context.settings.path)
+    assert app_context.settings.load_problem == ""
+    again = make_panel(qtbot, app_context)
+    assert (again.max_tokens.value(), again.count_spin.value(), again.tokenizer_combo.currentData()) == (33, 7, "unicode")
+    assert not again.stemmer_check.isChecked() and again.chat_check.isChecked() and again.chat_check.isEnabled()
+    assert again.template_combo.currentData() == "flan"
+    assert again.system_rows[1].is_enabled() and again.system_rows[1].shots_spin.value() == 3
+    assert again.data_combo.currentData() == "test" and again.draft.value.data == "test"
+    assert again.draft.value == replace(value, data="test")
+
+
+def test_a_runs_own_template_is_offered_again_after_a_restart(qtbot, app_context):
+    from playground.core.base.settings import Settings
+
+    own = "Talk:\n{dialogue}\nGist: {summary}"
+    panel = make_panel(qtbot, app_context)
+    panel._show_template(own)  # as when a Fine-tune run's adapter is picked
+    assert panel.draft.value.template == own
+    app_context.settings.save()
+    app_context.settings = Settings(app_context.settings.path)
+    again = make_panel(qtbot, app_context)
+    assert again.template_combo.currentData() == own and again.draft.value.template == own
+    assert again.template_combo.currentText().startswith("The run's own template")

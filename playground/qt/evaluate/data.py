@@ -4,41 +4,37 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout
 
-from playground.core.evaluation.datasets import SPLITS
 from playground.core.base.errors import InputError
-from playground.qt.widgets.make import ask_table_file, button, form, group, note_label, spin
+from playground.qt.widgets.make import ask_table_file, button, form, group, note_label
 
 USER_FILE = "user"
 
 
 class DataMixin:
-    """The dataset box of EvaluatePanel and what it does; expects ``message_label``."""
+    """The dataset box of EvaluatePanel and what it does; expects ``draft`` (the panel's
+    ``EvaluateSettings``) and ``message_label``."""
 
     def _build_data_box(self) -> QGroupBox:
-        self.data_combo = QComboBox()
-        for split in SPLITS:
-            self.data_combo.addItem(f"Bundled dialogues: {split}", split)
+        from playground.qt.binding import form_row
+
+        data_label, self.data_combo = form_row(self.draft, "data")  # the bundled splits, from the field
         self.data_combo.addItem("Your own file…", USER_FILE)
-        self.data_combo.setCurrentIndex(SPLITS.index("test"))
-        self.data_combo.setToolTip("The bundled dataset: short everyday conversations, each with a summary "
-                                   "written by a person. Or a CSV, JSONL or Parquet file of your own.")
         self.open_button = button("Open…", on_click=self.choose_data_file)
         self.input_column = QComboBox()
         self.input_column.setToolTip("The column the model reads (the text to summarize).")
         self.reference_column = QComboBox()
         self.reference_column.setToolTip("The column holding the reference (the summary a person wrote).")
         self.data_label = note_label()
-        self.count_spin = spin(1, 100000, 10, "How many examples to evaluate, from the top of the split. "
-                               "Generation takes seconds per example on a CPU.")
+        count_label, self.count_spin = form_row(self.draft, "count")
         row = QHBoxLayout()
         row.addWidget(self.data_combo, 1)
         row.addWidget(self.open_button)
         return group("Dataset", form(
-            ("Data", row), ("Input column", self.input_column), ("Reference column", self.reference_column),
-            ("Examples", self.count_spin), self.data_label))
+            (data_label, row), ("Input column", self.input_column), ("Reference column", self.reference_column),
+            (count_label, self.count_spin), self.data_label))
 
     def _data_changed(self) -> None:
-        user = self.data_combo.currentData() == USER_FILE
+        user = self.draft.value.data == USER_FILE
         for w in (self.open_button, self.input_column, self.reference_column):
             w.setEnabled(user)
         if user:
@@ -50,7 +46,7 @@ class DataMixin:
         try:
             from playground.core.evaluation.datasets import load_split
 
-            n = len(load_split(self.data_combo.currentData()))
+            n = len(load_split(self.draft.value.data))
             self.data_label.setText(f"<small>{n} dialogues with reference summaries.</small>")
             self.count_spin.setMaximum(n)
         except InputError as exc:
@@ -65,7 +61,7 @@ class DataMixin:
         """Use a file of your own: read its columns and guess which is the input and the reference."""
         from playground.core.evaluation.datasets import guess_columns, read_records
 
-        self.data_combo.setCurrentIndex(self.data_combo.findData(USER_FILE))
+        self.draft.set("data", USER_FILE)
         self.message_label.setText("")
         try:
             columns, rows = read_records(path)
@@ -91,10 +87,11 @@ class DataMixin:
     def dataset(self):
         from playground.core.evaluation.datasets import load_split, load_table
 
-        if self.data_combo.currentData() == USER_FILE:
+        data = self.draft.value.data
+        if data == USER_FILE:
             if not self.user_data:
                 raise InputError("No file is chosen yet.", "Click Open… and choose a CSV, JSONL or Parquet file.")
             return load_table(self.user_data, self.input_column.currentText() or None,
                               self.reference_column.currentText() or None)
-        return load_split(self.data_combo.currentData())
+        return load_split(data)
 

@@ -7,7 +7,6 @@ import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -26,7 +25,7 @@ from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
-from playground.qt.widgets.make import button, check, form, group, spin, splitter
+from playground.qt.widgets.make import button, group, note_label, splitter
 
 LESSON = (
     "<b>Scoring summaries.</b> ROUGE compares an output with a reference written by a person. "
@@ -84,6 +83,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         self.stopped = False
         self.reports: dict = {}
         self.run_info: dict = {}
+        self._build_draft()
 
         data_box = self._build_data_box()
 
@@ -126,15 +126,25 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         outer.addWidget(split)
 
         run_shortcut(self, self.run)
-        from playground.qt.evaluate import saved
-
-        saved.restore(self)
-        self.data_combo.currentIndexChanged.connect(self._data_changed)
+        self._show_systems(self.draft.value.systems)
+        self.draft.connect_path("data", self._data_changed)
         self._data_changed()
         for r in self.system_rows:
             r.sig_changed.connect(self._systems_changed)
         context.sig_adapter_changed.connect(self._offer_attached)
         self._offer_attached(context.session.adapter)
+
+    def _build_draft(self) -> None:
+        from playground.core.evaluation.datasets import SPLITS
+        from playground.core.evaluation.evaluate_settings import EvaluateSettings
+        from playground.qt.binding import Draft, persist
+
+        # The ``evaluate`` section of the settings: every row below is bound to one of its fields, and
+        # a run reads this value, not the widgets.
+        self.draft = Draft(EvaluateSettings(), self)
+        persist(self.draft, self.context.settings)
+        if self.draft.value.data not in SPLITS:  # a file of one's own is not remembered
+            self.draft.set("data", "test")
 
     def _build_systems_box(self) -> QGroupBox:
         defaults = [(ZERO_SHOT, True), (K_SHOT, False), (ADAPTER, False), (FILE, False)]
@@ -163,35 +173,44 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
             b.setEnabled(False)
 
     def _build_generation_box(self) -> QGroupBox:
-        self.max_tokens = spin(4, 512, 60, "Max new tokens per summary (greedy decoding: always the most likely "
-                               "token).")
-        self.tokenizer_combo = QComboBox()
-        self.tokenizer_combo.addItem("rouge-score (ASCII, comparable)", "default")
-        self.tokenizer_combo.addItem("Unicode-aware", "unicode")
-        self.tokenizer_combo.setToolTip("How ROUGE splits text into words. rouge-score's own tokenizer keeps only "
-                                        "ASCII letters and digits (accents, Cyrillic, CJK vanish, scoring 0) so "
-                                        "scores compare with published ones; Unicode-aware keeps every script.")
-        self.stemmer_check = check("Stem words (talked = talks)", "Porter stemming: words are cut to their stem "
-                                   "before matching, as rouge-score's use_stemmer.", checked=True)
-        self.template_combo = QComboBox()
-        self.template_combo.addItem("Summarization prompt (chat form where the model has one)", "")
-        from playground.core.prompting.prompts import TEMPLATES
+        from playground.core.evaluation.evaluate_settings import GREEDY_NOTE
+        from playground.qt.binding import form_row, widget_for
+        from playground.qt.widgets.generation_form import GenerationForm
 
-        for name, t in TEMPLATES.items():
-            self.template_combo.addItem(f"{t.label} ({name})", name)
-        self.template_combo.setToolTip("How every system's prompt is built. Score an adapter with the template it "
-                                       "was trained with (chosen for you when you pick a Fine-tune run's adapter): "
-                                       "on a prompt it never saw, it may score like the base model.")
-        self.chat_check = check("Wrap the template in the chat template", "Put the template's prompt in the "
-                                "model's chat format (a user turn), as the Fine-tune wizard does when its "
-                                "chat-template box is ticked (off by default).")
-        self.template_combo.currentIndexChanged.connect(
-            lambda: self.chat_check.setEnabled(bool(self.template_combo.currentData())))
-        self.chat_check.setEnabled(False)
+        # Max new tokens is GenerationSettings' own row; Evaluate stays greedy (said on the row and below it).
+        box = GenerationForm(self.draft, "", tokens_path="max_new_tokens", sampling=False,
+                             title="Generation and scoring")
+        self.max_tokens = box.max_tokens
+        self.max_tokens.setToolTip(f"{self.max_tokens.toolTip()} {GREEDY_NOTE}")
+        template_label, self.template_combo = form_row(self.draft, "template")
+        self.chat_check = widget_for(self.draft, "use_chat_template")
+        tokenizer_label, self.tokenizer_combo = form_row(self.draft, "tokenizer")
+        self.stemmer_check = widget_for(self.draft, "use_stemmer")
         self._prompt_from = ""
-        return group("Generation and scoring", form(
-            ("Prompt", self.template_combo), self.chat_check, ("Max new tokens", self.max_tokens),
-            ("ROUGE tokenizer", self.tokenizer_combo), self.stemmer_check))
+        self._show_template(self.draft.value.template)  # a run's own template, kept from the last start
+        self.draft.connect_path("template", self._template_changed)
+        self._template_changed()
+        for label, widget in ((None, note_label(f"<small>{GREEDY_NOTE}</small>")),
+                              (template_label, self.template_combo), (None, self.chat_check),
+                              (tokenizer_label, self.tokenizer_combo), (None, self.stemmer_check)):
+            row = box.grid.rowCount()
+            if label is None:
+                box.grid.addWidget(widget, row, 0, 1, 3)
+            else:
+                box.grid.addWidget(label, row, 0)
+                box.grid.addWidget(widget, row, 1, 1, 2)
+        return box
+
+    def _template_changed(self) -> None:
+        self.chat_check.setEnabled(bool(self.draft.value.template))
+
+    def _show_template(self, template: str) -> None:
+        """Choose ``template``, offering it in the list first when it is a run's own (not a bundled one)."""
+        i = self.template_combo.findData(template)
+        if i < 0:
+            self.template_combo.addItem(f"The run's own template: {template[:30]}", template)
+            i = self.template_combo.count() - 1
+        self.template_combo.setCurrentIndex(i)
 
     def _fit_left(self) -> None:
         scroll = self._left_scroll
@@ -216,10 +235,19 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         row.set_path(folder)
         row.enabled_check.setChecked(True)
 
+    def _show_systems(self, records: list) -> None:
+        """Put the kept systems back in their rows (before the rows' changes are listened to)."""
+        for row, item in zip(self.system_rows, records or []):
+            path = row.path_edit.text().strip() if row.show_state(item) else ""
+            if row.kind == ADAPTER and path:
+                self._prompt_from = path  # its prompt settings were restored above, as saved
+
     def _systems_changed(self) -> None:
-        """An adapter from a Fine-tune run: build prompts as it was trained (template, chat template)."""
+        """Keep the rows in the draft (the one place they are synced), and for an adapter from a
+        Fine-tune run, build prompts as it was trained (template, chat template)."""
         from playground.core.evaluation.run import training_prompt
 
+        self.draft.set("systems", [r.state() for r in self.system_rows])
         for r in self.system_rows:
             path = r.path_edit.text().strip()
             if r.kind != ADAPTER or not r.is_enabled() or not path or path == self._prompt_from:
@@ -229,12 +257,8 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
                 continue
             self._prompt_from = path
             template, chat = trained
-            i = self.template_combo.findData(template)
-            if i < 0:
-                self.template_combo.addItem(f"The run's own template: {template[:30]}", template)
-                i = self.template_combo.count() - 1
-            self.template_combo.setCurrentIndex(i)
-            self.chat_check.setChecked(chat)
+            self._show_template(template)
+            self.draft.set("use_chat_template", chat)
             return
 
     # run ----------------------------------------------------------------------------------------
@@ -246,20 +270,18 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         if self.busy:
             return
         self.message_label.setText("")
+        value = self.draft.value
         try:
-            plan = self._plan()
+            plan = self._plan(value)
         except Exception as exc:  # every refusal is a message beside the button
             msg, hint = describe_exception(exc)
             self.message_label.setText(f"{msg} {hint}".strip())
             return
         from playground.core.evaluation.run import run_evaluation
-        from playground.core.decoding.generation import GenerationSettings
-        from playground.qt.evaluate import saved
 
-        saved.save(self)  # the next start opens with these settings
         loaded, data, examples, specs, train, attached = plan
-        tokenizer, stem = self.tokenizer_combo.currentData(), self.stemmer_check.isChecked()
-        settings = GenerationSettings(max_new_tokens=self.max_tokens.value(), do_sample=False, top_n=0)
+        tokenizer, stem = value.tokenizer, value.use_stemmer
+        settings = value.generation()  # greedy: the same systems score the same again
         self.labels = [s.display() for s in specs]
         self.total = len(examples)
         self.stopped = False
@@ -281,17 +303,17 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
             on_finished=self._on_run_finished)
         self._set_running(True)
 
-    def _plan(self):
+    def _plan(self, value):
         from dataclasses import replace
 
-        template = self.template_combo.currentData() or ""
-        chat = bool(template) and self.chat_check.isChecked()
+        template = value.template
+        chat = bool(template) and value.use_chat_template
         specs = [replace(r.spec(), template=template, use_chat_template=chat)
                  for r in self.system_rows if r.is_enabled()]
         if not specs:
             raise InputError("No system is ticked.", "Tick at least one system to evaluate.")
         data = self.dataset()
-        examples = data.head(self.count_spin.value())
+        examples = data.head(value.count)
         if not examples:
             raise InputError("The dataset has no rows to evaluate.")
         # Every system names its model: zero-shot and k-shot run on the base model (adapter off,

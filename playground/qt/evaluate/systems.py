@@ -81,6 +81,24 @@ class SystemRow(QWidget):
     def is_enabled(self) -> bool:
         return self.enabled_check.isChecked()
 
+    def state(self) -> dict:
+        """The row as the record ``EvaluateSettings.systems`` keeps (a file's column is read again)."""
+        return {"kind": self.kind, "enabled": self.is_enabled(), "shots": self.shots_spin.value(),
+                "path": self.path_edit.text().strip()}
+
+    def show_state(self, item: dict) -> bool:
+        """Put a kept record back; one that no longer fits (an unknown kind) is skipped (False)."""
+        kinds = [k for k, _ in KIND_LABELS]
+        if not isinstance(item, dict) or item.get("kind") not in kinds:
+            return False
+        self.kind_combo.setCurrentIndex(kinds.index(item["kind"]))
+        if isinstance(item.get("shots"), int):
+            self.shots_spin.setValue(item["shots"])
+        if isinstance(item.get("path"), str) and item["path"]:
+            self.set_path(item["path"])
+        self.enabled_check.setChecked(bool(item.get("enabled")))
+        return True
+
     def _update(self) -> None:
         kind = self.kind
         on = self.is_enabled()
