@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -180,3 +182,54 @@ def test_scaling_stop_mid_sweep_keeps_the_finished_sizes(qtbot, app_context):
     kept = len(page.results)
     assert 1 <= kept < 3 and page.bar.message.text() == f"Stopped: {kept} finished size(s) kept."
     assert "30k" in page.run_out.text() and len(page.size_lines["30k"].get_xdata()) >= 2
+
+
+def test_each_page_edits_its_own_draft_and_precision_and_scaling_come_back(qtbot, app_context, tmp_path,
+                                                                            monkeypatch):
+    """Issue 27: every page's form is bound to its options in core; precision and scaling are kept."""
+    from playground.core.base.settings import Settings
+    from playground.core.lifecycle import forgetting_run as FR
+    from playground.core.lifecycle.options import PrecisionOptions, ScalingOptions
+
+    runs = []
+    for name in ("older-run", "newer-run"):  # finished runs, as the fine-tuning list finds them
+        (tmp_path / "runs" / name / "adapter").mkdir(parents=True)
+        (tmp_path / "runs" / name / "adapter" / "adapter_config.json").write_text("{}")
+        (tmp_path / "runs" / name / "report.json").write_text("{}")
+        runs.append(str(tmp_path / "runs" / name))
+    os.utime(runs[0], (1, 1))
+    monkeypatch.setattr(FR, "runs_root", lambda: tmp_path / "runs")
+    panel = make_panel(qtbot, app_context)
+    precision, forgetting, scaling = panel.precision, panel.forgetting, panel.scaling
+    assert precision.draft.value == PrecisionOptions() and scaling.draft.value == ScalingOptions()
+    assert precision.chosen() == ["fp32", "bf16", "fp16", "int8", "int4"]
+    precision.checks["int2"].click()
+    precision.checks["fp16"].click()
+    assert precision.draft.value.formats == ["fp32", "bf16", "int8", "int4", "int2"]
+    scaling.budget_edit.clear()
+    qtbot.keyClicks(scaling.budget_edit, "4e9")
+    scaling.params_edit.setText("7e9")
+    scaling.tokens_edit.setText("abc")
+    assert (scaling.draft.value.budget, scaling.draft.value.params) == (4e9, 7e9)
+    qtbot.keyClick(scaling.tokens_edit, Qt.Key.Key_Return)
+    assert "(got nan)" in scaling.calc_out.text()  # Calculate reads the draft, which holds what was typed
+    scaling.tokens_edit.setText("1.4e12")
+    qtbot.mouseClick(scaling.calc_button, Qt.MouseButton.LeftButton)
+    assert "N = 7e+09 parameters" in scaling.calc_out.text()
+    assert forgetting.draft.value.compare_with == runs[1]  # the newest run first
+    forgetting.run_combo.setCurrentIndex(forgetting.run_combo.findData(runs[0]))
+    assert forgetting.draft.value.compare_with == runs[0]
+    forgetting.refresh_runs(select=str(tmp_path / "elsewhere"))  # as 'Other run folder…' does
+    assert forgetting.draft.value.compare_with == str(tmp_path / "elsewhere")
+    assert precision.draft.value.formats[-1] == "int2" and scaling.draft.value.budget == 4e9  # each its own
+
+    app_context.settings.save()  # as the window does when it closes
+    app_context.settings = Settings(app_context.settings.path)
+    assert app_context.settings.load_problem == ""
+    again = make_panel(qtbot, app_context)
+    assert again.precision.chosen() == ["fp32", "bf16", "int8", "int4", "int2"]
+    assert again.precision.checks["int2"].isChecked() and not again.precision.checks["fp16"].isChecked()
+    assert (again.scaling.budget_edit.text(), again.scaling.params_edit.text()) == ("4e9", "7e9")
+    assert again.scaling.draft.value == scaling.draft.value
+    assert "N = 7e+09 parameters" in again.scaling.calc_out.text()
+    assert again.forgetting.draft.value.compare_with == runs[1]  # not kept: the runs found again, newest first

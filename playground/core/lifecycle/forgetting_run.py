@@ -268,6 +268,23 @@ def saved_check(run_dir: str | Path) -> dict | None:
     return found if isinstance(found, dict) and "after" in found and "noise_floor" in found else None
 
 
+def saved_table(saved: dict) -> tuple[list[list[str]], str]:
+    """A saved check (``saved_check``) as the Lifecycle tab shows it: the rows of the base, its
+    noise floor and the run (model, questions passed, facts right, mean margin, replies changed),
+    and the verdict."""
+    b, a, n = saved["before"], saved["after"], saved["noise_floor"]
+    floor = (b["questions_passed"] - n["questions_lost"], b["facts_right"] - n["facts_lost"],
+             b["mean_margin"] + n["margin_change"], n["replies_changed"])
+    rows = []
+    for label, (q, f, m, changed) in (("base", (b["questions_passed"], b["facts_right"], b["mean_margin"], "")),
+                                      ("base rounded to BF16 (noise floor)", floor),
+                                      (f"run {saved['run']} ({saved['method']})",
+                                       (a["questions_passed"], a["facts_right"], a["mean_margin"],
+                                        saved.get("replies_changed", "")))):
+        rows.append([label, f"{q}/{b['questions']}", f"{f}/{b['facts']}", f"{m:.2f}", str(changed)])
+    return rows, saved.get("describe", saved["verdict"])
+
+
 def draw(ax, rows: Sequence[RunForgetting | dict]) -> None:
     """Draw the learning-vs-forgetting plot on ``ax`` (cleared first; the GUI redraws in place).
 

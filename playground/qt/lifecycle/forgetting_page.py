@@ -24,6 +24,7 @@ from playground.qt.lifecycle.common import (
     lesson,
     make_canvas,
 )
+from playground.qt.binding import Draft, bind
 from playground.qt.task_slot import TaskSlot
 
 LESSON = ("<b>Catastrophic forgetting</b>: training on one task can cost skills elsewhere. The probes are "
@@ -69,7 +70,11 @@ def _probe_rows(base, current, run_dir, cached, handle):
 class ForgettingPage(QWidget):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from playground.core.lifecycle.options import ForgettingOptions
+
         self.context = context
+        # Not kept between starts: the finished runs change, and the newest is the right first choice.
+        self.draft = Draft(ForgettingOptions(), self)
         self.slot = TaskSlot(context.runner, parent=self)
         self.rows = []
         self.baselines: dict[int, object] = {}  # id(base model) -> Baseline: the base is probed once
@@ -78,15 +83,16 @@ class ForgettingPage(QWidget):
         self.bar.run_button.setToolTip("Ask the base model, its BF16 copy and the chosen fine-tuned model the "
                                        "same probes (a few minutes on a CPU).")
         self.bar.run_button.clicked.connect(self.run)
+        meta = self.draft.field("compare_with").metadata
         self.run_combo = QComboBox()
-        self.run_combo.setToolTip("The fine-tuned model to compare with its base: a finished run of the "
-                                  "Fine-tune tab, or the adapter attached now.")
+        self.run_combo.setToolTip(meta["help"])
         self.run_combo.setMinimumContentsLength(30)
+        bind(self.run_combo, self.draft, "compare_with")  # its items are the runs found (refresh_runs)
         self.browse_button = QPushButton("Other run folder…")
         self.browse_button.setToolTip("Pick the folder of a finished run (report.json and adapter/ or model/).")
         self.browse_button.clicked.connect(self.browse)
         pick = QHBoxLayout()
-        pick.addWidget(QLabel("compare with"))
+        pick.addWidget(QLabel(meta["label"]))
         pick.addWidget(self.run_combo, 1)
         pick.addWidget(self.browse_button)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -103,29 +109,23 @@ class ForgettingPage(QWidget):
         column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1), self.verdict],
                            self.canvas)
         context.sig_adapter_changed.connect(lambda _=None: self.refresh_runs())
-        self.run_combo.currentIndexChanged.connect(self.show_saved)
+        self.draft.connect_path("compare_with", self.show_saved)
         self.refresh_runs()
 
-    def show_saved(self, _index: int = -1) -> None:
+    def show_saved(self) -> None:
         """A run checked before (forgetting.json, e.g. by `playground finetune --forgetting`) shows at once."""
-        from playground.core.lifecycle.forgetting_run import draw, saved_check
+        from playground.core.lifecycle.forgetting_run import draw, saved_check, saved_table
 
-        choice = self.run_combo.currentData()
+        choice = self.draft.value.compare_with
         saved = saved_check(choice) if choice and choice != ATTACHED else None
         if saved is None or self.slot.busy:
             return
         self.rows = []
         self.table.setRowCount(0)
-        b, a, n = saved["before"], saved["after"], saved["noise_floor"]
-        floor = (b["questions_passed"] - n["questions_lost"], b["facts_right"] - n["facts_lost"],
-                 b["mean_margin"] + n["margin_change"], n["replies_changed"])
-        for label, (q, f, m, changed) in (("base", (b["questions_passed"], b["facts_right"], b["mean_margin"], "")),
-                                          ("base rounded to BF16 (noise floor)", floor),
-                                          (f"run {saved['run']} ({saved['method']})",
-                                           (a["questions_passed"], a["facts_right"], a["mean_margin"],
-                                            saved.get("replies_changed", "")))):
-            self._add_table_row([label, f"{q}/{b['questions']}", f"{f}/{b['facts']}", f"{m:.2f}", str(changed)])
-        self.verdict.setText(saved.get("describe", saved["verdict"]).replace("\n", "<br>"))
+        rows, verdict = saved_table(saved)
+        for values in rows:
+            self._add_table_row(values)
+        self.verdict.setText(verdict.replace("\n", "<br>"))
         self.results = [r for r in self.results if (r if isinstance(r, dict) else r.to_dict())["run"] != saved["run"]]
         self.results.append(saved)
         draw(self.ax, self.results)
@@ -143,19 +143,28 @@ class ForgettingPage(QWidget):
         """List the attached adapter (if any) and the finished runs, newest first."""
         from playground.core.lifecycle.forgetting_run import finished_runs
 
-        keep = select or self.run_combo.currentData()
-        self.run_combo.clear()
-        adapter = self.context.session.adapter
-        if adapter is not None:
-            self.run_combo.addItem(f"the attached model ({adapter.info.name})", ATTACHED)
-        for run in finished_runs():
-            self.run_combo.addItem(f"run {run.name}", str(run))
-        if keep and self.run_combo.findData(keep) < 0 and keep != ATTACHED:
-            self.run_combo.addItem(f"run {Path(keep).name}", keep)
-        if self.run_combo.count() == 0:
-            self.run_combo.addItem("no fine-tuned model yet: the base and its noise floor only", None)
-        index = self.run_combo.findData(keep) if keep else -1
-        self.run_combo.setCurrentIndex(max(index, 0))
+        keep = select or self.draft.value.compare_with
+        combo = self.run_combo
+        combo.blockSignals(True)  # the draft takes the choice once the list is whole
+        try:
+            combo.clear()
+            adapter = self.context.session.adapter
+            if adapter is not None:
+                combo.addItem(f"the attached model ({adapter.info.name})", ATTACHED)
+            for run in finished_runs():
+                combo.addItem(f"run {run.name}", str(run))
+            if keep and combo.findData(keep) < 0 and keep != ATTACHED:
+                combo.addItem(f"run {Path(keep).name}", keep)
+            if combo.count() == 0:
+                combo.addItem("no fine-tuned model yet: the base and its noise floor only", "")
+            index = combo.findData(keep) if keep else -1
+            combo.setCurrentIndex(max(index, 0))
+        finally:
+            combo.blockSignals(False)
+        if combo.currentData() == self.draft.value.compare_with:
+            self.show_saved()  # the same choice in a list read again
+        else:
+            self.draft.set("compare_with", combo.currentData())
 
     def check(self, run_dir: str) -> None:
         """Pick a finished run (e.g. from the Fine-tune Result page) and probe it."""
@@ -178,7 +187,7 @@ class ForgettingPage(QWidget):
             self.bar.message.setText("The forgetting probes ask a next-token model questions: load a "
                                      "decoder-only model (the bundled SmolLM2) to run them.")
             return
-        choice = self.run_combo.currentData()
+        choice = self.draft.value.compare_with
         run_dir = Path(choice) if choice and choice != ATTACHED else None
         current = session.adapter if choice == ATTACHED else None
         if run_dir is not None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -22,6 +23,7 @@ from playground.qt.lifecycle.common import (
     lesson,
     make_canvas,
 )
+from playground.qt.binding import Draft, bind, persist
 from playground.qt.task_slot import TaskSlot
 
 LESSON = ("<b>Quantization</b> stores each weight in fewer bits. BF16 and FP16 halve the bytes; INT8 "
@@ -34,21 +36,17 @@ COLUMNS = ["format", "weights MB", "perplexity", "KL from FP32", "top-1 agree", 
 class PrecisionPage(QWidget):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from playground.core.lifecycle.options import PrecisionOptions
         from playground.core.lifecycle.precision import BUNDLED_NOTE, FORMATS, TIED_NOTE
 
         self.context = context
         self.slot = TaskSlot(context.runner, parent=self)
         self.use_slot = TaskSlot(context.runner, parent=self)
         self.rows = []
-        self.checks: dict[str, QCheckBox] = {}
-        pick = QHBoxLayout()
-        for name, fmt in FORMATS.items():
-            box = QCheckBox(fmt.label)
-            box.setChecked(name != "int2")
-            box.setToolTip(fmt.lesson)
-            self.checks[name] = box
-            pick.addWidget(box)
-        pick.addStretch(1)
+        # The ``lifecycle_precision`` section of the settings: the sweep reads this value, not the boxes.
+        self.draft = Draft(PrecisionOptions(), self)
+        persist(self.draft, context.settings)
+        pick = self._build_formats()
         self.bar = RunBar("Run the sweep", self.slot)
         self.bar.run_button.setToolTip("Convert the loaded model to each checked format and measure it.")
         self.bar.run_button.clicked.connect(self.run)
@@ -82,24 +80,54 @@ class PrecisionPage(QWidget):
         column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1),
                                   (self.texts, 1), use_row, self.note], self.canvas)
 
+    def _build_formats(self) -> QHBoxLayout:
+        """One check box per format, each bound to whether its name is in the draft's ``formats``."""
+        from playground.core.lifecycle.precision import FORMATS
+
+        meta = self.draft.field("formats").metadata
+        label = QLabel(meta["label"])
+        label.setToolTip(meta["help"])
+        pick = QHBoxLayout()
+        pick.addWidget(label)
+        self.checks: dict[str, QCheckBox] = {}
+        for name, fmt in FORMATS.items():
+            box = QCheckBox(fmt.label)
+            box.setToolTip(fmt.lesson)
+            bind(box, self.draft, "formats", parse=lambda on, name=name: self._with_format(name, on),
+                 fmt=lambda formats, name=name: name in formats)
+            self.checks[name] = box
+            pick.addWidget(box)
+        pick.addStretch(1)
+        return pick
+
+    def _with_format(self, name: str, on: bool) -> list[str]:
+        """The draft's formats with ``name`` in or out, in the table's order."""
+        from playground.core.lifecycle.precision import FORMATS
+
+        chosen = (set(self.draft.value.formats) - {name}) | ({name} if on else set())
+        return [n for n in FORMATS if n in chosen]
+
     def on_model_changed(self, loaded) -> None:
         self.use_button.setEnabled(loaded is not None)
 
     def chosen(self) -> list[str]:
-        return [name for name, box in self.checks.items() if box.isChecked()]
+        """The known formats the draft names, in the table's order."""
+        from playground.core.lifecycle.precision import FORMATS
+
+        return [name for name in FORMATS if name in self.draft.value.formats]
 
     def run(self) -> None:
         loaded = self.context.ready_model(self.bar.message.setText)
         if loaded is None:
             return
-        formats = self.chosen()
+        options, formats = self.draft.value, self.chosen()
         if not formats:
             self.bar.message.setText("Check at least one format to measure.")
             return
         if loaded.info.kind != "decoder-only":
             self.bar.message.setText("The precision lab measures next-token models: load a decoder-only model.")
             return
-        from playground.core.lifecycle.precision import precision_sweep
+        from playground.core.lifecycle.precision import default_texts, precision_sweep
 
         self.rows = []
         self.table.setRowCount(0)
@@ -107,7 +135,9 @@ class PrecisionPage(QWidget):
         base = self.context.session.base or loaded
         base = base.extras.get("precision_of", base)  # measure from the model as loaded
         self.slot.start("precision sweep",
-                        lambda h: precision_sweep(base.model, base.tokenizer, base.device, formats, handle=h),
+                        lambda h: precision_sweep(base.model, base.tokenizer, base.device, formats,
+                                                  texts=default_texts(options.texts), new_tokens=options.new_tokens,
+                                                  handle=h),
                         on_item=self._add_row, on_progress=self.bar.on_progress, on_finished=self._finished)
 
     def _add_row(self, row) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.qt.binding import Draft, bind, persist
 from playground.qt.lifecycle.common import RunBar, lesson, make_canvas
 from playground.qt.task_slot import TaskSlot
 
@@ -30,8 +31,9 @@ RUN_LESSON = ("<b>A real miniature experiment.</b> Tiny byte-level Llamas (30k鈥
               "envelope is the best loss any size reached with that compute.")
 
 
-def _number(edit: QLineEdit) -> float | None:
-    text = edit.text().strip().replace(",", "").replace("_", "")
+def _number(text: str) -> float | None:
+    """What a number field holds: None when empty, nan when it is not a number (refused at Calculate / Run)."""
+    text = text.strip().replace(",", "").replace("_", "")
     if not text:
         return None
     try:
@@ -40,16 +42,28 @@ def _number(edit: QLineEdit) -> float | None:
         return float("nan")
 
 
+def _shown(value: float | None) -> str:
+    """A number as a person types it: 70e9, 1.4e12, 0.5 ('' for None)."""
+    if value is None:
+        return ""
+    if not math.isfinite(value) or abs(value) < 1e3:
+        return f"{value:g}"
+    exponent = 3 * int(math.floor(math.log10(abs(value)) / 3))
+    return f"{value / 10 ** exponent:.6g}e{exponent}"
+
+
 class ScalingPage(QWidget):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from playground.core.lifecycle import mini_scaling as M
+        from playground.core.lifecycle.options import ScalingOptions
 
         self.context = context
         self.slot = TaskSlot(context.runner, parent=self)
         self.results = []
         self.points = []
-        self.sizes = M.SIZES  # the sizes a run trains
+        # The ``lifecycle_scaling`` section of the settings: Calculate and Run read this value.
+        self.draft = Draft(ScalingOptions(), self)
+        persist(self.draft, context.settings)
         calc_box = self._build_calculator()
         run_box = self._build_experiment()
         self._build_nd_plot()
@@ -57,15 +71,33 @@ class ScalingPage(QWidget):
         self._lay_out(calc_box, run_box)
         self.calculate()
 
+    @property
+    def sizes(self) -> list:
+        """The sizes a run trains (the draft holds their names)."""
+        from playground.core.lifecycle import mini_scaling as M
+
+        return [s for s in M.SIZES if s.name in self.draft.value.sizes]
+
+    @sizes.setter
+    def sizes(self, sizes) -> None:
+        self.draft.set("sizes", [s.name for s in sizes])
+
+    def _number_row(self, path: str) -> tuple[QLabel, QLineEdit]:
+        """A label and a line edit bound to a number field of the draft (label and help from the field)."""
+        meta = self.draft.field(path).metadata
+        edit = QLineEdit()
+        edit.setToolTip(meta["help"])
+        edit.setPlaceholderText(meta.get("placeholder", ""))
+        label = QLabel(meta["label"])
+        label.setToolTip(meta["help"])
+        label.setBuddy(edit)
+        bind(edit, self.draft, path, parse=_number, fmt=_shown)
+        return label, edit
+
     def _build_calculator(self) -> QGroupBox:
         """N, D or a budget C, and what 6路N路D and the two fits say about them."""
-        self.params_edit = QLineEdit("70e9")
-        self.params_edit.setToolTip("N: the number of parameters, e.g. 7e9 for a 7B model.")
-        self.tokens_edit = QLineEdit("1.4e12")
-        self.tokens_edit.setToolTip("D: the number of training tokens, e.g. 1.4e12.")
-        self.flops_edit = QLineEdit("")
-        self.flops_edit.setPlaceholderText("or a budget C in FLOPs (leave N and D empty)")
-        self.flops_edit.setToolTip("C: a compute budget in FLOPs; the optimum N*, D* is shown for it.")
+        rows = [self._number_row(path) for path in ("params", "tokens", "flops")]
+        (_, self.params_edit), (_, self.tokens_edit), (_, self.flops_edit) = rows
         self.calc_button = QPushButton("Calculate")
         self.calc_button.clicked.connect(self.calculate)
         for edit in (self.params_edit, self.tokens_edit, self.flops_edit):
@@ -74,9 +106,8 @@ class ScalingPage(QWidget):
         self.calc_out.setWordWrap(True)
         self.calc_out.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout()
-        form.addRow("parameters N", self.params_edit)
-        form.addRow("tokens D", self.tokens_edit)
-        form.addRow("compute C", self.flops_edit)
+        for label, edit in rows:
+            form.addRow(label, edit)
         calc_box = QGroupBox("Calculator")
         cv = QVBoxLayout(calc_box)
         cv.addWidget(lesson(CALC_LESSON))
@@ -89,9 +120,7 @@ class ScalingPage(QWidget):
         """The miniature experiment: its budget per size, its run bar and its results table."""
         from playground.core.lifecycle import mini_scaling as M
 
-        self.budget_edit = QLineEdit("1e12")
-        self.budget_edit.setToolTip("FLOPs each size trains for (6路N路D). 1e12 takes several minutes on one "
-                                    "CPU core; much faster on a GPU.")
+        budget_label, self.budget_edit = self._number_row("budget")
         self.bar = RunBar("Run the experiment", self.slot)
         self.bar.run_button.clicked.connect(self.run)
         self.run_out = QLabel(M.SPAN_NOTE)
@@ -100,7 +129,7 @@ class ScalingPage(QWidget):
         rv = QVBoxLayout(run_box)
         rv.addWidget(lesson(RUN_LESSON))
         rf = QFormLayout()
-        rf.addRow("budget per size (FLOPs)", self.budget_edit)
+        rf.addRow(budget_label, self.budget_edit)
         rv.addLayout(rf)
         rv.addWidget(self.bar)
         rv.addWidget(self.bar.message)
@@ -167,7 +196,8 @@ class ScalingPage(QWidget):
         from playground.core.base.errors import PlaygroundError
         from playground.core.lifecycle import scaling as S
 
-        n, d, c = _number(self.params_edit), _number(self.tokens_edit), _number(self.flops_edit)
+        options = self.draft.value
+        n, d, c = options.params, options.tokens, options.flops
         if c is not None and (n is not None or d is not None):
             self.calc_out.setText("Give N and D, or a budget C: not both. Empty the fields you do not use.")
             return
@@ -188,9 +218,9 @@ class ScalingPage(QWidget):
         from playground.core.base.errors import PlaygroundError
         from playground.core.lifecycle import mini_scaling as M
 
-        budget = _number(self.budget_edit)
+        budget, sizes = self.draft.value.budget, self.sizes
         try:
-            M.check_budget(budget if budget is not None and not math.isnan(budget) else 0, self.sizes)
+            M.check_budget(budget if budget is not None and not math.isnan(budget) else 0, sizes)
         except PlaygroundError as exc:
             self.bar.message.setText(f"{exc.message} {exc.hint}".strip())
             return
@@ -199,7 +229,6 @@ class ScalingPage(QWidget):
             line.set_data([], [])
         self.envelope_line.set_data([], [])
         self.budget = budget
-        sizes = list(self.sizes)
         self.slot.start("mini scaling", lambda h: M.run_experiment(budget, sizes, handle=h), on_item=self._item,
                         on_progress=self.bar.on_progress, on_finished=self._finished)
 
