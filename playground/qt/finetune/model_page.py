@@ -47,15 +47,32 @@ class ModelPage(WizardPage):
         self.body.addStretch(1)
         self.draft.on(("model.device",), lambda _key: self._update_expectation())
 
-    def _fill_devices(self) -> None:
-        from playground.core.models.device import available_devices
-
-        self.device_combo.clear()
-        self.device_combo.addItem("auto", "auto")
+    def _fill_devices(self, probe: bool = False) -> None:
+        """The devices to train on. Asking torch for a GPU imports torch (seconds, more on a busy
+        machine): that waits until the page is first shown, so building the tabs stays quick."""
         names = {"cuda": "GPU (CUDA)", "cpu": "CPU"}
-        for dev in available_devices():
-            if dev in names:
-                self.device_combo.addItem(names[dev], dev)
+        if probe:
+            from playground.core.models.device import available_devices
+
+            devices = [d for d in available_devices() if d in names]
+        else:
+            devices = ["cpu"]
+        self._devices_probed = probe
+        combo = self.device_combo
+        combo.blockSignals(True)  # refilling is not the person choosing: the draft keeps its value
+        try:
+            combo.clear()
+            combo.addItem("auto", "auto")
+            for dev in devices:
+                combo.addItem(names[dev], dev)
+            combo.setCurrentIndex(max(0, combo.findData(self.draft.get("model.device"))))
+        finally:
+            combo.blockSignals(False)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._devices_probed:
+            self._fill_devices(probe=True)
 
     def problem(self) -> str:
         loaded = self.context.session.current

@@ -120,7 +120,7 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         """The chart, its notes and the chosen tokens on the right of the controls."""
         right = QVBoxLayout()
         right.addWidget(self.where_label)
-        right.addWidget(self.chart, 1)
+        right.addWidget(self.chart_slot, 1)
         right.addWidget(self.stats_label)
         right.addWidget(self.notes_label)
         strip_head = QHBoxLayout()

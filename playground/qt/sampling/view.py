@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QTextBrowser
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from playground.core.base.errors import PlaygroundError
-from playground.qt.sampling.chart import DistributionChart
 from playground.qt.sampling.strip import TokenStrip
 from playground.qt.widgets.token_chips import chip_html
 
@@ -18,6 +17,18 @@ N_BARS = 30
 
 class SamplingView:
     """Display state and actions; expects the widgets SamplingPanel builds."""
+
+    @property
+    def chart(self):
+        """The distribution chart, made (with matplotlib) on first use in its place in the layout."""
+        if self._chart is None:
+            from playground.qt.sampling.chart import DistributionChart
+
+            self._chart = DistributionChart(N_BARS)
+            self._chart.sig_token_clicked.connect(self.force_token)
+            self.chart_placeholder.hide()
+            self.chart_slot.layout().addWidget(self._chart, 1)
+        return self._chart
 
     def _init_view(self) -> None:
         self.stepper = None          # core TokenStepper; touched only while no task runs
@@ -30,8 +41,15 @@ class SamplingView:
         self._shown_key = None
         self._shown_ids: list[int] = []
         self._order = None  # sort_order of the shown step's logits
-        self.chart = DistributionChart(N_BARS)
-        self.chart.sig_token_clicked.connect(self.force_token)
+        # The chart (and matplotlib) is made when first needed, after the tabs are on screen.
+        self._chart = None
+        self.chart_slot = QWidget()
+        slot = QVBoxLayout(self.chart_slot)
+        slot.setContentsMargins(0, 0, 0, 0)
+        self.chart_placeholder = QLabel("The next-token distribution appears here once the prompt is read.")
+        self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.chart_placeholder.setWordWrap(True)
+        slot.addWidget(self.chart_placeholder, 1)
         self.strip = TokenStrip()
         self.strip.sig_step_clicked.connect(self.show_step)
         self.rollouts_view = QTextBrowser()
