@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from playground.core.decoding.settings import SamplingSettings
+
 
 @dataclass
 class LabState:
@@ -22,8 +24,8 @@ class LabState:
     """the token meter showed a prompt that does not fit the context window"""
     generations: list[dict] = field(default_factory=list)
     """Generate tab runs: GenerationSettings.to_dict() plus {"tokens": int}"""
-    sampling: dict = field(default_factory=dict)
-    """the Sampling tab's settings now: {"do_sample", "temperature", "top_k", "top_p", "seed"}"""
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    """the Sampling tab's settings now (the event's payload is their plain dict)"""
     rollouts: list[dict] = field(default_factory=list)
     """Sampling tab 'Run 5 times': the settings used plus {"n": number of sampled continuations}"""
     memory_estimates_seen: list[str] = field(default_factory=list)
@@ -70,7 +72,7 @@ def _overflow(s: LabState, payload: dict) -> bool:
 
 
 def _sampling(s: LabState, payload: dict) -> bool:
-    s.sampling = payload
+    s.sampling = SamplingSettings.from_dict(payload)
     return True
 
 
