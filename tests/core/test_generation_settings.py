@@ -97,3 +97,12 @@ def test_flat_and_nested_layouts_read_the_same():
     g = GenerationSettings.make(max_new_tokens=7, do_sample=True, top_k=3)
     assert GenerationSettings.from_dict(g.to_dict()) == g
     assert GenerationSettings.from_dict(dataclasses.asdict(g)) == g
+
+
+def test_a_value_that_would_not_load_again_is_not_written(tmp_path):
+    s = Settings(tmp_path / "s.json")
+    s.put(GenerationSettings.make(max_new_tokens=9, temperature=float("nan")))
+    s.save()
+    again = Settings(tmp_path / "s.json")
+    assert again.load_problem == ""
+    assert again.section(GenerationSettings) == GenerationSettings.make(max_new_tokens=9)

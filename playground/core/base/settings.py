@@ -11,6 +11,7 @@ from playground.core.base.paths import atomic_write_text, user_dirs
 from playground.core.base.settings_schema import (
     SETTINGS_VERSION,
     build,
+    check_section,
     check_values,
     migrate,
     section_default,
@@ -71,7 +72,10 @@ class Settings:
 
     def put(self, value: Any, key: str | None = None) -> None:
         """Store a section (a dataclass value) under its key."""
-        self._values[key or section_key(type(value))] = dataclasses.asdict(value)
+        key = key or section_key(type(value))
+        # A field the person left unusable (text where a number goes: nan) is not written: the next
+        # start reads its default instead of reporting a broken settings file.
+        self._values[key], _dropped = check_section(key, dataclasses.asdict(value))
 
     def update(self, kind: type, **changes: Any) -> None:
         """Change some fields of a section: ``update(WindowSection, zoom=1.25)``."""

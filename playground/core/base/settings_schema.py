@@ -171,6 +171,12 @@ def _check(default: Any, value: dict, where: str, problems: list[str]) -> dict:
     return kept
 
 
+def check_section(key: str, value: dict) -> tuple[dict, list[str]]:
+    """One section's value as ``check_values`` would keep it, and what fell out."""
+    problems: list[str] = []
+    return _check(section_default(key), value, key, problems), problems
+
+
 def check_values(values: dict) -> tuple[dict, list[str]]:
     """The values the app may read, and one line per value that fell back to its default."""
     problems: list[str] = []
