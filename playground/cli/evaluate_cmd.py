@@ -29,7 +29,12 @@ def add_parser(sub) -> None:
     chat.add_argument("--no-chat-template", dest="chat", action="store_false",
                       help="plain --template prompts (the Fine-tune wizard's default)")
     add_model_options(p)
-    p.add_argument("--max-new-tokens", type=int, default=60)
+    # The one declaration of max new tokens (its help and range), at the summaries' own default.
+    from playground.cli.settings_options import add_options
+    from playground.core.decoding.settings import GenerationSettings
+    from playground.core.prompting.prompt_settings import SUMMARY_MAX_NEW_TOKENS
+
+    add_options(p, GenerationSettings, only=("max_new_tokens",), defaults={"max_new_tokens": SUMMARY_MAX_NEW_TOKENS})
     p.add_argument("--tokenizer", choices=["default", "unicode"], default="default", help="ROUGE tokenizer")
     p.add_argument("--csv", default=None, help="also write every example and its scores to this CSV file")
     p.add_argument("--html", default=None, help="also write a self-contained HTML report")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from playground.core.prompting.prompt_settings import SUMMARY_MAX_NEW_TOKENS as DEFAULT_MAX_NEW_TOKENS
 from playground.core.evaluation.datasets import Example, load_predictions
 from playground.core.base.errors import InputError, PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
@@ -31,7 +32,6 @@ from playground.core.evaluation.text_tokens import DEFAULT
 ZERO_SHOT, K_SHOT, ADAPTER, FILE = "zero-shot", "k-shot", "adapter", "file"
 SYSTEM_KINDS = (ZERO_SHOT, K_SHOT, ADAPTER, FILE)
 MAX_SYSTEMS = 4
-DEFAULT_MAX_NEW_TOKENS = 60
 
 
 @dataclass
