@@ -1,5 +1,6 @@
 """Divergence between steps: a huge learning rate stops the run with what to change, keeps the last
-good checkpoint and saves nothing non-finite (issue 20, item 1)."""
+good checkpoint and saves nothing non-finite (issue 20, item 1); blown-up weights are not a good
+checkpoint (issue 29, item 11)."""
 
 from __future__ import annotations
 
@@ -34,24 +35,56 @@ def run_until_error(cfg):
     return steps, err.value
 
 
-@pytest.mark.bad_input("finetune: learning_rate = 1e30 (the loss turns NaN)")
+@pytest.mark.bad_input("finetune: learning_rate = 1e30 (the weights blow up at the first step)")
 @pytest.mark.parametrize("method", ["lora", "full"])
-def test_a_nan_loss_stops_the_run_keeps_the_checkpoint_and_saves_no_result(method, tiny_llama_dir, data_dir,
-                                                                           tmp_path, bad_input):
-    import torch
+def test_a_huge_rate_stops_the_run_and_keeps_none_of_its_weights(method, tiny_llama_dir, data_dir, tmp_path,
+                                                                 bad_input):
+    from playground.core.base.errors import PlaygroundError
 
     cfg = make_config(tiny_llama_dir, data_dir, tmp_path / "run", method, steps=8, save_every=1)
     cfg.training.learning_rate = 1e30
     cfg.training.max_grad_norm = 0.0  # no clipping, as a learner may set it
+    steps = []
+    with pytest.raises(PlaygroundError) as err:
+        for ev in run_finetune(cfg):
+            if isinstance(ev, StepEvent):
+                steps.append(ev)
+    bad_input(err.value)
+    run = RunFolder(tmp_path / "run")
+    assert all(math.isfinite(s.loss) for s in steps)  # no NaN step was ever reported as done
+    # Step 1 moved the weights to ~1e30 (finite): that checkpoint is refused, not kept as "good".
+    assert "blown up" in err.value.message and "last good checkpoint" not in err.value.message
+    assert "learning_rate" in err.value.hint
+    assert not run.report_json.exists() and not run.artifact(method).exists()
+    assert run.status() == "failed" and "blown up" in run.failure()["message"]
+    assert run.latest_checkpoint() is None
+
+
+@pytest.mark.bad_input("finetune: the loss turns NaN after two good steps")
+def test_a_nan_loss_stops_the_run_keeps_the_good_checkpoint_and_saves_no_result(tiny_llama_dir, data_dir,
+                                                                                tmp_path, monkeypatch, bad_input):
+    import torch
+
+    import playground.core.finetune.loop as loop
+
+    real, calls = loop.completion_loss_sum, []
+
+    def nan_after_two_steps(*args, **kwargs):  # 2 micro-batches a step: NaN from step 3 on
+        s, n = real(*args, **kwargs)
+        calls.append(1)
+        return (s * float("nan"), n) if len(calls) > 4 else (s, n)
+
+    monkeypatch.setattr(loop, "completion_loss_sum", nan_after_two_steps)
+    cfg = make_config(tiny_llama_dir, data_dir, tmp_path / "run", "lora", steps=8, save_every=1)
     steps, err = run_until_error(cfg)
     bad_input(err)
     run = RunFolder(tmp_path / "run")
-    assert all(math.isfinite(s.loss) for s in steps)  # no NaN step was ever reported as done
-    assert f"at step {len(steps) + 1}" in err.message and "learning_rate" in err.hint and "1e+29" in err.hint
-    assert not run.report_json.exists() and not run.artifact(method).exists()
+    assert len(steps) == 2 and all(math.isfinite(s.loss) for s in steps)
+    assert "at step 3" in err.message and "learning_rate" in err.hint
+    assert not run.report_json.exists() and not run.artifact("lora").exists()
     assert run.status() == "failed" and "diverged" in run.failure()["message"]
     kept = run.latest_checkpoint()
-    assert kept is not None and str(kept) in err.message
+    assert kept is not None and f"The last good checkpoint is kept: {kept}." in err.message
     from safetensors.torch import load_file
 
     for f in kept.rglob("*.safetensors"):

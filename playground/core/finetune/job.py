@@ -17,7 +17,7 @@ from playground.core.base.errors import Cancelled, InputError, writing
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
 from playground.core.finetune.dataset import prepare_data
-from playground.core.finetune.divergence import refuse_nonfinite
+from playground.core.finetune.divergence import DivergedError, refuse_nonfinite
 from playground.core.finetune.events import (
     DataEvent,
     DoneEvent,
@@ -37,6 +37,7 @@ from playground.core.finetune.methods import (
 )
 from playground.core.finetune.report import build_report, write_report
 from playground.core.finetune.resources import PeakMeter
+from playground.core.finetune.safety import absurd_rate_warning, refuse_blown_up, saving, vet_divergence, weight_scale
 from playground.core.finetune.scoring import (
     as_loaded,
     predictions_csv,
@@ -86,7 +87,8 @@ def prepare_run_dir(cfg: FinetuneConfig, resume: bool, is_main: bool, lock: RunL
         # second process looking after the first made it would find it "not empty" and refuse.
         return run_dir
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        if not cfg.output.overwrite:
+        # A retry after a run that failed in setup (before its first step) reuses the folder it left.
+        if not cfg.output.overwrite and not RunFolder(run_dir).failed_in_setup():
             raise InputError(f"The output folder {run_dir} already exists and is not empty.",
                              "Choose another output.dir, allow replacing it (output.overwrite = true, or "
                              "--overwrite), or continue that run with --resume.")
@@ -134,6 +136,12 @@ def run_finetune(cfg: FinetuneConfig, handle: TaskHandle | None = None, resume: 
     except Cancelled:
         trainer = where.get("trainer")
         yield trainer.stopped_event() if trainer is not None else StoppedEvent(0, "")
+    except DivergedError as exc:
+        checked = vet_divergence(exc, where.get("run"))  # "the last good checkpoint" only if it is
+        _note_failure(where, checked)
+        if checked is exc:
+            raise
+        raise checked from None
     except Exception as exc:
         _note_failure(where, exc)
         raise
@@ -162,6 +170,9 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     import torch
 
     cfg.validate()
+    warning = absurd_rate_warning(cfg)
+    if warning:
+        yield StageEvent("warning", warning)
     acc, run, ckpt = _open_run(cfg, resume, where)
     main = acc.is_main_process
     meter = PeakMeter(acc.device).start()  # this run's peak, not what the process did before
@@ -196,9 +207,14 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     bare = acc.unwrap_model(model)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
 
+    start_scale = weight_scale(bare)
+
     def save_model(folder: Path) -> None:
-        refuse_nonfinite(acc.unwrap_model(model), str(folder))  # never a NaN adapter as a result
-        save_trained(acc.unwrap_model(model), tok, folder, cfg.method.name)
+        trained = acc.unwrap_model(model)
+        refuse_nonfinite(trained, str(folder))  # never a NaN adapter as a result
+        refuse_blown_up(trained, str(run.path), start_scale, cfg.learning_rate, cfg.method.name)
+        with saving(trained, run.path, run.latest_checkpoint()):  # a full disk: what it needs, where
+            save_trained(trained, tok, folder, cfg.method.name)
 
     trainer = Trainer(acc, model, optimizer, cfg, data.train, data.validation, pad_id, enc_dec,
                       num_virtual_tokens(bare), run.path, save_model, history, handle, training_state, meter)

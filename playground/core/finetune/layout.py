@@ -101,6 +101,19 @@ class RunFolder:
         found = self.list_checkpoints()
         return found[-1][1] if found else None
 
+    def failed_in_setup(self) -> bool:
+        """Only what a run that failed before its first step leaves: job.toml, failed.json (step 0) and
+        at most an empty checkpoints folder. Nothing in it is worth keeping: a retry may reuse it."""
+        if not self.path.is_dir() or not self.failed_json.is_file() or not self.job.is_file():
+            return False
+        names = {p.name for p in self.path.iterdir()}
+        if names - {JOB_FILE, FAILED_FILE, "checkpoints"}:
+            return False
+        if self.checkpoints.is_dir() and any(self.checkpoints.iterdir()):
+            return False
+        failure = self.failure() or {}
+        return not failure.get("step")
+
     def status(self) -> str:
         """'finished' (report written), 'failed' (stopped on an error; it can still be resumed),
         'resumable' (a checkpoint to continue from), 'started' (job file only: resuming starts
