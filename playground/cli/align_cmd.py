@@ -8,7 +8,6 @@ the settings it sets, over the job file's). The help lists the [method] keys fro
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 
@@ -90,7 +89,7 @@ def run(args) -> int:
     from playground.core.finetune.events import DoneEvent, StoppedEvent
     from playground.core.base.handle import TaskHandle
 
-    from playground.cli.common import job_config, quiet_training_libraries
+    from playground.cli.common import job_config, quiet_training_libraries, stop_on_signals
 
     def resume(folder):
         cfg = load_align_config(Path(folder) / "job.toml")
@@ -111,14 +110,14 @@ def run(args) -> int:
         handle.cancel()
         _say("Stopping after this step (Ctrl+C again to quit at once)...")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    restore_signals = stop_on_signals(on_sigint)  # Ctrl+C and SIGTERM alike
     last = None
     try:
         for ev in run_align(cfg, handle, resume=bool(args.resume)):
             _show(ev, args.quiet)
             last = ev
     finally:
-        signal.signal(signal.SIGINT, previous)
+        restore_signals()
     if isinstance(last, StoppedEvent):
         _say(f"Stopped at step {last.step}; checkpoint {last.checkpoint or '(none yet)'}.")
         _say(f"Continue with: playground align --resume {cfg.output.dir}")

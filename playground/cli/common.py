@@ -69,6 +69,22 @@ def job_config(args, load, resume, command: str, section: str):
     return cfg
 
 
+def stop_on_signals(handler):
+    """Ctrl+C (SIGINT) and SIGTERM (a logout, a service stop, ``kill``) both call ``handler``, so a
+    training command stops after its step with a checkpoint either way. Returns what puts the
+    previous handlers back."""
+    import signal
+
+    signals = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
 def check_run_kind(folder: str, command: str) -> None:
     """Refuse, in plain words, to resume another command's run (``align --resume`` on a fine-tuning
     run read its job as an align job: "Unknown setting 'data.validation'")."""

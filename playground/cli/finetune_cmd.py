@@ -8,7 +8,6 @@ and writes a checkpoint; ``--resume RUN_DIR`` continues it.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 
@@ -95,7 +94,7 @@ def run(args) -> int:
     )
     from playground.core.base.handle import TaskHandle
 
-    from playground.cli.common import job_config, quiet_training_libraries
+    from playground.cli.common import job_config, quiet_training_libraries, stop_on_signals
 
     cfg = job_config(args, load_config, resume_config, "finetune", "Fine-tuning")
     quiet_training_libraries()
@@ -109,7 +108,7 @@ def run(args) -> int:
         handle.request_stop()
         printer.line("Stopping after this step (Ctrl+C again to quit at once)...")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    restore_signals = stop_on_signals(on_sigint)  # Ctrl+C and SIGTERM alike
     last = None
     try:
         for ev in run_finetune(cfg, handle, resume=bool(args.resume)):
@@ -117,7 +116,7 @@ def run(args) -> int:
             last = ev
     finally:
         printer.close()
-        signal.signal(signal.SIGINT, previous)
+        restore_signals()
     if isinstance(last, StoppedEvent):
         printer.line(last.describe())
         printer.line(f"Continue with: playground finetune --resume {cfg.output.dir}")
