@@ -214,10 +214,21 @@ def _model(cfg: AlignConfig, shard, device, tokenizer=None):
 
 
 def _pairs(cfg: AlignConfig, tok):
-    """The train / test pairs, prompts cut to length."""
-    d = cfg.data
-    return (cut_prompts(pairs_of(d.source, "train", d.max_train_examples), tok, d.max_prompt_tokens),
-            cut_prompts(pairs_of(d.test, "test", d.max_test_examples), tok, d.max_prompt_tokens))
+    """The train / test pairs, prompts cut to length. Too few usable pairs is refused naming the
+    method and the key to change (not "a reward model", which this run does not train)."""
+    d, facts = cfg.data, ALIGN_METHOD_FACTS[cfg.method.name]
+
+    def hint(key: str) -> str:
+        if facts.data == "pairs":
+            return (f"{facts.label} learns from how each pair's chosen and rejected texts differ: in {key}, give "
+                    "pairs whose chosen and rejected differ (a pair with the same text twice is a tie and is dropped).")
+        return (f"{facts.label} samples completions for the pairs' prompts: give at least two pairs in {key} "
+                "(a pair whose chosen and rejected are the same text is a tie and is dropped).")
+
+    return (cut_prompts(pairs_of(d.source, "train", d.max_train_examples, facts.label, hint("data.source")), tok,
+                        d.max_prompt_tokens),
+            cut_prompts(pairs_of(d.test, "test", d.max_test_examples, facts.label, hint("data.test")), tok,
+                        d.max_prompt_tokens))
 
 
 def _policy(cfg: AlignConfig, model, ckpt):

@@ -25,10 +25,11 @@ class PreferencePair:
     id: str = ""
 
 
-def pairs_of(source: str, split: str, limit: int = 0) -> list[PreferencePair]:
+def pairs_of(source: str, split: str, limit: int = 0, needed_by: str = "a reward model",
+             hint: str = "") -> list[PreferencePair]:
     """A job's pairs: ``source`` "bundled" (the bundled ``split``) or a JSONL file; the first
-    ``limit`` of them (0 = all)."""
-    pairs = bundled_preferences(split) if source == "bundled" else load_preferences(source)
+    ``limit`` of them (0 = all). ``needed_by`` and ``hint``: see ``check_pairs``."""
+    pairs = bundled_preferences(split) if source == "bundled" else load_preferences(source, needed_by, hint)
     return pairs[:limit] if limit else pairs
 
 
@@ -71,19 +72,21 @@ def bundled_preferences(split: str = "train") -> list[PreferencePair]:
     return load_preferences(preferences_dir() / f"{split}.jsonl")
 
 
-def load_preferences(path: str | Path) -> list[PreferencePair]:
+def load_preferences(path: str | Path, needed_by: str = "a reward model", hint: str = "") -> list[PreferencePair]:
     """Read and check a JSONL preference file (see ``check_pairs``)."""
     from playground.core.evaluation.datasets import read_jsonl  # the app's one JSONL reader (a BOM is fine)
 
     rows = read_jsonl(path, "Each line must be one JSON object with prompt, chosen and rejected.")
-    return check_pairs(rows, Path(path).name)
+    return check_pairs(rows, Path(path).name, needed_by, hint)
 
 
-def check_pairs(rows: Sequence[dict], name: str = "the preference data") -> list[PreferencePair]:
+def check_pairs(rows: Sequence[dict], name: str = "the preference data", needed_by: str = "a reward model",
+                hint: str = "") -> list[PreferencePair]:
     """Rows as pairs, refusing what cannot train a reward model, in plain words.
 
     Missing columns and non-text values are refused; ties (chosen == rejected) and duplicate pairs
-    are dropped; fewer than two usable pairs (for instance only ties, or one pair) is refused.
+    are dropped; fewer than two usable pairs (for instance only ties, or one pair) is refused, naming
+    what needs them (``needed_by``: "a reward model", "DPO" ...) and what to change (``hint``).
     """
     if not rows:
         raise InputError(f"{name} holds no pairs.", "Label some pairs, or pick a file with pairs in it.")
@@ -114,8 +117,8 @@ def check_pairs(rows: Sequence[dict], name: str = "the preference data") -> list
         if dupes:
             why.append(f"{dupes} duplicate(s)")
         dropped = f" after dropping {' and '.join(why)}" if why else ""
-        raise InputError(f"{name} has {len(pairs)} usable pair(s){dropped}; a reward model needs at least two.",
-                         "Label more pairs where one completion is better than the other.")
+        raise InputError(f"{name} has {len(pairs)} usable pair(s){dropped}; {needed_by} needs at least two.",
+                         hint or "Label more pairs where one completion is better than the other.")
     return pairs
 
 
