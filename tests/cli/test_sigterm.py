@@ -34,8 +34,9 @@ def _terminated_at_first(step_type, real):
     return run
 
 
+@pytest.mark.bad_input("finetune: SIGTERM mid-training")
 def test_sigterm_mid_finetune_stops_after_the_step_with_a_checkpoint(tiny_llama_dir, tmp_path, capsys,
-                                                                     monkeypatch, sigterm_guard):
+                                                                     monkeypatch, sigterm_guard, bad_input):
     import playground.core.finetune as ft
 
     write_data(tmp_path / "data")
@@ -43,14 +44,16 @@ def test_sigterm_mid_finetune_stops_after_the_step_with_a_checkpoint(tiny_llama_
     monkeypatch.setattr(ft, "run_finetune", _terminated_at_first(ft.StepEvent, ft.run_finetune))
     assert main(["finetune", str(job), "--quiet"]) == 130
     err = capsys.readouterr().err
+    bad_input(err.strip().splitlines()[-2] + " " + err.strip().splitlines()[-1])
     run = tmp_path / "run"
     assert f"Continue with: playground finetune --resume {run}" in err
     assert (run / "checkpoints" / "step-000001" / "state.json").is_file()
     assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # the test's handler is back
 
 
+@pytest.mark.bad_input("align: SIGTERM mid-training")
 def test_sigterm_mid_align_stops_after_the_step_with_a_checkpoint(tiny_llama_dir, tmp_path, capsys,
-                                                                  monkeypatch, sigterm_guard):
+                                                                  monkeypatch, sigterm_guard, bad_input):
     import playground.core.align.job as align_job
     from playground.core.align.events import AlignStepEvent
     from tests.cli.test_align_cli import _job
@@ -60,5 +63,6 @@ def test_sigterm_mid_align_stops_after_the_step_with_a_checkpoint(tiny_llama_dir
     assert main(["align", str(_job(tmp_path, tiny_llama_dir, "grpo", steps=4)), "--output", str(out),
                  "--quiet"]) == 130
     err = capsys.readouterr().err
+    bad_input(" ".join(err.strip().splitlines()[-2:]))
     assert f"Continue with: playground align --resume {out}" in err
     assert "Stopped at step 1" in err
