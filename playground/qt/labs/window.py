@@ -42,8 +42,8 @@ class LabsWindowMixin:
     def export_notebook(self, path: str, lab=None) -> list[str]:
         """Write what the tabs hold (a lab's experiments, or all of them) as a notebook; returns what was
         left out, in plain words. Raises InputError when there is nothing to export."""
-        from playground.core.labs.notebook import build_notebook, write_notebook
-        from playground.qt.labs.export import collect_experiments, model_ref
+        from playground.core.labs.notebook import build_notebook, model_ref, write_notebook
+        from playground.qt.labs.export import collect_experiments
 
         loaded = self.context.session.require()
         kinds = list(lab.notebook) if lab is not None and lab.notebook else None
