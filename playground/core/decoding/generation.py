@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from playground.core.base.errors import InputError, PlaygroundError
 from playground.core.decoding.settings import GenerationSettings  # noqa: F401  (declared there, used here)
 from playground.core.models.loading import ENCODER_ONLY, LoadedModel
+from playground.core.prompting.special_tokens import as_plain_text, encode
 from playground.core.prompting.tokens import (
     token_label,  # one readable form of a token, shared by every tab
 )
@@ -30,14 +31,20 @@ class TokenStep:
 
 
 def count_tokens(loaded: LoadedModel, text: str) -> int:
-    return len(loaded.tokenizer(text, add_special_tokens=True)["input_ids"])
+    return len(encode(loaded.tokenizer, text, add_special_tokens=True))
 
 
-def format_prompt(loaded: LoadedModel, text: str, use_chat_template: bool) -> str:
-    """Wrap a user message in the model's chat template when asked and one exists."""
+def format_prompt(loaded: LoadedModel, text: str, use_chat_template: bool, plain_special_tokens: bool = False) -> str:
+    """Wrap a user message in the model's chat template when asked and one exists.
+
+    ``plain_special_tokens`` escapes the special tokens the user typed (``as_plain_text``): the model
+    reads them as ordinary text, while the template's own stay control tokens.
+    """
     if not text or not text.strip():
         raise InputError("The prompt is empty.", "Type some text first.")
     tok = loaded.tokenizer
+    if plain_special_tokens:
+        text = as_plain_text(tok, text)
     if use_chat_template and getattr(tok, "chat_template", None) and not loaded.is_encoder_decoder:
         return tok.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                        add_generation_prompt=True)
@@ -67,10 +74,11 @@ def prompt_token_ids(tokenizer, prompt: str) -> list[int]:
     """The token ids a prompt is generated from (fine-tuning tokenizes its prompts the same way).
 
     The tokenizer adds its special tokens unless the prompt already starts with BOS (a chat
-    template wrote it).
+    template wrote it). Special tokens escaped by ``format_prompt(..., plain_special_tokens=True)``
+    are read as ordinary text.
     """
     bos = tokenizer.bos_token
-    return tokenizer(prompt, add_special_tokens=not (bool(bos) and prompt.startswith(bos)))["input_ids"]
+    return encode(tokenizer, prompt, add_special_tokens=not (bool(bos) and prompt.startswith(bos)))
 
 
 class _Detokenizer:
