@@ -348,8 +348,20 @@ def experiment_script(model: dict, experiments: list[dict]) -> str:
 
 
 def write_notebook(nb, path) -> None:
+    """Save the notebook at ``path`` (atomically).
+
+    Raises
+    ------
+    PlaygroundError
+        The folder cannot be written (no permission, a read-only disk, a full disk): said with the folder's
+        name and what to do, never the temporary file's name or an errno.
+    """
+    from pathlib import Path
+
     import nbformat
 
+    from playground.core.base.errors import writing
     from playground.core.base.paths import atomic_write_text
 
-    atomic_write_text(path, nbformat.writes(nb))
+    with writing("the notebook", Path(path).parent):
+        atomic_write_text(path, nbformat.writes(nb))

@@ -42,7 +42,15 @@ class LabsWindowMixin:
     def export_notebook(self, path: str, lab=None) -> list[str]:
         """Write what the tabs hold (a lab's experiments, or all of them) as a notebook; returns what was
         left out, in plain words. Raises InputError when there is nothing to export."""
-        from playground.core.labs.notebook import build_notebook, model_ref, write_notebook
+        missing, notebook = self._notebook(lab)
+        from playground.core.labs.notebook import write_notebook
+
+        write_notebook(notebook, path)
+        return missing
+
+    def _notebook(self, lab=None):
+        """(what was left out, the notebook); raises PlaygroundError when there is nothing to export."""
+        from playground.core.labs.notebook import build_notebook, model_ref
         from playground.qt.labs.export import collect_experiments
 
         loaded = self.context.session.require()
@@ -52,8 +60,7 @@ class LabsWindowMixin:
         intro = (lab.intro if lab is not None else
                  "Each section reproduces one thing you did in the app, with plain transformers, peft and "
                  "rouge-score, on the same model, offline.")
-        write_notebook(build_notebook(model_ref(loaded), experiments, title, intro), path)
-        return missing
+        return missing, build_notebook(model_ref(loaded), experiments, title, intro)
 
     def export_notebook_dialog(self, lab=None) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -65,12 +72,23 @@ class LabsWindowMixin:
         if not path:
             return
         try:
-            missing = self.export_notebook(path, lab)
+            missing, notebook = self._notebook(lab)
         except PlaygroundError as exc:
             self.show_error("Nothing to export yet", exc.message, exc.hint)
             return
-        except OSError as exc:
-            self.show_error("The notebook could not be saved", str(exc), "Choose another folder.")
+        from pathlib import Path
+
+        from playground.core.labs.notebook import write_notebook
+
+        try:
+            write_notebook(notebook, path)
+        except PlaygroundError as exc:  # the folder cannot be written: said with its name and what to do
+            self.show_error("The notebook could not be saved", exc.message, exc.hint)
+            return
+        except OSError as exc:  # anything else the disk says, still without the temporary file's name
+            self.show_error("The notebook could not be saved",
+                            f"Saving the notebook in {Path(path).parent} failed ({exc.strerror or exc}).",
+                            "Choose a folder you can write to and export again.")
             return
         note = f" Left out: {' '.join(missing)}" if missing else ""
         self.statusBar().showMessage(f"Notebook saved to {path}.{note}", 10000)
