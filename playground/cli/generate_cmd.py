@@ -16,6 +16,9 @@ def add_parser(sub) -> None:
     # fields of GenerationSettings, with the defaults and help the GUI shows.
     add_generation_options(p)
     p.add_argument("--no-chat-template", action="store_true", help="send the prompt as raw text")
+    p.add_argument("--plain-special-tokens", action="store_true",
+                   help="read special tokens typed into the prompt (like <|im_end|>) as plain text, not as the "
+                        "control tokens they would otherwise become (the chat template's own stay control tokens)")
     p.add_argument("--show-prompt", action="store_true",
                    help="print the prompt exactly as the model receives it (chat template applied) to standard error")
     p.add_argument("--stats", action="store_true", help="print tokens/s to standard error")
@@ -25,6 +28,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from playground.core.base.errors import InputError
     from playground.core.decoding.generation import format_prompt, stream_generate
+    from playground.core.prompting.special_tokens import readable, special_tokens_in, special_tokens_note
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():
@@ -35,9 +39,13 @@ def run(args) -> int:
               "nothing; add --sample to sample.", file=sys.stderr)
     settings.validate()
     loaded = load_from_args(args)
-    text = format_prompt(loaded, prompt, not args.no_chat_template)
+    found = special_tokens_in(loaded.tokenizer, prompt)
+    if found:
+        hint = "" if args.plain_special_tokens else " Add --plain-special-tokens to read them as plain text."
+        print(f"Note: {special_tokens_note(found, args.plain_special_tokens)}{hint}", file=sys.stderr)
+    text = format_prompt(loaded, prompt, not args.no_chat_template, plain_special_tokens=args.plain_special_tokens)
     if args.show_prompt:
-        print(f"--- the prompt as the model receives it ---\n{text}\n--- end of prompt ---", file=sys.stderr)
+        print(f"--- the prompt as the model receives it ---\n{readable(text)}\n--- end of prompt ---", file=sys.stderr)
     n, last = 0, None
     for step in stream_generate(loaded, text, settings):
         sys.stdout.write(step.text)
