@@ -219,3 +219,17 @@ def test_dpo_on_pairs_whose_two_texts_are_the_same_names_dpo_and_what_to_change(
     err = capsys.readouterr().err
     assert "DPO needs at least two" in err and "reward model" not in err
     assert "chosen and rejected" in err and "data.source" in err
+
+
+def test_grpo_with_trls_default_loss_type_runs_and_says_so(tmp_path, tiny_llama_dir, capsys):
+    from playground.cli.main import build_parser
+
+    out = tmp_path / "run"
+    job = _job(tmp_path, tiny_llama_dir, "grpo", more='loss_type = "dapo"')
+    assert main(["align", str(job), "--output", str(out), "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["loss_type"] == "dapo" and "- Loss: dapo (each token weighs the same" in (out / "report.md").read_text()
+    assert main(["align", str(_job(tmp_path, tiny_llama_dir, "grpo", more='loss_type = "bnpo"'))]) == 2
+    assert "method.loss_type must be one of grpo, dapo" in capsys.readouterr().err
+    help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["align"].format_help().split())
+    assert "loss_type = 'grpo'" in help_text and "dapo: trl 1.16's default" in help_text

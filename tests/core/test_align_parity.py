@@ -97,34 +97,50 @@ def test_dpo_loss_and_implicit_rewards_match_dpo_trainer():
     assert float((cr > rr).float().mean()) == pytest.approx(m["rewards/accuracies"][0], abs=1e-6)
 
 
-def _grpo_self(beta, logps, entropies):
+def _grpo_self(beta, logps, entropies, loss_type="grpo"):
     return SimpleNamespace(
-        model=SimpleNamespace(training=True), accelerator=_Acc(), beta=beta, loss_type="grpo",
+        model=SimpleNamespace(training=True), accelerator=_Acc(), beta=beta, loss_type=loss_type,
         top_entropy_quantile=1.0, off_policy_mask_threshold=None, importance_sampling_level="token",
-        epsilon_low=0.2, epsilon_high=0.2, args=SimpleNamespace(use_bias_correction_kl=False, delta=None),
+        epsilon_low=0.2, epsilon_high=0.2,
+        args=SimpleNamespace(use_bias_correction_kl=False, delta=None, steps_per_generation=1),
         use_vllm=False, vllm_importance_sampling_correction=False, current_gradient_accumulation_steps=1,
         _entropy_bonus_enabled=False, aux_loss_enabled=False, _metrics={"train": defaultdict(list)},
         _get_per_token_logps_and_entropies=lambda *a, **k: (logps, entropies, None))
 
 
-@pytest.mark.parametrize("beta", [0.1, 0.0])
-def test_grpo_loss_and_kl_match_grpo_trainer(beta):
-    from trl import GRPOTrainer
-
+def _grpo_batch():
+    """Four completions of different lengths (one cut to 4 of 6 tokens, one to 1), so the two
+    aggregations (per completion, per token) give different losses."""
     torch.manual_seed(3)
     B, T = 4, 6
     logps = (torch.randn(B, T) * 0.3 - 1.5).requires_grad_()
     ref = logps.detach() + torch.randn(B, T) * 0.2
     mask = torch.ones(B, T, dtype=torch.long)
     mask[1, 4:] = 0
-    rewards = torch.tensor([1.0, 0.0, 2.0, 0.5])
-    adv = group_advantages(rewards, 4)
-    me = _grpo_self(beta, logps, torch.rand(B, T))
+    mask[3, 1:] = 0
+    adv = group_advantages(torch.tensor([1.0, 0.0, 2.0, 0.5]), 4)
+    return logps, ref, mask, adv
+
+
+@pytest.mark.parametrize("loss_type", ["grpo", "dapo"])
+@pytest.mark.parametrize("beta", [0.1, 0.0])
+def test_grpo_loss_and_kl_match_grpo_trainer(beta, loss_type):
+    # trl 1.16's GRPOConfig defaults to loss_type="dapo" (every token of the batch weighs the same);
+    # "grpo" averages each completion first. Both are offered (method.loss_type) and match trl's own.
+    from trl import GRPOConfig, GRPOTrainer
+
+    assert GRPOConfig.__dataclass_fields__["loss_type"].default == "dapo"
+    logps, ref, mask, adv = _grpo_batch()
+    B, T = mask.shape
+    me = _grpo_self(beta, logps, torch.rand(B, T), loss_type)
     inputs = {"prompt_ids": torch.zeros(B, 2, dtype=torch.long), "prompt_mask": torch.ones(B, 2, dtype=torch.long),
               "completion_ids": torch.zeros(B, T, dtype=torch.long), "completion_mask": mask,
-              "advantages": adv, "ref_per_token_logps": ref}
+              "advantages": adv, "ref_per_token_logps": ref, "num_items_in_batch": mask.sum()}
     theirs = GRPOTrainer._compute_loss(me, None, inputs)
-    mine, kl = clipped_policy_loss(logps, logps.detach(), adv, mask.float(), ref, beta)
+    mine, kl = clipped_policy_loss(logps, logps.detach(), adv, mask.float(), ref, beta, loss_type=loss_type)
+    other, _ = clipped_policy_loss(logps, logps.detach(), adv, mask.float(), ref, beta,
+                                   loss_type={"grpo": "dapo", "dapo": "grpo"}[loss_type])
+    assert abs(float(other) - float(theirs)) > 1e-3  # the batch tells the two apart
     assert float(mine) == pytest.approx(float(theirs), abs=1e-6)
     if beta:
         k = float((per_token_kl(logps, ref) * mask).sum() / mask.sum())
@@ -134,6 +150,20 @@ def test_grpo_loss_and_kl_match_grpo_trainer(beta):
     g_mine = torch.autograd.grad(mine, logps, retain_graph=True)[0]
     g_theirs = torch.autograd.grad(theirs, logps)[0]
     assert torch.allclose(g_mine, g_theirs, atol=1e-6)
+
+
+def test_dapo_over_two_processes_is_the_one_process_loss():
+    # trl divides each process's token sum by the whole batch's tokens / processes, and gradients are
+    # averaged: the same step as one process with the whole batch. The app's shards do the same.
+    logps, ref, mask, adv = _grpo_batch()
+    whole, _ = clipped_policy_loss(logps, logps.detach(), adv, mask.float(), ref, 0.1, loss_type="dapo")
+    g_whole = torch.autograd.grad(whole, logps)[0]
+    per_process = float(mask.sum()) / 2
+    halves = [clipped_policy_loss(logps[i:i + 2], logps[i:i + 2].detach(), adv[i:i + 2], mask[i:i + 2].float(),
+                                  ref[i:i + 2], 0.1, loss_type="dapo", tokens=per_process)[0] for i in (0, 2)]
+    assert float(sum(halves) / 2) == pytest.approx(float(whole), abs=1e-6)
+    g_halves = torch.autograd.grad(sum(halves) / 2, logps)[0]
+    assert torch.allclose(g_halves, g_whole, atol=1e-6)
 
 
 def _trl_group_advantages(rewards, n):

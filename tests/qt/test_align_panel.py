@@ -181,3 +181,30 @@ def test_the_reward_page_form_is_its_draft_and_each_mode_keeps_its_steps(qtbot, 
     rw.draft.set("job.method.reward_backbone", "policy")  # the draft drives the form
     assert rw.backbone.currentData() == "policy"
     assert "LoRA on the policy" in rw.mode.toolTip() and "sentence pair" in rw.backbone.toolTip()  # help: on the field
+
+
+def test_the_grpo_loss_type_is_a_choice_on_the_optimize_page_and_the_result_names_it(qtbot, context_with_tiny_llama):
+    from types import SimpleNamespace
+
+    from playground.qt.align import AlignPanel
+
+    panel = AlignPanel(context_with_tiny_llama)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    panel.steps.setCurrentWidget(panel.optimize)
+    op = panel.optimize
+    row = op.rows["method.loss_type"]
+    assert [row.itemData(i) for i in range(row.count())] == ["grpo", "dapo"] and row.currentData() == "grpo"
+    assert "trl 1.16's default" in row.toolTip() and "the default" in row.toolTip()
+    row.setCurrentIndex(row.findData("dapo"))
+    assert op.draft.get("method.loss_type") == "dapo"
+    op.draft.set("method.name", "dpo")  # DPO has no such loss: the row is off
+    assert not row.isEnabled()
+    op.rows["method.name"].setCurrentIndex(op.rows["method.name"].findData("grpo"))
+    assert row.isEnabled()
+    op.grab().save("docs/screens/align-optimize-loss-type.png")
+    report = {"method": "grpo", "model": "bundled", "steps": 2, "beta": 0.1, "rewards": ["rouge_l"],
+              "loss_type": "dapo", "per_step": [], "monitor": []}
+    panel.result.show_done(SimpleNamespace(report=report, loaded=None, artifact="", run_dir=""))
+    assert "dapo loss (each token weighs the same, trl's default)" in panel.result.summary.text()

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playground.core.align.methods import ALIGN_METHOD_FACTS
+from playground.core.align.methods import ALIGN_METHOD_FACTS, GRPO_LOSS_TYPES
 from playground.core.base.errors import InputError
 from playground.core.finetune.config import ModelConfig, OutputConfig, _build, dump_toml
 from playground.core.finetune.lora import DEFAULT_RANK
@@ -74,6 +74,15 @@ class AlignMethod:
                                  "too, as trl's GRPO does). Below 1 the small model writes fewer random words, "
                                  "so a reward sees more of what it pays for.", label="Sampling temperature",
                             range=(0.05, 2.0, 0.05))
+    loss_type: str = _f("grpo", "GRPO: how the per-token losses of a step become one number. grpo (the default): "
+                                "each completion's tokens are averaged, then the completions, so every completion "
+                                "weighs the same however long it is (the GRPO paper's loss; the app's runs and the "
+                                "README's measurements use it, and a run resumed from an older job file keeps it). "
+                                "dapo: trl 1.16's default (GRPOConfig.loss_type), every token of the step weighs the "
+                                "same, so a long completion counts more (the DAPO paper: no length bias). Both match "
+                                "trl's own loss on the same batch.", label="GRPO loss",
+                        choices=(("grpo: each completion weighs the same (GRPO paper)", "grpo"),
+                                 ("dapo: each token weighs the same (trl 1.16's default)", "dapo")))
     epsilon: float = _f(0.2, "Clipping range of the probability ratio.")
     rewards: list = _f(["rouge_l"], "Rewards to add up: rouge_l, length, positivity, word_count, reward_model "
                                     "(a reward model you trained: method.reward_model).")
@@ -147,6 +156,8 @@ class AlignConfig:
         need(m.prompts_per_step >= 1, "method.prompts_per_step", "must be at least 1")
         need(m.max_new_tokens >= 1, "method.max_new_tokens", "must be at least 1")
         need(m.temperature > 0, "method.temperature", "must be above 0")
+        need(m.loss_type in GRPO_LOSS_TYPES, "method.loss_type",
+             f"must be one of {', '.join(GRPO_LOSS_TYPES)} (it is {m.loss_type!r})")
         need(all(r in REWARDS for r in m.rewards) and m.rewards, "method.rewards",
              f"must list some of {', '.join(REWARDS)}")
         need(len(m.weights) == len(m.rewards), "method.weights", "needs one weight per reward")

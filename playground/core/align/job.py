@@ -185,7 +185,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
               "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "learning_rate": t.learning_rate, "temperature": m.temperature, "group_size": m.group_size,
-              "max_new_tokens": m.max_new_tokens,
+              "max_new_tokens": m.max_new_tokens, "loss_type": m.loss_type,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
     if shard.main:
@@ -295,7 +295,7 @@ def _group_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard)
     return online_step(model, tok, opt, [p.prompt for p in batch], [p.chosen for p in batch], reward_fn,
                        method=m.name, group_size=m.group_size, max_new_tokens=m.max_new_tokens, beta=m.beta,
                        epsilon=m.epsilon, temperature=m.temperature, step=step,
-                       max_grad_norm=cfg.training.max_grad_norm, shard=shard)
+                       max_grad_norm=cfg.training.max_grad_norm, shard=shard, loss_type=m.loss_type)
 
 
 #: One optimizer step, by the method's ``AlignMethodFacts.step``.

@@ -7,13 +7,16 @@ All follow trl 1.16's definitions (checked against trl in tests/core/test_align_
 - ``group_advantages`` (GRPO) and ``leave_one_out_advantages`` (RLOO): how much better each
   completion scored than its group;
 - ``per_token_kl``: the k3 estimator of KL(policy || reference) at each completion token;
-- ``clipped_policy_loss``: the clipped surrogate with the KL penalty weighted by beta.
+- ``clipped_policy_loss``: the clipped surrogate with the KL penalty weighted by beta, averaged per
+  completion ("grpo") or per token of the batch ("dapo", trl 1.16's default ``loss_type``).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from playground.core.align.methods import GRPO_LOSS_TYPES
 
 
 def bradley_terry_loss(chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Tensor:
@@ -92,8 +95,9 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def clipped_policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages: torch.Tensor,
                         mask: torch.Tensor, ref_logps: torch.Tensor | None = None, beta: float = 0.1,
-                        epsilon: float = 0.2) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """GRPO's loss: the clipped surrogate per token, plus beta x per-token KL, averaged per completion.
+                        epsilon: float = 0.2, loss_type: str = "grpo",
+                        tokens: float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """GRPO's loss: the clipped surrogate per token, plus beta x per-token KL, aggregated by ``loss_type``.
 
     Parameters
     ----------
@@ -104,6 +108,13 @@ def clipped_policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages
         One value per completion.
     mask
         1 on real completion tokens, 0 on padding.
+    loss_type
+        "grpo": the mean over completions of each completion's mean over its tokens. "dapo" (trl
+        1.16's default): the sum over every token divided by ``tokens``.
+    tokens
+        "dapo" only: the tokens to divide by; default the tokens in ``mask``. Under several processes,
+        the whole batch's tokens divided by the number of processes (as trl's ``num_items_in_batch /
+        num_processes``): with the gradients averaged, the step is one process's on the whole batch.
 
     Returns
     -------
@@ -111,6 +122,8 @@ def clipped_policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages
         The scalar loss and the per-token KL (None when beta is 0). With one update per sample the
         ratio is 1 and the loss is near 0 by construction: plot the reward, not this loss.
     """
+    if loss_type not in GRPO_LOSS_TYPES:
+        raise ValueError(f"loss_type must be one of {GRPO_LOSS_TYPES}, not {loss_type!r}")
     ratio = torch.exp(logps - old_logps)
     adv = advantages.unsqueeze(1)
     per_token = -torch.min(ratio * adv, torch.clamp(ratio, 1 - epsilon, 1 + epsilon) * adv)
@@ -120,6 +133,8 @@ def clipped_policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages
             raise ValueError("beta > 0 needs the reference log-probabilities")
         kl = per_token_kl(logps, ref_logps)
         per_token = per_token + beta * kl
+    if loss_type == "dapo":
+        normalizer = mask.sum() if tokens is None else torch.tensor(float(tokens))
+        return (per_token * mask).sum() / normalizer.clamp(min=1.0), kl
     loss = ((per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
     return loss, kl
-

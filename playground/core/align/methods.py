@@ -34,3 +34,11 @@ ALIGN_METHOD_FACTS = {f.name: f for f in (
     AlignMethodFacts("ppo", "PPO", True, "prompts", True, True, True, False, False, True, "ppo"),
     AlignMethodFacts("dpo", "DPO", True, "pairs", False, True, False, False, False, False, "pairs"),
 )}
+
+#: How GRPO's per-token losses become one number (``method.loss_type``), as trl 1.16's GRPOTrainer
+#: names them: "grpo" averages each completion's tokens, then the completions (each completion weighs
+#: the same, however long); "dapo" (trl 1.16's default) averages every token of the step (a long
+#: completion weighs more: no length bias).
+GRPO_LOSS_TYPES = ("grpo", "dapo")
+#: Each loss type in a few words, for the result header and report.md.
+GRPO_LOSS_WORDS = {"grpo": "each completion weighs the same", "dapo": "each token weighs the same, trl's default"}

@@ -38,6 +38,11 @@ def render_markdown(report: dict) -> str:
              f"- Model: {report.get('model', 'n/a')}",
              f"- Steps: {report.get('steps')}, KL weight (beta) {report.get('beta')}, reward: {rewards or 'pairs (DPO)'}",
              f"- Peak memory: {report.get('peak_memory_bytes', 0) / 2**20:.0f} MiB", ""]
+    if report.get("method") == "grpo" and report.get("loss_type"):
+        from playground.core.align.methods import GRPO_LOSS_WORDS
+
+        lt = report["loss_type"]
+        lines.insert(-1, f"- Loss: {lt} ({GRPO_LOSS_WORDS.get(lt, '')})")
     if monitor:
         first, last = monitor[0], monitor[-1]
         lines += [(f"- Monitor (ROUGE-L of greedy summaries of {len(first.get('samples', []))} held-out "

@@ -65,10 +65,11 @@ def _update(model_params, optimizer, loss, shard: Shard, max_grad_norm: float) -
 def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, method: str = "grpo",
                 group_size: int = 4, max_new_tokens: int = 40, beta: float = 0.1, epsilon: float = 0.2,
                 temperature: float = 1.0, step: int = 0, max_grad_norm: float = 1.0,
-                shard: Shard | None = None) -> dict:
+                shard: Shard | None = None, loss_type: str = "grpo") -> dict:
     """GRPO or RLOO: sample a group per prompt, score, advantages against the group, clipped update.
 
-    GRPO puts beta x per-token KL in the loss; RLOO (as trl) subtracts beta x the sequence KL from
+    GRPO puts beta x per-token KL in the loss, averaged per completion (``loss_type`` "grpo") or per
+    token of the step ("dapo", trl 1.16's default); RLOO (as trl) subtracts beta x the sequence KL from
     the reward before its leave-one-out baseline. With ``shard`` (several processes) each process
     samples its share of every group and the rewards are gathered before the advantages.
     """
@@ -96,7 +97,10 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
         kl = float(masked_mean(old - ref_logps, mask))
     else:
         adv = shard.my_part(group_advantages(shard.whole_groups(rewards, n), group_size), n)
-        loss, per_kl = clipped_policy_loss(logps, old, adv, mask, ref_logps, beta, epsilon)
+        # dapo divides by the whole step's tokens over the processes (trl's num_items_in_batch /
+        # num_processes): with the gradients averaged, the step is the one-process step
+        tokens = shard.total(float(mask.sum())) / shard.world if loss_type == "dapo" else None
+        loss, per_kl = clipped_policy_loss(logps, old, adv, mask, ref_logps, beta, epsilon, loss_type, tokens)
         kl = float(masked_mean(per_token_kl(old, ref_logps), mask))
     _finite_or_refuse(loss, step, shard)
     _update([p for p in model.parameters() if p.requires_grad], optimizer, loss, shard, max_grad_norm)

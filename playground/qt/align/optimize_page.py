@@ -45,9 +45,11 @@ class OptimizePage(QWidget):
             "update makes high-reward summaries likelier. GRPO and RLOO compare each completion with the others "
             "of its group (no value model); PPO learns a value head; DPO skips the reward and learns from pairs. "
             "The KL penalty (beta) keeps the policy near the reference, the same model with its adapter off. "
-            "Watch the monitor: ROUGE-L is not optimized, so a rising reward with a falling monitor is reward hacking."))
+            "Watch the monitor: ROUGE-L is not optimized, so a rising reward with a falling monitor is reward hacking. "
+            "GRPO's loss: 'grpo' (the default here) weighs each completion the same, as the GRPO paper; trl 1.16's "
+            "GRPOTrainer defaults to 'dapo', which weighs each token the same. Both match trl's loss."))
         form = QFormLayout()
-        self.rows = add_rows(form, self.draft, "method.name", "method.beta", "training.max_steps",
+        self.rows = add_rows(form, self.draft, "method.name", "method.loss_type", "method.beta", "training.max_steps",
                              "method.group_size", "method.max_new_tokens", "method.temperature",
                              "training.learning_rate")
         self.preset = QComboBox()
@@ -81,12 +83,18 @@ class OptimizePage(QWidget):
         self._preset_before = self.preset.currentData()
         self.reward_model = None  # the TrainedRewardModel of step 2, as the panel passes it on
         self.preset.currentIndexChanged.connect(lambda _: self._apply_preset(self.preset.currentData()))
+        self.draft.connect_path("method.name", self._method_changed)
+        self._method_changed()
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
         self.stop_btn.clicked.connect(panel.slot.stop)
         panel.slot.sig_busy_changed.connect(self._busy)
         panel.slot.sig_paused_changed.connect(lambda p: self.pause_btn.setText("Resume" if p else "Pause"))
         self.events: list = []
+
+    def _method_changed(self) -> None:
+        """The loss-type row is GRPO's alone."""
+        self.rows["method.loss_type"].setEnabled(self.draft.get("method.name") == "grpo")
 
     def use_reward_model(self, trained) -> None:
         """Step 2 trained (and saved) a reward model: the preset "Your reward model" pays with it."""
@@ -236,6 +244,10 @@ class ResultPage(QWidget):
         how = [f"{r['steps']} steps", f"beta {r['beta']}"]
         if "learning_rate" in r:  # reports written before these keys lack them
             how.append(f"learning rate {r['learning_rate']:g}")
+        if r["method"] == "grpo" and r.get("loss_type"):  # reports written before the choice lack it
+            from playground.core.align.methods import GRPO_LOSS_WORDS
+
+            how.append(f"{r['loss_type']} loss ({GRPO_LOSS_WORDS.get(r['loss_type'], '')})")
         if facts.shares_groups and "group_size" in r:
             how.append(f"groups of {r['group_size']} completions x {r['max_new_tokens']} tokens at temperature "
                        f"{r['temperature']:g}")
