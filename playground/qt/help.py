@@ -15,18 +15,42 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-TOUR = [
-    ("Welcome to LLM Playground", "This app lets you <i>see and feel</i> how large language models work, on this "
-     "computer, offline. A small model, SmolLM2-135M-Instruct, is bundled and loads by itself."),
-    ("The tabs follow a project's lifecycle", "Define the task, choose a model (the bar at the top, Ctrl+M), "
-     "engineer prompts (<b>Prompt</b>, <b>Generate</b>), understand decoding (<b>Sampling</b>) and the "
-     "model's insides (<b>Inside</b>), adapt it (<b>Fine-tune</b>) and measure it (<b>Evaluate</b>)."),
-    ("Keys worth knowing", "Ctrl+Enter runs, Esc stops. Ctrl+= and Ctrl+- zoom every text and chart for a "
-     "projector; Ctrl+0 resets. F1 opens the guide for the tab you are on."),
-    ("Learn by doing", "Every control has a tooltip that explains its idea in a sentence or two. Start in "
-     "<b>Generate</b>: type a question and press Ctrl+Enter. You can reopen this tour from the Help menu."),
-]
-START_TAB = "Generate"  # the tab the tour's last page names; its Start button opens it
+def start_panel_class() -> type:
+    """The tab the app opens on at a first start: the first entry of the tabs table (``playground.qt.tabs``)."""
+    import importlib
+
+    from playground.qt.tabs import TABS
+
+    module, cls = TABS[0]
+    return getattr(importlib.import_module(module), cls)
+
+
+def __getattr__(name: str):
+    if name == "START_TAB":  # the tab the tour's last page names; its Start button opens it
+        return start_panel_class().title
+    raise AttributeError(name)
+
+
+def tour_pages() -> list[tuple[str, str]]:
+    """The welcome tour's pages (heading, rich text); the last one names the tab the app opens on."""
+    start = start_panel_class()
+    return [
+        ("Welcome to LLM Playground", "This app lets you <i>see and feel</i> how large language models work, on "
+         "this computer, offline. A small model, SmolLM2-135M-Instruct, is bundled and loads by itself."),
+        ("The tabs follow a project's lifecycle", "Choose a model (the bar at the top, Ctrl+M), engineer prompts "
+         "(<b>Prompt</b>, <b>Generate</b>), understand decoding (<b>Sampling</b>) and the model's insides "
+         "(<b>Inside</b>), adapt it by training (<b>Fine-tune</b>) and to what people prefer (<b>Align</b>), "
+         "measure it (<b>Evaluate</b>), and see what comes after training: precision, forgetting and scaling "
+         "laws (<b>Lifecycle</b>)."),
+        ("Guided labs", "<b>Labs</b> (View menu, Ctrl+L) open beside the tabs: a lab's steps tick by themselves "
+         "as you do them, <i>Show me</i> points at the control a step means, and a lab can be saved as a "
+         "Jupyter notebook that reproduces it."),
+        ("Keys worth knowing", "Ctrl+Enter runs, Esc stops. Ctrl+= and Ctrl+- zoom every text and chart for a "
+         "projector; Ctrl+0 resets. F1 opens the guide for the tab you are on."),
+        ("Learn by doing", f"The app opens on <b>{start.title}</b>: {start.guide} Press Ctrl+Enter there to run "
+         "it. Every control has a tooltip that explains its idea in a sentence or two. You can reopen this "
+         "tour from the Help menu."),
+    ]
 
 
 def guide_picture_path(title: str) -> Path:
@@ -78,14 +102,15 @@ class GuideDialog(QDialog):
 
 
 class WelcomeTour(QDialog):
-    """A few pages with Back / Next / Skip; the last page's button is "Start in Generate" (accept)."""
+    """A few pages with Back / Next / Skip; the last page's button is "Start in <the first tab>" (accept)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome")
         self.resize(520, 300)
         self.pages = QStackedWidget()
-        for heading, body in TOUR:
+        self.start_tab = start_panel_class().title
+        for heading, body in tour_pages():
             page = QLabel(f"<h2>{heading}</h2><p>{body}</p>")
             page.setWordWrap(True)
             self.pages.addWidget(page)
@@ -107,7 +132,7 @@ class WelcomeTour(QDialog):
         i = max(0, min(self.pages.count() - 1, self.pages.currentIndex() + delta))
         self.pages.setCurrentIndex(i)
         self.back.setEnabled(i > 0)
-        self.next.setText(f"Start in {START_TAB}" if i == self.pages.count() - 1 else "Next")
+        self.next.setText(f"Start in {self.start_tab}" if i == self.pages.count() - 1 else "Next")
 
     def _next(self) -> None:
         if self.pages.currentIndex() == self.pages.count() - 1:
