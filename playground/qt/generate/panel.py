@@ -56,7 +56,11 @@ above 1 flattens (more varied, more mistakes).</li>
     def notebook_state(self) -> dict | None:
         if not self.output_text:
             return None
-        return {"kind": "generation", "prompt": self.full_prompt(), "settings": self.settings_from_controls().to_dict()}
+        from playground.core.prompting.special_tokens import readable
+
+        # Without the escape marks: the notebook's plain transformers code does not know them.
+        return {"kind": "generation", "prompt": readable(self.full_prompt()),
+                "settings": self.settings_from_controls().to_dict()}
 
     sig_generation_finished = Signal(str)
     """the whole completion when a generation ends (also after Stop)"""
@@ -80,6 +84,7 @@ above 1 flattens (more varied, more mistakes).</li>
         self._meter_timer.timeout.connect(self.update_token_meter)
         self.prompt_edit.textChanged.connect(self._meter_timer.start)
         self.chat_check.toggled.connect(self._meter_timer.start)
+        self.special_note.sig_plain_changed.connect(self._meter_timer.start)
         self.max_tokens.valueChanged.connect(self._meter_timer.start)
 
     # building ------------------------------------------------------------------------------
@@ -89,6 +94,9 @@ above 1 flattens (more varied, more mistakes).</li>
         self.prompt_edit.setToolTip("The prompt: the text the model continues. Ctrl+Enter generates, Esc stops.")
         self.chat_check = self.chat_template_check("Instruction-tuned models were trained on conversations wrapped "
                                                    "in special tokens. The template wraps your prompt the same way.")
+        from playground.qt.widgets.special_tokens_note import SpecialTokensNote
+
+        self.special_note = SpecialTokensNote()  # names special tokens typed into the prompt
         self.token_meter = QLabel("")
         self.token_meter.setToolTip("Prompt tokens against the context window: the most tokens the model can see.")
         self.exact_view = QPlainTextEdit()
@@ -144,6 +152,7 @@ above 1 flattens (more varied, more mistakes).</li>
         row.addStretch(1)
         row.addWidget(self.token_meter)
         left.addLayout(row)
+        left.addWidget(self.special_note)
         left.addWidget(QLabel("<b>What the model reads</b> <small>(the prompt exactly as it receives it)</small>"))
         left.addWidget(self.exact_view, 1)
         buttons = QHBoxLayout()
@@ -190,7 +199,8 @@ above 1 flattens (more varied, more mistakes).</li>
         from playground.core.decoding.generation import format_prompt
 
         loaded = self.context.session.require()
-        return format_prompt(loaded, self.prompt_edit.toPlainText(), self.chat_check.isChecked())
+        return format_prompt(loaded, self.prompt_edit.toPlainText(), self.chat_check.isChecked(),
+                             plain_special_tokens=self.special_note.plain)
 
     def update_token_meter(self) -> None:
         loaded = self.context.session.current
@@ -198,10 +208,12 @@ above 1 flattens (more varied, more mistakes).</li>
             self.token_meter.setText("")
             return
         from playground.core.decoding.generation import count_tokens
+        from playground.core.prompting.special_tokens import readable
 
         text = self.prompt_edit.toPlainText()
+        self.special_note.update_for(loaded.tokenizer, text)
         full = self.full_prompt() if text.strip() else ""
-        self.exact_view.setPlainText(full)
+        self.exact_view.setPlainText(readable(full))
         n = count_tokens(loaded, full) if full else 0
         limit = loaded.info.context_window
         over = n + (0 if loaded.is_encoder_decoder else self.max_tokens.value()) > limit

@@ -55,6 +55,13 @@ class ChoosingMixin:
         return select_shots(self.train, k, exclude_id=ex.id if ex and ex.input == dialogue else "",
                             exclude_text=dialogue, seed=self.draft.value.seed, chosen_ids=chosen)
 
+    def typed_dialogue(self, loaded) -> str:
+        """The dialogue as the model is to read it: special tokens in it escaped when the switch says so."""
+        from playground.core.prompting.special_tokens import as_plain_text
+
+        dialogue = self.dialogue_edit.toPlainText()
+        return as_plain_text(loaded.tokenizer, dialogue) if self.special_note.plain and not self.edited else dialogue
+
     def use_chat(self, loaded) -> bool:
         return self.draft.value.use_chat_template and loaded.info.has_chat_template and not loaded.is_encoder_decoder
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from playground.core.prompting.history import History
 from playground.core.prompting.prompts import TEMPLATES
+from playground.core.prompting.special_tokens import readable
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.prompt.choosing import FREE, ChoosingMixin
@@ -74,7 +75,7 @@ pay.</p>"""
         run = self.last_run()
         return {"kind": "prompt_comparison", "reference": run.get("reference", ""),
                 "settings": run.get("settings") or self.settings().to_dict(),
-                "variants": [{"label": c.label, "prompt": c.result.prompt} for c in cols]}
+                "variants": [{"label": c.label, "prompt": readable(c.result.prompt)} for c in cols]}
 
     sig_run_finished = Signal(object)
     """the VariantEvent of a finished single run (with its summary and scores)"""
@@ -96,7 +97,8 @@ pay.</p>"""
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(120)
         self._refresh_timer.timeout.connect(self.refresh_prompt)
-        for sig in (self.draft.sig_changed, self.dialogue_edit.textChanged, self.shot_list.itemChanged):
+        for sig in (self.draft.sig_changed, self.dialogue_edit.textChanged, self.shot_list.itemChanged,
+                    self.special_note.sig_plain_changed):
             sig.connect(self._schedule_refresh)
         self.example_combo.currentIndexChanged.connect(self._example_chosen)
         self.split_combo.currentIndexChanged.connect(self._split_chosen)
@@ -234,6 +236,9 @@ pay.</p>"""
         self.fit_button = button("Drop shots to fit", "Use as many examples as fit in the window with room for "
                                  "the answer.", self.drop_shots_to_fit)
         self.fit_button.setVisible(False)
+        from playground.qt.widgets.special_tokens_note import SpecialTokensNote
+
+        self.special_note = SpecialTokensNote()  # names special tokens in the dialogue
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setToolTip("The exact text the model will read. Edit it freely; Reset rebuilds it.")
         self.prompt_edit.textChanged.connect(self._prompt_edited)
@@ -254,7 +259,8 @@ pay.</p>"""
 
         run_tab = QWidget()
         buttons = hbox(self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button)
-        vbox(self.meter, hbox((self.meter_label, 1), self.fit_button), self.shots_label, (self.prompt_edit, 3),
+        vbox(self.meter, hbox((self.meter_label, 1), self.fit_button), self.shots_label, self.special_note,
+             (self.prompt_edit, 3),
              buttons, self.message, QLabel("<b>Output</b>"), (self.output_edit, 2), self.score_label, parent=run_tab)
         return run_tab
 
@@ -301,15 +307,17 @@ pay.</p>"""
         """Rebuild the prompt (unless edited by hand) and the token meter."""
         from playground.core.base.errors import PlaygroundError
         from playground.core.prompting.lab import build_variant_prompt
-        from playground.core.prompting.prompts import count_prompt_tokens
 
         loaded = self.context.session.current
         if loaded is None:
             return
         self.message.setText("")
+        self.special_note.update_for(loaded.tokenizer, self.dialogue_edit.toPlainText())
+        self.special_note.set_applies(not self.edited, "A prompt edited by hand is read as written. Press Reset "
+                                      "prompt to read the dialogue's special tokens as plain text.")
         try:
             v = self.variant()
-            built = build_variant_prompt(loaded, self.dialogue_edit.toPlainText(), v)
+            built = build_variant_prompt(loaded, self.typed_dialogue(loaded), v)
         except PlaygroundError as exc:
             self.message.setText(f"{exc.message} {exc.hint}".strip())
             self.meter.set_counts(0, 0, 0, 0, loaded.info.context_window)
@@ -319,10 +327,9 @@ pay.</p>"""
                                  f"Examples in this prompt: {describe_shots(v.shots)}")
         if not self.edited:
             self._setting_prompt = True
-            self.prompt_edit.setPlainText(built.text)
+            self.prompt_edit.setPlainText(readable(built.text))
             self._setting_prompt = False
-            c = count_prompt_tokens(loaded.tokenizer, built)
-            parts = (c.instruction, c.examples, c.dialogue)
+            parts = self._counts(loaded, built, v)
         else:
             n = len(loaded.tokenizer(built.text, add_special_tokens=not self.use_chat(loaded))["input_ids"])
             parts = (n, 0, 0)
@@ -343,6 +350,18 @@ pay.</p>"""
                                  "room. Drop shots, shorten the template, or lower max new tokens.")
         self._mark_stale()
         self.sig_prompt_measured.emit(self.meter.over)
+
+    def _counts(self, loaded, built, v) -> tuple[int, int, int]:
+        """Instruction, examples and dialogue tokens; special tokens read as text count as the text they are."""
+        from playground.core.prompting.lab import build_variant_prompt
+        from playground.core.prompting.prompts import count_prompt_tokens
+        from playground.core.prompting.special_tokens import encode
+
+        typed = build_variant_prompt(loaded, self.dialogue_edit.toPlainText(), v)
+        c = count_prompt_tokens(loaded.tokenizer, typed)
+        # Only the dialogue is escaped: the difference is the dialogue's.
+        extra = len(encode(loaded.tokenizer, built.text, add_special_tokens=not built.chat)) - c.total
+        return c.instruction, c.examples, c.dialogue + extra
 
     def drop_shots_to_fit(self) -> None:
         from playground.core.prompting.prompts import max_shots_that_fit

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from playground.core.decoding.generation import GenerationSettings
 from playground.core.prompting.history import Run
 from playground.core.prompting.prompts import TEMPLATES
+from playground.core.prompting.special_tokens import readable
 
 
 def describe_shots(shots) -> str:
@@ -36,7 +37,7 @@ class PromptRunsMixin:
         loaded = self.context.ready_model(self.message.setText)
         if loaded is None:
             return False
-        dialogue, reference, settings = self.dialogue_edit.toPlainText(), self.reference(), self.settings()
+        dialogue, reference, settings = self.typed_dialogue(loaded), self.reference(), self.settings()
         try:
             from playground.core.decoding.generation import check_prompt
             from playground.core.prompting.lab import build_variant_prompt
@@ -71,7 +72,8 @@ class PromptRunsMixin:
             name += " (edited)"
         self.session_runs = getattr(self, "session_runs", [])
         self.session_runs.append((label, self._run_meta["model"], name, len(v.shots), event))
-        self.history.add(Run(model=self._run_meta["model"], template=name, shots=len(v.shots), prompt=event.prompt,
+        self.history.add(Run(model=self._run_meta["model"], template=name, shots=len(v.shots),
+                             prompt=readable(event.prompt),
                              settings=self.settings().to_dict(), output=event.summary, scores=event.scores,
                              reference=self._run_meta["reference"], dialogue_id=self._run_meta["dialogue_id"],
                              prompt_tokens=event.prompt_tokens, seconds=event.seconds, label=label))
@@ -175,7 +177,7 @@ class PromptRunsMixin:
             scores = (f"ROUGE-1 {s['rouge1']:.3f} · ROUGE-2 {s['rouge2']:.3f} · ROUGE-L {s['rougeL']:.3f}"
                       if s else "no reference to score against")
             items.append((f"{label} · {model} · template {template} · {shots} shots",
-                          f"{event.prompt}\n\n--- output ---\n{event.summary}\n\n{scores} · "
+                          f"{readable(event.prompt)}\n\n--- output ---\n{event.summary}\n\n{scores} · "
                           f"{event.prompt_tokens:,} prompt tokens · {event.seconds:.1f} s"))
         return items
 

@@ -58,7 +58,7 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         if self.stepper is None or not self.steps:
             return None
         s = self.controls.settings()
-        return {"kind": "next_token", "prompt": self.stepper.prompt, "temperature": s.temperature, "top_k": s.top_k,
+        return {"kind": "next_token", "prompt": self.shown_prompt(), "temperature": s.temperature, "top_k": s.top_k,
                 "top_p": s.top_p, "do_sample": s.do_sample, "top_n": 10}
 
     sig_steps_changed = Signal(int)
@@ -84,6 +84,10 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         self.prompt_edit = QPlainTextEdit(DEFAULT_PROMPT)
         self.prompt_edit.setToolTip("The text the model continues. Ctrl+Enter reads it (one forward pass).")
         self.prompt_edit.setMaximumHeight(84)
+        from playground.qt.widgets.special_tokens_note import SpecialTokensNote
+
+        self.special_note = SpecialTokensNote()  # names special tokens typed into the prompt
+        self.prompt_edit.textChanged.connect(self._look_for_special_tokens)
         self.chat_check = self.chat_template_check("Wrap the prompt in the special tokens an instruction-tuned "
                                                    "model was trained with, as a chat app would.")
         self.read_button = button("Read prompt  (Ctrl+Enter)", "Run the model once on the prompt and keep its "
@@ -106,7 +110,7 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         self.stop_button.setEnabled(False)
         self.message_label = self.message_line()
         prompt_box = QGroupBox("Prompt")
-        vbox(self.prompt_edit, self.chat_check, self.read_button, parent=prompt_box)
+        vbox(self.prompt_edit, self.special_note, self.chat_check, self.read_button, parent=prompt_box)
         step_box = QGroupBox("Generate step by step")
         vbox(self.sample_button, hbox((self.run_button, 1), QLabel("N"), self.steps_spin), self.five_button,
              hbox(self.clear_button, self.stop_button), parent=step_box)
@@ -180,8 +184,14 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         self._generator = None  # a new seed (or settings) starts a fresh sequence of draws
         self.schedule_redraw()
 
+    def _look_for_special_tokens(self) -> None:
+        loaded = self.context.session.current
+        if loaded is not None:
+            self.special_note.update_for(loaded.tokenizer, self.prompt_edit.toPlainText())
+
     # model -----------------------------------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
+        self.special_note.update_for(loaded.tokenizer, self.prompt_edit.toPlainText())
         if self.stepper is not None and self.context.only_switched(self.stepper.loaded, loaded):
             # The Adapter switch: the chosen tokens stay, marked with the model that computed them.
             self._update_origin()

@@ -124,7 +124,7 @@ class SamplingView:
     def _update_where(self, step) -> None:
         from playground.core.prompting.tokens import visible as visible_text
 
-        text = self.stepper.prompt + self.stepper.continuation(step.index)
+        text = self.shown_prompt() + self.stepper.continuation(step.index)
         tail = visible_text(text[-70:])
         last = len(self.steps) - 1
         head = (f"<b>Next token</b> (step {step.index + 1}) · click a bar to force that token" if step.index == last
@@ -178,8 +178,9 @@ class SamplingView:
     def _refresh(self) -> None:
         step = self.shown_step()
         if self.stepper is not None:
-            tail = self.stepper.prompt[-60:].replace("\n", " ")
-            self.strip.set_steps("…" + tail if len(self.stepper.prompt) > 60 else tail, self.steps,
+            prompt = self.shown_prompt()
+            tail = prompt[-60:].replace("\n", " ")
+            self.strip.set_steps("…" + tail if len(prompt) > 60 else tail, self.steps,
                                  step.index if step is not None else None)
         self._update_origin()
         self.redraw()
@@ -202,7 +203,8 @@ class SamplingView:
         if loaded is None:
             return
         try:
-            prompt = format_prompt(loaded, self.prompt_edit.toPlainText(), self.chat_check.isChecked())
+            prompt = format_prompt(loaded, self.prompt_edit.toPlainText(), self.chat_check.isChecked(),
+                                   plain_special_tokens=self.special_note.plain)
             stepper = TokenStepper(loaded, prompt)
         except PlaygroundError as exc:
             self.message_label.setText(f"{exc.message} {exc.hint}".strip())
@@ -210,6 +212,12 @@ class SamplingView:
         self.stepper, self.steps, self.view_index, self._generator = stepper, (), None, None
         self.clear_view("Reading the prompt…")
         self._start("read prompt", lambda h: (stepper.start(), stepper.steps)[1], on_done=self._on_steps)
+
+    def shown_prompt(self) -> str:
+        """The prompt read, as the user typed it (special tokens read as text keep no escape marks)."""
+        from playground.core.prompting.special_tokens import readable
+
+        return readable(self.stepper.prompt) if self.stepper is not None else ""
 
     def sample_next(self) -> None:
         """Pick a token from the distribution shown and add it (a branch when an earlier step is shown)."""
