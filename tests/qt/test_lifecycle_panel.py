@@ -233,3 +233,21 @@ def test_each_page_edits_its_own_draft_and_precision_and_scaling_come_back(qtbot
     assert again.scaling.draft.value == scaling.draft.value
     assert "N = 7e+09 parameters" in again.scaling.calc_out.text()
     assert again.forgetting.draft.value.compare_with == runs[1]  # not kept: the runs found again, newest first
+
+
+def test_scaling_experiment_refuses_a_run_of_years_and_a_budget_that_is_not_a_number(qtbot, app_context):
+    """Issue 29 item 13, in the tab: the estimate comes first, as in the CLI; no winner is named."""
+    from playground.core.lifecycle import mini_scaling as M
+
+    panel = make_panel(qtbot, app_context)
+    page = panel.scaling
+    page.sizes = M.SIZES[:2]
+    page.budget_edit.setText("1e20")
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.slot.busy, timeout=120000)
+    text = page.bar.message.text()
+    assert "beyond the limit" in text and "winner" not in page.run_out.text(), text
+    assert page.results == []
+    page.budget_edit.setText("lots")
+    qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
+    assert "number" in page.bar.message.text() and not page.slot.busy, page.bar.message.text()

@@ -192,6 +192,10 @@ def estimate_run(flops: float, sizes: Sequence[TinySize], *, timed_steps: int = 
     return RunEstimate(steps, per)
 
 
+#: The longest experiment the app starts without being told to (the CLI's --max-minutes, the tab's limit).
+DEFAULT_MAX_MINUTES = 30.0
+
+
 def check_duration(estimate: RunEstimate, max_seconds: float, flops: float) -> None:
     """Refuse, in plain words, an experiment estimated to take longer than ``max_seconds``."""
     if estimate.seconds <= max_seconds:

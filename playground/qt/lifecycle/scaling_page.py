@@ -220,7 +220,7 @@ class ScalingPage(QWidget):
 
         budget, sizes = self.draft.value.budget, self.sizes
         try:
-            M.check_budget(budget if budget is not None and not math.isnan(budget) else 0, sizes)
+            M.check_budget(budget if budget is not None else math.nan, sizes)
         except PlaygroundError as exc:
             self.bar.message.setText(f"{exc.message} {exc.hint}".strip())
             return
@@ -229,7 +229,10 @@ class ScalingPage(QWidget):
             line.set_data([], [])
         self.envelope_line.set_data([], [])
         self.budget = budget
-        self.slot.start("mini scaling", lambda h: M.run_experiment(budget, sizes, handle=h), on_item=self._item,
+        # As the CLI: a few timed steps of each size first, and a run estimated past the limit is refused.
+        limit = M.DEFAULT_MAX_MINUTES * 60
+        self.slot.start("mini scaling", lambda h: M.run_experiment(budget, sizes, handle=h, max_seconds=limit),
+                        on_item=self._item,
                         on_progress=self.bar.on_progress, on_finished=self._finished)
 
     def _item(self, item) -> None:
