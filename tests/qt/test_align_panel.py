@@ -208,3 +208,59 @@ def test_the_grpo_loss_type_is_a_choice_on_the_optimize_page_and_the_result_name
               "loss_type": "dapo", "per_step": [], "monitor": []}
     panel.result.show_done(SimpleNamespace(report=report, loaded=None, artifact="", run_dir=""))
     assert "dapo loss (each token weighs the same, trl's default)" in panel.result.summary.text()
+
+
+def _attach_lora_run(ctx, tiny_llama, folder):
+    """A LoRA 'fine-tuning run' on q/v of the tiny Llama, saved in ``folder`` and attached, switched on."""
+    import copy
+
+    import torch
+    from peft import get_peft_model
+
+    from playground.core.finetune.attach import load_attachable, named_for_run
+    from playground.core.finetune.lora import lora_config
+
+    torch.manual_seed(5)
+    model = get_peft_model(copy.deepcopy(tiny_llama.model), lora_config(4, target_modules=["q_proj", "v_proj"]))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn_like(p) * 0.5)
+    model.save_pretrained(str(folder))
+    ctx.set_adapter(named_for_run(tiny_llama, load_attachable(tiny_llama, folder), folder, folder.parent, "lora"))
+
+
+def test_align_starts_from_the_lora_run_the_model_bar_shows_and_says_so(qtbot, context_with_tiny_llama, tiny_llama,
+                                                                        tmp_path):
+    import json
+    from pathlib import Path
+
+    from playground.qt.align import AlignPanel
+
+    ctx = context_with_tiny_llama
+    panel = AlignPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    panel.steps.setCurrentWidget(panel.optimize)
+    op = panel.optimize
+    base = tiny_llama.info.name
+    assert op.start_from.text().startswith(f"Starts from {base}, the model the model bar shows")
+    _attach_lora_run(ctx, tiny_llama, tmp_path / "ft-run" / "adapter")  # the bar now shows "+ ft-run"
+    assert op.start_from.text().startswith(f"Starts from {base} + ft-run, as the model bar shows")
+    assert "merged" in op.start_from.text() and op.start_from.isVisible()
+    op.rows["method.name"].setCurrentIndex(op.rows["method.name"].findData("dpo"))
+    op.rows["training.max_steps"].setValue(1)
+    op.grab().save("docs/screens/align-optimize-starts-from.png")
+    with qtbot.waitSignal(op.sig_done, timeout=300_000):
+        qtbot.mouseClick(op.start_btn, Qt.LeftButton)
+    done = op.events[-1]
+    report = json.loads((Path(done.run_dir) / "report.json").read_text())
+    assert report["start"] == "base + ft-run" and report["start_adapter"] == str(tmp_path / "ft-run" / "adapter")
+    assert "starting from base + ft-run (its LoRA merged in first)" in panel.result.summary.text()
+    panel.result.grab().save("docs/screens/align-result-starts-from.png")
+    qtbot.waitUntil(lambda: op.start_btn.isEnabled(), timeout=10_000)
+
+    ctx.use_adapter(False)  # switched off in the model bar: the base, and the page says why
+    assert op.start_from.text().startswith(f"Starts from {base}, the model the model bar shows")
+    assert "ft-run is switched off" in op.start_from.text()

@@ -29,6 +29,14 @@ def _f(default, help: str, **kw):
 
 
 @dataclass
+class AlignModel(ModelConfig):
+    adapter: str = _f("", "A LoRA adapter folder (a fine-tuning or align run's adapter/) merged into the model "
+                          "before the align adapter goes on: the policy starts from that fine-tuned model, and the "
+                          "KL penalty holds it near it. The Align tab sets it to the run the model bar shows. "
+                          "Empty: start from the base model.")
+
+
+@dataclass
 class AlignData:
     source: str = _f("bundled", "Preference pairs (JSONL: prompt, chosen, rejected): \"bundled\" is "
                                 "resources/datasets/preferences/train.jsonl. Online methods use each pair's "
@@ -127,7 +135,7 @@ class AlignMethod:
 
 @dataclass
 class AlignConfig:
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: AlignModel = field(default_factory=AlignModel)
     data: AlignData = field(default_factory=AlignData)
     method: AlignMethod = field(default_factory=AlignMethod)
     training: AlignTraining = field(default_factory=AlignTraining)
@@ -190,6 +198,8 @@ def load_align_config(path: str | Path) -> AlignConfig:
         value = getattr(cfg.data, key)
         if value != "bundled" and not Path(value).is_absolute():
             setattr(cfg.data, key, str((path.parent / value).resolve()))
+    if cfg.model.adapter and not Path(cfg.model.adapter).is_absolute():
+        cfg.model.adapter = str((path.parent / cfg.model.adapter).resolve())
     if cfg.method.reward_model and not Path(cfg.method.reward_model).is_absolute():
         cfg.method.reward_model = str((path.parent / cfg.method.reward_model).resolve())
     if not Path(cfg.output.dir).is_absolute():

@@ -110,7 +110,11 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
                          f"Run method.name = \"{m.name}\" without accelerate launch.")
     device = shard.acc.device if shard.acc is not None else torch.device("cpu")
     meter = PeakMeter(device).start()
+    from playground.core.align.start import start_name
+
+    start = start_name(cfg.model.adapter)
     yield StageEvent("model", f"Loading {cfg.model.source}..."
+                     + (f" (starting from {start}: its LoRA merged in)" if cfg.model.adapter else "")
                      + (f" ({shard.world} processes)" if shard.world > 1 else ""))
     loaded = _model(cfg, shard, device, state["tokenizer"])
     model, tok = loaded.model, loaded.tokenizer
@@ -182,14 +186,25 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
 
     yield StageEvent("save", "Saving the adapter...")
     after = [] if facts.monitors else dpo_samples(model, tok, test, cfg)  # no monitor: before / after instead
-    report = {"method": m.name, "model": cfg.model.source, "steps": step, "beta": m.beta, "rewards": m.rewards,
+    report = {"method": m.name, "model": cfg.model.source, "start": start, "start_adapter": cfg.model.adapter,
+              "steps": step, "beta": m.beta, "rewards": m.rewards,
               "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "learning_rate": t.learning_rate, "temperature": m.temperature, "group_size": m.group_size,
               "max_new_tokens": m.max_new_tokens, "loss_type": m.loss_type,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
+    def save_final(folder: Path) -> None:
+        """The run's adapter/: on the base model, so it holds the LoRA it started from too."""
+        if not cfg.model.adapter:
+            return save_model(folder)
+        from playground.core.align.start import save_started_adapter
+
+        save_started_adapter(model, cfg.model.adapter, folder)
+        if value_head is not None:
+            torch.save(value_head.state_dict(), folder / "value_head.pt")
+
     if shard.main:
-        atomic_save_dir(run.path / "adapter", save_model)
+        atomic_save_dir(run.path / "adapter", save_final)
         atomic_write_text(run.path / "samples.csv", samples_csv(history))
         write_report(run.path, report)
     shard.wait()
@@ -200,11 +215,18 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
 
 
 def _model(cfg: AlignConfig, shard, device, tokenizer=None):
-    """The model, on this process's device; refused when it is not a causal model."""
+    """The model (with ``model.adapter``'s LoRA merged in, where the run starts from a fine-tuned
+    model), on this process's device; refused when it is not a causal model."""
     from playground.core.models.loading import load_model
     from playground.core.models.sources import ModelSource
 
     loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32", tokenizer=tokenizer)
+    if cfg.model.adapter and not loaded.is_encoder_decoder:
+        from dataclasses import replace
+
+        from playground.core.align.start import merge_start_adapter
+
+        loaded = replace(loaded, model=merge_start_adapter(loaded.model, cfg.model.adapter, loaded.info.name))
     if shard.world > 1:
         loaded.model.to(device)
     if loaded.is_encoder_decoder:

@@ -36,6 +36,9 @@ def render_markdown(report: dict) -> str:
     rewards = " + ".join(f"{w:g} x {r}" for r, w in zip(report.get("rewards", []), report.get("weights", [])))
     lines = [f"# Align report: {report.get('method', '').upper()}", "",
              f"- Model: {report.get('model', 'n/a')}",
+             f"- Starts from: {report.get('start', 'base')}"
+             + (f" (the LoRA in {report['start_adapter']} merged in first; adapter/ holds it and the align "
+                "LoRA together, on the base)" if report.get("start_adapter") else ""),
              f"- Steps: {report.get('steps')}, KL weight (beta) {report.get('beta')}, reward: {rewards or 'pairs (DPO)'}",
              f"- Peak memory: {report.get('peak_memory_bytes', 0) / 2**20:.0f} MiB", ""]
     if report.get("method") == "grpo" and report.get("loss_type"):

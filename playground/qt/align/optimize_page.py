@@ -60,6 +60,10 @@ class OptimizePage(QWidget):
                                "both and compare the reward, the KL and the completions.")
         form.addRow("Reward", self.preset)
         lay.addLayout(form)
+        self.start_from = note_label("")  # what the policy starts from: the model the model bar shows
+        self.start_from.setToolTip("The policy is a LoRA adapter on a training copy of this model; its reference "
+                                   "(the adapter off) is this model too. The app's own model is left as it is.")
+        lay.addWidget(self.start_from)
         buttons = QHBoxLayout()
         self.start_btn, self.pause_btn, self.stop_btn = QPushButton("Start"), QPushButton("Pause"), QPushButton("Stop")
         self.pause_btn.setEnabled(False)
@@ -88,6 +92,8 @@ class OptimizePage(QWidget):
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
         self.stop_btn.clicked.connect(panel.slot.stop)
+        panel.context.sig_model_changed.connect(lambda _: self._show_start())
+        self._show_start()
         panel.slot.sig_busy_changed.connect(self._busy)
         panel.slot.sig_paused_changed.connect(lambda p: self.pause_btn.setText("Resume" if p else "Pause"))
         self.events: list = []
@@ -95,6 +101,14 @@ class OptimizePage(QWidget):
     def _method_changed(self) -> None:
         """The loss-type row is GRPO's alone."""
         self.rows["method.loss_type"].setEnabled(self.draft.get("method.name") == "grpo")
+
+    def _show_start(self) -> None:
+        """Say, before Start, which model the run will start from (and why, when not the bar's)."""
+        from playground.core.align.start import starting_point
+
+        session = self.panel.context.session
+        self.start_from.setText(starting_point(session).note if session.current is not None else
+                                "The run starts from the model the model bar shows, once it has loaded.")
 
     def use_reward_model(self, trained) -> None:
         """Step 2 trained (and saved) a reward model: the preset "Your reward model" pays with it."""
@@ -147,8 +161,10 @@ class OptimizePage(QWidget):
                                "model (quick or full) in step 2 for this preset.")
                 return
             cfg.method.reward_model = str(trained.path)
-        src = loaded.source
-        cfg.model.source = "bundled" if src.kind == "bundled" else (loaded.info.folder or src.ref)
+        from playground.core.align.start import starting_point
+
+        start = starting_point(self.panel.context.session)  # the model bar's model: its LoRA run merged in
+        cfg.model.source, cfg.model.adapter = start.source, start.adapter
         cfg.output.dir = str(user_dirs().data / "align" / "runs" / time.strftime("%Y%m%d-%H%M%S"))
         try:
             cfg.validate()
@@ -251,6 +267,8 @@ class ResultPage(QWidget):
         if facts.shares_groups and "group_size" in r:
             how.append(f"groups of {r['group_size']} completions x {r['max_new_tokens']} tokens at temperature "
                        f"{r['temperature']:g}")
+        start = r.get("start", "base")  # reports written before the choice started from the base
+        model += f", starting from {start}" + (" (its LoRA merged in first)" if start != "base" else "")
         parts = [f"{r['method'].upper()} on {model}, {', '.join(how)}, paid by {paid}."]
         if steps:
             parts.append(f"Reward {steps[0]['reward_mean']:.3f} -> {steps[-1]['reward_mean']:.3f}; "
