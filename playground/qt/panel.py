@@ -7,6 +7,8 @@ The panel protocol: what the rest of the app may know about a tab, and all it ma
 - ``help``: the F1 guide page of the tab (Qt rich text); the tab's lessons and picture are added to it.
 - ``lab_events()``: what a lab may watch, as {event name: (signal, payload function)}; see below.
 - ``notebook_kind`` and ``notebook_state()``: the experiment a notebook export may collect from the tab.
+- ``reveal(control)``: make the control a lab step names (``control = "run_button"``) visible, switching the
+  tab's own sub-tab or page, and give it back, for the Labs' *Show me* to outline.
 - ``session_snapshot()`` (and optionally ``session_figures()``): the tab's part of the HTML handout.
 
 Other code (the labs watcher, the notebook export, the main window) uses only these and never reads
@@ -46,6 +48,11 @@ class Panel(QWidget):
 
     def notebook_state(self) -> dict | None:
         """The ``notebook_kind`` experiment as plain data for ``core.labs.notebook``; None until there is one."""
+        return None
+
+    def reveal(self, control: str) -> QWidget | None:
+        """Show the control a lab file names (its ``control``): switch this tab's own sub-tab or page to the one
+        holding it and return it, for the Labs to outline; None when this tab has no control of that name."""
         return None
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:

@@ -10,7 +10,8 @@ A lab is one TOML file under ``resources/labs/`` (a teacher can add a fourth wit
     id = "zero-shot"                    # optional; step-1, step-2 ... otherwise
     title = "Ask without examples"
     tab = "Prompt"                      # the tab the step happens in (one of KNOWN_TABS)
-    control = "run_button"              # optional: the widget "Show me" highlights
+    control = "run_button"              # optional: the control "Show me" outlines (a name the tab's
+                                        # Panel.reveal knows; tests/qt/test_labs_show_me.py checks each)
     do = "What to do."
     look = "What to look for."
     question = "A question to think about."

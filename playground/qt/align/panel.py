@@ -51,6 +51,14 @@ quality (the monitor metric, not optimized) falls.</p>"""
         return alignment_experiment(getattr(rw, "rm", None), getattr(rw, "report", None),
                                     getattr(rw, "trained_on", None), op.events, getattr(op, "last_config", None))
 
+    def reveal(self, control: str):
+        """A step's page (``feedback``, ``reward``, ``optimize``, ``result``), its step tab switched to it."""
+        page = {"feedback": self.feedback, "reward": self.reward, "optimize": self.optimize,
+                "result": self.result}.get(control)
+        if page is not None:
+            self.steps.setCurrentWidget(page)
+        return page
+
     def __init__(self, context, parent=None) -> None:
         super().__init__(context, parent)
         lay = QVBoxLayout(self)

@@ -67,6 +67,9 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         return {"kind": "evaluation", "system": label, "predictions": [r.outputs[label] for r in results],
                 "references": [r.example.reference for r in results]}
 
+    def reveal(self, control: str) -> QWidget | None:
+        return {"run_button": self.run_button}.get(control)
+
     sig_evaluation_finished = Signal(object)
     """dict label -> ScoreReport once a run is scored (also after Stop); {} when nothing finished"""
 

@@ -42,10 +42,19 @@ activations: PEFT methods save the middle two.</p>"""
 
         return finetune_experiment(self.train_page.method, self.train_page.run_dir)
 
+    def reveal(self, control: str) -> QWidget | None:
+        """A wizard step (``method_page`` ...), reached as Next would (the steps before it checked first); when one
+        of them stops it, that step is shown with its message, and the message is what to look at."""
+        page = {"model_page": self.model_page, "data_page": self.data_page, "method_page": self.method_page,
+                "train_page": self.train_page, "result_page": self.result_page}.get(control)
+        if page is None:
+            return None
+        return page if self.go_to(self.pages.index(page)) else self.nav_message
+
     sig_step_changed = Signal(int)
+    """index of the step now on show (0 Model ... 4 Result)"""
     sig_check_forgetting = Signal(str)
     """the Result page asks what a finished run forgot (the main window opens Lifecycle → Forgetting)"""
-    """index of the step now on show (0 Model ... 4 Result)"""
 
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)

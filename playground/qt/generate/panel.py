@@ -53,6 +53,9 @@ above 1 flattens (more varied, more mistakes).</li>
         return {"generation": (self.sig_generation_finished,
                                lambda _text: dict(self.settings_from_controls().to_dict(), tokens=self.tokens))}
 
+    def reveal(self, control: str) -> QWidget | None:
+        return {"generate_button": self.generate_button}.get(control)
+
     def notebook_state(self) -> dict | None:
         if not self.output_text:
             return None

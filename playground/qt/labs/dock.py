@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QStackedWidget,
+    QScrollArea,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -102,6 +102,11 @@ class LabsDock(QDockWidget):
         self._highlight_timer.setSingleShot(True)
         self._highlight_timer.setInterval(2500)
         self._highlight_timer.timeout.connect(self.highlight.hide)
+        self._highlight_timer.timeout.connect(self._unfollow)
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(0)
+        self._settle_timer.timeout.connect(self._settle_later)
 
         self.lab_combo.currentIndexChanged.connect(lambda _: self._show_lab())
         self.step_list.currentRowChanged.connect(self._row_chosen)
@@ -228,8 +233,10 @@ class LabsDock(QDockWidget):
         self._show_step()
 
     def show_me(self):
-        """Open the step's tab and highlight its control; returns the control (None if absent)."""
+        """Open the step's tab, let the tab reveal the control the step names (``Panel.reveal``: its sub-tab or
+        page switched) and outline it; returns the control (None when the step names none the tab has)."""
         step = self.current_step()
+        self.show_me_widget = None
         if step is None:
             return None
         panels = {getattr(p, "title", ""): p for p in self.window_.panels}
@@ -238,25 +245,72 @@ class LabsDock(QDockWidget):
             self.status.setText(f"The {step.tab} tab is not in this build.")
             return None
         self.window_.tabs.setCurrentIndex(self.window_.panels.index(panel))
-        widget = panel
-        for name in filter(None, step.control.split(".")):
-            widget = getattr(widget, name, None)
-        if not isinstance(widget, QWidget):
+        widget = panel.reveal(step.control) if step.control else None
+        if widget is None:
+            if step.control:
+                self.status.setText(f"The {step.tab} tab has no control called '{step.control}' (the lab file's "
+                                    "'control').")
+            self.highlight.hide()
             return None
-        child, parent = widget, widget.parentWidget()
-        while parent is not None and parent is not panel:  # bring a page inside a tab or wizard forward
-            if isinstance(parent, QStackedWidget):
-                parent.setCurrentWidget(child)
-            child, parent = parent, parent.parentWidget()
-        scroll = self.window_.tabs.currentWidget()
-        if hasattr(scroll, "ensureWidgetVisible"):
-            scroll.ensureWidgetVisible(widget)
-        top_left = widget.mapTo(self.window_, widget.rect().topLeft())
-        self.highlight.setGeometry(top_left.x() - 4, top_left.y() - 4, widget.width() + 8, widget.height() + 8)
+        self.show_me_widget = widget
+        self._follow(widget)
+        # The tab or page just switched is laid out only now and may still grow (wrapped lessons take their
+        # height after a first pass): scroll and place now, and again whenever its size changes while the
+        # outline shows, so the outline sits on the control, in view.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self._settle(scroll=True)
         self.highlight.show()
         self.highlight.raise_()
         self._highlight_timer.start()
         return widget
+
+    show_me_widget = None
+    """the control the last *Show me* outlined (None when it outlined nothing)"""
+
+    def _follow(self, widget) -> None:
+        """Watch the control and every widget holding it for moves and resizes while the outline shows."""
+        self._unfollow()
+        chain, w = [], widget
+        while w is not None and w is not self.window_:
+            w.installEventFilter(self)
+            chain.append(w)
+            w = w.parentWidget()
+        self._followed = chain
+
+    def _unfollow(self) -> None:
+        for w in getattr(self, "_followed", []):
+            try:
+                w.removeEventFilter(self)
+            except RuntimeError:  # deleted meanwhile
+                pass
+        self._followed = []
+
+    def eventFilter(self, obj, event) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.LayoutRequest) and self.highlight.isVisible():
+            # a size that changes is the layout settling: scroll again; a move alone may be the learner scrolling
+            self._rescroll = self._rescroll or kind != QEvent.Type.Move
+            self._settle_timer.start()  # once, after this round of events
+        return False
+
+    _rescroll = False
+
+    def _settle_later(self) -> None:
+        scroll, self._rescroll = self._rescroll, False
+        self._settle(scroll)
+
+    def _settle(self, scroll: bool) -> None:
+        widget = self.show_me_widget
+        if widget is None or not widget.isVisible():
+            return
+        if scroll:
+            parent = widget.parentWidget()
+            while parent is not None:  # every area holding it (the tab's own, then the window's)
+                if isinstance(parent, QScrollArea):
+                    parent.ensureWidgetVisible(widget)
+                parent = parent.parentWidget()
+        top_left = widget.mapTo(self.window_, QPoint(0, 0))
+        self.highlight.setGeometry(QRect(top_left, widget.size()).adjusted(-4, -4, 4, 4))
 
     def set_presenting(self, on: bool) -> None:
         """Presenter mode: the window's presenter zoom, large step text, Page Down / Page Up keys."""

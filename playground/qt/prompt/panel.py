@@ -77,6 +77,18 @@ pay.</p>"""
                 "settings": run.get("settings") or self.settings().to_dict(),
                 "variants": [{"label": c.label, "prompt": readable(c.result.prompt)} for c in cols]}
 
+    def reveal(self, control: str) -> QWidget | None:
+        """The Run / Compare sub-tab's buttons (the sub-tab switched), the token meter in the left column."""
+        pages = {"run_button": self.run_button, "compare_button": self.compare_button,
+                 "compare_mode": self.compare_mode}
+        widget = pages.get(control) or {"meter": self.meter}.get(control)
+        if widget is None:
+            return None
+        for i in range(self.views.count()):
+            if self.views.widget(i).isAncestorOf(widget):
+                self.views.setCurrentIndex(i)
+        return widget
+
     sig_run_finished = Signal(object)
     """the VariantEvent of a finished single run (with its summary and scores)"""
     sig_compare_finished = Signal()

@@ -54,6 +54,12 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
                 "rollouts": (self.sig_rollouts_finished,
                              lambda: dict(asdict(self.controls.settings()), n=self.rollouts_shown))}
 
+    def reveal(self, control: str) -> QWidget | None:
+        """The step buttons, the whole settings box, or one of its sliders (all in the left column)."""
+        c = self.controls
+        return {"five_button": self.five_button, "run_button": self.run_button, "read_button": self.read_button,
+                "controls": c, "temperature": c.temperature, "top_k": c.top_k, "top_p": c.top_p}.get(control)
+
     def notebook_state(self) -> dict | None:
         if self.stepper is None or not self.steps:
             return None
