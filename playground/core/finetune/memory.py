@@ -27,7 +27,10 @@ from playground.core.finetune.memory_shape import (  # noqa: F401 (re-exported: 
     GATED_MLP_TYPES,
     LinearShape,
     ModelShape,
+    ATTENTION_INPUT_NAMES,
     ATTENTION_NAMES,
+    ATTENTION_OUTPUT_NAMES,
+    MLP_INPUT_NAMES,
     adapted_modules,
     lora_parameters,
     method_facts,
@@ -91,40 +94,81 @@ def weights_by_format(parameters: int) -> dict[str, int]:
 
 
 def activation_values_per_token(shape: ModelShape, method: str, lora_rank: int = 8,
-                                lora_dropout: bool = True) -> dict[str, float]:
+                                lora_dropout: bool = True, attention: str | None = None) -> dict[str, float]:
     """Numbers one token keeps for the backward pass, per layer and outside the layers.
 
     A frozen linear layer does not keep its input (its weight gets no gradient), so LoRA and
     prompt tuning keep less than full fine-tuning, although gradients still flow through every
-    layer to reach the adapters or the soft prompt.
+    layer to reach the adapters or the soft prompt. Counted from the tensors autograd saves in a
+    Llama-style layer (tests/core/test_memory_activations.py measures them).
+
+    Parameters
+    ----------
+    attention
+        "sdpa" (fused attention: a softmax statistic per head and token) or "eager" (the whole
+        probability matrix, heads x tokens x tokens, per layer); default: the shape's.
 
     Returns
     -------
     dict
-        ``layer``: values per token in one transformer layer; ``outside``: after the last layer
+        ``layer``: values per token in one transformer layer; ``pairs``: values per (query, key)
+        pair in one layer (eager attention's probabilities, 0 with sdpa); ``first_layer_less``:
+        values per token the first layer of a stack does not keep when the embeddings are frozen
+        (LoRA: no gradient flows below the first adapter); ``outside``: after the last layer
         (final norm; the logits are counted apart, in float32).
     """
     h, f, kv, a = shape.hidden_size, shape.intermediate_size, shape.kv_size, shape.num_heads
-    # attention: softmax statistics per head and the two normalisations' variances
-    common = a + 2
+    q = shape.num_heads * shape.head_dim
+    eager = (attention or shape.attention) == "eager"
+    norms = 2  # the two normalisations' variances (one number per token each)
     mlp_full, mlp_frozen = (4 * f, 3 * f) if shape.gated_mlp else (2 * f, f)
+    # sdpa keeps the query, keys, values, its output and a softmax statistic per head; eager keeps the
+    # query, the keys and values repeated for every query head, and the probabilities (``pairs``)
+    core = 3 * q if eager else 2 * q + 2 * kv + a
     facts = method_facts(method)
+    first_less = 0
     if facts.trains_all:
-        # norm inputs/outputs, q, attention output, projections' inputs, k, v, MLP
-        layer = 8 * h + 2 * kv + mlp_full + common
+        # norm inputs/outputs, projections' inputs (the attention output among them), the core, MLP
+        layer = 4 * h + 2 * h + core + mlp_full + norms + (q if eager else 0)
     else:
-        layer = 4 * h + 2 * kv + mlp_frozen + common
+        layer = 2 * h + core + mlp_frozen + norms  # the norms' inputs, the core, the frozen MLP
         if facts.adapts_layers:
-            # each adapted layer keeps its (dropped-out) input and dropout mask, and the rank-sized middle
-            layer += sum((2 if lora_dropout else 1) * lin.in_features + lora_rank for lin in shape.lora_layers)
-    return {"layer": float(layer), "outside": float(3 * h)}
+            layer += adapter_values(shape.lora_layers, lora_rank, lora_dropout, eager)
+            # below the first adapter nothing needs a gradient: the first norm keeps nothing, nor do
+            # the dropouts of the layers reading the embeddings
+            first_less = h + 1 + (sum(lin.in_features for lin in shape.lora_layers
+                                      if lin.name in ATTENTION_INPUT_NAMES) if lora_dropout else 0)
+    return {"layer": float(layer), "pairs": float(a if eager else 0), "first_layer_less": float(first_less),
+            "outside": float(3 * h)}
+
+
+def adapter_values(layers, rank: int, dropout: bool, eager: bool = False) -> int:
+    """Values per token the LoRA branches of one layer keep: each branch keeps its rank-sized middle
+    and its input; with dropout, its own dropped-out copy of the input and the dropout mask.
+
+    Without dropout, branches reading the same tensor (query / key / value; gate / up) keep it
+    once, and sdpa already keeps the attention output that the output projection reads.
+    """
+    if dropout:
+        return sum(2 * lin.in_features + rank for lin in layers)
+    inputs: dict[str, int] = {}
+    for lin in layers:
+        if lin.name in ATTENTION_INPUT_NAMES:
+            inputs["attention input"] = lin.in_features
+        elif lin.name in ATTENTION_OUTPUT_NAMES:
+            inputs["attention output"] = lin.in_features if eager else 0
+        elif lin.name in MLP_INPUT_NAMES:
+            inputs["mlp input"] = lin.in_features
+        else:
+            inputs[lin.name] = lin.in_features
+    return rank * len(layers) + sum(inputs.values())
 
 
 def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float32", batch_size: int = 1,
                              seq_len: int = 512, *, lora_rank: int = 8, lora_dropout: bool = True,
                              virtual_tokens: int = 20, gradient_checkpointing: bool = False,
                              loss_tokens: int | None = None, target_len: int | None = None,
-                             mixed_precision: bool = True) -> MemoryEstimate:
+                             mixed_precision: bool = True, attention: str | None = None) -> MemoryEstimate:
     """Memory to train ``shape`` with one method, part by part.
 
     Parameters
@@ -153,6 +197,9 @@ def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float
         the completion only can skip the prompt's logits.
     target_len
         Encoder-decoder models: tokens per target (default ``seq_len // 4``).
+    attention
+        "sdpa" or "eager" (which keeps each layer's heads x tokens x tokens probabilities); default:
+        what the model uses (``ModelShape.attention``).
 
     Returns
     -------
@@ -178,31 +225,36 @@ def estimate_training_memory(shape: ModelShape, method: str, dtype: str = "float
     gradients = trainable * trained_bytes
     optimizer = ADAM_STATES * trainable * trained_bytes
 
-    per = activation_values_per_token(shape, method, lora_rank, lora_dropout)
+    per = activation_values_per_token(shape, method, lora_rank, lora_dropout, attention)
     extra = virtual_tokens if facts.soft_prompt else 0
+    pairs, first_less = per["pairs"], per["first_layer_less"]
     if shape.encoder_decoder:
         tgt = target_len if target_len is not None else max(1, seq_len // 4)
         enc_tokens, dec_tokens = seq_len + extra, tgt + extra
         # a decoder layer also attends to the encoder: one more attention block's worth
         dec_layer = per["layer"] + 4 * shape.hidden_size + 2 * shape.kv_size
         if facts.adapts_layers:  # LoRA adapts the same names in the cross-attention
-            dec_layer += sum((2 if lora_dropout else 1) * lin.in_features + lora_rank for lin in shape.lora_layers
-                             if lin.name in ATTENTION_NAMES)
-        layer_values = [(per["layer"], enc_tokens)] * shape.num_layers + \
-                       [(dec_layer, dec_tokens)] * max(shape.num_decoder_layers, 0)
+            dec_layer += adapter_values([lin for lin in shape.lora_layers if lin.name in ATTENTION_NAMES], lora_rank,
+                                        lora_dropout, pairs > 0)
+        # (values of one layer, its tokens, values for all its query-key pairs)
+        layer_values = [(per["layer"], enc_tokens, pairs * enc_tokens ** 2)] * shape.num_layers + \
+                       [(dec_layer, dec_tokens, pairs * dec_tokens * (dec_tokens + enc_tokens))] * \
+                       max(shape.num_decoder_layers, 0)
+        stacks = [enc_tokens] + ([dec_tokens] if shape.num_decoder_layers > 0 else [])
         logit_positions = loss_tokens if loss_tokens is not None else tgt
         out_tokens = dec_tokens
     else:
         tokens = seq_len + extra
-        layer_values = [(per["layer"], tokens)] * shape.num_layers
+        layer_values = [(per["layer"], tokens, pairs * tokens ** 2)] * shape.num_layers
+        stacks = [tokens]
         logit_positions = loss_tokens if loss_tokens is not None else seq_len
         out_tokens = tokens
     if gradient_checkpointing:
         # each layer keeps its input; the backward pass rebuilds one layer's activations at a time
-        kept = sum(shape.hidden_size * t for _, t in layer_values)
-        kept += max(v * t for v, t in layer_values) if layer_values else 0
+        kept = sum(shape.hidden_size * t for _, t, _ in layer_values)
+        kept += max(v * t + p for v, t, p in layer_values) if layer_values else 0
     else:
-        kept = sum(v * t for v, t in layer_values)
+        kept = sum(v * t + p for v, t, p in layer_values) - first_less * sum(stacks)
     values = kept + per["outside"] * out_tokens
     activations = int(batch_size * (values * wb + logit_positions * shape.vocab_size * LOGIT_BYTES))
     return MemoryEstimate(method, weights, gradients, optimizer, activations, trainable,

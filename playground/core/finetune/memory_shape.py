@@ -50,6 +50,9 @@ class ModelShape:
     lora_in_out: int = 0
     #: How many modules that is.
     lora_modules: int = 0
+    #: "sdpa" (fused attention: keeps a softmax statistic per head and token) or "eager" (keeps the
+    #: whole heads x tokens x tokens probability matrix for the backward pass).
+    attention: str = "sdpa"
 
     @property
     def head_dim(self) -> int:
@@ -90,7 +93,7 @@ class ModelShape:
             hidden_size=h, intermediate_size=f, num_heads=heads, num_kv_heads=kv_heads,
             vocab_size=int(cfg.vocab_size), gated_mlp=_is_gated(cfg), encoder_decoder=enc_dec,
             num_decoder_layers=int(_first(cfg, "num_decoder_layers", "decoder_layers", default=-1)) if enc_dec else 0,
-            lora_layers=lora)
+            lora_layers=lora, attention=attention_kind(config))
         if shape.num_decoder_layers < 0:
             shape = _replace(shape, num_decoder_layers=shape.num_layers)
         meta = _meta_model(config) if lora_targets else None
@@ -167,6 +170,21 @@ def _meta_model(config):
 
 #: Attention projections' names (a decoder's cross-attention has them too).
 ATTENTION_NAMES = ("q", "k", "v", "o", "q_proj", "k_proj", "v_proj", "o_proj", "out_proj")
+#: Layers that read a block's normalised input: the query / key / value projections read the same
+#: tensor, as do a gated MLP's gate and up projections (LoRA without dropout keeps that input once).
+ATTENTION_INPUT_NAMES = ("q", "k", "v", "q_proj", "k_proj", "v_proj", "query", "key", "value", "qkv_proj",
+                         "c_attn", "Wqkv", "query_key_value")
+ATTENTION_OUTPUT_NAMES = ("o", "o_proj", "out_proj")
+MLP_INPUT_NAMES = ("gate_proj", "up_proj", "wi", "wi_0", "wi_1", "fc1", "c_fc", "w1", "w3", "fc_in",
+                   "dense_h_to_4h")
+
+
+def attention_kind(config) -> str:
+    """"eager" when the model computes attention as plain matrix products (it then keeps the
+    probabilities for the backward pass), else "sdpa" (PyTorch's fused attention, transformers'
+    default; flash attention keeps the same)."""
+    cfg = config.get_text_config() if hasattr(config, "get_text_config") else config
+    return "eager" if getattr(cfg, "_attn_implementation", None) == "eager" else "sdpa"
 
 
 def _replace(shape: ModelShape, **kw) -> ModelShape:
