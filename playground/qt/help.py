@@ -60,14 +60,23 @@ def guide_picture_path(title: str) -> Path:
     return resources_dir() / "guides" / f"{title.lower().replace(' ', '-')}.png"
 
 
+def picture_caption(path: Path) -> str:
+    """What a guide picture shows, as its PNG says (its ``Description`` text, written by
+    packaging/guide_pictures.py): the action taken before it, or what to do first; '' when it says nothing."""
+    from PySide6.QtGui import QImageReader
+
+    return QImageReader(str(path)).text("Description").strip()
+
+
 def tab_lessons(panel: QWidget | None) -> list[str]:
     """The lesson paragraphs a tab shows beside its controls (Panel.lesson labels), in order, once each."""
     if panel is None:
         return []
     seen: list[str] = []
     for label in panel.findChildren(QLabel, "lesson"):
-        if label.text() and label.text() not in seen:
-            seen.append(label.text())
+        text = label.full_text() if hasattr(label, "full_text") else label.text()  # folded ones whole
+        if text and text not in seen:
+            seen.append(text)
     return seen
 
 
@@ -77,8 +86,10 @@ def guide_for(panel: QWidget) -> str:
     page = panel.help or f"<h2>{title}</h2><p>No guide has been written for this tab yet.</p>"
     picture = guide_picture_path(title)
     if picture.is_file():
-        page += (f"<p><img src='{picture.as_uri()}' width='500'><br><small>The {title} tab after one "
-                 "action.</small></p>")
+        import html
+
+        caption = picture_caption(picture) or f"The {title} tab."
+        page += f"<p><img src='{picture.as_uri()}' width='500'><br><small>{html.escape(caption)}</small></p>"
     lessons = tab_lessons(panel)
     if lessons:
         page += "<h3>In the tab</h3>" + "".join(f"<p>{text}</p>" for text in lessons)
