@@ -37,12 +37,8 @@ def test_report_verdict_against_noise_floor():
     json.dumps(F.ForgettingReport(before, after, noise).to_dict())
 
 
-@pytest.mark.skipif(not F.probes_path().exists(), reason="resources/probes/probes.json not built yet: "
-                    "run resources/probes/build_probes.py")
-def test_kept_probes_all_pass_on_the_bundled_base(bundled_model):
-    """The build script kept only probes the base gets right: re-check every one of them."""
+# That every kept probe still passes on the bundled base is checked by bench/check_probes.py (a ten
+# CPU-minute run on a busy machine, too slow for the suite); the probes file's shape is checked here.
+def test_the_probes_file_holds_enough_probes():
     probes = F.load_probes()
     assert len(probes["questions"]) >= 10 and len(probes["facts"]) >= 15
-    result = F.run_probes(bundled_model.model, bundled_model.tokenizer, probes)
-    assert all(result.question_pass), [p["q"] for p, ok in zip(probes["questions"], result.question_pass) if not ok]
-    assert all(m > 0 for m in result.margins)
