@@ -83,8 +83,13 @@ def main(argv: list[str] | None = None, smoke_test: bool = False) -> int:
         window.sig_first_paint.connect(smoke.on_first_paint)
     window.sig_first_paint.connect(after_first_paint)
     window.sig_first_paint.connect(first_run_notes)
+    from playground.qt.sigterm import SigtermStop
+
+    # SIGTERM (a logout, a service stop, `kill`) as Ctrl+C in the CLI: training stops with a checkpoint.
+    sigterm = SigtermStop(window, context.runner, parent=app)
     window.show()
     code = app.exec()
+    sigterm.uninstall()
     window.save_state()
     if smoke is not None:
         code = smoke.exit_code
