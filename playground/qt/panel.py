@@ -116,12 +116,11 @@ class Panel(QWidget):
 
     @staticmethod
     def lesson(text: str) -> QLabel:
-        """A short paragraph that teaches the concept beside the controls."""
-        label = QLabel(text)
-        label.setWordWrap(True)
-        label.setObjectName("lesson")
-        label.setStyleSheet("QLabel#lesson { color: palette(placeholder-text); padding: 4px; }")
-        return label
+        """The tab's teaching paragraph beside its controls: the bold first sentence, then "More"
+        (``qt/widgets/lesson.py``), in the design module's readable colour."""
+        from playground.qt.widgets.lesson import LessonLabel
+
+        return LessonLabel(text)
 
 
 def run_panel_standalone(panel_cls) -> int:

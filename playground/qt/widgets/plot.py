@@ -49,6 +49,9 @@ def make_canvas(width: float = 6.0, height: float = 4.5, min_size: tuple[int, in
     """A (figure, canvas) pair for one chart, with constrained layout; update it in place, then ``draw_idle``."""
     from matplotlib.figure import Figure
 
+    from playground.qt.design import apply_chart_style
+
+    apply_chart_style()  # the app's one chart style (fonts, grid, colours), before the figure exists
     figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
     canvas = lazy_canvas(figure)
     canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

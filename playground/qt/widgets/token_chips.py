@@ -8,7 +8,7 @@ import html
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 # (lowest probability, background): a token the model found unlikely stands out in red.
-BUCKETS = [(0.5, "#9fdc98"), (0.2, "#d3efa6"), (0.05, "#fbe7a1"), (0.01, "#f8c18c"), (0.0, "#f29b9b")]
+from playground.qt.design import PROBABILITY_COLOURS as BUCKETS  # noqa: E402 (one set, every tab)
 
 
 def colour_for(prob: float) -> str:
