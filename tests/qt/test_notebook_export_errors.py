@@ -37,9 +37,10 @@ def _unwritable(monkeypatch, folder, code: int) -> None:
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
 
 
+@pytest.mark.bad_input("notebook export into a folder that cannot be written")
 @pytest.mark.parametrize("code, why", [(errno.EACCES, "no permission"), (errno.EROFS, "read-only")])
 def test_writing_a_notebook_where_it_cannot_be_written_says_the_folder_and_what_to_do(tmp_path, monkeypatch,
-                                                                                     code, why):
+                                                                                     code, why, bad_input):
     folder = tmp_path / "handouts"
     folder.mkdir()
     _unwritable(monkeypatch, folder, code)
@@ -48,6 +49,7 @@ def test_writing_a_notebook_where_it_cannot_be_written_says_the_folder_and_what_
     with pytest.raises(PlaygroundError) as caught:
         write_notebook(nb, folder / "lab.ipynb")
     said = f"{caught.value.message} {caught.value.hint}"
+    bad_input(said)
     assert str(folder) in caught.value.message and why in caught.value.message
     assert "Errno" not in said and ".tmp" not in said and "k2j4h9" not in said
     assert "folder you can write to" in caught.value.hint
