@@ -264,3 +264,73 @@ def test_align_starts_from_the_lora_run_the_model_bar_shows_and_says_so(qtbot, c
     ctx.use_adapter(False)  # switched off in the model bar: the base, and the page says why
     assert op.start_from.text().startswith(f"Starts from {base}, the model the model bar shows")
     assert "ft-run is switched off" in op.start_from.text()
+
+
+def _in_view(widget, scroll) -> bool:
+    """Whether all of ``widget`` lies inside what the tab's scroll area shows (no scrolling needed)."""
+    from PySide6.QtCore import QPoint, QRect
+
+    viewport = scroll.viewport()
+    return widget.isVisible() and viewport.rect().contains(QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size()))
+
+
+def test_feedback_shows_the_dialogue_keeps_the_choices_in_view_and_moves_to_the_next_pair(
+        qtbot, context_with_tiny_llama, monkeypatch, tmp_path):
+    from tests.qt.shown import main_window
+
+    monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "home"))  # the labels made here stay here
+
+    window = main_window(qtbot, context_with_tiny_llama)
+    window.resize(1200, 800)
+    panel = window.panel("AlignPanel")
+    window.tabs.setCurrentIndex(window.panels.index(panel))
+    panel.steps.setCurrentWidget(panel.feedback)
+    fb, scroll = panel.feedback, window.tabs.currentWidget()
+    first_line = fb.pairs[0].prompt.split("\n")[2]  # a line of the first dialogue
+    assert first_line.startswith("#Person1#:") and first_line in fb.dialogue.toPlainText()
+
+    qtbot.mouseClick(fb.sample, Qt.LeftButton)
+    qtbot.waitUntil(lambda: fb.pick_a.isEnabled(), timeout=60_000)
+    qtbot.waitUntil(lambda: all(_in_view(w, scroll) for w in (fb.a, fb.b, fb.pick_a, fb.pick_b, fb.tie, fb.skip)))
+    assert fb.a.height() < 300
+    window.grab().save("docs/screens/align-feedback.png")
+
+    before = len(fb.labels)
+    qtbot.mouseClick(fb.pick_a, Qt.LeftButton)
+    assert len(fb.labels) in (before, before + 1)  # identical samples are a tie, not stored
+    # it moves to the next pair: the next dialogue is shown and its two summaries are sampled
+    assert fb.index.value() == 2 and fb.pairs[1].prompt.split("\n")[2] in fb.dialogue.toPlainText()
+    qtbot.waitUntil(lambda: fb.pick_a.isEnabled(), timeout=60_000)
+    assert "#Person" in fb.current[0] and fb.current[0].endswith("Summary:")
+    qtbot.mouseClick(fb.skip, Qt.LeftButton)  # Skip moves on as well
+    assert fb.index.value() == 3
+    qtbot.waitUntil(lambda: fb.pick_a.isEnabled(), timeout=60_000)
+
+
+def test_my_labels_join_the_reward_model_by_default_and_the_counts_are_said_apart(
+        qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "home"))  # exactly the three labels imported here
+
+    from playground.core.align.preferences import bundled_preferences
+    from playground.qt.align import AlignPanel
+
+    panel = AlignPanel(context_with_tiny_llama)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text("".join(json.dumps({"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected}) + "\n"
+                            for p in bundled_preferences("train")[100:103]))
+    panel.feedback.import_labels(str(mine))
+    rw = panel.reward
+    assert rw.mine.isChecked() and rw.draft.get("add_labels")  # lab 3: "train the reward model on your pairs"
+    panel.steps.setCurrentWidget(rw)
+    rw.pairs.setValue(6)
+    rw.test_pairs.setValue(4)
+    qtbot.mouseClick(rw.train, Qt.LeftButton)
+    qtbot.waitUntil(lambda: rw.score_btn.isEnabled(), timeout=120_000)
+    assert len(panel.feedback.labels) == 3 and "trained on 6 bundled pairs and 3 of your labels" in rw.result.text()
+    assert len(rw.trained_on[0]) == 6 + 3
+    rw.grab().save("docs/screens/align-reward-your-labels.png")

@@ -27,6 +27,7 @@ def test_the_tab_and_the_cli_train_the_same_reward_model(qtbot, context_with_tin
     rw = panel.reward
     rw.pairs.setValue(6)
     rw.test_pairs.setValue(4)
+    rw.mine.setChecked(False)  # on by default; a job file has no learner labels to add
     rw.backbone.setCurrentIndex(rw.backbone.findData(backbone))
     rw.mode.setCurrentIndex(rw.mode.findData(mode))
     rw.full_steps.setValue(steps)  # shown (disabled) in quick mode: the draft is what the tab trains

@@ -34,6 +34,12 @@ class TrainedRewardModel:
     seconds: float
     learning_rates: tuple   # full mode: (backbone, head); quick: ()
     path: Path | None = None  # where ``save`` wrote it
+    extra_pairs: int = 0    # how many of ``train`` (its last ones) are the caller's extra pairs (the learner's)
+
+    @property
+    def job_pairs(self) -> int:
+        """How many of ``train`` came from the job's data (the bundled pairs in the tab)."""
+        return len(self.train) - self.extra_pairs
 
     @property
     def can_pay(self) -> bool:
@@ -48,7 +54,8 @@ class TrainedRewardModel:
                "backbone": cfg.method.reward_backbone, "train_accuracy": r.train_accuracy,
                "vocab_size": len(self.rm.tokenizer), "test_accuracy": r.test_accuracy, "losses": r.losses,
                "chosen_scores": r.chosen_scores, "rejected_scores": r.rejected_scores,
-               "probe_repeat": self.probe, "seconds": self.seconds, "pairs": len(self.train)}
+               "probe_repeat": self.probe, "seconds": self.seconds, "pairs": len(self.train),
+               "job_pairs": self.job_pairs, "extra_pairs": self.extra_pairs}
         if self.learning_rates:
             out.update(learning_rate=self.learning_rates[0], head_learning_rate=self.learning_rates[1],
                        batch_pairs=cfg.method.reward_batch)
@@ -126,5 +133,6 @@ def train_reward_model(cfg: AlignConfig, tokenizer, model=None, *, extra_pairs: 
     if not all(math.isfinite(v) for v in result.losses):
         raise PlaygroundError("The reward model's loss became non-finite.", "Lower the learning rate.")
     yield StageEvent("probe", "Probing: the reference said twice...")
-    trained = TrainedRewardModel(rm, result, probe_repeat(rm, test), train, test, seconds, rates)
+    trained = TrainedRewardModel(rm, result, probe_repeat(rm, test), train, test, seconds, rates,
+                                 extra_pairs=len(extra_pairs))
     yield RewardModelEvent(trained.report(cfg), trained)

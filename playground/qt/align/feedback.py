@@ -17,6 +17,10 @@ from PySide6.QtWidgets import (
 from playground.qt.widgets.make import button, hbox, note_label, spin
 
 
+#: Heights (px) that keep the dialogue, both summaries and A / B / Tie / Skip on screen at 1200 x 800
+DIALOGUE_HEIGHT, SUMMARY_HEIGHT = 150, 130
+
+
 class FeedbackPage(QWidget):
     sig_labels_changed = Signal(int)
     """the number of the learner's labelled pairs (kept in core's ``learner_labels_path()``)"""
@@ -32,7 +36,7 @@ class FeedbackPage(QWidget):
         self.panel = panel
         self.pairs = bundled_preferences("train")
         self.labels: list = learner_labels()
-        self.current: tuple | None = None  # (prompt, a, b)
+        self.current: tuple | None = None  # (prompt, a, b, dialogue number)
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
             "Alignment starts with people's preferences. Pick a dialogue, let the model write two summaries, "
@@ -43,6 +47,11 @@ class FeedbackPage(QWidget):
         self.sample = button("Sample two summaries", "The current model writes two summaries with random "
                              "sampling (temperature 1).")
         lay.addLayout(hbox(QLabel("Dialogue"), self.index, self.sample, 1))
+        self.dialogue = QPlainTextEdit()  # what is being summarized: the learner judges against it
+        self.dialogue.setReadOnly(True)
+        self.dialogue.setToolTip("The dialogue the two summaries are for (the prompt the model reads).")
+        self.dialogue.setMaximumHeight(DIALOGUE_HEIGHT)
+        lay.addWidget(self.dialogue)
         self.bundled = note_label()
         lay.addWidget(self.bundled)
         pair = QHBoxLayout()
@@ -50,6 +59,8 @@ class FeedbackPage(QWidget):
         for box, name in ((self.a, "A"), (self.b, "B")):
             box.setReadOnly(True)
             box.setPlaceholderText(f"Summary {name} appears here")
+            # a summary of 40 tokens is a few lines: the boxes stay short so A / B / Tie / Skip stay in view
+            box.setMaximumHeight(SUMMARY_HEIGHT)
             pair.addWidget(box)
         lay.addLayout(pair)
         buttons = QHBoxLayout()
@@ -66,6 +77,7 @@ class FeedbackPage(QWidget):
         lay.addLayout(buttons)
         self.count = QLabel()
         lay.addWidget(self.count)
+        lay.addStretch(1)  # a taller tab (another step's plots) leaves its room below, not in the boxes
         self.sample.clicked.connect(self.sample_two)
         self.pick_a.clicked.connect(lambda: self.label("a"))
         self.pick_b.clicked.connect(lambda: self.label("b"))
@@ -79,6 +91,9 @@ class FeedbackPage(QWidget):
 
     def _show_bundled(self) -> None:
         p = self.pairs[self.index.value() - 1]
+        self.dialogue.setPlainText(p.prompt)
+        if self.current is not None and self.current[3] != self.index.value():  # another dialogue: its pair goes
+            self._clear_pair()
         self.bundled.setText(f"Bundled pair for this dialogue ({p.reason}): chosen = the reference summary; "
                              f"rejected = «{p.rejected[:160]}…»")
         self.sig_dialogue_changed.emit(p)
@@ -102,21 +117,37 @@ class FeedbackPage(QWidget):
         from playground.core.align.config import AlignData
         from playground.core.align.preferences import truncate_prompt
 
-        prompt = truncate_prompt(loaded.tokenizer, self.pairs[self.index.value() - 1].prompt,
-                                 AlignData().max_prompt_tokens)
+        index = self.index.value()
+        prompt = truncate_prompt(loaded.tokenizer, self.pairs[index - 1].prompt, AlignData().max_prompt_tokens)
 
         def work(handle):
             from playground.core.align.policy import sample
 
-            return prompt, sample(loaded.model, loaded.tokenizer, [prompt], 2, 40).texts
+            return prompt, sample(loaded.model, loaded.tokenizer, [prompt], 2, 40).texts, index
 
+        self._clear_pair()
+        self.a.setPlaceholderText("Sampling summary A...")
+        self.b.setPlaceholderText("Sampling summary B...")
         self.sample.setEnabled(False)
         self.panel.slot.start("Sampling two summaries", work, on_done=self._sampled,
                               on_finished=lambda *_: self.sample.setEnabled(True))
 
+    def _clear_pair(self) -> None:
+        self.current = None
+        self.a.clear()
+        self.b.clear()
+        for w in (self.pick_a, self.pick_b, self.tie, self.skip):
+            w.setEnabled(False)
+
     def _sampled(self, result) -> None:
-        prompt, (a, b) = result
-        self.current = (prompt, a, b)
+        prompt, (a, b), index = result
+        if index != self.index.value():  # the learner moved to another dialogue meanwhile
+            self.a.setPlaceholderText("Summary A appears here")
+            self.b.setPlaceholderText("Summary B appears here")
+            return
+        self.current = (prompt, a, b, index)
+        self.a.setPlaceholderText("Summary A appears here")
+        self.b.setPlaceholderText("Summary B appears here")
         self.a.setPlainText(a)
         self.b.setPlainText(b)
         for w in (self.pick_a, self.pick_b, self.tie, self.skip):
@@ -127,15 +158,19 @@ class FeedbackPage(QWidget):
 
         if self.current is None:
             return
-        prompt, a, b = self.current
+        prompt, a, b, _ = self.current
         if better is not None and a.strip() != b.strip():
             chosen, rejected = (a, b) if better == "a" else (b, a)
             self.labels.append(PreferencePair(prompt, chosen, rejected, "learner"))
             save_preferences(self.labels, learner_labels_path())
-        self.current = None
-        for w in (self.pick_a, self.pick_b, self.tie, self.skip):
-            w.setEnabled(False)
+        self._clear_pair()
         self._count()
+        self.next_pair()
+
+    def next_pair(self) -> None:
+        """After a label (or Tie / Skip): the next dialogue, and two new summaries for it."""
+        self.index.setValue(self.index.value() % len(self.pairs) + 1)
+        self.sample_two()
 
     def export_labels(self) -> None:
         from playground.core.align.preferences import save_preferences

@@ -36,8 +36,9 @@ class RewardModelDraft:
     """What step 2 trains: the reward-model job, and whether the learner's own labels join its pairs."""
 
     job: AlignConfig = field(default_factory=reward_model_job)
-    add_labels: bool = field(default=False, metadata={"label": "", "text": "Add my labels",
-                                                      "help": "Train on your Feedback labels too."})
+    add_labels: bool = field(default=True, metadata={"label": "", "text": "Add my labels",
+                                                     "help": "Train on your Feedback labels too (on by default: "
+                                                             "lab 3 trains the reward model on your pairs)."})
 
 
 #: the rows only full mode reads
@@ -176,7 +177,7 @@ class RewardPage(QWidget):
         self.stop.setEnabled(full)
         self.progress.setVisible(True)
         show_progress(self.progress, None)
-        self.trained_with = {"model": loaded.info.name, "labels": len(extra)}
+        self.trained_with = {"model": loaded.info.name}
         self.result.setText(f"Training the full reward model ({cfg.training.max_steps} steps of "
                             f"{cfg.method.reward_batch} pairs)..." if full else "Computing features and training...")
         self.panel.slot.start("Training the reward model", work, on_done=self._trained,
@@ -211,7 +212,9 @@ class RewardPage(QWidget):
             how = (f"full mode, {report.steps} steps of {m.reward_batch} pairs, "
                    + ("every encoder weight trained" if kind == "encoder" else "LoRA on a training copy")
                    + f" at learning rate {trained.learning_rates[0]:g} and the head at {trained.learning_rates[1]:g}")
-        pairs = f"{len(trained.train) - w['labels']} bundled pairs" + (" and your labels" if w["labels"] else "")
+        source = "bundled pairs" if self.trained_cfg.data.source == "bundled" else "pairs of the job's file"
+        mine = trained.extra_pairs  # counted by the training itself, apart from the job's pairs
+        pairs = f"{trained.job_pairs} {source}" + (f" and {mine} of your label{'s' * (mine != 1)}" if mine else "")
         return (f"Reward model on {which}, {how}, trained on {pairs} in {trained.seconds:.1f} s: train accuracy "
                 f"{report.train_accuracy:.0%}, held-out accuracy {report.test_accuracy:.0%} on "
                 f"{len(report.chosen_scores)} pairs. Probe: the reference summary said twice outscored the reference "
