@@ -94,3 +94,23 @@ def test_a_fully_fine_tuned_run_is_loaded_from_its_own_folder(tiny_llama, tmp_pa
     ref = model_ref(full)
     assert ref["kind"] == "local" and ref["ref"] == str(saved) and not ref.get("adapter")
     assert "full-run-1" in ref["name"]
+
+
+def test_copy_as_python_with_an_adapter_attached_reproduces_the_adapted_model(tiny_llama, tmp_path, lora_run):
+    """The Prompt tab's 'Copy as Python' loads what the app used, as the notebook does (it gave the base's)."""
+    import subprocess
+    import sys
+
+    from playground.core.decoding.generation import generate_text
+    from playground.core.prompting.lab import python_snippet
+
+    adapted = named_for_run(tiny_llama, load_attachable(tiny_llama, lora_run / "adapter", "lora"),
+                            lora_run / "adapter", lora_run, "lora")
+    prompt = "Summarize: " + DIALOGUE
+    settings = GenerationSettings.make(max_new_tokens=8, stop_at_eos=False, top_n=0)
+    assert generate_text(adapted, prompt, settings) != generate_text(tiny_llama, prompt, settings)
+    script = tmp_path / "snippet.py"
+    script.write_text(python_snippet(model_ref(adapted), prompt, settings))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.rstrip("\n") == generate_text(adapted, prompt, settings)

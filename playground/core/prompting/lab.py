@@ -83,14 +83,17 @@ def run_variants(loaded, dialogue: str, reference: str, variants: Sequence[Varia
                            summary=summary, scores=score_summary(summary, reference))
 
 
-def python_snippet(model_ref: str, prompt: str, settings: GenerationSettings, encoder_decoder: bool = False,
+def python_snippet(model_ref: str | dict, prompt: str, settings: GenerationSettings, encoder_decoder: bool = False,
                    chat: bool = False) -> str:
     """A runnable transformers script that reproduces this prompt and these settings: the generation
-    section of an exported notebook (core.notebook), as one script. ``chat`` is kept for callers: a chat
-    prompt already starts with the BOS its template wrote, and the script then adds no special tokens."""
+    section of an exported notebook (core.notebook), as one script. ``model_ref`` is a model folder, or
+    ``labs.notebook.model_ref(loaded)`` so an attached adapter is loaded as the app uses it. ``chat`` is
+    kept for callers: a chat prompt already starts with the BOS its template wrote, and the script then
+    adds no special tokens."""
     from playground.core.labs.notebook import experiment_script
 
     del chat
-    model = {"kind": "local", "ref": model_ref, "encoder_decoder": encoder_decoder}
+    model = (dict(model_ref) if isinstance(model_ref, dict)
+             else {"kind": "local", "ref": model_ref, "encoder_decoder": encoder_decoder})
     return "# Reproduces a run from LLM Playground.\n" + experiment_script(
         model, [{"kind": "generation", "prompt": prompt, "settings": settings.to_dict()}])

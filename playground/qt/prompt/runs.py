@@ -199,11 +199,13 @@ class PromptRunsMixin:
         return dict(getattr(self, "_run_meta", {}))
 
     def python_code(self) -> str:
+        from playground.core.labs.notebook import model_ref
         from playground.core.prompting.lab import python_snippet
 
         loaded = self.context.session.require()
-        ref = loaded.info.folder or loaded.source.ref
-        return python_snippet(ref, self.prompt_edit.toPlainText(), self.settings(), loaded.is_encoder_decoder,
+        # The model as the app uses it: the bundled one, a folder, or a base with the attached adapter.
+        return python_snippet(model_ref(loaded), self.prompt_edit.toPlainText(), self.settings(),
+                              loaded.is_encoder_decoder,
                               chat=self.use_chat(loaded) and not self.edited)
 
     def export_notebook(self) -> None:
