@@ -42,3 +42,24 @@ def test_the_peak_counts_only_what_happened_since_the_start(kernel_mark, monkeyp
     # the 300 MiB freed before the start is not in the run's peak
     assert added < 250 * MiB
     assert peak >= meter.start_bytes + 50 * MiB
+
+
+@pytest.mark.parametrize("kernel_mark", [True, False], ids=["kernel-high-water-mark", "sampling-thread"])
+def test_a_phase_counts_what_it_added_and_the_run_keeps_its_peak(kernel_mark, monkeypatch):
+    if not kernel_mark:
+        monkeypatch.setattr(resources, "_reset_linux_hwm", lambda: False)
+    elif not resources._reset_linux_hwm():
+        pytest.skip("this kernel does not let a process reset its peak resident size")
+    meter = PeakMeter("cpu").start()
+    try:
+        loading = _touch(200 * MiB)  # loading and scoring, before the training steps
+        loading.close()
+        gc.collect()
+        meter.mark()
+        steps = _touch(60 * MiB)
+        phase_added, peak = meter.phase_added(), meter.peak()
+        steps.close()
+    finally:
+        meter.stop()
+    assert 50 * MiB <= phase_added < 150 * MiB  # the steps' 60 MiB, not the 200 MiB before them
+    assert peak >= meter.start_bytes + 190 * MiB  # the run's peak still holds the loading

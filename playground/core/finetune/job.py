@@ -29,6 +29,7 @@ from playground.core.finetune.events import (
 from playground.core.finetune.layout import JOB_FILE, RunFolder
 from playground.core.finetune.lock import RunLock
 from playground.core.finetune.loop import History, Trainer
+from playground.core.finetune.memory_measure import run_memory
 from playground.core.finetune.methods import (
     apply_method,
     load_trained_weights,
@@ -221,8 +222,10 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     where["trainer"] = trainer
     yield StageEvent("train", f"Training for {trainer.total_steps} steps "
                               f"({trainer.plan.steps_per_epoch} per epoch, {acc.num_processes} process(es))")
+    meter.mark()  # the training steps' own memory, apart from loading and scoring the base model
     yield from trainer.run()
     train_peak = meter.peak()  # before scoring: generation is not training
+    memory = run_memory(bare, cfg, data.train, acc.mixed_precision, enc_dec, info.target_modules, meter)
 
     artifact = run.artifact(cfg.method.name)
     if main:
@@ -238,7 +241,7 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     if main:
         report = yield from _score_after_and_report(cfg, run, trained, test_rows, history, dict(
             info=info, stats={k: v.to_dict() for k, v in data.stats.items()}, artifact=str(artifact),
-            peak_memory=train_peak, memory_at_start=meter.start_bytes, processes=acc.num_processes,
+            peak_memory=train_peak, memory_at_start=meter.start_bytes, memory=memory, processes=acc.num_processes,
             device=acc.device.type, precision=acc.mixed_precision), parts)
     acc.wait_for_everyone()
     yield DoneEvent(str(run.path), str(artifact), report, model=bare, tokenizer=tok, loaded=trained)

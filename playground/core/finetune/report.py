@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 from playground.core.base.paths import atomic_write_bytes, atomic_write_text
+from playground.core.finetune.memory_measure import describe_run_memory
 
 
 def build_report(cfg, method_info, data_stats: dict, history, *, status: str, artifact: str,
-                 peak_memory: int, memory_at_start: int = 0, processes: int, device: str, precision: str,
+                 peak_memory: int, memory_at_start: int = 0, memory: dict | None = None, processes: int, device: str,
+                 precision: str,
                  rouge_before: dict | None, rouge_after: dict | None, samples: list) -> dict:
     seconds = history.train_seconds
     return {
@@ -28,6 +30,7 @@ def build_report(cfg, method_info, data_stats: dict, history, *, status: str, ar
                      if history.tokens_processed else 0.0,
                      "peak_memory_bytes": peak_memory, "memory_at_start_bytes": memory_at_start,
                      "memory_added_bytes": max(0, peak_memory - memory_at_start) if memory_at_start else 0,
+                     "memory": memory or {},  # like for like with the estimate (memory_measure.run_memory)
                      "processes": processes, "device": device,
                      "precision": precision,
                      "final_train_loss": history.losses[-1][1] if history.losses else None,
@@ -49,9 +52,7 @@ def render_markdown(report: dict) -> str:
     lines += [f"- Steps: {t['steps']}, {t['tokens_seen']:,} tokens in {t['train_seconds']:.1f} s "
               f"({t['tokens_per_s']:.1f} tokens/s, {t.get('padding_share', 0) * 100:.1f}% padding) on "
               f"{t['processes']} x {t['device']} ({t['precision']})",
-              f"- Peak memory while training: {t['peak_memory_bytes'] / 2**20:.0f} MiB"
-              + (f" ({t['memory_added_bytes'] / 2**20:.0f} MiB more than before the run)"
-                 if t.get("memory_added_bytes") else ""),
+              f"- Memory: {describe_run_memory(t)}",
               f"- Final training loss: {_fmt(t['final_train_loss'])}, validation loss: "
               f"{_fmt(t['final_validation_loss'])}", f"- Artifact: `{report['artifact']}`", ""]
     for split, st in report["data"].items():

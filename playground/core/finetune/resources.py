@@ -51,7 +51,9 @@ class PeakMeter:
     """The peak memory since ``start()``: allocated on a CUDA device, else the resident size.
 
     ``start_bytes`` is the memory in use at the start, so ``added()`` is what the run itself
-    needed on top of what the process already held.
+    needed on top of what the process already held. ``mark()`` starts a phase (the training
+    steps, after loading and scoring): ``peak()`` still covers the whole run, ``phase_added()`` is
+    the phase's own peak less what was in use when it began.
     """
 
     def __init__(self, device=None) -> None:
@@ -68,6 +70,8 @@ class PeakMeter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._hwm = False
+        self._earlier = 0       # the peak before the current phase began
+        self.mark_bytes = 0     # memory in use when the current phase began
 
     def start(self) -> PeakMeter:
         if self.cuda:
@@ -88,7 +92,27 @@ class PeakMeter:
         while not self._stop.wait(0.02):
             self._sampled = max(self._sampled, _rss_now())
 
-    def peak(self) -> int:
+    def mark(self) -> PeakMeter:
+        """Begin a phase: remember the peak so far, reset the high-water mark, note what is in use."""
+        self._earlier = self.peak()
+        if self.cuda:
+            import torch
+
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.mark_bytes = int(torch.cuda.memory_allocated(self.device))
+            return self
+        self.mark_bytes = _rss_now()
+        if self._hwm:
+            self._hwm = _reset_linux_hwm()
+        if not self._hwm:
+            self._sampled = self.mark_bytes
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
+                self._thread.start()
+        return self
+
+    def phase_peak(self) -> int:
+        """The peak since ``mark()`` (since ``start()`` without one)."""
         if self.cuda:
             import torch
 
@@ -98,8 +122,15 @@ class PeakMeter:
         self._sampled = max(self._sampled, _rss_now())
         return self._sampled
 
+    def peak(self) -> int:
+        return max(self._earlier, self.phase_peak())
+
     def added(self) -> int:
         return max(0, self.peak() - self.start_bytes)
+
+    def phase_added(self) -> int:
+        """What the phase needed on top of what was in use when it began."""
+        return max(0, self.phase_peak() - (self.mark_bytes or self.start_bytes))
 
     def stop(self) -> None:
         self._stop.set()

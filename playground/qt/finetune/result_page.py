@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.finetune.methods import METHOD_FACTS
-from playground.core.finetune.memory import format_bytes
+from playground.core.finetune.memory_measure import describe_run_memory
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage
 from playground.qt.task_slot import TaskSlot
@@ -133,11 +133,10 @@ class ResultPage(WizardPage):
         self.summary_label.setText(
             f"<b>{method}</b> in <code>{html.escape(Path(run_dir).name)}</code>: {t.get('steps', 0)} steps, "
             f"{t.get('tokens_seen', 0):,} tokens in {t.get('train_seconds', 0):.0f} s "
-            f"({t.get('tokens_per_s', 0):,.0f} tokens/s), peak memory {format_bytes(t.get('peak_memory_bytes', 0))}"
-            + (f" ({format_bytes(t['memory_added_bytes'])} more than before the run)" if t.get("memory_added_bytes") else "")
-            + "; "
+            f"({t.get('tokens_per_s', 0):,.0f} tokens/s); "
             f"{m.get('trainable_parameters', 0):,} trainable parameters "
-            f"({m.get('trainable_share', 0):.2%} of {m.get('total_parameters', 0):,}).")
+            f"({m.get('trainable_share', 0):.2%} of {m.get('total_parameters', 0):,}).<br>"
+            f"<small>{html.escape(describe_run_memory(t), quote=False)}</small>")
         self._fill_scores(report.get("rouge", {}))
         self._fill_samples(report.get("rouge", {}).get("samples", []))
         curves = report.get("curves", {})
