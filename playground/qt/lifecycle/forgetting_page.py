@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -35,6 +37,45 @@ LESSON = ("<b>Catastrophic forgetting</b>: training on one task can cost skills 
           "it with the base; the plot puts what each run learned beside what it forgot.")
 COLUMNS = ["model", "questions passed", "facts right", "mean margin (nats)", "replies changed"]
 ATTACHED = "attached"
+_KEY_NUMBER = re.compile(r"(mean margin -?[\d.]+ nats \([+-][\d.]+\))")
+_CONCLUSION = re.compile(r"(within the noise floor: no measurable forgetting\.|beyond the noise floor: forgetting\.)")
+
+
+def verdict_html(text: str) -> str:
+    """A verdict as the page shows it: its lines kept, the margin change and the conclusion in bold."""
+    out = html.escape(text).replace("\n", "<br>")
+    return _CONCLUSION.sub(r"<b>\1</b>", _KEY_NUMBER.sub(r"<b>\1</b>", out))
+
+
+def draw_probes(ax, rows) -> None:
+    """The probe results of one check as bars: each model's mean fact margin (nats), its questions and
+    facts in its label, and the noise floor (the base rounded to BF16) as a band around the base.
+
+    ``rows`` are the page's ('row', label, ProbeResult, extra) items, base first."""
+    from playground.qt.design import CHART_COLOURS
+
+    ax.clear()
+    if not rows:
+        return
+    # Each bar's label holds the model and its counts, so nothing is written over the bars.
+    labels = [f"{label.split(' (')[0]}\nquestions {r.questions_passed}/{len(r.question_pass)} · facts "
+              f"{r.facts_right}/{len(r.margins)}" for _, label, r, _ in rows]
+    margins = [result.mean_margin for _, _, result, _ in rows]
+    noise = next((extra for _, _, _, extra in rows if extra is not None and "margin_change" in extra), None)
+    if noise is not None:
+        floor = abs(noise["margin_change"])
+        ax.axvspan(margins[0] - floor, margins[0] + floor, color="0.88", zorder=0,
+                   label="noise floor (BF16, no training)")
+    colours = [CHART_COLOURS[0], CHART_COLOURS[7]] + [CHART_COLOURS[1]] * max(0, len(rows) - 2)
+    positions = list(range(len(rows)))
+    ax.barh(positions, margins, color=colours[:len(rows)], height=0.55)
+    ax.set_yticks(positions, labels)
+    ax.invert_yaxis()  # base on top, as in the table
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_xlabel("mean fact margin (nats)")
+    ax.set_title("Probe results")
+    if noise is not None:
+        ax.legend(loc="best")
 
 
 def _probe_rows(base, current, run_dir, cached, handle):
@@ -99,7 +140,10 @@ class ForgettingPage(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
-        self.verdict = lesson("")
+        # The verdict is the section's answer: body text in the text colour, its key number in bold.
+        self.verdict = QLabel("")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextFormat(Qt.TextFormat.RichText)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.figure, self.canvas = make_canvas()
         self.ax = self.figure.add_subplot(111)
@@ -125,7 +169,7 @@ class ForgettingPage(QWidget):
         rows, verdict = saved_table(saved)
         for values in rows:
             self._add_table_row(values)
-        self.verdict.setText(verdict.replace("\n", "<br>"))
+        self.verdict.setText(verdict_html(verdict))
         self.results = [r for r in self.results if (r if isinstance(r, dict) else r.to_dict())["run"] != saved["run"]]
         self.results.append(saved)
         draw(self.ax, self.results)
@@ -220,7 +264,7 @@ class ForgettingPage(QWidget):
             result = item[1]
             self.results = [r for r in self.results
                             if (r if isinstance(r, dict) else r.to_dict())["run"] != result.run] + [result]
-            self.verdict.setText(result.describe().replace("\n", "<br>"))
+            self.verdict.setText(verdict_html(result.describe()))
             draw(self.ax, self.results)
             self.canvas.draw_idle()
             return
@@ -233,10 +277,12 @@ class ForgettingPage(QWidget):
             changed = str(sum(a.strip() != b.strip() for a, b in zip(extra["before"].replies, result.replies)))
         self._add_table_row([label, f"{result.questions_passed}/{len(result.question_pass)}",
                              f"{result.facts_right}/{len(result.margins)}", f"{result.mean_margin:.2f}", changed])
+        draw_probes(self.ax, self.rows)  # a picked run's learning-against-forgetting plot follows its row
+        self.canvas.draw_idle()
         if extra is not None and "noise" in extra:
             from playground.core.lifecycle.forgetting import ForgettingReport
 
-            self.verdict.setText(ForgettingReport(extra["before"], result, extra["noise"]).verdict())
+            self.verdict.setText(verdict_html(ForgettingReport(extra["before"], result, extra["noise"]).verdict()))
 
     def _finished(self, task) -> None:
         if task.outcome == "cancelled":
