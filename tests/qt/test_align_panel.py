@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from tests.screens import keep_screenshot
+
 
 def test_align_tab_from_feedback_to_result(qtbot, context_with_tiny_llama):
     from playground.qt.align import AlignPanel
@@ -203,7 +205,7 @@ def test_the_grpo_loss_type_is_a_choice_on_the_optimize_page_and_the_result_name
     assert not row.isEnabled()
     op.rows["method.name"].setCurrentIndex(op.rows["method.name"].findData("grpo"))
     assert row.isEnabled()
-    op.grab().save("docs/screens/align-optimize-loss-type.png")
+    keep_screenshot(op, "align-optimize-loss-type.png")
     report = {"method": "grpo", "model": "bundled", "steps": 2, "beta": 0.1, "rewards": ["rouge_l"],
               "loss_type": "dapo", "per_step": [], "monitor": []}
     panel.result.show_done(SimpleNamespace(report=report, loaded=None, artifact="", run_dir=""))
@@ -251,14 +253,14 @@ def test_align_starts_from_the_lora_run_the_model_bar_shows_and_says_so(qtbot, c
     assert "merged" in op.start_from.text() and op.start_from.isVisible()
     op.rows["method.name"].setCurrentIndex(op.rows["method.name"].findData("dpo"))
     op.rows["training.max_steps"].setValue(1)
-    op.grab().save("docs/screens/align-optimize-starts-from.png")
+    keep_screenshot(op, "align-optimize-starts-from.png")
     with qtbot.waitSignal(op.sig_done, timeout=300_000):
         qtbot.mouseClick(op.start_btn, Qt.LeftButton)
     done = op.events[-1]
     report = json.loads((Path(done.run_dir) / "report.json").read_text())
     assert report["start"] == "base + ft-run" and report["start_adapter"] == str(tmp_path / "ft-run" / "adapter")
     assert "starting from base + ft-run (its LoRA merged in first)" in panel.result.summary.text()
-    panel.result.grab().save("docs/screens/align-result-starts-from.png")
+    keep_screenshot(panel.result, "align-result-starts-from.png")
     qtbot.waitUntil(lambda: op.start_btn.isEnabled(), timeout=10_000)
 
     ctx.use_adapter(False)  # switched off in the model bar: the base, and the page says why
@@ -293,7 +295,7 @@ def test_feedback_shows_the_dialogue_keeps_the_choices_in_view_and_moves_to_the_
     qtbot.waitUntil(lambda: fb.pick_a.isEnabled(), timeout=60_000)
     qtbot.waitUntil(lambda: all(_in_view(w, scroll) for w in (fb.a, fb.b, fb.pick_a, fb.pick_b, fb.tie, fb.skip)))
     assert fb.a.height() < 300
-    window.grab().save("docs/screens/align-feedback.png")
+    keep_screenshot(window, "align-feedback.png")
 
     before = len(fb.labels)
     qtbot.mouseClick(fb.pick_a, Qt.LeftButton)
@@ -333,4 +335,4 @@ def test_my_labels_join_the_reward_model_by_default_and_the_counts_are_said_apar
     qtbot.waitUntil(lambda: rw.score_btn.isEnabled(), timeout=120_000)
     assert len(panel.feedback.labels) == 3 and "trained on 6 bundled pairs and 3 of your labels" in rw.result.text()
     assert len(rw.trained_on[0]) == 6 + 3
-    rw.grab().save("docs/screens/align-reward-your-labels.png")
+    keep_screenshot(rw, "align-reward-your-labels.png")
