@@ -49,7 +49,7 @@ def finetune_experiment(method: str, run_dir: str) -> dict | None:
 def alignment_experiment(rm, rm_report, trained_on, events, config) -> dict | None:
     """The reward model (when trained: its pairs and held-out accuracy) and the last policy step's group
     (when a run has stepped: its settings, completions, rewards and advantages); None when neither."""
-    from playground.core.align.job import AlignStepEvent
+    from playground.core.align.events import AlignStepEvent
 
     reward_model = None
     if rm is not None and trained_on:
@@ -68,6 +68,7 @@ def alignment_experiment(rm, rm_report, trained_on, events, config) -> dict | No
                     "word": method.word, "group_size": method.group_size,
                     "max_new_tokens": method.max_new_tokens, "learning_rate": config.training.learning_rate,
                     "steps": config.training.max_steps, "temperature": method.temperature,
+                    "loss_type": getattr(method, "loss_type", "grpo"),
                     "group": {"completions": [s["completion"] for s in samples],
                               "references": [s.get("reference", "") for s in samples],
                               "rewards": [s["reward"] for s in samples],
