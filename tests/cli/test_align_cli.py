@@ -210,13 +210,16 @@ def test_a_reward_preset_by_name_over_the_job_file(tmp_path, tiny_llama_dir, cap
     assert "invalid choice: 'nope'" in capsys.readouterr().err
 
 
-def test_dpo_on_pairs_whose_two_texts_are_the_same_names_dpo_and_what_to_change(tmp_path, tiny_llama_dir, capsys):
+@pytest.mark.bad_input("DPO on pairs whose chosen and rejected are the same text")
+def test_dpo_on_pairs_whose_two_texts_are_the_same_names_dpo_and_what_to_change(tmp_path, tiny_llama_dir, capsys,
+                                                                               bad_input):
     same = tmp_path / "same.jsonl"
     same.write_text("".join(json.dumps({"prompt": f"p{i}", "chosen": "a", "rejected": "a"}) + "\n" for i in range(3)))
     job = _job(tmp_path, tiny_llama_dir, "dpo").read_text().replace("[data]", f'[data]\nsource = "{same}"')
     (tmp_path / "same.toml").write_text(job)
     assert main(["align", str(tmp_path / "same.toml"), "--output", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
+    bad_input(err)
     assert "DPO needs at least two" in err and "reward model" not in err
     assert "chosen and rejected" in err and "data.source" in err
 
