@@ -39,6 +39,7 @@ class AppContext(QObject):
         self.runner = runner or TaskRunner(parent=self)
         self.load_task: Task | None = None
         self.load_slot = TaskSlot(self.runner, parent=self)  # a newer load supersedes the one running
+        self._load_notices: list[str] = []  # said once the load's busy line is cleared
 
     def ready_model(self, say) -> LoadedModel | None:
         """The current model, or None after ``say(MODEL_LOADING)`` while none is loaded yet."""
@@ -54,22 +55,29 @@ class AppContext(QObject):
         task = self.load_slot.start(f"load {source.display_name}",
                                     lambda h: load_model(source, device=device, dtype=dtype, handle=h),
                                     on_progress=lambda p, m: self.sig_busy.emit(m, p), on_done=self._on_loaded,
-                                    on_failed=self._on_load_failed, on_finished=lambda t: self.sig_busy.emit("", None))
+                                    on_failed=self._on_load_failed, on_finished=self._on_load_finished)
         self.load_task = task
         self.sig_model_loading.emit(source.display_name)
         return task
 
     def _on_loaded(self, loaded: LoadedModel) -> None:
-        had_adapter = self.session.adapter is not None
+        dropped, old_base = self.session.adapter, self.session.base
         self.session.set(loaded)  # a new model drops the adapter trained for the old one
-        if had_adapter:
+        if dropped is not None:
             self.sig_adapter_changed.emit(None)
+            self._load_notices.append(adapter_dropped_notice(dropped, old_base, loaded))
         self.settings.put(ModelSection(source=loaded.source.to_dict(), device=loaded.info.device,
                                        dtype=loaded.info.dtype))
         remembered = self.settings.section(AdapterSection)
         if remembered.dir and remembered.base != loaded.source.to_dict():
             self.settings.put(AdapterSection())  # another model: the adapter trained for the old one is not kept
         self.sig_model_changed.emit(loaded)
+
+    def _on_load_finished(self, _task) -> None:
+        self.sig_busy.emit("", None)  # clears the status bar: the notices come after it
+        notices, self._load_notices = self._load_notices, []
+        for line in notices:
+            self.sig_notice.emit(line)
 
     def _on_load_failed(self, message: str, hint: str) -> None:
         self.sig_model_load_failed.emit(message, hint)
@@ -178,3 +186,11 @@ class AppContext(QObject):
 
     def report_error(self, title: str, message: str, hint: str = "") -> None:
         self.sig_error.emit(title, message, hint)
+
+
+def adapter_dropped_notice(adapter: LoadedModel, old_base: LoadedModel | None, loaded: LoadedModel) -> str:
+    """What the status bar says when a model change detaches the adapter: which one, why, how to get it back."""
+    name = adapter.extras.get("adapter_name") or adapter.info.name
+    base = old_base.info.name if old_base is not None else "the previous model"
+    return (f"The adapter {name} was detached: it was trained on {base}, and {loaded.info.name} is loaded now. "
+            f"To use it again, load {base} and press 'Use in playground' on its run's Fine-tune result.")
