@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -13,12 +15,17 @@ from PySide6.QtWidgets import (
 
 
 class CompareColumn(QFrame):
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, examples: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
         self.label = title  # the variant's label, as plain text
-        self.title = QLabel(f"<b>{title}</b>")
+        self.examples = examples  # the worked examples in its prompt, in words (describe_shots)
+        shown = f"<br><small>examples: {html.escape(examples)}</small>" if examples else ""
+        self.title = QLabel(f"<b>{html.escape(title)}</b>{shown}")
+        self.title.setWordWrap(True)
+        self.title.setToolTip(f"The worked examples in this column's prompt (id · topic): {examples}"
+                              if examples else "")
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
         self.scores = QLabel("waiting…")
@@ -49,11 +56,13 @@ class CompareView(QWidget):
         self.row = QHBoxLayout(self)
         self.columns: list[CompareColumn] = []
 
-    def reset(self, titles: list[str]) -> None:
+    def reset(self, titles: list[str], examples: list[str] | None = None) -> None:
+        """New columns, one per title, each naming the examples its prompt shows (``examples``)."""
         for col in self.columns:
             col.setParent(None)
             col.deleteLater()
-        self.columns = [CompareColumn(t) for t in titles]
+        examples = examples or [""] * len(titles)
+        self.columns = [CompareColumn(t, e) for t, e in zip(titles, examples)]
         for col in self.columns:
             self.row.addWidget(col, 1)
 

@@ -157,7 +157,9 @@ class PromptRunsMixin:
         if variants is None:
             return
         self.views.setCurrentIndex(1)
-        self.compare_view.reset([v.label for v in variants])
+        self.compare_view.reset([v.label for v in variants],
+                                ["as edited by hand" if v.prompt_override.strip() else describe_shots(v.shots)
+                                 for v in variants])
         self._start(variants, self._compare_event, self._compare_finished)
 
     def _compare_event(self, event) -> None:
