@@ -34,7 +34,7 @@ def _direct_bytes(model, name):
         if bits == 8:
             total += out_f * in_f + out_f * 4  # int8 codes + one fp32 scale per row
         else:
-            group = 128 if in_f % 128 == 0 else in_f
+            group = next((g for g in (128, 64, 32) if in_f % g == 0), in_f)
             groups = out_f * in_f // group
             total += out_f * in_f * bits // 8 + groups * 4 * 2  # packed codes + scale and shift per group
     return total

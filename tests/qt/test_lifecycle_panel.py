@@ -42,7 +42,8 @@ def test_precision_sweep_fills_table_and_use_this_precision(qtbot, context_with_
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     current = context_with_tiny_llama.session.current
     assert current.info.dtype.startswith("INT8") and "Every tab now uses" in page.bar.message.text()
-    assert type(current.model.model.layers[0].self_attn.q_proj.weight).__name__ == "WeightQBytesTensor"
+    q_proj = current.model.model.layers[0].self_attn.q_proj
+    assert type(q_proj).__name__ == "WeightOnlyLinear" and q_proj.bits == 8 and q_proj.kernel == "int8pack"
 
 
 def test_precision_stop_keeps_finished_rows(qtbot, context_with_tiny_llama):

@@ -1,8 +1,11 @@
 """The same model at several number formats: bytes, perplexity, KL from FP32, speed, text.
 
-FP32 / BF16 / FP16 are plain torch dtypes. INT8 / INT4 / INT2 quantize the weights of the linear
-layers with optimum-quanto (one code path on CPU and CUDA). The tied embedding / LM head stays in
-FP32: quantizing it would also quantize the input embedding it shares storage with.
+FP32 / BF16 / FP16 are plain torch dtypes. INT8 / INT4 / INT2 quantize the weights (only) of the
+linear layers with ``quantize.py``: INT8 with one scale per output row, INT4 / INT2 with a scale and a
+shift per group of input columns, run by the int8 / int4 kernels that ship inside torch (nothing is
+compiled at run time: the installed app has no compiler; on the CPU those kernels take BF16 inputs).
+The tied embedding / LM head stays in FP32: quantizing it would also quantize the input embedding
+it shares storage with.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ class PrecisionFormat:
 
     name: str
     label: str
-    kind: str  # "dtype" or "quanto"
+    kind: str  # "dtype" (a torch dtype) or "int" (weight-only integers, quantize.py)
     bits: int
     lesson: str
 
@@ -34,17 +37,24 @@ FORMATS: dict[str, PrecisionFormat] = {f.name: f for f in (
                     "Half the bytes, FP32's range with fewer digits; the CPU's half precision."),
     PrecisionFormat("fp16", "FP16", "dtype", 16,
                     "Half the bytes, more digits but a small range; fast on GPUs, slow on most CPUs."),
-    PrecisionFormat("int8", "INT8", "quanto", 8,
-                    "Linear-layer weights as 8-bit integers with one scale per row; near lossless."),
-    PrecisionFormat("int4", "INT4", "quanto", 4,
-                    "4-bit weights in groups with a scale and a shift; a quarter of INT8's size again."),
-    PrecisionFormat("int2", "INT2", "quanto", 2, "Only four levels per weight: the 'too far' case."),
+    PrecisionFormat("int8", "INT8", "int", 8,
+                    "Linear-layer weights as 8-bit integers with one scale per row (per channel). "
+                    "Near lossless."),
+    PrecisionFormat("int4", "INT4", "int", 4,
+                    "Linear-layer weights as 4-bit integers with a scale and a shift per group of up to "
+                    "128 columns; half of INT8's size again."),
+    PrecisionFormat("int2", "INT2", "int", 2,
+                    "Only four levels per weight (a scale and a shift per group): the 'too far' case. No "
+                    "prebuilt kernel: the weights are widened at every step, so it decodes slowly."),
 )}
 DEFAULT_FORMATS = ("fp32", "bf16", "fp16", "int8", "int4")
 BUNDLED_NOTE = ("The bundled file is Q4_1 (4-bit codes with a scale and minimum per block of 32, the "
                 "embedding Q8_0, 98 MB), expanded to FP32 to run in PyTorch: its 'FP32' holds 4-bit "
                 "values, and re-quantizing it to 4 bits stacks a second rounding.")
-TIED_NOTE = "INT formats quantize the linear layers only; the tied embedding / LM head stays FP32."
+TIED_NOTE = ("INT formats quantize the weights of the linear layers only (INT8: one scale per row; INT4 / "
+             "INT2: a scale and a shift per group of up to 128 columns); the tied embedding / LM head stays "
+             "FP32. They run on the int8 / int4 kernels that ship with PyTorch (nothing is compiled), which "
+             "on the CPU multiply in BF16: the layer's input is rounded to BF16, its output is FP32 again.")
 
 
 def parse_formats(text: str | Sequence[str]) -> list[str]:
@@ -67,8 +77,8 @@ ALTERNATIVE = {"fp16": "use BF16 (the CPU's half precision) or FP32", "bf16": "u
 def probe_format(name: str, device: str) -> str:
     """Run one tiny layer at the format on the device: '' when it works, else the error in one line.
 
-    This is what finds a CPU without FP16 matrix kernels or an INT4 kernel missing on a device
-    (optimum-quanto picks its kernels per device and dtype at run time).
+    This is what finds a CPU without FP16 matrix kernels. The INT formats fall back to the
+    dequantize-then-multiply path where torch has no kernel for the device, so they run anywhere.
     """
     import torch
 
@@ -76,16 +86,15 @@ def probe_format(name: str, device: str) -> str:
         return ""
     try:
         with torch.no_grad():
-            layer = torch.nn.Sequential(torch.nn.Linear(128, 128)).to(device)  # quanto swaps children
+            layer = torch.nn.Sequential(torch.nn.Linear(128, 128)).to(device)  # quantize swaps children
             x = torch.randn(2, 128, device=device)
             if FORMATS[name].kind == "dtype":
                 dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
                 layer.to(dtype)(x.to(dtype))
             else:
-                from optimum.quanto import freeze, qint2, qint4, qint8, quantize
+                from playground.core.lifecycle.quantize import quantize_model
 
-                quantize(layer, weights={"int8": qint8, "int4": qint4, "int2": qint2}[name])
-                freeze(layer)
+                quantize_model(layer, FORMATS[name].bits)
                 layer(x)
     except Exception as exc:  # any failure means the format cannot run here: say so, do not crash
         return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
@@ -127,11 +136,6 @@ def check_format(name: str, device: str) -> str:
         return "This GPU has no BF16 support: use FP16, the GPU's half precision."
     if name == "bf16" and base == "mps":
         return "BF16 is not supported on this Apple GPU: use FP16."
-    if FORMATS[name].kind == "quanto":
-        try:
-            import optimum.quanto  # noqa: F401
-        except ImportError:
-            return "INT formats need optimum-quanto: pip install 'optimum-quanto>=0.2,<0.3' (or use BF16)."
     failure = probe_format(name, device)
     if failure:
         what = {"fp16": "FP16 arithmetic", "bf16": "BF16 arithmetic"}.get(name, f"{FORMATS[name].label} kernels")
@@ -154,7 +158,7 @@ def measured_weight_bytes(model, name: str = "int8") -> int:
 
 
 def tensor_bytes(t) -> int:
-    """Bytes a tensor really holds, unwrapping quantized tensors into their inner tensors."""
+    """Bytes a tensor really holds, unwrapping tensor subclasses into their inner tensors."""
     if hasattr(t, "__tensor_flatten__"):
         names, _ = t.__tensor_flatten__()
         return sum(tensor_bytes(getattr(t, n)) for n in names)
@@ -162,8 +166,12 @@ def tensor_bytes(t) -> int:
 
 
 def weight_bytes(model) -> int:
-    """Bytes of all parameters (tied ones counted once) and buffers that hold weights."""
-    return sum(tensor_bytes(p) for p in model.parameters())
+    """Bytes of all parameters (tied ones counted once) and the codes and scales of quantized layers."""
+    from playground.core.lifecycle.quantize import WeightOnlyLinear
+
+    quantized = sum(tensor_bytes(b) for m in model.modules() if isinstance(m, WeightOnlyLinear)
+                    for b in m.buffers(recurse=False))
+    return quantized + sum(tensor_bytes(p) for p in model.parameters())
 
 
 def convert(model, name: str):
@@ -175,13 +183,10 @@ def convert(model, name: str):
     if fmt.kind == "dtype":
         dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
         return out.to(dtype).eval()
-    from optimum.quanto import freeze, qint2, qint4, qint8, quantize
+    from playground.core.lifecycle.quantize import quantize_model
 
-    qtype = {"int8": qint8, "int4": qint4, "int2": qint2}[name]
     # The LM head shares its weight with the input embedding; leave both in FP32.
-    quantize(out, weights=qtype, exclude=["lm_head"])
-    freeze(out)
-    return out.eval()
+    return quantize_model(out, fmt.bits, exclude=("lm_head",)).eval()
 
 
 def _token_batches(tokenizer, texts: Sequence[str], device: str):
@@ -198,7 +203,7 @@ def text_logits(model, tokenizer, texts: Sequence[str], device: str) -> list:
     import torch
 
     out = []
-    with torch.no_grad():  # quanto tensors break under inference_mode
+    with torch.no_grad():
         for ids in _token_batches(tokenizer, texts, device):
             out.append((ids.cpu(), model(input_ids=ids).logits[0].float().cpu()))
     return out
@@ -237,7 +242,7 @@ def greedy_tokens(model, tokenizer, prompt_ids, n: int) -> tuple[list[int], floa
     """n greedy tokens after the prompt with a KV cache, and the decode speed in tokens/s."""
     import torch
 
-    with torch.no_grad():  # quanto tensors break under inference_mode
+    with torch.no_grad():
         out = model(input_ids=prompt_ids, use_cache=True)
         past, nxt = out.cache, out.logits[0, -1].argmax()
         tokens = [int(nxt)]
@@ -381,7 +386,7 @@ def at_precision(loaded, name: str):
     if why:
         raise InputError(why)
     model = convert(loaded.model, name)
-    label = FORMATS[name].label + (" weights (quanto)" if FORMATS[name].kind == "quanto" else "")
+    label = FORMATS[name].label + (" weights" if FORMATS[name].kind == "int" else "")
     info = dataclasses.replace(loaded.info, dtype=label, memory_bytes=weight_bytes(model))
     return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=info, source=loaded.source,
                        extras={**loaded.extras, "precision": name, "precision_of": loaded})
