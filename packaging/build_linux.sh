@@ -135,6 +135,22 @@ if [ "${SKIP_SMOKE:-}" != "1" ]; then
         echo "FAILED: two GRPO steps in the bundle exited $rc (log: $BUILD/align.log)"; exit 1
     fi
     echo "ok: aligned adapter and report written in ${t_align} s"
+
+    step "Precision sweep in the bundle: FP32 / INT8 / INT4 with nothing to compile with"
+    # INT8 / INT4 run on torch's prebuilt int8 / int4 kernels; a C++ extension built at run time
+    # (as optimum-quanto did) would fail here: no compiler on PATH, CC / CXX are /bin/false.
+    mkdir -p "$home/no-compiler"
+    t0=$SECONDS; rc=0
+    env -i HOME="$home" PATH="$home/no-compiler" CC=/bin/false CXX=/bin/false LANG=C.UTF-8 "$APP/$NAME" \
+        precision --formats fp32,int8,int4 --texts 2 --new-tokens 4 --device cpu \
+        > "$BUILD/precision.log" 2>&1 || rc=$?
+    t_precision=$((SECONDS - t0))
+    grep -E '^(format|FP32|INT8|INT4) ' "$BUILD/precision.log" || tail -8 "$BUILD/precision.log"
+    if [ $rc -ne 0 ] || ! grep -Eq '^INT8 +[0-9.]+ +[0-9.]+' "$BUILD/precision.log" \
+            || ! grep -Eq '^INT4 +[0-9.]+ +[0-9.]+' "$BUILD/precision.log" || grep -q "skipped" "$BUILD/precision.log"; then
+        echo "FAILED: the precision sweep in the bundle exited $rc (log: $BUILD/precision.log)"; exit 1
+    fi
+    echo "ok: FP32, INT8 and INT4 measured in ${t_precision} s without a compiler"
     rm -rf "$home"
 
     step "Bad input: the bundled model removed from the bundle"
@@ -158,7 +174,8 @@ if [ "${SKIP_SMOKE:-}" != "1" ]; then
     env -i HOME="$link_dir" PATH=/usr/bin:/bin "$link_dir/$NAME" --version
     rm -rf "$link_dir"
     smoke_result="PASSED: first start ${t_first} s (fresh home: converts the bundled model once), \
-second start ${t_second} s, two LoRA steps with ROUGE on one dialogue ${t_finetune} s"
+second start ${t_second} s, two LoRA steps with ROUGE on one dialogue ${t_finetune} s, \
+two GRPO steps ${t_align} s, precision sweep FP32/INT8/INT4 ${t_precision} s"
     paint_result="$(first_paint "$BUILD/smoke-first.log") s after launch (first start), \
 $(first_paint "$BUILD/smoke-second.log") s (second start)"
 fi

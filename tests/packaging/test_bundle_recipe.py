@@ -220,3 +220,16 @@ def test_ci_builds_every_system_with_the_same_spec():
         assert "packaging/playground.spec" in (ROOT / script).read_text(encoding="utf-8").replace("\\", "/")
     iss = (PACKAGING / "windows" / "llm-playground.iss").read_text(encoding="utf-8")
     assert f'#define AppExe "{rules.EXE_NAME}.exe"' in iss
+
+
+def test_linux_smoke_test_runs_the_precision_sweep_where_nothing_can_compile():
+    """Issue 29 item 7: INT8 / INT4 use torch's prebuilt kernels, so the frozen app measures them with
+    no compiler on PATH and CC / CXX pointing at /bin/false (a run-time C++ build would fail there)."""
+    script = (PACKAGING / "build_linux.sh").read_text(encoding="utf-8")
+    start = script.index('step "Precision sweep in the bundle')
+    step = script[start:script.index('rm -rf "$home"', start)]
+    assert 'PATH="$home/no-compiler"' in step and "CC=/bin/false CXX=/bin/false" in step and "env -i" in step
+    assert "precision --formats fp32,int8,int4" in step
+    assert "'^INT8 +[0-9.]+ +[0-9.]+'" in step and "'^INT4 +[0-9.]+ +[0-9.]+'" in step and 'grep -q "skipped"' in step
+    assert "exit 1" in step
+    assert not re.search(r"optimum[-_.]quanto", (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
