@@ -27,9 +27,12 @@ from playground.qt.binding import Draft, bind, persist
 from playground.qt.task_slot import TaskSlot
 
 LESSON = ("<b>Quantization</b> stores each weight in fewer bits. BF16 and FP16 halve the bytes; INT8 "
-          "and INT4 keep integers plus a scale per row or group. Perplexity, the KL divergence from FP32 "
-          "and the share of equal top-1 tokens say what the rounding cost; the greedy text shows where it "
-          "first changes. On a CPU, decode speed barely moves: the memory saving is the lesson.")
+          "and INT4 quantize the weights only (of the linear layers): integers plus a scale per row (INT8, "
+          "per channel) or a scale and a shift per group of up to 128 columns (INT4). Perplexity, the KL "
+          "divergence from FP32 and the share of equal top-1 tokens say what the rounding cost; the greedy "
+          "text shows where it first changes. On a CPU, one-token decoding mostly reads weights, so fewer "
+          "bytes can decode faster (PyTorch's INT kernels also multiply in BF16 there); the memory saving "
+          "is the lesson.")
 COLUMNS = ["format", "weights MB", "perplexity", "KL from FP32", "top-1 agree", "decode tok/s"]
 
 
