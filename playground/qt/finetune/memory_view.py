@@ -90,7 +90,7 @@ class MemoryExplainer(QWidget):
         controls.addWidget(self.checkpoint_check)
         controls.addStretch(1)
         self.int8_button = button("Measure INT8", "Convert a copy of the loaded model's weights to INT8 "
-                                  "(optimum-quanto) and count the bytes they really hold: more than the estimate of "
+                                  "(PyTorch's int8 weight-only format, as the Lifecycle tab) and count the bytes they really hold: more than the estimate of "
                                   "1 byte per parameter, since the tied embedding stays FP32 and every row keeps a "
                                   "scale. Seconds.")
         controls.addWidget(self.int8_button)
