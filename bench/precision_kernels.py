@@ -55,7 +55,8 @@ def main() -> None:
     from playground.core.models.loading import load_model
     from playground.core.models.sources import ModelSource
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU {torch.backends.cpu.get_cpu_capability()}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"CPU {torch.backends.cpu.get_cpu_capability()}")
     loaded = load_model(ModelSource.parse("bundled"), device="cpu", dtype="float32")
     model, tok = loaded.model, loaded.tokenizer
     texts = P.default_texts(args.texts)
@@ -76,7 +77,8 @@ def main() -> None:
                                                       use_kernels=False).eval()
 
     reference = None
-    print(f"{'format':<8} {'weights MB':>10} {'perplexity':>10} {'KL(nats)':>9} {'top-1':>6} {'tok/s':>6} {'texts s':>7}  load")
+    print(f"{'format':<8} {'weights MB':>10} {'perplexity':>10} {'KL(nats)':>9} {'top-1':>6} {'tok/s':>6} "
+          f"{'texts s':>7}  load")
     for name, m in converted.items():
         start = time.perf_counter()
         logits = P.text_logits(m, tok, texts, "cpu")
