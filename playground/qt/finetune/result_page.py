@@ -53,6 +53,18 @@ def plain_headings(markdown: str) -> str:
     return re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", markdown, flags=re.M)
 
 
+def _is_source(loaded, source: str) -> bool:
+    """Whether ``loaded`` is the model a job's ``model.source`` names ('bundled', a folder or a Hub id)."""
+    if not source:
+        return False
+    if source == "bundled":
+        return loaded.source.kind == "bundled"
+    try:
+        return Path(source).resolve() == Path(loaded.source.ref).resolve() or source == loaded.source.ref
+    except (OSError, TypeError):
+        return source == loaded.source.ref
+
+
 class ResultPage(WizardPage):
     title = "Result"
     lesson_text = LESSON
@@ -64,6 +76,8 @@ class ResultPage(WizardPage):
         self.trained = None     # the fine-tuned LoadedModel in memory (right after a run), else None
         self.attach_task = None
         self.save_slot = TaskSlot(self.context.runner, parent=self)  # saving beside loading the result
+        self.why_slot = TaskSlot(self.context.runner, parent=self)  # why a summary is empty, beside the rest
+        self._explained: set[tuple[int, str]] = set()  # the empty cells whose reason is shown
 
         self.summary_label = self.note("")
         self.scores = QTableWidget(3, len(METRICS))
@@ -105,7 +119,9 @@ class ResultPage(WizardPage):
         self.message = self.error_label()
         buttons = hbox(self.use_check, self.save_button, self.job_button, self.forget_button, 1)
         scores_box = group("ROUGE on held-out dialogues, before and after", vbox(self.scores))
-        samples_box = group("Before / after", vbox(self.samples))
+        # Why a summary is "(empty)": said in its cell once found, and here meanwhile or when it cannot be.
+        self.empty_note = self.note("")
+        samples_box = group("Before / after", vbox(self.samples, self.empty_note))
         left = vbox(self.summary_label, buttons, self.message, scores_box, (samples_box, 1))
         right = vbox((self.chart, 1), (self.report_view, 1))
         self.body.addLayout(hbox((left, 3), (right, 2)))
@@ -169,12 +185,68 @@ class ResultPage(WizardPage):
 
     def _fill_samples(self, samples: list) -> None:
         self.samples.setRowCount(len(samples))
+        self._explained = set()
         for i, s in enumerate(samples):
             for j, key in enumerate(("reference", "before", "after")):
                 text = s.get(key, "") or ""
                 item = QTableWidgetItem(clip(text) or "(empty)")
                 item.setToolTip(text)
                 self.samples.setItem(i, j, item)
+        self._say_why_empty()
+
+    def _empty_cells(self) -> list[tuple[int, str]]:
+        samples = self.report.get("rouge", {}).get("samples", [])
+        return [(i, key) for i, s in enumerate(samples) for key in ("before", "after") if not (s.get(key) or "").strip()]
+
+    def _say_why_empty(self) -> None:
+        """Say what the "(empty)" cells mean, and find out why each one is empty with the models at hand."""
+        from playground.core.finetune.empty_output import why_empty_in_words
+
+        waiting = [c for c in self._empty_cells() if c not in self._explained]
+        if not waiting:
+            self.empty_note.setText("")
+            return
+        limit = int((self.report.get("config") or {}).get("evaluation", {}).get("max_new_tokens", 0) or 0)
+        models = self._models_at_hand()
+        how = ("Finding out which for each…" if any(models[k] is not None for _, k in waiting) else
+               "Tick 'Use in playground' to find out which for each.")
+        self.empty_note.setText(f"<b>(empty)</b>: {html.escape(why_empty_in_words(limit))}. {how}")
+        if any(models[k] is not None for _, k in waiting) and not self.why_slot.busy:
+            from playground.core.finetune.empty_output import explain_empty_samples
+
+            report = self.report
+            self.why_slot.start("why a summary is empty", lambda h: explain_empty_samples(report, models, h),
+                                on_item=self._on_why, on_finished=lambda task: self._why_finished(report))
+
+    def _models_at_hand(self) -> dict:
+        """The base and the fine-tuned model of this run where the app holds them (else None)."""
+        session = self.context.session
+        after = None
+        if self.trained is not None:
+            after = self._playable(self.trained)
+        elif session.adapter is not None and session.adapter.extras.get("run_dir") == self.run_dir and self.run_dir:
+            after = session.adapter
+        source = ((self.report.get("config") or {}).get("model") or {}).get("source", "")
+        before = session.base if session.base is not None and _is_source(session.base, source) else None
+        return {"before": before, "after": after}
+
+    def _on_why(self, item) -> None:
+        i, key, why = item
+        if not why or i >= self.samples.rowCount():
+            return
+        self._explained.add((i, key))
+        cell = QTableWidgetItem(f"(empty: {why})")
+        cell.setToolTip(f"No summary: {why}.")
+        self.samples.setItem(i, 1 if key == "before" else 2, cell)
+
+    def _why_finished(self, report: dict) -> None:
+        if report is not self.report:
+            return
+        waiting = [c for c in self._empty_cells() if c not in self._explained]
+        if not waiting:
+            self.empty_note.setText("")
+        elif self.empty_note.text().endswith("Finding out which for each…"):
+            self._say_why_empty()  # what is still unexplained says so (a model that now writes text)
 
     def snapshot(self) -> list[tuple[str, str]]:
         if not self.report:
@@ -257,6 +329,8 @@ class ResultPage(WizardPage):
         session = self.context.session
         mine = adapted is not None and adapted.extras.get("run_dir") == self.run_dir and bool(self.run_dir)
         self._set_check(mine and session.adapter_on)
+        if mine and self.report:
+            self._say_why_empty()  # the fine-tuned model is at hand now
 
     def _ask_save_artifact(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save the trained weights in…")
