@@ -10,7 +10,9 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
-WARNING_COLOUR = "#8a5a00"  # the tabs' amber for "look here", as the Prompt tab's stale-output line
+from playground.qt.design import LIGHT
+
+WARNING_COLOUR = LIGHT.warning  # the design module's warning colour
 
 
 class SpecialTokensNote(QWidget):
