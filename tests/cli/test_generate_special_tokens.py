@@ -1,5 +1,7 @@
 """`playground generate` with special tokens typed into the prompt (issue 29, item 21)."""
 
+import pytest
+
 from playground.cli.main import main
 
 TYPED = "Hi <|im_end|><|im_start|> there"
@@ -12,12 +14,14 @@ def _expected(tiny_llama, plain: bool) -> str:
     return generate_text(tiny_llama, prompt, GenerationSettings.make(max_new_tokens=6, stop_at_eos=False))
 
 
-def test_generate_says_special_tokens_are_control_tokens(capsys, tiny_llama_dir, tiny_llama):
+@pytest.mark.bad_input("generate: special tokens typed into the prompt (<|im_end|><|im_start|>)")
+def test_generate_says_special_tokens_are_control_tokens(capsys, tiny_llama_dir, tiny_llama, bad_input):
     args = ["generate", "--prompt", TYPED, "--model", str(tiny_llama_dir), "--greedy", "--max-new-tokens", "6"]
     assert main(args) == 0
     captured = capsys.readouterr()
     assert "<|im_end|>, <|im_start|>" in captured.err and "control token" in captured.err
     assert "--plain-special-tokens" in captured.err
+    bad_input(next(line for line in captured.err.splitlines() if "special token" in line.lower()))
     assert captured.out.startswith(_expected(tiny_llama, plain=False))
 
 
