@@ -192,7 +192,7 @@ def main() -> int:
     core_ms, stages_ms = [], []
     order = sort_order(logits)  # the panel sorts once per step and keeps it
     for name, value in slider_plan(args.steps):
-        s = SamplingSettings(temperature=max(5, value if name == "temperature" else 100) / 100,
+        s = SamplingSettings(do_sample=True, temperature=max(5, value if name == "temperature" else 100) / 100,
                              top_k=value if name == "top_k" else 40,
                              top_p=(value / 100) if name == "top_p" else 0.9)
         t0 = time.perf_counter()

@@ -35,7 +35,7 @@ def test_cached_steps_match_a_fresh_forward(loaded):
     assert torch.allclose(first.logits, fresh_logits(loaded, stepper.prompt_ids, []), atol=1e-5)
     gen = make_generator(0)
     for _ in range(6):
-        step = stepper.choose(SamplingSettings(temperature=1.5), gen)
+        step = stepper.choose(SamplingSettings(do_sample=True, temperature=1.5), gen)
         expect = fresh_logits(loaded, stepper.prompt_ids, stepper.tokens)
         assert torch.allclose(step.logits, expect, atol=1e-4), "cached logits drifted from a full forward"
     assert len(stepper.steps) == 7 and len(stepper.tokens) == 6
@@ -71,7 +71,7 @@ def test_rollouts_come_back_to_where_they_started(tiny_llama):
     stepper.start()
     stepper.append(stepper.current.logits.argmax().item(), how="greedy")
     here = stepper.steps
-    settings = SamplingSettings(temperature=1.5, seed=3)
+    settings = SamplingSettings(do_sample=True, temperature=1.5, seed=3)
     runs = list(compare_rollouts(stepper, 6, settings, runs=5))
     assert [r.label for r in runs] == ["greedy", "seed 3", "seed 4", "seed 5", "seed 6", "seed 7"]
     assert all(len(r.token_ids) == 6 for r in runs)
