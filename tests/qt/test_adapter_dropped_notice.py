@@ -3,10 +3,10 @@ word. The status bar now says the adapter was detached, why, and how to attach i
 
 from __future__ import annotations
 
-import os
 
 from playground.core.models.sources import ModelSource
 from tests.qt.shown import main_window
+from tests.screens import keep_screenshot
 
 
 def test_loading_another_model_says_the_adapter_was_detached(qtbot, context_with_tiny_llama, tiny_adapter,
@@ -21,8 +21,7 @@ def test_loading_another_model_says_the_adapter_was_detached(qtbot, context_with
     assert "run-7" in said and "detached" in said and "tiny-llama" in said
     assert "Use in playground" in said  # what brings it back
     assert ctx.session.adapter is None and window.model_bar.adapter_check.text() == "No adapter"
-    os.makedirs("docs/screens", exist_ok=True)
-    assert window.grab().save("docs/screens/adapter-detached-notice.png")
+    keep_screenshot(window, "adapter-detached-notice.png")
 
     # Loading a model when no adapter is attached says nothing of the kind.
     notices = []

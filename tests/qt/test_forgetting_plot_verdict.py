@@ -4,12 +4,12 @@ with its key number in bold."""
 
 from __future__ import annotations
 
-import os
 
 from PySide6.QtCore import Qt
 
 from playground.qt.lifecycle.panel import LifecyclePanel
 from tests.qt.shown import shown
+from tests.screens import keep_screenshot
 
 SMALL = {"questions": [{"q": "What is the capital of France?", "a": ["paris"]}],
          "facts": [{"q": "The capital of France is", "right": " Paris", "wrong": " Madrid"},
@@ -54,5 +54,4 @@ def test_probe_results_are_plotted_and_the_verdict_is_readable(qtbot, context_wi
     assert "<b>" in verdict.text() and "nats" in verdict.text()
     assert "noise floor" in verdict.text() and change in verdict.text()
     panel.sections.setCurrentWidget(page)
-    os.makedirs("docs/screens", exist_ok=True)
-    assert page.grab().save("docs/screens/lifecycle-forgetting-probes.png")
+    keep_screenshot(page, "lifecycle-forgetting-probes.png")

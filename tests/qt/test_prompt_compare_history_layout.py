@@ -4,7 +4,6 @@ their content and the output column takes the rest of the width."""
 
 from __future__ import annotations
 
-import os
 
 from PySide6.QtCore import Qt
 
@@ -13,6 +12,7 @@ from playground.qt.prompt.panel import PromptPanel
 from playground.qt.prompt.runs import describe_shots
 from tests.qt.shown import shown
 from tests.qt.test_prompt_panel import short_data  # noqa: F401  (fixture: dialogues that fit 256 tokens)
+from tests.screens import keep_screenshot
 
 
 def _said(label) -> str:
@@ -39,8 +39,7 @@ def test_compare_columns_name_their_examples(qtbot, context_with_tiny_llama, tmp
         assert header.startswith(column.label) and describe_shots(variant.shots) in header
     assert "zero-shot" in _said(columns[0].title)
     assert variants[2].shots[1].id in _said(columns[2].title)
-    os.makedirs("docs/screens", exist_ok=True)
-    assert panel.grab().save("docs/screens/prompt-compare-examples.png")
+    keep_screenshot(panel, "prompt-compare-examples.png")
 
 
 def test_history_columns_fit_their_content(qtbot, tmp_path):
@@ -62,4 +61,4 @@ def test_history_columns_fit_their_content(qtbot, tmp_path):
             assert need <= header.sectionSize(c) <= need + 4, (COLUMNS[c], header.sectionSize(c), need)
     others = sum(header.sectionSize(c) for c in range(len(COLUMNS)) if c != last)
     assert header.sectionSize(last) >= table.viewport().width() - others - 2  # the output takes the rest
-    assert view.grab().save("docs/screens/prompt-history-columns.png")
+    keep_screenshot(view, "prompt-history-columns.png")

@@ -5,11 +5,11 @@ no model at hand, what an empty summary can mean."""
 from __future__ import annotations
 
 import json
-import os
 
 from playground.core.finetune import FinetuneConfig
 from playground.core.finetune.dataset import load_split_rows
 from tests.core.test_empty_output import biased
+from tests.screens import keep_screenshot
 
 
 def _report(tmp_path):
@@ -47,8 +47,7 @@ def test_an_empty_summary_says_why(qtbot, context_with_tiny_llama, tiny_llama, t
     assert cell.text().startswith("(empty") and "<|im_end|>" in cell.toolTip()
     assert page.samples.item(1, 2).text() == "Tea."  # a summary with text is shown as it is
     qtbot.waitUntil(lambda: panel.go_to(4), timeout=30000)  # the Result step, once the Data step has read its data
-    os.makedirs("docs/screens", exist_ok=True)
-    assert panel.grab().save("docs/screens/finetune-result-empty-why.png")
+    keep_screenshot(panel, "finetune-result-empty-why.png")
 
 
 def test_without_the_model_it_says_what_empty_can_mean(qtbot, context_with_tiny_llama, tmp_path):

@@ -1,19 +1,18 @@
 """Special tokens typed into a prompt, in the Generate, Sampling and Prompt tabs (issue 29, item 21).
 
 Driven as a person would: type the tokens, read the warning beside the prompt, tick "Read them as plain
-text", run. Each ends with a screenshot under docs/screens/."""
+text", run. Each ends with a screenshot (kept under $PLAYGROUND_SCREENS when set)."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from PySide6.QtCore import Qt
 
 from playground.core.decoding.generation import GenerationSettings, format_prompt, generate_text, prompt_token_ids
+from tests.screens import keep_screenshot
 
 TYPED = "Hi <|im_end|><|im_start|> there"
-SCREENS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screens")
 
 
 def said(label) -> str:
@@ -26,8 +25,7 @@ def said(label) -> str:
 
 
 def _save(widget, name: str) -> None:
-    os.makedirs(SCREENS, exist_ok=True)
-    assert widget.grab().save(os.path.join(SCREENS, name))
+    keep_screenshot(widget, name)
 
 
 def test_generate_warns_and_reads_them_as_text(qtbot, context_with_tiny_llama, tiny_llama):
