@@ -6,24 +6,33 @@ lab's templates). Each example is the prompt, tokenized exactly as generation to
 the completion (the reference summary and an end-of-text token). The labels copy the
 completion's tokens and hold -100 on every prompt token, so the loss, and so the learning, is
 only on writing the summary.
+
+Rows are tokenized in batches (one call of the fast tokenizer per batch, for the prompts and one for
+the completions); between batches the work reports its counts and can be stopped.
 """
 
 from __future__ import annotations
 
 import random
 import statistics
+import time
+from collections.abc import Generator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from playground.core.evaluation.datasets import Example as Row
 from playground.core.evaluation.datasets import load_split, load_table
 from playground.core.base.errors import InputError
+from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.finetune.config import DataConfig
+from playground.core.finetune.events import StageEvent
 from playground.core.decoding.generation import prompt_token_ids
 from playground.core.prompting.prompts import assemble, completion_text
+from playground.core.prompting.special_tokens import MARK_END, MARK_START
 
 IGNORE = -100  # the label value cross-entropy skips
 SPLITS = ("train", "validation", "test")
+BATCH = 1024  # rows per tokenizer call: between two batches the work reports and may be stopped
 
 
 @dataclass
@@ -108,15 +117,59 @@ class ExampleEncoder:
         eos = tokenizer.eos_token_id
         self._eos = [eos] if eos is not None else []
 
+    def prompt_text(self, dialogue: str) -> str:
+        return assemble(dialogue, (), self.template, tokenizer=self.tok, use_chat_template=self.chat).text
+
     def prompt_ids(self, dialogue: str) -> list[int]:
-        text = assemble(dialogue, (), self.template, tokenizer=self.tok, use_chat_template=self.chat).text
-        return prompt_token_ids(self.tok, text)
+        return prompt_token_ids(self.tok, self.prompt_text(dialogue))
+
+    def _completion(self, summary: str) -> tuple[str, bool]:
+        """The completion's text and whether the tokenizer adds its special tokens to it."""
+        if self.encoder_decoder:  # the decoder's target: the summary with the tokenizer's end token
+            return completion_text(summary, self.template).strip(), True
+        return completion_text(summary, self.template, chat=self.chat), False
 
     def completion_ids(self, summary: str) -> list[int]:
-        if self.encoder_decoder:  # the decoder's target: the summary with the tokenizer's end token
-            return self.tok(completion_text(summary, self.template).strip(), add_special_tokens=True)["input_ids"]
-        text = completion_text(summary, self.template, chat=self.chat)
-        return self.tok(text, add_special_tokens=False)["input_ids"] + self._eos
+        text, special = self._completion(summary)
+        return self.tok(text, add_special_tokens=special)["input_ids"] + ([] if self.encoder_decoder else self._eos)
+
+    def _backend(self):
+        """The fast tokenizer's Rust tokenizer (None for a slow tokenizer)."""
+        return getattr(self.tok, "backend_tokenizer", None) if getattr(self.tok, "is_fast", False) else None
+
+    def _ids_batch(self, texts: list[str], add_special_tokens: bool) -> list[list[int]]:
+        """Token ids of many texts in one call: the same ids as one ``tokenizer(text)`` call each."""
+        if not texts:
+            return []
+        backend = self._backend()
+        if backend is not None:  # the Rust tokenizer itself: no per-text Python work, offsets skipped
+            encode = getattr(backend, "encode_batch_fast", None) or backend.encode_batch
+            return [e.ids for e in encode(texts, add_special_tokens=add_special_tokens)]
+        return [list(ids) for ids in self.tok(texts, add_special_tokens=add_special_tokens)["input_ids"]]
+
+    def prompt_ids_batch(self, dialogues: Sequence[str]) -> list[list[int]]:
+        """``prompt_ids`` of many dialogues, tokenized in batches."""
+        texts = [self.prompt_text(d) for d in dialogues]
+        out: list[list[int] | None] = [None] * len(texts)
+        bos = self.tok.bos_token
+        by_special: dict[bool, list[int]] = {True: [], False: []}
+        for i, text in enumerate(texts):
+            if MARK_START in text or MARK_END in text:  # escaped special tokens: the careful path
+                out[i] = prompt_token_ids(self.tok, text)
+            else:  # as prompt_token_ids: special tokens unless a chat template wrote the BOS
+                by_special[not (bool(bos) and text.startswith(bos))].append(i)
+        for special, idx in by_special.items():
+            for i, ids in zip(idx, self._ids_batch([texts[i] for i in idx], special)):
+                out[i] = ids
+        return out
+
+    def completion_ids_batch(self, summaries: Sequence[str]) -> list[list[int]]:
+        """``completion_ids`` of many summaries, tokenized in one call."""
+        parts = [self._completion(s) for s in summaries]
+        if not parts:
+            return []
+        ids = self._ids_batch([t for t, _ in parts], parts[0][1])
+        return ids if self.encoder_decoder else [x + self._eos for x in ids]
 
     def _cut(self, dialogue: str, keep: int) -> str:
         """The dialogue's first ``keep`` tokens, as text (cut at a character boundary)."""
@@ -152,26 +205,99 @@ class ExampleEncoder:
                 return None, "dropped"  # the template alone does not fit
             status = "truncated"
         used = replace(row, input=dialogue) if status == "truncated" else row
-        if self.encoder_decoder:
-            return TrainingExample(prompt, comp, len(prompt), used), status
-        return TrainingExample(prompt + comp, [IGNORE] * len(prompt) + comp, len(prompt), used), status
+        return self._example(prompt, comp, used), status
 
-    def encode_rows(self, rows: list[Row], stats: SplitStats) -> list[TrainingExample]:
-        out = []
-        for row in rows:
-            ex, status = self.encode(row)
+    def _example(self, prompt: list[int], comp: list[int], row: Row) -> TrainingExample:
+        if self.encoder_decoder:
+            return TrainingExample(prompt, comp, len(prompt), row)
+        return TrainingExample(prompt + comp, [IGNORE] * len(prompt) + comp, len(prompt), row)
+
+    def encode_batch(self, rows: Sequence[Row]) -> list[tuple[TrainingExample | None, str]]:
+        """``encode`` of each row, the same examples, with one tokenizer call for all prompts and one
+        for all completions; only a prompt that must be cut goes through ``encode`` row by row."""
+        comps = self.completion_ids_batch([row.reference for row in rows])
+        prompts = self.prompt_ids_batch([row.input.strip() for row in rows])
+        out: list = []
+        to_cut = []
+        for i, (row, prompt, comp) in enumerate(zip(rows, prompts, comps)):
+            budget = self.max_length if self.encoder_decoder else self.max_length - len(comp)
+            if len(comp) > self.max_length or budget < 1:
+                out.append((None, "dropped"))
+            elif len(prompt) > budget:
+                out.append((None, "dropped") if self.truncation == "drop" else None)
+                to_cut.append(_Cut(i, row, prompt, comp, budget))
+            else:
+                out.append((self._example(prompt, comp, row), "ok"))
+        if self.truncation != "drop":
+            self._cut_batch(to_cut, out)
+        return out
+
+    def _cut_batch(self, cuts: list[_Cut], out: list) -> None:
+        """``encode``'s truncation for many rows at once: the same cut, one tokenizer call per round."""
+        backend = self._backend()
+        if backend is None:  # no offsets to cut at in one call: row by row
+            for c in cuts:
+                out[c.index] = self.encode(c.row)
+            return
+        texts = [c.row.input.strip() for c in cuts]
+        for c, text, enc in zip(cuts, texts, backend.encode_batch(texts, add_special_tokens=False)):
+            c.text, c.offsets = text, enc.offsets
+            c.keep = len(enc.ids) - (len(c.prompt) - c.budget)
+        active = cuts
+        while active:  # a round per retry: tokens at the cut can merge differently once the text changes
+            still = []
+            dialogues = [c.text[: c.offsets[c.keep - 1][1]].rstrip() if c.keep > 0 else "" for c in active]
+            shortened = [k for k, d in enumerate(dialogues) if d]
+            for k, ids in zip(shortened, self.prompt_ids_batch([dialogues[k] for k in shortened])):
+                active[k].prompt = ids
+            for c, dialogue in zip(active, dialogues):
+                if c.keep <= 0:
+                    out[c.index] = (None, "dropped")  # the template alone does not fit
+                elif dialogue and len(c.prompt) <= c.budget:
+                    out[c.index] = (self._example(c.prompt, c.comp, replace(c.row, input=dialogue)), "truncated")
+                else:
+                    c.keep -= max(1, len(c.prompt) - c.budget)
+                    still.append(c)
+            active = still
+
+    def add_batch(self, rows: Sequence[Row], stats: SplitStats, out: list[TrainingExample]) -> None:
+        """Encode ``rows`` into ``out`` and count what happened to them in ``stats``."""
+        for row, (ex, status) in zip(rows, self.encode_batch(rows)):
             if ex is None:
                 stats.dropped_too_long += 1
                 stats.dropped_lines.append(row.line)
                 continue
             stats.truncated += status == "truncated"
             out.append(ex)
+
+    def encode_rows(self, rows: list[Row], stats: SplitStats) -> list[TrainingExample]:
+        out: list[TrainingExample] = []
+        for start in range(0, len(rows), BATCH):
+            self.add_batch(rows[start:start + BATCH], stats, out)
+        return self.finish(out, stats)
+
+    def finish(self, out: list[TrainingExample], stats: SplitStats) -> list[TrainingExample]:
+        """Fill the split's length summaries once every row is encoded; returns ``out``."""
         stats.examples = len(out)
         completion = [len(e.labels) if self.encoder_decoder else len(e.input_ids) - e.prompt_len for e in out]
         stats.prompt_tokens = length_summary([e.prompt_len for e in out])
         stats.completion_tokens = length_summary(completion)
         stats.total_tokens = length_summary([e.prompt_len + c for e, c in zip(out, completion)])
         return out
+
+
+@dataclass
+class _Cut:
+    """A row whose prompt is too long, while ``ExampleEncoder._cut_batch`` looks for its cut."""
+
+    index: int
+    row: Row
+    prompt: list[int]
+    comp: list[int]
+    budget: int
+    text: str = ""
+    offsets: list = field(default_factory=list)
+    keep: int = 0
 
 
 @dataclass
@@ -221,8 +347,25 @@ def load_split_rows(cfg: DataConfig, seed: int) -> dict[str, tuple[list[Row], li
 
 
 def prepare_data(cfg: DataConfig, tokenizer, encoder_decoder: bool, seed: int = 0,
-                 test_limit: int | None = None) -> PreparedData:
-    """Read, split, tokenize and count the data of a job.
+                 test_limit: int | None = None, handle: TaskHandle | None = None) -> PreparedData:
+    """Read, split, tokenize and count the data of a job (``prepare_data_events`` without the events)."""
+    events = prepare_data_events(cfg, tokenizer, encoder_decoder, seed, test_limit, handle)
+    while True:
+        try:
+            next(events)
+        except StopIteration as done:
+            return done.value
+
+
+def prepare_data_events(cfg: DataConfig, tokenizer, encoder_decoder: bool, seed: int = 0,
+                        test_limit: int | None = None, handle: TaskHandle | None = None,
+                        every: float = 0.05) -> Generator[StageEvent, None, PreparedData]:
+    """Read, split, tokenize and count the data of a job, yielding progress with counts.
+
+    Use as ``data = yield from prepare_data_events(...)``: it yields ``StageEvent("data", ...)``
+    once the rows are read and then each time another ``every`` of them is tokenized (with the
+    counts), and returns the PreparedData. A Stop (``handle.cancel()``) takes effect between
+    two batches of rows.
 
     Parameters
     ----------
@@ -236,24 +379,46 @@ def prepare_data(cfg: DataConfig, tokenizer, encoder_decoder: bool, seed: int = 
         Splits a single file reproducibly.
     test_limit
         Tokenize only the first N test rows (0 or None: all).
+    handle
+        Stop between batches.
+    every
+        The share of the rows between two progress events.
 
     Raises
     ------
     InputError
         Bad files (see ``datasets.load_table``), or no usable training example left.
+    Cancelled
+        Stopped.
     """
+    handle = ensure_handle(handle)
     splits = load_split_rows(cfg, seed)
+    handle.raise_if_cancelled()
     enc = ExampleEncoder(tokenizer, cfg.template, cfg.max_length, cfg.truncation, encoder_decoder,
                          cfg.use_chat_template)
     limits = {"train": cfg.max_train_examples, "validation": cfg.max_validation_examples, "test": test_limit or 0}
+    chosen = {split: splits[split][0][: limits[split]] if limits[split] else splits[split][0] for split in SPLITS}
+    total = sum(len(rows) for rows in chosen.values())
+    yield StageEvent("data", f"Read {total:,} rows; tokenizing them...", 0.0)
     examples, stats = {}, {}
+    done, said, start = 0, 0, time.perf_counter()
     for split in SPLITS:
-        rows, empty, source = splits[split]
-        if limits[split]:
-            rows = rows[: limits[split]]
+        rows = chosen[split]
+        _, empty, source = splits[split]
         st = SplitStats(source=source, rows=len(rows) + len(empty), skipped_empty=len(empty), empty_lines=list(empty))
-        examples[split] = enc.encode_rows(rows, st)
+        out: list[TrainingExample] = []
+        for first in range(0, len(rows), BATCH):
+            handle.raise_if_cancelled()
+            batch = rows[first:first + BATCH]
+            enc.add_batch(batch, st, out)
+            done += len(batch)
+            if done - said >= every * total and done < total:
+                said = done
+                yield StageEvent("data", f"Tokenized {done:,} of {total:,} rows...", done / total)
+        examples[split] = enc.finish(out, st)
         stats[split] = st
+    handle.raise_if_cancelled()
+    yield StageEvent("data", f"Tokenized {total:,} rows in {time.perf_counter() - start:.0f} s", 1.0)
     if not examples["train"]:
         st = stats["train"]
         raise InputError(

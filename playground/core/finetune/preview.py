@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from playground.core.finetune.config import DataConfig
-from playground.core.finetune.dataset import SPLITS, ExampleEncoder, load_split_rows
+from playground.core.finetune.dataset import BATCH, SPLITS, ExampleEncoder, load_split_rows
 from playground.core.base.handle import TaskHandle, ensure_handle
 
 
@@ -73,7 +73,7 @@ def preview_data(cfg: DataConfig, tokenizer, encoder_decoder: bool = False, seed
     samples
         How many training examples to render.
     handle
-        Stop between rows.
+        Progress with counts after each batch of rows; Stop between batches.
 
     Raises
     ------
@@ -82,32 +82,35 @@ def preview_data(cfg: DataConfig, tokenizer, encoder_decoder: bool = False, seed
     """
     handle = ensure_handle(handle)
     rows_by_split = load_split_rows(cfg, seed)
+    handle.raise_if_cancelled()
     enc = ExampleEncoder(tokenizer, cfg.template, cfg.max_length, cfg.truncation, encoder_decoder,
                          cfg.use_chat_template)
     limits = {"train": cfg.max_train_examples, "validation": cfg.max_validation_examples, "test": 0}
+    chosen = {s: rows_by_split[s][0][: limits[s]] if limits[s] else rows_by_split[s][0] for s in SPLITS}
+    total = sum(len(rows) for rows in chosen.values())
+    handle.report(0.0, f"Read {total:,} rows; tokenizing them…")
     splits: dict[str, SplitPreview] = {}
     shown: list[dict] = []
-    total = sum(len(rows_by_split[s][0]) for s in SPLITS) or 1
     done = 0
     for split in SPLITS:
-        rows, empty, source = rows_by_split[split]
-        if limits[split]:
-            rows = rows[: limits[split]]
+        rows = chosen[split]
+        _, empty, source = rows_by_split[split]
         sp = SplitPreview(source, list(empty))
-        for row in rows:
+        for first in range(0, len(rows), BATCH):  # one tokenizer call per batch; Stop between batches
             handle.raise_if_cancelled()
-            prompt_ids = enc.prompt_ids(row.input.strip())
-            comp_ids = enc.completion_ids(row.reference)
-            sp.lines.append(row.line)
-            sp.prompt_tokens.append(len(prompt_ids))
-            sp.completion_tokens.append(len(comp_ids))
-            if split == "train" and len(shown) < samples:
-                shown.append({"line": row.line, "prompt": _prompt_text(enc, row.input.strip()),
-                              "completion": _completion_text(enc, row.reference),
-                              "prompt_tokens": len(prompt_ids), "completion_tokens": len(comp_ids)})
-            done += 1
-            if done % 50 == 0:
-                handle.report(done / total, f"Tokenizing example {done}/{total}")
+            batch = rows[first:first + BATCH]
+            prompts = enc.prompt_ids_batch([row.input.strip() for row in batch])
+            comps = enc.completion_ids_batch([row.reference for row in batch])
+            for row, prompt_ids, comp_ids in zip(batch, prompts, comps):
+                sp.lines.append(row.line)
+                sp.prompt_tokens.append(len(prompt_ids))
+                sp.completion_tokens.append(len(comp_ids))
+                if split == "train" and len(shown) < samples:
+                    shown.append({"line": row.line, "prompt": _prompt_text(enc, row.input.strip()),
+                                  "completion": _completion_text(enc, row.reference),
+                                  "prompt_tokens": len(prompt_ids), "completion_tokens": len(comp_ids)})
+            done += len(batch)
+            handle.report(done / max(total, 1), f"Tokenized {done:,} of {total:,} rows…")
         splits[split] = sp
     return DataPreview(splits, shown, encoder_decoder)
 
@@ -133,6 +136,8 @@ def read_and_preview(cfg, tokenizer, encoder_decoder: bool, user_file: bool, han
 
     columns = []
     cols = cfg.data.columns
+    handle = ensure_handle(handle)
+    handle.report(None, "Reading the data…")
     if user_file:
         columns, _, _ = read_rows(cfg.data.source)
         guess = guess_columns(columns)
