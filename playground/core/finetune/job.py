@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from playground.core.base.errors import Cancelled, InputError, writing
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
-from playground.core.finetune.dataset import prepare_data
+from playground.core.finetune.dataset import prepare_data_events
 from playground.core.finetune.divergence import DivergedError, refuse_nonfinite
 from playground.core.finetune.events import (
     DataEvent,
@@ -278,8 +278,8 @@ def _load_model_and_data(cfg: FinetuneConfig, acc, handle: TaskHandle):
         cfg.data.max_length = window
     handle.raise_if_cancelled()
     yield StageEvent("data", "Reading and tokenizing the data...")
-    data = prepare_data(cfg.data, loaded.tokenizer, loaded.is_encoder_decoder, cfg.training.seed,
-                        cfg.evaluation.test_examples)
+    data = yield from prepare_data_events(cfg.data, loaded.tokenizer, loaded.is_encoder_decoder, cfg.training.seed,
+                                          cfg.evaluation.test_examples, handle)  # counts; Stop between batches
     test_rows = data.test_rows(cfg.evaluation.test_examples) if cfg.evaluation.test_examples else []
     yield DataEvent({k: v.to_dict() for k, v in data.stats.items()})
     return loaded, data, test_rows
