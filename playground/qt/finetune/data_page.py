@@ -43,9 +43,16 @@ class DataPage(WizardPage):
         super().__init__(wizard, parent)
         self.error: tuple[str, str] | None = None
         self.task = None
+        self.stopped = False  # the person stopped the last read: nothing is read until they ask again
         self.file_columns: list[str] = []
         self.look = DataLook()
         self.look.mapping_button.clicked.connect(self.focus_mapping)
+        # Reading and tokenizing a big file takes a while: its counts show in the status, with a Stop.
+        self.stop_button = QPushButton("Stop reading")
+        self.stop_button.setToolTip("Stop reading and tokenizing the data (Esc). Read it again with the same button.")
+        self.stop_button.setVisible(False)
+        self.stop_button.clicked.connect(self._stop_or_read_again)
+        self.look.layout().insertWidget(1, self.stop_button)
         # the parts a person (and a test) looks at
         self.sizes_label, self.problem_label = self.look.sizes_label, self.look.problem_label
         self.mapping_button, self.histogram = self.look.mapping_button, self.look.histogram
@@ -226,6 +233,8 @@ class DataPage(WizardPage):
     def problem(self) -> str:
         if self.error is not None:
             return f"The data cannot be used yet: {self.error[0]}"
+        if self.stopped:
+            return "Reading the data was stopped: read it again to go on."
         if self.task is not None or self._analyze_timer.isActive():
             return "The data is still being read: one moment."
         if self.preview is None:
@@ -235,7 +244,8 @@ class DataPage(WizardPage):
         return ""
 
     def enter(self) -> None:
-        if self.preview is None and self.error is None and self.task is None and not self._analyze_timer.isActive():
+        if (self.preview is None and self.error is None and self.task is None and not self.stopped
+                and not self._analyze_timer.isActive()):  # a read the person stopped waits for them
             self.analyze()
 
     def on_model_changed(self, loaded) -> None:
@@ -271,6 +281,10 @@ class DataPage(WizardPage):
             self._show_error(*describe_exception(exc))
             return
         self.look.status("Reading and tokenizing the data…")
+        self.stopped = False
+        self.stop_button.setText("Stop reading")
+        self.stop_button.setShortcut("Esc")
+        self.stop_button.setVisible(True)
         tok, enc_dec = loaded.tokenizer, loaded.is_encoder_decoder
 
         def work(handle):
@@ -280,11 +294,29 @@ class DataPage(WizardPage):
 
         # A newer analysis supersedes this one in the slot: its late results are dropped there.
         self.task = self.slot.start("read the training data", work, on_done=self._analyzed,
-                                    on_failed=self._analyze_failed, on_finished=self._task_finished)
+                                    on_failed=self._analyze_failed, on_finished=self._task_finished,
+                                    on_progress=self._reading_progress)
+
+    def _reading_progress(self, fraction, message: str) -> None:
+        if message:
+            self.look.status(message)  # "Tokenized 12,288 of 200,000 rows…"
+
+    def _stop_or_read_again(self) -> None:
+        if self.task is None:
+            self.analyze()
+            return
+        self.task.cancel()
+        self.task = None
+        self.stopped = True
+        self.look.status("Stopped reading the data. Change a setting, or read it again.")
+        self.stop_button.setText("Read the data again")
+        self.stop_button.setShortcut("")
 
     def _task_finished(self, task) -> None:
         if self.task is task:
             self.task = None
+        if self.task is None and not self.stopped:
+            self.stop_button.setVisible(False)
 
     def _analyze_failed(self, message: str, hint: str) -> None:
         self.task = None
