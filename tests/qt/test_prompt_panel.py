@@ -93,7 +93,9 @@ def test_compare_zero_one_k_shows_three_scored_columns(qtbot, panel):
         panel.compare_button.click()
         assert panel.task is not None, panel.message.text()
     cols = panel.compare_view.columns
-    assert [c.title.text() for c in cols] == ["<b>0-shot</b>", "<b>1-shot</b>", "<b>2-shot</b>"]
+    titles = [c.title.text() for c in cols]
+    assert [t.split("<br>")[0] for t in titles] == ["<b>0-shot</b>", "<b>1-shot</b>", "<b>2-shot</b>"]
+    assert "none (zero-shot)" in titles[0] and all("examples:" in t for t in titles)  # each names its examples
     assert panel.compare_view.scored == 3
     assert all("ROUGE-1" in c.scores.text() and "prompt tokens" in c.scores.text() for c in cols)
     tokens = [c.result.prompt_tokens for c in cols]

@@ -264,6 +264,8 @@ above 1 flattens (more varied, more mistakes).</li>
         """A masked-LM encoder does not continue text: it guesses the masked tokens, all at once."""
         from playground.core.models.encoder import fill_mask
 
+        self._run_model, self._run_settings = loaded.info.name, None
+
         text = self.prompt_edit.toPlainText()
         self.output_edit.clear()
         self.output_text = ""
@@ -337,8 +339,9 @@ above 1 flattens (more varied, more mistakes).</li>
         self.generate_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         if self.tokens:
-            s = self._run_settings
-            how = f"{s.sampling.describe()}, seed {s.seed}" if not s.sampling.greedy else "greedy"
+            s = self._run_settings  # None after a masked-LM fill: no decoding settings were used
+            how = ("the masked-LM head's guesses" if s is None else
+                   f"{s.sampling.describe()}, seed {s.seed}" if not s.sampling.greedy else "greedy")
             model = getattr(self, "_run_model", "")
             self.session_runs.append((f"Prompt ({model}, {how}, {self.tokens} tokens{note})",
                                       f"{self.prompt_edit.toPlainText()}\n\n→ {self.output_text}"))
