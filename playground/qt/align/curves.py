@@ -29,6 +29,10 @@ class AlignCurves(QWidget):
             self.axes[key], self.data[key] = ax, ([], [])
         for ax in axes[1]:
             ax.set_xlabel("step", fontsize=8)
+        from playground.qt.widgets.plot import EmptyState
+
+        self.empty = EmptyState(self.figure, "The reward, the KL to the reference, the entropy and the monitor's\n"
+                                             "ROUGE-L appear here, step by step, once you press Start.")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.canvas)
@@ -37,6 +41,7 @@ class AlignCurves(QWidget):
         for key in self.data:
             self.data[key] = ([], [])
             self.lines[key].set_data([], [])
+        self.empty.show(True)
         self.canvas.draw_idle()
 
     def add(self, key: str, step: int, value: float) -> None:
@@ -44,6 +49,7 @@ class AlignCurves(QWidget):
         xs.append(step)
         ys.append(value)
         self.lines[key].set_data(xs, ys)
+        self.empty.show(False)
         ax = self.axes[key]
         ax.relim()
         ax.autoscale_view()

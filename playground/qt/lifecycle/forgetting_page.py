@@ -150,6 +150,11 @@ class ForgettingPage(QWidget):
         from playground.core.lifecycle.forgetting_run import draw
 
         draw(self.ax, [])
+        from playground.qt.widgets.plot import EmptyState
+
+        self.empty = EmptyState(self.figure, "Each model's fact margin (before, after, and the noise floor)\n"
+                                             "appears here once the probes run, or at once for a run\n"
+                                             "checked before.")
         column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1), self.verdict],
                            self.canvas)
         context.sig_adapter_changed.connect(lambda _=None: self.refresh_runs())
@@ -173,6 +178,7 @@ class ForgettingPage(QWidget):
         self.results = [r for r in self.results if (r if isinstance(r, dict) else r.to_dict())["run"] != saved["run"]]
         self.results.append(saved)
         draw(self.ax, self.results)
+        self.empty.show(False)
         self.canvas.draw_idle()
         self.bar.message.setText("Checked before (forgetting.json in the run folder). Run the probes to "
                                  "measure again.")
@@ -266,6 +272,7 @@ class ForgettingPage(QWidget):
                             if (r if isinstance(r, dict) else r.to_dict())["run"] != result.run] + [result]
             self.verdict.setText(verdict_html(result.describe()))
             draw(self.ax, self.results)
+            self.empty.show(False)
             self.canvas.draw_idle()
             return
         _, label, result, extra = item
@@ -278,6 +285,7 @@ class ForgettingPage(QWidget):
         self._add_table_row([label, f"{result.questions_passed}/{len(result.question_pass)}",
                              f"{result.facts_right}/{len(result.margins)}", f"{result.mean_margin:.2f}", changed])
         draw_probes(self.ax, self.rows)  # a picked run's learning-against-forgetting plot follows its row
+        self.empty.show(False)
         self.canvas.draw_idle()
         if extra is not None and "noise" in extra:
             from playground.core.lifecycle.forgetting import ForgettingReport

@@ -66,6 +66,10 @@ class PrecisionPage(QWidget):
         self.ax.set_xlabel("weight memory (MB)")
         self.ax.set_ylabel("perplexity on 20 test summaries")
         self.points = self.ax.scatter([], [])
+        from playground.qt.widgets.plot import EmptyState
+
+        self.empty = EmptyState(self.figure, "Each format's perplexity against its weight memory appears\n"
+                                             "here, one point per format, once the sweep runs.")
         self.point_labels = []
         self.use_combo = QComboBox()
         for name, fmt in FORMATS.items():
@@ -183,6 +187,7 @@ class PrecisionPage(QWidget):
             self.point_labels.append(self.ax.annotate(
                 r.label, (x, y), fontsize=8, xytext=(-4, -10) if twin else (3, 3), textcoords="offset points",
                 ha="right" if twin else "left"))
+        self.empty.show(not done)
         self.ax.relim()
         self.ax.update_datalim(list(zip(xs, ys)))
         self.ax.autoscale_view()

@@ -57,3 +57,26 @@ def make_canvas(width: float = 6.0, height: float = 4.5, min_size: tuple[int, in
     canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     canvas.setMinimumSize(*min_size)
     return figure, canvas
+
+
+class EmptyState:
+    """A sentence in place of a chart's axes until the chart has something to show.
+
+    Empty axes with made-up ticks (-0.04…0.04, a negative perplexity) tell a learner nothing; the
+    sentence says what will appear and after which action (issue 28). ``show(empty)`` switches.
+    """
+
+    def __init__(self, figure, sentence: str, axes=None) -> None:
+        self.axes = list(axes if axes is not None else figure.axes)
+        self.text = figure.text(0.5, 0.5, sentence, ha="center", va="center", fontsize=10, color="#3d3d3d",
+                                wrap=True)
+        self.show(True)
+
+    def show(self, empty: bool) -> None:
+        for ax in self.axes:
+            ax.set_visible(not empty)
+        self.text.set_visible(empty)
+
+    @property
+    def empty(self) -> bool:
+        return self.text.get_visible()
