@@ -55,7 +55,7 @@ def main() -> None:
 
     from playground.core.base.handle import TaskHandle
     from playground.core.finetune.config import FinetuneConfig
-    from playground.core.finetune.dataset import prepare_data_events
+    from playground.core.finetune.prepare import prepare_data_events
     from playground.core.finetune.preview import read_and_preview
     from playground.core.models.bundled import ensure_bundled_cache
 

@@ -79,7 +79,7 @@ def run_baseline(args, tmp: str) -> dict:
         TrainingArguments,
     )
 
-    from playground.core.finetune.dataset import prepare_data
+    from playground.core.finetune.prepare import prepare_data
     from playground.core.finetune.loss import loss_totals
     from playground.core.models.sources import ModelSource
     from playground.core.models.loading import load_model

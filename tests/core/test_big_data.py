@@ -10,6 +10,7 @@ from playground.core.base.errors import Cancelled
 from playground.core.base.handle import TaskHandle
 from playground.core.evaluation.datasets import Example as Row
 from playground.core.finetune import dataset as D
+from playground.core.finetune import prepare as P
 from playground.core.finetune.config import DataConfig
 from playground.core.finetune.preview import preview_data
 
@@ -77,7 +78,7 @@ def test_batched_cuts_equal_the_row_by_row_cuts_including_retries(bundled_tokeni
 
 def test_the_job_reports_counts_while_tokenizing_and_stops_between_batches(bundled_tokenizer, tmp_path):
     cfg = DataConfig(source=str(write_csv(tmp_path / "rows.csv", 3000)))
-    events = list(_drain(D.prepare_data_events(cfg, bundled_tokenizer, False, handle=TaskHandle(), every=0.2)))
+    events = list(_drain(P.prepare_data_events(cfg, bundled_tokenizer, False, handle=TaskHandle(), every=0.2)))
     messages = [e.message for e in events]
     assert messages[0] == "Read 3,000 rows; tokenizing them..."
     assert "Tokenized 1,024 of 3,000 rows..." in messages and "Tokenized 2,048 of 3,000 rows..." in messages
@@ -86,10 +87,10 @@ def test_the_job_reports_counts_while_tokenizing_and_stops_between_batches(bundl
     assert fractions == sorted(fractions)
     data = _drain.value
     assert len(data.train) + len(data.validation) + len(data.test) == 3000
-    assert data.train == D.prepare_data(cfg, bundled_tokenizer, False).train  # same examples without events
+    assert data.train == P.prepare_data(cfg, bundled_tokenizer, False).train  # same examples without events
 
     handle = TaskHandle()
-    run = D.prepare_data_events(cfg, bundled_tokenizer, False, handle=handle, every=0.2)
+    run = P.prepare_data_events(cfg, bundled_tokenizer, False, handle=handle, every=0.2)
     assert next(run).message.startswith("Read 3,000 rows")
     seen = next(run)
     assert seen.message == "Tokenized 1,024 of 3,000 rows..."
@@ -106,7 +107,7 @@ def test_the_data_step_reports_counts_and_stops_between_batches(bundled_tokenize
     assert said[0] == (0.0, "Read 3,000 rows; tokenizing them…")
     assert (1024 / 3000, "Tokenized 1,024 of 3,000 rows…") in said and said[-1][0] == 1.0
     enc = D.ExampleEncoder(bundled_tokenizer, cfg.template, cfg.max_length, cfg.truncation)
-    train = D.load_split_rows(cfg, 0)["train"][0][:5]
+    train = P.load_split_rows(cfg, 0)["train"][0][:5]
     assert preview.splits["train"].prompt_tokens[:5] == [len(enc.prompt_ids(r.input.strip())) for r in train]
     assert preview.splits["train"].completion_tokens[:5] == [len(enc.completion_ids(r.reference)) for r in train]
 

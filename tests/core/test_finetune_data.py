@@ -9,12 +9,8 @@ import pytest
 from playground.core.evaluation.datasets import Example as Row
 from playground.core.base.errors import InputError
 from playground.core.finetune.config import DataConfig, FinetuneConfig, load_config
-from playground.core.finetune.dataset import (
-    IGNORE,
-    ExampleEncoder,
-    load_split_rows,
-    prepare_data,
-)
+from playground.core.finetune.dataset import IGNORE, ExampleEncoder
+from playground.core.finetune.prepare import load_split_rows, prepare_data
 from playground.core.decoding.generation import prompt_token_ids
 from playground.core.prompting.prompts import assemble, completion_text
 

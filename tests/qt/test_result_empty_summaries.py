@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from playground.core.finetune import FinetuneConfig
-from playground.core.finetune.dataset import load_split_rows
+from playground.core.finetune.prepare import load_split_rows
 from tests.core.test_empty_output import biased
 from tests.screens import keep_screenshot
 

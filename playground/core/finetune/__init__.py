@@ -24,7 +24,7 @@ from playground.core.finetune.config import (
     dump_toml,
     load_config,
 )
-from playground.core.finetune.dataset import prepare_data
+from playground.core.finetune.prepare import prepare_data
 from playground.core.finetune.events import (
     CheckpointEvent,
     DataEvent,

@@ -84,7 +84,7 @@ def explain_empty_samples(report: dict, models: dict, handle: TaskHandle | None 
     """
     from playground.core.decoding.generation import GenerationSettings
     from playground.core.finetune.config import FinetuneConfig
-    from playground.core.finetune.dataset import load_split_rows
+    from playground.core.finetune.prepare import load_split_rows
     from playground.core.prompting.prompts import assemble
     from playground.core.prompting.summarize import build_prompt
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from playground.core.base.errors import Cancelled, InputError, writing
 from playground.core.finetune.checkpoint import atomic_save_dir, load_checkpoint_state
 from playground.core.finetune.config import FinetuneConfig, load_config
-from playground.core.finetune.dataset import prepare_data_events
+from playground.core.finetune.prepare import prepare_data_events
 from playground.core.finetune.divergence import DivergedError, refuse_nonfinite
 from playground.core.finetune.events import (
     DataEvent,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from playground.core.finetune.config import DataConfig
-from playground.core.finetune.dataset import BATCH, SPLITS, ExampleEncoder, load_split_rows
+from playground.core.finetune.dataset import BATCH, SPLITS, ExampleEncoder
+from playground.core.finetune.prepare import load_split_rows
 from playground.core.base.handle import TaskHandle, ensure_handle
 
 

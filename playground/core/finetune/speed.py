@@ -51,7 +51,8 @@ def measure_training_speed(loaded, cfg: FinetuneConfig, epoch_tokens: int, micro
 
     from playground.core.models.device import pick_device
     from playground.core.finetune.batching import collate
-    from playground.core.finetune.dataset import ExampleEncoder, load_split_rows
+    from playground.core.finetune.dataset import ExampleEncoder
+    from playground.core.finetune.prepare import load_split_rows
     from playground.core.finetune.loss import batch_to, completion_loss_sum
     from playground.core.finetune.methods import apply_method, num_virtual_tokens
 
