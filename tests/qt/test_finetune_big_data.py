@@ -7,17 +7,9 @@ import csv
 from PySide6.QtCore import Qt
 
 
-def test_a_big_file_shows_counts_while_it_is_read_and_stops(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
-    from playground.core.finetune import runs
-    from playground.qt.finetune import FinetunePanel
-
-    monkeypatch.setattr(runs, "runs_root", lambda: tmp_path / "runs")
-    panel = FinetunePanel(context_with_tiny_llama)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
+def test_a_big_file_shows_counts_while_it_is_read_and_stops(qtbot, wizard, tmp_path):
+    panel = wizard
     data = panel.data_page
-    qtbot.waitUntil(lambda: data.preview is not None, timeout=60_000)
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     path = tmp_path / "big.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:

@@ -8,23 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-TRAIN_TIMEOUT = 180_000
-
-
-@pytest.fixture
-def wizard(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
-    from playground.core.finetune import runs
-    from playground.qt.finetune import FinetunePanel
-
-    monkeypatch.setattr(runs, "runs_root", lambda: tmp_path / "runs")
-    panel = FinetunePanel(context_with_tiny_llama)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    qtbot.waitUntil(lambda: panel.data_page.preview is not None, timeout=60_000)
-    yield panel
-    panel.train_page.stop()
-    qtbot.waitUntil(lambda: not panel.train_page.busy, timeout=TRAIN_TIMEOUT)
+from tests.qt.conftest import TRAIN_TIMEOUT  # the wizard fixture waits as long
 
 
 def _small_job(qtbot, panel, examples=8, accumulation=2, lr="0.05"):

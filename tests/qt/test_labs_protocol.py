@@ -1,7 +1,6 @@
 """The panel protocol: every tab declares it, the labs watcher and the notebook export use nothing else,
 and a lab check ticks when a person does the step in a tab."""
 
-import pytest
 from PySide6.QtCore import QObject, Qt, Signal
 
 from playground.core.labs import KNOWN_TABS, LabState, run_check
@@ -64,20 +63,6 @@ def test_every_tab_declares_the_protocol(qtbot, app_context):
     events = [name for p in window.panels for name in p.lab_events()]
     assert len(events) == len(set(events))  # each event comes from one tab
     assert window.labs_watcher.state.align_available  # the Align tab reports its events
-
-
-@pytest.fixture
-def wizard(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
-    from playground.core.finetune import runs
-    from playground.qt.finetune import FinetunePanel
-
-    monkeypatch.setattr(runs, "runs_root", lambda: tmp_path / "runs")
-    panel = FinetunePanel(context_with_tiny_llama)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    qtbot.waitUntil(lambda: panel.data_page.preview is not None, timeout=60_000)
-    return panel
 
 
 def test_the_memory_estimate_step_ticks_when_a_person_opens_the_method_step(qtbot, wizard):
