@@ -195,3 +195,21 @@ def tiny_adapter(context_with_tiny_llama, tiny_llama):
                       extras={"adapter_dir": "/nowhere/run-7/adapter", "adapter_name": "run-7"})
     context_with_tiny_llama.set_adapter(adapted, on=False)
     return adapted
+
+
+@pytest.fixture
+def lora_run_and_model(tmp_path, tiny_llama):
+    """A LoRA run folder on disk on the tiny Llama (non-zero weights, so the adapted model differs from the
+    base), and the peft model it was saved from."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(3)
+    model = get_peft_model(copy.deepcopy(tiny_llama.model),
+                           LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    run_dir = tmp_path / "runs" / "lora-run-3"
+    model.save_pretrained(str(run_dir / "adapter"))
+    model.eval()
+    return run_dir, model

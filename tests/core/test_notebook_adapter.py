@@ -4,7 +4,6 @@ and next-token figures equal the app's on the adapted model (and differ from the
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 import torch
@@ -16,16 +15,9 @@ from tests.core.test_notebook import DIALOGUE, run_script
 
 
 @pytest.fixture
-def lora_run(tmp_path, tiny_llama):
-    """A LoRA run folder on disk (non-zero weights, so the adapted model differs from the base)."""
-    from peft import LoraConfig, get_peft_model
-
-    torch.manual_seed(3)
-    model = get_peft_model(copy.deepcopy(tiny_llama.model),
-                           LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
-    run_dir = tmp_path / "runs" / "lora-run-3"
-    model.save_pretrained(str(run_dir / "adapter"))
-    return run_dir
+def lora_run(lora_run_and_model):
+    """A LoRA run folder on disk (see tests/conftest.py)."""
+    return lora_run_and_model[0]
 
 
 def _app_figures(loaded, reference):

@@ -3,7 +3,6 @@ whose folder went is said and forgotten, the base model kept."""
 
 from __future__ import annotations
 
-import copy
 import shutil
 
 import pytest
@@ -17,17 +16,8 @@ from playground.qt.model_bar import ModelBar
 
 
 @pytest.fixture
-def lora_run(tmp_path, tiny_llama):
-    """A LoRA run folder on disk (non-zero weights, so the adapted model differs from the base)."""
-    from peft import LoraConfig, get_peft_model
-
-    torch.manual_seed(3)
-    model = get_peft_model(copy.deepcopy(tiny_llama.model),
-                           LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
-    run_dir = tmp_path / "runs" / "lora-run-3"
-    model.save_pretrained(str(run_dir / "adapter"))
-    model.eval()
-    return run_dir, model
+def lora_run(lora_run_and_model):
+    return lora_run_and_model
 
 
 def _logits(model, ids):
