@@ -115,26 +115,22 @@ def _measure(model, ids):
     import torch
     import torch.nn.functional as F
 
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    saved: dict[int, int] = {}
-
-    def pack(t):
-        storage = t.untyped_storage()
-        if storage.data_ptr() not in params:
-            saved.setdefault(storage.data_ptr(), storage.nbytes())
-        return t
+    from playground.core.finetune.memory_measure import saved_tensor_bytes
 
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(trainable, lr=1e-3)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+
+    def forward():
         logits = model(input_ids=ids).logits[:, -ids.shape[1]:]
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), ids.reshape(-1))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), ids.reshape(-1))
+
+    activations, loss = saved_tensor_bytes(model, forward)  # every tensor autograd keeps, once per storage
     loss.backward()
     opt.step()
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
     grads = sum(p.grad.numel() * p.grad.element_size() for p in trainable)
     states = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
-    return sum(saved.values()), weights, grads, states
+    return activations, weights, grads, states
 
 
 @pytest.mark.parametrize("method", ["full", "lora", "prompt_tuning"])
