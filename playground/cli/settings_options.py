@@ -13,10 +13,7 @@ import dataclasses
 from typing import Any
 
 from playground.cli.common import finite_float
-
-
-def _default_of(f: dataclasses.Field) -> Any:
-    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+from playground.core.base.settings_schema import field_default
 
 
 def _help(f: dataclasses.Field, default: Any) -> str:
@@ -32,7 +29,7 @@ def _help(f: dataclasses.Field, default: Any) -> str:
 
 def add_field(parser, f: dataclasses.Field, default: Any = None, dest: str | None = None) -> None:
     """One option for one field; ``default`` overrides the field's own (a command that must differ)."""
-    default = _default_of(f) if default is None else default
+    default = field_default(f) if default is None else default
     dest = dest or f.name
     flag = "--" + f.metadata.get("flag", f.name).replace("_", "-")
     if isinstance(default, bool):
@@ -56,7 +53,7 @@ def add_options(parser, cls, *, only: tuple[str, ...] | None = None, defaults: d
     for f in dataclasses.fields(cls):
         if f.metadata.get("cli") is False:
             continue
-        default = _default_of(f)
+        default = field_default(f)
         if dataclasses.is_dataclass(default):
             add_options(parser, type(default), only=only, defaults=defaults)
         elif only is None or f.name in only:
@@ -67,7 +64,7 @@ def from_args(cls, args: argparse.Namespace) -> Any:
     """A ``cls`` from the parsed options (nested settings filled from the same flat names)."""
     values = {}
     for f in dataclasses.fields(cls):
-        default = _default_of(f)
+        default = field_default(f)
         if dataclasses.is_dataclass(default):
             values[f.name] = from_args(type(default), args)
         elif hasattr(args, f.name):

@@ -114,14 +114,15 @@ class AppSettings:
 
 # checking ---------------------------------------------------------------------------------------------
 
-def _default_of(f: dataclasses.Field) -> Any:
+def field_default(f: dataclasses.Field) -> Any:
+    """A dataclass field's default value (made fresh from its factory when it has one)."""
     return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
 
 def _types_of(f: dataclasses.Field) -> tuple[type, ...]:
     if "types" in f.metadata:
         return f.metadata["types"]
-    return (type(_default_of(f)),)
+    return (type(field_default(f)),)
 
 
 def _fits(value: Any, types: tuple[type, ...]) -> bool:
@@ -193,7 +194,7 @@ def section_key(kind: type) -> str:
     KeyError
         When no key, or more than one, holds that type.
     """
-    keys = [f.name for f in dataclasses.fields(AppSettings) if type(_default_of(f)) is kind]
+    keys = [f.name for f in dataclasses.fields(AppSettings) if type(field_default(f)) is kind]
     if len(keys) != 1:
         raise KeyError(f"{kind.__name__} is the section of {len(keys)} settings keys, not one")
     return keys[0]
@@ -203,7 +204,7 @@ def section_default(key: str) -> Any:
     """The default value of the section stored under ``key``."""
     for f in dataclasses.fields(AppSettings):
         if f.name == key:
-            return _default_of(f)
+            return field_default(f)
     raise KeyError(key)
 
 
