@@ -1,21 +1,13 @@
-"""The app's small design system: type scale, spacing, colours and chart style, in one place.
+"""The app's small design system: colours, the lesson's style and the chart style, in one place.
 
-Every tab takes its text sizes, gaps, colours and matplotlib style from here instead of writing its own
-(issue 28: "one design module that every tab imports"). Sizes are factors of the application font, so
-the presenter zoom (``qt/presenter.py``) scales everything together. Colours come in a light and a
-dark set; the text colours meet WCAG AA contrast (4.5:1) on their window colour (``contrast`` and the
-test in tests/qt/test_design.py check it).
+Tabs take their colours and matplotlib style from here instead of writing their own. Colours come in
+a light and a dark set; the text colours meet WCAG AA contrast (4.5:1) on their window colour
+(``contrast`` and the test in tests/qt/test_design.py check it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-#: Text sizes as factors of the application font: a section title, body text, a caption.
-TYPE_SCALE = {"title": 1.25, "body": 1.0, "caption": 0.85}
-#: Gaps between controls, in pixels at zoom 1: tight, normal, section, page.
-SPACING = {"tight": 4, "normal": 8, "section": 16, "page": 24}
-
 
 @dataclass(frozen=True)
 class Colours:

@@ -57,7 +57,6 @@ class GenerationForm(QGroupBox):
         super().__init__(title, parent)
         self.draft, self.prefix, self.variant = draft, prefix, variant
         self.value_labels: dict[str, QLabel] = {}
-        self.labels: dict[str, QLabel] = {}
         grid = self.grid = QGridLayout(self)
         grid.setColumnStretch(1, 1)
         row = 0
@@ -112,7 +111,6 @@ class GenerationForm(QGroupBox):
         return bind(slider, self.draft, path, parse=lambda v: v / scale, fmt=lambda v: round(v * scale))
 
     def _add(self, row: int, name: str, label: QLabel, widget: QWidget) -> None:
-        self.labels[name] = label
         self.grid.addWidget(label, row, 0)
         value = self.value_labels.get(name)
         if value is None:
