@@ -94,3 +94,23 @@ def lesson_style_sheet() -> str:
     theme), a thin accent rule on its left and the caption size set by the label's font."""
     return ("QLabel#lesson { color: palette(window-text); padding: 2px 4px 2px 8px;"
             f" border-left: 3px solid {LIGHT.accent}; }}")
+
+
+#: The type scale, as multiples of the body font: a tab's title, body text, and captions (result
+#: headers, progress counts, axis notes). One place, so a presenter's zoom scales all three alike.
+TYPE_SCALE = {"title": 1.3, "body": 1.0, "caption": 0.9}
+
+#: Spacing steps in pixels (between a label and its field, between groups, around a tab's content).
+SPACING = {"tight": 4, "normal": 8, "group": 16}
+
+
+def set_type(widget, role: str) -> None:
+    """Give ``widget`` the font size of ``role`` in the type scale (bold for a title)."""
+    from PySide6.QtWidgets import QApplication
+
+    font = widget.font()
+    base = QApplication.font().pointSizeF()
+    if base > 0:
+        font.setPointSizeF(base * TYPE_SCALE[role])
+    font.setBold(role == "title")
+    widget.setFont(font)
