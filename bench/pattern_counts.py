@@ -6,6 +6,11 @@ Prints, for ``playground/``: settings read or written by string key in ``qt/``, 
 dict by string key in ``qt/``, how often each generation setting's help and label are written, forms whose
 widgets are made by hand and filled from saved values, import circles (grimp, function-level
 imports included), modules past 400 lines and ``__init__`` methods past 100 lines.
+
+Issue 28's counts (one product): sizes formatted by hand instead of ``core/base/units.format_bytes``,
+ROUGE/BLEU formatted by hand instead of ``format_score``, progress bars made outside the shared
+``ProgressStrip`` (the model bar's load bar is the one other), matplotlib figures made outside
+``qt/widgets/plot.make_canvas`` (so without the design module's chart style).
 """
 
 from __future__ import annotations
@@ -141,6 +146,37 @@ def import_circles() -> list[list[str]]:
     return circles
 
 
+# Hand-made formats the shared formatters replace (issue 28); units.py itself is the one place.
+HAND_SIZES = r"(/\s*(2\s*\*\*\s*(10|20|30)|1024(\s*\*\*\s*[23])?|1e6|1e9)\b.*\b(MB|GB|KB|MiB|GiB|KiB)\b)|([\d}]\s?(MB|GB|KB)\b)|\(\"(GB|MB|KB)\"|\s(MB|GB|KB)[\"']"
+HAND_SCORES = r"(rouge|bleu)[^\n]*:\.[1-4]f\}|\{[^}]*(rouge|bleu)[^}]*:\.[1-4]f\}"
+OWN_BARS = r"QProgressBar\("
+OWN_FIGURES = r"(plt\.(figure|subplots)\(|\bFigure\()"
+
+
+def unshared(pattern: str, under: Path, allowed: tuple[str, ...]) -> list[str]:
+    rx = re.compile(pattern, 0 if pattern is HAND_SIZES else re.I)
+    hits = []
+    for path in py_files(under):
+        rel = str(path.relative_to(ROOT))
+        if rel.endswith(allowed):
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if rx.search(code) and "import" not in code:
+                hits.append(f"{rel}:{n}")
+    return hits
+
+
+def one_product_counts() -> dict[str, list[str]]:
+    return {
+        "sizes formatted by hand (not format_bytes)": unshared(HAND_SIZES, PKG, ("core/base/units.py",)),
+        "ROUGE/BLEU formatted by hand (not format_score)": unshared(HAND_SCORES, PKG, ("core/base/units.py",)),
+        "progress bars outside ProgressStrip": unshared(OWN_BARS, PKG / "qt",
+                                                        ("widgets/progress_strip.py", "qt/model_bar.py")),
+        "matplotlib figures outside make_canvas": unshared(OWN_FIGURES, PKG / "qt", ("widgets/plot.py",)),
+    }
+
+
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     keyed = grep(r"settings\.(get|set)\(\s*[\"'A-Z_]", PKG / "qt")
@@ -168,6 +204,10 @@ def main() -> int:
     print(f"__init__ methods past 100 lines:             {len(inits)}")
     for i in inits:
         print(f"    {i}")
+    for what, hits in one_product_counts().items():
+        print(f"{what + ':':<45}{len(hits)}")
+        for h in hits:
+            print(f"    {h}")
     return 0
 
 

