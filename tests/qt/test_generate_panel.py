@@ -144,3 +144,53 @@ def _fragments(doc):
             yield it.fragment()
             it += 1
         block = block.next()
+
+
+def test_the_completion_names_its_model_and_goes_when_the_model_changes(qtbot, app_context, tiny_llama_dir,
+                                                                       tiny_bert_dir):
+    """Issue 28: the completion's header names the model (base, no adapter) and the settings; switching to
+    an encoder and back leaves neither the encoder's red error nor the old completion."""
+    from playground.core.models.sources import ModelSource
+
+    def load(folder):
+        with qtbot.waitSignal(app_context.sig_model_changed, timeout=60000):
+            app_context.load_model(ModelSource("local", str(folder)), device="cpu")
+
+    panel = make_panel(qtbot, app_context)
+    assert "will name the model" in panel.result_header.plain_text()
+    load(tiny_llama_dir)
+    panel.chat_check.setChecked(False)
+    panel.max_tokens.setValue(5)
+    qtbot.keyClicks(panel.prompt_edit, "Hello there")
+    with qtbot.waitSignal(panel.sig_generation_finished, timeout=30000):
+        panel.generate()
+    header = panel.result_header.plain_text()
+    name = app_context.session.current.info.name
+    assert f"{name} (base, no adapter)" in header
+    assert "greedy, 5 new tokens at most" in header and "raw text" in header
+    assert panel.output_edit.toPlainText()
+
+    load(tiny_bert_dir)
+    assert panel.output_edit.toPlainText() == "" and panel.stats_label.text() == ""
+    assert name not in panel.result_header.plain_text()
+    panel.generate()
+    assert "encoder-only" in panel.message_label.text()
+
+    load(tiny_llama_dir)
+    assert panel.message_label.text() == ""
+    assert panel.output_edit.toPlainText() == "" and panel.candidates_label.text() == ""
+    assert "will name the model" in panel.result_header.plain_text()
+
+
+def test_the_adapter_switch_marks_the_completion_out_of_date(qtbot, context_with_tiny_llama, tiny_adapter):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.chat_check.setChecked(False)
+    panel.max_tokens.setValue(3)
+    qtbot.keyClicks(panel.prompt_edit, "Hello")
+    with qtbot.waitSignal(panel.sig_generation_finished, timeout=30000):
+        panel.generate()
+    text = panel.output_edit.toPlainText()
+    context_with_tiny_llama.set_adapter(tiny_adapter, on=True)
+    assert panel.output_edit.toPlainText() == text
+    assert "(base, no adapter)" in panel.result_header.plain_text()
+    assert "out of date" in panel.result_header.plain_text()

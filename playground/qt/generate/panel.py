@@ -138,6 +138,10 @@ above 1 flattens (more varied, more mistakes).</li>
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.output_edit.setFont(mono)
         self.steps: list = []  # the TokenSteps of the completion on show
+        from playground.qt.widgets.result_header import ResultHeader
+
+        # Which model (adapter or base), precision, prompt form and settings made the completion on show.
+        self.result_header = ResultHeader(empty="The completion will name the model and settings that made it.")
         self.stats_label = QLabel("")
         self.candidates_label = note_label("", "The model's five most likely next tokens at the last step, "
                                            "with probabilities.")
@@ -147,7 +151,7 @@ above 1 flattens (more varied, more mistakes).</li>
         from playground.qt.widgets.token_chips import legend_widget
 
         left = QVBoxLayout()
-        left.addWidget(self.lesson(LESSON))
+        left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(QLabel("<b>Prompt</b>"))
         left.addWidget(self.prompt_edit, 2)
         row = QHBoxLayout()
@@ -168,6 +172,7 @@ above 1 flattens (more varied, more mistakes).</li>
                               "</small>"), 1)
         head.addWidget(legend_widget())
         left.addLayout(head)
+        left.addWidget(self.result_header)
         left.addWidget(self.output_edit, 3)
         left.addWidget(self.stats_label)
         left.addWidget(self.candidates_label)
@@ -180,8 +185,9 @@ above 1 flattens (more varied, more mistakes).</li>
         from playground.qt.widgets.encoder_notice import EncoderNotice
 
         self.encoder_notice = EncoderNotice(self.context, "This tab writes a continuation of your prompt")
+        outer.addWidget(self.lesson(LESSON))  # the tab's explanation: one place, at the top (issue 28)
         outer.addWidget(self.encoder_notice)
-        outer.addWidget(split)
+        outer.addWidget(split, 1)
 
     # settings -----------------------------------------------------------------------------
     def settings_from_controls(self) -> GenerationSettings:
@@ -190,6 +196,7 @@ above 1 flattens (more varied, more mistakes).</li>
     def on_model_changed(self, loaded) -> None:
         from playground.core.models.encoder import has_masked_lm_head
 
+        self._forget_result(loaded)
         mlm = has_masked_lm_head(loaded)
         self.encoder_notice.update_for(loaded, f"This one has a masked-LM head: put {loaded.tokenizer.mask_token} "
                                                "in the prompt and press Generate to see it fill the gap." if mlm else "")
@@ -197,6 +204,36 @@ above 1 flattens (more varied, more mistakes).</li>
         has_template = loaded.info.has_chat_template and not loaded.is_encoder_decoder
         self.chat_check.setEnabled(has_template)
         self.update_token_meter()
+
+    def _forget_result(self, loaded) -> None:
+        """A completion belongs to the model that wrote it: after the Adapter switch it stays, marked out
+        of date; after another model it goes, with any message about the old one (issue 28)."""
+        made_by = getattr(self, "_run_loaded", None)
+        if made_by is loaded:
+            return
+        if made_by is not None and self.output_text and self.context.only_switched(made_by, loaded):
+            self.result_header.mark_stale("the Adapter switch changed the model since; Generate again")
+            return
+        if self.busy:
+            self.slot.stop()
+        self._run_loaded = None
+        self.output_edit.clear()
+        self.output_text = ""
+        self.tokens = 0
+        self.steps = []
+        self.stats_label.setText("")
+        self.candidates_label.setText("")
+        self.message_label.setText("")
+        self.result_header.clear_result()
+
+    def _show_header(self, loaded, settings) -> None:
+        if settings is None:
+            how, form = "masked-LM guesses", "the text as typed"
+        else:
+            how = settings.describe()
+            form = "chat template" if self.chat_check.isChecked() and self.chat_check.isEnabled() else "raw text"
+        self._run_loaded = loaded
+        self.result_header.show_for(loaded, prompt=form, settings=how)
 
     def full_prompt(self) -> str:
         from playground.core.decoding.generation import format_prompt
@@ -253,6 +290,7 @@ above 1 flattens (more varied, more mistakes).</li>
         self.steps = []
         self._run_model = loaded.info.name
         self._run_settings = settings
+        self._show_header(loaded, settings)
         self._started = time.perf_counter()
         self.task = self.slot.start("generate", lambda h: stream_generate(loaded, prompt, settings, cancelled=h.cancelled),
                                     on_item=self._on_step, on_finished=self._on_finished)
@@ -265,7 +303,7 @@ above 1 flattens (more varied, more mistakes).</li>
         from playground.core.models.encoder import fill_mask
 
         self._run_model, self._run_settings = loaded.info.name, None
-
+        self._show_header(loaded, None)
         text = self.prompt_edit.toPlainText()
         self.output_edit.clear()
         self.output_text = ""
