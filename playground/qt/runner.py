@@ -39,8 +39,9 @@ THREAD_PREFIX = "playground-task"
 class Task(QObject):
     """One piece of work in the runner. Connect to its signals before the loop runs again."""
 
-    sig_progress = Signal(object, str)
-    """(fraction in [0, 1] or None when unknown, message)"""
+    sig_progress = Signal(object, object)
+    """(fraction in [0, 1] or None when unknown, message: a str, or a StepMessage that keeps its phase and count
+    on the way to the progress strip; a ``str`` signal would turn it into a plain str)"""
     sig_item = Signal(object)
     """one item yielded by a generator task, in order"""
     sig_done = Signal(object)

@@ -67,6 +67,7 @@ def test_a_failed_write_leaves_earlier_runs(tmp_path):
 def test_exports(tmp_path):
     runs = [make_run(0, label="zero-shot", created=1.0, id=1), make_run(2, label="two-shot", created=2.0, id=2)]
     md = runs_to_markdown(runs, "Comparison")
-    assert md.startswith("# Comparison") and "## zero-shot" in md and "rouge1 0.500" in md
+    assert md.startswith("# Comparison") and "## zero-shot" in md and "ROUGE-1 50.0" in md and "0.500" not in md  # the app's 0-100 scale
     page = runs_to_html(runs, "Comparison")
     assert page.count("<section>") == 2 and "http" not in page and "two-shot" in page
+    assert "ROUGE-1 50.0" in page

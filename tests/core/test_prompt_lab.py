@@ -58,3 +58,35 @@ def test_copy_as_python_reproduces_the_app(tiny_llama, tiny_llama_dir, tmp_path)
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.rstrip("\n") == generate_text(tiny_llama, prompt, settings)
+
+
+def test_a_comparison_reports_each_variant_as_a_named_phase(tiny_llama):
+    """Issue 28: the progress strip reads 'Writing the 1-shot summary (2 of 3)', token x of the most."""
+    from playground.core.base.progress import StepMessage
+
+    class Handle:
+        def __init__(self):
+            self.reports = []
+
+        def report(self, fraction, message):
+            self.reports.append((fraction, message))
+
+    handle = Handle()
+    variants = [Variant(f"{n}-shot", "instruction") for n in (0, 1, 2)]
+    settings = GenerationSettings.make(max_new_tokens=4, stop_at_eos=False)
+    list(run_variants(tiny_llama, D, "ref", variants, settings, handle=handle))
+    messages = [m for _f, m in handle.reports]
+    assert all(isinstance(m, StepMessage) for m in messages)
+    phases = list(dict.fromkeys(m.phase for m in messages))
+    assert phases[:3] == ["Writing the 0-shot summary (1 of 3)", "Scoring the 0-shot summary with ROUGE",
+                          "Writing the 1-shot summary (2 of 3)"]
+    writing = [m for m in messages if m.phase.startswith("Writing the 2-shot")]
+    assert [m.done for m in writing] == [0, 1, 2, 3, 4] and {m.total for m in writing} == {4}
+
+
+def test_the_prompt_comparison_notebook_prints_rouge_on_the_0_to_100_scale():
+    from playground.core.labs.notebook import prompt_comparison_cells
+
+    code = "".join(src for kind, src in prompt_comparison_cells(
+        {"variants": [{"label": "0-shot", "prompt": "p"}], "reference": "r", "settings": {}}) if kind == "code")
+    assert "ROUGE (0-100)" in code and "100 * s:.1f" in code

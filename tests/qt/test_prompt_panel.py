@@ -54,7 +54,7 @@ def test_the_bundled_dialogues_are_offered(qtbot, context_with_tiny_llama, tmp_p
     qtbot.addWidget(p)
     assert p.example_combo.count() >= 50 and len(p.train) >= 220
     ex = p.current_example()
-    assert p.dialogue_edit.toPlainText() == ex.input and ex.reference in p.reference_view.text()
+    assert p.dialogue_edit.toPlainText() == ex.input and ex.reference in p.reference_view.toPlainText()
     ids = {e.id for e in p.train}
     p.shots_spin.setValue(3)
     assert all(s.id in ids and s.id != ex.id for s in p.shots())
@@ -248,3 +248,75 @@ def test_the_lesson_does_not_promise_a_gain_from_examples():
     from playground.qt.prompt.panel import LESSON
 
     assert "score can drop" in LESSON and "see which way it goes" in LESSON
+
+
+def _plain(html_text: str) -> str:
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(html_text)
+    return doc.toPlainText()
+
+
+def test_scores_read_on_the_0_to_100_scale_under_a_header_naming_the_model(qtbot, panel):
+    """Issue 28: ROUGE-1 0.312 reads '31.2' (as in Evaluate), and the output names its model and prompt."""
+    import re
+
+    from playground.core.base.units import format_score
+
+    assert "will name the model" in panel.result_header.plain_text()
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=30000) as blocker:
+        panel.run_button.click()
+    scores = blocker.args[0].scores
+    shown = _plain(panel.score_label.text())
+    assert f"ROUGE-1 {format_score(scores['rouge1'], 'rouge1')} ·" in shown and "(0–100)" in shown
+    assert not re.search(r"\b0\.\d{3}\b", shown)  # no fraction left on screen
+    header = panel.result_header.plain_text()
+    name = panel.context.session.current.info.name
+    assert f"{name} (base, no adapter)" in header
+    assert "TL;DR template, 0-shot, no chat template" in header and "greedy, 8 new tokens at most" in header
+    # The history table and its export say the same number.
+    cell = panel.history_view.table.item(0, 5).text()
+    assert cell == format_score(scores["rouge1"], "rouge1")
+    assert panel.history_view.table.horizontalHeaderItem(5).text() == "ROUGE-1 (0–100)"
+    # Another prompt: the header says the output is out of date.
+    panel.max_tokens.setValue(9)
+    qtbot.waitUntil(lambda: "out of date" in panel.result_header.plain_text(), timeout=3000)
+
+
+def test_the_comparison_shows_named_phases_deltas_and_one_header(qtbot, panel):
+    from playground.core.base.units import format_delta, format_score, score_value
+
+    tick(panel, short_train_ids(panel, 2))
+    panel.shots_spin.setValue(2)
+    phases = []
+    panel.slot.sig_busy_changed.connect(lambda busy: None)
+    with qtbot.waitSignal(panel.sig_compare_finished, timeout=60000):
+        panel.compare_button.click()
+        assert panel.progress_strip.isVisible()
+        panel.task.sig_progress.connect(lambda f, m: phases.append(getattr(m, "phase", "")))
+    assert "Writing the 2-shot summary (3 of 3)" in phases
+    assert not panel.progress_strip.isVisible()  # gone when the work ends
+    cols = panel.compare_view.columns
+    first, last = cols[0].result.scores, cols[2].result.scores
+    shown = _plain(cols[2].scores.text())
+    r1 = format_score(last["rouge1"], "rouge1")
+    change = format_delta(score_value(first["rouge1"]), score_value(last["rouge1"]))
+    assert f"ROUGE-1 {r1} ({change})" in shown
+    assert "(" not in _plain(cols[0].scores.text()).split("\n")[0]  # the first column is the baseline
+    header = panel.compare_header.plain_text()
+    assert "(base, no adapter)" in header and "0, 1 and 2 shots" in header and "greedy" in header
+
+
+def test_the_controls_column_does_not_scroll_at_1200_by_800(qtbot, panel):
+    """Issue 28: at the default window the left column fits (the tab gets about 1180x690 of it)."""
+    panel.resize(1180, 690)
+    qtbot.waitUntil(lambda: panel._left_scroll.viewport().height() > 0)
+    for _ in range(3):
+        qtbot.wait(1)
+    assert panel._left_scroll.verticalScrollBar().maximum() == 0
+    from PySide6.QtCore import QPoint
+
+    top_of = lambda w: w.mapTo(panel, QPoint(0, 0)).y()  # noqa: E731
+    assert top_of(panel.lesson_label) < top_of(panel._left_scroll)  # the explanation on top, full width
+    assert panel.lesson_label.width() > panel.width() * 0.9

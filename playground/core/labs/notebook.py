@@ -156,7 +156,8 @@ for v in variants:
     scores = {{k: s.fmeasure for k, s in scorer.score(reference, summary or " ").items()}} if reference.strip() else {{}}
     results["prompt_comparison"].append({{"label": v["label"], "prompt_tokens": ids.shape[1], "summary": summary,
                                          "scores": scores}})
-    print(f"--- {{v['label']}} ({{ids.shape[1]}} prompt tokens)\\n{{summary}}\\n{{scores}}")""")]
+    shown = ", ".join(f"{{k}} {{100 * s:.1f}}" for k, s in scores.items())  # ROUGE on the app's 0-100 scale
+    print(f"--- {{v['label']}} ({{ids.shape[1]}} prompt tokens)\\n{{summary}}\\nROUGE (0-100): {{shown or '-'}}")""")]
 
 
 def generation_cells(p: dict) -> list[tuple[str, str]]:

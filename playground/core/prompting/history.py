@@ -180,7 +180,12 @@ class History:
 
 
 def _score_text(scores: dict) -> str:
-    return ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if isinstance(v, (int, float)))
+    """'ROUGE-1 31.2, ROUGE-2 8.0, ROUGE-L 25.1 (0-100)': the app's one scale for scores (core/base/units.py)."""
+    from playground.core.base.units import format_score
+
+    names = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}
+    parts = [f"{names.get(k, k)} {format_score(v, k)}" for k, v in scores.items() if isinstance(v, (int, float))]
+    return ", ".join(parts) + (" (0-100)" if parts else "")
 
 
 def runs_to_markdown(runs: list[Run], title: str = "Prompt lab runs") -> str:

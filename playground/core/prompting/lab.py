@@ -60,10 +60,18 @@ def score_summary(summary: str, reference: str) -> dict:
 
 def run_variants(loaded, dialogue: str, reference: str, variants: Sequence[Variant],
                  settings: GenerationSettings, cancelled: Callable[[], bool] | None = None,
-                 stream_every: int = 1) -> Iterator[VariantEvent]:
-    """Generate a summary for each variant in turn, streaming text, then a scored final event."""
+                 stream_every: int = 1, handle=None) -> Iterator[VariantEvent]:
+    """Generate a summary for each variant in turn, streaming text, then a scored final event.
+
+    With a ``handle``, each variant is a named phase of the progress ("Writing the 1-shot summary
+    (2 of 3)", token x of the most new tokens), then "Scoring it with ROUGE".
+    """
+    from playground.core.base.progress import report_step
+
     cancelled = cancelled or (lambda: False)
     for i, variant in enumerate(variants):
+        phase = f"Writing the {variant.label} summary" + (f" ({i + 1} of {len(variants)})" if len(variants) > 1 else "")
+        report_step(handle, phase, 0, settings.max_new_tokens)
         if cancelled():
             return
         prompt = build_variant_prompt(loaded, dialogue, variant)
@@ -73,12 +81,15 @@ def run_variants(loaded, dialogue: str, reference: str, variants: Sequence[Varia
         text = ""
         for j, step in enumerate(stream_generate(loaded, prompt.text, settings, cancelled)):
             text += step.text
+            report_step(handle, phase, j + 1, settings.max_new_tokens)
             if stream_every and j % stream_every == 0:
                 yield VariantEvent(i, text=text)
         seconds = time.perf_counter() - t0
         if cancelled():
             return
         summary = clean_summary(text)
+        if reference.strip():
+            report_step(handle, f"Scoring the {variant.label} summary with ROUGE", 0, 1)
         yield VariantEvent(i, text=text, done=True, prompt=prompt.text, prompt_tokens=n_tokens, seconds=seconds,
                            summary=summary, scores=score_summary(summary, reference))
 

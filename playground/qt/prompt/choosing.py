@@ -26,7 +26,7 @@ class ChoosingMixin:
     def _example_chosen(self) -> None:
         ex = self.current_example()
         self.dialogue_edit.setPlainText(ex.input if ex else "")
-        self.reference_view.setText(ex.reference if ex else "")
+        self.reference_view.setPlainText(ex.reference if ex else "")
 
     def _random_example(self) -> None:
         import random

@@ -39,12 +39,21 @@ class CompareColumn(QFrame):
         self.output.setPlainText(text)
         self.scores.setText("generating…")
 
-    def set_result(self, event) -> None:
+    def set_result(self, event, first=None) -> None:
+        """Show a finished column; ``first`` (the first column's event) gives each score's change from it."""
+        from playground.core.base.units import format_delta, format_score, score_value
+
         self.result = event
         self.output.setPlainText(event.summary or event.text)
         s = event.scores
-        score = (f"ROUGE-1 {s['rouge1']:.3f} · ROUGE-2 {s['rouge2']:.3f} · ROUGE-L {s['rougeL']:.3f}<br>"
-                 if s else "")
+        base = first.scores if first is not None and first is not event else {}
+        parts = []
+        for key, name in (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L")):
+            if key in s:
+                change = (f" ({format_delta(score_value(base[key], key), score_value(s[key], key))})"
+                          if key in base else "")
+                parts.append(f"{name} <b>{format_score(s[key], key)}</b>{change}")
+        score = " · ".join(parts) + "<br>" if parts else ""
         self.scores.setText(f"{score}{event.prompt_tokens:,} prompt tokens · {event.seconds:.1f} s")
 
 
@@ -53,7 +62,13 @@ class CompareView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.row = QHBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.row = QHBoxLayout()
+        outer.addLayout(self.row, 1)
+        self.row_note = QLabel("")
+        self.row_note.setWordWrap(True)
+        outer.addWidget(self.row_note)
         self.columns: list[CompareColumn] = []
 
     def reset(self, titles: list[str], examples: list[str] | None = None) -> None:
@@ -61,6 +76,7 @@ class CompareView(QWidget):
         for col in self.columns:
             col.setParent(None)
             col.deleteLater()
+        self.row_note.setText("")
         examples = examples or [""] * len(titles)
         self.columns = [CompareColumn(t, e) for t, e in zip(titles, examples)]
         for col in self.columns:
@@ -69,7 +85,11 @@ class CompareView(QWidget):
     def on_event(self, event) -> None:
         col = self.columns[event.index]
         if event.done:
-            col.set_result(event)
+            first = self.columns[0].result
+            col.set_result(event, first)
+            if event.index == 0 and len(self.columns) > 1:
+                self.row_note.setText(f"ROUGE on the 0–100 scale; in brackets each column's change from "
+                                      f"“{self.columns[0].label}”.")
         else:
             col.set_streaming(event.text)
 

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 
 from playground.core.prompting.history import History, runs_to_html, runs_to_markdown
 from playground.core.base.paths import atomic_write_text
+from playground.core.base.units import format_score
 
-COLUMNS = ["When", "Label", "Model", "Template", "Shots", "ROUGE-1", "Tokens", "Output"]
+COLUMNS = ["When", "Label", "Model", "Template", "Shots", "ROUGE-1 (0–100)", "Tokens", "Output"]
 
 
 class HistoryView(QWidget):
@@ -73,7 +74,7 @@ class HistoryView(QWidget):
         self.table.setRowCount(len(self.runs))
         for row, r in enumerate(self.runs):
             values = [time.strftime("%m-%d %H:%M", time.localtime(r.created)), r.label, r.model, r.template,
-                      str(r.shots), f"{r.scores['rouge1']:.3f}" if "rouge1" in r.scores else "–",
+                      str(r.shots), format_score(r.scores.get("rouge1"), "rouge1"),
                       str(r.prompt_tokens), r.output.replace("\n", " ")[:200]]
             for col, v in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(v))

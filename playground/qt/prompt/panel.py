@@ -6,6 +6,7 @@ import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGroupBox,
     QLabel,
@@ -136,7 +137,7 @@ pay.</p>"""
         p_box = self._build_prompt_box()
         left = QWidget()
         lv = QVBoxLayout(left)
-        lv.addWidget(self.lesson(LESSON))
+        lv.setContentsMargins(0, 0, 4, 0)
         if self.data_problem:
             lv.addWidget(QLabel(html.escape(self.data_problem)))
         lv.addWidget(src_box, 1)
@@ -154,13 +155,22 @@ pay.</p>"""
         self.history_view = HistoryView(self.history)
         self.history_view.sig_reopen.connect(self.reopen)
         self.views.addTab(self.history_view, "History")
-        split = splitter((scroll, 2), (self.views, 3))
+        from playground.qt.widgets.progress_strip import ProgressStrip
+
+        # One strip for a run and a comparison: which summary is being written, token x of y, time left, Stop.
+        self.progress_strip = ProgressStrip("Stop after the current token; the columns already scored stay (Esc).")
+        self.progress_strip.attach(self.slot)
+        right = QWidget()
+        vbox(self.progress_strip, (self.views, 1), parent=right).setContentsMargins(0, 0, 0, 0)
+        split = splitter((scroll, 2), (right, 3))
         outer = QVBoxLayout(self)
         from playground.qt.widgets.encoder_notice import EncoderNotice
 
         self.encoder_notice = EncoderNotice(self.context, "This tab runs prompts for the model to answer")
+        self.lesson_label = self.lesson(LESSON)  # the tab's explanation: one place, at the top (issue 28)
+        outer.addWidget(self.lesson_label)
         outer.addWidget(self.encoder_notice)
-        outer.addWidget(split)
+        outer.addWidget(split, 1)
         run_shortcut(self, self.run_single)
 
     def _fit_left(self) -> None:
@@ -185,9 +195,10 @@ pay.</p>"""
         self.random_button = button("Random", on_click=self._random_example)
         self.dialogue_edit = QPlainTextEdit()
         self.dialogue_edit.setToolTip("The conversation to summarize. You can paste your own.")
-        self.reference_view = QLabel("")
-        self.reference_view.setTextFormat(Qt.TextFormat.PlainText)
-        self.reference_view.setWordWrap(True)
+        self.reference_view = QPlainTextEdit()
+        self.reference_view.setReadOnly(True)
+        # A few lines, scrolling inside itself: a long reference never makes the column scroll.
+        self.reference_view.setMaximumHeight(self.reference_view.fontMetrics().lineSpacing() * 4 + 12)
         self.reference_view.setToolTip("The reference summary a person wrote; ROUGE compares the output to it.")
         src = form(("Split", self.split_combo), ("Dialogue", hbox((self.example_combo, 1), self.random_button)))
         src_box = QGroupBox("1. The dialogue")
@@ -222,6 +233,12 @@ pay.</p>"""
         self.shot_list.setToolTip("Tick examples to choose them by hand (in the order listed); untick all to "
                                   "draw at random.")
         self.shot_list.setMaximumHeight(120)
+        self.shot_list.setVisible(False)
+        # The hand-picked examples fold away until asked for: the column fits a 1200x800 window.
+        self.choose_check = QCheckBox("Choose examples by hand")
+        self.choose_check.setToolTip("Show the train examples to tick the ones the prompt shows (otherwise they "
+                                     "are drawn at random with the seed).")
+        self.choose_check.toggled.connect(self.shot_list.setVisible)
         for ex in self.train:
             item = QListWidgetItem(f"{ex.id} · {ex.topic}")
             item.setData(Qt.ItemDataRole.UserRole, ex.id)
@@ -236,8 +253,12 @@ pay.</p>"""
         rows = form((label["template"], self.template_combo), (label["free_template"], self.free_edit),
                     ("", self.chat_check), (label["shots"], self.shots_spin), (label["seed"], self.seed_spin),
                     (tokens_label, self.max_tokens))
+        # The free template's row shows only while "Free template…" is chosen.
+        self._prompt_rows = rows
+        rows.setRowVisible(self.free_edit, draft.value.template == FREE)
+        draft.connect_path("template", lambda: rows.setRowVisible(self.free_edit, draft.value.template == FREE))
         p_box = QGroupBox("2. The prompt")
-        vbox(rows, QLabel("Choose examples by hand (optional):"), self.shot_list, parent=p_box)
+        vbox(rows, self.choose_check, self.shot_list, parent=p_box)
         return p_box
 
     def _build_run_tab(self) -> QWidget:
@@ -266,6 +287,9 @@ pay.</p>"""
         self.output_edit = QPlainTextEdit()
         self.output_edit.setReadOnly(True)
         self.output_edit.setPlaceholderText("The model's summary streams here.")
+        from playground.qt.widgets.result_header import ResultHeader
+
+        self.result_header = ResultHeader(empty="The output will name the model, prompt and settings that made it.")
         self.score_label = note_label()
         self.message = self.message_line()
 
@@ -273,7 +297,8 @@ pay.</p>"""
         buttons = hbox(self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button)
         vbox(self.meter, hbox((self.meter_label, 1), self.fit_button), self.shots_label, self.special_note,
              (self.prompt_edit, 3),
-             buttons, self.message, QLabel("<b>Output</b>"), (self.output_edit, 2), self.score_label, parent=run_tab)
+             buttons, self.message, QLabel("<b>Output</b>"), self.result_header, (self.output_edit, 2),
+             self.score_label, parent=run_tab)
         return run_tab
 
     def _build_compare_tab(self) -> QWidget:
@@ -283,12 +308,20 @@ pay.</p>"""
         self.compare_button = button("Run comparison", "Run the same dialogue under each prompt, one after "
                                      "another, and score each.", self.run_compare)
         self.compare_view = CompareView()
+        from playground.qt.widgets.result_header import ResultHeader
+
+        self.compare_header = ResultHeader(empty="Run the comparison: one column per prompt, each scored with "
+                                                 "ROUGE (0–100) against the reference.")
         cmp_tab = QWidget()
-        vbox(hbox((self.compare_mode, 1), self.compare_button), (self.compare_view, 1), parent=cmp_tab)
+        vbox(hbox((self.compare_mode, 1), self.compare_button), self.compare_header, (self.compare_view, 1),
+             parent=cmp_tab)
         return cmp_tab
 
     # the rendered prompt and its tokens -----------------------------------------------------------
     def on_model_changed(self, loaded) -> None:
+        made_by = getattr(self, "_compare_loaded", None)
+        if made_by is not None and made_by is not loaded:
+            self.compare_header.mark_stale("another model is in use now; run the comparison again")
         self.encoder_notice.update_for(loaded, "The rendered prompt and its tokens below still work.")
         self.chat_check.setEnabled(loaded.info.has_chat_template and not loaded.is_encoder_decoder)
         if not self.chat_check.isEnabled():

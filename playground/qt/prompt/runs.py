@@ -14,6 +14,23 @@ from playground.core.prompting.prompts import TEMPLATES
 from playground.core.prompting.special_tokens import readable
 
 
+def score_html(scores: dict, bold: bool = True) -> str:
+    """'ROUGE-1 <b>31.2</b> · ROUGE-2 <b>8.0</b> · ROUGE-L <b>25.1</b>': the app's 0-100 scale (format_score)."""
+    from playground.core.base.units import format_score
+
+    b, nb = ("<b>", "</b>") if bold else ("", "")
+    names = (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"))
+    return " · ".join(f"{name} {b}{format_score(scores[k], k)}{nb}" for k, name in names if k in scores)
+
+
+def describe_prompt(variant, template_label: str) -> str:
+    """The prompt form for a result header: 'Plain instruction template, 2-shot, chat template' or 'edited by hand'."""
+    if variant.prompt_override.strip():
+        return "prompt edited by hand"
+    chat = ", chat template" if variant.use_chat_template else ", no chat template"
+    return f"{template_label} template, {len(variant.shots)}-shot{chat}"
+
+
 def describe_shots(shots) -> str:
     """The worked examples of a prompt in words: 'none (zero-shot)' or 'train12 · lunch, …'."""
     if not shots:
@@ -52,9 +69,11 @@ class PromptRunsMixin:
         self._run_meta = {"model": loaded.info.name, "variants": variants, "reference": reference,
                           "dialogue_id": (self.current_example().id if reference else ""),
                           "settings": settings.to_dict()}
+        self._run_loaded = loaded
         self.task = self.slot.start(
-            "prompt lab", lambda h: run_variants(loaded, dialogue, reference, variants, settings, h.cancelled),
-            on_item=on_event, on_finished=lambda task: on_finished())
+            "prompt lab", lambda h: run_variants(loaded, dialogue, reference, variants, settings, h.cancelled,
+                                                 handle=h),
+            on_item=on_event, on_progress=self.progress_strip.on_progress, on_finished=lambda task: on_finished())
         self.run_button.setEnabled(False)
         self.compare_button.setEnabled(False)
         self.stop_button.setEnabled(True)
@@ -83,6 +102,13 @@ class PromptRunsMixin:
         """What the output on screen depends on: the prompt as the model reads it, the answer room, the model."""
         return self.prompt_edit.toPlainText(), self.draft.value.generation.max_new_tokens, id(self.context.session.current)
 
+    def _header_text(self, variant) -> tuple[str, str]:
+        """(prompt form, settings) of a run's result header."""
+        label = self.template_combo.itemText(max(0, self.template_combo.findData(variant.template)))
+        if variant.template not in TEMPLATES:
+            label = "free"
+        return describe_prompt(variant, label), self.settings().describe()
+
     def _mark_stale(self) -> None:
         """Keep the last output, but say so once the prompt or settings no longer match it."""
         shown = getattr(self, "_shown_key", None)
@@ -90,14 +116,22 @@ class PromptRunsMixin:
             return
         if self._output_key() == shown:
             self.score_label.setText(self._score_text)
+            if self._shown_provenance is not None:
+                self.result_header.show_provenance(self._shown_provenance)
         else:
+            self.result_header.mark_stale("the prompt, its examples, max new tokens or the model changed since")
             self.score_label.setText(
                 "<span style='color:#8a5a00'><b>Stale:</b> the prompt, its examples, max new tokens or the model "
                 "changed since this output. Generate again to see the new one.</span><br>"
                 f"<span style='color:#666'>{self._score_text}</span>")
 
-    def _show_output(self, text: str, score_text: str, key: tuple | None = None) -> None:
+    def _show_output(self, text: str, score_text: str, key: tuple | None = None, provenance=None) -> None:
         self.output_edit.setPlainText(text)
+        self._shown_provenance = provenance
+        if provenance is not None:
+            self.result_header.show_provenance(provenance)
+        else:
+            self.result_header.clear_result("A run reopened from the history: its model and settings are below.")
         self._score_text = score_text
         self._shown_key = self._output_key() if key is None else key
         self.score_label.setText(score_text)
@@ -118,6 +152,7 @@ class PromptRunsMixin:
             return
         self.output_edit.clear()
         self.score_label.setText("")
+        self.result_header.clear_result("Writing…")
         self._shown_key = None
         self._run_key = self._output_key()  # what this output will depend on, as the run starts
         self.views.setCurrentIndex(0)
@@ -127,13 +162,16 @@ class PromptRunsMixin:
         if not event.done:
             self.output_edit.setPlainText(event.text)
             return
+        from playground.core.base.provenance import provenance_of
+
         s = event.scores
-        scores = (f"ROUGE-1 <b>{s['rouge1']:.3f}</b> · ROUGE-2 <b>{s['rouge2']:.3f}</b> · "
-                  f"ROUGE-L <b>{s['rougeL']:.3f}</b> against the reference · " if s else "No reference to score against · ")
+        scores = (f"{score_html(s)} (0–100) against the reference · " if s else "No reference to score against · ")
         variant = self._run_meta["variants"][0]
         shots = "as edited by hand" if variant.prompt_override.strip() else html.escape(describe_shots(variant.shots))
+        prompt, settings = self._header_text(variant)
+        provenance = provenance_of(self._run_loaded, prompt=prompt, settings=settings)
         self._show_output(event.summary, f"{scores}{event.prompt_tokens:,} prompt tokens · {event.seconds:.1f} s · "
-                          f"{html.escape(self._run_meta['model'])}, greedy · examples: {shots}", self._run_key)
+                          f"examples: {shots}", self._run_key, provenance)
         self._save(event, f"{len(self._run_meta['variants'][0].shots)}-shot")
         self.sig_run_finished.emit(event)
 
@@ -141,6 +179,7 @@ class PromptRunsMixin:
         self._finished()
         if self.task is not None and self.task.outcome == "cancelled":
             self.score_label.setText("Stopped.")
+            self.result_header.clear_result("Stopped before the output was finished.")
 
     def compare_variants(self):
         loaded = self.context.session.require()
@@ -157,6 +196,8 @@ class PromptRunsMixin:
         if variants is None:
             return
         self.views.setCurrentIndex(1)
+        self.compare_header.clear_result("Running the comparison…")
+        self._compare_loaded = None
         self.compare_view.reset([v.label for v in variants],
                                 ["as edited by hand" if v.prompt_override.strip() else describe_shots(v.shots)
                                  for v in variants])
@@ -169,6 +210,20 @@ class PromptRunsMixin:
 
     def _compare_finished(self) -> None:
         self._finished()
+        variants = self._run_meta["variants"]
+        if self.compare_view.scored:
+            if self.compare_mode.currentData() == "templates":
+                prompt = f"every template at {len(variants[0].shots)}-shot"
+            else:
+                prompt = f"{self._header_text(variants[0])[0].split(',')[0]}, 0, 1 and {len(variants[-1].shots)} shots"
+            chat = "chat template" if variants[0].use_chat_template else "no chat template"
+            stopped = "" if self.compare_view.scored == len(variants) else \
+                f"stopped after {self.compare_view.scored} of {len(variants)} columns"
+            self._compare_loaded = self._run_loaded
+            self.compare_header.show_for(self._run_loaded, prompt=f"{prompt}, {chat}",
+                                         settings=self.settings().describe(), extra=stopped)
+        else:
+            self.compare_header.clear_result("Stopped before any column was scored.")
         self.sig_compare_finished.emit()
 
     def session_snapshot(self) -> list[tuple[str, str]]:
@@ -176,8 +231,7 @@ class PromptRunsMixin:
         items = []
         for label, model, template, shots, event in getattr(self, "session_runs", []):
             s = event.scores
-            scores = (f"ROUGE-1 {s['rouge1']:.3f} · ROUGE-2 {s['rouge2']:.3f} · ROUGE-L {s['rougeL']:.3f}"
-                      if s else "no reference to score against")
+            scores = f"{score_html(s, bold=False)} (0–100)" if s else "no reference to score against"
             items.append((f"{label} · {model} · template {template} · {shots} shots",
                           f"{readable(event.prompt)}\n\n--- output ---\n{event.summary}\n\n{scores} · "
                           f"{event.prompt_tokens:,} prompt tokens · {event.seconds:.1f} s"))
