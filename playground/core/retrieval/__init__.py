@@ -85,6 +85,7 @@ from playground.core.retrieval.index import (
     check_question,
     keyword_tokens,
     rrf_scores,
+    stopwords,
 )
 from playground.core.retrieval.presets import PRESETS, Preset, preset
 from playground.core.retrieval.prompt import RagPrompt, build_prompt
@@ -105,5 +106,5 @@ __all__ = [
     "build_prompt", "bundled_names", "check_question", "chunk_document", "chunk_documents", "evaluate_retrieval",
     "generate_answer", "keyword_tokens", "leave_one_out", "load_bundled", "load_files", "load_folder",
     "mean_reciprocal_rank", "preset", "read_document", "recall_at_k", "rrf_scores", "score_answer",
-    "stream_answer", "token_f1",
+    "stopwords", "stream_answer", "token_f1",
 ]

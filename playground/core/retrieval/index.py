@@ -32,14 +32,28 @@ class Hit:
     method: str
 
 
+#: Words that say nothing about what to look for: bm25s's English list (Lucene's 33) plus question words,
+#: pronouns and auxiliaries, so "What is it?" holds no keyword and "what" matches nothing.
+QUESTION_WORDS = ("what", "which", "who", "whom", "whose", "where", "when", "why", "how", "do", "does", "did",
+                  "done", "can", "could", "would", "should", "shall", "may", "might", "must", "am", "been",
+                  "being", "have", "has", "had", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his",
+                  "she", "her", "its", "them", "their", "about", "from", "so", "than", "too", "very", "any",
+                  "some", "all", "tell", "know")
+
+
+def stopwords() -> list[str]:
+    import bm25s.stopwords
+
+    return sorted(set(bm25s.stopwords.STOPWORDS_EN) | set(QUESTION_WORDS))
+
+
 def keyword_tokens(texts: str | Sequence[str]) -> list[list[str]]:
-    """The words BM25 counts: lower case, 2+ letters or digits, English stop-words left out (bm25s's rules)."""
+    """The words BM25 counts: bm25s's tokenizer (lower case, 2+ letters or digits) without ``stopwords()``."""
     import bm25s
 
     single = isinstance(texts, str)
-    out = bm25s.tokenize([texts] if single else list(texts), stopwords="en", return_ids=False,
-                         show_progress=False)
-    return out
+    return bm25s.tokenize([texts] if single else list(texts), stopwords=stopwords(), return_ids=False,
+                          show_progress=False)
 
 
 def check_question(question: str) -> list[str]:
@@ -222,7 +236,7 @@ class RagIndex:
         import bm25s
 
         retriever = bm25s.BM25()  # Lucene's BM25: k1 = 1.5, b = 0.75
-        retriever.index(bm25s.tokenize([c.text for c in self.chunks], stopwords="en", show_progress=False),
+        retriever.index(bm25s.tokenize([c.text for c in self.chunks], stopwords=stopwords(), show_progress=False),
                         show_progress=False)
         return retriever
 
