@@ -56,11 +56,11 @@ class Encoder:
         out = []
         total = len(texts)
         for start in range(0, total, self.batch_size):
+            report_step(handle, phase, start, total)
             if handle is not None:
                 handle.wait_while_paused()
                 if handle.cancelled():
                     raise Cancelled()
-            report_step(handle, phase, start, total)
             part = texts[start:start + self.batch_size]
             out.append(sentence_embeddings(part, self.model, self.tokenizer, batch_size=len(part),
                                            name=self.name).vectors.numpy())

@@ -235,15 +235,17 @@ class RagIndex:
     def _build_bm25(self):
         import bm25s
 
+        tokens = bm25s.tokenize([c.text for c in self.chunks], stopwords=stopwords(), show_progress=False)
+        if not any(w for w in tokens.vocab):  # no chunk holds a keyword (only stop-words or single letters)
+            return None
         retriever = bm25s.BM25()  # Lucene's BM25: k1 = 1.5, b = 0.75
-        retriever.index(bm25s.tokenize([c.text for c in self.chunks], stopwords=stopwords(), show_progress=False),
-                        show_progress=False)
+        retriever.index(tokens, show_progress=False)
         return retriever
 
     def bm25_scores(self, words: list[str]):
         import numpy as np
 
-        known = [w for w in words if w in self._bm25.vocab_dict]
+        known = [w for w in words if self._bm25 is not None and w in self._bm25.vocab_dict]
         if not known:
             return np.zeros(len(self.chunks), dtype="float32")
         return np.asarray(self._bm25.get_scores(known), dtype="float32")
