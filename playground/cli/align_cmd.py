@@ -60,6 +60,7 @@ def _show(ev, quiet: bool) -> None:
     if not _is_main():
         return
     from playground.core.align.events import AlignStepEvent, MonitorEvent, RewardModelEvent
+    from playground.core.base.units import format_score
     from playground.core.finetune.events import CheckpointEvent, StageEvent
 
     if isinstance(ev, StageEvent):
@@ -70,7 +71,7 @@ def _show(ev, quiet: bool) -> None:
              f"entropy {ev.entropy:.2f} length {ev.completion_length:.1f} {ev.tokens_per_s:.0f} tok/s "
              f"{ev.seconds:.1f}s{extra}")
     elif isinstance(ev, MonitorEvent) and not quiet:
-        _say(f"step {ev.step}: monitor ROUGE-L {ev.rouge_l:.4f} (held-out, not optimized)")
+        _say(f"step {ev.step}: monitor ROUGE-L {format_score(ev.rouge_l, 'rougeL')} (0-100, held-out, not optimized)")
     elif isinstance(ev, CheckpointEvent) and not quiet:
         _say(f"step {ev.step}: checkpoint {ev.path}")
     elif isinstance(ev, RewardModelEvent):

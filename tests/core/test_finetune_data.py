@@ -140,7 +140,7 @@ def test_truncation_policy_cuts_the_dialogue_or_drops(bundled_tokenizer, tmp_pat
     rows = dialogues(6) + [long]
     write_jsonl(tmp_path / "train.jsonl", rows)
     cfg = DataConfig(source=str(tmp_path / "train.jsonl"), validation_fraction=0.0, test_fraction=0.0,
-                     max_length=64, truncation="truncate_dialogue")
+                     max_length=64, truncation="truncate_dialogue", use_chat_template=False)  # a plain prompt
     data = prepare_data(cfg, bundled_tokenizer, encoder_decoder=False)
     assert data.stats["train"].truncated == 1 and len(data.train) == 7
     cut = max(data.train, key=lambda e: e.prompt_len)

@@ -14,7 +14,7 @@ def test_events_describe_themselves_and_the_cli_prints_those_words(capsys):
     method = MethodEvent("lora", 3584, 1_595_040, ["q_proj", "v_proj"])
     assert method.describe() == "Method lora on q_proj, v_proj: 3,584 of 1,595,040 parameters learn (0.225%)"
     step = StepEvent(3, 4, 0.75, 1.23456, 2e-4, 800.0, 1.0, 3.0, 2**30, 100)
-    assert step.describe() == "step 3/4  loss 1.2346  lr 2.00e-04  800 tokens/s  mem 1,024 MiB"
+    assert step.describe() == "step 3/4  loss 1.2346  lr 2.00e-04  800 tokens/s  mem 1.00 GiB"
     assert StoppedEvent(2, "").describe() == "Stopped at step 2; no checkpoint yet (no step was finished)."
     printer = _Printer(quiet=False)
     printer.tty = False

@@ -66,7 +66,7 @@ def test_weights_alone_at_each_format():
     sizes = weights_by_format(1_000_000_000)
     assert sizes == {"float32": 4_000_000_000, "float16": 2_000_000_000, "bfloat16": 2_000_000_000,
                      "int8": 1_000_000_000}
-    assert format_bytes(4_000_000_000) == "3.7 GB" and format_bytes(512 * 2**20) == "512 MB"
+    assert format_bytes(4_000_000_000) == "3.73 GiB" and format_bytes(512 * 2**20) == "512 MiB"
 
 
 def test_methods_order_and_growth():

@@ -63,6 +63,18 @@ def test_align_tab_from_feedback_to_result(qtbot, context_with_tiny_llama):
     text = res.summary.text()
     assert "GRPO on " in text and "2 steps" in text and "paid by your reward model" in text and "Monitor ROUGE-L" in text
     assert "groups of 2 completions x 4 tokens at temperature 1" in text and "learning rate 0.0001" in text
+    import re
+
+    # ROUGE-L on the app's one scale (0-100, one decimal) and its change from the values shown
+    first, last, change = re.search(r"Monitor ROUGE-L \(0-100\) (\d+\.\d) -> (\d+\.\d) \(([+±-]\d+\.\d)\)", text).groups()
+    mon = op.events[-1].report["monitor"]
+    assert first == f"{mon[0]['rouge_l'] * 100:.1f}" and float(last) == round(mon[-1]["rouge_l"] * 100, 1)
+    assert float(change.replace("±", "")) == round(float(last) - float(first), 1)
+    # Before / After headers name the model, adapter-or-base, precision and the settings
+    before, after = res.before_header.plain_text(), res.after_header.plain_text()
+    assert before.startswith("Before · ") and f"{ctx.session.current.info.name} (base, no adapter)" in before
+    assert after.startswith("After · ") and "align GRPO run" in after and "float32" in after
+    assert "greedy, 4 new tokens at most" in after and "after step 2" in after
     assert res.use_btn.isEnabled()
     qtbot.mouseClick(res.use_btn, Qt.LeftButton)
     assert ctx.session.adapter is not None
@@ -121,7 +133,9 @@ def test_full_reward_models_train_with_progress_stop_and_say_whether_they_can_pa
     rw.full_steps.setValue(500)
     qtbot.mouseClick(rw.train, Qt.LeftButton)
     assert rw.stop.isEnabled() and rw.progress.isVisible()
-    qtbot.waitUntil(lambda: "step 1/500" in rw.result.text() or "step 2/500" in rw.result.text(), timeout=120_000)
+    # the one progress strip names the phase and counts its steps: "Training the reward model · 1 of 500 · …"
+    qtbot.waitUntil(lambda: "of 500" in rw.strip.text(), timeout=120_000)
+    assert rw.strip.text().startswith("Training the reward model")
     qtbot.mouseClick(rw.stop, Qt.LeftButton)
     qtbot.waitUntil(lambda: rw.train.isEnabled(), timeout=60_000)
     assert rw.result.text() == "Stopped before the reward model was trained." and rw.rm is None
@@ -260,12 +274,17 @@ def test_align_starts_from_the_lora_run_the_model_bar_shows_and_says_so(qtbot, c
     report = json.loads((Path(done.run_dir) / "report.json").read_text())
     assert report["start"] == "base + ft-run" and report["start_adapter"] == str(tmp_path / "ft-run" / "adapter")
     assert "starting from base + ft-run (its LoRA merged in first)" in panel.result.summary.text()
+    before, after = panel.result.before_header.plain_text(), panel.result.after_header.plain_text()
+    assert before.startswith(f"Before · {base} + adapter ft-run") and "the reference" in before
+    assert after.startswith(f"After · {base} + adapter ft-run + align DPO run")
     keep_screenshot(panel.result, "align-result-starts-from.png")
     qtbot.waitUntil(lambda: op.start_btn.isEnabled(), timeout=10_000)
 
     ctx.use_adapter(False)  # switched off in the model bar: the base, and the page says why
     assert op.start_from.text().startswith(f"Starts from {base}, the model the model bar shows")
     assert "ft-run is switched off" in op.start_from.text()
+    # the shown run stays, said to be out of date (it was made with the adapter on)
+    assert "out of date: the model bar changed" in panel.result.after_header.plain_text()
 
 
 def _in_view(widget, scroll) -> bool:

@@ -84,4 +84,4 @@ def test_the_result_page_names_what_each_memory_figure_counts(qtbot, context_wit
     old["training"]["peak_memory_bytes"] = 6 * 2**30
     page.show_result(done.run_dir, old)
     text = page.summary_label.text()
-    assert "Peak memory 6.0 GB: the whole process" in text and "not only the training tensors" in text
+    assert "Peak memory 6.00 GiB: the whole process" in text and "not only the training tensors" in text

@@ -25,8 +25,14 @@ from playground.core.align.preferences import cut_prompts, pairs_of
 from playground.core.align.report import write_report
 from playground.core.base.errors import Cancelled, InputError, PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 from playground.core.finetune.events import CheckpointEvent, DoneEvent, StageEvent, StoppedEvent
 from playground.core.finetune.layout import RunFolder
+
+#: the phase names of an align run (the progress strip restarts its bar and its estimate per phase)
+LOADING, OPTIMIZING, SAVING = "Loading a training copy of the model", "Optimizing the policy", "Saving the adapter"
+#: the detail while the monitor summarizes the held-out dialogues (part of the optimizing phase's time)
+MONITORING = "summarizing the held-out dialogues (monitor)"
 
 
 def _finite_state(model) -> bool:
@@ -116,6 +122,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     yield StageEvent("model", f"Loading {cfg.model.source}..."
                      + (f" (starting from {start}: its LoRA merged in)" if cfg.model.adapter else "")
                      + (f" ({shard.world} processes)" if shard.world > 1 else ""))
+    report_step(handle, LOADING, 0, None)
     loaded = _model(cfg, shard, device, state["tokenizer"])
     model, tok = loaded.model, loaded.tokenizer
     handle.raise_if_cancelled()
@@ -156,6 +163,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
 
     state["save"] = save
     reward_fn = _reward_fn(cfg, model, tok) if facts.needs_reward else None
+    report_step(handle, OPTIMIZING, step, t.max_steps, MONITORING if step == 0 and facts.monitors else "")
     if step == 0 and facts.monitors:
         yield monitor(model, tok, test, cfg, 0, history, reward_fn)
     while step < t.max_steps:
@@ -173,18 +181,20 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         state["step"] = step
         row = _history_row(s, step, batch)
         history["steps"].append(row)
-        handle.report(step / t.max_steps, f"step {step}/{t.max_steps}  reward {s['reward_mean']:.3f}  KL {s['kl']:.4f}")
+        report_step(handle, OPTIMIZING, step, t.max_steps, f"reward {s['reward_mean']:.3f}, KL {s['kl']:.4f}")
         yield AlignStepEvent(step, t.max_steps, m.name, s["reward_mean"], s["reward_std"], s["kl"], s["entropy"],
                              s["completion_length"], s["tokens_per_s"], s["loss"], s["seconds"], meter.peak(),
                              {k: row[k] for k in ("margin", "accuracy", "value_loss", "advantages", "samples")
                               if k in row})
         at_end = step == t.max_steps
         if facts.monitors and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
+            report_step(handle, OPTIMIZING, step, t.max_steps, MONITORING)
             yield monitor(model, tok, test, cfg, step, history, reward_fn)
         if t.save_every and step % t.save_every == 0 and not at_end:
             yield CheckpointEvent(step, save())
 
     yield StageEvent("save", "Saving the adapter...")
+    report_step(handle, SAVING, 0, None)
     after = [] if facts.monitors else dpo_samples(model, tok, test, cfg)  # no monitor: before / after instead
     report = {"method": m.name, "model": cfg.model.source, "start": start, "start_adapter": cfg.model.adapter,
               "steps": step, "beta": m.beta, "rewards": m.rewards,

@@ -13,10 +13,18 @@ import json
 from pathlib import Path
 
 from playground.core.base.paths import atomic_write_bytes, atomic_write_text
+from playground.core.base.units import format_bytes, format_delta, format_score, score_value
 
 
 def _num(x, fmt: str = ".4f") -> str:
     return "n/a" if x is None else format(x, fmt)
+
+
+def monitor_change(monitor: list) -> str:
+    """The monitor's ROUGE-L change from its first to its last step, from the shown values ('+1.4')."""
+    if not monitor:
+        return "–"
+    return format_delta(score_value(monitor[0]["rouge_l"], "rougeL"), score_value(monitor[-1]["rouge_l"], "rougeL"))
 
 
 def render_markdown(report: dict) -> str:
@@ -40,7 +48,7 @@ def render_markdown(report: dict) -> str:
              + (f" (the LoRA in {report['start_adapter']} merged in first; adapter/ holds it and the align "
                 "LoRA together, on the base)" if report.get("start_adapter") else ""),
              f"- Steps: {report.get('steps')}, KL weight (beta) {report.get('beta')}, reward: {rewards or 'pairs (DPO)'}",
-             f"- Peak memory: {report.get('peak_memory_bytes', 0) / 2**20:.0f} MiB", ""]
+             f"- Peak memory: {format_bytes(report.get('peak_memory_bytes', 0))}", ""]
     if report.get("method") == "grpo" and report.get("loss_type"):
         from playground.core.align.methods import GRPO_LOSS_WORDS
 
@@ -49,8 +57,9 @@ def render_markdown(report: dict) -> str:
     if monitor:
         first, last = monitor[0], monitor[-1]
         lines += [(f"- Monitor (ROUGE-L of greedy summaries of {len(first.get('samples', []))} held-out "
-                   f"dialogues, not optimized): {first['rouge_l']:.4f} at step {first['step']} -> "
-                   f"{last['rouge_l']:.4f} at step {last['step']}."), ""]
+                   f"dialogues, not optimized; 0-100): {format_score(first['rouge_l'], 'rougeL')} at step "
+                   f"{first['step']} -> {format_score(last['rouge_l'], 'rougeL')} at step {last['step']} "
+                   f"({monitor_change(monitor)})."), ""]
     if steps:
         extra = "margin" if any("margin" in s for s in steps) else None
         head = ["step", "reward mean", "reward std", "KL", "entropy", "length"] + ([extra] if extra else [])
@@ -65,7 +74,7 @@ def render_markdown(report: dict) -> str:
     if monitor:
         lines += ["## Filmstrip: the same held-out dialogues at each monitor step", ""]
         for m in monitor:
-            lines.append(f"### Step {m['step']} (ROUGE-L {m['rouge_l']:.4f}"
+            lines.append(f"### Step {m['step']} (ROUGE-L {format_score(m['rouge_l'], 'rougeL')}"
                          + (f", KL {m['kl']:.5f}" if m.get("kl") is not None else "") + ")")
             for s in m.get("samples", []):
                 reward = f" (reward {s['reward']:.3f})" if s.get("reward") is not None else ""
@@ -94,9 +103,9 @@ def curves_png(report: dict) -> bytes | None:
     monitor = report.get("monitor", [])
     if monitor:
         ax_m = ax_r.twinx()
-        ax_m.plot([m["step"] for m in monitor], [m["rouge_l"] for m in monitor], color="tab:green", marker="o",
-                  label="monitor ROUGE-L (not optimized)")
-        ax_m.set_ylabel("monitor ROUGE-L", color="tab:green")
+        ax_m.plot([m["step"] for m in monitor], [score_value(m["rouge_l"], "rougeL") for m in monitor],
+                  color="tab:green", marker="o", label="monitor ROUGE-L (not optimized)")
+        ax_m.set_ylabel("monitor ROUGE-L (0-100)", color="tab:green")
     ax_r.set_xlabel("step")
     ax_r.set_ylabel("mean reward")
     ax_r.set_title("Reward and the monitor")

@@ -19,6 +19,7 @@ from playground.core.align.events import RewardModelEvent
 from playground.core.align.preferences import PreferencePair, cut_prompts, pairs_of
 from playground.core.base.errors import PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 from playground.core.finetune.events import StageEvent
 
 
@@ -105,11 +106,13 @@ def train_reward_model(cfg: AlignConfig, tokenizer, model=None, *, extra_pairs: 
         from playground.core.align.reward_model import load_encoder_backbone
 
         yield StageEvent("model", "Loading the bundled encoder as the reward model's backbone...")
+        report_step(handle, "Loading the reward model's backbone", 0, None)
         encoder, encoder_tok = load_encoder_backbone(trainable=full)  # full: a private copy
         rm = RewardModel(encoder, encoder_tok, m.reward_mode, "encoder")
     else:
         if full and policy_copy is not None:
             yield StageEvent("model", "Loading a training copy of the current model...")
+            report_step(handle, "Loading a training copy of the model", 0, None)
             model = policy_copy()
         rm = RewardModel(model, tokenizer, m.reward_mode, "policy")
     torch.manual_seed(t.seed)  # after loading (which may draw numbers): a LoRA adapter starts the same each run
@@ -118,13 +121,15 @@ def train_reward_model(cfg: AlignConfig, tokenizer, model=None, *, extra_pairs: 
     if not full:
         yield StageEvent("train", f"Training a quick reward model on {len(train)} pairs (features of "
                                   f"{2 * len(train) + 4 * len(test)} texts)...")
+        report_step(handle, "Computing features and fitting the head", 0, None)
         result, rates = rm.train_quick(train, test, steps=max(t.max_steps, 1)), ()
     else:
         def on_step(step: int, total: int, loss: float) -> None:
-            handle.report(step / total, f"Full reward model: step {step}/{total}, loss {loss:.3f}")
+            report_step(handle, "Training the reward model", step, total, f"loss {loss:.3f}")
             handle.raise_if_cancelled()
 
         rates = (m.full_reward_lr(), m.reward_head_lr)
+        report_step(handle, "Training the reward model", 0, t.max_steps)
         yield StageEvent("train", f"Training a full reward model on {len(train)} pairs: {t.max_steps} steps of "
                                   f"{m.reward_batch} pairs...")
         result = rm.train_full(train, test, steps=t.max_steps, lr=rates[0], batch_pairs=m.reward_batch,
@@ -133,6 +138,7 @@ def train_reward_model(cfg: AlignConfig, tokenizer, model=None, *, extra_pairs: 
     if not all(math.isfinite(v) for v in result.losses):
         raise PlaygroundError("The reward model's loss became non-finite.", "Lower the learning rate.")
     yield StageEvent("probe", "Probing: the reference said twice...")
+    report_step(handle, "Probing: the reference said twice", 0, None)
     trained = TrainedRewardModel(rm, result, probe_repeat(rm, test), train, test, seconds, rates,
                                  extra_pairs=len(extra_pairs))
     yield RewardModelEvent(trained.report(cfg), trained)

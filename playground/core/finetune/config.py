@@ -17,6 +17,7 @@ from pathlib import Path
 from playground.core.base.errors import InputError
 
 from playground.core.finetune.methods import METHOD_FACTS
+from playground.core.prompting.prompts import CHAT_TEMPLATE_LABEL, USE_CHAT_TEMPLATE
 
 METHODS = tuple(METHOD_FACTS)
 SCHEDULES = ("cosine", "linear", "constant")
@@ -61,10 +62,10 @@ class DataConfig:
     template: str = _f("instruction",
                        help=('a Prompt tab template (instruction, flan, flan-brief, tldr) or your own text with '
                              '{dialogue} (and optionally {summary}), e.g. "Chat:\\n{dialogue}\\nIn short: {summary}"'))
-    use_chat_template: bool = _f(False,
-                                 help=("wrap the prompt in the model's chat template; the summary is then the "
-                                       "assistant's answer"),
-                                 text="Wrap prompts in the model's chat template")
+    use_chat_template: bool = _f(USE_CHAT_TEMPLATE,
+                                 help=("wrap the prompt in the model's chat template (on by default, as in "
+                                       "every tab); the summary is then the assistant's answer"),
+                                 text=CHAT_TEMPLATE_LABEL)
     validation_fraction: float = _f(0.1, help='share of source held out for validation (when no validation file)',
                                     label='Validation share', range=(0.0, 0.5, 0.05), decimals=2)
     test_fraction: float = _f(0.1, help='share of source held out for the test split (when no test file)',

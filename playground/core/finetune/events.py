@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.core.base.units import format_bytes
+
 
 @dataclass
 class StageEvent:
@@ -87,7 +89,7 @@ class StepEvent:
 
     def stats(self) -> str:
         return (f"loss {self.loss:.4f}  lr {self.learning_rate:.2e}  {self.tokens_per_s:,.0f} tokens/s  "
-                f"mem {self.peak_memory_bytes / 2**20:,.0f} MiB")
+                f"mem {format_bytes(self.peak_memory_bytes)}")
 
     def describe(self) -> str:
         return f"step {self.step}/{self.total_steps}  {self.stats()}"
@@ -128,8 +130,11 @@ class RougeEvent:
     predictions: list = field(default_factory=list)  # every summary, in test-split order
 
     def describe(self) -> str:
-        scores = ", ".join(f"{k} {v * 100:.1f}" for k, v in self.scores.items())
-        return f"ROUGE {self.when} fine-tuning ({self.examples} test dialogues): {scores}; BLEU {self.bleu:.1f}"
+        from playground.core.base.units import format_score
+
+        scores = ", ".join(f"{k} {format_score(v, k)}" for k, v in self.scores.items())
+        return (f"ROUGE {self.when} fine-tuning ({self.examples} test dialogues, 0-100): {scores}; "
+                f"BLEU {format_score(self.bleu, 'bleu')}")
 
 
 @dataclass

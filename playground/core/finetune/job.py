@@ -45,6 +45,7 @@ from playground.core.finetune.scoring import (
     score_test_split,
 )
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 from playground.core.base.paths import atomic_write_text
 
 
@@ -230,6 +231,7 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
     artifact = run.artifact(cfg.method.name)
     if main:
         yield StageEvent("save", f"Saving the trained weights to {artifact}")
+        report_step(handle, "Saving the trained weights", 0, None)
         kept = run.latest_checkpoint()
         with writing("the trained weights", artifact,
                      f"The last checkpoint is safe: {kept}." if kept else ""):
@@ -269,6 +271,7 @@ def _load_model_and_data(cfg: FinetuneConfig, acc, handle: TaskHandle):
     from playground.core.models.loading import load_model
 
     yield StageEvent("model", f"Loading {cfg.model.source} for training...")
+    report_step(handle, "Loading the model for training", 0, None)
     with acc.main_process_first():  # the first load may convert and cache the model: once
         loaded = load_model(ModelSource.parse(cfg.model.source), device="cpu", dtype="float32")
     window = loaded.info.context_window
@@ -300,6 +303,7 @@ def _score_after_and_report(cfg: FinetuneConfig, run: RunFolder, trained, test_r
             status = "finished (test scoring stopped)"
             yield StageEvent("rouge_after", "Scoring stopped: the report has no ROUGE after fine-tuning")
     yield StageEvent("report", f"Writing the report to {run.report_md}")
+    report_step(handle, "Writing the report", 0, None)
     before = history.extra.get("predictions_before", [])
     samples = [{"id": r.id, "reference": r.reference, "before": before[i] if i < len(before) else "",
                 "after": predictions_after[i] if i < len(predictions_after) else ""}

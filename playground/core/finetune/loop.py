@@ -28,6 +28,10 @@ from playground.core.finetune.loss import batch_to, completion_loss_sum, loss_to
 from playground.core.finetune.methods import METHOD_FACTS
 from playground.core.finetune.resources import PeakMeter
 from playground.core.base.handle import TaskHandle
+from playground.core.base.progress import report_step
+
+#: the phase name of the optimizer steps (the progress strip restarts its bar per phase)
+TRAINING = "Training"
 
 
 @dataclass
@@ -216,11 +220,13 @@ class Trainer:
         h = self.history
         self.model.train()
         if h.step == 0 and t.eval_every > 0 and self.validation:
+            report_step(self.handle, "Validation loss before training", 0, None)
             val = self.validation_loss()
             h.validation.append([0, val])
             yield EvalEvent(0, val)
         session_start, session_steps = time.perf_counter(), 0
         recent: list[tuple[float, int]] = []  # (seconds, tokens) of the last steps, for a steady rate
+        report_step(self.handle, TRAINING, h.step, self.total_steps)  # the phase's clock starts here
         try:
             while h.step < self.total_steps:
                 if self._stop_requested():
@@ -241,7 +247,7 @@ class Trainer:
                 recent = (recent + [(spent, real)])[-20:]
                 rate = sum(r for _, r in recent) / max(1e-9, sum(s for s, _ in recent))
                 per_step = (time.perf_counter() - session_start) / session_steps
-                self.handle.report(h.step / self.total_steps, f"step {h.step}/{self.total_steps}  loss {loss:.3f}")
+                report_step(self.handle, TRAINING, h.step, self.total_steps, f"loss {loss:.3f}")
                 yield StepEvent(h.step, self.total_steps, h.step / self.plan.steps_per_epoch, loss, lr, rate,
                                 per_step * (self.total_steps - h.step), h.train_seconds,
                                 self.meter.peak(), h.tokens_seen, self.meter.added())

@@ -37,6 +37,7 @@ from playground.core.finetune.memory_shape import (  # noqa: F401 (re-exported: 
     prompt_parameters,
     trainable_parameters,
 )
+from playground.core.base.units import format_bytes  # noqa: F401 (one unit system; callers import it from here too)
 from playground.core.finetune.methods import METHOD_FACTS
 
 #: Bytes per number in each storage format.
@@ -287,12 +288,3 @@ def precision_note(shape: ModelShape, dtype: str, batch_size: int = 1, seq_len: 
             f"fine-tuning needs {format_bytes(mixed.total)} (about {per:.0f} bytes per parameter before "
             f"activations). Pure {label} training (every number in 16 bits, as some trainers do; this app "
             f"does not) would need {format_bytes(pure.total)} (about {per_pure:.0f} bytes per parameter).")
-
-
-def format_bytes(n: float) -> str:
-    """Bytes in the unit a person reads best: 512 MB, 1.3 GB (powers of 1024, as memory is sold)."""
-    for unit, size in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
-        if abs(n) >= size:
-            value = n / size
-            return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
-    return f"{int(n)} B"

@@ -11,11 +11,15 @@ from pathlib import Path
 
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 from playground.core.evaluation.datasets import Example as Row
 from playground.core.evaluation.datasets import load_split, load_table
 from playground.core.finetune.config import DataConfig
 from playground.core.finetune.dataset import BATCH, SPLITS, ExampleEncoder, SplitStats, TrainingExample
 from playground.core.finetune.events import StageEvent
+
+#: the phase name of reading and tokenizing a job's data (its progress strip counts rows)
+TOKENIZING = "Tokenizing the data"
 
 
 @dataclass
@@ -118,6 +122,7 @@ def prepare_data_events(cfg: DataConfig, tokenizer, encoder_decoder: bool, seed:
     chosen = {split: splits[split][0][: limits[split]] if limits[split] else splits[split][0] for split in SPLITS}
     total = sum(len(rows) for rows in chosen.values())
     yield StageEvent("data", f"Read {total:,} rows; tokenizing them...", 0.0)
+    report_step(handle, TOKENIZING, 0, total)
     examples, stats = {}, {}
     done, said, start = 0, 0, time.perf_counter()
     for split in SPLITS:
@@ -132,6 +137,7 @@ def prepare_data_events(cfg: DataConfig, tokenizer, encoder_decoder: bool, seed:
             done += len(batch)
             if done - said >= every * total and done < total:
                 said = done
+                report_step(handle, TOKENIZING, done, total)
                 yield StageEvent("data", f"Tokenized {done:,} of {total:,} rows...", done / total)
         examples[split] = enc.finish(out, st)
         stats[split] = st

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from playground.core.base.paths import atomic_write_bytes, atomic_write_text
+from playground.core.base.units import format_delta, format_score, score_value
 from playground.core.finetune.memory_measure import describe_run_memory
 
 
@@ -45,6 +46,7 @@ def build_report(cfg, method_info, data_stats: dict, history, *, status: str, ar
 def render_markdown(report: dict) -> str:
     m, t, r = report["method"], report["training"], report["rouge"]
     lines = [f"# Fine-tuning report ({report['status']})", "",
+             f"- Base model: {run_provenance(report)}",
              f"- Method: **{m['name']}**, {m['trainable_parameters']:,} trainable parameters of "
              f"{m['total_parameters']:,} ({m['trainable_share'] * 100:.3f}%)"]
     if m.get("target_modules"):
@@ -62,20 +64,46 @@ def render_markdown(report: dict) -> str:
                      f"max {st['total_tokens'].get('max', 0)}")
     if r["before"] or r["after"]:
         lines += ["", f"Test split, {r['test_examples']} dialogues, greedy, with the training template "
-                      "(ROUGE F1 x 100, 95% bootstrap interval; BLEU 0-100):", "",
+                      "(ROUGE and BLEU on one scale, 0-100; 95% bootstrap interval):", "",
                   "| | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-Lsum | BLEU |", "|---|---|---|---|---|---|"]
         for when in ("before", "after"):
             s = r[when]
             if s:
                 ci = s.get("intervals", {})
-                cells = [f"{s[k] * 100:.1f}" + (f" [{ci[k][0] * 100:.1f}, {ci[k][1] * 100:.1f}]" if k in ci else "")
-                         for k in ("rouge1", "rouge2", "rougeL", "rougeLsum")]
-                cells.append(f"{s.get('bleu', 0.0):.1f}")
+                cells = [format_score(s[k], k) + (f" [{format_score(ci[k][0], k)}, {format_score(ci[k][1], k)}]"
+                                                  if k in ci else "") for k in ROUGE_KEYS]
+                cells.append(format_score(s.get("bleu", 0.0), "bleu"))
                 lines.append(f"| {when} fine-tuning | " + " | ".join(cells) + " |")
+        if r["before"] and r["after"]:
+            lines.append("| change | " + " | ".join(score_delta(r["before"], r["after"], k)
+                                                    for k in (*ROUGE_KEYS, "bleu")) + " |")
     for s in r.get("samples", [])[:3]:
         lines += ["", f"> reference: {s['reference']}", f"> before: {s.get('before', '')}",
                   f"> after: {s.get('after', '')}"]
     return "\n".join(lines) + "\n"
+
+
+ROUGE_KEYS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+
+
+def score_delta(before: dict, after: dict, key: str) -> str:
+    """The change of one score between two shown values, on the app's scale ('+1.4', '±0.0', '–')."""
+    b, a = (before or {}).get(key), (after or {}).get(key)
+    if a is None or b is None:
+        return "–"
+    return format_delta(score_value(b, key), score_value(a, key))
+
+
+def run_provenance(report: dict) -> str:
+    """The base model, the prompt template and the precision a run trained and was scored with."""
+    cfg = report.get("config", {})
+    model, data = cfg.get("model", {}), cfg.get("data", {})
+    source = model.get("source", "")
+    name = "the bundled SmolLM2-135M-Instruct" if source == "bundled" else (source or "n/a")
+    chat = "chat template on" if data.get("use_chat_template") else "chat template off"
+    precision = report.get("training", {}).get("precision") or model.get("precision", "")
+    return (f"{name}; template {data.get('template', 'n/a')}, {chat}"
+            + (f"; mixed precision {precision}" if precision and precision != "no" else "; float32"))
 
 
 def _fmt(x) -> str:

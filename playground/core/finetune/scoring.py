@@ -16,6 +16,7 @@ from playground.core.base.errors import Cancelled
 from playground.core.finetune.config import FinetuneConfig
 from playground.core.finetune.events import RougeEvent, StageEvent
 from playground.core.base.handle import TaskHandle
+from playground.core.base.progress import report_step
 
 SAMPLES = 3  # example summaries carried in the event and the report
 
@@ -26,6 +27,24 @@ def as_loaded(loaded, model, name_suffix: str):
 
     return LoadedModel(model=model, tokenizer=loaded.tokenizer, info=replace(loaded.info, name=loaded.info.name + name_suffix),
                        source=loaded.source, extras=dict(loaded.extras))
+
+
+#: the phase names of the two scoring passes (the progress strip restarts its bar per phase)
+SCORING_PHASES = {"before": "Scoring the test set before training", "after": "Scoring the test set after training"}
+
+
+class _PhaseReports:
+    """A handle whose reports are dropped (the caller reports the phase's steps itself); everything
+    else (Stop, pause, cancelled) is the wrapped handle's own."""
+
+    def __init__(self, handle: TaskHandle, phase: str) -> None:
+        self._handle, self.phase = handle, phase
+
+    def report(self, progress, message: str = "") -> None:
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
 
 
 def score_test_split(loaded, rows: list[Row], cfg: FinetuneConfig, when: str,
@@ -60,9 +79,13 @@ def score_test_split(loaded, rows: list[Row], cfg: FinetuneConfig, when: str,
     was_training = model.training
     model.eval()  # no dropout while generating
     results = []
+    phase = SCORING_PHASES.get(when, f"Scoring the test set ({when})")
+    report_step(handle, phase, 0, len(rows))
     try:
-        for res in run_evaluation(loaded, rows, [spec], settings=settings, handle=handle):
+        # the evaluation's own "n / N examples" reports are said as this phase, step n of N
+        for res in run_evaluation(loaded, rows, [spec], settings=settings, handle=_PhaseReports(handle, phase)):
             results.append(res)
+            report_step(handle, phase, len(results), len(rows))
             yield StageEvent(f"rouge_{when}", f"Summarizing test dialogue {len(results)}/{len(rows)} "
                                               f"({when} fine-tuning)", len(results) / len(rows))
     finally:

@@ -10,16 +10,13 @@ class AlignCurves(QWidget):
     """Four small plots sharing the step axis."""
 
     NAMES = (("reward", "reward (optimized)"), ("kl", "KL to reference"), ("entropy", "entropy (nats)"),
-             ("monitor", "monitor ROUGE-L (not optimized)"))
+             ("monitor", "monitor ROUGE-L, 0-100 (not optimized)"))
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        from matplotlib.figure import Figure
+        from playground.qt.widgets.plot import make_canvas
 
-        from playground.qt.widgets.plot import lazy_canvas
-
-        self.figure = Figure(figsize=(6, 3.6), layout="constrained")
-        self.canvas = lazy_canvas(self.figure)
+        self.figure, self.canvas = make_canvas(6, 1.8, min_size=(260, 160))  # grows with the room it gets
         axes = self.figure.subplots(2, 2, sharex=True)
         self.axes, self.lines, self.data = {}, {}, {}
         for ax, (key, title) in zip(axes.flat, self.NAMES):
@@ -64,12 +61,9 @@ class RewardHistogram(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        from matplotlib.figure import Figure
+        from playground.qt.widgets.plot import make_canvas
 
-        from playground.qt.widgets.plot import lazy_canvas
-
-        self.figure = Figure(figsize=(4, 2.2), layout="constrained")
-        self.canvas = lazy_canvas(self.figure)
+        self.figure, self.canvas = make_canvas(4, 2.2, min_size=(260, 120))
         self.ax = self.figure.add_subplot()
         self.ax.set_axis_off()
         self.ax.text(0.5, 0.5, "The rewards of the held-out pairs' chosen and rejected texts appear here\n"

@@ -39,7 +39,7 @@ class FeedbackPage(QWidget):
         self.current: tuple | None = None  # (prompt, a, b, dialogue number)
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
-            "Alignment starts with people's preferences. Pick a dialogue, let the model write two summaries, "
+            "<b>Alignment starts with people's preferences.</b> Pick a dialogue, let the model write two summaries, "
             "and say which is better: each choice becomes a ranked pair (prompt, chosen, rejected), the data "
             "a reward model learns from. The bundled set has 240 such pairs, made by rule: faithful vs invented "
             "facts, concise vs rambling, summary vs copy, neutral vs rude, third vs first person."))

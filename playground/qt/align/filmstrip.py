@@ -7,13 +7,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
+from playground.core.base.units import format_score
+
 
 def _cell(sample: dict) -> QTableWidgetItem:
     reward = sample.get("reward")
     score = f"reward {reward:+.3f}, " if reward is not None else ""
     text = sample["completion"] or "(empty)"
     short = text if len(text) <= 160 else text[:157] + "..."
-    item = QTableWidgetItem(f"{short}\n[{score}ROUGE-L {sample.get('rouge_l', 0.0):.3f}]")
+    item = QTableWidgetItem(f"{short}\n[{score}ROUGE-L {format_score(sample.get('rouge_l', 0.0), 'rougeL')}]")
     item.setToolTip(f"{text}\n\nreference: {sample.get('reference', '')}")
     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
     return item

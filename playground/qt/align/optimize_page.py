@@ -9,7 +9,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -24,8 +23,22 @@ from PySide6.QtWidgets import (
 from playground.core.align.presets import REWARD_PRESETS
 from playground.qt.align.curves import AlignCurves
 from playground.qt.align.filmstrip import Filmstrip
-from playground.qt.binding import Draft, add_rows
+from playground.core.base.units import format_delta, format_score, score_value
+from playground.qt.binding import Draft
+from playground.qt.widgets.compact_form import compact_rows
 from playground.qt.widgets.make import note_label
+from playground.qt.widgets.progress_strip import ProgressStrip
+from playground.qt.widgets.result_header import ResultHeader
+
+class _Views(QTabWidget):
+    """The group table and the filmstrip: they take the room the page has, and ask for little (a laptop's
+    screen shows the whole page, curves included, without scrolling)."""
+
+    def sizeHint(self):  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        hint.setHeight(120)
+        return hint
+
 
 class OptimizePage(QWidget):
     sig_done = Signal(object)
@@ -41,38 +54,46 @@ class OptimizePage(QWidget):
         self.draft = Draft(cfg, parent=self)
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
-            "The policy (the model with a small LoRA adapter) writes summaries, a reward scores them, and the "
-            "update makes high-reward summaries likelier. GRPO and RLOO compare each completion with the others "
+            "<b>The policy writes summaries, a reward scores them, and the update makes high-reward summaries "
+            "likelier.</b> The policy is the model with a small LoRA adapter. GRPO and RLOO compare each completion with the others "
             "of its group (no value model); PPO learns a value head; DPO skips the reward and learns from pairs. "
             "The KL penalty (beta) keeps the policy near the reference, the same model with its adapter off. "
             "Watch the monitor: ROUGE-L is not optimized, so a rising reward with a falling monitor is reward hacking. "
             "GRPO's loss: 'grpo' (the default here) weighs each completion the same, as the GRPO paper; trl 1.16's "
             "GRPOTrainer defaults to 'dapo', which weighs each token the same. Both match trl's loss."))
-        form = QFormLayout()
-        self.rows = add_rows(form, self.draft, "method.name", "method.loss_type", "method.beta", "training.max_steps",
-                             "method.group_size", "method.max_new_tokens", "method.temperature",
-                             "training.learning_rate")
+        form_row, self.rows = compact_rows(self.draft, "method.name", "method.loss_type", "method.beta",
+                                           "training.max_steps", "method.group_size", "method.max_new_tokens",
+                                           "method.temperature", "training.learning_rate", columns=2)
         self.preset = QComboBox()
         for p in REWARD_PRESETS.values():
             self.preset.addItem(p.label, p.key)
         self.preset.setToolTip("What the policy is paid for. The two 'count Person' presets are the reward-hacking "
                                "lesson: each sets beta, a high learning rate, temperature 0.7 and 16 steps; run "
                                "both and compare the reward, the KL and the completions.")
-        form.addRow("Reward", self.preset)
-        lay.addLayout(form)
-        self.start_from = note_label("")  # what the policy starts from: the model the model bar shows
+        # the last form column takes the reward row (the row before the layout's closing stretch)
+        self.preset.setMaximumWidth(220)
+        form_row.add_pair(QLabel("Reward"), self.preset)
+        lay.addWidget(form_row)
+        buttons = QHBoxLayout()
+        self.start_btn, self.pause_btn = QPushButton("Start"), QPushButton("Pause")
+        self.pause_btn.setEnabled(False)
+        for w in (self.start_btn, self.pause_btn):
+            buttons.addWidget(w)
+        # What the policy starts from, beside the button that starts it: the model the model bar shows,
+        # or, when it cannot be (a soft prompt), the base model and why.
+        self.start_from = note_label("")
+        self.start_from.setObjectName("alignStartsFrom")
         self.start_from.setToolTip("The policy is a LoRA adapter on a training copy of this model; its reference "
                                    "(the adapter off) is this model too. The app's own model is left as it is.")
-        lay.addWidget(self.start_from)
-        buttons = QHBoxLayout()
-        self.start_btn, self.pause_btn, self.stop_btn = QPushButton("Start"), QPushButton("Pause"), QPushButton("Stop")
-        self.pause_btn.setEnabled(False)
-        self.stop_btn.setEnabled(False)
-        for w in (self.start_btn, self.pause_btn, self.stop_btn):
-            buttons.addWidget(w)
-        self.status = QLabel("")
-        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.start_from, 1)
         lay.addLayout(buttons)
+        self.strip = ProgressStrip("Stop the run after the current step (Esc).")
+        self.strip.sig_stop.connect(panel.slot.stop)
+        self.stop_btn = self.strip.stop_button
+        lay.addWidget(self.strip)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
         self.curves = AlignCurves()
         lay.addWidget(self.curves, 2)
         self.group = QTableWidget(0, 3)
@@ -80,7 +101,7 @@ class OptimizePage(QWidget):
         self.group.horizontalHeader().setStretchLastSection(False)
         self.group.setColumnWidth(0, 520)
         self.filmstrip = Filmstrip()
-        self.views = QTabWidget()
+        self.views = _Views()
         self.views.addTab(self.group, "Latest group (GRPO / RLOO): completions, rewards, advantages")
         self.views.addTab(self.filmstrip, "Filmstrip: held-out dialogues at each monitor step")
         lay.addWidget(self.views, 2)
@@ -91,8 +112,7 @@ class OptimizePage(QWidget):
         self._method_changed()
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
-        self.stop_btn.clicked.connect(panel.slot.stop)
-        panel.context.sig_model_changed.connect(lambda _: self._show_start())
+        panel.context.sig_model_changed.connect(self._model_changed)
         self._show_start()
         panel.slot.sig_busy_changed.connect(self._busy)
         panel.slot.sig_paused_changed.connect(lambda p: self.pause_btn.setText("Resume" if p else "Pause"))
@@ -101,6 +121,12 @@ class OptimizePage(QWidget):
     def _method_changed(self) -> None:
         """The loss-type row is GRPO's alone."""
         self.rows["method.loss_type"].setEnabled(self.draft.get("method.name") == "grpo")
+
+    def _model_changed(self, _loaded) -> None:
+        self._show_start()
+        if self.events and not self.strip.isVisibleTo(self):
+            self.status.setText("The curves and the group below are from the last run; the model bar changed "
+                                "since, so the next run starts from the model named above.")
 
     def _show_start(self) -> None:
         """Say, before Start, which model the run will start from (and why, when not the bar's)."""
@@ -134,9 +160,8 @@ class OptimizePage(QWidget):
         slot.resume() if slot.paused else slot.pause()
 
     def _busy(self, busy: bool) -> None:
+        """The panel's one slot is busy (this page's run, or another step's work)."""
         self.start_btn.setEnabled(not busy)
-        self.pause_btn.setEnabled(busy)
-        self.stop_btn.setEnabled(busy)
 
     def start(self) -> None:
         loaded = self.panel.context.ready_model(self.panel.say)
@@ -164,6 +189,7 @@ class OptimizePage(QWidget):
         from playground.core.align.start import starting_point
 
         start = starting_point(self.panel.context.session)  # the model bar's model: its LoRA run merged in
+        self.last_start = start  # the Result page's "Before" names it
         cfg.model.source, cfg.model.adapter = start.source, start.adapter
         cfg.output.dir = str(user_dirs().data / "align" / "runs" / time.strftime("%Y%m%d-%H%M%S"))
         try:
@@ -176,10 +202,16 @@ class OptimizePage(QWidget):
         self.last_config = cfg  # what the notebook export reproduces
         self.group.setRowCount(0)
         self.filmstrip.clear_frames()
-        self.status.setText("Starting (loading a training copy of the model)...")
+        self.status.setText(f"Starting from {start.name} (loading a training copy of the model)...")
         tok = loaded.tokenizer  # the job's copy of the model reads it (the same model), not the files again
+        self.strip.start("Loading a training copy of the model")
+        self.pause_btn.setEnabled(True)
         self.panel.slot.start("Align", lambda handle: run_align(cfg, handle, tokenizer=tok), on_item=self._event,
-                              on_progress=lambda f, msg: self.status.setText(msg))
+                              on_progress=self.strip.on_progress, on_finished=lambda _t: self._run_ended())
+
+    def _run_ended(self) -> None:
+        self.strip.finish()
+        self.pause_btn.setEnabled(False)
 
     def _event(self, ev) -> None:
         from playground.core.align.events import AlignStepEvent, MonitorEvent
@@ -192,7 +224,7 @@ class OptimizePage(QWidget):
             self.curves.add("reward", ev.step, ev.reward_mean)
             self.curves.add("kl", ev.step, ev.kl)
             self.curves.add("entropy", ev.step, ev.entropy)
-            self.status.setText(f"step {ev.step}/{ev.total_steps}: reward {ev.reward_mean:.3f}, KL {ev.kl:.4f}, "
+            self.status.setText(f"Step {ev.step} of {ev.total_steps}: reward {ev.reward_mean:.3f}, KL {ev.kl:.4f}, "
                                 f"{ev.seconds:.1f} s")
             samples, adv = ev.extra.get("samples", []), ev.extra.get("advantages", [])
             self.group.setRowCount(len(samples))
@@ -201,7 +233,7 @@ class OptimizePage(QWidget):
                 self.group.setItem(i, 1, QTableWidgetItem(f"{s['reward']:.3f}"))
                 self.group.setItem(i, 2, QTableWidgetItem(f"{adv[i]:+.3f}" if i < len(adv) else ""))
         elif isinstance(ev, MonitorEvent):
-            self.curves.add("monitor", ev.step, ev.rouge_l)
+            self.curves.add("monitor", ev.step, score_value(ev.rouge_l, "rougeL"))  # 0-100, as every tab
             self.filmstrip.add_frame(ev.step, ev.samples, ev.kl)
         elif isinstance(ev, StoppedEvent):
             self.status.setText(f"Stopped at step {ev.step}; checkpoint {ev.checkpoint or '(none)'}")
@@ -213,19 +245,26 @@ class OptimizePage(QWidget):
 class ResultPage(QWidget):
     def __init__(self, panel) -> None:
         super().__init__()
-        self.panel, self.done = panel, None
+        self.panel, self.done, self._made_with = panel, None, None
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
-            "Before and after on held-out dialogues (greedy): the reward went up, but did the summaries get "
-            "better? Compare them with the reference, and the ROUGE-L monitor with the reward."))
+            "<b>The reward went up, but did the summaries get better?</b> Before and after on held-out dialogues "
+            "(greedy, the same prompts). Compare them with the reference, and the ROUGE-L monitor with the reward."))
         self.summary = note_label("No run finished yet.")
         lay.addWidget(self.summary)
         row = QHBoxLayout()
         self.before, self.after = QPlainTextEdit(), QPlainTextEdit()
-        for box, name in ((self.before, "Before (reference model)"), (self.after, "After (aligned)")):
+        self.before_header = ResultHeader("Before", empty="the reference model's summaries of held-out dialogues "
+                                                          "appear here when a run in step 3 finishes")
+        self.after_header = ResultHeader("After", empty="the aligned model's summaries of the same dialogues")
+        for box, header, name in ((self.before, self.before_header, "Before (reference model)"),
+                                  (self.after, self.after_header, "After (aligned)")):
             box.setReadOnly(True)
             box.setPlaceholderText(name)
-            row.addWidget(box)
+            column = QVBoxLayout()
+            column.addWidget(header)
+            column.addWidget(box, 1)
+            row.addLayout(column)
         lay.addLayout(row, 1)
         buttons = QHBoxLayout()
         self.save_btn, self.use_btn = QPushButton("Save adapter..."), QPushButton("Use in playground")
@@ -237,12 +276,47 @@ class ResultPage(QWidget):
         lay.addLayout(buttons)
         self.save_btn.clicked.connect(self.save)
         self.use_btn.clicked.connect(self.use)
+        panel.context.sig_model_changed.connect(self._model_changed)
 
-    def show_done(self, ev) -> None:
+    def _model_changed(self, loaded) -> None:
+        """The shown run stays readable, but says it was made before the model bar changed (using
+        the aligned model itself, with "Use in playground", is no change to it)."""
+        if self.done is None or loaded is None or loaded is self._made_with:
+            return
+        if str((loaded.extras or {}).get("run_dir", "")) == str(self.done.run_dir):
+            return
+        for header in (self.before_header, self.after_header):
+            header.mark_stale("the model bar changed since this run")
+
+    def _show_provenance(self, r: dict, start=None) -> None:
+        """Before: the model the run started from (its reference); after: that model with the align adapter."""
+        from pathlib import Path
+
+        from playground.core.base.provenance import Provenance
+
+        if start is not None:
+            name, _, adapter = start.name.partition(" + ")
+        else:  # a run shown without its start (a test, an old run): the report's words
+            name = "SmolLM2-135M-Instruct" if r.get("model") == "bundled" else Path(str(r.get("model", "model"))).name
+            adapter = r.get("start", "base").partition(" + ")[2]
+        settings = f"greedy, {r.get('max_new_tokens', '?')} new tokens at most"
+        run = Path(self.done.run_dir).name if self.done is not None and self.done.run_dir else "this run"
+        prompt = "held-out dialogues, plain prompt (no chat template, as the run trained)"
+        self.before_header.show_provenance(Provenance(name, adapter, "float32", prompt, settings,
+                                                      extra="step 0 (the reference: align adapter off)"))
+        after_adapter = f"{adapter} + " if adapter else ""
+        self.after_header.show_provenance(Provenance(
+            name, f"{after_adapter}align {r['method'].upper()} run {run}", "float32", prompt, settings,
+            extra=f"after step {r.get('steps', '?')}"))
+
+    def show_done(self, ev, start=None) -> None:
+        """A finished run; ``start`` is the StartingPoint it started from (its name heads "Before")."""
         from playground.core.align.methods import ALIGN_METHOD_FACTS
 
         self.done = ev
+        self._made_with = self.panel.context.session.current
         r = ev.report
+        self._show_provenance(r, start)
         mon = r.get("monitor", [])
         steps = r.get("per_step", [])
         if mon:
@@ -274,7 +348,9 @@ class ResultPage(QWidget):
             parts.append(f"Reward {steps[0]['reward_mean']:.3f} -> {steps[-1]['reward_mean']:.3f}; "
                          f"KL {steps[0]['kl']:.4f} -> {steps[-1]['kl']:.4f}.")
         if mon:
-            parts.append(f"Monitor ROUGE-L {mon[0]['rouge_l']:.3f} -> {mon[-1]['rouge_l']:.3f}.")
+            first, last = (format_score(m["rouge_l"], "rougeL") for m in (mon[0], mon[-1]))
+            change = format_delta(score_value(mon[0]["rouge_l"], "rougeL"), score_value(mon[-1]["rouge_l"], "rougeL"))
+            parts.append(f"Monitor ROUGE-L (0-100) {first} -> {last} ({change}).")
         self.summary.setText(" ".join(parts))
         self.save_btn.setEnabled(True)
         self.use_btn.setEnabled(ev.loaded is not None)

@@ -63,7 +63,7 @@ quality (the monitor metric, not optimized) falls.</p>"""
         super().__init__(context, parent)
         lay = QVBoxLayout(self)
         lay.addWidget(self.lesson(
-            "Aligning a model with what people prefer: (1) collect feedback as ranked pairs, (2) train a reward "
+            "<b>Aligning a model with what people prefer takes four steps.</b> (1) Collect feedback as ranked pairs, (2) train a reward "
             "model on them, (3) optimize the policy to earn reward while a KL penalty keeps it near the "
             "reference, (4) check the result for reward hacking."))
         self.steps = QTabWidget()
@@ -89,5 +89,5 @@ quality (the monitor metric, not optimized) falls.</p>"""
         self.message.setText(text)
 
     def _done(self, ev) -> None:
-        self.result.show_done(ev)
+        self.result.show_done(ev, getattr(self.optimize, "last_start", None))
         self.steps.setCurrentWidget(self.result)

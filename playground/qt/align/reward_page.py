@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -27,8 +25,9 @@ from PySide6.QtWidgets import (
 from playground.core.align.config import AlignConfig
 from playground.core.align.presets import REWARD_MODEL_STEPS, reward_model_job
 from playground.qt.align.curves import RewardHistogram
-from playground.qt.binding import Draft, add_rows
-from playground.qt.widgets.make import show_progress
+from playground.qt.binding import Draft
+from playground.qt.widgets.compact_form import compact_rows
+from playground.qt.widgets.progress_strip import ProgressStrip
 
 
 @dataclass
@@ -59,7 +58,7 @@ class RewardPage(QWidget):
         self._steps = dict(REWARD_MODEL_STEPS)  # each mode keeps the steps the learner gave it
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
-            "A reward model turns preferences into a number: trained so that the chosen text of each pair "
+            "<b>A reward model turns preferences into a number.</b> It is trained so that the chosen text of each pair "
             "scores higher than the rejected one (Bradley-Terry loss, -log sigmoid(r_chosen - r_rejected)). "
             "Quick mode keeps the model frozen and fits a linear head on its last-token features, so it trains "
             "in a moment; full mode trains the backbone too (minutes). Held-out accuracy says how often it ranks "
@@ -68,17 +67,40 @@ class RewardPage(QWidget):
         self._build_run_row(lay)
         self._build_results(lay)
         self.train.clicked.connect(self.start_training)
-        self.stop.clicked.connect(panel.slot.stop)
         self.score_btn.clicked.connect(self.score_probe)
         self.draft.connect_path("job.method.reward_mode", self._mode_changed)
         self._mode_changed()
+        self._full_run = False
+        self.draft.connect_path("job.method.reward_backbone", self._show_trains_on)
+        panel.context.sig_model_changed.connect(self._model_changed)
+        self._show_trains_on()
+
+    def _show_trains_on(self, *_args) -> None:
+        """Say which model the reward model will read, beside its Train button."""
+        from playground.core.base.provenance import provenance_of
+
+        if self.draft.get("job.method.reward_backbone") == "encoder":
+            self.trains_on.setText("Reads the texts with the bundled encoder all-MiniLM-L6-v2 (not the model bar's "
+                                   "model), so it can pay the policy in step 3.")
+            return
+        loaded = self.panel.context.session.current
+        if loaded is None:
+            self.trains_on.setText("Reads the texts with the model the model bar shows, once it has loaded.")
+            return
+        self.trains_on.setText(f"Reads the texts with {provenance_of(loaded).model_text}, as the model bar shows.")
+
+    def _model_changed(self, _loaded) -> None:
+        self._show_trains_on()
+        if self.rm is not None and self.rm.backbone_kind != "encoder":
+            self.result.setText(self.result.text().split(" (Out of date")[0]
+                                + " (Out of date: the model bar changed since; train again to score with it.)")
 
     def _build_form(self, lay: QVBoxLayout) -> None:
         from playground.core.align.preferences import bundled_preferences
 
-        form = QFormLayout()
-        self.rows = add_rows(form, self.draft, "job.data.max_train_examples", "job.data.max_test_examples",
-                             "job.method.reward_backbone", "job.method.reward_mode", *FULL_ROWS, "add_labels")
+        form, self.rows = compact_rows(self.draft, "job.data.max_train_examples", "job.data.max_test_examples",
+                                       "job.method.reward_backbone", "job.method.reward_mode", "add_labels",
+                                       *FULL_ROWS, columns=2)
         self.pairs, self.test_pairs = self.rows["job.data.max_train_examples"], self.rows["job.data.max_test_examples"]
         self.backbone, self.mode = self.rows["job.method.reward_backbone"], self.rows["job.method.reward_mode"]
         self.full_steps, self.mine = self.rows["job.training.max_steps"], self.rows["add_labels"]
@@ -86,22 +108,25 @@ class RewardPage(QWidget):
         # from a few pairs, below which a reward model learns nothing to see
         self.pairs.setRange(4, len(bundled_preferences("train")))
         self.test_pairs.setRange(2, len(bundled_preferences("test")))
-        lay.addLayout(form)
+        lay.addWidget(form)
 
     def _build_run_row(self, lay: QVBoxLayout) -> None:
         self.train = QPushButton("Train reward model")
-        self.stop = QPushButton("Stop")
-        self.stop.setToolTip("Stop full-mode training (Esc); the reward model trained so far is not kept.")
-        self.stop.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
+        self.train.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        # which model the reward model reads, beside the button that trains it
+        self.trains_on = QLabel("")
+        self.trains_on.setWordWrap(True)
+        self.trains_on.setObjectName("rewardTrainsOn")
         row = QHBoxLayout()
-        for b in (self.train, self.stop):  # the buttons keep their size when the bar is hidden
-            b.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-            row.addWidget(b)
-        row.addWidget(self.progress, 1)
-        row.addStretch(0)
+        row.addWidget(self.train)
+        row.addWidget(self.trains_on, 1)
         lay.addLayout(row)
+        # the one progress strip (phase, step x of y, time left, Stop); the reward model trained so
+        # far is not kept on Stop
+        self.strip = ProgressStrip("Stop training the reward model (Esc); the one trained so far is not kept.")
+        self.strip.sig_stop.connect(self.panel.slot.stop)
+        self.stop, self.progress = self.strip.stop_button, self.strip
+        lay.addWidget(self.strip)
 
     def _build_results(self, lay: QVBoxLayout) -> None:
         self.result = QLabel("Not trained yet.")
@@ -174,9 +199,9 @@ class RewardPage(QWidget):
 
         full = cfg.method.reward_mode == "full"
         self.train.setEnabled(False)
-        self.stop.setEnabled(full)
-        self.progress.setVisible(True)
-        show_progress(self.progress, None)
+        self.strip.start("Computing features and fitting the head" if not full else "Starting")
+        self._full_run = full
+        self.stop.setEnabled(full)  # quick mode takes a moment and has no step to stop between
         self.trained_with = {"model": loaded.info.name}
         self.result.setText(f"Training the full reward model ({cfg.training.max_steps} steps of "
                             f"{cfg.method.reward_batch} pairs)..." if full else "Computing features and training...")
@@ -184,13 +209,12 @@ class RewardPage(QWidget):
                               on_progress=self._progress, on_finished=self._finished)
 
     def _progress(self, fraction, message: str) -> None:
-        show_progress(self.progress, fraction)
-        self.result.setText(message)
+        self.strip.on_progress(fraction, message)
+        self.stop.setEnabled(self._full_run)
 
     def _finished(self, task) -> None:
         self.train.setEnabled(True)
-        self.stop.setEnabled(False)
-        self.progress.setVisible(False)
+        self.strip.finish()
         if task.outcome == "cancelled":
             self.result.setText("Stopped: the reward model was not changed." if self.rm is not None
                                 else "Stopped before the reward model was trained.")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.qt.binding import add_rows, form_row
+from playground.qt.widgets.compact_form import cap_width, compact_form_layout
 from playground.qt.finetune.data_view import DataLook
 from playground.qt.finetune.page import WizardPage
 from playground.qt.widgets.make import ask_table_file
@@ -100,13 +100,16 @@ class DataPage(WizardPage):
         src_row = QHBoxLayout()
         src_row.addWidget(self.source_combo, 1)
         src_row.addWidget(self.open_button)
-        form = QFormLayout()
+        form = compact_form_layout()
         form.addRow("Data", src_row)
         form.addRow("File", self.path_edit)
         form.addRow("Dialogue column", self.dialogue_combo)
         form.addRow("Summary column", self.summary_combo)
         rows = add_rows(form, self.draft, "data.validation_fraction", "data.test_fraction")
-        self.val_spin, self.test_spin = rows.values()
+        self.val_spin, self.test_spin = (cap_width(w) for w in rows.values())
+        self.path_edit.setMinimumWidth(300)  # a file's path
+        for combo in (self.dialogue_combo, self.summary_combo):
+            combo.setMinimumWidth(160)
         box = QGroupBox("Examples")
         box.setLayout(form)
         return box
@@ -126,13 +129,14 @@ class DataPage(WizardPage):
         self.free_edit.setToolTip("{dialogue} marks where the conversation goes; write \\n for a new line.")
         self.free_edit.editingFinished.connect(self._template_chosen)
         _, self.chat_check = form_row(self.draft, "data.use_chat_template")
-        form = QFormLayout()
+        form = compact_form_layout()
         form.addRow("Template", self.template_combo)
         form.addRow("Own template", self.free_edit)
         form.addRow(self.chat_check)
         rows = add_rows(form, self.draft, "data.max_length", "data.truncation", "data.max_train_examples",
                         "data.max_validation_examples")
-        self.max_spin, self.trunc_combo, self.limit_spin, self.val_limit_spin = rows.values()
+        self.max_spin, self.trunc_combo, self.limit_spin, self.val_limit_spin = (cap_width(w) for w in rows.values())
+        self.free_edit.setMinimumWidth(240)
         box = QGroupBox("Prompt template and length")
         box.setLayout(form)
         return box

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QButtonGroup, QFormLayout, QGroupBox, QHBoxLayout,
 
 from playground.core.finetune.methods import METHOD_FACTS
 from playground.qt.binding import Draft, add_rows, form_row
+from playground.qt.widgets.compact_form import cap_width, compact_form_layout
 from playground.qt.finetune.page import WizardPage
 
 
@@ -75,8 +76,10 @@ PROMPT_TUNING_ROWS = ("method.prompt_tuning.virtual_tokens", "method.prompt_tuni
 
 def lora_box(draft: Draft):
     """(box, widgets by path, detected-layers label); the layers row reads a comma-separated list."""
-    form = QFormLayout()
+    form = compact_form_layout()
     rows = add_rows(form, draft, *LORA_ROWS)
+    for widget in rows.values():
+        cap_width(widget)
     label, targets = form_row(draft, "method.lora.target_modules", parse=parse_targets, fmt=show_targets)
     form.addRow(label, targets)
     rows["method.lora.target_modules"] = targets
@@ -87,8 +90,11 @@ def lora_box(draft: Draft):
 
 def prompt_box(draft: Draft):
     """(box, widgets by path)."""
-    form = QFormLayout()
+    form = compact_form_layout()
     rows = add_rows(form, draft, *PROMPT_TUNING_ROWS)
+    for path, widget in rows.items():
+        if not path.endswith("init_text"):  # a sentence keeps the form's width
+            cap_width(widget)
     return _box("Prompt tuning settings", form), rows
 
 
@@ -98,9 +104,12 @@ TRAINING_ROWS = ("training.epochs", "training.max_steps", "training.micro_batch_
 
 def training_box(draft: Draft):
     """(box, widgets by path, learning-rate edit, checkpointing box, steps label)."""
-    form = QFormLayout()
+    form = compact_form_layout()
     rows = add_rows(form, draft, *TRAINING_ROWS)
+    for widget in rows.values():
+        cap_width(widget)
     label, rate = form_row(draft, "training.learning_rate", parse=parse_rate, fmt=show_rate)
+    rate.setMaximumWidth(120)
     form.insertRow(2, label, rate)
     _, checkpointing = form_row(draft, "training.gradient_checkpointing")
     form.addRow(checkpointing)

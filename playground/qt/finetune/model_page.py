@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox
 
 from playground.qt.binding import bind, form_row
+from playground.qt.widgets.compact_form import compact_form_layout
 from playground.qt.finetune.page import WizardPage
 
 LESSON = (
@@ -32,7 +33,7 @@ class ModelPage(WizardPage):
         precision_label, self.precision_combo = form_row(self.draft, "model.precision")
         self.expect_label = self.note("")
         self.error = self.error_label()
-        form = QFormLayout()
+        form = compact_form_layout()
         form.addRow(self.draft.field("model.device").metadata["label"], self.device_combo)
         form.addRow(precision_label, self.precision_combo)
         box = QGroupBox("The model to fine-tune")

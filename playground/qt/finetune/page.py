@@ -1,9 +1,10 @@
-"""The base of a wizard step: controls on the left, the lesson on the right, settings in the job draft."""
+"""The base of a wizard step: its lesson at the top, full width (one place for the explanation, as in
+every tab), its controls below, settings in the job draft."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from playground.qt.panel import Panel
 from playground.qt.task_slot import TaskSlot
@@ -37,14 +38,11 @@ class WizardPage(QWidget):
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setWidget(left)
         self.lesson_label = Panel.lesson(self.lesson_text)
-        self.lesson_label.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.lesson_label.setTextFormat(Qt.TextFormat.RichText)
-        self.lesson_label.setMinimumWidth(240)
-        self.lesson_label.setMaximumWidth(340)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.scroll, 1)
-        row.addWidget(self.lesson_label)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.lesson_label)
+        column.addWidget(self.scroll, 1)
 
     def problem(self) -> str:
         """Why the wizard cannot go on from this page yet ('' when it can)."""

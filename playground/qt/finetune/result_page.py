@@ -15,12 +15,15 @@ from PySide6.QtWidgets import (
     QTextBrowser,
 )
 
+from playground.core.base.units import format_score
 from playground.core.finetune.methods import METHOD_FACTS
 from playground.core.finetune.memory_measure import describe_run_memory
+from playground.core.finetune.report import score_delta
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage
 from playground.qt.task_slot import TaskSlot
 from playground.qt.widgets.make import button, check, group, hbox, vbox
+from playground.qt.widgets.result_header import ResultHeader
 
 LESSON = (
     "<b>Did it learn the task?</b> Read the summaries first: before fine-tuning a small model often "
@@ -87,8 +90,9 @@ class ResultPage(WizardPage):
         self.scores.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.scores.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.scores.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
-        self.scores.setToolTip("Scores on the held-out test dialogues (F1 × 100; BLEU 0–100), greedy decoding "
-                               "with the training template. The brackets hold 95% bootstrap intervals.")
+        self.scores.setToolTip("Scores on the held-out test dialogues, ROUGE and BLEU on one scale (0–100, as in "
+                               "every tab), greedy decoding with the training template. The brackets hold 95% "
+                               "bootstrap intervals; the change is computed from the values shown.")
         self.samples = QTableWidget(0, 3)
         self.samples.setHorizontalHeaderLabels(["Reference", "Before fine-tuning", "After fine-tuning"])
         self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -118,7 +122,13 @@ class ResultPage(WizardPage):
             lambda: self.run_dir and self.wizard.sig_check_forgetting.emit(self.run_dir))
         self.message = self.error_label()
         buttons = hbox(self.use_check, self.save_button, self.job_button, self.forget_button, 1)
-        scores_box = group("ROUGE on held-out dialogues, before and after", vbox(self.scores))
+        # what made the results: the base model (before) and the base with this run (after), the
+        # template they were prompted with and the decoding settings
+        self.before_header = ResultHeader("Before", empty="the base model's scores and summaries appear here when "
+                                                          "a run finishes (or is opened from the runs list)")
+        self.after_header = ResultHeader("After", empty="the fine-tuned model's, beside them")
+        scores_box = group("ROUGE and BLEU on held-out dialogues (0–100), before and after",
+                           vbox(self.before_header, self.after_header, self.scores))
         # Why a summary is "(empty)": said in its cell once found, and here meanwhile or when it cannot be.
         self.empty_note = self.note("")
         samples_box = group("Before / after", vbox(self.samples, self.empty_note))
@@ -153,6 +163,7 @@ class ResultPage(WizardPage):
             f"{m.get('trainable_parameters', 0):,} trainable parameters "
             f"({m.get('trainable_share', 0):.2%} of {m.get('total_parameters', 0):,}).<br>"
             f"<small>{html.escape(describe_run_memory(t), quote=False)}</small>")
+        self._show_provenance(report)
         self._fill_scores(report.get("rouge", {}))
         self._fill_samples(report.get("rouge", {}).get("samples", []))
         curves = report.get("curves", {})
@@ -168,20 +179,47 @@ class ResultPage(WizardPage):
         self._enable(True)
         self._adapter_changed(self.context.session.adapter)
 
+    def _show_provenance(self, report: dict) -> None:
+        """The Before / After headers: the base model, this run, the template, the decoding settings."""
+        from playground.core.base.provenance import Provenance
+
+        cfg = report.get("config") or {}
+        model, data = cfg.get("model") or {}, cfg.get("data") or {}
+        source = model.get("source", "")
+        base = self.context.session.base
+        if base is not None and _is_source(base, source):
+            name = base.info.name
+        else:
+            name = "SmolLM2-135M-Instruct" if source == "bundled" else (Path(source).name or "the base model")
+        chat = "chat template on" if data.get("use_chat_template") else "chat template off"
+        prompt = f"template {data.get('template', '?')}, {chat}"
+        precision = (report.get("training") or {}).get("precision", "no")
+        precision = "float32" if precision in ("no", "", None) else f"{precision} mixed precision"
+        tokens = (cfg.get("evaluation") or {}).get("max_new_tokens", "?")
+        settings = f"greedy, {tokens} new tokens at most"
+        tested = f"{(report.get('rouge') or {}).get('test_examples', '?')} test dialogues"
+        self.before_header.show_provenance(Provenance(name, "", precision, prompt, settings, extra=tested))
+        self.after_header.show_provenance(Provenance(name, f"run {Path(self.run_dir).name}", precision, prompt,
+                                                     settings, extra=tested))
+        self._made_for = name
+
+    def on_model_changed(self, loaded) -> None:
+        """A run stays readable when the base model changes, but says it was trained on another one."""
+        if self.report and getattr(self, "_made_for", None) not in (None, loaded.info.name):
+            for header in (self.before_header, self.after_header):
+                header.mark_stale(f"the model bar now shows {loaded.info.name}, not this run's base model")
+
     def _fill_scores(self, rouge: dict) -> None:
         before, after = rouge.get("before") or {}, rouge.get("after") or {}
         for col, (key, _) in enumerate(METRICS):
-            scale = 1 if key == "bleu" else 100
             for row, scores in enumerate((before, after)):
                 value = scores.get(key)
-                text = "–" if value is None else f"{value * scale:.1f}"
+                text = format_score(value, key)
                 ci = (scores.get("intervals") or {}).get(key)
                 if value is not None and ci and key != "bleu":
-                    text += f"  [{ci[0] * scale:.1f}–{ci[1] * scale:.1f}]"
+                    text += f"  [{format_score(ci[0], key)}–{format_score(ci[1], key)}]"
                 self.scores.setItem(row, col, QTableWidgetItem(text))
-            b, a = before.get(key), after.get(key)
-            delta = "–" if a is None or b is None else f"{(a - b) * scale:+.1f}"
-            self.scores.setItem(2, col, QTableWidgetItem(delta))
+            self.scores.setItem(2, col, QTableWidgetItem(score_delta(before, after, key)))
 
     def _fill_samples(self, samples: list) -> None:
         self.samples.setRowCount(len(samples))

@@ -10,11 +10,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QGroupBox,
     QLabel,
     QPlainTextEdit,
-    QProgressBar,
     QSizePolicy,
 )
 
@@ -28,6 +26,8 @@ from playground.qt.widgets.make import button, group, hbox, vbox
 from playground.qt.finetune.runs_view import RunsView
 from playground.qt.finetune.train_stats import TrainingStats
 from playground.qt.shortcuts import run_shortcut
+from playground.qt.widgets.compact_form import compact_form_layout, cap_width
+from playground.qt.widgets.progress_strip import ProgressStrip
 
 LESSON = (
     "<b>Watching it learn.</b> Each <i>step</i> shows the model a batch of examples, measures its "
@@ -74,8 +74,10 @@ class TrainPage(WizardPage):
         self.banner_dismiss.clicked.connect(self.active.forget)
         self.banner.resume_button.clicked.connect(lambda: self.resume(self.interrupted_run()))
 
-        form = QFormLayout()
+        form = compact_form_layout()
         self.run_settings = add_rows(form, self.draft, *RUN_SETTINGS)
+        for spin in self.run_settings.values():
+            cap_width(spin)
         self.eval_spin, self.save_spin, self.test_spin, self.tokens_spin = self.run_settings.values()
         settings_box = QGroupBox("Run settings")
         settings_box.setLayout(form)
@@ -93,6 +95,9 @@ class TrainPage(WizardPage):
         self.runs = RunsView()
         # Its columns fit their text: that must not widen the column beside the chart mid-run.
         self.runs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        # ...but never below its three buttons' width (their text stays whole)
+        self.runs.setMinimumWidth(sum(b.sizeHint().width() for b in (self.runs.resume_button, self.runs.show_button,
+                                                                      self.runs.job_button)) + 24)
         self.runs.sig_resume.connect(self.resume)
         self.runs.sig_show.connect(self.wizard_show_run)
         self.runs.sig_load_job.connect(self._load_run_job)
@@ -106,10 +111,13 @@ class TrainPage(WizardPage):
                                    "the background: the rest of the app stays usable.", self.start)
         self.pause_button = button("Pause", "Hold training between two steps (everything stays in memory); "
                                    "click again to continue.", self.set_paused, checkable=True)
-        self.stop_button = button("Stop  (Esc)", "End training after the current step. A checkpoint is written "
-                                  "first, so the run can be resumed later from the runs list.", self.stop)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
+        # The one progress strip: the phase by name ("Scoring the test set before training", "Training"),
+        # step x of y with its own bar per phase, elapsed, time left, and Stop, which keeps a checkpoint.
+        self.strip = ProgressStrip("End training after the current step (Esc). A checkpoint is written first, "
+                                   "so the run can be resumed later from the runs list.")
+        self.strip.sig_stop.connect(self.stop)
+        self.slot.sig_busy_changed.connect(self.strip.set_busy)
+        self.stop_button = self.strip.stop_button
         self.stage_label = self.note("")
         # Two lines, always: a longer message must not change the page's layout while training.
         self.stage_label.setFixedHeight(self.stage_label.fontMetrics().lineSpacing() * 2 + 6)
@@ -117,11 +125,12 @@ class TrainPage(WizardPage):
         self.error = self.error_label()
 
     def _lay_out(self, settings_box) -> None:
-        buttons = hbox(self.start_button, self.pause_button, self.stop_button)
-        left = vbox(settings_box, buttons, self.progress, self.stage_label, self.error,
-                    (group("Runs", vbox(self.runs)), 1))
+        buttons = hbox(self.start_button, self.pause_button, (self.strip, 1))
+        buttons.addStretch(0)
+        left = vbox(settings_box, self.stage_label, self.error, (group("Runs", vbox(self.runs)), 1))
         right = vbox(self.stats, self.chart, QLabel("Log"), (self.log, 1))
         self.body.addWidget(self.banner)
+        self.body.addLayout(buttons)
         self.body.addLayout(hbox((left, 2), (right, 3)))
 
     def problem(self) -> str:
@@ -195,7 +204,7 @@ class TrainPage(WizardPage):
         self.chart.set_total_steps(planned or self._planned_steps(cfg), peak_lr=cfg.learning_rate)
         self.active.mark(cfg.output.dir)
         self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", finetune_run(cfg, resume),
-                                    on_item=self._on_event, on_failed=self._on_failed,
+                                    on_item=self._on_event, on_progress=self.strip.on_progress, on_failed=self._on_failed,
                                     on_done=lambda _: self.active.forget(), on_finished=self._on_finished)
         self._set_busy(True)
         self.runs.refresh(self.run_dir, self.method)
@@ -262,8 +271,6 @@ class TrainPage(WizardPage):
         if isinstance(ev, E.StageEvent):
             self.stage_label.setText(html.escape(ev.message))
             rouge = ev.stage.startswith("rouge")
-            if ev.fraction is not None and rouge:
-                self.progress.setValue(int(ev.fraction * 1000))
             if rouge and not ev.milestone:
                 return  # one line per scoring pass, not one per dialogue
         elif isinstance(ev, E.EvalEvent):
@@ -283,7 +290,6 @@ class TrainPage(WizardPage):
         if ev.total_steps != self.chart.total_steps:
             self.chart.set_total_steps(ev.total_steps)
         self.chart.add_step(ev.step, ev.loss, ev.learning_rate)
-        self.progress.setValue(int(ev.step / max(1, ev.total_steps) * 1000))
         self.stats.show_step(ev)
         self.runs.show_running_step(ev.step)
         if not self.pause_button.isChecked():
@@ -295,7 +301,6 @@ class TrainPage(WizardPage):
         self.stage_label.setText(f"Finished. The {METHOD_FACTS[self.method].artifact} is in "
                                  f"{html.escape(ev.artifact)}.")
         self._log(ev.describe())
-        self.progress.setValue(1000)
         t = ev.report.get("training", {})
         added = int(t.get("memory_added_bytes", 0) or 0)
         self.show_measured_peak(self.method, added or int(t.get("peak_memory_bytes", 0) or self.peak),
