@@ -329,3 +329,40 @@ def test_adapter_switch_keeps_the_chosen_tokens_marked_with_their_model(qtbot, c
     with torch.no_grad():
         base_logits = tiny_llama.model(torch.tensor([list(panel.stepper.prompt_ids)])).logits[0, -1].float()
     assert not torch.allclose(panel.steps[0].logits, base_logits)
+
+
+def test_the_distribution_names_its_model_and_settings_and_a_new_model_clears_it(qtbot, app_context, tiny_llama,
+                                                                                 tiny_t5):
+    """Issue 28: a header over the bars names the model (base, no adapter) and the settings shaping them; a
+    new model leaves a sentence in the chart's place, not the old bars or empty axes."""
+    app_context.session.set(tiny_llama)
+    panel = ready_panel(qtbot, app_context)
+    header = panel.result_header.plain_text()
+    assert f"{tiny_llama.info.name} (base, no adapter)" in header and "raw text" in header
+    assert "settings now: " + panel.controls.settings().describe() in header
+    panel.controls.greedy_radio.click()
+    qtbot.waitUntil(lambda: "settings now: greedy" in panel.result_header.plain_text(), timeout=3000)
+    assert panel.chart.isVisible() and not panel.chart_placeholder.isVisible()
+
+    panel.prompt_edit.clear()  # nothing to read again by itself: the cleared view stays
+    with qtbot.waitSignal(app_context.sig_model_changed):
+        app_context.session.set(tiny_t5)
+        app_context.sig_model_changed.emit(tiny_t5)
+    assert tiny_llama.info.name not in panel.result_header.plain_text()
+    assert not panel.chart.isVisible() and panel.chart_placeholder.isVisible()
+    assert "press “Read prompt”" in panel.chart_placeholder.text()
+
+
+def test_the_explanation_is_at_the_top_and_the_columns_fit_1200_by_800(qtbot, context_with_tiny_llama):
+    from PySide6.QtCore import QPoint
+
+    panel = SamplingPanel(context_with_tiny_llama)
+    qtbot.addWidget(panel)
+    panel.resize(1180, 690)
+    panel.show()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=20000)
+    top_of = lambda w: w.mapTo(panel, QPoint(0, 0)).y()  # noqa: E731
+    assert top_of(panel.lesson_label) < top_of(panel.left_column)
+    assert not panel.left_column.isAncestorOf(panel.lesson_label)
+    check = panel.chat_check
+    assert check.contentsRect().width() - 22 >= check.fontMetrics().horizontalAdvance(check.text())

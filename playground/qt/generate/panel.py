@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from playground.core.decoding.generation import GenerationSettings
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
-from playground.qt.widgets.make import button, note_label, splitter, vbox
+from playground.qt.widgets.make import button, flexible_height, note_label, splitter, vbox
 
 LESSON = (
     "<b>Prompt → completion.</b> The model reads your prompt as tokens (pieces of words) and "
@@ -29,6 +29,13 @@ LESSON = (
     "always takes the most likely token; sampling draws one at random, shaped by temperature, "
     "top-k and top-p."
 )
+
+
+def wrapped(text: str) -> QLabel:
+    """A heading that wraps rather than widening the column (the tab fits beside the Labs dock)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def _tokens(n: int) -> str:
@@ -160,7 +167,7 @@ above 1 flattens (more varied, more mistakes).</li>
         row.addWidget(self.token_meter)
         left.addLayout(row)
         left.addWidget(self.special_note)
-        left.addWidget(QLabel("<b>What the model reads</b> <small>(the prompt exactly as it receives it)</small>"))
+        left.addWidget(wrapped("<b>What the model reads</b> <small>(the prompt exactly as it receives it)</small>"))
         left.addWidget(self.exact_view, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
@@ -168,14 +175,18 @@ above 1 flattens (more varied, more mistakes).</li>
         left.addLayout(buttons)
         left.addWidget(self.message_label)
         head = QHBoxLayout()
-        head.addWidget(QLabel("<b>Completion</b> <small>(hover a token: its probability and the alternatives)"
-                              "</small>"), 1)
+        head.addWidget(wrapped("<b>Completion</b> <small>(hover a token: its probability and the alternatives)"
+                               "</small>"), 1)
         head.addWidget(legend_widget())
         left.addLayout(head)
         left.addWidget(self.result_header)
         left.addWidget(self.output_edit, 3)
         left.addWidget(self.stats_label)
         left.addWidget(self.candidates_label)
+        # The editors share the height the window has (their stretch), from a few lines each: their own
+        # preferred heights would make the tab taller than a 1200x800 window (it would scroll).
+        for editor, lines in ((self.prompt_edit, 3), (self.exact_view, 3), (self.output_edit, 4)):
+            flexible_height(editor, lines)
         left_w = QWidget()
         left_w.setLayout(left)
         right_w = QWidget()

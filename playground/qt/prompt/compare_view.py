@@ -28,6 +28,9 @@ class CompareColumn(QFrame):
                               if examples else "")
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
+        from playground.qt.widgets.make import flexible_height
+
+        flexible_height(self.output, 3)
         self.scores = QLabel("waiting…")
         self.scores.setWordWrap(True)
         layout.addWidget(self.title)

@@ -52,6 +52,7 @@ class HistoryView(QWidget):
         self.problem.setStyleSheet("color: #b00020;")
         self.problem.setVisible(bool(history.problem))
         buttons = QHBoxLayout()
+        exports = QHBoxLayout()  # a second row: the view stays narrow enough to sit beside the Labs dock
         for text, slot, tip in (
                 ("Reopen", self.reopen, "Load the selected run's prompt back into the Run view."),
                 ("Delete", self.delete_selected, "Delete the selected runs from the history."),
@@ -60,13 +61,15 @@ class HistoryView(QWidget):
             b = QPushButton(text)
             b.setToolTip(tip)
             b.clicked.connect(slot)
-            buttons.addWidget(b)
+            (exports if text.startswith("Export") else buttons).addWidget(b)
         buttons.addStretch(1)
+        exports.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.problem)
         layout.addWidget(self.search)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        layout.addLayout(exports)
         self.refresh()
 
     def refresh(self) -> None:

@@ -29,7 +29,7 @@ from playground.qt.prompt.compare_view import CompareView
 from playground.qt.prompt.history_view import HistoryView
 from playground.qt.prompt.runs import PromptRunsMixin, describe_shots
 from playground.qt.prompt.token_meter import TokenMeter
-from playground.qt.widgets.make import button, form, hbox, note_label, splitter, vbox
+from playground.qt.widgets.make import button, flexible_height, form, hbox, note_label, splitter, vbox
 
 LESSON = (
     "<b>In-context learning.</b> Without changing a single weight, you can show a model a task "
@@ -179,6 +179,11 @@ pay.</p>"""
         need = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
         scroll.setMinimumWidth(need + 2 * scroll.frameWidth())
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if hasattr(self, "_left_scroll"):  # a zoom while another tab was shown: measure again now
+            self._fit_left()
+
     def changeEvent(self, event) -> None:
         from PySide6.QtCore import QEvent
 
@@ -251,8 +256,12 @@ pay.</p>"""
             combo.setMinimumContentsLength(10)
         label = {name: draft.field(name).metadata["label"] for name in ("template", "free_template", "shots", "seed")}
         rows = form((label["template"], self.template_combo), (label["free_template"], self.free_edit),
-                    ("", self.chat_check), (label["shots"], self.shots_spin), (label["seed"], self.seed_spin),
+                    (label["shots"], self.shots_spin), (label["seed"], self.seed_spin),
                     (tokens_label, self.max_tokens))
+        rows.insertRow(2, self.chat_check)  # across both columns: its label is the whole sentence
+        for box in (self.shots_spin, self.seed_spin, self.max_tokens):
+            # As wide as the numbers they hold (issue 28's compact forms), not the column.
+            box.setMaximumWidth(box.fontMetrics().horizontalAdvance("0000000") + 40)
         # The free template's row shows only while "Free template…" is chosen.
         self._prompt_rows = rows
         rows.setRowVisible(self.free_edit, draft.value.template == FREE)
@@ -293,11 +302,15 @@ pay.</p>"""
         self.score_label = note_label()
         self.message = self.message_line()
 
+        for editor, lines in ((self.prompt_edit, 4), (self.output_edit, 3)):
+            flexible_height(editor, lines)
         run_tab = QWidget()
-        buttons = hbox(self.run_button, self.stop_button, self.reset_button, self.copy_button, self.notebook_button)
+        # Two short rows of buttons, so the column stays narrow enough to sit beside the Labs dock.
+        buttons = hbox(self.run_button, self.stop_button, 1)
+        extras = hbox(self.reset_button, self.copy_button, self.notebook_button, 1)
         vbox(self.meter, hbox((self.meter_label, 1), self.fit_button), self.shots_label, self.special_note,
              (self.prompt_edit, 3),
-             buttons, self.message, QLabel("<b>Output</b>"), self.result_header, (self.output_edit, 2),
+             buttons, extras, self.message, QLabel("<b>Output</b>"), self.result_header, (self.output_edit, 2),
              self.score_label, parent=run_tab)
         return run_tab
 
@@ -305,6 +318,8 @@ pay.</p>"""
         self.compare_mode = QComboBox()
         self.compare_mode.addItem("0, 1 and k shots (k = Shots, at least 2)", "shots")
         self.compare_mode.addItem("Every template (at the chosen shots)", "templates")
+        self.compare_mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.compare_mode.setMinimumContentsLength(16)
         self.compare_button = button("Run comparison", "Run the same dialogue under each prompt, one after "
                                      "another, and score each.", self.run_compare)
         self.compare_view = CompareView()

@@ -120,15 +120,15 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         step_box = QGroupBox("Generate step by step")
         vbox(self.sample_button, hbox((self.run_button, 1), QLabel("N"), self.steps_spin), self.five_button,
              hbox(self.clear_button, self.stop_button), parent=step_box)
-        self.lesson_label = self.lesson(LESSON)
         left_w = self.left_column = QWidget()
-        vbox(self.lesson_label, prompt_box, self.controls, step_box, self.message_label, 1, parent=left_w)
-        left_w.installEventFilter(self)  # its width decides how tall the wrapped lesson must be
+        vbox(prompt_box, self.controls, step_box, self.message_label, 1, parent=left_w).setContentsMargins(0, 0, 4, 0)
         return left_w
 
     def _lay_out(self, left_w: QWidget) -> None:
         """The chart, its notes and the chosen tokens on the right of the controls."""
         right = QVBoxLayout()
+        right.setContentsMargins(4, 0, 0, 0)
+        right.addWidget(self.result_header)
         right.addWidget(self.where_label)
         right.addWidget(self.chart_slot, 1)
         right.addWidget(self.stats_label)
@@ -144,16 +144,17 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         right_w = QWidget()
         right_w.setLayout(right)
         split = splitter((left_w, 0), (right_w, 1))
-        # Narrower than this, the main window's scroll area scrolls the tab instead of squeezing
-        # it (heights come from the widgets' own minimums).
-        split.setMinimumWidth(900)
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
+        from playground.qt.design import SPACING
+
+        outer.setContentsMargins(*(SPACING["normal"],) * 4)
         from playground.qt.widgets.encoder_notice import EncoderNotice
 
         self.encoder_notice = EncoderNotice(self.context, "This tab draws the next token step by step")
+        self.lesson_label = self.lesson(LESSON)  # the tab's explanation: one place, at the top (issue 28)
+        outer.addWidget(self.lesson_label)
         outer.addWidget(self.encoder_notice)
-        outer.addWidget(split)
+        outer.addWidget(split, 1)
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -164,21 +165,10 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
     def _fit_columns(self) -> None:
         self.fit_to_font()
         em = self.fontMetrics().averageCharWidth()
-        self.left_column.setMinimumWidth(43 * em)
-        self.left_column.setMaximumWidth(60 * em)
-        self._fit_lesson()
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self._fit_lesson()
-        return super().eventFilter(watched, event)
-
-    def _fit_lesson(self) -> None:
-        # A wrapped label does not tell the layout how tall it gets at its width, so a short
-        # window would clip the lesson; with this minimum the window's scroll area scrolls.
-        label = self.lesson_label
-        if label.width() > 0:
-            label.setMinimumHeight(label.heightForWidth(label.width()))
+        # Wide enough for the chat-template switch's whole label, at any zoom.
+        need = self.chat_check.sizeHint().width() + 40
+        self.left_column.setMinimumWidth(max(40 * em, need))
+        self.left_column.setMaximumWidth(max(56 * em, need))
 
     # settings --------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -201,6 +191,8 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
         if self.stepper is not None and self.context.only_switched(self.stepper.loaded, loaded):
             # The Adapter switch: the chosen tokens stay, marked with the model that computed them.
             self._update_origin()
+            if self.steps:
+                self._show_header(self.controls.settings())
             return
         self.stepper = None
         self.steps = ()
@@ -211,7 +203,7 @@ are renormalised. <b>Entropy</b> measures how spread out the choice is.</p>"""
             self.clear_view(f"{loaded.info.name} is encoder-only: it has no next-token distribution to sample from.")
             self.rollouts_view.clear()
             return
-        self.clear_view(f"{loaded.info.name} is loaded. Press “Read prompt”.")
+        self.clear_view(f"{loaded.info.name} is loaded: press “Read prompt” to see its next-token distribution.")
         self.rollouts_view.clear()
         if not self.prompt_edit.toPlainText().strip():
             return

@@ -39,6 +39,7 @@ class SamplingView:
         self._generator = None
         self._read_after_task = False
         self._shown_key = None
+        self._stepper_chat = False  # whether the prompt the stepper read went through the chat template
         self._shown_ids: list[int] = []
         self._order = None  # sort_order of the shown step's logits
         # The chart (and matplotlib) is made when first needed, after the tabs are on screen.
@@ -49,6 +50,10 @@ class SamplingView:
         self.chart_placeholder = QLabel("The next-token distribution appears here once the prompt is read.")
         self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.chart_placeholder.setWordWrap(True)
+        from playground.qt.widgets.result_header import ResultHeader
+
+        # The model (adapter or base), precision, prompt form and settings behind the bars on show.
+        self.result_header = ResultHeader(empty="The distribution will name the model and settings that shape it.")
         slot.addWidget(self.chart_placeholder, 1)
         self.strip = TokenStrip()
         self.strip.sig_step_clicked.connect(self.show_step)
@@ -96,8 +101,14 @@ class SamplingView:
             self._redraw_timer.start()
 
     def clear_view(self, where: str = "") -> None:
+        """No distribution on show: a sentence in the chart's place (never empty axes), the header emptied."""
         self._shown_key = None
-        self.chart.clear()
+        if self._chart is not None:
+            self._chart.clear()
+            self._chart.hide()
+        self.chart_placeholder.setText(where or "The next-token distribution appears here once the prompt is read.")
+        self.chart_placeholder.show()
+        self.result_header.clear_result()
         self.stats_label.setText("")
         self.notes_label.setText("")
         self.where_label.setText(where)
@@ -154,6 +165,10 @@ class SamplingView:
             self.message_label.setText(f"{exc.message} {exc.hint}".strip())
             return
         view = view_of(stages, ids, settings.top_p)
+        if self.chart.isHidden():
+            self.chart_placeholder.hide()
+            self.chart.show()
+        self._show_header(settings)
         chosen = ids.index(step.token_id) if step.chosen else None
         self.chart.set_values(view.plain, view.final, view.cut, view.cumulative, view.top_p, chosen)
         vocab = step.logits.shape[-1]
@@ -169,6 +184,15 @@ class SamplingView:
         self._last_stages = stages
         self.redraws += 1
         self.sig_redrawn.emit()
+
+    def _show_header(self, settings) -> None:
+        """Name the model that computed the bars (kept across the Adapter switch, then marked) and the
+        settings that shape them now."""
+        loaded, current = self.stepper.loaded, self.context.session.current
+        form = "chat template" if self._stepper_chat else "raw text"
+        self.result_header.show_for(loaded, prompt=form, settings=f"settings now: {settings.describe()}")
+        if current is not None and loaded is not current:
+            self.result_header.mark_stale("the Adapter switch selects another model now")
 
     def show_step(self, index: int) -> None:
         """Show the distribution a chosen token was picked from (the strip's click)."""
@@ -210,6 +234,7 @@ class SamplingView:
             self.message_label.setText(f"{exc.message} {exc.hint}".strip())
             return
         self.stepper, self.steps, self.view_index, self._generator = stepper, (), None, None
+        self._stepper_chat = self.chat_check.isChecked() and self.chat_check.isEnabled()
         self.clear_view("Reading the prompt…")
         self._start("read prompt", lambda h: (stepper.start(), stepper.steps)[1], on_done=self._on_steps)
 

@@ -161,3 +161,16 @@ def dspin(low: float, high: float, step: float, value: float, tip: str) -> QDoub
     widget.setValue(value)
     widget.setToolTip(tip)
     return widget
+
+
+def flexible_height(editor: QWidget, lines: int) -> QWidget:
+    """An editor as tall as its share of the room (its stretch), never below ``lines`` lines of text.
+
+    Its preferred height (some 190 px for a text box) no longer counts when a tab's height for a
+    width is worked out, so a few editors stacked do not make the tab taller than a 1200x800 window.
+    """
+    from PySide6.QtWidgets import QSizePolicy
+
+    editor.setSizePolicy(editor.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Ignored)
+    editor.setMinimumHeight(editor.fontMetrics().lineSpacing() * lines + 12)
+    return editor
