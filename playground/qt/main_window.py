@@ -1,12 +1,18 @@
-"""The main window: model bar, tabs, menus, status bar."""
+"""The main window: model bar, tabs, menus, status bar; presenter mode and the theme.
+
+Presenter mode (View > Presenter mode, Ctrl+Shift+P or F11; Esc or the same item leaves it) zooms every
+text and chart by ``PRESENTER_ZOOM`` and keeps the window inside the screen's available geometry: the
+model bar stays one line, the tabs scroll rather than widen the window, and layouts reflow.
+"""
 
 from __future__ import annotations
 
 import base64
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -18,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from playground import APP_NAME
 from playground.core.base.settings_schema import WindowSection
+from playground.qt import design
 from playground.qt.context import AppContext
 from playground.qt.labs.window import LabsWindowMixin
 from playground.qt.model_bar import ModelBar
@@ -41,6 +48,11 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         self.model_bar = ModelBar(context)
         self.model_bar.change_button.clicked.connect(self.change_model)
         self.tabs = QTabWidget()
+        # Arrows rather than a tab bar wider than the window (presenter zoom, the Labs dock open).
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setDocumentMode(True)
+        self.presenting = False
+        self._before_presenting: tuple | None = None
         layout.addWidget(self.model_bar)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -51,6 +63,8 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         self.contrast_action.blockSignals(False)
         self.device_label = QLabel("device: –")
         self.memory_label = QLabel("memory: –")
+        for label in (self.device_label, self.memory_label):
+            design.set_type(label, "caption")
         self.memory_label.setToolTip("Memory used by the app (resident set), and the model's weights.")
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().addPermanentWidget(self.memory_label)
@@ -59,7 +73,11 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         self._memory_timer.timeout.connect(self._update_memory)
         self._memory_timer.start()
         esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        esc.activated.connect(self.stop_current)
+        esc.activated.connect(self.escape)
+        hints = QApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):  # Qt 6.5+: follow the desktop's light or dark scheme
+            hints.colorSchemeChanged.connect(self._on_system_scheme)
+        self._refresh_icons()
         context.sig_error.connect(self.show_error)
         context.sig_notice.connect(lambda message: self.statusBar().showMessage(message, 15000))
         context.sig_model_changed.connect(self._on_model_changed)
@@ -88,12 +106,15 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         model_menu = self.menuBar().addMenu("&Model")
         model_menu.addAction(self._action("&Change model…", self.change_model, "Ctrl+M"))
         model_menu.addAction(self._action("Load the &bundled model", self.load_default_model))
-        file_menu.insertAction(quit_action, self._action(
+        self.export_session_action = self._action(
             "&Export session as HTML…", self.export_session_dialog, "Ctrl+Shift+E",
-            "Save the prompts, settings, outputs and charts of this session as one handout."))
-        file_menu.insertAction(quit_action, self._action(
+            "Save the prompts, settings, outputs and charts of this session as one handout.")
+        self.export_notebook_action = self._action(
             "Export as &notebook…", lambda: self.export_notebook_dialog(None), "Ctrl+Shift+N",
-            "Save a Jupyter notebook that reproduces what you did, with plain transformers / peft."))
+            "Save a Jupyter notebook that reproduces what you did, with plain transformers / peft.")
+        file_menu.insertAction(quit_action, self.export_session_action)
+        file_menu.insertAction(quit_action, self.export_notebook_action)
+        self.change_model_action = model_menu.actions()[0]
 
         view = self.menuBar().addMenu("&View")
         for text, keys, step in (("Zoom &in", ["Ctrl+=", "Ctrl++"], 1), ("Zoom &out", ["Ctrl+-"], -1),
@@ -103,11 +124,18 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             act.triggered.connect(lambda _=False, d=step: self.zoom(d))
             view.addAction(act)
         view.addSeparator()
-        theme_menu = view.addMenu("&Theme")
+        self.presenter_action = QAction("&Presenter mode", self)
+        self.presenter_action.setCheckable(True)
+        self.presenter_action.setShortcuts([QKeySequence("Ctrl+Shift+P"), QKeySequence("F11")])
+        self.presenter_action.setToolTip("Large text and charts for a room, inside the screen. Esc, F11 or "
+                                         "this item again leaves it.")
+        self.presenter_action.toggled.connect(self.set_presenting)
+        view.addAction(self.presenter_action)
+        self.theme_menu = theme_menu = view.addMenu("&Theme")
         self.theme_actions = {}
         group = QActionGroup(self)
         for name in ("system", "light", "dark"):
-            act = QAction(name.capitalize() + (" (follow the system)" if name == "system" else ""), self)
+            act = QAction(name.capitalize() + (" (follows the desktop)" if name == "system" else ""), self)
             act.setCheckable(True)
             act.triggered.connect(lambda _=False, n=name: self.set_theme(n))
             group.addAction(act)
@@ -118,11 +146,13 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         self.contrast_action.toggled.connect(lambda on: self.set_theme(self.theme, on))
         view.addAction(self.contrast_action)
         view.addSeparator()
-        view.addAction(self._action("&Labs", lambda: self.toggle_labs(), "Ctrl+L",
-                                    "The course's labs, step by step beside the tabs, checked as you go."))
+        self.labs_action = self._action("&Labs", lambda: self.toggle_labs(), "Ctrl+L",
+                                        "The course's labs, step by step beside the tabs, checked as you go.")
+        view.addAction(self.labs_action)
 
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action("&Guide for this tab", self.show_guide, "F1"))
+        self.guide_action = self._action("&Guide for this tab", self.show_guide, "F1")
+        help_menu.addAction(self.guide_action)
         help_menu.addAction(self._action("&Welcome tour", self.show_tour))
         help_menu.addAction(self._action("&About", self.show_about))
 
@@ -140,7 +170,8 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             scroll.setWidget(panel)
-            self.tabs.setTabToolTip(self.tabs.addTab(scroll, panel.title), panel.guide)
+            index = self.tabs.addTab(scroll, design.icon(design.tab_icon_name(panel)), panel.title)
+            self.tabs.setTabToolTip(index, panel.guide)
         self.watch_labs()
         self._connect_tabs()
         saved = self.context.settings.section(WindowSection).current_tab
@@ -197,6 +228,62 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             self._presenter = Presenter(QApplication.instance())
         return self._presenter
 
+    def available_geometry(self) -> QRect:
+        """The room the window may take: its screen's available geometry (less the desktop's panels)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def set_presenting(self, on: bool) -> None:
+        """Presenter mode on or off: every text and chart zoomed by ``PRESENTER_ZOOM``, the window kept
+        inside the screen (it was 2,109 px wide on a 1,400 px screen); off restores zoom and geometry."""
+        from playground.qt.presenter import PRESENTER_ZOOM
+
+        on = bool(on)
+        if on != self.presenting:
+            self.presenting = on
+            if on:
+                self._before_presenting = (self.saveGeometry(), self.presenter.zoom, self.geometry())
+                room = self.available_geometry()
+                self.setMaximumSize(room.size())  # before the fonts grow, so nothing pushes it wider
+                self.presenter.set_zoom(PRESENTER_ZOOM)
+                self._keep_inside(room)
+            else:
+                _saved, zoom, rect = self._before_presenting or (None, 1.0, None)
+                self._before_presenting = None
+                self.setMaximumSize(QSize(16777215, 16777215))
+                self.presenter.set_zoom(zoom)
+                if rect is not None:  # the same place and size (restoreGeometry would refit it to the screen)
+                    self.setGeometry(rect)
+            self.statusBar().showMessage("Presenter mode: Esc or F11 leaves it." if on else "Presenter mode off.",
+                                         4000)
+        if self.presenter_action.isChecked() != on:
+            self.presenter_action.setChecked(on)
+        if self._labs_dock is not None:
+            self._labs_dock.show_presenting(on)
+
+    def _keep_inside(self, room: QRect) -> None:
+        """Shrink and move the window so its frame lies inside ``room``."""
+        QApplication.sendPostedEvents(None, 0)
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), room.width() - extra_w)
+        height = min(self.height(), room.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(frame.x(), room.x()), room.right() + 1 - width - extra_w)
+        y = min(max(frame.y(), room.y()), room.bottom() + 1 - height - extra_h)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
+
+    def escape(self) -> None:
+        """Esc: stops the tab's running work; with nothing running, leaves presenter mode."""
+        panel = self.current_panel()
+        busy = panel is not None and bool(getattr(panel, "busy", False))
+        if self.presenting and not busy:
+            self.set_presenting(False)
+        else:
+            self.stop_current()
+
     def zoom(self, direction: int) -> float:
         factor = self.presenter.step(direction)
         self.context.settings.update(WindowSection, zoom=factor)
@@ -208,18 +295,43 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         return self.context.settings.section(WindowSection).theme
 
     def set_theme(self, name: str, high_contrast: bool | None = None) -> None:
-        from PySide6.QtWidgets import QApplication
-
+        """'system' (the desktop's light or dark scheme, followed as it changes), 'light' or 'dark'."""
         from playground.qt.presenter import apply_theme
 
         if high_contrast is None:
             high_contrast = self.context.settings.section(WindowSection).high_contrast
         self.context.settings.update(WindowSection, theme=name, high_contrast=high_contrast)
         apply_theme(QApplication.instance(), name, high_contrast)
+        self._restyle()
         if name in self.theme_actions:
             self.theme_actions[name].setChecked(True)
         if self.contrast_action.isChecked() != high_contrast:
             self.contrast_action.setChecked(high_contrast)
+
+    def _on_system_scheme(self, *_) -> None:
+        if self.theme == "system":
+            self.set_theme("system")
+
+    def _restyle(self) -> None:
+        """After a theme change: icons in the new text colour, charts made earlier in the new colours."""
+        self._refresh_icons()
+        for w in self.findChildren(QWidget):
+            if w.styleSheet():  # a style sheet keeps the palette(...) colours it resolved: resolve them again
+                w.setStyleSheet(w.styleSheet())
+            figure = getattr(w, "figure", None)
+            if figure is not None and hasattr(figure, "set_facecolor") and hasattr(w, "draw_idle"):
+                design.restyle_figure(figure)
+                w.draw_idle()
+
+    def _refresh_icons(self) -> None:
+        for action, name in ((self.export_session_action, "export"), (self.export_notebook_action, "notebook"),
+                             (self.change_model_action, "model"), (self.labs_action, "labs"),
+                             (self.presenter_action, "presenter"), (self.guide_action, "help")):
+            action.setIcon(design.icon(name))
+        self.theme_menu.setIcon(design.icon("theme"))
+        self.model_bar.change_button.setIcon(design.icon("model"))
+        for i, panel in enumerate(self.panels):
+            self.tabs.setTabIcon(i, design.icon(design.tab_icon_name(panel)))
 
     def restore_view(self) -> None:
         """Theme and zoom as last used."""
@@ -317,7 +429,9 @@ class MainWindow(LabsWindowMixin, QMainWindow):
 
     def save_state(self) -> None:
         s = self.context.settings
-        s.update(WindowSection, geometry=base64.b64encode(bytes(self.saveGeometry())).decode("ascii"),
+        # presenter mode is for the room: the geometry kept is the one from before it
+        geometry = self._before_presenting[0] if self._before_presenting else self.saveGeometry()
+        s.update(WindowSection, geometry=base64.b64encode(bytes(geometry)).decode("ascii"),
                  current_tab=self.tabs.currentIndex())
         try:
             s.save()

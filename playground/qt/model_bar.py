@@ -1,8 +1,17 @@
-"""The bar above the tabs: which model is loaded, where it runs, in which precision, its size."""
+"""The bar above the tabs: which model is loaded, where it runs, in which precision, its size.
+
+One line at every width, zoom and with the Labs dock open (issue 28: it wrapped into a ten-line column
+and pushed the tabs 150 px down): the short facts are elided when the room runs out, and every detail
+(parameters, memory, device, precision, context window, vocabulary, chat template, adapter) is in the
+bar's tooltip.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import html
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -12,12 +21,45 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.base.units import format_bytes
 from playground.qt.context import AppContext
 from playground.qt.widgets.make import show_progress
 
 
 NO_ADAPTER = "No adapter"
 NAME_CHARS = 18  # an adapter's name is cut to this many characters in the bar (whole in the tooltip)
+FACTS_TIP = ("Parameters: the number of learned weights. Memory: weights × bytes per weight (4 for float32, 2 for "
+             "float16/bfloat16). Context: the most tokens the model can read at once.")
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it has less room than its text (``text()`` stays whole).
+
+    Its minimum width is a few characters, so a long line never sets the window's minimum width
+    (at a projector's zoom it pushed the window wider than the screen) and never wraps.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(False)
+
+    def minimumSizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        return QSize(min(fm.horizontalAdvance(self.text()), fm.horizontalAdvance("MMMM…")), fm.height())
+
+    def sizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        return QSize(fm.horizontalAdvance(self.text()) + 2, fm.height())
+
+    def is_elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
 
 
 class ModelBar(QWidget):
@@ -28,17 +70,14 @@ class ModelBar(QWidget):
         layout.setContentsMargins(8, 4, 8, 4)
         # The app loads a model right after the window paints: "No model loaded" read as a failure
         # for the seconds before the load starts.
-        self.name_label = QLabel("Loading the model…")
-        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.name_label.setToolTip("The model every tab uses. A language model predicts the next token "
-                                   "from the ones before it.")
-        self.details_label = QLabel("")
-        # Wrapped, so a long line of details never sets the window's minimum width (at a
-        # projector's zoom it would push the window wider than the screen).
-        self.details_label.setWordWrap(True)
-        self.details_label.setToolTip(
-            "Parameters: the number of learned weights. Memory: weights × bytes per weight "
-            "(4 for float32, 2 for float16/bfloat16). Context: the most tokens the model can read at once.")
+        self.name_label = ElidedLabel("Loading the model…")
+        font = self.name_label.font()
+        font.setBold(True)
+        self.name_label.setFont(font)
+        self.details_label = ElidedLabel("")
+        self.details_label.setObjectName("modelFacts")
+        self.loaded_info = None
+        self._update_tooltip()
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
@@ -59,11 +98,14 @@ class ModelBar(QWidget):
         box.addStretch(1)
         self._fit_adapter_check()
         self.adapter_check.toggled.connect(self.context.use_adapter)
+        self.adapter_check.toggled.connect(lambda _: self._update_tooltip())  # after the switch
         self.change_button = QPushButton("Change model…")
         self.change_button.setToolTip("Load the bundled model, a local folder, a model from the "
                                       "Hugging Face cache, or download one from the Hub.")
-        layout.addWidget(QLabel("<b>Model:</b>"))
-        layout.addWidget(self.name_label)
+        self.title_label = QLabel("Model:")
+        layout.addWidget(self.title_label)
+        # The name keeps its room before the facts do; both give way (elided) rather than wrap.
+        layout.addWidget(self.name_label, 0)
         layout.addWidget(self.details_label, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.adapter_box)
@@ -111,13 +153,40 @@ class ModelBar(QWidget):
         if self.context.session.adapter is None:
             self._on_adapter(None)
         info = loaded.info
+        self.loaded_info = info
         self.progress.setVisible(False)
-        self.name_label.setText(f"<b>{info.name}</b>")
-        chat = "chat template" if info.has_chat_template else "no chat template"
+        self.name_label.setText(info.name)
         self.details_label.setText(
-            f"{info.kind} · {info.parameters / 1e6:,.0f}M parameters · {info.memory_bytes / 2**20:,.0f} MiB · "
-            f"{info.device} · {info.dtype} · context {info.context_window:,} tokens · "
-            f"vocabulary {info.vocab_size:,} · {chat}")
+            f"{info.parameters / 1e6:,.0f}M parameters · {format_bytes(info.memory_bytes)} · {info.device} · "
+            f"{info.dtype} · context {info.context_window:,} tokens")
+        self._update_tooltip()
+
+    def details(self) -> list[tuple[str, str]]:
+        """What the bar's tooltip lists: (what, value) for the loaded model and its adapter."""
+        info = self.loaded_info
+        if info is None:
+            return []
+        session = self.context.session
+        adapted = session.adapter
+        if adapted is None:
+            adapter = "none (the base model)"
+        else:
+            name = adapted.extras.get("adapter_name") or "fine-tuned"
+            adapter = f"{name} ({'on' if session.adapter_on else 'off: the base model answers'})"
+        return [("Kind", info.kind), ("Parameters", f"{info.parameters:,} ({info.parameters / 1e6:,.0f}M)"),
+                ("Memory", f"{format_bytes(info.memory_bytes)} of weights"), ("Device", info.device),
+                ("Precision", info.dtype), ("Context window", f"{info.context_window:,} tokens"),
+                ("Vocabulary", f"{info.vocab_size:,} tokens"),
+                ("Chat template", "yes" if info.has_chat_template else "no"), ("Adapter", adapter)]
+
+    def _update_tooltip(self) -> None:
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+                       for k, v in self.details())
+        name = html.escape(self.loaded_info.name) if self.loaded_info is not None else "No model yet"
+        tip = (f"<p><b>{name}</b>: the model every tab uses. A language model predicts the next token from the "
+               f"ones before it.</p>{'<table>' + rows + '</table>' if rows else ''}<p>{html.escape(FACTS_TIP)}</p>")
+        for w in (self, self.name_label, self.details_label):
+            w.setToolTip(tip)
 
     def _on_adapter(self, adapted) -> None:
         session = self.context.session
@@ -132,6 +201,7 @@ class ModelBar(QWidget):
         self.adapter_check.blockSignals(True)
         self.adapter_check.setChecked(session.adapter_on)
         self.adapter_check.blockSignals(False)
+        self._update_tooltip()
 
     def _on_failed(self, message: str, hint: str) -> None:
         self.progress.setVisible(False)

@@ -1,4 +1,4 @@
-"""Presenter mode: zoom every text and plot (Ctrl+= / Ctrl+- / Ctrl+0), themes and high contrast."""
+"""Zoom every text and plot (Ctrl+= / Ctrl+- / Ctrl+0; presenter mode uses it), themes and high contrast."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 ZOOM_STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5)
+#: Presenter mode's zoom: text a room can read, while a 1200 px window still holds a tab beside its
+#: controls (the window is then capped at the screen; MainWindow.set_presenting).
+PRESENTER_ZOOM = 1.5
 THEMES = ("system", "light", "dark")
 
 
@@ -69,36 +72,55 @@ class Presenter:
                 w.draw_idle()
 
 
-def make_palette(theme: str, high_contrast: bool) -> QPalette | None:
-    """A palette for 'light' or 'dark' (None keeps the system's), optionally high contrast."""
-    if theme == "system" and not high_contrast:
-        return None
+def make_palette(theme: str, high_contrast: bool) -> QPalette:
+    """The window's palette for 'light', 'dark' or 'system' (the system's colour scheme, light where it
+    says none), made from the design module's colours; optionally high contrast."""
+    from playground.qt import design
+
     dark = theme == "dark" or (theme == "system" and _system_is_dark())
-    p = QPalette()
-    if dark:
-        bg, base, text = QColor("#000000" if high_contrast else "#2b2b2b"), QColor("#000000" if high_contrast else "#1e1e1e"), QColor("#ffffff" if high_contrast else "#e6e6e6")
-        highlight = QColor("#ffd400" if high_contrast else "#3d7bd9")
+    c = design.colours(dark)
+    if high_contrast:
+        black, white = "#000000", "#ffffff"
+        roles = dict(window=black if dark else white, base=black if dark else white, text=white if dark else black,
+                     button=black if dark else white, highlight="#ffd400" if dark else "#0000c8",
+                     highlighted_text=black if dark else white, placeholder=white if dark else black,
+                     link="#ffd400" if dark else "#0000c8")
     else:
-        bg, base, text = QColor("#ffffff" if high_contrast else "#f2f2f2"), QColor("#ffffff"), QColor("#000000" if high_contrast else "#1b1b1b")
-        highlight = QColor("#0000c8" if high_contrast else "#2f6fd1")
-    for role, colour in ((QPalette.ColorRole.Window, bg), (QPalette.ColorRole.Base, base),
-                         (QPalette.ColorRole.AlternateBase, bg), (QPalette.ColorRole.Button, bg),
-                         (QPalette.ColorRole.WindowText, text), (QPalette.ColorRole.Text, text),
-                         (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipText, text),
-                         (QPalette.ColorRole.ToolTipBase, base), (QPalette.ColorRole.Highlight, highlight),
-                         (QPalette.ColorRole.HighlightedText, base if high_contrast else QColor("#ffffff"))):
+        roles = dict(window=c.window, base=c.base, text=c.text, button=c.button, highlight=c.highlight,
+                     highlighted_text=c.highlighted_text, placeholder=c.placeholder, link=c.accent)
+    R = QPalette.ColorRole
+    p = QPalette()
+    for role, key in ((R.Window, "window"), (R.Base, "base"), (R.AlternateBase, "window"), (R.Button, "button"),
+                      (R.WindowText, "text"), (R.Text, "text"), (R.ButtonText, "text"), (R.ToolTipText, "text"),
+                      (R.ToolTipBase, "base"), (R.Highlight, "highlight"), (R.HighlightedText, "highlighted_text"),
+                      (R.PlaceholderText, "placeholder"), (R.Link, "link"), (R.BrightText, "highlighted_text")):
+        p.setColor(role, QColor(roles[key]))
+    G = QPalette.ColorGroup.Disabled
+    for role in (R.WindowText, R.Text, R.ButtonText):
+        p.setColor(G, role, QColor(roles["placeholder"]))
+    # Fusion draws frames and shadows from these: derived from the window colour, so both themes get them.
+    window = QColor(roles["window"])
+    for role, colour in ((R.Light, window.lighter(150)), (R.Midlight, window.lighter(125)),
+                         (R.Mid, window.darker(130) if not dark else window.lighter(160)),
+                         (R.Dark, window.darker(160) if not dark else window.darker(140)),
+                         (R.Shadow, QColor("#000000"))):
         p.setColor(role, colour)
-    p.setColor(QPalette.ColorRole.PlaceholderText, text if high_contrast else QColor("#8a8a8a"))
     return p
 
 
 def _system_is_dark() -> bool:
+    """The desktop's colour scheme says dark (Qt 6.5+: QStyleHints.colorScheme); False when it says
+    nothing (Unknown) or Qt is older."""
     hints = QApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)
-    return bool(scheme) and scheme() == Qt.ColorScheme.Dark
+    return scheme is not None and scheme() == Qt.ColorScheme.Dark
 
 
 def apply_theme(app: QApplication, theme: str, high_contrast: bool) -> None:
+    """The palette of ``theme`` on the whole app (Fusion draws it the same on every platform), and the
+    chart style that goes with it for figures made from now on."""
+    from playground.qt import design
+
     app.setStyle("Fusion")
-    palette = make_palette(theme, high_contrast)
-    app.setPalette(palette if palette is not None else app.style().standardPalette())
+    app.setPalette(make_palette(theme, high_contrast))
+    design.apply_chart_style()

@@ -173,7 +173,10 @@ def test_presenter_mode_zooms_and_keys_step_through(qtbot, window):
     dock.step_list.setCurrentRow(0)
     small = dock.step_view.font().pointSizeF()
     click(qtbot, dock.present_button)
-    assert window.presenter.zoom == pytest.approx(1.75) and dock.step_view.font().pointSizeF() > 2 * small
+    from playground.qt.presenter import PRESENTER_ZOOM
+
+    assert window.presenting and window.presenter_action.isChecked()  # the window's presenter mode
+    assert window.presenter.zoom == pytest.approx(PRESENTER_ZOOM) and dock.step_view.font().pointSizeF() > 2 * small
     qtbot.keyClick(window, Qt.Key.Key_PageDown)
     assert dock.step_index() == 1
     qtbot.keyClick(window, Qt.Key.Key_PageUp)

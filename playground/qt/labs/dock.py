@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.labs import LabProgress, load_labs, run_check
+from playground.qt import design
 
 TICK, OPEN = "✓", "○"
-PRESENTER_ZOOM = 1.75
+STEP_TEXT_SCALE = 1.4  # in presenter mode the step's text is this much larger than the zoomed body text
 
 
 class LabsDock(QDockWidget):
@@ -47,6 +48,10 @@ class LabsDock(QDockWidget):
         self.presenting = False
 
         self.lab_combo = QComboBox()
+        # As wide as the dock gives it, not as its longest lab title (which widened the dock past a
+        # third of the window at a presenter's zoom).
+        self.lab_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.lab_combo.setMinimumContentsLength(12)
         for lab in self.labs:
             self.lab_combo.addItem(lab.title, lab.id)
         self.intro = QLabel()
@@ -57,6 +62,7 @@ class LabsDock(QDockWidget):
         self.step_view.setOpenExternalLinks(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        design.set_type(self.status, "caption")
         problems = QLabel(html.escape(" ".join(self.problems)))
         problems.setWordWrap(True)
         problems.setStyleSheet("color: #b00020;")
@@ -66,12 +72,15 @@ class LabsDock(QDockWidget):
         self.show_button.setToolTip("Open the step's tab and highlight the control it means.")
         self.back_button = QPushButton("◀ Back")
         self.next_button = QPushButton("Next ▶")
-        self.reset_button = QPushButton("Reset lab")
+        self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Clear this lab's ticks and start again from its first step.")
-        self.present_button = QPushButton("Presenter mode")
+        self.present_button = QPushButton("Present")
+        self.present_button.setIcon(design.icon("presenter"))
         self.present_button.setCheckable(True)
-        self.present_button.setToolTip("Large text for a room; Page Down / Page Up (or → / ←) step through the lab.")
-        self.export_button = QPushButton("Export as notebook…")
+        self.present_button.setToolTip("Presenter mode (View menu, Ctrl+Shift+P): large text for a room, inside the "
+                                       "screen; Page Down / Page Up (or → / ←) step through the lab. Esc leaves it.")
+        self.export_button = QPushButton("Notebook…")
+        self.export_button.setIcon(design.icon("notebook"))
         self.export_button.setToolTip("Save a Jupyter notebook that reproduces this lab's experiments with plain "
                                       "transformers, peft and rouge-score.")
 
@@ -83,6 +92,7 @@ class LabsDock(QDockWidget):
         v.addWidget(self.step_list, 1)
         v.addWidget(self.step_view, 2)
         v.addWidget(self.status)
+        # Two rows of three short buttons: the dock keeps to a third of a 1200 px window, zoomed or not.
         nav = QHBoxLayout()
         for b in (self.back_button, self.show_button, self.next_button):
             nav.addWidget(b)
@@ -91,6 +101,9 @@ class LabsDock(QDockWidget):
         for b in (self.reset_button, self.present_button, self.export_button):
             more.addWidget(b)
         v.addLayout(more)
+        for b in (self.back_button, self.show_button, self.next_button, self.reset_button, self.present_button,
+                  self.export_button):
+            b.setMinimumWidth(0)
         self.setWidget(body)
 
         # The highlight: a frame over the control, on top of the window, that lets clicks through.
@@ -313,13 +326,18 @@ class LabsDock(QDockWidget):
         self.highlight.setGeometry(QRect(top_left, widget.size()).adjusted(-4, -4, 4, 4))
 
     def set_presenting(self, on: bool) -> None:
-        """Presenter mode: the window's presenter zoom, large step text, Page Down / Page Up keys."""
+        """Presenter mode, the window's (``MainWindow.set_presenting``): it calls ``show_presenting`` back."""
+        self.window_.set_presenting(bool(on))
+
+    def show_presenting(self, on: bool) -> None:
+        """The dock's part of presenter mode: larger step text, Page Down / Page Up keys, the button's state."""
         self.presenting = bool(on)
-        self.window_.presenter.set_zoom(PRESENTER_ZOOM if on else 1.0)
         font = QFont(self.step_view.font())
         base = self.window_.presenter.base_point_size * self.window_.presenter.zoom
-        font.setPointSizeF(base * (1.4 if on else 1.0))
+        font.setPointSizeF(base * (STEP_TEXT_SCALE if on else 1.0))
         self.step_view.setFont(font)
+        # the presenter's zoom scales fonts set in code from their size at zoom 1
+        self.step_view.setProperty("pg_base_point_size", font.pointSizeF() / self.window_.presenter.zoom)
         for sc in self._keys:
             sc.setEnabled(self.presenting)
         if self.present_button.isChecked() != self.presenting:

@@ -29,6 +29,8 @@ class LabsWindowMixin:
             # A third of the window at most, so the tab the step is about keeps most of the room.
             self.resizeDocks([self._labs_dock], [max(360, self.width() // 3)], Qt.Orientation.Horizontal)
             self._labs_dock.hide()
+            if getattr(self, "presenting", False):
+                self._labs_dock.show_presenting(True)
         return self._labs_dock
 
     def toggle_labs(self, show: bool | None = None):
