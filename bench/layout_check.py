@@ -2,14 +2,12 @@
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python bench/layout_check.py [--sizes 1200x800,1400x900]
 
-For each window size and mode (plain, Labs dock open, presenter zoom 150%) and each tab it prints
-what a person would find cut or hidden:
-
-- ``scrolls sideways``: the tab is wider than the window (its scroll area scrolls horizontally);
-- ``scrolls down N px``: the tab is taller than the window (the first screen does not show it all);
-- ``wider than the screen``: the window itself grew past the screen;
-- ``cut text``: a button or check box whose text is wider than the button;
-- ``cut columns``: a table whose columns do not fit its width (it scrolls sideways).
+For each window size and mode (plain, Labs dock open, presenter mode) and each tab it prints what a
+person would find cut or hidden, as ``playground/qt/layout_audit.py`` finds it (the same check
+tests/qt/test_layout_fits.py makes): the window past the screen (each size is taken as the screen's
+room, as on a laptop or a projector of that size), the model bar past one line, a tab or a form that
+scrolls sideways or down (down is allowed in presenter mode), a widget cut by its parent or squeezed
+below its text, a button's text cut, a table's columns cut.
 
 No model is loaded: this measures the layout each tab shows before its first result. Issue 28's
 check is that the list is empty at both sizes, with the dock and in presenter mode.
@@ -26,44 +24,44 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _problems(window, page) -> list[str]:
-    from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QCheckBox, QScrollArea, QTableView
+MODES = ("plain", "dock", "presenter")
 
-    out = []
-    screen = window.screen().availableGeometry()
-    if window.frameGeometry().width() > screen.width() + 1:
-        out.append(f"window {window.frameGeometry().width()} px wider than the screen ({screen.width()} px)")
-    scroll = page.parentWidget().parentWidget() if page.parentWidget() is not None else None
-    if isinstance(scroll, QScrollArea):
-        h, v = scroll.horizontalScrollBar(), scroll.verticalScrollBar()
-        if h.maximum() > 0:
-            out.append(f"scrolls sideways by {h.maximum()} px")
-        if v.maximum() > 0:
-            out.append(f"scrolls down {v.maximum()} px")
-    for w in page.findChildren(QAbstractButton):
-        if not w.isVisible() or not w.text():
-            continue
-        need = w.fontMetrics().horizontalAdvance(w.text().replace("&", ""))
-        room = w.contentsRect().width() - (22 if isinstance(w, QCheckBox) else 8)
-        if need > room + 1:
-            out.append(f"cut text: {w.text()!r} needs {need} px, has {room}")
-    for t in page.findChildren(QTableView):
-        if t.isVisible() and t.horizontalScrollBar().maximum() > 0:
-            out.append(f"cut columns: a table ({t.objectName() or type(t).__name__}) scrolls sideways "
-                       f"by {t.horizontalScrollBar().maximum()} px")
-    for a in page.findChildren(QAbstractScrollArea):
-        if isinstance(a, (QScrollArea, QTableView)) or not a.isVisible():
-            continue
-        if a.horizontalScrollBar().isVisible() and a.horizontalScrollBar().maximum() > 0 \
-                and type(a).__name__ not in ("QPlainTextEdit", "QTextBrowser", "QTextEdit"):
-            out.append(f"{type(a).__name__} scrolls sideways by {a.horizontalScrollBar().maximum()} px")
-    return out
+
+def arrange(window, width: int, height: int, mode: str) -> None:
+    """The window at ``width`` x ``height`` on a screen of that size, in ``mode``: plain, dock (the Labs
+    dock open) or presenter (presenter mode, from the View menu's action)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication
+
+    window.set_presenting(False)
+    window.toggle_labs(False)
+    window.available_geometry = lambda: QRect(0, 0, width, height)
+    window.resize(width, height)
+    if mode == "dock":
+        window.toggle_labs(True)
+    if mode == "presenter":
+        window.presenter_action.trigger()
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+def findings(window, panel, mode: str) -> list:
+    """What is cut or hidden on ``panel``'s tab (shown first) and on the window around it."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication
+
+    from playground.qt.layout_audit import page_findings, window_findings
+
+    window.tabs.setCurrentIndex(window.panels.index(panel))
+    for _ in range(3):
+        QApplication.processEvents()
+    room = window.available_geometry()
+    return window_findings(window, QRect(room)) + page_findings(panel, allow_scroll_down=mode == "presenter")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1200x800,1400x900")
-    parser.add_argument("--zoom", type=float, default=1.5, help="the presenter zoom to check (default 1.5)")
     args = parser.parse_args()
     os.environ.setdefault("PLAYGROUND_HOME", tempfile.mkdtemp(prefix="layout-check-"))
 
@@ -77,28 +75,23 @@ def main() -> int:
     window = MainWindow(context)
     window.show()
     window.build_tabs()
+    from playground.qt.layout_audit import show_bundled_facts
+
+    show_bundled_facts(window.model_bar)
     total = 0
     for size in args.sizes.split(","):
         width, height = (int(x) for x in size.split("x"))
-        for mode in ("plain", "labs dock", f"presenter {args.zoom:.0%}"):
-            window.presenter.set_zoom(args.zoom if mode.startswith("presenter") else 1.0)
-            window.resize(width, height)
-            if mode == "labs dock":
-                window.toggle_labs(True)
-            app.processEvents()
-            print(f"\n== {width}x{height}, {mode} (window now {window.width()}x{window.height()})")
-            for i, panel in enumerate(window.panels):
-                window.tabs.setCurrentIndex(i)
-                for _ in range(3):
-                    app.processEvents()
-                found = _problems(window, panel)
+        for mode in MODES:
+            arrange(window, width, height, mode)
+            print(f"\n== {width}x{height}, {mode} (window now {window.width()}x{window.height()}, model bar "
+                  f"{window.model_bar.height()} px, tabs at y={window.tabs.y()})")
+            for panel in window.panels:
+                found = findings(window, panel, mode)
                 total += len(found)
-                print(f"  {panel.title:<10} " + ("ok" if not found else found[0]))
+                print(f"  {panel.title:<10} " + ("ok" if not found else str(found[0])))
                 for line in found[1:]:
                     print(f"  {'':<10} {line}")
-            if mode == "labs dock":
-                window.toggle_labs(False)
-    window.presenter.set_zoom(1.0)
+    arrange(window, 1200, 800, "plain")
     print(f"\n{total} problems")
     context.runner.shutdown(wait=False)
     return 0

@@ -14,13 +14,8 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-BUNDLED_FACTS = dict(name="SmolLM2-135M-Instruct", kind="causal LM", architecture="LlamaForCausalLM",
-                     parameters=134_515_008, memory_bytes=538_060_032, context_window=8192, vocab_size=49152,
-                     has_chat_template=True, device="cpu", dtype="float32", num_layers=30, num_heads=9)
 
 
 def slug(title: str) -> str:
@@ -54,8 +49,9 @@ def main() -> int:
         window.restore_view()
     window.show()
     window.build_tabs()
-    fake = SimpleNamespace(info=SimpleNamespace(**BUNDLED_FACTS, folder=""), extras={})
-    window.model_bar._on_changed(fake)
+    from playground.qt.layout_audit import show_bundled_facts
+
+    show_bundled_facts(window.model_bar)
     prefix = Path(args.prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     for size in args.sizes.split(","):
