@@ -22,12 +22,12 @@ def add_parser(sub) -> None:
                                                    "model is scored beside it")
     p.add_argument("--template", default=None,
                    help="a prompt lab template (name or text with {dialogue}) to build every prompt with; default: "
-                        "the adapter's training template, else the summarization prompt")
+                        "the adapter's training template, else 'instruction' (as the Prompt and Evaluate tabs)")
     chat = p.add_mutually_exclusive_group()
     chat.add_argument("--chat-template", dest="chat", action="store_true", default=None,
-                      help="wrap --template prompts in the model's chat template")
+                      help="wrap the prompts in the model's chat template (the default in every tab)")
     chat.add_argument("--no-chat-template", dest="chat", action="store_false",
-                      help="plain --template prompts (the Fine-tune wizard's default)")
+                      help="plain prompts, for a raw continuation")
     add_model_options(p)
     # The one declaration of max new tokens (its help and range), at the summaries' own default.
     from playground.cli.settings_options import add_options
@@ -68,10 +68,15 @@ def run(args) -> int:
     if template is None and trained is not None:
         template = trained[0]
         chat = trained[1] if chat is None else chat
+    if template is None:  # the Prompt tab's and the Evaluate tab's default: the same prompt scores the same
+        from playground.core.prompting.prompts import DEFAULT_TEMPLATE
+
+        template = DEFAULT_TEMPLATE
+    if chat is None:
+        from playground.core.prompting.prompts import USE_CHAT_TEMPLATE
+
+        chat = USE_CHAT_TEMPLATE
     prompt = {"template": template or "", "use_chat_template": bool(chat) if template else False}
-    if chat is not None and not template:
-        raise InputError("--chat-template and --no-chat-template go with --template.",
-                         "Name a template (e.g. --template instruction), or leave the flag out.")
     if args.adapter:
         specs = [SystemSpec(ZERO_SHOT, **prompt), SystemSpec(ADAPTER, adapter_dir=args.adapter, **prompt)]
     else:

@@ -23,7 +23,7 @@ def test_rouge_command_prints_rouge_score_numbers(tmp_path, capsys):
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     direct = [scorer.score(ref, pred) for pred, ref in zip(PREDS, REFS)]
     for key in ("rouge1", "rouge2", "rougeL"):
-        assert f"{100 * np.mean([d[key].fmeasure for d in direct]):.2f}" in out
+        assert f"{100 * np.mean([d[key].fmeasure for d in direct]):.1f} [" in out  # the app's one 0-100 scale
     assert "ROUGE-Lsum" in out and "BLEU" in out and "95% bootstrap" in out
     assert "tokenizer default" in out
 
@@ -120,6 +120,7 @@ def test_evaluate_adapter_prints_the_base_row_beside_it_with_each_model_named(tm
     model.save_pretrained(str(run / "adapter"))
     cfg = FinetuneConfig()
     cfg.data.template = "tldr"
+    cfg.data.use_chat_template = False  # not the default: the run's own prompt must win over it
     (run / "job.toml").write_text(cfg.to_toml(), encoding="utf-8")
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps({"id": "d0", "dialogue": "#Person1#: Lunch?\n#Person2#: Sure.", "summary": "Lunch."})

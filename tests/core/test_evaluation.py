@@ -165,7 +165,8 @@ def test_csv_and_html_exports(tiny_llama, tmp_path):
     rows = list(csv.reader(io.StringIO(results_csv(results, [label]))))
     assert rows[0][:5] == ["id", "topic", "dialogue", "reference", f"{label} output"]
     assert rows[2][0] == "e1" and rows[2][4] == "meet at 1 pm"
-    assert float(rows[2][5]) == pytest.approx(results[1].scores[label]["rouge1"].fmeasure, abs=1e-4)
+    assert rows[0][5] == f"{label} ROUGE-1 F1 (0-100)"  # the app's one scale, as every screen shows it
+    assert rows[2][5] == f"{100 * results[1].scores[label]['rouge1'].fmeasure:.1f}"
     reports = score_results(results, [label], n_resamples=100)
     page = render_html(results, reports, dataset="demo", model="none", stopped=True)
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "stopped early" in page
@@ -173,3 +174,31 @@ def test_csv_and_html_exports(tiny_llama, tmp_path):
     assert ('<span style="background-color:#ffe08a">meet</span> <span style="background-color:#ffe08a">at</span>'
             in page)  # the output's LCS words are highlighted
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # self-contained
+
+
+def test_prompt_and_evaluate_ask_the_same_prompt_at_0_shots_and_score_it_the_same(tiny_llama, monkeypatch):
+    """Issue 28: the same dialogue at 0 shots scored ROUGE-1 0.312 in Prompt and 29.4 in Evaluate (other
+    defaults: no chat template in Evaluate). One default now; the same prompt text, summary and ROUGE-1."""
+    from playground.core.evaluation import run as run_module
+    from playground.core.evaluation.evaluate_settings import EvaluateSettings
+    from playground.core.prompting.lab import Variant, run_variants
+    from playground.core.prompting.prompt_settings import PromptSettings
+    from playground.core.prompting.prompts import USE_CHAT_TEMPLATE
+
+    evaluate, prompt = EvaluateSettings(), PromptSettings()
+    assert evaluate.template == prompt.template and evaluate.use_chat_template == prompt.use_chat_template
+    assert evaluate.use_chat_template == USE_CHAT_TEMPLATE
+    assert evaluate.generation() == prompt.generation  # greedy, the same token limit
+    assert tiny_llama.tokenizer.chat_template  # so the chat-template default really matters here
+    ex = EXAMPLES[1]
+    [done] = [e for e in run_variants(tiny_llama, ex.input, ex.reference,
+                                      [Variant("0-shot", prompt.template_text(), (), prompt.use_chat_template)],
+                                      prompt.generation) if e.done]
+    asked = []
+    real = run_module._generate
+    monkeypatch.setattr(run_module, "_generate", lambda m, p, s, c: asked.append(p) or real(m, p, s, c))
+    spec = SystemSpec(ZERO_SHOT, template=evaluate.template, use_chat_template=evaluate.use_chat_template)
+    [result] = run_evaluation(tiny_llama, [ex], [spec], settings=evaluate.generation(), similarity=False)
+    assert asked == [done.prompt] and "<|im_start|>" in done.prompt  # the same prompt text, chat form
+    assert result.outputs["zero-shot"] == done.summary
+    assert result.scores["zero-shot"]["rouge1"].fmeasure == done.scores["rouge1"]

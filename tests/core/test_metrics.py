@@ -161,7 +161,10 @@ def test_score_report_has_every_interval():
         lo, hi = rep.interval(k)
         assert lo <= rep.value(k) <= hi
     table = format_table({"sys": rep})
-    assert "ROUGE-1" in table and "BLEU" in table and f"{rep.value('rouge1'):.2f}" in table
+    assert "ROUGE-1" in table and "BLEU" in table
+    low, high = rep.ci["rouge1"]
+    assert f"{rep.value('rouge1'):.1f} [{100 * low:.1f}–{100 * high:.1f}]" in table  # one 0-100 scale
+    assert f"{rep.bleu:.1f} [" in table
 
 
 @pytest.mark.parametrize("preds, refs, words", [

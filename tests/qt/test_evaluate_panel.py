@@ -29,7 +29,11 @@ def test_run_with_stop_keeps_and_scores_partial_results(qtbot, context_with_tiny
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert panel.busy and panel.stop_button.isEnabled() and not panel.run_button.isEnabled()
     qtbot.waitUntil(lambda: len(panel.results_view.results) >= 2, timeout=60000)
-    assert "examples/min" in panel.rate_label.text() and "ETA" in panel.rate_label.text()
+    # One progress strip: the phase by name, examples x of 300, elapsed and time left, Stop.
+    qtbot.waitUntil(lambda: "left" in panel.strip.count_label.text(), timeout=30000)
+    strip = panel.strip.text()
+    assert strip.startswith("Summarizing the examples") and " of 300 · " in strip and "elapsed" in strip
+    assert panel.strip.isVisible() and panel.strip.stop_button.isEnabled()
     with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=30000) as blocker:
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     reports = blocker.args[0]
@@ -38,12 +42,12 @@ def test_run_with_stop_keeps_and_scores_partial_results(qtbot, context_with_tiny
     assert 2 <= done < 300
     assert reports["zero-shot"].n == done
     assert panel.results_view.examples.rowCount() == done
-    assert panel.progress.value() == done
-    assert "(stopped)" in panel.rate_label.text()
-    # The table shows the final scores with their intervals, BLEU included.
+    assert f"{done} of 300 examples" in panel.rate_label.text() and "(stopped)" in panel.rate_label.text()
+    assert not panel.strip.isVisible()
+    # The table shows the final scores with their intervals, BLEU included, all on one 0-100 scale.
     for key in METRIC_KEYS:
         text = panel.results_view.aggregate_text("zero-shot", key)
-        assert text.startswith(f"{reports['zero-shot'].value(key):.1f}") and "[" in text
+        assert text.startswith(f"{reports['zero-shot'].value(key):.1f}\n[") and text.endswith("]")
     assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
     # Exports: CSV rows and a self-contained HTML page, marked as partial.
     assert panel.csv_button.isEnabled()
@@ -192,8 +196,8 @@ def test_each_system_runs_the_model_it_names_with_the_adapter_switch_on(qtbot, c
     assert [r.outputs["adapter lora-run-7"] for r in got] == ada_out
     # What a person reads: which model each row used.
     shown = panel.results_view.models_label.text()
-    assert f"{tiny_llama.info.name} (base model, no adapter)" in shown
-    assert f"{tiny_llama.info.name} + lora-run-7" in shown
+    assert f"<b>zero-shot</b>: {tiny_llama.info.name} (base, no adapter)" in shown
+    assert f"<b>adapter lora-run-7</b>: {tiny_llama.info.name} + adapter lora-run-7" in shown
     # A folder is never stacked on an adapted model (peft would load nothing).
     from playground.core.base.errors import PlaygroundError
 
@@ -238,9 +242,9 @@ def test_similarity_column_and_encoder_named(qtbot, context_with_tiny_llama, tmp
     assert heads[3:] == ["zero-shot", "R-L", "Sim"]
     for row, res in enumerate(view.results):
         direct = sentence_similarity(res.outputs["zero-shot"], res.example.reference)
-        assert view.examples.item(row, 5).text() == f"{100 * direct:.0f}"
+        assert view.examples.item(row, 5).text() == f"{direct:.2f}"  # a cosine, -1 to 1, as everywhere
     text = view.aggregate_text("zero-shot", SIMILARITY_KEY)
-    assert text.startswith(f"{reports['zero-shot'].value(SIMILARITY_KEY):.1f}") and "[" in text
+    assert text.startswith(f"{reports['zero-shot'].similarity:.2f}\n[") and text.endswith("]")
     assert ENCODER_NAME in view.ci_note.text()
 
 
@@ -258,7 +262,7 @@ def test_session_handout_has_the_scores_table_and_the_models(qtbot, context_with
     import html
 
     name = context_with_tiny_llama.session.base.info.name
-    assert html.escape(f"zero-shot: {name} (base model, no adapter)") in page
+    assert html.escape(f"zero-shot: {name} (base, no adapter)") in page
     assert "ROUGE-1" in page and "ROUGE-L" in page and "2 examples" in page
     assert "data:image/png" in page  # and its chart
 
@@ -309,9 +313,16 @@ def test_the_form_edits_its_draft_and_comes_back_after_a_restart(qtbot, app_cont
     panel.count_spin.setValue(7)
     panel.tokenizer_combo.setCurrentIndex(panel.tokenizer_combo.findData("unicode"))
     panel.stemmer_check.click()
-    assert not panel.chat_check.isEnabled()  # the chat template wraps a template: none is chosen yet
+    # One default in every tab (issue 28): the Prompt tab's template, wrapped in the chat template.
+    from playground.core.prompting.prompts import DEFAULT_TEMPLATE, USE_CHAT_TEMPLATE
+
+    assert panel.template_combo.currentData() == DEFAULT_TEMPLATE
+    assert panel.chat_check.isEnabled() and panel.chat_check.isChecked() == USE_CHAT_TEMPLATE
+    panel.template_combo.setCurrentIndex(panel.template_combo.findData(""))
+    assert not panel.chat_check.isEnabled()  # the summarization prompt takes the chat form where there is one
     panel.template_combo.setCurrentIndex(panel.template_combo.findData("flan"))
     assert panel.chat_check.isEnabled()
+    panel.chat_check.setChecked(False)
     panel.chat_check.setChecked(True)
     panel.system_rows[1].enabled_check.setChecked(True)
     panel.system_rows[1].shots_spin.setValue(3)
@@ -351,3 +362,74 @@ def test_a_runs_own_template_is_offered_again_after_a_restart(qtbot, app_context
     again = make_panel(qtbot, app_context)
     assert again.template_combo.currentData() == own and again.draft.value.template == own
     assert again.template_combo.currentText().startswith("The run's own template")
+
+
+def test_rendered_scores_provenance_and_stale_marks(qtbot, app_context, tmp_path):
+    """Issue 28: what a person reads (cells, header, exports) is on the one 0-100 scale, names where each
+    system's outputs came from, and is marked out of date when the model changes."""
+    from playground.core.base.units import format_score
+
+    data = write_dialogues(tmp_path / "d.jsonl", 3)
+    preds = tmp_path / "preds.csv"
+    preds.write_text("prediction\nmeet at 0 at the cafe\nthey meet\nnothing in common\n", encoding="utf-8")
+    panel = make_panel(qtbot, app_context)
+    view = panel.results_view
+    assert view.chart.empty.empty and not view.chart.ax.get_visible()  # a sentence, no empty axes
+    assert view.header.plain_text().startswith("No evaluation yet")
+    panel.open_data_file(str(data))
+    panel.count_spin.setValue(3)
+    panel.system_rows[0].enabled_check.setChecked(False)  # no model needed: a predictions file only
+    row = panel.system_rows[3]
+    row.enabled_check.setChecked(True)
+    row.set_path(str(preds))
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=60000) as blocker:
+        panel.run_button.click()
+    label = "preds.csv:prediction"
+    report = blocker.args[0][label]
+    assert not view.chart.empty.empty and view.chart.ax.get_visible()
+    # Table cells: ROUGE fractions and BLEU on one 0-100 scale, one decimal; the cosine as a cosine.
+    r1 = sum(r.scores[label]["rouge1"].fmeasure for r in view.results) / 3
+    assert view.aggregate_text(label, "rouge1").split("\n")[0] == format_score(r1, "rouge1") == f"{100 * r1:.1f}"
+    assert view.aggregate_text(label, "bleu").split("\n")[0] == f"{report.bleu:.1f}"
+    assert view.aggregate.horizontalHeaderItem(1).text() == "R-1"
+    rl = view.results[0].scores[label]["rougeL"].fmeasure
+    assert view.examples.item(0, 4).text() == f"{100 * rl:.1f}"
+    # Provenance: the header and the line under the table name the file, not a model.
+    assert "predictions file preds.csv" in view.header.plain_text() and "3 examples" in view.header.plain_text()
+    assert "no model ran" in view.models_label.text()
+    # Exports read the same numbers and carry the provenance.
+    panel.export_csv(str(tmp_path / "out.csv"))
+    rows = list(csv.reader((tmp_path / "out.csv").open(encoding="utf-8", newline="")))
+    col = rows[0].index(f"{label} ROUGE-1 F1 (0-100)")
+    assert rows[1][col] == format_score(view.results[0].scores[label]["rouge1"].fmeasure, "rouge1")
+    panel.export_html(str(tmp_path / "out.html"))
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "<h2>Provenance</h2>" in page and "id='provenance'" in page
+    blob = page.split("id='provenance'>", 1)[1].split("</script>", 1)[0]
+    assert json.loads(blob)[label]["model"] == "predictions file preds.csv"
+    assert f"<td class='num'>{100 * r1:.1f}<br>" in page
+    # The notebook section prints its scores on the same scale and names where they came from.
+    state = panel.notebook_state()
+    assert state["provenance"]["model"] == "predictions file preds.csv"
+
+
+def test_model_change_marks_the_scores_out_of_date(qtbot, context_with_tiny_llama, tiny_llama, tmp_path):
+    panel = make_panel(qtbot, context_with_tiny_llama)
+    panel.open_data_file(str(write_dialogues(tmp_path / "d.jsonl", 1)))
+    panel.count_spin.setValue(1)
+    panel.max_tokens.setValue(3)
+    with qtbot.waitSignal(panel.sig_evaluation_finished, timeout=60000):
+        panel.run_button.click()
+    header = panel.results_view.header.plain_text()
+    name = context_with_tiny_llama.session.base.info.name
+    assert header.startswith(f"{name} (base, no adapter)") and "greedy, 3 new tokens at most" in header
+    assert "out of date" not in header
+    context_with_tiny_llama.sig_model_changed.emit(context_with_tiny_llama.session.current)  # the same model
+    assert "out of date" not in panel.results_view.header.plain_text()
+    import copy
+    from dataclasses import replace
+
+    other = replace(tiny_llama, model=copy.deepcopy(tiny_llama.model))
+    context_with_tiny_llama.session.set(other)
+    context_with_tiny_llama.sig_model_changed.emit(other)
+    assert "out of date: the model changed since" in panel.results_view.header.plain_text()

@@ -17,7 +17,7 @@ from playground.core.decoding.settings import GenerationSettings
 from playground.core.evaluation.datasets import SPLITS
 from playground.core.evaluation.text_tokens import DEFAULT, UNICODE
 from playground.core.prompting.prompt_settings import SUMMARY_MAX_NEW_TOKENS, summary_generation
-from playground.core.prompting.prompts import TEMPLATES
+from playground.core.prompting.prompts import CHAT_TEMPLATE_LABEL, DEFAULT_TEMPLATE, TEMPLATES, USE_CHAT_TEMPLATE
 
 GREEDY_NOTE = ("Evaluate decodes greedily (always the most likely token), so the same systems give the same "
                "summaries and scores again.")
@@ -55,17 +55,20 @@ class EvaluateSettings:
     use_stemmer: bool = field(default=True, metadata={
         "label": "", "text": "Stem words (talked = talks)",
         "help": "Porter stemming: words are cut to their stem before matching, as rouge-score's use_stemmer."})
-    template: str = field(default="", metadata={
+    # The Prompt tab's defaults (one template, one chat-template default for every tab), so the same
+    # dialogue at 0 shots is asked the same prompt, and scores the same, in Prompt and in Evaluate.
+    template: str = field(default=DEFAULT_TEMPLATE, metadata={
         "label": "Prompt",
         "choices": (("Summarization prompt (chat form where the model has one)", ""),
                     *((f"{t.label} ({name})", name) for name, t in TEMPLATES.items())),
         "help": "How every system's prompt is built. Score an adapter with the template it was trained with "
                 "(chosen for you when you pick a Fine-tune run's adapter): on a prompt it never saw, it may "
                 "score like the base model."})
-    use_chat_template: bool = field(default=False, metadata={
-        "label": "", "text": "Wrap the template in the chat template",
-        "help": "Put the template's prompt in the model's chat format (a user turn), as the Fine-tune wizard "
-                "does when its chat-template box is ticked (off by default)."})
+    use_chat_template: bool = field(default=USE_CHAT_TEMPLATE, metadata={
+        "label": "", "text": CHAT_TEMPLATE_LABEL,
+        "help": "Put the template's prompt in the model's chat format (a user turn), as the Prompt tab does. "
+                "An adapter is scored with the setting it was trained with (chosen for you when you pick a "
+                "Fine-tune run's adapter)."})
     systems: list = field(default_factory=list, metadata={"items": dict})
 
     def generation(self) -> GenerationSettings:

@@ -225,11 +225,23 @@ SIMILARITY_KEY = "similarity"
 METRIC_LABELS_SIMILARITY = "Emb. sim."
 
 
-def _sim_cell(rep: ScoreReport, with_ci: bool) -> str:
-    cell = f"{rep.value(SIMILARITY_KEY):.2f}"
-    if with_ci and SIMILARITY_KEY in rep.ci:
-        low, high = rep.ci[SIMILARITY_KEY]
-        cell += f" [{100 * low:.1f}-{100 * high:.1f}]"
+def raw_value(rep: ScoreReport, key: str) -> float | None:
+    """A report's metric as computed (ROUGE a fraction, BLEU 0-100, similarity a cosine), for ``format_score``."""
+    if key == SIMILARITY_KEY:
+        return rep.similarity
+    return rep.bleu if key == "bleu" else float(rep.rouge[key])
+
+
+def score_text(rep: ScoreReport, key: str, with_ci: bool = True, sep: str = " ") -> str:
+    """One table cell on the app's one scale (``units.format_score``): '31.2 [28.0-34.1]' for ROUGE-1,
+    BLEU on the same 0-100 scale, '0.61 [0.55-0.67]' for the embedding similarity (a cosine)."""
+    from playground.core.base.units import format_score
+
+    metric = "similarity" if key == SIMILARITY_KEY else key
+    cell = format_score(raw_value(rep, key), metric)
+    if with_ci and key in rep.ci:
+        low, high = rep.ci[key]
+        cell += f"{sep}[{format_score(low, metric)}–{format_score(high, metric)}]"
     return cell
 
 
@@ -239,14 +251,9 @@ def format_table(reports: dict[str, ScoreReport], with_ci: bool = True) -> str:
     rows = [head]
     for label, rep in reports.items():
         cells = [label, str(rep.n)]
-        for k in METRIC_KEYS:
-            cell = f"{rep.value(k):.2f}"
-            if with_ci and k in rep.ci:
-                low, high = rep.interval(k)
-                cell += f" [{low:.1f}-{high:.1f}]"
-            cells.append(cell)
+        cells += [score_text(rep, k, with_ci) for k in METRIC_KEYS]
         if any(r.similarity is not None for r in reports.values()):
-            cells.append("-" if rep.similarity is None else _sim_cell(rep, with_ci))
+            cells.append("–" if rep.similarity is None else score_text(rep, SIMILARITY_KEY, with_ci))
         rows.append(cells)
     if any(r.similarity is not None for r in reports.values()):
         head.append(METRIC_LABELS_SIMILARITY)
@@ -257,7 +264,7 @@ def format_table(reports: dict[str, ScoreReport], with_ci: bool = True) -> str:
     tokenizers = {rep.tokenizer for rep in reports.values()}
     note = "; ".join(f"tokenizer {t}: {TOKENIZERS[t]}" for t in sorted(tokenizers))
     lines.append("")
-    lines.append("Scores x100; [low-high] is the 95% bootstrap interval. ROUGE " + note + ".")
+    lines.append("ROUGE and BLEU on one 0-100 scale; [low–high] is the 95% bootstrap interval. ROUGE " + note + ".")
     if any(r.similarity is not None for r in reports.values()):
         from playground.core.models.encoder import SIMILARITY_NOTE
 

@@ -9,9 +9,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from playground.core.base.units import format_score
 from playground.core.models.encoder import ENCODER_NAME, SIMILARITY_NOTE
 from playground.core.evaluation.run import ExampleResult
-from playground.core.evaluation.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, SIMILARITY_KEY, ScoreReport
+from playground.core.evaluation.metrics import (
+    METRIC_KEYS,
+    METRIC_LABELS,
+    ROUGE_KEYS,
+    SIMILARITY_KEY,
+    ScoreReport,
+    score_text,
+)
 from playground.core.base.paths import atomic_write_text
 from playground.core.evaluation.rouge_explain import explain_pair, highlight_html
 from playground.core.evaluation.text_tokens import DEFAULT, TOKENIZERS
@@ -20,14 +28,14 @@ BAR_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
 
 
 def results_csv(results: Sequence[ExampleResult], labels: Sequence[str]) -> str:
-    """One row per example: id, topic, dialogue, reference, then each system's output, ROUGE F1 and
-    embedding similarity (when computed)."""
+    """One row per example: id, topic, dialogue, reference, then each system's output, ROUGE F1 (on the
+    app's 0-100 scale, as every screen shows it) and embedding similarity (a cosine, when computed)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     head = ["id", "topic", "dialogue", "reference"]
     with_sim = any(r.similarity for r in results)
     for label in labels:
-        head += [f"{label} output"] + [f"{label} {METRIC_LABELS[k]} F1" for k in ROUGE_KEYS]
+        head += [f"{label} output"] + [f"{label} {METRIC_LABELS[k]} F1 (0-100)" for k in ROUGE_KEYS]
         head += [f"{label} embedding similarity ({ENCODER_NAME})"] if with_sim else []
     w.writerow(head)
     for r in results:
@@ -35,9 +43,9 @@ def results_csv(results: Sequence[ExampleResult], labels: Sequence[str]) -> str:
         for label in labels:
             row.append(r.outputs.get(label, ""))
             scores = r.scores.get(label, {})
-            row += [f"{scores[k].fmeasure:.4f}" if k in scores else "" for k in ROUGE_KEYS]
+            row += [format_score(scores[k].fmeasure, k) if k in scores else "" for k in ROUGE_KEYS]
             if with_sim:
-                row.append(f"{r.similarity[label]:.4f}" if label in r.similarity else "")
+                row.append(format_score(r.similarity[label], "similarity") if label in r.similarity else "")
         w.writerow(row)
     return buf.getvalue()
 
@@ -61,7 +69,7 @@ def _bar_chart_svg(reports: dict[str, ScoreReport], width: int = 720, height: in
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
     parts.append(f'<text x="12" y="{top + plot_h / 2}" transform="rotate(-90 12 {top + plot_h / 2})" '
-                 f'text-anchor="middle">score (×100)</text>')
+                 f'text-anchor="middle">score (0-100)</text>')
     group_w = plot_w / len(METRIC_KEYS)
     bar_w = group_w * 0.8 / max(1, len(reports))
     for g, key in enumerate(METRIC_KEYS):
@@ -73,7 +81,7 @@ def _bar_chart_svg(reports: dict[str, ScoreReport], width: int = 720, height: in
             x = x0 + s * bar_w
             colour = BAR_COLOURS[s % len(BAR_COLOURS)]
             parts.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w - 2:.1f}" height="{y(0) - y(v):.1f}" '
-                         f'fill="{colour}"><title>{html.escape(label)}: {v:.2f}</title></rect>')
+                         f'fill="{colour}"><title>{html.escape(label)}: {score_text(rep, key, False)}</title></rect>')
             if key in rep.ci:
                 lo, hi = rep.interval(key)
                 cx = x + (bar_w - 2) / 2
@@ -99,9 +107,11 @@ td.text { white-space: pre-wrap; max-width: 420px; font-size: 13px; }
 
 def render_html(results: Sequence[ExampleResult], reports: dict[str, ScoreReport], *, title: str = "Evaluation",
                 dataset: str = "", model: str = "", tokenizer: str = DEFAULT, use_stemmer: bool = True,
-                stopped: bool = False) -> str:
-    """A self-contained HTML page: settings, aggregate table, bar chart, and every example with
-    the output's longest-common-subsequence tokens highlighted."""
+                stopped: bool = False, provenance: dict[str, dict] | None = None) -> str:
+    """A self-contained HTML page: settings, where each system's outputs came from (``provenance``:
+    label -> ``Provenance.as_dict()``, also embedded as JSON), aggregate table, bar chart, and every
+    example with the output's longest-common-subsequence tokens highlighted. Scores read as on every
+    screen (``units.format_score``: ROUGE and BLEU 0-100, the similarity a cosine)."""
     esc = html.escape
     labels = list(reports)
     with_sim = any(rep.similarity is not None for rep in reports.values())
@@ -114,18 +124,29 @@ def render_html(results: Sequence[ExampleResult], reports: dict[str, ScoreReport
             f"stemming {'on' if use_stemmer else 'off'}",
             f"Made {time.strftime('%Y-%m-%d %H:%M')} with LLM Playground"]
     out.append("<p class='small'>" + "<br>".join(m for m in meta if m) + "</p>")
+    if provenance:
+        import json
+
+        keys = ("model", "adapter", "precision", "prompt", "settings", "extra", "time")
+        out.append("<h2>Provenance</h2><table><tr><th>system</th>" + "".join(f"<th>{k}</th>" for k in keys)
+                   + "</tr>")
+        for label, prov in provenance.items():
+            out.append(f"<tr><td>{esc(label)}</td>" + "".join(f"<td>{esc(str(prov.get(k, '')))}</td>" for k in keys)
+                       + "</tr>")
+        data = json.dumps(provenance, ensure_ascii=False).replace("</", "<\\/")
+        out.append(f"</table><script type='application/json' id='provenance'>{data}</script>")
     out.append("<h2>Scores</h2><table><tr><th>system</th>"
                + "".join(f"<th>{METRIC_LABELS[k]}</th>" for k in METRIC_KEYS)
                + ("<th>Emb. sim.</th>" if with_sim else "") + "</tr>")
     for label, rep in reports.items():
         cells = []
         for k in METRIC_KEYS + ((SIMILARITY_KEY,) if with_sim else ()):
-            lo, hi = rep.interval(k) if k in rep.ci else (None, None)
-            ci = f"<br><span class='small'>[{lo:.1f} – {hi:.1f}]</span>" if lo is not None else ""
-            cells.append(f"<td class='num'>{rep.value(k):.2f}{ci}</td>")
+            value, _, ci = score_text(rep, k).partition(" ")
+            ci = f"<br><span class='small'>{esc(ci)}</span>" if ci else ""
+            cells.append(f"<td class='num'>{esc(value)}{ci}</td>")
         out.append(f"<tr><td>{esc(label)}</td>{''.join(cells)}</tr>")
-    out.append("</table><p class='small'>Scores ×100. In brackets: the 95% bootstrap confidence "
-               "interval over the examples." + (f" {esc(SIMILARITY_NOTE)}" if with_sim else "") + "</p>")
+    out.append("</table><p class='small'>ROUGE and BLEU on one 0-100 scale; embedding similarity is a "
+               "cosine (-1 to 1). In brackets: the 95% bootstrap confidence interval over the examples." + (f" {esc(SIMILARITY_NOTE)}" if with_sim else "") + "</p>")
     out.append(_bar_chart_svg(reports))
     out.append("<h2>Examples</h2><p class='small'>Highlighted: the output's words that are part of "
                "the longest common subsequence with the reference (ROUGE-L).</p><table><tr><th>#</th>"
@@ -137,10 +158,10 @@ def render_html(results: Sequence[ExampleResult], reports: dict[str, ScoreReport
             text = r.outputs.get(label, "")
             ex = explain_pair(text, r.example.reference, tokenizer=tokenizer, use_stemmer=use_stemmer)
             s = r.scores.get(label, {})
-            score = " · ".join(f"{METRIC_LABELS[k]} {100 * s[k].fmeasure:.1f}" for k in ("rouge1", "rouge2", "rougeL")
-                               if k in s)
+            score = " · ".join(f"{METRIC_LABELS[k]} {format_score(s[k].fmeasure, k)}"
+                               for k in ("rouge1", "rouge2", "rougeL") if k in s)
             if label in r.similarity:
-                score += f" · Emb. sim. {100 * r.similarity[label]:.1f}"
+                score += f" · Emb. sim. {format_score(r.similarity[label], 'similarity')}"
             cells.append(f"<td class='text'>{highlight_html(text, ex.spans('lcs', 'prediction'))}"
                          f"<br><span class='small'>{score}</span></td>")
         out.append("<tr>" + "".join(cells) + "</tr>")

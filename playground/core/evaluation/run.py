@@ -20,6 +20,7 @@ from playground.core.prompting.prompt_settings import SUMMARY_MAX_NEW_TOKENS as 
 from playground.core.evaluation.datasets import Example, load_predictions
 from playground.core.base.errors import InputError, PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 from playground.core.evaluation.metrics import (
     PRF,
     ScoreReport,
@@ -32,6 +33,9 @@ from playground.core.evaluation.text_tokens import DEFAULT
 ZERO_SHOT, K_SHOT, ADAPTER, FILE = "zero-shot", "k-shot", "adapter", "file"
 SYSTEM_KINDS = (ZERO_SHOT, K_SHOT, ADAPTER, FILE)
 MAX_SYSTEMS = 4
+#: The phase an evaluation reports (examples done of the total): each example is summarized by every system.
+SUMMARIZING = "Summarizing the examples"
+SCORING = "Scoring (ROUGE, BLEU, intervals)"
 
 
 @dataclass
@@ -136,7 +140,7 @@ def load_adapter_copy(loaded, adapter_dir: str | Path, handle: TaskHandle | None
         raise PlaygroundError(f"{loaded.info.name} already has an adapter, so {folder.name} cannot be added to it.",
                               "Evaluate adapters on the base model (the Adapter switch off).")
     cfg = check_adapter_folder(folder)
-    ensure_handle(handle).report(None, f"Loading the adapter {folder.name}…")
+    report_step(ensure_handle(handle), "Loading the adapter", 0, None, folder.name)
     import warnings
 
     from peft import PeftModel
@@ -337,7 +341,7 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
         handle.raise_if_cancelled()
         prepared.append(_prepare(loaded, spec, examples, train, settings, handle, attached))
     n = len(examples)
-    handle.report(0.0, f"0 / {n} examples")
+    report_step(handle, SUMMARIZING, 0, n)
     for i, ex in enumerate(examples):
         outputs, scores, seconds = {}, {}, {}
         for system in prepared:
@@ -354,7 +358,7 @@ def run_evaluation(loaded, examples: Sequence[Example], systems: Sequence[System
         sims = _similarities(outputs, ex.reference) if similarity else {}
         yield ExampleResult(index=i, example=ex, outputs=outputs, scores=scores, seconds=seconds, warnings=warned,
                             similarity=sims)
-        handle.report((i + 1) / n, f"{i + 1} / {n} examples")
+        report_step(handle, SUMMARIZING, i + 1, n)
 
 
 def _similarities(outputs: dict[str, str], reference: str) -> dict[str, float]:
@@ -366,17 +370,22 @@ def _similarities(outputs: dict[str, str], reference: str) -> dict[str, float]:
 
 
 def score_results(results: Sequence[ExampleResult], labels: Sequence[str], *, tokenizer: str = DEFAULT,
-                  use_stemmer: bool = True, n_resamples: int = 1000, seed: int = 0) -> dict[str, ScoreReport]:
-    """The aggregate table (ROUGE, BLEU, intervals) of each system over the results so far."""
+                  use_stemmer: bool = True, n_resamples: int = 1000, seed: int = 0,
+                  handle: TaskHandle | None = None) -> dict[str, ScoreReport]:
+    """The aggregate table (ROUGE, BLEU, intervals) of each system over the results so far; reports
+    the phase "Scoring" one system at a time on ``handle``."""
     if not results:
         raise InputError("No example has finished yet, so there is nothing to score.",
                          "Let the evaluation run for at least one example.")
     from playground.core.evaluation.metrics import bootstrap_ci
 
     references = [r.example.reference for r in results]
-    reports = {label: score_predictions([r.outputs[label] for r in results], references, tokenizer=tokenizer,
-                                        use_stemmer=use_stemmer, n_resamples=n_resamples, seed=seed)
-               for label in labels}
+    reports = {}
+    for i, label in enumerate(labels):
+        report_step(handle, SCORING, i, len(labels), label)
+        reports[label] = score_predictions([r.outputs[label] for r in results], references, tokenizer=tokenizer,
+                                           use_stemmer=use_stemmer, n_resamples=n_resamples, seed=seed)
+    report_step(handle, SCORING, len(labels), len(labels))
     for label, rep in reports.items():
         sims = [r.similarity[label] for r in results if label in r.similarity]
         if sims and len(sims) == len(results):

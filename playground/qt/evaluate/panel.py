@@ -10,13 +10,13 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from playground.core.base.errors import InputError, describe_exception
+from playground.core.base.provenance import Provenance
 from playground.core.evaluation.run import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
 from playground.qt.evaluate.data import DataMixin
 from playground.qt.evaluate.exports import ExportsMixin
@@ -26,9 +26,10 @@ from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
 from playground.qt.widgets.make import button, group, note_label, splitter
+from playground.qt.widgets.progress_strip import ProgressStrip
 
 LESSON = (
-    "<b>Scoring summaries.</b> ROUGE compares an output with a reference written by a person. "
+    "<b>ROUGE and BLEU score a summary by the words it shares with one a person wrote.</b> ROUGE compares an output with a reference written by a person. "
     "<i>ROUGE-1</i> counts the words they share, <i>ROUGE-2</i> the pairs of neighbouring words, "
     "<i>ROUGE-L</i> the longest run of words found in both in the same order (gaps allowed); each is "
     "the F1 of precision (how much of the output matches) and recall (how much of the reference is "
@@ -64,8 +65,10 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         if not results or not self.labels:
             return None
         label = self.labels[-1]
+        provenance = (self.run_info.get("provenance") or {}).get(label)
         return {"kind": "evaluation", "system": label, "predictions": [r.outputs[label] for r in results],
-                "references": [r.example.reference for r in results]}
+                "references": [r.example.reference for r in results],
+                "provenance": provenance.as_dict() if provenance is not None else {}}
 
     def reveal(self, control: str) -> QWidget | None:
         return {"run_button": self.run_button}.get(control)
@@ -86,6 +89,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         self.stopped = False
         self.reports: dict = {}
         self.run_info: dict = {}
+        self._run_base = None  # the base model the shown scores were made with
         self._build_draft()
 
         data_box = self._build_data_box()
@@ -96,37 +100,50 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         self._build_run_controls()
 
         controls = QVBoxLayout()
-        controls.addWidget(self.lesson(LESSON))
+        controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(data_box)
         controls.addWidget(sys_box)
         controls.addWidget(gen_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.stop_button)
-        controls.addLayout(buttons)
-        controls.addWidget(self.progress)
-        controls.addWidget(self.rate_label)
+        controls.addWidget(self.run_button)
         controls.addWidget(self.message_label)
-        exports = QHBoxLayout()
-        exports.addWidget(self.csv_button)
-        exports.addWidget(self.html_button)
-        controls.addLayout(exports)
         controls.addStretch(1)
         left = QWidget()
         left.setLayout(controls)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         # As wide as the controls need (the systems' rows are the widest), so nothing is cut at
         # the right edge; a projector's zoom that makes them wider still gets a scroll bar.
         self._left_scroll = scroll
         self._fit_left()
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
+        # The results: one line naming what made them, the exports beside it, the progress strip.
         self.results_view = ResultsView()
-        split = splitter((scroll, 2), (self.results_view, 5))
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.results_view.header, 1)
+        top.addWidget(self.csv_button)
+        top.addWidget(self.html_button)
+        right = QWidget()
+        rlay = QVBoxLayout(right)
+        rlay.setContentsMargins(0, 0, 0, 0)
+        rlay.addLayout(top)
+        rlay.addWidget(self.strip)
+        rlay.addWidget(self.rate_label)
+        rlay.addWidget(self.results_view, 1)
+        split = splitter((scroll, 0), (right, 1))
+        split.setChildrenCollapsible(False)
+        # Its size hint is the whole results' height: ignored, so the tab fits the window (with the
+        # lesson above it) and the parts inside share the room instead of the tab scrolling down.
+        from PySide6.QtWidgets import QSizePolicy
+
+        split.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        split.setMinimumHeight(420)
         outer = QVBoxLayout(self)
-        outer.addWidget(split)
+        outer.addWidget(self.lesson(LESSON))  # the tab's explanation: one place, at the top
+        outer.addWidget(split, 1)
 
         run_shortcut(self, self.run)
         self._show_systems(self.draft.value.systems)
@@ -134,7 +151,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         self._data_changed()
         for r in self.system_rows:
             r.sig_changed.connect(self._systems_changed)
-        context.sig_adapter_changed.connect(self._offer_attached)
+        context.sig_adapter_changed.connect(self._adapter_changed)
         self._offer_attached(context.session.adapter)
 
     def _build_draft(self) -> None:
@@ -160,18 +177,16 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
     def _build_run_controls(self) -> None:
         self.run_button = button("Evaluate  (Ctrl+Enter)", "Generate a summary with every system for each "
                                  "example, then score them.", self.run)
-        self.stop_button = button("Stop  (Esc)", "Stop after the current token; the examples already finished "
-                                  "are scored.", self.stop)
-        self.stop_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.rate_label = QLabel("")
+        # One progress strip for the run and its scoring: phase, examples x of y, elapsed, time left, Stop.
+        self.strip = ProgressStrip("Stop after the current token; the examples already finished are scored (Esc).")
+        self.strip.sig_stop.connect(self.stop)
+        self.stop_button = self.strip.stop_button
+        self.rate_label = note_label("")
         self.message_label = self.message_line()
-        self.csv_button = button("Export CSV…", "Every example: dialogue, reference, each output and its ROUGE.",
-                                 self._ask_export_csv)
-        self.html_button = button("Export HTML report…", "One self-contained page: settings, scores, chart and "
-                                  "every example.", self._ask_export_html)
+        self.csv_button = button("Export CSV…", "Every example: dialogue, reference, each output and its ROUGE "
+                                 "(0-100).", self._ask_export_csv)
+        self.html_button = button("Export HTML…", "One self-contained report: where each system's outputs came "
+                                  "from, settings, scores, chart and every example.", self._ask_export_html)
         for b in (self.csv_button, self.html_button):
             b.setEnabled(False)
 
@@ -184,11 +199,17 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         box = GenerationForm(self.draft, "", tokens_path="max_new_tokens", sampling=False,
                              title="Generation and scoring")
         self.max_tokens = box.max_tokens
+        self.max_tokens.setMaximumWidth(110)
         self.max_tokens.setToolTip(f"{self.max_tokens.toolTip()} {GREEDY_NOTE}")
         template_label, self.template_combo = form_row(self.draft, "template")
         self.chat_check = widget_for(self.draft, "use_chat_template")
         tokenizer_label, self.tokenizer_combo = form_row(self.draft, "tokenizer")
         self.stemmer_check = widget_for(self.draft, "use_stemmer")
+        from PySide6.QtWidgets import QComboBox
+
+        for combo in (self.template_combo, self.tokenizer_combo):  # long item texts: elided, not a wide column
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(18)
         self._prompt_from = ""
         self._show_template(self.draft.value.template)  # a run's own template, kept from the last start
         self.draft.connect_path("template", self._template_changed)
@@ -219,7 +240,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         scroll = self._left_scroll
         need = (scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
                 + 2 * scroll.frameWidth())
-        scroll.setMinimumWidth(max(440, need))
+        scroll.setMinimumWidth(max(360, need))
 
     def changeEvent(self, event) -> None:
         from PySide6.QtCore import QEvent, QTimer
@@ -291,12 +312,14 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         self.reports = {}
         base_name = loaded.info.name if loaded else ""
         models = {s.display(): s.model_name(base_name) for s in specs}
+        provenance = system_provenance(loaded, specs, value, data.name, len(examples))
         self.run_info = {"dataset": data.name, "model": "; ".join(f"{k}: {v}" for k, v in models.items()),
-                         "models": models, "tokenizer": tokenizer, "use_stemmer": stem}
-        self.results_view.reset(self.labels, tokenizer, stem, models)
-        self.progress.setRange(0, self.total)
-        self.progress.setValue(0)
-        self.rate_label.setText(f"Starting… 0 / {self.total} examples")
+                         "models": models, "tokenizer": tokenizer, "use_stemmer": stem,
+                         "provenance": provenance}
+        self.results_view.reset(self.labels, tokenizer, stem, models, provenance)
+        self._run_base = loaded
+        self.rate_label.setText("")
+        self.strip.start("Starting")
         self._started = time.perf_counter()
         self.task = self.slot.start(
             "evaluate", lambda h: run_evaluation(loaded, examples, specs, train=train, settings=settings,
@@ -336,23 +359,16 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
 
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
-        self.stop_button.setEnabled(running)
+        if not running:
+            self.strip.finish()
         for b in (self.csv_button, self.html_button):
             b.setEnabled(not running and bool(self.reports))
 
     def _on_result(self, result) -> None:
         self.results_view.add_result(result)
-        done = len(self.results_view.results)
-        self.progress.setValue(done)
-        elapsed = time.perf_counter() - self._started
-        per_min = done / elapsed * 60 if elapsed > 0 else 0.0
-        left = (self.total - done) / (done / elapsed) if done else 0.0
-        self.rate_label.setText(f"{done} / {self.total} examples · {per_min:.1f} examples/min · "
-                                f"ETA {int(left // 60)}:{int(left % 60):02d}")
 
     def _on_progress(self, fraction, message: str) -> None:
-        if not self.results_view.results and message:
-            self.rate_label.setText(message)  # e.g. loading an adapter, before the first example
+        self.strip.on_progress(fraction, message)
 
     def _on_failed(self, message: str, hint: str) -> None:
         kept = len(self.results_view.results)
@@ -365,7 +381,9 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         done = len(results)
         elapsed = time.perf_counter() - self._started
         note = " (stopped)" if self.stopped else ""
-        self.rate_label.setText(f"{done} / {self.total} examples in {elapsed:.0f} s{note}")
+        from playground.core.base.progress import format_duration
+
+        self.rate_label.setText(f"{done} of {self.total} examples in {format_duration(elapsed)}{note}")
         if not results:
             self._set_running(False)
             self.sig_evaluation_finished.emit({})
@@ -373,17 +391,69 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         from playground.core.evaluation.run import score_results
 
         labels, tok, stem = list(self.labels), self.run_info["tokenizer"], self.run_info["use_stemmer"]
-        self.rate_label.setText(self.rate_label.text() + " · scoring…")
         self.score_task = self.score_slot.start(
-            "score", lambda h: score_results(results, labels, tokenizer=tok, use_stemmer=stem),
+            "score", lambda h: score_results(results, labels, tokenizer=tok, use_stemmer=stem, handle=h),
             on_done=self._on_scored, on_failed=lambda m, h: self.message_label.setText(f"{m} {h}".strip()),
-            on_finished=lambda task: self._on_score_finished())
+            on_progress=self.strip.on_progress, on_finished=lambda task: self._on_score_finished())
 
     def _on_scored(self, reports: dict) -> None:
         self.reports = reports
         self.results_view.show_reports(reports)
-        self.rate_label.setText(self.rate_label.text().replace(" · scoring…", ""))
+
+    def stop(self) -> None:
+        """Esc or the strip's Stop: end the run; the examples finished are still scored."""
+        self.slot.stop()
+
+    def on_model_changed(self, loaded) -> None:
+        """Scores made with another base model stay readable, marked as out of date. (The model bar's
+        adapter switch changes nothing here: every system names the model it runs.)"""
+        if self._run_base is not None and self.context.session.base is not self._run_base:
+            self.results_view.header.mark_stale("the model changed since; evaluate again to compare")
+
+    def _adapter_changed(self, adapted) -> None:
+        self._offer_attached(adapted)
 
     def _on_score_finished(self) -> None:
         self._set_running(False)
         self.sig_evaluation_finished.emit(self.reports)
+
+
+class FileProvenance(Provenance):
+    """Outputs read from a file: no model ran, so no adapter and no precision to name."""
+
+    @property
+    def model_text(self) -> str:
+        return f"{self.model} (read, no model ran)"
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "adapter": ""}
+
+
+def system_provenance(loaded, specs, value, dataset: str, n: int) -> dict:
+    """label -> Provenance of each system's outputs: the base model (adapter off) for zero- and
+    k-shot, base + run for an adapter, the file for predictions; with the prompt and settings."""
+    from playground.core.evaluation.run import run_name
+
+    template = value.template or "summarization prompt"
+    chat = "chat form" if value.template and value.use_chat_template else "plain text"
+    prompt = f"template {template}, {chat}" if value.template else template
+    settings = f"greedy, {value.max_new_tokens} new tokens at most"
+    extra = f"{dataset}, {n} examples"
+    name = loaded.info.name if loaded is not None else ""
+    dtype = loaded.info.dtype if loaded is not None else ""
+    out = {}
+    for spec in specs:
+        label = spec.display()
+        shots = f", {spec.shots} shots" if spec.kind == K_SHOT else ", 0 shots"
+        if spec.kind == FILE:
+            from pathlib import Path
+
+            out[label] = FileProvenance(model=f"predictions file {Path(spec.predictions_path).name}",
+                                        prompt=f"column {spec.predictions_column}", extra=extra)
+        elif spec.kind == ADAPTER:
+            out[label] = Provenance(model=name, adapter=run_name(spec.adapter_dir), precision=dtype,
+                                    prompt=prompt + shots, settings=settings, extra=extra)
+        else:
+            out[label] = Provenance(model=name, precision=dtype, prompt=prompt + shots, settings=settings,
+                                    extra=extra)
+    return out

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.base.units import format_score
 from playground.core.models.encoder import SIMILARITY_NOTE
-from playground.core.evaluation.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, SIMILARITY_KEY
+from playground.core.evaluation.metrics import METRIC_KEYS, METRIC_LABELS, ROUGE_KEYS, SIMILARITY_KEY, score_text
 from playground.core.evaluation.rouge_explain import explain_pair, highlight_html
 
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
@@ -35,8 +36,14 @@ METRIC_TIPS = {
     "bleu": "BLEU (sacrebleu, corpus level): precision of 1- to 4-word n-grams, with a penalty for short "
             "outputs. From machine translation.",
 }
-HIGHLIGHTS = [("unigrams", "Unigrams (ROUGE-1)", "#ffe08a"), ("bigrams", "Bigrams (ROUGE-2)", "#ffc27a"),
-              ("lcs", "Longest common subsequence (ROUGE-L)", "#a8e6a1")]
+HIGHLIGHTS = [("unigrams", "Words (R-1)", "#ffe08a"), ("bigrams", "Word pairs (R-2)", "#ffc27a"),
+              ("lcs", "Longest run (R-L)", "#a8e6a1")]
+HIGHLIGHT_TIPS = {"unigrams": "Unigrams: the single words output and reference share (ROUGE-1).",
+                  "bigrams": "Bigrams: the pairs of neighbouring words they share (ROUGE-2).",
+                  "lcs": "The longest common subsequence: words found in both in the same order, gaps allowed "
+                         "(ROUGE-L)."}
+#: Short column heads, so the scores table fits beside its chart; the full names are in their tooltips.
+SHORT_LABELS = {"rouge1": "R-1", "rouge2": "R-2", "rougeL": "R-L", "rougeLsum": "R-Lsum", "bleu": "BLEU"}
 
 
 class ScoreChart(QWidget):
@@ -50,7 +57,7 @@ class ScoreChart(QWidget):
         super().__init__(parent)
         from playground.qt.widgets.plot import make_canvas
 
-        self.figure, self.canvas = make_canvas(5, 2.6, min_size=(320, 200))
+        self.figure, self.canvas = make_canvas(5, 2.6, min_size=(220, 180))
         self.ax = self.figure.add_subplot(111)
         self.labels: list[str] = []
         self.bars: list = []
@@ -59,6 +66,10 @@ class ScoreChart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
         self._setup_axes()
+        from playground.qt.widgets.plot import EmptyState
+
+        self.empty = EmptyState(self.figure, "Each system's ROUGE and BLEU (0-100) appear here as bars,\n"
+                                             "with their 95% intervals, once an evaluation runs.", axes=[self.ax])
 
     def _setup_axes(self) -> None:
         import numpy as np
@@ -68,7 +79,7 @@ class ScoreChart(QWidget):
         # Slanted, so neighbouring labels never run together on a narrow chart ("ROUGE-1ROUGE-2…").
         ax.set_xticks(np.arange(len(METRIC_KEYS)), [METRIC_LABELS[k] for k in METRIC_KEYS], fontsize=8,
                       rotation=30, ha="right", rotation_mode="anchor")
-        ax.set_ylabel("score (×100)", fontsize=8)
+        ax.set_ylabel("score (0-100)", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
         ax.set_ylim(0, 60)
         ax.grid(axis="y", alpha=0.3)
@@ -110,6 +121,8 @@ class ScoreChart(QWidget):
                 top = max(top, v, hi)
             self.whiskers[i].set_segments(segments)
         self.ax.set_ylim(0, min(100.0, top * 1.15 + 2))
+        if hasattr(self, "empty"):
+            self.empty.show(not any(values.get(label) for label in labels))
         self.canvas.draw_idle()
 
 
@@ -128,10 +141,16 @@ class ResultsView(QWidget):
         self.tokenizer = "default"
         self.use_stemmer = True
 
+        from playground.qt.widgets.result_header import ResultHeader
+
+        # What made the scores (model, adapter or base, precision, prompt, settings, data, time).
+        self.header = ResultHeader(empty="No evaluation yet: tick the systems to compare and press Evaluate.")
+        self.provenance: dict = {}
         self._build_scores()
         self._build_examples()
         kinds = self._build_matches()
         self._lay_out(kinds)
+        self._fit_aggregate()
 
         # Live updates while examples stream in are coalesced (several per second at most).
         self._live_timer = QTimer(self)
@@ -142,20 +161,21 @@ class ResultsView(QWidget):
     def _build_scores(self) -> None:
         """The scores table, the chart beside it, and the notes under the table."""
         self.aggregate = QTableWidget(0, len(METRIC_KEYS) + 2)
-        self.aggregate.setHorizontalHeaderLabels(["n"] + [METRIC_LABELS[k] for k in METRIC_KEYS] + [SIM_HEAD])
+        self.aggregate.setHorizontalHeaderLabels(["n"] + [SHORT_LABELS[k] for k in METRIC_KEYS] + [SIM_HEAD])
         for col, key in enumerate(METRIC_KEYS, start=1):
             self.aggregate.horizontalHeaderItem(col).setToolTip(METRIC_TIPS[key])
         self.aggregate.horizontalHeaderItem(SIM_COL).setToolTip(SIMILARITY_NOTE)
         self.aggregate.horizontalHeaderItem(0).setToolTip("Examples scored.")
         self.aggregate.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.aggregate.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.aggregate.setToolTip("Scores ×100. In brackets: the 95% bootstrap confidence interval — if two "
-                                  "systems' intervals overlap a lot, the difference may be luck.")
+        self.aggregate.setToolTip("ROUGE and BLEU on one 0-100 scale; embedding similarity is a cosine (-1 to 1). "
+                                  "In brackets: the 95% bootstrap confidence interval — if two systems' "
+                                  "intervals overlap a lot, the difference may be luck.")
         self.chart = ScoreChart()
         self.models_label = QLabel("")
         self.models_label.setWordWrap(True)
-        self.models_label.setToolTip("The model each system ran: the base model has no adapter, whatever the "
-                                     "model bar's Adapter switch says.")
+        self.models_label.setToolTip("The model each system ran: zero- and k-shot run the base model with no "
+                                     "adapter, whatever the model bar's Adapter switch says.")
         self.ci_note = QLabel("")
         self.ci_note.setWordWrap(True)
 
@@ -168,6 +188,9 @@ class ResultsView(QWidget):
         self.examples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.examples.setWordWrap(False)
         self.examples.itemSelectionChanged.connect(self.show_selected)
+        header = self.examples.horizontalHeader()  # before a run: the three columns fill the width
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
 
     def _build_matches(self) -> QHBoxLayout:
         """Which words of the selected example matched; returns the row of highlight kinds."""
@@ -178,6 +201,7 @@ class ResultsView(QWidget):
         kinds = QHBoxLayout()
         for i, (key, text, colour) in enumerate(HIGHLIGHTS):
             button = QRadioButton(text)
+            button.setToolTip(HIGHLIGHT_TIPS[key])
             button.setStyleSheet(f"QRadioButton {{ background: {colour}; padding: 1px 4px; }}")
             self.kind_group.addButton(button, i)
             kinds.addWidget(button)
@@ -190,23 +214,26 @@ class ResultsView(QWidget):
         self.output_view = QTextBrowser()
         self.dialogue_view = QTextBrowser()
         self.dialogue_view.setMaximumHeight(110)
+        for view in (self.reference_view, self.output_view, self.dialogue_view):
+            view.setMinimumHeight(48)
         return kinds
 
     def _lay_out(self, kinds: QHBoxLayout) -> None:
-        """The scores above; the examples and the matches of the selected one below."""
-        top = QSplitter(Qt.Orientation.Horizontal)
-        agg_box = QWidget()
-        agg_layout = QVBoxLayout(agg_box)
-        agg_layout.setContentsMargins(0, 0, 0, 0)
-        agg_layout.addWidget(QLabel("<b>Scores</b> (×100, 95% interval in brackets)"))
-        agg_layout.addWidget(self.aggregate)
+        """Two pages, one focus each: the scores (table, the models that made them, the chart), and the
+        examples with the matches of the selected one."""
+        from PySide6.QtWidgets import QSizePolicy, QTabWidget
+
+        scores = QWidget()
+        agg_layout = QVBoxLayout(scores)
+        agg_layout.setContentsMargins(0, 4, 0, 0)
+        agg_layout.addWidget(QLabel("<b>Scores</b> (0-100; 95% interval in brackets)"))
+        self.aggregate.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
+        self.aggregate.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to fit
+        self.aggregate.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        agg_layout.addWidget(self.aggregate, 0, Qt.AlignmentFlag.AlignLeft)
         agg_layout.addWidget(self.models_label)
         agg_layout.addWidget(self.ci_note)
-        top.addWidget(agg_box)
-        top.addWidget(self.chart)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 2)
-        top.setSizes([650, 400])  # the table needs the room: five metrics with their intervals
+        agg_layout.addWidget(self.chart, 1)
 
         match = QWidget()
         mlay = QVBoxLayout(match)
@@ -228,28 +255,31 @@ class ResultsView(QWidget):
         bottom.addWidget(match)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(bottom)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        split.setSizes([240, 600])
+        bottom.setChildrenCollapsible(False)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(scores, "Scores")
+        self.pages.addTab(bottom, "Examples and matches")
+        self.pages.setTabToolTip(1, "Every example with each system's output; select one to see which words matched.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(split)
+        layout.addWidget(self.pages)
 
     # ------------------------------------------------------------------------------------------
-    def reset(self, labels: list[str], tokenizer: str, use_stemmer: bool, models: dict | None = None) -> None:
+    def reset(self, labels: list[str], tokenizer: str, use_stemmer: bool, models: dict | None = None,
+              provenance: dict | None = None) -> None:
         self.labels = list(labels)
         self.models = dict(models or {})
-        self.models_label.setText("<small>" + "<br>".join(
-            f"<b>{html.escape(x)}</b>: {html.escape(self.models[x])}" for x in labels if x in self.models) + "</small>")
+        self.provenance = dict(provenance or {})
+        self._show_provenance()
         self.results = []
         self.tokenizer, self.use_stemmer = tokenizer, use_stemmer
         self.aggregate.setRowCount(len(labels))
         self.aggregate.setVerticalHeaderLabels(labels)
         for r, x in enumerate(labels):
-            if x in self.models:
+            if x in self.provenance:
+                self.aggregate.verticalHeaderItem(r).setToolTip(self.provenance[x].line())
+            elif x in self.models:
                 self.aggregate.verticalHeaderItem(r).setToolTip(self.models[x])
         for r in range(len(labels)):
             for c in range(len(METRIC_KEYS) + 2):
@@ -263,6 +293,7 @@ class ResultsView(QWidget):
         for c in range(len(heads)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
             self.examples.setColumnWidth(c, 50 if c == 0 or heads[c] in ("R-L", "Sim") else 160)
+        self._fit_aggregate()
         self.system_combo.blockSignals(True)
         self.system_combo.clear()
         self.system_combo.addItems(labels)
@@ -272,6 +303,26 @@ class ResultsView(QWidget):
         self.output_view.clear()
         self.dialogue_view.clear()
         self.chart.set_scores({x: {} for x in labels})
+        for c, label in enumerate(labels):  # each system's column says which model wrote it
+            item = self.examples.horizontalHeaderItem(3 + 3 * c)
+            if item is not None and label in self.provenance:
+                item.setToolTip(self.provenance[label].line())
+
+    def _show_provenance(self) -> None:
+        """The header names the run (the first system's provenance, time included); one line per system
+        under the table says which model, adapter (or base) and prompt made its column."""
+        if not self.provenance:
+            self.header.clear_result()
+            self.models_label.setText("<small>" + "<br>".join(
+                f"<b>{html.escape(x)}</b>: {html.escape(self.models[x])}" for x in self.labels
+                if x in self.models) + "</small>")
+            return
+        # The header names a model that ran, when one did (a predictions file's outputs had none).
+        first = next((p for p in self.provenance.values() if p.precision), next(iter(self.provenance.values())))
+        self.header.show_provenance(first)
+        self.models_label.setText("<small>" + "<br>".join(
+            f"<b>{html.escape(x)}</b>: {html.escape(p.model_text)}"
+            + (f" · {html.escape(p.prompt)}" if p.prompt else "") for x, p in self.provenance.items()) + "</small>")
 
     def _show_warnings(self, warnings: dict[str, str]) -> None:
         """A system whose scores need care (e.g. an adapter recorded for another base model): said
@@ -293,9 +344,9 @@ class ResultsView(QWidget):
         for label in self.labels:
             cells.append(" ".join(result.outputs.get(label, "").split()))
             s = result.scores.get(label)
-            cells.append(f"{100 * s['rougeL'].fmeasure:.0f}" if s else "")
+            cells.append(format_score(s["rougeL"].fmeasure, "rougeL") if s else "")
             sim = result.similarity.get(label)
-            cells.append(f"{100 * sim:.0f}" if sim is not None else "")
+            cells.append(format_score(sim, "similarity") if sim is not None else "")
         for c, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setToolTip(ex.input if c == 1 else result.outputs.get(self.labels[(c - 3) // 3], text)
@@ -312,27 +363,36 @@ class ResultsView(QWidget):
         values = {}
         n = len(self.results)
         for r, label in enumerate(self.labels):
-            means = {k: 100 * sum(res.scores[label][k].fmeasure for res in self.results) / n for k in ROUGE_KEYS}
-            values[label] = means
-            self._set_row(r, n, means, {}, bleu=None)
+            means = {k: sum(res.scores[label][k].fmeasure for res in self.results) / n for k in ROUGE_KEYS}
+            values[label] = {k: 100 * v for k, v in means.items()}  # the chart's bars, 0-100
+            self._set_live_row(r, n, means)
             sims = [res.similarity[label] for res in self.results if label in res.similarity]
-            self._set_similarity(r, 100 * sum(sims) / len(sims) if sims else None, None)
+            self.aggregate.item(r, SIM_COL).setText(format_score(sum(sims) / len(sims), "similarity") if sims else "–")
         self.chart.set_scores(values)
 
-    def _set_row(self, r: int, n: int, values: dict, intervals: dict, bleu) -> None:
+    def _set_live_row(self, r: int, n: int, means: dict) -> None:
+        """Running means of the examples so far (fractions, shown 0-100); BLEU waits for the scoring."""
         self.aggregate.item(r, 0).setText(str(n))
         for c, key in enumerate(METRIC_KEYS, start=1):
-            if key == "bleu" and bleu is None:
-                text = "…"
-            else:
-                v = values[key]
-                text = f"{v:.1f}"
-                if key in intervals:
-                    lo, hi = intervals[key]
-                    text += f"\n[{lo:.1f}–{hi:.1f}]"
+            self.aggregate.item(r, c).setText("…" if key == "bleu" else format_score(means[key], key))
+            self.aggregate.item(r, c).setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._fit_aggregate()
+
+    def _fit_aggregate(self) -> None:
+        """Rows as tall and the table as wide as its cells, so no score column is ever cut off."""
+        self.aggregate.resizeRowsToContents()
+        self.aggregate.resizeColumnsToContents()
+        width = (self.aggregate.verticalHeader().sizeHint().width() + self.aggregate.horizontalHeader().length()
+                 + 2 * self.aggregate.frameWidth() + 2)
+        self.aggregate.setMinimumWidth(width)
+
+    def _set_report_row(self, r: int, rep) -> None:
+        self.aggregate.item(r, 0).setText(str(rep.n))
+        for c, key in enumerate(METRIC_KEYS + (SIMILARITY_KEY,), start=1):
+            text = "–" if key == SIMILARITY_KEY and rep.similarity is None else score_text(rep, key, sep="\n")
             self.aggregate.item(r, c).setText(text)
             self.aggregate.item(r, c).setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.aggregate.resizeRowsToContents()
+        self._fit_aggregate()
 
     def show_reports(self, reports: dict) -> None:
         """The final table and chart from ScoreReports (label -> report), with intervals."""
@@ -342,21 +402,12 @@ class ResultsView(QWidget):
             rep = reports[label]
             values[label] = {k: rep.value(k) for k in METRIC_KEYS}
             intervals[label] = {k: rep.interval(k) for k in METRIC_KEYS if k in rep.ci}
-            self._set_row(r, rep.n, values[label], intervals[label], bleu=rep.bleu)
-            self._set_similarity(r, None if rep.similarity is None else rep.value(SIMILARITY_KEY),
-                                 rep.interval(SIMILARITY_KEY) if SIMILARITY_KEY in rep.ci else None)
+            self._set_report_row(r, rep)
         self.chart.set_scores(values, intervals)
         with_sim = any(rep.similarity is not None for rep in reports.values())
         self.ci_note.setText(f"<small>ROUGE tokenizer: {self.tokenizer}; stemming "
                              f"{'on' if self.use_stemmer else 'off'}. Whiskers: 95% bootstrap interval."
                              + (f" {SIMILARITY_NOTE}" if with_sim else "") + "</small>")
-
-    def _set_similarity(self, r: int, value, interval) -> None:
-        text = "–" if value is None else f"{value:.1f}"
-        if value is not None and interval is not None:
-            text += f"\n[{interval[0]:.1f}–{interval[1]:.1f}]"
-        self.aggregate.item(r, SIM_COL).setText(text)
-        self.aggregate.item(r, SIM_COL).setTextAlignment(Qt.AlignmentFlag.AlignCenter)
 
     def aggregate_text(self, label: str, key: str) -> str:
         if key == SIMILARITY_KEY:
@@ -366,6 +417,10 @@ class ResultsView(QWidget):
     # ------------------------------------------------------------------------------------------
     def highlight_kind(self) -> str:
         return HIGHLIGHTS[max(0, self.kind_group.checkedId())][0]
+
+    def show_examples(self) -> None:
+        """Switch to the examples page (a lab's *Show me*, or a test)."""
+        self.pages.setCurrentIndex(1)
 
     def show_selected(self) -> None:
         rows = self.examples.selectionModel().selectedRows() if self.examples.selectionModel() else []
@@ -388,7 +443,7 @@ class ResultsView(QWidget):
         what = {"unigrams": "words", "bigrams": "word pairs", "lcs": "words in the longest common subsequence"}[kind]
         s = result.scores.get(label, {})
         key = {"unigrams": "rouge1", "bigrams": "rouge2", "lcs": "rougeL"}[kind]
-        f1 = f" → {METRIC_LABELS[key]} F1 {100 * s[key].fmeasure:.1f}" if key in s else ""
+        f1 = f" → {METRIC_LABELS[key]} F1 {format_score(s[key].fmeasure, key)}" if key in s else ""
         self.match_summary.setText(
             f"{n} matched {what}: recall {n}/{ref_total} of the reference, precision {n}/{out_total} of "
             f"the output{f1}.")
