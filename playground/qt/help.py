@@ -45,8 +45,10 @@ def tour_pages() -> list[tuple[str, str]]:
         ("Guided labs", "<b>Labs</b> (View menu, Ctrl+L) open beside the tabs: a lab's steps tick by themselves "
          "as you do them, <i>Show me</i> points at the control a step means, and a lab can be saved as a "
          "Jupyter notebook that reproduces it."),
-        ("Keys worth knowing", "Ctrl+Enter runs, Esc stops. Ctrl+= and Ctrl+- zoom every text and chart for a "
-         "projector; Ctrl+0 resets. F1 opens the guide for the tab you are on."),
+        ("Keys worth knowing", "Ctrl+Enter runs, Esc stops. <b>Presenter mode</b> (View menu, Ctrl+Shift+P or "
+         "F11) makes every text and chart larger for a room and keeps the window on the screen; Esc leaves it. "
+         "Ctrl+= and Ctrl+- zoom by steps, Ctrl+0 resets. View &gt; Theme follows the desktop's light or dark "
+         "scheme, or keeps one. F1 opens the guide for the tab you are on."),
         ("Learn by doing", f"The app opens on <b>{start.title}</b>: {start.guide} Press Ctrl+Enter there to run "
          "it. Every control has a tooltip that explains its idea in a sentence or two. You can reopen this "
          "tour from the Help menu."),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QAction, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from playground.core.base.settings_schema import WindowSection
 from playground.qt import design
@@ -209,3 +209,35 @@ def test_presenter_shortcut_is_not_taken_by_another_action(window):
             keys.setdefault(k.toString(), []).append(action.text())
     for key in ("Ctrl+Shift+P", "F11"):
         assert keys[key] == ["&Presenter mode"], keys[key]
+
+
+TAB_CLASSES = [cls for _, cls in __import__("playground.qt.tabs", fromlist=["TABS"]).TABS]
+
+
+@pytest.mark.parametrize("cls", TAB_CLASSES)
+def test_every_tab_uses_the_design_modules_lesson_and_chart_canvas(window, cls):
+    """One place for the explanation (a lesson at the top, full width) and every chart made by the
+    shared canvas (``widgets/plot.py``: the design's chart style, drawn only when seen)."""
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+    from playground.qt.widgets.lesson import LessonLabel
+    from playground.qt.widgets.plot import _lazy_canvas_class
+
+    panel = window.panel(cls)
+    window.tabs.setCurrentIndex(window.panels.index(panel))
+    settle()
+    lessons = panel.findChildren(LessonLabel)
+    assert lessons, f"{panel.title} has no lesson made by Panel.lesson"
+    first = lessons[0]
+    box = QRect(first.mapTo(panel, first.rect().topLeft()), first.size())
+    assert box.top() < 80 and box.left() < 40, f"{panel.title}: its first lesson is at {box.x()},{box.y()}, not at the top"
+    related = set(first.findChildren(QWidget))
+    w = first
+    while w is not None:
+        related.add(w)
+        w = w.parentWidget()
+    beside = [x for x in panel.findChildren(QWidget) if x.isVisible() and x not in related
+              and QRect(x.mapTo(panel, x.rect().topLeft()), x.size()).intersects(box.adjusted(box.width(), 0, 4000, 0))]
+    assert not beside, f"{panel.title}: its lesson shares its row with {[type(x).__name__ for x in beside][:5]}"
+    own = [c for c in panel.findChildren(FigureCanvasQTAgg) if not isinstance(c, _lazy_canvas_class())]
+    assert not own, f"{panel.title}: charts not made by widgets/plot.make_canvas: {[type(c).__name__ for c in own]}"

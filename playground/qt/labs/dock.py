@@ -65,7 +65,7 @@ class LabsDock(QDockWidget):
         design.set_type(self.status, "caption")
         problems = QLabel(html.escape(" ".join(self.problems)))
         problems.setWordWrap(True)
-        problems.setStyleSheet("color: #b00020;")
+        problems.setStyleSheet(f"color: {design.current_colours().error};")
         problems.setVisible(bool(self.problems))
         self.problems_label = problems
         self.show_button = QPushButton("Show me")
@@ -208,7 +208,8 @@ class LabsDock(QDockWidget):
         if step.question:
             parts.append(f"<p><b>Think:</b> <i>{html.escape(step.question)}</i></p>")
         if done and step.explain:
-            parts.append(f"<p style='color:#1b6e1b'><b>{TICK} Done.</b> {html.escape(step.explain)}</p>")
+            parts.append(f"<p style='color:{design.current_colours().ok}'><b>{TICK} Done.</b> "
+                         f"{html.escape(step.explain)}</p>")
         self.step_view.setHtml("".join(parts))
         detail = run_check(step.check, self.watcher.state).detail
         self.status.setText(f"{TICK} {detail}" if done else detail)

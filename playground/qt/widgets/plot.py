@@ -42,6 +42,9 @@ def _lazy_canvas_class():
 
 def lazy_canvas(figure):
     """A canvas for ``figure`` that does not render while hidden and renders once when shown again."""
+    from playground.qt.design import apply_chart_style
+
+    apply_chart_style()  # for the axes added from now on (make the figure with make_canvas to style it all)
     return _lazy_canvas_class()(figure)
 
 
@@ -68,7 +71,10 @@ class EmptyState:
 
     def __init__(self, figure, sentence: str, axes=None) -> None:
         self.axes = list(axes if axes is not None else figure.axes)
-        self.text = figure.text(0.5, 0.5, sentence, ha="center", va="center", fontsize=10, color="#3d3d3d",
+        from playground.qt.design import current_colours
+
+        self.text = figure.text(0.5, 0.5, sentence, ha="center", va="center", fontsize=10,
+                                color=current_colours().lesson,
                                 wrap=True)
         self.show(True)
 
