@@ -64,6 +64,6 @@ def test_a_new_tab_left_out_of_the_contract_is_caught(tmp_path):
         (tmp_path / "playground" / "qt" / panel.parent.name).mkdir(parents=True)
         (tmp_path / "playground" / "qt" / panel.parent.name / "panel.py").write_text("")
     assert _tabs_missing_from_the_contract(tmp_path) == set()
-    (tmp_path / "playground" / "qt" / "build").mkdir()
-    (tmp_path / "playground" / "qt" / "build" / "panel.py").write_text("")
-    assert _tabs_missing_from_the_contract(tmp_path) == {"playground.qt.build"}
+    (tmp_path / "playground" / "qt" / "agents").mkdir()
+    (tmp_path / "playground" / "qt" / "agents" / "panel.py").write_text("")
+    assert _tabs_missing_from_the_contract(tmp_path) == {"playground.qt.agents"}

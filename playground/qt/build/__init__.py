@@ -1,0 +1,3 @@
+from playground.qt.build.panel import BuildPanel
+
+__all__ = ["BuildPanel"]

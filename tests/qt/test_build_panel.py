@@ -1,0 +1,209 @@
+"""The Build tab's Retrieval section, driven as a person would: the bundled knowledge base opens at the first
+look, its documents with their sizes, chunks marked on a document, the query X-rayed, the answers with and
+without retrieval (tiny Llama), leave-one-out, retrieval quality, bad input in plain words. Each result is
+compared with the core function that makes it (the oracle), read from what the screen shows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.qt.shown import shown
+
+INDEX_TIMEOUT = 300_000
+
+
+def open_panel(qtbot, context):
+    from playground.qt.build import BuildPanel
+
+    panel = BuildPanel(context)
+    page = panel.retrieval
+    assert page.kb is None and not page.busy  # nothing loads at app start: only at the first look
+    shown(qtbot, panel, 1200, 800)
+    qtbot.waitUntil(lambda: page.index is not None, timeout=INDEX_TIMEOUT)
+    return panel, page
+
+
+def search_for(qtbot, page, question_id: str):
+    """Pick a bundled question in the drop-down and press Search, as a person would."""
+    page.views.setCurrentWidget(page.xray)
+    box = page.xray.question_box
+    box.setCurrentIndex(next(i for i in range(box.count()) if box.itemData(i).id == question_id))
+    with qtbot.waitSignal(page.sig_asked, timeout=60_000):
+        qtbot.mouseClick(page.xray.search_button, Qt.MouseButton.LeftButton)
+    return page.search
+
+
+def test_the_bundled_base_opens_with_sizes_and_marked_chunks(qtbot, app_context):
+    from playground.core.base.units import format_bytes
+    from playground.core.retrieval import ChunkSettings, chunk_documents, load_bundled
+    from playground.qt.build.documents_view import chunk_spans
+
+    panel, page = open_panel(qtbot, app_context)
+    base = load_bundled()
+    table = page.box.table
+    assert table.rowCount() == len(base.documents)
+    for r, doc in enumerate(base.documents):
+        assert table.item(r, 0).text() == doc.title and table.item(r, 1).text() == format_bytes(doc.size_bytes)
+    tokenizer = page.index.encoder.tokenizer
+    chunks = chunk_documents(base.documents, tokenizer, ChunkSettings())
+    assert page.box.count_label.text() == f"{len(chunks):,}"
+    first = base.documents[0]
+    assert page.chunk_view.spans == chunk_spans(chunks, first.id)
+    view_text = page.chunk_view.text.toPlainText()
+    marks = re.findall(r"\[(\d+)\]", view_text)
+    assert marks == [str(i + 1) for i in range(len(page.chunk_view.spans))]  # where each chunk starts
+    assert re.sub(r"\[\d+\]", "", view_text).strip() == first.text.strip()  # the whole text, nothing lost
+    assert f"{len(page.chunk_view.spans)} chunk" in page.chunk_view.heading.text()
+
+    # Smaller chunks, stepped down with the arrow key: size 32 with overlap 32 is refused in plain words.
+    size = page.box.size_spin
+    size.setFocus()
+    for _ in range(12):
+        qtbot.keyClick(size, Qt.Key.Key_Down)
+    assert size.value() == 32
+    qtbot.waitUntil(lambda: "overlap" in page.box.message.text(), timeout=5_000)
+    assert "must be smaller than the chunk size" in page.box.message.text()
+    assert page.box.count_label.text() == f"{len(chunks):,}"  # nothing lost: the old chunks stay
+    overlap = page.box.overlap_spin
+    overlap.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(overlap, Qt.Key.Key_Down)
+    assert overlap.value() == 8
+    small = chunk_documents(base.documents, tokenizer, ChunkSettings(32, 8))
+    qtbot.waitUntil(lambda: page.box.count_label.text() == f"{len(small):,}", timeout=30_000)
+    assert page.box.message.text() == ""
+    assert page.chunk_view.spans == chunk_spans(small, first.id)
+    assert "Build index to search these" in page.box.index_label.text()
+
+
+def test_the_query_xray_shows_every_score_the_hits_and_the_prompt(qtbot, context_with_tiny_llama):
+    from playground.core.retrieval import build_prompt
+    from playground.qt.build.xray_chart import MAX_BARS
+
+    ctx = context_with_tiny_llama
+    panel, page = open_panel(qtbot, ctx)
+    question = page.kb.questions[0]
+    search = search_for(qtbot, page, question.id)
+    index = page.index
+    expected = index.search(question.question, "hybrid", 4)
+    table = page.xray.hits_table
+    assert table.rowCount() == 4
+    assert [table.item(r, 2).text() for r in range(4)] == [h.chunk.id for h in expected]
+    assert [table.item(r, 1).text() for r in range(4)] == [f"{h.score:.4f}" for h in expected]
+    chart = page.xray.chart
+    assert not chart.empty.empty
+    assert all(len(chart.bars[m]) == min(len(index.chunks), MAX_BARS) for m in ("dense", "bm25", "hybrid"))
+    assert question.passage_id in page.xray.where_label.text()
+    prompt = build_prompt(question.question, expected, ctx.session.current)
+    shown_prompt = page.xray.prompt_view.toPlainText()
+    assert shown_prompt.strip() == prompt.text.strip()
+    assert f"{prompt.n_tokens:,} of {prompt.context_window:,} tokens" in page.xray.context_label.text()
+    assert f"passages take {prompt.context_tokens:,}" in page.xray.context_label.text()
+
+    # The top-k slider cuts the list (and the chart's line moves); BM25 ranks by shared words.
+    page.xray.k_slider.setFocus()
+    with qtbot.waitSignal(page.sig_asked, timeout=30_000):
+        qtbot.keyClick(page.xray.k_slider, Qt.Key.Key_Left)
+        qtbot.keyClick(page.xray.k_slider, Qt.Key.Key_Left)
+    assert table.rowCount() == 2 and chart.k_lines["dense"].get_xdata()[0] == pytest.approx(1.5)
+    with qtbot.waitSignal(page.sig_asked, timeout=30_000):
+        page.xray.method_combo.setCurrentIndex(page.xray.method_combo.findData("bm25"))
+    bm25 = index.search(question.question, "bm25", 2)
+    assert [table.item(r, 2).text() for r in range(table.rowCount())] == [h.chunk.id for h in bm25]
+    assert search.question == question.question
+
+
+def test_an_empty_or_stop_word_question_is_said_in_plain_words(qtbot, app_context):
+    panel, page = open_panel(qtbot, app_context)
+    page.views.setCurrentWidget(page.xray)
+    qtbot.keyClicks(page.xray.question_box.lineEdit(), "what is the")
+    qtbot.mouseClick(page.xray.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "common words" in page.box.message.text(), timeout=30_000)
+    assert page.search is None and page.xray.chart.empty.empty
+
+
+def test_with_and_without_stream_score_and_attribute(qtbot, context_with_tiny_llama):
+    from playground.core.base.units import format_score
+    from playground.core.retrieval import leave_one_out, score_answer
+    from playground.qt.build.attribution_view import NOT_ATTENTION
+
+    ctx = context_with_tiny_llama
+    panel, page = open_panel(qtbot, ctx)
+    question = page.kb.questions[1]
+    page.xray.k_slider.setFocus()
+    qtbot.keyClick(page.xray.k_slider, Qt.Key.Key_Home)  # k = 1: the tiny Llama reads 256 tokens at most
+    search = search_for(qtbot, page, question.id)
+    assert len(search.hits) == 1
+    page.max_tokens.setFocus()
+    page.max_tokens.selectAll()
+    qtbot.keyClicks(page.max_tokens, "3")
+    with qtbot.waitSignal(page.sig_compared, timeout=120_000) as compared:
+        qtbot.mouseClick(page.answers.answer_button, Qt.MouseButton.LeftButton)
+        assert page.answer_slot.busy and page.answers.strip.isVisible()
+    cols = page.answers.columns
+    name = ctx.session.current.info.name
+    for side in ("without", "with"):
+        header = cols[side].header.plain_text()
+        assert f"{name} (base, no adapter)" in header and "greedy, 3 new tokens at most" in header
+        score = score_answer(cols[side].answer.strip(), question.answer)
+        assert cols[side].scores.text() == score.describe()
+        assert f"ROUGE-L {format_score(score.rouge_l, 'rougeL')}" in cols[side].scores.text()
+    assert "no documents" in cols["without"].header.plain_text()
+    with_header = cols["with"].header.plain_text()
+    assert "hybrid, k=1" in with_header and all(h.chunk.id in with_header for h in search.hits)
+    assert cols["with"].text.toPlainText() == cols["with"].answer
+    assert compared.args[0]["question_id"] == question.id
+
+    page.views.setCurrentWidget(page.attribution)
+    assert NOT_ATTENTION in page.attribution.explain.text()
+    with qtbot.waitSignal(page.sig_attributed, timeout=120_000):
+        qtbot.mouseClick(page.attribution.run_button, Qt.MouseButton.LeftButton)
+    answer = cols["with"].answer
+    effects = leave_one_out(ctx.session.current, search.question, search.hits, answer)
+    assert [e.chunk_id for e in page.attribution.effects] == [e.chunk_id for e in effects]
+    assert [b.get_width() for b in page.attribution.ax.patches] == pytest.approx([e.drop for e in effects], abs=1e-3)
+    assert not page.attribution.empty.empty and page.attribution.verdict.text()
+
+
+def test_retrieval_quality_table_is_the_core_report(qtbot, app_context):
+    from playground.core.retrieval import evaluate_retrieval
+
+    panel, page = open_panel(qtbot, app_context)
+    page.views.setCurrentWidget(page.quality)
+    assert page.quality.empty.empty
+    with qtbot.waitSignal(page.sig_evaluated, timeout=120_000):
+        qtbot.mouseClick(page.quality.run_button, Qt.MouseButton.LeftButton)
+    rows = evaluate_retrieval(page.index, page.kb.questions).rows()
+    table = page.quality.table
+    assert [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] == rows[0]
+    assert [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())] == rows[1:]
+    assert not page.quality.empty.empty and len(page.quality.recall_ax.lines) == 3
+
+
+def test_bad_files_are_said_and_nothing_is_lost(qtbot, app_context, tmp_path):
+    panel, page = open_panel(qtbot, app_context)
+    before = [d.id for d in page.documents]
+    binary = tmp_path / "data.txt"
+    binary.write_bytes(b"\x00\x01\x02binary")
+    page.open_paths([str(binary)])
+    qtbot.waitUntil(lambda: not page.index_slot.busy, timeout=30_000)
+    assert "binary file" in page.box.message.text()
+    assert [d.id for d in page.documents] == before and page.box.table.rowCount() == len(before)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    page.open_paths([str(empty)])
+    qtbot.waitUntil(lambda: not page.index_slot.busy, timeout=30_000)
+    assert "holds no .txt, .md or .pdf file" in page.box.message.text()
+    assert [d.id for d in page.documents] == before
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "owls.md").write_text("# Owls\n\nThe barn owl of Kestrany nests in the old mill.\n", encoding="utf-8")
+    (notes / "bats.txt").write_text("Pipistrelle bats roost under the bridge at Hallowick.\n", encoding="utf-8")
+    page.open_paths([str(notes)])
+    qtbot.waitUntil(lambda: [d.id for d in page.documents] == ["bats", "owls"], timeout=INDEX_TIMEOUT)
+    assert page.box.table.item(1, 0).text() == "Owls" and page.xray.question_box.count() == 0
+    assert page.box.message.text() == ""
