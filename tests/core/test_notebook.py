@@ -18,7 +18,7 @@ REFERENCE = "#Person1# and #Person2# meet for lunch at noon."
 SHOT = ("#Person1#: Tennis tomorrow?\n#Person2#: Yes, at five.", "They will play tennis at five.")
 
 
-def run_script(nb, tmp_path):
+def run_script(nb, tmp_path, stdout: list | None = None):
     script = tmp_path / "notebook.py"
     script.write_text(notebook_script(nb), encoding="utf-8")
     env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
@@ -26,6 +26,8 @@ def run_script(nb, tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600,
                          cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
+    if stdout is not None:
+        stdout.append(out.stdout)
     line = next(x for x in out.stdout.splitlines() if x.startswith(RESULTS_MARK))
     return json.loads(line[len(RESULTS_MARK):])
 
@@ -88,13 +90,24 @@ def test_finetune_and_evaluation_sections_run_and_match_rouge(tiny_llama, tiny_l
     preds = ["they meet for lunch", "a talk about tennis"]
     refs = ["#Person1# and #Person2# meet for lunch.", "They will play tennis at five."]
     experiments = [{"kind": "finetune", "method": "lora", "texts": [DIALOGUE + "\n" + REFERENCE], "steps": 2},
-                   {"kind": "evaluation", "predictions": preds, "references": refs}]
+                   {"kind": "evaluation", "predictions": preds, "references": refs,
+                    "provenance": {"model": "tiny", "adapter": "base", "precision": "float32",
+                                   "prompt": "template instruction, chat form", "time": "2026-01-01T10:00:00"}}]
     nb = build_notebook(model_ref(tiny_llama, tiny_llama_dir), experiments)
     nbformat.validate(nb)
-    got = run_script(nb, tmp_path)
+    printed = []
+    got = run_script(nb, tmp_path, printed)
     app = rouge(preds, refs)
     for k in ("rouge1", "rouge2", "rougeL"):
         assert got["evaluation"][k] == pytest.approx(app[k], abs=1e-12)
+    # What the notebook prints reads as the app does: one 0-100 scale (issue 28), and where the outputs came from.
+    from playground.core.base.units import format_score
+
+    shown = " · ".join(f"{name} {format_score(app[k], k)}" for k, name in
+                       (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L")))
+    assert f"{shown} (0-100, as the app shows them)" in printed[0]
+    assert "The app's outputs came from: tiny (base, no adapter) · float32 · template instruction, chat form" in \
+        "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     ft = got["finetune"]
     assert 0 < ft["trainable"] < ft["total"] and len(ft["losses"]) == 2
 

@@ -275,14 +275,28 @@ results["finetune"] = {{"trainable": trainable, "total": total, "losses": losses
 print(f"{{trainable:,}} of {{total:,}} parameters learn ({{trainable / total:.2%}}); losses {{losses}}")""")]
 
 
+def _provenance_note(prov: dict) -> str:
+    """Where the app's outputs came from (``Provenance.as_dict()``), as a markdown line."""
+    if not prov:
+        return ""
+    adapter = prov.get("adapter") or ""
+    model = prov.get("model", "")
+    who = f"{model} + adapter {adapter}" if adapter and adapter != "base" else (
+        f"{model} (base, no adapter)" if adapter == "base" else model)
+    parts = [who] + [str(prov[k]) for k in ("precision", "prompt", "settings", "extra", "time") if prov.get(k)]
+    return "\n\nThe app's outputs came from: " + " · ".join(parts) + "."
+
+
 def evaluation_cells(p: dict) -> list[tuple[str, str]]:
-    """``predictions`` and ``references`` (what the app scored)."""
+    """``predictions`` and ``references`` (what the app scored), and ``provenance`` (``Provenance.as_dict()``
+    of the system whose outputs these are)."""
     preds, refs = list(p.get("predictions", [])), list(p.get("references", []))
     if not preds or len(preds) != len(refs):
         raise InputError("There is no finished evaluation to export.", "Run an evaluation in the Evaluate tab first.")
     return [("markdown", "## Evaluation with ROUGE\n\nROUGE-1 counts shared words, ROUGE-2 shared word pairs, ROUGE-L "
              "the longest common subsequence, each as an F1 between the output and the reference, averaged over the "
-             "examples. It rewards the same words, not the same meaning."),
+             "examples and printed on the app's 0-100 scale. It rewards the same words, not the same meaning."
+             + _provenance_note(p.get("provenance") or {})),
             ("code", f"""from rouge_score import rouge_scorer
 
 predictions = {_lit(preds)}
@@ -290,7 +304,8 @@ references = {_lit(refs)}
 scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
 pairs = [scorer.score(r, q) for q, r in zip(predictions, references)]
 results["evaluation"] = {{k: sum(s[k].fmeasure for s in pairs) / len(pairs) for k in ("rouge1", "rouge2", "rougeL")}}
-print(results["evaluation"])""")]
+names = {{"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}}
+print(" · ".join(f"{{names[k]}} {{100 * v:.1f}}" for k, v in results["evaluation"].items()), "(0-100, as the app shows them)")""")]
 
 
 def _alignment_cells(p: dict) -> list[tuple[str, str]]:
