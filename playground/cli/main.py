@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "playground.cli.finetune_cmd",
     "playground.cli.align_cmd",
     "playground.cli.lifecycle_cmd",
+    "playground.cli.rag_cmd",
 ]
 
 

@@ -18,12 +18,12 @@ class ChunkSettings:
     """How documents are cut into chunks, counted in tokens of the embedding model."""
 
     size: int = field(default=128, metadata={
-        "label": "Chunk size", "suffix": " tokens", "range": (8, MAX_CHUNK_TOKENS, 8),
+        "label": "Chunk size", "suffix": " tokens", "flag": "chunk_size", "range": (8, MAX_CHUNK_TOKENS, 8),
         "help": "How many tokens of the embedding model each chunk holds. Small chunks match a question "
                 "precisely but can cut a fact in two; large ones keep facts whole but blur the match and "
                 "fill the model's context faster."})
     overlap: int = field(default=32, metadata={
-        "label": "Overlap", "suffix": " tokens", "range": (0, MAX_CHUNK_TOKENS - 1, 8),
+        "label": "Overlap", "suffix": " tokens", "flag": "chunk_overlap", "range": (0, MAX_CHUNK_TOKENS - 1, 8),
         "help": "How many tokens each chunk shares with the one before, so a fact cut at a boundary is "
                 "whole in at least one chunk. It must be smaller than the chunk size."})
 

@@ -86,3 +86,17 @@ def write_saved(folder: Path, manifest: dict, chunks: list, vectors) -> None:
         os.replace(tmp_vec, folder / VECTORS)
         os.replace(tmp_chunks, folder / CHUNKS)
         os.replace(tmp_man, folder / MANIFEST)
+
+
+def default_index_folder(name: str, source: str | Path | None = None) -> Path:
+    """Where the app keeps the index of a knowledge base: the user cache, one folder per base (a folder of
+    the learner's own files by its name and a short hash of its full path, so two 'notes' folders differ)."""
+    import hashlib
+
+    from playground.core.base.paths import user_dirs
+
+    key = name
+    if source is not None:
+        full = str(Path(source).resolve())
+        key = f"{Path(full).name or 'documents'}-{hashlib.sha256(full.encode()).hexdigest()[:8]}"
+    return user_dirs().cache / "rag" / key
