@@ -57,9 +57,17 @@ def test_a_run_with_model_adapter_starts_from_it_and_saves_the_whole_aligned_mod
     cfg.data.max_train_examples, cfg.data.max_test_examples, cfg.data.max_prompt_tokens = 2, 2, 32
     cfg.training.max_steps, cfg.training.save_every, cfg.training.learning_rate = 1, 0, 0.05
     cfg.output.dir = str(tmp_path / "run")
-    events = list(run_align(cfg))
+    from playground.core.base.handle import TaskHandle
+    from playground.core.base.progress import StepMessage
+
+    reports = []  # what the progress strip receives: named phases, each counting its own steps
+    events = list(run_align(cfg, TaskHandle(on_progress=lambda f, m: reports.append(m))))
     done = events[-1]
     assert isinstance(done, DoneEvent)
+    steps = [m for m in reports if isinstance(m, StepMessage)]
+    assert list(dict.fromkeys(m.phase for m in steps)) == ["Loading a training copy of the model",
+                                                           "Optimizing the policy", "Saving the adapter"]
+    assert [(m.done, m.total) for m in steps if m.phase == "Optimizing the policy"] == [(0, 1), (1, 1)]
 
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["start"] == "base + ft-run" and report["start_adapter"] == str(ft_adapter)

@@ -253,7 +253,8 @@ def test_out_of_memory_names_what_to_change(tiny_llama_dir, data_dir, tmp_path, 
 def test_rouge_before_and_after_and_an_encoder_decoder_model(tiny_t5_dir, data_dir, tmp_path):
     cfg = make_config(tiny_t5_dir, data_dir, tmp_path / "run", steps=4)
     cfg.evaluation.test_examples, cfg.evaluation.before = 2, True
-    evs = events_of(cfg)
+    reports = []  # (fraction, message) as the progress strip receives them
+    evs = events_of(cfg, TaskHandle(on_progress=lambda f, m: reports.append((f, m))))
     rouge = {e.when: e for e in evs if isinstance(e, RougeEvent)}
     assert set(rouge) == {"before", "after"}
     assert set(rouge["after"].scores) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
@@ -276,6 +277,30 @@ def test_rouge_before_and_after_and_an_encoder_decoder_model(tiny_t5_dir, data_d
     expected = rouge_of([r["after output"] for r in rows], [r["reference"] for r in rows])
     assert report["rouge"]["after"]["rouge1"] == pytest.approx(expected["rouge1"])
     assert 0 <= report["rouge"]["after"]["bleu"] <= 100 and "rouge1" in report["rouge"]["after"]["intervals"]
+
+    # Progress comes in named phases, each counting its own steps from 0 (the bar restarts per phase):
+    # scoring the test set before training is never "100 % trained" before step 1.
+    from playground.core.base.progress import StepMessage
+
+    steps = [m for _, m in reports if isinstance(m, StepMessage)]
+    phases = list(dict.fromkeys(m.phase for m in steps))
+    assert phases == ["Loading the model for training", "Tokenizing the data", "Scoring the test set before training",
+                      "Training", "Saving the trained weights", "Scoring the test set after training",
+                      "Writing the report"]
+    for phase, total in (("Scoring the test set before training", 2), ("Training", 4),
+                         ("Scoring the test set after training", 2)):
+        seen = [(m.done, m.total) for m in steps if m.phase == phase]
+        assert seen[0] == (0, total) and seen[-1] == (total, total), (phase, seen)
+    first_training = next(f for f, m in reports if isinstance(m, StepMessage) and m.phase == "Training")
+    assert first_training == 0.0
+    # the report says the scores on the app's one scale, with their change from the shown values
+    from playground.core.base.units import format_delta, format_score
+
+    md = (tmp_path / "run" / "report.md").read_text()
+    b, a = (format_score(report["rouge"][w]["rouge1"], "rouge1") for w in ("before", "after"))
+    assert f"| before fine-tuning | {b} [" in md and f"| after fine-tuning | {a} [" in md
+    assert f"| change | {format_delta(float(b), float(a))} |" in md
+    assert "- Base model: " in md and "template instruction, chat template on" in md
 
 
 def test_accumulated_single_examples_match_one_padded_batch_and_waste_no_padding(tiny_llama_dir, tmp_path):

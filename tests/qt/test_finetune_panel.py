@@ -47,8 +47,13 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     train = panel.train_page
     # before the run: no made-up learning-rate scale, a sentence instead of empty axes
     assert len(train.chart.lr_ax.get_yticks()) == 0 and train.chart.empty_text.get_visible()
+    assert not train.strip.isVisible()  # the progress strip shows only while a run goes
+    shown = []  # what the progress strip says after each report, as a person reads it
+    strip_report = train.strip.on_progress
+    train.strip.on_progress = lambda f, m: (strip_report(f, m), shown.append((train.strip.text(),
+                                                                               train.strip.bar.value())))
     qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
-    assert train.busy
+    assert train.busy and train.strip.isVisible() and train.stop_button.isEnabled()
     # the runs list shows the run while it goes; the chart has the run's own learning-rate axis
     row = [r for r in range(train.runs.table.rowCount()) if train.runs.table.item(r, 0).text() == Path(train.run_dir).name]
     assert row and train.runs.table.item(row[0], 2).text() == "training…"
@@ -56,6 +61,13 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     qtbot.waitUntil(lambda: panel.current == 4, timeout=TRAIN_TIMEOUT)
     qtbot.waitUntil(lambda: not train.busy, timeout=30_000)
 
+    # the strip named each phase and counted its own steps: scoring before training is not "100 % trained"
+    texts = [t for t, _ in shown]
+    assert any(t.startswith("Scoring the test set before training · 2 of 2") for t in texts), texts
+    first_step = next(i for i, t in enumerate(texts) if t.startswith("Training (loss"))
+    assert texts[first_step].split(" · ")[1] == "1 of 4" and shown[first_step][1] == 250  # its own bar: 1/4
+    assert any(t.startswith("Scoring the test set after training · 1 of 2") for t in texts)
+    assert not train.strip.isVisible()
     # the loss curve has points, one per step (8 examples / accumulation 2 = 4 steps)
     assert train.chart.steps == [1, 2, 3, 4]
     assert len(train.chart.val_steps) >= 2 and all(v > 0 for v in train.chart.val_losses)
@@ -65,6 +77,21 @@ def test_wizard_trains_to_the_result_and_the_adapter_toggle_changes_generation(q
     assert (run / "adapter" / "adapter_config.json").is_file() and (run / "report.md").is_file()
     assert result.scores.item(0, 0).text() != "–" and result.scores.item(1, 0).text() != "–"
     assert result.samples.rowCount() == 2
+    # the scores on the app's one scale; the change is computed from the two values shown
+    from playground.core.base.units import format_delta, format_score
+
+    saved = json.loads((run / "report.json").read_text())["rouge"]
+    for col, key in enumerate(("rouge1", "rouge2", "rougeL", "rougeLsum")):
+        was, now = (result.scores.item(r, col).text().split()[0] for r in (0, 1))
+        assert was == format_score(saved["before"][key], key) and now == format_score(saved["after"][key], key)
+        assert result.scores.item(2, col).text() == format_delta(float(was), float(now))
+    # Before / After name the base model, the run, the template and the decoding settings
+    head_before, head_after = result.before_header.plain_text(), result.after_header.plain_text()
+    name = ctx.session.base.info.name
+    assert head_before.startswith(f"Before · {name} (base, no adapter) · float32 · template instruction, chat "
+                                  "template on")
+    assert head_after.startswith(f"After · {name} + adapter run {run.name}")
+    assert "greedy, 6 new tokens at most" in head_after
     # a normal heading (no poster-size H1) and sample cells of a few lines, the whole text in the tooltip
     from playground.qt.finetune.result_page import CELL_CHARS
 

@@ -87,13 +87,16 @@ class MemoryExplainer(QWidget):
         for label, w in (("Format", self.dtype_combo), ("Batch", self.batch_spin), ("Tokens", self.seq_spin)):
             controls.addWidget(QLabel(label))
             controls.addWidget(w)
-        controls.addWidget(self.checkpoint_check)
         controls.addStretch(1)
+        # a second row: one row of every control was wider than the step with the Labs dock open
+        more = QHBoxLayout()
+        more.addWidget(self.checkpoint_check)
+        more.addStretch(1)
         self.int8_button = button("Measure INT8", "Convert a copy of the loaded model's weights to INT8 "
                                   "(PyTorch's int8 weight-only format, as the Lifecycle tab) and count the bytes "
                                   "they really hold: more than the estimate of 1 byte per parameter, since the tied "
                                   "embedding stays FP32 and every row keeps a scale. Seconds.")
-        controls.addWidget(self.int8_button)
+        more.addWidget(self.int8_button)
 
         self.figure = Figure(figsize=(7.5, 3.0), layout="constrained")
         self.canvas = lazy_canvas(self.figure)
@@ -108,6 +111,7 @@ class MemoryExplainer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
+        layout.addLayout(more)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.caption)
 

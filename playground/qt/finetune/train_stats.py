@@ -27,7 +27,7 @@ def clock(seconds: float) -> str:
 
 
 class TrainingStats(QWidget):
-    """Three columns of name: value. The values have a fixed width: numbers changing every step
+    """Two columns of name: value (narrow enough beside the chart with the Labs dock open). The values have a fixed width: numbers changing every step
     must not move the chart beside them (a resize means a full redraw of the figure on the GUI
     thread)."""
 
@@ -43,8 +43,8 @@ class TrainingStats(QWidget):
             value.setFixedWidth(value.fontMetrics().horizontalAdvance("0000 / 0000 "))
             for w in (name, value):
                 w.setToolTip(TIPS[key])
-            grid.addWidget(name, i // 3, (i % 3) * 2)
-            grid.addWidget(value, i // 3, (i % 3) * 2 + 1)
+            grid.addWidget(name, i // 2, (i % 2) * 2)
+            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
             self.labels[key] = value
 
     def show_step(self, ev) -> None:
