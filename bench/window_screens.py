@@ -31,7 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefix", default="docs/screens/after-window", help="path and start of each file name")
     parser.add_argument("--sizes", default="1200x800", help="window sizes, e.g. 1200x800,1400x900")
-    parser.add_argument("--modes", default="plain,dock,presenter", help="plain, dock, presenter, dark")
+    parser.add_argument("--modes", default="plain,dock,presenter", help="plain, dock, presenter, presenter-dock, dark")
     parser.add_argument("--tabs", default="all", help="'all' for every tab in each mode, 'first' for one")
     parser.add_argument("--every-tab-plain", action="store_true", help="every tab in plain mode, first otherwise")
     args = parser.parse_args()
@@ -60,9 +60,9 @@ def main() -> int:
             window.resize(width, height)
             if mode == "dark":
                 window.set_theme("dark")
-            if mode == "dock":
+            if mode in ("dock", "presenter-dock"):
                 window.toggle_labs(True)
-            if mode == "presenter":
+            if mode.startswith("presenter"):
                 if hasattr(window, "set_presenting"):
                     window.set_presenting(True)
                 else:  # before issue 28: presenter mode lived on the Labs dock only
@@ -71,19 +71,20 @@ def main() -> int:
             every = args.tabs == "all" or (args.every_tab_plain and mode == "plain")
             for i, panel in enumerate(window.panels if every else window.panels[:1]):
                 window.tabs.setCurrentIndex(i)
+                window.statusBar().clearMessage()
                 settle(app)
                 name = f"{prefix.name}-{width}x{height}-{mode}" + (f"-{slug(panel.title)}" if every else "")
                 window.grab().save(str(prefix.parent / f"{name}.png"))
                 print(f"{name}: window {window.width()}x{window.height()}, "
                       f"model bar {window.model_bar.height()} px high, tabs at y={window.tabs.y()}")
-            if mode == "presenter":
+            if mode.startswith("presenter"):
                 shot = window.screen().grabWindow(0)
-                shot.save(str(prefix.parent / f"{prefix.name}-{width}x{height}-presenter-screen.png"))
+                shot.save(str(prefix.parent / f"{prefix.name}-{width}x{height}-{mode}-screen.png"))
                 if hasattr(window, "set_presenting"):
                     window.set_presenting(False)
                 else:
                     window.labs_dock.set_presenting(False)
-            if mode in ("dock", "presenter"):
+            if mode in ("dock", "presenter", "presenter-dock"):
                 window.toggle_labs(False)
             if mode == "dark":
                 window.set_theme("light")

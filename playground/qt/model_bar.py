@@ -28,6 +28,7 @@ from playground.qt.widgets.make import show_progress
 
 NO_ADAPTER = "No adapter"
 NAME_CHARS = 18  # an adapter's name is cut to this many characters in the bar (whole in the tooltip)
+ROOM_CHARS = 10  # the room kept for the adapter's name: about this many characters, then it ends in "…"
 FACTS_TIP = ("Parameters: the number of learned weights. Memory: weights × bytes per weight (4 for float32, 2 for "
              "float16/bfloat16). Context: the most tokens the model can read at once.")
 
@@ -39,13 +40,15 @@ class ElidedLabel(QLabel):
     (at a projector's zoom it pushed the window wider than the screen) and never wraps.
     """
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, text: str = "", parent: QWidget | None = None, keep: int = 4) -> None:
         super().__init__(text, parent)
         self.setWordWrap(False)
+        self.keep = keep  # characters kept before it elides (a model's name keeps more than its facts)
 
     def minimumSizeHint(self) -> QSize:
         fm = self.fontMetrics()
-        return QSize(min(fm.horizontalAdvance(self.text()), fm.horizontalAdvance("MMMM…")), fm.height())
+        return QSize(min(fm.horizontalAdvance(self.text()), fm.horizontalAdvance("n" * self.keep + "…")),
+                     fm.height())
 
     def sizeHint(self) -> QSize:
         fm = self.fontMetrics()
@@ -70,7 +73,7 @@ class ModelBar(QWidget):
         layout.setContentsMargins(8, 4, 8, 4)
         # The app loads a model right after the window paints: "No model loaded" read as a failure
         # for the seconds before the load starts.
-        self.name_label = ElidedLabel("Loading the model…")
+        self.name_label = ElidedLabel("Loading the model…", keep=12)
         font = self.name_label.font()
         font.setBold(True)
         self.name_label.setFont(font)
@@ -123,8 +126,18 @@ class ModelBar(QWidget):
     def _fit_adapter_check(self) -> None:
         fm = self.adapter_check.fontMetrics()
         indicator = self.adapter_check.sizeHint().width() - fm.horizontalAdvance(self.adapter_check.text())
-        self.adapter_box.setFixedWidth(indicator + fm.horizontalAdvance("Adapter: " + "M" * (NAME_CHARS // 2)
-                                                                         + "n" * (NAME_CHARS - NAME_CHARS // 2)))
+        self.adapter_box.setFixedWidth(indicator + fm.horizontalAdvance("Adapter: " + "n" * ROOM_CHARS))
+        self._indicator = indicator
+        if getattr(self, "_adapter_name", None):
+            self._show_adapter_name()
+
+    def _show_adapter_name(self) -> None:
+        """'Adapter: <name>', the name cut to the box (to NAME_CHARS characters at most; whole in the tooltip)."""
+        name = self._adapter_name
+        short = name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+        fm = self.adapter_check.fontMetrics()
+        room = self.adapter_box.width() - self._indicator - fm.horizontalAdvance("Adapter: ")
+        self.adapter_check.setText("Adapter: " + fm.elidedText(short, Qt.TextElideMode.ElideRight, room))
 
     def changeEvent(self, event) -> None:
         from PySide6.QtCore import QEvent
@@ -193,10 +206,11 @@ class ModelBar(QWidget):
         self.adapter_check.setEnabled(adapted is not None)
         if adapted is not None:
             name = adapted.extras.get("adapter_name") or "fine-tuned"
-            short = name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
-            self.adapter_check.setText(f"Adapter: {short}")
+            self._adapter_name = name
+            self._show_adapter_name()
             self.adapter_check.setStatusTip(name)
         else:
+            self._adapter_name = None
             self.adapter_check.setText(NO_ADAPTER)
         self.adapter_check.blockSignals(True)
         self.adapter_check.setChecked(session.adapter_on)

@@ -57,6 +57,9 @@ class LabsDock(QDockWidget):
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         self.step_list = QListWidget()
+        # A long step title ends in "…" (whole in its tooltip) rather than scrolling the list sideways.
+        self.step_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.step_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.step_list.setToolTip("The lab's steps. A tick appears by itself once the app has seen you do the step.")
         self.step_view = QTextBrowser()
         self.step_view.setOpenExternalLinks(False)
@@ -188,7 +191,7 @@ class LabsDock(QDockWidget):
         for i, step in enumerate(lab.steps):
             item = self.step_list.item(i)
             item.setText(f"{TICK if step.id in done else OPEN}  {i + 1}. {step.title}")
-            item.setToolTip("Done" if step.id in done else "Not done yet")
+            item.setToolTip(f"{step.title}: " + ("done" if step.id in done else "not done yet"))
 
     def _row_chosen(self, row: int) -> None:
         lab = self.lab()
