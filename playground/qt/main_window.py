@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -172,6 +172,8 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             scroll.setWidget(panel)
             index = self.tabs.addTab(scroll, design.icon(design.tab_icon_name(panel)), panel.title)
             self.tabs.setTabToolTip(index, panel.guide)
+        self.tabs.installEventFilter(self)
+        self._fit_tab_bar(force=True)
         self.watch_labs()
         self._connect_tabs()
         saved = self.context.settings.section(WindowSection).current_tab
@@ -330,8 +332,30 @@ class MainWindow(LabsWindowMixin, QMainWindow):
             action.setIcon(design.icon(name))
         self.theme_menu.setIcon(design.icon("theme"))
         self.model_bar.change_button.setIcon(design.icon("model"))
-        for i, panel in enumerate(self.panels):
-            self.tabs.setTabIcon(i, design.icon(design.tab_icon_name(panel)))
+        self._fit_tab_bar(force=True)
+
+    tab_icons_shown = True
+    """whether the tabs show their icons (dropped when the tab bar would otherwise need its arrows)"""
+
+    def _fit_tab_bar(self, force: bool = False) -> None:
+        """Icons on the tabs while every tab fits; without them (text only) when the room is short
+        (the Labs dock open, presenter mode), so no tab hides behind the tab bar's arrows."""
+        bar = self.tabs.tabBar()
+        if not self.panels:
+            return
+        icon_room = len(self.panels) * (bar.iconSize().width() + 6)
+        hint = bar.sizeHint().width()
+        with_icons = hint if self.tab_icons_shown else hint + icon_room
+        show = with_icons <= self.tabs.width()
+        if show != self.tab_icons_shown or force:
+            self.tab_icons_shown = show
+            for i, panel in enumerate(self.panels):
+                self.tabs.setTabIcon(i, design.icon(design.tab_icon_name(panel)) if show else QIcon())
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.tabs and event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange):
+            QTimer.singleShot(0, self._fit_tab_bar)  # after the tab bar has its new size hint
+        return super().eventFilter(obj, event)
 
     def restore_view(self) -> None:
         """Theme and zoom as last used."""

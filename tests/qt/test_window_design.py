@@ -197,6 +197,23 @@ def test_every_tab_and_main_action_has_an_icon_drawn_in_the_themes_colour(window
     assert design.icon("no-such-icon").isNull()
 
 
+def test_tabs_drop_their_icons_rather_than_hide_behind_arrows(qtbot, window):
+    window.available_geometry = lambda: QRect(0, 0, 1200, 800)
+    bar = window.tabs.tabBar()
+    assert window.tab_icons_shown
+    window.toggle_labs(True)
+    window.set_presenting(True)
+    qtbot.waitUntil(lambda: bar.sizeHint().width() <= window.tabs.width(), timeout=2000)
+    last = bar.tabRect(bar.count() - 1)
+    assert last.right() <= bar.width(), "the last tab sits behind the tab bar's arrows"
+    if not window.tab_icons_shown:
+        assert all(window.tabs.tabIcon(i).isNull() for i in range(window.tabs.count()))
+    window.set_presenting(False)
+    window.toggle_labs(False)
+    qtbot.waitUntil(lambda: window.tab_icons_shown, timeout=2000)
+    assert not window.tabs.tabIcon(0).isNull()
+
+
 def test_the_status_line_uses_the_caption_size(window):
     body = QApplication.font().pointSizeF()
     assert window.memory_label.font().pointSizeF() == pytest.approx(body * design.TYPE_SCALE["caption"])
