@@ -255,3 +255,61 @@ def test_adapter_switch_keeps_the_analysis_marked_with_its_model(qtbot, context_
         analyse(qtbot, panel)  # Analyse again: the adapter's own maps
     assert panel.result_model is tiny_adapter and "computed with adapter run-7" in panel.status_label.text()
     assert not np.array_equal(heatmap_state(panel)[0], shown[0])
+
+
+def test_charts_start_with_a_sentence_and_results_name_their_model(qtbot, app_context, tiny_llama, tiny_t5):
+    """Issue 28: before a result each chart says what will appear (no empty axes); the analysis names its
+    model (base, no adapter), shows named phases on the progress strip, and a new model clears it."""
+    from playground.core.base.progress import StepMessage
+
+    app_context.session.set(tiny_llama)
+    panel = make_panel(qtbot, app_context)
+    for view in (panel.heatmap, panel.heads, panel.lines, panel.meaning, panel.views["kinds"]):
+        assert view.empty.empty and "appear" in view.empty.text.get_text()
+        assert not any(ax.get_visible() for ax in view.empty.axes)
+    assert "Press Analyse" in panel.result_header.plain_text()
+
+    messages = []
+    panel.text_edit.setPlainText(TEXT)
+    with qtbot.waitSignal(panel.sig_analysis_finished, timeout=60000):
+        panel.analyse()
+        assert panel.progress_strip.isVisible()
+        panel.task.sig_progress.connect(lambda f, m: messages.append(m))
+    phases = {m.phase for m in messages if isinstance(m, StepMessage)}
+    assert "Reading the attention of each layer" in phases
+    assert not panel.progress_strip.isVisible()
+    header = panel.result_header.plain_text()
+    assert f"{tiny_llama.info.name} (base, no adapter)" in header and "memory limit 512 MiB" in header
+    show_view(qtbot, panel, "attention")
+    assert not panel.heatmap.empty.empty and panel.heatmap.ax.get_visible()
+
+    with qtbot.waitSignal(app_context.sig_model_changed):
+        app_context.session.set(tiny_t5)
+        app_context.sig_model_changed.emit(tiny_t5)
+    assert tiny_llama.info.name not in panel.result_header.plain_text()
+    assert panel.heatmap.empty.empty
+
+
+def test_the_attention_map_and_its_labels_fit_1200_by_800(qtbot, context_with_tiny_llama):
+    """Issue 28: in the 1200x800 window, with a map on show, the tab does not scroll (the x labels were cut
+    below the fold) and the map's token labels and axis names lie inside the figure."""
+    from playground.qt.layout_audit import page_findings
+    from tests.qt.shown import main_window
+
+    window = main_window(qtbot, context_with_tiny_llama)
+    window.resize(1200, 800)
+    panel = next(p for p in window.panels if isinstance(p, InsidePanel))
+    window.tabs.setCurrentIndex(window.panels.index(panel))
+    qtbot.waitUntil(lambda: bool(panel.token_view.pieces), timeout=5000)
+    analyse(qtbot, panel)
+    show_view(qtbot, panel, "attention")
+    assert page_findings(panel, allow_scroll_down=False) == []
+    canvas = panel.heatmap.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    figure_box = panel.heatmap.figure.bbox
+    ax = panel.heatmap.ax
+    for artist in [*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label, ax.yaxis.label]:
+        if artist.get_text():
+            box = artist.get_window_extent(renderer)
+            assert box.y0 >= figure_box.y0 - 1 and box.x0 >= figure_box.x0 - 1, artist.get_text()

@@ -28,6 +28,7 @@ from playground.core.attention.taps import (
 )
 from playground.core.base.errors import InputError, PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 from playground.core.models.loading import ENCODER_DECODER, LoadedModel
 from playground.core.prompting.tokens import TokenPiece, token_labels, tokenize_text
 
@@ -121,9 +122,9 @@ def summarize(result: AttentionResult, handle: TaskHandle | None = None) -> Atte
     """Compute the mean over heads and the rollout of every map ahead of time (in a worker),
     so that browsing layers later is only a lookup."""
     handle = ensure_handle(handle)
-    for name, amap in result.maps.items():
+    for i, (name, amap) in enumerate(result.maps.items()):
         handle.raise_if_cancelled()
-        handle.report(None, f"Averaging heads and rolling out: {amap.title.lower()}…")
+        report_step(handle, "Averaging heads and rolling out", i, len(result.maps), amap.title.lower())
         result.head_means[name] = mean_over_heads(amap.weights)
         if amap.is_square:
             result.rollouts[name] = attention_rollout(amap.weights)
@@ -255,7 +256,7 @@ def extract_attention(loaded: LoadedModel, text: str, *, target: str | None = No
         pooled = pool_attention(weights.detach()[0].float(), f, f)
         collected.setdefault(tap.group, []).append(pooled.cpu().numpy().astype(np.float32, copy=False))
         done[0] += 1
-        handle.report(done[0] / total, f"Attention of layer {done[0]} of {total}…")
+        report_step(handle, "Reading the attention of each layer", done[0], total)
 
     device = next(model.parameters()).device
     inputs = {"input_ids": torch.tensor([source_ids], device=device), "use_cache": False}

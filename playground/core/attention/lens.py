@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from playground.core.base.progress import report_step
 from playground.core.base.errors import InputError, PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.models.loading import ENCODER_ONLY, LoadedModel
@@ -109,7 +110,7 @@ def logit_lens_from_hidden(loaded: LoadedModel, hidden, labels: list[str], next_
                 p, i = torch.topk(probs, min(k, probs.shape[-1]), dim=-1)
                 top_ids[r, c:c + len(h), :p.shape[-1]] = i.cpu().numpy()
                 top_probs[r, c:c + len(h), :p.shape[-1]] = p.cpu().numpy()
-            handle.report((r + 1) / rows, f"Logit lens: layer {r} of {rows - 1}…")
+            report_step(handle, "Logit lens: reading each layer through the LM head", r + 1, rows)
     from playground.core.prompting.tokens import token_label
 
     cache: dict[int, str] = {}

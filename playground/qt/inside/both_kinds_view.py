@@ -57,7 +57,12 @@ class BothKindsView(QWidget):
         self.figure, self.canvas = make_canvas(9, 4.2)
         self.axes = self.figure.subplots(1, 2)
         self.images = [None, None]
+        from playground.qt.widgets.plot import EmptyState
+
+        self.empty = EmptyState(self.figure, "Press Compare: the decoder's and the encoder's attention over the "
+                                "same sentence appear here, side by side.", axes=list(self.axes))
         for ax in self.axes:
+            ax.grid(False)
             ax.set_xticks([])
             ax.set_yticks([])
         self.depth_label = QLabel("")
@@ -102,6 +107,7 @@ class BothKindsView(QWidget):
     def redraw(self) -> None:
         if not self.sides:
             return
+        self.empty.show(False)
         head = self.head_combo.currentData()
         depth_text = []
         for i, (ax, side) in enumerate(zip(self.axes, self.sides)):

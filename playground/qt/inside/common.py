@@ -6,13 +6,12 @@ import csv
 import io
 from pathlib import Path
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground.qt.panel import Panel
 from playground.qt.widgets.plot import make_canvas  # noqa: F401 - the views import it from here
 
 ATTENTION_CMAP = "Blues"
-LESSON_WIDTH = 250
 
 
 class LayoutOnce:
@@ -71,21 +70,17 @@ def short(label: str, width: int = 14) -> str:
 
 
 class ViewPage(QWidget):
-    """A view on the left, its lesson paragraph on the right."""
+    """A view with its lesson on top, full width (one bold sentence, "More" for the rest): the
+    explanation sits in one place on every tab and the chart keeps the whole width (issue 28)."""
 
     def __init__(self, view: QWidget, lesson: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = view
         self.lesson_label = Panel.lesson(lesson)
-        self.lesson_label.setFixedWidth(LESSON_WIDTH)
-        self.lesson_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        side = QVBoxLayout()
-        side.addWidget(self.lesson_label)
-        side.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.lesson_label)
         layout.addWidget(view, 1)
-        layout.addLayout(side)
 
 
 def hover_label() -> QLabel:

@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from playground.core.attention import pool_matrix
+from playground.qt.widgets.plot import EmptyState
 from playground.qt.inside.common import (
     ATTENTION_CMAP,
     LayoutOnce,
@@ -20,6 +21,9 @@ from playground.qt.inside.common import (
 
 THUMB_SIDE = 96        # thumbnails are pooled to at most this many rows and columns
 SELECTED_COLOUR = "#ff6f00"
+
+
+EMPTY = "Press Analyse: every head of the chosen layer appears here, small, side by side."
 
 
 class HeadGridView(QWidget):
@@ -39,6 +43,7 @@ class HeadGridView(QWidget):
         self.selected = 0
         self.square = True
         self.layout_once = LayoutOnce(self.figure, self.canvas)
+        self.empty = EmptyState(self.figure, EMPTY, axes=[])  # before a result: a sentence (issue 28)
         self.canvas.mpl_connect("button_press_event", self._on_click)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.setToolTip("Every head of the chosen layer. Heads learn different jobs: some look at the "
@@ -63,9 +68,12 @@ class HeadGridView(QWidget):
                               aspect="equal", interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.grid(False)
             self.axes.append(ax)
             self.images.append(image)
         self._title = self.figure.suptitle("", fontsize=10)
+        self.empty = EmptyState(self.figure, EMPTY, axes=[])
+        self.empty.show(False)
         self.layout_once.invalidate()
 
     def show_layer(self, weights: np.ndarray, row_labels: list[str], col_labels: list[str], title: str,
@@ -100,6 +108,7 @@ class HeadGridView(QWidget):
         self.weights = np.zeros((0, 1, 1), dtype=np.float32)
         self.figure.clear()
         self.axes, self.images = [], []
+        self.empty = EmptyState(self.figure, EMPTY, axes=[])
         self.hover.setText(" ")
         self.canvas.draw_idle()
 

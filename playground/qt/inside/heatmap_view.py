@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 
 from playground.core.base.errors import InputError
 from playground.qt.widgets.make import hbox, vbox
+from playground.qt.widgets.plot import EmptyState
 from playground.qt.inside.common import (
     ATTENTION_CMAP,
     LayoutOnce,
@@ -23,6 +24,7 @@ from playground.qt.inside.common import (
     write_csv,
 )
 
+EMPTY = "Press Analyse: the attention map of the text appears here, a row for each token looking back at the others."
 WINDOW_SIZES = [("All tokens", 0), ("32 tokens", 32), ("64 tokens", 64), ("128 tokens", 128)]
 FULL_LABELS = 48   # up to this many tokens, every one gets its label
 SMALL_LABELS = 96  # up to this many, small labels; beyond, every k-th
@@ -68,6 +70,7 @@ class HeatmapView(QWidget):
         self.has_data = False
         self.figure, self.canvas = make_canvas(5.5, 3.4)
         self.ax = self.figure.add_subplot(111)
+        self.ax.grid(False)  # the chart style's grid would draw lines across the cells
         # A square-root colour scale lets the many small weights show next to the few big ones;
         # the colour bar keeps the true values.
         self.norm = PowerNorm(gamma=0.5, vmin=0.0, vmax=1.0)
@@ -78,6 +81,8 @@ class HeatmapView(QWidget):
         self.ax.set_xlabel("attended-to token (key)")
         self.ax.set_ylabel("attending token (query)")
         self.layout_once = LayoutOnce(self.figure, self.canvas)
+        # Before a result: a sentence, not a 1x1 map with meaningless ticks (issue 28).
+        self.empty = EmptyState(self.figure, EMPTY, axes=[self.ax, self.colorbar.ax])
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.setToolTip("Each row is a token looking back at the text; the darker a cell, the more "
                                "of that row's attention goes to the column's token. Every row sums to 1.")
@@ -90,6 +95,8 @@ class HeatmapView(QWidget):
         self.window_start = QSpinBox()
         self.window_start.setRange(0, 0)
         self.window_start.setToolTip("The first token of the window.")
+        # Room for a long text's positions from the start (its size hint was measured for the range 0 to 0).
+        self.window_start.setMinimumWidth(self.window_start.fontMetrics().horizontalAdvance("99999") + 36)
         self.window_combo.currentIndexChanged.connect(self.redraw)
         self.window_start.valueChanged.connect(self.redraw)
         self.hover = hover_label()
@@ -111,6 +118,7 @@ class HeatmapView(QWidget):
         self.row_spans = list(row_spans) if row_spans else [(i, i + 1) for i in range(rows)]
         self.col_spans = list(col_spans) if col_spans else [(i, i + 1) for i in range(cols)]
         self.has_data = True
+        self.empty.show(False)
         self.ax.set_xlabel(col_name)
         self.ax.set_ylabel(row_name)
         tokens = max(self.row_spans[-1][1], self.col_spans[-1][1])
@@ -126,6 +134,7 @@ class HeatmapView(QWidget):
         self.row_labels, self.col_labels, self.title = [""], [""], ""
         self.row_spans, self.col_spans = [(0, 1)], [(0, 1)]
         self.hover.setText(" ")
+        self.empty.show(True)
         self.redraw()
 
     @staticmethod

@@ -36,6 +36,11 @@ class MeaningView(QWidget):
         self.slot.say = self.note.setText
         self.figure, self.canvas = make_canvas(8, 3.6)
         self.ax_matrix, self.ax_map = self.figure.subplots(1, 2)
+        from playground.qt.widgets.plot import EmptyState
+
+        # Before a result: a sentence, not two empty axes with -0.04…0.04 ticks (issue 28).
+        self.empty = EmptyState(self.figure, "Press Compare meanings: how alike the sentences are, and a map "
+                                "of them, appear here.", axes=[self.ax_matrix, self.ax_map])
         self.has_data = False
         self.matrix = None
         self.texts: list[str] = []
@@ -55,6 +60,7 @@ class MeaningView(QWidget):
         texts, (matrix, coords, emb) = done
         self.texts, self.matrix = texts, matrix
         short = [t if len(t) <= 28 else t[:26] + "…" for t in texts]
+        self.empty.show(False)
         for ax in (self.ax_matrix, self.ax_map):
             ax.clear()
         self.ax_matrix.imshow(matrix, vmin=-0.2, vmax=1, cmap="viridis")

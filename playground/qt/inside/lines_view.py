@@ -7,6 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from playground.core.base.errors import InputError
+from playground.qt.widgets.plot import EmptyState
 from playground.qt.inside.common import (
     LayoutOnce,
     hover_label,
@@ -58,6 +59,8 @@ class LinesView(QWidget):
             self.ax.text(x, -0.03, text, ha=ha, va="bottom", fontsize=8, color="#607d8b", style="italic")
         # The tokens sit at fixed places on a bare axes: one layout per size is enough.
         self.layout_once = LayoutOnce(self.figure, self.canvas)
+        self.empty = EmptyState(self.figure, "Press Analyse: lines from a token to the tokens it attends to "
+                                "appear here, thicker for more attention.", axes=[self.ax])
         self.canvas.mpl_connect("pick_event", self._on_pick)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.setToolTip("Click a token on the left: lines go to the tokens it attends to, thicker for "
@@ -91,6 +94,7 @@ class LinesView(QWidget):
         self.row_spans, self.col_spans = (row_spans, col_spans) if pooled else (None, None)
         self.spin_label.setText("Token group" if pooled else "Token")
         self.has_data = True
+        self.empty.show(False)
         rows = self.matrix.shape[0]
         if query is None:
             # Keep the user's choice across layers and heads; a new text starts at its last token.
@@ -110,6 +114,7 @@ class LinesView(QWidget):
         self.row_labels, self.col_labels = [""], [""]
         self.row_spans = self.col_spans = None
         self._rows_seen = 0
+        self.empty.show(True)
         self.lines.set_segments([])
         for text in self.left + self.right:
             text.set_visible(False)

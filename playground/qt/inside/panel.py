@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,10 +26,20 @@ from playground.qt.inside.token_view import TokenView
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
-from playground.qt.widgets.make import button, note_label, show_progress
+from playground.qt.widgets.make import button, flexible_height, note_label
+from playground.qt.widgets.progress_strip import ProgressStrip
+from playground.qt.widgets.result_header import ResultHeader
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 ATTENTION_VIEWS = ("attention", "heads", "lines")
+
+
+class RoomTabs(QTabWidget):
+    """The views' tabs, as tall as the room left (never asking for a height for their width: a lesson's
+    wrapped text would otherwise ask for the views' preferred height and the tab would scroll)."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return False
 
 
 class InsidePanel(Panel):
@@ -75,6 +84,7 @@ class InsidePanel(Panel):
         self.text_edit = QPlainTextEdit(DEFAULT_TEXT)
         self.text_edit.setToolTip("The text to look inside. Ctrl+Enter analyses it, Esc stops.")
         self.text_edit.setMaximumHeight(90)
+        flexible_height(self.text_edit, 2)  # two lines at least, 90 px at most: the maps keep the room
         self.target_edit = QLineEdit()
         self.target_edit.setPlaceholderText("Decoder text (empty: the model writes its own answer)")
         self.target_edit.setToolTip("Encoder-decoder models read the text with the encoder and write with the "
@@ -85,9 +95,12 @@ class InsidePanel(Panel):
                                      "switched on.", self.analyse)
         self.stop_button = button("Stop  (Esc)", on_click=self.stop)
         self.stop_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(200)
-        self.progress.setVisible(False)
+        # The analysis and the logit lens: phase, step x of y, time left, Stop (shown while either runs).
+        self.progress_strip = ProgressStrip("Stop the analysis or the logit lens (Esc).")
+        self.progress_strip.attach(self.slot).attach(self.lens_slot)
+        # Which model (adapter or base) and precision computed the maps on show, for which text and limit.
+        self.result_header = ResultHeader(empty="Press Analyse: the maps below will name the model that computed "
+                                                "them.")
         self.status_label = note_label()
         self.message_label = self.message_line()
 
@@ -117,7 +130,7 @@ class InsidePanel(Panel):
         self.views = {"tokens": self.token_view, "attention": self.heatmap, "heads": self.heads,
                       "lines": self.lines, "lens": self.lens, "embeddings": self.embeddings,
                       "meaning": self.meaning, "objectives": self.objectives}
-        self.view_tabs = QTabWidget()
+        self.view_tabs = RoomTabs()
         for name, title, lesson in (("tokens", "Tokens", lessons.TOKENS), ("attention", "Attention map", lessons.ATTENTION),
                                     ("heads", "All heads", lessons.HEADS), ("lines", "Lines", lessons.LINES),
                                     ("lens", "Logit lens", lessons.LENS), ("embeddings", "Embeddings", lessons.EMBEDDINGS),
@@ -152,7 +165,6 @@ class InsidePanel(Panel):
         right.addLayout(buttons)
         top.addLayout(right, 1)
         status = QHBoxLayout()
-        status.addWidget(self.progress)
         status.addWidget(self.status_label, 1)
         status.addWidget(self.png_button)
         status.addWidget(self.csv_button)
@@ -161,9 +173,28 @@ class InsidePanel(Panel):
         outer.addWidget(self.lesson(lessons.PANEL))
         outer.addLayout(top)
         outer.addWidget(self.message_label)
+        outer.addWidget(self.progress_strip)
         outer.addLayout(status)
+        outer.addWidget(self.result_header)
         outer.addWidget(self.selection_row)
         outer.addWidget(self.view_tabs, 1)
+        # The views take the room that is left, from their smallest readable size: their preferred sizes
+        # (figures of 9 x 4 inches) would make the tab taller than a 1200x800 window, cutting the labels.
+        from PySide6.QtWidgets import QSizePolicy
+
+        self.view_tabs.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self._fit_views()
+
+    def _fit_views(self) -> None:
+        self.view_tabs.setMinimumHeight(0)
+        self.view_tabs.setMinimumHeight(self.view_tabs.minimumSizeHint().height())
+
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent
+
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "view_tabs"):  # the presenter's zoom
+            QTimer.singleShot(0, self._fit_views)
 
     def _build_timers(self) -> None:
         """Ctrl+Enter / Esc, the debounced redraw and the debounced token count."""
@@ -185,8 +216,13 @@ class InsidePanel(Panel):
             # The Adapter switch: the analysis stays, marked with the model that computed it.
             self.update_tokens()
             saving.mark_origin(self)
+            if loaded is not self.result_model:
+                self.result_header.mark_stale("the Adapter switch selects another model now; Analyse again")
+            elif self.result_header.provenance is not None:
+                self.result_header.show_provenance(self.result_header.provenance)
             return
         self.result = None
+        self.result_header.clear_result()
         self.lens_stale = True
         self.target_edit.setVisible(loaded.is_encoder_decoder)
         self.selection_row.clear()
@@ -241,20 +277,17 @@ class InsidePanel(Panel):
         self._cancel_side_task()
         self.task = self.slot.start("attention", work, on_progress=self._on_progress, on_done=self._on_result,
                                     on_finished=self._on_finished)
+        self._analysis_settings = f"memory limit {limit // 2**20:,} MiB, {policy} past it"
         self.analyse_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
 
     def _on_progress(self, fraction, message: str) -> None:
-        show_progress(self.progress, fraction)
-        self.status_label.setText(message)
+        self.progress_strip.on_progress(fraction, message)
 
     def _on_finished(self, task) -> None:
         outcome = task.outcome
         self.analyse_button.setEnabled(True)
         self.stop_button.setEnabled(False)
-        self.progress.setVisible(False)
         if outcome == "cancelled":
             self.status_label.setText("Stopped.")
         if outcome != "done":
@@ -268,6 +301,9 @@ class InsidePanel(Panel):
         self._summary = (f"{len(result.tokens):,} tokens{decoder} · {amap.num_layers} layers × {amap.num_heads} heads"
                          f" · attention {result.plan.describe()}")
         saving.mark_origin(self)
+        decoder = f", {len(result.target_ids):,} decoder tokens" if result.target_ids else ""
+        self.result_header.show_for(self.result_model, prompt=f"{len(result.tokens):,} tokens of text{decoder}",
+                                    settings=getattr(self, "_analysis_settings", ""))
         self.selection_row.set_maps(result.maps)
         self.lens.set_length(len(result.target_ids) or len(result.tokens))
         self.refresh()
@@ -348,13 +384,11 @@ class InsidePanel(Panel):
             on_progress=self._on_progress, on_done=self._on_lens,
             on_failed=lambda m, h: (self.lens.clear(f"{m} {h}".strip()), self.sig_lens_finished.emit(None)),
             on_finished=self._on_side_finished)
-        self.progress.setVisible(True)
 
     def _on_side_finished(self, task) -> None:
         if task.outcome == "cancelled":
             self._lens_stopped()
         if not self.busy:
-            self.progress.setVisible(False)
             self.status_label.setText(self._status)
 
     def _on_lens(self, lens_result) -> None:

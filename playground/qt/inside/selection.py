@@ -16,6 +16,8 @@ class SelectionBar(QWidget):
         super().__init__(parent)
         self.maps: dict = {}
         self.map_combo = QComboBox()
+        # As wide as its longest map name ("Cross-attention (decoder → encoder)"), never cut.
+        self.map_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.map_combo.setToolTip("Decoder-only models have one self-attention. Encoder-decoder models have "
                                   "the encoder's, the decoder's, and cross-attention from decoder to encoder.")
         self.layer_slider = QSlider(Qt.Orientation.Horizontal)
