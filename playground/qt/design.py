@@ -231,3 +231,20 @@ def tab_icon_name(panel) -> str:
     if name in ICONS:
         return name
     return getattr(panel, "title", "").lower().replace("-", "").replace(" ", "")
+
+
+def set_icon(widget, name: str) -> None:
+    """Give a button (or an action) the icon ``name`` and remember it, so a theme change repaints it in the
+    new text colour (the main window calls ``refresh_icons`` on every widget under it)."""
+    widget.setProperty("pg_icon", name)
+    widget.setIcon(icon(name))
+
+
+def refresh_icons(root) -> None:
+    """Repaint every icon set with ``set_icon`` under ``root`` in the theme's colour."""
+    from PySide6.QtWidgets import QWidget
+
+    for w in [root, *root.findChildren(QWidget)]:
+        name = w.property("pg_icon")
+        if name:
+            w.setIcon(icon(name))

@@ -331,7 +331,8 @@ class MainWindow(LabsWindowMixin, QMainWindow):
                              (self.presenter_action, "presenter"), (self.guide_action, "help")):
             action.setIcon(design.icon(name))
         self.theme_menu.setIcon(design.icon("theme"))
-        self.model_bar.change_button.setIcon(design.icon("model"))
+        design.set_icon(self.model_bar.change_button, "model")
+        design.refresh_icons(self)  # the tabs' buttons given an icon with design.set_icon
         self._fit_tab_bar(force=True)
 
     tab_icons_shown = True

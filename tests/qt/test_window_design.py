@@ -197,6 +197,20 @@ def test_every_tab_and_main_action_has_an_icon_drawn_in_the_themes_colour(window
     assert design.icon("no-such-icon").isNull()
 
 
+def test_icons_set_with_set_icon_follow_the_theme(window):
+    from PySide6.QtWidgets import QPushButton
+
+    button = QPushButton("Stop")
+    design.set_icon(button, "stop")
+    window.panels[0].layout().addWidget(button)
+    window.set_theme("dark")
+    assert button.icon().cacheKey() == design.icon("stop", dark=True).cacheKey()
+    assert window.model_bar.change_button.icon().cacheKey() == design.icon("model", dark=True).cacheKey()
+    window.set_theme("light")
+    assert button.icon().cacheKey() == design.icon("stop", dark=False).cacheKey()
+    button.deleteLater()
+
+
 def test_tabs_drop_their_icons_rather_than_hide_behind_arrows(qtbot, window):
     window.available_geometry = lambda: QRect(0, 0, 1200, 800)
     bar = window.tabs.tabBar()

@@ -78,12 +78,12 @@ class LabsDock(QDockWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Clear this lab's ticks and start again from its first step.")
         self.present_button = QPushButton("Present")
-        self.present_button.setIcon(design.icon("presenter"))
+        design.set_icon(self.present_button, "presenter")
         self.present_button.setCheckable(True)
         self.present_button.setToolTip("Presenter mode (View menu, Ctrl+Shift+P): large text for a room, inside the "
                                        "screen; Page Down / Page Up (or → / ←) step through the lab. Esc leaves it.")
         self.export_button = QPushButton("Notebook…")
-        self.export_button.setIcon(design.icon("notebook"))
+        design.set_icon(self.export_button, "notebook")
         self.export_button.setToolTip("Save a Jupyter notebook that reproduces this lab's experiments with plain "
                                       "transformers, peft and rouge-score.")
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from playground.core.base.progress import PhaseClock, StepMessage, format_duration
-from playground.qt.design import icon, set_type
+from playground.qt.design import set_icon, set_type
 from playground.qt.widgets.make import button
 
 
@@ -39,7 +39,7 @@ class ProgressStrip(QWidget):
         self.count_label.setObjectName("progressCount")
         set_type(self.count_label, "caption")
         self.stop_button = button("Stop", stop_tip, self.sig_stop.emit)
-        self.stop_button.setIcon(icon("stop"))  # the same Stop on every long job
+        set_icon(self.stop_button, "stop")  # the same Stop on every long job
         self.stop_button.setEnabled(False)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
