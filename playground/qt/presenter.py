@@ -123,4 +123,7 @@ def apply_theme(app: QApplication, theme: str, high_contrast: bool) -> None:
 
     app.setStyle("Fusion")
     app.setPalette(make_palette(theme, high_contrast))
-    design.apply_chart_style()
+    import sys
+
+    if "matplotlib" in sys.modules:  # else the first chart applies it: matplotlib loads after the first paint
+        design.apply_chart_style()

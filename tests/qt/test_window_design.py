@@ -273,3 +273,21 @@ def test_every_tab_uses_the_design_modules_lesson_and_chart_canvas(window, cls):
     assert not beside, f"{panel.title}: its lesson shares its row with {[type(x).__name__ for x in beside][:5]}"
     own = [c for c in panel.findChildren(FigureCanvasQTAgg) if not isinstance(c, _lazy_canvas_class())]
     assert not own, f"{panel.title}: charts not made by widgets/plot.make_canvas: {[type(c).__name__ for c in own]}"
+
+
+def test_the_window_paints_before_matplotlib_loads(tmp_path):
+    """The theme (and its chart style) is applied before the first paint without importing matplotlib:
+    the first chart made applies the style (DESIGN: heavy imports belong to first use)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom PySide6.QtWidgets import QApplication\napp = QApplication([])\n"
+              "from playground.qt.context import AppContext\nfrom playground.qt.main_window import MainWindow\n"
+              "context = AppContext()\nwindow = MainWindow(context)\nwindow.set_theme('dark')\n"
+              "window.restore_view()\nwindow.set_presenting(True)\nwindow.set_presenting(False)\n"
+              "print('LOADED', 'matplotlib' in sys.modules)\ncontext.runner.shutdown(wait=True)\n")
+    env = {**os.environ, "PLAYGROUND_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "LOADED False" in proc.stdout, proc.stdout
