@@ -50,7 +50,7 @@ def test_bad_inputs_are_plain_errors(capsys, tmp_path, tiny_llama_dir):
     assert "context window is 256 tokens" in capsys.readouterr().err
     assert main(["attention", "--prompt", "word " * 250, "--memory-limit-mib", "1", *base]) == 2
     err = capsys.readouterr().err
-    assert "more than the limit of 1.0 MiB" in err and "Traceback" not in err
+    assert "more than the limit of 1.00 MiB" in err and "Traceback" not in err
     assert not (tmp_path / "x.png").exists()
     assert main(["attention", "--prompt", "word " * 250, "--memory-limit-mib", "1", "--downsample", *base]) == 0
     assert "downsampled" in capsys.readouterr().err

@@ -198,7 +198,7 @@ def test_bad_inputs_are_explained(qtbot, context_with_tiny_llama):
     with qtbot.waitSignal(panel.sig_analysis_finished, timeout=10000):
         panel.text_edit.setPlainText("word " * 250)
         panel.analyse_button.click()
-    assert "more than the limit of 1.0 MiB" in panel.message_label.text()
+    assert "more than the limit of 1.00 MiB" in panel.message_label.text()
     assert panel.analyse_button.isEnabled() and not panel.stop_button.isEnabled()
     # ...and downsampled when the user prefers.
     panel.controls.policy_combo.setCurrentIndex(panel.controls.policy_combo.findData("downsample"))

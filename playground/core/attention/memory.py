@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from playground.core.base.errors import InputError
+from playground.core.base.units import format_bytes  # the app's one unit system (re-exported)
 
 DEFAULT_LIMIT_BYTES = 512 * 2**20
 BYTES_PER_WEIGHT = 4
@@ -51,14 +52,6 @@ class MemoryPlan:
             return True
         self.hidden_skipped = True
         return False
-
-
-def format_bytes(n: int) -> str:
-    if n >= 2**30:
-        return f"{n / 2**30:.2f} GiB"
-    if n >= 2**20:
-        return f"{n / 2**20:.1f} MiB"
-    return f"{n / 2**10:.0f} KiB"
 
 
 def hidden_state_bytes(config, layers: int, tokens: int) -> int:
