@@ -192,3 +192,75 @@ def reward_compared_before_after(s: LabState) -> CheckResult:
     return _align(s, any("reward_before" in r and "reward_after" in r for r in _align_runs(s)),
                   "The reward before and after optimization is shown.",
                   "Finish a policy run: the Align tab shows the reward before and after.")
+
+
+# lab 4: grounding a model in documents (the Build tab fills s.rag from its rag.* events) --------------
+NO_BUILD = "The Build tab is not in this build, so this step cannot be checked here yet."
+
+
+def _rag(s: LabState, passed: bool, yes: str, no: str) -> CheckResult:
+    if not s.build_available:
+        return CheckResult(False, NO_BUILD)
+    return _ok(passed, yes, no)
+
+
+def _seen(s: LabState, event: str) -> list[dict]:
+    return list(s.rag.get(event, []))
+
+
+@check
+def rag_index_built(s: LabState) -> CheckResult:
+    return _rag(s, any(e.get("chunks", 0) > 0 for e in _seen(s, "indexed")), "The knowledge base is indexed.",
+                "Open the bundled knowledge base in the Build tab and let its index finish.")
+
+
+@check
+def rag_rechunked(s: LabState) -> CheckResult:
+    cuts = {(e.get("size"), e.get("overlap")) for e in _seen(s, "indexed") if e.get("chunks", 0) > 0}
+    return _rag(s, len(cuts) >= 2, "You indexed the documents with two different chunkings.",
+                "Change the chunk size or the overlap and let the index be built again.")
+
+
+@check
+def rag_bundled_question_asked(s: LabState) -> CheckResult:
+    return _rag(s, any(e.get("question_id") and e.get("hits") for e in _seen(s, "asked")),
+                "You searched for a bundled question and saw the chunks it retrieved.",
+                "Pick one of the bundled questions and press Search.")
+
+
+@check
+def rag_methods_compared(s: LabState) -> CheckResult:
+    methods: dict[str, set] = {}
+    for e in _seen(s, "asked"):
+        methods.setdefault(e.get("question", ""), set()).add(e.get("method"))
+    return _rag(s, any("dense" in m and m - {"dense"} for m in methods.values()),
+                "You searched the same question with dense search and with BM25 or hybrid.",
+                "Search one question with Method = dense, then again with BM25 (or hybrid).")
+
+
+@check
+def rag_with_and_without(s: LabState) -> CheckResult:
+    return _rag(s, any(e.get("with") is not None and e.get("without") is not None for e in _seen(s, "compared")),
+                "The answers without and with retrieval are side by side, scored against the gold answer.",
+                "Answer a bundled question with and without retrieval and let both answers finish.")
+
+
+@check
+def rag_answer_attributed(s: LabState) -> CheckResult:
+    return _rag(s, any(e.get("chunks", 0) > 0 for e in _seen(s, "attributed")),
+                "Leave-one-out measured each retrieved chunk's effect on the answer.",
+                "After an answer with retrieval, run leave-one-out (Where the answer came from).")
+
+
+@check
+def rag_failure_provoked(s: LabState) -> CheckResult:
+    names = {e.get("name") for e in _seen(s, "preset")}
+    return _rag(s, len(names) >= 2, "You provoked two failure modes with the presets.",
+                "Apply a failure-mode preset, look at what goes wrong, then try a second one.")
+
+
+@check
+def rag_quality_measured(s: LabState) -> CheckResult:
+    return _rag(s, any(e.get("recall") for e in _seen(s, "evaluated")),
+                "recall@k and MRR over the bundled questions are shown for each method.",
+                "Run Retrieval quality over the bundled questions to its end.")

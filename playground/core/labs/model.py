@@ -32,7 +32,7 @@ from playground.core.base.errors import InputError
 # The tabs a lab may send the learner to: the lab-file vocabulary, which core checks without Qt. It is
 # the titles the tabs declare (``Panel.title``), in the main window's order; tests/qt/test_labs_protocol.py
 # fails when the two differ. A build without a tab keeps its name here: its checks then say so in plain words.
-KNOWN_TABS = ("Prompt", "Generate", "Sampling", "Inside", "Fine-tune", "Align", "Evaluate", "Lifecycle")
+KNOWN_TABS = ("Prompt", "Generate", "Sampling", "Inside", "Fine-tune", "Align", "Evaluate", "Lifecycle", "Build")
 _STEP_KEYS = {"id", "title", "tab", "control", "do", "look", "question", "explain", "check"}
 _LAB_KEYS = {"id", "title", "intro", "steps", "notebook"}
 

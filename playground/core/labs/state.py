@@ -40,6 +40,12 @@ class LabState:
     align: dict = field(default_factory=dict)
     """the Align tab's state: {"pairs_labelled": int, "reward_accuracy": float | None,
     "runs": [{"algorithm": str, "kl_coef": float, "reward_before": float, "reward_after": float}]}"""
+    build_available: bool = False
+    """this build has a Build tab that reports its retrieval (rag.*) events"""
+    rag: dict = field(default_factory=dict)
+    """the Build tab's retrieval, one list per rag.* event (keyed by the name after 'rag.'), each entry that
+    event's payload: {"indexed": [...], "asked": [...], "compared": [...], "attributed": [...],
+    "preset": [...], "evaluated": [...]}"""
 
     def watching(self, events) -> None:
         """A tab that reports these event names is watched: an Align tab makes the Align checks answerable.
@@ -49,6 +55,8 @@ class LabState:
             raise ValueError(f"unknown lab event(s): {', '.join(sorted(unknown))}; known: {', '.join(EVENTS)}")
         if ALIGN_EVENTS & set(events):
             _align_state(self)
+        if BUILD_EVENTS & set(events):
+            self.build_available = True
 
     def record(self, event: str, payload: dict) -> bool:
         """Fold one lab event into the state; True when the state changed (an unknown name changes nothing)."""
@@ -109,6 +117,15 @@ def _policy_run(s: LabState, payload: dict) -> bool:
     return True
 
 
+def _rag(name: str) -> Callable[[LabState, dict], bool]:
+    def handler(s: LabState, payload: dict) -> bool:
+        s.build_available = True
+        s.rag.setdefault(name, []).append(payload)
+        return True
+
+    return handler
+
+
 EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     "prompt_run": _append("prompt_runs"),
     # payload: {"shots": int, "template": str, "scores": {...}} (a single Prompt run finished)
@@ -134,9 +151,23 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"test_accuracy": float | None} (a reward model was trained)
     "policy_run": _policy_run,
     # payload: {"algorithm": str, "kl_coef": float, "reward_before"?, "reward_after"?} (a policy run ended)
+    "rag.indexed": _rag("indexed"),
+    # payload: {"base", "documents", "chunks", "size", "overlap", "embedded", "approximate"} (an index opened or built)
+    "rag.asked": _rag("asked"),
+    # payload: {"question", "question_id", "method", "k", "hits": [chunk ids], "gold_rank"} (a search finished)
+    "rag.compared": _rag("compared"),
+    # payload: {"question_id", "k", "method", "without": scores | None, "with": scores | None} (both answers ended)
+    "rag.attributed": _rag("attributed"),
+    # payload: {"question_id", "chunks": int, "top_chunk", "top_drop", "gold_doc"} (leave-one-out finished)
+    "rag.preset": _rag("preset"),
+    # payload: {"name": the preset's key} (a failure-mode preset was applied)
+    "rag.evaluated": _rag("evaluated"),
+    # payload: {"recall": {method: {k: value}}, "mrr": {method: value}, "accuracy": {...} | None} (quality measured)
 }
 """Every lab event a tab may report, with what it does to the state (the payloads are plain data)."""
 ALIGN_EVENTS = frozenset({"preferences_labelled", "reward_model_trained", "policy_run"})
 """the events only an Align tab reports: a tab that reports them makes the Align checks answerable"""
+BUILD_EVENTS = frozenset(name for name in EVENTS if name.startswith("rag."))
+"""the events only the Build tab reports: a tab that reports them makes the retrieval checks answerable"""
 VALUE_EVENTS = frozenset({"sampling_settings"})
 """events that carry a value now rather than something that happened: recorded once when watching starts"""
