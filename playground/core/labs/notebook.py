@@ -314,6 +314,12 @@ def _alignment_cells(p: dict) -> list[tuple[str, str]]:
     return alignment_cells(p)
 
 
+def _rag_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.retrieval.notebook import rag_cells
+
+    return rag_cells(p)
+
+
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "prompt_comparison": prompt_comparison_cells,
     "generation": generation_cells,
@@ -322,6 +328,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "finetune": finetune_cells,
     "evaluation": evaluation_cells,
     "alignment": _alignment_cells,
+    "rag": _rag_cells,
 }
 
 
