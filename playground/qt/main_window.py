@@ -28,6 +28,7 @@ from playground.qt import design
 from playground.qt.context import AppContext
 from playground.qt.labs.window import LabsWindowMixin
 from playground.qt.model_bar import ModelBar
+from playground.qt.shortcuts import PRESENTER_KEYS
 
 
 class MainWindow(LabsWindowMixin, QMainWindow):
@@ -126,7 +127,7 @@ class MainWindow(LabsWindowMixin, QMainWindow):
         view.addSeparator()
         self.presenter_action = QAction("&Presenter mode", self)
         self.presenter_action.setCheckable(True)
-        self.presenter_action.setShortcuts([QKeySequence("Ctrl+Shift+P"), QKeySequence("F11")])
+        self.presenter_action.setShortcuts([QKeySequence(k) for k in PRESENTER_KEYS])
         self.presenter_action.setToolTip("Large text and charts for a room, inside the screen. Esc, F11 or "
                                          "this item again leaves it.")
         self.presenter_action.toggled.connect(self.set_presenting)

@@ -1,4 +1,5 @@
-"""The run / stop keys every tab shares: Ctrl+Enter runs, Esc stops (DESIGN: what users expect)."""
+"""The run / stop keys every tab shares: Ctrl+Enter runs, Esc stops (DESIGN: what users expect); the
+presenter-mode keys."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 
 RUN_KEYS = ("Ctrl+Return", "Ctrl+Enter")
+#: Presenter mode on and off (View > Presenter mode); Esc also leaves it when nothing is running.
+PRESENTER_KEYS = ("Ctrl+Shift+P", "F11")
 
 
 class _RunStopKeys(QObject):
