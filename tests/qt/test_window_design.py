@@ -104,6 +104,14 @@ def test_presenter_mode_zooms_inside_the_screen_and_esc_leaves_it(qtbot, window)
     assert (window.width(), window.height()) == (1300, 850)
 
 
+def test_the_presenter_keys_toggle_it(qtbot, window):
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.presenting
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert not window.presenting
+
+
 def test_esc_stops_a_running_job_before_it_leaves_presenter_mode(window, monkeypatch):
     window.set_presenting(True)
     panel = window.current_panel()
