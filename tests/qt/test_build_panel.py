@@ -207,3 +207,79 @@ def test_bad_files_are_said_and_nothing_is_lost(qtbot, app_context, tmp_path):
     qtbot.waitUntil(lambda: [d.id for d in page.documents] == ["bats", "owls"], timeout=INDEX_TIMEOUT)
     assert page.box.table.item(1, 0).text() == "Owls" and page.xray.question_box.count() == 0
     assert page.box.message.text() == ""
+
+
+def test_the_approximate_index_says_its_recall_against_exact(qtbot, app_context):
+    panel, page = open_panel(qtbot, app_context)
+    qtbot.mouseClick(page.box.approximate_check, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "recall@10" in page.box.index_label.text(), timeout=60_000)
+    assert page.index.approximate
+    recall = page.index.recall_against_exact(10)
+    assert f"recall@10 against exact search {recall:.2f}" in page.box.index_label.text()
+    qtbot.mouseClick(page.box.approximate_check, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "every vector compared" in page.box.index_label.text(), timeout=60_000)
+    assert not page.index.approximate
+
+
+def test_stop_while_embedding_a_big_file_keeps_the_open_base(qtbot, app_context, tmp_path):
+    panel, page = open_panel(qtbot, app_context)
+    before = [d.id for d in page.documents]
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"Line {i}: the harbour master logs boat number {i} at the quay before noon.\n"
+                           for i in range(6000)), encoding="utf-8")
+    page.open_paths([str(big)])
+    strip = page.box.strip
+    qtbot.waitUntil(lambda: "Embedding chunks" in strip.phase_label.text(), timeout=60_000)
+    assert strip.isVisible() and " of " in strip.count_label.text()  # step x of y, elapsed, time left
+    qtbot.mouseClick(strip.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.index_slot.busy, timeout=60_000)
+    assert page.box.index_label.text() == "Stopped: the index was not changed."
+    assert [d.id for d in page.documents] == before and page.index is not None and not strip.isVisible()
+
+
+def test_a_failure_mode_preset_sets_chunking_question_and_k_then_searches(qtbot, app_context, tmp_path):
+    from playground.core.retrieval import PRESETS, Preset
+
+    panel, page = open_panel(qtbot, app_context)
+    # The core's presets fill the menu, each with its sentence.
+    assert [a.text() for a in page.box.presets_menu.actions()] == [p.name for p in PRESETS]
+    assert [a.toolTip() for a in page.box.presets_menu.actions()] == [p.sentence for p in PRESETS]
+    # A made-up preset with its own chunking and question drives the whole path on two small files (quick to
+    # embed; the real presets are checked against the bundled model in the core's tests).
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "mill.md").write_text("# The mill\n\nThe old mill by the burn was built in 1802 by Ewan Fraser, "
+                                   "who ground oats there for forty years.\n", encoding="utf-8")
+    (notes / "quay.txt").write_text("The quay was lengthened in 1911 so the steamer could berth at low tide.\n",
+                                    encoding="utf-8")
+    page.open_paths([str(notes)])
+    qtbot.waitUntil(lambda: [d.id for d in page.documents] == ["mill", "quay"], timeout=INDEX_TIMEOUT)
+    chosen = Preset("split", "A chunk too small", "The fact is cut in two: neither half matches the question.",
+                    question="Who built the mill?", chunk_size=8, overlap=0, method="dense", k=3)
+    page.box.set_presets([*PRESETS, chosen], page.apply_preset)
+    page.box.presets_button.setEnabled(True)
+    action = next(a for a in page.box.presets_menu.actions() if a.text() == chosen.name)
+    with qtbot.waitSignal(page.sig_asked, timeout=INDEX_TIMEOUT) as asked:
+        action.trigger()
+    assert page.index.settings == chosen.chunk_settings() and page.box.size_spin.value() == 8
+    assert chosen.sentence in page.box.preset_label.text() and page.views.currentWidget() is page.xray
+    assert page.xray.k == 3 and asked.args[0]["k"] == 3 and asked.args[0]["method"] == "dense"
+    assert page.xray.question_text() == "Who built the mill?" == asked.args[0]["question"]
+    assert page.xray.hits_table.rowCount() == 3
+
+
+@pytest.mark.bundled
+def test_the_bundled_model_answers_with_retrieval(qtbot, app_context, bundled_model):
+    """The real bundled model, a few tokens: the answer with retrieval streams and is scored against the gold."""
+    app_context.session.set(bundled_model)
+    panel, page = open_panel(qtbot, app_context)
+    question = page.kb.questions[0]
+    page.xray.k_slider.setValue(1)
+    search_for(qtbot, page, question.id)
+    page.max_tokens.setValue(4)
+    with qtbot.waitSignal(page.sig_compared, timeout=300_000) as compared:
+        qtbot.mouseClick(page.answers.answer_button, Qt.MouseButton.LeftButton)
+    cols = page.answers.columns
+    assert cols["with"].answer.strip() and cols["without"].answer.strip()
+    assert "SmolLM2" in cols["with"].header.plain_text()
+    assert compared.args[0]["with"] is not None and "ROUGE-L" in cols["with"].scores.text()

@@ -3,9 +3,9 @@ documents with their sizes, the chunk size and overlap (bound to ``ChunkSettings
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from playground.qt.binding import Draft, form_row
+from playground.qt.binding import Draft
 from playground.qt.build.documents_view import DocumentTable
 from playground.qt.design import set_type
 from playground.qt.widgets.make import button, hbox, note_label
@@ -22,12 +22,12 @@ class KnowledgeBox(QWidget):
         self.base_label = note_label("")
         set_type(self.base_label, "caption")
         self.table = DocumentTable()
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        self.size_spin = self._row(form, draft, "size")
-        self.overlap_spin = self._row(form, draft, "overlap")
+        from playground.qt.widgets.compact_form import cap_width, compact_rows
+
+        form, fields = compact_rows(draft, "size", "overlap", columns=2)  # side by side: label and field
+        self.size_spin, self.overlap_spin = cap_width(fields["size"], 110), cap_width(fields["overlap"], 110)
         self.count_label = QLabel("")
-        form.addRow("Chunks", self.count_label)
+        self.count_label.setToolTip("How many chunks the documents make at this setting.")
         self.index_button = button("Build index", "Embed every chunk with the bundled encoder and save the vectors, "
                                    "so reopening embeds nothing (only a changed file is embedded again).")
         self.approximate_check = QCheckBox("Approximate (HNSW)")
@@ -50,8 +50,9 @@ class KnowledgeBox(QWidget):
         layout.addLayout(hbox(self.bundled_button, self.files_button, self.folder_button, 1))
         layout.addWidget(self.base_label)
         layout.addWidget(self.table, 1)
-        layout.addWidget(QLabel("<b>Chunking</b> <small>(in the encoder's tokens)</small>"))
-        layout.addLayout(form)
+        layout.addLayout(hbox(QLabel("<b>Chunking</b> <small>(in the encoder's tokens)</small>"), 1,
+                              QLabel("Chunks:"), self.count_label))
+        layout.addWidget(form)
         layout.addWidget(QLabel("<b>Index</b>"))
         layout.addLayout(hbox(self.index_button, self.approximate_check, 1))
         layout.addWidget(self.index_label)
@@ -59,13 +60,6 @@ class KnowledgeBox(QWidget):
         layout.addLayout(hbox(self.presets_button, 1))
         layout.addWidget(self.preset_label)
         layout.addWidget(self.message)
-
-    @staticmethod
-    def _row(form: QFormLayout, draft: Draft, path: str):
-        label, widget = form_row(draft, path)
-        widget.setMaximumWidth(120)
-        form.addRow(label, widget)
-        return widget
 
     def set_presets(self, presets, on_pick) -> None:
         self.presets_menu.clear()

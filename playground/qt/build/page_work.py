@@ -186,6 +186,7 @@ class AnswerWork:
         self.box.preset_label.setText(f"<b>{preset.name}.</b> {preset.sentence}")
         if preset.method:
             self.xray.method_combo.setCurrentIndex(self.xray.method_combo.findData(preset.method))
+        self.pending_k = preset.k  # set again once the index is ready: fewer chunks now may cap the slider
         if preset.k:
             self.xray.k_slider.setValue(preset.k)
         if preset.question_id:

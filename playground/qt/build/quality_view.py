@@ -65,7 +65,7 @@ class QualityView(QWidget):
             head = head + ["accuracy"]
             for r in rows[1:]:
                 r.append("")
-            rows.append([f"Answers without retrieval"] + [""] * (len(head) - 2)
+            rows.append(["Answers without retrieval"] + [""] * (len(head) - 2)
                         + [f"{100 * accuracy.mean('without'):.0f} %"])
             rows.append([f"Answers with {METHOD_NAMES.get(accuracy.method, accuracy.method)}, k={accuracy.k}"]
                         + [""] * (len(head) - 2) + [f"{100 * accuracy.mean('with'):.0f} %"])

@@ -79,6 +79,7 @@ class RetrievalPage(AnswerWork, QWidget):
         self.search: Search | None = None
         self.opened = False
         self._ask_after_index = False  # a preset changed the chunking: search once the index is ready
+        self.pending_k = None  # the preset's k, for when the index it asked for is ready
         self.draft = Draft(ChunkSettings(), self)
         self.index_slot = TaskSlot(context.runner, parent=self)
         self.chunk_slot = TaskSlot(context.runner, parent=self)
@@ -192,11 +193,19 @@ class RetrievalPage(AnswerWork, QWidget):
 
     def _opened(self, result) -> None:
         kb, index = result
+        new_base = kb is not self.kb  # indexing the same base again keeps the question in the box
         self.kb = kb
         self.documents = list(kb.documents)
-        self.xray.set_questions(kb.questions)
+        if new_base:
+            self.search = self.answered = None
+            self.xray.set_questions(kb.questions)
+            self.xray.clear()
+            self.answers.clear()
+            self.attribution.clear("Answer with retrieval first, then leave each chunk out.")
+            self.quality.clear()
         self._use_index(index)
-        self.box.table.select_document(self.documents[0].id)
+        if new_base:
+            self.box.table.select_document(self.documents[0].id)
 
     def _index_finished(self, task) -> None:
         if task.outcome == "cancelled":
@@ -218,6 +227,9 @@ class RetrievalPage(AnswerWork, QWidget):
         self.box.table.show_documents(self.documents, self.chunks)
         self.box.count_label.setText(f"{len(self.chunks):,}")
         self.xray.set_chunk_count(len(self.chunks))
+        if self.pending_k:
+            self.xray.k_slider.setValue(self.pending_k)
+            self.pending_k = None
         how = (f"embedded {index.embedded_chunks:,} chunk(s)" if index.embedded_chunks else "nothing embedded: "
                "the saved vectors were reused")
         self._index_text = (f"{len(self.chunks):,} chunks, {index.settings.describe()}; {how} "
