@@ -78,8 +78,10 @@ class DistributionChart(FigureCanvasQTAgg):
         fig = _ChartFigure(figsize=(9, 4.2), dpi=100, facecolor="white")
         super().__init__(fig)
         self.setParent(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(300)
+        # As tall as the room left (its 4.2-inch preferred height would make the tab scroll at 1200x800),
+        # never below a readable 240 px.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.setMinimumHeight(240)
         # Margins in points, set by _fit_margins: a layout engine would re-measure every label
         # on every draw.
         ax = self.ax = fig.add_subplot(111)
