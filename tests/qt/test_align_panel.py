@@ -220,6 +220,10 @@ def test_the_grpo_loss_type_is_a_choice_on_the_optimize_page_and_the_result_name
     op.rows["method.name"].setCurrentIndex(op.rows["method.name"].findData("grpo"))
     assert row.isEnabled()
     keep_screenshot(op, "align-optimize-loss-type.png")
+    # compact form: two columns of label and field, each field as wide as its value (not the window's width)
+    steps, group = op.rows["training.max_steps"], op.rows["method.group_size"]
+    assert steps.width() < 130 and group.width() < 130 and op.rows["method.beta"].width() < 130
+    assert op.rows["method.name"].x() < op.rows["method.temperature"].x()  # side by side
     report = {"method": "grpo", "model": "bundled", "steps": 2, "beta": 0.1, "rewards": ["rouge_l"],
               "loss_type": "dapo", "per_step": [], "monitor": []}
     panel.result.show_done(SimpleNamespace(report=report, loaded=None, artifact="", run_dir=""))

@@ -255,7 +255,15 @@ def test_settings_are_kept_back_and_forth_and_across_restarts(qtbot, wizard):
     from playground.qt.finetune import FinetunePanel
 
     panel = wizard
+    # the step's explanation sits at the top, full width, folded to its bold sentence
+    lesson = panel.model_page.lesson_label
+    assert lesson.y() < panel.model_page.scroll.y() and lesson.text().endswith("More…</a>")
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    # compact forms: in a 1,200 px window a spin box holding a few digits is as wide as its value
+    data = panel.data_page
+    for spin in (data.max_spin, data.limit_spin, data.val_limit_spin, data.val_spin):
+        assert spin.width() < 130, (spin.value(), spin.width())
+    assert "(on by default in every tab)" in data.chat_check.text() and data.chat_check.isChecked()
     panel.data_page.max_spin.setValue(200)
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(panel.method_page.method_buttons["prompt_tuning"], Qt.MouseButton.LeftButton)

@@ -89,7 +89,7 @@ class LossChart(_Canvas):
 
     def __init__(self, parent=None) -> None:
         super().__init__((6.0, 3.4), parent)
-        self.canvas.setMinimumHeight(260)
+        self.canvas.setMinimumHeight(220)
         self.ax, self.lr_ax = self.figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
         (self.train_line,) = self.ax.plot([], [], color=TRAIN_COLOUR, linewidth=1.2, label="training loss",
                                           animated=True)

@@ -139,7 +139,7 @@ class MemoryExplainer(QWidget):
         self.totals = [ax.text(i, 0, "", ha="center", va="bottom", fontsize=8) for i in x]
         self.measured_text = ax.text(0, 0, "", ha="center", va="bottom", fontsize=7, color="#555555")
         ax.set_xticks(x, [METHOD_LABELS[m] for m in METHODS], fontsize=8)
-        ax.set_ylabel("memory (GB)", fontsize=8)
+        ax.set_ylabel("memory (GiB)", fontsize=8)
         ax.set_title("Training memory by method (estimate)", fontsize=9)
         ax.tick_params(axis="y", labelsize=8)
         from matplotlib.patches import Patch
@@ -160,7 +160,7 @@ class MemoryExplainer(QWidget):
         self.int8_bar.set_visible(False)
         self.int8_text = bx.text(i8 + 0.36, 0, "", ha="center", va="bottom", fontsize=7, color="#555555")
         bx.set_xticks(fx, [FORMAT_LABELS[f] for f in WEIGHT_FORMATS], fontsize=8)
-        bx.set_ylabel("memory (GB)", fontsize=8)
+        bx.set_ylabel("memory (GiB)", fontsize=8)
         bx.set_title("The weights alone", fontsize=9)
         bx.tick_params(axis="y", labelsize=8)
         bx.grid(axis="y", alpha=0.3)
@@ -279,7 +279,8 @@ class MemoryExplainer(QWidget):
         text = (f"<b>{METHOD_LABELS[self.chosen]}</b> needs about <b>{format_bytes(chosen.total)}</b>: {parts}. "
                 f"Full fine-tuning trains every weight, so it adds a gradient and two AdamW numbers per weight "
                 f"({format_bytes(full.gradients + full.optimizer)} here). The rule of thumb: 1B parameters take "
-                f"4 GB at 32 bits, 2 GB at 16 bits, 1 GB at 8 bits — for the weights alone. "
+                f"4 GB ({format_bytes(4e9)}) at 32 bits, 2 GB ({format_bytes(2e9)}) at 16 bits, 1 GB "
+                f"({format_bytes(1e9)}) at 8 bits — for the weights alone. "
                 f"({_shape_text(self.shape)}.)")
         note = precision_note(self.shape, self.dtype, self.batch_spin.value(), self.seq_spin.value(),
                               gradient_checkpointing=self.checkpoint_check.isChecked(), loss_tokens=self.loss_tokens)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHeaderView,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -99,12 +100,15 @@ class ResultPage(WizardPage):
         self.samples.setWordWrap(True)
         self.samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.samples.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.samples.setMinimumHeight(220)
+        self.samples.setMinimumHeight(120)
+        # it takes the room left and asks for none (its rows' height would make the step scroll at 1200x800)
+        self.samples.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.samples.setToolTip("Summaries of test dialogues the model never trained on; the reference was "
                                 "written by a person.")
         self.chart = LossChart()
         self.report_view = QTextBrowser()
         self.report_view.setMinimumHeight(160)
+        self.report_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.report_view.setToolTip("The run's report (report.md in the run folder).")
 
         self.use_check = check("Use in playground", "Put the fine-tuned model in every tab (Generate, Sampling, "

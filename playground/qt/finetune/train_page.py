@@ -86,11 +86,11 @@ class TrainPage(WizardPage):
         self.chart = LossChart()
         # A fixed height: the log and the labels around it may change while training, the chart's
         # size must not (a resize is a full redraw on the GUI thread).
-        self.chart.setFixedHeight(320)
+        self.chart.setFixedHeight(244)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(3000)
-        self.log.setMinimumHeight(110)
+        self.log.setMinimumHeight(90)
         self.log.setToolTip("What the job did, step by step.")
         self.runs = RunsView()
         # Its columns fit their text: that must not widen the column beside the chart mid-run.
