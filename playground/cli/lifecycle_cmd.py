@@ -124,7 +124,7 @@ def run_scaling(args) -> int:
                   f"({item.seconds:.1f} s)", file=sys.stderr)
         else:
             points.append(item)
-    print(M.describe_results(results, args.flops))
+    print(M.describe_results(results, args.flops, stopped=len(results) < len(sizes)))
     if args.plot:
         from playground.core.lifecycle.scaling_plot import save_plot
 
@@ -137,13 +137,23 @@ def _size_progress():
     """Progress of the mini experiment: the terminal's line on a tty; elsewhere (a log, a pipe) every
     report as a line (the experiment reports when a size starts and about every 10% of it)."""
     from playground.cli.common import terminal_progress
+    from playground.core.base.progress import PhaseClock, StepMessage, format_duration
+
+    clock = PhaseClock()  # each size is a phase: its time left, as the GUI's strip says it
+
+    def with_time_left(message: str) -> str:
+        if not isinstance(message, StepMessage):
+            return message
+        clock.update(message.phase, message.done)
+        left = clock.remaining(message.done, message.total)
+        return message + (f" · {format_duration(left)} left for this size" if left is not None else "")
 
     if sys.stderr.isatty():
-        return terminal_progress
+        return lambda fraction, message: terminal_progress(fraction, with_time_left(message))
 
     def show(fraction, message: str) -> None:
         pct = "" if fraction is None else f"{fraction * 100:5.1f}% "
-        print(f"{pct}{message}", file=sys.stderr, flush=True)
+        print(f"{pct}{with_time_left(message)}", file=sys.stderr, flush=True)
 
     return show
 

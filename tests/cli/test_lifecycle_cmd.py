@@ -39,7 +39,7 @@ def test_precision_command_on_a_tiny_model(tiny_llama_dir, capsys):
     assert main(["precision", "--model", str(tiny_llama_dir), "--formats", "fp32,int8", "--texts", "2",
                  "--new-tokens", "4", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"FP32\s+[\d.]+\s+[\d.]+\s+0\.0000\s+100\.0%", out)
+    assert re.search(r"FP32\s+[\d.]+ [KMG]iB\s+[\d.]+\s+0\.0000\s+100\.0%", out)
     assert "INT8" in out and "tied embedding" in out
 
 

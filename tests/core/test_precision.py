@@ -92,6 +92,9 @@ def test_sweep_yields_rows_and_stop_keeps_finished_ones(tiny):
     assert [r.name for r in full] == ["bf16", "int8"]
     assert full[1].weight_bytes < full[0].weight_bytes * 2  # int8 linear weights are smaller than fp32
     assert "INT8" in P.format_table(full)
+    from playground.core.base.units import format_bytes  # the one unit system (MiB), as every screen
+
+    assert all(format_bytes(r.weight_bytes) in P.format_table(full) for r in full) and " MB" not in P.format_table(full)
 
 
 def test_unknown_format_is_refused_in_plain_words():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from dataclasses import replace
 
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle
@@ -86,7 +87,14 @@ def test_progress_per_size_and_no_winner_until_every_size_finished():
     assert M.winner(results[:1]) is None
     assert "winner: " in both and M.winner(results) is not None
     assert first.rsplit("\n", 1)[1] == M.SPAN_NOTE  # the GUI splits the note off the last line
-    for name in ("30k", "95k"):
-        steps = [m for m in reports if m.startswith(f"{name} (") and "step" in m]
-        assert len(steps) >= 5, reports
-    assert any("of 2" in m and m.startswith("Training the 95k") for m in reports)
+    # One named phase per size, its steps counted (the strip's bar and time left restart per size).
+    for i, name in enumerate(("30k", "95k")):
+        steps = [m for m in reports if getattr(m, "phase", "") == f"Training the {name} model (size {i + 1} of 2)"]
+        assert len(steps) >= 5 and steps[-1].done == steps[-1].total, reports
+        assert [m.done for m in steps] == sorted(m.done for m in steps)
+    # No winner from one size, even when it is the only one asked for; a stopped run says it stopped.
+    assert "no winner: one size has nothing to win against" in M.describe_results(
+        [replace(results[0], of=1)], budget)
+    assert M.winner([replace(results[0], of=1)]) is None
+    stopped = M.describe_results(results[:1], budget, stopped=True)
+    assert "winner:" not in stopped and "stopped: 1 of 2 sizes finished: no winner" in stopped

@@ -21,18 +21,47 @@ def qtbot_click(widget):
     widget.click()
 
 
+def phases_seen(bar) -> list[str]:
+    """The phases the section's progress strip is given, in order, each once (issue 28: named phases)."""
+    seen = []
+    show = bar.on_progress
+
+    def record(fraction, message=""):
+        phase = getattr(message, "phase", None)
+        if phase and (not seen or seen[-1] != phase):
+            seen.append(phase)
+        show(fraction, message)
+
+    bar.on_progress = record
+    return seen
+
+
 def test_precision_sweep_fills_table_and_use_this_precision(qtbot, context_with_tiny_llama):
+    from playground.core.base.units import format_bytes
+
     panel = make_panel(qtbot, context_with_tiny_llama)
     page = panel.precision
+    assert page.empty.empty and page.header.plain_text().startswith("No sweep yet")
     only(page, {"fp32", "int8"})
     assert page.chosen() == ["fp32", "int8"]
+    phases = phases_seen(page.bar)
     qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
-    assert page.slot.busy and page.bar.stop_button.isEnabled()
+    assert page.slot.busy and page.bar.stop_button.isEnabled() and page.bar.strip.isVisible()
     qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
+    assert phases == ["Measuring the FP32 reference", "Converting and measuring"]
+    assert not page.bar.strip.isVisible()
     assert page.table.rowCount() == 2
     assert [page.table.item(r, 0).text() for r in range(2)] == ["FP32", "INT8"]
     assert page.table.item(0, 3).text() == "0.0000" and page.table.item(0, 4).text() == "100.0%"
-    assert float(page.table.item(1, 1).text()) < float(page.table.item(0, 1).text())
+    # Sizes in the one unit system (binary: MiB), as the model bar writes them.
+    assert page.table.horizontalHeaderItem(1).text() == "weights"
+    for r, row in enumerate(page.rows):
+        assert page.table.item(r, 1).text() == format_bytes(row.weight_bytes)
+        assert page.table.item(r, 1).text().endswith(("KiB", "MiB", "GiB"))
+    assert page.rows[1].weight_bytes < page.rows[0].weight_bytes
+    # The result says what it measured: the base model, no adapter.
+    name = context_with_tiny_llama.session.base.info.name
+    assert page.header.plain_text().startswith(f"{name} (base, no adapter) · float32")
     assert "INT8" in page.texts.toPlainText()
     assert len(page.points.get_offsets()) == 2  # the plot was updated in place
     assert "Sweep finished" in page.bar.message.text()
@@ -56,6 +85,7 @@ def test_precision_stop_keeps_finished_rows(qtbot, context_with_tiny_llama):
     qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
     rows = page.table.rowCount()
     assert 1 <= rows < 6 and f"Stopped: {rows} finished row(s) kept." == page.bar.message.text()
+    assert "· stopped early ·" in page.header.plain_text()
 
 
 def test_precision_needs_a_format(qtbot, context_with_tiny_llama):
@@ -93,8 +123,12 @@ def test_scaling_experiment_runs_live_and_refuses_tiny_budget(qtbot, app_context
     assert "too small" in page.bar.message.text() and not page.slot.busy
     page.sizes = M.SIZES[:2]
     page.budget_edit.setText("4e9")
+    assert page.run_empty.empty and not page.run_ax.get_visible()  # a sentence, not empty log axes
+    phases = phases_seen(page.bar)
     qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.slot.busy, timeout=240000)
+    assert phases[-2:] == ["Training the 30k model (size 1 of 2)", "Training the 95k model (size 2 of 2)"]
+    assert not page.run_empty.empty
     assert page.bar.message.text() == "Experiment finished."
     assert sorted(page.size_lines) == ["30k", "95k"]
     assert all(len(line.get_xdata()) >= 2 for line in page.size_lines.values())
@@ -112,15 +146,25 @@ def test_forgetting_probes_base_noise_and_finetuned(qtbot, context_with_tiny_lla
     ctx = context_with_tiny_llama
     panel = make_panel(qtbot, ctx)
     page = panel.forgetting
+    assert page.empty.empty
+    phases = phases_seen(page.bar)
     qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.slot.busy, timeout=120000)
+    # One strip, its phases named (it used to restart its bar unnamed for each model).
+    assert phases == ["Probing the base model", "Probing the base rounded to BF16 (noise floor)"]
     assert page.table.rowCount() == 2 and "noise floor" in page.table.item(1, 0).text()
     assert page.table.item(0, 2).text().endswith("/2") and "Fine-tune a model" in page.bar.message.text()
+    name = ctx.session.base.info.name
+    assert page.header.plain_text().startswith(f"{name} (base, no adapter)")
+    assert "compared with no fine-tuned model" in page.header.plain_text()
     # a stand-in for a fine-tuned model: the base at BF16, attached as the adapter
     ctx.set_adapter(at_precision(ctx.session.base, "bf16"))
+    phases.clear()
     qtbot.mouseClick(page.bar.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.slot.busy, timeout=120000)
     assert page.table.rowCount() == 3 and "noise floor" in page.verdict.text()
+    assert phases == [f"Probing the fine-tuned model ({ctx.session.adapter.info.name})"]  # the base is cached
+    assert "compared with the attached adapter" in page.header.plain_text()
 
 
 def test_forgetting_of_a_picked_run_plots_learning_against_forgetting(qtbot, context_with_tiny_llama,
@@ -183,6 +227,10 @@ def test_scaling_stop_mid_sweep_keeps_the_finished_sizes(qtbot, app_context):
     kept = len(page.results)
     assert 1 <= kept < 3 and page.bar.message.text() == f"Stopped: {kept} finished size(s) kept."
     assert "30k" in page.run_out.text() and len(page.size_lines["30k"].get_xdata()) >= 2
+    # A stopped run names no winner and says it stopped (it used to crown the one size that finished).
+    assert "winner:" not in page.run_out.text() and f"stopped: {kept} of 3 sizes finished" in page.run_out.text()
+    assert "tiny byte-level Llamas trained from scratch" in page.header.plain_text()
+    assert "· stopped early ·" in page.header.plain_text() and "no adapter" not in page.header.plain_text()
 
 
 def test_each_page_edits_its_own_draft_and_precision_and_scaling_come_back(qtbot, app_context, tmp_path,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 
 REPLY_TOKENS = 32
 
@@ -108,24 +109,32 @@ class ProbeResult:
                 "facts_right": self.facts_right, "facts": len(self.margins), "mean_margin": self.mean_margin}
 
 
-def run_probes(model, tokenizer, probes: dict | None = None, handle: TaskHandle | None = None) -> ProbeResult:
-    """Ask every probe question (greedy) and score every two-choice fact by log-likelihood."""
+#: The phases of a forgetting check, each named on the progress strip (probes done of the total).
+PROBING_BASE = "Probing the base model"
+PROBING_NOISE = "Probing the base rounded to BF16 (noise floor)"
+
+
+def run_probes(model, tokenizer, probes: dict | None = None, handle: TaskHandle | None = None,
+               phase: str = PROBING_BASE) -> ProbeResult:
+    """Ask every probe question (greedy) and score every two-choice fact by log-likelihood; progress is
+    reported as ``phase``, probes done of the total (the detail says question or fact)."""
     handle = ensure_handle(handle)
     probes = probes or load_probes()
     result = ProbeResult()
     total = len(probes["questions"]) + len(probes["facts"])
     for i, item in enumerate(probes["questions"]):
         handle.raise_if_cancelled()
-        handle.report(i / total, f"Question {i + 1} of {len(probes['questions'])}...")
+        report_step(handle, phase, i, total, "questions")
         reply = _reply(model, tokenizer, item["q"])
         result.replies.append(reply)
         result.question_pass.append(answer_matches(reply, item["a"]))
     for j, item in enumerate(probes["facts"]):
         handle.raise_if_cancelled()
-        handle.report((len(probes["questions"]) + j) / total, f"Fact {j + 1} of {len(probes['facts'])}...")
+        report_step(handle, phase, len(probes["questions"]) + j, total, "two-choice facts")
         right = continuation_logprob(model, tokenizer, item["q"], item["right"])
         wrong = continuation_logprob(model, tokenizer, item["q"], item["wrong"])
         result.margins.append(right - wrong)
+    report_step(handle, phase, total, total)
     return result
 
 
@@ -135,7 +144,7 @@ def noise_floor(model, tokenizer, base: ProbeResult, probes: dict | None = None,
     import torch
 
     rounded = copy.deepcopy(model).to(torch.bfloat16).eval()
-    result = run_probes(rounded, tokenizer, probes, handle)
+    result = run_probes(rounded, tokenizer, probes, handle, phase=PROBING_NOISE)
     changed = sum(a.strip() != b.strip() for a, b in zip(base.replies, result.replies))
     return {"replies_changed": changed, "questions_lost": base.questions_passed - result.questions_passed,
             "facts_lost": base.facts_right - result.facts_right,

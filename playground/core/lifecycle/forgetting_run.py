@@ -20,6 +20,7 @@ from pathlib import Path
 
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 from playground.core.lifecycle.forgetting import (
     REPLY_TOKENS,
     ForgettingReport,
@@ -113,6 +114,11 @@ def load_tuned(run_dir: str | Path, base, handle: TaskHandle | None = None):
                      "Pick a run that finished.")
 
 
+def probing_tuned(name: str) -> str:
+    """The phase of probing a fine-tuned model, named."""
+    return f"Probing the fine-tuned model ({name})"
+
+
 @dataclass
 class Baseline:
     """The base model's probe answers and its BF16 noise floor; the same for every run of that base."""
@@ -199,11 +205,10 @@ def check_run(run_dir: str | Path, *, base=None, baseline_result: Baseline | Non
     if why:
         raise InputError(why)
     if baseline_result is None:
-        handle.report(0.0, "Probing the base model and its BF16 noise floor...")
         baseline_result = baseline(base, probes, handle)
+    report_step(handle, "Loading the fine-tuned model", 0, None, run_dir.name)
     tuned = load_tuned(run_dir, base, handle)
-    handle.report(None, f"Probing the fine-tuned model ({run_dir.name})...")
-    after = run_probes(tuned.model, tuned.tokenizer, probes, handle)
+    after = run_probes(tuned.model, tuned.tokenizer, probes, handle, phase=probing_tuned(run_dir.name))
     del tuned
     val = report.get("curves", {}).get("validation_loss") or []
     cfg = report["config"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 
 SEQ_LEN = 64
 BATCH = 8
@@ -264,6 +265,7 @@ def run_experiment(flops: float = DEFAULT_BUDGET, sizes: Sequence[TinySize] = SI
     handle = ensure_handle(handle)
     check_budget(flops, sizes)
     if max_seconds is not None:
+        report_step(handle, "Timing a few steps of each size", 0, None)
         check_duration(estimate_run(flops, sizes), max_seconds, flops)
     train_b, held_b = data if data is not None else bundled_bytes()
     train = torch.tensor(list(train_b), dtype=torch.long)
@@ -272,16 +274,13 @@ def run_experiment(flops: float = DEFAULT_BUDGET, sizes: Sequence[TinySize] = SI
         raise InputError("The text is too short to train on.", f"Give at least {4 * SEQ_LEN} bytes.")
     count = len(sizes)
     for i, size in enumerate(sizes):
-        handle.report(i / count, f"Training the {size.name} model ({i + 1} of {count}, {size.params:,} parameters, "
-                                 f"{planned_steps(size.params, flops):,} steps)...")
+        # One phase per size (the strip's bar and time left are this size's), named with its place.
+        phase = f"Training the {size.name} model (size {i + 1} of {count})"
+        report_step(handle, phase, 0, planned_steps(size.params, flops), f"{size.params:,} parameters")
         start = time.perf_counter()
 
-        def on_step(step: int, steps: int, i=i, size=size, start=start) -> None:
-            spent = time.perf_counter() - start
-            left = spent / step * (steps - step)
-            handle.report((i + step / steps) / count,
-                          f"{size.name} ({i + 1} of {count}): step {step:,} of {steps:,}, {format_duration(left)} left "
-                          "for this size")
+        def on_step(step: int, steps: int, phase=phase, size=size) -> None:
+            report_step(handle, phase, step, steps, f"{size.params:,} parameters")
 
         points = []
         for point in run_size(size, flops, train, held, handle=handle, on_step=on_step):
@@ -314,13 +313,14 @@ def complete(results: Sequence[SizeResult]) -> bool:
 
 def winner(results: Sequence[SizeResult]) -> SizeResult | None:
     """The size with the lowest held-out loss at the full budget; None until every size finished
-    (a size still to come may do better)."""
-    if not complete(results):
+    (a size still to come may do better) and unless at least two sizes did (one size wins nothing)."""
+    if len(results) < 2 or not complete(results):
         return None
     return min(results, key=lambda r: r.final_loss, default=None)
 
 
-def describe_results(results: Sequence[SizeResult], flops: float) -> str:
+def describe_results(results: Sequence[SizeResult], flops: float, stopped: bool = False) -> str:
+    """The results table; the winner once two or more sizes finished them all; a stopped run says so."""
     lines = [f"budget {flops:.3g} FLOPs per model (C ≈ 6·N·D)",
              f"{'size':<6} {'params':>9} {'tokens':>10} {'tok/param':>9} {'held-out loss':>13} {'time s':>7}"]
     for r in results:
@@ -331,7 +331,13 @@ def describe_results(results: Sequence[SizeResult], flops: float) -> str:
         lines.append(f"winner: {best.size} at {best.tokens_per_param:.1f} tokens per parameter")
     elif results:
         planned = max(r.of for r in results)
-        lines.append(f"{len(results)} of {planned} sizes finished: no winner until every size has trained"
-                     if planned > len(results) else "no winner")
+        head = f"stopped: {len(results)} of {planned} sizes finished" if stopped else \
+            f"{len(results)} of {planned} sizes finished"
+        if len(results) < 2 and planned <= len(results):
+            lines.append("no winner: one size has nothing to win against (train two sizes or more)")
+        else:
+            lines.append(f"{head}: no winner until every size has trained")
+    elif stopped:
+        lines.append("stopped before any size finished: no winner")
     lines.append(SPAN_NOTE)
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle, ensure_handle
+from playground.core.base.progress import report_step
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,8 @@ def default_texts(n: int = 20) -> list[str]:
 
 
 DEFAULT_PROMPT = "The three most important things to know about the ocean are"
+#: The sweep's phase (formats measured of those chosen; the detail names the format).
+MEASURING = "Converting and measuring"
 
 
 def precision_sweep(model, tokenizer, device: str, formats: Sequence[str], *,
@@ -326,7 +329,7 @@ def precision_sweep(model, tokenizer, device: str, formats: Sequence[str], *,
     prompt_ids = tokenizer(prompt, return_tensors="pt").input_ids.to(device)
     if next(model.parameters()).dtype != torch.float32:  # loaded at half precision: widen once
         model = copy.deepcopy(model).float().eval()
-    handle.report(0.0, "Measuring the FP32 reference...")
+    report_step(handle, "Measuring the FP32 reference", 0, len(formats), "FP32")
     reference = text_logits(model, tokenizer, texts, device)
     ref_tokens, ref_speed = greedy_tokens(model, tokenizer, prompt_ids, new_tokens)
     for i, name in enumerate(formats):
@@ -339,7 +342,7 @@ def precision_sweep(model, tokenizer, device: str, formats: Sequence[str], *,
             yield row
             continue
         row.note = speed_note(name, device)
-        handle.report(i / len(formats), f"Converting to {fmt.label} and measuring...")
+        report_step(handle, MEASURING, i, len(formats), fmt.label)
         converted = model if name == "fp32" else convert(model, name)
         row.weight_bytes = weight_bytes(converted)
         logits = reference if name == "fp32" else text_logits(converted, tokenizer, texts, device)
@@ -353,18 +356,20 @@ def precision_sweep(model, tokenizer, device: str, formats: Sequence[str], *,
         row.completion = [tokenizer.decode([t]) for t in tokens]
         row.diverges_at = first_divergence(ref_tokens, tokens)
         del converted
+        report_step(handle, MEASURING, i + 1, len(formats), fmt.label)
         yield row
-    handle.report(1.0, "Sweep finished.")
 
 
 def format_table(rows: Sequence[PrecisionRow]) -> str:
     """The rows as a plain-text table, the completions below it."""
-    lines = [f"{'format':<6} {'weights MB':>10} {'perplexity':>10} {'KL(nats)':>9} {'top-1':>6} {'tok/s':>7}"]
+    from playground.core.base.units import format_bytes
+
+    lines = [f"{'format':<6} {'weights':>10} {'perplexity':>10} {'KL(nats)':>9} {'top-1':>6} {'tok/s':>7}"]
     for r in rows:
         if r.skipped:
             lines.append(f"{r.label:<6} skipped: {r.skipped}")
             continue
-        lines.append(f"{r.label:<6} {r.weight_bytes / 1e6:>10.1f} {r.perplexity:>10.2f} {r.kl:>9.4f} "
+        lines.append(f"{r.label:<6} {format_bytes(r.weight_bytes):>10} {r.perplexity:>10.2f} {r.kl:>9.4f} "
                      f"{r.top1 * 100:>5.1f}% {r.tokens_per_s:>7.1f}")
     lines.append("")
     for r in rows:

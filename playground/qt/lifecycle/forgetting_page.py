@@ -20,16 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.qt.lifecycle.common import (
-    RunBar,
-    column_beside_plot,
-    lesson,
-    make_canvas,
-)
+from playground.qt.lifecycle.common import RunBar, column_beside_plot, make_canvas
 from playground.qt.binding import Draft, bind
 from playground.qt.task_slot import TaskSlot
 
-LESSON = ("<b>Catastrophic forgetting</b>: training on one task can cost skills elsewhere. The probes are "
+LESSON = ("<b>Catastrophic forgetting: training on one task can cost skills elsewhere.</b> The probes are "
           "short general questions (scored on the first sentence of the reply) and two-choice facts "
           "(scored by log-likelihood: the margin in nats is the sensitive signal), kept only where the base "
           "model is right. The noise floor is the same probes on the base rounded to BF16, with no training: "
@@ -90,7 +85,7 @@ def _probe_rows(base, current, run_dir, cached, handle):
 
     probes = load_probes()
     if cached is None:
-        before = run_probes(base.model, base.tokenizer, probes, handle)
+        before = run_probes(base.model, base.tokenizer, probes, handle)  # phase: "Probing the base model"
         yield ("row", "base", before, None)
         noise = noise_floor(base.model, base.tokenizer, before, probes, handle)
         cached = FR.Baseline(base.info.name, before, noise)
@@ -104,7 +99,7 @@ def _probe_rows(base, current, run_dir, cached, handle):
                                                                                   "noise": cached.noise})
         yield ("run", result)
     elif current is not None and current is not base:
-        after = run_probes(current.model, current.tokenizer, probes, handle)
+        after = run_probes(current.model, current.tokenizer, probes, handle, phase=FR.probing_tuned(current.info.name))
         yield ("row", f"fine-tuned ({current.info.name})", after, {"before": cached.before, "noise": cached.noise})
 
 
@@ -120,14 +115,22 @@ class ForgettingPage(QWidget):
         self.rows = []
         self.baselines: dict[int, object] = {}  # id(base model) -> Baseline: the base is probed once
         self.results = []  # RunForgetting of the runs checked so far, for the plot
-        self.bar = RunBar("Run the probes", self.slot)
+        self._compared_attached = False  # the rows shown compare the adapter attached in the model bar
+        self.bar = RunBar("Run the probes", self.slot, stop_tip="Stop after the current probe; finished rows "
+                                                                "stay (Esc).")
+        from playground.qt.widgets.result_header import ResultHeader
+
+        # Which models the rows are: the base (no adapter), its BF16 copy, and the fine-tuned one named.
+        self.header = ResultHeader(empty="No probes yet: pick a fine-tuned model (or none) and press Run the "
+                                         "probes.")
         self.bar.run_button.setToolTip("Ask the base model, its BF16 copy and the chosen fine-tuned model the "
                                        "same probes (a few minutes on a CPU).")
         self.bar.run_button.clicked.connect(self.run)
         meta = self.draft.field("compare_with").metadata
         self.run_combo = QComboBox()
         self.run_combo.setToolTip(meta["help"])
-        self.run_combo.setMinimumContentsLength(30)
+        self.run_combo.setMinimumContentsLength(18)
+        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         bind(self.run_combo, self.draft, "compare_with")  # its items are the runs found (refresh_runs)
         self.browse_button = QPushButton("Other run folder…")
         self.browse_button.setToolTip("Pick the folder of a finished run (report.json and adapter/ or model/).")
@@ -155,9 +158,9 @@ class ForgettingPage(QWidget):
         self.empty = EmptyState(self.figure, "Each model's fact margin (before, after, and the noise floor)\n"
                                              "appears here once the probes run, or at once for a run\n"
                                              "checked before.")
-        column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1), self.verdict],
-                           self.canvas)
-        context.sig_adapter_changed.connect(lambda _=None: self.refresh_runs())
+        column_beside_plot(self, [pick, self.bar, self.bar.message, self.header, (self.table, 1), self.verdict],
+                           self.canvas, lesson_text=LESSON, strip=self.bar.strip)
+        context.sig_adapter_changed.connect(self._adapter_changed)
         self.draft.connect_path("compare_with", self.show_saved)
         self.refresh_runs()
 
@@ -175,6 +178,8 @@ class ForgettingPage(QWidget):
         for values in rows:
             self._add_table_row(values)
         self.verdict.setText(verdict_html(verdict))
+        self.header.clear_result(f"Run {saved['run']}, checked before against its base "
+                                 f"{saved.get('base_model', '')} (base, no adapter), as saved in the run folder.")
         self.results = [r for r in self.results if (r if isinstance(r, dict) else r.to_dict())["run"] != saved["run"]]
         self.results.append(saved)
         draw(self.ax, self.results)
@@ -254,10 +259,37 @@ class ForgettingPage(QWidget):
         self.rows = []
         self.table.setRowCount(0)
         self.verdict.setText("")
+        self._show_header(base, current, run_dir)
+        self._compared_attached = current is not None
         cached = self.baselines.get(id(base.model))
         self.slot.start("forgetting probes", lambda h: _probe_rows(base, current, run_dir, cached, h),
                         on_item=self._item, on_progress=self.bar.on_progress, on_finished=self._finished)
         self._base_key = id(base.model)
+
+    def _show_header(self, base, current, run_dir) -> None:
+        """Name what the rows compare: the base model with no adapter (the model bar's adapter switch
+        does not change it), and which fine-tuned model, if any, is compared with it."""
+        if run_dir is not None:
+            tuned = f"run {Path(run_dir).name}'s adapter or model"
+        elif current is not None:
+            tuned = f"the attached adapter ({current.extras.get('adapter_name') or current.info.name}), on"
+        else:
+            tuned = "no fine-tuned model"
+        self.header.show_for(base, prompt="the bundled probes (greedy replies, two-choice facts)",
+                             extra=f"compared with {tuned}; noise floor: the base rounded to BF16")
+
+    def _adapter_changed(self, _adapted=None) -> None:
+        if self.rows and self._compared_attached:
+            self.header.mark_stale("the attached adapter changed since; run the probes again")
+        self.refresh_runs()
+
+    def on_model_changed(self, loaded) -> None:
+        """Rows probed on another base model are marked out of date."""
+        base = self.context.session.base
+        base = base.extras.get("precision_of", base) if base is not None else None
+        if self.rows and getattr(self, "_base_key", None) is not None and (base is None or
+                                                                          id(base.model) != self._base_key):
+            self.header.mark_stale("another model is loaded; run the probes again")
 
     def _item(self, item) -> None:
         kind = item[0]

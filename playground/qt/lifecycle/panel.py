@@ -51,3 +51,4 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
 
     def on_model_changed(self, loaded) -> None:
         self.precision.on_model_changed(loaded)
+        self.forgetting.on_model_changed(loaded)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,23 +18,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.qt.lifecycle.common import (
-    RunBar,
-    column_beside_plot,
-    lesson,
-    make_canvas,
-)
+from playground.qt.lifecycle.common import RunBar, column_beside_plot, make_canvas
+from playground.core.base.units import format_bytes
 from playground.qt.binding import Draft, bind, persist
 from playground.qt.task_slot import TaskSlot
 
-LESSON = ("<b>Quantization</b> stores each weight in fewer bits. BF16 and FP16 halve the bytes; INT8 "
+LESSON = ("<b>Quantization stores each weight in fewer bits; the table says what the rounding cost.</b> "
+          "BF16 and FP16 halve the bytes; INT8 "
           "and INT4 quantize the weights only (of the linear layers): integers plus a scale per row (INT8, "
           "per channel) or a scale and a shift per group of up to 128 columns (INT4). Perplexity, the KL "
           "divergence from FP32 and the share of equal top-1 tokens say what the rounding cost; the greedy "
           "text shows where it first changes. On a CPU, one-token decoding mostly reads weights, so fewer "
           "bytes can decode faster (PyTorch's INT kernels also multiply in BF16 there); the memory saving "
           "is the lesson.")
-COLUMNS = ["format", "weights MB", "perplexity", "KL from FP32", "top-1 agree", "decode tok/s"]
+COLUMNS = ["format", "weights", "perplexity", "KL from FP32", "top-1 agree", "decode tok/s"]
 
 
 class PrecisionPage(QWidget):
@@ -46,11 +44,17 @@ class PrecisionPage(QWidget):
         self.slot = TaskSlot(context.runner, parent=self)
         self.use_slot = TaskSlot(context.runner, parent=self)
         self.rows = []
+        self._measured = None  # the model the rows were measured on
         # The ``lifecycle_precision`` section of the settings: the sweep reads this value, not the boxes.
         self.draft = Draft(PrecisionOptions(), self)
         persist(self.draft, context.settings)
         pick = self._build_formats()
-        self.bar = RunBar("Run the sweep", self.slot)
+        self.bar = RunBar("Run the sweep", self.slot, stop_tip="Stop after the current format; finished rows "
+                                                               "stay (Esc).")
+        from playground.qt.widgets.result_header import ResultHeader
+
+        self.header = ResultHeader(empty="No sweep yet: check the formats and press Run the sweep. It measures "
+                                         "the base model, with no adapter.")
         self.bar.run_button.setToolTip("Convert the loaded model to each checked format and measure it.")
         self.bar.run_button.clicked.connect(self.run)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -63,7 +67,7 @@ class PrecisionPage(QWidget):
                               "differs from FP32 is highlighted.")
         self.figure, self.canvas = make_canvas()
         self.ax = self.figure.add_subplot(111)
-        self.ax.set_xlabel("weight memory (MB)")
+        self.ax.set_xlabel("weight memory (MiB)")
         self.ax.set_ylabel("perplexity on 20 test summaries")
         self.points = self.ax.scatter([], [])
         from playground.qt.widgets.plot import EmptyState
@@ -82,10 +86,11 @@ class PrecisionPage(QWidget):
         use_row.addWidget(self.use_combo)
         use_row.addWidget(self.use_button)
         use_row.addStretch(1)
-        self.note = lesson(TIED_NOTE + " " + BUNDLED_NOTE)
 
-        column_beside_plot(self, [lesson(LESSON), pick, self.bar, self.bar.message, (self.table, 1),
-                                  (self.texts, 1), use_row, self.note], self.canvas)
+        column_beside_plot(self, [pick, self.bar, self.bar.message, self.header, (self.table, 1),
+                                  (self.texts, 1), use_row], self.canvas,
+                           lesson_text=f"{LESSON}<br><br>{html.escape(TIED_NOTE)} {html.escape(BUNDLED_NOTE)}",
+                           strip=self.bar.strip)
 
     def _build_formats(self) -> QHBoxLayout:
         """One check box per format, each bound to whether its name is in the draft's ``formats``."""
@@ -116,6 +121,10 @@ class PrecisionPage(QWidget):
 
     def on_model_changed(self, loaded) -> None:
         self.use_button.setEnabled(loaded is not None)
+        base = self.context.session.base
+        base = base.extras.get("precision_of", base) if base is not None else None
+        if self.rows and base is not self._measured:
+            self.header.mark_stale("another model is loaded; run the sweep again to measure it")
 
     def chosen(self) -> list[str]:
         """The known formats the draft names, in the table's order."""
@@ -141,6 +150,13 @@ class PrecisionPage(QWidget):
         self.texts.clear()
         base = self.context.session.base or loaded
         base = base.extras.get("precision_of", base)  # measure from the model as loaded
+        self._measured = base
+        adapter = self.context.session.adapter
+        # The sweep converts the base model: an adapter attached in the model bar is off here, said so.
+        off = f"adapter {adapter.extras.get('adapter_name') or adapter.info.name} off for this sweep · " \
+            if adapter is not None else ""
+        self.header.show_for(base, prompt=f"perplexity on {options.texts} test summaries",
+                             settings=f"{options.new_tokens} greedy tokens", extra=off + "FP32 reference first")
         self.slot.start("precision sweep",
                         lambda h: precision_sweep(base.model, base.tokenizer, base.device, formats,
                                                   texts=default_texts(options.texts), new_tokens=options.new_tokens,
@@ -154,7 +170,7 @@ class PrecisionPage(QWidget):
         if row.skipped:
             values = [row.label, row.skipped, "", "", "", ""]
         else:
-            values = [row.label, f"{row.weight_bytes / 1e6:.1f}", f"{row.perplexity:.2f}", f"{row.kl:.4f}",
+            values = [row.label, format_bytes(row.weight_bytes), f"{row.perplexity:.2f}", f"{row.kl:.4f}",
                       f"{row.top1 * 100:.1f}%", f"{row.tokens_per_s:.1f}"]
         for c, v in enumerate(values):
             item = QTableWidgetItem(v)
@@ -175,7 +191,7 @@ class PrecisionPage(QWidget):
 
     def _update_plot(self) -> None:
         done = [r for r in self.rows if not r.skipped]
-        xs = [r.weight_bytes / 1e6 for r in done]
+        xs = [r.weight_bytes / 2**20 for r in done]  # MiB: the unit format_bytes writes in the table
         ys = [r.perplexity for r in done]
         self.points.set_offsets(list(zip(xs, ys)))
         for label in self.point_labels:
@@ -197,6 +213,9 @@ class PrecisionPage(QWidget):
         outcome = task.outcome
         if outcome == "cancelled":
             self.bar.message.setText(f"Stopped: {len(self.rows)} finished row(s) kept.")
+            if self.header.provenance is not None:
+                self.header.show_provenance(replace(self.header.provenance,
+                                                    extra=self.header.provenance.extra + " · stopped early"))
         elif outcome == "done":
             self.bar.message.setText(f"Sweep finished: {len(self.rows)} format(s).")
 

@@ -19,14 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from playground.qt.binding import Draft, bind, persist
-from playground.qt.lifecycle.common import RunBar, lesson, make_canvas
+from playground.qt.lifecycle.common import MadeHere, RunBar, fit_below_lesson, lesson, make_canvas
 from playground.qt.task_slot import TaskSlot
 
-CALC_LESSON = ("<b>Compute ≈ 6·N·D</b>: training costs about 6 FLOPs per parameter per token. For a "
+CALC_LESSON = ("<b>Training costs about 6 FLOPs per parameter per token (C ≈ 6·N·D).</b> For a "
                "fixed budget a bigger model sees fewer tokens. L(N, D) = E + A/N^α + B/D^β predicts the loss; "
                "the two published fits put the best split far apart (the published Chinchilla constants give "
                "~98 tokens per parameter at 1e24 FLOPs, the 2024 replication ~18, close to Chinchilla's own 20).")
-RUN_LESSON = ("<b>A real miniature experiment.</b> Tiny byte-level Llamas (30k–765k parameters) are "
+RUN_LESSON = ("The miniature experiment is real: tiny byte-level Llamas (30k–765k parameters) are "
               "trained from scratch on the bundled dialogues, each for the same FLOP budget. The dashed lower "
               "envelope is the best loss any size reached with that compute.")
 
@@ -110,7 +110,6 @@ class ScalingPage(QWidget):
             form.addRow(label, edit)
         calc_box = QGroupBox("Calculator")
         cv = QVBoxLayout(calc_box)
-        cv.addWidget(lesson(CALC_LESSON))
         cv.addLayout(form)
         cv.addWidget(self.calc_button)
         cv.addWidget(self.calc_out)
@@ -121,18 +120,22 @@ class ScalingPage(QWidget):
         from playground.core.lifecycle import mini_scaling as M
 
         budget_label, self.budget_edit = self._number_row("budget")
-        self.bar = RunBar("Run the experiment", self.slot)
+        self.bar = RunBar("Run the experiment", self.slot, stop_tip="Stop after the current training step; "
+                                                                    "finished sizes stay (Esc).")
         self.bar.run_button.clicked.connect(self.run)
+        from playground.qt.widgets.result_header import ResultHeader
+
+        self.header = ResultHeader(empty="No experiment yet: set a budget and press Run the experiment.")
         self.run_out = QLabel(M.SPAN_NOTE)
         self.run_out.setWordWrap(True)
         run_box = QGroupBox("Miniature experiment")
         rv = QVBoxLayout(run_box)
-        rv.addWidget(lesson(RUN_LESSON))
         rf = QFormLayout()
         rf.addRow(budget_label, self.budget_edit)
         rv.addLayout(rf)
         rv.addWidget(self.bar)
         rv.addWidget(self.bar.message)
+        rv.addWidget(self.header)
         rv.addWidget(self.run_out)
         return run_box
 
@@ -170,6 +173,10 @@ class ScalingPage(QWidget):
         plain_loss_ticks(rax)
         self.size_lines: dict[str, object] = {}
         (self.envelope_line,) = rax.plot([], [], "k--", lw=1.2, label="lower envelope")
+        from playground.qt.widgets.plot import EmptyState
+
+        self.run_empty = EmptyState(self.run_fig, "Each size's held-out loss against its training compute\n"
+                                                  "appears here while the miniature experiment runs.", axes=[rax])
 
     def _lay_out(self, calc_box: QGroupBox, run_box: QGroupBox) -> None:
         """The calculator and the experiment on the left (scrolling), the two plots on the right."""
@@ -182,15 +189,24 @@ class ScalingPage(QWidget):
         plots.addWidget(self.nd_canvas)
         plots.addWidget(self.run_canvas)
         split = QSplitter(Qt.Orientation.Horizontal)
+        fit_below_lesson(split)
         scroll = QScrollArea()  # the calculator's text and the run's table must never be cut off
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(left)
+        # Wide enough that the calculator's lines wrap into a column that fits a 1200x800 window (with
+        # the Labs dock open too) without scrolling.
+        scroll.setMinimumWidth(370)
         split.addWidget(scroll)
         split.addWidget(plots)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        QVBoxLayout(self).addWidget(split)
+        outer = QVBoxLayout(self)
+        outer.addWidget(lesson(CALC_LESSON + " " + RUN_LESSON))  # the section's explanation: one place, on top
+        outer.addWidget(split, 1)
+        # The experiment's progress strip runs the page's width: its phase (the size in training) and
+        # its count and time left never squeeze the calculator's column.
+        outer.addWidget(self.bar.strip)
 
     def calculate(self) -> None:
         from playground.core.base.errors import PlaygroundError
@@ -228,7 +244,13 @@ class ScalingPage(QWidget):
         for line in self.size_lines.values():
             line.set_data([], [])
         self.envelope_line.set_data([], [])
+        self.run_empty.show(True)
+        self.run_canvas.draw_idle()
         self.budget = budget
+        self.header.show_provenance(MadeHere(
+            model=f"{len(sizes)} tiny byte-level Llamas trained from scratch here ({', '.join(s.name for s in sizes)})",
+            precision="float32", prompt="the bundled dialogues as bytes",
+            settings=f"{budget:.3g} FLOPs per size", extra="the loaded model plays no part"))
         # As the CLI: a few timed steps of each size first, and a run estimated past the limit is refused.
         limit = M.DEFAULT_MAX_MINUTES * 60
         self.slot.start("mini scaling", lambda h: M.run_experiment(budget, sizes, handle=h, max_seconds=limit),
@@ -240,8 +262,7 @@ class ScalingPage(QWidget):
 
         if isinstance(item, M.SizeResult):
             self.results.append(item)
-            table, note = M.describe_results(self.results, self.budget).rsplit("\n", 1)
-            self.run_out.setText(f"<pre style='font-size:7pt'>{html.escape(table)}</pre>{html.escape(note)}")
+            self._show_results()
             return
         self.points.append(item)
         line = self.size_lines.get(item.size)
@@ -249,6 +270,7 @@ class ScalingPage(QWidget):
             (line,) = self.run_ax.plot([], [], marker="o", ms=3, label=f"{item.size} ({item.params:,})")
             self.size_lines[item.size] = line
             self.run_ax.legend(fontsize=6)
+        self.run_empty.show(False)
         mine = [p for p in self.points if p.size == item.size]
         line.set_data([p.flops for p in mine], [p.loss for p in mine])
         env = M.lower_envelope(self.points)
@@ -257,8 +279,22 @@ class ScalingPage(QWidget):
         self.run_ax.autoscale_view()
         self.run_canvas.draw_idle()
 
+    def _show_results(self, stopped: bool = False) -> None:
+        """The table of finished sizes; a winner only once two or more sizes finished all of them, and a
+        stopped run says it stopped."""
+        from playground.core.lifecycle import mini_scaling as M
+
+        table, note = M.describe_results(self.results, self.budget, stopped=stopped).rsplit("\n", 1)
+        self.run_out.setText(f"<pre style='font-size:7pt'>{html.escape(table)}</pre>{html.escape(note)}")
+
     def _finished(self, task) -> None:
         if task.outcome == "cancelled":
             self.bar.message.setText(f"Stopped: {len(self.results)} finished size(s) kept.")
+            self._show_results(stopped=True)
+            if self.header.provenance is not None:
+                from dataclasses import replace
+
+                self.header.show_provenance(replace(self.header.provenance,
+                                                    extra=self.header.provenance.extra + " · stopped early"))
         elif task.outcome == "done":
             self.bar.message.setText("Experiment finished.")
