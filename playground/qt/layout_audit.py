@@ -176,7 +176,7 @@ def window_findings(window, room: QRect | None = None) -> list[Finding]:
 
 #: The bundled model's facts as the model bar shows them: a check run with no model loaded gives the bar
 #: the line a learner sees (its longest usual line), without loading torch.
-BUNDLED_FACTS = dict(name="SmolLM2-135M-Instruct", kind="causal LM", architecture="LlamaForCausalLM",
+BUNDLED_FACTS = dict(name="SmolLM2-135M-Instruct (bundled)", kind="decoder-only", architecture="LlamaForCausalLM",
                      parameters=134_515_008, memory_bytes=538_060_032, context_window=8192, vocab_size=49152,
                      has_chat_template=True, device="cpu", dtype="float32", num_layers=30, num_heads=9, folder="")
 

@@ -294,9 +294,11 @@ class MainWindow(LabsWindowMixin, ViewWindowMixin, QMainWindow):
             rss = psutil.Process().memory_info().rss
         except Exception:
             return
+        from playground.core.base.units import format_bytes
+
         loaded = self.context.session.current
-        weights = f" · weights {loaded.info.memory_bytes / 2**20:,.0f} MiB" if loaded else ""
-        self.memory_label.setText(f"memory: {rss / 2**20:,.0f} MiB{weights}")
+        weights = f" · weights {format_bytes(loaded.info.memory_bytes)}" if loaded else ""
+        self.memory_label.setText(f"memory: {format_bytes(rss)}{weights}")
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
