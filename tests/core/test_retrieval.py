@@ -219,6 +219,8 @@ def test_scores_follow_squad_and_rouge_score():
     ref = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True).score("Corran Bell", "It is the ferry Corran Bell")
     assert s.rouge_l == pytest.approx(ref["rougeL"].fmeasure)
     assert token_f1("", "Corran Bell") == 0.0
+    assert score_answer("It calls at thirteen stops.", "13").contains  # number words read as digits
+    assert score_answer("About 1,200 lanterns", "1,200").contains and not score_answer("120 lanterns", "1,200").contains
     assert "ROUGE-L 50.0" in s.describe() and "token F1 57.1" in s.describe()  # the 0-100 scale
 
 

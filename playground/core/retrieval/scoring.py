@@ -36,10 +36,20 @@ def token_f1(answer: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+
+
+def _digits(text: str) -> str:
+    return " ".join(_NUMBER_WORDS.get(w, w) for w in text.split())
+
+
 def contains_gold(answer: str, gold: str) -> bool:
-    """The normalised gold answer appears, word for word, inside the normalised answer."""
-    g = normalize_answer(gold)
-    return bool(g) and f" {g} " in f" {normalize_answer(answer)} "
+    """The normalised gold answer appears, word for word, inside the normalised answer (number words up to
+    twenty read as digits on both sides, so "thirteen stops" holds the gold answer "13")."""
+    g = _digits(normalize_answer(gold))
+    return bool(g) and f" {g} " in f" {_digits(normalize_answer(answer))} "
 
 
 @dataclass(frozen=True)
