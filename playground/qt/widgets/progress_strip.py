@@ -24,6 +24,7 @@ class ProgressStrip(QWidget):
     """
 
     sig_stop = Signal()
+    """Stop was pressed (no payload): the attached slot is asked to stop"""
 
     def __init__(self, stop_tip: str = "Stop after the current step; what is finished stays (Esc).",
                  parent: QWidget | None = None) -> None:
