@@ -16,6 +16,7 @@ TABS: list[tuple[str, str]] = [
     ("playground.qt.align", "AlignPanel"),
     ("playground.qt.evaluate", "EvaluatePanel"),
     ("playground.qt.lifecycle", "LifecyclePanel"),
+    ("playground.qt.build", "BuildPanel"),
 ]
 
 

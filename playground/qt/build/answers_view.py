@@ -27,6 +27,9 @@ class AnswerColumn(QWidget):
         self.scores = QLabel("")
         self.scores.setWordWrap(True)
         self.answer = ""
+        from playground.qt.widgets.make import flexible_height
+
+        flexible_height(self.text, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)

@@ -29,7 +29,7 @@ class AttributionView(QWidget):
         self.explain = note_label(NOT_ATTENTION)
         set_type(self.explain, "caption")
         self.verdict = note_label("")
-        self.figure, self.canvas = make_canvas(6.0, 3.0, min_size=(360, 200))
+        self.figure, self.canvas = make_canvas(6.0, 2.4, min_size=(260, 200))
         self.ax = self.figure.add_subplot(111)
         self.empty = EmptyState(self.figure, "One bar per retrieved chunk appears here: how much the answer's "
                                              "log-probability\ndrops when that chunk is left out of the prompt.")

@@ -127,11 +127,15 @@ class ChunkView(QWidget):
         set_type(self.heading, "caption")
         self.heading.setWordWrap(True)
         self.legend = QLabel(legend_html())
+        self.legend.setWordWrap(True)
         self.text = QTextBrowser()
         self.text.setPlaceholderText("Pick a document on the left: its text appears here with each chunk's "
                                      "boundaries marked.")
         self.text.setToolTip("Each chunk is what the index stores and the search returns. Colours alternate per "
                              "chunk; the overlap colour is text in two chunks.")
+        from playground.qt.widgets.make import flexible_height
+
+        flexible_height(self.text, 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)

@@ -24,7 +24,7 @@ class KnowledgeBox(QWidget):
         self.table = DocumentTable()
         from playground.qt.widgets.compact_form import cap_width, compact_rows
 
-        form, fields = compact_rows(draft, "size", "overlap", columns=2)  # side by side: label and field
+        form, fields = compact_rows(draft, "size", "overlap", columns=1)  # label and field, as wide as the value
         self.size_spin, self.overlap_spin = cap_width(fields["size"], 110), cap_width(fields["overlap"], 110)
         self.count_label = QLabel("")
         self.count_label.setToolTip("How many chunks the documents make at this setting.")
@@ -36,7 +36,7 @@ class KnowledgeBox(QWidget):
                                           "Its recall@10 against exact search is measured and shown.")
         self.index_label = note_label("")
         set_type(self.index_label, "caption")
-        self.strip = ProgressStrip("Stop; the saved index stays as it was (Esc).")
+        self.strip = ProgressStrip("Stop; the saved index stays as it was (Esc).")  # the page lays it out
         self.presets_button = QPushButton("Failure modes ▾")
         self.presets_button.setToolTip("Set up a way retrieval goes wrong, with one click, and see it happen.")
         self.presets_menu = QMenu(self.presets_button)
@@ -50,13 +50,12 @@ class KnowledgeBox(QWidget):
         layout.addLayout(hbox(self.bundled_button, self.files_button, self.folder_button, 1))
         layout.addWidget(self.base_label)
         layout.addWidget(self.table, 1)
-        layout.addLayout(hbox(QLabel("<b>Chunking</b> <small>(in the encoder's tokens)</small>"), 1,
-                              QLabel("Chunks:"), self.count_label))
+        chunking = QLabel("<b>Chunking</b>")
+        chunking.setToolTip("Chunk size and overlap are counted in tokens of the encoder (all-MiniLM-L6-v2).")
+        layout.addLayout(hbox(chunking, 1, QLabel("Chunks:"), self.count_label))
         layout.addWidget(form)
-        layout.addWidget(QLabel("<b>Index</b>"))
         layout.addLayout(hbox(self.index_button, self.approximate_check, 1))
         layout.addWidget(self.index_label)
-        layout.addWidget(self.strip)
         layout.addLayout(hbox(self.presets_button, 1))
         layout.addWidget(self.preset_label)
         layout.addWidget(self.message)

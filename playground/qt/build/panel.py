@@ -64,19 +64,19 @@ and measures how much less likely the answer becomes: that is attribution. Atten
         return widget
 
     def notebook_state(self) -> dict | None:
-        """The experiment as plain data: the base, the chunking, the question, the search, the answer settings."""
+        """The experiment as plain data (``core.retrieval.notebook.rag_experiment``): the documents, the chunking,
+        the question, the search and, when they answered this very search, the two answers."""
         page = self.retrieval
         if page.index is None or page.search is None:
             return None
-        s = page.search
-        bundled = page.kb is not None and bool(page.kb.questions)
-        return {"kind": "rag", "base": "bundled" if bundled else "files",
-                "paths": [] if bundled else [d.source_path for d in page.documents],
-                "chunk_size": page.index.settings.size, "overlap": page.index.settings.overlap,
-                "question": s.question, "gold": s.gold.answer if s.gold is not None else None,
-                "method": s.method, "k": s.k, "threshold": s.threshold,
-                "approximate": page.index.approximate,
-                "settings": page.generation.value.to_dict()}
+        from playground.core.retrieval.notebook import rag_experiment
+
+        s, cols = page.search, page.answers.columns
+        answered = page.answered is not None and page.answered[1] is s
+        return rag_experiment(page.index.documents, page.index.settings, s.question, s.method, s.k, s.hits,
+                              answer=cols["with"].answer.strip() if answered else "",
+                              answer_without=cols["without"].answer.strip() if answered else "",
+                              threshold=s.threshold, max_new_tokens=page.generation.value.max_new_tokens)
 
     def session_snapshot(self) -> list[tuple[str, str]]:
         page = self.retrieval

@@ -28,27 +28,29 @@ class QualityView(QWidget):
 
         self.run_button = button("Measure", "Rank every chunk for every bundled question and count how often the "
                                  "passage that holds the answer comes in the top k (recall@k), and how high (MRR).")
-        self.answers_check = QCheckBox("Also answer every question with and without retrieval (slow)")
-        self.answers_check.setToolTip("The loaded model answers each bundled question twice; the share whose "
+        self.answers_check = QCheckBox("Also answer each question (slow)")
+        self.answers_check.setToolTip("The loaded model answers each bundled question twice, with and without "
+                                      "retrieval; the share whose "
                                       "answer holds the gold answer is its accuracy. Minutes on a CPU.")
         self.strip = ProgressStrip("Stop; nothing measured so far is shown (Esc).")
         self.header = ResultHeader("", "The measures appear here after Measure, with what made them.")
         self.table = QTableWidget(0, 0)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setMaximumHeight(170)
+        self.table.setMaximumHeight(140)
         self.explain = note_label("<b>recall@k</b>: the share of questions whose answer passage is among the k best "
                                   "chunks. <b>MRR</b>: the mean of 1 / the rank of that passage (1 when it is always "
                                   "first). <b>Accuracy</b>: the share of answers that hold the gold answer.")
         set_type(self.explain, "caption")
-        self.figure, self.canvas = make_canvas(7.0, 2.6, min_size=(380, 180))
+        self.figure, self.canvas = make_canvas(7.0, 2.0, min_size=(260, 150))
         self.recall_ax, self.accuracy_ax = self.figure.subplots(1, 2, width_ratios=(3, 2))
         self.empty = EmptyState(self.figure, "recall@k for dense, BM25 and hybrid search appears here after "
                                              "Measure, one line per method;\nwith the answers, the accuracy "
                                              "with and without retrieval beside it.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(hbox(self.run_button, self.answers_check, 1))
+        layout.addLayout(hbox(self.run_button, 1))
+        layout.addWidget(self.answers_check)
         layout.addWidget(self.strip)
         layout.addWidget(self.header)
         layout.addWidget(self.table)

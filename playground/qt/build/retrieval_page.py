@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from playground.qt.binding import Draft
 from playground.qt.build.answers_view import AnswersView
@@ -99,12 +99,19 @@ class RetrievalPage(AnswerWork, QWidget):
                              (self.answers, "With and without"), (self.attribution, "Where it came from"),
                              (self.quality, "Retrieval quality")):
             self.views.addTab(widget, name)
-        self.box.setMaximumWidth(360)
-        self.box.setMinimumWidth(300)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.box)
-        row.addWidget(self.views, 1)
+        split = QSplitter()
+        split.addWidget(self.box)
+        split.addWidget(self.views)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setCollapsible(0, False)
+        split.setCollapsible(1, False)
+        split.setSizes([330, 870])
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(split, 1)
+        # Full width, under both columns: phase, bar, step x of y, time left and Stop need the room.
+        column.addWidget(self.box.strip)
         self._rechunk_timer = QTimer(self)
         self._rechunk_timer.setSingleShot(True)
         self._rechunk_timer.setInterval(250)

@@ -36,7 +36,7 @@ class XRayChart:
     def __init__(self) -> None:
         from playground.qt.widgets.plot import EmptyState, make_canvas
 
-        self.figure, self.canvas = make_canvas(9.0, 2.4, min_size=(420, 170))
+        self.figure, self.canvas = make_canvas(9.0, 2.0, min_size=(260, 130))
         self.axes = dict(zip(METHODS, self.figure.subplots(1, 3)))
         self.empty = EmptyState(self.figure, "Every chunk's score for your question appears here, sorted best first, "
                                              "one bar per chunk:\ndense, BM25 and hybrid search side by side, with "

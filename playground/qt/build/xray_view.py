@@ -115,6 +115,10 @@ class XRayView(QWidget):
         self.context_label = note_label("", "The prompt's tokens (in the answering model's tokenizer) against its "
                                         "context window, and how many of them the retrieved text adds.")
         set_type(self.context_label, "caption")
+        from playground.qt.widgets.make import flexible_height
+
+        for view, lines in ((self.hits_table, 4), (self.prompt_view, 5)):
+            flexible_height(view, lines)  # their share of the room, never below a few lines
         self._build_layout()
         self._cut_timer = QTimer(self)
         self._cut_timer.setSingleShot(True)
@@ -125,17 +129,19 @@ class XRayView(QWidget):
         self.method_combo.currentIndexChanged.connect(lambda _i: self._cut_timer.start())
 
     def _build_layout(self) -> None:
-        controls = hbox(QLabel("Rank by"), self.method_combo, QLabel("Top-k"), self.k_slider, self.k_label,
-                        QLabel("Threshold"), self.threshold, 1)
+        # Two short rows rather than one long one: the tab must fit beside the Labs dock.
+        controls = hbox(QLabel("Method"), self.method_combo, QLabel("Top-k"), self.k_slider, self.k_label, 1)
+        cut = hbox(QLabel("Threshold"), self.threshold, 1)
         hits = QWidget()
         column = QVBoxLayout(hits)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel("<b>Retrieved</b> <small>(what goes in the prompt)</small>"))
+        column.addWidget(note_label("<b>Retrieved</b> <small>(what goes in the prompt)</small>"))
         column.addWidget(self.hits_table, 1)
         prompt = QWidget()
         column = QVBoxLayout(prompt)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel("<b>The prompt as the model reads it</b> <small>(retrieved text highlighted)</small>"))
+        column.addWidget(note_label("<b>The prompt as the model reads it</b> <small>(retrieved text highlighted)"
+                                    "</small>"))
         column.addWidget(self.prompt_view, 1)
         column.addWidget(self.context_bar)
         column.addWidget(self.context_label)
@@ -158,6 +164,7 @@ class XRayView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(hbox((self.question_box, 1), self.search_button))
         layout.addLayout(controls)
+        layout.addLayout(cut)
         layout.addWidget(split, 1)
 
     # values ---------------------------------------------------------------------------------------
