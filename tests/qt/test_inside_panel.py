@@ -143,6 +143,9 @@ def test_embeddings_for_typed_words(qtbot, context_with_tiny_llama):
     assert len(panel.embeddings.scatter.get_offsets()) == 3
     assert not any(t.get_visible() for t in view.empty_texts) and len(view.ax_sim.get_xticks()) == 3
     assert len(view.ax_map.get_xticks()) > 1
+    name = context_with_tiny_llama.session.current.info.name
+    assert f"{name} (base, no adapter)" in view.header.plain_text()  # issue 28: the vectors name their model
+    assert "with a space before" in view.header.plain_text()
     panel.embeddings.words_edit.setText("king")
     with qtbot.waitSignal(panel.sig_embeddings_finished, timeout=10000):
         qtbot.mouseClick(panel.embeddings.compare_button, Qt.MouseButton.LeftButton)

@@ -88,8 +88,13 @@ class EmbeddingView(QWidget):
         row.addWidget(self.words_edit, 1)
         row.addWidget(self.space_check)
         row.addWidget(self.compare_button)
+        from playground.qt.widgets.result_header import ResultHeader
+
+        # The model whose embedding table the vectors come from (the panel fills it on a result).
+        self.header = ResultHeader(empty="Press Compare: the vectors will name the model they come from.")
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addWidget(self.header)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.hover)
         layout.addWidget(self.pieces_label)
@@ -110,6 +115,7 @@ class EmbeddingView(QWidget):
         self.scatter.set_offsets(np.zeros((0, 2)))
         self._show_empty(True)
         self.pieces_label.setText("A new model: press Compare to look the words up in its embeddings.")
+        self.header.clear_result()
         self.hover.setText(" ")
         self.canvas.draw_idle()
 

@@ -410,7 +410,10 @@ class InsidePanel(Panel):
         self.message_label.setText("")
         self.embed_slot.start(
             "embeddings", lambda h: compare_embeddings(loaded, words, leading_space),
-            on_done=lambda r: (self.embeddings.show_result(r), self.sig_embeddings_finished.emit(r)),
+            on_done=lambda r: (self.embeddings.show_result(r),
+                               self.embeddings.header.show_for(loaded, settings="input embeddings of words looked up "
+                                                               + ("with a space before" if leading_space else "as typed")),
+                               self.sig_embeddings_finished.emit(r)),
             on_failed=lambda m, h: (self.message_label.setText(f"{m} {h}".strip()),
                                     self.sig_embeddings_finished.emit(None)))
 
