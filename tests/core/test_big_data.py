@@ -100,7 +100,7 @@ def test_the_job_reports_counts_while_tokenizing_and_stops_between_batches(bundl
 
 
 def test_the_data_step_reports_counts_and_stops_between_batches(bundled_tokenizer, tmp_path):
-    cfg = DataConfig(source=str(write_csv(tmp_path / "rows.csv", 3000)))
+    cfg = DataConfig(source=str(write_csv(tmp_path / "rows.csv", 3000)), use_chat_template=False)  # a plain prompt
     said = []
     preview = preview_data(cfg, bundled_tokenizer, handle=TaskHandle(lambda f, m: said.append((f, m))))
     assert sum(len(sp.lines) for sp in preview.splits.values()) == 3000

@@ -55,8 +55,9 @@ class OptimizePage(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(panel.lesson(
             "<b>The policy writes summaries, a reward scores them, and the update makes high-reward summaries "
-            "likelier.</b> The policy is the model with a small LoRA adapter. GRPO and RLOO compare each completion with the others "
-            "of its group (no value model); PPO learns a value head; DPO skips the reward and learns from pairs. "
+            "likelier.</b> The policy is the model with a small LoRA adapter. GRPO and RLOO compare each completion "
+            "with the others of its group (no value model); PPO learns a value head; DPO skips the reward and "
+            "learns from pairs. "
             "The KL penalty (beta) keeps the policy near the reference, the same model with its adapter off. "
             "Watch the monitor: ROUGE-L is not optimized, so a rising reward with a falling monitor is reward hacking. "
             "GRPO's loss: 'grpo' (the default here) weighs each completion the same, as the GRPO paper; trl 1.16's "
@@ -70,8 +71,7 @@ class OptimizePage(QWidget):
         self.preset.setToolTip("What the policy is paid for. The two 'count Person' presets are the reward-hacking "
                                "lesson: each sets beta, a high learning rate, temperature 0.7 and 16 steps; run "
                                "both and compare the reward, the KL and the completions.")
-        # the last form column takes the reward row (the row before the layout's closing stretch)
-        self.preset.setMaximumWidth(220)
+        self.preset.setMaximumWidth(220)  # the form's last row: a long preset name is cut, its tooltip says it
         form_row.add_pair(QLabel("Reward"), self.preset)
         lay.addWidget(form_row)
         buttons = QHBoxLayout()

@@ -63,8 +63,8 @@ quality (the monitor metric, not optimized) falls.</p>"""
         super().__init__(context, parent)
         lay = QVBoxLayout(self)
         lay.addWidget(self.lesson(
-            "<b>Aligning a model with what people prefer takes four steps.</b> (1) Collect feedback as ranked pairs, (2) train a reward "
-            "model on them, (3) optimize the policy to earn reward while a KL penalty keeps it near the "
+            "<b>Aligning a model with what people prefer takes four steps.</b> (1) Collect feedback as ranked pairs, "
+            "(2) train a reward model on them, (3) optimize the policy to earn reward while a KL penalty keeps it near the "
             "reference, (4) check the result for reward hacking."))
         self.steps = QTabWidget()
         self.feedback = FeedbackPage(self)

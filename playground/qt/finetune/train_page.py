@@ -204,7 +204,8 @@ class TrainPage(WizardPage):
         self.chart.set_total_steps(planned or self._planned_steps(cfg), peak_lr=cfg.learning_rate)
         self.active.mark(cfg.output.dir)
         self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", finetune_run(cfg, resume),
-                                    on_item=self._on_event, on_progress=self.strip.on_progress, on_failed=self._on_failed,
+                                    on_item=self._on_event, on_progress=self.strip.on_progress,
+                                    on_failed=self._on_failed,
                                     on_done=lambda _: self.active.forget(), on_finished=self._on_finished)
         self._set_busy(True)
         self.runs.refresh(self.run_dir, self.method)

@@ -27,9 +27,9 @@ def clock(seconds: float) -> str:
 
 
 class TrainingStats(QWidget):
-    """Two columns of name: value (narrow enough beside the chart with the Labs dock open). The values have a fixed width: numbers changing every step
-    must not move the chart beside them (a resize means a full redraw of the figure on the GUI
-    thread)."""
+    """Two columns of name: value (narrow enough beside the chart with the Labs dock open). The values
+    have a fixed width: numbers changing every step must not move the chart beside them (a resize
+    means a full redraw of the figure on the GUI thread)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
