@@ -105,7 +105,9 @@ def test_presenter_mode_zooms_inside_the_screen_and_esc_leaves_it(qtbot, window)
 
 
 def test_the_presenter_keys_toggle_it(qtbot, window):
-    window.activateWindow()
+    window.raise_()
+    window.activateWindow()  # a window's shortcuts fire while it is the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
     qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert window.presenting
     qtbot.keyClick(window, Qt.Key.Key_F11)

@@ -87,27 +87,7 @@ class LabsDock(QDockWidget):
         self.export_button.setToolTip("Save a Jupyter notebook that reproduces this lab's experiments with plain "
                                       "transformers, peft and rouge-score.")
 
-        body = QWidget()
-        v = QVBoxLayout(body)
-        v.addWidget(self.lab_combo)
-        v.addWidget(problems)
-        v.addWidget(self.intro)
-        v.addWidget(self.step_list, 1)
-        v.addWidget(self.step_view, 2)
-        v.addWidget(self.status)
-        # Two rows of three short buttons: the dock keeps to a third of a 1200 px window, zoomed or not.
-        nav = QHBoxLayout()
-        for b in (self.back_button, self.show_button, self.next_button):
-            nav.addWidget(b)
-        v.addLayout(nav)
-        more = QHBoxLayout()
-        for b in (self.reset_button, self.present_button, self.export_button):
-            more.addWidget(b)
-        v.addLayout(more)
-        for b in (self.back_button, self.show_button, self.next_button, self.reset_button, self.present_button,
-                  self.export_button):
-            b.setMinimumWidth(0)
-        self.setWidget(body)
+        self._lay_out()
 
         # The highlight: a frame over the control, on top of the window, that lets clicks through.
         self.highlight = QFrame(window)
@@ -143,6 +123,21 @@ class LabsDock(QDockWidget):
         watcher.sig_state_changed.connect(self.evaluate)
         self._show_lab()
         self.evaluate()
+
+    def _lay_out(self) -> None:
+        body = QWidget()
+        v = QVBoxLayout(body)
+        for w, stretch in ((self.lab_combo, 0), (self.problems_label, 0), (self.intro, 0), (self.step_list, 1),
+                           (self.step_view, 2), (self.status, 0)):
+            v.addWidget(w, stretch)
+        # Two rows of three short buttons: the dock keeps to a third of a 1200 px window, zoomed or not.
+        for row in ((self.back_button, self.show_button, self.next_button),
+                    (self.reset_button, self.present_button, self.export_button)):
+            line = QHBoxLayout()
+            for b in row:
+                line.addWidget(b)
+            v.addLayout(line)
+        self.setWidget(body)
 
     # what is on show -------------------------------------------------------------------------------
     def lab(self):
