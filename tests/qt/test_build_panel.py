@@ -244,6 +244,15 @@ def test_a_failure_mode_preset_sets_chunking_question_and_k_then_searches(qtbot,
     # The core's presets fill the menu, each with its sentence.
     assert [a.text() for a in page.box.presets_menu.actions()] == [p.name for p in PRESETS]
     assert [a.toolTip() for a in page.box.presets_menu.actions()] == [p.sentence for p in PRESETS]
+    # A preset in its own words keeps the bundled question's gold answer and passage.
+    reworded = next(p for p in PRESETS if p.question and p.question_id and p.chunk_size is None)
+    action = next(a for a in page.box.presets_menu.actions() if a.text() == reworded.name)
+    with qtbot.waitSignal(page.sig_asked, timeout=60_000) as asked:
+        action.trigger()
+    gold = page.kb.question(reworded.question_id)
+    assert page.xray.question_text() == reworded.question and asked.args[0]["question_id"] == gold.id
+    assert gold.passage_id in page.xray.where_label.text() and reworded.sentence in page.box.preset_label.text()
+    assert asked.args[0]["method"] == reworded.method and asked.args[0]["k"] == reworded.k
     # A made-up preset with its own chunking and question drives the whole path on two small files (quick to
     # embed; the real presets are checked against the bundled model in the core's tests).
     notes = tmp_path / "notes"
@@ -254,6 +263,8 @@ def test_a_failure_mode_preset_sets_chunking_question_and_k_then_searches(qtbot,
                                     encoding="utf-8")
     page.open_paths([str(notes)])
     qtbot.waitUntil(lambda: [d.id for d in page.documents] == ["mill", "quay"], timeout=INDEX_TIMEOUT)
+    action.trigger()  # a bundled question's preset on the learner's files: said, nothing changed
+    assert "set up on the bundled knowledge base" in page.box.message.text() and page.search is None
     chosen = Preset("split", "A chunk too small", "The fact is cut in two: neither half matches the question.",
                     question="Who built the mill?", chunk_size=8, overlap=0, method="dense", k=3)
     page.box.set_presets([*PRESETS, chosen], page.apply_preset)

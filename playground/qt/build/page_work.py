@@ -189,10 +189,16 @@ class AnswerWork:
         self.pending_k = preset.k  # set again once the index is ready: fewer chunks now may cap the slider
         if preset.k:
             self.xray.k_slider.setValue(preset.k)
-        if preset.question_id:
-            self.xray.pick_question(preset.question_id)
-        else:
-            self.xray.pick_question(preset.question_text(self.kb))
+        known = {q.id for q in self.kb.questions}
+        if preset.question_id and preset.question_id not in known:
+            self.box.message.setText(f"'{preset.name}' is set up on the bundled knowledge base: open it (Bundled), "
+                                     "then pick the failure mode again.")
+            return
+        gold = self.kb.question(preset.question_id) if preset.question_id else None
+        if gold is not None and not preset.question:
+            self.xray.pick_question(gold)
+        else:  # its own wording (the gold answer kept), or a question the documents cannot answer
+            self.xray.pick_question(preset.question_text(self.kb), gold)
         self.views.setCurrentWidget(self.xray)
         self.sig_preset.emit({"name": preset.key})
         settings = preset.chunk_settings(self.draft.value)

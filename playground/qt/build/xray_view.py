@@ -28,7 +28,7 @@ from playground.qt.build.xray_chart import METHOD_NAMES, METHODS, XRayChart, bes
 from playground.qt.design import set_type
 from playground.qt.widgets.make import button, hbox, note_label
 
-MAX_K = 20
+MAX_K = 50  # the 'too many chunks' failure mode asks for 40
 
 
 def score_text(value: float, method: str) -> str:
@@ -93,6 +93,7 @@ class XRayView(QWidget):
         self.threshold.setToolTip("A chunk scoring below this (on the chosen method's scale) is left out even "
                                   "when it is in the top k. 'off' keeps the top k whatever their scores.")
         self.chart = XRayChart()
+        self.reworded = None  # (text, bundled Question) of a preset's own wording of a bundled question
         self.where_label = note_label("", "Where the passage that holds the gold answer ranks in each list.")
         set_type(self.where_label, "caption")
         self.hits_table = QTableWidget(0, 4)
@@ -172,10 +173,15 @@ class XRayView(QWidget):
         return self.question_box.currentText().strip()
 
     def chosen_question(self):
-        """The bundled Question picked (None when the text was typed or edited)."""
+        """The bundled Question whose gold answer applies: the one picked, or the one a preset words its own
+        way; None when the text was typed or edited."""
         i = self.question_box.currentIndex()
         q = self.question_box.itemData(i) if i >= 0 else None
-        return q if q is not None and q.question == self.question_text() else None
+        if q is not None and q.question == self.question_text():
+            return q
+        if self.reworded is not None and self.reworded[0] == self.question_text():
+            return self.reworded[1]
+        return None
 
     @property
     def k(self) -> int:
@@ -196,8 +202,14 @@ class XRayView(QWidget):
         self.question_box.setCurrentIndex(-1)
         self.question_box.setEditText("")
 
-    def pick_question(self, question) -> None:
-        """Choose a bundled Question (by object or id) or put a typed question's text in the box."""
+    def pick_question(self, question, gold=None) -> None:
+        """Choose a bundled Question (by object or id), or put a question's text in the box; ``gold``: the
+        bundled Question whose answer a reworded question keeps (a failure-mode preset's)."""
+        self.reworded = (str(question), gold) if gold is not None else None
+        if gold is not None:
+            self.question_box.setCurrentIndex(-1)
+            self.question_box.setEditText(str(question))
+            return
         for i in range(self.question_box.count()):
             q = self.question_box.itemData(i)
             if q is question or getattr(q, "id", None) == question:
