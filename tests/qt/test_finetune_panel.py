@@ -398,3 +398,27 @@ def test_the_method_step_counts_the_optimizer_steps_and_binds_max_steps(qtbot, w
     assert panel.draft.get("training.learning_rate") == "fast"
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     assert panel.current == 2 and "not a positive number" in panel.nav_message.text()
+
+
+def test_the_result_reads_on_one_scale_names_its_base_and_goes_out_of_date_with_it(qtbot, wizard, tmp_path):
+    """Issue 28's own example: ROUGE-1 14.14 -> 15.46 is shown 14.1 -> 15.5 and its change "+1.4" (from the
+    shown values; the raw difference would round to +1.3); a change that rounds to nothing reads "±0.0"."""
+    from types import SimpleNamespace
+
+    page = wizard.result_page
+    scores = {"before": {"rouge1": 0.1414, "rouge2": 0.05, "rougeL": 0.1, "rougeLsum": 0.1, "bleu": 3.04},
+              "after": {"rouge1": 0.1546, "rouge2": 0.0499, "rougeL": 0.1, "rougeLsum": 0.1, "bleu": 2.96}}
+    report = {"method": {"name": "lora"}, "training": {"steps": 2, "precision": "no"},
+              "config": {"model": {"source": "bundled"}, "data": {"template": "tldr", "use_chat_template": False},
+                         "evaluation": {"max_new_tokens": 8}},
+              "rouge": {**scores, "test_examples": 3, "samples": []}, "curves": {"train_loss": [], "validation_loss": []}}
+    page.show_result(str(tmp_path / "run-9"), report)
+    row = [[page.scores.item(r, c).text() for c in range(5)] for r in range(3)]
+    assert row[0] == ["14.1", "5.0", "10.0", "10.0", "3.0"] and row[1] == ["15.5", "5.0", "10.0", "10.0", "3.0"]
+    assert row[2] == ["+1.4", "±0.0", "±0.0", "±0.0", "±0.0"]
+    before = page.before_header.plain_text()
+    assert before.startswith("Before · SmolLM2-135M-Instruct (base, no adapter) · float32 · template tldr, chat "
+                             "template off · greedy, 8 new tokens at most · 3 test dialogues")
+    assert page.after_header.plain_text().startswith("After · SmolLM2-135M-Instruct + adapter run run-9 · float32")
+    page.on_model_changed(SimpleNamespace(info=SimpleNamespace(name="Another-model")))
+    assert "out of date: the model bar now shows Another-model" in page.after_header.plain_text()
