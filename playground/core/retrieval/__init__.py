@@ -53,7 +53,14 @@ Quality (``quality``)
     handle=None, method="hybrid") -> AccuracyReport`` (``.rows``, ``.mean("with"|"without", attr)``, ``.table()``).
 Presets (``presets``)
     ``PRESETS``: ``Preset(key, name, sentence, question_id, question, chunk_size, overlap, method, k, retrieval)``
-    with ``.chunk_settings(current)`` and ``.question_text(base)``.
+    with ``.chunk_settings(current)``, ``.question_text(base)`` and ``.gold_answer(base)`` (a preset may word a
+    bundled question its own way and keep its gold answer); ``preset(key)``. Keys: bm25-misses, dense-misses,
+    fact-split, too-many, ignores-context, not-in-documents (each checked in tests/core/test_retrieval_presets.py).
+Notebook (``notebook``) and storage (``store``)
+    ``rag_experiment(documents, settings, question, method, k, hits, answer, answer_without, ...)`` gives the
+    ``{"kind": "rag", ...}`` experiment that ``core.labs.notebook.build_notebook`` turns into cells rerunning
+    it offline with faiss, bm25s and transformers alone. ``store.default_index_folder(name, source=None)``:
+    the user-cache folder the CLI keeps an index in.
 """
 
 from playground.core.retrieval.answering import (
