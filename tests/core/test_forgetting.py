@@ -32,8 +32,13 @@ def test_report_verdict_against_noise_floor():
     noise = {"replies_changed": 0, "questions_lost": 0, "facts_lost": 0, "margin_change": -0.01}
     text = F.ForgettingReport(before, after, noise).verdict()
     assert "questions 1/2 (was 2)" in text and "facts 1/2 (was 2)" in text and "beyond the noise floor" in text
+    assert "mean margin 0.25 nats (-2.25)" in text  # 2.50 -> 0.25, from the values shown
     same = F.ForgettingReport(before, before, noise).verdict()
     assert "within the noise floor" in same
+    # A change that rounds to nothing reads ±0.00, never -0.00 (issue 28: one formatter for changes).
+    tiny = F.ForgettingReport(before, F.ProbeResult(["a", "b"], [True, True], [2.0, 2.996]),
+                              {**noise, "margin_change": -0.004}).verdict()
+    assert "(±0.00)" in tiny and "margin ±0.00" in tiny and "-0.00" not in tiny
     json.dumps(F.ForgettingReport(before, after, noise).to_dict())
 
 

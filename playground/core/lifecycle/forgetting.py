@@ -18,6 +18,7 @@ from pathlib import Path
 
 from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.base.progress import report_step
+from playground.core.base.units import format_delta
 
 REPLY_TOKENS = 32
 
@@ -165,14 +166,15 @@ class ForgettingReport:
         dm = self.after.mean_margin - self.before.mean_margin
         text = (f"questions {self.after.questions_passed}/{len(self.after.question_pass)} "
                 f"(was {self.before.questions_passed}), facts {self.after.facts_right}/{len(self.after.margins)} "
-                f"(was {self.before.facts_right}), mean margin {self.after.mean_margin:.2f} nats ({dm:+.2f})")
+                f"(was {self.before.facts_right}), mean margin {self.after.mean_margin:.2f} nats "
+                f"({format_delta(self.before.mean_margin, self.after.mean_margin, 2)})")
         if self.noise is not None:
             floor_q = max(self.noise["questions_lost"], 0)
             floor_m = abs(self.noise["margin_change"])
             inside = lost_q <= floor_q and lost_f <= max(self.noise["facts_lost"], 0) and abs(dm) <= floor_m
             text += (f"; noise floor (BF16 rounding, no training): {self.noise['replies_changed']} replies "
                      f"changed, {self.noise['questions_lost']} answers lost, margin "
-                     f"{self.noise['margin_change']:+.2f}")
+                     f"{format_delta(0.0, self.noise['margin_change'], 2)}")
             text += " — within the noise floor: no measurable forgetting." if inside else \
                 " — beyond the noise floor: forgetting."
         return text

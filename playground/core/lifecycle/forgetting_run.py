@@ -21,6 +21,7 @@ from pathlib import Path
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.base.progress import report_step
+from playground.core.base.units import format_delta
 from playground.core.lifecycle.forgetting import (
     REPLY_TOKENS,
     ForgettingReport,
@@ -240,13 +241,13 @@ def format_table(rows: Sequence[RunForgetting]) -> str:
         val = "n/a" if math.isnan(r.learning) else f"{r.validation_before:.3f}->{r.validation_after:.3f}"
         lines.append(f"{r.run[:28]:<28} {r.method:<13} {r.learning_rate:>7.0e} {r.steps:>5} {val:>15} "
                      f"{a.questions_passed:>4}/{len(a.question_pass):<4} {a.facts_right:>3}/{len(a.margins):<2} "
-                     f"{a.mean_margin:>6.2f} ({r.margin_change:+.2f})")
+                     f"{a.mean_margin:>6.2f} ({format_delta(b.mean_margin, a.mean_margin, 2)})")
     if rows:
         n, b = rows[0].report.noise, rows[0].report.before
         lines.append(f"base {rows[0].base_model}: questions {b.questions_passed}/{len(b.question_pass)}, facts "
                      f"{b.facts_right}/{len(b.margins)}, margin {b.mean_margin:.2f}; noise floor (BF16, no "
                      f"training): {n['replies_changed']} replies changed, {n['questions_lost']} answers lost, "
-                     f"margin {n['margin_change']:+.2f}")
+                     f"margin {format_delta(0.0, n['margin_change'], 2)}")
     return "\n".join(lines)
 
 

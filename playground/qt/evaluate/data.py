@@ -20,7 +20,7 @@ class DataMixin:
         data_label, self.data_combo = form_row(self.draft, "data")  # the bundled splits, from the field
         self.data_combo.addItem("Your own file…", USER_FILE)
         self.data_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.data_combo.setMinimumContentsLength(16)
+        self.data_combo.setMinimumContentsLength(10)
         self.open_button = button("Open…", on_click=self.choose_data_file)
         self.input_column = QComboBox()
         self.input_column.setToolTip("The column the model reads (the text to summarize).")

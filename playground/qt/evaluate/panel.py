@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -29,7 +28,8 @@ from playground.qt.widgets.make import button, group, note_label, splitter
 from playground.qt.widgets.progress_strip import ProgressStrip
 
 LESSON = (
-    "<b>ROUGE and BLEU score a summary by the words it shares with one a person wrote.</b> ROUGE compares an output with a reference written by a person. "
+    "<b>ROUGE and BLEU score a summary by the words it shares with one a person wrote.</b> "
+    "ROUGE compares an output with a reference written by a person. "
     "<i>ROUGE-1</i> counts the words they share, <i>ROUGE-2</i> the pairs of neighbouring words, "
     "<i>ROUGE-L</i> the longest run of words found in both in the same order (gaps allowed); each is "
     "the F1 of precision (how much of the output matches) and recall (how much of the reference is "
@@ -209,7 +209,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
 
         for combo in (self.template_combo, self.tokenizer_combo):  # long item texts: elided, not a wide column
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(18)
+            combo.setMinimumContentsLength(12)
         self._prompt_from = ""
         self._show_template(self.draft.value.template)  # a run's own template, kept from the last start
         self.draft.connect_path("template", self._template_changed)
@@ -240,7 +240,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         scroll = self._left_scroll
         need = (scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
                 + 2 * scroll.frameWidth())
-        scroll.setMinimumWidth(max(360, need))
+        scroll.setMinimumWidth(max(320, need))
 
     def changeEvent(self, event) -> None:
         from PySide6.QtCore import QEvent, QTimer

@@ -36,8 +36,8 @@ METRIC_TIPS = {
     "bleu": "BLEU (sacrebleu, corpus level): precision of 1- to 4-word n-grams, with a penalty for short "
             "outputs. From machine translation.",
 }
-HIGHLIGHTS = [("unigrams", "Words (R-1)", "#ffe08a"), ("bigrams", "Word pairs (R-2)", "#ffc27a"),
-              ("lcs", "Longest run (R-L)", "#a8e6a1")]
+HIGHLIGHTS = [("unigrams", "Words", "#ffe08a"), ("bigrams", "Pairs", "#ffc27a"),
+              ("lcs", "Longest run", "#a8e6a1")]
 HIGHLIGHT_TIPS = {"unigrams": "Unigrams: the single words output and reference share (ROUGE-1).",
                   "bigrams": "Bigrams: the pairs of neighbouring words they share (ROUGE-2).",
                   "lcs": "The longest common subsequence: words found in both in the same order, gaps allowed "
@@ -228,7 +228,6 @@ class ResultsView(QWidget):
         agg_layout.setContentsMargins(0, 4, 0, 0)
         agg_layout.addWidget(QLabel("<b>Scores</b> (0-100; 95% interval in brackets)"))
         self.aggregate.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
-        self.aggregate.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to fit
         self.aggregate.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         agg_layout.addWidget(self.aggregate, 0, Qt.AlignmentFlag.AlignLeft)
         agg_layout.addWidget(self.models_label)
@@ -290,9 +289,12 @@ class ResultsView(QWidget):
         self.examples.setColumnCount(len(heads))
         self.examples.setHorizontalHeaderLabels(heads)
         header = self.examples.horizontalHeader()
+        # The table fits its page: numbers as wide as they are, the texts share the rest (each cell's
+        # tooltip and the matches beside it show the whole text).
         for c in range(len(heads)):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
-            self.examples.setColumnWidth(c, 50 if c == 0 or heads[c] in ("R-L", "Sim") else 160)
+            number = c == 0 or heads[c] in ("R-L", "Sim")
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents if number
+                                        else QHeaderView.ResizeMode.Stretch)
         self._fit_aggregate()
         self.system_combo.blockSignals(True)
         self.system_combo.clear()
@@ -367,7 +369,8 @@ class ResultsView(QWidget):
             values[label] = {k: 100 * v for k, v in means.items()}  # the chart's bars, 0-100
             self._set_live_row(r, n, means)
             sims = [res.similarity[label] for res in self.results if label in res.similarity]
-            self.aggregate.item(r, SIM_COL).setText(format_score(sum(sims) / len(sims), "similarity") if sims else "–")
+            mean_sim = format_score(sum(sims) / len(sims), "similarity") if sims else "–"
+            self.aggregate.item(r, SIM_COL).setText(mean_sim)
         self.chart.set_scores(values)
 
     def _set_live_row(self, r: int, n: int, means: dict) -> None:
@@ -379,12 +382,11 @@ class ResultsView(QWidget):
         self._fit_aggregate()
 
     def _fit_aggregate(self) -> None:
-        """Rows as tall and the table as wide as its cells, so no score column is ever cut off."""
+        """Rows as tall and columns as wide as their cells; the table asks for all of them (it scrolls
+        sideways only where the window leaves less, e.g. 1200 px with the Labs dock open)."""
         self.aggregate.resizeRowsToContents()
         self.aggregate.resizeColumnsToContents()
-        width = (self.aggregate.verticalHeader().sizeHint().width() + self.aggregate.horizontalHeader().length()
-                 + 2 * self.aggregate.frameWidth() + 2)
-        self.aggregate.setMinimumWidth(width)
+        self.aggregate.updateGeometry()  # its size hint (AdjustToContents) is every column: the page gives it that
 
     def _set_report_row(self, r: int, rep) -> None:
         self.aggregate.item(r, 0).setText(str(rep.n))

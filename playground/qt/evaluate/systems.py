@@ -58,9 +58,9 @@ class SystemRow(QWidget):
         self.browse_button.clicked.connect(self.browse)
         self.column_combo = QComboBox()
         self.column_combo.setToolTip("The column of the file that holds the predictions.")
-        self.column_combo.setMinimumContentsLength(6)
+        self.column_combo.setMinimumContentsLength(4)
         self.column_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.path_edit.setMinimumWidth(80)
+        self.path_edit.setMinimumWidth(60)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for w in (self.enabled_check, self.kind_combo, self.shots_spin, self.path_edit, self.browse_button,

@@ -32,7 +32,7 @@ LESSON = ("<b>Catastrophic forgetting: training on one task can cost skills else
           "it with the base; the plot puts what each run learned beside what it forgot.")
 COLUMNS = ["model", "questions passed", "facts right", "mean margin (nats)", "replies changed"]
 ATTACHED = "attached"
-_KEY_NUMBER = re.compile(r"(mean margin -?[\d.]+ nats \([+-][\d.]+\))")
+_KEY_NUMBER = re.compile(r"(mean margin -?[\d.]+ nats \([+±-][\d.]+\))")
 _CONCLUSION = re.compile(r"(within the noise floor: no measurable forgetting\.|beyond the noise floor: forgetting\.)")
 
 

@@ -196,7 +196,7 @@ class ScalingPage(QWidget):
         scroll.setWidget(left)
         # Wide enough that the calculator's lines wrap into a column that fits a 1200x800 window (with
         # the Labs dock open too) without scrolling.
-        scroll.setMinimumWidth(370)
+        scroll.setMinimumWidth(440)
         split.addWidget(scroll)
         split.addWidget(plots)
         split.setStretchFactor(0, 2)
@@ -284,8 +284,10 @@ class ScalingPage(QWidget):
         stopped run says it stopped."""
         from playground.core.lifecycle import mini_scaling as M
 
-        table, note = M.describe_results(self.results, self.budget, stopped=stopped).rsplit("\n", 1)
-        self.run_out.setText(f"<pre style='font-size:7pt'>{html.escape(table)}</pre>{html.escape(note)}")
+        *table, verdict, note = M.describe_results(self.results, self.budget, stopped=stopped).split("\n")
+        # The table keeps its columns (pre); the verdict (winner, or why none) wraps as a sentence.
+        self.run_out.setText(f"<pre style='font-size:7pt'>{html.escape(chr(10).join(table))}</pre>"
+                             f"<b>{html.escape(verdict)}</b><br>{html.escape(note)}")
 
     def _finished(self, task) -> None:
         if task.outcome == "cancelled":
