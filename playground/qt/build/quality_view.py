@@ -106,7 +106,7 @@ class QualityView(QWidget):
             bx.set_ylim(0, 1.1)
             bx.set_ylabel("answers holding the gold answer")
         else:
-            bx.text(0.5, 0.5, "Tick 'Also answer every question'\nfor the accuracy with and without.",
+            bx.text(0.5, 0.5, "Tick 'Also answer each question'\nfor the accuracy with and without.",
                     ha="center", va="center", fontsize=8, color="#3d3d3d", transform=bx.transAxes)
             bx.set_xticks([])
             bx.set_yticks([])

@@ -226,7 +226,8 @@ class RetrievalPage(AnswerWork, QWidget):
         self.encoder = index.encoder
         self.chunks = list(index.chunks)
         self.chunk_settings = index.settings
-        index.approximate = self.box.approximate_check.isChecked()
+        if self.box.approximate_check.isChecked():  # a new index: its HNSW graph and recall measured again
+            QTimer.singleShot(0, lambda: self.set_approximate(True))
         total = sum(d.size_bytes for d in self.documents)
         questions = len(self.kb.questions) if self.kb is not None else 0
         self.box.base_label.setText(f"{self.kb.name}: {len(self.documents):,} documents, {format_bytes(total)}"

@@ -159,8 +159,9 @@ class XRayView(QWidget):
         column.addWidget(self.where_label)
         split.addWidget(top)
         split.addWidget(bottom)
-        split.setStretchFactor(0, 5)
-        split.setStretchFactor(1, 4)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([280, 320])  # the chart and, below, the hits and the prompt: about half each
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(hbox((self.question_box, 1), self.search_button))
@@ -255,6 +256,14 @@ class XRayView(QWidget):
     def show_prompt(self, prompt) -> None:
         """The prompt with its passages highlighted, and its share of the context window (the passages' part)."""
         self.prompt_view.setHtml(prompt_html(prompt.text, prompt.context_spans))
+        if prompt.context_spans:  # open on the first retrieved passage, not on the system prompt
+            from PySide6.QtGui import QTextCursor
+
+            cursor = self.prompt_view.textCursor()
+            cursor.setPosition(min(min(s for s, _, _ in prompt.context_spans), len(prompt.text)))
+            cursor.movePosition(QTextCursor.MoveOperation.StartOfBlock)
+            self.prompt_view.setTextCursor(cursor)
+            self.prompt_view.ensureCursorVisible()
         window = max(1, prompt.context_window)
         self.context_bar.setValue(int(min(1.0, prompt.n_tokens / window) * 1000))
         over = " It does not fit: the model cannot read it all." if prompt.n_tokens > window else ""
