@@ -231,3 +231,25 @@ def test_hits_carry_their_method(toy_index):
         assert isinstance(hits[0].chunk, Chunk)
     with pytest.raises(InputError, match="no search method"):
         toy_index.search("ferry", "magic")
+
+
+def test_a_long_text_is_tokenized_in_pieces_with_the_same_chunks_progress_and_stop(monkeypatch):
+    import playground.core.retrieval.chunking as chunking
+    from playground.core.base.errors import Cancelled
+    from playground.core.base.handle import TaskHandle
+
+    _, tok = load_encoder()
+    text = "\n\n".join(f"Paragraph {i}: the causeway to Little Kestrany floods at high tide, so cross within two "
+                       f"hours of low water." for i in range(300))
+    doc = Document("long", "Long", "long.txt", text, len(text))
+    whole = chunk_documents([doc], tok, ChunkSettings(size=48, overlap=16))
+    monkeypatch.setattr(chunking, "PIECE_CHARS", 1000)
+    seen = []
+    pieces = chunk_documents([doc], tok, ChunkSettings(size=48, overlap=16),
+                             TaskHandle(lambda f, m: seen.append(str(m))))
+    assert pieces == whole
+    assert any(m.startswith("Cutting into chunks · 5 of ") for m in seen)
+    handle = TaskHandle()
+    handle.cancel()
+    with pytest.raises(Cancelled):
+        chunking.chunk_document(doc, tok, ChunkSettings(), handle)

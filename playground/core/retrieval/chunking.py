@@ -63,16 +63,47 @@ class Chunk:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def chunk_document(doc, tokenizer, settings: ChunkSettings) -> list[Chunk]:
+#: Long texts are tokenized in pieces of about this many characters, cut at whitespace (where the encoder's
+#: tokenizer splits anyway, so the tokens are the same), with progress and Stop between pieces.
+PIECE_CHARS = 200_000
+
+
+def _pieces(text: str, limit: int | None = None) -> list[int]:
+    """Start offsets of pieces of ``text`` of at most ~``limit`` characters, each cut at whitespace."""
+    limit = limit or PIECE_CHARS
+    starts, pos = [0], 0
+    while len(text) - pos > limit:
+        cut = max(text.rfind("\n", pos, pos + limit), text.rfind(" ", pos, pos + limit))
+        pos = cut + 1 if cut > pos else pos + limit
+        starts.append(pos)
+    return starts
+
+
+def token_offsets(text: str, tokenizer, handle=None, detail: str = "") -> list[tuple[int, int]]:
+    """Character spans of the encoder tokens of ``text`` (special tokens left out)."""
+    starts = _pieces(text)
+    offsets: list[tuple[int, int]] = []
+    for i, start in enumerate(starts):
+        if handle is not None and handle.cancelled():
+            raise Cancelled()
+        if len(starts) > 1:
+            report_step(handle, "Cutting into chunks", i, len(starts), detail)
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        enc = tokenizer(text[start:end], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        offsets += [(start + s, start + e) for s, e in enc["offset_mapping"] if e > s]
+    return offsets
+
+
+def chunk_document(doc, tokenizer, settings: ChunkSettings, handle=None) -> list[Chunk]:
     """One document's chunks: windows of ``settings.size`` tokens moving on by ``size - overlap``.
 
     Token offsets come from the (fast) tokenizer; a chunk's text is the document's text from its first
-    token's start to its last token's end, so whitespace between chunks is not in any chunk.
+    token's start to its last token's end, so whitespace between chunks is not in any chunk. A long text
+    is tokenized in pieces (``report_step(handle, "Cutting into chunks", …)``, Stop between pieces).
     """
     settings.validate()
     text = doc.text
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    offsets = [(s, e) for s, e in enc["offset_mapping"] if e > s]
+    offsets = token_offsets(text, tokenizer, handle, getattr(doc, "title", ""))
     if not offsets:
         return []
     step = settings.size - settings.overlap
@@ -102,7 +133,7 @@ def chunk_documents(documents: Sequence, tokenizer, settings: ChunkSettings, han
         if handle is not None and handle.cancelled():
             raise Cancelled()
         report_step(handle, "Cutting into chunks", i, len(documents), doc.title)
-        out += chunk_document(doc, tokenizer, settings)
+        out += chunk_document(doc, tokenizer, settings, handle)
     if documents and not out:
         raise InputError("The documents hold no text to cut into chunks.")
     return out
