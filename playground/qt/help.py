@@ -40,8 +40,8 @@ def tour_pages() -> list[tuple[str, str]]:
         ("The tabs follow a project's lifecycle", "Choose a model (the bar at the top, Ctrl+M), engineer prompts "
          "(<b>Prompt</b>, <b>Generate</b>), understand decoding (<b>Sampling</b>) and the model's insides "
          "(<b>Inside</b>), adapt it by training (<b>Fine-tune</b>) and to what people prefer (<b>Align</b>), "
-         "measure it (<b>Evaluate</b>), and see what comes after training: precision, forgetting and scaling "
-         "laws (<b>Lifecycle</b>)."),
+         "measure it (<b>Evaluate</b>), see what comes after training: precision, forgetting and scaling "
+         "laws (<b>Lifecycle</b>), and build with it: answers grounded in your own documents (<b>Build</b>)."),
         ("Guided labs", "<b>Labs</b> (View menu, Ctrl+L) open beside the tabs: a lab's steps tick by themselves "
          "as you do them, <i>Show me</i> points at the control a step means, and a lab can be saved as a "
          "Jupyter notebook that reproduces it."),
