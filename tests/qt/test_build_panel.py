@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from tests.qt.shown import shown
 
@@ -125,7 +125,7 @@ def test_an_empty_or_stop_word_question_is_said_in_plain_words(qtbot, app_contex
     assert page.search is None and page.xray.chart.empty.empty
 
 
-def test_with_and_without_stream_score_and_attribute(qtbot, context_with_tiny_llama):
+def test_with_and_without_stream_score_and_attribute(qtbot, context_with_tiny_llama, tiny_adapter):
     from playground.core.base.units import format_score
     from playground.core.retrieval import leave_one_out, score_answer
     from playground.qt.build.attribution_view import NOT_ATTENTION
@@ -166,6 +166,35 @@ def test_with_and_without_stream_score_and_attribute(qtbot, context_with_tiny_ll
     assert [e.chunk_id for e in page.attribution.effects] == [e.chunk_id for e in effects]
     assert [b.get_width() for b in page.attribution.ax.patches] == pytest.approx([e.drop for e in effects], abs=1e-3)
     assert not page.attribution.empty.empty and page.attribution.verdict.text()
+
+    # The Adapter switch: the answers stay, each marked out of date (issue 28).
+    ctx.set_adapter(tiny_adapter, on=True)
+    assert cols["with"].answer == answer and "out of date" in cols["with"].header.plain_text()
+    assert "out of date" in page.attribution.header.plain_text()
+
+
+def test_answer_accuracy_with_and_without_is_the_core_report(qtbot, context_with_tiny_llama):
+    from playground.core.retrieval import answer_accuracy
+
+    ctx = context_with_tiny_llama
+    panel, page = open_panel(qtbot, ctx)
+    page.kb.questions = page.kb.questions[:6]  # a few questions keep it quick
+    page.xray.k_slider.setValue(1)  # the tiny Llama reads 256 tokens at most
+    page.max_tokens.setValue(2)
+    page.views.setCurrentWidget(page.quality)
+    box = page.quality.answers_check
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))  # on its tick box
+    assert box.isChecked()
+    with qtbot.waitSignal(page.sig_evaluated, timeout=120_000) as evaluated:
+        qtbot.mouseClick(page.quality.run_button, Qt.MouseButton.LeftButton)
+    report = answer_accuracy(ctx.session.current, page.index, page.kb.questions, 1, method="hybrid",
+                             settings=page.generation.value)
+    table = page.quality.table
+    cells = {table.item(r, 0).text(): table.item(r, table.columnCount() - 1).text() for r in range(table.rowCount())}
+    assert cells["Answers without retrieval"] == f"{100 * report.mean('without'):.0f} %"
+    assert cells["Answers with hybrid, k=1"] == f"{100 * report.mean('with'):.0f} %"
+    assert evaluated.args[0]["accuracy"] == {"with": report.mean("with"), "without": report.mean("without")}
+    assert "greedy, 2 new tokens at most" in page.quality.header.plain_text()
 
 
 def test_retrieval_quality_table_is_the_core_report(qtbot, app_context):

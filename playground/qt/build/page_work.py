@@ -154,10 +154,12 @@ class AnswerWork:
         from playground.core.retrieval import answer_accuracy, evaluate_retrieval
 
         index, questions, k, method = self.index, list(self.kb.questions), self.xray.k, self.xray.method
+        settings = self.generation.value  # the answers' settings, as the header says
 
         def work(h):
             report = evaluate_retrieval(index, questions, handle=h)
-            accuracy = answer_accuracy(loaded, index, questions, k, h, method) if with_answers else None
+            accuracy = (answer_accuracy(loaded, index, questions, k, h, method, settings=settings)
+                        if with_answers else None)
             return report, accuracy
 
         def done(result) -> None:
