@@ -50,7 +50,7 @@ FORMATS: dict[str, PrecisionFormat] = {f.name: f for f in (
 )}
 DEFAULT_FORMATS = ("fp32", "bf16", "fp16", "int8", "int4")
 BUNDLED_NOTE = ("The bundled file is Q4_1 (4-bit codes with a scale and minimum per block of 32, the "
-                "embedding Q8_0, 98 MB), expanded to FP32 to run in PyTorch: its 'FP32' holds 4-bit "
+                "embedding Q8_0, 93.8 MiB), expanded to FP32 to run in PyTorch: its 'FP32' holds 4-bit "
                 "values, and re-quantizing it to 4 bits stacks a second rounding.")
 TIED_NOTE = ("INT formats quantize the weights of the linear layers only (INT8: one scale per row; INT4 / "
              "INT2: a scale and a shift per group of up to 128 columns); the tied embedding / LM head stays "

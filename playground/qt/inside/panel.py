@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.base.units import format_bytes
 from playground.qt.inside import lessons, saving
 from playground.qt.inside.common import ViewPage
 from playground.qt.inside.controls import AnalysisControls, memory_status
@@ -277,7 +278,7 @@ class InsidePanel(Panel):
         self._cancel_side_task()
         self.task = self.slot.start("attention", work, on_progress=self._on_progress, on_done=self._on_result,
                                     on_finished=self._on_finished)
-        self._analysis_settings = f"memory limit {limit // 2**20:,} MiB, {policy} past it"
+        self._analysis_settings = f"memory limit {format_bytes(limit)}, {policy} past it"
         self.analyse_button.setEnabled(False)
         self.stop_button.setEnabled(True)
 

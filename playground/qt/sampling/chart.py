@@ -75,7 +75,11 @@ class DistributionChart(FigureCanvasQTAgg):
 
     def __init__(self, n_bars: int = 30, parent=None) -> None:
         self.n_bars = n_bars
-        fig = _ChartFigure(figsize=(9, 4.2), dpi=100, facecolor="white")
+        from playground.qt.design import apply_chart_style, current_colours
+
+        apply_chart_style()  # the app's chart style, in the theme on show
+        self._background = current_colours().figure
+        fig = _ChartFigure(figsize=(9, 4.2), dpi=100, facecolor=self._background)
         super().__init__(fig)
         self.setParent(parent)
         # As tall as the room left (its 4.2-inch preferred height would make the tab scroll at 1200x800),
@@ -94,7 +98,7 @@ class DistributionChart(FigureCanvasQTAgg):
                                          edgecolors="none", animated=True)
         ax.add_collection(self.plain_bars)
         ax.add_collection(self.final_bars)
-        # White veils over the labels of cut tokens grey them out without redrawing the text.
+        # Veils of the background colour over the labels of cut tokens grey them out without redrawing the text.
         # They reach from the figure's bottom edge to the axes (see _fit_margins).
         below = blended_transform_factory(ax.transData, fig.transFigure)
         self.label_veils = PolyCollection(_rects(self._x - 0.5, 1.0, np.zeros(n_bars)), facecolors=(1, 1, 1, 0),
@@ -177,8 +181,10 @@ class DistributionChart(FigureCanvasQTAgg):
         for coll in (self.plain_bars, self.final_bars):
             coll.set_edgecolor("#111111")
             coll.set_linewidth(widths)
+        from matplotlib.colors import to_rgb
+
         veils = np.zeros((self.n_bars, 4))
-        veils[:, :3] = 1.0
+        veils[:, :3] = to_rgb(self.figure.get_facecolor())  # the veil greys a label toward the background
         veils[:n, 3] = np.where(self._cut > 0, 0.62, 0.0)
         self.label_veils.set_facecolor(veils)
         if cumulative is None:
