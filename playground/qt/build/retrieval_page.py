@@ -49,6 +49,7 @@ class Search:
     prompt: object = None
     bare: object = None
     note: str = ""
+    index: object = None  # the index searched: a result for an index no longer open is dropped
 
 
 class RetrievalPage(AnswerWork, QWidget):
@@ -204,6 +205,7 @@ class RetrievalPage(AnswerWork, QWidget):
         self.kb = kb
         self.documents = list(kb.documents)
         if new_base:
+            self.xray._cut_timer.stop()
             self.search = self.answered = None
             self.xray.set_questions(kb.questions)
             self.xray.clear()
@@ -334,13 +336,14 @@ class RetrievalPage(AnswerWork, QWidget):
         index, loaded = self.index, self.context.session.current
         method, k, threshold = self.xray.method, self.xray.k, self.xray.threshold_value
         old = self.search
+        with_scores = with_scores or old is None or old.index is not index  # another index: every score anew
 
         def work(h):
             from playground.core.retrieval import build_prompt
 
-            scores = index.all_scores(question) if with_scores or old is None else old.scores
+            scores = index.all_scores(question) if with_scores else old.scores
             hits = index.search(question, method, k, threshold)
-            found = Search(question, gold, scores, hits, method, k, threshold, note=index.k_note(k))
+            found = Search(question, gold, scores, hits, method, k, threshold, note=index.k_note(k), index=index)
             if loaded is not None:
                 found.prompt = build_prompt(question, hits, loaded)
                 found.bare = build_prompt(question, [], loaded)
@@ -352,6 +355,8 @@ class RetrievalPage(AnswerWork, QWidget):
     def _searched(self, search: Search, new_question: bool) -> None:
         from playground.qt.build.xray_chart import best_rank
 
+        if search.index is not self.index:
+            return  # searched an index since replaced (another base, other chunks): a new search follows
         self.search = search
         gold_doc = search.gold.passage_id if search.gold is not None else None
         if new_question:
