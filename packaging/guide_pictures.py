@@ -40,6 +40,10 @@ CAPTIONS = {
     "Lifecycle": f"The Lifecycle tab after one action: Calculate in its Scaling laws section with Chinchilla's "
                  f"budget ({CHINCHILLA_FLOPS} FLOPs), which puts both fits' compute-optimal model sizes on the "
                  "chart. Precision and Forgetting each start with their own Run button.",
+    "Build": "The Build tab as it opens: the bundled knowledge base (Kestrany) being read and indexed (the progress "
+             "strip at the bottom, with Stop); its documents then show with their sizes and chunks. First pick a "
+             "question in Query X-ray and press Search: every chunk's score, the chunks retrieved and the prompt "
+             "appear.",
 }
 
 NEEDS_MODEL = {"Prompt", "Generate", "Sampling", "Inside", "Fine-tune", "Align", "Evaluate"}
