@@ -19,7 +19,7 @@ METHOD_LABELS = {"dense": "Dense (meaning)", "bm25": "BM25 (keywords)", "hybrid"
 #: Reciprocal rank fusion's constant (Cormack et al. 2009): a chunk at rank r adds 1 / (RRF_K + r).
 RRF_K = 60
 #: HNSW settings: neighbours per node, build and search breadth (recall@10 >= 0.95 at 100k, see bench).
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 128, 128
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 128, 512
 
 
 @dataclass(frozen=True)
