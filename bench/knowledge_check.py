@@ -1,19 +1,25 @@
 """Does the bundled model need the bundled knowledge base? Asks each bundled question twice, greedily:
-with no context (it should fail: the island is invented) and with the gold passage pasted into the
-prompt (it should mostly succeed: the answer is there to copy). Prints both accuracies.
+with no context (it should fail: the island is invented) and with the gold passage (its whole document)
+in the prompt (it should mostly succeed: the answer is there to copy). Prints both accuracies.
 
-The model is loaded as the app loads it (``load_model(ModelSource.parse("bundled"))``), the prompt is
-wrapped in its chat template (``format_prompt``, the app's default USE_CHAT_TEMPLATE) and the answer is
-written by the app's generation code (``generate_text``, greedy). The prompt wording here is this
-script's own: it shows that the answers are reachable from their passage, not what the Build tab's
-retrieval prompt scores.
+The model is loaded as the app loads it (``load_model(ModelSource.parse("bundled"))``); the prompt is the
+Build tab's own (``playground.core.retrieval.build_prompt``: its instruction, the passage numbered [1], the
+question, in the model's chat template), with the gold document as the one passage, or no passage for the
+answer without retrieval; the answer is written by the app's generation code (``generate_text``, greedy).
+``--prompt plain`` asks with a shorter instruction of this script's own instead (the document, then the
+question), to see how much of a miss is the model and how much the wording of the app's instruction.
 
 A reply counts as right when it contains the gold answer after the same light normalisation on both
 sides (lower case, punctuation and "the"/"a" dropped, thousands separators removed, number words up to
 twenty read as digits); "exact" also prints how many replies are the gold answer and nothing else.
 
+``--presets`` instead runs each failure-mode preset of ``presets.json`` through the retrieval core (index,
+search, prompt, answer) with the preset's settings, then with its ``fix`` applied (or, for a preset without
+one, the tab's defaults: 128/32 tokens, hybrid, k = 4), and prints whether the chunk holding the answer was
+retrieved and whether the answer is right.
+
 Run: python bench/knowledge_check.py [--limit N] [--only q01,q02] [--part 1/2] [--threads 1]
-     [--max-new-tokens 40] [--show]
+     [--max-new-tokens 40] [--show] [--prompt app|plain] [--presets]
 """
 
 from __future__ import annotations
@@ -31,9 +37,8 @@ BASE = ROOT / "resources" / "knowledge" / "kestrany"
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
 
-WITHOUT = "Answer the question in a few words.\n\nQuestion: {question}"
-WITH = ("Answer the question in a few words, using only the document below.\n\n"
-        "Document:\n{passage}\n\nQuestion: {question}")
+PLAIN = "Answer the question in a few words, using only the document below.\n\nDocument:\n{passage}\n\nQuestion: {question}"
+DEFAULTS = {"chunk_size": 128, "overlap": 32, "method": "hybrid", "k": 4}  # the Build tab's starting values
 
 
 def normalise(text: str) -> str:
@@ -65,6 +70,9 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=40)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--show", action="store_true", help="print every reply")
+    ap.add_argument("--prompt", choices=("app", "plain"), default="app",
+                    help="app: the Build tab's build_prompt; plain: one short instruction, the document, the question")
+    ap.add_argument("--presets", action="store_true", help="run the failure-mode presets through the retrieval core")
     args = ap.parse_args()
     os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
     sys.path.insert(0, str(ROOT / "bench"))
@@ -87,16 +95,24 @@ def main() -> None:
     settings = GenerationSettings.make(max_new_tokens=args.max_new_tokens, do_sample=False, top_n=0)
     print(f"model: {loaded.info.name} on {loaded.info.device} ({loaded.info.dtype}), greedy, "
           f"{args.max_new_tokens} new tokens, chat template {'on' if USE_CHAT_TEMPLATE else 'off'}; "
-          f"{len(questions)} questions from {BASE.relative_to(ROOT)}")
+          f"{len(questions)} questions from {BASE.relative_to(ROOT)}; prompt: {args.prompt}")
+    if args.presets:
+        run_presets(loaded, settings, questions, args.show)
+        return
+    from playground.core.retrieval import build_prompt
+
     totals = {"without": [0, 0], "with passage": [0, 0]}
     start = time.perf_counter()
     for q in questions:
-        passage = docs[q["passage_id"]]
+        passage = Passage(q["passage_id"], docs[q["passage_id"]])
         line = []
-        for label, template in (("without", WITHOUT), ("with passage", WITH)):
-            prompt = format_prompt(loaded, template.format(question=q["question"], passage=passage),
-                                   USE_CHAT_TEMPLATE)
-            reply = generate_text(loaded, prompt, settings).strip()
+        for label, hits in (("without", []), ("with passage", [passage])):
+            if args.prompt == "plain" and hits:
+                text = format_prompt(loaded, PLAIN.format(passage=passage.text, question=q["question"]),
+                                     USE_CHAT_TEMPLATE)
+            else:  # the plain prompt without a passage is the app's prompt without retrieval
+                text = build_prompt(q["question"], hits, loaded, use_chat_template=USE_CHAT_TEMPLATE).text
+            reply = generate_text(loaded, text, settings).strip()
             exact, contains = judge(reply, q["answer"])
             totals[label][0] += exact
             totals[label][1] += contains
@@ -107,6 +123,48 @@ def main() -> None:
     for label, (exact, contains) in totals.items():
         print(f"{label:13s}: {contains}/{n} right ({100 * contains / n:.0f}%), exact match {exact}/{n}")
     print(f"time: {time.perf_counter() - start:.0f} s")
+
+
+class Passage:
+    """The gold document as one retrieved passage (what build_prompt reads of a chunk: id and text)."""
+
+    def __init__(self, id: str, text: str) -> None:
+        self.id, self.text = id, text
+
+
+def run_presets(loaded, settings, questions, show: bool) -> None:
+    """Each preset with its own settings and with the defaults: passage retrieved? answer right?"""
+    import tempfile
+
+    from playground.core.decoding.generation import generate_text
+    from playground.core.retrieval import ChunkSettings, RagIndex, build_prompt, load_bundled
+
+    base = load_bundled("kestrany")
+    by_id = {q["id"]: q for q in questions}
+    presets = json.loads((BASE / "presets.json").read_text(encoding="utf-8"))
+    indexes: dict = {}
+    folder = Path(tempfile.mkdtemp(prefix="kestrany-index-"))
+    for p in presets:
+        q = by_id.get(p.get("question_id"), {"question": p.get("question"), "answer": None, "passage_id": None})
+        preset_settings = {**DEFAULTS, **p["settings"]}
+        other = ("fixed", {**preset_settings, **p["fix"]}) if p.get("fix") else ("defaults", DEFAULTS)
+        for label, s in (("preset", preset_settings), other):
+            key = (s["chunk_size"], s["overlap"])
+            if key not in indexes:
+                indexes[key] = RagIndex.open_or_build(folder / f"{key[0]}-{key[1]}", base.documents,
+                                                      ChunkSettings(*key), None)
+            hits = indexes[key].search(q["question"], method=s["method"], k=s["k"])
+            prompt = build_prompt(q["question"], hits, loaded)
+            reply = generate_text(loaded, prompt.text, settings).strip()
+            held = q["answer"] is not None and any(
+                h.chunk.doc_id == q["passage_id"] and normalise(q["answer"]) in normalise(h.chunk.text) for h in hits)
+            right = judge(reply, q["answer"])[1] if q["answer"] else None
+            print(f"{p['key']:17s} {label:8s} size {key[0]:3d}/{key[1]:2d} {s['method']:6s} k={s['k']:2d} "
+                  f"prompt {prompt.n_tokens:5d} tokens | answer chunk retrieved: "
+                  f"{'-' if q['answer'] is None else 'yes' if held else 'NO '} | "
+                  f"answer {'-' if right is None else 'RIGHT' if right else 'wrong'}: {reply[:90]!r}", flush=True)
+        if show:
+            print(f"    {p['sentence']}")
 
 
 if __name__ == "__main__":

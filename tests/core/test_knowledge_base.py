@@ -62,9 +62,12 @@ def test_the_passages_spread_over_the_base(questions):
 def test_presets_name_existing_questions_and_known_settings(documents, questions):
     presets = json.loads((BASE / "presets.json").read_text(encoding="utf-8"))
     by_id = {q["id"]: q for q in questions}
-    assert len(presets) >= 6 and len({p["name"] for p in presets}) == len(presets)
+    assert len(presets) >= 6 and len({p["name"] for p in presets}) == len({p["key"] for p in presets}) == len(presets)
     for p in presets:
-        assert set(p) in ({"name", "sentence", "question_id", "settings"}, {"name", "sentence", "question", "settings"})
+        assert set(p) - {"fix"} in ({"key", "name", "sentence", "question_id", "settings"},
+                                    {"key", "name", "sentence", "question", "settings"})
+        assert set(p.get("fix", {})) <= SETTING_KEYS and p.get("fix", {}) != p["settings"], p["name"]
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", p["key"]), p["key"]
         assert p["sentence"].strip() and set(p["settings"]) <= SETTING_KEYS, p["name"]
         if "question_id" in p:
             assert p["question_id"] in by_id, p["name"]
