@@ -148,22 +148,23 @@ class TaskRunner(QObject):
             result = await loop.run_in_executor(self._executor, work)
         except Cancelled:
             task.outcome = "cancelled"
-            task.sig_cancelled.emit()
+            _emit_if_alive(task, task.sig_cancelled)
         except BaseException as exc:  # every failure becomes a message, never a crash
             task.outcome = "failed"
             task.error = describe_exception(exc)
-            task.sig_failed.emit(*task.error)
+            _emit_if_alive(task, task.sig_failed, *task.error)
         else:
             if task.handle.cancelled():
                 task.outcome = "cancelled"
-                task.sig_cancelled.emit()
+                _emit_if_alive(task, task.sig_cancelled)
             else:
                 task.outcome = "done"
-                task.sig_done.emit(result)
+                _emit_if_alive(task, task.sig_done, result)
         finally:
-            task.sig_finished.emit()
+            # The app may have quit while the work ran on: its Qt objects are gone, nobody listens.
+            _emit_if_alive(task, task.sig_finished)
             self._tasks.discard(task)
-            self.sig_active_changed.emit(len(self.active))
+            _emit_if_alive(self, self.sig_active_changed, len(self.active))
 
     def cancel_all(self) -> None:
         for task in list(self._tasks):
@@ -191,6 +192,14 @@ class TaskRunner(QObject):
         return not any(t.name.startswith(THREAD_PREFIX) and t.is_alive() for t in threading.enumerate())
 
 
+def _emit_if_alive(owner: QObject, signal, *args) -> None:
+    """Emit unless ``owner``'s Qt object was deleted (the window closed while the work ran on)."""
+    from shiboken6 import isValid
+
+    if isValid(owner):
+        signal.emit(*args)
+
+
 def _emit_live(task: Task, signal, *args) -> None:
     if not task.finished or signal is task.sig_item:
-        signal.emit(*args)
+        _emit_if_alive(task, signal, *args)

@@ -80,3 +80,30 @@ def test_failed_model_load_keeps_current_model(qtbot, context_with_tiny_llama, t
     assert "does not exist" in blocker.args[0]
     assert ctx.session.current is before
     assert errors and errors[0][0] == "The model could not be loaded"
+
+
+def test_work_ending_after_its_task_object_is_gone_raises_nothing(qtbot, app_context):
+    """The app quits while work runs on: when it ends, the deleted Qt objects are not emitted on."""
+    import asyncio
+
+    import shiboken6
+
+    from playground.qt.runner import ensure_loop
+
+    errors = []
+    loop = ensure_loop()
+    old_handler = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    release = threading.Event()
+    runner = app_context.runner
+    try:
+        task = runner.submit("slow", lambda h: release.wait(5) and 1)
+        qtbot.waitUntil(lambda: bool(runner.active), timeout=5000)
+        shiboken6.delete(task)  # what closing the window does to a task still running
+        release.set()
+        qtbot.waitUntil(lambda: not runner._tasks, timeout=5000)
+        qtbot.wait(50)  # let the finishing coroutine's last callbacks run
+    finally:
+        loop.set_exception_handler(old_handler)
+    assert not [e for e in errors if isinstance(e.get("exception"), RuntimeError)], errors
+    assert isinstance(loop, asyncio.AbstractEventLoop)
