@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QSlider,
     QSplitter,
     QTableWidget,
@@ -27,6 +26,7 @@ from playground.qt.build.documents_view import CHUNK_COLOURS
 from playground.qt.build.xray_chart import METHOD_NAMES, METHODS, XRayChart, best_rank, ordinal
 from playground.qt.design import set_type
 from playground.qt.widgets.make import button, hbox, note_label
+from playground.qt.widgets.token_meter import TokenMeter, colour_of
 
 MAX_K = 50  # the 'too many chunks' failure mode asks for 40
 
@@ -109,10 +109,9 @@ class XRayView(QWidget):
         self.prompt_view = QTextBrowser()
         self.prompt_view.setPlaceholderText("The prompt exactly as the model reads it appears here after a search, "
                                             "the retrieved text highlighted.")
-        self.context_bar = QProgressBar()
-        self.context_bar.setRange(0, 1000)
-        self.context_bar.setTextVisible(False)
-        self.context_bar.setMaximumHeight(12)
+        self.context_bar = TokenMeter()
+        self.context_bar.setToolTip("The context window: the question and instructions, the retrieved passages "
+                                    "and the room kept for the answer must all fit. More chunks, less room.")
         self.context_label = note_label("", "The prompt's tokens (in the answering model's tokenizer) against its "
                                         "context window, and how many of them the retrieved text adds.")
         set_type(self.context_label, "caption")
@@ -265,17 +264,19 @@ class XRayView(QWidget):
             self.prompt_view.setTextCursor(cursor)
             self.prompt_view.ensureCursorVisible()
         window = max(1, prompt.context_window)
-        self.context_bar.setValue(int(min(1.0, prompt.n_tokens / window) * 1000))
+        self.context_bar.set_parts({"question": prompt.n_tokens - prompt.context_tokens,
+                                    "retrieved passages": prompt.context_tokens}, window)
         over = " It does not fit: the model cannot read it all." if prompt.n_tokens > window else ""
+        key = f"<span style='color:{colour_of('retrieved passages').name()}'>■</span>"
         self.context_label.setText(f"{prompt.n_tokens:,} of {window:,} tokens of the context window "
-                                   f"({100 * prompt.n_tokens / window:.1f} %); the retrieved passages take "
+                                   f"({100 * prompt.n_tokens / window:.1f} %); {key} the retrieved passages take "
                                    f"{prompt.context_tokens:,} of them ({100 * prompt.context_tokens / window:.1f} %)."
                                    + over)
 
     def show_no_prompt(self, reason: str) -> None:
         self.prompt_view.clear()
         self.prompt_view.setPlaceholderText(reason)
-        self.context_bar.setValue(0)
+        self.context_bar.set_parts({}, 1)
         self.context_label.setText("")
 
     def clear(self) -> None:

@@ -28,7 +28,7 @@ from playground.qt.prompt.choosing import FREE, ChoosingMixin
 from playground.qt.prompt.compare_view import CompareView
 from playground.qt.prompt.history_view import HistoryView
 from playground.qt.prompt.runs import PromptRunsMixin, describe_shots
-from playground.qt.prompt.token_meter import TokenMeter
+from playground.qt.widgets.token_meter import TokenMeter
 from playground.qt.widgets.make import button, flexible_height, form, hbox, note_label, splitter, vbox
 
 LESSON = (
@@ -396,7 +396,7 @@ pay.</p>"""
         window, answer = loaded.info.context_window, self.draft.value.generation.max_new_tokens
         self.meter.set_counts(*parts, answer if not loaded.is_encoder_decoder else 0, window)
         total = sum(parts)
-        from playground.qt.prompt.token_meter import COLOURS
+        from playground.qt.widgets.token_meter import COLOURS
 
         key = lambda name: f"<span style='color:{COLOURS[name].name()}'>■</span> {name}"  # noqa: E731
         split = ("edited by hand" if self.edited else

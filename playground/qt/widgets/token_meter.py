@@ -1,4 +1,5 @@
-"""A bar that shows the context window filling: instruction, examples, dialogue, room for the answer."""
+"""A bar that shows the context window filling, part by part: the Prompt tab's instruction, examples,
+dialogue and room for the answer; the Build tab's question, retrieved passages and answer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ COLOURS = {
     "examples": QColor("#fc8d62"),
     "dialogue": QColor("#66c2a5"),
     "answer": QColor("#e5c494"),
+    "retrieved passages": QColor("#fc8d62"),
+    "question": QColor("#8da0cb"),
 }
+_MORE = [QColor(c) for c in ("#a6d854", "#ffd92f", "#b3b3b3")]
+
+
+def colour_of(name: str) -> QColor:
+    """The colour of a part, the same in the bar and in the legend beside it."""
+    return COLOURS.get(name) or _MORE[sum(map(ord, name)) % len(_MORE)]
 
 
 class TokenMeter(QWidget):
@@ -27,7 +36,12 @@ class TokenMeter(QWidget):
                         "dialogue) and of the answer must fit. Examples teach the task but take room.")
 
     def set_counts(self, instruction: int, examples: int, dialogue: int, answer: int, window: int) -> None:
-        self.parts = {"instruction": instruction, "examples": examples, "dialogue": dialogue, "answer": answer}
+        self.set_parts({"instruction": instruction, "examples": examples, "dialogue": dialogue, "answer": answer},
+                       window)
+
+    def set_parts(self, parts: dict[str, int], window: int) -> None:
+        """Any named parts, in order, against a context window of ``window`` tokens."""
+        self.parts = dict(parts)
         self.window = max(1, window)
         self.update()
 
@@ -46,7 +60,7 @@ class TokenMeter(QWidget):
         x = r.left()
         for key, n in self.parts.items():
             w = r.width() * n / total
-            p.setBrush(COLOURS[key])
+            p.setBrush(colour_of(key))
             p.drawRect(QRectF(x, r.top(), w, r.height()))
             x += w
         # The window's end, when the prompt overflows it.
