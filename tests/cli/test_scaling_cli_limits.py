@@ -49,13 +49,13 @@ def test_non_finite_run_budgets_get_plain_messages(capsys, value, words, bad_inp
     assert words in err and "Something went wrong" not in err
 
 
-def test_the_run_reports_each_size_and_names_the_winner_at_the_end(capsys):
+def test_the_run_reports_each_size_and_names_no_winner_from_one_size(capsys):
     from playground.core.lifecycle import mini_scaling as M
 
     budget = 6.0 * M.SIZES[0].params * M.MIN_STEPS * M.SEQ_LEN * M.BATCH * 1.01
     assert main(["scaling", "run", "--flops", f"{budget:.6g}", "--sizes", "30k"]) == 0
     captured = capsys.readouterr()
     err = captured.err
-    assert err.index("Estimated time") < err.index("Training the 30k model (1 of 1")
-    assert "30k (1 of 1): step 5 of 10" in err and "30k (1 of 1): step 10 of 10" in err
-    assert "winner: 30k" in captured.out
+    assert err.index("Estimated time") < err.index("Training the 30k model (size 1 of 1)")
+    assert "(size 1 of 1) · 5 of 10" in err and "(size 1 of 1) · 10 of 10" in err
+    assert "no winner: one size has nothing to win against" in captured.out

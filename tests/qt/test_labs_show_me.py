@@ -75,7 +75,12 @@ def test_every_control_a_bundled_lab_names_is_revealed_by_its_tab_and_outlined(q
             dock.step_list.setCurrentRow(i)
             shown = click_show_me(qtbot, window, dock)
             where = f"{lab.id} step {i + 1} ({step.tab}: {step.control})"
-            assert shown is not None and shown is panel.reveal(step.control), where
+            if shown is getattr(panel, "nav_message", None) and "one moment" in shown.text():
+                # Show me went to the data step, still reading the data: a person waits and clicks again
+                qtbot.waitUntil(lambda: not panel.data_page.problem(), timeout=60000)
+                shown = click_show_me(qtbot, window, dock)
+            revealed = panel.reveal(step.control)
+            assert shown is not None and shown is revealed, f"{where}: {getattr(revealed, 'text', str)()}"
             assert window.current_panel() is panel and shown.isVisible(), where
             assert not shown.visibleRegion().isEmpty(), where  # scrolled into view, not under another page
             assert dock.highlight.isVisible() and dock.highlight.geometry() == outline_of(window, shown), where
