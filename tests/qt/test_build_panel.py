@@ -38,7 +38,7 @@ def search_for(qtbot, page, question_id: str):
 
 def test_the_bundled_base_opens_with_sizes_and_marked_chunks(qtbot, app_context):
     from playground.core.base.units import format_bytes
-    from playground.core.retrieval import ChunkSettings, chunk_documents, load_bundled
+    from playground.core.retrieval import ChunkSettings, ChunkSettings, chunk_documents, load_bundled
     from playground.qt.build.documents_view import chunk_spans
 
     panel, page = open_panel(qtbot, app_context)
@@ -267,7 +267,7 @@ def test_stop_while_embedding_a_big_file_keeps_the_open_base(qtbot, app_context,
 
 
 def test_a_failure_mode_preset_sets_chunking_question_and_k_then_searches(qtbot, app_context, tmp_path):
-    from playground.core.retrieval import PRESETS, Preset
+    from playground.core.retrieval import PRESETS, ChunkSettings, Preset
 
     panel, page = open_panel(qtbot, app_context)
     # The core's presets fill the menu, each with its sentence.
@@ -306,6 +306,15 @@ def test_a_failure_mode_preset_sets_chunking_question_and_k_then_searches(qtbot,
     assert page.xray.k == 3 and asked.args[0]["k"] == 3 and asked.args[0]["method"] == "dense"
     assert page.xray.question_text() == "Who built the mill?" == asked.args[0]["question"]
     assert page.xray.hits_table.rowCount() == 3
+    # The next preset starts from the default chunking, not from the last preset's 8 tokens.
+    later = Preset("later", "Keyword match", "BM25 finds the rare word.", question="When was the quay lengthened?",
+                   method="bm25", k=1)
+    page.box.set_presets([*PRESETS, chosen, later], page.apply_preset)
+    page.box.presets_button.setEnabled(True)
+    action = next(a for a in page.box.presets_menu.actions() if a.text() == later.name)
+    with qtbot.waitSignal(page.sig_asked, timeout=INDEX_TIMEOUT):
+        action.trigger()
+    assert page.index.settings == ChunkSettings() and page.box.size_spin.value() == ChunkSettings().size
 
 
 @pytest.mark.bundled

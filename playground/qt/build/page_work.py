@@ -203,7 +203,8 @@ class AnswerWork:
             self.xray.pick_question(preset.question_text(self.kb), gold)
         self.views.setCurrentWidget(self.xray)
         self.sig_preset.emit({"name": preset.key})
-        settings = preset.chunk_settings(self.draft.value)
+        # from the default chunking, not the last preset's: each preset shows what its sentence says
+        settings = preset.chunk_settings()
         self.search = None
         if self.index is None or settings != self.index.settings:
             self._rechunk_timer.stop()
