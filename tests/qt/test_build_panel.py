@@ -332,3 +332,15 @@ def test_the_bundled_model_answers_with_retrieval(qtbot, app_context, bundled_mo
     assert cols["with"].answer.strip() and cols["without"].answer.strip()
     assert "SmolLM2" in cols["with"].header.plain_text()
     assert compared.args[0]["with"] is not None and "ROUGE-L" in cols["with"].scores.text()
+
+
+def test_a_bundled_question_typed_out_is_known_by_its_gold_passage(qtbot, app_context):
+    """A newcomer types a bundled question instead of picking it: its gold passage is still shown."""
+    panel, page = open_panel(qtbot, app_context)
+    page.views.setCurrentWidget(page.xray)
+    question = page.kb.questions[0]
+    qtbot.keyClicks(page.xray.question_box.lineEdit(), "  " + question.question.upper() + " ")
+    with qtbot.waitSignal(page.sig_asked, timeout=60_000):
+        qtbot.mouseClick(page.xray.search_button, Qt.MouseButton.LeftButton)
+    assert page.xray.chosen_question() is question
+    assert question.passage_id in page.xray.where_label.text()

@@ -181,6 +181,11 @@ class XRayView(QWidget):
             return q
         if self.reworded is not None and self.reworded[0] == self.question_text():
             return self.reworded[1]
+        typed = " ".join(self.question_text().lower().split())
+        for j in range(self.question_box.count()):  # a bundled question typed out rather than picked
+            q = self.question_box.itemData(j)
+            if q is not None and " ".join(q.question.lower().split()) == typed:
+                return q
         return None
 
     @property
