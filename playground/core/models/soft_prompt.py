@@ -74,9 +74,8 @@ def make_soft_prompt_model(base_model, prompt):
             return get_len is not None and int(get_len()) == 0
 
         def forward(self, input_ids=None, attention_mask=None, cache=None, inputs_embeds=None,
-                    position_ids=None, past_key_values=None, **kwargs):
-            # transformers 5 passes the KV cache as ``cache``; older callers say past_key_values.
-            cache = cache if cache is not None else past_key_values
+                    position_ids=None, **kwargs):
+            # The KV cache comes as ``cache`` (transformers 5; ``past_key_values`` is deprecated there).
             if not self._first_call(cache):
                 if attention_mask is not None:
                     ones = torch.ones(attention_mask.shape[0], self.num_virtual_tokens, dtype=attention_mask.dtype,
