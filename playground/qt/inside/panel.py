@@ -23,6 +23,7 @@ from playground.qt.inside.heatmap_view import HeatmapView
 from playground.qt.inside.lens_view import LogitLensView
 from playground.qt.inside.lines_view import LinesView
 from playground.qt.inside.selection import SelectionBar
+from playground.qt.inside.side_tasks import SideTasksMixin
 from playground.qt.inside.token_view import TokenView
 from playground.qt.panel import Panel
 from playground.qt.shortcuts import run_shortcut
@@ -43,7 +44,7 @@ class RoomTabs(QTabWidget):
         return False
 
 
-class InsidePanel(Panel):
+class InsidePanel(SideTasksMixin, Panel):
     title = "Inside"
     guide = "See how text becomes tokens and vectors, and which tokens each token attends to, layer by layer."
     help = lessons.GUIDE
@@ -363,60 +364,6 @@ class InsidePanel(Panel):
             self.lines.show_attention(self.result.matrix(name, layer, head), amap.query_labels, amap.key_labels, title,
                                       **spans)
         self.sig_view_updated.emit(view)
-
-    # the logit lens and the embeddings (side tasks) ------------------------------------------
-    def _cancel_side_task(self) -> None:
-        self.lens_slot.stop()
-        self.embed_slot.stop()
-
-    def run_lens(self, start: int, count: int) -> None:
-        result, loaded = self.result, self.result_model  # the lens reads the model that made the result
-        if result is None or loaded is None:
-            return
-        from playground.core.attention import lens_for
-
-        length = len(result.target_ids) or len(result.tokens)
-        positions = list(range(max(0, min(start, length - 1)), min(length, start + count)))
-        self._cancel_side_task()
-        self.lens_stale = False
-        self.lens.status.setText("Reading every layer through the LM head…")
-        self.lens_slot.start(
-            "logit lens", lambda h: lens_for(loaded, result, positions=positions, handle=h),
-            on_progress=self._on_progress, on_done=self._on_lens,
-            on_failed=lambda m, h: (self.lens.clear(f"{m} {h}".strip()), self.sig_lens_finished.emit(None)),
-            on_finished=self._on_side_finished)
-
-    def _on_side_finished(self, task) -> None:
-        if task.outcome == "cancelled":
-            self._lens_stopped()
-        if not self.busy:
-            self.status_label.setText(self._status)
-
-    def _on_lens(self, lens_result) -> None:
-        self.lens.show_result(lens_result)
-        self.sig_lens_finished.emit(lens_result)
-
-    def _lens_stopped(self) -> None:
-        self.lens_stale = True
-        self.lens.status.setText("Stopped.")
-        self.sig_lens_finished.emit(None)
-
-    def compare_words(self, text: str, leading_space: bool) -> None:
-        loaded = self.context.ready_model(self.message_label.setText)
-        if loaded is None:
-            return
-        from playground.core.attention import compare_embeddings, parse_words
-
-        words = parse_words(text)
-        self.message_label.setText("")
-        self.embed_slot.start(
-            "embeddings", lambda h: compare_embeddings(loaded, words, leading_space),
-            on_done=lambda r: (self.embeddings.show_result(r),
-                               self.embeddings.header.show_for(loaded, settings="input embeddings of words looked up "
-                                                               + ("with a space before" if leading_space else "as typed")),
-                               self.sig_embeddings_finished.emit(r)),
-            on_failed=lambda m, h: (self.message_label.setText(f"{m} {h}".strip()),
-                                    self.sig_embeddings_finished.emit(None)))
 
     # the session handout and saving ----------------------------------------------------------
     def session_snapshot(self) -> list[tuple[str, str]]:
