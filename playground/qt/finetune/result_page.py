@@ -6,22 +6,21 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFileDialog,
-    QHeaderView,
-    QSizePolicy,
-    QTableWidget,
-    QTableWidgetItem,
-    QTextBrowser,
-)
+from PySide6.QtWidgets import QFileDialog, QSizePolicy, QTableWidgetItem, QTextBrowser
 
-from playground.core.base.units import format_score
 from playground.core.finetune.methods import METHOD_FACTS
 from playground.core.finetune.memory_measure import describe_run_memory
-from playground.core.finetune.report import score_delta
 from playground.qt.finetune.charts import LossChart
 from playground.qt.finetune.page import WizardPage
+from playground.qt.finetune.result_tables import (  # noqa: F401 (CELL_CHARS, METRICS, clip re-exported)
+    CELL_CHARS,
+    METRICS,
+    clip,
+    fill_samples,
+    fill_scores,
+    samples_table,
+    scores_table,
+)
 from playground.qt.task_slot import TaskSlot
 from playground.qt.widgets.make import button, check, group, hbox, vbox
 from playground.qt.widgets.result_header import ResultHeader
@@ -36,18 +35,6 @@ LESSON = (
     "<i>Use in playground</i> puts the fine-tuned model in every tab; the <b>Adapter</b> switch in the "
     "model bar flips between it and the base model, so you can compare both on any prompt."
 )
-#: A sample cell shows this many characters (a few lines); the whole text is in its tooltip.
-CELL_CHARS = 180
-METRICS = (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"), ("rougeLsum", "ROUGE-Lsum"),
-           ("bleu", "BLEU"))
-
-
-def clip(text: str, chars: int = CELL_CHARS) -> str:
-    """The start of ``text``, cut at a word, with an ellipsis when it goes on."""
-    text = " ".join(text.split())
-    if len(text) <= chars:
-        return text
-    return text[:chars].rsplit(" ", 1)[0] + " …"
 
 
 def plain_headings(markdown: str) -> str:
@@ -84,27 +71,8 @@ class ResultPage(WizardPage):
         self._explained: set[tuple[int, str]] = set()  # the empty cells whose reason is shown
 
         self.summary_label = self.note("")
-        self.scores = QTableWidget(3, len(METRICS))
-        self.scores.setVerticalHeaderLabels(["Before", "After", "Change"])
-        self.scores.setHorizontalHeaderLabels([m[1] for m in METRICS])
-        self.scores.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.scores.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.scores.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.scores.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
-        self.scores.setToolTip("Scores on the held-out test dialogues, ROUGE and BLEU on one scale (0–100, as in "
-                               "every tab), greedy decoding with the training template. The brackets hold 95% "
-                               "bootstrap intervals; the change is computed from the values shown.")
-        self.samples = QTableWidget(0, 3)
-        self.samples.setHorizontalHeaderLabels(["Reference", "Before fine-tuning", "After fine-tuning"])
-        self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.samples.setWordWrap(True)
-        self.samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.samples.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.samples.setMinimumHeight(120)
-        # it takes the room left and asks for none (its rows' height would make the step scroll at 1200x800)
-        self.samples.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        self.samples.setToolTip("Summaries of test dialogues the model never trained on; the reference was "
-                                "written by a person.")
+        self.scores = scores_table()
+        self.samples = samples_table()
         self.chart = LossChart()
         self.report_view = QTextBrowser()
         self.report_view.setMinimumHeight(160)
@@ -214,26 +182,11 @@ class ResultPage(WizardPage):
                 header.mark_stale(f"the model bar now shows {loaded.info.name}, not this run's base model")
 
     def _fill_scores(self, rouge: dict) -> None:
-        before, after = rouge.get("before") or {}, rouge.get("after") or {}
-        for col, (key, _) in enumerate(METRICS):
-            for row, scores in enumerate((before, after)):
-                value = scores.get(key)
-                text = format_score(value, key)
-                ci = (scores.get("intervals") or {}).get(key)
-                if value is not None and ci and key != "bleu":
-                    text += f"  [{format_score(ci[0], key)}–{format_score(ci[1], key)}]"
-                self.scores.setItem(row, col, QTableWidgetItem(text))
-            self.scores.setItem(2, col, QTableWidgetItem(score_delta(before, after, key)))
+        fill_scores(self.scores, rouge)
 
     def _fill_samples(self, samples: list) -> None:
-        self.samples.setRowCount(len(samples))
         self._explained = set()
-        for i, s in enumerate(samples):
-            for j, key in enumerate(("reference", "before", "after")):
-                text = s.get(key, "") or ""
-                item = QTableWidgetItem(clip(text) or "(empty)")
-                item.setToolTip(text)
-                self.samples.setItem(i, j, item)
+        fill_samples(self.samples, samples)
         self._say_why_empty()
 
     def _empty_cells(self) -> list[tuple[int, str]]:
