@@ -15,10 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.base.errors import InputError, describe_exception
-from playground.core.base.provenance import Provenance
 from playground.core.evaluation.run import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
 from playground.qt.evaluate.data import DataMixin
 from playground.qt.evaluate.exports import ExportsMixin
+from playground.qt.evaluate.generation import GenerationMixin
+from playground.qt.evaluate.provenance import FileProvenance, system_provenance  # noqa: F401 (re-exported)
 from playground.qt.evaluate.results import ResultsView
 from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
@@ -41,7 +42,7 @@ LESSON = (
 )
 
 
-class EvaluatePanel(DataMixin, ExportsMixin, Panel):
+class EvaluatePanel(DataMixin, ExportsMixin, GenerationMixin, Panel):
     title = "Evaluate"
     guide = "Score the model's summaries against references with ROUGE and BLEU, and see what they miss."
     help = """<h2>Evaluate: ROUGE and BLEU</h2>
@@ -189,52 +190,6 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
                                   "from, settings, scores, chart and every example.", self._ask_export_html)
         for b in (self.csv_button, self.html_button):
             b.setEnabled(False)
-
-    def _build_generation_box(self) -> QGroupBox:
-        from playground.core.evaluation.evaluate_settings import GREEDY_NOTE
-        from playground.qt.binding import form_row, widget_for
-        from playground.qt.widgets.generation_form import GenerationForm
-
-        # Max new tokens is GenerationSettings' own row; Evaluate stays greedy (said on the row and below it).
-        box = GenerationForm(self.draft, "", tokens_path="max_new_tokens", sampling=False,
-                             title="Generation and scoring")
-        self.max_tokens = box.max_tokens
-        self.max_tokens.setMaximumWidth(110)
-        self.max_tokens.setToolTip(f"{self.max_tokens.toolTip()} {GREEDY_NOTE}")
-        template_label, self.template_combo = form_row(self.draft, "template")
-        self.chat_check = widget_for(self.draft, "use_chat_template")
-        tokenizer_label, self.tokenizer_combo = form_row(self.draft, "tokenizer")
-        self.stemmer_check = widget_for(self.draft, "use_stemmer")
-        from PySide6.QtWidgets import QComboBox
-
-        for combo in (self.template_combo, self.tokenizer_combo):  # long item texts: elided, not a wide column
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
-        self._prompt_from = ""
-        self._show_template(self.draft.value.template)  # a run's own template, kept from the last start
-        self.draft.connect_path("template", self._template_changed)
-        self._template_changed()
-        for label, widget in ((None, note_label(f"<small>{GREEDY_NOTE}</small>")),
-                              (template_label, self.template_combo), (None, self.chat_check),
-                              (tokenizer_label, self.tokenizer_combo), (None, self.stemmer_check)):
-            row = box.grid.rowCount()
-            if label is None:
-                box.grid.addWidget(widget, row, 0, 1, 3)
-            else:
-                box.grid.addWidget(label, row, 0)
-                box.grid.addWidget(widget, row, 1, 1, 2)
-        return box
-
-    def _template_changed(self) -> None:
-        self.chat_check.setEnabled(bool(self.draft.value.template))
-
-    def _show_template(self, template: str) -> None:
-        """Choose ``template``, offering it in the list first when it is a run's own (not a bundled one)."""
-        i = self.template_combo.findData(template)
-        if i < 0:
-            self.template_combo.addItem(f"The run's own template: {template[:30]}", template)
-            i = self.template_combo.count() - 1
-        self.template_combo.setCurrentIndex(i)
 
     def _fit_left(self) -> None:
         scroll = self._left_scroll
@@ -416,44 +371,3 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
     def _on_score_finished(self) -> None:
         self._set_running(False)
         self.sig_evaluation_finished.emit(self.reports)
-
-
-class FileProvenance(Provenance):
-    """Outputs read from a file: no model ran, so no adapter and no precision to name."""
-
-    @property
-    def model_text(self) -> str:
-        return f"{self.model} (read, no model ran)"
-
-    def as_dict(self) -> dict:
-        return {**super().as_dict(), "adapter": ""}
-
-
-def system_provenance(loaded, specs, value, dataset: str, n: int) -> dict:
-    """label -> Provenance of each system's outputs: the base model (adapter off) for zero- and
-    k-shot, base + run for an adapter, the file for predictions; with the prompt and settings."""
-    from playground.core.evaluation.run import run_name
-
-    template = value.template or "summarization prompt"
-    chat = "chat form" if value.template and value.use_chat_template else "plain text"
-    prompt = f"template {template}, {chat}" if value.template else template
-    settings = f"greedy, {value.max_new_tokens} new tokens at most"
-    extra = f"{dataset}, {n} examples"
-    name = loaded.info.name if loaded is not None else ""
-    dtype = loaded.info.dtype if loaded is not None else ""
-    out = {}
-    for spec in specs:
-        label = spec.display()
-        shots = f", {spec.shots} shots" if spec.kind == K_SHOT else ", 0 shots"
-        if spec.kind == FILE:
-            from pathlib import Path
-
-            out[label] = FileProvenance(model=f"predictions file {Path(spec.predictions_path).name}",
-                                        prompt=f"column {spec.predictions_column}", extra=extra)
-        elif spec.kind == ADAPTER:
-            out[label] = Provenance(model=name, adapter=run_name(spec.adapter_dir), precision=dtype,
-                                    prompt=prompt + shots, settings=settings, extra=extra)
-        else:
-            out[label] = Provenance(model=name, precision=dtype, prompt=prompt + shots, settings=settings,
-                                    extra=extra)
-    return out
