@@ -23,3 +23,24 @@ def wizard(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
     yield panel
     panel.train_page.stop()
     qtbot.waitUntil(lambda: not panel.train_page.busy, timeout=TRAIN_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def every_tab_window(qapp, tmp_path_factory):
+    """One main window with every tab built and the bundled model's facts in its bar, no model loaded,
+    for a whole module (building the tabs is the slow part)."""
+    from playground.core.base.settings import Settings
+    from playground.qt.context import AppContext
+    from playground.qt.layout_audit import show_bundled_facts
+    from playground.qt.main_window import MainWindow
+
+    context = AppContext(settings=Settings(tmp_path_factory.mktemp("window") / "settings.json"))
+    w = MainWindow(context)
+    w.show()
+    w.build_tabs()
+    show_bundled_facts(w.model_bar)
+    yield w
+    w.set_presenting(False)
+    w.close()
+    w.deleteLater()
+    context.runner.shutdown(wait=True)

@@ -20,3 +20,18 @@ def main_window(qtbot, ctx):
     window.build_tabs()
     window.show()
     return window
+
+
+def in_tab_room(qtbot, panel, width: int = 1200, height: int = 693):
+    """``panel`` in a scroll area the way the main window holds a tab, in the room a 1200x800 window
+    leaves it; returns the scroll area, shown (keep it: it owns the panel now)."""
+    from PySide6.QtWidgets import QScrollArea
+
+    scroll = QScrollArea()
+    qtbot.addWidget(scroll)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(panel)
+    scroll.resize(width, height)
+    scroll.show()
+    return scroll

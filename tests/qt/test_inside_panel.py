@@ -6,7 +6,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 
 from playground.qt.inside import InsidePanel
-from tests.qt.shown import shown
+from tests.qt.shown import in_tab_room, shown
 
 TEXT = "The animal didn't cross the street because it was too tired."
 
@@ -296,20 +296,13 @@ def test_charts_start_with_a_sentence_and_results_name_their_model(qtbot, app_co
 def test_the_attention_map_and_its_labels_fit_1200_by_800(qtbot, context_with_tiny_llama):
     """Issue 28: in the 1200x800 window, with a map on show, the tab does not scroll (the x labels were cut
     below the fold) and the map's token labels and axis names lie inside the figure."""
-    from PySide6.QtWidgets import QScrollArea
 
     from playground.qt.layout_audit import page_findings
 
     panel = make_panel(qtbot, context_with_tiny_llama)
     analyse(qtbot, panel)
     show_view(qtbot, panel, "attention")
-    scroll = QScrollArea()  # as the window holds a tab, in the room 1200x800 leaves it
-    qtbot.addWidget(scroll)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    scroll.setWidget(panel)
-    scroll.resize(1200, 693)
-    scroll.show()
+    scroll = in_tab_room(qtbot, panel)  # as the window holds a tab, in the room 1200x800 leaves it
     qtbot.waitUntil(lambda: panel.heatmap.canvas.isVisible())
     found = page_findings(panel)
     canvas = panel.heatmap.canvas

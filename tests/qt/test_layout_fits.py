@@ -32,23 +32,9 @@ KNOWN: dict[tuple[int, int, str, str], str] = {}
 
 
 @pytest.fixture(scope="module")
-def window(qapp, tmp_path_factory):
-    from playground.core.base.settings import Settings
-    from playground.qt.context import AppContext
-    from playground.qt.layout_audit import show_bundled_facts
-    from playground.qt.main_window import MainWindow
-
-    context = AppContext(settings=Settings(tmp_path_factory.mktemp("layout") / "settings.json"))
-    w = MainWindow(context)
-    w.show()
-    w.build_tabs()
-    show_bundled_facts(w.model_bar)
-    w.arranged = None
-    yield w
-    w.set_presenting(False)
-    w.close()
-    w.deleteLater()
-    context.runner.shutdown(wait=True)
+def window(every_tab_window):
+    every_tab_window.arranged = None  # the size and mode it was last arranged for
+    return every_tab_window
 
 
 def _case_id(case) -> str:

@@ -8,6 +8,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt, QUrl
 
 from playground.qt.sampling.panel import SamplingPanel
+from tests.qt.shown import in_tab_room
 
 
 @pytest.fixture
@@ -371,7 +372,6 @@ def test_the_explanation_is_at_the_top_and_the_columns_fit_1200_by_800(qtbot, co
 def test_with_tokens_chosen_the_tab_fits_1200_by_800(qtbot, context_with_tiny_llama):
     """Issue 28: with the chart, the chosen tokens and five runs on show, nothing scrolls or is cut in the
     room the 1200x800 window gives a tab (a scroll area as the window's, 1200x693)."""
-    from PySide6.QtWidgets import QScrollArea
 
     from playground.qt.layout_audit import page_findings
 
@@ -381,13 +381,7 @@ def test_with_tokens_chosen_the_tab_fits_1200_by_800(qtbot, context_with_tiny_ll
     qtbot.waitUntil(lambda: not panel.busy and len(panel.steps) == 4, timeout=20000)
     with qtbot.waitSignal(panel.sig_rollouts_finished, timeout=20000):
         panel.run_five()
-    scroll = QScrollArea()
-    qtbot.addWidget(scroll)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    scroll.setWidget(panel)
-    scroll.resize(1200, 693)
-    scroll.show()
+    scroll = in_tab_room(qtbot, panel)  # as the window holds a tab, in the room 1200x800 leaves it
     qtbot.waitUntil(lambda: panel.chart.isVisible())
     found = page_findings(panel)
     scroll.takeWidget()  # the panel stays qtbot's to close

@@ -12,28 +12,9 @@ from playground.core.base.settings_schema import WindowSection
 from playground.qt import design
 
 
-@pytest.fixture(scope="module")
-def shared_window(qapp, tmp_path_factory):
-    """One window with every tab for the module (building the tabs is the slow part)."""
-    from playground.core.base.settings import Settings
-    from playground.qt.context import AppContext
-    from playground.qt.layout_audit import show_bundled_facts
-    from playground.qt.main_window import MainWindow
-
-    context = AppContext(settings=Settings(tmp_path_factory.mktemp("window") / "settings.json"))
-    w = MainWindow(context)
-    w.build_tabs()
-    w.show()
-    show_bundled_facts(w.model_bar)
-    yield w
-    w.close()
-    w.deleteLater()
-    context.runner.shutdown(wait=True)
-
-
 @pytest.fixture
-def window(shared_window):
-    w = shared_window
+def window(every_tab_window):
+    w = every_tab_window
     w.toggle_labs(False)
     w.resize(1200, 800)
     QApplication.processEvents()
