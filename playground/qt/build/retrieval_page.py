@@ -177,12 +177,18 @@ class RetrievalPage(AnswerWork, QWidget):
         digest = hashlib.sha1("\n".join(sorted(paths)).encode()).hexdigest()[:8]
         self._open(lambda h: KnowledgeBase(f"{name}-{digest}", load_files(paths, h), []), f"Reading {name}")
 
-    def _open(self, read, what: str) -> None:
+    def _valid_settings(self):
+        """The form's chunk settings, or None after saying in plain words why they cannot be used."""
         settings = self.draft.value
         try:
             settings.validate()
+            return settings
         except Exception as exc:
-            self._say(exc)
+            return self._say(exc)  # None
+
+    def _open(self, read, what: str) -> None:
+        settings = self._valid_settings()
+        if settings is None:
             return
 
         def work(h):
@@ -286,11 +292,8 @@ class RetrievalPage(AnswerWork, QWidget):
     # --- chunks ----------------------------------------------------------------------------------------
     def rechunk(self) -> None:
         """Cut the documents again with the form's setting (fast, shown at once); the index says it is out of date."""
-        settings = self.draft.value
-        try:
-            settings.validate()
-        except Exception as exc:
-            self._say(exc)
+        settings = self._valid_settings()
+        if settings is None:
             return
         if not self.documents or self.encoder is None:
             return
