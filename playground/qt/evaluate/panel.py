@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -142,9 +143,19 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
 
         split.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         split.setMinimumHeight(420)
+        # Sections: summaries scored by ROUGE and BLEU (this page), then the others (add_section).
+        summaries = QWidget()
+        inner = QVBoxLayout(summaries)
+        inner.addWidget(self.lesson(LESSON))  # the section's explanation: one place, at the top
+        inner.addWidget(split, 1)
+        self.summaries = summaries
+        self.sections = QTabWidget()
+        self.sections.setDocumentMode(True)
+        self.sections.addTab(summaries, "Summaries (ROUGE, BLEU)")
+        self.pages: list[QWidget] = []
         outer = QVBoxLayout(self)
-        outer.addWidget(self.lesson(LESSON))  # the tab's explanation: one place, at the top
-        outer.addWidget(split, 1)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.sections)
 
         run_shortcut(self, self.run)
         self._show_systems(self.draft.value.systems)
@@ -241,9 +252,15 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
             return
 
     # run ----------------------------------------------------------------------------------------
+    def add_section(self, page: QWidget, title: str) -> None:
+        """Another section after the summaries: a page with a ``slot`` (its TaskSlot) and, where it
+        follows the model, ``on_model_changed(loaded)``. Busy, Stop and model changes reach it from here."""
+        self.pages.append(page)
+        self.sections.addTab(page, title)
+
     @property
     def busy(self) -> bool:
-        return self.slot.busy or self.score_slot.busy
+        return self.slot.busy or self.score_slot.busy or any(p.slot.busy for p in self.pages)
 
     def run(self) -> None:
         if self.busy:
@@ -358,12 +375,17 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
     def stop(self) -> None:
         """Esc or the strip's Stop: end the run; the examples finished are still scored."""
         self.slot.stop()
+        for page in self.pages:
+            page.slot.stop()
 
     def on_model_changed(self, loaded) -> None:
         """Scores made with another base model stay readable, marked as out of date. (The model bar's
         adapter switch changes nothing here: every system names the model it runs.)"""
         if self._run_base is not None and self.context.session.base is not self._run_base:
             self.results_view.header.mark_stale("the model changed since; evaluate again to compare")
+        for page in self.pages:
+            if hasattr(page, "on_model_changed"):
+                page.on_model_changed(loaded)
 
     def _adapter_changed(self, adapted) -> None:
         self._offer_attached(adapted)

@@ -31,11 +31,18 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
         self.precision = PrecisionPage(context)
         self.forgetting = ForgettingPage(context)
         self.scaling = ScalingPage(context)
-        self.sections.addTab(self.precision, "Precision")
-        self.sections.addTab(self.forgetting, "Forgetting")
-        self.sections.addTab(self.scaling, "Scaling laws")
+        self.pages: list[QWidget] = []
+        self.add_section(self.precision, "Precision")
+        self.add_section(self.forgetting, "Forgetting")
+        self.add_section(self.scaling, "Scaling laws")
         layout = QVBoxLayout(self)
         layout.addWidget(self.sections)
+
+    def add_section(self, page: QWidget, title: str) -> None:
+        """One section: a page with a ``slot`` (its TaskSlot) and, where it follows the model,
+        ``on_model_changed(loaded)``. Busy, Stop and model changes reach every section from here."""
+        self.pages.append(page)
+        self.sections.addTab(page, title)
 
     def check_forgetting(self, run_dir: str) -> None:
         self.sections.setCurrentWidget(self.forgetting)
@@ -43,12 +50,13 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
 
     @property
     def busy(self) -> bool:
-        return any(p.slot.busy for p in (self.precision, self.forgetting, self.scaling))
+        return any(p.slot.busy for p in self.pages)
 
     def stop(self) -> None:
-        for page in (self.precision, self.forgetting, self.scaling):
+        for page in self.pages:
             page.slot.stop()
 
     def on_model_changed(self, loaded) -> None:
-        self.precision.on_model_changed(loaded)
-        self.forgetting.on_model_changed(loaded)
+        for page in self.pages:
+            if hasattr(page, "on_model_changed"):
+                page.on_model_changed(loaded)
