@@ -12,16 +12,23 @@ def collect_experiments(panels, kinds=None) -> tuple[list[dict], list[str]]:
     one not done yet."""
     from playground.core.labs.notebook import EXPERIMENTS
 
-    by_kind = {p.notebook_kind: p for p in panels if p.notebook_kind}
+    # A tab's sections (``panel.pages``) may each give an experiment of their own (a page's own
+    # ``notebook_kind`` and ``notebook_state()``), named after the tab that holds them.
+    by_kind = {}
+    for p in panels:
+        for source in (p, *getattr(p, "pages", ())):
+            kind = getattr(source, "notebook_kind", "")
+            if kind:
+                by_kind[kind] = (source, p.title)
     found, missing = [], []
     for kind in kinds or list(EXPERIMENTS):
-        panel = by_kind.get(kind)
-        if panel is None:
+        if kind not in by_kind:
             missing.append(f"{kind}: no tab in this build exports it.")
             continue
-        exp = panel.notebook_state()
+        source, title = by_kind[kind]
+        exp = source.notebook_state()
         if exp is None:
-            missing.append(f"{kind.replace('_', ' ')}: nothing to export yet (run it in the {panel.title} tab).")
+            missing.append(f"{kind.replace('_', ' ')}: nothing to export yet (run it in the {title} tab).")
         else:
             found.append(exp)
     return found, missing
