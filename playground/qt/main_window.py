@@ -63,6 +63,10 @@ class MainWindow(LabsWindowMixin, ViewWindowMixin, QMainWindow):
         for label in (self.device_label, self.memory_label):
             design.set_type(label, "caption")
         self.memory_label.setToolTip("Memory used by the app (resident set), and the model's weights.")
+        # Room for the widest figure it will show, so the status bar does not re-lay out (and squeeze
+        # it for a moment) each time the figure gets a digit longer.
+        widest = "memory: 999.99 MiB · weights 999.99 MiB"
+        self.memory_label.setMinimumWidth(self.memory_label.fontMetrics().horizontalAdvance(widest))
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().addPermanentWidget(self.memory_label)
         self._memory_timer = QTimer(self)

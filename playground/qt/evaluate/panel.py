@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QScrollArea,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +23,7 @@ from playground.qt.evaluate.provenance import FileProvenance, system_provenance 
 from playground.qt.evaluate.results import ResultsView
 from playground.qt.evaluate.systems import SystemRow
 from playground.qt.panel import Panel
+from playground.qt.sections import SectionsMixin
 from playground.qt.shortcuts import run_shortcut
 from playground.qt.task_slot import TaskSlot
 from playground.qt.widgets.make import button, group, note_label, splitter
@@ -43,7 +43,7 @@ LESSON = (
 )
 
 
-class EvaluatePanel(DataMixin, ExportsMixin, GenerationMixin, Panel):
+class EvaluatePanel(DataMixin, ExportsMixin, GenerationMixin, SectionsMixin, Panel):
     title = "Evaluate"
     guide = "Score the model's summaries against references with ROUGE and BLEU, and see what they miss."
     help = """<h2>Evaluate: ROUGE and BLEU</h2>
@@ -60,7 +60,8 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
             return {"systems": list(reports), "rouge": {label: {k: float(r.rouge[k]) for k in ("rouge1", "rouge2", "rougeL")}
                                                         for label, r in reports.items()}}
 
-        return {"evaluation": (self.sig_evaluation_finished, finished)}
+        events = {"evaluation": (self.sig_evaluation_finished, finished)}
+        return {**events, **self.pages_lab_events()}
 
     def notebook_state(self) -> dict | None:
         results = list(self.results_view.results)
@@ -73,7 +74,10 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
                 "provenance": provenance.as_dict() if provenance is not None else {}}
 
     def reveal(self, control: str) -> QWidget | None:
-        return {"run_button": self.run_button}.get(control)
+        if control == "run_button":
+            self.sections.setCurrentWidget(self.summaries)
+            return self.run_button
+        return self.reveal_in_pages(control)
 
     sig_evaluation_finished = Signal(object)
     """dict label -> ScoreReport once a run is scored (also after Stop); {} when nothing finished"""
@@ -149,10 +153,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         inner.addWidget(self.lesson(LESSON))  # the section's explanation: one place, at the top
         inner.addWidget(split, 1)
         self.summaries = summaries
-        self.sections = QTabWidget()
-        self.sections.setDocumentMode(True)
-        self.sections.addTab(summaries, "Summaries (ROUGE, BLEU)")
-        self.pages: list[QWidget] = []
+        self.make_sections().addTab(summaries, "Summaries (ROUGE, BLEU)")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.sections)
@@ -252,15 +253,9 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
             return
 
     # run ----------------------------------------------------------------------------------------
-    def add_section(self, page: QWidget, title: str) -> None:
-        """Another section after the summaries: a page with a ``slot`` (its TaskSlot) and, where it
-        follows the model, ``on_model_changed(loaded)``. Busy, Stop and model changes reach it from here."""
-        self.pages.append(page)
-        self.sections.addTab(page, title)
-
     @property
     def busy(self) -> bool:
-        return self.slot.busy or self.score_slot.busy or any(p.slot.busy for p in self.pages)
+        return self.slot.busy or self.score_slot.busy or self.pages_busy()
 
     def run(self) -> None:
         if self.busy:
@@ -375,17 +370,14 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
     def stop(self) -> None:
         """Esc or the strip's Stop: end the run; the examples finished are still scored."""
         self.slot.stop()
-        for page in self.pages:
-            page.slot.stop()
+        self.stop_pages()
 
     def on_model_changed(self, loaded) -> None:
         """Scores made with another base model stay readable, marked as out of date. (The model bar's
         adapter switch changes nothing here: every system names the model it runs.)"""
         if self._run_base is not None and self.context.session.base is not self._run_base:
             self.results_view.header.mark_stale("the model changed since; evaluate again to compare")
-        for page in self.pages:
-            if hasattr(page, "on_model_changed"):
-                page.on_model_changed(loaded)
+        self.pages_model_changed(loaded)
 
     def _adapter_changed(self, adapted) -> None:
         self._offer_attached(adapted)

@@ -7,15 +7,16 @@ is already full. Each section has its own run, progress and Stop.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from playground.qt.lifecycle.forgetting_page import ForgettingPage
 from playground.qt.lifecycle.precision_page import PrecisionPage
 from playground.qt.lifecycle.scaling_page import ScalingPage
 from playground.qt.panel import Panel
+from playground.qt.sections import SectionsMixin
 
 
-class LifecyclePanel(Panel):
+class LifecyclePanel(SectionsMixin, Panel):
     title = "Lifecycle"
     guide = "What comes after training: precision and its cost, what fine-tuning forgot, and scaling laws."
     help = """<h2>Lifecycle: precision, forgetting, scaling laws</h2>
@@ -26,23 +27,21 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
 
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self.sections = QTabWidget()
-        self.sections.setDocumentMode(True)
+        self.make_sections()
         self.precision = PrecisionPage(context)
         self.forgetting = ForgettingPage(context)
         self.scaling = ScalingPage(context)
-        self.pages: list[QWidget] = []
         self.add_section(self.precision, "Precision")
         self.add_section(self.forgetting, "Forgetting")
         self.add_section(self.scaling, "Scaling laws")
         layout = QVBoxLayout(self)
         layout.addWidget(self.sections)
 
-    def add_section(self, page: QWidget, title: str) -> None:
-        """One section: a page with a ``slot`` (its TaskSlot) and, where it follows the model,
-        ``on_model_changed(loaded)``. Busy, Stop and model changes reach every section from here."""
-        self.pages.append(page)
-        self.sections.addTab(page, title)
+    def lab_events(self) -> dict:
+        return self.pages_lab_events()
+
+    def reveal(self, control: str) -> QWidget | None:
+        return self.reveal_in_pages(control)
 
     def check_forgetting(self, run_dir: str) -> None:
         self.sections.setCurrentWidget(self.forgetting)
@@ -50,13 +49,10 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
 
     @property
     def busy(self) -> bool:
-        return any(p.slot.busy for p in self.pages)
+        return self.pages_busy()
 
     def stop(self) -> None:
-        for page in self.pages:
-            page.slot.stop()
+        self.stop_pages()
 
     def on_model_changed(self, loaded) -> None:
-        for page in self.pages:
-            if hasattr(page, "on_model_changed"):
-                page.on_model_changed(loaded)
+        self.pages_model_changed(loaded)
