@@ -13,10 +13,10 @@ A reply counts as right when it contains the gold answer after the same light no
 sides (lower case, punctuation and "the"/"a" dropped, thousands separators removed, number words up to
 twenty read as digits); "exact" also prints how many replies are the gold answer and nothing else.
 
-``--presets`` instead runs each failure-mode preset of ``presets.json`` through the retrieval core (index,
-search, prompt, answer) with the preset's settings, then with its ``fix`` applied (or, for a preset without
-one, the tab's defaults: 128/32 tokens, hybrid, k = 4), and prints whether the chunk holding the answer was
-retrieved and whether the answer is right.
+``--presets`` instead runs each failure-mode preset of the Build tab (``core.retrieval.PRESETS``) through
+the retrieval core (index, search, prompt, answer) with the preset's settings, then with the tab's defaults
+(128/32 tokens, hybrid, k = 4), and prints whether the chunk holding the answer was retrieved and whether the
+answer is right.
 
 Run: python bench/knowledge_check.py [--limit N] [--only q01,q02] [--part 1/2] [--threads 1]
      [--max-new-tokens 40] [--show] [--prompt app|plain] [--presets]
@@ -133,38 +133,36 @@ class Passage:
 
 
 def run_presets(loaded, settings, questions, show: bool) -> None:
-    """Each preset with its own settings and with the defaults: passage retrieved? answer right?"""
-    import tempfile
-
+    """Each failure preset of the Build tab (``core.retrieval.PRESETS``) with its own settings and with the
+    defaults: passage retrieved? answer right?"""
     from playground.core.decoding.generation import generate_text
-    from playground.core.retrieval import ChunkSettings, RagIndex, build_prompt, load_bundled
+    from playground.core.retrieval import PRESETS, ChunkSettings, RagIndex, build_prompt, load_bundled
 
     base = load_bundled("kestrany")
     by_id = {q["id"]: q for q in questions}
-    presets = json.loads((BASE / "presets.json").read_text(encoding="utf-8"))
     indexes: dict = {}
-    folder = Path(tempfile.mkdtemp(prefix="kestrany-index-"))
-    for p in presets:
-        q = by_id.get(p.get("question_id"), {"question": p.get("question"), "answer": None, "passage_id": None})
-        preset_settings = {**DEFAULTS, **p["settings"]}
-        other = ("fixed", {**preset_settings, **p["fix"]}) if p.get("fix") else ("defaults", DEFAULTS)
-        for label, s in (("preset", preset_settings), other):
+    for p in PRESETS:
+        q = by_id.get(p.question_id, {"answer": None, "passage_id": None})
+        own = {"chunk_size": p.chunk_size or DEFAULTS["chunk_size"],
+               "overlap": DEFAULTS["overlap"] if p.overlap is None else p.overlap,
+               "method": p.method or DEFAULTS["method"], "k": p.k or DEFAULTS["k"]}
+        for label, s in (("preset", own), ("defaults", DEFAULTS)):
             key = (s["chunk_size"], s["overlap"])
             if key not in indexes:
-                indexes[key] = RagIndex.open_or_build(folder / f"{key[0]}-{key[1]}", base.documents,
-                                                      ChunkSettings(*key), None)
-            hits = indexes[key].search(q["question"], method=s["method"], k=s["k"])
-            prompt = build_prompt(q["question"], hits, loaded)
+                indexes[key] = RagIndex.open_or_build(None, base.documents, ChunkSettings(*key))
+            question = p.question_text(base)
+            hits = indexes[key].search(question, method=s["method"], k=s["k"])
+            prompt = build_prompt(question, hits, loaded)
             reply = generate_text(loaded, prompt.text, settings).strip()
             held = q["answer"] is not None and any(
                 h.chunk.doc_id == q["passage_id"] and normalise(q["answer"]) in normalise(h.chunk.text) for h in hits)
             right = judge(reply, q["answer"])[1] if q["answer"] else None
-            print(f"{p['key']:17s} {label:8s} size {key[0]:3d}/{key[1]:2d} {s['method']:6s} k={s['k']:2d} "
+            print(f"{p.key:17s} {label:8s} size {key[0]:3d}/{key[1]:2d} {s['method']:6s} k={s['k']:2d} "
                   f"prompt {prompt.n_tokens:5d} tokens | answer chunk retrieved: "
                   f"{'-' if q['answer'] is None else 'yes' if held else 'NO '} | "
                   f"answer {'-' if right is None else 'RIGHT' if right else 'wrong'}: {reply[:90]!r}", flush=True)
         if show:
-            print(f"    {p['sentence']}")
+            print(f"    {p.sentence}")
 
 
 if __name__ == "__main__":
