@@ -21,7 +21,8 @@ def lab_text(check="prompt_zero_shot_run", tab="Prompt"):
 def test_the_shipped_labs_load_and_every_step_names_a_real_check():
     labs, problems = load_labs()
     assert problems == []
-    assert [lab.id for lab in labs] == ["prompt-engineering", "fine-tuning", "human-feedback", "grounding"]
+    assert [lab.id for lab in labs] == ["prompt-engineering", "fine-tuning", "human-feedback", "grounding",
+                                           "smaller"]
     for lab in labs:
         assert len(lab.steps) >= 5
         for step in lab.steps:

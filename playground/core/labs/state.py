@@ -46,6 +46,11 @@ class LabState:
     """the Build tab's retrieval, one list per rag.* event (keyed by the name after 'rag.'), each entry that
     event's payload: {"indexed": [...], "asked": [...], "compared": [...], "attributed": [...],
     "preset": [...], "evaluated": [...]}"""
+    precision_runs: list[dict] = field(default_factory=list)
+    """finished Precision sweeps (Lifecycle tab): {"formats": [names measured], "rows": int}"""
+    pruning_runs: list[dict] = field(default_factory=list)
+    """Pruning runs and sweeps (Lifecycle tab): {"event": "run" | "sweep" | "used", "method": str,
+    "sparsity": float 0-1, ...} (a sweep's payload has "methods": [...] and "points": int)"""
 
     def watching(self, events) -> None:
         """A tab that reports these event names is watched: an Align tab makes the Align checks answerable.
@@ -126,6 +131,14 @@ def _rag(name: str) -> Callable[[LabState, dict], bool]:
     return handler
 
 
+def _pruning(kind: str) -> Callable[[LabState, dict], bool]:
+    def handler(s: LabState, payload: dict) -> bool:
+        s.pruning_runs.append(dict(payload, event=kind))
+        return True
+
+    return handler
+
+
 EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     "prompt_run": _append("prompt_runs"),
     # payload: {"shots": int, "template": str, "scores": {...}} (a single Prompt run finished)
@@ -163,6 +176,15 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"name": the preset's key} (a failure-mode preset was applied)
     "rag.evaluated": _rag("evaluated"),
     # payload: {"recall": {method: {k: value}}, "mrr": {method: value}, "accuracy": {...} | None} (quality measured)
+    "precision.run": _append("precision_runs"),
+    # payload: {"formats": [format names measured], "rows": int} (a Precision sweep ended)
+    "pruning.run": _pruning("run"),
+    # payload: {"method": "global" | "layer" | "heads" | "layers", "sparsity": 0-1, "perplexity", "tokens_per_s",
+    # "dense_tokens_per_s", "params", "dense_params"} (a Pruning run finished)
+    "pruning.swept": _pruning("sweep"),
+    # payload: {"methods": [...], "points": int} (a Pruning sweep, quality against sparsity, ended)
+    "pruning.used": _pruning("used"),
+    # payload: {"method", "sparsity"} (the pruned model was put in every tab)
 }
 """Every lab event a tab may report, with what it does to the state (the payloads are plain data)."""
 ALIGN_EVENTS = frozenset({"preferences_labelled", "reward_model_trained", "policy_run"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,6 +36,9 @@ COLUMNS = ["format", "weights", "perplexity", "KL from FP32", "top-1 agree", "de
 
 
 class PrecisionPage(QWidget):
+    sig_swept = Signal(dict)
+    """a sweep ended: {"formats": [format names measured], "rows": int} (the labs' precision.run event)"""
+
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from playground.core.lifecycle.options import PrecisionOptions
@@ -218,6 +222,13 @@ class PrecisionPage(QWidget):
                                                     extra=self.header.provenance.extra + " · stopped early"))
         elif outcome == "done":
             self.bar.message.setText(f"Sweep finished: {len(self.rows)} format(s).")
+            self.sig_swept.emit({"formats": [r.name for r in self.rows if not r.skipped], "rows": len(self.rows)})
+
+    def lab_events(self) -> dict:
+        return {"precision.run": (self.sig_swept, dict)}
+
+    def reveal(self, control: str) -> QWidget | None:
+        return self.bar.run_button if control == "precision_run" else None
 
     def use_precision(self) -> None:
         base = self.context.session.base
