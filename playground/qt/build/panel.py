@@ -8,10 +8,11 @@ sections like Lifecycle's, so later sections (tools, agents) join it without a n
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from playground.qt.build.retrieval_page import RetrievalPage
 from playground.qt.panel import Panel
+from playground.qt.sections import SectionsMixin
 
 LESSON = ("<b>Retrieval-augmented generation gives a model documents it never read, in its prompt.</b> The "
           "documents are cut into chunks; an encoder turns each chunk into a vector; a question is turned into a "
@@ -22,7 +23,7 @@ LESSON = ("<b>Retrieval-augmented generation gives a model documents it never re
           "came from.")
 
 
-class BuildPanel(Panel):
+class BuildPanel(SectionsMixin, Panel):
     title = "Build"
     guide = "Connect the model to documents it never saw (retrieval-augmented generation), and see every step."
     help = """<h2>Build: retrieval-augmented generation (RAG)</h2>
@@ -40,13 +41,17 @@ and measures how much less likely the answer becomes: that is attribution. Atten
 
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self.sections = QTabWidget()
-        self.sections.setDocumentMode(True)
+        self.make_sections()
         self.retrieval = RetrievalPage(context)
-        self.sections.addTab(self.retrieval, "Retrieval")
+        # The Retrieval section: its explanation at its top (one place, as in every section), then the page.
+        self.retrieval_section = QWidget()
+        inner = QVBoxLayout(self.retrieval_section)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.lesson(LESSON))
+        inner.addWidget(self.retrieval, 1)
+        self.sections.addTab(self.retrieval_section, "Retrieval")
         self.message_label = self.retrieval.box.message
         layout = QVBoxLayout(self)
-        layout.addWidget(self.lesson(LESSON))  # the tab's explanation: one place, at the top (issue 28)
         layout.addWidget(self.sections, 1)
 
     # --- the panel protocol ----------------------------------------------------------------------------
@@ -55,13 +60,15 @@ and measures how much less likely the answer becomes: that is attribution. Atten
         same = lambda payload: dict(payload)  # noqa: E731 (the signals carry plain data already)
         return {"rag.indexed": (page.sig_indexed, same), "rag.asked": (page.sig_asked, same),
                 "rag.compared": (page.sig_compared, same), "rag.attributed": (page.sig_attributed, same),
-                "rag.preset": (page.sig_preset, same), "rag.evaluated": (page.sig_evaluated, same)}
+                "rag.preset": (page.sig_preset, same), "rag.evaluated": (page.sig_evaluated, same),
+                **self.pages_lab_events()}
 
     def reveal(self, control: str) -> QWidget | None:
         widget = self.retrieval.reveal(control)
         if widget is not None:
-            self.sections.setCurrentWidget(self.retrieval)
-        return widget
+            self.sections.setCurrentWidget(self.retrieval_section)
+            return widget
+        return self.reveal_in_pages(control)
 
     def notebook_state(self) -> dict | None:
         """The experiment as plain data (``core.retrieval.notebook.rag_experiment``): the documents, the chunking,
@@ -93,10 +100,12 @@ and measures how much less likely the answer becomes: that is attribution. Atten
 
     @property
     def busy(self) -> bool:
-        return self.retrieval.busy
+        return self.retrieval.busy or self.pages_busy()
 
     def stop(self) -> None:
         self.retrieval.stop()
+        self.stop_pages()
 
     def on_model_changed(self, loaded) -> None:
         self.retrieval.on_model_changed(loaded)
+        self.pages_model_changed(loaded)
