@@ -101,7 +101,9 @@ class FeedbackPage(QWidget):
     def _count(self) -> None:
         from playground.core.align.preferences import learner_labels_path
 
-        self.count.setText(f"Your labels: {len(self.labels)} pairs (kept in {learner_labels_path()})")
+        arena = sum(p.reason == "arena" for p in self.labels)  # pairs sent from the Evaluate tab's arena
+        source = f", {arena} from arena votes" if arena else ""
+        self.count.setText(f"Your labels: {len(self.labels)} pairs{source} (kept in {learner_labels_path()})")
         self.sig_labels_changed.emit(len(self.labels))
         self.sig_labels.emit(list(self.labels))
 
@@ -109,6 +111,19 @@ class FeedbackPage(QWidget):
         """Emit the current dialogue and labels (for pages wired after this one was built)."""
         self._show_bundled()
         self._count()
+
+    def reload_labels(self) -> None:
+        """Read the labels again from disk (the Evaluate tab's arena adds pairs there) and recount."""
+        from playground.core.align.preferences import learner_labels
+
+        fresh = learner_labels()
+        if fresh != self.labels:
+            self.labels = fresh
+            self._count()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.reload_labels()
 
     def sample_two(self) -> None:
         loaded = self.panel.context.ready_model(self.panel.say)
@@ -161,6 +176,7 @@ class FeedbackPage(QWidget):
         prompt, a, b, _ = self.current
         if better is not None and a.strip() != b.strip():
             chosen, rejected = (a, b) if better == "a" else (b, a)
+            self.reload_labels()  # another tab (the arena) may have added pairs since
             self.labels.append(PreferencePair(prompt, chosen, rejected, "learner"))
             save_preferences(self.labels, learner_labels_path())
         self._clear_pair()
