@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def slug(title: str) -> str:
-    return title.lower().replace(" ", "-").replace("&", "and").replace("/", "-")
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", title.lower().replace("&", "and")).strip("-")
 
 
 def settle(app, n: int = 4) -> None:
@@ -34,6 +36,8 @@ def main() -> int:
     parser.add_argument("--modes", default="plain,dock,presenter", help="plain, dock, presenter, presenter-dock, dark")
     parser.add_argument("--tabs", default="all", help="'all' for every tab in each mode, 'first' for one")
     parser.add_argument("--every-tab-plain", action="store_true", help="every tab in plain mode, first otherwise")
+    parser.add_argument("--sections", action="store_true",
+                        help="also every section of the tabs made of sections (Evaluate, Lifecycle, Build)")
     args = parser.parse_args()
     os.environ.setdefault("PLAYGROUND_HOME", tempfile.mkdtemp(prefix="window-screens-"))
 
@@ -77,6 +81,15 @@ def main() -> int:
                 window.grab().save(str(prefix.parent / f"{name}.png"))
                 print(f"{name}: window {window.width()}x{window.height()}, "
                       f"model bar {window.model_bar.height()} px high, tabs at y={window.tabs.y()}")
+                sections = getattr(panel, "sections", None) if args.sections else None
+                for j in range(1, sections.count() if sections is not None else 0):
+                    sections.setCurrentIndex(j)
+                    settle(app)
+                    part = f"{name}-{slug(sections.tabText(j))}"
+                    window.grab().save(str(prefix.parent / f"{part}.png"))
+                    print(f"{part}: section {sections.tabText(j)!r}")
+                if sections is not None:
+                    sections.setCurrentIndex(0)
             if mode.startswith("presenter"):
                 shot = window.screen().grabWindow(0)
                 shot.save(str(prefix.parent / f"{prefix.name}-{width}x{height}-{mode}-screen.png"))
