@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "playground.cli.rouge_cmd",
     "playground.cli.evaluate_cmd",
     "playground.cli.finetune_cmd",
+    "playground.cli.distill_cmd",
     "playground.cli.align_cmd",
     "playground.cli.lifecycle_cmd",
     "playground.cli.rag_cmd",

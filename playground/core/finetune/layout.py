@@ -21,11 +21,11 @@ JOB_FILE = "job.toml"
 STATE_FILE = "state.json"
 FAILED_FILE = "failed.json"
 #: What each kind of run is called, and the command that runs (and resumes) it.
-RUN_KINDS = {"finetune": "a fine-tuning run", "align": "an align run"}
+RUN_KINDS = {"finetune": "a fine-tuning run", "align": "an align run", "distill": "a distillation run"}
 
 
 def run_kind(folder: str | Path) -> str:
-    """Which command made the run in ``folder``: "finetune", "align", or "" (no readable job file).
+    """Which command made the run in ``folder``: "finetune", "align", "distill", or "" (no readable job file).
 
     Both keep their job as job.toml; the method's name tells them apart (lora, full, prompt_tuning
     against grpo, rloo, ppo, dpo, reward_model)."""
@@ -37,6 +37,8 @@ def run_kind(folder: str | Path) -> str:
         job = tomllib.loads((Path(folder) / JOB_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return ""
+    if isinstance(job.get("distill"), dict):  # a distillation job: [distill] beside the training tables
+        return "distill"
     method = job.get("method", {}) if isinstance(job.get("method"), dict) else {}
     name = method.get("name", "lora")  # the fine-tuning job's default method
     if name in METHOD_FACTS:
