@@ -178,5 +178,5 @@ def leaderboard(votes: Sequence[Vote], rounds: int = BOOTSTRAP_ROUNDS, seed: int
         notes.append(f"{len(same)} vote{'s' if len(same) != 1 else ''} of a system against itself "
                      "(one system, or two identical ones) count for position bias, not for strengths.")
     if len(useful) < 20:
-        notes.append(f"Only {len(useful)} votes: the intervals are wide; about 20 or more make a ranking.")
+        notes.append(f"Only {len(useful)} vote{'s' if len(useful) != 1 else ''}: the intervals are wide; about 20 or more make a ranking.")
     return Leaderboard(rows, len(useful), position_bias(votes), rounds, seed, len(same), notes)
