@@ -10,7 +10,13 @@ import torch
 
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle
-from playground.core.distill.events import DistillDoneEvent, DistillStepEvent, MeasuredEvent, StudentEvent
+from playground.core.distill.events import (
+    DistillDoneEvent,
+    DistillStepEvent,
+    MeasuredEvent,
+    StudentEvent,
+    ViewEvent,
+)
 from playground.core.distill.job import resume_job, run_distill
 from playground.core.distill.store import list_students, student_dir
 from playground.core.finetune.divergence import DivergedError
@@ -32,7 +38,10 @@ def test_two_students_trained_saved_and_measured(teacher_dir, data_dir, tmp_path
     from transformers import AutoModelForCausalLM
 
     job = tiny_job(teacher_dir, data_dir, tmp_path / "runs" / "one")
-    events = list(run_distill(job))
+    events = list(run_distill(job, view_context="#Person1#: Lunch?", view_every=2))
+    views = [(e.kind, e.step) for e in events if isinstance(e, ViewEvent)]
+    assert views == [("soft", 0), ("soft", 2), ("soft", 3), ("hard", 0), ("hard", 2), ("hard", 3)]
+    assert next(e for e in events if isinstance(e, ViewEvent)).view.kl_per_token
     students = [e for e in events if isinstance(e, StudentEvent)]
     assert [(s.kind, s.alpha, s.kept_layers) for s in students] == [("soft", 0.5, [0, 2]), ("hard", 1.0, [0, 2])]
     steps = [e for e in events if isinstance(e, DistillStepEvent)]

@@ -65,3 +65,15 @@ class DistillDoneEvent:
 
     def describe(self) -> str:
         return "Done. Students: " + ", ".join(f"{k} {v}" for k, v in self.students.items())
+
+
+@dataclass
+class ViewEvent:
+    """Teacher and student compared on the view's context (``distill.view.NextTokenView``)."""
+
+    kind: str
+    step: int
+    view: object
+
+    def describe(self) -> str:
+        return f"{self.kind} at step {self.step}: KL on the last token {self.view.last_kl:.4f}"

@@ -70,7 +70,8 @@ def prepare_run_dir(job: DistillJob, resume: bool, lock: RunLock) -> Path:
     return run_dir
 
 
-def run_distill(job: DistillJob, handle: TaskHandle | None = None, resume: bool = False) -> Iterator[Any]:
+def run_distill(job: DistillJob, handle: TaskHandle | None = None, resume: bool = False, *, teacher=None,
+                view_context: str = "", view_every: int = 5) -> Iterator[Any]:
     """Run a distillation job, yielding events (``distill.events`` and the fine-tuning job's own).
 
     Parameters
@@ -82,6 +83,12 @@ def run_distill(job: DistillJob, handle: TaskHandle | None = None, resume: bool 
         then a StoppedEvent, and ``resume=True`` on the same folder goes on from it.
     resume
         Continue the run in ``job.output.dir`` (see ``resume_job``).
+    teacher
+        The teacher already loaded (a LoadedModel, float32, e.g. the app's model); None loads
+        ``job.model.source``. It is only read, never changed.
+    view_context
+        When given, a ViewEvent compares teacher and student on this text as each student starts
+        and every ``view_every`` steps.
 
     Raises
     ------
@@ -92,7 +99,7 @@ def run_distill(job: DistillJob, handle: TaskHandle | None = None, resume: bool 
     handle = ensure_handle(handle)
     where: dict = {}
     try:
-        yield from _run(job, handle, resume, where)
+        yield from _run(job, handle, resume, where, teacher, (view_context, view_every))
     except Cancelled:
         trainer = where.get("trainer")
         yield trainer.stopped_event() if trainer is not None else StoppedEvent(0, "")
@@ -125,7 +132,7 @@ def _note_failure(where: dict, exc: Exception) -> None:
         pass
 
 
-def _run(job: DistillJob, handle: TaskHandle, resume: bool, where: dict) -> Iterator[Any]:
+def _run(job: DistillJob, handle: TaskHandle, resume: bool, where: dict, given, view) -> Iterator[Any]:
     from playground.core.finetune.job import make_accelerator
     from playground.core.finetune.prepare import prepare_data_events
 
@@ -138,14 +145,15 @@ def _run(job: DistillJob, handle: TaskHandle, resume: bool, where: dict) -> Iter
     where["run"] = run
     run.failed_json.unlink(missing_ok=True)
     parts = handle.ending_on_stop()  # loading and scoring have nothing to save: a Stop ends them
-    teacher_loaded = yield from _load_teacher(job, parts)
+    teacher_loaded = yield from _load_teacher(job, parts, given)
     tok = teacher_loaded.tokenizer
     yield StageEvent("data", "Reading and tokenizing the data...")
     data = yield from prepare_data_events(job.data, tok, False, job.training.seed,
                                           max(PERPLEXITY_TEXTS, job.evaluation.test_examples), parts)
     yield DataEvent({k: v.to_dict() for k, v in data.stats.items()})
     teacher = teacher_loaded.model.to(acc.device).eval()
-    teacher.requires_grad_(False)
+    if given is None:
+        teacher.requires_grad_(False)  # ours alone; a given model is only read (under no_grad)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
     cfg = job.finetune_config()
     rows = data.test_rows(job.evaluation.test_examples) if job.evaluation.test_examples else []
@@ -166,7 +174,8 @@ def _run(job: DistillJob, handle: TaskHandle, resume: bool, where: dict) -> Iter
             student = AutoModelForCausalLM.from_pretrained(str(out)).to(acc.device)
             yield StageEvent("resume", f"{kind}: the student saved in {out} is kept")
         else:
-            student = yield from _train(job, kind, alpha, acc, teacher_loaded, data, pad_id, handle, where, resume)
+            student = yield from _train(job, kind, alpha, acc, teacher_loaded, data, pad_id, handle, where, resume,
+                                        view)
         students[kind] = str(out)
         if kind not in measures:
             from playground.core.finetune.scoring import as_loaded
@@ -181,14 +190,16 @@ def _run(job: DistillJob, handle: TaskHandle, resume: bool, where: dict) -> Iter
     yield DistillDoneEvent(str(run.path), students, report, ordered)
 
 
-def _load_teacher(job: DistillJob, handle: TaskHandle):
+def _load_teacher(job: DistillJob, handle: TaskHandle, given=None):
     from playground.core.base.progress import report_step
     from playground.core.models.loading import load_model
     from playground.core.models.sources import ModelSource
 
-    yield StageEvent("model", f"Loading the teacher {job.model.source}...")
-    report_step(handle, "Loading the teacher", 0, None)
-    loaded = load_model(ModelSource.parse(job.model.source), device="cpu", dtype="float32")
+    loaded = given
+    if loaded is None:
+        yield StageEvent("model", f"Loading the teacher {job.model.source}...")
+        report_step(handle, "Loading the teacher", 0, None)
+        loaded = load_model(ModelSource.parse(job.model.source), device="cpu", dtype="float32")
     if loaded.is_encoder_decoder or loaded.info.kind != "decoder-only":
         raise InputError("Distillation here makes students of next-token (decoder-only) models.",
                          "Load a decoder-only model such as the bundled one.")
@@ -243,7 +254,26 @@ def _make(job: DistillJob, teacher_loaded):
     return student, AutoTokenizer.from_pretrained(folder), list(range(layer_count(student)))
 
 
-def _train(job, kind, alpha, acc, teacher_loaded, data, pad_id, handle, where, resume):
+def _view(kind, step, teacher_loaded, student, job, view):
+    """A ViewEvent on the view's context (None without one, or when it cannot be computed)."""
+    from playground.core.distill.events import ViewEvent
+    from playground.core.distill.view import next_token_view
+
+    context, _ = view
+    if not context:
+        return None
+    was = student.training
+    student.eval()
+    try:
+        return ViewEvent(kind, step, next_token_view(teacher_loaded.model, student, teacher_loaded.tokenizer,
+                                                     context, job.distill.temperature))
+    except InputError:
+        return None
+    finally:
+        student.train(was)
+
+
+def _train(job, kind, alpha, acc, teacher_loaded, data, pad_id, handle, where, resume, view=("", 5)):
     """Make, train and save one student (yields its events); returns the trained model."""
     import torch
 
@@ -264,6 +294,9 @@ def _train(job, kind, alpha, acc, teacher_loaded, data, pad_id, handle, where, r
         load_trained_weights(student, ckpt / "model", "full")
     yield StudentEvent(kind, alpha, job.distill.temperature, kept, parameter_count(student),
                        parameter_count(teacher), history.step)
+    first = _view(kind, history.step, teacher_loaded, student, job, view)
+    if first is not None:
+        yield first
     student.train()
     optimizer = torch.optim.AdamW(student.parameters(), lr=job.learning_rate, weight_decay=job.training.weight_decay)
     model, optimizer = acc.prepare(student, optimizer)
@@ -284,10 +317,15 @@ def _train(job, kind, alpha, acc, teacher_loaded, data, pad_id, handle, where, r
     where["trainer"] = trainer
     yield StageEvent("train", f"{kind}: training for {trainer.total_steps} steps")
     for ev in trainer.run():
-        if isinstance(ev, StepEvent):
-            history.extra.setdefault("parts", []).append([ev.step, trainer.last_kl, trainer.last_ce])
-            ev = DistillStepEvent(kind, ev, trainer.last_kl, trainer.last_ce)
-        yield ev
+        if not isinstance(ev, StepEvent):
+            yield ev
+            continue
+        history.extra.setdefault("parts", []).append([ev.step, trainer.last_kl, trainer.last_ce])
+        yield DistillStepEvent(kind, ev, trainer.last_kl, trainer.last_ce)
+        if view[1] and (ev.step % view[1] == 0 or ev.step == trainer.total_steps):
+            shown = _view(kind, ev.step, teacher_loaded, student, job, view)
+            if shown is not None:
+                yield shown
     with writing(f"the {kind} student", student_dir(sub.path.parent, kind)):
         atomic_save_dir(student_dir(sub.path.parent, kind), save_model)
     atomic_write_text(sub.path / "history.json", json.dumps(history.to_dict()))
