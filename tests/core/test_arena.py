@@ -271,3 +271,34 @@ def test_one_round_with_a_tiny_model_is_blind_and_votes(tiny_llama, tmp_path):
         typed_prompt("  ")
     with pytest.raises(InputError, match="no dialogue 999"):
         bundled_prompt(998)
+
+
+def test_lab_events_fill_the_state_and_the_arena_check():
+    from playground.core.labs.checks import run_check
+    from playground.core.labs.state import LabState
+
+    s = LabState()
+    assert not run_check("arena_votes_to_pairs", s).passed
+    s.record("arena.voted", {"votes": 12, "decisive": 9, "systems": ["x", "y"]})
+    result = run_check("arena_votes_to_pairs", s)
+    assert not result.passed and "Send votes" in result.detail
+    s.record("arena.sent", {"added": 9, "total": 11})
+    s.record("arena.agreement", {"agree": 3, "held_out": 4, "rate": 0.75})
+    assert run_check("arena_votes_to_pairs", s).passed and s.arena["agreement"] == 0.75
+
+
+def test_the_notebook_refits_the_leaderboard_as_the_app_does():
+    """The notebook's code cell, run here, gives the app's ratings (the same choix fit)."""
+    from playground.core.evaluation.arena_notebook import arena_cells
+    from playground.core.labs.notebook import EXPERIMENTS
+
+    assert EXPERIMENTS["arena"] is not None
+    votes = simulated_votes({"x": 0.6, "y": -0.2, "z": 0.0}, 40, seed=9)
+    cells = arena_cells({"alpha": ALPHA, "votes": [{"a": v.a, "b": v.b, "verdict": v.verdict} for v in votes]})
+    scope = {"results": {}}
+    exec(cells[-1][1], scope)  # noqa: S102 (the generated cell, as a learner would run it)
+    board = leaderboard(votes, rounds=5)
+    for s in board.standings:
+        assert scope["results"]["arena"]["ratings"][s.system] == pytest.approx(s.rating, abs=1e-6)
+    with pytest.raises(InputError, match="no arena votes"):
+        arena_cells({"votes": []})

@@ -317,3 +317,16 @@ def pruned_model_used(s: LabState) -> CheckResult:
     return _ok(any(r.get("event") == "used" for r in s.pruning_runs),
                "Every tab now runs the pruned model.",
                "After a pruning run, press 'Use this model', then generate in the Generate tab.")
+
+
+# lab 3, the arena (the Evaluate tab fills s.arena) ---------------------------------------------------
+ARENA_VOTES = 10
+
+
+@check
+def arena_votes_to_pairs(s: LabState) -> CheckResult:
+    votes, sent = s.arena.get("votes", 0), s.arena.get("pairs_sent", 0)
+    if votes < ARENA_VOTES:
+        return CheckResult(False, f"Vote in Evaluate \u2192 Arena: {votes} of {ARENA_VOTES} votes so far.")
+    return _ok(sent > 0, f"{votes} arena votes, {sent} of them sent to Align as preference pairs.",
+               "Press 'Send votes to Align as preference pairs' under the leaderboard.")

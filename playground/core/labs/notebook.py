@@ -320,6 +320,12 @@ def _rag_cells(p: dict) -> list[tuple[str, str]]:
     return rag_cells(p)
 
 
+def _arena_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.evaluation.arena_notebook import arena_cells
+
+    return arena_cells(p)
+
+
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "prompt_comparison": prompt_comparison_cells,
     "generation": generation_cells,
@@ -329,6 +335,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "evaluation": evaluation_cells,
     "alignment": _alignment_cells,
     "rag": _rag_cells,
+    "arena": _arena_cells,
 }
 
 

@@ -51,6 +51,9 @@ class LabState:
     pruning_runs: list[dict] = field(default_factory=list)
     """Pruning runs and sweeps (Lifecycle tab): {"event": "run" | "sweep" | "used", "method": str,
     "sparsity": float 0-1, ...} (a sweep's payload has "methods": [...] and "points": int)"""
+    arena: dict = field(default_factory=dict)
+    """the Evaluate tab's arena: {"votes": int, "decisive": int, "systems": [the two last compared],
+    "pairs_sent": int (arena pairs added to the Align labels so far), "agreement": float 0-1 | None}"""
 
     def watching(self, events) -> None:
         """A tab that reports these event names is watched: an Align tab makes the Align checks answerable.
@@ -139,6 +142,22 @@ def _pruning(kind: str) -> Callable[[LabState, dict], bool]:
     return handler
 
 
+def _arena_voted(s: LabState, payload: dict) -> bool:
+    s.arena.update(votes=int(payload.get("votes", 0)), decisive=int(payload.get("decisive", 0)),
+                   systems=list(payload.get("systems", [])))
+    return True
+
+
+def _arena_sent(s: LabState, payload: dict) -> bool:
+    s.arena["pairs_sent"] = s.arena.get("pairs_sent", 0) + int(payload.get("added", 0))
+    return True
+
+
+def _arena_agreement(s: LabState, payload: dict) -> bool:
+    s.arena["agreement"] = payload.get("rate")
+    return True
+
+
 EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     "prompt_run": _append("prompt_runs"),
     # payload: {"shots": int, "template": str, "scores": {...}} (a single Prompt run finished)
@@ -185,6 +204,12 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"methods": [...], "points": int} (a Pruning sweep, quality against sparsity, ended)
     "pruning.used": _pruning("used"),
     # payload: {"method", "sparsity"} (the pruned model was put in every tab)
+    "arena.voted": _arena_voted,
+    # payload: {"votes": all votes kept, "decisive": votes for A or B, "systems": [the two names]} (a vote)
+    "arena.sent": _arena_sent,
+    # payload: {"added": new pairs, "total": the Align labels now} (arena votes sent to Align as pairs)
+    "arena.agreement": _arena_agreement,
+    # payload: {"agree", "held_out", "rate"} (a reward model on arena votes measured on held-out votes)
 }
 """Every lab event a tab may report, with what it does to the state (the payloads are plain data)."""
 ALIGN_EVENTS = frozenset({"preferences_labelled", "reward_model_trained", "policy_run"})
