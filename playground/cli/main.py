@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "playground.cli.align_cmd",
     "playground.cli.lifecycle_cmd",
     "playground.cli.rag_cmd",
+    "playground.cli.arena_cmd",
 ]
 
 
