@@ -146,3 +146,44 @@ def test_other_bad_input(tiny_llama, tiny_mamba, bad_input):
     bad_input(err.value)
     with pytest.raises(PlaygroundError):
         KVCacheStepper(tiny_mamba, PROMPT)
+
+
+def test_notebook_reproduces_the_cache_bytes_and_the_tokens(tiny_llama, tiny_llama_dir, tmp_path):
+    """The exported cells, run as a script in a subprocess with plain transformers, measure the same bytes per
+    token and the same greedy tokens as the stepper."""
+    from playground.core.labs.notebook import build_notebook
+    from playground.core.lifecycle.kv_notebook import kv_cache_experiment
+    from tests.core.test_notebook import run_script
+
+    stepper = KVCacheStepper(tiny_llama, PROMPT, max_new_tokens=6, attention=False)
+    list(stepper.run())
+    exp = kv_cache_experiment(stepper, [TimingPoint(8, 0.001, 0.002, 2)])
+    assert exp["lengths"] == [8]
+    nb = build_notebook({"kind": "local", "ref": str(tiny_llama_dir), "name": "tiny"}, [exp])
+    got = run_script(nb, tmp_path)["kv_cache"]
+    assert got["bytes_per_token"] == 256 == stepper.shape.bytes_per_token
+    assert got["measured_bytes"] == got["positions"] * 256
+    assert got["same_tokens"] is True
+    assert [t["length"] for t in got["timing"]] == [8]
+
+
+def test_kv_events_tick_lab5_steps():
+    from playground.core.labs import LabState, load_labs, run_check
+
+    labs, problems = load_labs()
+    assert not [p for p in problems if "05-smaller" in p]
+    lab = {lab.id: lab for lab in labs}["smaller"]
+    assert "kv_cache" in lab.notebook
+    checks = [s.check for s in lab.steps]
+    assert checks.index("kv_cache_stepped") < checks.index("kv_cache_timed")
+    s = LabState()
+    s.record("kv.stepped", {"kind": "prefill", "step": 0, "positions": 40})
+    for i in range(2):
+        s.record("kv.stepped", {"kind": "decode", "step": i + 1, "positions": 41 + i})
+    assert not run_check("kv_cache_stepped", s).passed  # three decode steps are asked for
+    s.record("kv.stepped", {"kind": "decode", "step": 3, "positions": 43})
+    assert run_check("kv_cache_stepped", s).passed
+    s.record("kv.timed", {"lengths": [64], "with_ms": [1.0], "without_ms": [3.0]})
+    assert not run_check("kv_cache_timed", s).passed
+    s.record("kv.timed", {"lengths": [64, 256], "with_ms": [1.0, 1.1], "without_ms": [3.0, 9.0]})
+    assert run_check("kv_cache_timed", s).passed

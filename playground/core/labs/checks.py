@@ -330,3 +330,20 @@ def arena_votes_to_pairs(s: LabState) -> CheckResult:
         return CheckResult(False, f"Vote in Evaluate \u2192 Arena: {votes} of {ARENA_VOTES} votes so far.")
     return _ok(sent > 0, f"{votes} arena votes, {sent} of them sent to Align as preference pairs.",
                "Press 'Send votes to Align as preference pairs' under the leaderboard.")
+
+
+# KV cache (Lifecycle tab) --------------------------------------------------------------------------
+@check
+def kv_cache_stepped(s: LabState) -> CheckResult:
+    steps = s.kv_cache.get("stepped", [])
+    decodes = sum(1 for e in steps if e.get("kind") == "decode")
+    return _ok(any(e.get("kind") == "prefill" for e in steps) and decodes >= 3,
+               f"You prefilled the cache and stepped {decodes} decode steps: one position per layer each.",
+               "In Lifecycle → KV cache, press Prefill, then Next step at least three times (or Run to end).")
+
+
+@check
+def kv_cache_timed(s: LabState) -> CheckResult:
+    runs = [t for t in s.kv_cache.get("timed", []) if len(t.get("lengths", [])) >= 2]
+    return _ok(runs, "You timed a new token with and without the cache at several context lengths.",
+               "In Lifecycle → KV cache, press 'Measure with vs without cache' and let two lengths or more finish.")

@@ -12,6 +12,7 @@ import json
 from typing import Callable
 
 from playground.core.base.errors import InputError
+from playground.core.lifecycle.kv_notebook import kv_cache_cells
 
 RESULTS_MARK = "PLAYGROUND_RESULTS"
 
@@ -336,6 +337,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "alignment": _alignment_cells,
     "rag": _rag_cells,
     "arena": _arena_cells,
+    "kv_cache": kv_cache_cells,
 }
 
 

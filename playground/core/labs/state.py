@@ -54,6 +54,8 @@ class LabState:
     arena: dict = field(default_factory=dict)
     """the Evaluate tab's arena: {"votes": int, "decisive": int, "systems": [the two last compared],
     "pairs_sent": int (arena pairs added to the Align labels so far), "agreement": float 0-1 | None}"""
+    kv_cache: dict = field(default_factory=dict)
+    """the Lifecycle KV cache section, one list per kv.* event: {"stepped": [...], "timed": [...]}"""
 
     def watching(self, events) -> None:
         """A tab that reports these event names is watched: an Align tab makes the Align checks answerable.
@@ -158,6 +160,14 @@ def _arena_agreement(s: LabState, payload: dict) -> bool:
     return True
 
 
+def _kv(name: str) -> Callable[[LabState, dict], bool]:
+    def handler(s: LabState, payload: dict) -> bool:
+        s.kv_cache.setdefault(name, []).append(payload)
+        return True
+
+    return handler
+
+
 EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     "prompt_run": _append("prompt_runs"),
     # payload: {"shots": int, "template": str, "scores": {...}} (a single Prompt run finished)
@@ -210,6 +220,10 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"added": new pairs, "total": the Align labels now} (arena votes sent to Align as pairs)
     "arena.agreement": _arena_agreement,
     # payload: {"agree", "held_out", "rate"} (a reward model on arena votes measured on held-out votes)
+    "kv.stepped": _kv("stepped"),
+    # payload: {"kind": "prefill" | "decode", "step", "positions", "bytes_per_token", "measured_bytes", "model"}
+    "kv.timed": _kv("timed"),
+    # payload: {"lengths", "with_ms", "without_ms", "stopped", "model"} (a with/without-cache timing ended)
 }
 """Every lab event a tab may report, with what it does to the state (the payloads are plain data)."""
 ALIGN_EVENTS = frozenset({"preferences_labelled", "reward_model_trained", "policy_run"})

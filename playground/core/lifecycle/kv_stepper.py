@@ -78,6 +78,7 @@ class KVCacheStepper:
         if not 1 <= int(max_new_tokens) <= 4096:
             raise InputError(f"{max_new_tokens} new tokens cannot be stepped.", "Choose between 1 and 4096.")
         self.loaded = loaded
+        self.prompt = prompt
         self.shape: CacheShape = shape_of_loaded(loaded)
         self.prompt_ids = check_prompt(loaded, prompt, 0)
         self.max_new_tokens = int(max_new_tokens)
@@ -129,7 +130,7 @@ class KVCacheStepper:
         if not self.steps:
             return self.prefill()
         if self.finished:
-            raise InputError(self._finished_reason(), "Press Prefill to start again, or change the prompt.")
+            raise InputError(self.finished_reason(), "Press Prefill to start again, or change the prompt.")
         token = self.steps[-1].next_id
         return self._pass([token], lambda: self._decoder.feed([token]))
 
@@ -142,7 +143,7 @@ class KVCacheStepper:
                 return
             yield self.step()
 
-    def _finished_reason(self) -> str:
+    def finished_reason(self) -> str:
         last = self.steps[-1]
         if last.is_eos:
             return "The model chose end-of-text: the generation is over."
@@ -202,3 +203,13 @@ def describe_step(stepper: KVCacheStepper, step: CacheStep) -> str:
     return (f"{what} ({step.seconds * 1000:.0f} ms); each of the {s.layers} layers now caches {n} positions "
             f"(+{step.added}): {n} × {format_bytes(s.bytes_per_token)} = {format_bytes(n * s.bytes_per_token)} "
             f"computed, {format_bytes(step.cache_bytes)} measured in the cache tensors. Next token: {step.next_label}")
+
+
+def default_prompt(max_chars: int = 500) -> str:
+    """The page's starting prompt: the summary request for a short bundled test dialogue."""
+    from playground.core.evaluation.datasets import dialogues_dir, read_jsonl
+    from playground.core.prompting.summarize import user_message
+
+    rows = [r for r in read_jsonl(dialogues_dir() / "test.jsonl") if r.get("dialogue")]
+    short = [r for r in rows if len(r["dialogue"]) <= max_chars] or sorted(rows, key=lambda r: len(r["dialogue"]))
+    return user_message(short[0]["dialogue"])

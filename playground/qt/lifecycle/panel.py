@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from playground.qt.lifecycle.forgetting_page import ForgettingPage
+from playground.qt.lifecycle.kv_cache_page import KVCachePage
 from playground.qt.lifecycle.precision_page import PrecisionPage
 from playground.qt.lifecycle.scaling_page import ScalingPage
 from playground.qt.panel import Panel
@@ -34,6 +35,7 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
         self.add_section(self.precision, "Precision")
         self.add_section(self.forgetting, "Forgetting")
         self.add_section(self.scaling, "Scaling laws")
+        self.add_section(KVCachePage(context), "KV cache")
         layout = QVBoxLayout(self)
         layout.addWidget(self.sections)
 
