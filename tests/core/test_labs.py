@@ -22,7 +22,7 @@ def test_the_shipped_labs_load_and_every_step_names_a_real_check():
     labs, problems = load_labs()
     assert problems == []
     assert [lab.id for lab in labs] == ["prompt-engineering", "fine-tuning", "human-feedback", "grounding",
-                                           "smaller"]
+                                           "smaller", "reason-act"]
     for lab in labs:
         assert len(lab.steps) >= 5
         for step in lab.steps:

@@ -48,6 +48,9 @@ class LabState:
     "preset": [...], "evaluated": [...]}"""
     precision_runs: list[dict] = field(default_factory=list)
     """finished Precision sweeps (Lifecycle tab): {"formats": [names measured], "rows": int}"""
+    reasoning: dict = field(default_factory=dict)
+    """the Build tab's Reasoning section, one list per reason.* event (keyed by the name after 'reason.'):
+    {"compared": [...], "sandbox_run": [...], "set_run": [...]}"""
     pruning_runs: list[dict] = field(default_factory=list)
     """Pruning runs and sweeps (Lifecycle tab): {"event": "run" | "sweep" | "used", "method": str,
     "sparsity": float 0-1, ...} (a sweep's payload has "methods": [...] and "points": int)"""
@@ -136,6 +139,15 @@ def _rag(name: str) -> Callable[[LabState, dict], bool]:
     return handler
 
 
+def _reason(name: str) -> Callable[[LabState, dict], bool]:
+    def handler(s: LabState, payload: dict) -> bool:
+        s.build_available = True
+        s.reasoning.setdefault(name, []).append(payload)
+        return True
+
+    return handler
+
+
 def _pruning(kind: str) -> Callable[[LabState, dict], bool]:
     def handler(s: LabState, payload: dict) -> bool:
         s.pruning_runs.append(dict(payload, event=kind))
@@ -205,6 +217,13 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"name": the preset's key} (a failure-mode preset was applied)
     "rag.evaluated": _rag("evaluated"),
     # payload: {"recall": {method: {k: value}}, "mrr": {method: value}, "accuracy": {...} | None} (quality measured)
+    "reason.compared": _reason("compared"),
+    # payload: {"problem_id", "strategies": [keys], "right": {key: bool | None}, "pal_program": bool,
+    # "pal_refused": str | None, "k", "temperature"} (strategies compared on one problem)
+    "reason.sandbox_run": _reason("sandbox_run"),
+    # payload: {"refused": str | None, "error": str | None, "value": repr} (an edited program run in the sandbox)
+    "reason.set_run": _reason("set_run"),
+    # payload: {"problems": int done, "strategies": [keys], "accuracy": {key: 0-1}} (a run over the set ended)
     "precision.run": _append("precision_runs"),
     # payload: {"formats": [format names measured], "rows": int} (a Precision sweep ended)
     "pruning.run": _pruning("run"),
@@ -228,7 +247,7 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
 """Every lab event a tab may report, with what it does to the state (the payloads are plain data)."""
 ALIGN_EVENTS = frozenset({"preferences_labelled", "reward_model_trained", "policy_run"})
 """the events only an Align tab reports: a tab that reports them makes the Align checks answerable"""
-BUILD_EVENTS = frozenset(name for name in EVENTS if name.startswith("rag."))
+BUILD_EVENTS = frozenset(name for name in EVENTS if name.startswith(("rag.", "reason.")))
 """the events only the Build tab reports: a tab that reports them makes the retrieval checks answerable"""
 VALUE_EVENTS = frozenset({"sampling_settings"})
 """events that carry a value now rather than something that happened: recorded once when watching starts"""
