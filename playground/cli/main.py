@@ -18,8 +18,10 @@ COMMAND_MODULES = [
     "playground.cli.distill_cmd",
     "playground.cli.align_cmd",
     "playground.cli.lifecycle_cmd",
+    "playground.cli.prune_cmd",
     "playground.cli.rag_cmd",
     "playground.cli.arena_cmd",
+    "playground.cli.bench_cmd",
 ]
 
 

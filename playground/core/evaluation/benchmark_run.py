@@ -143,7 +143,8 @@ def summarize(results: Sequence[ItemResult]) -> dict[tuple[str, str], Accuracy]:
 def system_provenance(model, system: BenchSystem, benchmarks: Sequence[Benchmark], batched: bool) -> Provenance:
     """Where a system's scores come from: model, adapter, precision, k-shot prompt, scoring settings."""
     names = ", ".join(f"{b.name} ({len(b.items)})" for b in benchmarks)
-    prompt = (f"{system.shots}-shot: {system.shots} other items with their answers first, " if system.shots
+    other = "1 other item" if system.shots == 1 else f"{system.shots} other items"
+    prompt = (f"{system.shots}-shot: {other} with their answers first, " if system.shots
               else "0-shot: ") + "context + ' ' + choice (lm-eval layout)"
     return provenance_of(model, prompt=prompt, settings="log-likelihood per choice; acc, acc_norm per byte; "
                          + ("choices batched in one pass" if batched else "one pass per choice"), extra=names)
