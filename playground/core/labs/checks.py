@@ -388,3 +388,24 @@ def kv_cache_timed(s: LabState) -> CheckResult:
     runs = [t for t in s.kv_cache.get("timed", []) if len(t.get("lengths", [])) >= 2]
     return _ok(runs, "You timed a new token with and without the cache at several context lengths.",
                "In Lifecycle → KV cache, press 'Measure with vs without cache' and let two lengths or more finish.")
+
+
+# distillation (Lifecycle tab) ----------------------------------------------------------------------
+@check
+def distill_trained(s: LabState) -> CheckResult:
+    runs = [r for r in s.distill_runs if r.get("event") == "trained" and r.get("compared")
+            and float(r.get("alpha", 1)) < 1]
+    if not runs:
+        return _ok(False, "", "In Lifecycle → Distillation, keep 'Also train a hard-label student' checked, set "
+                              "α below 1 and press Train the students; let both finish.")
+    ppl = runs[-1].get("perplexity", {})
+    soft, hard = ppl.get("soft"), ppl.get("hard")
+    said = f" Perplexity: soft {soft:.2f}, hard {hard:.2f}." if soft and hard else ""
+    return _ok(True, "You trained a student on soft targets and one on hard labels for the same steps." + said, "")
+
+
+@check
+def distill_student_used(s: LabState) -> CheckResult:
+    return _ok(any(r.get("event") == "used" for r in s.distill_runs),
+               "Every tab now runs the distilled student.",
+               "After training, press 'Use this student', then generate in the Generate tab.")

@@ -327,6 +327,12 @@ def _arena_cells(p: dict) -> list[tuple[str, str]]:
     return arena_cells(p)
 
 
+def _distillation_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.distill.notebook import distillation_cells
+
+    return distillation_cells(p)
+
+
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "prompt_comparison": prompt_comparison_cells,
     "generation": generation_cells,
@@ -336,6 +342,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "evaluation": evaluation_cells,
     "alignment": _alignment_cells,
     "rag": _rag_cells,
+    "distillation": _distillation_cells,
     "arena": _arena_cells,
     "kv_cache": kv_cache_cells,
 }

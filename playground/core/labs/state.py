@@ -54,6 +54,9 @@ class LabState:
     pruning_runs: list[dict] = field(default_factory=list)
     """Pruning runs and sweeps (Lifecycle tab): {"event": "run" | "sweep" | "used", "method": str,
     "sparsity": float 0-1, ...} (a sweep's payload has "methods": [...] and "points": int)"""
+    distill_runs: list[dict] = field(default_factory=list)
+    """Distillation (Lifecycle tab): {"event": "trained" | "used", ...} (trained: "alpha", "temperature", "steps",
+    "compared": a hard-label student too, "perplexity": {"teacher" | "soft" | "hard": float})"""
     arena: dict = field(default_factory=dict)
     """the Evaluate tab's arena: {"votes": int, "decisive": int, "systems": [the two last compared],
     "pairs_sent": int (arena pairs added to the Align labels so far), "agreement": float 0-1 | None}"""
@@ -180,6 +183,14 @@ def _kv(name: str) -> Callable[[LabState, dict], bool]:
     return handler
 
 
+def _distill(kind: str) -> Callable[[LabState, dict], bool]:
+    def handler(s: LabState, payload: dict) -> bool:
+        s.distill_runs.append(dict(payload, event=kind))
+        return True
+
+    return handler
+
+
 EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     "prompt_run": _append("prompt_runs"),
     # payload: {"shots": int, "template": str, "scores": {...}} (a single Prompt run finished)
@@ -233,6 +244,10 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"methods": [...], "points": int} (a Pruning sweep, quality against sparsity, ended)
     "pruning.used": _pruning("used"),
     # payload: {"method", "sparsity"} (the pruned model was put in every tab)
+    "distill.trained": _distill("trained"),
+    # payload: {"alpha", "temperature", "layers", "steps", "perplexity": {kind: float}, "run_dir", "compared"}
+    "distill.used": _distill("used"),
+    # payload: {"folder": the student's folder} (a distilled student was put in every tab)
     "arena.voted": _arena_voted,
     # payload: {"votes": all votes kept, "decisive": votes for A or B, "systems": [the two names]} (a vote)
     "arena.sent": _arena_sent,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from playground.qt.lifecycle.distill_page import DistillPage
 from playground.qt.lifecycle.forgetting_page import ForgettingPage
 from playground.qt.lifecycle.kv_cache_page import KVCachePage
 from playground.qt.lifecycle.precision_page import PrecisionPage
@@ -33,6 +34,7 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
         self.forgetting = ForgettingPage(context)
         self.scaling = ScalingPage(context)
         self.add_section(self.precision, "Precision")
+        self.add_section(DistillPage(context), "Distillation")
         self.add_section(self.forgetting, "Forgetting")
         self.add_section(self.scaling, "Scaling laws")
         self.add_section(KVCachePage(context), "KV cache")
