@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "playground.cli.rag_cmd",
     "playground.cli.arena_cmd",
     "playground.cli.bench_cmd",
+    "playground.cli.react_cmd",
 ]
 
 

@@ -69,6 +69,22 @@ class ReactStep:
         return f"Thought: {self.thought}\nAction: {self.action_text}\nObservation: {self.observation}\n"
 
 
+def step_text(number: int, s: ReactStep) -> str:
+    """One step as the CLI prints it (numbered from 1)."""
+    lines = [f"Step {number}" + (f" (edited {s.edited})" if s.edited else "") + (" [constrained]" if s.constrained else ""),
+             f"  Thought: {s.thought}"]
+    if s.shares:
+        name, share = s.wanted
+        lines.append("  Tool choice at the Action line: " + ", ".join(f"{k} {v:.1%}" for k, v in s.shares.items())
+                     + f" (wanted {name}, {share:.0%} of the tools' share)")
+    if s.problem:
+        lines.append(f"  Problem: {s.problem}\n  The model wrote: {s.raw!r}")
+        return "\n".join(lines)
+    lines.append(f"  Action: {s.action_text}")
+    lines.append(f"  Observation: {s.observation}")
+    return "\n".join(lines)
+
+
 def parse_action(text: str, tool_names) -> tuple[str, str]:
     """``(tool, input)`` from ``calculator[3 * 4]`` (also ``calculator(3 * 4)``); ``InputError`` when unreadable."""
     line = text.strip().splitlines()[0] if text.strip() else ""
@@ -117,22 +133,12 @@ class ReactRun:
         return self.prompt + "".join(s.render() for s in self.steps[:upto])
 
     def transcript(self) -> str:
-        lines = []
-        for i, s in enumerate(self.steps, 1):
-            lines.append(f"Step {i}" + (f" (edited {s.edited})" if s.edited else "")
-                         + (" [constrained]" if s.constrained else ""))
-            lines.append(f"  Thought: {s.thought}")
-            if s.problem:
-                lines.append(f"  Problem: {s.problem}\n  The model wrote: {s.raw!r}")
-                continue
-            lines.append(f"  Action: {s.action_text}")
-            if s.shares:
-                wanted = s.wanted
-                lines.append("  Tool choice: " + ", ".join(f"{k} {v:.1%}" for k, v in s.shares.items())
-                             + f" (wanted {wanted[0]}, {wanted[1]:.0%} of the tools' share)")
-            lines.append(f"  Observation: {s.observation}")
-        lines.append(f"Status: {self.status}" + (f" — answer: {self.answer}" if self.answer is not None else ""))
+        lines = [step_text(i, s) for i, s in enumerate(self.steps, 1)]
+        lines.append(self.status_line())
         return "\n".join(lines)
+
+    def status_line(self) -> str:
+        return f"Status: {self.status}" + (f" — answer: {self.answer}" if self.answer is not None else "")
 
     # --- stepping -----------------------------------------------------------------------------------
     def _check_open(self) -> None:
