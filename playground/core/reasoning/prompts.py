@@ -45,8 +45,9 @@ class Strategy:
 
 
 STRATEGIES: dict[str, Strategy] = {s.key: s for s in (
-    Strategy("direct", "Direct", "The answer alone, with no working: one short reply.",
-             "Answer with the number only.", budget="direct"),
+    Strategy("direct", "Direct", "The answer alone, with no working: the reply opens with \"The answer is\" and "
+             "the model has to give the number at once.",
+             "Answer with the number only.", opening="The answer is", budget="direct"),
     Strategy("cot", "Chain-of-thought (zero-shot)",
              "The reply opens with \"Let's think step by step.\", so the model writes its steps before the "
              "number and the answer is conditioned on them (Kojima et al., 2022).",
