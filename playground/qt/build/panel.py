@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from playground.qt.build.react_page import ReactPage
 from playground.qt.build.retrieval_page import RetrievalPage
+from playground.qt.build.structured_page import StructuredPage
 from playground.qt.panel import Panel
 from playground.qt.sections import SectionsMixin
 
@@ -50,6 +52,8 @@ and measures how much less likely the answer becomes: that is attribution. Atten
         inner.addWidget(self.lesson(LESSON))
         inner.addWidget(self.retrieval, 1)
         self.sections.addTab(self.retrieval_section, "Retrieval")
+        self.add_section(StructuredPage(context), "Structured output")
+        self.add_section(ReactPage(context), "ReAct (tools)")
         self.message_label = self.retrieval.box.message
         layout = QVBoxLayout(self)
         layout.addWidget(self.sections, 1)
