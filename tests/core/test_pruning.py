@@ -88,16 +88,17 @@ def test_sparse_stored_bytes_equal_torch_csr_with_int32_indices(tiny):
     assert PR.sparse_stored_bytes(dense) > weight_bytes(dense)  # stored sparse with no zeros costs more
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.0, 100, 150, "half", float("nan"), None])
+@pytest.mark.parametrize("bad", [-0.1, 0.995, 1.0, 50, "half", float("nan"), None])
 def test_sparsity_outside_0_to_99_percent_is_refused_plainly(bad):
     with pytest.raises(InputError) as err:
         PR.check_sparsity(bad)
-    assert "0" in err.value.hint and "99%" in err.value.hint
+    assert "between 0 and 99%" in err.value.hint
 
 
-def test_sparsity_reads_a_fraction_or_a_percentage():
-    assert PR.check_sparsity(0.5) == 0.5 and PR.check_sparsity(50) == 0.5 and PR.check_sparsity("99") == 0.99
-    assert PR.check_sparsity(0) == 0.0
+def test_sparsity_is_a_fraction_and_the_message_a_percentage():
+    assert PR.check_sparsity(0.5) == 0.5 and PR.check_sparsity("0.99") == 0.99 and PR.check_sparsity(0) == 0.0
+    with pytest.raises(InputError, match="150% is outside 0-99%"):
+        PR.check_sparsity(1.5)
     with pytest.raises(InputError, match="Unknown pruning method"):
         PR.check_method("random")
     assert PR.check_method("magnitude") == "global"
@@ -199,7 +200,7 @@ def test_structured_pruning_refuses_another_architecture(tiny_t5):
 
 def test_sweep_measures_the_dense_model_and_each_run(tiny):
     model, tok = tiny
-    items = list(pruning_sweep(model, tok, "cpu", [("magnitude", 50), ("heads", 0.5), ("layers", 0.5)],
+    items = list(pruning_sweep(model, tok, "cpu", [("magnitude", 0.5), ("heads", 0.5), ("layers", 0.5)],
                                texts=TEXTS, rank_texts=TEXTS, new_tokens=4))
     assert isinstance(items[0], Magnitudes) and isinstance(items[1], PS.Importance)
     rows = [r for r in items if isinstance(r, PruningRow)]

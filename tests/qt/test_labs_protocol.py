@@ -54,7 +54,9 @@ def test_every_tab_declares_the_protocol(qtbot, app_context):
     titles = [p.title for p in window.panels]
     assert tuple(titles) == KNOWN_TABS  # the lab files' vocabulary is the tabs' titles, in the tabs' order
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == titles
-    kinds = [p.notebook_kind for p in window.panels if p.notebook_kind]
+    # a tab, or one of its sections (panel.pages), gives each experiment
+    kinds = [s.notebook_kind for p in window.panels for s in (p, *getattr(p, "pages", ()))
+             if getattr(s, "notebook_kind", "")]
     assert sorted(kinds) == sorted(EXPERIMENTS)  # every notebook experiment has one tab that gives it
     for panel in window.panels:
         assert panel.guide.endswith(".") and ". " not in panel.guide, panel.title  # one sentence

@@ -63,20 +63,18 @@ def check_method(name: str) -> str:
 def check_sparsity(value) -> float:
     """The share of weights to remove as a fraction 0-0.99; refused in plain words outside 0-99%.
 
-    A number above 1 is read as a percentage (``50`` is 50%); NaN, text and values outside the range
-    are refused with the range to use.
+    Pages and the command line take percentages and divide by 100 before calling this; NaN, text and
+    values outside the range are refused with the range to use.
     """
+    hint = "Give the share to remove between 0 and 99% (100% would remove the whole model)."
     try:
         s = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"The sparsity '{value}' is not a number.", "Give a share between 0 and 99%, e.g. 50.") from None
+        raise InputError(f"The sparsity '{value}' is not a number.", hint) from None
     if math.isnan(s):
-        raise InputError("The sparsity is not a number.", "Give a share between 0 and 99%, e.g. 50.")
-    if s > 1:
-        s = s / 100
+        raise InputError("The sparsity is not a number.", hint)
     if not 0 <= s <= MAX_SPARSITY:
-        raise InputError(f"A sparsity of {value} is outside 0-99%.",
-                         "Give the share of weights to remove between 0 and 99% (100% would remove the model).")
+        raise InputError(f"A sparsity of {s * 100:g}% is outside 0-99%.", hint)
     return s
 
 

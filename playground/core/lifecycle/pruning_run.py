@@ -44,6 +44,7 @@ class PruningRow(P.PrecisionRow):
     cut: float = 0.0  # the magnitude at the cut (unstructured)
     picture: list = field(default_factory=list)  # a 2-d grid: a matrix's mask, or heads / layers kept
     picture_title: str = ""
+    plan: dict | list = field(default_factory=list)  # heads removed {layer: [heads]} or layers dropped [i]
 
 
 @dataclass
@@ -98,19 +99,16 @@ def prune(model, method: str, sparsity: float, importance=None):
     if importance is None:
         raise InputError("Heads and layers are removed by importance, which has not been measured.",
                          "Rank them first (score_importance).")
-    from playground.core.lifecycle.pruning_structure import head_counts, prune_structured
+    from playground.core.lifecycle.pruning_structure import prune_structured
 
-    pruned, row.removed, row.note = prune_structured(model, method, sparsity, importance)
+    pruned, row.plan, row.removed, row.note = prune_structured(model, method, sparsity, importance)
     if method == "heads":
-        counts = head_counts(pruned)
         width = max(len(r) for r in importance.heads)
-        kept = [sorted(range(len(r)), key=r.__getitem__, reverse=True)[:c] for r, c in zip(importance.heads, counts)]
-        row.picture = [[1.0 if h in k else 0.0 for h in range(width)] for k in kept]
+        row.picture = [[0.0 if h in row.plan.get(i, ()) else 1.0 for h in range(width)]
+                       for i in range(len(importance.heads))]
         row.picture_title = "heads kept (rows: layers)"
     else:
-        n = len(importance.layers)
-        dropped = set(sorted(range(n), key=lambda i: importance.layers[i])[:n - len(pruned.model.layers)])
-        row.picture = [[0.0 if i in dropped else 1.0 for i in range(n)]]
+        row.picture = [[0.0 if i in row.plan else 1.0 for i in range(len(importance.layers))]]
         row.picture_title = "layers kept"
     return pruned, row
 
@@ -144,7 +142,7 @@ def pruning_sweep(model, tokenizer, device: str, runs: Sequence, *, texts: Seque
     Parameters
     ----------
     runs
-        [(method, sparsity)]: methods from ``METHODS`` (or 'magnitude'), sparsity 0-0.99 (or a percentage).
+        [(method, sparsity)]: methods from ``METHODS`` (or 'magnitude'), sparsity 0-0.99.
     texts
         What perplexity and KL are measured on (default: 20 bundled test summaries, as in Precision).
     importance, rank_texts, exact

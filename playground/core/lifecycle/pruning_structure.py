@@ -288,16 +288,15 @@ def drop_layers(model, drop: Sequence[int]):
 
 def prune_structured(model, method: str, sparsity: float, importance: Importance):
     """A copy of ``model`` with the least important heads (``method="heads"``) or layers removed;
-    returns (copy, what was removed as plain text, a note or '')."""
+    returns (copy, the plan: {layer: [heads]} or [layers], what was removed in words, a note or '')."""
     out = copy.deepcopy(model).eval()
     if method == "heads":
         plan, note = plan_heads(importance, sparsity)
         remove_heads(out, plan)
         removed = sum(len(v) for v in plan.values())
-        what = f"{removed} of {sum(len(r) for r in importance.heads)} heads removed"
-    else:
-        drop, note = plan_layers(importance, sparsity)
-        drop_layers(out, drop)
-        what = (f"{len(drop)} of {len(importance.layers)} layers dropped"
-                + (f" ({', '.join(str(i + 1) for i in drop)})" if drop else ""))
-    return out, what, note
+        return out, plan, f"{removed} of {sum(len(r) for r in importance.heads)} heads removed", note
+    drop, note = plan_layers(importance, sparsity)
+    drop_layers(out, drop)
+    what = (f"{len(drop)} of {len(importance.layers)} layers dropped"
+            + (f" ({', '.join(str(i + 1) for i in drop)})" if drop else ""))
+    return out, drop, what, note
