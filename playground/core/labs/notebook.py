@@ -333,6 +333,12 @@ def _distillation_cells(p: dict) -> list[tuple[str, str]]:
     return distillation_cells(p)
 
 
+def _pruning_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.lifecycle.pruning_notebook import pruning_cells
+
+    return pruning_cells(p)
+
+
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "prompt_comparison": prompt_comparison_cells,
     "generation": generation_cells,
@@ -342,6 +348,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "evaluation": evaluation_cells,
     "alignment": _alignment_cells,
     "rag": _rag_cells,
+    "pruning": _pruning_cells,
     "distillation": _distillation_cells,
     "arena": _arena_cells,
     "kv_cache": kv_cache_cells,

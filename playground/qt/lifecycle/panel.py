@@ -13,6 +13,7 @@ from playground.qt.lifecycle.distill_page import DistillPage
 from playground.qt.lifecycle.forgetting_page import ForgettingPage
 from playground.qt.lifecycle.kv_cache_page import KVCachePage
 from playground.qt.lifecycle.precision_page import PrecisionPage
+from playground.qt.lifecycle.pruning_page import PruningPage
 from playground.qt.lifecycle.scaling_page import ScalingPage
 from playground.qt.panel import Panel
 from playground.qt.sections import SectionsMixin
@@ -34,6 +35,7 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
         self.forgetting = ForgettingPage(context)
         self.scaling = ScalingPage(context)
         self.add_section(self.precision, "Precision")
+        self.add_section(PruningPage(context), "Pruning")
         self.add_section(DistillPage(context), "Distillation")
         self.add_section(self.forgetting, "Forgetting")
         self.add_section(self.scaling, "Scaling laws")
