@@ -321,6 +321,12 @@ def _rag_cells(p: dict) -> list[tuple[str, str]]:
     return rag_cells(p)
 
 
+def _reasoning_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.reasoning.notebook import reasoning_cells
+
+    return reasoning_cells(p)
+
+
 def _arena_cells(p: dict) -> list[tuple[str, str]]:
     from playground.core.evaluation.arena_notebook import arena_cells
 
@@ -351,6 +357,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "pruning": _pruning_cells,
     "distillation": _distillation_cells,
     "arena": _arena_cells,
+    "reasoning": _reasoning_cells,
     "kv_cache": kv_cache_cells,
 }
 
