@@ -409,3 +409,12 @@ def distill_student_used(s: LabState) -> CheckResult:
     return _ok(any(r.get("event") == "used" for r in s.distill_runs),
                "Every tab now runs the distilled student.",
                "After training, press 'Use this student', then generate in the Generate tab.")
+
+
+# Evaluate → Benchmarks (issue 33) ----------------------------------------------------------------------
+@check
+def benchmark_systems_compared(s: LabState) -> CheckResult:
+    return _ok(any(len(r.get("systems", [])) >= 2 and r.get("items", 0) >= 10 for r in s.benchmark_runs),
+               "Two systems were scored side by side on a benchmark.",
+               "In Evaluate → Benchmarks, tick two systems (the base model and an adapter, or k-shot) and score "
+               "at least 10 items.")

@@ -327,6 +327,12 @@ def _reasoning_cells(p: dict) -> list[tuple[str, str]]:
     return reasoning_cells(p)
 
 
+def _benchmark_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.evaluation.benchmark_notebook import benchmark_cells
+
+    return benchmark_cells(p)
+
+
 def _arena_cells(p: dict) -> list[tuple[str, str]]:
     from playground.core.evaluation.arena_notebook import arena_cells
 
@@ -357,6 +363,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "pruning": _pruning_cells,
     "distillation": _distillation_cells,
     "arena": _arena_cells,
+    "benchmark": _benchmark_cells,
     "reasoning": _reasoning_cells,
     "kv_cache": kv_cache_cells,
 }

@@ -48,6 +48,9 @@ class LabState:
     "preset": [...], "evaluated": [...]}"""
     precision_runs: list[dict] = field(default_factory=list)
     """finished Precision sweeps (Lifecycle tab): {"formats": [names measured], "rows": int}"""
+    benchmark_runs: list[dict] = field(default_factory=list)
+    """finished benchmark runs (Evaluate tab): {"systems": [labels], "benchmarks": [names], "rows": [{"system",
+    "benchmark", "n", "acc", "acc_norm", "chance", ...}], "items": int, "disagreements": int}"""
     reasoning: dict = field(default_factory=dict)
     """the Build tab's Reasoning section, one list per reason.* event (keyed by the name after 'reason.'):
     {"compared": [...], "sandbox_run": [...], "set_run": [...]}"""
@@ -237,6 +240,8 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"problems": int done, "strategies": [keys], "accuracy": {key: 0-1}} (a run over the set ended)
     "precision.run": _append("precision_runs"),
     # payload: {"formats": [format names measured], "rows": int} (a Precision sweep ended)
+    "benchmark.scored": _append("benchmark_runs"),
+    # payload: {"systems", "benchmarks", "rows", "items", "disagreements"} (a Benchmarks run ended)
     "pruning.run": _pruning("run"),
     # payload: {"method": "global" | "layer" | "heads" | "layers", "sparsity": 0-1, "perplexity", "tokens_per_s",
     # "dense_tokens_per_s", "params", "dense_params"} (a Pruning run finished)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from playground.core.base.errors import InputError, describe_exception
 from playground.core.evaluation.run import ADAPTER, FILE, K_SHOT, MAX_SYSTEMS, ZERO_SHOT
 from playground.qt.evaluate.arena_page import ArenaPage
+from playground.qt.evaluate.benchmark_page import BenchmarkPage
 from playground.qt.evaluate.data import DataMixin
 from playground.qt.evaluate.exports import ExportsMixin
 from playground.qt.evaluate.generation import GenerationMixin
@@ -155,6 +156,7 @@ precisions, with a penalty for short outputs. Both only match exact words: a goo
         inner.addWidget(split, 1)
         self.summaries = summaries
         self.make_sections().addTab(summaries, "Summaries (ROUGE, BLEU)")
+        self.add_section(BenchmarkPage(context), "Benchmarks")
         self.add_section(ArenaPage(context), "Arena")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
