@@ -47,15 +47,15 @@ class DistillSettings:
                 "the teacher did not pick (the 'dark knowledge'); the KL is multiplied by T² to keep its "
                 "gradients the size they have at T = 1."})
     alpha: float = field(default=0.5, metadata={
-        "label": "α (weight of the hard labels)", "range": (0.0, 1.0, 0.1), "decimals": 2,
+        "label": "α (hard-label weight)", "range": (0.0, 1.0, 0.1), "decimals": 2,
         "help": "loss = α · next-token cross-entropy on the real summary (hard labels) + (1 − α) · T² · "
                 "KL(teacher_T ‖ student_T) (soft targets). α = 1: hard labels only, an ordinary fine-tuning of "
                 "the small model; α = 0: soft targets only."})
     direction: str = field(default="forward", metadata={
-        "label": "KL direction", "choices": (("forward: KL(teacher ‖ student)", "forward"),
-                                             ("reverse: KL(student ‖ teacher)", "reverse")),
-        "help": "forward (the classic choice) makes the student cover every token the teacher gives weight to; "
-                "reverse makes it pick the teacher's main modes (trl's GKD calls these β = 0 and β = 1)."})
+        "label": "KL direction", "choices": (("forward", "forward"), ("reverse", "reverse")),
+        "help": "forward, KL(teacher ‖ student), the classic choice, makes the student cover every token the "
+                "teacher gives weight to; reverse, KL(student ‖ teacher), makes it pick the teacher's main modes "
+                "(trl's GKD calls these β = 0 and β = 1)."})
     compare_hard: bool = field(default=True, metadata={
         "text": "Also train a hard-label student (α = 1) to compare",
         "help": "A second student, made the same way and trained for the same steps on the labels alone, so "

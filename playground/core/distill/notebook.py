@@ -32,7 +32,8 @@ def distillation_cells(p: dict) -> list[tuple[str, str]]:
     t, alpha = float(d.get("temperature", 2.0)), float(d.get("alpha", 0.5))
     return [("markdown", f"## Distillation: T = {t:g}, α = {alpha:g} (the hard labels' weight)\n\nThe student is "
              "the model with fewer layers (the same tokenizer, embeddings and head). One student learns from "
-             "loss = α · CE(labels) + (1 − α) · T² · KL(teacher_T ‖ student_T), another from the labels alone "
+             "loss = α · CE(labels) + (1 − α) · T² · KL(teacher_T ‖ student_T), another from the labels "
+             "alone "
              "(α = 1), for the same steps on the same texts; then the perplexity of all three on held-out "
              "summaries. The app trained on the dialogue-summary prompts and measured on the summaries only, so "
              "the figures differ; the comparison is the point." + (f" The app measured: {shown}." if shown else "")),
@@ -40,13 +41,16 @@ def distillation_cells(p: dict) -> list[tuple[str, str]]:
 import torch.nn.functional as F
 
 keep_layers, T, alpha = {int(d.get("student_layers", 0))}, {t!r}, {alpha!r}
-reverse_kl = {_lit(d.get("direction") == "reverse").lower()}
+reverse_kl = {d.get("direction") == "reverse"!r}
 steps, lr = {int(p.get("steps", 40))}, {float(p.get("learning_rate", 1e-4))!r}
 train_texts = {_lit(list(p["train_texts"]))}
 test_texts = {_lit(list(p["test_texts"]))}
 teacher = model.eval()
 n = teacher.config.num_hidden_layers
-kept = list(range(0, n, 2)) if keep_layers <= 0 else sorted({{round(i * (n - 1) / max(1, keep_layers - 1)) for i in range(keep_layers)}})
+if keep_layers <= 0:
+    kept = list(range(0, n, 2))
+else:
+    kept = sorted({{round(i * (n - 1) / max(1, keep_layers - 1)) for i in range(keep_layers)}})
 
 
 def cut_student():
