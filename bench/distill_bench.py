@@ -87,7 +87,7 @@ def main() -> None:
             again, hard = run(same, teacher)
             row = again.rows[-1]
             print(f"hard labels, same time: {more} steps in {hard['soft'].elapsed_s:.0f} s -> perplexity "
-                  f"{row.perplexity:.2f}, ROUGE-L {'' if row.rouge_l is None else f'{row.rouge_l * 100:.1f}'}")
+                  f"{row.perplexity:.2f}, ROUGE-L {row.cells()[-1]}")
     print(f"wall time {time.perf_counter() - began:.0f} s, load after: {os.getloadavg()}")
 
 

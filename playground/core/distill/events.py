@@ -48,8 +48,10 @@ class MeasuredEvent:
     row: ModelRow
 
     def describe(self) -> str:
+        from playground.core.base.units import format_score
+
         r = self.row
-        rouge = f", ROUGE-L {r.rouge_l * 100:.1f}" if r.rouge_l is not None else ""
+        rouge = f", ROUGE-L {format_score(r.rouge_l, 'rougeL')}" if r.rouge_l is not None else ""
         return (f"{r.label}: {r.parameters:,} parameters, {r.tokens_per_s:.1f} tokens/s, "
                 f"perplexity {r.perplexity:.2f}{rouge}")
 
