@@ -351,6 +351,12 @@ def _pruning_cells(p: dict) -> list[tuple[str, str]]:
     return pruning_cells(p)
 
 
+def _tools_notebook():
+    from playground.core.reasoning import tools_notebook
+
+    return tools_notebook
+
+
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "prompt_comparison": prompt_comparison_cells,
     "generation": generation_cells,
@@ -366,6 +372,8 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "benchmark": _benchmark_cells,
     "reasoning": _reasoning_cells,
     "kv_cache": kv_cache_cells,
+    "structured": lambda p: _tools_notebook().structured_cells(p),
+    "react": lambda p: _tools_notebook().react_cells(p),
 }
 
 

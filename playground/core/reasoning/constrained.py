@@ -206,10 +206,14 @@ def structured_prompt(loaded, question: str) -> str:
 
     if not question or not question.strip():
         raise InputError("The question is empty.", "Type a question or pick one from the set.")
-    text = ("Answer the question. Reply with JSON only, exactly in this form: "
+    return format_prompt(loaded, structured_message(question), use_chat_template=True)
+
+
+def structured_message(question: str) -> str:
+    """The instruction and the question, before any chat template."""
+    return ("Answer the question. Reply with JSON only, exactly in this form: "
             '{"answer": <a number>, "reason": "<one short sentence>"}\n\n'
             f"Question: {question.strip()}")
-    return format_prompt(loaded, text, use_chat_template=True)
 
 
 def _label(tokenizer, token_id: int) -> str:

@@ -320,7 +320,9 @@ class ReactPage(QWidget):
     def notebook_state(self) -> dict | None:
         if self.run is None or not self.run.steps:
             return None
-        return {"kind": "react", "question": self.run.question, "constrain": self.run.constrain,
+        run = self.run
+        return {"kind": "react", "question": run.question, "constrain": run.constrain, "tools": list(run.tools),
+                "prefixes": [f"{run.history(i)}Thought: {s.thought}\nAction:" for i, s in enumerate(run.steps)],
                 "max_steps": self.run.max_steps,
                 "steps": [{"thought": s.thought, "action": s.action_text, "observation": s.observation,
                            "problem": s.problem, "shares": s.shares, "edited": s.edited} for s in self.run.steps],
