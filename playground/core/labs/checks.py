@@ -307,6 +307,35 @@ def reason_vote_varied(s: LabState) -> CheckResult:
                 "Change Paths (k) or the temperature and compare strategies again (self-consistency ticked).")
 
 
+@check
+def structured_masked(s: LabState) -> CheckResult:
+    return _rag(s, any(e.get("constrained_parsed") and e.get("removed_max", 0) > 0
+                       for e in _reasoned(s, "structured.compared")),
+                "A constrained answer parsed, and the bars showed what the grammar removed.",
+                "In Build → Structured output, press Answer free and constrained.")
+
+
+@check
+def react_stepped(s: LabState) -> CheckResult:
+    return _rag(s, len(_reasoned(s, "react.stepped")) >= 2,
+                "The ReAct trace went at least two steps: Thought, Action, Observation.",
+                "In Build → ReAct (tools), press Next step twice (or Run to end).")
+
+
+@check
+def react_edited(s: LabState) -> CheckResult:
+    return _rag(s, bool(_reasoned(s, "react.edited")),
+                "A step was edited and the trace continued from it.",
+                "Select a step in the trace, change its Thought or Action and press Edit … and continue.")
+
+
+@check
+def react_constrained(s: LabState) -> CheckResult:
+    return _rag(s, any(e.get("constrained") for e in _reasoned(s, "react.stepped")),
+                "A step was taken with the Action line constrained to valid tool calls.",
+                "Tick Constrain the Action line and press Next step.")
+
+
 # lab 5: make it smaller and faster (the Lifecycle tab's Precision and Pruning sections) ----------------
 INT_FORMATS = {"int8", "int4", "int2"}
 
@@ -388,6 +417,18 @@ def kv_cache_timed(s: LabState) -> CheckResult:
     runs = [t for t in s.kv_cache.get("timed", []) if len(t.get("lengths", [])) >= 2]
     return _ok(runs, "You timed a new token with and without the cache at several context lengths.",
                "In Lifecycle → KV cache, press 'Measure with vs without cache' and let two lengths or more finish.")
+
+
+# speculative decoding (Lifecycle tab) ----------------------------------------------------------------
+@check
+def speculative_measured(s: LabState) -> CheckResult:
+    runs = [r for r in s.speculative_runs if r.get("tokens", 0) > 0 and r.get("speed_up") is not None]
+    if not runs:
+        return _ok(False, "", "In Lifecycle → Speculative decoding, choose a draft and γ and press Run to end; let "
+                              "the plain-decoding timing finish too.")
+    r = runs[-1]
+    return _ok(True, f"You ran speculative decoding (γ={r.get('gamma')}): {100 * (r.get('acceptance_rate') or 0):.0f}% "
+                     f"of the guesses accepted, speed-up x{r['speed_up']:.2f} measured.", "")
 
 
 # distillation (Lifecycle tab) ----------------------------------------------------------------------

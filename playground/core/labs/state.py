@@ -65,6 +65,9 @@ class LabState:
     "pairs_sent": int (arena pairs added to the Align labels so far), "agreement": float 0-1 | None}"""
     kv_cache: dict = field(default_factory=dict)
     """the Lifecycle KV cache section, one list per kv.* event: {"stepped": [...], "timed": [...]}"""
+    speculative_runs: list[dict] = field(default_factory=list)
+    """Speculative decoding runs (Lifecycle tab), finished and timed: {"draft", "gamma", "do_sample", "tokens",
+    "acceptance_rate", "tokens_per_target_pass", "speed_up", "same_text", "model"}"""
 
     def watching(self, events) -> None:
         """A tab that reports these event names is watched: an Align tab makes the Align checks answerable.
@@ -238,6 +241,16 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"refused": str | None, "error": str | None, "value": repr} (an edited program run in the sandbox)
     "reason.set_run": _reason("set_run"),
     # payload: {"problems": int done, "strategies": [keys], "accuracy": {key: 0-1}} (a run over the set ended)
+    "structured.compared": _reason("structured.compared"),
+    # payload: {"question", "free_parsed": bool, "constrained_parsed": bool, "removed_max": 0-1} (free vs constrained JSON)
+    "structured.rated": _reason("structured.rated"),
+    # payload: {"n", "free": 0-1, "constrained": 0-1} (the parse rate over the set, with and without the grammar)
+    "react.stepped": _reason("react.stepped"),
+    # payload: {"step", "tool", "status", "constrained": bool, "problem": str | None} (a ReAct step was added)
+    "react.edited": _reason("react.edited"),
+    # payload: {"step", "what": "thought" | "action"} (a step was edited and the trace continued)
+    "react.rated": _reason("react.rated"),
+    # payload: {"n", "free": 0-1, "constrained": 0-1} (the ReAct success rate over the knowledge questions)
     "precision.run": _append("precision_runs"),
     # payload: {"formats": [format names measured], "rows": int} (a Precision sweep ended)
     "benchmark.scored": _append("benchmark_runs"),
@@ -263,11 +276,14 @@ EVENTS: dict[str, Callable[[LabState, dict], bool]] = {
     # payload: {"kind": "prefill" | "decode", "step", "positions", "bytes_per_token", "measured_bytes", "model"}
     "kv.timed": _kv("timed"),
     # payload: {"lengths", "with_ms", "without_ms", "stopped", "model"} (a with/without-cache timing ended)
+    "spec.run": _append("speculative_runs"),
+    # payload: {"draft", "gamma", "do_sample", "tokens", "acceptance_rate", "tokens_per_target_pass", "speed_up",
+    # "same_text", "model"} (a speculative decoding run finished and its speed-up was measured)
 }
 """Every lab event a tab may report, with what it does to the state (the payloads are plain data)."""
 ALIGN_EVENTS = frozenset({"preferences_labelled", "reward_model_trained", "policy_run"})
 """the events only an Align tab reports: a tab that reports them makes the Align checks answerable"""
-BUILD_EVENTS = frozenset(name for name in EVENTS if name.startswith(("rag.", "reason.")))
+BUILD_EVENTS = frozenset(name for name in EVENTS if name.startswith(("rag.", "reason.", "structured.", "react.")))
 """the events only the Build tab reports: a tab that reports them makes the retrieval checks answerable"""
 VALUE_EVENTS = frozenset({"sampling_settings"})
 """events that carry a value now rather than something that happened: recorded once when watching starts"""
