@@ -13,13 +13,7 @@ import pytest
 
 from playground.core.base.errors import InputError
 from playground.core.evaluation.arena import ARENA_VERSION, Vote, VoteStore, make_vote, read_votes
-from playground.core.evaluation.arena_fit import (
-    ALPHA,
-    comparisons,
-    fit_strengths,
-    leaderboard,
-    position_bias,
-)
+from playground.core.evaluation.arena_fit import PRIOR_TIES, fit_strengths, leaderboard, position_bias
 
 
 @pytest.fixture
@@ -45,24 +39,45 @@ def simulated_votes(strengths: dict[str, float], n: int, seed: int = 0, left_bia
     return votes
 
 
-def newton_bt(n_items: int, data, alpha: float, iters: int = 100) -> np.ndarray:
-    """An independent Bradley-Terry fit: Newton's method on alpha*|s|^2 + sum softplus(-(s_w - s_l))."""
-    s = np.zeros(n_items)
+def counts_by_hand(votes, systems, prior: float = PRIOR_TIES) -> np.ndarray:
+    """Win counts written out here (not the app's): a win 1, a tie half each way, plus half a win each
+    way per pair of systems (the prior's one virtual tie)."""
+    n = len(systems)
+    c = np.full((n, n), prior / 2) - np.eye(n) * prior / 2
+    for v in votes:
+        a, b = systems.index(v.a), systems.index(v.b)
+        if v.verdict == "a":
+            c[a, b] += 1
+        elif v.verdict == "b":
+            c[b, a] += 1
+        else:
+            c[a, b] += 0.5
+            c[b, a] += 0.5
+    return c
+
+
+def newton_bt(counts: np.ndarray, iters: int = 100) -> np.ndarray:
+    """An independent Bradley-Terry fit: Newton's method on -sum c_ij log sigmoid(s_i - s_j)."""
+    n = counts.shape[0]
+    s = np.zeros(n)
     for _ in range(iters):
-        grad = 2 * alpha * s
-        hess = 2 * alpha * np.eye(n_items)
-        for w, lo in data:
-            p = 1 / (1 + np.exp(-(s[w] - s[lo])))  # P(w beats lo)
-            grad[w] -= 1 - p
-            grad[lo] += 1 - p
-            h = p * (1 - p)
-            hess[w, w] += h
-            hess[lo, lo] += h
-            hess[w, lo] -= h
-            hess[lo, w] -= h
-        step = np.linalg.lstsq(hess, grad, rcond=None)[0]  # without a prior: defined up to a shift
+        grad, hess = np.zeros(n), np.zeros((n, n))
+        for i in range(n):
+            for j in range(n):
+                c = counts[i, j]
+                if i == j or c == 0:
+                    continue
+                p = 1 / (1 + np.exp(-(s[i] - s[j])))  # P(i beats j)
+                grad[i] -= c * (1 - p)
+                grad[j] += c * (1 - p)
+                h = c * p * (1 - p)
+                hess[i, i] += h
+                hess[j, j] += h
+                hess[i, j] -= h
+                hess[j, i] -= h
+        step = np.linalg.lstsq(hess, grad, rcond=None)[0]  # defined up to a shift: the least-norm step
         s -= step
-        if np.abs(step).max() < 1e-12:
+        if np.abs(step).max() < 1e-13:
             break
     return s - s.mean()
 
@@ -71,29 +86,41 @@ def test_fit_equals_an_independent_newton_solver():
     votes = simulated_votes({"x": 1.0, "y": 0.0, "z": -0.7, "w": 0.3}, 120, seed=3)
     systems = sorted({v.a for v in votes} | {v.b for v in votes})
     ours = np.array(fit_strengths(votes, systems))
-    oracle = newton_bt(len(systems), comparisons(votes, systems), ALPHA)
-    assert np.abs(ours - oracle).max() < 1e-4
+    oracle = newton_bt(counts_by_hand(votes, systems))
+    assert np.abs(ours - oracle).max() < 1e-6
     assert systems[int(np.argmax(ours))] == "x"
 
 
-def test_unregularised_fit_matches_choix_ilsr():
-    """With no prior both are the plain maximum-likelihood estimate (the data are strongly connected)."""
+def test_fit_equals_choix_optimizer_on_the_votes_as_comparisons():
+    """choix's scipy optimizer on the (winner, loser) list (a win twice, a tie and the prior's tie once each
+    way: the same likelihood doubled) finds the same strengths, with a system that never lost too."""
     import choix
 
-    votes = simulated_votes({"x": 0.8, "y": 0.0, "z": -0.5}, 150, seed=5)
+    votes = simulated_votes({"x": 0.8, "y": 0.0, "z": -0.5}, 60, seed=5)
+    votes += [Vote("p", "x", "new", "1", "2", "a", id=f"n{i}") for i in range(3)]  # 'new' never won
     systems = sorted({v.a for v in votes} | {v.b for v in votes})
-    data = comparisons(votes, systems)
-    ilsr = np.asarray(choix.ilsr_pairwise(len(systems), data, alpha=0.0, tol=1e-12))
-    oracle = newton_bt(len(systems), data, 0.0)
-    assert np.abs((ilsr - ilsr.mean()) - oracle).max() < 1e-5
+    idx = {name: i for i, name in enumerate(systems)}
+    data = [(i, j) for i in range(len(systems)) for j in range(len(systems)) if i != j]  # the virtual ties
+    for v in votes:
+        a, b = idx[v.a], idx[v.b]
+        data += {"a": [(a, b), (a, b)], "b": [(b, a), (b, a)]}.get(v.verdict, [(a, b), (b, a)])
+    opt = np.asarray(choix.opt_pairwise(len(systems), data, alpha=1e-12, tol=1e-12))
+    ours = np.array(fit_strengths(votes, systems))
+    assert np.abs((opt - opt.mean()) - ours).max() < 1e-4
+    assert systems[int(np.argmin(ours))] == "new" and np.isfinite(ours).all()
 
 
 def test_ties_weigh_half_a_win_each_way():
-    votes = [Vote("p", "x", "y", "1", "2", "tie", id="t")]
-    assert comparisons(votes, ["x", "y"]) == [(0, 1), (1, 0)]
-    assert fit_strengths(votes, ["x", "y"]) == pytest.approx([0.0, 0.0], abs=1e-9)
-    won = [Vote("p", "x", "y", "1", "2", "b", id="b")]
-    assert comparisons(won, ["x", "y"]) == [(1, 0), (1, 0)]
+    from playground.core.evaluation.arena_fit import win_counts
+
+    tie = [Vote("p", "x", "y", "1", "2", "tie", id="t")]
+    assert win_counts(tie, ["x", "y"]).tolist() == [[0, 0.5], [0.5, 0]]
+    assert fit_strengths(tie, ["x", "y"]) == pytest.approx([0.0, 0.0], abs=1e-9)
+    won = [Vote("p", "x", "y", "1", "2", "b", id="b")] * 3
+    assert win_counts(won, ["x", "y"]).tolist() == [[0, 0], [3, 0]]
+    # 3 wins plus the virtual tie: P(y beats x) = 3.5 / 4, so s_y - s_x = log(7)
+    x, y = fit_strengths(won, ["x", "y"])
+    assert y - x == pytest.approx(np.log(7), abs=1e-6)
 
 
 def test_leaderboard_ranks_intervals_contain_the_estimate_and_counts():
@@ -294,7 +321,7 @@ def test_the_notebook_refits_the_leaderboard_as_the_app_does():
 
     assert EXPERIMENTS["arena"] is not None
     votes = simulated_votes({"x": 0.6, "y": -0.2, "z": 0.0}, 40, seed=9)
-    cells = arena_cells({"alpha": ALPHA, "votes": [{"a": v.a, "b": v.b, "verdict": v.verdict} for v in votes]})
+    cells = arena_cells({"prior": PRIOR_TIES, "votes": [{"a": v.a, "b": v.b, "verdict": v.verdict} for v in votes]})
     scope = {"results": {}}
     exec(cells[-1][1], scope)  # noqa: S102 (the generated cell, as a learner would run it)
     board = leaderboard(votes, rounds=5)

@@ -134,3 +134,26 @@ def test_a_vote_file_of_another_version_is_said_and_nothing_breaks(qtbot, app_co
     assert page.store is None and "version 7" in page.message.text() and "Move" in page.message.text()
     assert not page.board.send_button.isEnabled()
     assert (folder / "votes.jsonl").read_text().startswith('{"version": 7')  # left as it was
+
+
+def test_the_arena_fits_a_1200x800_window_before_and_after_votes(qtbot, app_context, home, tmp_path):
+    """The layout audit the whole window passes (bench/layout_check.py), on the Arena section itself."""
+    from playground.qt.evaluate.panel import EvaluatePanel
+    from playground.qt.layout_audit import page_findings
+    from tests.qt.shown import in_tab_room
+
+    panel = EvaluatePanel(app_context)
+    scroll = in_tab_room(qtbot, panel)  # noqa: F841 (it holds the panel)
+    page = next(p for p in panel.pages if isinstance(p, ArenaPage))
+    panel.sections.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: page.isVisible())
+    assert not page_findings(panel)
+    use_files(page, outputs_file(tmp_path))
+    for verdict in ("a", "b", "tie"):
+        page.matchup = None
+        page.next_prompt()
+        qtbot.waitUntil(lambda: page.matchup is not None and not page.slot.busy, timeout=30000)
+        page.vote(verdict)
+    qtbot.waitUntil(lambda: page.board.table.rowCount() == 2 and not page.board_slot.busy, timeout=30000)
+    assert panel.width() <= 1200
+    assert not page_findings(panel), page_findings(panel)

@@ -1,12 +1,13 @@
 """The arena's leaderboard: Bradley-Terry strengths fitted to the votes, with bootstrap intervals,
 the number of votes, and a check of position bias.
 
-Bradley-Terry says system i beats system j with probability sigmoid(s_i - s_j). The strengths are the
-maximum a-posteriori estimate under a weak Gaussian prior (``choix.opt_pairwise`` with ``alpha``):
-without the prior a system that never lost would have an infinite strength. A decisive vote counts
-as one win for its winner; a tie or "both bad" as half a win each way (FastChat counts ties so too).
-Strengths are shown on the Elo scale FastChat uses (1000 + 400 * s / ln 10): 400 points more means
-10:1 odds of winning.
+Bradley-Terry says system i beats system j with probability sigmoid(s_i - s_j). A decisive vote counts as
+one win for its winner; a tie or "both bad" as half a win each way (FastChat counts ties so too). Every
+pair of systems also starts with one virtual tie (``PRIOR_TIES``): without it a system that never lost
+would have an infinite strength; with it the fit is the maximum-likelihood estimate of the votes plus
+that tie, which ``choix.ilsr_pairwise_dense`` computes from the matrix of win counts (fast enough to
+refit 200 times for the bootstrap after every vote). Strengths are shown on the Elo scale FastChat uses
+(1000 + 400 * s / ln 10): 400 points more means 10:1 odds of winning.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Sequence
 from playground.core.base.errors import InputError
 from playground.core.evaluation.arena import Vote
 
-#: The prior's strength (choix's ``alpha``): weak, so 20 votes already dominate it.
-ALPHA = 0.01
+#: Virtual ties added between every pair of systems (a weak prior: 20 votes already dominate it).
+PRIOR_TIES = 1.0
 ELO_BASE, ELO_SCALE = 1000.0, 400.0 / math.log(10)
 BOOTSTRAP_ROUNDS = 200
 
@@ -88,33 +89,55 @@ class Leaderboard:
                 "notes": list(self.notes)}
 
 
-def comparisons(votes: Sequence[Vote], systems: Sequence[str]) -> list[tuple[int, int]]:
-    """The votes as choix's (winner, loser) index pairs, each decisive vote twice and a tie once each
-    way (so a tie weighs half a win for each side)."""
+def win_counts(votes: Sequence[Vote], systems: Sequence[str]):
+    """(n, n) matrix: entry [i, j] is how many times system i beat system j (a tie: half each way)."""
+    import numpy as np
+
     index = {name: i for i, name in enumerate(systems)}
-    data: list[tuple[int, int]] = []
+    counts = np.zeros((len(systems), len(systems)))
     for v in votes:
         a, b = index[v.a], index[v.b]
         if v.verdict == "a":
-            data += [(a, b), (a, b)]
+            counts[a, b] += 1
         elif v.verdict == "b":
-            data += [(b, a), (b, a)]
+            counts[b, a] += 1
         else:
-            data += [(a, b), (b, a)]
-    return data
+            counts[a, b] += 0.5
+            counts[b, a] += 0.5
+    return counts
 
 
-def fit_strengths(votes: Sequence[Vote], systems: Sequence[str], alpha: float = ALPHA) -> list[float]:
-    """Bradley-Terry log-strengths (mean zero) of ``systems`` from ``votes`` (choix.opt_pairwise)."""
+def _vote_cells(votes: Sequence[Vote], systems: Sequence[str]):
+    """Each vote as (cell indices, amounts) into the flattened count matrix (for fast resampling)."""
+    import numpy as np
+
+    n = len(systems)
+    index = {name: i for i, name in enumerate(systems)}
+    cells = np.zeros((len(votes), 2), dtype=int)
+    amounts = np.zeros((len(votes), 2))
+    for k, v in enumerate(votes):
+        a, b = index[v.a], index[v.b]
+        cells[k] = (a * n + b, b * n + a)
+        amounts[k] = {"a": (1.0, 0.0), "b": (0.0, 1.0)}.get(v.verdict, (0.5, 0.5))
+    return cells, amounts
+
+
+def strengths_from_counts(counts, prior: float = PRIOR_TIES) -> list[float]:
+    """Bradley-Terry log-strengths (mean zero) from a win-count matrix plus ``prior`` virtual ties per pair."""
     import choix
     import numpy as np
 
-    data = comparisons(votes, systems)
-    if not data:
-        return [0.0] * len(systems)
-    params = choix.opt_pairwise(len(systems), data, alpha=alpha, method="Newton-CG")
-    params = np.asarray(params, dtype=float)
+    n = counts.shape[0]
+    if n == 1:
+        return [0.0]
+    augmented = counts + (prior / 2) * (np.ones((n, n)) - np.eye(n))
+    params = np.asarray(choix.ilsr_pairwise_dense(augmented, alpha=0.0, tol=1e-10, max_iter=1000), dtype=float)
     return list(params - params.mean())
+
+
+def fit_strengths(votes: Sequence[Vote], systems: Sequence[str], prior: float = PRIOR_TIES) -> list[float]:
+    """Bradley-Terry log-strengths (mean zero) of ``systems`` from ``votes`` (see the module)."""
+    return strengths_from_counts(win_counts(votes, systems), prior)
 
 
 def to_elo(strength: float) -> float:
@@ -139,7 +162,7 @@ def position_bias(votes: Sequence[Vote]) -> PositionBias:
 
 
 def leaderboard(votes: Sequence[Vote], rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0,
-                alpha: float = ALPHA) -> Leaderboard:
+                prior: float = PRIOR_TIES) -> Leaderboard:
     """Strengths, 95% bootstrap intervals (votes resampled with replacement, ``rounds`` refits,
     the 2.5th and 97.5th percentiles), each system's record, and the position-bias check.
 
@@ -158,12 +181,16 @@ def leaderboard(votes: Sequence[Vote], rounds: int = BOOTSTRAP_ROUNDS, seed: int
         raise InputError("Every vote compares a system with itself, so there is nothing to rank.",
                          "Choose two different systems to compare.")
     systems = sorted({v.a for v in useful} | {v.b for v in useful})
-    point = fit_strengths(useful, systems, alpha)
+    n = len(systems)
+    point = fit_strengths(useful, systems, prior)
+    cells, amounts = _vote_cells(useful, systems)
     rng = np.random.default_rng(seed)
-    samples = np.empty((rounds, len(systems)))
+    samples = np.empty((rounds, n))
     for r in range(rounds):
         pick = rng.integers(0, len(useful), len(useful))
-        samples[r] = fit_strengths([useful[i] for i in pick], systems, alpha)
+        counts = np.zeros(n * n)
+        np.add.at(counts, cells[pick].ravel(), amounts[pick].ravel())
+        samples[r] = strengths_from_counts(counts.reshape(n, n), prior)
     lows, highs = np.percentile(samples, 2.5, axis=0), np.percentile(samples, 97.5, axis=0)
     rows = []
     for i, name in enumerate(systems):
@@ -178,5 +205,6 @@ def leaderboard(votes: Sequence[Vote], rounds: int = BOOTSTRAP_ROUNDS, seed: int
         notes.append(f"{len(same)} vote{'s' if len(same) != 1 else ''} of a system against itself "
                      "(one system, or two identical ones) count for position bias, not for strengths.")
     if len(useful) < 20:
-        notes.append(f"Only {len(useful)} vote{'s' if len(useful) != 1 else ''}: the intervals are wide; about 20 or more make a ranking.")
+        notes.append(f"Only {len(useful)} vote{'s' if len(useful) != 1 else ''}: too few to resample, so the "
+                     "intervals cannot be trusted yet; about 20 or more make a ranking.")
     return Leaderboard(rows, len(useful), position_bias(votes), rounds, seed, len(same), notes)

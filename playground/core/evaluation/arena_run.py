@@ -228,7 +228,7 @@ def play(systems: ArenaSystems, prompt: ArenaPrompt, *, temperature: float = DEF
             return None  # half an answer would be judged unfairly
         seconds[name] = time.perf_counter() - began
         answers.append(text)
-        report_step(handle, ANSWERING, side + 1, 2, name)
+        report_step(handle, ANSWERING, side + 1, 2)  # no name: which system is which stays hidden
     rng = random.Random(order_seed) if order_seed is not None else random.SystemRandom()
     left = rng.randrange(2)
     right = 1 - left

@@ -117,8 +117,9 @@ class ArenaBoard(QWidget):
         ax.axvline(1000, linestyle="--", linewidth=0.8, color=current_colours().lesson)
         ax.set_yticks(list(ys))
         ax.set_yticklabels([_short(s.system) for s in rows], fontsize=8)
-        ax.set_xlabel("rating (Elo scale), 95% interval")
+        ax.set_xlabel("rating (Elo scale)")
         ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.margins(x=0.15)  # a point at the end of its interval stays off the frame
         self.empty.show(False)
         self.canvas.draw_idle()
 

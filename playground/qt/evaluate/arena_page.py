@@ -93,7 +93,6 @@ class ArenaPage(QWidget):
         col.addWidget(group("The prompt", form))
         col.addWidget(self.typed)
         col.addWidget(self.generate_button)
-        col.addWidget(self.strip)
         col.addWidget(self.message)
         col.addStretch(1)
         self.header = ResultHeader(empty="No answers yet: choose two systems and a prompt, then Generate both.")
@@ -128,22 +127,25 @@ class ArenaPage(QWidget):
         round_box = QWidget()
         rl = QVBoxLayout(round_box)
         rl.setContentsMargins(0, 0, 0, 0)
-        for w in (self.header, self.prompt_view):
+        self.strip.phase_label.setWordWrap(True)  # beside the answers, where the row is wide
+        for w in (self.header, self.strip, self.prompt_view):
             rl.addWidget(w)
         rl.addLayout(answers, 1)
         rl.addLayout(votes)
         rl.addWidget(self.reveal_label)
         self.board = ArenaBoard()
-        from PySide6.QtCore import Qt as _Qt
-
         right = splitter((round_box, 1), (self.board, 1))
-        right.setOrientation(_Qt.Orientation.Vertical)
+        right.setOrientation(Qt.Orientation.Vertical)
         outer = QVBoxLayout(self)
-        from playground.qt.lifecycle.common import fit_below_lesson, lesson
+        from PySide6.QtWidgets import QSizePolicy
 
-        outer.addWidget(lesson(LESSON))
+        from playground.qt.panel import Panel
+
+        outer.addWidget(Panel.lesson(LESSON))  # the section's explanation: one place, at the top
         main = splitter((left, 0), (right, 1))
-        fit_below_lesson(main, 420)
+        # It shares the room under the lesson instead of asking for its whole height (the tab would scroll).
+        main.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        main.setMinimumHeight(420)
         outer.addWidget(main, 1)
         from playground.qt.shortcuts import run_shortcut
 
@@ -180,6 +182,10 @@ class ArenaPage(QWidget):
         if not votes:
             self.board.show_board(None)
             return
+        # choix (and scipy under it) is first imported here, on the GUI thread: importing scipy in a worker
+        # while the GUI thread ran crashed Python inside shiboken's import hook (bench/arena_screens.py).
+        import choix  # noqa: F401
+
         from playground.core.evaluation.arena_fit import leaderboard
 
         def fit(handle):
@@ -266,9 +272,15 @@ class ArenaPage(QWidget):
                  "prompt": f"dialogue {value.dialogue} ({prompt.id}) in the '{prompt.template}' template",
                  "typed": "typed text"}[prompt.kind]
         decoding = "greedy" if value.temperature == 0 else f"sample T={value.temperature:.2f} seed {seed}"
-        self.header.show_for(self.context.session.base, prompt=where,
-                             settings=f"{decoding}, {value.max_new_tokens} new tokens",
-                             extra="blind: " + " vs ".join(sorted(set(systems.names))) + ", order hidden")
+        settings = f"{decoding}, {value.max_new_tokens} new tokens"
+        extra = "blind: " + " vs ".join(sorted(set(systems.names))) + ", order hidden"
+        base = self.context.session.base
+        if base is not None:
+            self.header.show_for(base, prompt=where, settings=settings, extra=extra)
+        else:  # both systems are files of outputs: no model ran
+            from playground.qt.evaluate.provenance import FileProvenance
+
+            self.header.show_provenance(FileProvenance(model="files of outputs", prompt=where, extra=extra))
         notes = [matchup.note] if matchup.note else []
         if matchup.identical:
             notes.append("Both answers are the same text: vote Tie, or raise the temperature.")
@@ -357,9 +369,9 @@ class ArenaPage(QWidget):
     def notebook_state(self) -> dict | None:
         if self.store is None or not len(self.store):
             return None
-        from playground.core.evaluation.arena_fit import ALPHA
+        from playground.core.evaluation.arena_fit import PRIOR_TIES
 
-        return {"kind": "arena", "alpha": ALPHA,
+        return {"kind": "arena", "prior": PRIOR_TIES,
                 "votes": [{"a": v.a, "b": v.b, "verdict": v.verdict} for v in self.store.votes]}
 
     def on_model_changed(self, loaded) -> None:
