@@ -89,6 +89,12 @@ def test_the_lifecycle_tab_has_pruning_right_after_precision(qtbot, app_context)
     page = panel.sections.widget(titles.index("Pruning"))
     assert {"pruning.run", "pruning.swept", "pruning.used", "precision.run"} <= set(panel.lab_events())
     assert panel.reveal("pruning_sweep") is page.sweep_button and panel.sections.currentWidget() is page
+    # lab 5's precision and pruning steps name controls this tab reveals
+    from playground.core.labs import load_labs
+
+    lab = {lab.id: lab for lab in load_labs()[0]}["smaller"]
+    named = [s.control for s in lab.steps if s.check.startswith(("precision", "prun")) and s.control]
+    assert len(named) == 6 and all(panel.reveal(c) is not None for c in named)
     # it fits the Lifecycle tab's room in a 1200x800 window: nothing cut or squeezed
     from PySide6.QtWidgets import QApplication
 
