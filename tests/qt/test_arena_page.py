@@ -157,3 +157,21 @@ def test_the_arena_fits_a_1200x800_window_before_and_after_votes(qtbot, app_cont
     qtbot.waitUntil(lambda: page.board.table.rowCount() == 2 and not page.board_slot.busy, timeout=30000)
     assert panel.width() <= 1200
     assert not page_findings(panel), page_findings(panel)
+
+
+def test_the_align_tab_sees_pairs_sent_from_the_arena_while_it_is_open(qtbot, app_context, home):
+    from playground.core.evaluation.arena import Vote
+    from playground.core.evaluation.arena_pairs import send_to_align
+    from playground.qt.align.panel import AlignPanel
+
+    votes = [Vote(f"p{i}", "x", "y", f"left {i}", f"right {i}", "a" if i % 2 else "b", id=f"v{i}") for i in range(4)]
+    send_to_align(votes[:2])
+    align = shown(qtbot, AlignPanel(app_context), 1200, 760)
+    assert "2 pairs, 2 from arena votes" in align.feedback.count.text()
+    assert [p.reason for p in align.reward.learner_pairs] == ["arena", "arena"]
+    align.steps.setCurrentWidget(align.reward)  # open on another step, then the arena sends more
+    align.hide()
+    send_to_align(votes)
+    align.show()
+    qtbot.waitUntil(lambda: len(align.reward.learner_pairs) == 4)
+    assert "4 pairs, 4 from arena votes" in align.feedback.count.text()

@@ -88,6 +88,7 @@ class FeedbackPage(QWidget):
         self.index.valueChanged.connect(self._show_bundled)
         self._show_bundled()
         self._count()
+        panel.installEventFilter(self)
 
     def _show_bundled(self) -> None:
         p = self.pairs[self.index.value() - 1]
@@ -124,6 +125,13 @@ class FeedbackPage(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.reload_labels()
+
+    def eventFilter(self, watched, event) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if watched is self.panel and event.type() == QEvent.Type.Show:
+            self.reload_labels()  # the Align tab opened on another step: its reward model sees the arena's pairs
+        return super().eventFilter(watched, event)
 
     def sample_two(self) -> None:
         loaded = self.panel.context.ready_model(self.panel.say)
