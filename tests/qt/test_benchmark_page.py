@@ -106,3 +106,20 @@ def test_bad_input_is_a_plain_message(qtbot, context_with_tiny_llama, tmp_path, 
     page.base_check.setChecked(False)
     page.run_button.click()
     assert "No system is chosen" in page.message.text()
+
+
+def test_the_section_fits_a_1200x800_window_before_and_after_a_run(qtbot, context_with_tiny_llama):
+    from playground.qt.layout_audit import page_findings
+    from tests.qt.shown import in_tab_room
+
+    page = BenchmarkPage(context_with_tiny_llama)
+    room = in_tab_room(qtbot, page)  # the room a tab has in a 1200x800 window (keep it: it owns the page)
+    qtbot.waitUntil(lambda: page.isVisible())
+    assert page_findings(page) == []
+    for kind, box in page.kind_checks.items():
+        box.setChecked(kind == "knowledge")
+    page.limit.setValue(2)
+    page.adapter_path.setText("/a/very/long/folder/name/for/a/fine-tune/run/lora-run-with-a-long-name")
+    page.adapter_check.setChecked(False)
+    score(qtbot, page)
+    assert page_findings(page) == [] and room.isVisible()

@@ -91,8 +91,10 @@ class BenchmarkPage(BenchmarkControls, QWidget):
         self.accuracy = AccuracyChart()
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        head = self.table.horizontalHeader()
+        for c, name in enumerate(COLUMNS):  # the long texts share what is left, so the table never scrolls sideways
+            head.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if name in ("system", "item")
+                                      else QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
