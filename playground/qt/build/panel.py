@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from playground.qt.build.react_page import ReactPage
+from playground.qt.build.reasoning_page import ReasoningPage
 from playground.qt.build.retrieval_page import RetrievalPage
 from playground.qt.build.structured_page import StructuredPage
 from playground.qt.panel import Panel
@@ -52,6 +53,7 @@ and measures how much less likely the answer becomes: that is attribution. Atten
         inner.addWidget(self.lesson(LESSON))
         inner.addWidget(self.retrieval, 1)
         self.sections.addTab(self.retrieval_section, "Retrieval")
+        self.add_section(ReasoningPage(context), "Reasoning")
         self.add_section(StructuredPage(context), "Structured output")
         self.add_section(ReactPage(context), "ReAct (tools)")
         self.message_label = self.retrieval.box.message
