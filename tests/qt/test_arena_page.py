@@ -148,6 +148,9 @@ def test_the_arena_fits_a_1200x800_window_before_and_after_votes(qtbot, app_cont
     panel.sections.setCurrentWidget(page)
     qtbot.waitUntil(lambda: page.isVisible())
     assert not page_findings(panel)
+    panel.sections.setCurrentIndex(0)
+    assert panel.reveal("arena") is page.generate_button and panel.sections.currentWidget() is page  # lab 3's step
+    assert "arena.voted" in panel.lab_events()
     use_files(page, outputs_file(tmp_path))
     for verdict in ("a", "b", "tie"):
         page.matchup = None
