@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from playground.qt.evaluate.arena_page import ArenaPage
 from tests.qt.shown import shown
 
-SCREENS = None  # set PLAYGROUND_SCREENS=folder to save the states as PNGs (bench/arena_screens.py does)
 
 
 @pytest.fixture
