@@ -12,7 +12,6 @@ from playground.qt.evaluate.arena_page import ArenaPage
 from tests.qt.shown import shown
 
 
-
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "home"))
