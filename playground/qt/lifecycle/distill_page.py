@@ -94,6 +94,8 @@ class DistillPage(QWidget):
         self.table.setToolTip("Perplexity: on held-out test summaries (lower is better). ROUGE-L: greedy "
                               "summaries of the test dialogues against the references (0-100).")
         self.use_combo = QComboBox()
+        self.use_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.use_combo.setToolTip("Which student to put in every tab.")
         self.use_button = button("Use this student", "Load the chosen student (a Hugging Face folder) as the "
                                  "app's model, for every tab.", self.use_student)
         self.use_button.setEnabled(False)
@@ -143,6 +145,7 @@ class DistillPage(QWidget):
 
         job = self.draft.value.copy()
         job.model.source = model_source_text(self.teacher())
+        job.model.device = (self.teacher().device or "cpu").split(":")[0]  # train where the shared model is
         job.output.dir = str(_fresh(distill_runs_root()))
         return job.validate()
 
@@ -207,8 +210,8 @@ class DistillPage(QWidget):
 
         if isinstance(ev, de.DistillStepEvent):
             self.losses.add(ev.kind, ev.step.step, ev.step.loss, ev.kl, ev.ce)
-        elif isinstance(ev, de.ViewEvent):
-            self._show_view(ev.view, f"{ev.kind} student at step {ev.step}")
+        elif isinstance(ev, de.ViewEvent) and ev.kind == "soft":  # the student the soft targets teach
+            self._show_view(ev.view, f"soft-target student at step {ev.step}")
         elif isinstance(ev, de.StudentEvent):
             self.message.setText(ev.describe())
         elif isinstance(ev, de.MeasuredEvent):
@@ -236,7 +239,7 @@ class DistillPage(QWidget):
 
         self.use_combo.clear()
         for kind, folder in self.students.items():
-            self.use_combo.addItem(LABELS[kind], folder)
+            self.use_combo.addItem(LABELS[kind].replace("Student, ", ""), folder)
         self.use_button.setEnabled(bool(self.students))
         self.message.setText(ev.report.get("verdict") or f"Done: the students are saved in {ev.run_dir}.")
         ppl = {r.kind: r.perplexity for r in self.rows}

@@ -27,6 +27,9 @@ class LossView:
         self.ax = self.figure.add_subplot(111)
         self.ax.set_xlabel("optimizer step")
         self.ax.set_ylabel("loss per summary token (nats)")
+        from matplotlib.ticker import MaxNLocator
+
+        self.ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
         c = _colours()
         styles = {("soft", "loss"): (c[0], "-"), ("soft", "ce"): (c[0], ":"), ("soft", "kl"): (c[2], "--"),
                   ("hard", "ce"): (c[1], "-")}
@@ -126,7 +129,10 @@ class SoftTargetsChart:
                 label=f"T = {view.temperature:g} (outside the top token: {view.rest_t:.0%})")
         ax.set_yticks(y, [repr(t)[1:-1] for t in view.soft_tokens], fontsize=7)
         ax.invert_yaxis()
-        ax.set_xlabel("teacher's probability (the student's target)")
+        # A log axis: at T > 1 over a vocabulary of tens of thousands the targets are small, and the lesson
+        # is in their ratios (how much closer the runners-up come to the top token), which a log axis shows.
+        ax.set_xscale("log")
+        ax.set_xlabel("teacher's probability (the student's target), log scale")
         ax.legend(loc="lower right", fontsize=7)
         self.empty.show(False)
         self.canvas.draw_idle()
