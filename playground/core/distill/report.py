@@ -17,10 +17,12 @@ def build_report(job, rows: list[ModelRow], students: dict, curves: dict) -> dic
     verdict = ""
     soft, hard = by_kind.get("soft"), by_kind.get("hard")
     if soft and hard:
-        better = soft.perplexity < hard.perplexity
+        change = (hard.perplexity - soft.perplexity) / hard.perplexity if hard.perplexity else 0.0
+        said = ("about the same (under 1% apart: noise, not a lesson, after so few steps)." if abs(change) < 0.01
+                else f"the soft targets helped ({change:.0%} lower)." if change > 0
+                else f"the soft targets did not help here ({-change:.0%} higher).")
         verdict = (f"After the same {job.training.max_steps} steps, the soft-target student's held-out perplexity is "
-                   f"{soft.perplexity:.2f} against {hard.perplexity:.2f} for the hard-label one: the soft targets "
-                   + ("helped." if better else "did not help here."))
+                   f"{soft.perplexity:.2f} against {hard.perplexity:.2f} for the hard-label one: {said}")
     return {
         "kind": "distill",
         "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
