@@ -23,12 +23,14 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=24, help="greedy tokens (the decode speed)")
     ap.add_argument("--methods", default="global,heads,layers")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--rank-texts", type=int, default=8, help="bundled dialogues heads and layers are ranked on")
     args = ap.parse_args()
     from _common import quiet_torch
 
     torch = quiet_torch(args.threads)
     from playground.core.lifecycle import precision as P
-    from playground.core.lifecycle.pruning_run import PruningRow, format_table, pruning_sweep, sweep_runs
+    from playground.core.lifecycle.pruning_run import (PruningRow, format_table, importance_texts, pruning_sweep,
+                                                       sweep_runs)
     from playground.core.lifecycle.pruning_structure import Importance
     from playground.core.models.loading import load_model
     from playground.core.models.sources import ModelSource
@@ -39,7 +41,8 @@ def main() -> None:
     start = time.perf_counter()
     rows = []
     for item in pruning_sweep(loaded.model, loaded.tokenizer, loaded.device, runs,
-                              texts=P.default_texts(args.texts), new_tokens=args.tokens):
+                              texts=P.default_texts(args.texts), new_tokens=args.tokens,
+                              rank_texts=importance_texts(args.rank_texts)):
         if isinstance(item, Importance):
             print(f"heads and layers ranked at {time.perf_counter() - start:.0f} s", flush=True)
         if isinstance(item, PruningRow):

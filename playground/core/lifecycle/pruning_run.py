@@ -81,6 +81,15 @@ def picture_matrix(model) -> str:
     return next((n for n in names if n.endswith("q_proj")), names[0])
 
 
+def short_name(module_name: str) -> str:
+    """'model.layers.0.self_attn.q_proj' -> 'layer 1 q_proj' (for a chart title)."""
+    parts = module_name.split(".")
+    if "layers" in parts and parts.index("layers") + 1 < len(parts):
+        i = parts.index("layers")
+        return f"layer {int(parts[i + 1]) + 1} {parts[-1]}"
+    return parts[-1]
+
+
 def prune(model, method: str, sparsity: float, importance=None):
     """A pruned copy of ``model``: (copy, row with its what-was-removed fields filled).
 
@@ -93,7 +102,7 @@ def prune(model, method: str, sparsity: float, importance=None):
         pruned, row.cut = prune_unstructured(model, sparsity, method)
         name = picture_matrix(pruned)
         row.picture = mask_picture(dict(pruned.named_modules())[name].weight).tolist()
-        row.picture_title = f"{name}: share of weights kept"
+        row.picture_title = short_name(name) + ": share kept"
         row.removed = f"{sparsity:.0%} of the linear weights zeroed (cut at |w| = {row.cut:.4g})"
         return pruned, row
     if importance is None:
@@ -114,16 +123,17 @@ def prune(model, method: str, sparsity: float, importance=None):
 
 
 def measure(row: PruningRow, model, tokenizer, texts, device, reference, ref_tokens, prompt_ids,
-            new_tokens: int) -> PruningRow:
-    """Fill ``row`` with the model's figures against the dense ``reference`` logits and tokens."""
-    logits = P.text_logits(model, tokenizer, texts, device)
+            new_tokens: int, logits=None, timed=None) -> PruningRow:
+    """Fill ``row`` with the model's figures against the dense ``reference`` logits and tokens
+    (``logits`` and ``timed`` = (tokens, tok/s): the model's own, when already computed)."""
+    logits = logits if logits is not None else P.text_logits(model, tokenizer, texts, device)
     row.weight_bytes = P.weight_bytes(model)
     row.params = parameter_count(model)
     row.sparse_bytes = sparse_stored_bytes(model)
     row.zeros = zero_share(model)
     row.perplexity = P.perplexity_from_logits(logits)
     row.kl, row.top1 = P.kl_and_agreement(reference, logits)
-    tokens, row.tokens_per_s = P.greedy_tokens(model, tokenizer, prompt_ids, new_tokens)
+    tokens, row.tokens_per_s = timed or P.greedy_tokens(model, tokenizer, prompt_ids, new_tokens)
     row.completion = [tokenizer.decode([t]) for t in tokens]
     row.diverges_at = P.first_divergence(ref_tokens, tokens)
     return row
@@ -171,9 +181,10 @@ def pruning_sweep(model, tokenizer, device: str, runs: Sequence, *, texts: Seque
     report_step(handle, "Measuring the dense model", 0, total, "dense")
     prompt_ids = tokenizer(prompt, return_tensors="pt").input_ids.to(device)
     reference = P.text_logits(model, tokenizer, texts, device)
-    ref_tokens, _ = P.greedy_tokens(model, tokenizer, prompt_ids, new_tokens)
+    timed = P.greedy_tokens(model, tokenizer, prompt_ids, new_tokens)
+    ref_tokens = timed[0]
     dense = measure(PruningRow("dense", "Dense", method="dense"), model, tokenizer, texts, device, reference,
-                    ref_tokens, prompt_ids, new_tokens)
+                    ref_tokens, prompt_ids, new_tokens, logits=reference, timed=timed)
     yield dense
     for i, (method, sparsity) in enumerate(runs):
         handle.raise_if_cancelled()

@@ -20,15 +20,18 @@ class PruningCharts:
         self.curve = self.figure.add_subplot(grid[1, :])
         self.hist.set_xlabel("|weight|")
         self.hist.set_ylabel("weights (sample)")
-        self.hist.set_title("magnitudes and the cut", fontsize=9)
-        self.mask.set_title("mask", fontsize=9)
+        self.hist.set_title("|w| and the cut", fontsize=8)
+        self.mask.set_title("mask", fontsize=8)
         self.mask.set_xticks([])
         self.mask.set_yticks([])
         self.curve.set_xlabel("sparsity (share removed)")
         self.curve.set_ylabel("perplexity (log)")
         self.curve.set_yscale("log")
-        self.curve_note = self.curve.text(0.5, 0.5, CURVE_EMPTY, ha="center", va="center", fontsize=9,
-                                          transform=self.curve.transAxes)
+        self.curve.set_visible(False)  # no empty axes: a sentence says what will appear here
+        from playground.qt.design import current_colours
+
+        self.curve_note = self.figure.text(0.5, 0.27, CURVE_EMPTY, ha="center", va="center", fontsize=9,
+                                           color=current_colours().lesson)
         self.cut_line = None
         self.image = None
         self.lines: dict[str, object] = {}
@@ -46,7 +49,7 @@ class PruningCharts:
         self.hist.hist(np.asarray(values), bins=80, log=True)
         self.hist.set_xlabel("|weight|")
         self.hist.set_ylabel("weights (sample)")
-        self.hist.set_title("magnitudes and the cut", fontsize=9)
+        self.hist.set_title("|w| and the cut", fontsize=8)
         self.cut_line = None
         self.empty.show(False)
         self.canvas.draw_idle()
@@ -61,9 +64,9 @@ class PruningCharts:
         if row.cut > 0:
             self.cut_line = self.hist.axvline(row.cut, color=CHART_COLOURS[3], linewidth=1.5,
                                               label=f"cut {row.cut:.3g}")
-            self.hist.set_title(f"magnitudes; {row.sparsity:.0%} below the cut go", fontsize=9)
+            self.hist.set_title(f"|w|: the {row.sparsity:.0%} left of the cut go", fontsize=8)
         else:
-            self.hist.set_title("magnitudes (no cut: whole heads or layers go)", fontsize=9)
+            self.hist.set_title("|w| (no cut: whole pieces go)", fontsize=8)
         if row.picture:
             if self.image is not None:
                 self.image.remove()
@@ -92,6 +95,7 @@ class PruningCharts:
             (self.lines[method],) = self.curve.plot(xs, ys, marker="o", color=CHART_COLOURS[i % len(CHART_COLOURS)],
                                                     label=METHODS[method].label)
         self.curve_note.set_visible(not methods)
+        self.curve.set_visible(bool(methods))
         if methods:
             self.curve.legend(fontsize=8, loc="upper left")
             self.curve.relim()

@@ -26,19 +26,20 @@ from playground.qt.lifecycle.pruning_charts import PruningCharts
 from playground.qt.task_slot import TaskSlot
 
 LESSON = ("<b>Pruning removes weights; only removing whole pieces makes the model smaller and faster.</b> "
-          "Unstructured pruning zeroes the weights of smallest magnitude: quality holds up to a high sparsity, "
-          "but a zero is still a number in a dense matrix, so the model keeps its size and its decode speed "
-          "(it shrinks only when stored sparse). Removing whole attention heads or layers makes the matrices "
-          "smaller: fewer bytes, faster decoding, and quality falls sooner. Heads and layers are ranked by how "
-          "much the loss on a few bundled dialogues rises when each is masked (a first-order estimate), the "
-          "least important removed first.")
-COLUMNS = ["model", "params", "weights", "stored sparse", "perplexity", "KL from dense", "top-1 agree",
-           "decode tok/s"]
-TIPS = {"stored sparse": "The bytes if each pruned matrix were stored sparse (CSR: the non-zero values, a 4-byte "
-                         "column index each, a row pointer per row): smaller than dense only past 50% zeros.",
-        "decode tok/s": "Greedy decoding speed with the KV cache, on this machine now (other work on the cores "
-                        "changes it).",
-        "KL from dense": "Mean KL divergence of the next-token distributions from the dense model's (nats)."}
+          "Unstructured pruning zeroes the weights of smallest magnitude, wherever they are; but a zero is still a "
+          "number in a dense matrix, so the model keeps its size and its decode speed (it would shrink only if "
+          "stored sparse, and that pays only past half zeros). Removing whole attention heads or layers shrinks the "
+          "matrices: fewer bytes and faster decoding, at a price in quality. A small model has little to spare: "
+          "watch where each curve breaks. Heads and layers are ranked by how much the loss on a few bundled "
+          "dialogues rises when each is masked (a first-order estimate), the least important removed first.")
+COLUMNS = ["model", "params", "weights", "as sparse", "perplexity", "KL", "top-1", "tok/s"]
+TIPS = {"weights": "The bytes of the weights as stored now (dense): zeros take as many bytes as any number.",
+        "as sparse": "The bytes if each pruned matrix were stored sparse (CSR: the non-zero values, a 4-byte "
+                     "column index each, a row pointer per row): smaller than dense only past 50% zeros.",
+        "tok/s": "Greedy decoding speed with the KV cache, in tokens per second, on this machine now (other work "
+                 "on the cores changes it).",
+        "KL": "Mean KL divergence of the next-token distributions from the dense model's (nats).",
+        "top-1": "The share of positions where the pruned model's most likely next token is the dense model's."}
 
 
 class PruningPage(QWidget):
@@ -108,6 +109,7 @@ class PruningPage(QWidget):
             if name in TIPS:
                 self.table.horizontalHeaderItem(c).setToolTip(TIPS[name])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
         self.texts = QTextEdit()
         self.texts.setReadOnly(True)
