@@ -86,3 +86,58 @@ def test_bad_input_is_said_plainly(qtbot, context_with_tiny_llama, bad_input):
     page.prompt_box.setPlainText("   ")
     _click(qtbot, page.prefill_button)
     assert "empty" in page.bar.message.text()
+
+
+@pytest.mark.bundled
+def test_bundled_model_steps_and_times(qtbot, app_context, bundled_model):
+    """The real SmolLM2-135M: 9 query heads share 3 KV heads, 46,080 bytes per token in FP32, and the cache
+    tensors measure exactly that; screenshots of each state when PLAYGROUND_SCREENS is set."""
+    from tests.screens import keep_screenshot
+
+    app_context.session.set(bundled_model)
+    panel = shown(qtbot, LifecyclePanel(app_context), 1200, 720)
+    page = next(p for p in panel.pages if isinstance(p, KVCachePage))
+    panel.sections.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: page.layer_combo.count() == 30)
+    assert "9 query heads share 3 KV heads" in page.arith.text() and "46,080 bytes" in page.arith.text()
+    keep_screenshot(panel, "lifecycle-kv-start.png")
+    page.charts.setCurrentWidget(page.memory_chart.canvas)
+    keep_screenshot(panel, "lifecycle-kv-memory.png")
+    page.charts.setCurrentWidget(page.cache_chart.canvas)
+    events = []
+    page.sig_stepped.connect(events.append)
+    _click(qtbot, page.prefill_button)
+    qtbot.waitUntil(lambda: bool(events) and not page.slot.busy, timeout=120000)
+    assert events[0]["measured_bytes"] == events[0]["positions"] * 46_080
+    keep_screenshot(panel, "lifecycle-kv-prefill.png")
+    for i in range(3):
+        _click(qtbot, page.next_button)
+        qtbot.waitUntil(lambda: len(events) == i + 2 and not page.slot.busy, timeout=60000)
+    assert events[-1]["measured_bytes"] == events[-1]["positions"] * 46_080
+    keep_screenshot(panel, "lifecycle-kv-steps.png")
+    page.lengths_edit.setText("32, 256")
+    timed = []
+    page.sig_timed.connect(timed.append)
+    _click(qtbot, page.bar.run_button)
+    qtbot.waitUntil(lambda: bool(page.points), timeout=120000)
+    keep_screenshot(panel, "lifecycle-kv-measuring.png")
+    qtbot.waitUntil(lambda: bool(timed), timeout=300000)
+    assert timed[0]["without_ms"][-1] > timed[0]["with_ms"][-1]  # 257 positions recomputed vs one fed
+    keep_screenshot(panel, "lifecycle-kv-timed.png")
+
+
+def test_page_fits_the_room_a_1200x800_window_leaves(qtbot, context_with_tiny_llama):
+    """Nothing cut or scrolling, before and after a step (the geometry check of tests/qt/test_layout_fits.py)."""
+    from playground.qt.layout_audit import page_findings
+    from tests.qt.shown import in_tab_room
+
+    panel = LifecyclePanel(context_with_tiny_llama)
+    scroll = in_tab_room(qtbot, panel)  # keep it: it owns the panel
+    page = next(p for p in panel.pages if isinstance(p, KVCachePage))
+    panel.sections.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: page.layer_combo.count() == 2)
+    assert page_findings(panel) == []
+    _click(qtbot, page.prefill_button)
+    qtbot.waitUntil(lambda: page.stepper is not None and page.stepper.started and not page.slot.busy)
+    assert page_findings(panel) == []
+    scroll.close()

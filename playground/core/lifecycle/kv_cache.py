@@ -56,6 +56,14 @@ class CacheShape:
         """Cache bytes once ``tokens`` positions are cached (batch of one)."""
         return int(tokens) * self.bytes_per_token
 
+    def summary(self) -> str:
+        """One short line: 'Llama-3.1-8B: 128 KiB per token (8 KV heads for 32 query heads; full MHA 512 KiB)'."""
+        if not self.is_gqa:
+            return (f"{self.name}: {format_bytes(self.bytes_per_token)} per token ({self.kv_heads} KV heads, "
+                    "full multi-head)")
+        return (f"{self.name}: {format_bytes(self.bytes_per_token)} per token ({self.kv_heads} KV heads for "
+                f"{self.heads} query heads; full MHA {format_bytes(self.mha_bytes_per_token)})")
+
     def arithmetic(self) -> str:
         """The bytes-per-token sum with this model's numbers, and what full multi-head would hold."""
         line = (f"2 (K and V) × {self.layers} layers × {self.kv_heads} KV heads × {self.head_dim} values × "
@@ -161,11 +169,11 @@ def memory_curves(shapes: list[CacheShape]) -> list[MemoryCurve]:
 
 def memory_table(shapes: list[CacheShape], lengths=(4096, 32768, 131072)) -> str:
     """A plain table: bytes per token and the cache at a few context lengths (dash past the window)."""
-    head = f"{'model':<24} {'KV/Q heads':>10} {'per token':>11} " + " ".join(f"{n:>10,}" for n in lengths)
+    head = f"{'model':<32} {'KV/Q heads':>10} {'per token':>11} " + " ".join(f"{n:>10,}" for n in lengths)
     rows = [head]
     for s in shapes:
         cells = [format_bytes(s.bytes_at(n)) if n <= s.context_window else "—" for n in lengths]
-        rows.append(f"{s.name[:24]:<24} {f'{s.kv_heads}/{s.heads}':>10} {format_bytes(s.bytes_per_token):>11} "
+        rows.append(f"{s.name[:32]:<32} {f'{s.kv_heads}/{s.heads}':>10} {format_bytes(s.bytes_per_token):>11} "
                     + " ".join(f"{c:>10}" for c in cells))
     return "\n".join(rows)
 

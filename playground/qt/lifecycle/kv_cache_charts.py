@@ -22,16 +22,16 @@ class CacheChart:
         from playground.qt.widgets.plot import EmptyState
 
         self.figure, self.canvas = make_canvas(5.6, 4.4)
-        grid = self.figure.add_gridspec(2, 1, height_ratios=[3, 2], hspace=0.55)
+        grid = self.figure.add_gridspec(2, 1, height_ratios=[1, 1])
         self.ax = self.figure.add_subplot(grid[0])
         self.row_ax = self.figure.add_subplot(grid[1])
         self.image = self.ax.imshow(np.zeros((1, 1)), aspect="auto", cmap="Blues", interpolation="nearest",
                                     vmin=0, vmax=1)
         self.ax.set_ylabel("layer")
-        self.ax.set_xlabel("cached position (each holds a key and a value per KV head)")
-        self.added = Rectangle((0, 0), 1, 1, fill=False, lw=1.6, ec=CHART_COLOURS[1], label="added by this pass")
+        self.ax.set_xlabel("cached position (a key and a value per KV head in each layer)", fontsize=8)
+        # The positions the last pass wrote, framed (the whole prompt after Prefill, one column after a step).
+        self.added = Rectangle((0, 0), 1, 1, fill=False, lw=1.6, ec=CHART_COLOURS[1])
         self.ax.add_patch(self.added)
-        self.ax.legend(handles=[self.added], fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
         (self.row_line,) = self.row_ax.plot([], [], "o-", ms=3, lw=1, color=CHART_COLOURS[0])
         self.row_ax.set_ylabel("attention")
         self.empty = EmptyState(self.figure, "Press Prefill: each layer's cache appears here as a strip\n"
@@ -53,9 +53,9 @@ class CacheChart:
         self.ax.set_xlim(-0.5, n - 0.5)
         self.ax.set_ylim(layers - 0.5, -0.5)
         self.added.set_bounds(n - step.added - 0.5, -0.5, step.added, layers)
-        what = "prefill: the whole prompt at once" if step.index == 0 else f"decode step {step.index}: one position"
-        self.ax.set_title(f"{layers} layers × {n} cached positions ({what}); shade = new token's attention "
-                          "(mean of heads, each row to its max)", fontsize=8)
+        what = "prefill wrote all of them" if step.index == 0 else f"step {step.index} wrote the framed one"
+        self.ax.set_title(f"Cache: {layers} layers × {n} positions ({what}); shade: what the new query reads",
+                          fontsize=8)
         row = att[layer].mean(axis=0) if head is None else att[layer, head]
         self.row_line.set_data(np.arange(n), row)
         self.row_ax.set_xlim(-0.5, n - 0.5)
@@ -63,9 +63,10 @@ class CacheChart:
         every = max(1, int(np.ceil(n / MAX_TICKS)))
         ticks = list(range(n - 1, -1, -every))[::-1]
         self.row_ax.set_xticks(ticks)
-        self.row_ax.set_xticklabels([labels[i] if i < len(labels) else "" for i in ticks], rotation=90, fontsize=6)
+        self.row_ax.set_xticklabels([labels[i][:10] if i < len(labels) else "" for i in ticks], rotation=90,
+                                    fontsize=6)
         who = "mean of the heads" if head is None else f"head {head + 1} of {heads}"
-        self.row_ax.set_title(f"Layer {layer + 1}: the query of '{step_text}' over the cache ({who})", fontsize=8)
+        self.row_ax.set_title(f"Layer {layer + 1}: the attention row of '{step_text[:16]}' ({who})", fontsize=8)
         self.empty.show(False)
         self.canvas.draw_idle()
 
@@ -105,8 +106,14 @@ class MemoryChart:
         ax = self.ax
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+
+        from playground.core.base.units import format_bytes
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1024:g}K" if x >= 1024 else f"{x:g}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: format_bytes(y * 2**30)))
         ax.set_xlabel("context length (tokens cached)")
-        ax.set_ylabel("KV cache (GiB, batch of one)")
+        ax.set_ylabel("KV cache memory (batch of one)")
         ax.set_title("Cache memory grows linearly with the context; GQA divides it", fontsize=8)
         ax.legend(fontsize=6, loc="upper left")
         ax.grid(True, which="major", alpha=0.3)
@@ -147,5 +154,8 @@ class TimingChart:
                               f"{last.without_cache_s * 1000:.0f} ms without ({last.ratio:.1f}×)", fontsize=8)
         self.ax.relim()
         self.ax.autoscale_view()
+        if points:  # from zero on both axes: the gap is read against the whole time, not a zoomed range
+            self.ax.set_xlim(0, max(xs) * 1.05)
+            self.ax.set_ylim(0, max(p.without_cache_s for p in points) * 1000 * 1.1)
         self.empty.show(not points)
         self.canvas.draw_idle()

@@ -55,6 +55,10 @@ class KVCachePage(QWidget):
         self.head_combo = QComboBox()
         self.head_combo.setToolTip("The row averaged over the query heads, or one head's. Query heads of one "
                                    "group read the same cached keys but with their own queries.")
+        for box in (self.layer_combo, self.head_combo):
+            # Wide enough for '30 of 30' / 'head 9' before the model's layers and heads fill them.
+            box.setMinimumContentsLength(8)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.layer_combo.currentIndexChanged.connect(self._redraw)
         self.head_combo.currentIndexChanged.connect(self._redraw)
         self.header = ResultHeader(empty="No generation yet: press Prefill to read the prompt into the cache.")
@@ -82,14 +86,17 @@ class KVCachePage(QWidget):
             opts.addWidget(w)
         opts.addStretch(1)
         steps = QHBoxLayout()
-        for w in (self.prefill_button, self.next_button, self.run_button, QLabel("Layer"), self.layer_combo,
-                  QLabel("Head"), self.head_combo):
+        for w in (self.prefill_button, self.next_button, self.run_button):
             steps.addWidget(w)
         steps.addStretch(1)
+        view = QHBoxLayout()
+        for w in (QLabel("Attention row of layer"), self.layer_combo, QLabel("head"), self.head_combo):
+            view.addWidget(w)
+        view.addStretch(1)
         lengths = QHBoxLayout()
         lengths.addWidget(QLabel("Lengths"))
         lengths.addWidget(self.lengths_edit, 1)
-        column_beside_plot(self, [(self.prompt_box, 1), opts, steps, self.header, self.step_out, self.text_out,
+        column_beside_plot(self, [(self.prompt_box, 1), opts, steps, view, self.header, self.step_out, self.text_out,
                                   self.arith, lengths, self.bar, self.bar.message], self.charts,
                            stretch=(2, 3), lesson_text=LESSON, strip=self.bar.strip)
         self._busy(False)
@@ -99,8 +106,10 @@ class KVCachePage(QWidget):
         from playground.core.base.errors import PlaygroundError
         from playground.core.lifecycle.kv_cache import bundled_shapes, shape_of_loaded
 
-        if self.stepper is not None and loaded is not self.stepper.loaded:
+        if self.stepper is not None and loaded is not self.stepper.loaded and not self.slot.busy:
             self.header.mark_stale("another model is loaded; press Prefill to step it")
+            self.stepper = None  # its cache belongs to the other model: stepping starts again with Prefill
+            self._busy(False)
         self._shape = None
         if loaded is None:
             return
@@ -110,9 +119,10 @@ class KVCachePage(QWidget):
             self.arith.setText(html.escape(f"{exc.message} {exc.hint}"))
             self.memory_chart.show(bundled_shapes())
             return
-        others = "<br>".join(f"{html.escape(s.name)}: {html.escape(s.arithmetic())}" for s in bundled_shapes())
+        others = "<br>".join(html.escape(s.summary()) for s in bundled_shapes())
         self.arith.setText(f"<b>Bytes per token, {html.escape(loaded.info.name)}</b>: "
-                           f"{html.escape(self._shape.arithmetic())}<br><small>{others}</small>")
+                           f"{html.escape(self._shape.arithmetic())}<br><small>Published configs, "
+                           f"BF16:<br>{others}</small>")
         self.memory_chart.show([self._shape, *bundled_shapes()])
         layers = self._shape.layers
         self.layer_combo.blockSignals(True)
@@ -122,7 +132,7 @@ class KVCachePage(QWidget):
         self.layer_combo.blockSignals(False)
         self.head_combo.blockSignals(True)
         self.head_combo.clear()
-        self.head_combo.addItems(["mean of heads"] + [f"head {h + 1}" for h in range(self._shape.heads)])
+        self.head_combo.addItems(["mean"] + [f"head {h + 1}" for h in range(self._shape.heads)])
         self.head_combo.blockSignals(False)
 
     def _busy(self, busy: bool) -> None:
