@@ -102,7 +102,7 @@ def prune(model, method: str, sparsity: float, importance=None):
         pruned, row.cut = prune_unstructured(model, sparsity, method)
         name = picture_matrix(pruned)
         row.picture = mask_picture(dict(pruned.named_modules())[name].weight).tolist()
-        row.picture_title = short_name(name) + ": share kept"
+        row.picture_title = short_name(name) + ": share kept (yellow: all)"
         row.removed = f"{sparsity:.0%} of the linear weights zeroed (cut at |w| = {row.cut:.4g})"
         return pruned, row
     if importance is None:
@@ -115,10 +115,10 @@ def prune(model, method: str, sparsity: float, importance=None):
         width = max(len(r) for r in importance.heads)
         row.picture = [[0.0 if h in row.plan.get(i, ()) else 1.0 for h in range(width)]
                        for i in range(len(importance.heads))]
-        row.picture_title = "heads kept (rows: layers)"
+        row.picture_title = "heads kept (yellow; rows: layers)"
     else:
         row.picture = [[0.0 if i in row.plan else 1.0 for i in range(len(importance.layers))]]
-        row.picture_title = "layers kept"
+        row.picture_title = "layers kept (yellow)"
     return pruned, row
 
 

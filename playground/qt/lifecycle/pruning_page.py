@@ -213,7 +213,7 @@ class PruningPage(QWidget):
         r = self.table.rowCount()
         self.table.insertRow(r)
         values = [row.label, f"{row.params / 1e6:.1f}M", format_bytes(row.weight_bytes), format_bytes(row.sparse_bytes),
-                  f"{row.perplexity:.2f}", f"{row.kl:.4f}", f"{row.top1 * 100:.1f}%", f"{row.tokens_per_s:.1f}"]
+                  f"{row.perplexity:.2f}" if row.perplexity < 1000 else f"{row.perplexity:,.0f}", f"{row.kl:.4f}", f"{row.top1 * 100:.1f}%", f"{row.tokens_per_s:.1f}"]
         tip = "; ".join(t for t in (row.removed, row.note) if t)
         for c, v in enumerate(values):
             item = QTableWidgetItem(v)
