@@ -100,18 +100,18 @@ class MemoryChart:
         for curve in memory_curves(shapes):
             name = curve.label.split(" ")[0]
             c = colour.setdefault(name, CHART_COLOURS[len(colour) % len(CHART_COLOURS)])
-            (line,) = self.ax.plot(curve.tokens, [b / 2**30 for b in curve.bytes], "--" if curve.dashed else "-",
+            (line,) = self.ax.plot(curve.tokens, curve.bytes, "--" if curve.dashed else "-",
                                    color=c, lw=1.0 if curve.dashed else 1.8, label=curve.label)
             self.lines.append(line)
         ax = self.ax
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
+        ax.set_yscale("log", base=8)  # ticks at 8 MiB, 64 MiB, 512 MiB, 4 GiB, …: round binary sizes
         from matplotlib.ticker import FuncFormatter
 
         from playground.core.base.units import format_bytes
 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1024:g}K" if x >= 1024 else f"{x:g}"))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: format_bytes(y * 2**30)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: format_bytes(y)))
         ax.set_xlabel("context length (tokens cached)")
         ax.set_ylabel("KV cache memory (batch of one)")
         ax.set_title("Cache memory grows linearly with the context; GQA divides it", fontsize=8)
@@ -121,7 +121,7 @@ class MemoryChart:
         self.canvas.draw_idle()
 
     def mark(self, positions: int, measured_bytes: int) -> None:
-        self.here.set_data([positions], [measured_bytes / 2**30])
+        self.here.set_data([positions], [measured_bytes])
         self.canvas.draw_idle()
 
 
