@@ -20,7 +20,6 @@ COMMAND_MODULES = [
     "playground.cli.lifecycle_cmd",
     "playground.cli.prune_cmd",
     "playground.cli.kv_cache_cmd",
-    "playground.cli.kv_cache_cmd",
     "playground.cli.rag_cmd",
     "playground.cli.reason_cmd",
     "playground.cli.arena_cmd",
