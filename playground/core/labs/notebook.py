@@ -357,6 +357,12 @@ def _tools_notebook():
     return tools_notebook
 
 
+def _speculative_cells(p: dict) -> list[tuple[str, str]]:
+    from playground.core.decoding.speculative_notebook import speculative_cells
+
+    return speculative_cells(p)
+
+
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "prompt_comparison": prompt_comparison_cells,
     "generation": generation_cells,
@@ -374,6 +380,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "kv_cache": kv_cache_cells,
     "structured": lambda p: _tools_notebook().structured_cells(p),
     "react": lambda p: _tools_notebook().react_cells(p),
+    "speculative": lambda p: _speculative_cells(p),
 }
 
 
