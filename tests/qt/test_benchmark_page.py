@@ -35,7 +35,7 @@ def test_scoring_shows_accuracy_items_and_the_acc_norm_explanation(qtbot, contex
     score(qtbot, page)
     # the table: two systems x two benchmarks x four items
     assert page.table.rowCount() == 16
-    assert {page.table.item(r, 0).text() for r in range(16)} == {"base, 0-shot", "base, 2-shot"}
+    assert {page.table.item(r, 1).text() for r in range(16)} == {"base, 0-shot", "base, 2-shot"}
     # the chart's numbers are the core's on the same items
     benches = [bundled_benchmark(k).head(4) for k in ("knowledge", "reading")]
     expected = summarize([r for r in run_benchmarks(context_with_tiny_llama.session.base, benches,
@@ -95,6 +95,10 @@ def test_bad_input_is_a_plain_message(qtbot, context_with_tiny_llama, tmp_path, 
     page.run_button.click()
     assert "has the same choice twice" in page.message.text() and not page.slot.busy
     bad_input(page.message.text())
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()  # the column's layout makes room for the wrapped message
+    assert page.message.height() >= 2 * page.message.fontMetrics().lineSpacing()
     keep_screenshot(page, "evaluate-benchmark-bad-file.png")
     page.own_path.setText("")
     page.own_check.setChecked(False)

@@ -36,7 +36,7 @@ LESSON = (
     "short wrong one. Read the accuracy beside the chance level (guessing) and its 95% interval: with 25 "
     "items an interval is about ±18 points wide."
 )
-COLUMNS = ["system", "kind", "item", "gold", "acc", "acc_norm"]
+COLUMNS = ["item", "system", "gold", "acc", "acc_norm"]
 
 
 class BenchmarkPage(BenchmarkControls, QWidget):
@@ -70,7 +70,7 @@ class BenchmarkPage(BenchmarkControls, QWidget):
         self.strip.phase_label.setWordWrap(True)
         self.stop_button = self.strip.stop_button
         self.message = note_label()
-        self.slot.say = self.message.setText
+        self.slot.say = self._say
         self.slot.sig_busy_changed.connect(lambda busy: self.run_button.setEnabled(not busy))
         column.addWidget(self.run_button)
         column.addWidget(self.message)
@@ -119,7 +119,7 @@ class BenchmarkPage(BenchmarkControls, QWidget):
         slay.setContentsMargins(0, 0, 0, 0)
         slay.addWidget(self.item_chart.canvas, 1)
         slay.addWidget(self.explain)
-        lower = splitter((items_box, 1), (item_side, 1))
+        lower = splitter((items_box, 5), (item_side, 6))
         right = QWidget()
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(0, 0, 0, 0)
@@ -141,17 +141,22 @@ class BenchmarkPage(BenchmarkControls, QWidget):
         context.sig_adapter_changed.connect(self._offer_attached)
         self._offer_attached(context.session.adapter)
 
+    def _say(self, text: str) -> None:
+        """The message line, tall enough for its wrapped text (a label in a scrolled column gets only one line)."""
+        self.message.setText(text)
+        self.message.setMinimumHeight(self.message.heightForWidth(max(200, self.message.width())) if text else 0)
+
     # run ------------------------------------------------------------------------------------------
     def run(self) -> None:
         if self.slot.busy:
             return
-        self.message.setText("")
+        self._say("")
         try:
             benches, systems = self.plan()
         except Exception as exc:  # every refusal is a message under the button
-            self.message.setText(" ".join(describe_exception(exc)).strip())
+            self._say(" ".join(describe_exception(exc)).strip())
             return
-        loaded = self.context.ready_model(self.message.setText)
+        loaded = self.context.ready_model(self._say)
         if loaded is None:
             return
         from playground.core.evaluation.benchmark_run import run_benchmarks
@@ -175,7 +180,7 @@ class BenchmarkPage(BenchmarkControls, QWidget):
             self.starts[event.system] = event
             self._show_header()
             for note in event.notes:
-                self.message.setText(note)
+                self._say(note)
             return
         self.results.append(event)
         self._add_row(event)
@@ -198,12 +203,13 @@ class BenchmarkPage(BenchmarkControls, QWidget):
         r = self.table.rowCount()
         self.table.insertRow(r)
         gold = score.item.gold
-        values = [result.system, result.benchmark, score.item.id, str(gold + 1),
+        values = [score.item.id, result.system, str(gold + 1),
                   f"{score.pred + 1} {'✓' if score.correct else '✗'}",
                   f"{score.pred_norm + 1} {'✓' if score.correct_norm else '✗'}"]
         for c, v in enumerate(values):
             cell = QTableWidgetItem(v)
             cell.setData(Qt.ItemDataRole.UserRole, len(self.results) - 1)
+            cell.setToolTip(f"{result.benchmark}: {score.item.context}")
             self.table.setItem(r, c, cell)
         self.table.setRowHidden(r, self.only_disagree.isChecked() and score.pred == score.pred_norm)
 
@@ -252,7 +258,7 @@ class BenchmarkPage(BenchmarkControls, QWidget):
             disagree = [r for r in self.results if r.score.pred != r.score.pred_norm]
             self._select(disagree[0] if disagree else self.results[0])
             done = "Stopped: " if stopped else "Scored: "
-            self.message.setText(f"{done}{len(self.results)} item(s); acc and acc_norm disagree on "
+            self._say(f"{done}{len(self.results)} item(s); acc and acc_norm disagree on "
                                  f"{len(disagree)} (see 'Only items where…').")
             self.sig_scored.emit(self.scored_payload())
         elif not stopped:
