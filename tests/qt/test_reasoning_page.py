@@ -29,6 +29,10 @@ def click(qtbot, widget):
 
 def save(page, name):
     if os.environ.get("PLAYGROUND_SCREENS"):
+        from PySide6.QtWidgets import QApplication
+
+        for _ in range(3):  # let the layout take the new texts' heights
+            QApplication.processEvents()
         page.grab().save(str(Path(os.environ["PLAYGROUND_SCREENS"]) / f"build-reasoning-{name}.png"))
 
 
@@ -137,3 +141,17 @@ def test_the_real_generation_on_the_tiny_llama(qtbot, page, tiny_llama):
     with qtbot.waitSignal(page.slot.sig_busy_changed, timeout=RUN_TIMEOUT, check_params_cb=lambda b: not b):
         click(qtbot, page.compare_button)
     assert "context window is 256 tokens" in page.message.text()
+
+
+def test_every_control_lab_6_names_is_revealed_visible(qtbot, page):
+    from PySide6.QtWidgets import QApplication
+
+    from playground.core.labs import load_labs
+
+    lab = next(lab for lab in load_labs()[0] if lab.id == "reason-act")
+    mine = [s for s in lab.steps if s.check.startswith("reason_")]
+    assert len(mine) == 5
+    for step in mine:
+        widget = page.reveal(step.control)
+        QApplication.processEvents()
+        assert widget is not None and widget.isVisible(), step.control

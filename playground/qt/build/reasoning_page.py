@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from playground.qt.build.reasoning_views import AccuracyView, StrategyColumn
 from playground.qt.panel import Panel
 from playground.qt.task_slot import TaskSlot
-from playground.qt.widgets.make import button, note_label, splitter
+from playground.qt.widgets.make import button, note_label
 from playground.qt.widgets.progress_strip import ProgressStrip
 from playground.qt.widgets.result_header import ResultHeader
 

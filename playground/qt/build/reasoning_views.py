@@ -47,6 +47,7 @@ class StrategyColumn(QFrame):
         self.verdict = note_label("not run yet", "The number read from the reply (after 'The answer is', else the "
                                   "last number), right or wrong against the gold answer, the new tokens it cost and "
                                   "the seconds it took.")
+        self.verdict.setWordWrap(True)
         self.text = QTextEdit()
         self.text.setReadOnly(True)
         self.text.setToolTip("The reply exactly as the model wrote it (the prompt opened it with: "
@@ -70,6 +71,7 @@ class StrategyColumn(QFrame):
                                               "passes, run it with the step and time limits.", on_run_program)
             self.sandbox_label = note_label("", "What the sandbox made of the program: its result, the reason it "
                                             "refused it (never run), or why the run stopped.")
+            self.sandbox_label.setWordWrap(True)
             layout.addWidget(self.program, 2)
             layout.addWidget(self.run_program_button)
             layout.addWidget(self.sandbox_label)
