@@ -233,3 +233,37 @@ def test_systems_are_checked_before_any_work(tiny_llama, bad_input):
 def test_an_encoder_decoder_model_is_refused(tiny_t5):
     with pytest.raises(InputError, match="decoder-only"):
         list(run_benchmarks(tiny_t5, [bundled_benchmark("knowledge").head(1)], [BenchSystem()]))
+
+
+# --- labs and notebooks ---------------------------------------------------------------------------------
+
+def test_the_notebook_rescores_the_items_as_the_app_did(tiny_llama):
+    import torch
+
+    from playground.core.labs.notebook import EXPERIMENTS
+
+    bench = bundled_benchmark("continuation").head(3)
+    results = [r for r in run_benchmarks(tiny_llama, [bench], [BenchSystem(BASE, 1)]) if isinstance(r, ItemResult)]
+    state = {"kind": "benchmark", "system": results[0].system, "benchmark": bench.name,
+             "contexts": [r.context for r in results], "choices": [list(r.score.item.choices) for r in results],
+             "gold": [r.score.item.gold for r in results], "logliks": [r.score.logliks for r in results]}
+    cells = EXPERIMENTS["benchmark"](state)
+    scope = {"model": tiny_llama.model, "tokenizer": tiny_llama.tokenizer, "torch": torch, "results": {}}
+    exec(cells[-1][1], scope)  # noqa: S102 (the generated cell, as a learner would run it)
+    got = scope["results"]["benchmark"]
+    assert got["largest_difference_from_app"] < 1e-4
+    assert got["acc"] == pytest.approx(sum(r.score.correct for r in results) / 3)
+    assert got["acc_norm"] == pytest.approx(sum(r.score.correct_norm for r in results) / 3)
+    with pytest.raises(InputError, match="no finished benchmark run"):
+        EXPERIMENTS["benchmark"]({"kind": "benchmark"})
+
+
+def test_the_lab_event_fills_the_state_and_the_check():
+    from playground.core.labs import LabState, run_check
+
+    s = LabState()
+    assert not run_check("benchmark_systems_compared", s).passed
+    s.record("benchmark.scored", {"systems": ["base, 0-shot"], "items": 20})
+    assert not run_check("benchmark_systems_compared", s).passed
+    s.record("benchmark.scored", {"systems": ["base, 0-shot", "run-1 (adapter), 0-shot"], "items": 20})
+    assert run_check("benchmark_systems_compared", s).passed
