@@ -15,6 +15,7 @@ from playground.qt.lifecycle.kv_cache_page import KVCachePage
 from playground.qt.lifecycle.precision_page import PrecisionPage
 from playground.qt.lifecycle.pruning_page import PruningPage
 from playground.qt.lifecycle.scaling_page import ScalingPage
+from playground.qt.lifecycle.speculative_page import SpeculativePage
 from playground.qt.panel import Panel
 from playground.qt.sections import SectionsMixin
 
@@ -40,6 +41,7 @@ about 6&middot;N&middot;D FLOPs; for a fixed budget there is a best split betwee
         self.add_section(self.forgetting, "Forgetting")
         self.add_section(self.scaling, "Scaling laws")
         self.add_section(KVCachePage(context), "KV cache")
+        self.add_section(SpeculativePage(context), "Speculative decoding")
         layout = QVBoxLayout(self)
         layout.addWidget(self.sections)
 
