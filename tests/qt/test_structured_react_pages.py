@@ -33,12 +33,12 @@ def test_structured_free_and_constrained(qtbot, context_with_tiny_llama, tiny_ll
     oracle = decode_structured(tiny_llama, structured_prompt(tiny_llama, "What is 13 times 7?"), constrained=True)
     assert oracle.text in page.constrained_text.toPlainText()
     assert "tiny" in page.header.plain_text().lower() or tiny_llama.info.name in page.header.plain_text()
-    # the chosen step: the bars before and after the mask, the removed share in the title
+    # the chosen step: the bars before and after the mask, the removed share in the caption above them
     page.step.setValue(1)
     labels, before, after = page.chart.shown
     step = oracle.steps[0]
     assert labels == step.top_tokens and before == pytest.approx(step.before) and after == pytest.approx(step.after)
-    assert f"removed {step.removed_share:.1%}" in page.chart.ax.get_title()
+    assert f"removed <b>{step.removed_share:.1%}</b>" in page.chart.caption.text()
     assert page.notebook_state()["kind"] == "structured"
 
 

@@ -19,10 +19,16 @@ class BeforeAfterChart:
         self.before_label, self.after_label, self.ylabel = before_label, after_label, ylabel
         self.empty = EmptyState(self.figure, empty)
         self.shown: tuple = ()
+        from playground.qt.widgets.make import note_label
+
+        self.caption = note_label()  # the long sentence about the bars, above the chart (a title would be cut)
+        self.caption.setWordWrap(True)
 
     def show(self, labels: list[str], before: list[float], after: list[float] | None, title: str,
-             marked: int | None = None) -> None:
-        """Bars for each label; ``marked`` is the index of the chosen token (drawn with an edge)."""
+             marked: int | None = None, caption: str = "") -> None:
+        """Bars for each label, a short ``title``, the ``caption`` sentence above the chart; ``marked`` is the
+        index of the chosen token (drawn with an edge)."""
+        self.caption.setText(caption)
         from playground.qt.design import CHART_COLOURS, current_colours
 
         ax = self.ax
@@ -55,6 +61,7 @@ class BeforeAfterChart:
     def clear(self) -> None:
         self.ax.clear()
         self.shown = ()
+        self.caption.setText("")
         self.empty.show(True)
         self.canvas.draw_idle()
 

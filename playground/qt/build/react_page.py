@@ -54,6 +54,9 @@ class ReactPage(QWidget):
         self.search = None
         self.question = QComboBox()
         self.question.setEditable(True)
+        # long questions in the list must not widen the column (the chart beside it needs the room)
+        self.question.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.question.setMinimumContentsLength(24)
         self.question.setToolTip("A bundled question that needs the knowledge base and arithmetic, or your own.")
         for p in self._problems():
             self.question.addItem(p.question, p.answer)
@@ -88,6 +91,8 @@ class ReactPage(QWidget):
         self.thought_edit.setToolTip("The selected step's Thought: change it and press Edit thought to let the model "
                                      "write a new Action after it.")
         self.action_edit = QLineEdit()
+        self.thought_edit.setPlaceholderText("The selected step's Thought")
+        self.action_edit.setPlaceholderText("The selected step's Action, e.g. search[ferry fares]")
         self.action_edit.setToolTip("The selected step's Action, as tool[input]: change it and press Edit action to "
                                     "run that tool call instead.")
         self.edit_thought_button = button("Edit thought and continue", "Replace this step's Thought; the steps after "
@@ -96,8 +101,8 @@ class ReactPage(QWidget):
         self.edit_action_button = button("Edit action and continue", "Replace this step's Action; the tool runs on it "
                                          "and the steps after it are cut (kept as a branch).", lambda: self.edit("action"))
         self.rate_label = note_label("", "Success: the finish answer equals the gold number (0.01 tolerance).")
-        self.chart = BeforeAfterChart("The probability of each tool name at the selected step's Action\n"
-                                      "line appears here once a step is taken.",
+        self.chart = BeforeAfterChart("The probability of each tool name at the selected step's Action line "
+                                      "appears here once a step is taken.",
                                       before_label="the model's probability of the name",
                                       after_label="among the tools only (what a constraint keeps)")
         self._lay_out()
@@ -135,6 +140,7 @@ class ReactPage(QWidget):
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(0, 0, 0, 0)
+        rcol.addWidget(self.chart.caption)
         rcol.addWidget(self.chart.canvas, 1)
         rate_row = QHBoxLayout()
         rate_row.addWidget(self.rate_button)
@@ -148,6 +154,7 @@ class ReactPage(QWidget):
         split = splitter((left, 3), (right, 2))
         split.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         split.setMinimumHeight(360)
+        split.setSizes([700, 500])
         outer.addWidget(split, 1)
         outer.addWidget(self.strip)
         self._busy(False)
@@ -270,9 +277,10 @@ class ReactPage(QWidget):
             before = [s.shares[n] for n in names]
             total = sum(before) or 1.0
             wanted, share = s.wanted
-            self.chart.show(names, before, [b / total for b in before],
-                            f"step {row + 1}: the tools hold {total:.1%} of the probability; "
-                            f"it wanted {wanted} ({share:.0%} among them)", names.index(wanted))
+            self.chart.show(names, before, [b / total for b in before], f"step {row + 1}: which tool?",
+                            names.index(wanted),
+                            f"Step {row + 1}, at the Action line: the three tool names hold {total:.1%} of the model's "
+                            f"probability; it wanted <b>{wanted}</b> ({share:.0%} among the tools).")
 
     # --- success rate -------------------------------------------------------------------------------
     def rate(self) -> None:

@@ -43,6 +43,9 @@ class StructuredPage(QWidget):
         self.asked = ""
         self.question = QComboBox()
         self.question.setEditable(True)
+        # long questions in the list must not widen the column (the chart beside it needs the room)
+        self.question.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.question.setMinimumContentsLength(24)
         self.question.setToolTip("A bundled word problem, or type your own question.")
         for p in self._problems():
             self.question.addItem(p.question, p.answer)
@@ -65,18 +68,21 @@ class StructuredPage(QWidget):
                                                          self.rate_button.setEnabled(not busy)))
         self.header = ResultHeader(empty="No answers yet: pick a question and press Answer free and constrained.")
         self.free_text, self.constrained_text = QTextEdit(), QTextEdit()
-        for box, tip in ((self.free_text, "What the model wrote with no constraint, and whether it parsed."),
-                         (self.constrained_text, "What it wrote with the grammar's mask, and whether it parsed.")):
+        for box, tip, empty in ((self.free_text, "What the model wrote with no constraint, and whether it parsed.",
+                                 "The free answer appears here."),
+                                (self.constrained_text, "What it wrote with the grammar's mask, and whether it parsed.",
+                                 "The constrained answer appears here.")):
             box.setReadOnly(True)
             box.setToolTip(tip)
+            box.setPlaceholderText(empty)
         self.step = QSpinBox()
         self.step.setToolTip("The constrained answer's step whose bars are shown (the first token is step 1).")
         self.step.valueChanged.connect(self.show_step)
         self.step.setEnabled(False)
         self.rate_label = note_label("", "Parse rate: the share of answers that are JSON matching the schema; right: "
                                          "the share whose answer equals the gold number.")
-        self.chart = BeforeAfterChart("The next-token bars before and after the grammar's mask appear\n"
-                                      "here once a constrained answer is made.")
+        self.chart = BeforeAfterChart("The next-token bars before and after the grammar's mask appear here "
+                                      "once a constrained answer is made.")
         self._lay_out()
 
     def _problems(self):
@@ -116,6 +122,7 @@ class StructuredPage(QWidget):
         s_row.addWidget(self.step)
         s_row.addStretch(1)
         rcol.addLayout(s_row)
+        rcol.addWidget(self.chart.caption)
         rcol.addWidget(self.chart.canvas, 1)
         outer = QVBoxLayout(self)
         outer.addWidget(Panel.lesson(LESSON))
@@ -124,6 +131,7 @@ class StructuredPage(QWidget):
 
         split.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         split.setMinimumHeight(360)
+        split.setSizes([640, 560])  # the bars need the room of their token labels
         outer.addWidget(split, 1)
         outer.addWidget(self.strip)
         from playground.qt.shortcuts import run_shortcut
@@ -203,9 +211,9 @@ class StructuredPage(QWidget):
             return
         s = r.steps[min(self.step.value(), len(r.steps)) - 1]
         marked = s.top_ids.index(s.token_id) if s.token_id in s.top_ids else None
-        self.chart.show(s.top_tokens, s.before, s.after,
-                        f"step {s.index + 1}: the grammar removed {s.removed_share:.1%} of the probability; "
-                        f"{s.allowed_count:,} tokens allowed; picked {s.token!r}", marked)
+        self.chart.show(s.top_tokens, s.before, s.after, f"step {s.index + 1}: picked {s.token!r}", marked,
+                        f"Step {s.index + 1}: the grammar removed <b>{s.removed_share:.1%}</b> of the model's probability; "
+                        f"{s.allowed_count:,} of the vocabulary's tokens were allowed. × marks a forbidden token.")
 
     # --- the parse rate over the set -----------------------------------------------------------------
     def rate(self) -> None:
