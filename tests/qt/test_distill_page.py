@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.qt.shown import shown
+from tests.core.distill_helpers import write_dialogues
 from tests.screens import keep_screenshot
 
 TIMEOUT = 240_000
@@ -20,7 +21,10 @@ def page(qtbot, context_with_tiny_llama, tmp_path, monkeypatch):
     monkeypatch.setattr(store, "distill_runs_root", lambda: tmp_path / "runs")
     p = shown(qtbot, DistillPage(context_with_tiny_llama), 1200, 760)
     d = p.draft
-    for path, value in (("training.max_steps", 3), ("data.max_train_examples", 8), ("data.max_length", 96),
+    data = write_dialogues(tmp_path / "data")  # a few rows: the bundled splits would be tokenized each run
+    for path, value in (("data.source", str(data / "train.jsonl")), ("data.validation", str(data / "validation.jsonl")),
+                        ("data.test", str(data / "test.jsonl")), ("training.max_steps", 3),
+                        ("data.max_train_examples", 8), ("data.max_length", 96),
                         ("data.max_validation_examples", 2), ("evaluation.test_examples", 1),
                         ("evaluation.max_new_tokens", 3), ("training.learning_rate", 3e-3),
                         ("training.gradient_accumulation_steps", 1), ("training.micro_batch_size", 2)):
@@ -47,7 +51,8 @@ def test_train_both_students_shows_losses_view_and_table(qtbot, page):
     assert not page.losses.empty.empty and len(page.losses.data[("hard", "ce")][0]) == 3
     assert not page.next_token.empty.empty and page.next_token.view.kl_per_token
     assert "T = 3" in page.header.plain_text()
-    assert page.use_combo.count() == 2 and page.use_button.isEnabled()
+    assert [page.use_combo.itemText(i) for i in range(2)] == ["soft targets", "hard labels only"]
+    assert page.use_button.isEnabled()
     keep_screenshot(page, "lifecycle-distill-trained-loss.png")
     page.charts.setCurrentIndex(1)
     keep_screenshot(page, "lifecycle-distill-next-token.png")
