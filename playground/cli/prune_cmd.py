@@ -18,9 +18,8 @@ def add_parser(sub) -> None:
                                    "KL divergence and top-1 agreement against the dense model, decode speed and "
                                    "a greedy completion with the first changed token marked [[ ]].")
     p.add_argument("--method", default="magnitude", choices=METHOD_CHOICES,
-                   help="magnitude: unstructured, one cut over all linear layers; per-layer: the same share of each "
-                        "matrix; heads / layers: remove the least important attention heads / decoder layers. "
-                        + helps["method"])
+                   help="magnitude is unstructured with one global cut, per-layer unstructured with a cut per "
+                        "matrix. " + helps["method"])
     p.add_argument("--sparsity", default="50",
                    help="percent removed, 0-99; several comma-separated (e.g. 30,50,70) measure each. "
                         + helps["sparsity"])
