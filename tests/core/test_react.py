@@ -167,3 +167,25 @@ def test_a_constrained_action_line_is_always_a_valid_tool_call(tiny_llama):
     import re
 
     assert all(re.fullmatch(action_pattern(tools), " " + s.action_text) for s in run.steps)
+
+
+def test_a_tools_one_off_preparation_runs_before_its_timeout():
+    """The search builds its index on first use: that is not the tool hanging (prepared first, untimed)."""
+    calls = []
+
+    class Prepared:
+        def prepare(self):
+            calls.append("prepare")
+
+        def __call__(self, text):
+            calls.append(text)
+            return "ok"
+
+    assert run_tool(Tool("search", "x", Prepared(), timeout_s=5), "q").text == "ok" and calls == ["prepare", "q"]
+
+    class Broken(Prepared):
+        def prepare(self):
+            raise OSError("the index folder cannot be written")
+
+    result = run_tool(Tool("search", "x", Broken(), timeout_s=5), "q")
+    assert not result.ok and result.text == "Error: the index folder cannot be written"

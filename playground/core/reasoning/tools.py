@@ -71,6 +71,10 @@ class KnowledgeSearch:
                                                      ChunkSettings(), handle=self.handle)
             return self._index
 
+    def prepare(self) -> None:
+        """Open or build the index (embedding the documents the first time): done before the tool's timeout runs."""
+        _ = self.index
+
     def __call__(self, query: str) -> str:
         query = query.strip().strip('"').strip()
         if not query:
@@ -98,9 +102,17 @@ def default_tools(search: Callable[[str], str] | None = None, timeout_s: float =
 def run_tool(tool: Tool, text: str) -> ToolResult:
     """Run ``tool`` on ``text`` in a worker thread; past ``tool.timeout_s`` the Observation says it timed out.
 
+    A tool with a ``prepare()`` (the knowledge search builds its index on first use) is prepared first, untimed.
+
     A thread that hangs cannot be killed in Python: it is left as a daemon and its late answer dropped.
     """
     box: dict = {}
+    prepare = getattr(tool.run, "prepare", None)
+    if prepare is not None:  # a one-off set-up (the search index) is not the tool hanging: outside the timeout
+        try:
+            prepare()
+        except Exception as exc:
+            return ToolResult(f"Error: {_plain_error(exc)}", ok=False)
 
     def work() -> None:
         try:
