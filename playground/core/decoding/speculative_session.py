@@ -93,8 +93,8 @@ def explain_speed(totals: dict, speed: SpeedUp, draft_fraction: float | None) ->
     text = (f"{per_pass:.2f} tokens per target pass at {100 * rate:.0f}% acceptance; the draft took "
             f"{100 * totals['draft_seconds'] / max(totals['seconds'], 1e-9):.0f}% of the time.")
     if speed.factor < 1:
-        text += (" Slower than plain decoding: each draft step costs a sizeable share of a target step"
-                 + (f" (the draft runs {100 * draft_fraction:.0f}% of the layers)" if draft_fraction else "")
-                 + ", and on a CPU a pass over several tokens costs more than a pass over one, so too few "
-                   "accepted tokens cannot pay for the guesses.")
+        text += (" Slower than plain decoding: the draft's steps"
+                 + (f" (each {100 * draft_fraction:.0f}% of the layers)" if draft_fraction else "")
+                 + " plus one target pass over γ+1 tokens cost more than the target passes they saved"
+                 + (", and few guesses were accepted." if rate < 0.5 else "."))
     return text

@@ -117,7 +117,7 @@ class RoundChart:
                      "residual norm(max(0, p − q)): the token is drawn from it")
         else:
             entries = [(r.next_token, r.next_text, r.next_prob)]
-            title = ("bonus token: every guess kept; the target's pass scored one more position"
+            title = ("bonus token: every guess was kept"
                      if n else "the target's own token (nothing left to propose)")
         ys = [e[2] for e in entries]
         cols = [ok if e[0] == r.next_token else colours[7] for e in entries]
