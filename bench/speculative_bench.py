@@ -6,7 +6,7 @@ run right after it (paired, so a change of load on the machine hits both alike).
 printed too: one target pass over 1 token and over γ+1 tokens, one draft step, so the result can be
 explained rather than just reported.
 
-    nice -n 10 .venv/bin/python bench/speculative_bench.py [--tokens 24] [--layers 4,8,15] [--gammas 2,4,8]
+    nice -n 10 .venv/bin/python bench/speculative_bench.py [--tokens 24] [--layers 4,8,15] [--gammas 2,4,8]\n                                                            [--threads 1]
 """
 
 from __future__ import annotations
@@ -45,10 +45,15 @@ def main() -> int:
     ap.add_argument("--tokens", type=int, default=24)
     ap.add_argument("--layers", default="4,8,15")
     ap.add_argument("--gammas", default="2,4,8")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads (0: torch's default). On a CPU shared with other jobs, 1 thread avoids "
+                         "OpenMP waits that made a pass over 2-9 tokens 10-80x a one-token pass here")
     args = ap.parse_args()
     print("uptime before:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from playground.core.decoding.draft_models import load_draft
     from playground.core.decoding.generation import format_prompt
     from playground.core.decoding.speculative_session import measure_speedup, open_run
