@@ -155,3 +155,4 @@ def test_every_control_lab_6_names_is_revealed_visible(qtbot, page):
         widget = page.reveal(step.control)
         QApplication.processEvents()
         assert widget is not None and widget.isVisible(), step.control
+

@@ -31,7 +31,7 @@ class ReasoningSettings:
     direct_tokens: int = field(default=16, metadata=_meta(
         "Direct: max tokens", "The most new tokens for the direct answer (a number needs few).", range=(1, 256, 1)))
     reasoning_tokens: int = field(default=160, metadata=_meta(
-        "Chain-of-thought: max tokens", "The most new tokens for each chain-of-thought reply; a reply stops earlier "
+        "CoT max tokens", "The most new tokens for each chain-of-thought reply; a reply stops earlier "
         "once it says 'The answer is N.'", range=(8, 1024, 8)))
     program_tokens: int = field(default=160, metadata=_meta(
         "PAL: max tokens", "The most new tokens for the program; it stops at the closing ``` fence.",

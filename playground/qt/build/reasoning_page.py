@@ -74,7 +74,8 @@ class ReasoningPage(QWidget):
                              "ungraded.")
         self.problem_box.currentIndexChanged.connect(self._fill_gold)
         self._fill_gold()
-        self.checks = {k: QCheckBox(s.label.replace("Chain-of-thought", "CoT")) for k, s in STRATEGIES.items()}
+        short = {"direct": "Direct", "cot": "CoT", "fewshot": "CoT few-shot", "sc": "Self-consistency", "pal": "PAL"}
+        self.checks = {k: QCheckBox(short[k]) for k in STRATEGIES}
         for key, box in self.checks.items():
             box.setChecked(True)
             box.setToolTip(STRATEGIES[key].sentence)
@@ -136,9 +137,7 @@ class ReasoningPage(QWidget):
         row = QHBoxLayout()
         for box in self.checks.values():
             row.addWidget(box)
-        row.addStretch(1)
-        outer.addLayout(row)
-        row = QHBoxLayout()
+        row.addSpacing(12)
         for w in (self.k, self.temperature, self.reasoning_tokens):
             lab = QLabel(w.label)
             lab.setToolTip(w.toolTip())

@@ -50,6 +50,7 @@ class StrategyColumn(QFrame):
         self.verdict.setWordWrap(True)
         self.text = QTextEdit()
         self.text.setReadOnly(True)
+        self.text.setMinimumHeight(30)
         self.text.setToolTip("The reply exactly as the model wrote it (the prompt opened it with: "
                              f"{spec.opening.strip() or 'nothing'}).")
         layout = QVBoxLayout(self)
@@ -64,6 +65,7 @@ class StrategyColumn(QFrame):
         if spec.program:
             self.text.setMaximumHeight(70)
             self.program = QPlainTextEdit()
+            self.program.setMinimumHeight(30)
             self.program.setToolTip("The program taken from the reply. Edit it (try 'import os' or 2 ** 10 ** 10) and "
                                     "press Run in sandbox: the sandbox reads it first and refuses what is outside "
                                     "its whitelist, with the reason.")
@@ -116,7 +118,7 @@ class VoteChart:
     def __init__(self) -> None:
         from playground.qt.widgets.plot import EmptyState, make_canvas
 
-        self.figure, self.canvas = make_canvas(2.6, 1.8, min_size=(160, 120))
+        self.figure, self.canvas = make_canvas(2.6, 1.8, min_size=(120, 70))
         self.ax = self.figure.add_subplot(111)
         self.empty = EmptyState(self.figure, "The vote's bars appear here.")
         self.shown: list = []
@@ -162,9 +164,10 @@ class AccuracyView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(170)
+        self.table.setMinimumHeight(60)
         self.table.setToolTip("Right out of the graded problems; the 95% interval is Wilson's: with few problems it is "
                               "wide, and two strategies whose intervals overlap are not shown to differ.")
-        self.figure, self.canvas = make_canvas(4.5, 2.6, min_size=(240, 180))
+        self.figure, self.canvas = make_canvas(4.5, 2.6, min_size=(240, 100))
         self.ax = self.figure.add_subplot(111)
         self.empty = EmptyState(self.figure, "Accuracy per strategy, with its 95% interval,\nappears here after "
                                 "Run the whole set.")
