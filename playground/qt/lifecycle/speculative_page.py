@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QStackedWidget,
     QTextBrowser,
     QWidget,
 )
@@ -79,8 +80,9 @@ class SpeculativePage(QWidget):
         self.browse_button = button("Browse…", "Choose the draft's model folder.", self._browse)
         self.student_combo = QComboBox()
         self.student_combo.setToolTip("Students saved by the Distillation section, newest first.")
-        for w in (self.kind_combo, self.student_combo):
-            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for w in (self.kind_combo, self.student_combo):  # narrow enough for the Labs dock beside the tab
+            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            w.setMinimumContentsLength(8)
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         gamma_label, self.gamma_spin = form_row(self.draft, "gamma")
         tokens_label, self.tokens_spin = form_row(self.draft, "max_new_tokens")
@@ -109,16 +111,21 @@ class SpeculativePage(QWidget):
         self.round_spin.setEnabled(False)
         self.round_spin.valueChanged.connect(self._show_round)
 
-        which = QHBoxLayout()
-        which.setContentsMargins(0, 0, 0, 0)
-        for w in (self.layers_spin, self.folder_edit, self.browse_button, self.student_combo):
-            which.addWidget(w)
-        which.addStretch(1)
+        # one page per kind of draft (hidden widgets in one row still widened the column)
+        self.which = QStackedWidget()
+        for widgets in ((self.layers_spin,), (self.folder_edit, self.browse_button), (self.student_combo,)):
+            holder = QWidget()
+            row = QHBoxLayout(holder)
+            row.setContentsMargins(0, 0, 0, 0)
+            for w in widgets:
+                row.addWidget(w)
+            row.addStretch(1)
+            self.which.addWidget(holder)
         draft_label = QLabel("Draft")
         draft_label.setToolTip(KIND_TIP)
         form = QFormLayout()
         form.addRow(draft_label, self.kind_combo)
-        form.addRow("", which)
+        form.addRow("", self.which)
         form.addRow(gamma_label, self.gamma_spin)
         form.addRow(tokens_label, self.tokens_spin)
         form.addRow("", self.chat_check)
@@ -137,10 +144,7 @@ class SpeculativePage(QWidget):
     # the draft -------------------------------------------------------------------------------------
     def _kind_changed(self) -> None:
         kind = self.kind_combo.currentData()
-        self.layers_spin.setVisible(kind == "layers")
-        self.folder_edit.setVisible(kind == "folder")
-        self.browse_button.setVisible(kind == "folder")
-        self.student_combo.setVisible(kind == "student")
+        self.which.setCurrentIndex(self.kind_combo.currentIndex())
         if kind == "student":
             self.refresh_students()
 
