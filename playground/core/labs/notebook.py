@@ -12,7 +12,6 @@ import json
 from typing import Callable
 
 from playground.core.base.errors import InputError
-from playground.core.lifecycle.kv_notebook import kv_cache_cells
 
 RESULTS_MARK = "PLAYGROUND_RESULTS"
 
@@ -309,58 +308,30 @@ names = {{"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}}
 print(" · ".join(f"{{names[k]}} {{100 * v:.1f}}" for k, v in results["evaluation"].items()), "(0-100, as the app shows them)")""")]
 
 
-def _alignment_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.align.notebook import alignment_cells
-
-    return alignment_cells(p)
-
-
-def _rag_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.retrieval.notebook import rag_cells
-
-    return rag_cells(p)
-
-
-def _reasoning_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.reasoning.notebook import reasoning_cells
-
-    return reasoning_cells(p)
+#: The experiments whose cells live beside their own area's code, as "module:function" (imported when used).
+_ELSEWHERE = {
+    "alignment": "playground.core.align.notebook:alignment_cells",
+    "rag": "playground.core.retrieval.notebook:rag_cells",
+    "pruning": "playground.core.lifecycle.pruning_notebook:pruning_cells",
+    "distillation": "playground.core.distill.notebook:distillation_cells",
+    "arena": "playground.core.evaluation.arena_notebook:arena_cells",
+    "benchmark": "playground.core.evaluation.benchmark_notebook:benchmark_cells",
+    "reasoning": "playground.core.reasoning.notebook:reasoning_cells",
+    "kv_cache": "playground.core.lifecycle.kv_notebook:kv_cache_cells",
+    "structured": "playground.core.reasoning.tools_notebook:structured_cells",
+    "react": "playground.core.reasoning.tools_notebook:react_cells",
+    "speculative": "playground.core.decoding.speculative_notebook:speculative_cells",
+}
 
 
-def _benchmark_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.evaluation.benchmark_notebook import benchmark_cells
+def _elsewhere(target: str) -> Callable[[dict], list[tuple[str, str]]]:
+    def cells(p: dict) -> list[tuple[str, str]]:
+        import importlib
 
-    return benchmark_cells(p)
+        module, name = target.split(":")
+        return getattr(importlib.import_module(module), name)(p)
 
-
-def _arena_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.evaluation.arena_notebook import arena_cells
-
-    return arena_cells(p)
-
-
-def _distillation_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.distill.notebook import distillation_cells
-
-    return distillation_cells(p)
-
-
-def _pruning_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.lifecycle.pruning_notebook import pruning_cells
-
-    return pruning_cells(p)
-
-
-def _tools_notebook():
-    from playground.core.reasoning import tools_notebook
-
-    return tools_notebook
-
-
-def _speculative_cells(p: dict) -> list[tuple[str, str]]:
-    from playground.core.decoding.speculative_notebook import speculative_cells
-
-    return speculative_cells(p)
+    return cells
 
 
 EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
@@ -370,17 +341,7 @@ EXPERIMENTS: dict[str, Callable[[dict], list[tuple[str, str]]]] = {
     "attention": attention_cells,
     "finetune": finetune_cells,
     "evaluation": evaluation_cells,
-    "alignment": _alignment_cells,
-    "rag": _rag_cells,
-    "pruning": _pruning_cells,
-    "distillation": _distillation_cells,
-    "arena": _arena_cells,
-    "benchmark": _benchmark_cells,
-    "reasoning": _reasoning_cells,
-    "kv_cache": kv_cache_cells,
-    "structured": lambda p: _tools_notebook().structured_cells(p),
-    "react": lambda p: _tools_notebook().react_cells(p),
-    "speculative": lambda p: _speculative_cells(p),
+    **{kind: _elsewhere(target) for kind, target in _ELSEWHERE.items()},
 }
 
 
@@ -423,14 +384,8 @@ def experiment_script(model: dict, experiments: list[dict]) -> str:
 
 
 def write_notebook(nb, path) -> None:
-    """Save the notebook at ``path`` (atomically).
-
-    Raises
-    ------
-    PlaygroundError
-        The folder cannot be written (no permission, a read-only disk, a full disk): said with the folder's
-        name and what to do, never the temporary file's name or an errno.
-    """
+    """Save the notebook at ``path`` (atomically). Raises PlaygroundError when the folder cannot be written
+    (no permission, a read-only disk, a full disk), naming the folder and what to do, never an errno."""
     from pathlib import Path
 
     import nbformat
