@@ -28,8 +28,9 @@ LESSON = ("<b>Retrieval-augmented generation gives a model documents it never re
 
 class BuildPanel(SectionsMixin, Panel):
     title = "Build"
-    guide = "Connect the model to documents it never saw (retrieval-augmented generation), and see every step."
-    help = """<h2>Build: retrieval-augmented generation (RAG)</h2>
+    guide = ("Build with the model: documents it never saw (retrieval), reasoning strategies, structured output "
+             "and tools (ReAct), each step visible.")
+    help = """<h2>Build: retrieval, reasoning, structured output, tools</h2>
 <p>A model only knows what it was trained on. <b>Retrieval</b> gives it documents at question time: the
 documents are cut into <b>chunks</b> (size and overlap counted in the encoder's tokens), each chunk becomes a
 <b>vector</b> (all-MiniLM-L6-v2, mean pooling), and a question's vector is compared with every chunk's
@@ -39,7 +40,12 @@ lists (reciprocal rank fusion). The <b>top k</b> chunks (above a score <b>thresh
 <p><b>With and without</b> shows what the documents changed; <b>leave-one-out</b> removes one chunk at a time
 and measures how much less likely the answer becomes: that is attribution. Attention weights are not.
 <b>recall@k</b> is the share of questions whose answer passage is in the top k; <b>MRR</b> the mean of
-1 / its rank.</p>"""
+1 / its rank.</p>
+<p><b>Reasoning</b>: the same problem answered directly, with chain-of-thought (zero- and few-shot),
+self-consistency (k sampled paths voted) and PAL (the model writes a program; a sandbox runs it).
+<b>Structured output</b>: at every step a grammar masks the tokens that would break a JSON schema.
+<b>ReAct</b>: the model alternates Thought, Action (a tool and its input) and Observation (the tool's real
+output) until it finishes.</p>"""
     notebook_kind = "rag"
 
     def __init__(self, context, parent: QWidget | None = None) -> None:

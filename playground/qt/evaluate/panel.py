@@ -47,12 +47,18 @@ LESSON = (
 
 class EvaluatePanel(DataMixin, ExportsMixin, GenerationMixin, SectionsMixin, Panel):
     title = "Evaluate"
-    guide = "Score the model's summaries against references with ROUGE and BLEU, and see what they miss."
-    help = """<h2>Evaluate: ROUGE and BLEU</h2>
+    guide = ("Score summaries with ROUGE and BLEU, multiple-choice benchmarks by log-likelihood, and two systems "
+             "in a blind arena.")
+    help = """<h2>Evaluate: ROUGE and BLEU, benchmarks, the arena</h2>
 <p><b>ROUGE-1</b> counts shared words between a summary and a reference, <b>ROUGE-2</b> shared word pairs,
 <b>ROUGE-L</b> the longest common subsequence (words in the same order). <b>BLEU</b> averages n-gram
 precisions, with a penalty for short outputs. Both only match exact words: a good summary in other words
-(synonyms) scores low, and a summary with the right words in a wrong order can score high.</p>"""
+(synonyms) scores low, and a summary with the right words in a wrong order can score high.</p>
+<p><b>Benchmarks</b> score multiple choice the way lm-evaluation-harness does: the log-likelihood of each
+choice after the context; <b>acc</b> picks the highest total, <b>acc_norm</b> the highest per byte (a long
+choice is not penalised for its length). A benchmark seen in training says nothing (contamination).
+<b>Arena</b>: two systems answer blind as A and B; the votes fit Bradley&ndash;Terry strengths with
+intervals, and become preference pairs for the Align tab's reward model.</p>"""
     notebook_kind = "evaluation"
 
     def lab_events(self) -> dict:
