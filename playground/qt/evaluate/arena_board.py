@@ -4,6 +4,7 @@ position-bias check, and the loop back to Align (pairs sent, a reward model's he
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QTableWidget,
@@ -14,14 +15,14 @@ from PySide6.QtWidgets import (
 
 from playground.qt.widgets.make import button, note_label
 
-COLUMNS = ["system", "rating", "95% interval", "votes", "won–lost–tied"]
+COLUMNS = ["system", "rating", "95% CI", "votes", "W–L–T"]  # short: the table shares a narrow column with the chart
 COLUMN_TIPS = [
     "The system (its kind and the model it runs on).",
     "Bradley-Terry strength on the Elo scale (1000 = average): 400 points more means 10 to 1 odds of winning.",
-    "Where the rating falls in 95% of 200 refits on votes drawn again with replacement (bootstrap): overlapping "
-    "intervals mean the votes cannot yet tell the two apart.",
+    "95% interval: where the rating falls in 95% of 200 refits on votes drawn again with replacement "
+    "(bootstrap): overlapping intervals mean the votes cannot yet tell the two apart.",
     "Votes this system took part in.",
-    "Wins, losses, and ties or both-bad.",
+    "Won–lost–tied: wins, losses, and ties or both-bad.",
 ]
 
 
@@ -41,7 +42,7 @@ class ArenaBoard(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(90)
-        self.figure, self.canvas = make_canvas(4.0, 2.2, min_size=(220, 140))
+        self.figure, self.canvas = make_canvas(4.0, 2.2, min_size=(170, 140))
         self.ax = self.figure.add_subplot(111)
         self.empty = EmptyState(self.figure, "Each system's rating with its 95% interval\nappears here after "
                                              "the first votes.")
@@ -53,8 +54,9 @@ class ArenaBoard(QWidget):
         self.agreement = note_label("", "Train a reward model (a linear head on the bundled encoder, as the Align "
                                         "tab's quick one) on 3 of every 4 votes and count how often it ranks "
                                         "the held-out votes' winner first.")
-        self.send_button = button("Send votes to Align as preference pairs",
-                                  "Every vote for A or B becomes a (prompt, chosen, rejected) pair in the Align "
+        self.send_button = button("Send votes to Align",
+                                  "Send the votes as preference pairs. Every vote for A or B becomes a "
+                                  "(prompt, chosen, rejected) pair in the Align "
                                   "tab's labels, marked 'arena': its Reward model step trains on them with "
                                   "'Add my labels'. Ties and both-bad are left out; a pair is never sent twice.")
         self.agree_button = button("Measure agreement",
@@ -63,10 +65,10 @@ class ArenaBoard(QWidget):
         self.export_button = button("Export votes (JSONL)…", "Every vote, one JSON object a line, with the "
                                     "prompt, both answers, who wrote them and your verdict.")
         self.undo_button = button("Undo last vote", "Remove the last vote (a slip of the key).")
-        buttons = QHBoxLayout()
-        for b in (self.send_button, self.agree_button, self.export_button, self.undo_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+        buttons = QGridLayout()  # two by two: a row of four asked for 650 px and the tab scrolled sideways
+        for i, b in enumerate((self.send_button, self.agree_button, self.export_button, self.undo_button)):
+            buttons.addWidget(b, i // 2, i % 2)
+        buttons.setColumnStretch(2, 1)
         top = QHBoxLayout()
         top.addWidget(self.table, 3)
         top.addWidget(self.canvas, 2)

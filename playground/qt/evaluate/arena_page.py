@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QPlainTextEdit,
     QVBoxLayout,
@@ -21,6 +22,7 @@ from playground.core.base.errors import InputError, describe_exception
 from playground.qt.evaluate.arena_board import ArenaBoard
 from playground.qt.evaluate.systems import SystemRow
 from playground.qt.task_slot import TaskSlot
+from playground.qt.widgets.compact_form import cap_width
 from playground.qt.widgets.make import button, group, note_label, splitter
 
 LESSON = (
@@ -77,7 +79,7 @@ class ArenaPage(QWidget):
         self.form = {}
         for path in ("source", "dialogue", "template", "temperature", "max_new_tokens"):
             label, widget = form_row(self.draft, path)
-            form.addRow(label, widget)
+            form.addRow(label, cap_width(widget))  # a long choice is elided, not widening the column
             self.form[path] = widget
         self.typed = QPlainTextEdit()
         self.typed.setPlaceholderText("Your own prompt (for 'Typed text')…")
@@ -108,21 +110,21 @@ class ArenaPage(QWidget):
         answers = QHBoxLayout()
         answers.addWidget(self.a_view)
         answers.addWidget(self.b_view)
-        votes = QHBoxLayout()
+        votes = QGridLayout()  # A, B and Next above Tie and Both bad: one row of five was 540 px wide
         self.vote_buttons = {}
-        for verdict, (text, key) in VOTE_KEYS.items():
+        for i, (verdict, (text, key)) in enumerate(VOTE_KEYS.items()):
             b = button(f"{text}  ({key})", f"{VOTE_TIPS[verdict]} Key: {key}.", lambda _=False, v=verdict: self.vote(v))
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda v=verdict: self.vote(v))
             self.vote_buttons[verdict] = b
-            votes.addWidget(b)
+            votes.addWidget(b, i // 2, i % 2)
         self.next_button = button("Next prompt  (N)", "The next dialogue (or the same typed text again), both "
                                   "answers generated at once.", self.next_prompt)
         QShortcut(QKeySequence("N"), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
                   activated=self.next_prompt)
-        votes.addWidget(self.next_button)
-        votes.addStretch(1)
+        votes.addWidget(self.next_button, 0, 2)
+        votes.setColumnStretch(3, 1)
         self.reveal_label = note_label("", "Who wrote A and who wrote B, shown once you have voted.")
         round_box = QWidget()
         rl = QVBoxLayout(round_box)

@@ -89,9 +89,10 @@ class BenchmarkControls:
         self.precision = QComboBox()
         for label, name in FORMATS:
             self.precision.addItem(label, name)
-        self.batched = QCheckBox("Score an item's choices in one forward pass")
+        self.batched = QCheckBox("All choices in one pass")
         self.batched.setChecked(True)
-        self.batched.setToolTip("On: the choices go through the model together (padded), once per item. Off: "
+        self.batched.setToolTip("Score an item's choices in one forward pass. On: the choices go through the model "
+                                "together (padded), once per item. Off: "
                                 "one pass per choice. The numbers are the same; the batched way is faster.")
         for widgets in ((self.base_check,), (self.shots_check, self.shots), (self.adapter_check, self.adapter_path,
                                                                             pick),

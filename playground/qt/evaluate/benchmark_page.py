@@ -103,8 +103,9 @@ class BenchmarkPage(BenchmarkControls, QWidget):
                               "picked (✓ right, ✗ wrong). "
                               "Click one to see its choices' log-likelihoods.")
         self.table.itemSelectionChanged.connect(self._show_selected)
-        self.only_disagree = QCheckBox("Only items where acc and acc_norm disagree")
-        self.only_disagree.setToolTip("Where dividing by the length changed the pick: the long-choice penalty at work.")
+        self.only_disagree = QCheckBox("Only items where acc ≠ acc_norm")
+        self.only_disagree.setToolTip("Only the items where acc and acc_norm disagree, where dividing by the length "
+                                      "changed the pick: the long-choice penalty at work.")
         self.only_disagree.toggled.connect(self._filter_rows)
         self.item_chart = ItemChart()
         self.explain = note_label("")
