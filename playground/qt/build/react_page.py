@@ -123,12 +123,14 @@ class ReactPage(QWidget):
         q_row.addWidget(QLabel("Question"))
         q_row.addWidget(self.question, 1)
         col.addLayout(q_row)
-        run_row = QHBoxLayout()
-        for w in (self.next_button, self.end_button, self.new_button, self.constrain, QLabel("step limit"),
-                  self.max_steps):
-            run_row.addWidget(w)
-        run_row.addStretch(1)
-        col.addLayout(run_row)
+        # The buttons on one row, the constraint and the step limit on the next (one row was 540 px wide).
+        for widgets in ((self.next_button, self.end_button, self.new_button),
+                        (self.constrain, QLabel("step limit"), self.max_steps)):
+            run_row = QHBoxLayout()
+            for w in widgets:
+                run_row.addWidget(w)
+            run_row.addStretch(1)
+            col.addLayout(run_row)
         col.addWidget(self.message)
         col.addWidget(self.header)
         col.addWidget(self.trace, 1)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -67,7 +68,7 @@ class ReasoningPage(QWidget):
         self.problem_box.setToolTip("A bundled word problem (its gold answer is known), or type your own.")
         for p in self.problems:
             self.problem_box.addItem(p.question, p)
-        self.problem_box.setMinimumContentsLength(40)
+        self.problem_box.setMinimumContentsLength(24)  # narrower: a long question scrolls in the box
         self.gold = QLineEdit()
         self.gold.setMaximumWidth(90)
         self.gold.setToolTip("The gold answer used to grade the strategies (a number). Empty: the answers are shown "
@@ -134,10 +135,12 @@ class ReasoningPage(QWidget):
         row.addWidget(QLabel("Gold"))
         row.addWidget(self.gold)
         outer.addLayout(row)
-        row = QHBoxLayout()
+        row = QHBoxLayout()  # the strategies on one row, their settings and Compare on the next: one row was 990 px
         for box in self.checks.values():
             row.addWidget(box)
-        row.addSpacing(12)
+        row.addStretch(1)
+        outer.addLayout(row)
+        row = QHBoxLayout()
         for w in (self.k, self.temperature, self.reasoning_tokens):
             lab = QLabel(w.label)
             lab.setToolTip(w.toolTip())
@@ -147,7 +150,7 @@ class ReasoningPage(QWidget):
         row.addWidget(self.compare_button)
         outer.addLayout(row)
         outer.addWidget(self.message)
-        self.views = QTabWidget()
+        self.views = _Views()
         self.views.setDocumentMode(True)
         one = QWidget()
         col = QVBoxLayout(one)
@@ -172,6 +175,10 @@ class ReasoningPage(QWidget):
         col.addWidget(size)
         col.addWidget(self.accuracy, 1)
         self.views.addTab(whole, "Whole set")
+        # The views share the room under the lesson instead of asking for their whole height (the tab scrolled
+        # down by what their wrapped notes asked).
+        self.views.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.views.setMinimumHeight(300)
         outer.addWidget(self.views, 1)
         outer.addWidget(self.strip)
         from playground.qt.shortcuts import run_shortcut
@@ -344,3 +351,11 @@ def _plain(value) -> str:
     from playground.core.reasoning.answers import format_number
 
     return format_number(value).replace(",", "")
+
+
+class _Views(QTabWidget):
+    """The result views: no height-for-width, so the wrapped note of "Whole set" cannot make the page ask
+    for more height than the room under the lesson (a vertically Ignored policy alone does not stop it)."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False

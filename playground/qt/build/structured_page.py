@@ -102,11 +102,13 @@ class StructuredPage(QWidget):
         q_row.addWidget(self.question, 1)
         col.addLayout(q_row)
         col.addWidget(self.schema)
-        run_row = QHBoxLayout()
-        for w in (self.run_button, self.rate_button, QLabel("problems"), self.limit):
-            run_row.addWidget(w)
-        run_row.addStretch(1)
-        col.addLayout(run_row)
+        # One question's answers on one row, the rate over the set on the next (one row was 450 px wide).
+        for widgets in ((self.run_button,), (self.rate_button, QLabel("problems"), self.limit)):
+            run_row = QHBoxLayout()
+            for w in widgets:
+                run_row.addWidget(w)
+            run_row.addStretch(1)
+            col.addLayout(run_row)
         col.addWidget(self.message)
         col.addWidget(self.header)
         texts = QHBoxLayout()
