@@ -42,6 +42,10 @@ class ProgressStrip(QWidget):
         self.stop_button = button("Stop", stop_tip, self.sig_stop.emit)
         set_icon(self.stop_button, "stop")  # the same Stop on every long job
         self.stop_button.setEnabled(False)
+        # Both texts wrap onto a second line where the room is narrow (a section beside the Labs dock, the
+        # presenter's zoom) instead of widening the page while a job runs.
+        for label in (self.phase_label, self.count_label):
+            label.setWordWrap(True)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.phase_label)
