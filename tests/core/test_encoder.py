@@ -139,3 +139,31 @@ def test_sentence_map_shapes_and_matrix():
     assert matrix[0, 0] == pytest.approx(1.0, abs=1e-5)
     assert matrix[0, 1] == pytest.approx(sentence_similarity(texts[0], texts[1]), abs=1e-5)
     assert matrix[0, 1] > matrix[0, 2]
+
+
+def test_the_loaders_take_transformers_names_under_one_lock(monkeypatch):
+    """transformers 5 resolves names lazily and two threads resolving at once can fail ("cannot import name
+    'AutoModel'"); the decoder and encoder loaders, which run on two workers at start-up, resolve through one lock."""
+    import threading
+
+    import transformers
+
+    from playground.core.models import imports
+
+    assert imports.transformers_names("AutoModel", "AutoTokenizer") == (transformers.AutoModel,
+                                                                       transformers.AutoTokenizer)
+    held = []
+
+    class Spy:
+        def __enter__(self):
+            held.append(threading.get_ident())
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(imports, "_lock", Spy())
+    from playground.core.models.encoder import _cache, load_encoder
+
+    _cache.clear()
+    load_encoder()
+    assert held, "the encoder loader resolved its transformers names without the lock"

@@ -55,7 +55,9 @@ def load_encoder(folder: str | Path | None = None, device: str = "cpu"):
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-        from transformers import AutoModel, AutoTokenizer
+        from playground.core.models.imports import transformers_names
+
+        AutoModel, AutoTokenizer = transformers_names("AutoModel", "AutoTokenizer")
 
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(folder))

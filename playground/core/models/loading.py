@@ -217,14 +217,11 @@ def _load_model(source: ModelSource, device: str = "auto", dtype: str = "auto",
     import copy
 
     import torch
-    from transformers import (
-        AutoConfig,
-        AutoModel,
-        AutoModelForCausalLM,
-        AutoModelForMaskedLM,
-        AutoModelForSeq2SeqLM,
-        AutoTokenizer,
-    )
+    from playground.core.models.imports import transformers_names
+
+    (AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSeq2SeqLM,
+     AutoTokenizer) = transformers_names("AutoConfig", "AutoModel", "AutoModelForCausalLM", "AutoModelForMaskedLM",
+                                         "AutoModelForSeq2SeqLM", "AutoTokenizer")
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the app shows its own progress
