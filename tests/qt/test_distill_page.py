@@ -75,6 +75,7 @@ def test_stop_then_resume_and_compare(qtbot, page):
     page.draft.set("training.max_steps", 6)
     qtbot.mouseClick(page.compare_button, Qt.MouseButton.LeftButton)  # before training: the untrained cut
     qtbot.waitUntil(lambda: not page.next_token.empty.empty, timeout=TIMEOUT)
+    assert page.charts.currentWidget() is page.next_token.canvas  # what Compare drew is in front
     qtbot.mouseClick(page.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(page.losses.data[("soft", "loss")][0]) >= 1, timeout=TIMEOUT)
     page.strip.stop_button.click()  # graceful: the step ends, a checkpoint is written

@@ -265,7 +265,12 @@ class DistillPage(QWidget):
         folder = self.students.get("soft", "")
         d, text = self.draft.value.distill, self.context_edit.text()
         self.view_slot.start("compare", lambda h: _view_of(teacher, folder, d.student_layers, text, d.temperature),
-                             on_done=lambda out: self._show_view(*out))
+                             on_done=lambda out: self._compared(out))
+
+    def _compared(self, out) -> None:
+        self._show_view(*out)
+        if self.charts.currentWidget() is self.losses.canvas:  # show what Compare drew, not the loss curves
+            self.charts.setCurrentWidget(self.next_token.canvas)
 
     # --- use ------------------------------------------------------------------------------------
     def use_student(self) -> None:
