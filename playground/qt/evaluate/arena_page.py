@@ -126,6 +126,9 @@ class ArenaPage(QWidget):
         votes.addWidget(self.next_button, 0, 2)
         votes.setColumnStretch(3, 1)
         self.reveal_label = note_label("", "Who wrote A and who wrote B, shown once you have voted.")
+        # Room for three lines from the start: the vote buttons above must not move when the names appear
+        # (a second click at the same place would hit another button).
+        self.reveal_label.setMinimumHeight(3 * self.reveal_label.fontMetrics().lineSpacing())
         round_box = QWidget()
         rl = QVBoxLayout(round_box)
         rl.setContentsMargins(0, 0, 0, 0)
