@@ -19,7 +19,7 @@ ESCAPES = {
     "huge exponent": ("answer = 2**10**10", "too large"),
     "huge exponent 2": ("answer = 9 ** 99999", "too large"),
     "deep recursion": ("def f():\n    return f()\nanswer = f()", "recursion is not allowed"),
-    "recursion with args": ("def f(n):\n    return f(n + 1)\nanswer = f(0)", "no arguments"),
+    "recursion with args": ("def f(n):\n    return f(n + 1)\nanswer = f(0)", "recursion is not allowed"),
     "10 MB string": ("s = '" + "a" * 10_000_000 + "'", "the limit is"),
     "10 MB string by repeat": ("s = 'a' * 10_000_000", "too large"),
     "while True": ("while True:\n    pass", "while loops are not allowed"),
@@ -69,6 +69,9 @@ PROGRAMS = [
     ("a, b = 6, 7\nresult = a * b", 42),
     ("x = 10\nif x > 5:\n    answer = 'big'\nelse:\n    answer = 'small'", "big"),
     ("def solution():\n    eggs = 16 - 3 - 4\n    return eggs * 2\nprint(solution())", 18),
+    # what a small model writes: a def with arguments, called from the top level
+    ("def add_five(num):\n    return num + 5\nresult = add_five(6 * 8)\nprint(result)", 53),
+    ("x = 2\ndef f(a, b):\n    x = a * b\n    return x + 1\ny = f(3, 4)\nanswer = y + x", 15),
     ("def solution():\n    return sqrt(81) + floor(2.7) + ceil(0.2)\n\nsolution()", 12.0),
     ("answer = max(3, 9, 4) - min([5, 2, 8]) + abs(-1) + sum([1, 2, 3])", 14),
     ("speed = 60\nhours = 2.5\nprint(speed * hours)", 150.0),

@@ -191,11 +191,20 @@ class _Interpreter:
     def call(self, node: ast.Call):
         name = node.func.id
         if name in self.functions:
+            fn = self.functions[name]
+            params = [a.arg for a in fn.args.args]
+            if len(node.args) != len(params):
+                raise Stop(f"{name}() takes {len(params)} argument(s), {len(node.args)} given")
+            values = [self.expr(a) for a in node.args]
+            saved = self.vars  # the def's names are its own, as in Python; it reads the program's names
+            self.vars = {**saved, **dict(zip(params, values))}
             try:
-                self.block(self.functions[name].body)
+                self.block(fn.body)
             except Return_ as ret:
                 self.returned = ret.value
                 return ret.value
+            finally:
+                self.vars = saved
             return None
         if name not in FUNCTIONS:
             raise Stop(f"{name}() is called before its def")

@@ -9,7 +9,7 @@ between steps (no subprocess, no thread to kill).
 Allowed: numbers, short strings, ``True/False/None``; ``+ - * / // % **``; comparisons, ``and or
 not``, ``x if c else y``; assignments (also ``a, b = 1, 2`` and ``+=``); ``if/elif/else``; ``for
 NAME in range(...)`` (at most :data:`MAX_RANGE` turns); ``break``, ``continue``; list literals;
-the functions in :data:`FUNCTIONS`; one or more zero-argument ``def solution():`` blocks that
+the functions in :data:`FUNCTIONS`; ``def`` blocks with plain named arguments that
 ``return`` the answer, called from the top level only (so no recursion can happen).
 
 Refused: imports, attribute access (``x.y``), names with double underscores, ``while``, calls to
@@ -53,7 +53,7 @@ _COMPARE = {
 }
 _ALLOWED = (
     ast.Module, ast.Expression, ast.Expr, ast.Assign, ast.AugAssign, ast.For, ast.If, ast.Break,
-    ast.Continue, ast.Pass, ast.Return, ast.FunctionDef, ast.arguments, ast.BinOp, ast.UnaryOp,
+    ast.Continue, ast.Pass, ast.Return, ast.FunctionDef, ast.arguments, ast.arg, ast.BinOp, ast.UnaryOp,
     ast.BoolOp, ast.Compare, ast.IfExp, ast.Constant, ast.Name, ast.Load, ast.Store, ast.Call,
     ast.Tuple, ast.List, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd,
     *_BINARY, *_COMPARE,
@@ -213,8 +213,11 @@ class Checker:
         args = node.args
         if in_def:
             raise Refuse(f"a def inside a def is not allowed{where}")
-        if args.args or args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg:
-            raise Refuse(f"def {node.name}(...) may take no arguments here (so nothing can recurse){where}")
+        if args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg or args.defaults:
+            raise Refuse(f"def {node.name}(...) may take plain named arguments only (no defaults, *args or "
+                         f"keywords){where}")
+        if any(a.arg.startswith("__") for a in args.args):
+            raise Refuse(f"names with double underscores are not allowed{where}")
         if node.decorator_list or node.returns:
             raise Refuse(f"decorators and annotations are not allowed{where}")
         if node.name.startswith("__"):
@@ -233,9 +236,7 @@ class Checker:
         if name in self.functions:
             if in_def:
                 raise Refuse(f"recursion is not allowed: a def calls {name}(){where}")
-            if node.args:
-                raise Refuse(f"{name}() takes no arguments{where}")
-            return
+            return  # called from the top level only (above), so nothing can recurse
         if name not in FUNCTIONS or name == "range":
             if name == "range":
                 raise Refuse(f"range() may only be used as 'for i in range(n)'{where}")
