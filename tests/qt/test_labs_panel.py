@@ -235,7 +235,8 @@ def test_lab3_steps_tick_on_the_align_tab(qtbot, window, tmp_path):
     from tests.core.test_notebook import run_script
 
     path = tmp_path / "lab3.ipynb"
-    assert window.export_notebook(str(path), dock.lab()) == []
+    # everything the lab's notebook holds is there except the arena's votes (this test casts none)
+    assert [m for m in window.export_notebook(str(path), dock.lab()) if not m.startswith("arena:")] == []
     got = run_script(nbformat.read(str(path), as_version=4), tmp_path)
     assert got["reward_model"]["test_accuracy"] == pytest.approx(align.reward.report.test_accuracy, abs=1e-9)
     from playground.core.align.job import AlignStepEvent
@@ -296,7 +297,8 @@ def test_lab2_ticks_on_an_evaluation_a_lora_run_and_a_second_evaluation_and_its_
 
     # the notebook replays the run's settings (same trainable parameters) and the second evaluation's ROUGE
     path = tmp_path / "lab2.ipynb"
-    assert window.export_notebook(str(path), dock.lab()) == []
+    # everything the lab's notebook holds is there except the arena's votes (this test casts none)
+    assert [m for m in window.export_notebook(str(path), dock.lab()) if not m.startswith("arena:")] == []
     nb = nbformat.read(str(path), as_version=4)
     run = json.loads((Path(ft.train_page.run_dir) / "report.json").read_text())
     assert Path(ft.train_page.run_dir).name in "".join(c.source for c in nb.cells if c.cell_type == "markdown")

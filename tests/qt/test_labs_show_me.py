@@ -83,5 +83,8 @@ def test_every_control_a_bundled_lab_names_is_revealed_by_its_tab_and_outlined(q
             assert shown is not None and shown is revealed, f"{where}: {getattr(revealed, 'text', str)()}"
             assert window.current_panel() is panel and shown.isVisible(), where
             assert not shown.visibleRegion().isEmpty(), where  # scrolled into view, not under another page
-            assert dock.highlight.isVisible() and dock.highlight.geometry() == outline_of(window, shown), where
+            assert dock.highlight.isVisible(), where
+            # the outline follows the control when the layout settles a moment later (a busy machine may
+            # need more than three rounds of events for the last layout pass)
+            qtbot.waitUntil(lambda: dock.highlight.geometry() == outline_of(window, shown), timeout=2000)
     assert named >= 15
