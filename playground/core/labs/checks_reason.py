@@ -3,7 +3,7 @@ registered into ``checks.CHECKS`` when ``checks`` imports this module."""
 
 from __future__ import annotations
 
-from playground.core.labs.checks import CheckResult, _rag, check
+from playground.core.labs.checks_base import CheckResult, _rag, check
 from playground.core.labs.state import LabState
 
 
