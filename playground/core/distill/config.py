@@ -161,17 +161,8 @@ def load_job(path: str | Path) -> DistillJob:
     InputError
         A missing file, bad TOML, an unknown key, a wrong type, or a value out of range.
     """
-    import tomllib
+    from playground.core.finetune.config import read_job_file
 
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"The job file {path} does not exist.", "Check the path.") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name} is not UTF-8 text.", "Save it as UTF-8.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path.name} is not valid TOML: {exc}.",
-                         "The format is in the README, under \"Distillation\".") from None
-    job = DistillJob.from_dict(data, path.name)
+    job = DistillJob.from_dict(read_job_file(path, "Distillation"), path.name)
     return job.with_paths_resolved(path.parent.resolve()).validate()

@@ -275,20 +275,25 @@ def load_config(path: str | Path) -> FinetuneConfig:
     InputError
         When the file is missing, is not valid TOML, or holds unknown keys or wrong types.
     """
+    path = Path(path)
+    cfg = FinetuneConfig.from_dict(read_job_file(path, "Fine-tuning"), path.name)
+    return cfg.with_paths_resolved(path.parent.resolve()).validate()
+
+
+def read_job_file(path: Path, readme_section: str) -> dict:
+    """A job file's TOML as a dict; a missing file, non-UTF-8 text or bad TOML is an InputError that points to
+    the README's section on the format (the fine-tuning and distillation jobs read their files alike)."""
     import tomllib
 
-    path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"The job file {path} does not exist.", "Check the path.") from None
     except UnicodeDecodeError:
         raise InputError(f"{path.name} is not UTF-8 text.", "Save it as UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path.name} is not valid TOML: {exc}.",
-                         "The format is in the README, under \"Fine-tuning\".") from None
-    cfg = FinetuneConfig.from_dict(data, path.name)
-    return cfg.with_paths_resolved(path.parent.resolve()).validate()
+                         f"The format is in the README, under \"{readme_section}\".") from None
 
 
 def _build(cls, data, prefix: str, where: str):
