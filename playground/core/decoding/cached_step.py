@@ -46,8 +46,9 @@ class CachedDecoder:
             return self.feed([int(start_id)])
         return self.feed(self.prompt_ids)
 
-    def feed(self, token_ids: list[int]) -> torch.Tensor:
-        """Run the model on ``token_ids`` after what it has seen; the scores for the next token.
+    def feed(self, token_ids: list[int], every_position: bool = False) -> torch.Tensor:
+        """Run the model on ``token_ids`` after what it has seen; the scores for the next token (or, with
+        ``every_position``, ``[len(token_ids), vocab]`` scores: a speculative target's checking pass).
 
         On failure (invalid scores, an error in the model) the cache is put back as it was, so
         the caller's history and the cache still line up.
@@ -64,7 +65,7 @@ class CachedDecoder:
                 else:
                     out = model(input_ids=ids, cache=self.cache, use_cache=True)
             self.cache = out.cache
-            logits = out.logits[0, -1].float().cpu()
+            logits = (out.logits[0] if every_position else out.logits[0, -1]).float().cpu()
             check_logits(logits)
         except BaseException:
             # The cache grows in place during the forward: take the failed tokens back out.

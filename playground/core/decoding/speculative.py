@@ -23,7 +23,7 @@ import torch
 
 from playground.core.base.errors import InputError
 from playground.core.decoding.cached_step import CachedDecoder
-from playground.core.decoding.sampling import check_logits, make_generator, sample_token, stages_for
+from playground.core.decoding.sampling import make_generator, sample_token, stages_for
 from playground.core.decoding.settings import SamplingSettings
 from playground.core.decoding.speculative_settings import SpeculativeSettings
 from playground.core.models.loading import LoadedModel
@@ -134,22 +134,7 @@ class VerifyingDecoder(CachedDecoder):
 
     def feed_all(self, token_ids: list[int]) -> torch.Tensor:
         """Run ``token_ids`` after what the cache holds; ``[len(token_ids), vocab]`` float32 scores."""
-        model = self.loaded.model
-        ids = torch.tensor([token_ids], device=self._device())
-        self.forward_passes += 1
-        before = self.seq_length
-        try:
-            with torch.inference_mode():
-                out = model(input_ids=ids, cache=self.cache, use_cache=True)
-            self.cache = out.cache
-            logits = out.logits[0].float().cpu()
-            check_logits(logits)
-        except BaseException:
-            extra = self.seq_length - before
-            if extra > 0:
-                self.cache.crop(-extra)
-            raise
-        return logits
+        return self.feed(token_ids, every_position=True)
 
 
 def _label(tokenizer, token_id: int) -> str:
