@@ -68,5 +68,9 @@ def quiet_loading():
         with _lock:
             _paused -= 1
             if _paused == 0:
+                # What the load left unreachable is collected before the freeze: a frozen cycle (a
+                # failed load's traceback, a dropped training copy) is never collected later.
+                # Generation 0 only: the objects made while the collector was paused (issue 35).
+                gc.collect(0)
                 gc.freeze()
                 gc.enable()

@@ -42,6 +42,9 @@ def load_attachable(base, folder: str | Path, method: str = "lora", handle: Task
     from playground.core.evaluation.run import load_adapter_copy
 
     adapted = load_adapter_copy(base, folder, handle)
+    from playground.core.models.sharing import share_frozen_weights
+
+    share_frozen_weights(adapted.model, base.model)  # the copy costs its adapter, not a second model (issue 35)
     if facts.soft_prompt:  # keep only the soft prompt; the copy goes
         from playground.core.models.soft_prompt import with_soft_prompt
 

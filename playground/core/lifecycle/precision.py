@@ -390,6 +390,8 @@ def at_precision(loaded, name: str):
     why = check_format(name, loaded.device)
     if why:
         raise InputError(why)
+    if name == "fp32" and all(str(p.dtype) == "torch.float32" for p in loaded.model.parameters()):
+        return loaded  # back to the model as loaded: a second FP32 copy would double the memory (issue 35)
     model = convert(loaded.model, name)
     label = FORMATS[name].label + (" weights" if FORMATS[name].kind == "int" else "")
     info = dataclasses.replace(loaded.info, dtype=label, memory_bytes=weight_bytes(model))

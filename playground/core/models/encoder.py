@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,8 @@ def find_bundled_encoder() -> Path:
 
 _cache: dict = {}
 _cache_lock = threading.Lock()
+_last_used: dict = {}  # key -> time.monotonic() of the last load_encoder call
+_released: dict = {}  # key -> (weakref to the model, tokenizer) dropped from the cache (release_idle_encoders)
 
 
 def load_encoder(folder: str | Path | None = None, device: str = "cpu"):
@@ -53,7 +57,12 @@ def load_encoder(folder: str | Path | None = None, device: str = "cpu"):
     folder = Path(folder) if folder else find_bundled_encoder()
     key = (str(folder), device)
     with _cache_lock:
+        _last_used[key] = time.monotonic()
         if key in _cache:
+            return _cache[key]
+        ref, kept_tokenizer = _released.pop(key, (lambda: None, None))
+        if ref() is not None:  # released from the cache but still used somewhere (an index): no second copy
+            _cache[key] = (ref(), kept_tokenizer)
             return _cache[key]
         from playground.core.models.imports import transformers_names
 
@@ -72,6 +81,28 @@ def load_encoder(folder: str | Path | None = None, device: str = "cpu"):
         model.eval()
         _cache[key] = (model, tokenizer)
         return model, tokenizer
+
+
+def release_idle_encoders(idle_seconds: float = 120.0) -> int:
+    """Drop from the cache the encoders not asked for in ``idle_seconds`` (0: all); returns how many.
+
+    A caller that still holds one (a knowledge base's index) keeps it alive, and the next
+    ``load_encoder`` gives that same copy back instead of loading a second one.
+    """
+    now = time.monotonic()
+    with _cache_lock:
+        idle = [k for k in _cache if now - _last_used.get(k, 0.0) >= idle_seconds]
+        for key in idle:
+            model, tokenizer = _cache.pop(key)
+            _released[key] = (weakref.ref(model), tokenizer)
+    return len(idle)
+
+
+def encoders_alive() -> list:
+    """The encoder models in memory: cached, or released but still held by a caller."""
+    with _cache_lock:
+        models = [m for m, _ in _cache.values()] + [m for ref, _ in _released.values() if (m := ref()) is not None]
+    return models
 
 
 @dataclass

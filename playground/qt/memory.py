@@ -1,0 +1,86 @@
+"""Giving memory back when the app falls idle, and saying what it holds (issue 35, part 2).
+
+``MemoryKeeper`` watches the task runner: when the last task of a stretch of work longer than
+``WORK_SECONDS`` ends (a fine-tuning run, an alignment run, a sweep, a model load), it drops encoders
+not used for ``ENCODER_IDLE_SECONDS``, collects what is unreachable (frozen objects included) and
+trims the heap, then says so with ``sig_released`` (the model bar updates its figure).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+#: work shorter than this (a slider's next-token read, one generation) does not trigger a release
+WORK_SECONDS = 1.5
+#: an encoder not asked for in this long is dropped from its cache (loading it again takes ~3 s)
+ENCODER_IDLE_SECONDS = 120.0
+
+
+def shared_base(context):
+    """The model a run copies, as loaded (a precision copy in use points back to it), or None."""
+    base = context.session.base
+    if base is None:
+        return None
+    return base.extras.get("precision_of", base).model
+
+
+def held_now(context) -> list:
+    """What the process holds, as ``Held`` lines: the session's models, the encoders, the copies tabs
+    keep (named with ``core.base.memory.hold``), then "other" (Python, Qt, libraries, caches)."""
+    from playground.core.base.memory import held_breakdown, holdings, resident_bytes, session_holdings
+    from playground.core.models.encoder import encoders_alive
+
+    named = session_holdings(context.session) + [("encoder", m) for m in encoders_alive()] + holdings()
+    return held_breakdown(named, resident_bytes())
+
+
+class MemoryKeeper(QObject):
+    """Releases what is no longer used when the runner falls idle after real work."""
+
+    sig_released = Signal()
+    """nothing: memory was given back (what is held changed)"""
+
+    def __init__(self, context, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.releases = 0  # how many times memory was given back (a test reads it)
+        self._work_started: float | None = None
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(300)  # late results and their widgets settle first
+        self._pending.timeout.connect(self.release_now)
+        self._encoders = QTimer(self)  # an encoder unused for a while goes even when nothing else runs
+        self._encoders.setInterval(int(ENCODER_IDLE_SECONDS * 1000) // 2)
+        self._encoders.timeout.connect(self._drop_idle_encoders)
+        self._encoders.start()
+        context.runner.sig_active_changed.connect(self._active_changed)
+
+    def _active_changed(self, count: int) -> None:
+        if count > 0:
+            self._pending.stop()
+            if self._work_started is None:
+                self._work_started = time.monotonic()
+            return
+        started, self._work_started = self._work_started, None
+        if started is not None and time.monotonic() - started >= WORK_SECONDS:
+            self._pending.start()
+
+    def _drop_idle_encoders(self) -> None:
+        from playground.core.models.encoder import release_idle_encoders
+
+        if not self.context.runner.active and release_idle_encoders(ENCODER_IDLE_SECONDS):
+            self.release_now()
+
+    def release_now(self) -> None:
+        """Give back what nothing uses any more (postponed while a task runs: a load pauses the collector)."""
+        if self.context.runner.active:
+            return
+        from playground.core.base.memory import release_unused
+        from playground.core.models.encoder import release_idle_encoders
+
+        release_idle_encoders(ENCODER_IDLE_SECONDS)
+        release_unused()
+        self.releases += 1
+        self.sig_released.emit()
