@@ -40,6 +40,9 @@ class AppContext(QObject):
         self.load_task: Task | None = None
         self.load_slot = TaskSlot(self.runner, parent=self)  # a newer load supersedes the one running
         self._load_notices: list[str] = []  # said once the load's busy line is cleared
+        from playground.qt.memory import MemoryKeeper
+
+        self.memory = MemoryKeeper(self, parent=self)  # gives memory back when long work ends (issue 35)
 
     def ready_model(self, say) -> LoadedModel | None:
         """The current model, or None after ``say(MODEL_LOADING)`` while none is loaded yet."""

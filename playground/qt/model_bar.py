@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +31,33 @@ NAME_CHARS = 18  # an adapter's name is cut to this many characters in the bar (
 ROOM_CHARS = 10  # the room kept for the adapter's name: about this many characters, then it ends in "…"
 FACTS_TIP = ("Parameters: the number of learned weights. Memory: weights × bytes per weight (4 for float32, 2 for "
              "float16/bfloat16). Context: the most tokens the model can read at once.")
+MEMORY_REFRESH_MS = 5000  # how often the memory figure is read again (a /proc read and a walk of a few models)
+MEMORY_WORDS = {
+    "model": "the weights of the model every tab uses",
+    "precision copy": "the model converted in Lifecycle → Precision ('Use this precision'); the model as loaded "
+                      "stays too, so it can be converted again",
+    "fine-tuned copy": "the fine-tuned or aligned model the Adapter switch puts in every tab (the weights it did not "
+                       "change are shared with the model)",
+    "fine-tuned copy (off)": "the attached fine-tuned model, switched off (the weights it did not change are shared)",
+    "encoder": "the sentence encoder (MiniLM) for similarity and retrieval; let go after two minutes unused",
+    "fine-tune result": "the model a Fine-tune run just trained, kept for 'Use in playground'",
+    "aligned copy": "the model an Align run just trained, kept for 'Use this model'",
+    "other": "Python, Qt, torch and the other libraries, tokenizers, the results tabs show, and free heap "
+             "not yet given back",
+}
+
+
+def memory_tip(held) -> str:
+    """The memory figure's tooltip: each line of what is held, with what it is."""
+    from playground.core.base.units import format_bytes
+
+    if not held:
+        return ""
+    rows = "".join(f"<tr><td><b>{html.escape(h.label)}</b></td><td>{format_bytes(h.bytes)}</td>"
+                   f"<td>{html.escape(MEMORY_WORDS.get(h.label, ''))}</td></tr>" for h in held)
+    total = format_bytes(sum(h.bytes for h in held))
+    return (f"<p><b>In memory: {total}</b> resident (what this program holds in RAM). Copies no longer used "
+            f"are given back when a long job ends.</p><table>{rows}</table>")
 
 
 class ElidedLabel(QLabel):
@@ -81,6 +108,10 @@ class ModelBar(QWidget):
         self.name_label.setFont(font)
         self.details_label = ElidedLabel("")
         self.details_label.setObjectName("modelFacts")
+        # What the process holds, in words (issue 35): "model 513 MiB · encoder 87 MiB · other 700 MiB".
+        self.memory_label = ElidedLabel("", keep=8)
+        self.memory_label.setObjectName("modelMemory")
+        self.held: list = []  # the Held lines last shown
         self.loaded_info = None
         self._update_tooltip()
         self.progress = QProgressBar()
@@ -112,6 +143,7 @@ class ModelBar(QWidget):
         # The name keeps its room before the facts do; both give way (elided) rather than wrap.
         layout.addWidget(self.name_label, 0)
         layout.addWidget(self.details_label, 1)
+        layout.addWidget(self.memory_label, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.adapter_box)
         layout.addWidget(self.change_button)
@@ -120,6 +152,13 @@ class ModelBar(QWidget):
         context.sig_model_load_failed.connect(self._on_failed)
         context.sig_busy.connect(self._on_busy)
         context.sig_adapter_changed.connect(self._on_adapter)
+        self._memory_timer = QTimer(self)  # the resident figure moves as tabs work: read it now and then
+        self._memory_timer.setInterval(MEMORY_REFRESH_MS)
+        self._memory_timer.timeout.connect(self.refresh_memory)
+        self._memory_timer.start()
+        keeper = getattr(context, "memory", None)
+        if keeper is not None:
+            keeper.sig_released.connect(self.refresh_memory)
         if context.session.current is not None:  # a bar made after the load still shows it
             self._on_changed(context.session.current)
         if context.session.adapter is not None:  # and the adapter attached before it
@@ -174,7 +213,23 @@ class ModelBar(QWidget):
         self.details_label.setText(
             f"{info.parameters / 1e6:,.0f}M parameters · {format_bytes(info.memory_bytes)} · {info.device} · "
             f"{info.dtype} · context {info.context_window:,} tokens")
+        self.refresh_memory()
+
+    def refresh_memory(self) -> None:
+        """Read what the process holds now and show it (the line and the tooltip)."""
+        from playground.qt.memory import held_now
+
+        self.held = held_now(self.context)
+        self.memory_label.setText(f"In memory: {self.held_text(' · ')}" if self.held else "")
+        tip = memory_tip(self.held)
+        self.memory_label.setToolTip(tip)
         self._update_tooltip()
+
+    def held_text(self, sep: str = ", ") -> str:
+        """'model 513 MiB, encoder 87 MiB, other 712 MiB' (empty before the first reading)."""
+        from playground.core.base.units import format_bytes
+
+        return sep.join(f"{h.label} {format_bytes(h.bytes)}" for h in self.held)
 
     def details(self) -> list[tuple[str, str]]:
         """What the bar's tooltip lists: (what, value) for the loaded model and its adapter."""
@@ -192,7 +247,9 @@ class ModelBar(QWidget):
                 ("Memory", f"{format_bytes(info.memory_bytes)} of weights"), ("Device", info.device),
                 ("Precision", info.dtype), ("Context window", f"{info.context_window:,} tokens"),
                 ("Vocabulary", f"{info.vocab_size:,} tokens"),
-                ("Chat template", "yes" if info.has_chat_template else "no"), ("Adapter", adapter)]
+                ("Chat template", "yes" if info.has_chat_template else "no"), ("Adapter", adapter)] + (
+                    [("In memory", f"{format_bytes(sum(h.bytes for h in self.held))}: {self.held_text()}")]
+                    if self.held else [])
 
     def _update_tooltip(self) -> None:
         rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
@@ -217,7 +274,7 @@ class ModelBar(QWidget):
         self.adapter_check.blockSignals(True)
         self.adapter_check.setChecked(session.adapter_on)
         self.adapter_check.blockSignals(False)
-        self._update_tooltip()
+        self.refresh_memory()
 
     def _on_failed(self, message: str, hint: str) -> None:
         self.progress.setVisible(False)

@@ -206,7 +206,12 @@ class OptimizePage(QWidget):
         tok = loaded.tokenizer  # the job's copy of the model reads it (the same model), not the files again
         self.strip.start("Loading a training copy of the model")
         self.pause_btn.setEnabled(True)
-        self.panel.slot.start("Align", lambda handle: run_align(cfg, handle, tokenizer=tok), on_item=self._event,
+        from playground.core.models.sharing import lighter_results
+        from playground.qt.memory import shared_base
+
+        base = shared_base(self.panel.context)  # the aligned copy shares the weights LoRA did not change
+        self.panel.slot.start("Align", lambda handle: lighter_results(run_align(cfg, handle, tokenizer=tok), base),
+                              on_item=self._event,
                               on_progress=self.strip.on_progress, on_finished=lambda _t: self._run_ended())
 
     def _run_ended(self) -> None:
@@ -315,6 +320,10 @@ class ResultPage(QWidget):
 
         self.done = ev
         self._made_with = self.panel.context.session.current
+        if ev.loaded is not None:
+            from playground.core.base.memory import hold
+
+            hold("aligned copy", ev.loaded)  # the model bar's memory figure names it
         r = ev.report
         self._show_provenance(r, start)
         mon = r.get("monitor", [])

@@ -125,6 +125,9 @@ class ResultPage(WizardPage):
         self.run_dir, self.report, self.trained = str(run_dir), report, trained
         if trained is not None:
             trained.model.eval()  # no dropout when the playground generates with it
+            from playground.core.base.memory import hold
+
+            hold("fine-tune result", trained)  # the model bar's memory figure names it
         m, t = report.get("method", {}), report.get("training", {})
         facts = METHOD_FACTS.get(m.get("name", ""))
         method = facts.label if facts else m.get("name", "")

@@ -203,7 +203,11 @@ class TrainPage(WizardPage):
         # Lay the chart out now, while nothing trains: steps then only redraw the lines.
         self.chart.set_total_steps(planned or self._planned_steps(cfg), peak_lr=cfg.learning_rate)
         self.active.mark(cfg.output.dir)
-        self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", finetune_run(cfg, resume),
+        from playground.core.models.sharing import lighter_results
+        from playground.qt.memory import shared_base
+
+        run, base = finetune_run(cfg, resume), shared_base(self.context)  # the result shares what it did not train
+        self.task = self.slot.start(f"fine-tune {Path(cfg.output.dir).name}", lambda h: lighter_results(run(h), base),
                                     on_item=self._on_event, on_progress=self.strip.on_progress,
                                     on_failed=self._on_failed,
                                     on_done=lambda _: self.active.forget(), on_finished=self._on_finished)

@@ -1,0 +1,89 @@
+"""The model bar's memory figure says what is held (issue 35): the model, a precision copy beside the model
+as loaded, the attached fine-tuned copy, a kept result, then "other"; the keeper gives back a dropped copy."""
+
+import copy
+import gc
+import weakref
+
+from playground.core.base.units import format_bytes
+from playground.qt.model_bar import ModelBar
+from tests.qt.shown import shown
+
+
+def _labels(bar):
+    return [h.label for h in bar.held]
+
+
+def _weights(model):
+    return sum({t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+                for t in list(model.parameters()) + list(model.buffers())}.values())
+
+
+def test_the_bar_lists_the_model_a_precision_copy_and_an_attached_copy(qtbot, context_with_tiny_llama, tiny_llama):
+    from playground.core.lifecycle.precision import at_precision
+
+    ctx = context_with_tiny_llama
+    bar = shown(qtbot, ModelBar(ctx), 1200, 40)
+    assert _labels(bar) == ["model", "other"]
+    assert bar.held[0].bytes == _weights(tiny_llama.model)
+    assert bar.memory_label.text() == f"In memory: model {format_bytes(bar.held[0].bytes)} · other " \
+                                      f"{format_bytes(bar.held[1].bytes)}"
+    assert "In memory" in bar.toolTip() and "the weights of the model every tab uses" in bar.memory_label.toolTip()
+
+    bf16 = at_precision(tiny_llama, "bf16")
+    ctx.session.set(bf16)
+    ctx.sig_model_changed.emit(bf16)
+    assert _labels(bar) == ["precision copy", "model", "other"]
+    assert bar.held[0].bytes < bar.held[1].bytes  # half the bytes (the buffers stay FP32)
+    assert bar.held_text().startswith(f"precision copy {format_bytes(bar.held[0].bytes)}, model ")
+
+    ctx.session.set(tiny_llama)
+    ctx.sig_model_changed.emit(tiny_llama)
+    adapted = copy.deepcopy(tiny_llama)
+    ctx.set_adapter(adapted, on=False)
+    assert _labels(bar) == ["model", "fine-tuned copy (off)", "other"]
+    ctx.use_adapter(True)
+    assert _labels(bar) == ["model", "fine-tuned copy", "other"]
+    assert "fine-tuned copy" in bar.toolTip()
+
+
+def test_a_kept_result_is_named_and_the_keeper_frees_it_once_dropped(qtbot, context_with_tiny_llama, tiny_llama):
+    from playground.core.base.memory import hold
+    from playground.core.base.runtime import quiet_loading
+
+    ctx = context_with_tiny_llama
+    bar = shown(qtbot, ModelBar(ctx), 1200, 40)
+
+    class Page:  # a page keeping a run's model, referring back to itself as Qt pages and peft models do
+        def __init__(self, model):
+            self.model, self.me = model, self
+
+    with quiet_loading():  # frozen, as everything alive after a model load is
+        page = Page(copy.deepcopy(tiny_llama.model))
+    hold("fine-tune result", page.model)
+    bar.refresh_memory()
+    assert _labels(bar) == ["model", "fine-tune result", "other"]
+    dead = weakref.ref(page.model)
+    del page
+    gc.collect()
+    assert dead() is not None  # frozen in a cycle: a plain collection never frees it
+    with qtbot.waitSignal(ctx.memory.sig_released, timeout=5000):
+        ctx.memory.release_now()
+    assert dead() is None
+    assert _labels(bar) == ["model", "other"]  # the bar read the figure again
+
+
+def test_the_keeper_waits_while_a_task_runs(qtbot, context_with_tiny_llama):
+    import threading
+
+    ctx = context_with_tiny_llama
+    gate = threading.Event()
+    task = ctx.runner.submit("hold on", lambda h: gate.wait(30))
+    before = ctx.memory.releases
+    ctx.memory.release_now()  # a load might be pausing the collector: nothing is done now
+    assert ctx.memory.releases == before
+    gate.set()
+    qtbot.waitUntil(lambda: task.finished, timeout=10000)
+    qtbot.waitUntil(lambda: not ctx.runner.active, timeout=10000)
+    ctx.memory.release_now()
+    assert ctx.memory.releases == before + 1
