@@ -45,6 +45,22 @@ def test_a_lora_copy_shares_the_frozen_weights_and_answers_as_before(tiny_llama)
     assert share_frozen_weights(lora, tiny_llama.model) == 0  # already shared
 
 
+def test_a_prompt_tuned_copy_shares_its_whole_model(tiny_llama):
+    import torch
+    from peft import PromptTuningConfig, TaskType, get_peft_model
+
+    from playground.core.models.sharing import share_frozen_weights
+
+    tuned = get_peft_model(copy.deepcopy(tiny_llama.model),
+                           PromptTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=4)).eval()
+    with torch.no_grad():
+        want = tuned(_ids()).logits.clone()
+    total = sum(p.untyped_storage().nbytes() for p in tiny_llama.model.parameters())
+    assert share_frozen_weights(tuned, tiny_llama.model) == total  # only the soft prompt stays its own
+    with torch.no_grad():
+        assert torch.equal(tuned(_ids()).logits, want)
+
+
 def test_trained_or_changed_weights_are_never_shared(tiny_llama):
     import torch
 

@@ -8,15 +8,15 @@ the run and the "Use in playground" copy keep working unchanged (issue 35, part 
 
 from __future__ import annotations
 
-_PEFT_PREFIXES = ("base_model.model.",)
+#: what peft puts before a wrapped model's names: a LoRA model's ``base_model.model.``, a prompt-tuned one's
+#: ``base_model.``
+_PEFT_PREFIXES = ("", "base_model.model.", "base_model.")
 
 
-def _plain_name(name: str) -> str:
-    """A peft-wrapped parameter's name as it is in the plain model ('base_layer.' segments dropped)."""
-    for prefix in _PEFT_PREFIXES:
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-    return name.replace(".base_layer.", ".")
+def _plain_names(name: str) -> list[str]:
+    """The names a peft-wrapped parameter may have in the plain model ('base_layer.' segments dropped)."""
+    name = name.replace(".base_layer.", ".")
+    return [name[len(p):] for p in _PEFT_PREFIXES if name.startswith(p)]
 
 
 def share_frozen_weights(copy, base) -> int:
@@ -38,7 +38,7 @@ def share_frozen_weights(copy, base) -> int:
         for name, p in copy.named_parameters(remove_duplicate=False):
             if p.requires_grad or id(p) in done:
                 continue
-            other = theirs.get(_plain_name(name))
+            other = next((theirs[n] for n in _plain_names(name) if n in theirs and theirs[n].shape == p.shape), None)
             if other is None or other.untyped_storage().data_ptr() == p.untyped_storage().data_ptr():
                 continue
             if other.shape != p.shape or other.dtype != p.dtype or other.device != p.device:
