@@ -4,14 +4,35 @@ The prompt runs once (the encoder once, for encoder-decoder models); each later 
 the new token(s) and reuses the key/value cache. The cache goes to the model as transformers 5's
 ``cache=`` argument and comes back as ``output.cache`` (``past_key_values`` is deprecated and is
 removed in transformers 5.40).
+
+Speed (issue 35; ``decode_speed``): each decoder picks its intra-op thread count once (the idle
+cores) and runs its passes with it; the output layer runs on the last position only
+(``logits_to_keep=1``, as ``model.generate`` does) unless every position's scores are asked for.
 """
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 
-from playground.core.models.loading import LoadedModel
+from playground.core.decoding.decode_speed import decode_threads, intra_op_threads
 from playground.core.decoding.sampling import check_logits
+from playground.core.models.loading import LoadedModel
+
+
+_LAST_ONLY: dict[type, bool] = {}
+
+
+def takes_logits_to_keep(model) -> bool:
+    """Whether the model's forward can compute the output layer on the last positions only."""
+    cls = type(model)
+    if cls not in _LAST_ONLY:
+        try:
+            _LAST_ONLY[cls] = "logits_to_keep" in inspect.signature(cls.forward).parameters
+        except (TypeError, ValueError):
+            _LAST_ONLY[cls] = False
+    return _LAST_ONLY[cls]
 
 
 class CachedDecoder:
@@ -28,6 +49,8 @@ class CachedDecoder:
         self.cache = None
         self.encoder_outputs = None
         self.forward_passes = 0
+        self.threads = decode_threads(str(self._device()))  # once, so one run's steps match
+        self._last_only = takes_logits_to_keep(loaded.model)
 
     def _device(self):
         return next(self.loaded.model.parameters()).device
@@ -37,7 +60,7 @@ class CachedDecoder:
         model = self.loaded.model
         self.cache = None
         if self.loaded.is_encoder_decoder:
-            with torch.inference_mode():
+            with torch.inference_mode(), intra_op_threads(self.threads):
                 ids = torch.tensor([self.prompt_ids], device=self._device())
                 self.encoder_outputs = model.get_encoder()(input_ids=ids)
             start_id = model.config.decoder_start_token_id
@@ -57,13 +80,14 @@ class CachedDecoder:
         ids = torch.tensor([token_ids], device=self._device())
         self.forward_passes += 1
         before = self.seq_length
+        extra = {} if every_position or not self._last_only else {"logits_to_keep": 1}
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), intra_op_threads(self.threads):
                 if self.loaded.is_encoder_decoder:
                     out = model(encoder_outputs=self.encoder_outputs, decoder_input_ids=ids, cache=self.cache,
-                                use_cache=True)
+                                use_cache=True, **extra)
                 else:
-                    out = model(input_ids=ids, cache=self.cache, use_cache=True)
+                    out = model(input_ids=ids, cache=self.cache, use_cache=True, **extra)
             self.cache = out.cache
             logits = (out.logits[0] if every_position else out.logits[0, -1]).float().cpu()
             check_logits(logits)

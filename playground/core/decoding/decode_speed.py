@@ -1,0 +1,110 @@
+"""How many CPU threads the shared decode step uses, and whether this CPU does BF16 natively.
+
+Where a decode step's time goes (bundled 135M model, one token, 2-core CPU; measured with
+``bench/generation.py --profile``): about three quarters is the 210 small matrix-vector products
+of the 30 layers (weights read from memory once per token), about a fifth the tied 49,152-row
+output layer, and the rest some 400 small element-wise ops and Python. Each op that torch splits
+over threads ends at a barrier where every thread waits for the slowest. When other programs keep
+the cores busy, one of those threads is often descheduled and the step waits for it: measured at
+a load of 12 on 2 cores, one thread decoded 4-6x faster than two. So one-sequence decoding uses
+as many threads as there are idle cores, at least one.
+
+The thread count never changes the precision; it can change the last bits of the scores (the
+output layer's sums are split differently: at most about 1e-4 on the bundled model's logits).
+Greedy text was the same at one and two threads in the bench.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+ENV_THREADS = "PLAYGROUND_DECODE_THREADS"  # a fixed count (bench, tests); unset: chosen from the load
+
+_lock = threading.Lock()
+_last_sample: tuple[float, float] | None = None  # (wall clock, this process's CPU time)
+_own_share = 0.0
+
+
+def native_bf16() -> bool:
+    """True where the CPU multiplies BF16 natively (AVX-512 BF16 or AMX), so BF16 weights speed up
+    the matrix work instead of paying conversions."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    for name in checks:
+        fn = getattr(torch.cpu, name, None)
+        try:
+            if fn is not None and fn():
+                return True
+        except Exception:  # a torch build without the probe: fall back to the flags below
+            pass
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return bool({"avx512_bf16", "amx_bf16"} & set(line.split()))
+    except OSError:
+        pass
+    return False
+
+
+def _own_load() -> float:
+    """Cores this process kept busy since the last call (0 for the first call, or after > 5 minutes)."""
+    global _last_sample, _own_share
+    now, cpu = time.monotonic(), time.process_time()
+    with _lock:
+        if _last_sample is not None:
+            wall = now - _last_sample[0]
+            if 1.0 <= wall <= 300.0:
+                _own_share = max(0.0, (cpu - _last_sample[1]) / wall)
+            elif wall > 300.0:
+                _own_share = 0.0
+        if _last_sample is None or now - _last_sample[0] >= 1.0:
+            _last_sample = (now, cpu)
+        return _own_share
+
+
+def busy_cores() -> float:
+    """About how many cores other programs keep busy: the 1-minute load average less this process's
+    own recent use (0.0 where the load cannot be read)."""
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return 0.0
+    return max(0.0, load - _own_load())
+
+
+def decode_threads(device: str = "cpu") -> int:
+    """Intra-op threads for decoding one sequence on ``device``: the idle cores, at least one.
+
+    ``PLAYGROUND_DECODE_THREADS`` fixes the count. Off the CPU the caller's setting is kept.
+    """
+    current = torch.get_num_threads()
+    fixed = os.environ.get(ENV_THREADS, "").strip()
+    if fixed.isdigit() and int(fixed) > 0:
+        return int(fixed)
+    if str(device).split(":")[0] != "cpu" or current <= 1:
+        return current
+    idle = current - busy_cores()
+    return max(1, min(current, int(idle + 0.5)))
+
+
+@contextmanager
+def intra_op_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads, then give the calling thread its count back.
+
+    The count belongs to the calling thread (OpenMP's per-thread setting), so other threads'
+    work (the window, a training run) keeps its own."""
+    before = torch.get_num_threads()
+    if n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
