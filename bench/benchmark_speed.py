@@ -1,6 +1,6 @@
-"""Benchmarks on the bundled model: per-choice scoring throughput, the choices of an item batched in one forward
-pass against one pass per choice (target: batched >= 2x on a CPU), and the bundled model's accuracies per kind
-(acc and acc_norm with Wilson 95% intervals, chance).
+"""Benchmarks on the bundled model: per-choice scoring throughput, an item's shared context read once and its
+choices batched after it, against one pass per choice (target: batched >= 2x on a CPU), and the bundled model's
+accuracies per kind (acc and acc_norm with Wilson 95% intervals, chance).
 
     nice .venv/bin/python bench/benchmark_speed.py [--speed-items 6] [--limit 0] [--threads 2]
 

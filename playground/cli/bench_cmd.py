@@ -20,7 +20,8 @@ def add_parser(sub) -> None:
     p.add_argument("--shots", type=int, default=0, help="k-shot: k other items with their answers first (0-10)")
     p.add_argument("--limit", type=int, default=0, help="score only the first N items of each benchmark")
     p.add_argument("--one-pass-per-choice", action="store_true",
-                   help="one forward pass per choice instead of the item's choices batched together (slower)")
+                   help="one forward pass per choice, each reading the whole context, instead of the shared "
+                   "context read once and the choices batched after it (slower)")
     p.add_argument("--json", action="store_true", help="print the table as JSON instead")
     add_model_options(p)
     p.set_defaults(run=run)

@@ -112,6 +112,35 @@ def test_logliks_equal_an_independent_reference_batched_and_one_by_one(tiny_llam
         assert batched.pred == max(range(4), key=lambda i: ref[i])
 
 
+def test_the_shared_context_is_read_once_and_gives_the_whole_rows_numbers(tiny_llama, monkeypatch):
+    import playground.core.evaluation.benchmark_score as scoring
+
+    bench = bundled_benchmark("dialogue_choice")
+    model, tok = tiny_llama.model, tiny_llama.tokenizer
+    item = bench.items[0]
+    context = doc_text(item)
+    widths = []
+    original = model.forward
+
+    def counting(*args, **kwargs):
+        widths.append(tuple(kwargs["input_ids"].shape))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model, "forward", counting)
+    shared = score_item(model, tok, item, context, batched=True)
+    assert len(widths) == 2 and widths[0][0] == 1 and widths[1][0] == len(item.choices)
+    context_tokens = len(encode_pair(tok, context, " " + item.choices[0])[0])
+    assert widths[0][1] >= context_tokens - 1 and widths[1][1] < context_tokens  # the context went in once
+    monkeypatch.setattr(scoring, "SHARED_MIN", 10**6)  # too little shared: every whole row in one padded pass
+    widths.clear()
+    whole = score_item(model, tok, item, context, batched=True)
+    assert len(widths) == 1 and widths[0][0] == len(item.choices) and widths[0][1] > context_tokens
+    monkeypatch.setattr(model, "forward", original)
+    ref = reference_logliks(model, tok, context, item.choices)
+    assert shared.logliks == pytest.approx(ref, abs=1e-4) and whole.logliks == pytest.approx(ref, abs=1e-4)
+    assert shared.greedy == whole.greedy
+
+
 def test_acc_norm_divides_by_utf8_bytes_and_explains_a_disagreement():
     # a long right answer: lower total, better per byte
     item = BenchItem(id="x", context="c", choices=("No.", "Yes, because the café was closed."), gold=1)

@@ -147,7 +147,7 @@ def system_provenance(model, system: BenchSystem, benchmarks: Sequence[Benchmark
     prompt = (f"{system.shots}-shot: {other} with their answers first, " if system.shots
               else "0-shot: ") + "context + ' ' + choice (lm-eval layout)"
     return provenance_of(model, prompt=prompt, settings="log-likelihood per choice; acc, acc_norm per byte; "
-                         + ("choices batched in one pass" if batched else "one pass per choice"), extra=names)
+                         + ("the shared context read once, the choices batched after it" if batched else "one pass per choice"), extra=names)
 
 
 @dataclass

@@ -155,6 +155,59 @@ def _forward(model, rows: list[list[int]], keep: int, pad_id: int):
     return F.log_softmax(logits, dim=-1), width
 
 
+SHARED_MIN = 8  # the shortest shared beginning worth reading once (shorter: the plain padded batch)
+
+
+def _shared_length(inputs: list[list[int]], conts: list[list[int]]) -> int:
+    """How many leading tokens every row has in common, stopping before any row's first scored position
+    (so every log-probability that is read comes from the second pass)."""
+    limit = min(len(r) - len(c) for r, c in zip(inputs, conts))
+    first = inputs[0]
+    shared = 0
+    while shared < limit and all(r[shared] == first[shared] for r in inputs):
+        shared += 1
+    return shared
+
+
+def _forward_shared(model, rows: list[list[int]], conts: list[list[int]], shared: int, pad_id: int):
+    """Each choice's log-likelihood and greedy flag, reading the rows' shared beginning (the context) once.
+
+    The shared tokens go through the model alone and leave their keys and values in the cache; the cache is
+    repeated once per row and the rows' remaining tokens (right-padded) go through together after it. Each
+    position attends to the same earlier tokens as in the whole-row pass, so the numbers are the same up to
+    float rounding. Returns None when the model gives no cache that can be repeated (the caller then uses
+    the plain padded batch)."""
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        head = torch.tensor([rows[0][:shared]], dtype=torch.long, device=device)
+        try:
+            out = model(input_ids=head, use_cache=True, logits_to_keep=1)
+        except TypeError:
+            out = model(input_ids=head, use_cache=True)
+        cache = getattr(out, "past_key_values", None)
+        if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+            return None
+        if len(rows) > 1:
+            cache.batch_repeat_interleave(len(rows))
+        tails = [r[shared:] for r in rows]
+        width = max(len(t) for t in tails)
+        keep = max(width - (len(t) - len(c)) for t, c in zip(tails, conts))
+        ids = torch.full((len(tails), width), pad_id, dtype=torch.long)
+        for i, t in enumerate(tails):
+            ids[i, : len(t)] = torch.tensor(t, dtype=torch.long)
+        ids = ids.to(device)
+        try:
+            logits = model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=keep).logits
+        except TypeError:
+            logits = model(input_ids=ids, past_key_values=cache, use_cache=True).logits
+    import torch.nn.functional as F
+
+    logprobs = F.log_softmax(logits[:, -keep:, :].float(), dim=-1)
+    return [_gather(logprobs, width, i, len(t), c) for i, (t, c) in enumerate(zip(tails, conts))]
+
+
 def _gather(logprobs, width: int, row: int, inplen: int, cont: list[int]) -> tuple[float, bool]:
     import torch
 
@@ -174,8 +227,10 @@ def score_item(model, tokenizer, item: BenchItem, context: str, *, batched: bool
     Parameters
     ----------
     batched
-        True: the choices go through the model together, in one forward pass of right-padded rows.
-        False: one forward pass per choice (the same numbers, slower).
+        True: the context the choices share is read once (its keys and values are kept in the cache) and the
+        choices' own tokens go through together after it, as right-padded rows; when they share too little,
+        every whole row goes through in one padded pass. False: one forward pass per choice, each reading
+        the whole context (the same numbers, slower).
     window
         The model's context window (found from the model when None).
     """
@@ -183,7 +238,12 @@ def score_item(model, tokenizer, item: BenchItem, context: str, *, batched: bool
     inputs, conts, cut = _requests(tokenizer, context, item, window)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     logliks, greedy = [], []
-    if batched:
+    shared = _shared_length(inputs, conts) if batched else 0
+    scored = _forward_shared(model, inputs, conts, shared, pad) if shared >= SHARED_MIN else None
+    if scored is not None:
+        logliks = [total for total, _ in scored]
+        greedy = [top for _, top in scored]
+    elif batched:
         width = max(len(r) for r in inputs)
         keep = max(width - (len(r) - len(c)) for r, c in zip(inputs, conts))
         logprobs, width = _forward(model, inputs, keep, pad)

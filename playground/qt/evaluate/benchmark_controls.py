@@ -89,11 +89,12 @@ class BenchmarkControls:
         self.precision = QComboBox()
         for label, name in FORMATS:
             self.precision.addItem(label, name)
-        self.batched = QCheckBox("All choices in one pass")
+        self.batched = QCheckBox("Read the context once")
         self.batched.setChecked(True)
-        self.batched.setToolTip("Score an item's choices in one forward pass. On: the choices go through the model "
-                                "together (padded), once per item. Off: "
-                                "one pass per choice. The numbers are the same; the batched way is faster.")
+        self.batched.setToolTip("On: the text every choice shares (the question, the shots) goes through the model "
+                                "once and its keys and values are kept (the KV cache); the choices' own tokens then go "
+                                "through together, reading that cache. Off: one pass per choice, each reading the "
+                                "whole text again. The numbers are the same; On is faster.")
         for widgets in ((self.base_check,), (self.shots_check, self.shots), (self.adapter_check, self.adapter_path,
                                                                             pick),
                         (self.precision_check, self.precision), (self.batched,)):
