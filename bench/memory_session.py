@@ -70,11 +70,60 @@ def tensors_alive() -> tuple[int, list[str]]:
     return total, sorted(models)
 
 
+def who_holds(skip_ids: set[int], depth: int = 8) -> None:
+    """For each top-level model alive that the model bar does not name: a chain of what refers to it."""
+    import types
+
+    import torch
+    from transformers import PreTrainedModel
+
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    gc.collect()
+    objects = gc.get_objects()  # frozen again at the end: get_referrers does not see frozen objects
+    inner = {id(m) for o in objects if isinstance(o, torch.nn.Module) for m in o.modules() if m is not o}
+    orphans = [o for o in objects if isinstance(o, PreTrainedModel) and id(o) not in inner and id(o) not in skip_ids]
+    del objects
+    mine = {id(orphans)}
+
+    def describe(r) -> str:
+        if isinstance(r, types.FrameType):
+            return f"frame {r.f_code.co_name} ({r.f_code.co_filename.rsplit('/', 2)[-1]}:{r.f_lineno})"
+        if isinstance(r, types.FunctionType):
+            return f"function {r.__module__}.{r.__qualname__}"
+        if isinstance(r, dict):
+            owners = [o for o in gc.get_referrers(r) if getattr(o, "__dict__", None) is r]
+            return f"__dict__ of {type(owners[0]).__name__}" if owners else f"dict({len(r)})"
+        return type(r).__name__
+
+    def walk(obj, level: int, seen: set) -> None:
+        if level >= depth:
+            return
+        refs = [r for r in gc.get_referrers(obj) if id(r) not in seen and id(r) not in mine
+                and not isinstance(r, type(iter([])))
+                and not (isinstance(r, types.FrameType) and r.f_code.co_name in ("who_holds", "walk"))]
+        for r in refs[:3]:
+            print("    " + "  " * level + "<- " + describe(r))
+            seen.add(id(r))
+            if not isinstance(r, types.ModuleType) and not (isinstance(r, dict) and "__name__" in r):
+                walk(r, level + 1, seen)
+
+    while orphans:
+        model = orphans.pop()
+        print(f"  not named: {type(model).__name__} at {id(model):#x}")
+        walk(model, 0, {id(model), id(mine)})
+        del model
+    if frozen:
+        gc.freeze()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--examples", type=int, default=4, help="training examples per fine-tuning run")
     ap.add_argument("--steps", type=int, default=2, help="optimizer steps of each Align run")
-    ap.add_argument("--skip", default="", help="comma-separated step names to skip (e.g. full,precision)")
+    ap.add_argument("--skip", default="", help="comma-separated step names to skip (e.g. 'lab2 fine-tune full')")
+    ap.add_argument("--only", default="", help="comma-separated prefixes: run only the steps named so (e.g. lifecycle)")
+    ap.add_argument("--diagnose", action="store_true", help="at the end, say what holds each model not named")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)
@@ -118,6 +167,8 @@ def main() -> None:
             for page in getattr(p, "pages", []):
                 wait(lambda: not page.slot.busy, f"{type(page).__name__} idle")
         pump(300)
+        keeper = getattr(ctx, "memory", None)  # the app gives memory back when work ends (not on older trees)
+        wait(lambda: keeper is None or not keeper.pending, "the release of what is no longer used")
 
     def measure(name: str) -> None:
         idle()
@@ -135,7 +186,8 @@ def main() -> None:
             print(f"{'':28s} model bar: {held}", flush=True)
 
     def step(name: str, act) -> None:
-        if name in skip:
+        only = [x for x in args.only.split(",") if x]
+        if name in skip or (only and not any(name.startswith(x) for x in only)):
             print(f"{name:28s} skipped", flush=True)
             return
         try:
@@ -310,6 +362,13 @@ def main() -> None:
     step("lifecycle back to FP32", back_to_fp32)
     gc.collect()
     measure("end (after gc.collect)")
+    if args.diagnose:
+        from playground.core.base.memory import holdings, session_holdings
+        from playground.core.models.encoder import encoders_alive
+
+        named = session_holdings(ctx.session) + holdings()
+        skip_ids = {id(getattr(o, "model", o)) for _, o in named} | {id(m) for m in encoders_alive()}
+        who_holds(skip_ids)
     print("\nResident memory by step (MiB):")
     for name, rss in rows:
         print(f"  {name:28s} {rss / MIB:7.0f}")

@@ -1,7 +1,8 @@
 """Giving memory back when the app falls idle, and saying what it holds (issue 35, part 2).
 
 ``MemoryKeeper`` watches the task runner: when the last task of a stretch of work longer than
-``WORK_SECONDS`` ends (a fine-tuning run, an alignment run, a sweep, a model load), it drops encoders
+``WORK_SECONDS`` ends (a fine-tuning run, an alignment run, a sweep, a model load), or the model is
+replaced (another precision, a pruned copy), it drops encoders
 not used for ``ENCODER_IDLE_SECONDS``, collects what is unreachable (frozen objects included) and
 trims the heap, then says so with ``sig_released`` (the model bar updates its figure).
 """
@@ -56,6 +57,17 @@ class MemoryKeeper(QObject):
         self._encoders.timeout.connect(self._drop_idle_encoders)
         self._encoders.start()
         context.runner.sig_active_changed.connect(self._active_changed)
+        # a model replaced (another precision, a pruned copy) leaves the old one behind; the Adapter switch does not
+        self._base_id = None
+        context.sig_model_changed.connect(self._model_changed)
+
+    def _model_changed(self, _loaded) -> None:
+        base = self.context.session.base
+        if id(base) != self._base_id:
+            replaced = self._base_id is not None
+            self._base_id = id(base)
+            if replaced and not self.context.runner.active:
+                self._pending.start()
 
     def _active_changed(self, count: int) -> None:
         if count > 0:
@@ -66,6 +78,11 @@ class MemoryKeeper(QObject):
         started, self._work_started = self._work_started, None
         if started is not None and time.monotonic() - started >= WORK_SECONDS:
             self._pending.start()
+
+    @property
+    def pending(self) -> bool:
+        """A release is due in a moment (the bench waits for it before it reads the figure)."""
+        return self._pending.isActive()
 
     def _drop_idle_encoders(self) -> None:
         from playground.core.models.encoder import release_idle_encoders

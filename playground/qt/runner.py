@@ -161,6 +161,7 @@ class TaskRunner(QObject):
                 task.outcome = "done"
                 _emit_if_alive(task, task.sig_done, result)
         finally:
+            task.fn = None  # the work's closure lets go of what it captured (a model, a training copy)
             # The app may have quit while the work ran on: its Qt objects are gone, nobody listens.
             _emit_if_alive(task, task.sig_finished)
             self._tasks.discard(task)

@@ -73,21 +73,30 @@ class TaskSlot(QObject):
             self.say("")
         task = self.runner.submit(name, fn)
         self.task = self._current[0] = task
+        # The hooks are looked up in ``held`` and let go once the run has finished: a finished task kept
+        # for ``outcome()`` must not keep what its hooks refer to (a model, a stepper) alive (issue 35).
+        held = {**hooks, "on_failed": hooks["on_failed"] or self._say_failure}
 
-        def live(hook):
+        def live(name):
             # Bound to this run: once a newer run owns the slot, this one's signals are dropped.
             def call(*args):
+                hook = held.get(name)
                 if isValid(self) and self.task is task and hook is not None:
                     hook(*args)
             return call
 
-        task.sig_item.connect(live(hooks["on_item"]))
-        task.sig_done.connect(live(hooks["on_done"]))
-        task.sig_progress.connect(live(hooks["on_progress"]))
-        task.sig_failed.connect(live(hooks["on_failed"] or self._say_failure))
-        task.sig_paused.connect(live(lambda: self.sig_paused_changed.emit(True)))
-        task.sig_resumed.connect(live(lambda: self.sig_paused_changed.emit(False)))
-        task.sig_finished.connect(lambda: isValid(self) and self._finished(task, hooks["on_finished"]))
+        def finished():
+            if isValid(self):
+                self._finished(task, held.get("on_finished"))
+            held.clear()
+
+        task.sig_item.connect(live("on_item"))
+        task.sig_done.connect(live("on_done"))
+        task.sig_progress.connect(live("on_progress"))
+        task.sig_failed.connect(live("on_failed"))
+        task.sig_paused.connect(lambda: isValid(self) and self.task is task and self.sig_paused_changed.emit(True))
+        task.sig_resumed.connect(lambda: isValid(self) and self.task is task and self.sig_paused_changed.emit(False))
+        task.sig_finished.connect(finished)
         if not was_busy:
             self.sig_busy_changed.emit(True)
         return task

@@ -87,3 +87,23 @@ def test_the_keeper_waits_while_a_task_runs(qtbot, context_with_tiny_llama):
     qtbot.waitUntil(lambda: not ctx.runner.active, timeout=10000)
     ctx.memory.release_now()
     assert ctx.memory.releases == before + 1
+
+
+def test_a_finished_run_lets_go_of_what_its_work_and_hooks_captured(qtbot, app_context):
+    """A slot keeps its last task (for ``outcome()``), not the model its closures captured."""
+    from playground.qt.task_slot import TaskSlot
+
+    class Big:  # stands for a model or a stepper a page's closures refer to
+        pass
+
+    slot = TaskSlot(app_context.runner)
+    big = Big()
+    got = []
+    with qtbot.waitSignal(slot.sig_busy_changed, timeout=10000, check_params_cb=lambda busy: not busy):
+        slot.start("work", lambda h, b=big: id(b), on_done=lambda r, b=big: got.append(r),
+                   on_finished=lambda task, b=big: got.append(task.outcome))
+    assert got == [id(big), "done"] and slot.outcome() == "done"
+    dead = weakref.ref(big)
+    del big
+    gc.collect()
+    assert dead() is None
