@@ -94,3 +94,28 @@ def test_react_steps_edits_and_constrains(qtbot, context_with_tiny_llama, short_
     assert "constrained (xgrammar)" in page.header.plain_text()
     state = page.notebook_state()
     assert state["kind"] == "react" and state["constrain"] and len(state["steps"]) == 1
+
+
+def test_react_finish_is_checked_against_the_gold_answer(qtbot, context_with_tiny_llama, short_react):
+    from playground.qt.build.react_page import ReactPage
+
+    page = ReactPage(context_with_tiny_llama)
+    shown(qtbot, page, 1200, 700)
+    page.question.setCurrentIndex(0)
+    gold = page.question.itemData(0)
+    with qtbot.waitSignal(page.sig_stepped, timeout=RUN_TIMEOUT):
+        click(qtbot, page.next_button)
+    for answer, verdict in ((f"{gold:g}", "Right"), (f"{gold + 1:g}", "Wrong")):
+        page.trace.setCurrentRow(0)
+        page.action_edit.setText(f"finish[{answer}]")
+        with qtbot.waitSignal(page.sig_edited, timeout=RUN_TIMEOUT):
+            click(qtbot, page.edit_action_button)
+        assert page.message.text() == f"Finished: the answer is {answer}. {verdict}: the gold answer is {gold:g}."
+    page.question.setEditText("What is 2 + 2?")
+    with qtbot.waitSignal(page.sig_stepped, timeout=RUN_TIMEOUT):
+        click(qtbot, page.next_button)
+    page.trace.setCurrentRow(0)
+    page.action_edit.setText("finish[4]")
+    with qtbot.waitSignal(page.sig_edited, timeout=RUN_TIMEOUT):
+        click(qtbot, page.edit_action_button)
+    assert "your own question: there is no gold answer" in page.message.text()

@@ -115,6 +115,17 @@ class ReactPage(QWidget):
         except Exception:
             return []
 
+    def _verdict(self, run) -> str:
+        """Right or wrong against the bundled question's gold number ("" for a question of one's own)."""
+        from playground.core.reasoning.answers import extract_answer, is_right
+
+        index = self.question.findText(run.question)
+        gold = self.question.itemData(index) if index >= 0 else None
+        right = is_right(extract_answer(run.answer or ""), gold)
+        if right is None:
+            return " (your own question: there is no gold answer to check it against)"
+        return f" Right: the gold answer is {gold:g}." if right else f" Wrong: the gold answer is {gold:g}."
+
     def _lay_out(self) -> None:
         left = QWidget()
         col = QVBoxLayout(left)
@@ -260,7 +271,7 @@ class ReactPage(QWidget):
                                                + "; ".join(f"{len(b)} step(s) cut" for b in run.branches) + ")"))
         self.trace.blockSignals(False)
         self.trace.setCurrentRow(len(run.steps) - 1)
-        end = {"finished": f"Finished: the answer is {run.answer}.", "stuck": "Stopped: the last step has no readable "
+        end = {"finished": f"Finished: the answer is {run.answer}.{self._verdict(run)}", "stuck": "Stopped: the last step has no readable "
                "Action. Edit it to continue.", "step limit": "Stopped at the step limit."}.get(run.status, "")
         self.message.setText(end)
         if run.steps:
