@@ -109,7 +109,7 @@ class ModelBar(QWidget):
         self.details_label = ElidedLabel("")
         self.details_label.setObjectName("modelFacts")
         # What the process holds, in words (issue 35): "model 513 MiB · encoder 87 MiB · other 700 MiB".
-        self.memory_label = ElidedLabel("", keep=8)
+        self.memory_label = ElidedLabel("", keep=0)  # gives way first: the facts and the name keep their room
         self.memory_label.setObjectName("modelMemory")
         self.held: list = []  # the Held lines last shown
         self.loaded_info = None
