@@ -58,6 +58,44 @@ def generate_arm(loaded, input_ids, n: int, sample: bool, threads: int):
     return n / dt, new
 
 
+class CompiledLoop:
+    """Not in the app (measured for issue 35): a bare greedy loop whose one-token step is
+    ``torch.compile``d over a static KV cache (the prompt runs eager). Compiled on first use."""
+
+    def __init__(self, loaded, threads: int, max_len: int) -> None:
+        import torch
+
+        self.model, self.threads, self.max_len = loaded.model, threads, max_len
+        self.step = torch.compile(self._step, dynamic=False)
+        self.compile_s: float | None = None
+
+    def _step(self, ids, cache):
+        return self.model(input_ids=ids, cache=cache, use_cache=True).logits[:, -1]
+
+    def __call__(self, prompt_ids: list[int], n: int):
+        import torch
+        from transformers import StaticCache
+
+        from playground.core.decoding.decode_speed import intra_op_threads
+
+        with intra_op_threads(self.threads), torch.inference_mode():
+            if self.compile_s is None:
+                t0 = time.perf_counter()
+                self._run(prompt_ids, 2, torch, StaticCache)
+                self.compile_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            out = self._run(prompt_ids, n, torch, StaticCache)
+            return n / (time.perf_counter() - t0), out
+
+    def _run(self, prompt_ids, n, torch, StaticCache):
+        cache = StaticCache(config=self.model.config, max_cache_len=self.max_len)
+        first = self.model(input_ids=torch.tensor([prompt_ids]), cache=cache, use_cache=True, logits_to_keep=1)
+        out = [int(first.logits[0, -1].argmax())]
+        while len(out) < n:
+            out.append(int(self.step(torch.tensor([[out[-1]]]), cache)[0].argmax()))
+        return out
+
+
 def load_llama(threads: int):
     """llama-cpp-python on the bundled GGUF, or (None, why not)."""
     try:
@@ -126,6 +164,12 @@ def bench(args) -> None:
                                                                                 app_threads)
     if bf16 is not None:
         arms["app decode BF16"] = lambda n: app_arm(bf16, prompt, n, args.sample)
+    if args.compile and not args.sample:
+        loop = CompiledLoop(loaded, app_threads, len(ids) + max(args.tokens) + 8)
+        t0 = time.perf_counter()
+        loop(ids, 2)
+        print(f"torch.compile of the one-token step: {time.perf_counter() - t0:.0f} s (first call, this process)")
+        arms["compiled static-cache loop FP32"] = lambda n: loop(ids, n)
     if llm is not None and not args.sample:
         arms[f"llama.cpp Q4_1, {default_threads} thr"] = lambda n: llama_arm(llm, ids, n)
 
@@ -224,6 +268,7 @@ def main() -> None:
     ap.add_argument("--model", default="bundled")
     ap.add_argument("--sample", action="store_true", help="sampling (T 0.8, top-k 50, top-p 0.95) instead of greedy")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="leave out the BF16 arm")
+    ap.add_argument("--compile", action="store_true", help="add the torch.compile static-cache loop (minutes to compile)")
     ap.add_argument("--no-llama", action="store_true", help="leave out llama.cpp even when installed")
     ap.add_argument("--profile", action="store_true", help="split one decode step's time instead")
     ap.add_argument("--profile-threads", default="1,2")
