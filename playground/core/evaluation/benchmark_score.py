@@ -186,7 +186,7 @@ def _forward_shared(model, rows: list[list[int]], conts: list[list[int]], shared
             out = model(input_ids=head, use_cache=True, logits_to_keep=1)
         except TypeError:
             out = model(input_ids=head, use_cache=True)
-        cache = getattr(out, "past_key_values", None)
+        cache = getattr(out, "cache", None)  # transformers 5 (past_key_values is its deprecated name)
         if cache is None or not hasattr(cache, "batch_repeat_interleave"):
             return None
         if len(rows) > 1:
@@ -199,9 +199,9 @@ def _forward_shared(model, rows: list[list[int]], conts: list[list[int]], shared
             ids[i, : len(t)] = torch.tensor(t, dtype=torch.long)
         ids = ids.to(device)
         try:
-            logits = model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=keep).logits
+            logits = model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=keep).logits
         except TypeError:
-            logits = model(input_ids=ids, past_key_values=cache, use_cache=True).logits
+            logits = model(input_ids=ids, cache=cache, use_cache=True).logits
     import torch.nn.functional as F
 
     logprobs = F.log_softmax(logits[:, -keep:, :].float(), dim=-1)
