@@ -4,7 +4,7 @@ when it is installed (a reference only, not a dependency). Arms alternate inside
 so they see the same machine load: read the ratios. Greedy text is checked against eager FP32;
 a BF16 arm names its precision and says whether its text differs.
 
-Run:  nice python bench/generation.py [--tokens 64,512] [--reps 3] [--no-bf16] [--sample]
+Run:  nice python bench/generation.py [--tokens 64,512] [--reps 3] [--precisions bf16,int8,int4] [--compile] [--sample]
       nice python bench/generation.py --profile      (where a decode step's time goes)
 """
 
@@ -150,9 +150,12 @@ def bench(args) -> None:
     app_threads = decode_threads("cpu")
     print(f"model: {loaded.info.name} (cpu, {loaded.info.dtype}), prompt tokens: {len(ids)}, torch threads: "
           f"{default_threads}, the app's decode picked {app_threads} thread(s) at this load; native BF16: {native_bf16()}")
-    bf16 = at_precision(loaded, "bf16") if args.bf16 and native_bf16() else None
-    if args.bf16 and bf16 is None:
-        print("BF16 arm skipped: this CPU has no native BF16 (the app keeps FP32 here).")
+    lower = {}
+    for name in args.precisions:
+        if name == "bf16" and not native_bf16():
+            print("BF16 arm skipped: this CPU has no native BF16 (the app keeps FP32 here).")
+            continue
+        lower[name] = at_precision(loaded, name)  # the Lifecycle tab's copy, named as it names it
     llm, llama_note = (None, "skipped (--no-llama)") if args.no_llama else load_llama(default_threads)
     print(f"llama.cpp reference: {llama_note}")
 
@@ -162,8 +165,8 @@ def bench(args) -> None:
     if app_threads != default_threads:
         arms[f"eager FP32 generate, {app_threads} thr"] = lambda n: generate_arm(loaded, input_ids, n, args.sample,
                                                                                 app_threads)
-    if bf16 is not None:
-        arms["app decode BF16"] = lambda n: app_arm(bf16, prompt, n, args.sample)
+    for name, copy in lower.items():
+        arms[f"app decode {copy.info.dtype}"] = lambda n, copy=copy: app_arm(copy, prompt, n, args.sample)
     if args.compile and not args.sample:
         loop = CompiledLoop(loaded, app_threads, len(ids) + max(args.tokens) + 8)
         t0 = time.perf_counter()
@@ -267,7 +270,9 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--model", default="bundled")
     ap.add_argument("--sample", action="store_true", help="sampling (T 0.8, top-k 50, top-p 0.95) instead of greedy")
-    ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="leave out the BF16 arm")
+    ap.add_argument("--precisions", default="bf16",
+                    help="lower-precision arms through the app's decode, as the Lifecycle tab makes them: "
+                         "bf16, int8, int4 (comma-separated; '' for none)")
     ap.add_argument("--compile", action="store_true", help="add the torch.compile static-cache loop (minutes to compile)")
     ap.add_argument("--no-llama", action="store_true", help="leave out llama.cpp even when installed")
     ap.add_argument("--profile", action="store_true", help="split one decode step's time instead")
@@ -276,6 +281,7 @@ def main() -> None:
     ap.add_argument("--dtype", default="float32", help="with --profile: float32 or bfloat16")
     args = ap.parse_args()
     args.tokens = [int(t) for t in str(args.tokens).split(",") if t.strip()]
+    args.precisions = [p.strip() for p in str(args.precisions).split(",") if p.strip()]
     args.profile_threads = [int(t) for t in str(args.profile_threads).split(",") if t.strip()]
     os.environ.setdefault("PLAYGROUND_HOME", os.path.expanduser("~/.cache/llm-playground-bench"))
     from transformers.utils import logging as hf_logging
