@@ -4,7 +4,7 @@ mini benchmark against lm-eval's HF backend (HFLM) on the same local model folde
 lm-eval reads each bundled file through a local task YAML (``dataset_path: json`` over a copy of the file
 with the item's text written out, ``output_type: multiple_choice``), loads the bundled model's cached
 safetensors folder with ``pretrained=<folder>`` and scores 0-shot. The app scores the same items with
-``benchmark_score.score_item`` (choices batched in one pass). Printed: the largest difference in a choice's
+``benchmark_score.score_item`` (the shared context read once, the choices batched after it). Printed: the largest difference in a choice's
 log-likelihood (target <= 1e-4), how many prompts differ, and acc / acc_norm per kind from both. The
 app's acc_norm divides by bytes: it is compared with lm-eval's ``acc_bytes``, and with its ``acc_norm``
 (characters), which differ only on items with non-ASCII text.
