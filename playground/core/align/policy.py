@@ -93,6 +93,48 @@ def token_logps(model, prompt_ids, prompt_mask, completion_ids, completion_mask_
     return picked, entropy, states
 
 
+def _picked(logits, completion_ids, with_entropy: bool, temperature: float):
+    """Log-probabilities of the sampled tokens (and entropies) from the logits that predict them."""
+    logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+    picked = logp.gather(-1, completion_ids.unsqueeze(-1)).squeeze(-1)
+    return picked, (-(logp.exp() * logp).sum(-1) if with_entropy else None)
+
+
+def shares_prompts(prompt_ids: torch.Tensor, group_size: int) -> bool:
+    """True when the rows come in consecutive groups of ``group_size`` with the same prompt each."""
+    n = prompt_ids.size(0)
+    if group_size <= 1 or n % group_size:
+        return False
+    return torch.equal(prompt_ids, prompt_ids[::group_size].repeat_interleave(group_size, dim=0))
+
+
+def group_token_logps(model, prompt_ids, prompt_mask, completion_ids, completion_mask_, group_size: int,
+                      with_entropy: bool = False, temperature: float = 1.0):
+    """``token_logps`` for a group's completions of one prompt, with the prompt computed once per group.
+
+    The prompt runs once (its keys and values kept, gradients and all), the group's completions then
+    attend to copies of them: the same numbers as running every row whole (up to rounding), without
+    computing the shared prompt ``group_size`` times in the forward and the backward pass. Rows that
+    do not share their group's prompt fall back to ``token_logps``. Returns (logps, entropy).
+    """
+    if not shares_prompts(prompt_ids, group_size) or completion_ids.size(1) < 1:
+        picked, entropy, _ = token_logps(model, prompt_ids, prompt_mask, completion_ids, completion_mask_,
+                                         with_entropy=with_entropy, temperature=temperature)
+        return picked, entropy
+    head = model(input_ids=prompt_ids[::group_size], attention_mask=prompt_mask[::group_size], use_cache=True,
+                 logits_to_keep=1)
+    cache = head.cache
+    cache.batch_repeat_interleave(group_size)  # autograd sums the copies' gradients back into the prompt
+    first = head.logits[:, -1:].repeat_interleave(group_size, dim=0)  # predicts each completion's first token
+    logits = first
+    if completion_ids.size(1) > 1:
+        attention = torch.cat([prompt_mask, completion_mask_], dim=1)[:, :-1]
+        rest = model(input_ids=completion_ids[:, :-1], attention_mask=attention, cache=cache,
+                     use_cache=True)
+        logits = torch.cat([first, rest.logits], dim=1)
+    return _picked(logits, completion_ids, with_entropy, temperature)
+
+
 def sequence_logps(model, tokenizer, prompts: list[str], completions: list[str], device) -> torch.Tensor:
     """Summed log-probability of each completion after its prompt (DPO's sequence score)."""
     p_ids, p_mask = encode_prompts(tokenizer, prompts, device)

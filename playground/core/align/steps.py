@@ -19,7 +19,7 @@ from playground.core.align.losses import (
     masked_mean,
     per_token_kl,
 )
-from playground.core.align.policy import reference, sample, sequence_logps, token_logps
+from playground.core.align.policy import group_token_logps, reference, sample, sequence_logps, token_logps
 from playground.core.align.ppo import gae, kl_penalized_rewards, ppo_policy_loss, ppo_value_loss, whiten
 from playground.core.align.rewards import call_reward, check_rewards
 from playground.core.align.shard import Shard
@@ -84,9 +84,11 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
     # The reference's log-probabilities are measured even at beta 0 (the KL term is then off in the
     # loss): the learner must see the KL climb while the reward is hacked.
+    # Each group's prompt is computed once (its keys and values shared by the group's completions)
+    # in both passes: the same figures as whole rows, without group_size copies of the prompt.
     with torch.no_grad(), reference(model):
-        ref_logps, _, _ = token_logps(model, *args, temperature=temperature)
-    logps, entropy, _ = token_logps(model, *args, with_entropy=True, temperature=temperature)
+        ref_logps, _ = group_token_logps(model, *args, local, temperature=temperature)
+    logps, entropy = group_token_logps(model, *args, local, with_entropy=True, temperature=temperature)
     old = logps.detach()
     if method == "rloo":
         seq_kl = ((old - ref_logps) * mask).sum(-1)

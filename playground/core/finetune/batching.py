@@ -127,6 +127,26 @@ class StepPlan:
         return StepBatches(epoch, mine, labels)
 
 
+def step_passes(micro_batches: list[list[int]], lengths: list[int], budget: int) -> list[list[int]]:
+    """The forward passes of one optimizer step: the step's examples, longest first, run together
+    while a pass holds at most ``budget`` tokens (padding included).
+
+    The step's loss is the sum over its completion tokens divided by their number, so how its
+    examples are split into passes changes no gradient (up to rounding): fewer, fuller passes only
+    spend less time per token. With ``budget`` = micro_batch_size x max_length a pass never holds
+    more tokens than one micro-batch of the job's settings could, so the peak memory stays within
+    what those settings already allow. An example longer than the budget runs alone.
+    """
+    order = sorted((j for mb in micro_batches for j in mb), key=lambda j: (-lengths[j], j))
+    passes: list[list[int]] = []
+    for j in order:
+        if passes and (len(passes[-1]) + 1) * lengths[passes[-1][0]] <= budget:
+            passes[-1].append(j)
+        else:
+            passes.append([j])
+    return passes
+
+
 def collate(examples: list[TrainingExample], pad_id: int, encoder_decoder: bool = False) -> dict:
     """Pad a micro-batch to its longest example; labels pad with -100 so padding never counts.
 

@@ -42,9 +42,10 @@ class ModelConfig:
     device: str = _f("auto", help='auto, cpu, cuda (under accelerate launch, each process gets its GPU)',
                      label='Train on')
     precision: str = _f("auto",
-                        help=('auto: bf16 on GPUs that support it, else fp16; float32 ("no") on CPU; or "no", '
-                              '"bf16", "fp16" (fp16 needs a GPU). Weights stay float32; the forward pass runs in '
-                              'the lower precision (mixed precision).'),
+                        help=('auto: bf16 on GPUs that support it, else fp16; on the CPU bf16 where it has native '
+                              'BF16 (AVX-512 BF16 or AMX), else float32 ("no"); or "no", "bf16", "fp16" (fp16 needs '
+                              'a GPU). Weights stay float32; the forward pass runs in the lower precision (mixed '
+                              'precision), and the run\'s report names it.'),
                         label='Precision',
                         choices=(("auto", "auto"), ("float32 (no mixed precision)", "no"), ("bf16", "bf16"),
                                  ("fp16 (GPU only)", "fp16")))
@@ -143,7 +144,9 @@ class TrainingConfig:
                                           label='Accumulation',
                                           range=(1, 1024))
     batching: str = _f("length_grouped",
-                       help='length_grouped (similar lengths together: little padding) or random')
+                       help=('length_grouped (similar lengths together: little padding; a step\'s examples run '
+                             'in length-sorted passes of up to micro_batch_size x max_length tokens, the same '
+                             'gradient in fewer passes) or random (one planned micro-batch per pass)'))
     gradient_checkpointing: bool = _f(False,
                                       help='recompute activations in the backward pass: less memory, more time',
                                       text='Gradient checkpointing')

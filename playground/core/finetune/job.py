@@ -59,10 +59,9 @@ def make_accelerator(device: str, precision: str):
     launched = int(os.environ.get("WORLD_SIZE", "1")) > 1
     env_cpu = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
     base = "cpu" if env_cpu else pick_device(device).split(":")[0]
-    if precision == "auto":
-        import torch
+    from playground.core.finetune.mixed import resolve_precision
 
-        precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if base == "cuda" else "no"
+    precision = resolve_precision(precision, base)  # auto: BF16 where the GPU or CPU has it natively
     if precision == "fp16" and base == "cpu":
         raise InputError("fp16 training needs a GPU.", "Use precision = \"no\" or \"bf16\" on the CPU.")
     if not launched:
@@ -225,6 +224,9 @@ def _run(cfg: FinetuneConfig, handle: TaskHandle, resume: bool, where: dict) -> 
                               f"({trainer.plan.steps_per_epoch} per epoch, {acc.num_processes} process(es))")
     meter.mark()  # the training steps' own memory, apart from loading and scoring the base model
     yield from trainer.run()
+    # Trained: the weights are FP32, so scoring and the app get an FP32 model (without the autocast
+    # that mixed precision put around its forward for training).
+    bare = acc.unwrap_model(model, keep_fp32_wrapper=False)
     train_peak = meter.peak()  # before scoring: generation is not training
     memory = run_memory(bare, cfg, data.train, acc.mixed_precision, enc_dec, info.target_modules, meter)
 

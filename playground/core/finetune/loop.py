@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from playground.core.base.errors import Cancelled, PlaygroundError, writing
-from playground.core.finetune.batching import StepPlan, collate
+from playground.core.finetune.batching import StepPlan, collate, step_passes
 from playground.core.finetune.checkpoint import latest_checkpoint, save_checkpoint
 from playground.core.finetune.config import FinetuneConfig
 from playground.core.finetune.divergence import divergence, diverged_error
@@ -109,6 +109,9 @@ class Trainer:
                 f"{t.micro_batch_size} x {t.gradient_accumulation_steps} x {accelerator.num_processes} processes.",
                 "Use more examples, or lower micro_batch_size or gradient_accumulation_steps.")
         self.total_steps = self.plan.total_steps(t.epochs, t.max_steps)
+        # length_grouped: a step's examples run in length-sorted passes of at most one micro-batch's
+        # worth of tokens (fewer, fuller forward passes; the same gradient); random: as planned.
+        self.pass_budget = t.micro_batch_size * cfg.data.max_length if t.batching == "length_grouped" else 0
         warmup = int(round(t.warmup_ratio * self.total_steps))
         self.scheduler = make_schedule(optimizer, t.schedule, warmup, self.total_steps)
         if resume_training_state is not None:
@@ -136,11 +139,13 @@ class Trainer:
         scale = self.acc.num_processes / max(1, work.label_tokens)
         loss_sum = torch.zeros((), device=self.device)
         real = processed = 0
-        for i, mb in enumerate(work.micro_batches):
+        passes = (step_passes(work.micro_batches, self.plan.lengths, self.pass_budget) if self.pass_budget
+                  else work.micro_batches)
+        for i, mb in enumerate(passes):
             batch = batch_to(collate([self.train[j] for j in mb], self.pad_id, self.encoder_decoder), self.device)
             real += batch.pop("real_tokens")
             processed += batch.pop("processed_tokens")
-            last = i == len(work.micro_batches) - 1
+            last = i == len(passes) - 1
             ctx = self.acc.no_sync(self.model) if not last else _null()
             with ctx:
                 s, _ = completion_loss_sum(self.model, batch, self.encoder_decoder, self.virtual_tokens)
@@ -187,8 +192,11 @@ class Trainer:
             return None
         mine = self.validation[self.acc.process_index::self.acc.num_processes]
         model = self.acc.unwrap_model(self.model)
+        batch_size = max(1, self.cfg.training.micro_batch_size)
+        if self.pass_budget:  # no gradients here: as many examples per pass as the training passes hold
+            batch_size = max(batch_size, self.pass_budget // max((e.num_tokens for e in mine), default=1))
         total, count = loss_totals(model, mine, self.pad_id, self.encoder_decoder, self.virtual_tokens,
-                                   self.device, batch_size=max(1, self.cfg.training.micro_batch_size))
+                                   self.device, batch_size=batch_size)
         t = torch.tensor([total, float(count)], device=self.device)
         if self.acc.num_processes > 1:
             t = self.acc.reduce(t, reduction="sum")
