@@ -303,6 +303,11 @@ class MainWindow(LabsWindowMixin, ViewWindowMixin, QMainWindow):
         loaded = self.context.session.current
         weights = f" · weights {format_bytes(loaded.info.memory_bytes)}" if loaded else ""
         self.memory_label.setText(f"memory: {format_bytes(rss)}{weights}")
+        from playground.qt.model_bar import memory_tip
+
+        # what is held, as the model bar lists it (issue 35): the same reading, the same words
+        self.memory_label.setToolTip(memory_tip(self.model_bar.held) or
+                                     "Memory used by the app (resident set), and the model's weights.")
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
