@@ -48,6 +48,7 @@ class MemoryKeeper(QObject):
         self.context = context
         self.releases = 0  # how many times memory was given back (a test reads it)
         self._work_started: float | None = None
+        self._due = False  # a model was replaced while a task ran: release once the runner is idle
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
         self._pending.setInterval(300)  # late results and their widgets settle first
@@ -66,7 +67,9 @@ class MemoryKeeper(QObject):
         if id(base) != self._base_id:
             replaced = self._base_id is not None
             self._base_id = id(base)
-            if replaced and not self.context.runner.active:
+            if replaced and self.context.runner.active:
+                self._due = True  # "Use this precision" replaces the model from its task's result
+            elif replaced:
                 self._pending.start()
 
     def _active_changed(self, count: int) -> None:
@@ -76,7 +79,8 @@ class MemoryKeeper(QObject):
                 self._work_started = time.monotonic()
             return
         started, self._work_started = self._work_started, None
-        if started is not None and time.monotonic() - started >= WORK_SECONDS:
+        if self._due or (started is not None and time.monotonic() - started >= WORK_SECONDS):
+            self._due = False
             self._pending.start()
 
     @property
@@ -93,6 +97,7 @@ class MemoryKeeper(QObject):
     def release_now(self) -> None:
         """Give back what nothing uses any more (postponed while a task runs: a load pauses the collector)."""
         if self.context.runner.active:
+            self._due = True  # once the runner is idle
             return
         from playground.core.base.memory import release_unused
         from playground.core.models.encoder import release_idle_encoders

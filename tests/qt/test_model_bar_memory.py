@@ -107,3 +107,31 @@ def test_a_finished_run_lets_go_of_what_its_work_and_hooks_captured(qtbot, app_c
     del big
     gc.collect()
     assert dead() is None
+
+
+def test_a_model_replaced_by_a_tasks_result_is_given_back_once_the_runner_is_idle(qtbot, context_with_tiny_llama,
+                                                                                  tiny_llama):
+    """'Use this precision' sets the model from its task's result, while the task still counts as running."""
+    from playground.core.lifecycle.precision import at_precision
+    from playground.qt.task_slot import TaskSlot
+
+    ctx = context_with_tiny_llama
+    ctx.sig_model_changed.emit(tiny_llama)  # the model every tab has (the keeper notes it)
+    bf16 = at_precision(tiny_llama, "bf16")
+    ctx.session.set(bf16)
+    ctx.sig_model_changed.emit(bf16)
+    qtbot.waitUntil(lambda: not ctx.memory.pending, timeout=5000)
+    dead = weakref.ref(bf16.model)
+    del bf16
+
+    def use(loaded):
+        ctx.session.set(loaded)
+        ctx.sig_model_changed.emit(loaded)
+
+    slot = TaskSlot(ctx.runner)
+    before = ctx.memory.releases
+    with qtbot.waitSignal(ctx.memory.sig_released, timeout=10000):
+        slot.start("use fp32", lambda h: at_precision(ctx.session.base, "fp32"), on_done=use)  # instant: no long work
+    assert ctx.session.base is tiny_llama and ctx.memory.releases == before + 1
+    gc.collect()
+    assert dead() is None
