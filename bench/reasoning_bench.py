@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated strategy keys")
     parser.add_argument("--kinds", default="arithmetic,word", help="problem kinds (arithmetic, word, knowledge)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--progress", action="store_true", help="print the table so far after every problem")
     args = parser.parse_args()
     problems = select(bundled_problems(tuple(args.kinds.split(","))), args.limit)
     # spread the limit over the kinds: every third problem rather than the first N arithmetic ones
@@ -49,7 +50,14 @@ def main() -> int:
         print(f"\n# {loaded.info.name} on {args.device} (loaded in {time.perf_counter() - started:.1f} s); "
               f"{len(problems)} problems ({', '.join(p.id for p in problems)}); {settings.describe()}")
         started = time.perf_counter()
-        report = run_set(loaded, problems, strategies, settings)
+        clock = time.perf_counter()
+
+        def progress(partial) -> None:  # a running table, so a run cut short still gives its figures
+            done = len({r.problem_id for r in partial.results})
+            print(f"\n[{done} of {len(problems)} problems, {time.perf_counter() - clock:.0f} s]\n{partial.table()}",
+                  flush=True)
+
+        report = run_set(loaded, problems, strategies, settings, on_problem=progress if args.progress else None)
         print(report.table())
         print(f"total {time.perf_counter() - started:.0f} s")
     return 0
