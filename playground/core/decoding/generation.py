@@ -113,6 +113,7 @@ def stream_generate(loaded: LoadedModel, prompt: str, settings: GenerationSettin
     import torch
 
     from playground.core.decoding.cached_step import CachedDecoder
+    from playground.core.decoding.decode_speed import intra_op_threads
     from playground.core.decoding.sampling import pick_token
 
     settings.validate()
@@ -129,18 +130,22 @@ def stream_generate(loaded: LoadedModel, prompt: str, settings: GenerationSettin
     for i in range(settings.max_new_tokens):
         if cancelled is not None and cancelled():
             return
-        logits = decoder.start() if i == 0 else decoder.feed([token])
-        token, stages = pick_token(settings.sampling, logits, gen)
-        probs = stages.base
-        if top_n:
-            tp, ti = torch.topk(probs, min(top_n, probs.shape[-1]))
-            top_ids, top_probs = ti.tolist(), tp.tolist()
-        else:
-            top_ids, top_probs = [], []
+        # The token's choice runs with the decode step's threads too: a softmax over 49k scores is
+        # split over threads, and on busy cores that costs more than the pass (issue 35).
+        with intra_op_threads(decoder.threads):
+            logits = decoder.start() if i == 0 else decoder.feed([token])
+            token, stages = pick_token(settings.sampling, logits, gen)
+            probs = stages.base
+            if top_n:
+                tp, ti = torch.topk(probs, min(top_n, probs.shape[-1]))
+                top_ids, top_probs = ti.tolist(), tp.tolist()
+            else:
+                top_ids, top_probs = [], []
+            prob = float(probs[token])
         is_eos = token in eos_ids
         piece = "" if is_eos else detok.push(token)
         yield TokenStep(
-            index=i, token_id=token, text=piece, prob=float(probs[token]),
+            index=i, token_id=token, text=piece, prob=prob,
             top_ids=top_ids, top_probs=top_probs,
             top_tokens=[token_label(tok, t) for t in top_ids],
             elapsed=time.perf_counter() - start, is_eos=is_eos,

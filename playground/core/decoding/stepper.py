@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from playground.core.decoding.cached_step import CachedDecoder
+from playground.core.decoding.decode_speed import intra_op_threads
 from playground.core.base.errors import InputError
 from playground.core.decoding.generation import _eos_ids, check_prompt
 from playground.core.models.loading import LoadedModel
@@ -136,8 +137,9 @@ class TokenStepper:
         if not 0 <= token_id < vocab:
             raise InputError(f"Token id {token_id} is outside the vocabulary (0–{vocab - 1}).")
         self._check_room()
-        prob = float(cur.logits.softmax(-1)[token_id])
-        logits = self._decoder.feed([token_id])
+        with intra_op_threads(self._decoder.threads):  # the decode step's threads (decode_speed)
+            prob = float(cur.logits.softmax(-1)[token_id])
+            logits = self._decoder.feed([token_id])
         self._steps[-1] = replace(cur, token_id=token_id, prob=prob, final_prob=float(final_prob), how=how,
                                   text=token_text(self.loaded.tokenizer, token_id),
                                   is_eos=self.is_eos(token_id))
@@ -162,8 +164,10 @@ class TokenStepper:
 
     def choose(self, settings: SamplingSettings, generator: torch.Generator | None = None) -> Step:
         """Pick the next token with ``settings`` (greedy or a seeded draw) and append it."""
-        token, stages = pick_token(settings, self.current.logits, generator)
-        return self.append(token, final_prob=float(stages.final[token]), how=settings.describe())
+        with intra_op_threads(self._decoder.threads):
+            token, stages = pick_token(settings, self.current.logits, generator)
+            final_prob = float(stages.final[token])
+        return self.append(token, final_prob=final_prob, how=settings.describe())
 
     def run(self, n: int, settings: SamplingSettings, generator: torch.Generator | None = None,
             cancelled: Callable[[], bool] | None = None) -> Iterator[Step]:
