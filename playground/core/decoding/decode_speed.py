@@ -1,16 +1,18 @@
 """How many CPU threads the shared decode step uses, and whether this CPU does BF16 natively.
 
-Where a decode step's time goes (bundled 135M model, one token, 2-core CPU; measured with
-``bench/generation.py --profile``): about three quarters is the 210 small matrix-vector products
-of the 30 layers (weights read from memory once per token), about a fifth the tied 49,152-row
-output layer, and the rest some 400 small element-wise ops and Python. Each op that torch splits
-over threads ends at a barrier where every thread waits for the slowest. When other programs keep
-the cores busy, one of those threads is often descheduled and the step waits for it: measured at
-a load of 12 on 2 cores, one thread decoded 4-6x faster than two. So one-sequence decoding uses
-as many threads as there are idle cores, at least one.
+Where a decode step's time goes (bundled 135M model, one token, FP32, one thread, 2-core CPU at
+load 11; ``bench/generation.py --profile``): 138 ms = the 210 matrix-vector products of the 30
+layers 84-101 ms (their weights, 424 MB, read once per token), the layers' other work (about 400
+small ops: norms, rotary, attention, Python and dispatch) 30-42 ms, the tied 49,152-row output
+layer and argmax 23-27 ms. With two threads the same step took 510-600 ms: the matrix products
+took no longer, the small ops took ten times longer. Each op torch splits over threads ends at a
+barrier where every thread waits for the slowest, and when other programs keep the cores busy one
+of them is often descheduled. The choice of the token (a softmax over 49k scores is split too)
+suffered the same: 70 ms per greedy token with two threads, 1.6 ms with one. So one-sequence
+decoding, with its choice of token, uses as many threads as there are idle cores, at least one.
 
 The thread count never changes the precision; it can change the last bits of the scores (the
-output layer's sums are split differently: at most about 1e-4 on the bundled model's logits).
+sums are split differently: up to 4e-5 on the bundled model's logits over 40 greedy tokens).
 Greedy text was the same at one and two threads in the bench.
 """
 
