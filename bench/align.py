@@ -3,7 +3,8 @@ beta 0 (reward, monitor ROUGE-L, KL per step), the quick reward model's held-out
 bundled pairs and its 'said twice' probe, DPO before / after samples, wall time of each, and the
 app's GRPO step time vs trl's GRPOTrainer with the same settings in the same run.
 
-Run: python bench/align.py [--only grpo,hack,rm,dpo,trl] [--steps 3] [--group 4] [--tokens 40]
+Run: python bench/align.py [--only grpo,hack,rm,dpo,trl] [--steps 3] [--group 4] [--tokens 40] [--before]
+                           [--grpo-betas 0.1,0]
                            [--rm-pairs 48] [--rm-test 24]
 The machine is shared: the load average is printed beside the figures.
 """
@@ -22,6 +23,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def whole_rows(on: bool) -> None:
+    """The 'before' arm: every completion's row computed whole (its prompt once per completion), as
+    before the group's prompt was shared; ``on=False`` puts the app's shared-prompt path back."""
+    from playground.core.align import policy, steps
+
+    def whole(model, *args, group_size=1, with_entropy=False, temperature=1.0):
+        return policy.token_logps(model, *args[:4], with_entropy=with_entropy, temperature=temperature)[:2]
+
+    steps.group_token_logps = (lambda model, a, b, c, d, g, **kw: whole(model, a, b, c, d, **kw)) if on \
+        else policy.group_token_logps
 
 
 def grpo(args, beta: float, rewards=("rouge_l",), label=""):
@@ -48,11 +61,14 @@ def grpo(args, beta: float, rewards=("rouge_l",), label=""):
                   f"entropy {ev.entropy:.3f}  length {ev.completion_length:.1f}  {ev.seconds:.1f} s", flush=True)
         elif isinstance(ev, MonitorEvent):
             print(f"  monitor at step {ev.step}: ROUGE-L {ev.rouge_l:.4f}", flush=True)
-    print(f"  wall {time.perf_counter() - began:.0f} s, mean step {sum(times) / len(times):.1f} s ({load()})")
     import json
 
     report = Path(cfg.output.dir) / "report.json"
     rows = json.loads(report.read_text()).get("per_step", []) if report.is_file() else []
+    gen = [r["generation_seconds"] for r in rows if "generation_seconds" in r]
+    split = (f"; generation {sum(gen) / len(gen):.1f} s, scoring + update {sum(times) / len(times) - sum(gen) / len(gen):.1f} s"
+             if len(gen) == len(times) and times else "")
+    print(f"  wall {time.perf_counter() - began:.0f} s, mean step {sum(times) / len(times):.1f} s{split} ({load()})")
     for row in (rows[0], rows[-1]) if rows else ():
         sample = (row.get("samples") or [{}])[0]
         print(f"  a completion at step {row['step']} (reward {sample.get('reward', float('nan')):.2f}): "
@@ -169,6 +185,10 @@ def main() -> int:
     ap.add_argument("--prompts", type=int, default=1, help="prompts per step (online methods)")
     ap.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of the rollouts")
     ap.add_argument("--betas", default="0,0.5", help="the hack part's KL weights, run one after the other")
+    ap.add_argument("--grpo-betas", default="0.1,0", help="the grpo part's KL weights (the first is compared with trl)")
+    ap.add_argument("--before", action="store_true",
+                    help="also run each GRPO arm the way it ran before the group's prompt was shared (every row "
+                         "whole), alternating with the app's path in this run")
     ap.add_argument("--rm-pairs", type=int, default=48)
     ap.add_argument("--rm-test", type=int, default=24)
     ap.add_argument("--rm-full-steps", type=int, default=24, help="the full reward model's steps (4 pairs each)")
@@ -181,12 +201,26 @@ def main() -> int:
     print(f"torch threads {torch.get_num_threads()}, {load()}")
     parts = args.only.split(",")
     app = None
+    before = None
     if "grpo" in parts:
-        app = grpo(args, 0.1)
-        grpo(args, 0.0)
+        for i, beta in enumerate(float(b) for b in args.grpo_betas.split(",")):
+            if args.before:  # the arms alternate: before (whole rows), then the app as it is
+                whole_rows(True)
+                times = grpo(args, beta, label=" BEFORE (every row whole)")
+                before = before or times
+                whole_rows(False)
+            times = grpo(args, beta)
+            app = app or times
     if "hack" in parts:  # the reward-hacking lesson: a reward that counts a word, without and with the KL term
         for beta in (float(b) for b in args.betas.split(",")):
-            grpo(args, beta, rewards=("word_count",), label=" counting 'Person'")
+            if args.before:
+                whole_rows(True)
+                old = grpo(args, beta, rewards=("word_count",), label=" counting 'Person' BEFORE (every row whole)")
+                whole_rows(False)
+            new = grpo(args, beta, rewards=("word_count",), label=" counting 'Person'")
+            if args.before:
+                print(f"  {len(new)} steps: before {sum(old):.0f} s, after {sum(new):.0f} s "
+                      f"(after / before = {sum(new) / sum(old):.2f}; {load()})")
     if "rm" in parts:
         reward_model(args)
     if "dpo" in parts:
@@ -196,7 +230,10 @@ def main() -> int:
         if app:
             mine = sum(app) / len(app)
             print(f"app GRPO step {mine:.1f} s vs trl {theirs:.1f} s: trl / app = {theirs / mine:.2f} "
-                  "(under the load printed above; both in this run)")
+                  "(target >= 1.5; under the load printed above; both in this run)")
+            if before:
+                was = sum(before) / len(before)
+                print(f"before (every row whole) {was:.1f} s: trl / before = {theirs / was:.2f}")
     return 0
 
 

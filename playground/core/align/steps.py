@@ -77,6 +77,7 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     shard = shard or Shard()
     n, local = len(prompts), shard.local_group(group_size)
     roll = sample(model, tokenizer, prompts, local, max_new_tokens, temperature)
+    generation_seconds = time.perf_counter() - began
     refs = [r for r in references for _ in range(local)]
     expanded = [p for p in prompts for _ in range(local)]
     rewards = _scores(reward_fn, roll.texts, refs, expanded, step, shard)
@@ -114,7 +115,7 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
             "kl": shard.mean(kl), "entropy": shard.mean(float(masked_mean(entropy.detach(), mask))),
             "loss": shard.mean(float(loss.detach())), "completion_length": tokens / (len(roll.texts) * shard.world),
             "tokens": tokens, "seconds": spent, "tokens_per_s": tokens / max(spent, 1e-9),
-            "completions": roll.texts, "advantages": adv.tolist(), "rewards": rewards.tolist(),
+            "generation_seconds": generation_seconds, "completions": roll.texts, "advantages": adv.tolist(), "rewards": rewards.tolist(),
             "processes": shard.world, "rollout": roll}
 
 
