@@ -183,7 +183,8 @@ def main() -> None:
               f"tensors {tensors / MIB:6.0f} MiB  t {time.perf_counter() - t_start:6.0f} s", flush=True)
         print(f"{'':28s} models alive: {', '.join(models) or 'none'}", flush=True)
         if held:
-            print(f"{'':28s} model bar: {held}", flush=True)
+            releases = getattr(getattr(ctx, "memory", None), "releases", "?")
+            print(f"{'':28s} model bar: {held}; memory given back {releases} times so far", flush=True)
 
     def step(name: str, act) -> None:
         only = [x for x in args.only.split(",") if x]
@@ -362,6 +363,12 @@ def main() -> None:
     step("lifecycle back to FP32", back_to_fp32)
     gc.collect()
     measure("end (after gc.collect)")
+    releases = getattr(getattr(ctx, "memory", None), "releases", None)
+    if releases is not None:
+        from playground.core.base.memory import release_unused
+
+        release_unused()
+        measure(f"end (released again; {releases} before)")
     if args.diagnose:
         from playground.core.base.memory import holdings, session_holdings
         from playground.core.models.encoder import encoders_alive

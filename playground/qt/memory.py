@@ -74,7 +74,9 @@ class MemoryKeeper(QObject):
 
     def _active_changed(self, count: int) -> None:
         if count > 0:
-            self._pending.stop()
+            if self._pending.isActive():  # new work came first: the release waits for it to end
+                self._pending.stop()
+                self._due = True
             if self._work_started is None:
                 self._work_started = time.monotonic()
             return
