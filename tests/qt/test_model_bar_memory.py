@@ -135,3 +135,19 @@ def test_a_model_replaced_by_a_tasks_result_is_given_back_once_the_runner_is_idl
     assert ctx.session.base is tiny_llama and ctx.memory.releases == before + 1
     gc.collect()
     assert dead() is None
+
+
+def test_a_release_due_when_new_work_starts_happens_after_that_work(qtbot, app_context):
+    """A sweep ends (a release is due in a moment), and the learner starts something at once."""
+    import threading
+
+    keeper = app_context.memory
+    keeper._pending.start()  # noqa: SLF001 (what the end of a long job does)
+    gate = threading.Event()
+    before = keeper.releases
+    task = app_context.runner.submit("next job", lambda h: gate.wait(30))
+    assert not keeper.pending  # the collector must not run beside a starting load
+    gate.set()
+    with qtbot.waitSignal(keeper.sig_released, timeout=10000):
+        qtbot.waitUntil(lambda: task.finished, timeout=10000)
+    assert keeper.releases == before + 1
