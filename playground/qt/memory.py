@@ -17,6 +17,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 WORK_SECONDS = 1.5
 #: an encoder not asked for in this long is dropped from its cache (loading it again takes ~3 s)
 ENCODER_IDLE_SECONDS = 120.0
+#: a full collection (the frozen objects included) holds the window for about a second on a busy 2-core
+#: machine, so it runs only when the process grew this much since the last one, or a model was replaced;
+#: otherwise only the heap is trimmed (milliseconds)
+GROWTH_BYTES = 192 * 1024 * 1024
 
 
 def shared_base(context):
@@ -49,10 +53,12 @@ class MemoryKeeper(QObject):
         self.releases = 0  # how many times memory was given back (a test reads it)
         self._work_started: float | None = None
         self._due = False  # a model was replaced while a task ran: release once the runner is idle
+        self._full = True  # the next automatic release collects everything (a model was replaced, or at start)
+        self._resident_after = 0  # the resident bytes after the last full release
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
         self._pending.setInterval(300)  # late results and their widgets settle first
-        self._pending.timeout.connect(self.release_now)
+        self._pending.timeout.connect(self._release_when_worth_it)
         self._encoders = QTimer(self)  # an encoder unused for a while goes even when nothing else runs
         self._encoders.setInterval(int(ENCODER_IDLE_SECONDS * 1000) // 2)
         self._encoders.timeout.connect(self._drop_idle_encoders)
@@ -67,6 +73,7 @@ class MemoryKeeper(QObject):
         if id(base) != self._base_id:
             replaced = self._base_id is not None
             self._base_id = id(base)
+            self._full = self._full or replaced
             if replaced and self.context.runner.active:
                 self._due = True  # "Use this precision" replaces the model from its task's result
             elif replaced:
@@ -96,6 +103,16 @@ class MemoryKeeper(QObject):
         if not self.context.runner.active and release_idle_encoders(ENCODER_IDLE_SECONDS):
             self.release_now()
 
+    def _release_when_worth_it(self) -> None:
+        from playground.core.base.memory import resident_bytes, trim_heap
+
+        grown = (resident_bytes() or 0) - self._resident_after
+        if self._full or grown >= GROWTH_BYTES:
+            self.release_now()
+        elif not self.context.runner.active:
+            trim_heap()
+            self.sig_released.emit()
+
     def release_now(self) -> None:
         """Give back what nothing uses any more (postponed while a task runs: a load pauses the collector)."""
         if self.context.runner.active:
@@ -104,7 +121,10 @@ class MemoryKeeper(QObject):
         from playground.core.base.memory import release_unused
         from playground.core.models.encoder import release_idle_encoders
 
+        from playground.core.base.memory import resident_bytes
+
         release_idle_encoders(ENCODER_IDLE_SECONDS)
         release_unused()
+        self._full, self._resident_after = False, resident_bytes() or 0
         self.releases += 1
         self.sig_released.emit()
