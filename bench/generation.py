@@ -160,6 +160,9 @@ def bench(args) -> None:
     print(f"llama.cpp reference: {llama_note}")
     llm_app = load_llama(app_threads)[0] if llm is not None and app_threads != default_threads else None
 
+    if args.app_threads_only:  # a shorter run on busy cores: every arm at the app's thread count
+        default_threads = app_threads
+        llm, llm_app = llm_app or llm, None
     arms = {"app decode FP32": lambda n: app_arm(loaded, prompt, n, args.sample),
             f"eager FP32 generate, {default_threads} thr": lambda n: generate_arm(loaded, input_ids, n, args.sample,
                                                                                default_threads)}
@@ -277,6 +280,8 @@ def main() -> None:
                     help="lower-precision arms through the app's decode, as the Lifecycle tab makes them: "
                          "bf16, int8, int4 (comma-separated; '' for none)")
     ap.add_argument("--compile", action="store_true", help="add the torch.compile static-cache loop (minutes to compile)")
+    ap.add_argument("--app-threads-only", action="store_true",
+                    help="run every arm at the app's thread count (leaves out the slow default-thread arms)")
     ap.add_argument("--no-llama", action="store_true", help="leave out llama.cpp even when installed")
     ap.add_argument("--profile", action="store_true", help="split one decode step's time instead")
     ap.add_argument("--profile-threads", default="1,2")
