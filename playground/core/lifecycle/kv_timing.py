@@ -93,6 +93,7 @@ def time_per_token(loaded, lengths: Sequence[int] = DEFAULT_LENGTHS, *, repeats:
     import torch
 
     from playground.core.decoding.cached_step import CachedDecoder
+    from playground.core.decoding.decode_speed import intra_op_threads
 
     handle = ensure_handle(handle)
     lengths = parse_lengths(lengths)
@@ -115,7 +116,7 @@ def time_per_token(loaded, lengths: Sequence[int] = DEFAULT_LENGTHS, *, repeats:
             t0 = time.perf_counter()
             decoder.feed([token])
             t1 = time.perf_counter()
-            with torch.inference_mode():
+            with torch.inference_mode(), intra_op_threads(decoder.threads):  # both ways on the same threads
                 model(input_ids=torch.tensor([ids[:length + r + 1]], device=device), use_cache=False, **extra)
             t2 = time.perf_counter()
             if r:
