@@ -154,37 +154,3 @@ def test_a_bf16_autocast_step_gives_the_fp32_loss_within_tolerance(tiny_llama):
     assert losses["bf16"] != losses["no"]  # the forward really ran in BF16
     assert losses["bf16"] == pytest.approx(losses["no"], rel=0.01)
 
-
-def test_a_groups_rollouts_read_their_prompt_once_and_draw_the_same_tokens(tiny_llama, monkeypatch):
-    from playground.core.align import policy
-
-    tok = tiny_llama.tokenizer
-    model = _lora(tiny_llama)
-    prompt = "Summarize: Anna: are we still on for lunch? Ben: yes, at noon."
-    torch.manual_seed(7)
-    shared = policy.sample(model, tok, [prompt], 3, 6, temperature=1.0)
-    calls = []
-    real_forward = type(model).forward
-    monkeypatch.setattr(type(model), "forward", lambda self, *a, **kw: calls.append(kw.get("input_ids")) or
-                        real_forward(self, *a, **kw))
-    torch.manual_seed(7)
-    again = policy.sample(model, tok, [prompt], 3, 6, temperature=1.0)
-    assert torch.equal(again.completion_ids, shared.completion_ids)
-    assert calls[0].shape[0] == 1  # the prompt once, not once per completion
-    monkeypatch.setattr(policy, "encode_prompts", _no_sharing)
-    torch.manual_seed(7)
-    whole = policy.sample(model, tok, [prompt], 3, 6, temperature=1.0)
-    assert torch.equal(whole.completion_ids, shared.completion_ids)  # the same draws as every row prefilled
-
-
-def _no_sharing(tokenizer, prompts, device):
-    """Prompts as encode_prompts gives them, with a padded column in front: rows with padding take the
-    plain path (every row prefilled), so the draws can be compared."""
-    old = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        enc = tokenizer(prompts, return_tensors="pt", padding=True)
-    finally:
-        tokenizer.padding_side = old
-    pad = torch.full((enc["input_ids"].size(0), 1), tokenizer.pad_token_id)
-    return torch.cat([pad, enc["input_ids"]], 1), torch.cat([torch.zeros_like(pad), enc["attention_mask"]], 1)

@@ -60,18 +60,10 @@ def sample(model, tokenizer, prompts: list[str], group_size: int, max_new_tokens
     was_training = model.training
     model.eval()
     try:
-        shared = {}
-        if group_size > 1 and ids.size(1) > 1 and bool(mask.all()):
-            # The group's prompt is read once and its keys and values copied to the group's rows
-            # (generation then starts from the prompt's last token): the same draws, one prefill.
-            head = model(input_ids=ids[::group_size, :-1], attention_mask=mask[::group_size, :-1], use_cache=True,
-                         logits_to_keep=1)
-            head.cache.batch_repeat_interleave(group_size)
-            shared["cache"] = head.cache
         out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature,
                              top_k=top_k or None, top_p=top_p, max_new_tokens=max_new_tokens,
                              pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None
-                             else tokenizer.eos_token_id, **shared)
+                             else tokenizer.eos_token_id)
     finally:
         model.train(was_training)
     comp = out[:, ids.size(1):]
