@@ -25,6 +25,7 @@ def tiny_run(tiny_llama_dir, tmp_path_factory):
     cfg.model.source, cfg.model.device = str(tiny_llama_dir), "cpu"
     cfg.data.source, cfg.data.max_length = str(data / "train.jsonl"), 96
     cfg.method.name = "lora"
+    cfg.model.precision = "no"  # FP32, which the estimate below is computed at (auto is BF16 on a CPU with it)
     t = cfg.training
     t.max_steps, t.micro_batch_size, t.gradient_accumulation_steps, t.eval_every, t.save_every = 2, 2, 1, 0, 0
     cfg.evaluation.test_examples, cfg.evaluation.before = 0, False
