@@ -133,6 +133,16 @@ def _requests(tokenizer, context: str, item: BenchItem, window: int) -> tuple[li
     return inputs, conts, max(0, cut)
 
 
+def _padded(rows: list[list[int]], pad_id: int, device):
+    """The rows as one right-padded tensor of token ids on ``device``."""
+    import torch
+
+    ids = torch.full((len(rows), max(len(r) for r in rows)), pad_id, dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+    return ids.to(device)
+
+
 def _forward(model, rows: list[list[int]], keep: int, pad_id: int):
     """Log-probabilities (float32) of the last ``keep`` positions of each right-padded row, from one
     forward pass. Right padding needs no attention mask in a causal model (as in the harness): a real
@@ -141,11 +151,7 @@ def _forward(model, rows: list[list[int]], keep: int, pad_id: int):
     import torch.nn.functional as F
 
     width = max(len(r) for r in rows)
-    device = next(model.parameters()).device
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-    ids = ids.to(device)
+    ids = _padded(rows, pad_id, next(model.parameters()).device)
     with torch.inference_mode():
         try:  # only the positions that score a token go through the output layer (its vocabulary is big)
             logits = model(input_ids=ids, use_cache=False, logits_to_keep=keep).logits
@@ -194,10 +200,7 @@ def _forward_shared(model, rows: list[list[int]], conts: list[list[int]], shared
         tails = [r[shared:] for r in rows]
         width = max(len(t) for t in tails)
         keep = max(width - (len(t) - len(c)) for t, c in zip(tails, conts))
-        ids = torch.full((len(tails), width), pad_id, dtype=torch.long)
-        for i, t in enumerate(tails):
-            ids[i, : len(t)] = torch.tensor(t, dtype=torch.long)
-        ids = ids.to(device)
+        ids = _padded(tails, pad_id, device)
         try:
             logits = model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=keep).logits
         except TypeError:
