@@ -10,8 +10,10 @@ trims the heap, then says so with ``sig_released`` (the model bar updates its fi
 from __future__ import annotations
 
 import time
+import weakref
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
 
 #: work shorter than this (a slider's next-token read, one generation) does not trigger a release
 WORK_SECONDS = 1.5
@@ -64,9 +66,18 @@ class MemoryKeeper(QObject):
         self._encoders.timeout.connect(self._drop_idle_encoders)
         self._encoders.start()
         context.runner.sig_active_changed.connect(self._active_changed)
+        context.runner.sig_shutdown.connect(self.stop)
         # a model replaced (another precision, a pruned copy) leaves the old one behind; the Adapter switch does not
         self._base_id = None
         context.sig_model_changed.connect(self._model_changed)
+        self._deferred = False  # a release is queued for the event loop's next turn
+        self._stopped = False
+
+    def stop(self) -> None:
+        """No more releases (the window is closing, or a test's context is done with)."""
+        self._stopped = True
+        self._pending.stop()
+        self._encoders.stop()
 
     def _model_changed(self, _loaded) -> None:
         base = self.context.session.base
@@ -95,26 +106,44 @@ class MemoryKeeper(QObject):
     @property
     def pending(self) -> bool:
         """A release is due in a moment (the bench waits for it before it reads the figure)."""
-        return self._pending.isActive()
+        return self._pending.isActive() or self._deferred
 
     def _drop_idle_encoders(self) -> None:
         from playground.core.models.encoder import release_idle_encoders
 
         if not self.context.runner.active and release_idle_encoders(ENCODER_IDLE_SECONDS):
-            self.release_now()
+            self._release_soon()
+
+    def _release_soon(self) -> None:
+        """Release from the event loop's next turn, not from inside a slot.
+
+        A full collection may delete Qt objects that only unreachable Python objects held (a closed
+        window, a replaced panel); deleting a timer or a sender while its own signal is being
+        delivered crashes the process. Run from a single-shot call of a module function, nothing of
+        what can be collected is on the stack.
+        """
+        if not self._deferred and not self._stopped:
+            self._deferred = True
+            QTimer.singleShot(0, lambda ref=weakref.ref(self): _deferred_release(ref))
 
     def _release_when_worth_it(self) -> None:
         from playground.core.base.memory import resident_bytes, trim_heap
 
         grown = (resident_bytes() or 0) - self._resident_after
         if self._full or grown >= GROWTH_BYTES:
-            self.release_now()
+            self._release_soon()
         elif not self.context.runner.active:
             trim_heap()
             self.sig_released.emit()
 
     def release_now(self) -> None:
-        """Give back what nothing uses any more (postponed while a task runs: a load pauses the collector)."""
+        """Give back what nothing uses any more (postponed while a task runs: a load pauses the collector).
+
+        Call it from plain code, never from a slot of an object the collection may free (the keeper's
+        own timers use ``_release_soon``)."""
+        self._deferred = False
+        if self._stopped:
+            return
         if self.context.runner.active:
             self._due = True  # once the runner is idle
             return
@@ -127,4 +156,11 @@ class MemoryKeeper(QObject):
         release_unused()
         self._full, self._resident_after = False, resident_bytes() or 0
         self.releases += 1
-        self.sig_released.emit()
+        if isValid(self):  # the collection freed what was unreachable; the keeper itself is in use
+            self.sig_released.emit()
+
+
+def _deferred_release(ref) -> None:
+    keeper = ref()
+    if keeper is not None and isValid(keeper):
+        keeper.release_now()

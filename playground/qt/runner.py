@@ -99,6 +99,8 @@ class TaskRunner(QObject):
 
     sig_active_changed = Signal(int)
     """number of tasks now running"""
+    sig_shutdown = Signal()
+    """the runner is stopping for good (the window closes; what watches it stops too)"""
 
     def __init__(self, max_workers: int = 3, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -173,6 +175,7 @@ class TaskRunner(QObject):
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop everything; with wait, block until the worker threads have ended."""
+        _emit_if_alive(self, self.sig_shutdown)
         self.cancel_all()
         self._executor.shutdown(wait=wait, cancel_futures=True)
 

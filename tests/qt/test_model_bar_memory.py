@@ -5,9 +5,22 @@ import copy
 import gc
 import weakref
 
+import pytest
+
 from playground.core.base.units import format_bytes
 from playground.qt.model_bar import ModelBar
 from tests.qt.shown import shown
+
+
+@pytest.fixture(autouse=True)
+def _no_copies_named_by_earlier_tests():
+    """Result pages of earlier tests (Align, Fine-tune) named the copies they kept, and a copy can outlive
+    its page (a queued result still refers to it): these tests count only the copies they make."""
+    from playground.core.base.memory import holdings, release_unused, unhold
+
+    release_unused()
+    for _label, obj in holdings():
+        unhold(obj)
 
 
 def _labels(bar):
@@ -155,3 +168,29 @@ def test_a_release_due_when_new_work_starts_happens_after_that_work(qtbot, app_c
     with qtbot.waitSignal(keeper.sig_released, timeout=10000):
         qtbot.waitUntil(lambda: task.finished, timeout=10000)
     assert keeper.releases == before + 1
+
+
+def test_the_keepers_collection_runs_outside_its_timers_slot_and_stops_with_the_runner(qtbot, app_context,
+                                                                                         monkeypatch):
+    """A full collection may delete Qt objects only garbage held; it runs from the event loop's next turn,
+    with none of the keeper's own slots on the stack, and never after the runner shut down."""
+    import inspect
+
+    import playground.core.base.memory as memory
+
+    stacks = []
+    monkeypatch.setattr(memory, "release_unused", lambda: stacks.append([f.function for f in inspect.stack()]))
+    keeper = app_context.memory
+    keeper._full = True  # noqa: SLF001 (a model was replaced: the next release is a full one)
+    keeper._pending.start()  # noqa: SLF001 (what the end of a long job does)
+    with qtbot.waitSignal(keeper.sig_released, timeout=10000):
+        pass
+    assert len(stacks) == 1 and "_deferred_release" in stacks[0]
+    assert "_release_when_worth_it" not in stacks[0]
+
+    app_context.runner.shutdown(wait=True)
+    keeper._full = True  # noqa: SLF001
+    keeper._pending.start()  # noqa: SLF001 (a timer started before the window closed)
+    qtbot.wait(600)
+    keeper.release_now()
+    assert len(stacks) == 1 and not keeper.pending
