@@ -40,7 +40,7 @@ def test_precision_command_on_a_tiny_model(tiny_llama_dir, capsys):
                  "--new-tokens", "4", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"FP32\s+[\d.]+ [KMG]iB\s+[\d.]+\s+0\.0000\s+100\.0%", out)
-    assert "INT8" in out and "tied embedding" in out
+    assert "INT8" in out and "input embedding stays FP32" in out
 
 
 def test_precision_command_refuses_unknown_format(capsys):

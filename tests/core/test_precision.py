@@ -37,7 +37,8 @@ def _direct_bytes(model, name):
             group = next((g for g in (128, 64, 32) if in_f % g == 0), in_f)
             groups = out_f * in_f // group
             total += out_f * in_f * bits // 8 + groups * 4 * 2  # packed codes + scale and shift per group
-    return total
+    vocab, hidden = model.lm_head.weight.shape
+    return total + vocab * hidden + vocab * 4  # the LM head's own INT8 copy (the embedding stays FP32)
 
 
 @pytest.mark.parametrize("name", ["fp32", "bf16", "fp16", "int8", "int4", "int2"])
@@ -45,10 +46,14 @@ def test_weight_bytes_equal_a_direct_count(tiny, name):
     model, _ = tiny
     converted = P.convert(model, name)
     assert P.weight_bytes(converted) == _direct_bytes(model, name)
-    # the tied embedding / LM head stays in FP32 for the INT formats
-    assert converted.lm_head.weight is converted.model.embed_tokens.weight
-    assert converted.lm_head.weight.dtype == (torch.float32 if name in ("fp32", "int8", "int4", "int2") else
-                                              converted.lm_head.weight.dtype)
+    embedding = converted.model.embed_tokens.weight
+    if P.FORMATS[name].kind == "int":  # the input embedding stays FP32; the LM head gets its own INT8 copy
+        from playground.core.lifecycle.quantize import WeightOnlyLinear
+
+        assert embedding.dtype == torch.float32 and torch.equal(embedding, model.model.embed_tokens.weight)
+        assert isinstance(converted.lm_head, WeightOnlyLinear) and converted.lm_head.bits == 8
+    else:  # a dtype copy keeps the two tied
+        assert converted.lm_head.weight is embedding
 
 
 def test_fp32_perplexity_equals_transformers_loss(tiny):
@@ -90,7 +95,7 @@ def test_sweep_yields_rows_and_stop_keeps_finished_ones(tiny):
     assert rows[0].diverges_at == -1 and len(rows[0].completion) == 5 and rows[0].kl == 0.0
     full = list(P.precision_sweep(model, tok, "cpu", ["bf16", "int8"], texts=TEXTS, new_tokens=5))
     assert [r.name for r in full] == ["bf16", "int8"]
-    assert full[1].weight_bytes < full[0].weight_bytes * 2  # int8 linear weights are smaller than fp32
+    assert full[1].weight_bytes == _direct_bytes(model, "int8")  # what the INT8 copy really holds
     assert "INT8" in P.format_table(full)
     from playground.core.base.units import format_bytes  # the one unit system (MiB), as every screen
 

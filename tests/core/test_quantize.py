@@ -78,9 +78,11 @@ def test_a_quantized_tiny_llama_stays_close_to_fp32(tiny):
         kls = {}
         for name in ("int8", "int4", "int2"):
             converted = P.convert(tiny, name)
-            kinds = {m.kernel for m in converted.modules() if isinstance(m, Q.WeightOnlyLinear)}
+            kinds = {m.kernel for n, m in converted.named_modules() if isinstance(m, Q.WeightOnlyLinear)
+                     and n != "lm_head"}
             assert kinds == ({"reference"} if name == "int2" else {"int8pack" if name == "int8" else "int4pack_cpu"})
-            assert isinstance(converted.lm_head, torch.nn.Linear)  # the tied head stays FP32
+            assert converted.lm_head.bits == 8 and converted.lm_head.kernel == "int8pack"  # the head's own INT8 copy
+            assert converted.model.embed_tokens.weight.dtype == torch.float32  # the embedding stays FP32
             out = torch.log_softmax(converted(input_ids=ids).logits, -1)
             kls[name] = float((ref.exp() * (ref - out)).sum(-1).mean())
     assert kls["int8"] < 1e-3 and kls["int8"] < kls["int4"] < kls["int2"]

@@ -4,7 +4,7 @@ structured pruning of heads and layers (``pruning_structure.py``); ``pruning_run
 Unstructured pruning zeroes the weights of smallest magnitude in the linear layers of the decoder
 blocks (the query / key / value / output projections and the MLP), either with one cut over all of
 them (*global*) or with each matrix cut at its own threshold (*per layer*). The tied embedding / LM
-head is left whole: it is one matrix shared by input and output, as in the Precision section.
+head is left whole: it is one matrix shared by input and output.
 
 The masks count exactly: with ``k = round(sparsity · n)`` the k smallest magnitudes go, ties broken
 by position, as ``torch.nn.utils.prune`` does with ``L1Unstructured`` (tested equal to it).
@@ -47,7 +47,7 @@ METHODS: dict[str, PruningMethod] = {m.name: m for m in (
 MAX_SPARSITY = 0.99  # what the core accepts; the section's slider stops at 90%
 SWEEP_SPARSITIES = (0.0, 0.3, 0.5, 0.7, 0.9)
 SCOPE_NOTE = ("Unstructured pruning cuts the linear layers of the decoder blocks (attention and MLP); the tied "
-              "embedding / LM head stays whole, as in the Precision section.")
+              "embedding / LM head stays whole (pruning it would cut the input embedding it shares).")
 
 
 def check_method(name: str) -> str:

@@ -4,7 +4,8 @@ Nothing here compiles anything at run time (no C++ extension, no ninja, no compi
 app has no compiler. What is quantized, and how:
 
 - only the weights of ``nn.Linear`` layers; activations stay in the model's float type, and the
-  caller decides which layers to skip (the tied embedding / LM head stays FP32);
+  caller decides which layers to skip (``precision.convert`` gives the LM head its own INT8 copy and
+  leaves the input embedding it shares FP32);
 - INT8: symmetric, one scale per output row (per channel): ``w ~ q * scale``, q in -127..127;
 - INT4 / INT2: asymmetric, one scale and one shift per group of input columns (128, else 64, else 32
   when the width allows, else the whole row): ``w ~ min + q * scale``, q in 0..15 (0..3).

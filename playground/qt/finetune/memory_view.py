@@ -94,8 +94,9 @@ class MemoryExplainer(QWidget):
         more.addStretch(1)
         self.int8_button = button("Measure INT8", "Convert a copy of the loaded model's weights to INT8 "
                                   "(PyTorch's int8 weight-only format, as the Lifecycle tab) and count the bytes "
-                                  "they really hold: more than the estimate of 1 byte per parameter, since the tied "
-                                  "embedding stays FP32 and every row keeps a scale. Seconds.")
+                                  "they really hold: more than the estimate of 1 byte per parameter, since the input "
+                                  "embedding stays FP32 beside the LM head's INT8 copy and every row keeps a scale. "
+                                  "Seconds.")
         more.addWidget(self.int8_button)
 
         self.figure = Figure(figsize=(7.5, 3.0), layout="constrained")
