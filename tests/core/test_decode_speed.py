@@ -16,6 +16,7 @@ def load(monkeypatch):
     """Set the load average the thread choice reads (this process counted as idle)."""
     monkeypatch.delenv(decode_speed.ENV_THREADS, raising=False)
     monkeypatch.setattr(decode_speed, "_own_load", lambda: 0.0)
+    monkeypatch.setattr(decode_speed, "_cores_busy_seconds", lambda: None)  # a system without /proc/stat
 
     def set_load(value):
         monkeypatch.setattr(decode_speed.os, "getloadavg", lambda: (value, value, value))
@@ -38,6 +39,33 @@ def test_threads_fixed_by_the_environment_and_kept_off_the_cpu(load, monkeypatch
         assert decode_threads("cuda:0") == 2  # the caller's setting off the CPU
         monkeypatch.setenv(decode_speed.ENV_THREADS, "3")
         assert decode_threads("cpu") == 3
+
+
+def test_the_cores_busy_now_count_other_programs_not_this_one(monkeypatch):
+    """Where /proc/stat can be read, the choice follows what the cores did in the last tenth of a second
+    up to a second, less this process's own work."""
+    monkeypatch.delenv(decode_speed.ENV_THREADS, raising=False)
+    clock = {"wall": 100.0, "own": 5.0, "busy": 1000.0}
+    monkeypatch.setattr(decode_speed.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(decode_speed.time, "process_time", lambda: clock["own"])
+    monkeypatch.setattr(decode_speed, "_cores_busy_seconds", lambda: clock["busy"])
+    monkeypatch.setattr(decode_speed, "_last_stat", None)
+    others = {"cores": 1.0}  # another program's cores; this process keeps half a core busy
+
+    def advance(seconds):
+        clock["wall"] += seconds
+        clock["own"] += 0.5 * seconds
+        clock["busy"] += (others["cores"] + 0.5) * seconds
+    monkeypatch.setattr(decode_speed.time, "sleep", advance)
+
+    assert decode_speed.busy_cores() == pytest.approx(1.0)  # a fresh 0.1 s reading
+    with intra_op_threads(2):
+        others["cores"] = 0.0  # the other job ended
+        advance(0.5)  # the next run, half a second later, reads the cores' use since the last reading
+        assert decode_threads("cpu") == 2
+        others["cores"] = 1.0  # a job started
+        advance(0.5)
+        assert decode_threads("cpu") == 1
 
 
 def test_thread_count_is_given_back_even_on_error():
