@@ -68,6 +68,18 @@ def test_the_cores_busy_now_count_other_programs_not_this_one(monkeypatch):
         assert decode_threads("cpu") == 1
 
 
+def test_the_threads_are_chosen_at_the_first_step_not_when_the_decoder_is_made(tiny_llama, monkeypatch):
+    """The Sampling and KV-cache pages make their decoder on the window's thread; reading the cores
+    (a tenth of a second) waits for the first step, which runs in the worker."""
+    calls = []
+    monkeypatch.setattr("playground.core.decoding.cached_step.decode_threads", lambda device: calls.append(device) or 1)
+    decoder = CachedDecoder(tiny_llama, tiny_llama.tokenizer("The quick brown fox")["input_ids"])
+    assert calls == []
+    decoder.start()
+    decoder.feed([5])
+    assert calls == ["cpu"] and decoder.threads == 1
+
+
 def test_thread_count_is_given_back_even_on_error():
     before = torch.get_num_threads()
     target = 1 if before != 1 else 2

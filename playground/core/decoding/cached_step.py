@@ -49,8 +49,16 @@ class CachedDecoder:
         self.cache = None
         self.encoder_outputs = None
         self.forward_passes = 0
-        self.threads = decode_threads(str(self._device()))  # once, so one run's steps match
+        self._threads: int | None = None
         self._last_only = takes_logits_to_keep(loaded.model)
+
+    @property
+    def threads(self) -> int:
+        """The intra-op threads of this decoder's steps: chosen at the first step (in the worker, since
+        reading how busy the cores are takes a tenth of a second), then kept, so one run's steps match."""
+        if self._threads is None:
+            self._threads = decode_threads(str(self._device()))
+        return self._threads
 
     def _device(self):
         return next(self.loaded.model.parameters()).device
