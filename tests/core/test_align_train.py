@@ -112,3 +112,27 @@ def test_quick_reward_model_separates_a_toy_preference_set(tiny_llama_dir):
     assert report.train_accuracy == 1.0
     assert report.test_accuracy >= 0.75
     assert report.losses[-1] < report.losses[0]
+
+
+def test_rollouts_decode_on_the_idle_cores_threads_and_give_the_count_back(tiny_llama_dir, monkeypatch):
+    """GRPO's rollouts and the monitor's greedy summaries follow the decode step's thread rule."""
+    from playground.core.align import monitor, policy
+    from playground.core.decoding import decode_speed
+
+    model, tok = _policy(tiny_llama_dir)
+    seen = []
+    generate = model.generate
+
+    def counting_generate(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(model, "generate", counting_generate)
+    monkeypatch.setattr(decode_speed, "decode_threads", lambda device: 1)
+    before = torch.get_num_threads()
+    with decode_speed.intra_op_threads(2):
+        rollout = policy.sample(model, tok, PROMPTS[:1], group_size=2, max_new_tokens=4)
+        texts = monitor.greedy(model, tok, PROMPTS[:1], max_new_tokens=4)
+        assert torch.get_num_threads() == 2  # the training passes keep their own count
+    assert seen == [1, 1] and len(rollout.texts) == 2 and len(texts) == 1
+    assert torch.get_num_threads() == before

@@ -14,8 +14,11 @@ def greedy(model, tok, prompts, max_new_tokens):
 
     from playground.core.align.policy import encode_prompts
 
-    ids, mask = encode_prompts(tok, prompts, next(model.parameters()).device)
-    with torch.no_grad():
+    from playground.core.decoding.decode_speed import decode_threads, intra_op_threads
+
+    device = next(model.parameters()).device
+    ids, mask = encode_prompts(tok, prompts, device)
+    with torch.no_grad(), intra_op_threads(decode_threads(str(device))):  # the decode step's thread rule
         out = model.generate(input_ids=ids, attention_mask=mask, do_sample=False, max_new_tokens=max_new_tokens,
                              pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
     return [tok.decode(o[ids.size(1):], skip_special_tokens=True).strip() for o in out]

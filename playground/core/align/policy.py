@@ -60,10 +60,15 @@ def sample(model, tokenizer, prompts: list[str], group_size: int, max_new_tokens
     was_training = model.training
     model.eval()
     try:
-        out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature,
-                             top_k=top_k or None, top_p=top_p, max_new_tokens=max_new_tokens,
-                             pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None
-                             else tokenizer.eos_token_id)
+        from playground.core.decoding.decode_speed import decode_threads, intra_op_threads
+
+        # Decoding a group is many small steps: on cores another program keeps busy, threads that wait for
+        # each other at every op make it slower, so it takes the idle cores' worth (the decode step's rule).
+        with intra_op_threads(decode_threads(str(device))):
+            out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature,
+                                 top_k=top_k or None, top_p=top_p, max_new_tokens=max_new_tokens,
+                                 pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None
+                                 else tokenizer.eos_token_id)
     finally:
         model.train(was_training)
     comp = out[:, ids.size(1):]
