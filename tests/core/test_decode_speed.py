@@ -50,6 +50,7 @@ def test_the_cores_busy_now_count_other_programs_not_this_one(monkeypatch):
     monkeypatch.setattr(decode_speed.time, "process_time", lambda: clock["own"])
     monkeypatch.setattr(decode_speed, "_cores_busy_seconds", lambda: clock["busy"])
     monkeypatch.setattr(decode_speed, "_last_stat", None)
+    monkeypatch.setattr(decode_speed, "_last_value", None)
     others = {"cores": 1.0}  # another program's cores; this process keeps half a core busy
 
     def advance(seconds):
@@ -66,6 +67,11 @@ def test_the_cores_busy_now_count_other_programs_not_this_one(monkeypatch):
         others["cores"] = 1.0  # a job started
         advance(0.5)
         assert decode_threads("cpu") == 1
+        slept = []
+        monkeypatch.setattr(decode_speed.time, "sleep", slept.append)
+        for _ in range(100):  # decoders made in a row (a speculative run's samples): no wait, the last figure
+            assert decode_threads("cpu") == 1
+        assert slept == []
 
 
 def test_the_threads_are_chosen_at_the_first_step_not_when_the_decoder_is_made(tiny_llama, monkeypatch):

@@ -74,6 +74,7 @@ def _own_load() -> float:
 #: a fresh reading of how busy the cores are watches them this long (a run's start waits for it)
 STAT_WINDOW = 0.1
 _last_stat: tuple[float, float, float] | None = None  # (wall clock, all cores' busy seconds, this process's CPU)
+_last_value: float | None = None  # the figure that reading gave
 
 
 def _cores_busy_seconds() -> float | None:
@@ -92,16 +93,26 @@ def _cores_busy_seconds() -> float | None:
 
 def _others_busy_now() -> float | None:
     """Cores other programs keep busy now: every core's busy time less this process's, over the last
-    0.1-1 s (since the previous reading, or a fresh 0.1 s one); None where the cores cannot be read."""
-    global _last_stat
+    0.05-1 s (since the previous reading, or a fresh 0.1 s one); None where the cores cannot be read.
+
+    Readings closer together than half the window give the last figure again, so making many
+    decoders in a row (a speculative run makes two per sample) waits at most once."""
+    global _last_stat, _last_value
     for _attempt in range(2):
         now, own, busy = time.monotonic(), time.process_time(), _cores_busy_seconds()
         if busy is None:
             return None
         with _lock:
-            last, _last_stat = _last_stat, (now, busy, own)
-        if last is not None and STAT_WINDOW / 2 <= now - last[0] <= 1.0:
-            return max(0.0, ((busy - last[1]) - (own - last[2])) / (now - last[0]))
+            last = _last_stat
+            elapsed = None if last is None else now - last[0]
+            if elapsed is not None and elapsed < STAT_WINDOW / 2 and _last_value is not None:
+                return _last_value
+            if elapsed is not None and STAT_WINDOW / 2 <= elapsed <= 1.0:
+                _last_stat = (now, busy, own)
+                _last_value = max(0.0, ((busy - last[1]) - (own - last[2])) / elapsed)
+                return _last_value
+            if elapsed is None or elapsed > 1.0:
+                _last_stat = (now, busy, own)  # a fresh reading starts here
         time.sleep(STAT_WINDOW)
     return None
 
