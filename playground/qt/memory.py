@@ -156,8 +156,7 @@ class MemoryKeeper(QObject):
         release_unused()
         self._full, self._resident_after = False, resident_bytes() or 0
         self.releases += 1
-        if isValid(self):  # the collection freed what was unreachable; the keeper itself is in use
-            self.sig_released.emit()
+        self.sig_released.emit()
 
 
 def _deferred_release(ref) -> None:

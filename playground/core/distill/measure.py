@@ -63,7 +63,7 @@ def decode_speed(model, tokenizer, prompt_ids: list[int], device) -> float:
     """Greedy tokens per second after the prompt (the Precision section's measurement)."""
     import torch
 
-    from playground.core.lifecycle.precision import greedy_tokens
+    from playground.core.lifecycle.model_measures import greedy_tokens
 
     was = model.training
     model.eval()

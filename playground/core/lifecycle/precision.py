@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import copy
 import functools
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from playground.core.base.errors import InputError
 from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.base.progress import report_step
+from playground.core.lifecycle.model_measures import (  # noqa: F401 (read through this module too)
+    first_divergence, greedy_tokens, kl_and_agreement, perplexity_from_logits, text_logits)
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ BUNDLED_NOTE = ("The bundled file is Q4_1 (4-bit codes with a scale and minimum 
 TIED_NOTE = ("INT formats quantize the weights of the linear layers only (INT8: one scale per row; INT4 / "
              "INT2: a scale and a shift per group of up to 128 columns); the input embedding stays FP32 and the "
              "LM head that shares it gets its own INT8 copy (as llama.cpp's 4-bit files keep their output "
-             "layer at 8 bits). They run on the int8 / int4 kernels that ship with PyTorch (nothing is compiled), which "
-             "on the CPU multiply in BF16: the layer's input is rounded to BF16, its output is FP32 again.")
+             "layer at 8 bits). They run on the int8 / int4 kernels that ship with PyTorch (nothing is "
+             "compiled), which on the CPU multiply in BF16: the layer's input is rounded to BF16, its output is "
+             "FP32 again.")
 
 
 def parse_formats(text: str | Sequence[str]) -> list[str]:
@@ -153,7 +155,8 @@ def measured_weight_bytes(model, name: str = "int8") -> int:
     """The weight bytes of ``model`` really converted to a format (for the memory explainer's bar).
 
     The estimate (parameters x 1 byte at INT8) is lower than this: the input embedding stays FP32
-    beside the LM head's INT8 copy, and every row keeps a scale. Converts a copy (seconds; run it off the GUI thread).
+    beside the LM head's INT8 copy, and every row keeps a scale. Converts a copy (seconds; run it off the
+    GUI thread).
     """
     converted = convert(model, name)
     try:
@@ -198,80 +201,6 @@ def convert(model, name: str):
         with torch.no_grad():
             out.set_output_embeddings(quantize_linear(head, 8))
     return out.eval()
-
-
-def _token_batches(tokenizer, texts: Sequence[str], device: str):
-    import torch
-
-    for text in texts:
-        ids = tokenizer(text, return_tensors="pt").input_ids
-        if ids.shape[1] >= 2:
-            yield ids.to(device)
-
-
-def text_logits(model, tokenizer, texts: Sequence[str], device: str) -> list:
-    """Float32 logits of every text (one tensor [tokens, vocab] each), on the CPU."""
-    import torch
-
-    out = []
-    with torch.no_grad():
-        for ids in _token_batches(tokenizer, texts, device):
-            out.append((ids.cpu(), model(input_ids=ids).logits[0].float().cpu()))
-    return out
-
-
-def perplexity_from_logits(pairs) -> float:
-    """Token-weighted perplexity over all texts: exp(total next-token NLL / predicted tokens)."""
-    import math
-
-    import torch
-
-    nll, count = 0.0, 0
-    for ids, logits in pairs:
-        logp = torch.log_softmax(logits[:-1], dim=-1)
-        target = ids[0, 1:]
-        nll -= logp.gather(1, target[:, None]).sum().item()
-        count += target.numel()
-    return math.exp(nll / max(count, 1))
-
-
-def kl_and_agreement(reference, other) -> tuple[float, float]:
-    """Mean KL(P_reference || P_other) per position (nats) and the share of equal top-1 tokens."""
-    import torch
-
-    kl_sum, agree, count = 0.0, 0, 0
-    for (_, ref), (_, oth) in zip(reference, other, strict=True):
-        lp = torch.log_softmax(ref, dim=-1)
-        lq = torch.log_softmax(oth, dim=-1)
-        kl_sum += (lp.exp() * (lp - lq)).sum(-1).clamp_min(0).sum().item()
-        agree += (ref.argmax(-1) == oth.argmax(-1)).sum().item()
-        count += ref.shape[0]
-    return kl_sum / max(count, 1), agree / max(count, 1)
-
-
-def greedy_tokens(model, tokenizer, prompt_ids, n: int) -> tuple[list[int], float]:
-    """n greedy tokens after the prompt with a KV cache, and the decode speed in tokens/s."""
-    import torch
-
-    with torch.no_grad():
-        out = model(input_ids=prompt_ids, use_cache=True)
-        past, nxt = out.cache, out.logits[0, -1].argmax()
-        tokens = [int(nxt)]
-        start = time.perf_counter()
-        for _ in range(n - 1):
-            out = model(input_ids=nxt.view(1, 1), cache=past, use_cache=True)
-            past, nxt = out.cache, out.logits[0, -1].argmax()
-            tokens.append(int(nxt))
-        elapsed = time.perf_counter() - start
-    return tokens, (n - 1) / elapsed if elapsed > 0 else float("inf")
-
-
-def first_divergence(reference: Sequence[int], tokens: Sequence[int]) -> int:
-    """Index of the first token that differs from the reference (-1 when none does)."""
-    for i, (a, b) in enumerate(zip(reference, tokens)):
-        if a != b:
-            return i
-    return -1 if len(reference) == len(tokens) else min(len(reference), len(tokens))
 
 
 @dataclass
