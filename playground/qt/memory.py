@@ -156,7 +156,8 @@ class MemoryKeeper(QObject):
         release_unused()
         self._full, self._resident_after = False, resident_bytes() or 0
         self.releases += 1
-        self.sig_released.emit()
+        if isValid(self):  # the collection freed what was unreachable; the keeper itself is in use
+            self.sig_released.emit()
 
 
 def _deferred_release(ref) -> None:
