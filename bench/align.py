@@ -37,7 +37,7 @@ def whole_rows(on: bool) -> None:
         else policy.group_token_logps
 
 
-def grpo(args, beta: float, rewards=("rouge_l",), label=""):
+def grpo(args, beta: float, rewards=("rouge_l",), label="", precision=""):
     from playground.core.align.config import AlignConfig
     from playground.core.align.job import AlignStepEvent, MonitorEvent, run_align
 
@@ -49,11 +49,15 @@ def grpo(args, beta: float, rewards=("rouge_l",), label=""):
     cfg.training.max_steps, cfg.training.save_every = args.steps, 0
     cfg.training.monitor_every, cfg.training.monitor_examples = max(1, args.steps), 2
     cfg.training.learning_rate = args.lr
+    cfg.model.precision = precision or args.precision
     cfg.output.dir = tempfile.mkdtemp(prefix="align-bench-")
     began = time.perf_counter()
     times = []
+    from playground.core.align.job import align_precision
+
     print(f"GRPO{label} beta {beta}, {args.prompts} prompt(s) x {args.group} completions x {args.tokens} tokens, "
-          f"temperature {args.temperature}, LoRA r8, lr {args.lr} ({load()})")
+          f"temperature {args.temperature}, LoRA r8, lr {args.lr}, precision {cfg.model.precision} "
+          f"(here: {align_precision(cfg.model.precision, 'cpu')}) ({load()})")
     for ev in run_align(cfg):
         if isinstance(ev, AlignStepEvent):
             times.append(ev.seconds)
@@ -121,6 +125,7 @@ def dpo(args):
     cfg.method.name, cfg.method.prompts_per_step, cfg.method.max_new_tokens = "dpo", 2, args.tokens
     cfg.training.max_steps, cfg.training.save_every, cfg.training.learning_rate = args.steps, 0, 5e-5
     cfg.training.monitor_examples = 2
+    cfg.model.precision = args.precision
     cfg.output.dir = tempfile.mkdtemp(prefix="align-bench-")
     began = time.perf_counter()
     print(f"DPO, 2 pairs per step, lr 5e-5, beta 0.1 ({load()})")
@@ -189,6 +194,11 @@ def main() -> int:
     ap.add_argument("--before", action="store_true",
                     help="also run each GRPO arm the way it ran before the group's prompt was shared (every row "
                          "whole), alternating with the app's path in this run")
+    ap.add_argument("--precision", default="auto",
+                    help="the align runs' model.precision (auto: bf16 where the CPU has native BF16); the GRPO arm "
+                         "compared with trl always runs at float32, as trl's does")
+    ap.add_argument("--hack-precisions", default="",
+                    help="comma-separated precisions the hack part alternates (e.g. no,auto); default --precision")
     ap.add_argument("--rm-pairs", type=int, default=48)
     ap.add_argument("--rm-test", type=int, default=24)
     ap.add_argument("--rm-full-steps", type=int, default=24, help="the full reward model's steps (4 pairs each)")
@@ -209,7 +219,7 @@ def main() -> int:
                 times = grpo(args, beta, label=" BEFORE (every row whole)")
                 before = before or times
                 whole_rows(False)
-            times = grpo(args, beta)
+            times = grpo(args, beta, precision="no" if i == 0 and "trl" in parts else "")
             app = app or times
     if "hack" in parts:  # the reward-hacking lesson: a reward that counts a word, without and with the KL term
         for beta in (float(b) for b in args.betas.split(",")):
@@ -217,7 +227,13 @@ def main() -> int:
                 whole_rows(True)
                 old = grpo(args, beta, rewards=("word_count",), label=" counting 'Person' BEFORE (every row whole)")
                 whole_rows(False)
-            new = grpo(args, beta, rewards=("word_count",), label=" counting 'Person'")
+            arms = {}
+            for prec in (args.hack_precisions or args.precision).split(","):
+                arms[prec] = new = grpo(args, beta, rewards=("word_count",), label=" counting 'Person'",
+                                        precision=prec)
+            if len(arms) > 1:
+                print("  " + ", ".join(f"{p}: {sum(t):.0f} s ({sum(t) / len(t):.1f} s/step)" for p, t in arms.items())
+                      + f" ({load()})")
             if args.before:
                 print(f"  {len(new)} steps: before {sum(old):.0f} s, after {sum(new):.0f} s "
                       f"(after / before = {sum(new) / sum(old):.2f}; {load()})")

@@ -20,3 +20,21 @@ def test_a_dapo_run_is_exported_as_dapo():
     assert exp["optimize"]["loss_type"] == "dapo"
     source = "\n".join(text for _kind, text in alignment_cells(exp))
     assert "loss_type='dapo'" in source
+
+
+def test_the_runs_precision_is_exported_from_its_report_or_resolved_from_the_job(monkeypatch):
+    from types import SimpleNamespace
+
+    from playground.core.finetune import mixed
+
+    cfg = AlignConfig()
+    done = SimpleNamespace(report={"precision": "bf16"})
+    exp = alignment_experiment(None, None, None, [_step(), done], cfg)
+    assert exp["optimize"]["precision"] == "bf16"
+    source = "\n".join(text for _kind, text in alignment_cells(exp))
+    assert "bf16=True" in source and "the app's run: BF16" in source
+    # a run stopped before its report: the job's "auto", resolved as the run resolved it
+    monkeypatch.setattr(mixed, "cpu_has_native_bf16", lambda: False)
+    exp = alignment_experiment(None, None, None, [_step()], cfg)
+    assert exp["optimize"]["precision"] == "no"
+    assert "bf16=False" in "\n".join(text for _kind, text in alignment_cells(exp))

@@ -228,6 +228,16 @@ def test_the_grpo_loss_type_is_a_choice_on_the_optimize_page_and_the_result_name
               "loss_type": "dapo", "per_step": [], "monitor": []}
     panel.result.show_done(SimpleNamespace(report=report, loaded=None, artifact="", run_dir=""))
     assert "dapo loss (each token weighs the same, trl's default)" in panel.result.summary.text()
+    # the run's precision: a bound row (auto, float32, bf16), named on the result (issue 35)
+    prec = op.rows["model.precision"]
+    assert [prec.itemData(i) for i in range(prec.count())] == ["auto", "no", "bf16"]
+    assert "BF16 copy of the policy" in prec.toolTip()
+    panel.result.show_done(SimpleNamespace(report={**report, "precision": "bf16"}, loaded=None, artifact="",
+                                           run_dir=""))
+    assert "BF16 (completions sampled from a BF16 copy, FP32 LoRA weights)" in panel.result.summary.text()
+    panel.result.show_done(SimpleNamespace(report={**report, "precision": "no"}, loaded=None, artifact="",
+                                           run_dir=""))
+    assert ", float32," in panel.result.summary.text()
 
 
 def _attach_lora_run(ctx, tiny_llama, folder):

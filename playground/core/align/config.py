@@ -34,6 +34,13 @@ class AlignModel(ModelConfig):
                           "before the align adapter goes on: the policy starts from that fine-tuned model, and the "
                           "KL penalty holds it near it. The Align tab sets it to the run the model bar shows. "
                           "Empty: start from the base model.")
+    precision: str = _f("auto", "auto: bf16 where the device multiplies BF16 natively (CPUs with AVX-512 BF16 or "
+                                "AMX, GPUs that support it), else float32 (\"no\"); or \"no\" or \"bf16\". At bf16 "
+                                "the completions (and the monitor's greedy summaries) come from a BF16 copy of the "
+                                "policy and the scoring and update passes run in BF16 (the LoRA weights and the "
+                                "optimizer stay float32): a GRPO step takes about two thirds of its float32 time "
+                                "on such a CPU. The run's report and result name it.",
+                        label="Precision", choices=(("auto", "auto"), ("float32", "no"), ("bf16", "bf16")))
 
 
 @dataclass
@@ -158,6 +165,8 @@ class AlignConfig:
             if not ok:
                 raise InputError(f"The setting {key} {what}.", "Fix it in the job's TOML file or in the Align tab.")
 
+        need(self.model.precision in ("auto", "no", "bf16"), "model.precision",
+             f"must be auto, no (float32) or bf16 (it is {self.model.precision!r}; align does not run at fp16)")
         need(m.name in ALIGN_METHODS, "method.name", f"must be one of {', '.join(ALIGN_METHODS)} (it is {m.name!r})")
         need(m.beta >= 0, "method.beta", "cannot be negative (0 switches the KL penalty off)")
         need(m.group_size >= 2, "method.group_size", "must be at least 2 (advantages compare completions)")

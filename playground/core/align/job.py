@@ -15,6 +15,7 @@ averaged, and only the main process writes the run folder. Each step is seeded f
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -135,6 +136,18 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     ckpt = run.latest_checkpoint() if resume else None
     with quiet_loading():  # what lives for the whole run is frozen: later full collections skip it
         model, value_head, params = _policy(cfg, model, ckpt)
+    precision = align_precision(cfg.model.precision, str(device))
+    passes, rollouts = None, None
+    if precision == "bf16":
+        from playground.core.align.policy import RolloutCopy
+        from playground.core.finetune.mixed import training_autocast
+
+        def passes():
+            return training_autocast(str(device), precision)
+
+        if facts.needs_reward:  # the online methods sample: from a BF16 copy of the policy
+            with quiet_loading():
+                rollouts = RolloutCopy(model, torch.bfloat16)
     opt = torch.optim.AdamW(params, lr=t.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     history = {"steps": [], "monitor": []}
@@ -162,10 +175,18 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         return path
 
     state["save"] = save
+
+    def current_copy():
+        """The BF16 copy with the policy's adapter as it is now (None at float32)."""
+        if rollouts is None:
+            return None
+        rollouts.refresh(model)  # the copy follows the last update (a few milliseconds)
+        return rollouts.model
+
     reward_fn = _reward_fn(cfg, model, tok) if facts.needs_reward else None
     report_step(handle, OPTIMIZING, step, t.max_steps, MONITORING if step == 0 and facts.monitors else "")
     if step == 0 and facts.monitors:
-        yield monitor(model, tok, test, cfg, 0, history, reward_fn)
+        yield monitor(model, tok, test, cfg, 0, history, reward_fn, sampler=current_copy())
     while step < t.max_steps:
         handle.wait_while_paused()  # Pause parks here, between two steps
         if shard.any(handle.cancelled()):  # a Stop on any process stops all at the same step
@@ -176,7 +197,15 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         # DPO / PPO: each process its own pairs or prompts.
         first = step * n if facts.shares_groups else (step * shard.world + shard.rank) * n
         batch = [train[(first + i) % len(train)] for i in range(n)]
-        s = _one_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard)
+        refreshing = time.perf_counter()
+        sampler = current_copy()
+        refreshing = time.perf_counter() - refreshing
+        s = _one_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard, sampler=sampler,
+                      passes=passes)
+        if rollouts is not None:  # the step's time includes bringing the copy up to date
+            s["seconds"] += refreshing
+            s["generation_seconds"] = s.get("generation_seconds", 0.0) + refreshing
+            s["tokens_per_s"] = s["tokens"] / max(s["seconds"], 1e-9)
         step += 1
         state["step"] = step
         row = _history_row(s, step, batch)
@@ -189,7 +218,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         at_end = step == t.max_steps
         if facts.monitors and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
             report_step(handle, OPTIMIZING, step, t.max_steps, MONITORING)
-            yield monitor(model, tok, test, cfg, step, history, reward_fn)
+            yield monitor(model, tok, test, cfg, step, history, reward_fn, sampler=current_copy())
         if t.save_every and step % t.save_every == 0 and not at_end:
             yield CheckpointEvent(step, save())
 
@@ -200,7 +229,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
               "steps": step, "beta": m.beta, "rewards": m.rewards,
               "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "learning_rate": t.learning_rate, "temperature": m.temperature, "group_size": m.group_size,
-              "max_new_tokens": m.max_new_tokens, "loss_type": m.loss_type,
+              "max_new_tokens": m.max_new_tokens, "loss_type": m.loss_type, "precision": precision,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
     def save_final(folder: Path) -> None:
@@ -222,6 +251,21 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     from playground.core.finetune.scoring import as_loaded
 
     yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
+
+
+def align_precision(precision: str, device: str) -> str:
+    """The precision an align run uses: model.precision's "auto" is BF16 where the device multiplies BF16
+    natively (as fine-tuning's), else FP32 ("no"). At BF16 the rollouts are sampled from a BF16 copy of
+    the policy and the log-probability passes and the backward run under BF16 autocast; the LoRA
+    weights, the optimizer and the policy's own weights stay FP32. FP16 is refused (its gradients
+    would need loss scaling)."""
+    from playground.core.finetune.mixed import resolve_precision
+
+    if precision == "fp16":
+        raise InputError("Align runs at float32 or bf16, not fp16.",
+                         'Set model.precision to "auto", "no" (float32) or "bf16".')
+    resolved = resolve_precision(precision, device)
+    return "no" if resolved == "fp16" else resolved
 
 
 def _model(cfg: AlignConfig, shard, device, tokenizer=None):
@@ -288,13 +332,14 @@ def _policy(cfg: AlignConfig, model, ckpt):
     return model, value_head, params
 
 
-def _one_step(cfg: AlignConfig, model, value_head, tok, opt, batch, reward_fn, step: int, shard) -> dict:
-    """One optimizer step of the job's method; out of memory and a diverged adapter said plainly."""
+def _one_step(cfg: AlignConfig, model, value_head, tok, opt, batch, reward_fn, step: int, shard, **speed) -> dict:
+    """One optimizer step of the job's method; out of memory and a diverged adapter said plainly.
+    ``speed``: ``sampler`` and ``passes`` (the run's precision; see ``align_precision``)."""
     import torch
 
     try:
         s = _STEPS[ALIGN_METHOD_FACTS[cfg.method.name].step](cfg, model, value_head, tok, opt, batch, reward_fn,
-                                                             step, shard)
+                                                             step, shard, **speed)
     except torch.OutOfMemoryError:
         raise PlaygroundError(f"The device ran out of memory at step {step + 1}.",
                               "Lower method.group_size, method.max_new_tokens or data.max_prompt_tokens.") from None
@@ -304,30 +349,34 @@ def _one_step(cfg: AlignConfig, model, value_head, tok, opt, batch, reward_fn, s
     return s
 
 
-def _pairs_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard) -> dict:
+def _pairs_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard, sampler=None,
+                passes=None) -> dict:
     from playground.core.align.steps import dpo_step
 
     return dpo_step(model, tok, opt, batch, beta=cfg.method.beta, step=step,
-                    max_grad_norm=cfg.training.max_grad_norm, shard=shard)
+                    max_grad_norm=cfg.training.max_grad_norm, shard=shard, passes=passes)
 
 
-def _ppo_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard) -> dict:
+def _ppo_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard, sampler=None, passes=None) -> dict:
     from playground.core.align.steps import ppo_step
 
     m = cfg.method
     return ppo_step(model, value_head, tok, opt, [p.prompt for p in batch], [p.chosen for p in batch], reward_fn,
                     max_new_tokens=m.max_new_tokens, kl_coef=m.beta, epsilon=m.epsilon, vf_coef=m.vf_coef,
-                    lam=m.gae_lambda, step=step, max_grad_norm=cfg.training.max_grad_norm, shard=shard)
+                    lam=m.gae_lambda, step=step, max_grad_norm=cfg.training.max_grad_norm, shard=shard,
+                    sampler=sampler, passes=passes)
 
 
-def _group_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard) -> dict:
+def _group_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard, sampler=None,
+                passes=None) -> dict:
     from playground.core.align.steps import online_step
 
     m = cfg.method
     return online_step(model, tok, opt, [p.prompt for p in batch], [p.chosen for p in batch], reward_fn,
                        method=m.name, group_size=m.group_size, max_new_tokens=m.max_new_tokens, beta=m.beta,
                        epsilon=m.epsilon, temperature=m.temperature, step=step,
-                       max_grad_norm=cfg.training.max_grad_norm, shard=shard, loss_type=m.loss_type)
+                       max_grad_norm=cfg.training.max_grad_norm, shard=shard, loss_type=m.loss_type,
+                       sampler=sampler, passes=passes)
 
 
 #: One optimizer step, by the method's ``AlignMethodFacts.step``.

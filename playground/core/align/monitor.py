@@ -25,14 +25,16 @@ def greedy(model, tok, prompts, max_new_tokens):
 
 
 
-def monitor(model, tok, test, cfg, step, history, reward_fn=None) -> MonitorEvent:
+def monitor(model, tok, test, cfg, step, history, reward_fn=None, sampler=None) -> MonitorEvent:
     """The monitor metric, and the filmstrip: the same held-out dialogues' greedy summaries at
-    this step, each with the reward it would earn, beside the latest step's KL."""
+    this step, each with the reward it would earn, beside the latest step's KL. ``sampler``: the model
+    that writes them, where the run writes its completions with a BF16 copy of the policy (every
+    monitor step of the run the same way)."""
     from playground.core.align.rewards import call_reward, rouge_l_reward
 
     pairs = test[:cfg.training.monitor_examples]
     prompts, refs = [p.prompt for p in pairs], [p.chosen for p in pairs]
-    outs = greedy(model, tok, prompts, cfg.method.max_new_tokens)
+    outs = greedy(sampler or model, tok, prompts, cfg.method.max_new_tokens)
     scores = rouge_l_reward(outs, refs)
     value = sum(scores) / max(1, len(scores))
     rewards = [None] * len(outs)

@@ -171,7 +171,8 @@ def rouge_reward(completions, reference, **kwargs):
 prompts = ...  # the dialogues' summary prompts; reference = their reference summaries
 args = GRPOConfig(output_dir="grpo-run", num_generations={int(o.get("group_size", 4))}, max_completion_length={int(o.get("max_new_tokens", 40))},
                   beta={float(o.get("beta", 0.1))!r}, loss_type={str(o.get("loss_type", "grpo"))!r}, learning_rate={float(o.get("learning_rate", 1e-4))!r}, max_steps={int(o.get("steps", 10))},
-                  temperature={float(o.get("temperature", 1.0))!r}, per_device_train_batch_size={int(o.get("group_size", 4))}, use_cpu=True)
+                  temperature={float(o.get("temperature", 1.0))!r}, per_device_train_batch_size={int(o.get("group_size", 4))}, use_cpu=True,
+                  bf16={o.get("precision") == "bf16"})  # the app's run: {"float32" if o.get("precision", "no") == "no" else str(o.get("precision")).upper()}
 trainer = GRPOTrainer(model=model, reward_funcs=rouge_reward, args=args, processing_class=tokenizer,
                       train_dataset=Dataset.from_dict({{"prompt": prompts, "reference": references}}),
                       peft_config={lora_config_code(int(o.get("lora_rank", DEFAULT_RANK)), target_modules="all-linear")})

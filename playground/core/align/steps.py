@@ -6,6 +6,7 @@ for the events. A non-finite reward or loss refuses the step before the update (
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -65,18 +66,23 @@ def _update(model_params, optimizer, loss, shard: Shard, max_grad_norm: float) -
 def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, method: str = "grpo",
                 group_size: int = 4, max_new_tokens: int = 40, beta: float = 0.1, epsilon: float = 0.2,
                 temperature: float = 1.0, step: int = 0, max_grad_norm: float = 1.0,
-                shard: Shard | None = None, loss_type: str = "grpo") -> dict:
+                shard: Shard | None = None, loss_type: str = "grpo", sampler=None, passes=None) -> dict:
     """GRPO or RLOO: sample a group per prompt, score, advantages against the group, clipped update.
 
     GRPO puts beta x per-token KL in the loss, averaged per completion (``loss_type`` "grpo") or per
     token of the step ("dapo", trl 1.16's default); RLOO (as trl) subtracts beta x the sequence KL from
     the reward before its leave-one-out baseline. With ``shard`` (several processes) each process
     samples its share of every group and the rewards are gathered before the advantages.
+
+    ``sampler``: the model the completions are sampled from (a ``RolloutCopy``'s BF16 copy of the
+    policy; default the policy itself). ``passes``: a context the log-probability passes and the
+    backward run in (BF16 autocast; default none).
     """
     began = time.perf_counter()
     shard = shard or Shard()
+    passes = passes or contextlib.nullcontext
     n, local = len(prompts), shard.local_group(group_size)
-    roll = sample(model, tokenizer, prompts, local, max_new_tokens, temperature)
+    roll = sample(sampler or model, tokenizer, prompts, local, max_new_tokens, temperature)
     generation_seconds = time.perf_counter() - began
     refs = [r for r in references for _ in range(local)]
     expanded = [p for p in prompts for _ in range(local)]
@@ -87,9 +93,10 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
     # loss): the learner must see the KL climb while the reward is hacked.
     # Each group's prompt is computed once (its keys and values shared by the group's completions)
     # in both passes: the same figures as whole rows, without group_size copies of the prompt.
-    with torch.no_grad(), reference(model):
+    with torch.no_grad(), reference(model), passes():
         ref_logps, _ = group_token_logps(model, *args, local, temperature=temperature)
-    logps, entropy = group_token_logps(model, *args, local, with_entropy=True, temperature=temperature)
+    with passes():
+        logps, entropy = group_token_logps(model, *args, local, with_entropy=True, temperature=temperature)
     old = logps.detach()
     if method == "rloo":
         seq_kl = ((old - ref_logps) * mask).sum(-1)
@@ -122,25 +129,29 @@ def online_step(model, tokenizer, optimizer, prompts, references, reward_fn, *, 
 def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, reward_fn, *, max_new_tokens=40,
              kl_coef: float = 0.1, epsilon: float = 0.2, value_clip: float = 0.2, vf_coef: float = 0.1,
              gamma: float = 1.0, lam: float = 0.95, step: int = 0, max_grad_norm: float = 1.0,
-             shard: Shard | None = None) -> dict:
+             shard: Shard | None = None, sampler=None, passes=None) -> dict:
     """PPO: one completion per prompt, per-token KL folded into the reward, GAE, clipped losses.
-    With ``shard`` each process brings its own prompts and the gradients are averaged."""
+    With ``shard`` each process brings its own prompts and the gradients are averaged. ``sampler`` and
+    ``passes``: as ``online_step``'s."""
     began = time.perf_counter()
     shard = shard or Shard()
-    roll = sample(model, tokenizer, prompts, 1, max_new_tokens)
+    passes = passes or contextlib.nullcontext
+    roll = sample(sampler or model, tokenizer, prompts, 1, max_new_tokens)
     scores = _scores(reward_fn, roll.texts, list(references), list(prompts), step, shard)
     mask = roll.completion_mask.float()
     args = (roll.prompt_ids, roll.prompt_mask, roll.completion_ids, roll.completion_mask)
     with torch.no_grad():
-        with reference(model):
+        with reference(model), passes():
             ref_logps, _, _ = token_logps(model, *args)
-        old_logps, _, hidden = token_logps(model, *args, hidden=True)
-        old_values = value_head(hidden)
+        with passes():
+            old_logps, _, hidden = token_logps(model, *args, hidden=True)
+        old_values = value_head(hidden.float())
         rewards = kl_penalized_rewards(scores, old_logps, ref_logps, mask, kl_coef)
         adv, returns = gae(rewards, old_values, mask, gamma, lam)
         adv = whiten(adv, mask)
-    logps, entropy, hidden = token_logps(model, *args, with_entropy=True, hidden=True)
-    values = value_head(hidden)
+    with passes():
+        logps, entropy, hidden = token_logps(model, *args, with_entropy=True, hidden=True)
+    values = value_head(hidden.float())
     pl = ppo_policy_loss(logps, old_logps, adv, mask, epsilon)
     vl = ppo_value_loss(values, old_values, returns, mask, value_clip)
     loss = pl + vf_coef * vl
@@ -159,17 +170,20 @@ def ppo_step(model, value_head, tokenizer, optimizer, prompts, references, rewar
 
 
 def dpo_step(model, tokenizer, optimizer, pairs, *, beta: float = 0.1, step: int = 0,
-             max_grad_norm: float = 1.0, shard: Shard | None = None) -> dict:
+             max_grad_norm: float = 1.0, shard: Shard | None = None, passes=None) -> dict:
     """DPO on a batch of pairs: sequence log-probs of chosen and rejected, policy vs reference.
-    With ``shard`` each process brings its own pairs and the gradients are averaged."""
+    With ``shard`` each process brings its own pairs and the gradients are averaged. ``passes``: as
+    ``online_step``'s."""
     began = time.perf_counter()
     shard = shard or Shard()
+    passes = passes or contextlib.nullcontext
     device = next(model.parameters()).device
     prompts = [p.prompt for p in pairs] * 2
     completions = [p.chosen for p in pairs] + [p.rejected for p in pairs]
-    with torch.no_grad(), reference(model):
+    with torch.no_grad(), reference(model), passes():
         ref = sequence_logps(model, tokenizer, prompts, completions, device)
-    pol = sequence_logps(model, tokenizer, prompts, completions, device)
+    with passes():
+        pol = sequence_logps(model, tokenizer, prompts, completions, device)
     pc, pr = pol.chunk(2)
     rc, rr = ref.chunk(2)
     loss, cr, rj = dpo_loss(pc, pr, rc, rr, beta)

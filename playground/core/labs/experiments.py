@@ -46,6 +46,17 @@ def finetune_experiment(method: str, run_dir: str) -> dict | None:
     return exp
 
 
+def _align_precision(events, config) -> str:
+    """The precision the run used: its report's, or (a run stopped before its report) the job's, resolved."""
+    for e in events:
+        report = getattr(e, "report", None)
+        if isinstance(report, dict) and "precision" in report:
+            return report["precision"]
+    from playground.core.align.job import align_precision
+
+    return align_precision(getattr(config.model, "precision", "no"), "cpu")
+
+
 def alignment_experiment(rm, rm_report, trained_on, events, config) -> dict | None:
     """The reward model (when trained: its pairs and held-out accuracy) and the last policy step's group
     (when a run has stepped: its settings, completions, rewards and advantages); None when neither."""
@@ -69,6 +80,7 @@ def alignment_experiment(rm, rm_report, trained_on, events, config) -> dict | No
                     "max_new_tokens": method.max_new_tokens, "learning_rate": config.training.learning_rate,
                     "steps": config.training.max_steps, "temperature": method.temperature,
                     "loss_type": getattr(method, "loss_type", "grpo"),
+                    "precision": _align_precision(events, config),
                     "group": {"completions": [s["completion"] for s in samples],
                               "references": [s.get("reference", "") for s in samples],
                               "rewards": [s["reward"] for s in samples],

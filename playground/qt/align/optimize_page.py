@@ -64,7 +64,8 @@ class OptimizePage(QWidget):
             "GRPOTrainer defaults to 'dapo', which weighs each token the same. Both match trl's loss."))
         form_row, self.rows = compact_rows(self.draft, "method.name", "method.loss_type", "method.beta",
                                            "training.max_steps", "method.group_size", "method.max_new_tokens",
-                                           "method.temperature", "training.learning_rate", columns=2)
+                                           "method.temperature", "training.learning_rate", "model.precision",
+                                           columns=2)
         self.preset = QComboBox()
         for p in REWARD_PRESETS.values():
             self.preset.addItem(p.label, p.key)
@@ -350,6 +351,10 @@ class ResultPage(QWidget):
         if facts.shares_groups and "group_size" in r:
             how.append(f"groups of {r['group_size']} completions x {r['max_new_tokens']} tokens at temperature "
                        f"{r['temperature']:g}")
+        if r.get("precision"):  # reports written before the choice ran at float32
+            how.append("float32" if r["precision"] == "no" else
+                       f"{r['precision'].upper()} (completions sampled from a {r['precision'].upper()} copy, "
+                       "FP32 LoRA weights)" if facts.needs_reward else f"{r['precision'].upper()} mixed precision")
         start = r.get("start", "base")  # reports written before the choice started from the base
         model += f", starting from {start}" + (" (its LoRA merged in first)" if start != "base" else "")
         parts = [f"{r['method'].upper()} on {model}, {', '.join(how)}, paid by {paid}."]
