@@ -73,7 +73,9 @@ def test_align_tab_from_feedback_to_result(qtbot, context_with_tiny_llama):
     # Before / After headers name the model, adapter-or-base, precision and the settings
     before, after = res.before_header.plain_text(), res.after_header.plain_text()
     assert before.startswith("Before · ") and f"{ctx.session.current.info.name} (base, no adapter)" in before
-    assert after.startswith("After · ") and "align GRPO run" in after and "float32" in after
+    # the run's precision (auto: BF16 where the CPU has native BF16, whose copy writes the monitor's summaries)
+    written = "BF16 copy of the policy" if op.events[-1].report["precision"] == "bf16" else "float32"
+    assert after.startswith("After · ") and "align GRPO run" in after and written in after and written in before
     assert "greedy, 4 new tokens at most" in after and "after step 2" in after
     assert res.use_btn.isEnabled()
     qtbot.mouseClick(res.use_btn, Qt.LeftButton)
@@ -232,9 +234,22 @@ def test_the_grpo_loss_type_is_a_choice_on_the_optimize_page_and_the_result_name
     prec = op.rows["model.precision"]
     assert [prec.itemData(i) for i in range(prec.count())] == ["auto", "no", "bf16"]
     assert "BF16 copy of the policy" in prec.toolTip()
+    from playground.core.finetune.mixed import cpu_has_native_bf16
+
+    native = cpu_has_native_bf16()  # beside Start, what "auto" means on this machine
+    assert ("Runs at BF16" if native else "Runs at float32") in op.start_from.text()
+    prec.setCurrentIndex(prec.findData("no"))
+    assert "Runs at float32." in op.start_from.text()
+    prec.setCurrentIndex(prec.findData("auto"))
     panel.result.show_done(SimpleNamespace(report={**report, "precision": "bf16"}, loaded=None, artifact="",
                                            run_dir=""))
     assert "BF16 (completions sampled from a BF16 copy, FP32 LoRA weights)" in panel.result.summary.text()
+    # the before / after summaries are the monitor's, written by that copy: their headers say so
+    for header in (panel.result.before_header, panel.result.after_header):
+        assert "BF16 copy of the policy" in header.plain_text() and "float32" not in header.plain_text()
+    panel.result.show_done(SimpleNamespace(report={**report, "method": "dpo", "precision": "bf16"}, loaded=None,
+                                           artifact="", run_dir=""))
+    assert "float32" in panel.result.before_header.plain_text()  # DPO's before / after: the FP32 policy's
     panel.result.show_done(SimpleNamespace(report={**report, "precision": "no"}, loaded=None, artifact="",
                                            run_dir=""))
     assert ", float32," in panel.result.summary.text()

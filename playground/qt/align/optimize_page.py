@@ -110,6 +110,7 @@ class OptimizePage(QWidget):
         self.reward_model = None  # the TrainedRewardModel of step 2, as the panel passes it on
         self.preset.currentIndexChanged.connect(lambda _: self._apply_preset(self.preset.currentData()))
         self.draft.connect_path("method.name", self._method_changed)
+        self.draft.connect_path("model.precision", self._show_start)
         self._method_changed()
         self.start_btn.clicked.connect(self.start)
         self.pause_btn.clicked.connect(self._pause)
@@ -134,8 +135,24 @@ class OptimizePage(QWidget):
         from playground.core.align.start import starting_point
 
         session = self.panel.context.session
-        self.start_from.setText(starting_point(session).note if session.current is not None else
-                                "The run starts from the model the model bar shows, once it has loaded.")
+        self.start_from.setText((starting_point(session).note if session.current is not None else
+                                 "The run starts from the model the model bar shows, once it has loaded.")
+                                + " " + self._precision_note())
+
+    def _precision_note(self) -> str:
+        """What the Precision row means here ("auto" resolved for this machine's CPU)."""
+        from playground.core.align.job import align_precision
+
+        chosen = self.draft.get("model.precision")
+        try:
+            resolved = align_precision(chosen, "cpu")
+        except Exception:  # noqa: BLE001 - an invalid choice is refused at Start, in plain words
+            return ""
+        how = ("BF16: completions from a BF16 copy of the policy, FP32 LoRA weights" if resolved == "bf16"
+               else "float32")
+        why = (" (auto: this CPU multiplies BF16 natively)" if resolved == "bf16" else
+               " (auto: this CPU has no native BF16)") if chosen == "auto" else ""
+        return f"Runs at {how}{why}."
 
     def use_reward_model(self, trained) -> None:
         """Step 2 trained (and saved) a reward model: the preset "Your reward model" pays with it."""
@@ -298,6 +315,7 @@ class ResultPage(QWidget):
         """Before: the model the run started from (its reference); after: that model with the align adapter."""
         from pathlib import Path
 
+        from playground.core.align.methods import ALIGN_METHOD_FACTS
         from playground.core.base.provenance import Provenance
 
         if start is not None:
@@ -308,11 +326,14 @@ class ResultPage(QWidget):
         settings = f"greedy, {r.get('max_new_tokens', '?')} new tokens at most"
         run = Path(self.done.run_dir).name if self.done is not None and self.done.run_dir else "this run"
         prompt = "held-out dialogues, plain prompt (no chat template, as the run trained)"
-        self.before_header.show_provenance(Provenance(name, adapter, "float32", prompt, settings,
+        # A BF16 run's monitor writes with the BF16 copy of the policy (DPO's before / after: the policy)
+        monitored = ALIGN_METHOD_FACTS[r["method"]].monitors if r.get("method") in ALIGN_METHOD_FACTS else False
+        precision = "BF16 copy of the policy" if r.get("precision") == "bf16" and monitored else "float32"
+        self.before_header.show_provenance(Provenance(name, adapter, precision, prompt, settings,
                                                       extra="step 0 (the reference: align adapter off)"))
         after_adapter = f"{adapter} + " if adapter else ""
         self.after_header.show_provenance(Provenance(
-            name, f"{after_adapter}align {r['method'].upper()} run {run}", "float32", prompt, settings,
+            name, f"{after_adapter}align {r['method'].upper()} run {run}", precision, prompt, settings,
             extra=f"after step {r.get('steps', '?')}"))
 
     def show_done(self, ev, start=None) -> None:
