@@ -76,31 +76,27 @@ def test_auto_is_bf16_only_where_the_device_does_bf16_natively_and_fp16_is_refus
         cfg.validate()
 
 
+def _record_models(monkeypatch, module, name: str) -> list:
+    """Wrap ``module.name(model, ...)`` so each call's model (class name, dtype) is recorded."""
+    calls, real = [], getattr(module, name)
+
+    def spy(model, *args, **kw):
+        calls.append((type(model).__name__, next(model.parameters()).dtype))
+        return real(model, *args, **kw)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
 @pytest.mark.parametrize("precision", ["bf16", "no"])
 def test_a_grpo_run_samples_from_the_copy_at_bf16_and_from_the_policy_at_float32(tiny_llama_dir, tmp_path,
                                                                                 monkeypatch, precision):
-    from playground.core.align import steps
+    from playground.core.align import monitor, steps
     from playground.core.align.config import AlignConfig
     from playground.core.align.job import run_align
 
-    sampled_with = []
-    real_sample = steps.sample
-
-    def spy(model, *args, **kw):
-        sampled_with.append((type(model).__name__, next(model.parameters()).dtype))
-        return real_sample(model, *args, **kw)
-
-    monkeypatch.setattr(steps, "sample", spy)
-    from playground.core.align import monitor
-
-    monitored_with = []
-    real_greedy = monitor.greedy
-
-    def greedy_spy(model, *args, **kw):
-        monitored_with.append((type(model).__name__, next(model.parameters()).dtype))
-        return real_greedy(model, *args, **kw)
-
-    monkeypatch.setattr(monitor, "greedy", greedy_spy)
+    sampled_with = _record_models(monkeypatch, steps, "sample")  # the completions' model
+    monitored_with = _record_models(monkeypatch, monitor, "greedy")  # the monitor summaries' model
     cfg = AlignConfig()
     cfg.model.source, cfg.model.precision = str(tiny_llama_dir), precision
     cfg.method.name, cfg.method.group_size, cfg.method.max_new_tokens = "grpo", 2, 3
