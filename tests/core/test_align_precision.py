@@ -27,7 +27,7 @@ def _logits(model, ids):
 
 
 def test_the_rollout_copy_is_the_policy_with_its_adapter_merged_and_follows_each_update(tiny_llama_dir):
-    from playground.core.align.policy import RolloutCopy
+    from playground.core.align.run_precision import RolloutCopy
 
     policy = _policy(tiny_llama_dir)
     with torch.no_grad():  # an adapter that changes the model (LoRA B starts at zero)
@@ -60,16 +60,16 @@ def test_the_rollout_copy_is_the_policy_with_its_adapter_merged_and_follows_each
 
 
 def test_auto_is_bf16_only_where_the_device_does_bf16_natively_and_fp16_is_refused(monkeypatch):
-    from playground.core.align import job
+    from playground.core.align import run_precision
     from playground.core.align.config import AlignConfig
     from playground.core.finetune import mixed
 
     monkeypatch.setattr(mixed, "cpu_has_native_bf16", lambda: True)
-    assert job.align_precision("auto", "cpu") == "bf16"
-    assert job.align_precision("no", "cpu") == "no"
+    assert run_precision.align_precision("auto", "cpu") == "bf16"
+    assert run_precision.align_precision("no", "cpu") == "no"
     monkeypatch.setattr(mixed, "cpu_has_native_bf16", lambda: False)
-    assert job.align_precision("auto", "cpu") == "no"
-    assert job.align_precision("bf16", "cpu") == "bf16"  # asked for: it runs (slowly on such a CPU)
+    assert run_precision.align_precision("auto", "cpu") == "no"
+    assert run_precision.align_precision("bf16", "cpu") == "bf16"  # asked for: it runs (slowly on such a CPU)
     cfg = AlignConfig()
     cfg.model.precision = "fp16"
     with pytest.raises(InputError, match="model.precision must be auto, no .float32. or bf16"):

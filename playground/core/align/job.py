@@ -24,6 +24,7 @@ from playground.core.align.events import AlignStepEvent, MonitorEvent, RewardMod
 from playground.core.align.methods import ALIGN_METHOD_FACTS
 from playground.core.align.preferences import cut_prompts, pairs_of
 from playground.core.align.report import write_report
+from playground.core.align.run_precision import RunPrecision, align_precision  # noqa: F401 (re-exported)
 from playground.core.base.errors import Cancelled, InputError, PlaygroundError
 from playground.core.base.handle import TaskHandle, ensure_handle
 from playground.core.base.progress import report_step
@@ -136,18 +137,9 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     ckpt = run.latest_checkpoint() if resume else None
     with quiet_loading():  # what lives for the whole run is frozen: later full collections skip it
         model, value_head, params = _policy(cfg, model, ckpt)
-    precision = align_precision(cfg.model.precision, str(device))
-    passes, rollouts = None, None
-    if precision == "bf16":
-        from playground.core.align.policy import RolloutCopy
-        from playground.core.finetune.mixed import training_autocast
-
-        def passes():
-            return training_autocast(str(device), precision)
-
-        if facts.needs_reward:  # the online methods sample: from a BF16 copy of the policy
-            with quiet_loading():
-                rollouts = RolloutCopy(model, torch.bfloat16)
+    with quiet_loading():  # at BF16 the online methods sample from a BF16 copy of the policy
+        prec = RunPrecision(align_precision(cfg.model.precision, str(device)), str(device), model,
+                            samples=facts.needs_reward)
     opt = torch.optim.AdamW(params, lr=t.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     history = {"steps": [], "monitor": []}
@@ -176,17 +168,10 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
 
     state["save"] = save
 
-    def current_copy():
-        """The BF16 copy with the policy's adapter as it is now (None at float32)."""
-        if rollouts is None:
-            return None
-        rollouts.refresh(model)  # the copy follows the last update (a few milliseconds)
-        return rollouts.model
-
     reward_fn = _reward_fn(cfg, model, tok) if facts.needs_reward else None
     report_step(handle, OPTIMIZING, step, t.max_steps, MONITORING if step == 0 and facts.monitors else "")
     if step == 0 and facts.monitors:
-        yield monitor(model, tok, test, cfg, 0, history, reward_fn, sampler=current_copy())
+        yield monitor(model, tok, test, cfg, 0, history, reward_fn, sampler=prec.current())
     while step < t.max_steps:
         handle.wait_while_paused()  # Pause parks here, between two steps
         if shard.any(handle.cancelled()):  # a Stop on any process stops all at the same step
@@ -198,11 +183,11 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         first = step * n if facts.shares_groups else (step * shard.world + shard.rank) * n
         batch = [train[(first + i) % len(train)] for i in range(n)]
         refreshing = time.perf_counter()
-        sampler = current_copy()
+        sampler = prec.current()
         refreshing = time.perf_counter() - refreshing
         s = _one_step(cfg, model, value_head, tok, opt, batch, reward_fn, step, shard, sampler=sampler,
-                      passes=passes)
-        if rollouts is not None:  # the step's time includes bringing the copy up to date
+                      passes=prec.passes)
+        if sampler is not None:  # the step's time includes bringing the copy up to date
             s["seconds"] += refreshing
             s["generation_seconds"] = s.get("generation_seconds", 0.0) + refreshing
             s["tokens_per_s"] = s["tokens"] / max(s["seconds"], 1e-9)
@@ -218,7 +203,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         at_end = step == t.max_steps
         if facts.monitors and (at_end or (t.monitor_every and step % t.monitor_every == 0)):
             report_step(handle, OPTIMIZING, step, t.max_steps, MONITORING)
-            yield monitor(model, tok, test, cfg, step, history, reward_fn, sampler=current_copy())
+            yield monitor(model, tok, test, cfg, step, history, reward_fn, sampler=prec.current())
         if t.save_every and step % t.save_every == 0 and not at_end:
             yield CheckpointEvent(step, save())
 
@@ -229,7 +214,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
               "steps": step, "beta": m.beta, "rewards": m.rewards,
               "weights": m.weights, "word": m.word, "reward_model": m.reward_model, "processes": shard.world,
               "learning_rate": t.learning_rate, "temperature": m.temperature, "group_size": m.group_size,
-              "max_new_tokens": m.max_new_tokens, "loss_type": m.loss_type, "precision": precision,
+              "max_new_tokens": m.max_new_tokens, "loss_type": m.loss_type, "precision": prec.name,
               "per_step": history["steps"], "monitor": history["monitor"], "samples_after": after,
               "peak_memory_bytes": meter.peak()}
     def save_final(folder: Path) -> None:
@@ -251,21 +236,6 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
     from playground.core.finetune.scoring import as_loaded
 
     yield DoneEvent(str(run.path), str(run.path / "adapter"), report, model, tok, as_loaded(loaded, model, " (aligned)"))
-
-
-def align_precision(precision: str, device: str) -> str:
-    """The precision an align run uses: model.precision's "auto" is BF16 where the device multiplies BF16
-    natively (as fine-tuning's), else FP32 ("no"). At BF16 the rollouts are sampled from a BF16 copy of
-    the policy and the log-probability passes and the backward run under BF16 autocast; the LoRA
-    weights, the optimizer and the policy's own weights stay FP32. FP16 is refused (its gradients
-    would need loss scaling)."""
-    from playground.core.finetune.mixed import resolve_precision
-
-    if precision == "fp16":
-        raise InputError("Align runs at float32 or bf16, not fp16.",
-                         'Set model.precision to "auto", "no" (float32) or "bf16".')
-    resolved = resolve_precision(precision, device)
-    return "no" if resolved == "fp16" else resolved
 
 
 def _model(cfg: AlignConfig, shard, device, tokenizer=None):

@@ -52,7 +52,7 @@ def _align_precision(events, config) -> str:
         report = getattr(e, "report", None)
         if isinstance(report, dict) and "precision" in report:
             return report["precision"]
-    from playground.core.align.job import align_precision
+    from playground.core.align.run_precision import align_precision
 
     return align_precision(getattr(config.model, "precision", "no"), "cpu")
 

@@ -132,27 +132,13 @@ class OptimizePage(QWidget):
 
     def _show_start(self) -> None:
         """Say, before Start, which model the run will start from (and why, when not the bar's)."""
+        from playground.core.align.run_precision import precision_note
         from playground.core.align.start import starting_point
 
         session = self.panel.context.session
         self.start_from.setText((starting_point(session).note if session.current is not None else
                                  "The run starts from the model the model bar shows, once it has loaded.")
-                                + " " + self._precision_note())
-
-    def _precision_note(self) -> str:
-        """What the Precision row means here ("auto" resolved for this machine's CPU)."""
-        from playground.core.align.job import align_precision
-
-        chosen = self.draft.get("model.precision")
-        try:
-            resolved = align_precision(chosen, "cpu")
-        except Exception:  # noqa: BLE001 - an invalid choice is refused at Start, in plain words
-            return ""
-        how = ("BF16: completions from a BF16 copy of the policy, FP32 LoRA weights" if resolved == "bf16"
-               else "float32")
-        why = (" (auto: this CPU multiplies BF16 natively)" if resolved == "bf16" else
-               " (auto: this CPU has no native BF16)") if chosen == "auto" else ""
-        return f"Runs at {how}{why}."
+                                + " " + precision_note(self.draft.get("model.precision")))
 
     def use_reward_model(self, trained) -> None:
         """Step 2 trained (and saved) a reward model: the preset "Your reward model" pays with it."""
