@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 
-import torch
-
 from playground.core.base.errors import InputError
 
 
@@ -47,6 +45,8 @@ class RunPrecision:
 
     def __init__(self, name: str, device: str, policy, samples: bool) -> None:
         self.name, self.device, self.policy = name, device, policy
+        import torch
+
         self.copy = RolloutCopy(policy, torch.bfloat16) if name == "bf16" and samples else None
 
     def passes(self):
@@ -75,7 +75,7 @@ class RolloutCopy:
     distribution rounded to BF16, which the run's report names.
     """
 
-    def __init__(self, model, dtype: torch.dtype) -> None:
+    def __init__(self, model, dtype) -> None:
         import copy
 
         self.dtype = dtype
@@ -89,15 +89,17 @@ class RolloutCopy:
         self._targets = dict(self.model.named_modules())
         self.refresh(model)
 
-    @torch.no_grad()
     def refresh(self, model) -> None:
         """Write the policy's adapted weights (base + LoRA delta) into the copy."""
-        for name, layer in self._adapted:
-            merged = layer.get_base_layer().weight.detach().float()
-            for adapter in layer.active_adapters:
-                if adapter in layer.lora_A:
-                    merged = merged + layer.get_delta_weight(adapter).float()
-            self._targets[name].weight.copy_(merged.to(self.dtype))
+        import torch
+
+        with torch.no_grad():
+            for name, layer in self._adapted:
+                merged = layer.get_base_layer().weight.detach().float()
+                for adapter in layer.active_adapters:
+                    if adapter in layer.lora_A:
+                        merged = merged + layer.get_delta_weight(adapter).float()
+                self._targets[name].weight.copy_(merged.to(self.dtype))
 
 
 def _adapted_layers(model) -> list:

@@ -136,9 +136,10 @@ class OptimizePage(QWidget):
         from playground.core.align.start import starting_point
 
         session = self.panel.context.session
-        self.start_from.setText((starting_point(session).note if session.current is not None else
-                                 "The run starts from the model the model bar shows, once it has loaded.")
-                                + " " + precision_note(self.draft.get("model.precision")))
+        if session.current is None:  # (resolving "auto" probes torch: said once a model is there)
+            self.start_from.setText("The run starts from the model the model bar shows, once it has loaded.")
+            return
+        self.start_from.setText(starting_point(session).note + " " + precision_note(self.draft.get("model.precision")))
 
     def use_reward_model(self, trained) -> None:
         """Step 2 trained (and saved) a reward model: the preset "Your reward model" pays with it."""
