@@ -18,6 +18,10 @@ baseline, the precision each arm trained at, the final validation loss (the same
 the same examples for every arm) and the peak resident memory of each process.
 
     python bench/finetune_throughput.py --examples 64 --batch 8 --val 16 --arms core,baseline,core-fp32
+
+``--profile``: each arm's training also runs under torch's profiler, and the arm prints where its
+CPU time went (matrix products forward and backward, attention, the optimizer, the rest) and its top
+operators. The profiler slows every op a little, so the tokens/s of a profiled run are not the figure.
 """
 
 from __future__ import annotations
@@ -136,12 +140,44 @@ def run_baseline(args, tmp: str) -> dict:
             "val_loss": total / count, "steps": steps, "losses": losses, "precision": "no"}
 
 
+def print_profile(arm: str, prof) -> None:
+    """Self CPU time by kind of operator, and the top operators (the final validation pass included)."""
+    groups = {"matrix products (mm, addmm, bmm, linear's backward)": ("mm", "addmm", "bmm", "matmul", "linear"),
+              "attention (scaled dot product, softmax)": ("scaled_dot_product", "softmax", "flash_attention"),
+              "optimizer (AdamW)": ("adam", "_foreach", "lerp", "addcdiv"),
+              "copies and casts": ("copy_", "_to_copy", "to", "clone", "cat", "contiguous")}
+    rows = [(e.key, e.self_cpu_time_total) for e in prof.key_averages()]
+    total = sum(t for _, t in rows) or 1
+    sums = dict.fromkeys(groups, 0.0)
+    rest = 0.0
+    for key, t in rows:
+        name = key.lower()
+        for g, words in groups.items():
+            if any(w in name for w in words):
+                sums[g] += t
+                break
+        else:
+            rest += t
+    print(f"  profile of {arm}: {total / 1e6:.1f} s of CPU time, by kind")
+    for g, t in list(sums.items()) + [("everything else (norms, activations, indexing, autograd)", rest)]:
+        print(f"    {g:58s} {t / 1e6:7.1f} s  {t / total:5.1%}")
+    print("    top operators: " + ", ".join(f"{k} {t / total:.1%}" for k, t in sorted(rows, key=lambda r: -r[1])[:8]))
+
+
 def child(args) -> None:
     from _common import quiet_torch
 
     torch = quiet_torch(args.threads)
     with tempfile.TemporaryDirectory(prefix="ft-bench-") as tmp:
-        out = (run_baseline if args.arm == "baseline" else run_core)(args, tmp)
+        run = run_baseline if args.arm == "baseline" else run_core
+        if args.profile:
+            from torch.profiler import ProfilerActivity, profile
+
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                out = run(args, tmp)
+            print_profile(args.arm, prof)
+        else:
+            out = run(args, tmp)
     out |= {"arm": args.arm, "peak_rss": peak_rss(), "threads": torch.get_num_threads()}
     Path(args.json_out).write_text(json.dumps(out))
 
@@ -157,6 +193,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=0, help="torch threads per arm (0 = torch's default)")
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--arms", default="core,baseline,core-fp32")
+    p.add_argument("--profile", action="store_true", help="print where each arm's CPU time goes")
     p.add_argument("--arm", help=argparse.SUPPRESS)
     p.add_argument("--json-out", help=argparse.SUPPRESS)
     args = p.parse_args()
