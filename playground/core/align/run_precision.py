@@ -83,8 +83,16 @@ class RolloutCopy:
         # The copy is made with the adapter's layers as plain Linear (their base weights), then each
         # refresh puts base + delta into them.
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
-        self.model = copy.deepcopy(base)
-        self.model = _unwrap_lora(self.model).to(dtype).eval()
+        # Each floating tensor is copied straight to ``dtype`` (no FP32 copy of the model on the way;
+        # tied weights stay tied: one tensor, one copy).
+        import torch
+
+        memo = {}
+        for t in list(base.parameters()) + list(base.buffers()):
+            if id(t) not in memo:
+                low = t.detach().to(dtype) if t.is_floating_point() else t.detach().clone()
+                memo[id(t)] = torch.nn.Parameter(low, requires_grad=False) if isinstance(t, torch.nn.Parameter) else low
+        self.model = _unwrap_lora(copy.deepcopy(base, memo)).eval()
         self.model.requires_grad_(False)
         self._targets = dict(self.model.named_modules())
         self.refresh(model)
