@@ -70,7 +70,7 @@ def matmul_times() -> None:
 def prompt_comparison(loaded, n: int) -> None:
     import torch
 
-    from playground.core.decoding.generation import GenerationSettings, prompt_token_ids, stream_generate
+    from playground.core.decoding.generation import GenerationSettings, _eos_ids, prompt_token_ids, stream_generate
     from playground.core.evaluation.datasets import load_split
     from playground.core.prompting.lab import Variant, build_variant_prompt
     from playground.core.prompting.prompts import select_shots
@@ -78,9 +78,7 @@ def prompt_comparison(loaded, n: int) -> None:
     model, tok = loaded.model, loaded.tokenizer
     test, train = load_split("test").examples[:n], load_split("train").examples
     settings = GenerationSettings.make(max_new_tokens=60, top_n=0)
-    eos = {tok.eos_token_id}
-    gen_eos = model.generation_config.eos_token_id
-    eos |= {gen_eos} if isinstance(gen_eos, int) else set(gen_eos or [])
+    eos = _eos_ids(model, tok)  # the app's own stopping tokens
 
     def batched(prompts):
         ids = [prompt_token_ids(tok, p) for p in prompts]

@@ -139,7 +139,7 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         model, value_head, params = _policy(cfg, model, ckpt)
     with quiet_loading():  # at BF16 the online methods sample from a BF16 copy of the policy
         prec = RunPrecision(align_precision(cfg.model.precision, str(device)), str(device), model,
-                            samples=facts.needs_reward)
+                            samples=facts.data == "prompts")
     opt = torch.optim.AdamW(params, lr=t.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     history = {"steps": [], "monitor": []}
@@ -167,7 +167,6 @@ def _run(cfg: AlignConfig, handle: TaskHandle, resume: bool, run: RunFolder, sta
         return path
 
     state["save"] = save
-
     reward_fn = _reward_fn(cfg, model, tok) if facts.needs_reward else None
     report_step(handle, OPTIMIZING, step, t.max_steps, MONITORING if step == 0 and facts.monitors else "")
     if step == 0 and facts.monitors:

@@ -153,4 +153,3 @@ def sequence_logps(model, tokenizer, prompts: list[str], completions: list[str],
     c_ids, c_mask = enc["input_ids"].to(device), enc["attention_mask"].to(device)
     logps, _, _ = token_logps(model, p_ids, p_mask, c_ids, c_mask)
     return (logps * c_mask).sum(-1)
-

@@ -8,8 +8,6 @@ the CPU, and decoding a group at BF16 takes about half the FP32 time there (benc
 
 from __future__ import annotations
 
-import contextlib
-
 from playground.core.base.errors import InputError
 
 
@@ -50,11 +48,9 @@ class RunPrecision:
         self.copy = RolloutCopy(policy, torch.bfloat16) if name == "bf16" and samples else None
 
     def passes(self):
-        if self.name != "bf16":
-            return contextlib.nullcontext()
         from playground.core.finetune.mixed import training_autocast
 
-        return training_autocast(self.device, self.name)
+        return training_autocast(self.device, self.name)  # at float32 ("no"): autocast off, a no-op
 
     def current(self):
         """The BF16 copy with the policy's adapter as it is now (None at float32)."""

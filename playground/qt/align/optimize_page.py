@@ -362,7 +362,7 @@ class ResultPage(QWidget):
         if r.get("precision"):  # reports written before the choice ran at float32
             how.append("float32" if r["precision"] == "no" else
                        f"{r['precision'].upper()} (completions sampled from a {r['precision'].upper()} copy, "
-                       "FP32 LoRA weights)" if facts.needs_reward else f"{r['precision'].upper()} mixed precision")
+                       "FP32 LoRA weights)" if facts.data == "prompts" else f"{r['precision'].upper()} mixed precision")
         start = r.get("start", "base")  # reports written before the choice started from the base
         model += f", starting from {start}" + (" (its LoRA merged in first)" if start != "base" else "")
         parts = [f"{r['method'].upper()} on {model}, {', '.join(how)}, paid by {paid}."]
